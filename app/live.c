@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Live mode: EAL, ports, workers, and the control loop on the main lcore.
+ * Start-up and shut-down order is the module table below; terms run in
+ * reverse, and only for the modules whose init succeeded.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "ports.h"
+#include "stats.h"
+#include "worker.h"
+
+#define ERROR_LEN 256
+
+struct live_context {
+	const struct gateway_config *cfg;
+	int eal_argc;
+	char **eal_argv;
+	struct port_set ports;
+	unsigned int worker_count;
+	struct worker *workers[RTE_MAX_LCORE];
+	unsigned int worker_lcores[RTE_MAX_LCORE];
+	bool workers_launched;
+	char error[ERROR_LEN];
+};
+
+struct live_module {
+	const char *name;
+	int (*init)(struct live_context *ctx);
+	void (*term)(struct live_context *ctx);
+};
+
+static volatile bool stop_requested;
+
+static void
+on_stop_signal(int signum)
+{
+	(void)signum;
+	stop_requested = true;
+}
+
+static const char *
+eal_failure_hint(int err)
+{
+	switch (err) {
+	case EACCES:
+		return "no usable hugepages or insufficient permissions: reserve and mount hugepages (see README) or pass --no-huge -m 512";
+	case ENOMEM:
+		return "not enough memory: reserve more hugepages or lower -m";
+	case EALREADY:
+		return "EAL is already initialised";
+	case EINVAL:
+		return "invalid EAL option (see dpdk EAL parameters)";
+	case ENOTSUP:
+		return "an EAL feature is not supported on this machine";
+	case EPROTO:
+		return "the PCI bus could not be initialised";
+	case ENODEV:
+		return "memory or devices could not be initialised";
+	default:
+		return rte_strerror(err);
+	}
+}
+
+static int
+eal_init(struct live_context *ctx)
+{
+	if (rte_eal_init(ctx->eal_argc, ctx->eal_argv) < 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot initialise DPDK: %s",
+			eal_failure_hint(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+static void
+eal_term(struct live_context *ctx)
+{
+	(void)ctx;
+	rte_eal_cleanup();
+}
+
+static int
+signals_init(struct live_context *ctx)
+{
+	struct sigaction action;
+
+	(void)ctx;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_stop_signal;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	return 0;
+}
+
+static void
+signals_term(struct live_context *ctx)
+{
+	(void)ctx;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+static int
+ports_init(struct live_context *ctx)
+{
+	const struct gateway_config *cfg = ctx->cfg;
+	struct ports_params params;
+	unsigned int i;
+
+	if (rte_lcore_count() < 2) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"too few lcores: one control and at least one worker lcore are needed (e.g. -l 0-1)");
+		return -EINVAL;
+	}
+	if (rte_lcore_count() - 1 < cfg->workers) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"too few lcores: gateway.workers = %u but EAL gave %u worker lcores (-l)",
+			cfg->workers, rte_lcore_count() - 1);
+		return -EINVAL;
+	}
+	memset(&params, 0, sizeof(params));
+	params.port_count = cfg->port_count;
+	for (i = 0; i < cfg->port_count; i++)
+		params.names[i] = cfg->ports[i];
+	params.receive_only = cfg->mode == CONFIG_MODE_TAP;
+	params.queues = cfg->workers;
+	params.mtu = cfg->mtu;
+	params.max_frame = config_max_frame(cfg);
+	params.rx_descriptors = cfg->rx_descriptors;
+	params.tx_descriptors = cfg->tx_descriptors;
+	params.mbufs = cfg->mbufs;
+	params.mbuf_cache = cfg->mbuf_cache;
+	params.mbuf_data_room = cfg->mbuf_data_room;
+	return ports_start(&params, &ctx->ports, ctx->error,
+		sizeof(ctx->error));
+}
+
+static void
+ports_term(struct live_context *ctx)
+{
+	ports_stop(&ctx->ports);
+}
+
+/* Worker <w> serves queue <w> of every port. */
+static void
+set_links(struct live_context *ctx, struct worker *worker, unsigned int w)
+{
+	const struct port_set *ports = &ctx->ports;
+	unsigned int i;
+
+	worker->link_count = ports->count;
+	for (i = 0; i < ports->count; i++) {
+		struct worker_link *link = &worker->links[i];
+
+		link->rx_port = ports->port_id[i];
+		link->rx_queue = w;
+		link->rx_index = i;
+		link->transmit = ctx->cfg->mode == CONFIG_MODE_INLINE;
+		/* Inline mode has exactly two ports: each is the other's peer. */
+		link->tx_port = ports->port_id[ports->count - 1 - i];
+		link->tx_queue = w;
+	}
+}
+
+static int
+workers_init(struct live_context *ctx)
+{
+	unsigned int lcore, w = 0;
+
+	ctx->worker_count = ctx->ports.queues;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct worker *worker;
+
+		if (w == ctx->worker_count)
+			break;
+		worker = rte_zmalloc_socket("worker", sizeof(*worker),
+			RTE_CACHE_LINE_SIZE, rte_lcore_to_socket_id(lcore));
+		if (worker == NULL) {
+			snprintf(ctx->error, sizeof(ctx->error),
+				"cannot allocate worker state");
+			return -ENOMEM;
+		}
+		worker->id = w;
+		worker->burst_size = ctx->cfg->burst_size;
+		worker->tx_retries = ctx->cfg->tx_retries;
+		worker->max_frame = config_max_frame(ctx->cfg);
+		worker->stop = &stop_requested;
+		set_links(ctx, worker, w);
+		ctx->workers[w] = worker;
+		ctx->worker_lcores[w] = lcore;
+		w++;
+	}
+	for (w = 0; w < ctx->worker_count; w++)
+		rte_eal_remote_launch(worker_main, ctx->workers[w],
+			ctx->worker_lcores[w]);
+	ctx->workers_launched = true;
+	return 0;
+}
+
+static void
+stop_workers(struct live_context *ctx)
+{
+	stop_requested = true;
+	if (ctx->workers_launched)
+		rte_eal_mp_wait_lcore();
+	ctx->workers_launched = false;
+}
+
+static void
+workers_term(struct live_context *ctx)
+{
+	unsigned int w;
+
+	stop_workers(ctx);
+	for (w = 0; w < ctx->worker_count; w++)
+		rte_free(ctx->workers[w]);
+	ctx->worker_count = 0;
+}
+
+static const struct live_module live_modules[] = {
+	{ "eal", eal_init, eal_term },
+	{ "signals", signals_init, signals_term },
+	{ "ports", ports_init, ports_term },
+	{ "workers", workers_init, workers_term },
+};
+
+#define LIVE_MODULE_COUNT (sizeof(live_modules) / sizeof(live_modules[0]))
+
+static bool
+print_counters(struct live_context *ctx, const char *title)
+{
+	struct worker_counters total;
+	bool balanced;
+
+	stats_sum(&total, ctx->workers, ctx->worker_count);
+	balanced = stats_print(stdout, title, &total, ctx->ports.names,
+		ctx->ports.count);
+	stats_print_devices(stdout, ctx->ports.port_id, ctx->ports.names,
+		ctx->ports.count);
+	return balanced;
+}
+
+static void
+control_loop(struct live_context *ctx)
+{
+	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 100000000 };
+	unsigned int ticks = 0, seconds = 0;
+	char title[64];
+
+	while (!stop_requested) {
+		nanosleep(&tick, NULL);
+		if (++ticks < 10)
+			continue;
+		ticks = 0;
+		seconds++;
+		if (ctx->cfg->stats_interval != 0 &&
+				seconds % ctx->cfg->stats_interval == 0) {
+			snprintf(title, sizeof(title), "counters after %u s",
+				seconds);
+			print_counters(ctx, title);
+		}
+	}
+}
+
+int
+gateway_run_live(const struct gateway_config *cfg, int eal_argc,
+	char **eal_argv)
+{
+	static struct live_context ctx;
+	unsigned int started = 0;
+	int status = EXIT_SUCCESS;
+	unsigned int i;
+
+	ctx.cfg = cfg;
+	ctx.eal_argc = eal_argc;
+	ctx.eal_argv = eal_argv;
+
+	for (started = 0; started < LIVE_MODULE_COUNT; started++) {
+		if (live_modules[started].init(&ctx) != 0) {
+			fprintf(stderr, "smbgw: %s\n", ctx.error);
+			status = EXIT_FAILURE;
+			break;
+		}
+	}
+	if (status == EXIT_SUCCESS) {
+		printf("smbgw: %s mode on %u ports, %u workers (config %s)\n",
+			config_mode_name(cfg->mode), ctx.ports.count,
+			ctx.worker_count, cfg->source);
+		fflush(stdout);
+		control_loop(&ctx);
+		printf("smbgw: stopping\n");
+		/* Workers finish their burst first so the counts are exact. */
+		stop_workers(&ctx);
+		if (!print_counters(&ctx, "final counters"))
+			status = EXIT_FAILURE;
+	}
+
+	for (i = started; i > 0; i--)
+		live_modules[i - 1].term(&ctx);
+	return status;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+
+const char config_default_text[] =
+	"# Built-in configuration: an inline pair of af_packet virtual ports.\n"
+	"gateway: {\n"
+	"  mode = \"inline\";\n"
+	"  ports = [ \"net_af_packet0\", \"net_af_packet1\" ];\n"
+	"  workers = 1;\n"
+	"  fail_mode = \"open\";\n"
+	"  mtu = 1500;\n"
+	"  burst_size = 32;\n"
+	"  stats_interval = 10;\n"
+	"};\n";
+
+/*
+ * Every key the loader accepts, with its type and range. A table rather
+ * than code per key so that unknown keys (usually typos) can be reported
+ * and the configuration reference stays in step with what is accepted.
+ */
+enum key_kind {
+	KEY_UINT,
+	KEY_ENUM,
+	KEY_PORTS,
+};
+
+struct key_spec {
+	const char *group;
+	const char *name;
+	enum key_kind kind;
+	size_t offset;
+	unsigned long min;
+	unsigned long max;
+	const char *const *choices;	/* KEY_ENUM: NULL-terminated */
+};
+
+static const char *const mode_choices[] = { "inline", "tap", NULL };
+static const char *const fail_mode_choices[] = { "open", "closed", NULL };
+
+#define UINT_KEY(grp, key, lo, hi) \
+	{ grp, #key, KEY_UINT, offsetof(struct gateway_config, key), lo, hi, NULL }
+
+static const struct key_spec key_specs[] = {
+	{ "gateway", "mode", KEY_ENUM, offsetof(struct gateway_config, mode),
+		0, 0, mode_choices },
+	{ "gateway", "ports", KEY_PORTS, 0, 1, CONFIG_PORTS_MAX, NULL },
+	UINT_KEY("gateway", workers, 1, 64),
+	{ "gateway", "fail_mode", KEY_ENUM,
+		offsetof(struct gateway_config, fail_mode), 0, 0,
+		fail_mode_choices },
+	UINT_KEY("gateway", mtu, 68, 9600),
+	UINT_KEY("gateway", burst_size, 1, 256),
+	UINT_KEY("gateway", tx_retries, 0, 64),
+	UINT_KEY("gateway", stats_interval, 0, 86400),
+	UINT_KEY("memory", mbufs, 1023, 1u << 24),
+	UINT_KEY("memory", mbuf_cache, 0, 512),
+	UINT_KEY("memory", mbuf_data_room, 1024, 65535 - 128),
+	UINT_KEY("memory", rx_descriptors, 64, 16384),
+	UINT_KEY("memory", tx_descriptors, 64, 16384),
+};
+
+static const char *const known_groups[] = { "gateway", "memory", NULL };
+
+void
+config_set_defaults(struct gateway_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->source, sizeof(cfg->source), "<default>");
+	cfg->mode = CONFIG_MODE_INLINE;
+	cfg->port_count = 2;
+	snprintf(cfg->ports[0], CONFIG_PORT_NAME_MAX, "net_af_packet0");
+	snprintf(cfg->ports[1], CONFIG_PORT_NAME_MAX, "net_af_packet1");
+	cfg->workers = 1;
+	cfg->fail_mode = CONFIG_FAIL_OPEN;
+	cfg->mtu = 1500;
+	cfg->burst_size = 32;
+	cfg->tx_retries = 4;
+	cfg->stats_interval = 10;
+	cfg->mbufs = 16383;
+	cfg->mbuf_cache = 256;
+	cfg->mbuf_data_room = 2048;
+	cfg->rx_descriptors = 1024;
+	cfg->tx_descriptors = 1024;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+add_error(struct config_errors *errors, const char *file, int line,
+	const char *fmt, ...)
+{
+	char text[CONFIG_ERROR_LEN - CONFIG_PATH_MAX / 4];
+	va_list ap;
+
+	if (errors->count >= CONFIG_ERRORS_MAX) {
+		errors->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(errors->messages[errors->count++], CONFIG_ERROR_LEN,
+		"%s:%d: %s", file, line, text);
+}
+
+static const char *
+setting_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT: return "an integer";
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "an unknown type";
+	}
+}
+
+static const struct key_spec *
+find_key(const char *group, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_specs) / sizeof(key_specs[0]); i++)
+		if (strcmp(key_specs[i].group, group) == 0 &&
+				strcmp(key_specs[i].name, name) == 0)
+			return &key_specs[i];
+	return NULL;
+}
+
+static void
+load_uint(const struct key_spec *spec, config_setting_t *setting,
+	struct gateway_config *cfg, struct config_errors *errors,
+	const char *file)
+{
+	int line = config_setting_source_line(setting);
+	long long value;
+	int type = config_setting_type(setting);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		add_error(errors, file, line,
+			"%s.%s must be an integer, not %s",
+			spec->group, spec->name, setting_type_name(type));
+		return;
+	}
+	value = config_setting_get_int64(setting);
+	if (value < (long long)spec->min || value > (long long)spec->max) {
+		add_error(errors, file, line,
+			"%s.%s = %lld is out of range [%lu, %lu]",
+			spec->group, spec->name, value, spec->min, spec->max);
+		return;
+	}
+	*(unsigned int *)((char *)cfg + spec->offset) = (unsigned int)value;
+}
+
+static void
+load_enum(const struct key_spec *spec, config_setting_t *setting,
+	struct gateway_config *cfg, struct config_errors *errors,
+	const char *file)
+{
+	int line = config_setting_source_line(setting);
+	const char *value;
+	unsigned int i;
+
+	if (config_setting_type(setting) != CONFIG_TYPE_STRING) {
+		add_error(errors, file, line, "%s.%s must be a string, not %s",
+			spec->group, spec->name,
+			setting_type_name(config_setting_type(setting)));
+		return;
+	}
+	value = config_setting_get_string(setting);
+	for (i = 0; spec->choices[i] != NULL; i++) {
+		if (strcmp(value, spec->choices[i]) == 0) {
+			*(unsigned int *)((char *)cfg + spec->offset) = i;
+			return;
+		}
+	}
+	add_error(errors, file, line, "%s.%s = \"%s\" is not one of: %s%s%s",
+		spec->group, spec->name, value, spec->choices[0],
+		spec->choices[1] ? ", " : "",
+		spec->choices[1] ? spec->choices[1] : "");
+}
+
+static void
+load_ports(const struct key_spec *spec, config_setting_t *setting,
+	struct gateway_config *cfg, struct config_errors *errors,
+	const char *file)
+{
+	int line = config_setting_source_line(setting);
+	int type = config_setting_type(setting);
+	int count, i, j;
+
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		add_error(errors, file, line,
+			"gateway.ports must be an array of port names, not %s",
+			setting_type_name(type));
+		return;
+	}
+	count = config_setting_length(setting);
+	if (count < (int)spec->min || count > (int)spec->max) {
+		add_error(errors, file, line,
+			"gateway.ports has %d entries; between %lu and %lu expected",
+			count, spec->min, spec->max);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		config_setting_t *elem = config_setting_get_elem(setting, i);
+		const char *name = config_setting_get_string(elem);
+
+		if (name == NULL) {
+			add_error(errors, file, line,
+				"gateway.ports[%d] must be a string", i);
+			return;
+		}
+		if (name[0] == '\0' || strlen(name) >= CONFIG_PORT_NAME_MAX) {
+			add_error(errors, file, line,
+				"gateway.ports[%d] must be 1 to %d characters",
+				i, CONFIG_PORT_NAME_MAX - 1);
+			return;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(cfg->ports[j], name) == 0) {
+				add_error(errors, file, line,
+					"gateway.ports names \"%s\" twice",
+					name);
+				return;
+			}
+		}
+		snprintf(cfg->ports[i], CONFIG_PORT_NAME_MAX, "%s", name);
+	}
+	cfg->port_count = count;
+}
+
+static bool
+group_known(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; known_groups[i] != NULL; i++)
+		if (strcmp(known_groups[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+load_group(config_setting_t *group, struct gateway_config *cfg,
+	struct config_errors *errors, const char *file)
+{
+	const char *group_name = config_setting_name(group);
+	int i, count = config_setting_length(group);
+
+	for (i = 0; i < count; i++) {
+		config_setting_t *setting = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(setting);
+		const struct key_spec *spec = find_key(group_name, name);
+
+		if (spec == NULL) {
+			add_error(errors, file,
+				config_setting_source_line(setting),
+				"unknown key %s.%s", group_name, name);
+			continue;
+		}
+		switch (spec->kind) {
+		case KEY_UINT:
+			load_uint(spec, setting, cfg, errors, file);
+			break;
+		case KEY_ENUM:
+			load_enum(spec, setting, cfg, errors, file);
+			break;
+		case KEY_PORTS:
+			load_ports(spec, setting, cfg, errors, file);
+			break;
+		}
+	}
+}
+
+/* Rules that tie several keys together, checked once all are loaded. */
+static void
+check_consistency(config_t *lc, struct gateway_config *cfg,
+	struct config_errors *errors, const char *file)
+{
+	config_setting_t *gateway = config_lookup(lc, "gateway");
+	config_setting_t *ports = config_lookup(lc, "gateway.ports");
+	int gateway_line = gateway ? config_setting_source_line(gateway) : 1;
+	int ports_line = gateway_line;
+
+	if (gateway == NULL) {
+		add_error(errors, file, 1, "missing group gateway");
+		return;
+	}
+	if (ports != NULL)
+		ports_line = config_setting_source_line(ports);
+	if (ports == NULL) {
+		add_error(errors, file, gateway_line,
+			"missing key gateway.ports (the DPDK port names)");
+		return;
+	}
+	if (cfg->mode == CONFIG_MODE_INLINE && cfg->port_count != 2)
+		add_error(errors, file, ports_line,
+			"inline mode needs exactly 2 ports, %u given",
+			cfg->port_count);
+	if (cfg->mbuf_cache > cfg->mbufs / 2)
+		add_error(errors, file, 1,
+			"memory.mbuf_cache = %u must be at most half of memory.mbufs = %u",
+			cfg->mbuf_cache, cfg->mbufs);
+	if (cfg->mbufs < cfg->rx_descriptors + cfg->tx_descriptors +
+			2 * cfg->burst_size)
+		add_error(errors, file, 1,
+			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
+			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
+			2 * cfg->burst_size);
+}
+
+static int
+load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
+	struct config_errors *errors)
+{
+	config_setting_t *root = config_root_setting(lc);
+	int i, count = config_setting_length(root);
+
+	for (i = 0; i < count; i++) {
+		config_setting_t *group = config_setting_get_elem(root, i);
+		const char *name = config_setting_name(group);
+
+		if (!group_known(name)) {
+			add_error(errors, file,
+				config_setting_source_line(group),
+				"unknown group or key %s", name);
+			continue;
+		}
+		if (!config_setting_is_group(group)) {
+			add_error(errors, file,
+				config_setting_source_line(group),
+				"%s must be a group { ... }, not %s", name,
+				setting_type_name(config_setting_type(group)));
+			continue;
+		}
+		load_group(group, cfg, errors, file);
+	}
+	check_consistency(lc, cfg, errors, file);
+	return errors->count > 0 || errors->dropped > 0 ? -EINVAL : 0;
+}
+
+static int
+load_common(const char *name, const char *path, const char *text,
+	struct gateway_config *cfg, struct config_errors *errors)
+{
+	config_t lc;
+	int ok, ret;
+
+	memset(errors, 0, sizeof(*errors));
+	config_set_defaults(cfg);
+	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
+
+	config_init(&lc);
+	if (path != NULL) {
+		FILE *fp = fopen(path, "r");
+
+		if (fp == NULL) {
+			ret = -errno;
+			add_error(errors, name, 0, "cannot open: %s",
+				strerror(errno));
+			config_destroy(&lc);
+			return ret;
+		}
+		ok = config_read(&lc, fp);
+		fclose(fp);
+	} else {
+		ok = config_read_string(&lc, text);
+	}
+	if (ok != CONFIG_TRUE) {
+		add_error(errors, name, config_error_line(&lc), "%s",
+			config_error_text(&lc));
+		config_destroy(&lc);
+		return -EINVAL;
+	}
+	ret = load_parsed(&lc, name, cfg, errors);
+	config_destroy(&lc);
+	return ret;
+}
+
+int
+config_load_file(const char *path, struct gateway_config *cfg,
+	struct config_errors *errors)
+{
+	return load_common(path, path, NULL, cfg, errors);
+}
+
+int
+config_load_string(const char *name, const char *text,
+	struct gateway_config *cfg, struct config_errors *errors)
+{
+	return load_common(name, NULL, text, cfg, errors);
+}
+
+unsigned int
+config_max_frame(const struct gateway_config *cfg)
+{
+	/* Ethernet header plus an outer and an inner VLAN tag (QinQ). */
+	return cfg->mtu + 14 + 2 * 4;
+}
+
+const char *
+config_mode_name(enum config_mode mode)
+{
+	return mode_choices[mode];
+}
+
+const char *
+config_fail_mode_name(enum config_fail_mode mode)
+{
+	return fail_mode_choices[mode];
+}

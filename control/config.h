@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_CONFIG_H
+#define SMBGW_CONFIG_H
+
+/*
+ * Gateway configuration: loaded from a libconfig file (or the embedded
+ * default), validated in full, and reported as "file:line: message" errors.
+ * The structure is plain data; nothing here touches DPDK, so the loader is
+ * unit-tested and used by --check-config without EAL.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PORTS_MAX 8
+#define CONFIG_PORT_NAME_MAX 64
+#define CONFIG_PATH_MAX 512
+#define CONFIG_ERRORS_MAX 32
+#define CONFIG_ERROR_LEN 256
+
+enum config_mode {
+	CONFIG_MODE_INLINE,	/* two ports, frames cross from one to the other */
+	CONFIG_MODE_TAP,	/* receive-only ports fed by SPAN or a tap */
+};
+
+enum config_fail_mode {
+	CONFIG_FAIL_OPEN,	/* when out of state, forward unclassified */
+	CONFIG_FAIL_CLOSED,	/* when out of state, drop new SMB candidates */
+};
+
+struct gateway_config {
+	char source[CONFIG_PATH_MAX];	/* file name, or "<default>" */
+
+	/* gateway { } */
+	enum config_mode mode;
+	unsigned int port_count;
+	char ports[CONFIG_PORTS_MAX][CONFIG_PORT_NAME_MAX];
+	unsigned int workers;
+	enum config_fail_mode fail_mode;
+	unsigned int mtu;		/* largest IP packet carried */
+	unsigned int burst_size;
+	unsigned int tx_retries;
+	unsigned int stats_interval;	/* seconds; 0 prints only at exit */
+
+	/* memory { } */
+	unsigned int mbufs;		/* per port */
+	unsigned int mbuf_cache;
+	unsigned int mbuf_data_room;
+	unsigned int rx_descriptors;
+	unsigned int tx_descriptors;
+};
+
+/* Errors collected while loading; each already reads "file:line: message". */
+struct config_errors {
+	unsigned int count;
+	unsigned int dropped;	/* errors beyond CONFIG_ERRORS_MAX */
+	char messages[CONFIG_ERRORS_MAX][CONFIG_ERROR_LEN];
+};
+
+/* The configuration the gateway runs with when no file is given. */
+extern const char config_default_text[];
+
+/*
+ * Fills <cfg> with the built-in defaults for every key (two af_packet
+ * vdev ports, one worker). Never fails.
+ */
+void
+config_set_defaults(struct gateway_config *cfg);
+
+/*
+ * Loads and validates the libconfig file <path> into <cfg>, starting from
+ * the defaults. Every problem found is appended to <errors> as
+ * "path:line: message"; loading goes on after an error so that one run
+ * reports them all. Returns 0 when the file is valid, -EINVAL when it has
+ * errors (and <cfg> must not be used), or -errno when it cannot be read.
+ */
+int
+config_load_file(const char *path, struct gateway_config *cfg,
+	struct config_errors *errors);
+
+/*
+ * As config_load_file(), from the text <text>; <name> stands for the file
+ * name in messages.
+ */
+int
+config_load_string(const char *name, const char *text,
+	struct gateway_config *cfg, struct config_errors *errors);
+
+/* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
+unsigned int
+config_max_frame(const struct gateway_config *cfg);
+
+const char *
+config_mode_name(enum config_mode mode);
+
+const char *
+config_fail_mode_name(enum config_fail_mode mode);
+
+#endif /* SMBGW_CONFIG_H */

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_STATS_H
+#define SMBGW_STATS_H
+
+/*
+ * Counter reports for operators: the accounting table per port (with the
+ * rx == tx + drops identity checked on every row), decode counts and, for
+ * live ports, what the devices themselves counted.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "counters.h"
+
+struct worker;
+
+/* Sums the counters of <worker_count> workers into <total>. */
+void
+stats_sum(struct worker_counters *total, struct worker *const *workers,
+	unsigned int worker_count);
+
+/*
+ * Prints the accounting table for ports <names>[0..<port_count>) from
+ * <total> to <out>, headed by <title>. Returns true when every port
+ * satisfies rx == tx + sum(drops).
+ */
+bool
+stats_print(FILE *out, const char *title, const struct worker_counters *total,
+	const char *const *names, unsigned int port_count);
+
+/* Prints the device counters (rte_eth_stats) of DPDK ports <port_ids>. */
+void
+stats_print_devices(FILE *out, const uint16_t *port_ids,
+	const char *const *names, unsigned int port_count);
+
+#endif /* SMBGW_STATS_H */

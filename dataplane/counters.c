@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
+
+#include "counters.h"
+
+static const char *const drop_reason_names[DROP_REASON_MAX] = {
+	[DROP_TX_FULL] = "tx_full",
+	[DROP_OVERSIZE] = "oversize",
+	[DROP_RECEIVE_ONLY] = "receive_only",
+};
+
+const char *
+drop_reason_name(enum drop_reason reason)
+{
+	if (reason >= DROP_REASON_MAX)
+		return "unknown";
+	return drop_reason_names[reason];
+}
+
+uint64_t
+port_counters_drops(const struct port_counters *port)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < DROP_REASON_MAX; i++)
+		sum += port->drops[i];
+	return sum;
+}
+
+/* The counter structs hold only uint64_t, so they add up as arrays. */
+static void
+add_u64_array(uint64_t *into, const uint64_t *from, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		into[i] += from[i];
+}
+
+void
+worker_counters_add(struct worker_counters *into,
+	const struct worker_counters *from)
+{
+	add_u64_array((uint64_t *)into, (const uint64_t *)from,
+		sizeof(*into) / sizeof(uint64_t));
+}

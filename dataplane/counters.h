@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_COUNTERS_H
+#define SMBGW_COUNTERS_H
+
+/*
+ * Packet accounting. Every frame a worker receives ends in exactly one
+ * place: transmitted on the peer port, or dropped for one counted reason.
+ * So for every port, rx == tx + sum(drops) holds exactly once workers have
+ * stopped (and within one burst while they run).
+ *
+ * Counters are written by one worker only and read by the control core;
+ * 64-bit aligned stores are atomic on the platforms DPDK supports, so the
+ * reader needs no lock and sees values at most one burst old.
+ */
+
+#include <stdint.h>
+
+#define DATAPLANE_PORTS_MAX 8
+
+enum drop_reason {
+	DROP_TX_FULL,		/* peer TX queue stayed full after retries */
+	DROP_OVERSIZE,		/* frame longer than the configured MTU allows */
+	DROP_RECEIVE_ONLY,	/* tap or capture input: analysed, never sent */
+	DROP_REASON_MAX,
+};
+
+struct port_counters {
+	uint64_t rx;
+	uint64_t rx_bytes;
+	uint64_t tx;		/* frames from this port sent out of its peer */
+	uint64_t tx_bytes;
+	uint64_t drops[DROP_REASON_MAX];
+};
+
+/* What the L2-L4 decoder saw; a frame counts once in each row it fits. */
+struct decode_counters {
+	uint64_t vlan;		/* one 802.1Q tag */
+	uint64_t qinq;		/* two or more tags */
+	uint64_t arp;
+	uint64_t ipv4;
+	uint64_t ipv6;
+	uint64_t other_l3;	/* neither IP nor ARP */
+	uint64_t tcp;
+	uint64_t udp;
+	uint64_t other_l4;
+	uint64_t ip_fragments;	/* non-first fragments: no L4 header */
+	uint64_t malformed;	/* header lengths that do not fit the frame */
+};
+
+struct worker_counters {
+	struct port_counters port[DATAPLANE_PORTS_MAX];
+	struct decode_counters decode;
+	uint64_t bursts;	/* receive calls that returned frames */
+	uint64_t polls;		/* receive calls in all */
+};
+
+/* Name of <reason> as printed and exported, e.g. "tx_full". */
+const char *
+drop_reason_name(enum drop_reason reason);
+
+/* Sum of the drops of <port>. */
+uint64_t
+port_counters_drops(const struct port_counters *port);
+
+/* Adds <from> into <into>, field by field. */
+void
+worker_counters_add(struct worker_counters *into,
+	const struct worker_counters *from);
+
+#endif /* SMBGW_COUNTERS_H */

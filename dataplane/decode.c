@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "decode.h"
+
+#define ETHER_HEADER_LEN 14
+#define VLAN_TAG_LEN 4
+#define VLAN_TAGS_MAX 4		/* deeper stacks are not decoded further */
+#define IPV6_EXT_HEADERS_MAX 8
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+#define ETHERTYPE_QINQ_OLD 0x9100
+#define ETHERTYPE_IPV6 0x86dd
+
+static inline uint16_t
+read_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+read_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+fail(struct decoded_frame *out, struct decode_counters *counters)
+{
+	out->malformed = true;
+	if (counters != NULL)
+		counters->malformed++;
+	return -EINVAL;
+}
+
+static int
+decode_l4(const uint8_t *frame, uint32_t len, uint32_t offset,
+	uint32_t l4_len, struct decoded_frame *out,
+	struct decode_counters *counters)
+{
+	out->l4_offset = offset;
+	switch (out->l4_proto) {
+	case IPPROTO_TCP: {
+		uint32_t header_len;
+
+		if (counters != NULL)
+			counters->tcp++;
+		if (l4_len < 20 || offset + 20 > len)
+			return fail(out, counters);
+		header_len = (frame[offset + 12] >> 4) * 4u;
+		if (header_len < 20 || header_len > l4_len ||
+				offset + header_len > len)
+			return fail(out, counters);
+		out->src_port = read_be16(frame + offset);
+		out->dst_port = read_be16(frame + offset + 2);
+		out->tcp_seq = read_be32(frame + offset + 4);
+		out->tcp_ack = read_be32(frame + offset + 8);
+		out->tcp_flags = frame[offset + 13];
+		out->payload_offset = offset + header_len;
+		out->payload_len = l4_len - header_len;
+		return 0;
+	}
+	case IPPROTO_UDP:
+		if (counters != NULL)
+			counters->udp++;
+		if (l4_len < 8 || offset + 8 > len)
+			return fail(out, counters);
+		out->src_port = read_be16(frame + offset);
+		out->dst_port = read_be16(frame + offset + 2);
+		out->payload_offset = offset + 8;
+		out->payload_len = l4_len - 8;
+		return 0;
+	default:
+		if (counters != NULL)
+			counters->other_l4++;
+		return 0;
+	}
+}
+
+static int
+decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
+	struct decoded_frame *out, struct decode_counters *counters)
+{
+	uint32_t header_len, total_len;
+	uint16_t fragment;
+
+	if (counters != NULL)
+		counters->ipv4++;
+	if (offset + 20 > len || (frame[offset] >> 4) != 4)
+		return fail(out, counters);
+	header_len = (frame[offset] & 0x0f) * 4u;
+	total_len = read_be16(frame + offset + 2);
+	/* Frames may carry Ethernet padding, never less than the IP length. */
+	if (header_len < 20 || total_len < header_len ||
+			offset + header_len > len)
+		return fail(out, counters);
+	memcpy(out->src_addr, frame + offset + 12, 4);
+	memcpy(out->dst_addr, frame + offset + 16, 4);
+	out->l4_proto = frame[offset + 9];
+	fragment = read_be16(frame + offset + 6);
+	if ((fragment & 0x1fff) != 0) {
+		out->fragment = true;
+		if (counters != NULL)
+			counters->ip_fragments++;
+		return 0;
+	}
+	return decode_l4(frame, len, offset + header_len,
+		total_len - header_len, out, counters);
+}
+
+static int
+decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
+	struct decoded_frame *out, struct decode_counters *counters)
+{
+	uint32_t payload_len, next_offset;
+	uint8_t next_header;
+	unsigned int hops;
+
+	if (counters != NULL)
+		counters->ipv6++;
+	if (offset + 40 > len || (frame[offset] >> 4) != 6)
+		return fail(out, counters);
+	payload_len = read_be16(frame + offset + 4);
+	next_header = frame[offset + 6];
+	memcpy(out->src_addr, frame + offset + 8, 16);
+	memcpy(out->dst_addr, frame + offset + 24, 16);
+	next_offset = offset + 40;
+
+	for (hops = 0; hops < IPV6_EXT_HEADERS_MAX; hops++) {
+		uint32_t ext_len;
+
+		switch (next_header) {
+		case 0:		/* hop-by-hop options */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+			if (next_offset + 8 > len)
+				return fail(out, counters);
+			ext_len = (frame[next_offset + 1] + 1u) * 8;
+			break;
+		case 51:	/* authentication header */
+			if (next_offset + 8 > len)
+				return fail(out, counters);
+			ext_len = (frame[next_offset + 1] + 2u) * 4;
+			break;
+		case 44:	/* fragment */
+			if (next_offset + 8 > len)
+				return fail(out, counters);
+			ext_len = 8;
+			if ((read_be16(frame + next_offset + 2) & 0xfff8) != 0) {
+				out->l4_proto = frame[next_offset];
+				out->fragment = true;
+				if (counters != NULL)
+					counters->ip_fragments++;
+				return 0;
+			}
+			break;
+		default:
+			out->l4_proto = next_header;
+			if (next_offset - offset - 40 > payload_len)
+				return fail(out, counters);
+			return decode_l4(frame, len, next_offset,
+				payload_len - (next_offset - offset - 40),
+				out, counters);
+		}
+		next_header = frame[next_offset];
+		next_offset += ext_len;
+	}
+	/* Too many extension headers to be worth following: L4 unknown. */
+	out->l4_proto = 0;
+	if (counters != NULL)
+		counters->other_l4++;
+	return 0;
+}
+
+int
+decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
+	struct decode_counters *counters)
+{
+	uint32_t offset = ETHER_HEADER_LEN;
+	uint16_t ethertype;
+
+	memset(out, 0, sizeof(*out));
+	if (len < ETHER_HEADER_LEN)
+		return fail(out, counters);
+	ethertype = read_be16(frame + 12);
+
+	while ((ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
+			ethertype == ETHERTYPE_QINQ_OLD) &&
+			out->vlan_count < VLAN_TAGS_MAX) {
+		uint16_t vlan_id;
+
+		if (offset + VLAN_TAG_LEN > len)
+			return fail(out, counters);
+		vlan_id = read_be16(frame + offset) & 0x0fff;
+		if (out->vlan_count == 0)
+			out->vlan_outer = vlan_id;
+		else if (out->vlan_count == 1)
+			out->vlan_inner = vlan_id;
+		out->vlan_count++;
+		ethertype = read_be16(frame + offset + 2);
+		offset += VLAN_TAG_LEN;
+	}
+	if (counters != NULL) {
+		if (out->vlan_count == 1)
+			counters->vlan++;
+		else if (out->vlan_count > 1)
+			counters->qinq++;
+	}
+	out->ethertype = ethertype;
+	out->l3_offset = offset;
+
+	switch (ethertype) {
+	case ETHERTYPE_IPV4:
+		out->l3 = DECODE_L3_IPV4;
+		return decode_ipv4(frame, len, offset, out, counters);
+	case ETHERTYPE_IPV6:
+		out->l3 = DECODE_L3_IPV6;
+		return decode_ipv6(frame, len, offset, out, counters);
+	case ETHERTYPE_ARP:
+		out->l3 = DECODE_L3_ARP;
+		if (counters != NULL)
+			counters->arp++;
+		return 0;
+	default:
+		out->l3 = DECODE_L3_OTHER;
+		if (counters != NULL)
+			counters->other_l3++;
+		return 0;
+	}
+}

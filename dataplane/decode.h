@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_DECODE_H
+#define SMBGW_DECODE_H
+
+/*
+ * L2-L4 decoding of one Ethernet frame from its bytes. No DPDK types: the
+ * worker passes the first segment of an mbuf, offline mode a capture
+ * record, tests a byte array. Only headers are read, and only within
+ * <len>; payload offsets may point past a segment for the caller to walk.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counters.h"
+
+enum decode_l3 {
+	DECODE_L3_OTHER,
+	DECODE_L3_ARP,
+	DECODE_L3_IPV4,
+	DECODE_L3_IPV6,
+};
+
+#define DECODE_TCP_FIN 0x01
+#define DECODE_TCP_SYN 0x02
+#define DECODE_TCP_RST 0x04
+#define DECODE_TCP_ACK 0x10
+
+struct decoded_frame {
+	uint16_t l3_offset;
+	uint16_t l4_offset;	/* valid when l4_proto != 0 */
+	uint16_t payload_offset;	/* TCP/UDP payload */
+	uint16_t ethertype;	/* innermost */
+	uint16_t vlan_outer;	/* VLAN IDs, 0 when untagged */
+	uint16_t vlan_inner;
+	uint8_t vlan_count;
+	uint8_t l3;		/* enum decode_l3 */
+	uint8_t l4_proto;	/* IPPROTO_TCP, IPPROTO_UDP, ...; 0 if unknown */
+	uint8_t tcp_flags;
+	bool malformed;
+	bool fragment;		/* not the first fragment: no L4 header */
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint32_t payload_len;	/* L4 payload length claimed by IP */
+	uint32_t tcp_seq;
+	uint32_t tcp_ack;
+	uint8_t src_addr[16];	/* IPv4 in the first 4 bytes */
+	uint8_t dst_addr[16];
+};
+
+/*
+ * Decodes the headers of the frame <frame> of <len> bytes (the bytes held
+ * contiguously; the full frame may be longer) into <out>. Returns 0, or
+ * -EINVAL when a header does not fit in <len> bytes or is inconsistent,
+ * in which case <out> has what was decoded before the fault and
+ * out->malformed is set. Counts what it saw in <counters> if not NULL.
+ */
+int
+decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
+	struct decode_counters *counters);
+
+#endif /* SMBGW_DECODE_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "decode.h"
+#include "worker.h"
+
+#define WORKER_BURST_MAX 256
+
+static void
+drop_frames(struct port_counters *port, enum drop_reason reason,
+	struct rte_mbuf **pkts, uint16_t count)
+{
+	port->drops[reason] += count;
+	rte_pktmbuf_free_bulk(pkts, count);
+}
+
+static void
+transmit(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf **pkts, uint16_t count)
+{
+	uint16_t sent = 0;
+	unsigned int attempt;
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (attempt = 0; attempt <= worker->tx_retries && sent < count;
+			attempt++)
+		sent += rte_eth_tx_burst(link->tx_port, link->tx_queue,
+			pkts + sent, count - sent);
+	for (i = 0; i < sent; i++)
+		bytes += pkts[i]->pkt_len;
+	port->tx += sent;
+	port->tx_bytes += bytes;
+	if (sent < count)
+		drop_frames(port, DROP_TX_FULL, pkts + sent, count - sent);
+}
+
+void
+worker_handle_burst(struct worker *worker, unsigned int link_index,
+	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
+{
+	const struct worker_link *link = &worker->links[link_index];
+	struct port_counters *port = &worker->counters.port[link->rx_index];
+	struct rte_mbuf *forward[WORKER_BURST_MAX];
+	uint16_t forward_count = 0;
+	uint16_t i;
+
+	/* Frame times feed flow ageing and detection in later stages. */
+	RTE_SET_USED(ts_ns);
+	port->rx += count;
+	for (i = 0; i < count; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct decoded_frame frame;
+
+		port->rx_bytes += m->pkt_len;
+		if (unlikely(m->pkt_len > worker->max_frame)) {
+			drop_frames(port, DROP_OVERSIZE, &m, 1);
+			continue;
+		}
+		/* Headers sit in the first segment; later stages walk the chain. */
+		decode_frame(rte_pktmbuf_mtod(m, const uint8_t *),
+			m->data_len, &frame, &worker->counters.decode);
+		forward[forward_count++] = m;
+	}
+	if (forward_count == 0)
+		return;
+	if (link->transmit)
+		transmit(worker, link, port, forward, forward_count);
+	else
+		drop_frames(port, DROP_RECEIVE_ONLY, forward, forward_count);
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *worker = arg;
+	struct rte_mbuf *pkts[WORKER_BURST_MAX];
+	uint16_t burst = RTE_MIN(worker->burst_size, WORKER_BURST_MAX);
+	unsigned int i;
+
+	while (!*worker->stop) {
+		for (i = 0; i < worker->link_count; i++) {
+			const struct worker_link *link = &worker->links[i];
+			uint16_t count = rte_eth_rx_burst(link->rx_port,
+				link->rx_queue, pkts, burst);
+
+			worker->counters.polls++;
+			if (count == 0)
+				continue;
+			worker->counters.bursts++;
+			worker_handle_burst(worker, i, pkts, count, NULL);
+		}
+	}
+	return 0;
+}

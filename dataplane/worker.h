@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_WORKER_H
+#define SMBGW_WORKER_H
+
+/*
+ * The per-packet pipeline and the poll-mode loop around it. One struct
+ * worker per worker lcore holds everything the loop touches, so nothing
+ * in the loop is shared with another core.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "counters.h"
+
+struct rte_mbuf;
+
+/* One receive queue and where its frames go. */
+struct worker_link {
+	uint16_t rx_port;
+	uint16_t rx_queue;
+	uint16_t tx_port;
+	uint16_t tx_queue;
+	uint8_t rx_index;	/* index of rx_port in the configuration */
+	bool transmit;		/* false: receive-only (tap, capture file) */
+};
+
+struct worker {
+	unsigned int id;
+	unsigned int link_count;
+	struct worker_link links[DATAPLANE_PORTS_MAX];
+	uint16_t burst_size;
+	uint16_t tx_retries;
+	uint32_t max_frame;
+	const volatile bool *stop;	/* set by the control core to end the loop */
+	struct worker_counters counters;
+} __rte_cache_aligned;
+
+/*
+ * Runs the frames <pkts>[0..<count>) received on link <link_index>
+ * through the pipeline: decode, verdict, then transmit on the link's peer
+ * (with up to tx_retries retries; what still does not fit is freed and
+ * counted tx_full) or, for a receive-only link, free and count
+ * receive_only. <ts_ns> holds each frame's time in ns since the epoch, or
+ * is NULL for "now". Every frame is accounted for exactly once.
+ */
+void
+worker_handle_burst(struct worker *worker, unsigned int link_index,
+	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns);
+
+/*
+ * The poll-mode loop, launched on a worker lcore with rte_eal_remote_launch
+ * and <arg> a struct worker. Returns 0 once *worker->stop is set, after
+ * handling the frames it had received.
+ */
+int
+worker_main(void *arg);
+
+#endif /* SMBGW_WORKER_H */

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Installs the Debian packages smbgw builds and tests with, when missing.
+# Run as root on Debian 12; as another user it only reports what is missing.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential meson ninja-build pkg-config
+	dpdk dpdk-dev libdpdk-dev libconfig-dev libhyperscan-dev libpcap-dev
+	libcmocka-dev
+	# fuzzing and sanitizers
+	clang libclang-rt-14-dev
+	# test hosts and the reference dissector
+	samba smbclient python3-impacket tshark iproute2 ethtool procps
+	# benchmarks
+	valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages (install as root): ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the default (no) is fine.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,133 @@
+#!/bin/bash
+# Bridge test: frames of every kind go through the gateway between two
+# net_pcap ports and must come out byte for byte equal and in order; then the
+# same frames through tap mode are analysed and never sent.
+# usage: test_bridge.sh SMBGW_BINARY
+set -euo pipefail
+
+smbgw=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/dpdk_env.sh"
+python=/usr/bin/python3
+work=$(mktemp -d /tmp/smbgw-bridge.XXXXXX)
+gateway_pid=""
+
+cleanup() {
+	if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then
+		kill -KILL "$gateway_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$work/gateway.log" ] && sed 's/^/  gateway| /' "$work/gateway.log"
+	exit 1
+}
+
+# Waits until capture $1 holds $2 frames, for at most 20 s.
+wait_for_frames() {
+	local i
+	for i in $(seq 200); do
+		if [ "$($python "$here/compare_pcaps.py" --count "$1")" -ge "$2" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# run_gateway NAME CONFIG VDEV...: starts the gateway in the background.
+run_gateway() {
+	local name=$1 config=$2
+	shift 2
+	# Truncated here, not by the background job, so no reader sees the last run's log.
+	: >"$work/gateway.log"
+	# shellcheck disable=SC2046
+	"$smbgw" -l 0-1 --no-pci $(eal_memory_options) \
+		--file-prefix "smbgw-bridge-$name-$$" "$@" -- -c "$config" \
+		>>"$work/gateway.log" 2>&1 &
+	gateway_pid=$!
+}
+
+# stop_gateway: SIGTERM, then the exit status must be 0.
+stop_gateway() {
+	local status=0
+	kill -TERM "$gateway_pid"
+	timeout 20 tail --pid="$gateway_pid" -f /dev/null || fail "gateway did not stop on SIGTERM"
+	wait "$gateway_pid" || status=$?
+	gateway_pid=""
+	[ "$status" -eq 0 ] || fail "gateway exited with status $status"
+}
+
+# final_row PORT: the final counters row of PORT as "rx tx tx_full oversize receive_only identity".
+final_row() {
+	sed -n '/== final counters ==/,$p' "$work/gateway.log" |
+		awk -v port="$1" '$1 == port {print $2, $3, $4, $5, $6, $7}'
+}
+
+$python "$here/make_frames.py" "$work/in_a.pcap" "$work/in_b.pcap"
+frames_a=$($python "$here/compare_pcaps.py" --count "$work/in_a.pcap")
+frames_b=$($python "$here/compare_pcaps.py" --count "$work/in_b.pcap")
+
+echo "== inline: $frames_a + $frames_b frames through net_pcap ports =="
+cat >"$work/inline.conf" <<CONF
+gateway: {
+  mode = "inline";
+  ports = [ "net_pcap0", "net_pcap1" ];
+  workers = 1;
+  mtu = 9000;
+  stats_interval = 0;
+};
+CONF
+run_gateway inline "$work/inline.conf" \
+	--vdev "net_pcap0,rx_pcap=$work/in_a.pcap,tx_pcap=$work/out_a.pcap" \
+	--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+wait_for_frames "$work/out_b.pcap" "$frames_a" || fail "port B sent fewer than $frames_a frames"
+wait_for_frames "$work/out_a.pcap" "$frames_b" || fail "port A sent fewer than $frames_b frames"
+stop_gateway
+$python "$here/compare_pcaps.py" "$work/in_a.pcap" "$work/out_b.pcap" || fail "A to B frames differ"
+$python "$here/compare_pcaps.py" "$work/in_b.pcap" "$work/out_a.pcap" || fail "B to A frames differ"
+[ "$(final_row net_pcap0)" = "$frames_a $frames_a 0 0 0 ok" ] ||
+	fail "net_pcap0 accounting: $(final_row net_pcap0)"
+[ "$(final_row net_pcap1)" = "$frames_b $frames_b 0 0 0 ok" ] ||
+	fail "net_pcap1 accounting: $(final_row net_pcap1)"
+grep -q 'qinq 2 ' "$work/gateway.log" || fail "QinQ frames were not decoded"
+
+echo "== inline with a 1500-byte MTU: jumbo frames are dropped and counted =="
+sed 's/mtu = 9000/mtu = 1500/' "$work/inline.conf" >"$work/small.conf"
+rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+run_gateway small "$work/small.conf" \
+	--vdev "net_pcap0,rx_pcap=$work/in_a.pcap,tx_pcap=$work/out_a.pcap" \
+	--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+jumbo=3
+wait_for_frames "$work/out_b.pcap" $((frames_a - jumbo)) || fail "port B sent too few frames"
+stop_gateway
+[ "$(final_row net_pcap0)" = "$frames_a $((frames_a - jumbo)) 0 $jumbo 0 ok" ] ||
+	fail "oversize accounting: $(final_row net_pcap0)"
+
+echo "== tap: both captures analysed, nothing sent =="
+cat >"$work/tap.conf" <<CONF
+gateway: {
+  mode = "tap";
+  ports = [ "net_pcap0", "net_pcap1" ];
+  mtu = 9000;
+  stats_interval = 1;
+};
+CONF
+rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+run_gateway tap "$work/tap.conf" \
+	--vdev "net_pcap0,rx_pcap=$work/in_a.pcap,tx_pcap=$work/out_a.pcap" \
+	--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+for i in $(seq 100); do
+	grep -q "^net_pcap1 *$frames_b " "$work/gateway.log" && break
+	sleep 0.2
+done
+stop_gateway
+[ "$(final_row net_pcap0)" = "$frames_a 0 0 0 $frames_a ok" ] ||
+	fail "tap accounting: $(final_row net_pcap0)"
+[ "$($python "$here/compare_pcaps.py" --count "$work/out_a.pcap")" -eq 0 ] ||
+	fail "tap mode transmitted frames"
+
+echo "PASS: bridge"
