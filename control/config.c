@@ -90,8 +90,8 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->tx_descriptors = 1024;
 }
 
-static void __attribute__((format(printf, 4, 5)))
-add_error(struct config_errors *errors, const char *file, int line,
+void
+config_error_add(struct config_errors *errors, const char *file, int line,
 	const char *fmt, ...)
 {
 	char text[CONFIG_ERROR_LEN - CONFIG_PATH_MAX / 4];
@@ -146,14 +146,14 @@ load_uint(const struct key_spec *spec, config_setting_t *setting,
 	int type = config_setting_type(setting);
 
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-		add_error(errors, file, line,
+		config_error_add(errors, file, line,
 			"%s.%s must be an integer, not %s",
 			spec->group, spec->name, setting_type_name(type));
 		return;
 	}
 	value = config_setting_get_int64(setting);
 	if (value < (long long)spec->min || value > (long long)spec->max) {
-		add_error(errors, file, line,
+		config_error_add(errors, file, line,
 			"%s.%s = %lld is out of range [%lu, %lu]",
 			spec->group, spec->name, value, spec->min, spec->max);
 		return;
@@ -171,7 +171,7 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 	unsigned int i;
 
 	if (config_setting_type(setting) != CONFIG_TYPE_STRING) {
-		add_error(errors, file, line, "%s.%s must be a string, not %s",
+		config_error_add(errors, file, line, "%s.%s must be a string, not %s",
 			spec->group, spec->name,
 			setting_type_name(config_setting_type(setting)));
 		return;
@@ -183,7 +183,7 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 			return;
 		}
 	}
-	add_error(errors, file, line, "%s.%s = \"%s\" is not one of: %s%s%s",
+	config_error_add(errors, file, line, "%s.%s = \"%s\" is not one of: %s%s%s",
 		spec->group, spec->name, value, spec->choices[0],
 		spec->choices[1] ? ", " : "",
 		spec->choices[1] ? spec->choices[1] : "");
@@ -199,14 +199,14 @@ load_ports(const struct key_spec *spec, config_setting_t *setting,
 	int count, i, j;
 
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-		add_error(errors, file, line,
+		config_error_add(errors, file, line,
 			"gateway.ports must be an array of port names, not %s",
 			setting_type_name(type));
 		return;
 	}
 	count = config_setting_length(setting);
 	if (count < (int)spec->min || count > (int)spec->max) {
-		add_error(errors, file, line,
+		config_error_add(errors, file, line,
 			"gateway.ports has %d entries; between %lu and %lu expected",
 			count, spec->min, spec->max);
 		return;
@@ -216,19 +216,19 @@ load_ports(const struct key_spec *spec, config_setting_t *setting,
 		const char *name = config_setting_get_string(elem);
 
 		if (name == NULL) {
-			add_error(errors, file, line,
+			config_error_add(errors, file, line,
 				"gateway.ports[%d] must be a string", i);
 			return;
 		}
 		if (name[0] == '\0' || strlen(name) >= CONFIG_PORT_NAME_MAX) {
-			add_error(errors, file, line,
+			config_error_add(errors, file, line,
 				"gateway.ports[%d] must be 1 to %d characters",
 				i, CONFIG_PORT_NAME_MAX - 1);
 			return;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(cfg->ports[j], name) == 0) {
-				add_error(errors, file, line,
+				config_error_add(errors, file, line,
 					"gateway.ports names \"%s\" twice",
 					name);
 				return;
@@ -263,7 +263,7 @@ load_group(config_setting_t *group, struct gateway_config *cfg,
 		const struct key_spec *spec = find_key(group_name, name);
 
 		if (spec == NULL) {
-			add_error(errors, file,
+			config_error_add(errors, file,
 				config_setting_source_line(setting),
 				"unknown key %s.%s", group_name, name);
 			continue;
@@ -293,27 +293,27 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 	int ports_line = gateway_line;
 
 	if (gateway == NULL) {
-		add_error(errors, file, 1, "missing group gateway");
+		config_error_add(errors, file, 1, "missing group gateway");
 		return;
 	}
 	if (ports != NULL)
 		ports_line = config_setting_source_line(ports);
 	if (ports == NULL) {
-		add_error(errors, file, gateway_line,
+		config_error_add(errors, file, gateway_line,
 			"missing key gateway.ports (the DPDK port names)");
 		return;
 	}
 	if (cfg->mode == CONFIG_MODE_INLINE && cfg->port_count != 2)
-		add_error(errors, file, ports_line,
+		config_error_add(errors, file, ports_line,
 			"inline mode needs exactly 2 ports, %u given",
 			cfg->port_count);
 	if (cfg->mbuf_cache > cfg->mbufs / 2)
-		add_error(errors, file, 1,
+		config_error_add(errors, file, 1,
 			"memory.mbuf_cache = %u must be at most half of memory.mbufs = %u",
 			cfg->mbuf_cache, cfg->mbufs);
 	if (cfg->mbufs < cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size)
-		add_error(errors, file, 1,
+		config_error_add(errors, file, 1,
 			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
@@ -331,13 +331,13 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 		const char *name = config_setting_name(group);
 
 		if (!group_known(name)) {
-			add_error(errors, file,
+			config_error_add(errors, file,
 				config_setting_source_line(group),
 				"unknown group or key %s", name);
 			continue;
 		}
 		if (!config_setting_is_group(group)) {
-			add_error(errors, file,
+			config_error_add(errors, file,
 				config_setting_source_line(group),
 				"%s must be a group { ... }, not %s", name,
 				setting_type_name(config_setting_type(group)));
@@ -366,7 +366,7 @@ load_common(const char *name, const char *path, const char *text,
 
 		if (fp == NULL) {
 			ret = -errno;
-			add_error(errors, name, 0, "cannot open: %s",
+			config_error_add(errors, name, 0, "cannot open: %s",
 				strerror(errno));
 			config_destroy(&lc);
 			return ret;
@@ -377,7 +377,7 @@ load_common(const char *name, const char *path, const char *text,
 		ok = config_read_string(&lc, text);
 	}
 	if (ok != CONFIG_TRUE) {
-		add_error(errors, name, config_error_line(&lc), "%s",
+		config_error_add(errors, name, config_error_line(&lc), "%s",
 			config_error_text(&lc));
 		config_destroy(&lc);
 		return -EINVAL;

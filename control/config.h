@@ -58,6 +58,14 @@ struct config_errors {
 	char messages[CONFIG_ERRORS_MAX][CONFIG_ERROR_LEN];
 };
 
+/*
+ * Appends "file:line: message" to <errors>, or counts it in
+ * errors->dropped when the list is full. For loaders of config groups.
+ */
+void
+config_error_add(struct config_errors *errors, const char *file, int line,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The configuration the gateway runs with when no file is given. */
 extern const char config_default_text[];
 
