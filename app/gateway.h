@@ -19,4 +19,11 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 int
 gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path);
 
+/*
+ * Releases EAL (rte_eal_cleanup) and removes this process's EAL run
+ * directory. Call once, last.
+ */
+void
+gateway_eal_cleanup(void);
+
 #endif /* SMBGW_APP_GATEWAY_H */

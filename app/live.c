@@ -91,7 +91,7 @@ static void
 eal_term(struct live_context *ctx)
 {
 	(void)ctx;
-	rte_eal_cleanup();
+	gateway_eal_cleanup();
 }
 
 static int

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,18 +50,6 @@ offline_eal_init(void)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-offline_eal_term(void)
-{
-	char runtime_dir[PATH_MAX];
-
-	/* The per-process runtime directory is empty; leave nothing behind. */
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
-		rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(runtime_dir);
 }
 
 /*
@@ -226,7 +213,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 free_pool:
 	rte_mempool_free(pool);
 cleanup_eal:
-	offline_eal_term();
+	gateway_eal_cleanup();
 close_pcap:
 	pcap_close(pcap);
 	return status;

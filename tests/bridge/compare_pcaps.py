@@ -13,6 +13,8 @@ import sys
 def frames(path):
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < 24:
+        return []  # not written yet (the gateway is still starting)
     magic = struct.unpack("<I", data[:4])[0]
     if magic in (0xA1B2C3D4, 0xA1B23C4D):
         order = "<"

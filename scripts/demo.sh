@@ -1,0 +1,112 @@
+#!/bin/bash
+# `make demo`: a real SMB session through the gateway.
+# A client and a Samba file server in network namespaces, the gateway
+# bridging them over two af_packet ports; smbclient lists the shares, puts a
+# file and gets another; then the gateway stops and prints its counters.
+# Everything is torn down at the end, also on failure or Ctrl-C.
+#
+# usage: demo.sh [SMBGW_BINARY]      (default: build/app/smbgw; must run as root)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+gw_binary=${1:-$top/build/app/smbgw}
+gw_work=$(mktemp -d /tmp/smbgw-demo.XXXXXX)
+chmod 0711 "$gw_work"   # smbd serves a share below it as bob
+gw_file_prefix=smbgw-demo-$$
+
+export SMBGW_NETNS_PREFIX=${SMBGW_NETNS_PREFIX:-smbgw-demo}
+export SMBGW_IF_A=${SMBGW_IF_A:-demoa0}
+export SMBGW_IF_B=${SMBGW_IF_B:-demob0}
+export SMBGW_NETNS_DIR=$gw_work/netns
+export SMBGW_PASSWORD=${SMBGW_PASSWORD:-Smbgw-demo1}
+export SMBGW_DEFAULT_CONFIG=1
+# shellcheck source=scripts/gateway_lib.sh
+. "$here/gateway_lib.sh"
+
+section() {
+	printf '\n== %s ==\n' "$*"
+}
+
+cleanup() {
+	status=$?
+	section "Teardown"
+	gw_cleanup
+	timeout 60 "$here/netns.sh" down && echo "namespaces, veths and smbd removed"
+	rm -rf "$gw_work"
+	if [ "$status" -eq 0 ]; then
+		echo "demo finished"
+	else
+		echo "demo FAILED (status $status)"
+	fi
+}
+
+die() {
+	echo "error: $*" >&2
+	if [ -s "$gw_work/gateway.log" ]; then
+		echo "gateway output:" >&2
+		tail -n 20 "$gw_work/gateway.log" | sed 's/^/  | /' >&2
+	fi
+	exit 1
+}
+
+smb() {
+	"$here/netns.sh" exec client timeout 60 \
+		smbclient //198.18.2.20/data -U "bob%$SMBGW_PASSWORD" "$@"
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "demo.sh must run as root" >&2; exit 1; }
+[ -x "$gw_binary" ] || command -v "$gw_binary" >/dev/null ||
+	{ echo "no gateway binary at $gw_binary (build first)" >&2; exit 1; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+section "Topology"
+timeout 60 "$here/netns.sh" up >"$gw_work/netns.log" 2>&1 ||
+	{ cat "$gw_work/netns.log"; die "could not set up the namespaces"; }
+cat <<EOF
+  client 198.18.1.10 --[$SMBGW_IF_A]-- gateway --[$SMBGW_IF_B]-- file server 198.18.2.20
+  (network namespaces $SMBGW_NETNS_PREFIX-client and $SMBGW_NETNS_PREFIX-server;
+   smbd shares ADMIN\$, C\$ and data; users alice, bob, root)
+EOF
+
+section "Gateway"
+gw_start "$gw_work/gateway.log"
+echo "  $(basename "$gw_binary") on net_af_packet0 ($SMBGW_IF_A) and net_af_packet1 ($SMBGW_IF_B), pid $gw_pid"
+gw_wait_forwarding client 30 || die "the gateway does not forward (no TCP connection to 198.18.2.20:445)"
+echo "  forwarding: the client reaches 198.18.2.20:445 through it"
+
+section "SMB session through the gateway (smbclient as bob)"
+cd "$gw_work"
+echo "\$ smbclient -L //198.18.2.20"
+"$here/netns.sh" exec client timeout 60 smbclient -L //198.18.2.20 \
+	-U "bob%$SMBGW_PASSWORD" 2>&1 | sed -e '/^[[:space:]]*$/d' -e '/SMB1 disabled/d' -e 's/^/  /'
+
+head -c 2M /dev/urandom >"$gw_work/report.bin"
+head -c 3M /dev/urandom >"$SMBGW_NETNS_DIR/shares/data/archive.bin"
+chmod 0644 "$SMBGW_NETNS_DIR/shares/data/archive.bin"
+for command in 'put report.bin' 'get archive.bin' 'ls'; do
+	echo "\$ smbclient //198.18.2.20/data -c '$command'"
+	smb -c "$command" 2>&1 | sed -e '/^[[:space:]]*$/d' -e 's/^/  /'
+done
+
+check() {
+	if [ "$(sha256sum <"$2")" = "$(sha256sum <"$3")" ]; then
+		echo "  $1: sha256 equal"
+	else
+		die "$1: file differs after the copy"
+	fi
+}
+echo
+check "report.bin  (2 MB up)  " "$gw_work/report.bin" "$SMBGW_NETNS_DIR/shares/data/report.bin"
+check "archive.bin (3 MB down)" "$SMBGW_NETNS_DIR/shares/data/archive.bin" "$gw_work/archive.bin"
+
+section "Gateway counters (printed on exit)"
+gw_stop 20 || die "the gateway did not exit cleanly (status $gw_status)"
+if grep -q '^== final counters ==' "$gw_work/gateway.log"; then
+	sed -n '/^== final counters ==/,$p' "$gw_work/gateway.log" | sed '1d; s/^/  /'
+else
+	grep -v '^EAL: ' "$gw_work/gateway.log" | tail -n 30 | sed 's/^/  /'
+fi
+echo "  exit status $gw_status"

@@ -1,0 +1,128 @@
+# shellcheck shell=bash disable=SC2154
+# Sourced by tests/e2e/test_copy.sh and scripts/demo.sh: runs a gateway
+# between the af_packet ports of the netns.sh topology.
+#
+# The gateway is the smbgw binary, or dpdk-testpmd in io forwarding mode as
+# a stand-in bridge when the given binary's name contains "testpmd".
+# SMBGW_GATEWAY_CMD, if set, replaces both: a shell command run by bash -c
+# with SMBGW_IF_A, SMBGW_IF_B, SMBGW_CONF, SMBGW_FILE_PREFIX and SMBGW_EAL_MEM
+# in its environment; it must bridge the two interfaces, print its counters
+# to stdout and exit 0 on SIGTERM.
+#
+# Callers set: gw_binary, gw_work (a scratch directory), gw_file_prefix.
+# Afterwards gw_pid is the gateway's process id while it runs.
+
+gw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/dpdk_env.sh
+. "$gw_lib_dir/../tests/lib/dpdk_env.sh"
+
+gw_pid=""
+gw_status=""
+
+# gw_vdev N IFACE: the EAL --vdev value of af_packet port N on IFACE. The
+# driver defaults (qpairs=1, blocksz=4096, framesz=2048, framecnt=512) carry
+# 1500-byte frames without loss at smbclient speeds; SMBGW_AF_PACKET_ARGS
+# appends more (e.g. ",framecnt=1024").
+gw_vdev() {
+	echo "net_af_packet$1,iface=$2${SMBGW_AF_PACKET_ARGS:-}"
+}
+
+# gw_write_config FILE: the gateway configuration for the two af_packet ports.
+gw_write_config() {
+	cat >"$1" <<CONF
+gateway: {
+  mode = "inline";
+  ports = [ "net_af_packet0", "net_af_packet1" ];
+  workers = 1;
+  stats_interval = ${SMBGW_STATS_INTERVAL:-1};
+};
+CONF
+}
+
+# gw_start LOG: starts the gateway in the background, stdout and stderr to LOG.
+gw_start() {
+	local log=$1 conf=$gw_work/smbgw.conf mem
+	# SMBGW_EAL_MEM overrides the hugepage choice, e.g. "--no-huge -m 512".
+	mem=${SMBGW_EAL_MEM-$(eal_memory_options)}
+	gw_write_config "$conf"
+	# SMBGW_DEFAULT_CONFIG=1 runs smbgw on its built-in configuration,
+	# which names the same two af_packet ports.
+	local config_args=(-c "$conf")
+	[ "${SMBGW_DEFAULT_CONFIG:-0}" = 1 ] && config_args=()
+	: >"$log"
+	if [ -n "${SMBGW_GATEWAY_CMD:-}" ]; then
+		SMBGW_IF_A=$SMBGW_IF_A SMBGW_IF_B=$SMBGW_IF_B SMBGW_CONF=$conf \
+			SMBGW_FILE_PREFIX=$gw_file_prefix SMBGW_EAL_MEM=$mem \
+			bash -c "exec $SMBGW_GATEWAY_CMD" </dev/null >>"$log" 2>&1 &
+	elif [[ $(basename "$gw_binary") == *testpmd* ]]; then
+		# A finite --stats-period keeps testpmd from reading stdin and
+		# makes it exit cleanly on SIGTERM.
+		# shellcheck disable=SC2086
+		"$gw_binary" -l 0-1 --no-pci $mem --file-prefix "$gw_file_prefix" \
+			--vdev "$(gw_vdev 0 "$SMBGW_IF_A")" \
+			--vdev "$(gw_vdev 1 "$SMBGW_IF_B")" \
+			-- --forward-mode=io --auto-start --no-mlockall \
+			--total-num-mbufs=8192 --stats-period=3600 \
+			</dev/null >>"$log" 2>&1 &
+	else
+		# shellcheck disable=SC2086
+		"$gw_binary" -l 0-1 --no-pci $mem --file-prefix "$gw_file_prefix" \
+			--vdev "$(gw_vdev 0 "$SMBGW_IF_A")" \
+			--vdev "$(gw_vdev 1 "$SMBGW_IF_B")" \
+			-- "${config_args[@]}" </dev/null >>"$log" 2>&1 &
+	fi
+	gw_pid=$!
+}
+
+# gw_running: true while the gateway process lives.
+gw_running() {
+	[ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null
+}
+
+# gw_wait_forwarding CLIENT_HOST SECONDS: true once a TCP connection from
+# the client host reaches smbd on the server through the gateway.
+gw_wait_forwarding() {
+	local host=$1 deadline=$((SECONDS + $2))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		gw_running || return 1
+		if "$gw_lib_dir/netns.sh" exec "$host" timeout 2 \
+			bash -c 'exec 3<>/dev/tcp/198.18.2.20/445' 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# gw_stop SECONDS: SIGTERM, then waits at most SECONDS. Sets gw_status to
+# the exit status, or 124 if the gateway did not stop (it is then killed).
+# Returns 0 if the gateway exited 0.
+gw_stop() {
+	gw_status=0
+	if [ -z "$gw_pid" ]; then
+		gw_status=255
+		return 1
+	fi
+	kill -TERM "$gw_pid" 2>/dev/null || true
+	if ! timeout "$1" tail --pid="$gw_pid" -f /dev/null; then
+		kill -KILL "$gw_pid" 2>/dev/null || true
+		wait "$gw_pid" 2>/dev/null || true
+		gw_pid=""
+		gw_status=124
+		return 1
+	fi
+	wait "$gw_pid" || gw_status=$?
+	gw_pid=""
+	[ "$gw_status" -eq 0 ]
+}
+
+# gw_cleanup: kills a gateway left running and removes its DPDK run files.
+gw_cleanup() {
+	if gw_running; then
+		kill -KILL "$gw_pid" 2>/dev/null || true
+		wait "$gw_pid" 2>/dev/null || true
+	fi
+	gw_pid=""
+	rm -rf "/var/run/dpdk/$gw_file_prefix"
+	rm -f /dev/hugepages/"$gw_file_prefix"map_* 2>/dev/null || true
+}
