@@ -8,7 +8,13 @@
  * exit status.
  */
 
+#include <stddef.h>
+
 #include "config.h"
+
+struct inspector;
+struct rte_ring;
+struct watchlist;
 
 /* Runs on the ports of <cfg>; <eal_argc>/<eal_argv> go to rte_eal_init. */
 int
@@ -18,6 +24,32 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 /* Runs the worker pipeline over the capture <pcap_path> and summarises. */
 int
 gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path);
+
+/*
+ * Compiles the watchlists of <cfg>. Returns NULL with a message in
+ * <error> on failure (the loader has checked them, so only memory runs
+ * short here).
+ */
+struct watchlist *
+gateway_watchlist_create(const struct gateway_config *cfg, char *error,
+	size_t error_len);
+
+/*
+ * Creates worker <worker_id>'s single-producer/single-consumer ring of
+ * <size> events on NUMA <socket>. Returns NULL and sets rte_errno.
+ */
+struct rte_ring *
+gateway_event_ring_create(unsigned int worker_id, unsigned int size,
+	int socket);
+
+/*
+ * Creates worker <worker_id>'s inspector as <cfg> says, sending events to
+ * <events>. Returns NULL and sets errno.
+ */
+struct inspector *
+gateway_inspector_create(const struct gateway_config *cfg,
+	unsigned int worker_id, struct rte_ring *events,
+	const struct watchlist *watchlist);
 
 /*
  * Releases EAL (rte_eal_cleanup) and removes this process's EAL run

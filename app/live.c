@@ -15,15 +15,22 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_cycles.h>
 #include <rte_malloc.h>
+#include <rte_ring.h>
 
 #include "config.h"
+#include "flowlog.h"
 #include "gateway.h"
+#include "inspect.h"
+#include "match.h"
 #include "ports.h"
 #include "stats.h"
 #include "worker.h"
 
-#define ERROR_LEN 256
+#define ERROR_LEN 512
+#define FLOWLOG_ROWS 65536
+#define CONTROL_TICK_NS 10000000	/* event rings drained every 10 ms */
 
 struct live_context {
 	const struct gateway_config *cfg;
@@ -33,6 +40,9 @@ struct live_context {
 	unsigned int worker_count;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned int worker_lcores[RTE_MAX_LCORE];
+	struct rte_ring *events[RTE_MAX_LCORE];
+	struct watchlist *watchlist;
+	struct flowlog *flowlog;
 	bool workers_launched;
 	char error[ERROR_LEN];
 };
@@ -157,6 +167,30 @@ ports_term(struct live_context *ctx)
 	ports_stop(&ctx->ports);
 }
 
+static int
+inspection_init(struct live_context *ctx)
+{
+	ctx->watchlist = gateway_watchlist_create(ctx->cfg, ctx->error,
+		sizeof(ctx->error));
+	if (ctx->watchlist == NULL)
+		return -ENOMEM;
+	ctx->flowlog = flowlog_create(FLOWLOG_ROWS, ctx->watchlist);
+	if (ctx->flowlog == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot allocate the flow summary");
+		watchlist_free(ctx->watchlist);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+inspection_term(struct live_context *ctx)
+{
+	flowlog_free(ctx->flowlog);
+	watchlist_free(ctx->watchlist);
+}
+
 /* Worker <w> serves queue <w> of every port. */
 static void
 set_links(struct live_context *ctx, struct worker *worker, unsigned int w)
@@ -179,31 +213,67 @@ set_links(struct live_context *ctx, struct worker *worker, unsigned int w)
 }
 
 static int
+worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
+{
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	struct worker *worker;
+	struct timespec now;
+
+	worker = rte_zmalloc_socket("worker", sizeof(*worker),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (worker == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot allocate worker state");
+		return -ENOMEM;
+	}
+	ctx->workers[w] = worker;
+	ctx->worker_lcores[w] = lcore;
+	worker->id = w;
+	worker->burst_size = ctx->cfg->burst_size;
+	worker->tx_retries = ctx->cfg->tx_retries;
+	worker->max_frame = config_max_frame(ctx->cfg);
+	worker->stop = &stop_requested;
+	clock_gettime(CLOCK_REALTIME, &now);
+	worker->tsc_hz = rte_get_tsc_hz();
+	worker->start_tsc = rte_rdtsc();
+	worker->start_ns = (uint64_t)now.tv_sec * 1000000000ull +
+		(uint64_t)now.tv_nsec;
+	set_links(ctx, worker, w);
+
+	ctx->events[w] = gateway_event_ring_create(w,
+		ctx->cfg->event_ring_size, socket);
+	if (ctx->events[w] == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot create the event ring of worker %u: %s (memory.event_ring_size)",
+			w, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	worker->inspector = gateway_inspector_create(ctx->cfg, w,
+		ctx->events[w], ctx->watchlist);
+	if (worker->inspector == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot create the flow table of worker %u (flows.max_flows = %u, flows.sessions = %u): %s",
+			w, ctx->cfg->max_flows, ctx->cfg->sessions,
+			strerror(errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
 workers_init(struct live_context *ctx)
 {
-	unsigned int lcore, w = 0;
+	unsigned int lcore, w = 0, wanted = ctx->ports.queues;
+	int ret;
 
-	ctx->worker_count = ctx->ports.queues;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		struct worker *worker;
-
-		if (w == ctx->worker_count)
+		if (w == wanted)
 			break;
-		worker = rte_zmalloc_socket("worker", sizeof(*worker),
-			RTE_CACHE_LINE_SIZE, rte_lcore_to_socket_id(lcore));
-		if (worker == NULL) {
-			snprintf(ctx->error, sizeof(ctx->error),
-				"cannot allocate worker state");
-			return -ENOMEM;
-		}
-		worker->id = w;
-		worker->burst_size = ctx->cfg->burst_size;
-		worker->tx_retries = ctx->cfg->tx_retries;
-		worker->max_frame = config_max_frame(ctx->cfg);
-		worker->stop = &stop_requested;
-		set_links(ctx, worker, w);
-		ctx->workers[w] = worker;
-		ctx->worker_lcores[w] = lcore;
+		/* Counted first, so that term frees a half-built worker. */
+		ctx->worker_count = w + 1;
+		ret = worker_create(ctx, w, lcore);
+		if (ret != 0)
+			return ret;
 		w++;
 	}
 	for (w = 0; w < ctx->worker_count; w++)
@@ -214,11 +284,37 @@ workers_init(struct live_context *ctx)
 }
 
 static void
+drain_events(struct live_context *ctx)
+{
+	unsigned int w;
+
+	for (w = 0; w < ctx->worker_count; w++)
+		flowlog_drain(ctx->flowlog, ctx->events[w], UINT32_MAX);
+}
+
+/*
+ * Stops the workers and waits for them, draining their event rings
+ * meanwhile: a worker ends every flow it tracked on the way out, which may
+ * be more events than its ring holds.
+ */
+static void
 stop_workers(struct live_context *ctx)
 {
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 1000000 };
+	unsigned int w;
+
 	stop_requested = true;
-	if (ctx->workers_launched)
-		rte_eal_mp_wait_lcore();
+	if (!ctx->workers_launched)
+		return;
+	for (w = 0; w < ctx->worker_count; w++) {
+		while (rte_eal_get_lcore_state(ctx->worker_lcores[w]) ==
+				RUNNING) {
+			drain_events(ctx);
+			nanosleep(&pause, NULL);
+		}
+		rte_eal_wait_lcore(ctx->worker_lcores[w]);
+	}
+	drain_events(ctx);
 	ctx->workers_launched = false;
 }
 
@@ -228,8 +324,12 @@ workers_term(struct live_context *ctx)
 	unsigned int w;
 
 	stop_workers(ctx);
-	for (w = 0; w < ctx->worker_count; w++)
+	for (w = 0; w < ctx->worker_count; w++) {
+		if (ctx->workers[w] != NULL)
+			inspector_free(ctx->workers[w]->inspector);
+		rte_ring_free(ctx->events[w]);
 		rte_free(ctx->workers[w]);
+	}
 	ctx->worker_count = 0;
 }
 
@@ -237,6 +337,7 @@ static const struct live_module live_modules[] = {
 	{ "eal", eal_init, eal_term },
 	{ "signals", signals_init, signals_term },
 	{ "ports", ports_init, ports_term },
+	{ "inspection", inspection_init, inspection_term },
 	{ "workers", workers_init, workers_term },
 };
 
@@ -253,19 +354,24 @@ print_counters(struct live_context *ctx, const char *title)
 		ctx->ports.count);
 	stats_print_devices(stdout, ctx->ports.port_id, ctx->ports.names,
 		ctx->ports.count);
+	stats_print_inspection(stdout, ctx->workers, ctx->worker_count,
+		ctx->watchlist, flowlog_counters(ctx->flowlog));
 	return balanced;
 }
 
 static void
 control_loop(struct live_context *ctx)
 {
-	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 100000000 };
+	const struct timespec tick = { .tv_sec = 0,
+		.tv_nsec = CONTROL_TICK_NS };
+	const unsigned int ticks_per_second = 1000000000 / CONTROL_TICK_NS;
 	unsigned int ticks = 0, seconds = 0;
 	char title[64];
 
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
-		if (++ticks < 10)
+		drain_events(ctx);
+		if (++ticks < ticks_per_second)
 			continue;
 		ticks = 0;
 		seconds++;
@@ -309,6 +415,7 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 		stop_workers(&ctx);
 		if (!print_counters(&ctx, "final counters"))
 			status = EXIT_FAILURE;
+		flowlog_print(ctx.flowlog, stdout);
 	}
 
 	for (i = started; i > 0; i--)

@@ -19,13 +19,21 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "config.h"
+#include "flowlog.h"
 #include "gateway.h"
+#include "inspect.h"
+#include "match.h"
 #include "stats.h"
 #include "worker.h"
 
 #define OFFLINE_MBUFS 4095
+/* Offline the control side drains after every burst: a ring this size
+ * only fills if one burst ends more flows than it holds. */
+#define OFFLINE_EVENT_RING (1u << 14)
+#define OFFLINE_FLOWLOG_ROWS (1u << 20)
 /* As live ports by default, so large frames arrive as mbuf chains here too. */
 #define OFFLINE_DATA_ROOM 2048
 
@@ -94,8 +102,19 @@ struct capture_summary {
 	uint64_t last_ns;
 };
 
+/* One burst through the worker, then what the control core does with it. */
+static void
+run_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t count,
+	const uint64_t *ts_ns, struct rte_ring *events, struct flowlog *log)
+{
+	worker_handle_burst(worker, 0, pkts, count, ts_ns);
+	inspector_expire(worker->inspector, ts_ns[count - 1]);
+	flowlog_drain(log, events, UINT32_MAX);
+}
+
 static int
 replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
+	struct rte_ring *events, struct flowlog *log,
 	struct capture_summary *summary)
 {
 	struct rte_mbuf *pkts[256];
@@ -126,12 +145,15 @@ replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 		ts_ns[count] = ns;
 		pkts[count++] = m;
 		if (count == worker->burst_size) {
-			worker_handle_burst(worker, 0, pkts, count, ts_ns);
+			run_burst(worker, pkts, count, ts_ns, events, log);
 			count = 0;
 		}
 	}
 	if (count > 0)
-		worker_handle_burst(worker, 0, pkts, count, ts_ns);
+		run_burst(worker, pkts, count, ts_ns, events, log);
+	/* The capture ends: every flow still open ends with it. */
+	inspector_flush(worker->inspector);
+	flowlog_drain(log, events, UINT32_MAX);
 	if (ret == -1) {
 		fprintf(stderr, "smbgw: reading the capture: %s\n",
 			pcap_geterr(pcap));
@@ -154,11 +176,16 @@ int
 gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 {
 	char pcap_error[PCAP_ERRBUF_SIZE];
+	char error[512];
 	struct capture_summary summary;
 	static struct worker worker;
+	struct worker *workers[1] = { &worker };
 	struct worker_counters *total = &worker.counters;
 	const char *names[1] = { pcap_path };
+	struct watchlist *watchlist;
 	struct rte_mempool *pool;
+	struct rte_ring *events;
+	struct flowlog *log;
 	struct timespec start;
 	double elapsed;
 	pcap_t *pcap;
@@ -185,6 +212,23 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 			rte_strerror(rte_errno));
 		goto cleanup_eal;
 	}
+	watchlist = gateway_watchlist_create(cfg, error, sizeof(error));
+	if (watchlist == NULL) {
+		fprintf(stderr, "smbgw: watchlists: %s\n", error);
+		goto free_pool;
+	}
+	events = gateway_event_ring_create(0, OFFLINE_EVENT_RING,
+		SOCKET_ID_ANY);
+	if (events == NULL) {
+		fprintf(stderr, "smbgw: cannot create the event ring: %s\n",
+			rte_strerror(rte_errno));
+		goto free_watchlist;
+	}
+	log = flowlog_create(OFFLINE_FLOWLOG_ROWS, watchlist);
+	if (log == NULL) {
+		fprintf(stderr, "smbgw: cannot allocate the flow summary\n");
+		goto free_ring;
+	}
 
 	memset(&worker, 0, sizeof(worker));
 	worker.burst_size = cfg->burst_size;
@@ -192,11 +236,17 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.max_frame = UINT32_MAX;
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
+	worker.inspector = gateway_inspector_create(cfg, 0, events, watchlist);
+	if (worker.inspector == NULL) {
+		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
+			cfg->max_flows, strerror(errno));
+		goto free_log;
+	}
 	memset(&summary, 0, sizeof(summary));
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (replay(pcap, pool, &worker, &summary) != 0)
-		goto free_pool;
+	if (replay(pcap, pool, &worker, events, log, &summary) != 0)
+		goto free_inspector;
 	elapsed = seconds_since(&start);
 
 	printf("== capture %s ==\n", pcap_path);
@@ -209,7 +259,18 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 		elapsed > 0 ? (double)summary.packets / elapsed / 1e6 : 0.0);
 	if (stats_print(stdout, "counters", total, names, 1))
 		status = EXIT_SUCCESS;
+	stats_print_inspection(stdout, workers, 1, watchlist,
+		flowlog_counters(log));
+	flowlog_print(log, stdout);
 
+free_inspector:
+	inspector_free(worker.inspector);
+free_log:
+	flowlog_free(log);
+free_ring:
+	rte_ring_free(events);
+free_watchlist:
+	watchlist_free(watchlist);
 free_pool:
 	rte_mempool_free(pool);
 cleanup_eal:

@@ -7,6 +7,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "watchlists.h"
 
 const char config_default_text[] =
 	"# Built-in configuration: an inline pair of af_packet virtual ports.\n"
@@ -64,9 +65,21 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("memory", mbuf_data_room, 1024, 65535 - 128),
 	UINT_KEY("memory", rx_descriptors, 64, 16384),
 	UINT_KEY("memory", tx_descriptors, 64, 16384),
+	UINT_KEY("memory", event_ring_size, 64, 1u << 20),
+	UINT_KEY("flows", max_flows, 1024, 1u << 28),
+	UINT_KEY("flows", sessions, 16, 1u << 20),
+	UINT_KEY("flows", classify_packets, 1, 15),
+	UINT_KEY("flows", timeout_embryonic, 1, 86400),
+	UINT_KEY("flows", timeout_established, 1, 7 * 86400),
+	UINT_KEY("flows", timeout_closing, 1, 86400),
+	UINT_KEY("flows", timeout_closed, 1, 86400),
+	UINT_KEY("flows", timeout_udp, 1, 86400),
+	UINT_KEY("flows", timeout_other, 1, 86400),
 };
 
-static const char *const known_groups[] = { "gateway", "memory", NULL };
+static const char *const known_groups[] = {
+	"gateway", "memory", "flows", "watchlists", NULL
+};
 
 void
 config_set_defaults(struct gateway_config *cfg)
@@ -88,6 +101,17 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->mbuf_data_room = 2048;
 	cfg->rx_descriptors = 1024;
 	cfg->tx_descriptors = 1024;
+	cfg->event_ring_size = 4096;
+	cfg->max_flows = 1u << 20;
+	cfg->sessions = 4096;
+	cfg->classify_packets = 4;
+	cfg->timeout_embryonic = 30;
+	cfg->timeout_established = 7200;
+	cfg->timeout_closing = 120;
+	cfg->timeout_closed = 10;
+	cfg->timeout_udp = 60;
+	cfg->timeout_other = 30;
+	watchlist_spec_set_defaults(&cfg->watchlists);
 }
 
 void
@@ -343,7 +367,10 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 				setting_type_name(config_setting_type(group)));
 			continue;
 		}
-		load_group(group, cfg, errors, file);
+		if (strcmp(name, "watchlists") == 0)
+			watchlists_load(group, file, &cfg->watchlists, errors);
+		else
+			load_group(group, cfg, errors, file);
 	}
 	check_consistency(lc, cfg, errors, file);
 	return errors->count > 0 || errors->dropped > 0 ? -EINVAL : 0;

@@ -13,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match.h"
+
 #define CONFIG_PORTS_MAX 8
 #define CONFIG_PORT_NAME_MAX 64
 #define CONFIG_PATH_MAX 512
 #define CONFIG_ERRORS_MAX 32
-#define CONFIG_ERROR_LEN 256
+#define CONFIG_ERROR_LEN 512
 
 enum config_mode {
 	CONFIG_MODE_INLINE,	/* two ports, frames cross from one to the other */
@@ -49,6 +51,21 @@ struct gateway_config {
 	unsigned int mbuf_data_room;
 	unsigned int rx_descriptors;
 	unsigned int tx_descriptors;
+	unsigned int event_ring_size;	/* per worker */
+
+	/* flows { }: per worker; timeouts in seconds */
+	unsigned int max_flows;
+	unsigned int sessions;
+	unsigned int classify_packets;
+	unsigned int timeout_embryonic;
+	unsigned int timeout_established;
+	unsigned int timeout_closing;
+	unsigned int timeout_closed;
+	unsigned int timeout_udp;
+	unsigned int timeout_other;
+
+	/* watchlists { } */
+	struct watchlist_spec watchlists;
 };
 
 /* Errors collected while loading; each already reads "file:line: message". */

@@ -4,6 +4,10 @@
 
 #include <rte_ethdev.h>
 
+#include "flow.h"
+#include "flowlog.h"
+#include "inspect.h"
+#include "match.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -71,6 +75,102 @@ stats_print_devices(FILE *out, const uint16_t *port_ids,
 			" oerrors %" PRIu64 " rx_nombuf %" PRIu64 "\n",
 			names[i], s.ipackets, s.opackets, s.imissed,
 			s.ierrors, s.oerrors, s.rx_nombuf);
+	}
+	fflush(out);
+}
+
+static void
+sum_inspection(struct worker *const *workers, unsigned int worker_count,
+	struct inspect_counters *ic, struct flow_table_stats *fs,
+	struct watchlist_counters *wc)
+{
+	unsigned int w;
+
+	memset(ic, 0, sizeof(*ic));
+	memset(fs, 0, sizeof(*fs));
+	memset(wc, 0, sizeof(*wc));
+	for (w = 0; w < worker_count; w++) {
+		const struct inspector *ins = workers[w]->inspector;
+		const struct watchlist_scratch *scratch;
+		struct flow_table_stats one;
+		const uint64_t *from;
+		uint64_t *into;
+		size_t i;
+
+		if (ins == NULL)
+			continue;
+		/* All three hold only uint64_t: they add up as arrays. */
+		from = (const uint64_t *)inspector_counters(ins);
+		into = (uint64_t *)ic;
+		for (i = 0; i < sizeof(*ic) / sizeof(uint64_t); i++)
+			into[i] += from[i];
+		inspector_flow_stats(ins, &one);
+		from = (const uint64_t *)&one;
+		into = (uint64_t *)fs;
+		for (i = 0; i < sizeof(*fs) / sizeof(uint64_t); i++)
+			into[i] += from[i];
+		scratch = inspector_watch_scratch(ins);
+		if (scratch == NULL)
+			continue;
+		from = (const uint64_t *)watchlist_scratch_counters(scratch);
+		into = (uint64_t *)wc;
+		for (i = 0; i < sizeof(*wc) / sizeof(uint64_t); i++)
+			into[i] += from[i];
+	}
+}
+
+void
+stats_print_inspection(FILE *out, struct worker *const *workers,
+	unsigned int worker_count, const struct watchlist *watchlist,
+	const struct flowlog_counters *log)
+{
+	struct inspect_counters ic;
+	struct flow_table_stats fs;
+	struct watchlist_counters wc;
+	unsigned int d, id;
+
+	sum_inspection(workers, worker_count, &ic, &fs, &wc);
+	fprintf(out,
+		"flows: active %" PRIu64 " live_smb %" PRIu64
+		" created %" PRIu64 " closed %" PRIu64 " aged %" PRIu64
+		" evicted_expired %" PRIu64 " evicted_pressure %" PRIu64
+		" insert_failed %" PRIu64 " untracked_frames %" PRIu64 "\n",
+		fs.active, fs.active_live_smb, fs.created, fs.closed, fs.aged,
+		fs.evicted_expired, fs.evicted_pressure, fs.insert_failed,
+		ic.untracked);
+	fprintf(out,
+		"classified: smb_by_port %" PRIu64 " smb_by_content %" PRIu64
+		" dcerpc_by_port %" PRIu64 " dcerpc_by_content %" PRIu64
+		" not_smb %" PRIu64 " sessions_exhausted %" PRIu64 "\n",
+		ic.smb_flows_port, ic.smb_flows_content, ic.dcerpc_flows_port,
+		ic.dcerpc_flows_content, ic.not_smb_flows,
+		ic.sessions_exhausted);
+	fprintf(out, "smb dialects:");
+	for (d = 0; d < INSPECT_DIALECT_COUNT; d++)
+		fprintf(out, " %s %" PRIu64, inspect_dialect_name(d),
+			ic.smb_dialects[d]);
+	fprintf(out, "\n");
+	fprintf(out,
+		"parsers: smb_messages %" PRIu64 " encrypted %" PRIu64
+		" errors %" PRIu64 " resyncs %" PRIu64 " payload_bytes %" PRIu64
+		" retransmitted_bytes %" PRIu64 "\n",
+		ic.smb_messages, ic.smb_encrypted, ic.parser_errors,
+		ic.parser_resyncs, ic.payload_bytes, ic.retransmitted_bytes);
+	fprintf(out, "events: queued %" PRIu64 " ring_full %" PRIu64,
+		ic.events, ic.events_dropped);
+	if (log != NULL)
+		fprintf(out, " received %" PRIu64 " flow %" PRIu64
+			" smb %" PRIu64 " dcerpc %" PRIu64 " summary_full %" PRIu64,
+			log->events, log->flow_events, log->smb_events,
+			log->dcerpc_events, log->rows_dropped);
+	fprintf(out, "\n");
+	if (watchlist != NULL) {
+		fprintf(out, "watchlist hits:");
+		for (id = 0; id < watchlist_class_count(watchlist); id++)
+			fprintf(out, " %s %" PRIu64,
+				watchlist_class_name(watchlist, id),
+				wc.matches[id]);
+		fprintf(out, " scan_errors %" PRIu64 "\n", wc.scan_errors);
 	}
 	fflush(out);
 }

@@ -15,6 +15,8 @@
 #include "counters.h"
 
 struct worker;
+struct watchlist;
+struct flowlog_counters;
 
 /* Sums the counters of <worker_count> workers into <total>. */
 void
@@ -34,5 +36,16 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);
+
+/*
+ * Prints the inspection counters of <worker_count> workers, summed: flow
+ * table, SMB/DCE-RPC classification by method and dialect, parsers,
+ * events, watchlist hits (class names from <watchlist>, may be NULL), and
+ * the control core's event counters <log> (may be NULL).
+ */
+void
+stats_print_inspection(FILE *out, struct worker *const *workers,
+	unsigned int worker_count, const struct watchlist *watchlist,
+	const struct flowlog_counters *log);
 
 #endif /* SMBGW_STATS_H */

@@ -7,6 +7,7 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_TX_FULL] = "tx_full",
 	[DROP_OVERSIZE] = "oversize",
 	[DROP_RECEIVE_ONLY] = "receive_only",
+	[DROP_STATE_FULL] = "state_full",
 };
 
 const char *

@@ -21,6 +21,7 @@ enum drop_reason {
 	DROP_TX_FULL,		/* peer TX queue stayed full after retries */
 	DROP_OVERSIZE,		/* frame longer than the configured MTU allows */
 	DROP_RECEIVE_ONLY,	/* tap or capture input: analysed, never sent */
+	DROP_STATE_FULL,	/* fail closed: SMB candidate with no flow state */
 	DROP_REASON_MAX,
 };
 

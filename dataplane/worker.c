@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "decode.h"
+#include "inspect.h"
 #include "worker.h"
 
 #define WORKER_BURST_MAX 256
@@ -36,32 +38,47 @@ transmit(struct worker *worker, const struct worker_link *link,
 		drop_frames(port, DROP_TX_FULL, pkts + sent, count - sent);
 }
 
+uint64_t
+worker_now_ns(const struct worker *worker)
+{
+	uint64_t cycles = rte_rdtsc() - worker->start_tsc;
+
+	return worker->start_ns +
+		(uint64_t)((double)cycles * 1e9 / (double)worker->tsc_hz);
+}
+
 void
 worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
 {
 	const struct worker_link *link = &worker->links[link_index];
 	struct port_counters *port = &worker->counters.port[link->rx_index];
+	struct decoded_frame frames[WORKER_BURST_MAX];
+	uint8_t verdicts[WORKER_BURST_MAX];
 	struct rte_mbuf *forward[WORKER_BURST_MAX];
 	uint16_t forward_count = 0;
 	uint16_t i;
 
-	/* Frame times feed flow ageing and detection in later stages. */
-	RTE_SET_USED(ts_ns);
 	port->rx += count;
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct decoded_frame frame;
 
 		port->rx_bytes += m->pkt_len;
-		if (unlikely(m->pkt_len > worker->max_frame)) {
-			drop_frames(port, DROP_OVERSIZE, &m, 1);
-			continue;
-		}
 		/* Headers sit in the first segment; later stages walk the chain. */
 		decode_frame(rte_pktmbuf_mtod(m, const uint8_t *),
-			m->data_len, &frame, &worker->counters.decode);
-		forward[forward_count++] = m;
+			m->data_len, &frames[i], &worker->counters.decode);
+		verdicts[i] = unlikely(m->pkt_len > worker->max_frame) ?
+			DROP_OVERSIZE : DROP_REASON_MAX;
+	}
+	if (worker->inspector != NULL)
+		inspector_process(worker->inspector, pkts, frames, count,
+			ts_ns, ts_ns == NULL ? worker_now_ns(worker) : 0,
+			verdicts);
+	for (i = 0; i < count; i++) {
+		if (likely(verdicts[i] == DROP_REASON_MAX))
+			forward[forward_count++] = pkts[i];
+		else
+			drop_frames(port, verdicts[i], &pkts[i], 1);
 	}
 	if (forward_count == 0)
 		return;
@@ -91,6 +108,11 @@ worker_main(void *arg)
 			worker->counters.bursts++;
 			worker_handle_burst(worker, i, pkts, count, NULL);
 		}
+		if (worker->inspector != NULL)
+			inspector_expire(worker->inspector,
+				worker_now_ns(worker));
 	}
+	if (worker->inspector != NULL)
+		inspector_flush(worker->inspector);
 	return 0;
 }

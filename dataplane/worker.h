@@ -16,6 +16,7 @@
 #include "counters.h"
 
 struct rte_mbuf;
+struct inspector;
 
 /* One receive queue and where its frames go. */
 struct worker_link {
@@ -35,12 +36,17 @@ struct worker {
 	uint16_t tx_retries;
 	uint32_t max_frame;
 	const volatile bool *stop;	/* set by the control core to end the loop */
+	struct inspector *inspector;	/* NULL: forward without inspection */
+	uint64_t tsc_hz;		/* clock: ns = start_ns + tsc delta */
+	uint64_t start_tsc;
+	uint64_t start_ns;
 	struct worker_counters counters;
 } __rte_cache_aligned;
 
 /*
  * Runs the frames <pkts>[0..<count>) received on link <link_index>
- * through the pipeline: decode, verdict, then transmit on the link's peer
+ * through the pipeline: decode, inspect (flows, classification, parsing,
+ * events), verdict, then transmit on the link's peer
  * (with up to tx_retries retries; what still does not fit is freed and
  * counted tx_full) or, for a receive-only link, free and count
  * receive_only. <ts_ns> holds each frame's time in ns since the epoch, or
@@ -50,10 +56,15 @@ void
 worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns);
 
+/* The worker's clock: ns since the epoch, from the TSC. */
+uint64_t
+worker_now_ns(const struct worker *worker);
+
 /*
  * The poll-mode loop, launched on a worker lcore with rte_eal_remote_launch
  * and <arg> a struct worker. Returns 0 once *worker->stop is set, after
- * handling the frames it had received.
+ * handling the frames it had received and ending every flow it tracked
+ * (so that flow-end events reach the control core).
  */
 int
 worker_main(void *arg);

@@ -61,10 +61,9 @@ stop_gateway() {
 	[ "$status" -eq 0 ] || fail "gateway exited with status $status"
 }
 
-# final_row PORT: the final counters row of PORT as "rx tx tx_full oversize receive_only identity".
+# final_row PORT: the final counters of PORT as "rx tx tx_full oversize receive_only identity".
 final_row() {
-	sed -n '/== final counters ==/,$p' "$work/gateway.log" |
-		awk -v port="$1" '$1 == port {print $2, $3, $4, $5, $6, $7}'
+	counters_row "$work/gateway.log" "final counters" "$1" rx tx tx_full oversize receive_only rx=tx+drop
 }
 
 $python "$here/make_frames.py" "$work/in_a.pcap" "$work/in_b.pcap"

@@ -4,6 +4,7 @@
 # usage: test_offline.sh SMBGW_BINARY CAPTURE
 set -euo pipefail
 
+. "$(dirname "$0")/../lib/dpdk_env.sh"
 smbgw=$1
 capture=$2
 output=$("$smbgw" -r "$capture" 2>&1) || {
@@ -13,7 +14,7 @@ output=$("$smbgw" -r "$capture" 2>&1) || {
 }
 expected=$(capinfos -c -M "$capture" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
 counted=$(echo "$output" | awk '/^packets:/ {print $2}')
-row=$(echo "$output" | awk -v f="$capture" '$1 == f {print $2, $3, $6, $7}')
+row=$(counters_row <(echo "$output") counters "$capture" rx tx receive_only rx=tx+drop)
 echo "$output"
 [ "$counted" = "$expected" ] || { echo "FAIL: summary says $counted packets, capinfos $expected"; exit 1; }
 [ "$row" = "$expected 0 $expected ok" ] || { echo "FAIL: accounting row '$row'"; exit 1; }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Set-up shared by live and offline mode: the watchlist compiled from the
+ * configuration, and per worker an event ring and an inspector.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "event.h"
+#include "gateway.h"
+#include "inspect.h"
+#include "match.h"
+
+#define NS_PER_SECOND 1000000000ull
+
+struct watchlist *
+gateway_watchlist_create(const struct gateway_config *cfg, char *error,
+	size_t error_len)
+{
+	return watchlist_compile(&cfg->watchlists, error, error_len);
+}
+
+struct rte_ring *
+gateway_event_ring_create(unsigned int worker_id, unsigned int size,
+	int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "events_%u", worker_id);
+	return rte_ring_create_elem(name, sizeof(struct gw_event), size,
+		socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+}
+
+struct inspector *
+gateway_inspector_create(const struct gateway_config *cfg,
+	unsigned int worker_id, struct rte_ring *events,
+	const struct watchlist *watchlist)
+{
+	struct inspector_params params = {
+		.worker_id = worker_id,
+		.max_flows = cfg->max_flows,
+		.sessions = cfg->sessions,
+		.classify_packets = cfg->classify_packets,
+		.fail_mode = cfg->fail_mode == CONFIG_FAIL_CLOSED ?
+			INSPECT_FAIL_CLOSED : INSPECT_FAIL_OPEN,
+		.timeout_embryonic_ns = cfg->timeout_embryonic * NS_PER_SECOND,
+		.timeout_established_ns = cfg->timeout_established * NS_PER_SECOND,
+		.timeout_closing_ns = cfg->timeout_closing * NS_PER_SECOND,
+		.timeout_closed_ns = cfg->timeout_closed * NS_PER_SECOND,
+		.timeout_udp_ns = cfg->timeout_udp * NS_PER_SECOND,
+		.timeout_other_ns = cfg->timeout_other * NS_PER_SECOND,
+		.events = events,
+		.watchlist = watchlist,
+	};
+
+	return inspector_create(&params);
+}

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dcerpc.h"
+#include "flow.h"
+#include "flowlog.h"
+#include "inspect.h"
+#include "match.h"
+#include "smb.h"
+
+#define FLOWLOG_DRAIN_BURST 32
+#define FLOWLOG_USER_MAX (2 * EVENT_ACCOUNT_MAX + 2)
+
+struct flow_row {
+	uint64_t flow_id;		/* 0: free slot */
+	uint64_t first_seen_ns;
+	uint64_t sequence;		/* order of arrival, for printing */
+	uint8_t client_addr[16];
+	uint8_t server_addr[16];
+	uint16_t client_port;
+	uint16_t server_port;
+	uint16_t vlan_outer;
+	uint16_t vlan_inner;
+	uint8_t ip_version;
+	uint8_t app;
+	uint8_t method;
+	bool nonstandard_port;
+	bool encrypted;
+	bool ended;
+	uint16_t dialect;
+	uint32_t classes;
+	uint32_t logons_ok;
+	uint32_t logons_failed;
+	uint32_t tree_connects;
+	uint32_t creates;
+	uint32_t rpc_calls;
+	uint64_t packets[2];
+	uint64_t bytes[2];
+	char user[FLOWLOG_USER_MAX];
+};
+
+struct flowlog {
+	unsigned int capacity;		/* power of two */
+	uint64_t next_sequence;
+	const struct watchlist *watchlist;
+	struct flowlog_counters counters;
+	struct flow_row *rows;
+};
+
+struct flowlog *
+flowlog_create(unsigned int capacity, const struct watchlist *watchlist)
+{
+	struct flowlog *log;
+	unsigned int size = 16;
+
+	while (size < capacity * 2)
+		size <<= 1;
+	log = calloc(1, sizeof(*log));
+	if (log == NULL)
+		return NULL;
+	log->rows = calloc(size, sizeof(*log->rows));
+	if (log->rows == NULL) {
+		free(log);
+		errno = ENOMEM;
+		return NULL;
+	}
+	log->capacity = size;
+	log->watchlist = watchlist;
+	return log;
+}
+
+void
+flowlog_free(struct flowlog *log)
+{
+	if (log == NULL)
+		return;
+	free(log->rows);
+	free(log);
+}
+
+/* Finds the row of <flow_id>, or claims a free one; NULL when full. */
+static struct flow_row *
+row_of(struct flowlog *log, const struct gw_event *ev)
+{
+	unsigned int mask = log->capacity - 1;
+	unsigned int slot = (unsigned int)(ev->flow_id ^ (ev->flow_id >> 32)) & mask;
+	unsigned int probes;
+	uint64_t id = ev->flow_id != 0 ? ev->flow_id : 1;
+
+	for (probes = 0; probes < log->capacity; probes++) {
+		struct flow_row *row = &log->rows[slot];
+
+		if (row->flow_id == id)
+			return row;
+		if (row->flow_id == 0) {
+			/* Half full at most, so that probes stay short. */
+			if (log->counters.rows >= log->capacity / 2) {
+				log->counters.rows_dropped++;
+				return NULL;
+			}
+			row->flow_id = id;
+			row->sequence = log->next_sequence++;
+			memcpy(row->client_addr, ev->client_addr, 16);
+			memcpy(row->server_addr, ev->server_addr, 16);
+			row->client_port = ev->client_port;
+			row->server_port = ev->server_port;
+			row->vlan_outer = ev->vlan_outer;
+			row->vlan_inner = ev->vlan_inner;
+			row->ip_version = ev->ip_version;
+			log->counters.rows++;
+			return row;
+		}
+		slot = (slot + 1) & mask;
+	}
+	return NULL;
+}
+
+static void
+add_flow_event(struct flow_row *row, const struct gw_event *ev)
+{
+	const struct event_flow *flow = &ev->u.flow;
+
+	row->app = flow->app;
+	row->method = flow->method;
+	row->first_seen_ns = flow->first_seen_ns;
+	row->nonstandard_port = (ev->flags & EVENT_F_NONSTANDARD_PORT) != 0;
+	if (flow->dialect != 0)
+		row->dialect = flow->dialect;
+	row->classes |= ev->watch_classes;
+	if (ev->subtype == EVENT_FLOW_END) {
+		row->ended = true;
+		row->packets[0] = flow->packets[0];
+		row->packets[1] = flow->packets[1];
+		row->bytes[0] = flow->bytes[0];
+		row->bytes[1] = flow->bytes[1];
+	}
+}
+
+static void
+add_smb_event(struct flow_row *row, const struct gw_event *ev)
+{
+	const struct event_smb *smb = &ev->u.smb;
+
+	row->classes |= ev->watch_classes;
+	switch (ev->subtype) {
+	case SMB_FACT_NEGOTIATE:
+		if (smb->dialect != 0 && smb->dialect != SMB_DIALECT_SMB2_WILDCARD)
+			row->dialect = smb->dialect;
+		break;
+	case SMB_FACT_LOGON:
+		if (smb->success) {
+			row->logons_ok++;
+			if (row->user[0] == '\0')
+				snprintf(row->user, sizeof(row->user), "%s%s%s",
+					smb->domain, smb->domain[0] ? "\\" : "",
+					smb->user);
+		} else {
+			row->logons_failed++;
+		}
+		break;
+	case SMB_FACT_TREE_CONNECT:
+		if (ev->flags & EVENT_F_RESPONSE)
+			row->tree_connects++;
+		break;
+	case SMB_FACT_CREATE:
+		if (ev->flags & EVENT_F_RESPONSE)
+			row->creates++;
+		break;
+	case SMB_FACT_ENCRYPTED:
+		row->encrypted = true;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+flowlog_add(struct flowlog *log, const struct gw_event *ev)
+{
+	struct flow_row *row;
+
+	log->counters.events++;
+	switch (ev->kind) {
+	case EVENT_FLOW:
+		log->counters.flow_events++;
+		break;
+	case EVENT_SMB:
+		log->counters.smb_events++;
+		break;
+	case EVENT_DCERPC:
+		log->counters.dcerpc_events++;
+		break;
+	default:
+		return;
+	}
+	row = row_of(log, ev);
+	if (row == NULL)
+		return;
+	switch (ev->kind) {
+	case EVENT_FLOW:
+		add_flow_event(row, ev);
+		break;
+	case EVENT_SMB:
+		add_smb_event(row, ev);
+		break;
+	case EVENT_DCERPC:
+		row->classes |= ev->watch_classes;
+		if (ev->subtype == DCERPC_FACT_REQUEST)
+			row->rpc_calls++;
+		break;
+	}
+}
+
+unsigned int
+flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max)
+{
+	static struct gw_event events[FLOWLOG_DRAIN_BURST];
+	unsigned int taken = 0;
+
+	while (taken < max) {
+		unsigned int i, n;
+
+		n = rte_ring_sc_dequeue_burst_elem(ring, events,
+			sizeof(events[0]),
+			RTE_MIN((unsigned int)FLOWLOG_DRAIN_BURST, max - taken),
+			NULL);
+		if (n == 0)
+			break;
+		for (i = 0; i < n; i++)
+			flowlog_add(log, &events[i]);
+		taken += n;
+	}
+	return taken;
+}
+
+const struct flowlog_counters *
+flowlog_counters(const struct flowlog *log)
+{
+	return &log->counters;
+}
+
+static void
+format_endpoint(char *out, size_t size, uint8_t ip_version,
+	const uint8_t *addr, uint16_t port)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, text,
+		sizeof(text));
+	snprintf(out, size, ip_version == 6 ? "[%s]:%u" : "%s:%u", text, port);
+}
+
+static const char *
+dialect_text(uint16_t dialect, char *buf, size_t size)
+{
+	enum inspect_dialect known = inspect_dialect_of(dialect);
+
+	if (dialect == 0)
+		return "-";
+	if (known != INSPECT_DIALECT_OTHER)
+		return inspect_dialect_name(known);
+	snprintf(buf, size, "0x%04x", dialect);
+	return buf;
+}
+
+static void
+format_classes(const struct flowlog *log, uint32_t classes, char *out,
+	size_t size)
+{
+	size_t used = 0;
+	unsigned int id;
+
+	out[0] = '\0';
+	for (id = 0; id < 32 && used < size; id++) {
+		const char *name;
+
+		if (!(classes & (1u << id)))
+			continue;
+		name = log->watchlist != NULL ?
+			watchlist_class_name(log->watchlist, id) : NULL;
+		used += snprintf(out + used, size - used, "%s%s",
+			used ? "," : "", name != NULL ? name : "?");
+	}
+	if (used == 0)
+		snprintf(out, size, "-");
+}
+
+static int
+compare_rows(const void *a, const void *b)
+{
+	const struct flow_row *x = *(const struct flow_row *const *)a;
+	const struct flow_row *y = *(const struct flow_row *const *)b;
+
+	if (x->first_seen_ns != y->first_seen_ns)
+		return x->first_seen_ns < y->first_seen_ns ? -1 : 1;
+	return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
+}
+
+void
+flowlog_print(const struct flowlog *log, FILE *out)
+{
+	const struct flow_row **order;
+	unsigned int i, n = 0;
+
+	fprintf(out, "== SMB and DCE/RPC flows ==\n");
+	order = calloc(log->counters.rows + 1, sizeof(*order));
+	if (order == NULL)
+		return;
+	for (i = 0; i < log->capacity; i++)
+		if (log->rows[i].flow_id != 0)
+			order[n++] = &log->rows[i];
+	qsort(order, n, sizeof(*order), compare_rows);
+	for (i = 0; i < n; i++) {
+		const struct flow_row *row = order[i];
+		char client[64], server[64], classes[256], dialect[16];
+
+		format_endpoint(client, sizeof(client), row->ip_version,
+			row->client_addr, row->client_port);
+		format_endpoint(server, sizeof(server), row->ip_version,
+			row->server_addr, row->server_port);
+		format_classes(log, row->classes, classes, sizeof(classes));
+		fprintf(out,
+			"%s %s -> %s vlan %u detected %s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64 "\n",
+			row->app == FLOW_APP_SMB ? "smb" : "dcerpc",
+			client, server, row->vlan_outer,
+			row->method == EVENT_DETECT_PORT ? "by-port" :
+			"by-content",
+			row->nonstandard_port ? " nonstandard-port" : "",
+			dialect_text(row->dialect, dialect, sizeof(dialect)),
+			row->user[0] ? row->user : "-",
+			row->logons_ok, row->logons_failed,
+			row->tree_connects, row->creates, row->rpc_calls,
+			row->encrypted ? " encrypted" : "", classes,
+			row->packets[0], row->packets[1],
+			row->bytes[0], row->bytes[1]);
+	}
+	free(order);
+	fflush(out);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_FLOWLOG_H
+#define SMBGW_FLOWLOG_H
+
+/*
+ * The control core's side of the worker event rings: drains them in
+ * bursts, counts events by kind, and keeps one summary row per SMB or
+ * DCE/RPC flow (endpoints, how it was recognised, dialect, logons, shares
+ * and watchlist classes seen), in a table of fixed capacity.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+
+struct rte_ring;
+struct watchlist;
+
+struct flowlog_counters {
+	uint64_t events;
+	uint64_t flow_events;
+	uint64_t smb_events;
+	uint64_t dcerpc_events;
+	uint64_t rows;			/* flows summarised */
+	uint64_t rows_dropped;		/* summary table full */
+};
+
+struct flowlog;
+
+/*
+ * Creates a summary table for up to <capacity> flows; <watchlist> (may be
+ * NULL) names the classes when printing. Returns NULL and sets errno on
+ * failure.
+ */
+struct flowlog *
+flowlog_create(unsigned int capacity, const struct watchlist *watchlist);
+
+void
+flowlog_free(struct flowlog *log);
+
+/* Takes one event into the summary. */
+void
+flowlog_add(struct flowlog *log, const struct gw_event *ev);
+
+/*
+ * Drains up to <max> events from <ring> into <log>. Returns how many were
+ * taken.
+ */
+unsigned int
+flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max);
+
+const struct flowlog_counters *
+flowlog_counters(const struct flowlog *log);
+
+/*
+ * Prints one line per summarised flow, in the order they were first seen,
+ * under the heading "== SMB and DCE/RPC flows ==".
+ */
+void
+flowlog_print(const struct flowlog *log, FILE *out);
+
+#endif /* SMBGW_FLOWLOG_H */

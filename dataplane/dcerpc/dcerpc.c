@@ -1,0 +1,1084 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * DCE/RPC connection-oriented stream parser: frames PDUs out of two byte
+ * streams, keeps the presentation context table, reassembles fragmented
+ * calls and reports facts. See dcerpc.h for the contract.
+ *
+ * Each direction walks a PDU in three steps: collect the 16-byte common
+ * header, collect the fixed part of the body (request / response / fault
+ * fields), then stream the rest, copying into the direction's body buffer
+ * only what is decoded later (BIND context lists, ack result lists, and the
+ * stub of calls that launch code; a task's XML is scanned as it passes).
+ * Facts are reported when a PDU ends, so what is reported was complete on
+ * the wire.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dcerpc.h"
+#include "dcerpc_pvt.h"
+
+_Static_assert(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX,
+	       "struct dcerpc_conn exceeds its byte budget");
+_Static_assert(DCERPC_CLIENT_BODY_MAX <= UINT16_MAX &&
+	       DCERPC_SERVER_BODY_MAX <= UINT16_MAX,
+	       "body lengths are kept in uint16_t");
+
+/* Where a direction is in the current PDU. */
+enum dcerpc_dir_state {
+	/* Collecting the common header (zero state after init). */
+	DIR_HEADER = 0,
+	/* Collecting the fixed part of the body. */
+	DIR_PREFIX,
+	/* Streaming the rest of the PDU. */
+	DIR_BODY,
+	/* Framing lost: ignore input until a chunk starts with a PDU. */
+	DIR_RESYNC,
+};
+
+/* dcerpc_dir.flags */
+/* Report nothing for the current PDU, only frame it. */
+#define DIR_F_SKIP	0x01
+/* Copy the current PDU's body into the body buffer. */
+#define DIR_F_BUFFER	0x02
+/* The body did not fit the body buffer. */
+#define DIR_F_OVERFLOW	0x04
+
+/* Fixed body sizes beyond the common header (C706 12.6.4). */
+#define REQUEST_FIXED_LEN	8	/* alloc_hint, p_cont_id, opnum */
+/* alloc_hint, p_cont_id, cancel_count, reserved */
+#define RESPONSE_FIXED_LEN	8
+#define FAULT_FIXED_LEN		12	/* as response, then status */
+#define BIND_NAK_FIXED_LEN	2	/* provider_reject_reason */
+#define OBJECT_UUID_LEN		16
+#define SEC_TRAILER_LEN		8
+#define SYNTAX_ID_LEN		20	/* uuid + version */
+
+/* sec_trailer.auth_level of sealed stubs (RPC_C_AUTHN_LEVEL_PKT_PRIVACY). */
+#define AUTH_LEVEL_PKT_PRIVACY	6
+
+/* dcerpc_context.state */
+#define CTX_FREE	0
+#define CTX_OFFERED	1
+#define CTX_ACCEPTED	2
+
+#define OFFER_NONE	0xff
+
+/*
+ * SchRpcRegisterTask: the task XML runs to kilobytes, far beyond the body
+ * buffer, and its command sits near the end. The first half of the body
+ * buffer keeps the start of the stub (the task path and the NDR headers
+ * that locate the XML); the XML streams through a scanner that copies the
+ * text of <Command> and <Arguments> into the second half.
+ */
+#define SCAN_OFF	0	/* no scan, or gave up */
+#define SCAN_LOCATE	1	/* waiting for the NDR headers */
+#define SCAN_SEARCH	2	/* in the XML, matching tags */
+#define SCAN_COMMAND	3	/* copying <Command> text */
+#define SCAN_ARGUMENTS	4	/* copying <Arguments> text */
+
+#define SCAN_F_COMMAND		0x01	/* <Command> text complete */
+#define SCAN_F_ARGUMENTS	0x02	/* <Arguments> text complete */
+#define SCAN_F_CUT		0x04	/* text lost: no room, another action,
+					 * or the XML could not be located */
+
+static const char scan_command_tag[] = "<Command>";
+static const char scan_arguments_tag[] = "<Arguments>";
+
+/* Everything one feed call needs to report facts. */
+struct feed {
+	struct dcerpc_conn *conn;
+	struct dcerpc_dir *dir;
+	uint8_t *body;
+	size_t body_cap;
+	int from_server;
+	uint64_t ts_ns;
+	dcerpc_fact_fn fn;
+	void *ctx;
+	unsigned int errors;
+};
+
+static inline uint16_t
+le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Converts a little-endian wire UUID into textual byte order. */
+static void
+uuid_from_wire(uint8_t out[16], const uint8_t *wire)
+{
+	out[0] = wire[3];
+	out[1] = wire[2];
+	out[2] = wire[1];
+	out[3] = wire[0];
+	out[4] = wire[5];
+	out[5] = wire[4];
+	out[6] = wire[7];
+	out[7] = wire[6];
+	memcpy(out + 8, wire + 8, 8);
+}
+
+static bool
+ptype_is_connection_oriented(uint8_t ptype)
+{
+	switch (ptype) {
+	case DCERPC_PTYPE_REQUEST:
+	case DCERPC_PTYPE_RESPONSE:
+	case DCERPC_PTYPE_FAULT:
+	case DCERPC_PTYPE_BIND:
+	case DCERPC_PTYPE_BIND_ACK:
+	case DCERPC_PTYPE_BIND_NAK:
+	case DCERPC_PTYPE_ALTER_CONTEXT:
+	case DCERPC_PTYPE_ALTER_CONTEXT_RESP:
+	case DCERPC_PTYPE_AUTH3:
+	case DCERPC_PTYPE_SHUTDOWN:
+	case DCERPC_PTYPE_CO_CANCEL:
+	case DCERPC_PTYPE_ORPHANED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Bytes of the fixed body part of <ptype>, after the common header. */
+static size_t
+fixed_body_len(uint8_t ptype, uint8_t pfc_flags)
+{
+	switch (ptype) {
+	case DCERPC_PTYPE_REQUEST:
+		return REQUEST_FIXED_LEN +
+		       ((pfc_flags & DCERPC_PFC_OBJECT_UUID) ?
+			OBJECT_UUID_LEN : 0);
+	case DCERPC_PTYPE_RESPONSE:
+		return RESPONSE_FIXED_LEN;
+	case DCERPC_PTYPE_FAULT:
+		return FAULT_FIXED_LEN;
+	case DCERPC_PTYPE_BIND_NAK:
+		return BIND_NAK_FIXED_LEN;
+	default:
+		return 0;
+	}
+}
+
+bool
+dcerpc_looks_like_pdu(const uint8_t *data, size_t len)
+{
+	uint16_t frag_len, auth_len;
+
+	if (data == NULL || len < DCERPC_HEADER_LEN)
+		return false;
+	if (data[0] != 5 || data[1] > 1 ||
+	    !ptype_is_connection_oriented(data[2]))
+		return false;
+	/* drep: integer representation 0 (big) or 1 (little endian), ASCII
+	 * or EBCDIC characters, one of four float formats, zero padding. */
+	if ((data[4] & 0xee) != 0 || data[5] > 3 || data[6] != 0 ||
+	    data[7] != 0)
+		return false;
+	if (data[4] & 0x10) {
+		frag_len = le16(data + 8);
+		auth_len = le16(data + 10);
+	} else {
+		frag_len = be16(data + 8);
+		auth_len = be16(data + 10);
+	}
+	if (frag_len < DCERPC_HEADER_LEN + fixed_body_len(data[2], data[3]))
+		return false;
+	if (auth_len != 0 &&
+	    (size_t)auth_len + SEC_TRAILER_LEN >
+	    (size_t)frag_len - DCERPC_HEADER_LEN)
+		return false;
+	return true;
+}
+
+/* Starts <fact> for the current PDU of the feeding direction. */
+static void
+fact_start(struct feed *f, struct dcerpc_fact *fact,
+	   enum dcerpc_fact_type type)
+{
+	const struct dcerpc_dir *d = f->dir;
+
+	fact->type = type;
+	fact->error = DCERPC_ERR_NONE;
+	fact->ts_ns = f->ts_ns;
+	fact->from_server = f->from_server;
+	fact->ptype = d->prefix_len >= DCERPC_HEADER_LEN ? d->prefix[2] : 0;
+	fact->call_id = d->prefix_len >= DCERPC_HEADER_LEN ?
+			le32(d->prefix + 12) : 0;
+	fact->context_id = 0;
+	memset(fact->iface_uuid, 0, sizeof(fact->iface_uuid));
+	fact->iface_ver_major = 0;
+	fact->iface_ver_minor = 0;
+	fact->iface_name = NULL;
+	fact->opnum = 0xffff;
+	fact->op_name = NULL;
+	fact->status = 0;
+	fact->stub_len = 0;
+	fact->auth_level = 0;
+	fact->flags = 0;
+	fact->args = DCERPC_ARGS_NONE;
+	fact->name[0] = '\0';
+	fact->command[0] = '\0';
+}
+
+static void
+fact_emit(struct feed *f, const struct dcerpc_fact *fact)
+{
+	if (fact->type == DCERPC_FACT_ERROR)
+		f->errors++;
+	if (f->fn != NULL)
+		f->fn(f->ctx, fact);
+}
+
+static void
+report_error(struct feed *f, enum dcerpc_error error)
+{
+	struct dcerpc_fact fact;
+
+	fact_start(f, &fact, DCERPC_FACT_ERROR);
+	fact.error = error;
+	fact_emit(f, &fact);
+}
+
+/* Fills the interface fields of <fact> from context table entry <c>. */
+static void
+fact_set_context(struct dcerpc_fact *fact, const struct dcerpc_context *c)
+{
+	fact->context_id = c->id;
+	memcpy(fact->iface_uuid, c->uuid, sizeof(fact->iface_uuid));
+	fact->iface_ver_major = c->ver_major;
+	fact->iface_ver_minor = c->ver_minor;
+	fact->iface_name = dcerpc_interface_name(c->uuid);
+}
+
+static struct dcerpc_context *
+context_find(struct dcerpc_conn *conn, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
+			return &conn->ctx[i];
+	return NULL;
+}
+
+static bool
+context_offered(const struct dcerpc_conn *conn, unsigned int slot)
+{
+	unsigned int i;
+
+	for (i = 0; i < conn->offer_count; i++)
+		if (conn->offer_slot[i] == slot)
+			return true;
+	return false;
+}
+
+/*
+ * Returns the slot for context <id>: its current slot, a free one, or, when
+ * the table is full, the next in turn that the BIND / ALTER_CONTEXT being
+ * parsed did not fill (there is one: a PDU records at most
+ * DCERPC_MAX_CONTEXTS offers).
+ */
+static unsigned int
+context_slot(struct dcerpc_conn *conn, uint16_t id)
+{
+	unsigned int i, n;
+
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
+			return i;
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+		if (conn->ctx[i].state == CTX_FREE)
+			return i;
+	for (n = 0; n < DCERPC_MAX_CONTEXTS; n++) {
+		i = conn->ctx_next % DCERPC_MAX_CONTEXTS;
+		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_MAX_CONTEXTS);
+		if (!context_offered(conn, i))
+			break;
+	}
+	return i;
+}
+
+static void
+dir_reset_pdu(struct dcerpc_dir *d)
+{
+	d->state = DIR_HEADER;
+	d->flags = 0;
+	d->pdu_off = 0;
+	d->prefix_len = 0;
+	d->prefix_want = DCERPC_HEADER_LEN;
+	d->frag_len = 0;
+	d->auth_len = 0;
+	d->frag_body_appended = 0;
+	memset(d->trailer, 0, sizeof(d->trailer));
+}
+
+static void
+dir_drop_call(struct dcerpc_dir *d)
+{
+	d->call_active = 0;
+	d->call_stub_len = 0;
+	d->call_flags = 0;
+	d->call_decoder = DCERPC_DEC_NONE;
+	d->call_auth_level = 0;
+	d->body_len = 0;
+	d->scan_state = SCAN_OFF;
+	d->scan_flags = 0;
+	d->scan_len = 0;
+	d->scan_match_command = 0;
+	d->scan_match_arguments = 0;
+}
+
+void
+dcerpc_conn_init(struct dcerpc_conn *conn)
+{
+	unsigned int i;
+
+	/* Only the bookkeeping is cleared: the body buffers are written
+	 * before they are read. */
+	memset(conn->dir, 0, sizeof(conn->dir));
+	memset(conn->ctx, 0, sizeof(conn->ctx));
+	for (i = 0; i < 2; i++)
+		dir_reset_pdu(&conn->dir[i]);
+	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
+	conn->offer_count = 0;
+	conn->ctx_next = 0;
+	conn->last_opnum = 0;
+	conn->last_call_id = 0;
+	conn->last_context_id = 0;
+	conn->last_valid = 0;
+}
+
+/* Offset in the PDU where the stub (or control body) ends. */
+static size_t
+stub_end(const struct dcerpc_dir *d)
+{
+	if (d->auth_len == 0)
+		return d->frag_len;
+	return (size_t)d->frag_len - d->auth_len - SEC_TRAILER_LEN;
+}
+
+static void
+on_prefix(struct feed *f);
+
+/*
+ * Parses the common header in d->prefix and decides how to walk the PDU.
+ * Returns false when framing is lost.
+ */
+static bool
+on_header(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+	const uint8_t *h = d->prefix;
+	uint8_t ptype = h[2];
+	size_t want;
+
+	if (h[0] != 5 || h[1] > 1) {
+		report_error(f, DCERPC_ERR_BAD_VERSION);
+		return false;
+	}
+	if (h[4] & 0x10) {
+		d->frag_len = le16(h + 8);
+		d->auth_len = le16(h + 10);
+	} else {
+		d->frag_len = be16(h + 8);
+		d->auth_len = be16(h + 10);
+	}
+	if (d->frag_len < DCERPC_HEADER_LEN) {
+		report_error(f, DCERPC_ERR_BAD_LENGTH);
+		return false;
+	}
+	d->state = DIR_BODY;
+	if (d->auth_len != 0 && (size_t)d->auth_len + SEC_TRAILER_LEN >
+				(size_t)d->frag_len - DCERPC_HEADER_LEN) {
+		report_error(f, DCERPC_ERR_TRUNCATED);
+		d->auth_len = 0;
+		d->flags |= DIR_F_SKIP;
+		return true;
+	}
+	if (!ptype_is_connection_oriented(ptype)) {
+		report_error(f, DCERPC_ERR_BAD_PTYPE);
+		d->flags |= DIR_F_SKIP;
+		return true;
+	}
+	/* Only little-endian integers and ASCII characters are decoded;
+	 * everything in the wild uses them. */
+	if ((h[4] & 0xf0) != 0x10 || (h[4] & 0x0f) != 0) {
+		report_error(f, DCERPC_ERR_DREP);
+		d->flags |= DIR_F_SKIP;
+		return true;
+	}
+	want = DCERPC_HEADER_LEN + fixed_body_len(ptype, h[3]);
+	if (want > stub_end(d)) {
+		report_error(f, DCERPC_ERR_TRUNCATED);
+		d->flags |= DIR_F_SKIP;
+		return true;
+	}
+	if (want > DCERPC_HEADER_LEN) {
+		d->state = DIR_PREFIX;
+		d->prefix_want = (uint8_t)want;
+	} else {
+		on_prefix(f);
+	}
+	return true;
+}
+
+/* Starts or continues the fragmented call of a REQUEST / RESPONSE PDU. */
+static void
+on_call_prefix(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+	const uint8_t *h = d->prefix;
+	uint8_t ptype = h[2], pfc = h[3];
+	uint32_t call_id = le32(h + 12);
+
+	if (pfc & DCERPC_PFC_FIRST_FRAG) {
+		if (d->call_active)
+			report_error(f, DCERPC_ERR_FRAGMENT);
+		dir_drop_call(d);
+		d->call_active = 1;
+		d->call_ptype = ptype;
+		d->call_id = call_id;
+		d->call_context_id = le16(h + 20);
+		d->call_opnum = ptype == DCERPC_PTYPE_REQUEST ?
+				le16(h + 22) : 0xffff;
+		if (ptype == DCERPC_PTYPE_REQUEST) {
+			const struct dcerpc_context *c;
+
+			if (pfc & DCERPC_PFC_OBJECT_UUID)
+				d->call_flags |= DCERPC_FACT_F_OBJECT;
+			c = context_find(f->conn, d->call_context_id);
+			if (c != NULL)
+				d->call_decoder = (uint8_t)dcerpc_decoder_for(
+					c->uuid, d->call_opnum);
+			if (d->call_decoder == DCERPC_DEC_TASK_REGISTER)
+				d->scan_state = SCAN_LOCATE;
+		}
+	} else if (!d->call_active || d->call_id != call_id ||
+		   d->call_ptype != ptype) {
+		/* A continuation of nothing we saw start. */
+		report_error(f, DCERPC_ERR_FRAGMENT);
+		d->flags |= DIR_F_SKIP;
+		return;
+	}
+	if (!(pfc & DCERPC_PFC_FIRST_FRAG) || !(pfc & DCERPC_PFC_LAST_FRAG))
+		d->call_flags |= DCERPC_FACT_F_FRAGMENTED;
+	if (d->call_decoder != DCERPC_DEC_NONE)
+		d->flags |= DIR_F_BUFFER;
+}
+
+/* The fixed body part is in d->prefix: prepare for the rest of the PDU. */
+static void
+on_prefix(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+
+	d->state = DIR_BODY;
+	switch (d->prefix[2]) {
+	case DCERPC_PTYPE_REQUEST:
+	case DCERPC_PTYPE_RESPONSE:
+		on_call_prefix(f);
+		break;
+	case DCERPC_PTYPE_BIND:
+	case DCERPC_PTYPE_ALTER_CONTEXT:
+	case DCERPC_PTYPE_BIND_ACK:
+	case DCERPC_PTYPE_ALTER_CONTEXT_RESP:
+		/* The body buffer is shared with the stub of a call in
+		 * progress; a bind inside a fragmented call ends the call. */
+		if (d->call_active) {
+			report_error(f, DCERPC_ERR_FRAGMENT);
+			dir_drop_call(d);
+		}
+		d->body_len = 0;
+		d->flags |= DIR_F_BUFFER;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Bytes of the body buffer that keep the start of the stub. */
+static size_t
+body_keep(const struct feed *f)
+{
+	if (f->dir->call_decoder == DCERPC_DEC_TASK_REGISTER)
+		return f->body_cap / 2;
+	return f->body_cap;
+}
+
+/*
+ * Finds where the task XML characters start and end once the stub start is
+ * buffered: path (unique pointer to a conformant varying string), then the
+ * XML string header (max_count, offset, actual_count).
+ */
+static void
+scan_locate(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+	const uint8_t *b = f->body;
+	size_t keep = body_keep(f), len = d->body_len;
+	uint64_t hdr, end;
+
+	if (len < 4)
+		return;
+	if (le32(b) == 0) {
+		hdr = 4;
+	} else {
+		if (len < 16)
+			return;
+		hdr = (16 + (uint64_t)le32(b + 12) * 2 + 3) & ~(uint64_t)3;
+	}
+	if (hdr + 12 > keep) {
+		/* A path this long leaves no room to find the XML. */
+		d->scan_state = SCAN_OFF;
+		d->scan_flags |= SCAN_F_CUT;
+		return;
+	}
+	if (len < hdr + 12)
+		return;
+	end = hdr + 12 + (uint64_t)le32(b + hdr + 8) * 2;
+	d->scan_start = (uint32_t)(hdr + 12);
+	d->scan_end = end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+	d->scan_state = SCAN_SEARCH;
+}
+
+static uint8_t
+scan_tag_step(const char *tag, uint8_t matched, uint16_t unit)
+{
+	if (unit == (uint8_t)tag[matched])
+		return (uint8_t)(matched + 1);
+	return unit == '<' ? 1 : 0;
+}
+
+static void
+scan_capture(struct feed *f, uint16_t unit)
+{
+	struct dcerpc_dir *d = f->dir;
+	size_t keep = body_keep(f);
+	uint8_t *capture = f->body + keep;
+
+	if (d->scan_len + 2u > f->body_cap - keep) {
+		d->scan_flags |= SCAN_F_CUT;
+		return;
+	}
+	capture[d->scan_len] = (uint8_t)unit;
+	capture[d->scan_len + 1] = (uint8_t)(unit >> 8);
+	d->scan_len = (uint16_t)(d->scan_len + 2);
+}
+
+/* Takes one UTF-16 code unit of the task XML. */
+static void
+scan_unit(struct feed *f, uint16_t unit)
+{
+	struct dcerpc_dir *d = f->dir;
+
+	if (d->scan_state == SCAN_COMMAND || d->scan_state == SCAN_ARGUMENTS) {
+		if (unit != '<') {
+			scan_capture(f, unit);
+			return;
+		}
+		d->scan_flags |= d->scan_state == SCAN_COMMAND ?
+				 SCAN_F_COMMAND : SCAN_F_ARGUMENTS;
+		d->scan_state = SCAN_SEARCH;
+	}
+	d->scan_match_command = scan_tag_step(scan_command_tag,
+					      d->scan_match_command, unit);
+	d->scan_match_arguments = scan_tag_step(scan_arguments_tag,
+						d->scan_match_arguments, unit);
+	if (d->scan_match_command == sizeof(scan_command_tag) - 1) {
+		d->scan_match_command = 0;
+		if (d->scan_flags & SCAN_F_COMMAND) {
+			/* Another action: only the first is reported. */
+			d->scan_flags |= SCAN_F_CUT;
+			d->scan_state = SCAN_OFF;
+		} else {
+			d->scan_state = SCAN_COMMAND;
+		}
+	} else if (d->scan_match_arguments ==
+		   sizeof(scan_arguments_tag) - 1) {
+		d->scan_match_arguments = 0;
+		/* The schema puts Arguments after Command in an Exec. */
+		if ((d->scan_flags & (SCAN_F_COMMAND | SCAN_F_ARGUMENTS)) ==
+		    SCAN_F_COMMAND) {
+			scan_capture(f, ' ');
+			d->scan_state = SCAN_ARGUMENTS;
+		}
+	}
+}
+
+/* Scans <n> stub bytes whose first is at stub offset <off> of the call. */
+static void
+scan_bytes(struct feed *f, const uint8_t *p, size_t n, uint64_t off)
+{
+	struct dcerpc_dir *d = f->dir;
+	size_t i;
+
+	if (d->scan_state == SCAN_LOCATE)
+		scan_locate(f);
+	if (d->scan_state == SCAN_LOCATE && d->body_len >= body_keep(f)) {
+		d->scan_state = SCAN_OFF;
+		d->scan_flags |= SCAN_F_CUT;
+	}
+	for (i = 0; i < n && d->scan_state >= SCAN_SEARCH; i++, off++) {
+		if (off < d->scan_start || off >= d->scan_end)
+			continue;
+		if (((off - d->scan_start) & 1) == 0)
+			d->scan_low = p[i];
+		else
+			scan_unit(f, (uint16_t)(d->scan_low | p[i] << 8));
+	}
+}
+
+/* Streams <n> bytes of the current PDU body starting at d->pdu_off. */
+static void
+on_body(struct feed *f, const uint8_t *p, size_t n)
+{
+	struct dcerpc_dir *d = f->dir;
+	size_t end = stub_end(d);
+	size_t trailer_end = d->auth_len != 0 ? end + SEC_TRAILER_LEN : end;
+	size_t fixed = DCERPC_HEADER_LEN +
+		       fixed_body_len(d->prefix[2], d->prefix[3]);
+	size_t keep = body_keep(f);
+
+	while (n > 0) {
+		size_t k;
+
+		if (d->pdu_off < end) {
+			k = end - d->pdu_off;
+			if (k > n)
+				k = n;
+			if (d->flags & DIR_F_BUFFER) {
+				size_t room = keep - d->body_len;
+				size_t copy = k < room ? k : room;
+
+				memcpy(f->body + d->body_len, p, copy);
+				d->body_len = (uint16_t)(d->body_len + copy);
+				d->frag_body_appended = (uint16_t)
+					(d->frag_body_appended + copy);
+				if (copy < k)
+					d->flags |= DIR_F_OVERFLOW;
+				if (d->scan_state != SCAN_OFF)
+					scan_bytes(f, p, k, (uint64_t)
+						   d->call_stub_len +
+						   d->pdu_off - fixed);
+			}
+		} else if (d->pdu_off < trailer_end) {
+			k = trailer_end - d->pdu_off;
+			if (k > n)
+				k = n;
+			memcpy(d->trailer + (d->pdu_off - end), p, k);
+		} else {
+			k = d->frag_len - d->pdu_off;
+			if (k > n)
+				k = n;
+		}
+		p += k;
+		n -= k;
+		d->pdu_off += (uint32_t)k;
+	}
+}
+
+/* Reports the call in progress once its last fragment ended. */
+static void
+finish_call(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	const struct dcerpc_context *c;
+	struct dcerpc_fact fact;
+	bool request = d->call_ptype == DCERPC_PTYPE_REQUEST;
+
+	fact_start(f, &fact, request ? DCERPC_FACT_REQUEST :
+				       DCERPC_FACT_RESPONSE);
+	fact.ptype = d->call_ptype;
+	fact.call_id = d->call_id;
+	fact.stub_len = d->call_stub_len;
+	fact.auth_level = d->call_auth_level;
+	fact.flags = d->call_flags;
+	if (request) {
+		fact.opnum = d->call_opnum;
+	} else if (conn->last_valid && conn->last_call_id == d->call_id) {
+		fact.opnum = conn->last_opnum;
+	}
+	c = context_find(conn, request ? d->call_context_id :
+					 (conn->last_valid &&
+					  conn->last_call_id == d->call_id ?
+					  conn->last_context_id :
+					  d->call_context_id));
+	if (c != NULL) {
+		fact_set_context(&fact, c);
+	} else {
+		fact.context_id = d->call_context_id;
+		if (request)
+			fact.flags |= DCERPC_FACT_F_UNKNOWN_CONTEXT;
+	}
+	if (fact.opnum != 0xffff)
+		fact.op_name = dcerpc_operation_name(fact.iface_uuid,
+						     fact.opnum);
+	if (request && d->call_decoder != DCERPC_DEC_NONE) {
+		if (d->call_auth_level >= AUTH_LEVEL_PKT_PRIVACY) {
+			fact.flags |= DCERPC_FACT_F_SEALED;
+		} else {
+			bool complete = d->body_len == d->call_stub_len;
+			int rc;
+
+			rc = dcerpc_decode_args(d->call_decoder, f->body,
+						d->body_len, complete, &fact);
+			if (rc == -EBADMSG)
+				report_error(f, DCERPC_ERR_STUB);
+			if (d->call_decoder == DCERPC_DEC_TASK_REGISTER &&
+			    (!dcerpc_xml_text_to_utf8(f->body + body_keep(f),
+						      d->scan_len,
+						      fact.command,
+						      sizeof(fact.command)) ||
+			     (d->scan_flags & SCAN_F_CUT)))
+				fact.flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
+		}
+	}
+	if (request) {
+		conn->last_valid = 1;
+		conn->last_call_id = d->call_id;
+		conn->last_opnum = d->call_opnum;
+		conn->last_context_id = d->call_context_id;
+	}
+	fact_emit(f, &fact);
+	dir_drop_call(d);
+}
+
+/* Adds up the stub of a finished REQUEST / RESPONSE fragment. */
+static void
+end_call_fragment(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+	size_t stub = stub_end(d) - DCERPC_HEADER_LEN -
+		      fixed_body_len(d->prefix[2], d->prefix[3]);
+	size_t pad = 0;
+	uint64_t total;
+
+	if (d->auth_len != 0) {
+		/* auth_pad_length pads the stub to 16 bytes before the
+		 * trailer: it is not part of the arguments. */
+		pad = d->trailer[2];
+		if (pad > stub)
+			pad = stub;
+		if (d->trailer[1] > d->call_auth_level)
+			d->call_auth_level = d->trailer[1];
+		/* Trim the padding from the buffer only if the whole
+		 * fragment stub made it there. */
+		if (d->frag_body_appended == stub)
+			d->body_len = (uint16_t)(d->body_len - pad);
+	}
+	total = (uint64_t)d->call_stub_len + (stub - pad);
+	d->call_stub_len = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	if (d->prefix[3] & DCERPC_PFC_LAST_FRAG)
+		finish_call(f);
+}
+
+/*
+ * BIND / ALTER_CONTEXT: records every presentation context offered and
+ * reports one fact per context. The body buffer holds the body after the
+ * common header: max_xmit_frag, max_recv_frag, assoc_group_id, then
+ * p_context_elem.
+ */
+static void
+end_bind(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	const uint8_t *b = f->body;
+	size_t len = d->body_len, off, i, n;
+	bool bind = d->prefix[2] == DCERPC_PTYPE_BIND;
+	bool bad = (d->flags & DIR_F_OVERFLOW) != 0;
+
+	/* A BIND starts a new association; ALTER_CONTEXT adds to it. */
+	if (bind)
+		memset(conn->ctx, 0, sizeof(conn->ctx));
+	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
+	conn->offer_count = 0;
+	if (len < 12) {
+		report_error(f, DCERPC_ERR_CONTEXT_LIST);
+		return;
+	}
+	n = b[8];
+	off = 12;
+	for (i = 0; i < n; i++) {
+		struct dcerpc_context *c, extra;
+		struct dcerpc_fact fact;
+		unsigned int slot;
+		size_t n_syntaxes;
+
+		if (len - off < 4 + SYNTAX_ID_LEN) {
+			bad = true;
+			break;
+		}
+		n_syntaxes = b[off + 2];
+		if (len - off < 4 + SYNTAX_ID_LEN * (1 + n_syntaxes)) {
+			bad = true;
+			break;
+		}
+		/* Offers beyond the table are reported, not remembered. */
+		if (i < DCERPC_MAX_CONTEXTS) {
+			slot = context_slot(conn, le16(b + off));
+			c = &conn->ctx[slot];
+			conn->offer_slot[i] = (uint8_t)slot;
+			conn->offer_count = (uint8_t)(i + 1);
+		} else {
+			c = &extra;
+		}
+		c->id = le16(b + off);
+		uuid_from_wire(c->uuid, b + off + 4);
+		c->ver_major = le16(b + off + 20);
+		c->ver_minor = le16(b + off + 22);
+		c->state = CTX_OFFERED;
+		fact_start(f, &fact, bind ? DCERPC_FACT_BIND :
+					    DCERPC_FACT_ALTER_CONTEXT);
+		fact_set_context(&fact, c);
+		fact_emit(f, &fact);
+		off += 4 + SYNTAX_ID_LEN * (1 + n_syntaxes);
+	}
+	if (bad)
+		report_error(f, DCERPC_ERR_CONTEXT_LIST);
+}
+
+/*
+ * BIND_ACK / ALTER_CONTEXT_RESP: pairs each result with the context offered
+ * at the same position and reports one fact per result. Body: max_xmit_frag,
+ * max_recv_frag, assoc_group_id, sec_addr (length + string), padding to 4
+ * bytes, p_result_list.
+ */
+static void
+end_bind_ack(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	const uint8_t *b = f->body;
+	size_t len = d->body_len, off, i, n;
+	bool ack = d->prefix[2] == DCERPC_PTYPE_BIND_ACK;
+	bool bad = (d->flags & DIR_F_OVERFLOW) != 0;
+
+	if (len < 10) {
+		bad = true;
+		goto out;
+	}
+	off = 10 + (size_t)le16(b + 8);
+	/* Alignment is relative to the PDU, which starts 16 bytes before
+	 * the body buffer. */
+	off = ((off + DCERPC_HEADER_LEN + 3) & ~(size_t)3) - DCERPC_HEADER_LEN;
+	if (off + 4 > len) {
+		bad = true;
+		goto out;
+	}
+	n = b[off];
+	off += 4;
+	for (i = 0; i < n; i++) {
+		struct dcerpc_fact fact;
+		uint16_t result;
+
+		if (len - off < 4 + SYNTAX_ID_LEN) {
+			bad = true;
+			break;
+		}
+		result = le16(b + off);
+		fact_start(f, &fact, ack ? DCERPC_FACT_BIND_ACK :
+					   DCERPC_FACT_ALTER_CONTEXT_RESP);
+		fact.status = result;
+		if (i < conn->offer_count &&
+		    conn->offer_slot[i] != OFFER_NONE) {
+			struct dcerpc_context *c =
+				&conn->ctx[conn->offer_slot[i]];
+
+			fact_set_context(&fact, c);
+			c->state = result == 0 ? CTX_ACCEPTED : CTX_FREE;
+		}
+		fact_emit(f, &fact);
+		off += 4 + SYNTAX_ID_LEN;
+	}
+out:
+	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
+	conn->offer_count = 0;
+	if (bad)
+		report_error(f, DCERPC_ERR_CONTEXT_LIST);
+}
+
+static void
+end_bind_nak(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_fact fact;
+	unsigned int i;
+
+	fact_start(f, &fact, DCERPC_FACT_BIND_NAK);
+	fact.status = le16(f->dir->prefix + DCERPC_HEADER_LEN);
+	/* Nothing offered in the refused bind is usable. */
+	for (i = 0; i < conn->offer_count; i++)
+		if (conn->offer_slot[i] != OFFER_NONE)
+			conn->ctx[conn->offer_slot[i]].state = CTX_FREE;
+	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
+	conn->offer_count = 0;
+	fact_emit(f, &fact);
+}
+
+static void
+end_fault(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	const struct dcerpc_context *c;
+	struct dcerpc_fact fact;
+
+	fact_start(f, &fact, DCERPC_FACT_FAULT);
+	fact.context_id = le16(d->prefix + 20);
+	fact.status = le32(d->prefix + 24);
+	if (conn->last_valid && conn->last_call_id == fact.call_id) {
+		fact.opnum = conn->last_opnum;
+		fact.context_id = conn->last_context_id;
+	}
+	c = context_find(conn, fact.context_id);
+	if (c != NULL)
+		fact_set_context(&fact, c);
+	if (fact.opnum != 0xffff)
+		fact.op_name = dcerpc_operation_name(fact.iface_uuid,
+						     fact.opnum);
+	/* A fault ends the call, including a response in progress. */
+	if (d->call_active && d->call_id == fact.call_id)
+		dir_drop_call(d);
+	fact_emit(f, &fact);
+}
+
+static void
+on_pdu_end(struct feed *f)
+{
+	struct dcerpc_dir *d = f->dir;
+
+	if (!(d->flags & DIR_F_SKIP)) {
+		switch (d->prefix[2]) {
+		case DCERPC_PTYPE_REQUEST:
+		case DCERPC_PTYPE_RESPONSE:
+			end_call_fragment(f);
+			break;
+		case DCERPC_PTYPE_BIND:
+		case DCERPC_PTYPE_ALTER_CONTEXT:
+			end_bind(f);
+			d->body_len = 0;
+			break;
+		case DCERPC_PTYPE_BIND_ACK:
+		case DCERPC_PTYPE_ALTER_CONTEXT_RESP:
+			end_bind_ack(f);
+			d->body_len = 0;
+			break;
+		case DCERPC_PTYPE_BIND_NAK:
+			end_bind_nak(f);
+			break;
+		case DCERPC_PTYPE_FAULT:
+			end_fault(f);
+			break;
+		case DCERPC_PTYPE_CO_CANCEL:
+		case DCERPC_PTYPE_ORPHANED:
+			/* The client gave up the call in progress. */
+			if (d->call_active &&
+			    d->call_id == le32(d->prefix + 12))
+				dir_drop_call(d);
+			break;
+		default:
+			break;
+		}
+	}
+	dir_reset_pdu(d);
+}
+
+int
+dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
+		 const uint8_t *data, size_t len, uint64_t ts_ns,
+		 dcerpc_fact_fn fn, void *ctx)
+{
+	struct feed f;
+	struct dcerpc_dir *d;
+
+	if (conn == NULL || (data == NULL && len != 0))
+		return -EINVAL;
+	from_server = from_server != 0;
+	d = &conn->dir[from_server];
+	f.conn = conn;
+	f.dir = d;
+	f.body = from_server ? conn->server_body : conn->client_body;
+	f.body_cap = from_server ? sizeof(conn->server_body) :
+				   sizeof(conn->client_body);
+	f.from_server = from_server;
+	f.ts_ns = ts_ns;
+	f.fn = fn;
+	f.ctx = ctx;
+	f.errors = 0;
+
+	if (d->state == DIR_RESYNC) {
+		/* Over a pipe every write starts a PDU, so a chunk that
+		 * starts like one is where framing resumes. */
+		if (!dcerpc_looks_like_pdu(data, len))
+			return 0;
+		dir_drop_call(d);
+		dir_reset_pdu(d);
+	}
+
+	while (len > 0) {
+		size_t k;
+
+		switch (d->state) {
+		case DIR_HEADER:
+		case DIR_PREFIX:
+			k = (size_t)(d->prefix_want - d->prefix_len);
+			if (k > len)
+				k = len;
+			memcpy(d->prefix + d->prefix_len, data, k);
+			d->prefix_len = (uint8_t)(d->prefix_len + k);
+			d->pdu_off += (uint32_t)k;
+			data += k;
+			len -= k;
+			if (d->prefix_len < d->prefix_want)
+				break;
+			if (d->state == DIR_HEADER) {
+				if (!on_header(&f)) {
+					d->state = DIR_RESYNC;
+					dir_drop_call(d);
+					return -EBADMSG;
+				}
+			} else {
+				on_prefix(&f);
+			}
+			if (d->state == DIR_BODY && d->pdu_off == d->frag_len)
+				on_pdu_end(&f);
+			break;
+		case DIR_BODY:
+			k = d->frag_len - d->pdu_off;
+			if (k > len)
+				k = len;
+			on_body(&f, data, k);
+			data += k;
+			len -= k;
+			if (d->pdu_off == d->frag_len)
+				on_pdu_end(&f);
+			break;
+		default:
+			/* DIR_RESYNC is only left at a chunk start. */
+			return f.errors != 0 ? -EBADMSG : 0;
+		}
+	}
+	return f.errors != 0 ? -EBADMSG : 0;
+}

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef SMBGW_DCERPC_H
+#define SMBGW_DCERPC_H
+
+/*
+ * DCE/RPC connection-oriented (MS-RPCE, C706 chapter 12) stream parser.
+ *
+ * The parser is pure C: it takes bytes and lengths, never allocates, and
+ * knows nothing of DPDK, so it can be unit-tested and fuzzed alone.
+ *
+ * A struct dcerpc_conn holds one RPC association: two byte streams, client
+ * to server and server to client. Over a named pipe every SMB WRITE, READ,
+ * IOCTL or TRANS carries a chunk of the stream; over TCP the stream is the
+ * in-order TCP payload. Chunks may split PDUs anywhere: the parser keeps
+ * what it needs between calls inside struct dcerpc_conn and reports what it
+ * understood as facts through a callback.
+ *
+ * Usage:
+ *
+ *	struct dcerpc_conn conn;
+ *
+ *	dcerpc_conn_init(&conn);
+ *	dcerpc_conn_feed(&conn, 0, req, req_len, ts, on_fact, ctx);
+ *	dcerpc_conn_feed(&conn, 1, resp, resp_len, ts, on_fact, ctx);
+ *
+ * Facts are passed by pointer and are only valid during the callback.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packet types (C706 12.6.4.1); only the connection-oriented ones are fed. */
+#define DCERPC_PTYPE_REQUEST		0
+#define DCERPC_PTYPE_RESPONSE		2
+#define DCERPC_PTYPE_FAULT		3
+#define DCERPC_PTYPE_BIND		11
+#define DCERPC_PTYPE_BIND_ACK		12
+#define DCERPC_PTYPE_BIND_NAK		13
+#define DCERPC_PTYPE_ALTER_CONTEXT	14
+#define DCERPC_PTYPE_ALTER_CONTEXT_RESP	15
+#define DCERPC_PTYPE_AUTH3		16
+#define DCERPC_PTYPE_SHUTDOWN		17
+#define DCERPC_PTYPE_CO_CANCEL		18
+#define DCERPC_PTYPE_ORPHANED		19
+
+/* pfc_flags bits of the common header. */
+#define DCERPC_PFC_FIRST_FRAG		0x01
+#define DCERPC_PFC_LAST_FRAG		0x02
+#define DCERPC_PFC_OBJECT_UUID		0x80
+
+/* Size of the common header every connection-oriented PDU starts with. */
+#define DCERPC_HEADER_LEN		16
+
+/*
+ * Bounds of the per-association state. They fix sizeof(struct dcerpc_conn);
+ * see DCERPC_CONN_SIZE_MAX.
+ */
+/* Presentation contexts remembered from BIND / ALTER_CONTEXT. */
+#define DCERPC_MAX_CONTEXTS		8
+/*
+ * Client-side body buffer: the request stub of the calls whose arguments
+ * are decoded (enough for service names and command lines) and the body of
+ * BIND / ALTER_CONTEXT (about 20 presentation contexts).
+ */
+#define DCERPC_CLIENT_BODY_MAX		1024
+/* Server-side body buffer: BIND_ACK / ALTER_CONTEXT_RESP result lists. */
+#define DCERPC_SERVER_BODY_MAX		256
+/* Header plus the fixed part of a request / response / fault body. */
+#define DCERPC_PREFIX_MAX		48
+
+/*
+ * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
+ * test: two body buffers (1024 + 256), two direction states of about 110
+ * bytes and the context table (8 x 24); about 1.7 KiB, rounded up.
+ */
+#define DCERPC_CONN_SIZE_MAX		1792
+
+/* Sizes of the decoded argument strings, in UTF-8 bytes including the NUL. */
+#define DCERPC_ARG_NAME_MAX		256
+#define DCERPC_ARG_COMMAND_MAX		1024
+
+/* What a fact reports. */
+enum dcerpc_fact_type {
+	/* One per presentation context offered; carries context id + iface. */
+	DCERPC_FACT_BIND = 1,
+	/* One per result; status is the result (0 accepted, 1 user
+	 * rejection, 2 provider rejection), iface from the matching offer. */
+	DCERPC_FACT_BIND_ACK,
+	/* status is the provider reject reason. */
+	DCERPC_FACT_BIND_NAK,
+	/* As DCERPC_FACT_BIND, for ALTER_CONTEXT. */
+	DCERPC_FACT_ALTER_CONTEXT,
+	/* As DCERPC_FACT_BIND_ACK, for ALTER_CONTEXT_RESP. */
+	DCERPC_FACT_ALTER_CONTEXT_RESP,
+	/* A complete call (after its last fragment). */
+	DCERPC_FACT_REQUEST,
+	/* A complete response (after its last fragment). */
+	DCERPC_FACT_RESPONSE,
+	/* status is the fault status, e.g. 0x1c010002 nca_s_op_rng_error. */
+	DCERPC_FACT_FAULT,
+	/* Malformed or unsupported input; error says what. */
+	DCERPC_FACT_ERROR,
+};
+
+/* Why a DCERPC_FACT_ERROR was reported. */
+enum dcerpc_error {
+	DCERPC_ERR_NONE = 0,
+	/* Not version 5.0/5.1: the stream is not (or no longer) DCE/RPC; the
+	 * direction skips input until a chunk starts with a plausible PDU. */
+	DCERPC_ERR_BAD_VERSION,
+	/* frag_length below the header size: framing is lost and the
+	 * direction resynchronises as for DCERPC_ERR_BAD_VERSION. */
+	DCERPC_ERR_BAD_LENGTH,
+	/* Unknown or connectionless packet type; the PDU is skipped. */
+	DCERPC_ERR_BAD_PTYPE,
+	/* Big-endian (or otherwise unsupported) data representation; the PDU
+	 * is framed and skipped. */
+	DCERPC_ERR_DREP,
+	/* PDU shorter than the fixed body of its type, or auth_length
+	 * beyond frag_length; the PDU is skipped. */
+	DCERPC_ERR_TRUNCATED,
+	/* A fragment that does not continue the call in progress, or a first
+	 * fragment while another call is unfinished (the latter is dropped). */
+	DCERPC_ERR_FRAGMENT,
+	/* The request stub could not be decoded as the operation's NDR
+	 * arguments; the REQUEST fact still follows, with what was decoded
+	 * before the fault. */
+	DCERPC_ERR_STUB,
+	/* BIND / ALTER_CONTEXT / ack body malformed or longer than the body
+	 * buffer; contexts beyond what was understood are not recorded. */
+	DCERPC_ERR_CONTEXT_LIST,
+};
+
+/* Which arguments a REQUEST fact carries in name / command. */
+enum dcerpc_args {
+	DCERPC_ARGS_NONE = 0,
+	/* svcctl CreateService*: name = service name, command = binary path.
+	 * svcctl ChangeServiceConfig*: name empty, command = new binary path
+	 * (empty if unchanged). */
+	DCERPC_ARGS_SERVICE,
+	/* atsvc NetrJobAdd: command = job command line. */
+	DCERPC_ARGS_JOB,
+	/* ITaskSchedulerService SchRpcRegisterTask: name = task path,
+	 * command = <Command> and <Arguments> of the first Exec action of
+	 * the task XML, XML entities decoded. The XML is scanned for the
+	 * literal tags, not parsed: CDATA, comments and prefixed tags are
+	 * not understood. SchRpcRun: name = task path. */
+	DCERPC_ARGS_TASK,
+};
+
+/* Bits of dcerpc_fact.flags. */
+/* The call was carried in more than one fragment. */
+#define DCERPC_FACT_F_FRAGMENTED	0x0001
+/* The request names a context id no BIND / ALTER_CONTEXT offered. */
+#define DCERPC_FACT_F_UNKNOWN_CONTEXT	0x0002
+/* The stub is sealed (auth level packet privacy): no arguments. */
+#define DCERPC_FACT_F_SEALED		0x0004
+/* A decoded argument did not fit the stub buffer or the string array,
+ * or the task XML holds more than one Exec action. */
+#define DCERPC_FACT_F_ARGS_TRUNCATED	0x0008
+/* The request carried an object UUID (PFC_OBJECT_UUID), e.g. DCOM. */
+#define DCERPC_FACT_F_OBJECT		0x0010
+
+/*
+ * One thing the parser understood. Strings are NUL-terminated UTF-8; UTF-16
+ * that is not valid is replaced with U+FFFD.
+ */
+struct dcerpc_fact {
+	enum dcerpc_fact_type type;
+	/* DCERPC_FACT_ERROR only. */
+	enum dcerpc_error error;
+	/* Timestamp passed to the feed call that completed the fact. */
+	uint64_t ts_ns;
+	/* Direction of the PDU: 0 client to server, 1 server to client. */
+	int from_server;
+	/* Packet type of the PDU (on errors too, once the header is read). */
+	uint8_t ptype;
+	uint32_t call_id;
+	uint16_t context_id;
+	/* Interface of the context, in textual byte order (the first three
+	 * fields big-endian as printed: 367abb81-... is 0x36, 0x7a, ...);
+	 * all zero if unknown. */
+	uint8_t iface_uuid[16];
+	uint16_t iface_ver_major;
+	uint16_t iface_ver_minor;
+	/* Static name of the interface, e.g. "svcctl", or NULL if unknown. */
+	const char *iface_name;
+	/* REQUEST: operation number. RESPONSE / FAULT: opnum of the request
+	 * with the same call_id if it was the last one seen (calls are not
+	 * pipelined on a pipe in practice). 0xffff when not known or not
+	 * applicable. */
+	uint16_t opnum;
+	/* Static name of the operation, e.g. "CreateServiceW", or NULL. */
+	const char *op_name;
+	/* FAULT: status; BIND_ACK / ALTER_CONTEXT_RESP: result;
+	 * BIND_NAK: reject reason. */
+	uint32_t status;
+	/* REQUEST / RESPONSE: stub length summed over fragments, excluding
+	 * auth padding and verifier. */
+	uint32_t stub_len;
+	/* REQUEST: authentication level (0 if none), e.g. 6 packet privacy. */
+	uint8_t auth_level;
+	/* DCERPC_FACT_F_* bits. */
+	uint16_t flags;
+	/* REQUEST of a call that launches code: which arguments follow. */
+	enum dcerpc_args args;
+	char name[DCERPC_ARG_NAME_MAX];
+	char command[DCERPC_ARG_COMMAND_MAX];
+};
+
+/*
+ * Callback receiving facts. ctx is the pointer given to dcerpc_conn_feed();
+ * fact is valid only during the call.
+ */
+typedef void (*dcerpc_fact_fn)(void *ctx, const struct dcerpc_fact *fact);
+
+/* A presentation context: context id -> interface. Internal. */
+struct dcerpc_context {
+	uint8_t uuid[16];
+	uint16_t id;
+	uint16_t ver_major;
+	uint16_t ver_minor;
+	/* 0 free, 1 offered, 2 accepted. */
+	uint8_t state;
+	uint8_t pad;
+};
+
+/* Per-direction stream state. Internal: use the dcerpc_conn_* functions. */
+struct dcerpc_dir {
+	/* Bytes of the current PDU consumed so far. */
+	uint32_t pdu_off;
+	/* Stub bytes of the call in progress, summed over its fragments. */
+	uint32_t call_stub_len;
+	uint32_t call_id;
+	/* frag_length and auth_length of the current PDU. */
+	uint16_t frag_len;
+	uint16_t auth_len;
+	uint16_t call_opnum;
+	uint16_t call_context_id;
+	/* DCERPC_FACT_F_* bits gathered over the call's fragments. */
+	uint16_t call_flags;
+	/* Bytes held in this direction's body buffer. */
+	uint16_t body_len;
+	/* Bytes of the current PDU appended to the body buffer. */
+	uint16_t frag_body_appended;
+	uint8_t call_active;
+	uint8_t call_ptype;
+	/* Argument decoder of the call (enum dcerpc_decoder). */
+	uint8_t call_decoder;
+	uint8_t call_auth_level;
+	/* Parsing state and DIR_F_* flags, see dcerpc.c. */
+	uint8_t state;
+	uint8_t flags;
+	/* Bytes held in prefix and how many the current step needs. */
+	uint8_t prefix_len;
+	uint8_t prefix_want;
+	/* Common header and fixed body part of the current PDU. */
+	uint8_t prefix[DCERPC_PREFIX_MAX];
+	/* Authentication trailer (sec_trailer) of the current PDU. */
+	uint8_t trailer[8];
+	/* Scan of a SchRpcRegisterTask task XML for its command: stub
+	 * offsets of the XML characters, bytes captured, scan state and
+	 * flags, progress matching each tag, and the low byte of a UTF-16
+	 * unit split between chunks. */
+	uint32_t scan_start;
+	uint32_t scan_end;
+	uint16_t scan_len;
+	uint8_t scan_state;
+	uint8_t scan_flags;
+	uint8_t scan_match_command;
+	uint8_t scan_match_arguments;
+	uint8_t scan_low;
+};
+
+/*
+ * One DCE/RPC association (both directions). Plain data of fixed size,
+ * at most DCERPC_CONN_SIZE_MAX bytes, so it can be embedded in per-flow
+ * state and reset with dcerpc_conn_init(). Fields are internal.
+ */
+struct dcerpc_conn {
+	struct dcerpc_dir dir[2];
+	struct dcerpc_context ctx[DCERPC_MAX_CONTEXTS];
+	/* Context table slots of the last BIND / ALTER_CONTEXT, in order,
+	 * to pair with the results of the ack; 0xff for none. */
+	uint8_t offer_slot[DCERPC_MAX_CONTEXTS];
+	uint8_t offer_count;
+	/* Next context slot to reuse when the table is full. */
+	uint8_t ctx_next;
+	/* Opnum of the last complete request, to name its response. */
+	uint16_t last_opnum;
+	uint32_t last_call_id;
+	uint16_t last_context_id;
+	uint8_t last_valid;
+	uint8_t client_body[DCERPC_CLIENT_BODY_MAX];
+	uint8_t server_body[DCERPC_SERVER_BODY_MAX];
+};
+
+/*
+ * Resets <conn> to a new association: no contexts, both directions at a PDU
+ * boundary. Cannot fail.
+ */
+void
+dcerpc_conn_init(struct dcerpc_conn *conn);
+
+/*
+ * Feeds <len> bytes of the stream in direction <from_server> (0 client to
+ * server, non-zero server to client) of <conn>. <data> may split PDUs
+ * anywhere; state is kept in <conn>. For every fact found <fn> is called
+ * with <ctx> (<fn> may be NULL to only track state); <ts_ns> is copied into
+ * each fact.
+ *
+ * Returns 0 when the input was understood, -EBADMSG when at least one
+ * DCERPC_FACT_ERROR was reported for this chunk (parsing continues: the
+ * faulty PDU is skipped or the direction resynchronises), or -EINVAL if
+ * <conn> is NULL or <data> is NULL with a non-zero <len>. Never reads
+ * outside <data>[0..len).
+ */
+int
+dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
+		 const uint8_t *data, size_t len, uint64_t ts_ns,
+		 dcerpc_fact_fn fn, void *ctx);
+
+/*
+ * Cheap content check: returns true if <data> (at least DCERPC_HEADER_LEN
+ * bytes) starts with a plausible connection-oriented PDU header: version
+ * 5.0 or 5.1, a connection-oriented packet type, a known data
+ * representation and a frag_length that holds the header and the auth
+ * value. Returns false otherwise, including when <len> is too short.
+ */
+bool
+dcerpc_looks_like_pdu(const uint8_t *data, size_t len);
+
+/*
+ * Returns the static name of the interface <uuid> (textual byte order, see
+ * struct dcerpc_fact), e.g. "svcctl", or NULL if it is not one we name.
+ */
+const char *
+dcerpc_interface_name(const uint8_t uuid[16]);
+
+/*
+ * Returns the static name of operation <opnum> of interface <uuid>, e.g.
+ * "CreateServiceW" for svcctl 12, or NULL if unknown.
+ */
+const char *
+dcerpc_operation_name(const uint8_t uuid[16], uint16_t opnum);
+
+/*
+ * Writes <uuid> as 36 characters plus NUL into <buf>
+ * ("367abb81-9844-35f1-ad32-98f038001003"). Returns <buf>. Cannot fail.
+ */
+char *
+dcerpc_uuid_format(const uint8_t uuid[16], char buf[37]);
+
+#endif /* SMBGW_DCERPC_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef SMBGW_DCERPC_PVT_H
+#define SMBGW_DCERPC_PVT_H
+
+/* Shared by the DCE/RPC stream parser, name tables and NDR decoders. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcerpc.h"
+
+/* Interfaces whose operations the parser treats specially. */
+enum dcerpc_iface_id {
+	DCERPC_IFACE_OTHER = 0,
+	DCERPC_IFACE_SVCCTL,
+	DCERPC_IFACE_ATSVC,
+	DCERPC_IFACE_TSCH,
+};
+
+/* NDR argument decoders, one per request layout. */
+enum dcerpc_decoder {
+	DCERPC_DEC_NONE = 0,
+	/* svcctl CreateServiceW / WOW64W / CreateWowService (UTF-16). */
+	DCERPC_DEC_CREATE_SERVICE_W,
+	/* svcctl CreateServiceA / WOW64A (8-bit strings). */
+	DCERPC_DEC_CREATE_SERVICE_A,
+	/* svcctl ChangeServiceConfigW. */
+	DCERPC_DEC_CHANGE_SERVICE_W,
+	/* svcctl ChangeServiceConfigA. */
+	DCERPC_DEC_CHANGE_SERVICE_A,
+	/* atsvc NetrJobAdd. */
+	DCERPC_DEC_JOB_ADD,
+	/* ITaskSchedulerService SchRpcRegisterTask. */
+	DCERPC_DEC_TASK_REGISTER,
+	/* ITaskSchedulerService SchRpcRun. */
+	DCERPC_DEC_TASK_RUN,
+};
+
+/* A named interface and the names of its operations. */
+struct dcerpc_iface_info {
+	uint8_t uuid[16];
+	enum dcerpc_iface_id id;
+	const char *name;
+	/* Operation names indexed by opnum; NULL entries are unnamed. */
+	const char *const *ops;
+	uint16_t op_count;
+};
+
+/*
+ * Returns the table entry of interface <uuid> (textual byte order), or NULL
+ * if the interface is not named.
+ */
+const struct dcerpc_iface_info *
+dcerpc_iface_lookup(const uint8_t uuid[16]);
+
+/*
+ * Returns the argument decoder for operation <opnum> of interface <uuid>, or
+ * DCERPC_DEC_NONE when the call does not launch code.
+ */
+enum dcerpc_decoder
+dcerpc_decoder_for(const uint8_t uuid[16], uint16_t opnum);
+
+/*
+ * Decodes the NDR request stub <stub>[0..len) of a call with <decoder> into
+ * fact->args, fact->name and fact->command. <complete> says whether <len>
+ * is the whole stub or only the part that fit the body buffer.
+ *
+ * Returns 0 when all wanted arguments were decoded, -ENOSPC when the stub
+ * ended early because it was cut by the buffer (what was decoded is kept),
+ * or -EBADMSG when the stub is not the operation's NDR encoding.
+ */
+int
+dcerpc_decode_args(enum dcerpc_decoder decoder, const uint8_t *stub,
+		   size_t len, bool complete, struct dcerpc_fact *fact);
+
+/*
+ * Converts <len> bytes of little-endian UTF-16 to NUL-terminated UTF-8 in
+ * <out> of <out_size> bytes (at least 1), stopping at the first NUL
+ * character. Unpaired surrogates become U+FFFD; an odd trailing byte is
+ * ignored. Returns false if the output was cut to fit <out_size>.
+ */
+bool
+dcerpc_utf16le_to_utf8(const uint8_t *in, size_t len, char *out,
+		       size_t out_size);
+
+/*
+ * Converts <len> bytes of little-endian UTF-16 XML character data to
+ * NUL-terminated UTF-8 in <out> of <out_size> bytes (at least 1), as
+ * dcerpc_utf16le_to_utf8() does, then replaces the entities &lt; &gt;
+ * &amp; &quot; &apos; and &#N; / &#xN; by the characters they stand for
+ * (U+FFFD for a reference to a code point that is not a character).
+ * Returns false if the output was cut to fit <out_size>.
+ */
+bool
+dcerpc_xml_text_to_utf8(const uint8_t *in, size_t len, char *out,
+			size_t out_size);
+
+/*
+ * Converts <len> bytes of 8-bit text to NUL-terminated UTF-8 in <out> of
+ * <out_size> bytes (at least 1), stopping at the first NUL. Bytes above
+ * 0x7f (code page dependent) become U+FFFD. Returns false if the output
+ * was cut to fit <out_size>.
+ */
+bool
+dcerpc_ascii_to_utf8(const uint8_t *in, size_t len, char *out,
+		     size_t out_size);
+
+#endif /* SMBGW_DCERPC_PVT_H */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_EVENT_H
+#define SMBGW_EVENT_H
+
+/*
+ * The record a worker sends to the control core: small (EVENT_SIZE bytes),
+ * fixed size, timestamped, with both endpoints oriented client to server,
+ * the VLAN, the flow id and one fact. Workers copy events into a
+ * single-producer/single-consumer ring and never wait: a full ring is
+ * counted per worker.
+ *
+ * Strings are NUL-terminated UTF-8, already bounded by the parsers; names
+ * of interfaces and operations point to static tables of the parser
+ * library, valid for the life of the process.
+ */
+
+#include <stdint.h>
+
+#define EVENT_SIZE		1024
+#define EVENT_ACCOUNT_MAX	64
+#define EVENT_SHARE_MAX		80
+#define EVENT_NAME_MAX		256
+#define EVENT_COMMAND_MAX	384
+
+enum event_kind {
+	EVENT_FLOW = 1,		/* subtype: enum event_flow_type */
+	EVENT_SMB,		/* subtype: enum smb_fact_type */
+	EVENT_DCERPC,		/* subtype: enum dcerpc_fact_type (over TCP or a pipe) */
+};
+
+enum event_flow_type {
+	EVENT_FLOW_CLASSIFIED = 1,	/* became SMB or DCE/RPC */
+	EVENT_FLOW_END,			/* left the flow table */
+};
+
+/* How a flow's application was recognised. */
+enum event_detect_method {
+	EVENT_DETECT_NONE = 0,
+	EVENT_DETECT_PORT,	/* TCP 139, 445 or 135 */
+	EVENT_DETECT_CONTENT,	/* NBSS + SMB magic or a DCE/RPC header on another port */
+};
+
+/* Bits of gw_event.flags. */
+#define EVENT_F_RESPONSE	0x0001	/* server to client */
+#define EVENT_F_NONSTANDARD_PORT 0x0002	/* SMB or DCE/RPC on an unexpected port */
+#define EVENT_F_ON_PIPE		0x0004	/* DCE/RPC carried on an SMB named pipe */
+#define EVENT_F_TRUNCATED	0x0008	/* a string was cut to fit */
+
+struct event_flow {
+	uint8_t app;		/* enum flow_app_class */
+	uint8_t method;		/* enum event_detect_method */
+	uint8_t end_reason;	/* enum flow_remove_reason (END only) */
+	uint16_t dialect;	/* SMB dialect negotiated, 0 if unseen */
+	uint64_t first_seen_ns;
+	uint64_t packets[2];	/* client to server, server to client */
+	uint64_t bytes[2];
+};
+
+struct event_smb {
+	uint8_t version;	/* 1 or 2 (SMB2/3) */
+	uint8_t success;	/* LOGON */
+	uint8_t is_pipe;	/* CREATE and file facts */
+	uint8_t share_type;	/* TREE_CONNECT */
+	uint16_t dialect;	/* NEGOTIATE chosen, or the connection's */
+	uint16_t session_flags;	/* LOGON */
+	uint32_t desired_access;
+	uint32_t disposition;
+	uint32_t options;
+	uint32_t length;	/* READ, WRITE, IOCTL */
+	uint64_t offset;
+	uint64_t session_id;
+	uint64_t message_id;
+	uint32_t tree_id;
+	uint8_t file_id[16];
+	char user[EVENT_ACCOUNT_MAX];
+	char domain[EVENT_ACCOUNT_MAX];
+	char workstation[EVENT_ACCOUNT_MAX];
+	char share[EVENT_SHARE_MAX];
+	char name[EVENT_NAME_MAX];	/* tree path, file or pipe name */
+};
+
+struct event_dcerpc {
+	const char *interface;	/* static, or NULL if unknown */
+	const char *operation;	/* static, or NULL */
+	uint8_t iface_uuid[16];
+	uint16_t opnum;
+	uint16_t context_id;
+	uint32_t call_id;
+	uint32_t stub_len;
+	uint8_t args;		/* enum dcerpc_args */
+	char pipe[EVENT_SHARE_MAX];	/* the named pipe, when on one */
+	char name[EVENT_NAME_MAX];	/* service or task name */
+	char command[EVENT_COMMAND_MAX];	/* binary path or job command */
+};
+
+struct gw_event {
+	uint64_t ts_ns;
+	uint64_t flow_id;
+	uint8_t client_addr[16];	/* IPv4 in the first 4 bytes */
+	uint8_t server_addr[16];
+	uint16_t client_port;
+	uint16_t server_port;
+	uint16_t vlan_outer;
+	uint16_t vlan_inner;
+	uint8_t ip_version;
+	uint8_t worker;
+	uint8_t kind;		/* enum event_kind */
+	uint8_t subtype;
+	uint16_t flags;		/* EVENT_F_* */
+	uint16_t command;	/* SMB command, or DCE/RPC packet type */
+	uint32_t status;	/* NT status, RPC fault or bind result */
+	uint32_t watch_classes;	/* watchlist classes matched by the names */
+	union {
+		struct event_flow flow;
+		struct event_smb smb;
+		struct event_dcerpc dcerpc;
+		uint8_t raw[EVENT_SIZE - 72];
+	} u;
+};
+
+_Static_assert(sizeof(struct gw_event) == EVENT_SIZE,
+	"struct gw_event must keep its fixed size");
+
+#endif /* SMBGW_EVENT_H */

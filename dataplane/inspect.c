@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dcerpc.h"
+#include "event.h"
+#include "flow.h"
+#include "inspect.h"
+#include "match.h"
+#include "smb.h"
+
+#define INSPECT_BURST_MAX 256
+#define INSPECT_EXPIRE_WORK 64
+
+#define PORT_NETBIOS_SSN 139
+#define PORT_SMB 445
+#define PORT_EPMAP 135
+
+/* Bits of flow_entry.user_flags; the low bits count examined payloads. */
+#define USER_EXAMINED_MASK	0x0f
+#define USER_NONSTANDARD_PORT	0x10
+
+/* Bits of session.flags. */
+#define SESSION_LIVE		0x01	/* flow marked live SMB */
+#define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
+#define SESSION_SEQ_REPLY	0x04
+#define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
+#define SESSION_COMPRESSED	0x10
+
+/* Parser state for one SMB or DCE/RPC flow, from a fixed pool. */
+struct session {
+	union {
+		struct smb_state smb;
+		struct dcerpc_conn dcerpc;
+	} parser;
+	uint32_t next_seq[2];
+	uint32_t watch_classes;	/* all classes seen on the flow */
+	uint32_t next_free;
+	uint16_t dialect;
+	uint8_t flags;
+};
+
+struct inspector {
+	struct inspector_params params;
+	struct flow_table *flows;
+	struct session *sessions;
+	size_t sessions_bytes;
+	uint32_t free_session;		/* head of the free list */
+	struct watchlist_scratch *watch_scratch;
+	struct inspect_counters counters;
+};
+
+/* Context of one parser feed call, for the fact callbacks. */
+struct fact_context {
+	struct inspector *ins;
+	struct flow_entry *flow;
+	struct session *session;
+};
+
+static const char *const dialect_names[INSPECT_DIALECT_COUNT] = {
+	[INSPECT_DIALECT_SMB1] = "smb1",
+	[INSPECT_DIALECT_202] = "2.0.2",
+	[INSPECT_DIALECT_210] = "2.1",
+	[INSPECT_DIALECT_300] = "3.0",
+	[INSPECT_DIALECT_302] = "3.0.2",
+	[INSPECT_DIALECT_311] = "3.1.1",
+	[INSPECT_DIALECT_OTHER] = "other",
+};
+
+const char *
+inspect_dialect_name(enum inspect_dialect dialect)
+{
+	return dialect < INSPECT_DIALECT_COUNT ? dialect_names[dialect] : "?";
+}
+
+enum inspect_dialect
+inspect_dialect_of(uint16_t code)
+{
+	switch (code) {
+	case SMB_DIALECT_SMB1_NT_LM_012:
+	case SMB_DIALECT_SMB1_OTHER:
+		return INSPECT_DIALECT_SMB1;
+	case 0x0202: return INSPECT_DIALECT_202;
+	case 0x0210: return INSPECT_DIALECT_210;
+	case 0x0300: return INSPECT_DIALECT_300;
+	case 0x0302: return INSPECT_DIALECT_302;
+	case 0x0311: return INSPECT_DIALECT_311;
+	default: return INSPECT_DIALECT_OTHER;
+	}
+}
+
+static struct session *
+session_of(struct inspector *ins, const struct flow_entry *flow)
+{
+	if (flow->app_state == FLOW_APP_STATE_NONE)
+		return NULL;
+	return &ins->sessions[flow->app_state];
+}
+
+static struct session *
+session_alloc(struct inspector *ins, struct flow_entry *flow)
+{
+	struct session *session;
+	uint32_t index = ins->free_session;
+
+	if (index == FLOW_APP_STATE_NONE) {
+		ins->counters.sessions_exhausted++;
+		return NULL;
+	}
+	session = &ins->sessions[index];
+	ins->free_session = session->next_free;
+	session->next_seq[0] = session->next_seq[1] = 0;
+	session->watch_classes = 0;
+	session->dialect = 0;
+	session->flags = 0;
+	if (flow->app_class == FLOW_APP_SMB)
+		smb_state_init(&session->parser.smb);
+	else
+		dcerpc_conn_init(&session->parser.dcerpc);
+	flow->app_state = index;
+	return session;
+}
+
+static void
+session_release(struct inspector *ins, struct flow_entry *flow)
+{
+	uint32_t index = flow->app_state;
+
+	if (index == FLOW_APP_STATE_NONE)
+		return;
+	ins->sessions[index].next_free = ins->free_session;
+	ins->free_session = index;
+	flow->app_state = FLOW_APP_STATE_NONE;
+}
+
+/*
+ * A flow id that stays the same for the life of a flow: a mix of its key
+ * and creation time, computed only when an event is sent.
+ */
+static uint64_t
+flow_id_of(const struct flow_entry *flow)
+{
+	const uint8_t *bytes = (const uint8_t *)&flow->key;
+	uint64_t h = 0xcbf29ce484222325ull ^ flow->first_seen_ns;
+	size_t i;
+
+	for (i = 0; i < sizeof(flow->key); i++)
+		h = (h ^ bytes[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static void
+event_init(struct gw_event *ev, const struct inspector *ins,
+	const struct flow_entry *flow, uint64_t ts_ns, uint8_t kind,
+	uint8_t subtype)
+{
+	struct flow_key key;
+
+	memset(ev, 0, offsetof(struct gw_event, u));
+	flow_entry_key(flow, &key);
+	ev->ts_ns = ts_ns;
+	ev->flow_id = flow_id_of(flow);
+	memcpy(ev->client_addr, key.src_addr, 16);
+	memcpy(ev->server_addr, key.dst_addr, 16);
+	ev->client_port = key.src_port;
+	ev->server_port = key.dst_port;
+	ev->vlan_outer = key.vlan_outer;
+	ev->vlan_inner = key.vlan_inner;
+	ev->ip_version = key.ip_version;
+	ev->worker = ins->params.worker_id;
+	ev->kind = kind;
+	ev->subtype = subtype;
+	if (flow->user_flags & USER_NONSTANDARD_PORT)
+		ev->flags |= EVENT_F_NONSTANDARD_PORT;
+}
+
+static void
+event_send(struct inspector *ins, struct gw_event *ev)
+{
+	if (ins->params.events == NULL)
+		return;
+	if (rte_ring_sp_enqueue_elem(ins->params.events, ev,
+			sizeof(*ev)) == 0)
+		ins->counters.events++;
+	else
+		ins->counters.events_dropped++;
+}
+
+static void
+send_flow_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason)
+{
+	const struct session *session = flow->app_state == FLOW_APP_STATE_NONE ?
+		NULL : &ins->sessions[flow->app_state];
+	struct gw_event ev;
+
+	event_init(&ev, ins, flow, ts_ns, EVENT_FLOW, type);
+	memset(&ev.u.flow, 0, sizeof(ev.u.flow));
+	ev.u.flow.app = flow->app_class;
+	ev.u.flow.method = flow->detect_method;
+	ev.u.flow.end_reason = end_reason;
+	ev.u.flow.first_seen_ns = flow->first_seen_ns;
+	ev.u.flow.packets[0] = flow->packets[0];
+	ev.u.flow.packets[1] = flow->packets[1];
+	ev.u.flow.bytes[0] = flow->bytes[0];
+	ev.u.flow.bytes[1] = flow->bytes[1];
+	if (session != NULL) {
+		ev.u.flow.dialect = session->dialect;
+		ev.watch_classes = session->watch_classes;
+	}
+	event_send(ins, &ev);
+}
+
+static bool
+is_session_app(uint8_t app)
+{
+	return app == FLOW_APP_SMB || app == FLOW_APP_DCERPC;
+}
+
+static void
+on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
+	void *arg)
+{
+	struct inspector *ins = arg;
+
+	if (is_session_app(flow->app_class))
+		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
+			reason);
+	session_release(ins, flow);
+}
+
+static uint32_t
+watch(struct inspector *ins, enum watch_kind kind, const char *name)
+{
+	if (ins->params.watchlist == NULL || name[0] == '\0')
+		return 0;
+	return watchlist_match(ins->params.watchlist, ins->watch_scratch,
+		kind, name, strlen(name));
+}
+
+static void
+copy_string(char *to, size_t size, const char *from)
+{
+	size_t len = strnlen(from, size - 1);
+
+	memcpy(to, from, len);
+	to[len] = '\0';
+}
+
+static void
+fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
+{
+	struct event_dcerpc *out = &ev->u.dcerpc;
+
+	memset(out, 0, sizeof(*out));
+	ev->command = rpc->ptype;
+	ev->status = rpc->status;
+	if (rpc->from_server)
+		ev->flags |= EVENT_F_RESPONSE;
+	if (rpc->flags & DCERPC_FACT_F_ARGS_TRUNCATED)
+		ev->flags |= EVENT_F_TRUNCATED;
+	out->interface = rpc->iface_name;
+	out->operation = rpc->op_name;
+	memcpy(out->iface_uuid, rpc->iface_uuid, 16);
+	out->opnum = rpc->opnum;
+	out->context_id = rpc->context_id;
+	out->call_id = rpc->call_id;
+	out->stub_len = rpc->stub_len;
+	out->args = rpc->args;
+	copy_string(out->name, sizeof(out->name), rpc->name);
+	copy_string(out->command, sizeof(out->command), rpc->command);
+	if (strlen(rpc->command) >= sizeof(out->command))
+		ev->flags |= EVENT_F_TRUNCATED;
+}
+
+static void
+on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
+{
+	struct fact_context *ctx = arg;
+	struct gw_event ev;
+
+	if (rpc->type == DCERPC_FACT_ERROR) {
+		ctx->ins->counters.parser_errors++;
+		return;
+	}
+	event_init(&ev, ctx->ins, ctx->flow, rpc->ts_ns, EVENT_DCERPC,
+		rpc->type);
+	fill_dcerpc(&ev, rpc);
+	event_send(ctx->ins, &ev);
+}
+
+/* Whether an SMB fact is worth an event; the rest are only counted. */
+static bool
+smb_fact_is_event(const struct smb_fact *fact, struct session *session)
+{
+	switch (fact->type) {
+	case SMB_FACT_COMMAND:
+	case SMB_FACT_RESYNC:
+	case SMB_FACT_ERROR:
+		return false;
+	case SMB_FACT_NEGOTIATE:
+		return true;
+	case SMB_FACT_LOGON:
+		/* The request only carries names; the response joins them. */
+		return (fact->flags & SMB_FACT_F_RESPONSE) != 0;
+	case SMB_FACT_READ:
+		return (fact->flags & SMB_FACT_F_RESPONSE) != 0;
+	case SMB_FACT_WRITE:
+		return (fact->flags & SMB_FACT_F_RESPONSE) == 0;
+	case SMB_FACT_ENCRYPTED:
+		/* One per flow says what cannot be seen; more add nothing. */
+		if (session->flags & SESSION_ENCRYPTED)
+			return false;
+		session->flags |= SESSION_ENCRYPTED;
+		return true;
+	case SMB_FACT_COMPRESSED:
+		if (session->flags & SESSION_COMPRESSED)
+			return false;
+		session->flags |= SESSION_COMPRESSED;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static void
+count_smb_fact(struct inspector *ins, struct fact_context *ctx,
+	const struct smb_fact *fact)
+{
+	switch (fact->type) {
+	case SMB_FACT_COMMAND:
+		ins->counters.smb_messages++;
+		if (!(ctx->session->flags & SESSION_LIVE)) {
+			/* A real SMB exchange, not a bare SYN to port 445. */
+			ctx->session->flags |= SESSION_LIVE;
+			flow_table_set_live_smb(ins->flows, ctx->flow, true);
+		}
+		break;
+	case SMB_FACT_NEGOTIATE:
+		/* 0x02ff only says "go on in SMB2": not a dialect yet. */
+		if (fact->u.negotiate.chosen != 0 &&
+				fact->u.negotiate.chosen != SMB_DIALECT_SMB2_WILDCARD &&
+				(fact->flags & SMB_FACT_F_RESPONSE)) {
+			ctx->session->dialect = fact->u.negotiate.chosen;
+			ins->counters.smb_dialects[inspect_dialect_of(
+				fact->u.negotiate.chosen)]++;
+		}
+		break;
+	case SMB_FACT_ENCRYPTED:
+		ins->counters.smb_encrypted++;
+		break;
+	case SMB_FACT_RESYNC:
+		ins->counters.parser_resyncs++;
+		break;
+	case SMB_FACT_ERROR:
+		ins->counters.parser_errors++;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact,
+	struct session *session)
+{
+	struct event_smb *out = &ev->u.smb;
+
+	memset(out, 0, sizeof(*out));
+	ev->command = fact->command;
+	ev->status = fact->status;
+	if (fact->flags & SMB_FACT_F_RESPONSE)
+		ev->flags |= EVENT_F_RESPONSE;
+	if (fact->flags & SMB_FACT_F_TRUNCATED)
+		ev->flags |= EVENT_F_TRUNCATED;
+	out->version = fact->version;
+	out->dialect = session->dialect;
+	out->session_id = fact->session_id;
+	out->message_id = fact->message_id;
+	out->tree_id = fact->tree_id;
+
+	switch (fact->type) {
+	case SMB_FACT_NEGOTIATE:
+		out->dialect = fact->u.negotiate.chosen;
+		break;
+	case SMB_FACT_LOGON:
+	case SMB_FACT_LOGOFF:
+		out->success = fact->u.logon.success;
+		out->session_flags = fact->u.logon.session_flags;
+		copy_string(out->user, sizeof(out->user), fact->u.logon.user);
+		copy_string(out->domain, sizeof(out->domain),
+			fact->u.logon.domain);
+		copy_string(out->workstation, sizeof(out->workstation),
+			fact->u.logon.workstation);
+		break;
+	case SMB_FACT_TREE_CONNECT:
+	case SMB_FACT_TREE_DISCONNECT:
+		out->share_type = fact->u.tree.share_type;
+		copy_string(out->share, sizeof(out->share),
+			fact->u.tree.share);
+		copy_string(out->name, sizeof(out->name), fact->u.tree.path);
+		ev->watch_classes = watch(ins, WATCH_KIND_SHARE,
+			fact->u.tree.share);
+		break;
+	case SMB_FACT_CREATE:
+	case SMB_FACT_CLOSE:
+	case SMB_FACT_READ:
+	case SMB_FACT_WRITE:
+	case SMB_FACT_IOCTL:
+		out->is_pipe = fact->u.file.is_pipe;
+		out->desired_access = fact->u.file.desired_access;
+		out->disposition = fact->u.file.disposition;
+		out->options = fact->u.file.options;
+		out->length = fact->u.file.length;
+		out->offset = fact->u.file.offset;
+		memcpy(out->file_id, fact->u.file.file_id, 16);
+		copy_string(out->share, sizeof(out->share),
+			fact->u.file.share);
+		copy_string(out->name, sizeof(out->name), fact->u.file.name);
+		ev->watch_classes = watch(ins, WATCH_KIND_SHARE,
+			fact->u.file.share) | watch(ins,
+			fact->u.file.is_pipe ? WATCH_KIND_PIPE : WATCH_KIND_FILE,
+			fact->u.file.name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_smb_fact(void *arg, const struct smb_fact *fact)
+{
+	struct fact_context *ctx = arg;
+	struct inspector *ins = ctx->ins;
+	struct gw_event ev;
+
+	count_smb_fact(ins, ctx, fact);
+	if (!smb_fact_is_event(fact, ctx->session))
+		return;
+	if (fact->type == SMB_FACT_DCERPC) {
+		if (fact->u.dcerpc.rpc->type == DCERPC_FACT_ERROR) {
+			ins->counters.parser_errors++;
+			return;
+		}
+		event_init(&ev, ins, ctx->flow, fact->ts_ns, EVENT_DCERPC,
+			fact->u.dcerpc.rpc->type);
+		fill_dcerpc(&ev, fact->u.dcerpc.rpc);
+		ev.flags |= EVENT_F_ON_PIPE;
+		copy_string(ev.u.dcerpc.pipe, sizeof(ev.u.dcerpc.pipe),
+			fact->u.dcerpc.pipe);
+		ev.watch_classes = watch(ins, WATCH_KIND_PIPE,
+			fact->u.dcerpc.pipe);
+	} else {
+		event_init(&ev, ins, ctx->flow, fact->ts_ns, EVENT_SMB,
+			fact->type);
+		fill_smb(ins, &ev, fact, ctx->session);
+	}
+	ctx->session->watch_classes |= ev.watch_classes;
+	event_send(ins, &ev);
+}
+
+/*
+ * DCE/RPC over TCP has no framing of its own to resynchronise on, so the
+ * byte stream is put in order here: retransmitted bytes are cut off, and a
+ * gap is passed over (the parser then resynchronises on the next PDU).
+ */
+static void
+feed_dcerpc(struct fact_context *ctx, uint8_t dir, uint32_t seq,
+	const uint8_t *data, uint32_t len, uint64_t ts_ns)
+{
+	struct session *session = ctx->session;
+	uint8_t known = dir == FLOW_DIR_ORIG ? SESSION_SEQ_ORIG :
+		SESSION_SEQ_REPLY;
+
+	if (session->flags & known) {
+		int32_t ahead = (int32_t)(seq - session->next_seq[dir]);
+
+		if (ahead < 0) {
+			uint32_t old = (uint32_t)-ahead;
+
+			if (old >= len) {
+				ctx->ins->counters.retransmitted_bytes += len;
+				return;
+			}
+			ctx->ins->counters.retransmitted_bytes += old;
+			data += old;
+			len -= old;
+			seq += old;
+		}
+	}
+	session->flags |= known;
+	session->next_seq[dir] = seq + len;
+	dcerpc_conn_feed(&session->parser.dcerpc, dir == FLOW_DIR_REPLY, data,
+		len, ts_ns, on_dcerpc_fact, ctx);
+}
+
+/* Feeds the TCP payload of <m>, segment by segment, to the flow's parser. */
+static void
+feed_payload(struct inspector *ins, struct fact_context *ctx,
+	const struct rte_mbuf *m, const struct decoded_frame *frame,
+	uint8_t dir, uint64_t ts_ns)
+{
+	uint32_t offset = frame->payload_offset;
+	uint32_t remaining = frame->payload_len;
+	uint32_t seq = frame->tcp_seq;
+	const struct rte_mbuf *seg;
+
+	/* Ethernet padding is not payload; a short capture has less. */
+	if (offset >= m->pkt_len)
+		return;
+	remaining = RTE_MIN(remaining, m->pkt_len - offset);
+	if (frame->tcp_flags & DECODE_TCP_SYN)
+		seq++;
+	ins->counters.payload_bytes += remaining;
+
+	for (seg = m; seg != NULL && remaining > 0; seg = seg->next) {
+		const uint8_t *data;
+		uint32_t chunk;
+
+		if (offset >= seg->data_len) {
+			offset -= seg->data_len;
+			continue;
+		}
+		data = rte_pktmbuf_mtod_offset(seg, const uint8_t *, offset);
+		chunk = RTE_MIN(remaining, (uint32_t)seg->data_len - offset);
+		if (ctx->flow->app_class == FLOW_APP_SMB)
+			smb_feed(&ctx->session->parser.smb,
+				dir == FLOW_DIR_ORIG ? SMB_DIR_TO_SERVER :
+				SMB_DIR_TO_CLIENT, seq, data, chunk, ts_ns,
+				on_smb_fact, ctx);
+		else
+			feed_dcerpc(ctx, dir, seq, data, chunk, ts_ns);
+		seq += chunk;
+		remaining -= chunk;
+		offset = 0;
+	}
+}
+
+static bool
+is_smb_port(uint16_t port)
+{
+	return port == PORT_SMB || port == PORT_NETBIOS_SSN;
+}
+
+static void
+classify_by_port(struct inspector *ins, struct flow_entry *flow,
+	const struct decoded_frame *frame)
+{
+	if (is_smb_port(frame->src_port) || is_smb_port(frame->dst_port)) {
+		flow->app_class = FLOW_APP_SMB;
+		flow->detect_method = EVENT_DETECT_PORT;
+		ins->counters.smb_flows_port++;
+	} else if (frame->src_port == PORT_EPMAP ||
+			frame->dst_port == PORT_EPMAP) {
+		flow->app_class = FLOW_APP_DCERPC;
+		flow->detect_method = EVENT_DETECT_PORT;
+		ins->counters.dcerpc_flows_port++;
+	} else {
+		flow->app_class = FLOW_APP_PENDING;
+		return;
+	}
+}
+
+/*
+ * On other ports, the first payload bytes decide: an NBSS header with an
+ * SMB magic is tunnelled SMB, a DCE/RPC header is RPC on a dynamic port.
+ * After classify_packets payloads with neither, the flow is let go.
+ */
+static void
+classify_by_content(struct inspector *ins, struct flow_entry *flow,
+	const struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	const uint8_t *payload;
+	uint32_t len;
+
+	if (frame->payload_len == 0 || frame->payload_offset >= m->data_len)
+		return;
+	payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+		frame->payload_offset);
+	len = RTE_MIN(frame->payload_len,
+		(uint32_t)m->data_len - frame->payload_offset);
+
+	if (smb_looks_like_smb(payload, len)) {
+		flow->app_class = FLOW_APP_SMB;
+		ins->counters.smb_flows_content++;
+	} else if (dcerpc_looks_like_pdu(payload, len)) {
+		flow->app_class = FLOW_APP_DCERPC;
+		ins->counters.dcerpc_flows_content++;
+	} else {
+		uint8_t examined = (flow->user_flags & USER_EXAMINED_MASK) + 1;
+
+		flow->user_flags = (flow->user_flags & ~USER_EXAMINED_MASK) |
+			(examined & USER_EXAMINED_MASK);
+		if (examined >= ins->params.classify_packets) {
+			flow->app_class = FLOW_APP_NOT_SMB;
+			ins->counters.not_smb_flows++;
+		}
+		return;
+	}
+	flow->detect_method = EVENT_DETECT_CONTENT;
+	flow->user_flags |= USER_NONSTANDARD_PORT;
+}
+
+static bool
+is_candidate_port(const struct decoded_frame *frame)
+{
+	return is_smb_port(frame->src_port) || is_smb_port(frame->dst_port) ||
+		frame->src_port == PORT_EPMAP || frame->dst_port == PORT_EPMAP;
+}
+
+static void
+inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
+	struct rte_mbuf *m, const struct decoded_frame *frame, uint64_t ts_ns)
+{
+	struct fact_context ctx;
+	int changed;
+
+	changed = flow_table_update_tcp(ins->flows, flow, dir,
+		frame->tcp_flags, ts_ns);
+	flow_entry_count(flow, dir, m->pkt_len);
+
+	if (changed & FLOW_TCP_RESTARTED) {
+		/* A new connection on the same addresses and ports. */
+		session_release(ins, flow);
+		flow->app_class = FLOW_APP_UNKNOWN;
+		flow->user_flags = 0;
+	}
+	if (flow->app_class == FLOW_APP_UNKNOWN)
+		classify_by_port(ins, flow, frame);
+	if (flow->app_class == FLOW_APP_PENDING)
+		classify_by_content(ins, flow, m, frame);
+	if (!is_session_app(flow->app_class))
+		return;
+
+	if (flow->tcp_state == FLOW_TCP_CLOSED && flow_entry_live_smb(flow))
+		flow_table_set_live_smb(ins->flows, flow, false);
+	if (frame->payload_len == 0)
+		return;
+
+	ctx.ins = ins;
+	ctx.flow = flow;
+	ctx.session = session_of(ins, flow);
+	if (ctx.session == NULL) {
+		/* State is taken only once there is payload to parse. */
+		ctx.session = session_alloc(ins, flow);
+		if (ctx.session == NULL)
+			return;
+		send_flow_event(ins, flow, ts_ns, EVENT_FLOW_CLASSIFIED, 0);
+	}
+	feed_payload(ins, &ctx, m, frame, dir, ts_ns);
+}
+
+static void
+key_from_frame(struct flow_key *key, const struct decoded_frame *frame)
+{
+	memcpy(key->src_addr, frame->src_addr, 16);
+	memcpy(key->dst_addr, frame->dst_addr, 16);
+	key->src_port = frame->src_port;
+	key->dst_port = frame->dst_port;
+	key->vlan_outer = frame->vlan_outer;
+	key->vlan_inner = frame->vlan_inner;
+	key->proto = IPPROTO_TCP;
+	key->ip_version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+	key->tcp_flags = frame->tcp_flags;
+	key->reserved = 0;
+}
+
+void
+inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
+	const struct decoded_frame *frames, uint16_t count,
+	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts)
+{
+	struct flow_key keys[INSPECT_BURST_MAX];
+	struct flow_entry *flows[INSPECT_BURST_MAX];
+	uint8_t dirs[INSPECT_BURST_MAX];
+	uint16_t index[INSPECT_BURST_MAX];
+	unsigned int tcp_count = 0, i;
+	uint64_t burst_ns = now_ns;
+
+	for (i = 0; i < count; i++) {
+		const struct decoded_frame *frame = &frames[i];
+
+		if (ts_ns != NULL)
+			burst_ns = ts_ns[i];
+		if (verdicts[i] != DROP_REASON_MAX ||
+				frame->l4_proto != IPPROTO_TCP ||
+				frame->malformed || frame->fragment)
+			continue;
+		key_from_frame(&keys[tcp_count], frame);
+		index[tcp_count++] = i;
+	}
+	if (tcp_count == 0)
+		return;
+
+	flow_table_lookup_bulk(ins->flows, keys, tcp_count, burst_ns,
+		FLOW_LOOKUP_CREATE, flows, dirs);
+	for (i = 0; i < tcp_count; i++) {
+		uint16_t p = index[i];
+
+		if (unlikely(flows[i] == NULL)) {
+			ins->counters.untracked++;
+			if (ins->params.fail_mode == INSPECT_FAIL_CLOSED &&
+					is_candidate_port(&frames[p]))
+				verdicts[p] = DROP_STATE_FULL;
+			continue;
+		}
+		inspect_tcp(ins, flows[i], dirs[i], pkts[p], &frames[p],
+			ts_ns != NULL ? ts_ns[p] : now_ns);
+	}
+}
+
+void
+inspector_expire(struct inspector *ins, uint64_t now_ns)
+{
+	flow_table_expire(ins->flows, now_ns, INSPECT_EXPIRE_WORK);
+}
+
+static int
+end_flow(const struct flow_entry *flow, void *arg)
+{
+	struct inspector *ins = arg;
+
+	if (is_session_app(flow->app_class))
+		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
+			FLOW_REMOVED_TABLE_FREE);
+	return 0;
+}
+
+void
+inspector_flush(struct inspector *ins)
+{
+	flow_table_foreach(ins->flows, end_flow, ins);
+}
+
+const struct inspect_counters *
+inspector_counters(const struct inspector *ins)
+{
+	return &ins->counters;
+}
+
+void
+inspector_flow_stats(const struct inspector *ins,
+	struct flow_table_stats *stats)
+{
+	flow_table_stats(ins->flows, stats);
+}
+
+const struct watchlist_scratch *
+inspector_watch_scratch(const struct inspector *ins)
+{
+	return ins->watch_scratch;
+}
+
+struct inspector *
+inspector_create(const struct inspector_params *params)
+{
+	struct flow_table_params flow_params;
+	struct inspector *ins;
+	uint32_t i;
+
+	if (params->sessions == 0 || params->sessions >= FLOW_APP_STATE_NONE ||
+			params->classify_packets == 0 ||
+			params->classify_packets > USER_EXAMINED_MASK) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ins = calloc(1, sizeof(*ins));
+	if (ins == NULL)
+		return NULL;
+	ins->params = *params;
+
+	memset(&flow_params, 0, sizeof(flow_params));
+	flow_params.max_flows = params->max_flows;
+	flow_params.timeout_embryonic_ns = params->timeout_embryonic_ns;
+	flow_params.timeout_established_ns = params->timeout_established_ns;
+	flow_params.timeout_closing_ns = params->timeout_closing_ns;
+	flow_params.timeout_closed_ns = params->timeout_closed_ns;
+	flow_params.timeout_udp_ns = params->timeout_udp_ns;
+	flow_params.timeout_other_ns = params->timeout_other_ns;
+	flow_params.on_remove = on_flow_removed;
+	flow_params.on_remove_arg = ins;
+	ins->flows = flow_table_create(&flow_params);
+	if (ins->flows == NULL)
+		goto free_inspector;
+
+	/* Parser states are touched only when a flow needs one. */
+	ins->sessions_bytes = (size_t)params->sessions * sizeof(struct session);
+	ins->sessions = mmap(NULL, ins->sessions_bytes, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ins->sessions == MAP_FAILED) {
+		ins->sessions = NULL;
+		errno = ENOMEM;
+		goto free_flows;
+	}
+	for (i = 0; i < params->sessions; i++)
+		ins->sessions[i].next_free = i + 1 < params->sessions ?
+			i + 1 : FLOW_APP_STATE_NONE;
+	ins->free_session = 0;
+
+	if (params->watchlist != NULL) {
+		ins->watch_scratch = watchlist_scratch_alloc(params->watchlist);
+		if (ins->watch_scratch == NULL)
+			goto unmap_sessions;
+	}
+	return ins;
+
+unmap_sessions:
+	munmap(ins->sessions, ins->sessions_bytes);
+free_flows:
+	/* on_remove may run: it needs no sessions for an empty table. */
+	flow_table_free(ins->flows);
+free_inspector:
+	free(ins);
+	return NULL;
+}
+
+void
+inspector_free(struct inspector *ins)
+{
+	if (ins == NULL)
+		return;
+	/* Freeing the table reports every flow; nothing may be sent now. */
+	ins->params.events = NULL;
+	flow_table_free(ins->flows);
+	watchlist_scratch_free(ins->watch_scratch);
+	munmap(ins->sessions, ins->sessions_bytes);
+	free(ins);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_INSPECT_H
+#define SMBGW_INSPECT_H
+
+/*
+ * Per-worker session inspection: flow tracking, SMB/DCE-RPC
+ * classification, parsing, watchlist tagging and events to the control
+ * core. One inspector per worker (or per offline run), never shared.
+ *
+ * Per burst the worker decodes its frames and calls inspector_process(),
+ * which looks TCP flows up in bulk and says, per frame, whether to forward
+ * it or why to drop it. Non-TCP frames and flows known not to be SMB cost
+ * the lookup and nothing more.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "decode.h"
+
+struct rte_mbuf;
+struct rte_ring;
+struct watchlist;
+struct watchlist_scratch;
+struct flow_table;
+struct flow_table_stats;
+
+enum inspect_fail_mode {
+	INSPECT_FAIL_OPEN,	/* untrackable traffic is forwarded */
+	INSPECT_FAIL_CLOSED,	/* untrackable SMB candidates are dropped */
+};
+
+struct inspector_params {
+	unsigned int worker_id;
+	uint32_t max_flows;
+	uint32_t sessions;		/* parser states for SMB/DCE-RPC flows */
+	uint32_t classify_packets;	/* payload packets examined on other ports */
+	enum inspect_fail_mode fail_mode;
+	uint64_t timeout_embryonic_ns;
+	uint64_t timeout_established_ns;
+	uint64_t timeout_closing_ns;
+	uint64_t timeout_closed_ns;
+	uint64_t timeout_udp_ns;
+	uint64_t timeout_other_ns;
+	struct rte_ring *events;	/* SP/SC ring of struct gw_event; may be NULL */
+	const struct watchlist *watchlist;	/* may be NULL */
+};
+
+/* SMB dialects as counted; SMB1 and the SMB2/3 revisions. */
+enum inspect_dialect {
+	INSPECT_DIALECT_SMB1,
+	INSPECT_DIALECT_202,
+	INSPECT_DIALECT_210,
+	INSPECT_DIALECT_300,
+	INSPECT_DIALECT_302,
+	INSPECT_DIALECT_311,
+	INSPECT_DIALECT_OTHER,
+	INSPECT_DIALECT_COUNT,
+};
+
+struct inspect_counters {
+	uint64_t untracked;		/* TCP frames with no flow: table full */
+	uint64_t smb_flows_port;	/* SMB on 139/445 */
+	uint64_t smb_flows_content;	/* SMB recognised on another port */
+	uint64_t dcerpc_flows_port;	/* DCE/RPC on 135 */
+	uint64_t dcerpc_flows_content;	/* DCE/RPC recognised on another port */
+	uint64_t not_smb_flows;		/* examined and let go to the fast path */
+	uint64_t sessions_exhausted;	/* SMB flows left unparsed: no state free */
+	uint64_t smb_dialects[INSPECT_DIALECT_COUNT];
+	uint64_t smb_messages;		/* SMB1 commands and SMB2 messages */
+	uint64_t smb_encrypted;		/* sealed records */
+	uint64_t parser_errors;		/* SMB and DCE/RPC error facts */
+	uint64_t parser_resyncs;
+	uint64_t payload_bytes;		/* fed to the parsers */
+	uint64_t retransmitted_bytes;	/* DCE/RPC over TCP, already seen */
+	uint64_t events;		/* queued to the control core */
+	uint64_t events_dropped;	/* ring full */
+};
+
+struct inspector;
+
+/*
+ * Creates an inspector with the flow table and parser states <params>
+ * asks for (memory is allocated and touched here, never in the data
+ * path). Returns NULL and sets errno (EINVAL for bad parameters, ENOMEM)
+ * on failure.
+ */
+struct inspector *
+inspector_create(const struct inspector_params *params);
+
+/* Frees <ins>, its flow table and parser states; NULL is ignored. */
+void
+inspector_free(struct inspector *ins);
+
+/*
+ * Inspects the frames <pkts>[0..<count>) decoded into <frames>, with each
+ * frame's time in <ts_ns> (or <now_ns> for all when NULL). <verdicts>
+ * holds DROP_REASON_MAX for each frame to forward, or a drop reason; frames
+ * already dropped are passed over, and a frame the inspector drops gets
+ * its reason written.
+ */
+void
+inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
+	const struct decoded_frame *frames, uint16_t count,
+	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts);
+
+/* Ages flows idle past their timeout, with bounded work; call each pass. */
+void
+inspector_expire(struct inspector *ins, uint64_t now_ns);
+
+/* Ends every flow (flow-end events included), e.g. at shutdown. */
+void
+inspector_flush(struct inspector *ins);
+
+const struct inspect_counters *
+inspector_counters(const struct inspector *ins);
+
+/* Copies the flow table's counters into <stats>. */
+void
+inspector_flow_stats(const struct inspector *ins,
+	struct flow_table_stats *stats);
+
+/* The worker's watchlist counters (NULL without a watchlist). */
+const struct watchlist_scratch *
+inspector_watch_scratch(const struct inspector *ins);
+
+/* Names <dialect> as printed: "smb1", "2.1", "3.1.1", ... */
+const char *
+inspect_dialect_name(enum inspect_dialect dialect);
+
+/* The dialect a negotiated SMB dialect code counts as. */
+enum inspect_dialect
+inspect_dialect_of(uint16_t code);
+
+#endif /* SMBGW_INSPECT_H */

@@ -1,0 +1,1039 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMB stream handling: sequence tracking, NBSS framing, resynchronisation,
+ * the bounded request / tree / file / pipe tables, and fact delivery.
+ * The SMB1 and SMB2 message parsers live in smb1.c and smb2.c.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <string.h>
+
+#include "smb_pvt.h"
+
+_Static_assert(sizeof(struct smb_impl) <= SMB_STATE_SIZE,
+	"struct smb_impl exceeds the SMB_STATE_SIZE budget");
+_Static_assert(alignof(struct smb_impl) <= 64,
+	"struct smb_state alignment too small for struct smb_impl");
+
+#define NBSS_SESSION_MESSAGE	0x00
+#define NBSS_SESSION_REQUEST	0x81
+#define NBSS_POSITIVE_RESPONSE	0x82
+#define NBSS_NEGATIVE_RESPONSE	0x83
+#define NBSS_RETARGET_RESPONSE	0x84
+#define NBSS_KEEPALIVE		0x85
+
+/* Smallest message each protocol id can start: header sizes. */
+#define SMB1_HEADER_LEN		32
+#define SMB2_HEADER_LEN		64
+#define SMB2_TRANSFORM_LEN	52
+#define SMB2_COMPRESSION_LEN	16
+
+static struct smb_impl *
+impl_of(struct smb_state *st)
+{
+	return (struct smb_impl *)(void *)st->opaque;
+}
+
+static const struct smb_impl *
+impl_of_const(const struct smb_state *st)
+{
+	return (const struct smb_impl *)(const void *)st->opaque;
+}
+
+static uint32_t
+min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- facts ---------------------------------------------------------- */
+
+static void
+fact_begin_stream(const struct smb_run *run, const struct smb_stream *s,
+	enum smb_dir dir, struct smb_fact *f, enum smb_fact_type type)
+{
+	memset(f, 0, sizeof(*f));
+	f->type = type;
+	f->dir = dir;
+	f->ts_ns = run->ts_ns;
+	f->record_seq = s->rec_seq;
+	f->record_len = s->rec_len + 4;
+	if (dir == SMB_DIR_TO_CLIENT)
+		f->flags = SMB_FACT_F_RESPONSE;
+}
+
+/* Starts fact <f> of <type> with the header fields of message <m>. */
+void
+smb_fact_begin(const struct smb_msg *m, struct smb_fact *f,
+	enum smb_fact_type type)
+{
+	fact_begin_stream(m->run, m->s, m->dir, f, type);
+	f->version = m->version;
+	f->command = m->command;
+	f->flags = m->flags;
+	f->status = m->status;
+	f->message_id = m->message_id;
+	f->session_id = m->session_id;
+	f->tree_id = m->tree_id;
+}
+
+/* Counts fact <f> and hands it to the caller's callback. */
+void
+smb_fact_emit(struct smb_run *run, struct smb_fact *f)
+{
+	run->st->counters.facts++;
+	if (f->type == SMB_FACT_ERROR)
+		run->st->counters.errors++;
+	if (run->fn != NULL)
+		run->fn(run->ctx, f);
+}
+
+/* Reports an SMB_FACT_ERROR for message <m>. <what> must be static. */
+void
+smb_error(const struct smb_msg *m, enum smb_error reason, const char *what)
+{
+	struct smb_fact f;
+
+	smb_fact_begin(m, &f, SMB_FACT_ERROR);
+	f.u.error.reason = reason;
+	f.u.error.what = what;
+	smb_fact_emit(m->run, &f);
+}
+
+static void
+stream_error(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
+	enum smb_error reason, const char *what)
+{
+	struct smb_fact f;
+
+	fact_begin_stream(run, s, dir, &f, SMB_FACT_ERROR);
+	f.u.error.reason = reason;
+	f.u.error.what = what;
+	smb_fact_emit(run, &f);
+}
+
+/* Reports the generic SMB_FACT_COMMAND for message <m>. */
+void
+smb_emit_command(const struct smb_msg *m)
+{
+	struct smb_fact f;
+
+	smb_fact_begin(m, &f, SMB_FACT_COMMAND);
+	smb_fact_emit(m->run, &f);
+}
+
+/* ---- tables --------------------------------------------------------- */
+
+/*
+ * Records request <m> for its response; returns the entry for the caller
+ * to complete. When the table is full the oldest request is replaced (its
+ * response will go unmatched) and counted. Never fails.
+ */
+struct smb_pending *
+smb_pending_add(struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb_pending *pe = NULL;
+	struct smb_pending *oldest = &st->pending[0];
+	int i;
+
+	for (i = 0; i < SMB_PENDING_MAX; i++) {
+		struct smb_pending *e = &st->pending[i];
+
+		if (e->used && e->key == m->pending_key &&
+		    e->command == m->command && e->version == m->version) {
+			pe = e;
+			break;
+		}
+		if (!e->used && pe == NULL)
+			pe = e;
+		if (e->used && (!oldest->used || e->age < oldest->age))
+			oldest = e;
+	}
+	if (pe == NULL) {
+		pe = oldest;
+		st->counters.pending_evictions++;
+	}
+	memset(pe, 0, offsetof(struct smb_pending, name) + 1);
+	pe->used = 1;
+	pe->key = m->pending_key;
+	pe->command = m->command;
+	pe->version = m->version;
+	pe->session_id = m->session_id;
+	pe->tree_id = m->tree_id;
+	pe->age = ++st->clock;
+	return pe;
+}
+
+/* Returns the request response <m> answers, left in the table, or NULL. */
+struct smb_pending *
+smb_pending_find(const struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	int i;
+
+	for (i = 0; i < SMB_PENDING_MAX; i++) {
+		struct smb_pending *e = &st->pending[i];
+
+		if (e->used && e->key == m->pending_key &&
+		    e->command == m->command && e->version == m->version)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * Finds the request response <m> answers and releases its entry, whose
+ * contents stay readable until the next smb_pending_add(). Returns NULL,
+ * counted, if no request matches.
+ */
+struct smb_pending *
+smb_pending_take(struct smb_msg *m)
+{
+	struct smb_pending *pe = smb_pending_find(m);
+
+	if (pe == NULL) {
+		m->run->st->counters.unmatched_responses++;
+		return NULL;
+	}
+	pe->used = 0;
+	return pe;
+}
+
+struct smb_tree *
+smb_tree_find(struct smb_impl *st, uint32_t tree_id)
+{
+	int i;
+
+	for (i = 0; i < SMB_TREES_MAX; i++)
+		if (st->trees[i].used && st->trees[i].tree_id == tree_id)
+			return &st->trees[i];
+	return NULL;
+}
+
+/* Returns the entry for <tree_id>, new or reused; replaces the oldest. */
+struct smb_tree *
+smb_tree_add(struct smb_impl *st, uint32_t tree_id)
+{
+	struct smb_tree *t = smb_tree_find(st, tree_id);
+	int i;
+
+	if (t == NULL) {
+		for (i = 0; i < SMB_TREES_MAX && t == NULL; i++)
+			if (!st->trees[i].used)
+				t = &st->trees[i];
+	}
+	if (t == NULL) {
+		t = &st->trees[0];
+		for (i = 1; i < SMB_TREES_MAX; i++)
+			if (st->trees[i].age < t->age)
+				t = &st->trees[i];
+		st->counters.tree_evictions++;
+	}
+	memset(t, 0, sizeof(*t));
+	t->used = 1;
+	t->tree_id = tree_id;
+	t->age = ++st->clock;
+	return t;
+}
+
+void
+smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
+{
+	struct smb_tree *t = smb_tree_find(st, tree_id);
+
+	if (t != NULL)
+		t->used = 0;
+}
+
+struct smb_file *
+smb_file_find(struct smb_impl *st, const uint8_t id[16])
+{
+	int i;
+
+	for (i = 0; i < SMB_FILES_MAX; i++)
+		if (st->files[i].used &&
+		    memcmp(st->files[i].file_id, id, 16) == 0)
+			return &st->files[i];
+	return NULL;
+}
+
+static void
+pipe_release(struct smb_impl *st, struct smb_file *fe)
+{
+	if (fe->pipe_slot < SMB_PIPES_MAX &&
+	    memcmp(st->pipes[fe->pipe_slot].file_id, fe->file_id, 16) == 0)
+		st->pipes[fe->pipe_slot].used = 0;
+	fe->pipe_slot = SMB_NO_SLOT;
+}
+
+/*
+ * Maps FileId <id> to <name> on <tree_id>; replaces the oldest entry when
+ * full (counted). Returns the entry. Never fails.
+ */
+struct smb_file *
+smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
+	const char *name, bool is_pipe)
+{
+	struct smb_file *fe = smb_file_find(st, id);
+	int i;
+
+	if (fe == NULL) {
+		for (i = 0; i < SMB_FILES_MAX && fe == NULL; i++)
+			if (!st->files[i].used)
+				fe = &st->files[i];
+	}
+	if (fe == NULL) {
+		fe = &st->files[0];
+		for (i = 1; i < SMB_FILES_MAX; i++)
+			if (st->files[i].age < fe->age)
+				fe = &st->files[i];
+		st->counters.file_evictions++;
+	}
+	if (fe->used)
+		pipe_release(st, fe);
+	memcpy(fe->file_id, id, 16);
+	fe->tree_id = tree_id;
+	fe->age = ++st->clock;
+	fe->used = 1;
+	fe->is_pipe = is_pipe;
+	fe->pipe_slot = SMB_NO_SLOT;
+	smb_copy_str(fe->name, name, sizeof(fe->name));
+	return fe;
+}
+
+void
+smb_file_remove(struct smb_impl *st, const uint8_t id[16])
+{
+	struct smb_file *fe = smb_file_find(st, id);
+
+	if (fe == NULL)
+		return;
+	pipe_release(st, fe);
+	fe->used = 0;
+}
+
+/* Fills the file id, name, pipe flag and share of <ff> from the maps. */
+void
+smb_fill_file_names(struct smb_impl *st, uint32_t tree_id,
+	const uint8_t id[16], struct smb_fact_file *ff)
+{
+	struct smb_file *fe = smb_file_find(st, id);
+	struct smb_tree *t;
+
+	memcpy(ff->file_id, id, 16);
+	if (fe != NULL) {
+		smb_copy_str(ff->name, fe->name, sizeof(ff->name));
+		ff->is_pipe = fe->is_pipe;
+		tree_id = fe->tree_id;
+	}
+	t = smb_tree_find(st, tree_id);
+	if (t != NULL)
+		smb_copy_str(ff->share, t->share, sizeof(ff->share));
+}
+
+/* Writes the last component of UNC <path> ("\\srv\ADMIN$") into <share>. */
+void
+smb_set_share(const char *path, char *share, size_t size)
+{
+	const char *last = strrchr(path, '\\');
+
+	smb_copy_str(share, last != NULL ? last + 1 : path, size);
+}
+
+/* ---- named pipes ---------------------------------------------------- */
+
+/* Context of a DCE/RPC feed, to wrap its facts. */
+struct rpc_feed {
+	struct smb_run *run;
+	struct smb_stream *s;
+	enum smb_dir dir;
+	const struct smb_forward *hdr;
+	const struct smb_pipe *pipe;
+};
+
+static void
+rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
+{
+	struct rpc_feed *rfd = ctx;
+	struct smb_fact f;
+
+	fact_begin_stream(rfd->run, rfd->s, rfd->dir, &f, SMB_FACT_DCERPC);
+	f.version = rfd->hdr->version;
+	f.command = rfd->hdr->command;
+	f.status = rfd->hdr->status;
+	f.message_id = rfd->hdr->message_id;
+	f.session_id = rfd->hdr->session_id;
+	f.tree_id = rfd->hdr->tree_id;
+	f.u.dcerpc.rpc = rf;
+	memcpy(f.u.dcerpc.file_id, rfd->pipe->file_id, 16);
+	smb_copy_str(f.u.dcerpc.pipe, rfd->pipe->name,
+		sizeof(f.u.dcerpc.pipe));
+	smb_fact_emit(rfd->run, &f);
+}
+
+static void
+pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
+	const struct smb_forward *hdr, const uint8_t *data, uint32_t len)
+{
+	struct smb_pipe *pipe = &run->st->pipes[hdr->slot];
+	struct rpc_feed rfd = {
+		.run = run, .s = s, .dir = dir, .hdr = hdr, .pipe = pipe,
+	};
+
+	if (len == 0)
+		return;
+	run->st->counters.pipe_bytes += len;
+	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
+		run->ts_ns, rpc_fact_wrap, &rfd);
+}
+
+/* Returns the pipe slot of file <fe>, allocating one (oldest replaced). */
+static uint8_t
+pipe_slot_of(struct smb_impl *st, struct smb_file *fe)
+{
+	struct smb_pipe *p = NULL;
+	int i;
+
+	if (fe->pipe_slot < SMB_PIPES_MAX &&
+	    st->pipes[fe->pipe_slot].used &&
+	    memcmp(st->pipes[fe->pipe_slot].file_id, fe->file_id, 16) == 0)
+		return fe->pipe_slot;
+	for (i = 0; i < SMB_PIPES_MAX && p == NULL; i++)
+		if (!st->pipes[i].used)
+			p = &st->pipes[i];
+	if (p == NULL) {
+		p = &st->pipes[0];
+		for (i = 1; i < SMB_PIPES_MAX; i++)
+			if (st->pipes[i].age < p->age)
+				p = &st->pipes[i];
+		st->counters.pipe_evictions++;
+		for (i = 0; i < SMB_FILES_MAX; i++)
+			if (st->files[i].pipe_slot == p - st->pipes)
+				st->files[i].pipe_slot = SMB_NO_SLOT;
+	}
+	p->used = 1;
+	p->age = ++st->clock;
+	memcpy(p->file_id, fe->file_id, 16);
+	smb_copy_str(p->name, fe->name, sizeof(p->name));
+	dcerpc_conn_init(&p->conn);
+	fe->pipe_slot = (uint8_t)(p - st->pipes);
+	return fe->pipe_slot;
+}
+
+/*
+ * Message <m> carries <count> bytes of payload at offset <off> from its
+ * header, for file <id>. If the file is a named pipe the bytes go to its
+ * DCE/RPC parser: those in the prefix buffer now, the rest as the stream
+ * delivers them. Anything else is left to be skipped.
+ */
+void
+smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
+	uint32_t count)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb_stream *s = m->s;
+	struct smb_file *fe = smb_file_find(st, id);
+	struct smb_forward hdr;
+	uint32_t start, end, buf_end;
+
+	if (count == 0)
+		return;
+	if (!smb_fits(m->msg_len, off, count)) {
+		smb_error(m, SMB_ERR_BODY, "pipe payload beyond message");
+		return;
+	}
+	if ((fe == NULL || (!fe->is_pipe &&
+			    smb_tree_find(st, fe->tree_id) == NULL)) &&
+	    m->dir == SMB_DIR_TO_SERVER && off < m->len &&
+	    dcerpc_looks_like_pdu(m->p + off, min_u32(count, m->len - off))) {
+		/* The open was not seen (stream picked up later): a write of
+		 * what parses as a DCE/RPC PDU makes the file a pipe. */
+		char name[SMB_STORED_NAME_MAX];
+
+		smb_copy_str(name, fe != NULL ? fe->name : "", sizeof(name));
+		fe = smb_file_add(st, id, m->tree_id, name, true);
+	}
+	if (fe == NULL || !fe->is_pipe)
+		return;
+	hdr.slot = pipe_slot_of(st, fe);
+	hdr.version = m->version;
+	hdr.command = m->command;
+	hdr.status = m->status;
+	hdr.tree_id = m->tree_id;
+	hdr.message_id = m->message_id;
+	hdr.session_id = m->session_id;
+	start = m->rec_off + off;
+	end = start + count;
+	buf_end = s->unit_off + s->buf_len;
+	if (start < buf_end)
+		pipe_feed(m->run, s, m->dir, &hdr, m->p + off,
+			min_u32(end, buf_end) - start);
+	if (end > buf_end) {
+		hdr.start = start > buf_end ? start : buf_end;
+		hdr.end = end;
+		s->fwd = hdr;
+	}
+}
+
+/* ---- framing -------------------------------------------------------- */
+
+/* Starts searching for a record start; <lost> bytes were never seen. */
+static void
+stream_hunt(struct smb_stream *s, uint32_t lost)
+{
+	s->phase = SMB_PHASE_HUNT;
+	s->hunt_window = 0;
+	s->hunt_fill = 0;
+	s->hunt_bytes = 0;
+	s->lost_bytes = lost;
+	s->synced = 0;
+	s->fwd.end = s->fwd.start = 0;
+}
+
+static void
+record_end(struct smb_stream *s)
+{
+	s->phase = SMB_PHASE_NBSS_HEADER;
+	s->hdr_len = 0;
+	s->fwd.start = s->fwd.end = 0;
+}
+
+/* Starts collecting the message at record offset <off>. */
+static void
+unit_begin(struct smb_stream *s, uint32_t off)
+{
+	s->unit_off = off;
+	s->buf_len = 0;
+	s->buf_want = (uint16_t)min_u32(s->rec_len - off, SMB_RECORD_PREFIX_MAX);
+	s->phase = SMB_PHASE_COLLECT;
+}
+
+static void
+record_begin(struct smb_stream *s, uint8_t type, uint32_t len)
+{
+	s->nbss_type = type;
+	s->rec_len = len;
+	s->rec_off = 0;
+	s->magic_checked = 0;
+	s->chain_session = 0;
+	s->chain_tree = 0;
+	memset(s->chain_file, 0, sizeof(s->chain_file));
+	s->compound_create = SMB_NO_SLOT;
+	s->fwd.start = s->fwd.end = 0;
+	if (len == 0)
+		record_end(s);
+	else
+		unit_begin(s, 0);
+}
+
+static bool
+smb_magic(const uint8_t *p)
+{
+	return (p[0] == 0xfe || p[0] == 0xff || p[0] == 0xfd ||
+		p[0] == 0xfc) && p[1] == 'S' && p[2] == 'M' && p[3] == 'B';
+}
+
+static uint32_t
+magic_min_len(uint8_t b)
+{
+	switch (b) {
+	case 0xfe:
+		return SMB2_HEADER_LEN;
+	case 0xff:
+		return SMB1_HEADER_LEN;
+	case 0xfd:
+		return SMB2_TRANSFORM_LEN;
+	default:
+		return SMB2_COMPRESSION_LEN;
+	}
+}
+
+/* Parses an NBSS session service record other than a session message. */
+static void
+parse_nbss(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
+{
+	struct smb_fact f;
+
+	switch (s->nbss_type) {
+	case NBSS_SESSION_REQUEST:
+		fact_begin_stream(run, s, dir, &f, SMB_FACT_NBSS_SESSION);
+		f.u.nbss.type = s->nbss_type;
+		if (s->buf_len < 68) {
+			stream_error(run, s, dir, SMB_ERR_BODY,
+				"nbss session request names");
+			return;
+		}
+		smb_netbios_name(s->buf, 34, f.u.nbss.called,
+			sizeof(f.u.nbss.called));
+		smb_netbios_name(s->buf + 34, 34, f.u.nbss.calling,
+			sizeof(f.u.nbss.calling));
+		smb_fact_emit(run, &f);
+		break;
+	case NBSS_POSITIVE_RESPONSE:
+	case NBSS_NEGATIVE_RESPONSE:
+		fact_begin_stream(run, s, dir, &f, SMB_FACT_NBSS_SESSION);
+		f.u.nbss.type = s->nbss_type;
+		if (s->nbss_type == NBSS_NEGATIVE_RESPONSE && s->buf_len >= 1)
+			f.u.nbss.error_code = s->buf[0];
+		smb_fact_emit(run, &f);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+parse_transform(struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb_fact f;
+	bool sealed = m->p[0] == 0xfd;
+
+	if (m->len < (sealed ? SMB2_TRANSFORM_LEN : SMB2_COMPRESSION_LEN)) {
+		smb_error(m, SMB_ERR_HEADER, sealed ? "transform header" :
+			"compression header");
+		return;
+	}
+	m->version = 2;
+	if (sealed) {
+		st->counters.encrypted++;
+		m->session_id = smb_le64(m->p + 44);
+		smb_fact_begin(m, &f, SMB_FACT_ENCRYPTED);
+		f.u.transform.original_size = smb_le32(m->p + 36);
+		f.u.transform.algorithm = smb_le16(m->p + 42);
+	} else {
+		st->counters.compressed++;
+		smb_fact_begin(m, &f, SMB_FACT_COMPRESSED);
+		f.u.transform.original_size = smb_le32(m->p + 4);
+		f.u.transform.algorithm = smb_le16(m->p + 8);
+	}
+	f.u.transform.record_size = m->s->rec_len + 4;
+	smb_fact_emit(m->run, &f);
+}
+
+/* Parses one message at record offset <off>; returns the next's offset. */
+static uint32_t
+parse_message(struct smb_msg *m)
+{
+	if (m->len < 4 || !smb_magic(m->p)) {
+		smb_error(m, m->rec_off == 0 ? SMB_ERR_FRAMING : SMB_ERR_CHAIN,
+			"protocol id");
+		return m->s->rec_len;
+	}
+	switch (m->p[0]) {
+	case 0xfe:
+		return smb2_parse(m);
+	case 0xff:
+		return smb1_parse(m);
+	default:
+		parse_transform(m);
+		return m->s->rec_len;
+	}
+}
+
+/* Parses the messages held in the prefix buffer; sets the next phase. */
+static void
+stream_parse(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
+{
+	for (;;) {
+		struct smb_msg m;
+		uint32_t next;
+
+		memset(&m, 0, sizeof(m));
+		m.run = run;
+		m.s = s;
+		m.dir = dir;
+		m.p = s->buf;
+		m.len = s->buf_len;
+		m.rec_off = s->unit_off;
+		m.msg_len = s->rec_len - s->unit_off;
+		if (dir == SMB_DIR_TO_CLIENT)
+			m.flags = SMB_FACT_F_RESPONSE;
+		if (s->nbss_type != NBSS_SESSION_MESSAGE) {
+			parse_nbss(run, s, dir);
+			next = s->rec_len;
+		} else {
+			next = parse_message(&m);
+		}
+		if (next <= s->unit_off || next > s->rec_len)
+			next = s->rec_len;
+		if (next < s->unit_off + s->buf_len) {
+			/* The next message of a compound already has bytes
+			 * here: move them to the front and go on. */
+			uint32_t keep = s->unit_off + s->buf_len - next;
+
+			memmove(s->buf, s->buf + (next - s->unit_off), keep);
+			unit_begin(s, next);
+			s->buf_len = (uint16_t)keep;
+			if (s->buf_len < s->buf_want)
+				return;
+			continue;
+		}
+		if (next == s->rec_len && s->rec_off == s->rec_len) {
+			record_end(s);
+		} else if (next == s->rec_off) {
+			unit_begin(s, next);
+		} else {
+			/* Bulk data (or the rest of a long message) follows:
+			 * pass over it by length, without copying. */
+			s->next_unit = next;
+			s->phase = SMB_PHASE_SKIP;
+		}
+		return;
+	}
+}
+
+/* Passes <n> bytes in SKIP (data NULL for a gap), forwarding pipe bytes. */
+static void
+stream_skip(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
+	const uint8_t *data, uint32_t n)
+{
+	uint32_t from = s->rec_off;
+	uint32_t to = s->rec_off + n;
+
+	if (s->fwd.end > s->fwd.start && from < s->fwd.end &&
+	    to > s->fwd.start) {
+		uint32_t a = from > s->fwd.start ? from : s->fwd.start;
+		uint32_t b = to < s->fwd.end ? to : s->fwd.end;
+
+		if (data != NULL)
+			pipe_feed(run, s, dir, &s->fwd, data + (a - from),
+				b - a);
+		else
+			s->fwd.start = s->fwd.end = 0;
+	}
+	run->st->counters.skipped_bytes += n;
+	s->rec_off = to;
+	if (s->rec_off < s->next_unit)
+		return;
+	s->fwd.start = s->fwd.end = 0;
+	if (s->next_unit >= s->rec_len)
+		record_end(s);
+	else
+		unit_begin(s, s->next_unit);
+}
+
+/* True if the 8 bytes in <w> (first byte most significant) can start a record. */
+static bool
+hunt_plausible(uint64_t w)
+{
+	uint8_t b[8];
+	uint32_t len;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(w >> (56 - 8 * i));
+	if (b[0] != NBSS_SESSION_MESSAGE || !smb_magic(b + 4))
+		return false;
+	len = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return len >= magic_min_len(b[4]);
+}
+
+/* Searches <len> bytes for a record start; returns bytes consumed. */
+static uint32_t
+stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
+	enum smb_dir dir, const uint8_t *data, uint32_t len, uint32_t seq)
+{
+	struct smb_fact f;
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		s->hunt_window = s->hunt_window << 8 | data[i];
+		s->hunt_fill++;
+		s->hunt_bytes++;
+		if (s->hunt_fill < 8 || !hunt_plausible(s->hunt_window))
+			continue;
+		i++;
+		run->st->counters.hunted_bytes += s->hunt_bytes - 8;
+		run->st->counters.resyncs++;
+		s->rec_seq = seq + i - 8;
+		record_begin(s, NBSS_SESSION_MESSAGE,
+			(uint32_t)(s->hunt_window >> 32) & 0xffffff);
+		s->magic_checked = 1;
+		s->synced = 1;
+		s->buf[0] = (uint8_t)(s->hunt_window >> 24);
+		s->buf[1] = 'S';
+		s->buf[2] = 'M';
+		s->buf[3] = 'B';
+		s->buf_len = 4;
+		s->rec_off = 4;
+		fact_begin_stream(run, s, dir, &f, SMB_FACT_RESYNC);
+		f.u.resync.gap_bytes = s->lost_bytes;
+		f.u.resync.skipped_bytes = s->hunt_bytes - 8;
+		smb_fact_emit(run, &f);
+		return i;
+	}
+	return len;
+}
+
+/* Consumes <len> new in-order bytes starting at sequence <seq>. */
+static void
+stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
+	const uint8_t *data, uint32_t len, uint32_t seq)
+{
+	while (len > 0) {
+		uint32_t n;
+
+		switch (s->phase) {
+		case SMB_PHASE_NBSS_HEADER:
+			if (s->hdr_len == 0)
+				s->rec_seq = seq;
+			n = min_u32(4 - s->hdr_len, len);
+			memcpy(s->hdr + s->hdr_len, data, n);
+			s->hdr_len += n;
+			break;
+		case SMB_PHASE_COLLECT:
+			n = min_u32(s->buf_want - s->buf_len, len);
+			memcpy(s->buf + s->buf_len, data, n);
+			s->buf_len += n;
+			s->rec_off += n;
+			break;
+		case SMB_PHASE_SKIP:
+			n = min_u32(s->next_unit - s->rec_off, len);
+			stream_skip(run, s, dir, data, n);
+			break;
+		default:
+			n = stream_hunt_bytes(run, s, dir, data, len, seq);
+			break;
+		}
+		data += n;
+		len -= n;
+		seq += n;
+
+		if (s->phase == SMB_PHASE_NBSS_HEADER && s->hdr_len == 4) {
+			uint8_t type = s->hdr[0];
+			uint32_t rlen = (uint32_t)s->hdr[1] << 16 |
+				(uint32_t)s->hdr[2] << 8 | s->hdr[3];
+
+			if (type == NBSS_SESSION_MESSAGE ||
+			    (type >= NBSS_SESSION_REQUEST &&
+			     type <= NBSS_KEEPALIVE && s->hdr[1] <= 1)) {
+				run->st->counters.records++;
+				if (type == NBSS_KEEPALIVE)
+					run->st->counters.keepalives++;
+				record_begin(s, type, rlen);
+				if (rlen == 0 && type != NBSS_SESSION_MESSAGE)
+					parse_nbss(run, s, dir);
+			} else {
+				if (s->synced)
+					stream_error(run, s, dir,
+						SMB_ERR_FRAMING,
+						"nbss message type");
+				stream_hunt(s, 0);
+			}
+			continue;
+		}
+		if (s->phase != SMB_PHASE_COLLECT)
+			continue;
+		if (!s->magic_checked && s->nbss_type == NBSS_SESSION_MESSAGE &&
+		    s->buf_len >= min_u32(4, s->rec_len)) {
+			s->magic_checked = 1;
+			if (s->rec_len < 4 || !smb_magic(s->buf) ||
+			    s->rec_len < magic_min_len(s->buf[0])) {
+				if (s->synced)
+					stream_error(run, s, dir,
+						SMB_ERR_FRAMING, "protocol id");
+				stream_hunt(s, 0);
+				continue;
+			}
+			s->synced = 1;
+		}
+		if (s->buf_len == s->buf_want)
+			stream_parse(run, s, dir);
+	}
+}
+
+/* ---- API ------------------------------------------------------------ */
+
+void
+smb_state_init(struct smb_state *state)
+{
+	struct smb_impl *st = impl_of(state);
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < 2; i++) {
+		st->dir[i].phase = SMB_PHASE_NBSS_HEADER;
+		st->dir[i].fwd.slot = SMB_NO_SLOT;
+		st->dir[i].compound_create = SMB_NO_SLOT;
+	}
+	for (i = 0; i < SMB_FILES_MAX; i++)
+		st->files[i].pipe_slot = SMB_NO_SLOT;
+}
+
+int
+smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
+	const uint8_t *data, size_t len, uint64_t ts_ns,
+	smb_fact_fn fn, void *ctx)
+{
+	struct smb_impl *st;
+	struct smb_stream *s;
+	struct smb_run run;
+	int32_t delta;
+
+	if (state == NULL || (dir != SMB_DIR_TO_SERVER &&
+	    dir != SMB_DIR_TO_CLIENT) || (data == NULL && len != 0))
+		return -EINVAL;
+	st = impl_of(state);
+	s = &st->dir[dir];
+	run.st = st;
+	run.fn = fn;
+	run.ctx = ctx;
+	run.ts_ns = ts_ns;
+
+	while (len > 0) {
+		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */
+		uint32_t chunk = len > (1u << 30) ? (1u << 30) : (uint32_t)len;
+
+		if (!s->seq_known) {
+			s->next_seq = seq;
+			s->seq_known = 1;
+		}
+		delta = (int32_t)(seq - s->next_seq);
+		if (delta < 0) {
+			uint32_t dup = (uint32_t)-(int64_t)delta;
+
+			if (dup >= chunk) {
+				st->counters.retransmitted_bytes += chunk;
+				goto next_chunk;
+			}
+			st->counters.retransmitted_bytes += dup;
+			data += dup;
+			len -= dup;
+			chunk -= dup;
+			seq += dup;
+		} else if (delta > 0) {
+			uint32_t gap = (uint32_t)delta;
+
+			st->counters.gap_bytes += gap;
+			if (s->phase == SMB_PHASE_SKIP &&
+			    gap <= s->next_unit - s->rec_off) {
+				/* Lost bytes we would have skipped anyway. */
+				stream_skip(&run, s, dir, NULL, gap);
+			} else if (s->phase == SMB_PHASE_HUNT) {
+				s->hunt_fill = 0;
+				s->lost_bytes += gap;
+			} else {
+				stream_hunt(s, gap);
+			}
+		}
+		st->counters.bytes += chunk;
+		stream_input(&run, s, dir, data, chunk, seq);
+		s->next_seq = seq + chunk;
+next_chunk:
+		data += chunk;
+		len -= chunk;
+		seq += chunk;
+	}
+	return 0;
+}
+
+void
+smb_state_counters(const struct smb_state *state, struct smb_counters *out)
+{
+	*out = impl_of_const(state)->counters;
+}
+
+int
+smb_looks_like_smb(const uint8_t *data, size_t len)
+{
+	if (data == NULL || len < 4)
+		return 0;
+	if (data[0] == NBSS_SESSION_REQUEST && data[1] <= 1)
+		return 1;
+	return len >= 8 && data[0] == NBSS_SESSION_MESSAGE &&
+		smb_magic(data + 4);
+}
+
+const char *
+smb_command_name(uint8_t version, uint16_t command)
+{
+	static const char *const smb2_names[SMB2_COMMAND_COUNT] = {
+		"NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT",
+		"TREE_DISCONNECT", "CREATE", "CLOSE", "FLUSH", "READ",
+		"WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO",
+		"QUERY_DIRECTORY", "CHANGE_NOTIFY", "QUERY_INFO",
+		"SET_INFO", "OPLOCK_BREAK",
+	};
+
+	if (version != 1)
+		return command < SMB2_COMMAND_COUNT ? smb2_names[command] : "?";
+	switch (command) {
+	case SMB1_COM_CLOSE:
+		return "CLOSE";
+	case SMB1_COM_TRANSACTION:
+		return "TRANSACTION";
+	case SMB1_COM_READ_ANDX:
+		return "READ_ANDX";
+	case SMB1_COM_WRITE_ANDX:
+		return "WRITE_ANDX";
+	case SMB1_COM_TREE_DISCONNECT:
+		return "TREE_DISCONNECT";
+	case SMB1_COM_NEGOTIATE:
+		return "NEGOTIATE";
+	case SMB1_COM_SESSION_SETUP_ANDX:
+		return "SESSION_SETUP_ANDX";
+	case SMB1_COM_LOGOFF_ANDX:
+		return "LOGOFF_ANDX";
+	case SMB1_COM_TREE_CONNECT_ANDX:
+		return "TREE_CONNECT_ANDX";
+	case SMB1_COM_NT_CREATE_ANDX:
+		return "NT_CREATE_ANDX";
+	default:
+		return "?";
+	}
+}
+
+const char *
+smb_fact_type_name(enum smb_fact_type type)
+{
+	switch (type) {
+	case SMB_FACT_COMMAND:
+		return "command";
+	case SMB_FACT_NBSS_SESSION:
+		return "nbss";
+	case SMB_FACT_NEGOTIATE:
+		return "negotiate";
+	case SMB_FACT_LOGON:
+		return "logon";
+	case SMB_FACT_LOGOFF:
+		return "logoff";
+	case SMB_FACT_TREE_CONNECT:
+		return "tree_connect";
+	case SMB_FACT_TREE_DISCONNECT:
+		return "tree_disconnect";
+	case SMB_FACT_CREATE:
+		return "create";
+	case SMB_FACT_CLOSE:
+		return "close";
+	case SMB_FACT_READ:
+		return "read";
+	case SMB_FACT_WRITE:
+		return "write";
+	case SMB_FACT_IOCTL:
+		return "ioctl";
+	case SMB_FACT_ENCRYPTED:
+		return "encrypted";
+	case SMB_FACT_COMPRESSED:
+		return "compressed";
+	case SMB_FACT_DCERPC:
+		return "dcerpc";
+	case SMB_FACT_RESYNC:
+		return "resync";
+	case SMB_FACT_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+const char *
+smb_error_name(enum smb_error reason)
+{
+	static const char *const names[SMB_ERR_COUNT] = {
+		"none", "framing", "header", "body", "prefix_exceeded",
+		"chain", "security_blob",
+	};
+
+	return (unsigned int)reason < SMB_ERR_COUNT ? names[reason] : "?";
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_SMB_H
+#define SMBGW_SMB_H
+
+/*
+ * SMB wire parser: NBSS framing, SMB1 and SMB2/3, and the named-pipe
+ * payloads handed on to the DCE/RPC parser.
+ *
+ * Pure C, no DPDK types, no allocation: one struct smb_state per TCP
+ * connection holds everything, in a fixed SMB_STATE_SIZE bytes. The caller
+ * feeds each direction's TCP payload with its sequence number; the parser
+ * puts the stream back in order as far as it can without buffering data
+ * (retransmitted bytes are dropped, gaps resynchronise), frames NBSS
+ * records, walks SMB2 compound chains and SMB1 AndX chains, and reports
+ * what it understood as facts through a callback.
+ *
+ * Only the first SMB_RECORD_PREFIX_MAX bytes of each SMB message are
+ * copied; bulk READ/WRITE data is skipped by length, except on named pipes
+ * where it streams into the embedded DCE/RPC parser.
+ *
+ * Usage:
+ *
+ *	struct smb_state *st = &flow->smb;	(embedded, SMB_STATE_SIZE bytes)
+ *
+ *	smb_state_init(st);			(at the connection's SYN)
+ *	smb_feed(st, SMB_DIR_TO_SERVER, seq, payload, len, ts_ns, on_fact, ctx);
+ *	smb_feed(st, SMB_DIR_TO_CLIENT, seq, payload, len, ts_ns, on_fact, ctx);
+ *
+ * Facts are passed by pointer and are valid only during the callback.
+ */
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcerpc.h"
+
+/*
+ * Byte budget of struct smb_state, fixed: two message prefix buffers
+ * (2 x 1024), two pipe slots each holding a DCE/RPC association
+ * (2 x ~1.7 KiB), the pending request table (16 entries), the FileId map
+ * (16 entries), the TreeId map (8 entries) and counters: 12704 bytes today
+ * (dataplane/smb/README.md has the breakdown). The internals are checked
+ * against it at compile time.
+ */
+#define SMB_STATE_SIZE		13312
+
+/* Bytes of an SMB message start copied for parsing (per direction). */
+#define SMB_RECORD_PREFIX_MAX	1024
+
+/* Sizes of decoded strings in facts, UTF-8 bytes including the NUL. */
+#define SMB_NAME_MAX		256	/* file names and UNC paths */
+#define SMB_SHARE_MAX		80	/* share or pipe name */
+#define SMB_ACCOUNT_MAX		64	/* user, domain, workstation, realm */
+#define SMB_NETBIOS_NAME_MAX	20	/* 15 characters, '<', 2 hex, '>' */
+
+/* Offered dialects kept in a NEGOTIATE fact. */
+#define SMB_DIALECTS_MAX	16
+
+/* Pseudo dialect codes for SMB1 dialect strings (real SMB2 codes are 0x02xx/0x03xx). */
+#define SMB_DIALECT_SMB1_NT_LM_012	0x0001	/* "NT LM 0.12" */
+#define SMB_DIALECT_SMB1_OTHER		0x0000	/* any other SMB1 string */
+#define SMB_DIALECT_SMB2_WILDCARD	0x02ff	/* "SMB 2.???" or 0x02FF */
+
+/* Commands (SMB2 codes; SMB1 uses its one-byte command codes). */
+enum smb2_command {
+	SMB2_NEGOTIATE = 0x00,
+	SMB2_SESSION_SETUP = 0x01,
+	SMB2_LOGOFF = 0x02,
+	SMB2_TREE_CONNECT = 0x03,
+	SMB2_TREE_DISCONNECT = 0x04,
+	SMB2_CREATE = 0x05,
+	SMB2_CLOSE = 0x06,
+	SMB2_FLUSH = 0x07,
+	SMB2_READ = 0x08,
+	SMB2_WRITE = 0x09,
+	SMB2_LOCK = 0x0a,
+	SMB2_IOCTL = 0x0b,
+	SMB2_CANCEL = 0x0c,
+	SMB2_ECHO = 0x0d,
+	SMB2_QUERY_DIRECTORY = 0x0e,
+	SMB2_CHANGE_NOTIFY = 0x0f,
+	SMB2_QUERY_INFO = 0x10,
+	SMB2_SET_INFO = 0x11,
+	SMB2_OPLOCK_BREAK = 0x12,
+	SMB2_COMMAND_COUNT,
+};
+
+#define SMB1_COM_CLOSE			0x04
+#define SMB1_COM_TRANSACTION		0x25
+#define SMB1_COM_READ_ANDX		0x2e
+#define SMB1_COM_WRITE_ANDX		0x2f
+#define SMB1_COM_TREE_DISCONNECT	0x71
+#define SMB1_COM_NEGOTIATE		0x72
+#define SMB1_COM_SESSION_SETUP_ANDX	0x73
+#define SMB1_COM_LOGOFF_ANDX		0x74
+#define SMB1_COM_TREE_CONNECT_ANDX	0x75
+#define SMB1_COM_NT_CREATE_ANDX		0xa2
+#define SMB1_COM_NONE			0xff
+
+/* NT status codes the parser itself interprets. */
+#define SMB_STATUS_SUCCESS			0x00000000u
+#define SMB_STATUS_PENDING			0x00000103u
+#define SMB_STATUS_BUFFER_OVERFLOW		0x80000005u
+#define SMB_STATUS_MORE_PROCESSING_REQUIRED	0xc0000016u
+#define SMB_STATUS_LOGON_FAILURE		0xc000006du
+
+#define SMB2_FSCTL_PIPE_TRANSCEIVE	0x0011c017u
+
+/* SMB2 TREE_CONNECT response ShareType. */
+#define SMB2_SHARE_TYPE_DISK	0x01
+#define SMB2_SHARE_TYPE_PIPE	0x02
+#define SMB2_SHARE_TYPE_PRINT	0x03
+
+/* SMB2 SESSION_SETUP response SessionFlags. */
+#define SMB2_SESSION_FLAG_IS_GUEST	0x0001
+#define SMB2_SESSION_FLAG_IS_NULL	0x0002
+#define SMB2_SESSION_FLAG_ENCRYPT_DATA	0x0004
+
+/* Direction of a byte stream. */
+enum smb_dir {
+	SMB_DIR_TO_SERVER = 0,
+	SMB_DIR_TO_CLIENT = 1,
+};
+
+enum smb_fact_type {
+	/* Every SMB1 command (each link of an AndX chain) and every SMB2
+	 * message (each element of a compound), request or response. */
+	SMB_FACT_COMMAND = 1,
+	/* NBSS session request / positive / negative response (port 139). */
+	SMB_FACT_NBSS_SESSION,
+	/* Request: offered dialects; response: the chosen one. */
+	SMB_FACT_NEGOTIATE,
+	/* Request: an NTLMSSP AUTHENTICATE or Kerberos AP-REQ was seen (user,
+	 * domain, workstation, realm). Response: the outcome, with the names
+	 * of the request joined in; only final responses (not
+	 * STATUS_MORE_PROCESSING_REQUIRED). */
+	SMB_FACT_LOGON,
+	/* The facts below are reported for requests (with what the request
+	 * carries) and for responses (joined with their request when it is
+	 * still in the pending table: SMB_FACT_F_PAIRED). */
+	SMB_FACT_LOGOFF,
+	SMB_FACT_TREE_CONNECT,
+	SMB_FACT_TREE_DISCONNECT,
+	SMB_FACT_CREATE,	/* SMB2 CREATE, SMB1 NT_CREATE_ANDX */
+	SMB_FACT_CLOSE,
+	SMB_FACT_READ,		/* SMB2 READ, SMB1 READ_ANDX */
+	SMB_FACT_WRITE,		/* SMB2 WRITE, SMB1 WRITE_ANDX */
+	/* SMB2 IOCTL; SMB1 TRANSACTION TransactNmPipe (ctl_code 0x26). */
+	SMB_FACT_IOCTL,
+	/* SMB2/3 TRANSFORM header (0xFD 'SMB'): the message is sealed. */
+	SMB_FACT_ENCRYPTED,
+	/* SMB 3.1.1 COMPRESSION_TRANSFORM header (0xFC 'SMB'); not inflated. */
+	SMB_FACT_COMPRESSED,
+	/* A DCE/RPC fact from a named pipe, wrapped (see struct smb_fact_rpc). */
+	SMB_FACT_DCERPC,
+	/* The stream was resynchronised after a gap or at mid-stream pickup. */
+	SMB_FACT_RESYNC,
+	/* Malformed or unsupported input; see enum smb_error. */
+	SMB_FACT_ERROR,
+};
+
+/* Why an SMB_FACT_ERROR was reported. */
+enum smb_error {
+	SMB_ERR_NONE = 0,
+	/* NBSS message type unknown, or record start not an SMB magic. */
+	SMB_ERR_FRAMING,
+	/* SMB header shorter than its fixed size or inconsistent. */
+	SMB_ERR_HEADER,
+	/* A command body, offset or length does not fit the bytes present. */
+	SMB_ERR_BODY,
+	/* A needed field lies beyond the SMB_RECORD_PREFIX_MAX bytes kept. */
+	SMB_ERR_PREFIX_EXCEEDED,
+	/* SMB2 NextCommand or SMB1 AndXOffset not moving forward in bounds. */
+	SMB_ERR_CHAIN,
+	/* Security blob present but not decodable. */
+	SMB_ERR_SECURITY_BLOB,
+	SMB_ERR_COUNT,
+};
+
+/* Bits of smb_fact.flags. */
+#define SMB_FACT_F_RESPONSE	0x0001	/* server to client message */
+#define SMB_FACT_F_ASYNC	0x0002	/* SMB2 async header */
+#define SMB_FACT_F_RELATED	0x0004	/* SMB2 compound related operation */
+#define SMB_FACT_F_COMPOUND	0x0008	/* part of a compound / AndX chain */
+#define SMB_FACT_F_PAIRED	0x0010	/* response joined with its request */
+#define SMB_FACT_F_TRUNCATED	0x0020	/* a string was cut to fit */
+#define SMB_FACT_F_SIGNED	0x0040	/* SMB2 signed / SMB1 security signature */
+
+/* SMB_FACT_NBSS_SESSION */
+struct smb_fact_nbss {
+	uint8_t type;		/* 0x81, 0x82 or 0x83 */
+	uint8_t error_code;	/* 0x83 only */
+	char called[SMB_NETBIOS_NAME_MAX];	/* "NAME<20>", request only */
+	char calling[SMB_NETBIOS_NAME_MAX];
+};
+
+/* SMB_FACT_NEGOTIATE */
+struct smb_fact_negotiate {
+	uint16_t dialect_count;	/* offered (request) */
+	uint16_t dialects[SMB_DIALECTS_MAX];
+	uint16_t chosen;	/* response; 0 on requests */
+	uint16_t security_mode;
+	uint32_t capabilities;
+};
+
+/* SMB_FACT_LOGON, SMB_FACT_LOGOFF */
+struct smb_fact_logon {
+	uint8_t success;	/* response: status 0 */
+	uint8_t mech;		/* SMB_AUTH_* */
+	uint16_t session_flags;	/* SMB2 SessionFlags / SMB1 Action */
+	uint16_t dialect;	/* negotiated on this connection, 0 if unseen */
+	char user[SMB_ACCOUNT_MAX];
+	char domain[SMB_ACCOUNT_MAX];
+	char workstation[SMB_ACCOUNT_MAX];
+	char realm[SMB_ACCOUNT_MAX];	/* Kerberos ticket realm */
+};
+
+#define SMB_AUTH_UNKNOWN	0
+#define SMB_AUTH_NTLMSSP	1
+#define SMB_AUTH_KERBEROS	2
+#define SMB_AUTH_PLAINTEXT	3	/* SMB1 without extended security */
+
+/* SMB_FACT_TREE_CONNECT, SMB_FACT_TREE_DISCONNECT */
+struct smb_fact_tree {
+	uint8_t share_type;	/* SMB2_SHARE_TYPE_*; SMB1: from service */
+	uint8_t is_ipc;
+	char path[SMB_NAME_MAX];	/* \\server\share (connect only) */
+	char share[SMB_SHARE_MAX];	/* last path component, e.g. ADMIN$ */
+};
+
+/* SMB_FACT_CREATE, SMB_FACT_CLOSE, SMB_FACT_READ, SMB_FACT_WRITE, SMB_FACT_IOCTL */
+struct smb_fact_file {
+	uint8_t file_id[16];	/* SMB2 persistent+volatile; SMB1 FID LE */
+	uint8_t is_pipe;
+	uint8_t create_action;	/* CREATE response: 0 superseded ... 3 overwritten */
+	uint32_t desired_access;	/* CREATE */
+	uint32_t disposition;	/* CREATE */
+	uint32_t options;	/* CREATE */
+	uint32_t ctl_code;	/* IOCTL; SMB1 TRANS: 0x26 TransactNmPipe */
+	uint32_t length;	/* READ/WRITE: bytes asked (request) or done (response);
+				 * IOCTL: input (request) or output (response) count */
+	uint64_t offset;	/* READ/WRITE */
+	char name[SMB_NAME_MAX];	/* from the request or the FileId map */
+	char share[SMB_SHARE_MAX];	/* share of the tree */
+};
+
+/* SMB_FACT_ENCRYPTED, SMB_FACT_COMPRESSED */
+struct smb_fact_transform {
+	uint32_t original_size;	/* OriginalMessageSize / uncompressed size */
+	uint32_t record_size;	/* bytes of the whole NBSS record */
+	uint16_t algorithm;	/* transform Flags / CompressionAlgorithm */
+};
+
+/*
+ * SMB_FACT_DCERPC: the DCE/RPC parser's fact, unchanged, plus the pipe it
+ * travelled on. <rpc> is valid only during the callback. The header fields
+ * of the enclosing smb_fact (command, ids) are those of the SMB message
+ * whose payload completed the RPC fact.
+ */
+struct smb_fact_rpc {
+	const struct dcerpc_fact *rpc;
+	uint8_t file_id[16];
+	char pipe[SMB_SHARE_MAX];
+};
+
+/* SMB_FACT_RESYNC */
+struct smb_fact_resync {
+	uint32_t gap_bytes;	/* bytes never seen (0 at pickup / bad framing) */
+	uint32_t skipped_bytes;	/* bytes searched before the record start */
+};
+
+/* SMB_FACT_ERROR */
+struct smb_fact_error {
+	enum smb_error reason;
+	const char *what;	/* static text naming the field or check */
+};
+
+/*
+ * One thing the parser understood. The header fields are always set:
+ * for messages without them (NBSS, errors before a header) they are 0.
+ */
+struct smb_fact {
+	enum smb_fact_type type;
+	enum smb_dir dir;
+	uint8_t version;	/* 1 SMB1, 2 SMB2/3, 0 framing only */
+	uint16_t command;	/* SMB2 command or SMB1 command byte */
+	uint16_t flags;		/* SMB_FACT_F_* */
+	uint32_t status;	/* NT status (responses; 0 on requests) */
+	uint64_t ts_ns;		/* of the feed call that produced the fact */
+	uint64_t message_id;	/* SMB2 MessageId; SMB1 MID */
+	uint64_t session_id;	/* SMB2 SessionId; SMB1 UID */
+	uint32_t tree_id;	/* SMB2 TreeId; SMB1 TID */
+	uint32_t record_seq;	/* TCP sequence of the record's NBSS header */
+	uint32_t record_len;	/* bytes of the record including NBSS header */
+	union {
+		struct smb_fact_nbss nbss;
+		struct smb_fact_negotiate negotiate;
+		struct smb_fact_logon logon;
+		struct smb_fact_tree tree;
+		struct smb_fact_file file;
+		struct smb_fact_transform transform;
+		struct smb_fact_rpc dcerpc;
+		struct smb_fact_resync resync;
+		struct smb_fact_error error;
+	} u;
+};
+
+/*
+ * Callback receiving facts. <ctx> is the pointer given to smb_feed();
+ * <fact> is valid only during the call.
+ */
+typedef void (*smb_fact_fn)(void *ctx, const struct smb_fact *fact);
+
+/* What the parser did with a connection's bytes. */
+struct smb_counters {
+	uint64_t bytes;		/* payload bytes fed, both directions */
+	uint64_t records;	/* NBSS records framed */
+	uint64_t smb1_messages;
+	uint64_t smb2_messages;	/* each compound element counts */
+	uint64_t encrypted;	/* TRANSFORM records */
+	uint64_t compressed;	/* COMPRESSION_TRANSFORM records */
+	uint64_t keepalives;	/* NBSS 0x85 */
+	uint64_t facts;
+	uint64_t errors;	/* SMB_FACT_ERROR reported */
+	uint64_t resyncs;
+	uint64_t gap_bytes;	/* sequence space never seen */
+	uint64_t retransmitted_bytes;	/* already seen, dropped */
+	uint64_t skipped_bytes;	/* payload passed over without copying */
+	uint64_t hunted_bytes;	/* searched while resynchronising */
+	uint64_t pipe_bytes;	/* fed to the DCE/RPC parser */
+	uint64_t unmatched_responses;	/* no request in the pending table */
+	uint64_t pending_evictions;	/* request replaced before its response */
+	uint64_t tree_evictions;
+	uint64_t file_evictions;
+	uint64_t pipe_evictions;
+};
+
+/*
+ * Per-connection parser state. Opaque, of fixed size SMB_STATE_SIZE so it
+ * can be embedded in a flow entry; initialise with smb_state_init().
+ */
+struct smb_state {
+	alignas(64) uint8_t opaque[SMB_STATE_SIZE];
+};
+
+/*
+ * Resets <st> for a new TCP connection: no sequence known in either
+ * direction, empty tables, zero counters. Cannot fail.
+ */
+void
+smb_state_init(struct smb_state *st);
+
+/*
+ * Feeds <len> bytes of TCP payload travelling in direction <dir>, whose
+ * first byte has TCP sequence number <seq>, seen at <ts_ns>. The first call
+ * for a direction fixes where its stream starts; later calls may repeat
+ * bytes (dropped as retransmissions) or leave gaps (the parser skips them
+ * and searches for the next record start, reporting SMB_FACT_RESYNC).
+ * Segments must arrive in sequence order: an out-of-order segment counts
+ * as a gap and the one that was overtaken as a retransmission.
+ *
+ * Every fact found is passed to <fn> with <ctx> (<fn> may be NULL).
+ *
+ * Returns 0, or -EINVAL if <st> is NULL, <dir> is not a direction, or
+ * <data> is NULL with <len> non-zero. Malformed input is not a failure of
+ * the call: it is reported as SMB_FACT_ERROR and counted. Never reads
+ * outside <data>[0..len).
+ */
+int
+smb_feed(struct smb_state *st, enum smb_dir dir, uint32_t seq,
+	const uint8_t *data, size_t len, uint64_t ts_ns,
+	smb_fact_fn fn, void *ctx);
+
+/*
+ * Copies the counters of <st> into <out>. Cannot fail.
+ */
+void
+smb_state_counters(const struct smb_state *st, struct smb_counters *out);
+
+/*
+ * Cheap content check for classification on any port: returns 1 if <data>
+ * of <len> bytes starts with an NBSS session message header followed by
+ * 0xFE/0xFF/0xFD/0xFC 'SMB', or with an NBSS session request (0x81), else 0.
+ */
+int
+smb_looks_like_smb(const uint8_t *data, size_t len);
+
+/*
+ * Returns a static name for SMB2 command <command> ("CREATE") or SMB1
+ * command byte <command> when <version> is 1 ("NT_CREATE_ANDX"), or "?"
+ * if unknown.
+ */
+const char *
+smb_command_name(uint8_t version, uint16_t command);
+
+/* Returns a static name for <type> ("create"), or "?" if unknown. */
+const char *
+smb_fact_type_name(enum smb_fact_type type);
+
+/* Returns a static name for <reason> ("framing"), or "?" if unknown. */
+const char *
+smb_error_name(enum smb_error reason);
+
+#endif /* SMBGW_SMB_H */

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_SMB_PVT_H
+#define SMBGW_SMB_PVT_H
+
+/*
+ * Internals of the SMB parser shared by smb.c (stream, framing, tables),
+ * smb1.c, smb2.c and smb_text.c. Not part of the API.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcerpc.h"
+#include "smb.h"
+
+/* Table sizes; they fix the state footprint (see SMB_STATE_SIZE). */
+#define SMB_PENDING_MAX		16
+#define SMB_TREES_MAX		8
+#define SMB_FILES_MAX		16
+#define SMB_PIPES_MAX		2
+/* Names kept in the tables are cut to this (facts carry SMB_NAME_MAX). */
+#define SMB_STORED_NAME_MAX	128
+#define SMB_PIPE_NAME_MAX	48
+
+/* Where a direction's stream is. */
+enum smb_phase {
+	SMB_PHASE_NBSS_HEADER,	/* collecting the 4-byte NBSS header */
+	SMB_PHASE_COLLECT,	/* copying a message prefix into buf */
+	SMB_PHASE_SKIP,		/* passing over bytes up to next_unit */
+	SMB_PHASE_HUNT,		/* searching for a plausible record start */
+};
+
+/* Named-pipe payload of the current message still to come from the stream. */
+struct smb_forward {
+	uint32_t start;		/* record offsets, [start, end) */
+	uint32_t end;
+	uint8_t slot;		/* pipe slot; SMB_NO_SLOT when none */
+	uint8_t version;
+	uint16_t command;
+	uint32_t status;
+	uint32_t tree_id;
+	uint64_t message_id;
+	uint64_t session_id;
+};
+
+#define SMB_NO_SLOT	0xff
+
+/* One direction of the connection. */
+struct smb_stream {
+	uint32_t next_seq;	/* sequence number of the next new byte */
+	uint8_t seq_known;
+	uint8_t phase;		/* enum smb_phase */
+	uint8_t synced;		/* a good record was framed since the last loss */
+	uint8_t nbss_type;
+	uint8_t hdr_len;
+	uint8_t hdr[4];
+	uint8_t magic_checked;
+	uint8_t compound_create;	/* pending slot of the compound's CREATE */
+	uint8_t pad;
+	uint64_t hunt_window;	/* last 8 bytes seen while hunting */
+	uint32_t hunt_fill;
+	uint32_t hunt_bytes;	/* searched in this hunt */
+	uint32_t lost_bytes;	/* gap that started this hunt */
+	uint32_t rec_seq;	/* sequence number of the NBSS header */
+	uint32_t rec_len;	/* record payload length (after the header) */
+	uint32_t rec_off;	/* payload bytes consumed from the stream */
+	uint32_t unit_off;	/* record offset of buf[0] */
+	uint32_t next_unit;	/* SKIP target */
+	uint16_t buf_len;
+	uint16_t buf_want;
+	/* Compound chain inheritance (SMB2 RELATED). */
+	uint64_t chain_session;
+	uint32_t chain_tree;
+	uint8_t chain_file[16];
+	struct smb_forward fwd;
+	uint8_t buf[SMB_RECORD_PREFIX_MAX];
+};
+
+/* A request waiting for its response. */
+struct smb_pending {
+	uint64_t key;		/* SMB2 MessageId; SMB1 PID << 16 | MID */
+	uint64_t session_id;
+	uint64_t offset;
+	uint32_t age;
+	uint32_t tree_id;
+	uint32_t access;	/* CREATE DesiredAccess; IOCTL ctl code */
+	uint32_t disposition;
+	uint32_t options;
+	uint32_t length;
+	uint16_t command;
+	uint8_t used;
+	uint8_t version;
+	uint8_t truncated;
+	uint8_t file_id[16];
+	char name[SMB_STORED_NAME_MAX];
+};
+
+struct smb_tree {
+	uint32_t tree_id;
+	uint32_t age;
+	uint8_t used;
+	uint8_t share_type;
+	uint8_t is_ipc;
+	char share[SMB_SHARE_MAX];
+};
+
+struct smb_file {
+	uint8_t file_id[16];
+	uint32_t tree_id;
+	uint32_t age;
+	uint8_t used;
+	uint8_t is_pipe;
+	uint8_t pipe_slot;
+	char name[SMB_STORED_NAME_MAX];
+};
+
+struct smb_pipe {
+	uint8_t used;
+	uint8_t file_id[16];
+	uint32_t age;
+	char name[SMB_PIPE_NAME_MAX];
+	struct dcerpc_conn conn;
+};
+
+/* Names of the last logon request, joined to its response. */
+struct smb_auth {
+	uint64_t key;
+	uint8_t valid;
+	uint8_t mech;
+	uint8_t version;
+	uint8_t truncated;
+	char user[SMB_ACCOUNT_MAX];
+	char domain[SMB_ACCOUNT_MAX];
+	char workstation[SMB_ACCOUNT_MAX];
+	char realm[SMB_ACCOUNT_MAX];
+};
+
+struct smb_impl {
+	struct smb_stream dir[2];
+	struct smb_counters counters;
+	uint32_t clock;		/* ages table entries */
+	uint16_t dialect;
+	uint8_t smb1_dialect_count;
+	uint8_t pad;
+	uint16_t smb1_dialects[8];
+	struct smb_auth auth;
+	struct smb_pending pending[SMB_PENDING_MAX];
+	struct smb_tree trees[SMB_TREES_MAX];
+	struct smb_file files[SMB_FILES_MAX];
+	struct smb_pipe pipes[SMB_PIPES_MAX];
+};
+
+/* One feed call's context. */
+struct smb_run {
+	struct smb_impl *st;
+	smb_fact_fn fn;
+	void *ctx;
+	uint64_t ts_ns;
+};
+
+/*
+ * One SMB message being parsed: <p> holds <len> bytes from its header on
+ * (what the prefix buffer has); the message is <msg_len> bytes in the
+ * record, at record offset <rec_off>.
+ */
+struct smb_msg {
+	struct smb_run *run;
+	struct smb_stream *s;
+	enum smb_dir dir;
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t msg_len;
+	uint32_t rec_off;
+	uint8_t version;
+	uint8_t unicode;	/* SMB1 FLAGS2_UNICODE */
+	uint16_t command;
+	uint16_t flags;		/* SMB_FACT_F_* */
+	uint32_t status;
+	uint64_t message_id;
+	uint64_t session_id;
+	uint32_t tree_id;
+	uint64_t pending_key;
+};
+
+/* Little-endian readers; the caller has checked the bounds. */
+static inline uint16_t
+smb_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+smb_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+smb_le64(const uint8_t *p)
+{
+	return (uint64_t)smb_le32(p) | (uint64_t)smb_le32(p + 4) << 32;
+}
+
+/* True if [off, off + n) lies within <len> bytes, without overflow. */
+static inline bool
+smb_fits(uint32_t len, uint32_t off, uint32_t n)
+{
+	return off <= len && n <= len - off;
+}
+
+/* smb.c: facts and tables. */
+void smb_fact_begin(const struct smb_msg *m, struct smb_fact *f,
+	enum smb_fact_type type);
+void smb_fact_emit(struct smb_run *run, struct smb_fact *f);
+void smb_error(const struct smb_msg *m, enum smb_error reason,
+	const char *what);
+void smb_emit_command(const struct smb_msg *m);
+struct smb_pending *smb_pending_add(struct smb_msg *m);
+struct smb_pending *smb_pending_take(struct smb_msg *m);
+struct smb_pending *smb_pending_find(const struct smb_msg *m);
+struct smb_tree *smb_tree_find(struct smb_impl *st, uint32_t tree_id);
+struct smb_tree *smb_tree_add(struct smb_impl *st, uint32_t tree_id);
+void smb_tree_remove(struct smb_impl *st, uint32_t tree_id);
+struct smb_file *smb_file_find(struct smb_impl *st, const uint8_t id[16]);
+struct smb_file *smb_file_add(struct smb_impl *st, const uint8_t id[16],
+	uint32_t tree_id, const char *name, bool is_pipe);
+void smb_file_remove(struct smb_impl *st, const uint8_t id[16]);
+void smb_fill_file_names(struct smb_impl *st, uint32_t tree_id,
+	const uint8_t id[16], struct smb_fact_file *ff);
+void smb_pipe_payload(struct smb_msg *m, const uint8_t id[16],
+	uint32_t off, uint32_t count);
+void smb_set_share(const char *path, char *share, size_t size);
+void smb_logon_fact(struct smb_msg *m, uint16_t session_flags, bool any_key);
+
+/* smb1.c, smb2.c: parse one message; return the record offset where the
+ * next message of the record starts (the record length when none). */
+uint32_t smb1_parse(struct smb_msg *m);
+uint32_t smb2_parse(struct smb_msg *m);
+
+/* smb_text.c: strings and security blobs. */
+bool smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst,
+	size_t size);
+bool smb_ascii_to_utf8(const uint8_t *src, size_t nbytes, char *dst,
+	size_t size);
+bool smb_copy_str(char *dst, const char *src, size_t size);
+bool smb_security_blob(const struct smb_msg *m, const uint8_t *blob,
+	uint32_t len, bool complete);
+void smb_netbios_name(const uint8_t *p, uint32_t len, char *dst,
+	size_t size);
+
+#endif /* SMBGW_SMB_PVT_H */

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Strings from the wire (UTF-16LE, OEM), NetBIOS names, and the parts of
+ * security blobs worth reporting: NTLMSSP AUTHENTICATE names and the
+ * Kerberos ticket realm.
+ */
+#include <string.h>
+
+#include "smb_pvt.h"
+
+#define SMB_REPLACEMENT_UTF8	"\xef\xbf\xbd"	/* U+FFFD */
+
+/* Appends code point <cp> to <dst>; false (nothing written) if it does not fit. */
+static bool
+utf8_put(char *dst, size_t size, size_t *pos, uint32_t cp)
+{
+	uint8_t enc[4];
+	size_t n;
+
+	/* Control characters would let a name forge log lines downstream. */
+	if (cp < 0x20 || cp == 0x7f)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		enc[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		enc[0] = (uint8_t)(0xc0 | cp >> 6);
+		enc[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		enc[0] = (uint8_t)(0xe0 | cp >> 12);
+		enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		enc[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		enc[0] = (uint8_t)(0xf0 | cp >> 18);
+		enc[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		enc[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		enc[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (*pos + n + 1 > size)
+		return false;
+	memcpy(dst + *pos, enc, n);
+	*pos += n;
+	return true;
+}
+
+/*
+ * Decodes <nbytes> of UTF-16LE at <src> into NUL-terminated UTF-8 in <dst>
+ * of <size> bytes (size >= 1), stopping at a NUL code unit. Unpaired
+ * surrogates and control characters become U+FFFD; a trailing odd byte
+ * is ignored. Returns true if the output was cut to fit.
+ */
+bool
+smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
+{
+	size_t pos = 0;
+	size_t i = 0;
+
+	dst[0] = '\0';
+	while (i + 1 < nbytes) {
+		uint32_t cp = smb_le16(src + i);
+
+		i += 2;
+		if (cp == 0)
+			break;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			uint32_t lo = i + 1 < nbytes ? smb_le16(src + i) : 0;
+
+			if (lo >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+					(lo - 0xdc00);
+				i += 2;
+			} else {
+				cp = 0xfffd;
+			}
+		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+			cp = 0xfffd;
+		}
+		if (!utf8_put(dst, size, &pos, cp)) {
+			dst[pos] = '\0';
+			return true;
+		}
+	}
+	dst[pos] = '\0';
+	return false;
+}
+
+/*
+ * Copies <nbytes> of an OEM string at <src> into <dst> of <size> bytes,
+ * stopping at NUL. Bytes above 0x7f have no known code page and become
+ * U+FFFD. Returns true if the output was cut to fit.
+ */
+bool
+smb_ascii_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
+{
+	size_t pos = 0;
+	size_t i;
+
+	dst[0] = '\0';
+	for (i = 0; i < nbytes && src[i] != 0; i++) {
+		if (!utf8_put(dst, size, &pos, src[i] < 0x80 ? src[i] : 0xfffd)) {
+			dst[pos] = '\0';
+			return true;
+		}
+	}
+	dst[pos] = '\0';
+	return false;
+}
+
+/*
+ * Copies NUL-terminated UTF-8 <src> into <dst> of <size> bytes without
+ * splitting a multi-byte sequence. Returns true if it was cut.
+ */
+bool
+smb_copy_str(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (n < size) {
+		memcpy(dst, src, n + 1);
+		return false;
+	}
+	n = size - 1;
+	while (n > 0 && ((uint8_t)src[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/*
+ * Decodes a first-level encoded NetBIOS name (RFC 1001 14.1: a length byte
+ * 0x20, 32 letters 'A'..'P', a NUL label) at <p> of <len> bytes into
+ * "NAME<xx>" with trailing spaces dropped. Writes "" if malformed.
+ */
+void
+smb_netbios_name(const uint8_t *p, uint32_t len, char *dst, size_t size)
+{
+	char name[16];
+	uint8_t suffix = 0;
+	int n, i;
+
+	dst[0] = '\0';
+	if (len < 33 || p[0] != 0x20 || size < SMB_NETBIOS_NAME_MAX)
+		return;
+	for (i = 0; i < 16; i++) {
+		uint8_t hi = p[1 + 2 * i] - 'A';
+		uint8_t lo = p[2 + 2 * i] - 'A';
+		uint8_t c;
+
+		if (hi > 15 || lo > 15)
+			return;
+		c = (uint8_t)(hi << 4 | lo);
+		suffix = c;	/* the 16th byte is the name type */
+		name[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	n = 15;
+	while (n > 0 && name[n - 1] == ' ')
+		n--;
+	memcpy(dst, name, n);
+	dst[n++] = '<';
+	dst[n++] = "0123456789abcdef"[suffix >> 4];
+	dst[n++] = "0123456789abcdef"[suffix & 0xf];
+	dst[n++] = '>';
+	dst[n] = '\0';
+}
+
+/* Finds <needle> of <nlen> bytes in <hay> of <hlen>; NULL if absent. */
+static const uint8_t *
+find_bytes(const uint8_t *hay, size_t hlen, const uint8_t *needle,
+	size_t nlen)
+{
+	return memmem(hay, hlen, needle, nlen);
+}
+
+/*
+ * Reads an NTLMSSP string field (Len, MaxLen, Offset from the message
+ * start) of the message <msg> of <len> bytes into <dst>. Returns false if
+ * the field points outside the bytes present.
+ */
+static bool
+ntlm_field(const uint8_t *msg, uint32_t len, uint32_t field, bool unicode,
+	char *dst, size_t size, uint8_t *truncated)
+{
+	uint16_t flen;
+	uint32_t foff;
+
+	dst[0] = '\0';
+	if (!smb_fits(len, field, 8))
+		return false;
+	flen = smb_le16(msg + field);
+	foff = smb_le32(msg + field + 4);
+	if (flen == 0)
+		return true;
+	if (!smb_fits(len, foff, flen))
+		return false;
+	if (unicode ? smb_utf16_to_utf8(msg + foff, flen, dst, size) :
+			smb_ascii_to_utf8(msg + foff, flen, dst, size))
+		*truncated = 1;
+	return true;
+}
+
+#define NTLMSSP_NEGOTIATE_UNICODE	0x00000001u
+#define NTLMSSP_AUTHENTICATE		3
+
+/*
+ * Looks at a request's security blob (raw NTLMSSP, or SPNEGO wrapping
+ * NTLMSSP or Kerberos) of <len> bytes and, when it authenticates, records
+ * the names in the connection's logon slot for the response. <complete> is
+ * false when the blob continues beyond the prefix kept. Returns true if the
+ * blob authenticates (NTLMSSP AUTHENTICATE or a Kerberos ticket), false for
+ * other legs of the exchange. NTLMSSP is found by
+ * its signature rather than by walking the SPNEGO DER, which is both cheaper
+ * and indifferent to the wrapping.
+ */
+bool
+smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
+	bool complete)
+{
+	static const uint8_t ntlm_sig[8] = "NTLMSSP";
+	/* Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0] 5, realm [1]
+	 * GeneralString: the tkt-vno element then the realm's tags. The
+	 * AP-REQ's own pvno is followed by [1] INTEGER, never a string. */
+	static const uint8_t krb_ticket[6] = { 0xa0, 0x03, 0x02, 0x01, 0x05,
+		0xa1 };
+	struct smb_auth *auth = &m->run->st->auth;
+	const uint8_t *ntlm;
+	const uint8_t *tkt;
+
+	ntlm = find_bytes(blob, len, ntlm_sig, sizeof(ntlm_sig));
+	if (ntlm != NULL) {
+		uint32_t nlen = (uint32_t)(blob + len - ntlm);
+		uint32_t flags;
+		bool unicode;
+		bool ok;
+
+		if (nlen < 12 || smb_le32(ntlm + 8) != NTLMSSP_AUTHENTICATE)
+			return false;
+		memset(auth, 0, sizeof(*auth));
+		auth->key = m->pending_key;
+		auth->version = m->version;
+		auth->mech = SMB_AUTH_NTLMSSP;
+		auth->valid = 1;
+		if (nlen < 64) {
+			smb_error(m, complete ? SMB_ERR_SECURITY_BLOB :
+				SMB_ERR_PREFIX_EXCEEDED, "ntlmssp header");
+			return true;
+		}
+		flags = smb_le32(ntlm + 60);
+		unicode = flags & NTLMSSP_NEGOTIATE_UNICODE;
+		ok = ntlm_field(ntlm, nlen, 28, unicode, auth->domain,
+			sizeof(auth->domain), &auth->truncated);
+		ok &= ntlm_field(ntlm, nlen, 36, unicode, auth->user,
+			sizeof(auth->user), &auth->truncated);
+		ok &= ntlm_field(ntlm, nlen, 44, unicode, auth->workstation,
+			sizeof(auth->workstation), &auth->truncated);
+		if (!ok)
+			smb_error(m, complete ? SMB_ERR_SECURITY_BLOB :
+				SMB_ERR_PREFIX_EXCEEDED, "ntlmssp name field");
+		return true;
+	}
+	tkt = find_bytes(blob, len, krb_ticket, sizeof(krb_ticket));
+	if (tkt == NULL)
+		return false;
+	memset(auth, 0, sizeof(*auth));
+	auth->key = m->pending_key;
+	auth->version = m->version;
+	auth->mech = SMB_AUTH_KERBEROS;
+	auth->valid = 1;
+	while (tkt != NULL) {
+		uint32_t off = (uint32_t)(tkt - blob) + sizeof(krb_ticket);
+
+		/* [1] length, then GeneralString tag 0x1b and its length;
+		 * short-form lengths only, as realms are short. */
+		if (smb_fits(len, off, 3) && blob[off] < 0x80 &&
+		    blob[off + 1] == 0x1b && blob[off + 2] < 0x80 &&
+		    smb_fits(len, off + 3, blob[off + 2])) {
+			if (smb_ascii_to_utf8(blob + off + 3, blob[off + 2],
+					auth->realm, sizeof(auth->realm)))
+				auth->truncated = 1;
+			break;
+		}
+		tkt = find_bytes(tkt + 1, (size_t)(blob + len - tkt - 1),
+			krb_ticket, sizeof(krb_ticket));
+	}
+	return true;
+}

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Differential test: the SMB parser's facts against tshark, frame by frame.
+
+Usage: smb_diff.py SMB_FACTS CAPTURE [TSHARK_DECODE_AS ...]
+
+SMB_FACTS is the smb_facts driver; every extra argument is passed to tshark
+as "-d ARG" (e.g. tcp.port==8445,nbss for SMB on a non-standard port).
+
+For every frame where either side saw something, compares:
+  smb2 commands (multiset), smb2 response statuses (multiset),
+  smb1 commands (set, AndX terminator dropped), smb1 response statuses (set),
+  tree connect paths and create file names (what we report must be among
+  tshark's values for the frame, and we must report one when tshark does),
+  NTLMSSP AUTHENTICATE user names, NBSS session service types,
+  SMB3 transform message sizes, DCE/RPC bind interfaces and opnums;
+  and on response frames the TreeId and share type of tree connects, the
+  FileId of creates and the SessionId of logons (ours must be among
+  tshark's values for the frame, which include ids it infers).
+Any disagreement, or any error fact from the parser, fails the test with
+one readable line per difference.
+"""
+
+import collections
+import shlex
+import subprocess
+import sys
+
+AGG = "\x1e"
+
+FIELDS = [
+    "frame.number",
+    "smb2.cmd",
+    "smb2.nt_status",
+    "smb2.flags.response",
+    "smb.cmd",
+    "smb.nt_status",
+    "smb.flags.response",
+    "smb2.tree",
+    "smb.path",
+    "smb2.filename",
+    "smb.file",
+    "ntlmssp.auth.username",
+    "dcerpc.cn_bind_to_uuid",
+    "dcerpc.opnum",
+    "nbss.type",
+    "smb2.header.transform.msg_size",
+    "smb2.tid",
+    "smb2.share_type",
+    "smb2.fid",
+    "smb.fid",
+    "smb2.sesid",
+]
+
+SMB2_TREE_CONNECT = 3
+SMB2_CREATE = 5
+SMB1_TREE_CONNECT_ANDX = 0x75
+SMB1_NT_CREATE_ANDX = 0xA2
+
+DCERPC_FACT_BIND = 1
+DCERPC_FACT_ALTER_CONTEXT = 4
+DCERPC_FACT_REQUEST = 6
+DCERPC_FACT_RESPONSE = 7
+DCERPC_FACT_FAULT = 8
+
+FACT_F_RESPONSE = 0x0001
+
+
+def as_int(text):
+    return int(text, 0)
+
+
+def as_bool(text):
+    return text.strip().lower() in ("1", "true")
+
+
+def tshark_frames(capture, decode_as):
+    cmd = ["tshark", "-n", "-r", capture, "-T", "fields",
+           "-E", "occurrence=a", "-E", "aggregator=" + AGG,
+           "-E", "separator=\t"]
+    for d in decode_as:
+        cmd += ["-d", d]
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, check=True, capture_output=True,
+                         text=True).stdout
+    frames = {}
+    # Not splitlines(): it also splits at the 0x1e aggregator.
+    for line in out.split("\n"):
+        if not line:
+            continue
+        cols = line.split("\t")
+        cols += [""] * (len(FIELDS) - len(cols))
+        rec = {}
+        for name, val in zip(FIELDS, cols):
+            rec[name] = [v for v in val.split(AGG)] if val != "" else []
+        frames[int(rec["frame.number"][0])] = rec
+    return frames
+
+
+def tshark_view(rec):
+    """What tshark saw in one frame, normalised to comparable values."""
+    v = collections.defaultdict(list)
+    cmds2 = [as_int(x) for x in rec["smb2.cmd"]]
+    resp2 = [as_bool(x) for x in rec["smb2.flags.response"]]
+    v["smb2 commands"] = sorted(cmds2)
+    v["smb2 statuses"] = sorted(as_int(x) for x in rec["smb2.nt_status"])
+    cmds1 = {as_int(x) for x in rec["smb.cmd"]} - {0xFF}
+    v["smb1 commands"] = sorted(cmds1)
+    resp1 = any(as_bool(x) for x in rec["smb.flags.response"])
+    if resp1:
+        v["smb1 statuses"] = sorted({as_int(x) for x in rec["smb.nt_status"]})
+    v["tcon request"] = (
+        any(c == SMB2_TREE_CONNECT and not r for c, r in zip(cmds2, resp2))
+        or (SMB1_TREE_CONNECT_ANDX in cmds1 and not resp1))
+    v["create request"] = (
+        any(c == SMB2_CREATE and not r for c, r in zip(cmds2, resp2))
+        or (SMB1_NT_CREATE_ANDX in cmds1 and not resp1))
+    v["paths"] = set(rec["smb2.tree"]) | set(rec["smb.path"])
+    v["names"] = {x for x in rec["smb2.filename"] + rec["smb.file"] if x}
+    v["users"] = sorted("" if u == "NULL" else u
+                        for u in rec["ntlmssp.auth.username"])
+    v["nbss"] = sorted({as_int(x) for x in rec["nbss.type"]} - {0})
+    v["encrypted sizes"] = sorted(
+        as_int(x) for x in rec["smb2.header.transform.msg_size"])
+    v["rpc binds"] = sorted({x.lower() for x in rec["dcerpc.cn_bind_to_uuid"]})
+    v["rpc opnums"] = sorted({as_int(x) for x in rec["dcerpc.opnum"]})
+    v["tree ids"] = {as_int(x) for x in rec["smb2.tid"]}
+    v["share types"] = {as_int(x) for x in rec["smb2.share_type"]}
+    v["file ids"] = {x.lower() for x in rec["smb2.fid"]} | {
+        "smb1:%04x" % as_int(x) for x in rec["smb.fid"]}
+    v["session ids"] = {as_int(x) for x in rec["smb2.sesid"]}
+    return v
+
+
+def fid_text(version, hexid):
+    """A FileId as tshark prints it: SMB2 GUID-style, SMB1 16-bit FID."""
+    b = bytes.fromhex(hexid)
+    if version == 1:
+        return "smb1:%04x" % (b[0] | b[1] << 8)
+    return (f"{b[3]:02x}{b[2]:02x}{b[1]:02x}{b[0]:02x}-{b[5]:02x}{b[4]:02x}"
+            f"-{b[7]:02x}{b[6]:02x}-{b[8:10].hex()}-{b[10:16].hex()}")
+
+
+def parse_fact_line(line):
+    fields = {}
+    for tok in shlex.split(line):
+        key, _, val = tok.partition("=")
+        fields[key] = val
+    return fields
+
+
+def our_frames(driver, capture):
+    out = subprocess.run([driver, capture], check=True, capture_output=True,
+                         text=True).stdout
+    frames = collections.defaultdict(list)
+    for line in out.splitlines():
+        if not line.startswith("frame="):
+            continue
+        f = parse_fact_line(line)
+        frames[int(f["frame"])].append((f, line))
+    return frames
+
+
+def our_view(facts):
+    v = collections.defaultdict(list)
+    cmds2, stat2, cmds1, stat1 = [], [], set(), set()
+    paths, names, users, nbss, enc, binds, opnums = (
+        set(), set(), [], set(), [], set(), set())
+    errors = []
+    tids, stypes, fids, sids = set(), set(), set(), set()
+    for f, line in facts:
+        kind = f["fact"]
+        ver = int(f["ver"])
+        response = int(f["flags"], 16) & FACT_F_RESPONSE
+        if kind == "command":
+            if ver == 2:
+                cmds2.append(int(f["cmd"]))
+                if response:
+                    stat2.append(int(f["status"], 16))
+            else:
+                cmds1.add(int(f["cmd"]))
+                if response:
+                    stat1.add(int(f["status"], 16))
+        elif kind == "tree_connect" and f["dir"] == "c2s":
+            paths.add(f["path"])
+        elif kind == "tree_connect" and int(f["status"], 16) == 0 \
+                and ver == 2:
+            tids.add(int(f["tid"], 16))
+            stypes.add(int(f["share_type"]))
+        elif kind == "create" and f["dir"] == "c2s" and f["name"]:
+            names.add(f["name"])
+        elif kind == "create" and f["dir"] == "s2c" \
+                and int(f["status"], 16) == 0:
+            fids.add(fid_text(ver, f["fid"]))
+        elif kind == "logon" and f["dir"] == "c2s" and f["mech"] == "1":
+            users.append(f["user"])
+        elif kind == "logon" and f["dir"] == "s2c" and ver == 2:
+            sids.add(int(f["sid"], 16))
+        elif kind == "nbss":
+            nbss.add(int(f["nbss"], 16))
+        elif kind == "encrypted":
+            enc.append(int(f["size"]))
+        elif kind == "dcerpc":
+            rpc = int(f["rpc"])
+            if rpc in (DCERPC_FACT_BIND, DCERPC_FACT_ALTER_CONTEXT):
+                binds.add(f["iface"].lower())
+            if rpc in (DCERPC_FACT_REQUEST, DCERPC_FACT_RESPONSE,
+                       DCERPC_FACT_FAULT) and int(f["opnum"]) != 0xFFFF:
+                opnums.add(int(f["opnum"]))
+        elif kind == "error":
+            errors.append(line)
+    v["smb2 commands"] = sorted(cmds2)
+    v["smb2 statuses"] = sorted(stat2)
+    v["smb1 commands"] = sorted(cmds1)
+    v["smb1 statuses"] = sorted(stat1)
+    v["paths"] = paths
+    v["names"] = names
+    v["users"] = sorted(users)
+    v["nbss"] = sorted(nbss)
+    v["encrypted sizes"] = sorted(enc)
+    v["rpc binds"] = sorted(binds)
+    v["rpc opnums"] = sorted(opnums)
+    v["errors"] = errors
+    v["tree ids"] = tids
+    v["share types"] = stypes
+    v["file ids"] = fids
+    v["session ids"] = sids
+    return v
+
+
+EXACT = ["smb2 commands", "smb2 statuses", "smb1 commands", "users", "nbss",
+         "encrypted sizes", "rpc binds", "rpc opnums"]
+
+
+def fmt(val):
+    if isinstance(val, set):
+        val = sorted(val)
+    if isinstance(val, list):
+        return "[" + ", ".join(hex(x) if isinstance(x, int) else repr(x)
+                               for x in val) + "]"
+    return repr(val)
+
+
+def compare(frame, theirs, ours):
+    diffs = []
+    for key in EXACT:
+        if theirs[key] != ours[key]:
+            diffs.append(f"{key}: tshark {fmt(theirs[key])}"
+                         f" parser {fmt(ours[key])}")
+    if "smb1 statuses" in theirs and theirs["smb1 statuses"] != ours[
+            "smb1 statuses"]:
+        diffs.append(f"smb1 statuses: tshark {fmt(theirs['smb1 statuses'])}"
+                     f" parser {fmt(ours['smb1 statuses'])}")
+    for key, flag in (("paths", "tcon request"), ("names", "create request")):
+        mine, their = ours[key], theirs[key]
+        if not mine <= their or (theirs[flag] and their and not mine) \
+                or (mine and not theirs[flag]):
+            diffs.append(f"{key}: tshark {fmt(their)} parser {fmt(mine)}")
+    for key in ("tree ids", "share types", "file ids", "session ids"):
+        if not ours[key] <= theirs[key]:
+            diffs.append(f"{key}: tshark {fmt(theirs[key])}"
+                         f" parser {fmt(ours[key])}")
+    for line in ours["errors"]:
+        diffs.append("parser error: " + line)
+    return [f"frame {frame}: {d}" for d in diffs]
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    driver, capture, decode_as = sys.argv[1], sys.argv[2], sys.argv[3:]
+    theirs = tshark_frames(capture, decode_as)
+    ours = our_frames(driver, capture)
+    empty = tshark_view(collections.defaultdict(list))
+    problems = []
+    compared = 0
+    for frame in sorted(set(theirs) | set(ours)):
+        t = tshark_view(theirs[frame]) if frame in theirs else empty
+        o = our_view(ours.get(frame, []))
+        if frame not in ours and not any(t[k] for k in EXACT):
+            continue
+        compared += 1
+        problems += compare(frame, t, o)
+    for p in problems:
+        print(p)
+    print(f"{capture}: {compared} frames compared,"
+          f" {len(problems)} disagreements")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

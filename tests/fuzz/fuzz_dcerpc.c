@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * libFuzzer harness for the DCE/RPC stream parser. The input is a list of
+ * records (fuzz_input.h) fed to dcerpc_conn_feed() in their directions.
+ *
+ * Besides crashes and sanitizer reports it checks two properties:
+ *   - every string in a fact is NUL-terminated, valid UTF-8 within its array;
+ *   - chunking does not change the facts: the same bytes fed one at a time
+ *     give the same facts, up to the first loss of framing (after which
+ *     recovery depends on where chunks start, by design).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcerpc.h"
+#include "fuzz_input.h"
+#include "fuzz_utf8.h"
+
+/* What one run saw: a running hash of its facts up to framing loss. */
+struct run {
+	uint64_t hash;
+	unsigned int facts;
+	bool framing_lost;
+};
+
+static void
+hash_bytes(uint64_t *h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*h ^= b[i];
+		*h *= 0x100000001b3ull;
+	}
+}
+
+static void
+check_fact(const struct dcerpc_fact *f)
+{
+	if (!fuzz_utf8_valid(f->name, sizeof(f->name)) ||
+	    !fuzz_utf8_valid(f->command, sizeof(f->command)))
+		abort();
+	if (f->iface_name != NULL && strlen(f->iface_name) == 0)
+		abort();
+	if (f->op_name != NULL && strlen(f->op_name) == 0)
+		abort();
+	if (f->type < DCERPC_FACT_BIND || f->type > DCERPC_FACT_ERROR)
+		abort();
+}
+
+static void
+on_fact(void *ctx, const struct dcerpc_fact *f)
+{
+	struct run *run = ctx;
+	uint32_t v[10];
+
+	check_fact(f);
+	if (run->framing_lost)
+		return;
+	v[0] = f->type;
+	v[1] = f->error;
+	v[2] = (uint32_t)f->from_server;
+	v[3] = f->call_id;
+	v[4] = f->context_id;
+	v[5] = f->opnum;
+	v[6] = f->status;
+	v[7] = f->stub_len;
+	v[8] = f->flags;
+	v[9] = f->args;
+	hash_bytes(&run->hash, v, sizeof(v));
+	hash_bytes(&run->hash, f->iface_uuid, sizeof(f->iface_uuid));
+	hash_bytes(&run->hash, f->name, strlen(f->name));
+	hash_bytes(&run->hash, f->command, strlen(f->command));
+	run->facts++;
+	if (f->type == DCERPC_FACT_ERROR &&
+	    (f->error == DCERPC_ERR_BAD_VERSION ||
+	     f->error == DCERPC_ERR_BAD_LENGTH))
+		run->framing_lost = true;
+}
+
+/* Feeds <len> bytes from an exact-size heap copy so over-reads trap. */
+static void
+feed_copy(struct dcerpc_conn *conn, int from_server, const uint8_t *p,
+	  size_t len, struct run *run)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, p, len);
+	dcerpc_conn_feed(conn, from_server, copy, len, 1, on_fact, run);
+	free(copy);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct dcerpc_conn conn;
+	struct fuzz_reader r = { data, size, 0 };
+	struct run chunked = { 0xcbf29ce484222325ull, 0, false };
+	struct run bytewise = { 0xcbf29ce484222325ull, 0, false };
+	struct fuzz_record rec;
+	size_t off;
+
+	dcerpc_conn_init(&conn);
+	while (fuzz_next_record(&r, &rec)) {
+		size_t piece = rec.split ? rec.split : rec.len;
+
+		for (off = 0; off < rec.len || (off == 0 && rec.len == 0);
+		     off += piece) {
+			size_t n = rec.len - off < piece ? rec.len - off :
+							   piece;
+
+			feed_copy(&conn, rec.from_server, rec.payload + off,
+				  n, &chunked);
+			if (rec.len == 0)
+				break;
+		}
+	}
+
+	/* The same bytes, one at a time. Chunks that start a PDU matter
+	 * only after framing was lost, where the comparison stops. */
+	dcerpc_conn_init(&conn);
+	r.off = 0;
+	while (fuzz_next_record(&r, &rec))
+		for (off = 0; off < rec.len; off++)
+			dcerpc_conn_feed(&conn, rec.from_server,
+					 rec.payload + off, 1, 1, on_fact,
+					 &bytewise);
+	if (chunked.facts != bytewise.facts || chunked.hash != bytewise.hash)
+		abort();
+	return 0;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Builds a libFuzzer harness with clang (separate from the main gcc build),
+# replays the seed corpus, then fuzzes for a bounded time.
+#
+#   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
+#
+# HARNESS  smb or dcerpc (tests/fuzz/fuzz_HARNESS.c)
+# SECONDS  fuzzing time after the replay; 0 only replays the corpus
+# WORKDIR  where the binary, new inputs and crash files go
+#          (default: a temporary directory, removed when nothing crashed)
+#
+# Environment: CLANG (default clang-14, else clang), FUZZ_FLAGS (extra
+# libFuzzer options).
+#
+# Exits 0 when no input crashed, 1 on a crash, leak, timeout or sanitizer
+# report (the reproducer is left in WORKDIR as crash-*, timeout-*, ...),
+# 77 (skipped) when no clang with libFuzzer is available.
+
+set -eu
+
+harness=${1:?usage: run_fuzz.sh smb|dcerpc SECONDS [WORKDIR]}
+seconds=${2:?usage: run_fuzz.sh smb|dcerpc SECONDS [WORKDIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+
+case $harness in
+smb)
+	sources="$src/dataplane/smb/*.c $src/dataplane/dcerpc/*.c"
+	;;
+dcerpc)
+	sources="$src/dataplane/dcerpc/*.c"
+	;;
+*)
+	echo "run_fuzz.sh: unknown harness '$harness'" >&2
+	exit 2
+	;;
+esac
+
+if [ -n "${CLANG:-}" ]; then
+	cc=$CLANG
+elif command -v clang-14 >/dev/null 2>&1; then
+	cc=clang-14
+elif command -v clang >/dev/null 2>&1; then
+	cc=clang
+else
+	echo "run_fuzz.sh: no clang, skipping" >&2
+	exit 77
+fi
+
+if [ -n "${3:-}" ]; then
+	work=$3
+	mkdir -p "$work"
+	keep=1
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/smbgw-fuzz.XXXXXX")
+	keep=0
+fi
+bin=$work/fuzz_$harness
+new_corpus=$work/corpus-$harness
+mkdir -p "$new_corpus"
+
+# The parsers take only bytes, so they build alone, without DPDK.
+# shellcheck disable=SC2086
+if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer \
+	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$here" \
+	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
+	if grep -q "fuzzer" "$work/build.log" &&
+	   ! "$cc" -fsanitize=fuzzer -x c /dev/null -o /dev/null 2>/dev/null; then
+		echo "run_fuzz.sh: $cc has no libFuzzer, skipping" >&2
+		exit 77
+	fi
+	cat "$work/build.log" >&2
+	exit 1
+fi
+
+fail()
+{
+	echo "run_fuzz.sh: $harness failed; reproducer and logs in $work" >&2
+	ls "$work" >&2
+	exit 1
+}
+
+# libFuzzer's own default error code is 77, which meson reads as "skipped".
+opts="-error_exitcode=1 -timeout_exitcode=1 -oom_exitcode=1
+	-timeout=10 -rss_limit_mb=2048 -max_len=65536
+	-artifact_prefix=$work/ -dict=$here/$harness.dict
+	-print_final_stats=1 ${FUZZ_FLAGS:-}"
+
+# libFuzzer writes its own files (fuzz-N.log with -jobs) to the current
+# directory: keep them out of the source tree.
+cd "$work"
+
+echo "== replaying $here/corpus/$harness"
+# shellcheck disable=SC2086
+"$bin" $opts -runs=0 "$here/corpus/$harness" || fail
+
+if [ "$seconds" -gt 0 ]; then
+	echo "== fuzzing $harness for $seconds s in $work"
+	# New inputs go to the work directory; the committed seeds stay as
+	# they are.
+	# shellcheck disable=SC2086
+	"$bin" $opts -max_total_time="$seconds" \
+		"$new_corpus" "$here/corpus/$harness" || fail
+fi
+
+if [ "$keep" -eq 0 ]; then
+	rm -rf "$work"
+fi
+exit 0

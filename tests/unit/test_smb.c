@@ -1,0 +1,1589 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMB parser: facts from the real captures in tests/pcaps, the same facts
+ * whatever the segmentation, retransmissions and gaps, messages built from
+ * captured bytes (AndX chains, compounds, bad offsets), and the fixed state
+ * budget.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "dcerpc.h"
+#include "smb.h"
+
+/* ---- captures ------------------------------------------------------- */
+
+/* One TCP segment with payload, as captured. */
+struct segment {
+	uint32_t frame;
+	int conn;		/* connections numbered by their SYN order */
+	enum smb_dir dir;
+	uint32_t seq;
+	uint64_t ts_ns;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct capture {
+	struct segment *segs;
+	int count;
+	int conns;
+};
+
+#define CONNS_MAX 16
+
+/*
+ * Loads the TCP payload segments of tests/pcaps/<name> (IPv4 over
+ * Ethernet, as all the captures are). The client of each connection is
+ * the sender of its SYN.
+ */
+static void
+capture_load(const char *name, struct capture *cap)
+{
+	char path[512], errbuf[PCAP_ERRBUF_SIZE];
+	uint16_t client_port[CONNS_MAX];
+	struct pcap_pkthdr *hdr;
+	const uint8_t *pkt;
+	uint32_t frame = 0;
+	int alloc = 256;
+	pcap_t *pc;
+
+	snprintf(path, sizeof(path), "%s/pcaps/%s", TESTS_DIR, name);
+	pc = pcap_open_offline(path, errbuf);
+	assert_non_null(pc);
+	memset(cap, 0, sizeof(*cap));
+	cap->segs = calloc(alloc, sizeof(*cap->segs));
+	while (pcap_next_ex(pc, &hdr, &pkt) == 1) {
+		uint32_t ihl, tot, thl, plen;
+		uint16_t sport, dport;
+		const uint8_t *ip, *tcp;
+		struct segment *sg;
+		int c;
+
+		frame++;
+		if (hdr->caplen < 54 || pkt[12] != 0x08 || pkt[13] != 0x00)
+			continue;
+		ip = pkt + 14;
+		ihl = (ip[0] & 0xf) * 4u;
+		tot = (uint32_t)ip[2] << 8 | ip[3];
+		if (ip[9] != 6 || 14 + tot > hdr->caplen)
+			continue;
+		tcp = ip + ihl;
+		sport = (uint16_t)(tcp[0] << 8 | tcp[1]);
+		dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
+		thl = (tcp[12] >> 4) * 4u;
+		if ((tcp[13] & 0x12) == 0x02) {
+			assert_true(cap->conns < CONNS_MAX);
+			client_port[cap->conns++] = sport;
+			continue;
+		}
+		plen = tot - ihl - thl;
+		if (plen == 0)
+			continue;
+		for (c = 0; c < cap->conns; c++)
+			if (client_port[c] == sport || client_port[c] == dport)
+				break;
+		assert_true(c < cap->conns);
+		if (cap->count == alloc) {
+			alloc *= 2;
+			cap->segs = realloc(cap->segs, alloc * sizeof(*sg));
+		}
+		sg = &cap->segs[cap->count++];
+		sg->frame = frame;
+		sg->conn = c;
+		sg->dir = client_port[c] == sport ? SMB_DIR_TO_SERVER :
+			SMB_DIR_TO_CLIENT;
+		sg->seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 |
+			(uint32_t)tcp[6] << 8 | tcp[7];
+		sg->ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000u +
+			hdr->ts.tv_usec * 1000u;
+		sg->len = plen;
+		sg->data = malloc(plen);
+		memcpy(sg->data, tcp + thl, plen);
+	}
+	pcap_close(pc);
+}
+
+static void
+capture_free(struct capture *cap)
+{
+	int i;
+
+	for (i = 0; i < cap->count; i++)
+		free(cap->segs[i].data);
+	free(cap->segs);
+}
+
+/* The segment of frame <frame>. */
+static const struct segment *
+capture_frame(const struct capture *cap, uint32_t frame)
+{
+	int i;
+
+	for (i = 0; i < cap->count; i++)
+		if (cap->segs[i].frame == frame)
+			return &cap->segs[i];
+	fail_msg("frame %u has no payload", frame);
+	return NULL;
+}
+
+/* ---- fact recording ------------------------------------------------- */
+
+/* A fact kept past its callback: the DCE/RPC part is copied. */
+struct kept_fact {
+	struct smb_fact f;
+	int rpc_type;
+	uint8_t rpc_ptype;
+	uint16_t rpc_opnum;
+	uint32_t rpc_call;
+	uint32_t rpc_status;
+	uint8_t rpc_uuid[16];
+};
+
+struct recorder {
+	struct kept_fact *v;
+	int n;
+	int alloc;
+};
+
+static void
+record_fact(void *ctx, const struct smb_fact *f)
+{
+	struct recorder *r = ctx;
+	struct kept_fact *k;
+
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? r->alloc * 2 : 256;
+		r->v = realloc(r->v, r->alloc * sizeof(*r->v));
+	}
+	k = &r->v[r->n++];
+	memset(k, 0, sizeof(*k));
+	k->f = *f;
+	if (f->type == SMB_FACT_DCERPC) {
+		const struct dcerpc_fact *rf = f->u.dcerpc.rpc;
+
+		assert_non_null(rf);
+		k->rpc_type = rf->type;
+		k->rpc_ptype = rf->ptype;
+		k->rpc_opnum = rf->opnum;
+		k->rpc_call = rf->call_id;
+		k->rpc_status = rf->status;
+		memcpy(k->rpc_uuid, rf->iface_uuid, 16);
+		k->f.u.dcerpc.rpc = NULL;
+	}
+}
+
+static void
+recorder_free(struct recorder *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* How segments are handed to the parser. */
+enum feed_mode {
+	FEED_WHOLE,		/* as captured */
+	FEED_BYTES,		/* one byte per call */
+	FEED_SPLIT,		/* pseudo-random pieces */
+	FEED_TWICE,		/* every segment repeated (retransmitted) */
+};
+
+static struct smb_state *
+state_new(void)
+{
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+
+	assert_non_null(st);
+	smb_state_init(st);
+	return st;
+}
+
+static void
+feed_segment(struct smb_state *st, const struct segment *sg,
+	enum feed_mode mode, uint32_t *rng, struct recorder *r)
+{
+	uint32_t off = 0;
+
+	switch (mode) {
+	case FEED_WHOLE:
+	case FEED_TWICE:
+		assert_int_equal(smb_feed(st, sg->dir, sg->seq, sg->data,
+			sg->len, sg->ts_ns, record_fact, r), 0);
+		if (mode == FEED_TWICE)
+			assert_int_equal(smb_feed(st, sg->dir, sg->seq,
+				sg->data, sg->len, sg->ts_ns, record_fact, r),
+				0);
+		break;
+	case FEED_BYTES:
+		for (off = 0; off < sg->len; off++)
+			smb_feed(st, sg->dir, sg->seq + off, sg->data + off, 1,
+				sg->ts_ns, record_fact, r);
+		break;
+	case FEED_SPLIT:
+		while (off < sg->len) {
+			uint32_t n;
+
+			*rng = *rng * 1103515245u + 12345u;
+			n = 1 + (*rng >> 16) % 97;
+			if (n > sg->len - off)
+				n = sg->len - off;
+			smb_feed(st, sg->dir, sg->seq + off, sg->data + off, n,
+				sg->ts_ns, record_fact, r);
+			off += n;
+		}
+		break;
+	}
+}
+
+/* Feeds connection <conn> of <cap> in <mode>, skipping frame <drop>. */
+static void
+run_capture(const struct capture *cap, int conn, enum feed_mode mode,
+	uint32_t drop, struct smb_state *st, struct recorder *r)
+{
+	uint32_t rng = 1;
+	int i;
+
+	for (i = 0; i < cap->count; i++) {
+		const struct segment *sg = &cap->segs[i];
+
+		if (sg->conn != conn || sg->frame == drop)
+			continue;
+		feed_segment(st, sg, mode, &rng, r);
+	}
+}
+
+static int
+count_facts(const struct recorder *r, enum smb_fact_type type,
+	enum smb_dir dir)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].f.type == type && r->v[i].f.dir == dir)
+			n++;
+	return n;
+}
+
+/* The <nth> (from 0) fact of <type> in <dir>, or NULL. */
+static const struct kept_fact *
+find_fact(const struct recorder *r, enum smb_fact_type type,
+	enum smb_dir dir, int nth)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].f.type == type && r->v[i].f.dir == dir &&
+		    nth-- == 0)
+			return &r->v[i];
+	return NULL;
+}
+
+/* Finds the DCE/RPC fact of <rpc_type> in <dir>, or NULL. */
+static const struct kept_fact *
+find_rpc(const struct recorder *r, int rpc_type, enum smb_dir dir)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].f.type == SMB_FACT_DCERPC &&
+		    r->v[i].rpc_type == rpc_type && r->v[i].f.dir == dir)
+			return &r->v[i];
+	return NULL;
+}
+
+static void
+assert_same_facts(const struct recorder *a, const struct recorder *b)
+{
+	int i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		if (memcmp(&a->v[i], &b->v[i], sizeof(a->v[i])) != 0)
+			fail_msg("fact %d differs: %s vs %s", i,
+				smb_fact_type_name(a->v[i].f.type),
+				smb_fact_type_name(b->v[i].f.type));
+	}
+}
+
+/* Parses a whole capture connection into <r>; returns the counters. */
+static struct smb_counters
+parse_capture(const char *name, int conn, struct recorder *r)
+{
+	struct capture cap;
+	struct smb_state *st = state_new();
+	struct smb_counters k;
+
+	capture_load(name, &cap);
+	run_capture(&cap, conn, FEED_WHOLE, 0, st, r);
+	smb_state_counters(st, &k);
+	free(st);
+	capture_free(&cap);
+	return k;
+}
+
+/* ---- synthetic records from captured bytes -------------------------- */
+
+/* Feeds one complete record <rec> of <len> bytes as the next stream bytes. */
+static void
+feed_record(struct smb_state *st, enum smb_dir dir, uint32_t *seq,
+	const uint8_t *rec, uint32_t len, struct recorder *r)
+{
+	assert_int_equal(smb_feed(st, dir, *seq, rec, len, 0, record_fact, r),
+		0);
+	*seq += len;
+}
+
+static void
+set_nbss_len(uint8_t *rec, uint32_t len)
+{
+	rec[0] = 0;
+	rec[1] = (uint8_t)(len >> 16);
+	rec[2] = (uint8_t)(len >> 8);
+	rec[3] = (uint8_t)len;
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint64_t
+get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void
+test_state_budget(void **state)
+{
+	(void)state;
+	/* The budget documented in smb.h and dataplane/smb/README.md. */
+	assert_int_equal(SMB_STATE_SIZE, 13312);
+	assert_true(sizeof(struct smb_state) <= 13312);
+	assert_int_equal(sizeof(struct smb_state), SMB_STATE_SIZE);
+	assert_int_equal(_Alignof(struct smb_state), 64);
+}
+
+static void
+test_logon_success(void **state)
+{
+	struct recorder r = { 0 };
+	const struct kept_fact *req, *resp;
+	struct smb_counters k;
+
+	(void)state;
+	k = parse_capture("smb2_basic.pcap", 0, &r);
+	req = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_SERVER, 0);
+	resp = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(req);
+	assert_non_null(resp);
+	assert_string_equal(req->f.u.logon.user, "bob");
+	assert_string_equal(resp->f.u.logon.user, "bob");
+	assert_string_equal(resp->f.u.logon.domain, "WORKGROUP");
+	assert_int_equal(resp->f.u.logon.mech, SMB_AUTH_NTLMSSP);
+	assert_int_equal(resp->f.u.logon.success, 1);
+	assert_int_equal(resp->f.status, SMB_STATUS_SUCCESS);
+	assert_int_equal(resp->f.u.logon.dialect, 0x0311);
+	assert_true(resp->f.session_id != 0);
+	assert_int_equal(resp->f.message_id, req->f.message_id);
+	assert_true(resp->f.flags & SMB_FACT_F_PAIRED);
+	assert_int_equal(k.errors, 0);
+	assert_int_equal(k.resyncs, 0);
+	assert_int_equal(k.unmatched_responses, 0);
+	recorder_free(&r);
+
+	/* The second connection is the wrong password. */
+	parse_capture("smb2_basic.pcap", 1, &r);
+	resp = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(resp);
+	assert_int_equal(resp->f.u.logon.success, 0);
+	assert_int_equal(resp->f.status, SMB_STATUS_LOGON_FAILURE);
+	assert_string_equal(resp->f.u.logon.user, "bob");
+	recorder_free(&r);
+}
+
+static void
+test_logon_failure(void **state)
+{
+	struct recorder r = { 0 };
+	int conn;
+
+	(void)state;
+	for (conn = 0; conn < 5; conn++) {
+		const struct kept_fact *resp;
+
+		parse_capture("logon_fail_smb2.pcap", conn, &r);
+		assert_int_equal(count_facts(&r, SMB_FACT_LOGON,
+			SMB_DIR_TO_CLIENT), 1);
+		resp = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+		assert_int_equal(resp->f.status, SMB_STATUS_LOGON_FAILURE);
+		assert_int_equal(resp->f.u.logon.success, 0);
+		assert_string_equal(resp->f.u.logon.user, "alice");
+		assert_int_equal(count_facts(&r, SMB_FACT_ERROR,
+			SMB_DIR_TO_CLIENT), 0);
+		recorder_free(&r);
+	}
+}
+
+/* Finds the tree connect response for share <share>, nth occurrence. */
+static const struct kept_fact *
+find_tree(const struct recorder *r, const char *share, int nth)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct kept_fact *k = &r->v[i];
+
+		if (k->f.type == SMB_FACT_TREE_CONNECT &&
+		    k->f.dir == SMB_DIR_TO_CLIENT &&
+		    strcmp(k->f.u.tree.share, share) == 0 && nth-- == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static void
+test_tree_connect(void **state)
+{
+	struct recorder r = { 0 };
+	const struct kept_fact *t;
+
+	(void)state;
+	parse_capture("psexec_smb2.pcap", 0, &r);
+	t = find_tree(&r, "IPC$", 0);
+	assert_non_null(t);
+	assert_string_equal(t->f.u.tree.path, "\\\\198.18.2.20\\IPC$");
+	assert_int_equal(t->f.u.tree.share_type, SMB2_SHARE_TYPE_PIPE);
+	assert_int_equal(t->f.u.tree.is_ipc, 1);
+	assert_int_equal(t->f.tree_id, 0xf1771dd1);
+	assert_int_equal(t->f.status, 0);
+	/* ADMIN$ three times, each with its own tree id. */
+	assert_non_null(find_tree(&r, "ADMIN$", 2));
+	assert_null(find_tree(&r, "ADMIN$", 3));
+	t = find_tree(&r, "ADMIN$", 0);
+	assert_int_equal(t->f.u.tree.share_type, SMB2_SHARE_TYPE_DISK);
+	assert_int_equal(t->f.u.tree.is_ipc, 0);
+	assert_int_equal(t->f.tree_id, 0x7c48b39c);
+	recorder_free(&r);
+
+	parse_capture("smb2_basic.pcap", 0, &r);
+	t = find_tree(&r, "data", 0);
+	assert_non_null(t);
+	assert_string_equal(t->f.u.tree.path, "\\\\198.18.2.20\\data");
+	assert_int_equal(t->f.u.tree.share_type, SMB2_SHARE_TYPE_DISK);
+	recorder_free(&r);
+}
+
+static void
+test_create_and_write(void **state)
+{
+	static const uint8_t zero[16];
+	struct recorder r = { 0 };
+	const struct kept_fact *c = NULL, *w = NULL;
+	int i;
+
+	(void)state;
+	parse_capture("psexec_smb2.pcap", 0, &r);
+	for (i = 0; i < r.n; i++) {
+		const struct kept_fact *k = &r.v[i];
+
+		if (k->f.type == SMB_FACT_CREATE && c == NULL &&
+		    k->f.dir == SMB_DIR_TO_CLIENT &&
+		    strcmp(k->f.u.file.name, "QmEyydJf.exe") == 0)
+			c = k;
+		if (k->f.type == SMB_FACT_WRITE && w == NULL &&
+		    k->f.dir == SMB_DIR_TO_SERVER &&
+		    strcmp(k->f.u.file.name, "QmEyydJf.exe") == 0)
+			w = k;
+	}
+	assert_non_null(c);
+	assert_string_equal(c->f.u.file.share, "ADMIN$");
+	assert_int_equal(c->f.u.file.is_pipe, 0);
+	assert_int_equal(c->f.status, 0);
+	assert_int_equal(c->f.u.file.disposition, 5);	/* overwrite_if */
+	assert_int_equal(c->f.u.file.desired_access, 0x00000002);
+	assert_memory_not_equal(c->f.u.file.file_id, zero, 16);
+	assert_non_null(w);
+	assert_int_equal(w->f.u.file.length, 56320);
+	assert_int_equal(w->f.u.file.offset, 0);
+	assert_memory_equal(w->f.u.file.file_id, c->f.u.file.file_id, 16);
+	assert_string_equal(w->f.u.file.share, "ADMIN$");
+	recorder_free(&r);
+}
+
+static void
+test_dcerpc_over_pipe(void **state)
+{
+	static const uint8_t svcctl[16] = {
+		0x36, 0x7a, 0xbb, 0x81, 0x98, 0x44, 0x35, 0xf1,
+		0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03,
+	};
+	static const uint16_t want[] = { 15, 16, 12 };
+	struct recorder r = { 0 };
+	int i, binds = 0, calls = 0;
+
+	(void)state;
+	parse_capture("psexec_smb2.pcap", 0, &r);
+	for (i = 0; i < r.n; i++) {
+		const struct kept_fact *k = &r.v[i];
+
+		if (k->f.type != SMB_FACT_DCERPC ||
+		    strcmp(k->f.u.dcerpc.pipe, "svcctl") != 0)
+			continue;
+		if (k->rpc_type == DCERPC_FACT_BIND) {
+			assert_memory_equal(k->rpc_uuid, svcctl, 16);
+			binds++;
+		}
+		if (k->rpc_type == DCERPC_FACT_REQUEST) {
+			assert_true(calls < 3);
+			assert_int_equal(k->rpc_opnum, want[calls]);
+			assert_int_equal(k->f.command, SMB2_WRITE);
+			calls++;
+		}
+	}
+	assert_int_equal(binds, 1);
+	assert_int_equal(calls, 3);
+	recorder_free(&r);
+}
+
+static void
+test_smb1_psexec(void **state)
+{
+	struct recorder r = { 0 };
+	const struct kept_fact *k;
+	struct smb_counters cnt;
+	int i, opnums = 0, creates = 0, writes = 0;
+
+	(void)state;
+	cnt = parse_capture("psexec_smb1.pcap", 0, &r);
+	assert_int_equal(cnt.errors, 0);
+	assert_true(cnt.smb1_messages > 0);
+	assert_int_equal(cnt.smb2_messages, 0);
+	k = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.version, 1);
+	assert_int_equal(k->f.u.logon.success, 1);
+	assert_string_equal(k->f.u.logon.user, "root");
+	assert_string_equal(k->f.u.logon.domain, "LAB");
+	assert_int_equal(k->f.u.logon.dialect, SMB_DIALECT_SMB1_NT_LM_012);
+	for (i = 0; i < r.n; i++) {
+		k = &r.v[i];
+		if (k->f.type == SMB_FACT_CREATE &&
+		    k->f.dir == SMB_DIR_TO_CLIENT &&
+		    strcmp(k->f.u.file.name, "rmwKvQWU.exe") == 0) {
+			assert_string_equal(k->f.u.file.share, "ADMIN$");
+			creates++;
+		}
+		if (k->f.type == SMB_FACT_WRITE &&
+		    k->f.dir == SMB_DIR_TO_SERVER &&
+		    strcmp(k->f.u.file.name, "rmwKvQWU.exe") == 0)
+			writes++;
+		if (k->f.type == SMB_FACT_DCERPC &&
+		    k->rpc_type == DCERPC_FACT_REQUEST &&
+		    strcmp(k->f.u.dcerpc.pipe, "\\svcctl") == 0) {
+			assert_int_equal(k->f.command, SMB1_COM_WRITE_ANDX);
+			if (k->rpc_opnum == 15 || k->rpc_opnum == 12)
+				opnums++;
+		}
+	}
+	assert_int_equal(creates, 1);
+	assert_true(writes >= 1);
+	assert_int_equal(opnums, 2);
+	recorder_free(&r);
+}
+
+/*
+ * An AndX chain built from captured bytes: the TREE_CONNECT_ANDX request
+ * of psexec_smb1 frame 12 followed by the NT_CREATE_ANDX block of frame
+ * 14, under one header.
+ */
+static void
+test_smb1_andx_chain(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *tc, *cr;
+	const struct kept_fact *k;
+	uint8_t rec[512];
+	uint32_t tc_block, cr_block, len, seq = 1000;
+	int i, commands = 0;
+
+	(void)state;
+	capture_load("psexec_smb1.pcap", &cap);
+	tc = capture_frame(&cap, 12);
+	cr = capture_frame(&cap, 14);
+	assert_int_equal(tc->data[4 + 4], SMB1_COM_TREE_CONNECT_ANDX);
+	assert_int_equal(cr->data[4 + 4], SMB1_COM_NT_CREATE_ANDX);
+	tc_block = tc->len - 4 - 32;
+	cr_block = cr->len - 4 - 32;
+	/* Relocating keeps Unicode alignment only if the offset stays even. */
+	assert_int_equal(tc_block % 2, 0);
+	len = 32 + tc_block + cr_block;
+	memcpy(rec + 4, tc->data + 4, 32 + tc_block);
+	memcpy(rec + 4 + 32 + tc_block, cr->data + 4 + 32, cr_block);
+	rec[4 + 33] = SMB1_COM_NT_CREATE_ANDX;		/* AndXCommand */
+	put_le16(rec + 4 + 35, (uint16_t)(32 + tc_block));	/* AndXOffset */
+	set_nbss_len(rec, len);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, len + 4, &r);
+
+	for (i = 0; i < r.n; i++) {
+		k = &r.v[i];
+		if (k->f.type == SMB_FACT_COMMAND) {
+			assert_true(k->f.flags & SMB_FACT_F_COMPOUND);
+			commands++;
+		}
+	}
+	assert_int_equal(commands, 2);
+	k = find_fact(&r, SMB_FACT_TREE_CONNECT, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_string_equal(k->f.u.tree.path, "\\\\198.18.2.20\\IPC$");
+	k = find_fact(&r, SMB_FACT_CREATE, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_string_equal(k->f.u.file.name, "\\svcctl");
+	assert_int_equal(k->f.command, SMB1_COM_NT_CREATE_ANDX);
+	assert_int_equal(count_facts(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER),
+		0);
+
+	/* An AndXOffset pointing backwards is a chain error, not a loop. */
+	recorder_free(&r);
+	put_le16(rec + 4 + 35, 20);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, len + 4, &r);
+	k = find_fact(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_CHAIN);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_nbss_port139(void **state)
+{
+	struct recorder r = { 0 };
+	const struct kept_fact *k;
+
+	(void)state;
+	parse_capture("nbss_port139.pcap", 0, &r);
+	k = find_fact(&r, SMB_FACT_NBSS_SESSION, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.nbss.type, 0x81);
+	assert_string_equal(k->f.u.nbss.called, "198.18.2.20<20>");
+	assert_string_equal(k->f.u.nbss.calling, "VM<00>");
+	k = find_fact(&r, SMB_FACT_NBSS_SESSION, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.nbss.type, 0x82);
+	k = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.logon.success, 1);
+	assert_string_equal(k->f.u.logon.user, "bob");
+	recorder_free(&r);
+}
+
+static void
+test_encrypted(void **state)
+{
+	struct recorder r = { 0 };
+	const struct kept_fact *logon, *k;
+	struct smb_counters cnt;
+	int i, sealed = 0;
+
+	(void)state;
+	cnt = parse_capture("psexec_smb3_enc.pcap", 0, &r);
+	logon = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(logon);
+	assert_string_equal(logon->f.u.logon.user, "root");
+	for (i = 0; i < r.n; i++) {
+		k = &r.v[i];
+		if (k->f.type != SMB_FACT_ENCRYPTED)
+			continue;
+		assert_int_equal(k->f.session_id, logon->f.session_id);
+		assert_true(k->f.u.transform.original_size > 0);
+		assert_int_equal(k->f.u.transform.record_size,
+			k->f.u.transform.original_size + 52 + 4);
+		sealed++;
+	}
+	assert_int_equal(sealed, 57);
+	assert_int_equal(cnt.encrypted, 57);
+	/* Nothing of the sealed psexec leaks out as a tree or a create. */
+	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
+		SMB_DIR_TO_SERVER), 0);
+	assert_int_equal(cnt.errors, 0);
+	recorder_free(&r);
+}
+
+static void
+test_interim_pending(void **state)
+{
+	struct recorder r = { 0 };
+	int i, interim = 0, async_reads = 0;
+
+	(void)state;
+	parse_capture("psexec_smb2.pcap", 0, &r);
+	for (i = 0; i < r.n; i++) {
+		const struct kept_fact *k = &r.v[i];
+
+		if (k->f.type == SMB_FACT_COMMAND &&
+		    k->f.status == SMB_STATUS_PENDING) {
+			assert_true(k->f.flags & SMB_FACT_F_ASYNC);
+			interim++;
+		}
+		/* The final async response still pairs with its READ. */
+		if (k->f.type == SMB_FACT_READ &&
+		    (k->f.flags & SMB_FACT_F_ASYNC)) {
+			assert_true(k->f.flags & SMB_FACT_F_PAIRED);
+			assert_int_equal(k->f.status, 0);
+			assert_true(strcmp(k->f.u.file.name, "srvsvc") == 0 ||
+				strcmp(k->f.u.file.name, "svcctl") == 0);
+			async_reads++;
+		}
+	}
+	assert_int_equal(interim, 2);
+	assert_int_equal(async_reads, 2);
+	recorder_free(&r);
+}
+
+/* Same facts whatever the segmentation, and retransmissions dropped. */
+static void
+check_feed_modes(const char *name, int conn)
+{
+	struct capture cap;
+	struct recorder whole = { 0 }, other = { 0 };
+	enum feed_mode modes[] = { FEED_BYTES, FEED_SPLIT, FEED_TWICE };
+	struct smb_state *st = state_new();
+	struct smb_counters k;
+	uint64_t bytes = 0;
+	size_t m;
+	int i;
+
+	capture_load(name, &cap);
+	run_capture(&cap, conn, FEED_WHOLE, 0, st, &whole);
+	assert_true(whole.n > 0);
+	for (i = 0; i < cap.count; i++)
+		if (cap.segs[i].conn == conn)
+			bytes += cap.segs[i].len;
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		smb_state_init(st);
+		run_capture(&cap, conn, modes[m], 0, st, &other);
+		assert_same_facts(&whole, &other);
+		smb_state_counters(st, &k);
+		assert_int_equal(k.bytes, bytes);
+		assert_int_equal(k.retransmitted_bytes,
+			modes[m] == FEED_TWICE ? bytes : 0);
+		assert_int_equal(k.resyncs, 0);
+		recorder_free(&other);
+	}
+	recorder_free(&whole);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_segmentation_invariance(void **state)
+{
+	(void)state;
+	check_feed_modes("psexec_smb2.pcap", 0);
+	check_feed_modes("psexec_smb1.pcap", 0);
+	check_feed_modes("smb2_basic.pcap", 0);
+	check_feed_modes("nbss_port139.pcap", 0);
+	check_feed_modes("psexec_smb3_enc.pcap", 0);
+}
+
+/* A partial retransmission overlapping new bytes keeps only the new ones. */
+static void
+test_overlapping_retransmission(void **state)
+{
+	struct capture cap;
+	struct recorder whole = { 0 }, other = { 0 };
+	struct smb_state *st = state_new();
+	struct smb_counters k;
+	uint32_t rng = 7;
+	int i;
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+	run_capture(&cap, 0, FEED_WHOLE, 0, st, &whole);
+	smb_state_init(st);
+	for (i = 0; i < cap.count; i++) {
+		const struct segment *sg = &cap.segs[i];
+		uint32_t half = sg->len / 2;
+
+		if (sg->conn != 0)
+			continue;
+		/* First half, then the whole segment again. */
+		smb_feed(st, sg->dir, sg->seq, sg->data, half, sg->ts_ns,
+			record_fact, &other);
+		feed_segment(st, sg, FEED_WHOLE, &rng, &other);
+	}
+	assert_same_facts(&whole, &other);
+	smb_state_counters(st, &k);
+	assert_true(k.retransmitted_bytes > 0);
+	recorder_free(&whole);
+	recorder_free(&other);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_gap_in_bulk_is_skipped(void **state)
+{
+	struct capture cap;
+	struct recorder whole = { 0 }, lossy = { 0 };
+	struct smb_state *st = state_new();
+	struct smb_counters k;
+
+	(void)state;
+	capture_load("psexec_smb2.pcap", &cap);
+	run_capture(&cap, 0, FEED_WHOLE, 0, st, &whole);
+	/* Frame 60 is in the middle of the 56 KB WRITE data: losing it
+	 * loses nothing the parser reads. */
+	smb_state_init(st);
+	run_capture(&cap, 0, FEED_WHOLE, 60, st, &lossy);
+	assert_same_facts(&whole, &lossy);
+	smb_state_counters(st, &k);
+	assert_int_equal(k.gap_bytes, capture_frame(&cap, 60)->len);
+	assert_int_equal(k.resyncs, 0);
+	recorder_free(&whole);
+	recorder_free(&lossy);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_gap_resync(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+	struct smb_counters cnt;
+	int i, after = 0;
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+	/* Frame 35 is the CREATE of readme.txt: its record is lost whole. */
+	run_capture(&cap, 0, FEED_WHOLE, 35, st, &r);
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.resyncs, 1);
+	assert_int_equal(cnt.gap_bytes, capture_frame(&cap, 35)->len);
+	k = find_fact(&r, SMB_FACT_RESYNC, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.resync.gap_bytes,
+		capture_frame(&cap, 35)->len);
+	assert_int_equal(k->f.u.resync.skipped_bytes, 0);
+	/* Parsing goes on: up.txt is still created and written. */
+	for (i = 0; i < r.n; i++)
+		if (r.v[i].f.type == SMB_FACT_WRITE &&
+		    strcmp(r.v[i].f.u.file.name, "up.txt") == 0)
+			after++;
+	assert_int_equal(after, 2);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_midstream_pickup(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	struct smb_counters cnt;
+	const struct kept_fact *k;
+	int i, opnum12;
+
+	(void)state;
+	capture_load("psexec_smb2.pcap", &cap);
+	/* Start inside the bulk WRITE (frame 60): nothing is known. */
+	for (i = 0; i < cap.count; i++)
+		if (cap.segs[i].frame >= 60)
+			feed_segment(st, &cap.segs[i], FEED_WHOLE, NULL, &r);
+	smb_state_counters(st, &cnt);
+	/* Only the client side starts mid-record; the server side starts
+	 * at the WRITE response, a record boundary. */
+	assert_int_equal(cnt.resyncs, 1);
+	assert_true(cnt.hunted_bytes > 0);
+	assert_int_equal(cnt.errors, 0);
+	/* svcctl opened after the pickup: its tree was not seen, but the
+	 * DCE/RPC written to it makes it a pipe, so CreateServiceW shows. */
+	k = find_fact(&r, SMB_FACT_CREATE, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_string_equal(k->f.u.file.name, "svcctl");
+	assert_int_equal(k->f.u.file.is_pipe, 0);
+	k = find_rpc(&r, DCERPC_FACT_BIND, SMB_DIR_TO_SERVER);
+	assert_non_null(k);
+	assert_string_equal(k->f.u.dcerpc.pipe, "svcctl");
+	opnum12 = 0;
+	for (i = 0; i < r.n; i++)
+		if (r.v[i].f.type == SMB_FACT_DCERPC &&
+		    r.v[i].rpc_type == DCERPC_FACT_REQUEST &&
+		    r.v[i].rpc_opnum == 12)
+			opnum12++;
+	assert_int_equal(opnum12, 1);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+/* Compound: CREATE readme.txt + related CLOSE, from smb2_basic bytes. */
+static void
+test_smb2_compound(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *cr, *cl;
+	const struct kept_fact *k;
+	uint8_t rec[1024];
+	uint32_t first, second, seq = 1;
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+	cr = capture_frame(&cap, 35);
+	cl = capture_frame(&cap, 41);
+	first = (cr->len - 4 + 7) & ~7u;
+	second = cl->len - 4;
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec + 4, cr->data + 4, cr->len - 4);
+	memcpy(rec + 4 + first, cl->data + 4, second);
+	put_le32(rec + 4 + 20, first);			/* NextCommand */
+	put_le32(rec + 4 + first + 16, 0x4);		/* RELATED */
+	put_le64(rec + 4 + first + 40, UINT64_MAX);	/* SessionId */
+	put_le32(rec + 4 + first + 36, UINT32_MAX);	/* TreeId */
+	memset(rec + 4 + first + 64 + 8, 0xff, 16);	/* FileId */
+	set_nbss_len(rec, first + second);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, first + second + 4, &r);
+
+	k = find_fact(&r, SMB_FACT_CLOSE, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_true(k->f.flags & SMB_FACT_F_RELATED);
+	assert_true(k->f.flags & SMB_FACT_F_COMPOUND);
+	assert_string_equal(k->f.u.file.name, "readme.txt");
+	assert_int_equal(k->f.session_id, get_le64(cr->data + 4 + 40));
+	assert_int_equal(count_facts(&r, SMB_FACT_COMMAND, SMB_DIR_TO_SERVER),
+		2);
+
+	/* NextCommand beyond the record: a chain error. */
+	recorder_free(&r);
+	put_le32(rec + 4 + 20, 4096);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, first + second + 4, &r);
+	k = find_fact(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_CHAIN);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+/* The CREATE request of readme.txt (smb2_basic frame 35) as a template. */
+static uint32_t
+create_template(const struct capture *cap, uint8_t *rec)
+{
+	const struct segment *cr = capture_frame(cap, 35);
+
+	memcpy(rec, cr->data, cr->len);
+	return cr->len;
+}
+
+static void
+test_utf16_names(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+	uint8_t rec[2048];
+	uint32_t len, seq = 1, i;
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+
+	/* An unpaired high surrogate in place of the 'r' of readme.txt. */
+	len = create_template(&cap, rec);
+	put_le16(rec + 4 + 64 + 56, 0xd800);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, len, &r);
+	k = find_fact(&r, SMB_FACT_CREATE, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_string_equal(k->f.u.file.name, "\xef\xbf\xbd" "eadme.txt");
+	recorder_free(&r);
+
+	/* A surrogate pair (U+1F600) and a control character. */
+	len = create_template(&cap, rec);
+	put_le16(rec + 4 + 64 + 56, 0xd83d);
+	put_le16(rec + 4 + 64 + 58, 0xde00);
+	put_le16(rec + 4 + 64 + 60, 0x000a);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, len, &r);
+	k = find_fact(&r, SMB_FACT_CREATE, SMB_DIR_TO_SERVER, 0);
+	assert_string_equal(k->f.u.file.name,
+		"\xf0\x9f\x98\x80" "\xef\xbf\xbd" "dme.txt");
+	recorder_free(&r);
+
+	/* 400 characters: cut to the fact's array on a character boundary. */
+	len = create_template(&cap, rec);
+	for (i = 0; i < 400; i++)
+		put_le16(rec + 4 + 64 + 56 + 2 * i, i % 2 ? 'a' : 0xe9);
+	put_le16(rec + 4 + 64 + 46, 800);
+	put_le32(rec + 4 + 64 + 48, 0);	/* no create contexts */
+	put_le32(rec + 4 + 64 + 52, 0);
+	len = 4 + 64 + 56 + 800;
+	set_nbss_len(rec, len - 4);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, len, &r);
+	k = find_fact(&r, SMB_FACT_CREATE, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_true(k->f.flags & SMB_FACT_F_TRUNCATED);
+	assert_true(strlen(k->f.u.file.name) < SMB_NAME_MAX);
+	assert_true(strlen(k->f.u.file.name) >= SMB_NAME_MAX - 3);
+	/* Ends on a whole character: 'a' or the last byte of U+00E9. */
+	i = strlen(k->f.u.file.name);
+	assert_true(k->f.u.file.name[i - 1] == 'a' ||
+		(uint8_t)k->f.u.file.name[i - 1] == 0xa9);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+/* Feeds <rec> after a good record and returns the first error fact. */
+static const struct kept_fact *
+first_error(struct smb_state *st, uint32_t *seq, const uint8_t *rec,
+	uint32_t len, struct recorder *r)
+{
+	smb_state_init(st);
+	*seq = 1;
+	feed_record(st, SMB_DIR_TO_SERVER, seq, rec, len, r);
+	return find_fact(r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER, 0);
+}
+
+static void
+test_malformed(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+	struct smb_counters cnt;
+	const struct segment *auth;
+	uint8_t rec[2048], good[2048];
+	const uint8_t *ntlm;
+	uint32_t len, glen, seq;
+	uint8_t junk[40];
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+	glen = create_template(&cap, good);
+
+	/* Name offset beyond the message. */
+	len = create_template(&cap, rec);
+	put_le16(rec + 4 + 64 + 44, 0x400);
+	k = first_error(st, &seq, rec, len, &r);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_BODY);
+	assert_int_equal(k->f.command, SMB2_CREATE);
+	recorder_free(&r);
+
+	/* Record shorter than the create body it announces. */
+	len = create_template(&cap, rec);
+	set_nbss_len(rec, 64 + 20);
+	k = first_error(st, &seq, rec, 4 + 64 + 20, &r);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_BODY);
+	recorder_free(&r);
+
+	/* SMB2 header with a wrong StructureSize. */
+	len = create_template(&cap, rec);
+	put_le16(rec + 4 + 4, 65);
+	k = first_error(st, &seq, rec, len, &r);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_HEADER);
+	recorder_free(&r);
+
+	/* NTLMSSP user field pointing outside the blob (frame 11). */
+	auth = capture_frame(&cap, 11);
+	memcpy(rec, auth->data, auth->len);
+	ntlm = memmem(rec, auth->len, "NTLMSSP", 8);
+	assert_non_null(ntlm);
+	put_le32((uint8_t *)ntlm + 36 + 4, 0xfff0);
+	k = first_error(st, &seq, rec, auth->len, &r);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_SECURITY_BLOB);
+	recorder_free(&r);
+
+	/* After a good record: an unknown NBSS type, then a record too short
+	 * for its protocol id; each is an error, then a resync finds the
+	 * next good record. */
+	smb_state_init(st);
+	seq = 1;
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, good, glen, &r);
+	memset(junk, 0x42, sizeof(junk));
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, junk, sizeof(junk), &r);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, good, glen, &r);
+	memcpy(junk, good, 8);
+	set_nbss_len(junk, 36);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, junk, sizeof(junk), &r);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, good, glen, &r);
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.errors, 2);
+	assert_int_equal(cnt.resyncs, 2);
+	assert_int_equal(count_facts(&r, SMB_FACT_CREATE, SMB_DIR_TO_SERVER),
+		3);
+	k = find_fact(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER, 0);
+	assert_int_equal(k->f.u.error.reason, SMB_ERR_FRAMING);
+	recorder_free(&r);
+
+	/* Bad arguments. */
+	assert_int_equal(smb_feed(NULL, SMB_DIR_TO_SERVER, 0, good, 1, 0,
+		NULL, NULL), -EINVAL);
+	assert_int_equal(smb_feed(st, 2, 0, good, 1, 0, NULL, NULL), -EINVAL);
+	assert_int_equal(smb_feed(st, SMB_DIR_TO_SERVER, 0, NULL, 1, 0, NULL,
+		NULL), -EINVAL);
+	assert_int_equal(smb_feed(st, SMB_DIR_TO_SERVER, 0, NULL, 0, 0, NULL,
+		NULL), 0);
+	free(st);
+	capture_free(&cap);
+}
+
+/* Counts error facts, to check the counter agrees. */
+static void
+count_errors(void *ctx, const struct smb_fact *f)
+{
+	uint64_t *n = ctx;
+
+	if (f->type == SMB_FACT_ERROR)
+		(*n)++;
+}
+
+/*
+ * Every record of the captures, mutated at random (bytes overwritten,
+ * lengths cut): the parser must not fault (run under a sanitizer to catch
+ * over-reads) and must count every error it reports.
+ */
+static void
+test_mutations(void **state)
+{
+	static const char *const names[] = {
+		"psexec_smb2.pcap", "psexec_smb1.pcap", "smb2_basic.pcap",
+	};
+	struct smb_state *st = state_new();
+	uint32_t rng = 12345;
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
+		struct capture cap;
+		int i, round;
+
+		capture_load(names[c], &cap);
+		for (i = 0; i < cap.count; i++) {
+			const struct segment *sg = &cap.segs[i];
+			uint8_t buf[2048];
+
+			if (sg->len > sizeof(buf))
+				continue;
+			for (round = 0; round < 40; round++) {
+				struct smb_counters k;
+				uint64_t errors = 0;
+				uint32_t len = sg->len, n, j;
+
+				memcpy(buf, sg->data, len);
+				rng = rng * 1103515245u + 12345u;
+				n = 1 + (rng >> 16) % 8;
+				for (j = 0; j < n; j++) {
+					uint32_t pos;
+
+					rng = rng * 1103515245u + 12345u;
+					pos = (rng >> 8) % (len < 160 ? len : 160);
+					buf[pos] = (uint8_t)(rng >> 24);
+				}
+				rng = rng * 1103515245u + 12345u;
+				if ((rng >> 16) % 4 == 0)
+					len = 1 + (rng >> 8) % len;
+				smb_state_init(st);
+				smb_feed(st, sg->dir, 1, buf, len, 0,
+					count_errors, &errors);
+				smb_state_counters(st, &k);
+				assert_int_equal(k.errors, errors);
+			}
+		}
+		capture_free(&cap);
+	}
+	free(st);
+}
+
+static void
+test_tables_bounded(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *req, *resp;
+	struct smb_counters cnt;
+	uint8_t q[512], a[512];
+	uint32_t cseq = 1, sseq = 1, i;
+
+	(void)state;
+	capture_load("psexec_smb2.pcap", &cap);
+	req = capture_frame(&cap, 14);		/* TREE_CONNECT IPC$ */
+	resp = capture_frame(&cap, 15);
+	memcpy(q, req->data, req->len);
+	memcpy(a, resp->data, resp->len);
+	for (i = 0; i < 20; i++) {
+		put_le64(q + 4 + 24, 100 + i);
+		put_le64(a + 4 + 24, 100 + i);
+		put_le32(a + 4 + 36, 0x1000 + i);
+		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, &r);
+		feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, &r);
+	}
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.tree_evictions, 20 - 8);
+	assert_int_equal(cnt.unmatched_responses, 0);
+	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
+		SMB_DIR_TO_CLIENT), 20);
+
+	/* Requests never answered push the oldest out of the pending table. */
+	for (i = 0; i < 20; i++) {
+		put_le64(q + 4 + 24, 1000 + i);
+		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, &r);
+	}
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.pending_evictions, 20 - 16);
+	/* The answer to an evicted request is counted, still reported. */
+	put_le64(a + 4 + 24, 1000);
+	feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, &r);
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.unmatched_responses, 1);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_content_check(void **state)
+{
+	struct capture cap;
+	const struct segment *sg;
+
+	(void)state;
+	capture_load("tunnel_port8445.pcap", &cap);
+	sg = &cap.segs[0];
+	assert_true(smb_looks_like_smb(sg->data, sg->len));
+	assert_false(smb_looks_like_smb(sg->data + 1, sg->len - 1));
+	assert_false(smb_looks_like_smb(sg->data, 3));
+	capture_free(&cap);
+	capture_load("nbss_port139.pcap", &cap);
+	assert_true(smb_looks_like_smb(cap.segs[0].data, cap.segs[0].len));
+	capture_free(&cap);
+	assert_string_equal(smb_command_name(2, SMB2_CREATE), "CREATE");
+	assert_string_equal(smb_command_name(1, SMB1_COM_NT_CREATE_ANDX),
+		"NT_CREATE_ANDX");
+	assert_string_equal(smb_command_name(2, 99), "?");
+}
+
+static void
+test_benign_bulk_is_skipped(void **state)
+{
+	struct recorder r = { 0 };
+	struct smb_counters cnt;
+
+	(void)state;
+	cnt = parse_capture("benign_copy_smb2.pcap", 0, &r);
+	assert_int_equal(cnt.errors, 0);
+	assert_int_equal(cnt.resyncs, 0);
+	/* Nearly all of the 3 MB passes by length, never copied. */
+	assert_true(cnt.skipped_bytes > cnt.bytes * 95 / 100);
+	assert_null(find_tree(&r, "ADMIN$", 0));
+	assert_non_null(find_tree(&r, "data", 0));
+	recorder_free(&r);
+}
+
+/* Feeds connection 0 of <cap> up to (not including) frame <stop>. */
+static void
+run_until(const struct capture *cap, uint32_t stop, struct smb_state *st,
+	struct recorder *r)
+{
+	int i;
+
+	for (i = 0; i < cap->count && cap->segs[i].frame < stop; i++)
+		if (cap->segs[i].conn == 0)
+			feed_segment(st, &cap->segs[i], FEED_WHOLE, NULL, r);
+}
+
+/*
+ * FSCTL_PIPE_TRANSCEIVE: the svcctl BIND that psexec_smb2 frame 93 WRITEs
+ * and the BIND_ACK that frame 98 READs, carried in an IOCTL pair instead.
+ */
+static void
+test_ioctl_pipe_transceive(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *wr, *wresp, *rd;
+	const struct kept_fact *k;
+	uint8_t q[1024], a[1024];
+	uint32_t in_len, out_len, seq;
+
+	(void)state;
+	capture_load("psexec_smb2.pcap", &cap);
+	run_until(&cap, 93, st, &r);
+	recorder_free(&r);
+	wr = capture_frame(&cap, 93);
+	wresp = capture_frame(&cap, 94);
+	rd = capture_frame(&cap, 98);
+
+	memset(q, 0, sizeof(q));
+	memcpy(q, wr->data, 4 + 64);
+	put_le16(q + 4 + 12, SMB2_IOCTL);
+	in_len = wr->data[4 + 64 + 4] | wr->data[4 + 64 + 5] << 8;
+	put_le16(q + 4 + 64, 57);
+	put_le32(q + 4 + 64 + 4, SMB2_FSCTL_PIPE_TRANSCEIVE);
+	memcpy(q + 4 + 64 + 8, wr->data + 4 + 64 + 16, 16);	/* FileId */
+	put_le32(q + 4 + 64 + 24, 120);				/* InputOffset */
+	put_le32(q + 4 + 64 + 28, in_len);
+	put_le32(q + 4 + 64 + 44, 4280);			/* MaxOutput */
+	put_le32(q + 4 + 64 + 48, 1);				/* IS_FSCTL */
+	memcpy(q + 4 + 120, wr->data + 4 + wr->data[4 + 64 + 2], in_len);
+	set_nbss_len(q, 120 + in_len);
+	seq = wr->seq;
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, q, 4 + 120 + in_len, &r);
+
+	memset(a, 0, sizeof(a));
+	memcpy(a, wresp->data, 4 + 64);
+	put_le16(a + 4 + 12, SMB2_IOCTL);
+	out_len = rd->data[4 + 64 + 4] | rd->data[4 + 64 + 5] << 8;
+	put_le16(a + 4 + 64, 49);
+	put_le32(a + 4 + 64 + 4, SMB2_FSCTL_PIPE_TRANSCEIVE);
+	memcpy(a + 4 + 64 + 8, wr->data + 4 + 64 + 16, 16);
+	put_le32(a + 4 + 64 + 24, 112);
+	put_le32(a + 4 + 64 + 32, 112);				/* OutputOffset */
+	put_le32(a + 4 + 64 + 36, out_len);
+	memcpy(a + 4 + 112, rd->data + 4 + rd->data[4 + 64 + 2], out_len);
+	set_nbss_len(a, 112 + out_len);
+	seq = wresp->seq;
+	feed_record(st, SMB_DIR_TO_CLIENT, &seq, a, 4 + 112 + out_len, &r);
+
+	k = find_fact(&r, SMB_FACT_IOCTL, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.file.ctl_code, SMB2_FSCTL_PIPE_TRANSCEIVE);
+	assert_string_equal(k->f.u.file.name, "svcctl");
+	assert_int_equal(k->f.u.file.is_pipe, 1);
+	k = find_rpc(&r, DCERPC_FACT_BIND, SMB_DIR_TO_SERVER);
+	assert_non_null(k);
+	assert_int_equal(k->f.command, SMB2_IOCTL);
+	assert_string_equal(k->f.u.dcerpc.pipe, "svcctl");
+	k = find_rpc(&r, DCERPC_FACT_BIND_ACK, SMB_DIR_TO_CLIENT);
+	assert_non_null(k);
+	assert_int_equal(k->f.command, SMB2_IOCTL);
+	assert_int_equal(k->rpc_status, 0);
+	k = find_fact(&r, SMB_FACT_IOCTL, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_true(k->f.flags & SMB_FACT_F_PAIRED);
+	assert_int_equal(k->f.u.file.length, out_len);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+/*
+ * SMB1 TRANSACTION TransactNmPipe carrying the svcctl BIND that
+ * psexec_smb1 frame 90 sends with WRITE_ANDX.
+ */
+static void
+test_smb1_transact_nmpipe(void **state)
+{
+	static const uint8_t pipe_name[14] = {
+		'\\', 0, 'P', 0, 'I', 0, 'P', 0, 'E', 0, '\\', 0, 0, 0,
+	};
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *wr;
+	const struct kept_fact *k;
+	const uint8_t *ww;
+	uint8_t q[1024], *w;
+	uint32_t n, seq;
+
+	(void)state;
+	capture_load("psexec_smb1.pcap", &cap);
+	run_until(&cap, 90, st, &r);
+	recorder_free(&r);
+	wr = capture_frame(&cap, 90);
+	assert_int_equal(wr->data[4 + 4], SMB1_COM_WRITE_ANDX);
+	ww = wr->data + 4 + 33;		/* WRITE_ANDX words */
+	n = ww[20] | ww[21] << 8;
+
+	memset(q, 0, sizeof(q));
+	memcpy(q, wr->data, 4 + 32);
+	q[4 + 4] = SMB1_COM_TRANSACTION;
+	q[4 + 32] = 16;			/* WordCount: 14 + 2 setup words */
+	w = q + 4 + 33;
+	put_le16(w + 2, (uint16_t)n);	/* TotalDataCount */
+	put_le16(w + 6, 1024);		/* MaxDataCount */
+	put_le16(w + 20, 84);		/* ParameterOffset */
+	put_le16(w + 22, (uint16_t)n);	/* DataCount */
+	put_le16(w + 24, 84);		/* DataOffset */
+	w[26] = 2;			/* SetupCount */
+	put_le16(w + 28, 0x26);		/* TransactNmPipe */
+	memcpy(w + 30, ww + 4, 2);	/* FID */
+	put_le16(q + 4 + 65, (uint16_t)(84 - 67 + n));	/* ByteCount */
+	memcpy(q + 4 + 68, pipe_name, sizeof(pipe_name));	/* aligned */
+	memcpy(q + 4 + 84, wr->data + 4 + (ww[22] | ww[23] << 8), n);
+	set_nbss_len(q, 84 + n);
+	seq = wr->seq;
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, q, 4 + 84 + n, &r);
+
+	k = find_fact(&r, SMB_FACT_IOCTL, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.file.ctl_code, 0x26);
+	assert_string_equal(k->f.u.file.name, "\\svcctl");
+	k = find_rpc(&r, DCERPC_FACT_BIND, SMB_DIR_TO_SERVER);
+	assert_non_null(k);
+	assert_int_equal(k->f.command, SMB1_COM_TRANSACTION);
+	assert_string_equal(k->f.u.dcerpc.pipe, "\\svcctl");
+	assert_int_equal(count_facts(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER),
+		0);
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+static void
+test_compression_transform(void **state)
+{
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+	uint8_t rec[4 + 16 + 40];
+	uint32_t seq = 1;
+
+	(void)state;
+	memset(rec, 0x5a, sizeof(rec));
+	set_nbss_len(rec, sizeof(rec) - 4);
+	memcpy(rec + 4, "\xfcSMB", 4);
+	put_le32(rec + 8, 1000);	/* OriginalCompressedSegmentSize */
+	put_le16(rec + 12, 1);		/* LZNT1 */
+	put_le16(rec + 14, 0);
+	put_le32(rec + 16, 0);
+	feed_record(st, SMB_DIR_TO_CLIENT, &seq, rec, sizeof(rec), &r);
+	k = find_fact(&r, SMB_FACT_COMPRESSED, SMB_DIR_TO_CLIENT, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.transform.original_size, 1000);
+	assert_int_equal(k->f.u.transform.algorithm, 1);
+	assert_int_equal(k->f.u.transform.record_size, sizeof(rec));
+	recorder_free(&r);
+	free(st);
+}
+
+/* A Kerberos AP-REQ in place of smb2_basic frame 8's NTLMSSP blob. */
+static void
+test_kerberos_realm(void **state)
+{
+	static const uint8_t blob[] = {
+		0x60, 0x5a, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02,
+		0xa0, 0x50, 0x30, 0x4e, 0xa2, 0x4c, 0x04, 0x4a,
+		0x60, 0x48, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12,
+		0x01, 0x02, 0x02, 0x01, 0x00,
+		0x6e, 0x39, 0x30, 0x37,
+		0xa0, 0x03, 0x02, 0x01, 0x05,		/* pvno 5 */
+		0xa1, 0x03, 0x02, 0x01, 0x0e,		/* msg-type 14 */
+		0xa2, 0x07, 0x03, 0x05, 0x00, 0x20, 0x00, 0x00, 0x00,
+		0xa3, 0x1a, 0x61, 0x18, 0x30, 0x16,
+		0xa0, 0x03, 0x02, 0x01, 0x05,		/* tkt-vno 5 */
+		0xa1, 0x0d, 0x1b, 0x0b,			/* realm */
+		'E', 'X', 'A', 'M', 'P', 'L', 'E', '.', 'C', 'O', 'M',
+		0xa2, 0x00,
+	};
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct segment *ss;
+	const struct kept_fact *k;
+	uint8_t rec[512];
+	uint32_t seq = 1, off;
+
+	(void)state;
+	capture_load("smb2_basic.pcap", &cap);
+	ss = capture_frame(&cap, 8);
+	assert_int_equal(ss->data[4 + 12], SMB2_SESSION_SETUP);
+	off = ss->data[4 + 64 + 12] | ss->data[4 + 64 + 13] << 8;
+	memcpy(rec, ss->data, 4 + off);
+	memcpy(rec + 4 + off, blob, sizeof(blob));
+	put_le16(rec + 4 + 64 + 14, sizeof(blob));
+	set_nbss_len(rec, off + sizeof(blob));
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, 4 + off + sizeof(blob),
+		&r);
+	k = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_SERVER, 0);
+	assert_non_null(k);
+	assert_int_equal(k->f.u.logon.mech, SMB_AUTH_KERBEROS);
+	assert_string_equal(k->f.u.logon.realm, "EXAMPLE.COM");
+	assert_string_equal(k->f.u.logon.user, "");
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_budget),
+		cmocka_unit_test(test_logon_success),
+		cmocka_unit_test(test_logon_failure),
+		cmocka_unit_test(test_tree_connect),
+		cmocka_unit_test(test_create_and_write),
+		cmocka_unit_test(test_dcerpc_over_pipe),
+		cmocka_unit_test(test_smb1_psexec),
+		cmocka_unit_test(test_smb1_andx_chain),
+		cmocka_unit_test(test_nbss_port139),
+		cmocka_unit_test(test_encrypted),
+		cmocka_unit_test(test_interim_pending),
+		cmocka_unit_test(test_segmentation_invariance),
+		cmocka_unit_test(test_overlapping_retransmission),
+		cmocka_unit_test(test_gap_in_bulk_is_skipped),
+		cmocka_unit_test(test_gap_resync),
+		cmocka_unit_test(test_midstream_pickup),
+		cmocka_unit_test(test_smb2_compound),
+		cmocka_unit_test(test_utf16_names),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_tables_bounded),
+		cmocka_unit_test(test_content_check),
+		cmocka_unit_test(test_benign_bulk_is_skipped),
+		cmocka_unit_test(test_ioctl_pipe_transceive),
+		cmocka_unit_test(test_smb1_transact_nmpipe),
+		cmocka_unit_test(test_compression_transform),
+		cmocka_unit_test(test_kerberos_realm),
+	};
+
+	return cmocka_run_group_tests_name("smb", tests, NULL, NULL);
+}
