@@ -27,6 +27,10 @@
 #define USER_EXAMINED_MASK	0x0f
 #define USER_NONSTANDARD_PORT	0x10
 
+/* Bits of inspector.port_flags. */
+#define PORT_WATCHED		0x01
+#define PORT_CONTENT		0x02
+
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
 #define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
@@ -49,6 +53,17 @@ struct session {
 
 struct inspector {
 	struct inspector_params params;
+	/*
+	 * Flows recognised by content, by server port: packets to or from
+	 * these ports are looked up even without SMB bytes of their own.
+	 */
+	uint32_t content_ports[UINT16_MAX + 1];
+	/*
+	 * Per port, whether its packets are SMB candidates: PORT_WATCHED for
+	 * 139, 445 and 135, PORT_CONTENT while content_ports is not 0. One
+	 * load per port tells the fast path it has nothing to look up.
+	 */
+	uint8_t port_flags[UINT16_MAX + 1];
 	struct flow_table *flows;
 	struct session *sessions;
 	size_t sessions_bytes;
@@ -224,12 +239,35 @@ is_session_app(uint8_t app)
 	return app == FLOW_APP_SMB || app == FLOW_APP_DCERPC;
 }
 
+static uint16_t
+server_port_of(const struct flow_entry *flow)
+{
+	struct flow_key key;
+
+	flow_entry_key(flow, &key);
+	return key.dst_port;
+}
+
+/* The flow no longer counts as recognised by content on its port. */
+static void
+forget_content_port(struct inspector *ins, struct flow_entry *flow)
+{
+	if (flow->detect_method == EVENT_DETECT_CONTENT &&
+			is_session_app(flow->app_class)) {
+		uint16_t port = server_port_of(flow);
+
+		if (--ins->content_ports[port] == 0)
+			ins->port_flags[port] &= ~PORT_CONTENT;
+	}
+}
+
 static void
 on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
 	void *arg)
 {
 	struct inspector *ins = arg;
 
+	forget_content_port(ins, flow);
 	if (is_session_app(flow->app_class))
 		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
 			reason);
@@ -606,13 +644,12 @@ classify_by_content(struct inspector *ins, struct flow_entry *flow,
 	}
 	flow->detect_method = EVENT_DETECT_CONTENT;
 	flow->user_flags |= USER_NONSTANDARD_PORT;
-}
+	{
+		uint16_t port = server_port_of(flow);
 
-static bool
-is_candidate_port(const struct decoded_frame *frame)
-{
-	return is_smb_port(frame->src_port) || is_smb_port(frame->dst_port) ||
-		frame->src_port == PORT_EPMAP || frame->dst_port == PORT_EPMAP;
+		ins->content_ports[port]++;
+		ins->port_flags[port] |= PORT_CONTENT;
+	}
 }
 
 static void
@@ -628,6 +665,7 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 
 	if (changed & FLOW_TCP_RESTARTED) {
 		/* A new connection on the same addresses and ports. */
+		forget_content_port(ins, flow);
 		session_release(ins, flow);
 		flow->app_class = FLOW_APP_UNKNOWN;
 		flow->user_flags = 0;
@@ -658,7 +696,8 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 }
 
 static void
-key_from_frame(struct flow_key *key, const struct decoded_frame *frame)
+key_from_frame(struct flow_key *key, const struct decoded_frame *frame,
+	uint8_t hints)
 {
 	memcpy(key->src_addr, frame->src_addr, 16);
 	memcpy(key->dst_addr, frame->dst_addr, 16);
@@ -669,7 +708,68 @@ key_from_frame(struct flow_key *key, const struct decoded_frame *frame)
 	key->proto = IPPROTO_TCP;
 	key->ip_version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
 	key->tcp_flags = frame->tcp_flags;
-	key->reserved = 0;
+	key->hints = hints;
+}
+
+/* The part of content_sender() past the first-byte filter. */
+static int __attribute__((noinline))
+content_sender_slow(const uint8_t *p, uint32_t len)
+{
+	if (smb_looks_like_smb(p, len)) {
+		if (p[0] == 0x81)	/* NBSS session request */
+			return FLOW_KEY_SENDER_CLIENT;
+		if (p[0] != 0x00)
+			return FLOW_KEY_SENDER_SERVER;
+		if (p[4] == 0xfe && len >= 4 + 20)	/* SMB2 Flags bit 0 */
+			return p[4 + 16] & 0x01 ? FLOW_KEY_SENDER_SERVER :
+				FLOW_KEY_SENDER_CLIENT;
+		if (p[4] == 0xff && len >= 4 + 10)	/* SMB1 Flags bit 7 */
+			return p[4 + 9] & 0x80 ? FLOW_KEY_SENDER_SERVER :
+				FLOW_KEY_SENDER_CLIENT;
+		return 0;
+	}
+	if (dcerpc_looks_like_pdu(p, len)) {
+		switch (p[2]) {
+		case DCERPC_PTYPE_REQUEST:
+		case DCERPC_PTYPE_BIND:
+		case DCERPC_PTYPE_ALTER_CONTEXT:
+		case DCERPC_PTYPE_AUTH3:
+			return FLOW_KEY_SENDER_CLIENT;
+		default:
+			return FLOW_KEY_SENDER_SERVER;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Whether the payload of <frame> starts like SMB or DCE/RPC: -1 if not,
+ * else who sent it as FLOW_KEY_SENDER_* (0 when the header does not say).
+ * Runs for every TCP payload that is not an SMB candidate, so the common
+ * answer comes from the first bytes, inline.
+ */
+static inline int
+content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	const uint8_t *p;
+	uint32_t len;
+
+	if (frame->payload_len == 0 || frame->payload_offset >= m->data_len)
+		return -1;
+	p = rte_pktmbuf_mtod_offset(m, const uint8_t *, frame->payload_offset);
+	len = RTE_MIN(frame->payload_len,
+		(uint32_t)m->data_len - frame->payload_offset);
+	/*
+	 * An NBSS session message must carry "SMB" after its magic byte;
+	 * anything else must be another NBSS type or DCE/RPC version 5.
+	 */
+	if (p[0] == 0x00) {
+		if (len < 8 || p[5] != 'S' || p[6] != 'M' || p[7] != 'B')
+			return -1;
+	} else if (p[0] != 0x05 && (p[0] < 0x81 || p[0] > 0x85)) {
+		return -1;
+	}
+	return content_sender_slow(p, len);
 }
 
 void
@@ -686,6 +786,7 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 
 	for (i = 0; i < count; i++) {
 		const struct decoded_frame *frame = &frames[i];
+		int sender = 0;
 
 		if (ts_ns != NULL)
 			burst_ns = ts_ns[i];
@@ -693,7 +794,21 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 				frame->l4_proto != IPPROTO_TCP ||
 				frame->malformed || frame->fragment)
 			continue;
-		key_from_frame(&keys[tcp_count], frame);
+		/*
+		 * Only SMB candidates take a flow entry: the SMB and RPC
+		 * ports, ports where SMB was found by content, and packets
+		 * whose payload starts like SMB or DCE/RPC. Other TCP costs
+		 * these checks and nothing more.
+		 */
+		if ((ins->port_flags[frame->src_port] |
+				ins->port_flags[frame->dst_port]) == 0) {
+			sender = content_sender(pkts[i], frame);
+			if (sender < 0) {
+				ins->counters.fast_path++;
+				continue;
+			}
+		}
+		key_from_frame(&keys[tcp_count], frame, (uint8_t)sender);
 		index[tcp_count++] = i;
 	}
 	if (tcp_count == 0)
@@ -706,8 +821,7 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 
 		if (unlikely(flows[i] == NULL)) {
 			ins->counters.untracked++;
-			if (ins->params.fail_mode == INSPECT_FAIL_CLOSED &&
-					is_candidate_port(&frames[p]))
+			if (ins->params.fail_mode == INSPECT_FAIL_CLOSED)
 				verdicts[p] = DROP_STATE_FULL;
 			continue;
 		}
@@ -790,15 +904,18 @@ inspector_create(const struct inspector_params *params)
 	if (ins->flows == NULL)
 		goto free_inspector;
 
-	/* Parser states are touched only when a flow needs one. */
+	/* Populated now so that the data path never takes a page fault. */
 	ins->sessions_bytes = (size_t)params->sessions * sizeof(struct session);
 	ins->sessions = mmap(NULL, ins->sessions_bytes, PROT_READ | PROT_WRITE,
-		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (ins->sessions == MAP_FAILED) {
 		ins->sessions = NULL;
 		errno = ENOMEM;
 		goto free_flows;
 	}
+	ins->port_flags[PORT_SMB] = PORT_WATCHED;
+	ins->port_flags[PORT_NETBIOS_SSN] = PORT_WATCHED;
+	ins->port_flags[PORT_EPMAP] = PORT_WATCHED;
 	for (i = 0; i < params->sessions; i++)
 		ins->sessions[i].next_free = i + 1 < params->sessions ?
 			i + 1 : FLOW_APP_STATE_NONE;

@@ -60,7 +60,8 @@ enum inspect_dialect {
 };
 
 struct inspect_counters {
-	uint64_t untracked;		/* TCP frames with no flow: table full */
+	uint64_t fast_path;		/* TCP frames of no SMB candidate: no lookup */
+	uint64_t untracked;		/* candidate frames with no flow: table full */
 	uint64_t smb_flows_port;	/* SMB on 139/445 */
 	uint64_t smb_flows_content;	/* SMB recognised on another port */
 	uint64_t dcerpc_flows_port;	/* DCE/RPC on 135 */

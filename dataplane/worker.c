@@ -72,8 +72,7 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	}
 	if (worker->inspector != NULL)
 		inspector_process(worker->inspector, pkts, frames, count,
-			ts_ns, ts_ns == NULL ? worker_now_ns(worker) : 0,
-			verdicts);
+			ts_ns, worker->now_ns, verdicts);
 	for (i = 0; i < count; i++) {
 		if (likely(verdicts[i] == DROP_REASON_MAX))
 			forward[forward_count++] = pkts[i];
@@ -97,6 +96,8 @@ worker_main(void *arg)
 	unsigned int i;
 
 	while (!*worker->stop) {
+		/* One clock read a pass serves every burst and the ageing. */
+		worker->now_ns = worker_now_ns(worker);
 		for (i = 0; i < worker->link_count; i++) {
 			const struct worker_link *link = &worker->links[i];
 			uint16_t count = rte_eth_rx_burst(link->rx_port,
@@ -109,8 +110,7 @@ worker_main(void *arg)
 			worker_handle_burst(worker, i, pkts, count, NULL);
 		}
 		if (worker->inspector != NULL)
-			inspector_expire(worker->inspector,
-				worker_now_ns(worker));
+			inspector_expire(worker->inspector, worker->now_ns);
 	}
 	if (worker->inspector != NULL)
 		inspector_flush(worker->inspector);

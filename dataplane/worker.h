@@ -40,6 +40,7 @@ struct worker {
 	uint64_t tsc_hz;		/* clock: ns = start_ns + tsc delta */
 	uint64_t start_tsc;
 	uint64_t start_ns;
+	uint64_t now_ns;		/* read once per loop pass */
 	struct worker_counters counters;
 } __rte_cache_aligned;
 

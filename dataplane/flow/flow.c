@@ -474,7 +474,12 @@ flow_entry_start(struct flow_entry *e, const struct flow_key *k,
 				e->tcp_seen = FLOW_TCP_SEEN_SYN;
 			}
 		} else {
-			sender_init = !flow_sender_is_server(k);
+			if (k->hints & FLOW_KEY_SENDER_CLIENT)
+				sender_init = true;
+			else if (k->hints & FLOW_KEY_SENDER_SERVER)
+				sender_init = false;
+			else
+				sender_init = !flow_sender_is_server(k);
 			e->tcp_seen = FLOW_TCP_SEEN_MIDSTREAM;
 			if (f & FLOW_TCPF_RST) {
 				e->tcp_state = FLOW_TCP_CLOSED;

@@ -129,8 +129,16 @@ struct flow_key {
 	 * creates the flow, to decide who initiated it.
 	 */
 	uint8_t tcp_flags;
-	uint8_t reserved;
+	/*
+	 * FLOW_KEY_SENDER_*: who sent the packet, when the caller knows it
+	 * from the payload; read only when a flow is created mid-stream,
+	 * where it overrides the port heuristic.
+	 */
+	uint8_t hints;
 };
+
+#define FLOW_KEY_SENDER_CLIENT	0x01
+#define FLOW_KEY_SENDER_SERVER	0x02
 
 /*
  * The stored key: both endpoints in a canonical order (endpoint 0 is the

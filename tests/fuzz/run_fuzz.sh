@@ -61,6 +61,15 @@ bin=$work/fuzz_$harness
 new_corpus=$work/corpus-$harness
 mkdir -p "$new_corpus"
 
+if ! printf 'int LLVMFuzzerTestOneInput(const char *d, long n)\n{ return 0; }\n' |
+   "$cc" -fsanitize=fuzzer,address,undefined -x c - -o "$work/probe" \
+	2>/dev/null; then
+	echo "run_fuzz.sh: $cc cannot build libFuzzer targets, skipping" >&2
+	[ "$keep" -eq 1 ] || rm -rf "$work"
+	exit 77
+fi
+rm -f "$work/probe"
+
 # The parsers take only bytes, so they build alone, without DPDK.
 # shellcheck disable=SC2086
 if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
@@ -68,11 +77,6 @@ if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-fno-omit-frame-pointer \
 	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$here" \
 	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
-	if grep -q "fuzzer" "$work/build.log" &&
-	   ! "$cc" -fsanitize=fuzzer -x c /dev/null -o /dev/null 2>/dev/null; then
-		echo "run_fuzz.sh: $cc has no libFuzzer, skipping" >&2
-		exit 77
-	fi
 	cat "$work/build.log" >&2
 	exit 1
 fi
