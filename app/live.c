@@ -257,6 +257,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 			strerror(errno));
 		return -ENOMEM;
 	}
+	worker->port_flags = inspector_port_flags(worker->inspector);
 	return 0;
 }
 

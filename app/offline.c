@@ -242,6 +242,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 			cfg->max_flows, strerror(errno));
 		goto free_log;
 	}
+	worker.port_flags = inspector_port_flags(worker.inspector);
 	memset(&summary, 0, sizeof(summary));
 
 	clock_gettime(CLOCK_MONOTONIC, &start);

@@ -27,10 +27,6 @@
 #define USER_EXAMINED_MASK	0x0f
 #define USER_NONSTANDARD_PORT	0x10
 
-/* Bits of inspector.port_flags. */
-#define PORT_WATCHED		0x01
-#define PORT_CONTENT		0x02
-
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
 #define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
@@ -60,7 +56,7 @@ struct inspector {
 	uint32_t content_ports[UINT16_MAX + 1];
 	/*
 	 * Per port, whether its packets are SMB candidates: PORT_WATCHED for
-	 * 139, 445 and 135, PORT_CONTENT while content_ports is not 0. One
+	 * 139, 445 and 135, INSPECT_PORT_CONTENT while content_ports is not 0. One
 	 * load per port tells the fast path it has nothing to look up.
 	 */
 	uint8_t port_flags[UINT16_MAX + 1];
@@ -257,7 +253,7 @@ forget_content_port(struct inspector *ins, struct flow_entry *flow)
 		uint16_t port = server_port_of(flow);
 
 		if (--ins->content_ports[port] == 0)
-			ins->port_flags[port] &= ~PORT_CONTENT;
+			ins->port_flags[port] &= ~INSPECT_PORT_CONTENT;
 	}
 }
 
@@ -648,7 +644,7 @@ classify_by_content(struct inspector *ins, struct flow_entry *flow,
 		uint16_t port = server_port_of(flow);
 
 		ins->content_ports[port]++;
-		ins->port_flags[port] |= PORT_CONTENT;
+		ins->port_flags[port] |= INSPECT_PORT_CONTENT;
 	}
 }
 
@@ -745,30 +741,16 @@ content_sender_slow(const uint8_t *p, uint32_t len)
 /*
  * Whether the payload of <frame> starts like SMB or DCE/RPC: -1 if not,
  * else who sent it as FLOW_KEY_SENDER_* (0 when the header does not say).
- * Runs for every TCP payload that is not an SMB candidate, so the common
- * answer comes from the first bytes, inline.
+ * Only for frames inspect_maybe_candidate() let through on their payload.
  */
-static inline int
+static int
 content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame)
 {
-	const uint8_t *p;
-	uint32_t len;
-
-	if (frame->payload_len == 0 || frame->payload_offset >= m->data_len)
-		return -1;
-	p = rte_pktmbuf_mtod_offset(m, const uint8_t *, frame->payload_offset);
-	len = RTE_MIN(frame->payload_len,
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+		frame->payload_offset);
+	uint32_t len = RTE_MIN(frame->payload_len,
 		(uint32_t)m->data_len - frame->payload_offset);
-	/*
-	 * An NBSS session message must carry "SMB" after its magic byte;
-	 * anything else must be another NBSS type or DCE/RPC version 5.
-	 */
-	if (p[0] == 0x00) {
-		if (len < 8 || p[5] != 'S' || p[6] != 'M' || p[7] != 'B')
-			return -1;
-	} else if (p[0] != 0x05 && (p[0] < 0x81 || p[0] > 0x85)) {
-		return -1;
-	}
+
 	return content_sender_slow(p, len);
 }
 
@@ -790,9 +772,7 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 
 		if (ts_ns != NULL)
 			burst_ns = ts_ns[i];
-		if (verdicts[i] != DROP_REASON_MAX ||
-				frame->l4_proto != IPPROTO_TCP ||
-				frame->malformed || frame->fragment)
+		if (verdicts[i] != DROP_REASON_MAX)
 			continue;
 		/*
 		 * Only SMB candidates take a flow entry: the SMB and RPC
@@ -800,13 +780,13 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 		 * whose payload starts like SMB or DCE/RPC. Other TCP costs
 		 * these checks and nothing more.
 		 */
+		if (!inspect_maybe_candidate(ins->port_flags, pkts[i], frame))
+			continue;
 		if ((ins->port_flags[frame->src_port] |
 				ins->port_flags[frame->dst_port]) == 0) {
 			sender = content_sender(pkts[i], frame);
-			if (sender < 0) {
-				ins->counters.fast_path++;
+			if (sender < 0)
 				continue;
-			}
 		}
 		key_from_frame(&keys[tcp_count], frame, (uint8_t)sender);
 		index[tcp_count++] = i;
@@ -851,6 +831,12 @@ void
 inspector_flush(struct inspector *ins)
 {
 	flow_table_foreach(ins->flows, end_flow, ins);
+}
+
+const uint8_t *
+inspector_port_flags(const struct inspector *ins)
+{
+	return ins->port_flags;
 }
 
 const struct inspect_counters *
@@ -913,9 +899,9 @@ inspector_create(const struct inspector_params *params)
 		errno = ENOMEM;
 		goto free_flows;
 	}
-	ins->port_flags[PORT_SMB] = PORT_WATCHED;
-	ins->port_flags[PORT_NETBIOS_SSN] = PORT_WATCHED;
-	ins->port_flags[PORT_EPMAP] = PORT_WATCHED;
+	ins->port_flags[PORT_SMB] = INSPECT_PORT_WATCHED;
+	ins->port_flags[PORT_NETBIOS_SSN] = INSPECT_PORT_WATCHED;
+	ins->port_flags[PORT_EPMAP] = INSPECT_PORT_WATCHED;
 	for (i = 0; i < params->sessions; i++)
 		ins->sessions[i].next_free = i + 1 < params->sessions ?
 			i + 1 : FLOW_APP_STATE_NONE;

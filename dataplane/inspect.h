@@ -13,13 +13,15 @@
  * the lookup and nothing more.
  */
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <rte_mbuf.h>
 
 #include "counters.h"
 #include "decode.h"
 
-struct rte_mbuf;
 struct rte_ring;
 struct watchlist;
 struct watchlist_scratch;
@@ -60,7 +62,6 @@ enum inspect_dialect {
 };
 
 struct inspect_counters {
-	uint64_t fast_path;		/* TCP frames of no SMB candidate: no lookup */
 	uint64_t untracked;		/* candidate frames with no flow: table full */
 	uint64_t smb_flows_port;	/* SMB on 139/445 */
 	uint64_t smb_flows_content;	/* SMB recognised on another port */
@@ -80,6 +81,42 @@ struct inspect_counters {
 };
 
 struct inspector;
+
+/* Bits of the per-port flags (inspector_port_flags()). */
+#define INSPECT_PORT_WATCHED	0x01	/* 139, 445, 135 */
+#define INSPECT_PORT_CONTENT	0x02	/* SMB or RPC found by content here */
+
+/*
+ * Whether frame <f> (<m>) may concern an SMB or DCE/RPC conversation: TCP
+ * to or from a flagged port, or a payload whose first byte could start an
+ * NBSS message or a DCE/RPC PDU. False for everything the fast path lets
+ * through without a flow lookup; <port_flags> from inspector_port_flags().
+ */
+static inline bool
+inspect_maybe_candidate(const uint8_t *port_flags, const struct rte_mbuf *m,
+	const struct decoded_frame *f)
+{
+	const uint8_t *p;
+	uint32_t len;
+
+	if (f->l4_proto != IPPROTO_TCP || f->malformed || f->fragment)
+		return false;
+	if ((port_flags[f->src_port] | port_flags[f->dst_port]) != 0)
+		return true;
+	if (f->payload_len == 0 || f->payload_offset >= m->data_len)
+		return false;
+	p = rte_pktmbuf_mtod_offset(m, const uint8_t *, f->payload_offset);
+	len = RTE_MIN(f->payload_len, (uint32_t)m->data_len - f->payload_offset);
+	/* An NBSS session message carries "SMB" after its magic byte. */
+	if (p[0] == 0x00)
+		return len >= 8 && p[5] == 'S' && p[6] == 'M' && p[7] == 'B';
+	/* Other NBSS message types, or DCE/RPC version 5. */
+	return p[0] == 0x05 || (p[0] >= 0x81 && p[0] <= 0x85);
+}
+
+/* The per-port flags of <ins>, read-only, valid for its life. */
+const uint8_t *
+inspector_port_flags(const struct inspector *ins);
 
 /*
  * Creates an inspector with the flow table and parser states <params>

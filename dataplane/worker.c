@@ -57,6 +57,7 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	uint8_t verdicts[WORKER_BURST_MAX];
 	struct rte_mbuf *forward[WORKER_BURST_MAX];
 	uint16_t forward_count = 0;
+	bool inspect = false;
 	uint16_t i;
 
 	port->rx += count;
@@ -69,8 +70,12 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			m->data_len, &frames[i], &worker->counters.decode);
 		verdicts[i] = unlikely(m->pkt_len > worker->max_frame) ?
 			DROP_OVERSIZE : DROP_REASON_MAX;
+		/* Bursts with no SMB candidate skip inspection altogether. */
+		if (worker->port_flags != NULL)
+			inspect |= inspect_maybe_candidate(worker->port_flags,
+				m, &frames[i]);
 	}
-	if (worker->inspector != NULL)
+	if (inspect)
 		inspector_process(worker->inspector, pkts, frames, count,
 			ts_ns, worker->now_ns, verdicts);
 	for (i = 0; i < count; i++) {

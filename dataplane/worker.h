@@ -37,6 +37,7 @@ struct worker {
 	uint32_t max_frame;
 	const volatile bool *stop;	/* set by the control core to end the loop */
 	struct inspector *inspector;	/* NULL: forward without inspection */
+	const uint8_t *port_flags;	/* the inspector's, for the fast path */
 	uint64_t tsc_hz;		/* clock: ns = start_ns + tsc delta */
 	uint64_t start_tsc;
 	uint64_t start_ns;

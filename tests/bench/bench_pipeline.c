@@ -204,6 +204,8 @@ worker_init(struct worker *worker, struct inspector *inspector)
 	worker->links[0].tx_port = null_port;
 	worker->links[0].transmit = true;
 	worker->inspector = inspector;
+	worker->port_flags = inspector != NULL ?
+		inspector_port_flags(inspector) : NULL;
 	worker->tsc_hz = rte_get_tsc_hz();
 	worker->start_tsc = rte_rdtsc();
 }
