@@ -7,6 +7,11 @@
   pcap_tool.py flood CAPTURE OUT COUNT
       CAPTURE with COUNT TCP SYNs to port 445 from distinct sources inserted
       in its middle, all within one second (a SYN flood during a session).
+  pcap_tool.py sessions CAPTURE OUT COUNT FRAMES
+      COUNT copies of the first FRAMES frames of CAPTURE (a session left
+      open), each on its own client port: COUNT concurrent SMB sessions.
+  pcap_tool.py skip CAPTURE OUT FRAMES
+      CAPTURE without its first FRAMES frames: a session picked up mid-stream.
 """
 import struct
 import sys
@@ -77,11 +82,41 @@ def flood(capture, out, count):
     write_pcap(out, order, header, records[:middle] + syns + records[middle:])
 
 
+def set_client_port(frame, server_port, client_port):
+    """Rewrites the non-server TCP port of an untagged IPv4 frame."""
+    frame = bytearray(frame)
+    src, dst = struct.unpack("!HH", frame[34:38])
+    if src == server_port:
+        frame[36:38] = struct.pack("!H", client_port)
+    elif dst == server_port:
+        frame[34:36] = struct.pack("!H", client_port)
+    return bytes(frame)
+
+
+def sessions(capture, out, count, frames):
+    order, header, records = read_pcap(capture)
+    head = records[:frames]
+    copies = []
+    for i in range(count):
+        copies += [(sec, frac, length, set_client_port(frame, 445, 10000 + i))
+                   for sec, frac, length, frame in head]
+    write_pcap(out, order, header, copies)
+
+
+def skip(capture, out, frames):
+    order, header, records = read_pcap(capture)
+    write_pcap(out, order, header, records[frames:])
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
     elif len(sys.argv) == 5 and sys.argv[1] == "flood":
         flood(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "sessions":
+        sessions(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "skip":
+        skip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         sys.exit(__doc__)
 

@@ -91,6 +91,16 @@ else
 	echo "ok: logon_fail_smb2.pcap: five failed logons"
 fi
 
+# Sessions picked up mid-stream (no SYN, no NEGOTIATE seen) are classified too.
+/usr/bin/python3 "$here/../lib/pcap_tool.py" skip "$pcaps/tunnel_port8445.pcap" "$work/mid8445.pcap" 12
+/usr/bin/python3 "$here/../lib/pcap_tool.py" skip "$pcaps/psexec_smb2.pcap" "$work/mid445.pcap" 30
+"$smbgw" -r "$work/mid8445.pcap" >"$work/mid8445.pcap.offline" 2>&1
+"$smbgw" -r "$work/mid445.pcap" >"$work/mid445.pcap.offline" 2>&1
+expect mid8445.pcap '^smb 198\.18\.1\.10:[0-9]+ -> 198\.18\.2\.20:8445 .* detected by-content nonstandard-port' \
+	"tunnelled SMB picked up mid-stream: recognised by content, client and server right"
+expect mid445.pcap '^smb 198\.18\.1\.10:[0-9]+ -> 198\.18\.2\.20:445 .* detected by-port .*executable' \
+	"psexec picked up mid-stream: SMB by port, the executable still seen"
+
 # The same captures inline: client-side frames enter port A, server-side
 # frames port B, and each leaves through the other port. The two ports are
 # read independently, so the order between directions is not the
