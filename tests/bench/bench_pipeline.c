@@ -330,5 +330,6 @@ main(int argc, char **argv)
 	printf("TSC %.2f GHz; %u iterations; events received %" PRIu64 "\n",
 		(double)rte_get_tsc_hz() / 1e9, iterations,
 		flowlog_counters(log)->events);
+	gateway_eal_cleanup();
 	return 0;
 }
