@@ -132,8 +132,8 @@ config_error_add(struct config_errors *errors, const char *file, int line,
 		"%s:%d: %s", file, line, text);
 }
 
-static const char *
-setting_type_name(int type)
+const char *
+config_type_name(int type)
 {
 	switch (type) {
 	case CONFIG_TYPE_GROUP: return "a group";
@@ -172,7 +172,7 @@ load_uint(const struct key_spec *spec, config_setting_t *setting,
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
 		config_error_add(errors, file, line,
 			"%s.%s must be an integer, not %s",
-			spec->group, spec->name, setting_type_name(type));
+			spec->group, spec->name, config_type_name(type));
 		return;
 	}
 	value = config_setting_get_int64(setting);
@@ -197,7 +197,7 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 	if (config_setting_type(setting) != CONFIG_TYPE_STRING) {
 		config_error_add(errors, file, line, "%s.%s must be a string, not %s",
 			spec->group, spec->name,
-			setting_type_name(config_setting_type(setting)));
+			config_type_name(config_setting_type(setting)));
 		return;
 	}
 	value = config_setting_get_string(setting);
@@ -225,7 +225,7 @@ load_ports(const struct key_spec *spec, config_setting_t *setting,
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
 		config_error_add(errors, file, line,
 			"gateway.ports must be an array of port names, not %s",
-			setting_type_name(type));
+			config_type_name(type));
 		return;
 	}
 	count = config_setting_length(setting);
@@ -364,7 +364,7 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 			config_error_add(errors, file,
 				config_setting_source_line(group),
 				"%s must be a group { ... }, not %s", name,
-				setting_type_name(config_setting_type(group)));
+				config_type_name(config_setting_type(group)));
 			continue;
 		}
 		if (strcmp(name, "watchlists") == 0)

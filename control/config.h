@@ -83,6 +83,13 @@ void
 config_error_add(struct config_errors *errors, const char *file, int line,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Names libconfig setting type <type> for messages: "an integer",
+ * "a string", ...
+ */
+const char *
+config_type_name(int type);
+
 /* The configuration the gateway runs with when no file is given. */
 extern const char config_default_text[];
 

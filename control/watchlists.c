@@ -30,22 +30,6 @@ struct load_ctx {
 	struct config_errors *errors;
 };
 
-static const char *
-type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP: return "a group";
-	case CONFIG_TYPE_INT: return "an integer";
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a number";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array";
-	case CONFIG_TYPE_LIST: return "a list";
-	default: return "an unknown type";
-	}
-}
-
 static int
 line_of(const config_setting_t *setting, int fallback)
 {
@@ -130,7 +114,7 @@ load_pattern(struct load_ctx *ctx, const char *list, const char *where,
 	if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
 		config_error_add(ctx->errors, ctx->file, line,
 			"%s.patterns[%d] must be a string, not %s", where,
-			index, type_name(config_setting_type(elem)));
+			index, config_type_name(config_setting_type(elem)));
 		return;
 	}
 	pattern = config_setting_get_string(elem);
@@ -181,7 +165,7 @@ load_entry(struct load_ctx *ctx, const char *list, enum watch_kind kind,
 	if (!config_setting_is_group(entry)) {
 		config_error_add(ctx->errors, ctx->file, line,
 			"%s must be a group { class = ...; patterns = [ ... ]; }, not %s",
-			where, type_name(config_setting_type(entry)));
+			where, config_type_name(config_setting_type(entry)));
 		return;
 	}
 	count = config_setting_length(entry);
@@ -199,7 +183,7 @@ load_entry(struct load_ctx *ctx, const char *list, enum watch_kind kind,
 				config_error_add(ctx->errors, ctx->file,
 					line_of(s, line),
 					"%s.caseless must be a boolean, not %s",
-					where, type_name(type));
+					where, config_type_name(type));
 				ok = false;
 			} else {
 				caseless = config_setting_get_bool(s);
@@ -222,7 +206,7 @@ load_entry(struct load_ctx *ctx, const char *list, enum watch_kind kind,
 		config_error_add(ctx->errors, ctx->file,
 			line_of(class_set, line),
 			"%s.class must be a string, not %s", where,
-			type_name(config_setting_type(class_set)));
+			config_type_name(config_setting_type(class_set)));
 		return;
 	}
 	class_name = config_setting_get_string(class_set);
@@ -243,7 +227,7 @@ load_entry(struct load_ctx *ctx, const char *list, enum watch_kind kind,
 			config_setting_type(patterns) != CONFIG_TYPE_LIST) {
 		config_error_add(ctx->errors, ctx->file, line,
 			"%s.patterns must be an array of strings [ \"...\" ], not %s",
-			where, type_name(config_setting_type(patterns)));
+			where, config_type_name(config_setting_type(patterns)));
 		return;
 	}
 	count = config_setting_length(patterns);
@@ -270,7 +254,7 @@ load_list(struct load_ctx *ctx, const char *list, enum watch_kind kind,
 	if (config_setting_type(setting) != CONFIG_TYPE_LIST) {
 		config_error_add(ctx->errors, ctx->file, line,
 			"watchlists.%s must be a list ( { class = ...; patterns = [ ... ]; }, ... ), not %s",
-			list, type_name(config_setting_type(setting)));
+			list, config_type_name(config_setting_type(setting)));
 		return;
 	}
 	count = config_setting_length(setting);
@@ -305,7 +289,7 @@ watchlists_load(config_setting_t *group, const char *file,
 	if (!config_setting_is_group(group)) {
 		config_error_add(errors, file, line,
 			"watchlists must be a group { ... }, not %s",
-			type_name(config_setting_type(group)));
+			config_type_name(config_setting_type(group)));
 		return -EINVAL;
 	}
 
@@ -315,7 +299,7 @@ watchlists_load(config_setting_t *group, const char *file,
 		if (config_setting_type(defaults) != CONFIG_TYPE_BOOL)
 			config_error_add(errors, file, line_of(defaults, line),
 				"watchlists.defaults must be a boolean, not %s",
-				type_name(config_setting_type(defaults)));
+				config_type_name(config_setting_type(defaults)));
 		else if (!config_setting_get_bool(defaults))
 			watchlist_spec_clear(spec);
 	}
