@@ -16,6 +16,7 @@
 
 #include "dcerpc.h"
 #include "dcerpc_pvt.h"
+#include "utf8.h"
 
 /* SC_RPC_HANDLE / context handles are 20 bytes on the wire. */
 #define NDR_CONTEXT_HANDLE_LEN 20
@@ -270,33 +271,7 @@ dcerpc_decode_args(enum dcerpc_decoder decoder, const uint8_t *stub,
 static bool
 utf8_put(char *out, size_t out_size, size_t *pos, uint32_t cp)
 {
-	uint8_t enc[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		enc[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		enc[0] = (uint8_t)(0xc0 | cp >> 6);
-		enc[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		enc[0] = (uint8_t)(0xe0 | cp >> 12);
-		enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		enc[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		enc[0] = (uint8_t)(0xf0 | cp >> 18);
-		enc[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-		enc[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		enc[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*pos + n >= out_size)
-		return false;
-	memcpy(out + *pos, enc, n);
-	*pos += n;
-	return true;
+	return utf8_append(out, out_size, pos, cp);
 }
 
 #define UTF8_REPLACEMENT 0xfffd

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "smb_pvt.h"
+#include "utf8.h"
 
 #define SMB_REPLACEMENT_UTF8	"\xef\xbf\xbd"	/* U+FFFD */
 
@@ -14,36 +15,10 @@
 static bool
 utf8_put(char *dst, size_t size, size_t *pos, uint32_t cp)
 {
-	uint8_t enc[4];
-	size_t n;
-
 	/* Control characters would let a name forge log lines downstream. */
 	if (cp < 0x20 || cp == 0x7f)
 		cp = 0xfffd;
-	if (cp < 0x80) {
-		enc[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		enc[0] = (uint8_t)(0xc0 | cp >> 6);
-		enc[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		enc[0] = (uint8_t)(0xe0 | cp >> 12);
-		enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		enc[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		enc[0] = (uint8_t)(0xf0 | cp >> 18);
-		enc[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-		enc[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		enc[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*pos + n + 1 > size)
-		return false;
-	memcpy(dst + *pos, enc, n);
-	*pos += n;
-	return true;
+	return utf8_append(dst, size, pos, cp);
 }
 
 /*

@@ -75,7 +75,7 @@ rm -f "$work/probe"
 if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer \
-	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$here" \
+	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" -I"$here" \
 	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1
