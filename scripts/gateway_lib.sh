@@ -11,6 +11,13 @@
 #
 # Callers set: gw_binary, gw_work (a scratch directory), gw_file_prefix.
 # Afterwards gw_pid is the gateway's process id while it runs.
+#
+# gw_start LOG                     gateway on the generated two-port config
+# gw_start_with_config LOG CONF    smbgw on the caller's config file
+# gw_wait_forwarding HOST S [IP]   wait until HOST reaches IP:445 through it
+# gw_reload [S]                    SIGHUP; true if it still runs S s later
+# gw_check_config CONF             smbgw --check-config CONF
+# gw_stop S / gw_cleanup           SIGTERM and wait / kill and clean up
 
 gw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/dpdk_env.sh
@@ -41,14 +48,36 @@ CONF
 
 # gw_start LOG: starts the gateway in the background, stdout and stderr to LOG.
 gw_start() {
-	local log=$1 conf=$gw_work/smbgw.conf mem
-	# SMBGW_EAL_MEM overrides the hugepage choice, e.g. "--no-huge -m 512".
-	mem=${SMBGW_EAL_MEM-$(eal_memory_options)}
+	local conf=$gw_work/smbgw.conf
 	gw_write_config "$conf"
 	# SMBGW_DEFAULT_CONFIG=1 runs smbgw on its built-in configuration,
 	# which names the same two af_packet ports.
+	if [ "${SMBGW_DEFAULT_CONFIG:-0}" = 1 ]; then
+		gw_launch "$1" "$conf" 0
+	else
+		gw_launch "$1" "$conf" 1
+	fi
+}
+
+# gw_start_with_config LOG CONF: like gw_start, but smbgw runs on CONF, a
+# file the caller wrote (e.g. with segments and rules). Its gateway.ports
+# must be "net_af_packet0" (SMBGW_IF_A) and "net_af_packet1" (SMBGW_IF_B),
+# in that order. testpmd ignores CONF; SMBGW_GATEWAY_CMD gets it as
+# SMBGW_CONF. CONF stays where it is, so the caller may rewrite it and
+# gw_reload.
+gw_start_with_config() {
+	[ -r "$2" ] || { echo "gw_start_with_config: cannot read $2" >&2; return 1; }
+	gw_launch "$1" "$2" 1
+}
+
+# gw_launch LOG CONF USE_CONF: starts the gateway in the background, stdout
+# and stderr to LOG; smbgw gets -c CONF if USE_CONF is 1. Sets gw_pid.
+gw_launch() {
+	local log=$1 conf=$2 mem
+	# SMBGW_EAL_MEM overrides the hugepage choice, e.g. "--no-huge -m 512".
+	mem=${SMBGW_EAL_MEM-$(eal_memory_options)}
 	local config_args=(-c "$conf")
-	[ "${SMBGW_DEFAULT_CONFIG:-0}" = 1 ] && config_args=()
+	[ "$3" = 1 ] || config_args=()
 	: >"$log"
 	if [ -n "${SMBGW_GATEWAY_CMD:-}" ]; then
 		SMBGW_IF_A=$SMBGW_IF_A SMBGW_IF_B=$SMBGW_IF_B SMBGW_CONF=$conf \
@@ -74,19 +103,39 @@ gw_start() {
 	gw_pid=$!
 }
 
+# gw_check_config CONF: smbgw --check-config CONF (exit 0 when valid; the
+# errors, one per line, on stdout). Not for testpmd or SMBGW_GATEWAY_CMD.
+gw_check_config() {
+	"$gw_binary" --check-config "$1"
+}
+
+# gw_reload [SECONDS]: sends SIGHUP (reload the configuration file) to the
+# running gateway, then checks that it still runs SECONDS later (default
+# 0.5). Returns 1 if there is no gateway or it died. Only smbgw with reload
+# support survives this: without a SIGHUP handler (testpmd, smbgw before
+# reload) the default action ends the process. How the gateway reports a
+# reload (log line, counters) is for the caller to check in the log.
+gw_reload() {
+	gw_running || { echo "gw_reload: no gateway running" >&2; return 1; }
+	kill -HUP "$gw_pid" || return 1
+	sleep "${1:-0.5}"
+	gw_running || { echo "gw_reload: the gateway died after SIGHUP" >&2; return 1; }
+}
+
 # gw_running: true while the gateway process lives.
 gw_running() {
 	[ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null
 }
 
-# gw_wait_forwarding CLIENT_HOST SECONDS: true once a TCP connection from
-# the client host reaches smbd on the server through the gateway.
+# gw_wait_forwarding CLIENT_HOST SECONDS [IP]: true once a TCP connection
+# from the client host reaches port 445 of IP (default the server,
+# 198.18.2.20) through the gateway.
 gw_wait_forwarding() {
-	local host=$1 deadline=$((SECONDS + $2))
+	local host=$1 deadline=$((SECONDS + $2)) ip=${3:-198.18.2.20}
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		gw_running || return 1
 		if "$gw_lib_dir/netns.sh" exec "$host" timeout 2 \
-			bash -c 'exec 3<>/dev/tcp/198.18.2.20/445' 2>/dev/null; then
+			bash -c "exec 3<>/dev/tcp/$ip/445" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.2

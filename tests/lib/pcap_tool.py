@@ -12,7 +12,13 @@
       open), each on its own client port: COUNT concurrent SMB sessions.
   pcap_tool.py skip CAPTURE OUT FRAMES
       CAPTURE without its first FRAMES frames: a session picked up mid-stream.
+  pcap_tool.py mutate CAPTURE OUT SEED
+      CAPTURE damaged the way a hostile or broken network would: bytes
+      flipped past the Ethernet header, frames cut short, random frames,
+      duplicates, and sometimes everything out of order. Same SEED, same
+      output.
 """
+import random
 import struct
 import sys
 
@@ -108,6 +114,28 @@ def skip(capture, out, frames):
     write_pcap(out, order, header, records[frames:])
 
 
+def mutate(capture, out, seed):
+    rng = random.Random(seed)
+    order, header, records = read_pcap(capture)
+    damaged = []
+    for sec, frac, length, frame in records:
+        f = bytearray(frame)
+        r = rng.random()
+        if r < 0.3 and len(f) > 14:
+            for _ in range(rng.randint(1, 8)):
+                f[rng.randrange(14, len(f))] = rng.randrange(256)
+        elif r < 0.4:
+            f = f[:rng.randrange(0, len(f) + 1)]
+        elif r < 0.45:
+            f = bytearray(rng.getrandbits(8) for _ in range(rng.randrange(0, 200)))
+        damaged.append((sec, frac, len(f), bytes(f)))
+        if rng.random() < 0.1:
+            damaged.append((sec, frac, len(f), bytes(f)))
+    if rng.random() < 0.2:
+        rng.shuffle(damaged)
+    write_pcap(out, order, header, damaged)
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
@@ -115,6 +143,8 @@ def main():
         flood(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 6 and sys.argv[1] == "sessions":
         sessions(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "mutate":
+        mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "skip":
         skip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -1,0 +1,1358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcerpc.h"
+#include "detector.h"
+#include "event.h"
+#include "flow.h"
+#include "match.h"
+#include "smb.h"
+
+#define NS_PER_S 1000000000ull
+
+/* Writable handles on admin shares remembered per pair, waiting for a WRITE. */
+#define DETECTOR_HANDLES_MAX	4
+/* Shares whose accesses are counted per pair at once. */
+#define DETECTOR_SHARES_MAX	4
+
+#define NIL UINT32_MAX
+
+/* Access bits that let a handle write (MS-SMB2 2.2.13.1). */
+#define ACCESS_WRITE_DATA	0x00000002u
+#define ACCESS_APPEND_DATA	0x00000004u
+#define ACCESS_MAXIMUM_ALLOWED	0x02000000u
+#define ACCESS_GENERIC_ALL	0x10000000u
+#define ACCESS_GENERIC_WRITE	0x40000000u
+#define ACCESS_WRITES (ACCESS_WRITE_DATA | ACCESS_APPEND_DATA | \
+	ACCESS_MAXIMUM_ALLOWED | ACCESS_GENERIC_ALL | ACCESS_GENERIC_WRITE)
+/* Every disposition but FILE_OPEN (1) may create or overwrite. */
+#define DISPOSITION_OPEN	1u
+
+static const struct detector_signature signatures[DETECTOR_RULE_COUNT] = {
+	[DETECTOR_RULE_LATERAL_MOVEMENT] = { 9000001,
+		"SMBGW CM0062 lateral movement: logon, execution from the admin path, share opened repeatedly",
+		"Lateral Movement", 1, "T1021.002", "lateral_movement" },
+	[DETECTOR_RULE_SERVICE_CREATION] = { 9000002,
+		"SMBGW remote service created or reconfigured through svcctl",
+		"Execution", 1, "T1569.002,T1543.003", "service_creation" },
+	[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE] = { 9000003,
+		"SMBGW executable written to an admin share",
+		"Lateral Movement", 1, "T1021.002,T1570",
+		"admin_share_executable" },
+	[DETECTOR_RULE_LOGON_FAILURE_BURST] = { 9000004,
+		"SMBGW burst of SMB logon failures from one client",
+		"Credential Access", 2, "T1110", "logon_failure_burst" },
+	[DETECTOR_RULE_SMB1] = { 9000005,
+		"SMBGW SMB1 negotiated",
+		"Policy Violation", 3, "", "smb1" },
+	[DETECTOR_RULE_WORKSTATION_TARGET] = { 9000006,
+		"SMBGW SMB towards a workstation segment",
+		"Lateral Movement", 2, "T1021.002", "workstation_target" },
+	[DETECTOR_RULE_NONSTANDARD_PORT] = { 9000007,
+		"SMBGW SMB or DCE/RPC on a non-standard port",
+		"Command and Control", 2, "T1572", "nonstandard_port" },
+	[DETECTOR_RULE_ENCRYPTED] = { 9000008,
+		"SMBGW encrypted SMB session: commands after logon not visible",
+		"Visibility", 3, "", "encrypted" },
+};
+
+static const char *const condition_names[] = {
+	"logon", "admin_exec", "share_repeat",
+};
+
+/* NT statuses that mean the credentials or the account were refused. */
+static const uint32_t logon_failure_statuses[] = {
+	0xc000006du,	/* LOGON_FAILURE */
+	0xc0000064u,	/* NO_SUCH_USER */
+	0xc000006au,	/* WRONG_PASSWORD */
+	0xc000006eu,	/* ACCOUNT_RESTRICTION */
+	0xc000006fu,	/* INVALID_LOGON_HOURS */
+	0xc0000070u,	/* INVALID_WORKSTATION */
+	0xc0000071u,	/* PASSWORD_EXPIRED */
+	0xc0000072u,	/* ACCOUNT_DISABLED */
+	0xc0000193u,	/* ACCOUNT_EXPIRED */
+	0xc0000234u,	/* ACCOUNT_LOCKED_OUT */
+	0xc0000224u,	/* PASSWORD_MUST_CHANGE */
+};
+
+/* Both hosts of a pair; a client entry leaves <server> zero. */
+struct host_key {
+	uint8_t client[16];
+	uint8_t server[16];
+	uint8_t ip_version;
+};
+
+/* Head of every table entry: key, hash chain and LRU links (indexes). */
+struct table_node {
+	struct host_key key;
+	uint8_t used;
+	uint32_t hash_next;
+	uint32_t lru_prev;	/* towards the most recently used */
+	uint32_t lru_next;	/* towards the least recently used */
+};
+
+/*
+ * Entries of fixed size with a hash index and an LRU list, both by index
+ * into one array allocated at creation.
+ */
+struct host_table {
+	uint8_t *entries;
+	size_t entry_size;
+	uint32_t capacity;
+	uint32_t in_use;
+	uint32_t *buckets;
+	uint32_t bucket_mask;
+	uint32_t lru_head;	/* most recently used */
+	uint32_t lru_tail;	/* least recently used */
+	uint32_t free_head;	/* chained through hash_next */
+};
+
+/* Dedup of one rule: the open alert and what was reported of it. */
+struct rule_state {
+	uint64_t raised_ns;	/* 0: no alert open */
+	uint64_t last_ns;
+	uint32_t count;
+	uint32_t reported;	/* count at the last report */
+	uint32_t reported_kinds;	/* exec kinds at the last report */
+};
+
+/* Accesses to one share: the most recent times, a ring. */
+struct share_slot {
+	uint64_t name_hash;	/* 0: free */
+	uint64_t last_ns;
+	uint8_t head;		/* next slot to write */
+	uint8_t count;
+	uint64_t ts[DETECTOR_SHARE_THRESHOLD_MAX];
+};
+
+struct rpc_op {
+	const char *interface;
+	const char *operation;
+	uint64_t ts_ns;
+};
+
+struct pair {
+	struct table_node node;
+	uint64_t file_ns;	/* last executable write */
+	uint64_t service_ns;
+	uint64_t task_ns;
+	uint64_t repeat_first_ns;	/* share_repeat: oldest counted access */
+	uint64_t repeat_last_ns;	/* 0: never met */
+	uint8_t handle_next;
+	uint8_t handle_valid;	/* bit per handle */
+	uint8_t handles[DETECTOR_HANDLES_MAX][16];
+	struct share_slot shares[DETECTOR_SHARES_MAX];
+	struct rpc_op ops[DETECTOR_OPERATIONS_MAX];
+	struct rule_state rules[DETECTOR_RULE_COUNT];
+	struct detector_evidence evidence;
+};
+
+struct client {
+	struct table_node node;
+	uint8_t last_server[16];	/* of the latest failure, for the alert */
+	uint8_t head;
+	uint8_t count;
+	uint64_t failures[DETECTOR_LOGON_FAILURES_MAX];
+	struct rule_state rule;
+	struct detector_evidence evidence;
+};
+
+struct detector {
+	struct detector_params params;
+	uint64_t window_ns;
+	uint64_t failure_window_ns;
+	int class_admin;	/* watchlist class ids, -1 if absent */
+	int class_executable;
+	struct host_table pairs;
+	struct host_table clients;
+	struct detector_counters counters;
+};
+
+void
+detector_params_set_defaults(struct detector_params *params)
+{
+	unsigned int i;
+
+	memset(params, 0, sizeof(*params));
+	params->window = 600;
+	params->share_open_threshold = 3;
+	params->required = DETECTOR_COND_ALL;
+	params->max_pairs = 16384;
+	params->max_clients = 4096;
+	params->logon_failures = 5;
+	params->logon_failure_window = 60;
+	for (i = 0; i < DETECTOR_RULE_COUNT; i++)
+		params->rules[i] = true;
+}
+
+static int
+params_fail(char *why, size_t why_len, const char *text)
+{
+	if (why_len > 0)
+		snprintf(why, why_len, "%s", text);
+	return -EINVAL;
+}
+
+int
+detector_params_check(const struct detector_params *p, char *why,
+	size_t why_len)
+{
+	unsigned int i;
+
+	if (p->window < 1 || p->window > 86400)
+		return params_fail(why, why_len, "window must be 1..86400 seconds");
+	if (p->share_open_threshold < 1 ||
+			p->share_open_threshold > DETECTOR_SHARE_THRESHOLD_MAX)
+		return params_fail(why, why_len, "share_open_threshold must be 1..16");
+	if (p->required == 0 || (p->required & ~DETECTOR_COND_ALL) != 0)
+		return params_fail(why, why_len,
+			"require must name at least one of logon, admin_exec, share_repeat");
+	if (p->max_pairs < 16 || p->max_pairs > (1u << 22))
+		return params_fail(why, why_len, "max_pairs must be 16..4194304");
+	if (p->max_clients < 16 || p->max_clients > (1u << 22))
+		return params_fail(why, why_len, "max_clients must be 16..4194304");
+	if (p->logon_failures < 1 ||
+			p->logon_failures > DETECTOR_LOGON_FAILURES_MAX)
+		return params_fail(why, why_len, "logon_failures must be 1..64");
+	if (p->logon_failure_window < 1 || p->logon_failure_window > 86400)
+		return params_fail(why, why_len,
+			"logon_failure_window must be 1..86400 seconds");
+	if (p->workstation_segment_count > DETECTOR_SEGMENTS_MAX)
+		return params_fail(why, why_len, "too many workstation segments");
+	for (i = 0; i < p->workstation_segment_count; i++)
+		if (p->workstation_segments[i][0] == '\0')
+			return params_fail(why, why_len,
+				"empty workstation segment name");
+	return 0;
+}
+
+const struct detector_signature *
+detector_signature(enum detector_rule rule)
+{
+	if ((unsigned int)rule >= DETECTOR_RULE_COUNT)
+		return NULL;
+	return &signatures[rule];
+}
+
+int
+detector_rule_by_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_RULE_COUNT; i++)
+		if (strcmp(signatures[i].key, key) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+unsigned int
+detector_condition_by_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(condition_names) / sizeof(condition_names[0]); i++)
+		if (strcmp(condition_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *
+detector_condition_name(unsigned int cond)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(condition_names) / sizeof(condition_names[0]); i++)
+		if (cond == 1u << i)
+			return condition_names[i];
+	return "?";
+}
+
+size_t
+detector_pair_bytes(void)
+{
+	return sizeof(struct pair) + 2 * sizeof(uint32_t);
+}
+
+size_t
+detector_client_bytes(void)
+{
+	return sizeof(struct client) + 2 * sizeof(uint32_t);
+}
+
+/* Host table */
+
+static struct table_node *
+node_at(const struct host_table *t, uint32_t index)
+{
+	return (struct table_node *)(t->entries + (size_t)index * t->entry_size);
+}
+
+static uint32_t
+index_of(const struct host_table *t, const struct table_node *node)
+{
+	return (uint32_t)(((const uint8_t *)node - t->entries) / t->entry_size);
+}
+
+static uint64_t
+key_hash(const struct host_key *key)
+{
+	const uint8_t *bytes = (const uint8_t *)key;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(*key); i++)
+		h = (h ^ bytes[i]) * 0x100000001b3ull;
+	return h ^ (h >> 31);
+}
+
+static int
+table_init(struct host_table *t, uint32_t capacity, size_t entry_size)
+{
+	uint32_t buckets = 16, i;
+
+	while (buckets < capacity)
+		buckets <<= 1;
+	memset(t, 0, sizeof(*t));
+	t->entries = calloc(capacity, entry_size);
+	t->buckets = malloc(buckets * sizeof(*t->buckets));
+	if (t->entries == NULL || t->buckets == NULL) {
+		free(t->entries);
+		free(t->buckets);
+		return -ENOMEM;
+	}
+	t->entry_size = entry_size;
+	t->capacity = capacity;
+	t->bucket_mask = buckets - 1;
+	for (i = 0; i < buckets; i++)
+		t->buckets[i] = NIL;
+	for (i = 0; i < capacity; i++)
+		node_at(t, i)->hash_next = i + 1 < capacity ? i + 1 : NIL;
+	t->free_head = 0;
+	t->lru_head = NIL;
+	t->lru_tail = NIL;
+	return 0;
+}
+
+static void
+table_fini(struct host_table *t)
+{
+	free(t->entries);
+	free(t->buckets);
+}
+
+static void
+lru_unlink(struct host_table *t, struct table_node *node)
+{
+	if (node->lru_prev != NIL)
+		node_at(t, node->lru_prev)->lru_next = node->lru_next;
+	else
+		t->lru_head = node->lru_next;
+	if (node->lru_next != NIL)
+		node_at(t, node->lru_next)->lru_prev = node->lru_prev;
+	else
+		t->lru_tail = node->lru_prev;
+}
+
+static void
+lru_push_head(struct host_table *t, struct table_node *node)
+{
+	uint32_t index = index_of(t, node);
+
+	node->lru_prev = NIL;
+	node->lru_next = t->lru_head;
+	if (t->lru_head != NIL)
+		node_at(t, t->lru_head)->lru_prev = index;
+	t->lru_head = index;
+	if (t->lru_tail == NIL)
+		t->lru_tail = index;
+}
+
+static void
+hash_unlink(struct host_table *t, struct table_node *node)
+{
+	uint32_t *link = &t->buckets[key_hash(&node->key) & t->bucket_mask];
+	uint32_t index = index_of(t, node);
+
+	while (*link != NIL) {
+		if (*link == index) {
+			*link = node->hash_next;
+			return;
+		}
+		link = &node_at(t, *link)->hash_next;
+	}
+}
+
+/*
+ * Finds the entry of <key>, made most recently used; or takes a free
+ * entry, or evicts the least recently used (*evicted set), zeroed with
+ * <key>. Never fails.
+ */
+static struct table_node *
+table_get(struct host_table *t, const struct host_key *key, bool *evicted)
+{
+	uint32_t bucket = key_hash(key) & t->bucket_mask;
+	struct table_node *node;
+	uint32_t index;
+
+	*evicted = false;
+	for (index = t->buckets[bucket]; index != NIL; index = node->hash_next) {
+		node = node_at(t, index);
+		if (memcmp(&node->key, key, sizeof(*key)) == 0) {
+			lru_unlink(t, node);
+			lru_push_head(t, node);
+			return node;
+		}
+	}
+	if (t->free_head != NIL) {
+		index = t->free_head;
+		node = node_at(t, index);
+		t->free_head = node->hash_next;
+		t->in_use++;
+	} else {
+		index = t->lru_tail;
+		node = node_at(t, index);
+		lru_unlink(t, node);
+		hash_unlink(t, node);
+		*evicted = true;
+	}
+	memset(node, 0, t->entry_size);
+	node->key = *key;
+	node->used = 1;
+	node->hash_next = t->buckets[bucket];
+	t->buckets[bucket] = index;
+	lru_push_head(t, node);
+	return node;
+}
+
+/* Creation */
+
+struct detector *
+detector_create(const struct detector_params *params)
+{
+	struct detector *det;
+	int ret;
+
+	if (params == NULL || detector_params_check(params, NULL, 0) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	det = calloc(1, sizeof(*det));
+	if (det == NULL)
+		return NULL;
+	det->params = *params;
+	det->window_ns = (uint64_t)params->window * NS_PER_S;
+	det->failure_window_ns = (uint64_t)params->logon_failure_window * NS_PER_S;
+	det->class_admin = -1;
+	det->class_executable = -1;
+	if (params->watchlist != NULL) {
+		det->class_admin = watchlist_class_id(params->watchlist,
+			"admin_share");
+		det->class_executable = watchlist_class_id(params->watchlist,
+			"executable");
+		if (det->class_admin < 0)
+			det->class_admin = -1;
+		if (det->class_executable < 0)
+			det->class_executable = -1;
+	}
+	ret = table_init(&det->pairs, params->max_pairs, sizeof(struct pair));
+	if (ret < 0)
+		goto free_det;
+	ret = table_init(&det->clients, params->max_clients,
+		sizeof(struct client));
+	if (ret < 0)
+		goto fini_pairs;
+	return det;
+
+fini_pairs:
+	table_fini(&det->pairs);
+free_det:
+	free(det);
+	errno = -ret;
+	return NULL;
+}
+
+void
+detector_free(struct detector *det)
+{
+	if (det == NULL)
+		return;
+	table_fini(&det->pairs);
+	table_fini(&det->clients);
+	free(det);
+}
+
+const struct detector_counters *
+detector_counters(const struct detector *det)
+{
+	return &det->counters;
+}
+
+/* Helpers on names */
+
+static void
+copy_text(char *to, size_t size, const char *from)
+{
+	size_t len = strnlen(from, size - 1);
+
+	memcpy(to, from, len);
+	to[len] = '\0';
+}
+
+static uint64_t
+name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)tolower((unsigned char)*name)) *
+			0x100000001b3ull;
+	return h != 0 ? h : 1;
+}
+
+static bool
+ends_with_caseless(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* The last path component of <path> (after \ or /). */
+static const char *
+base_name(const char *path)
+{
+	const char *base = path, *p;
+
+	for (p = path; *p != '\0'; p++)
+		if (*p == '\\' || *p == '/')
+			base = p + 1;
+	return base;
+}
+
+static const char *
+find_caseless(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return NULL;
+	for (; *haystack != '\0'; haystack++)
+		if (strncasecmp(haystack, needle, n) == 0)
+			return haystack;
+	return NULL;
+}
+
+static bool
+class_bit(const struct gw_event *ev, int class_id)
+{
+	return class_id >= 0 && (ev->watch_classes & (1u << class_id)) != 0;
+}
+
+/* ADMIN$ or a drive share C$..Z$, when no watchlist class says so. */
+static bool
+admin_share_fallback(const char *share)
+{
+	if (strcasecmp(share, "ADMIN$") == 0)
+		return true;
+	return strlen(share) == 2 && share[1] == '$' &&
+		isalpha((unsigned char)share[0]);
+}
+
+static bool
+executable_fallback(const char *name)
+{
+	static const char *const suffixes[] = {
+		".exe", ".dll", ".sys", ".bat", ".cmd", ".ps1", ".vbs", ".scr",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (ends_with_caseless(name, suffixes[i]))
+			return true;
+	return false;
+}
+
+static bool
+on_admin_share(const struct detector *det, const struct gw_event *ev)
+{
+	if (det->class_admin >= 0)
+		return class_bit(ev, det->class_admin);
+	return admin_share_fallback(ev->u.smb.share);
+}
+
+static bool
+is_executable(const struct detector *det, const struct gw_event *ev)
+{
+	if (det->class_executable >= 0)
+		return class_bit(ev, det->class_executable);
+	return executable_fallback(ev->u.smb.name);
+}
+
+static bool
+within(uint64_t a, uint64_t b, uint64_t span)
+{
+	return (a > b ? a - b : b - a) <= span;
+}
+
+/* The earliest and latest of <n> times. */
+static void
+span_of(const uint64_t *ts, unsigned int n, uint64_t *first, uint64_t *last)
+{
+	unsigned int i;
+
+	*first = ts[0];
+	*last = ts[0];
+	for (i = 1; i < n; i++) {
+		if (ts[i] < *first)
+			*first = ts[i];
+		if (ts[i] > *last)
+			*last = ts[i];
+	}
+}
+
+/* Alerts */
+
+static bool
+is_power_of_two(uint32_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+static void
+fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
+{
+	const char *base = alert->signature->mitre;
+
+	snprintf(alert->mitre, sizeof(alert->mitre), "%s", base);
+	if (alert->rule != DETECTOR_RULE_LATERAL_MOVEMENT)
+		return;
+	if (e->exec_kinds & DETECTOR_EXEC_SERVICE)
+		strncat(alert->mitre, ",T1569.002",
+			sizeof(alert->mitre) - strlen(alert->mitre) - 1);
+	if (e->exec_kinds & DETECTOR_EXEC_TASK)
+		strncat(alert->mitre, ",T1053",
+			sizeof(alert->mitre) - strlen(alert->mitre) - 1);
+}
+
+static void
+report(struct detector *det, enum detector_rule rule, struct rule_state *st,
+	bool update, const struct gw_event *ev, const struct host_key *key,
+	const struct detector_evidence *evidence, detector_alert_fn fn,
+	void *ctx)
+{
+	struct detector_alert alert;
+
+	st->reported = st->count;
+	st->reported_kinds = evidence->exec_kinds;
+	if (update)
+		det->counters.updates++;
+	else
+		det->counters.alerts[rule]++;
+	if (fn == NULL)
+		return;
+	memset(&alert, 0, sizeof(alert));
+	alert.rule = rule;
+	alert.signature = &signatures[rule];
+	alert.update = update;
+	alert.count = st->count;
+	alert.first_ns = st->raised_ns;
+	alert.last_ns = st->last_ns;
+	alert.event = ev;
+	memcpy(alert.client_addr, key->client, 16);
+	memcpy(alert.server_addr, key->server, 16);
+	alert.ip_version = key->ip_version;
+	alert.evidence = evidence;
+	fill_mitre(&alert, evidence);
+	fn(ctx, &alert);
+}
+
+/*
+ * One hit of <rule> at the time of <ev>: a new alert unless one is open
+ * within the window, which then counts it.
+ */
+static void
+hit(struct detector *det, enum detector_rule rule, struct rule_state *st,
+	const struct gw_event *ev, const struct host_key *key,
+	const struct detector_evidence *evidence, detector_alert_fn fn,
+	void *ctx)
+{
+	uint64_t t = ev->ts_ns;
+
+	if (st->raised_ns != 0 && (t < st->raised_ns ||
+			t - st->raised_ns < det->window_ns)) {
+		st->count++;
+		if (t > st->last_ns)
+			st->last_ns = t;
+		if (is_power_of_two(st->count) ||
+				(rule == DETECTOR_RULE_LATERAL_MOVEMENT &&
+				(evidence->exec_kinds & ~st->reported_kinds) != 0))
+			report(det, rule, st, true, ev, key, evidence, fn, ctx);
+		return;
+	}
+	st->raised_ns = t != 0 ? t : 1;
+	st->last_ns = t;
+	st->count = 1;
+	report(det, rule, st, false, ev, key, evidence, fn, ctx);
+}
+
+static void
+flush_table(struct detector *det, struct host_table *t, bool pairs,
+	detector_alert_fn fn, void *ctx)
+{
+	uint32_t i, r;
+
+	for (i = 0; i < t->capacity; i++) {
+		struct table_node *node = node_at(t, i);
+
+		if (!node->used)
+			continue;
+		if (pairs) {
+			struct pair *p = (struct pair *)node;
+
+			for (r = 0; r < DETECTOR_RULE_COUNT; r++)
+				if (p->rules[r].raised_ns != 0 &&
+						p->rules[r].count != p->rules[r].reported)
+					report(det, r, &p->rules[r], true, NULL,
+						&node->key, &p->evidence, fn, ctx);
+		} else {
+			struct client *c = (struct client *)node;
+
+			struct host_key key = node->key;
+
+			memcpy(key.server, c->last_server, 16);
+			if (c->rule.raised_ns != 0 &&
+					c->rule.count != c->rule.reported)
+				report(det, DETECTOR_RULE_LOGON_FAILURE_BURST,
+					&c->rule, true, NULL, &key,
+					&c->evidence, fn, ctx);
+		}
+	}
+}
+
+void
+detector_flush(struct detector *det, detector_alert_fn fn, void *ctx)
+{
+	flush_table(det, &det->pairs, true, fn, ctx);
+	flush_table(det, &det->clients, false, fn, ctx);
+}
+
+/* CM0062 */
+
+/* Latest time of the execution evidence, 0 if none. */
+static uint64_t
+exec_time(const struct pair *p)
+{
+	uint64_t t = p->file_ns;
+
+	if (p->service_ns > t)
+		t = p->service_ns;
+	if (p->task_ns > t)
+		t = p->task_ns;
+	return t;
+}
+
+/*
+ * Whether the required conditions hold with all their evidence inside one
+ * window ending at <now>: every required time is set and the span from the
+ * oldest to the newest is at most the window.
+ */
+static bool
+lateral_movement_holds(const struct detector *det, struct pair *p,
+	uint64_t now)
+{
+	uint64_t lo = now, hi = now;
+	uint32_t have = 0;
+	uint64_t t;
+
+	if (p->evidence.logon_ns != 0 &&
+			within(now, p->evidence.logon_ns, det->window_ns))
+		have |= DETECTOR_COND_LOGON;
+	t = exec_time(p);
+	if (t != 0 && within(now, t, det->window_ns))
+		have |= DETECTOR_COND_ADMIN_EXEC;
+	if (p->repeat_last_ns != 0 &&
+			within(now, p->repeat_first_ns, det->window_ns))
+		have |= DETECTOR_COND_SHARE_REPEAT;
+	p->evidence.conditions = have;
+	if ((have & det->params.required) != det->params.required)
+		return false;
+	if (det->params.required & DETECTOR_COND_LOGON) {
+		lo = lo < p->evidence.logon_ns ? lo : p->evidence.logon_ns;
+		hi = hi > p->evidence.logon_ns ? hi : p->evidence.logon_ns;
+	}
+	if (det->params.required & DETECTOR_COND_ADMIN_EXEC) {
+		t = exec_time(p);
+		lo = lo < t ? lo : t;
+		hi = hi > t ? hi : t;
+	}
+	if (det->params.required & DETECTOR_COND_SHARE_REPEAT) {
+		lo = lo < p->repeat_first_ns ? lo : p->repeat_first_ns;
+		hi = hi > p->repeat_last_ns ? hi : p->repeat_last_ns;
+	}
+	return hi - lo <= det->window_ns;
+}
+
+/* Execution kinds whose evidence lies in the window ending at <now>. */
+static uint32_t
+exec_kinds_at(const struct detector *det, const struct pair *p, uint64_t now)
+{
+	uint32_t kinds = 0;
+
+	if (p->file_ns != 0 && within(now, p->file_ns, det->window_ns))
+		kinds |= DETECTOR_EXEC_FILE;
+	if (p->service_ns != 0 && within(now, p->service_ns, det->window_ns))
+		kinds |= DETECTOR_EXEC_SERVICE;
+	if (p->task_ns != 0 && within(now, p->task_ns, det->window_ns))
+		kinds |= DETECTOR_EXEC_TASK;
+	return kinds;
+}
+
+/* Copies into the evidence the RPC operations seen in the window. */
+static void
+gather_operations(const struct detector *det, struct pair *p, uint64_t now)
+{
+	struct detector_evidence *e = &p->evidence;
+	unsigned int i;
+
+	e->operation_count = 0;
+	for (i = 0; i < DETECTOR_OPERATIONS_MAX; i++) {
+		const struct rpc_op *op = &p->ops[i];
+
+		if (op->operation == NULL || !within(now, op->ts_ns,
+				det->window_ns))
+			continue;
+		e->interfaces[e->operation_count] = op->interface;
+		e->operations[e->operation_count] = op->operation;
+		e->operation_count++;
+	}
+}
+
+/*
+ * After an event that gave <p> evidence of <cond>: raises or counts
+ * CM0062 when everything required holds. Only execution evidence counts
+ * as a further hit of an open alert; logons and share accesses refresh
+ * the evidence only.
+ */
+static void
+check_lateral_movement(struct detector *det, struct pair *p,
+	const struct gw_event *ev, unsigned int cond, detector_alert_fn fn,
+	void *ctx)
+{
+	struct rule_state *st = &p->rules[DETECTOR_RULE_LATERAL_MOVEMENT];
+	uint64_t now = ev->ts_ns;
+	bool open;
+
+	if (!det->params.rules[DETECTOR_RULE_LATERAL_MOVEMENT])
+		return;
+	if (!lateral_movement_holds(det, p, now))
+		return;
+	p->evidence.exec_kinds = exec_kinds_at(det, p, now);
+	gather_operations(det, p, now);
+	open = st->raised_ns != 0 && (now < st->raised_ns ||
+		now - st->raised_ns < det->window_ns);
+	if (open && cond != DETECTOR_COND_ADMIN_EXEC)
+		return;
+	hit(det, DETECTOR_RULE_LATERAL_MOVEMENT, st, ev, &p->node.key,
+		&p->evidence, fn, ctx);
+}
+
+/* Event handlers */
+
+static void
+pair_key(const struct gw_event *ev, struct host_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	memcpy(key->client, ev->client_addr, 16);
+	memcpy(key->server, ev->server_addr, 16);
+	key->ip_version = ev->ip_version;
+}
+
+static struct pair *
+pair_of(struct detector *det, const struct gw_event *ev)
+{
+	struct host_key key;
+	bool evicted;
+	struct pair *p;
+
+	pair_key(ev, &key);
+	p = (struct pair *)table_get(&det->pairs, &key, &evicted);
+	if (evicted)
+		det->counters.pairs_evicted++;
+	det->counters.pairs = det->pairs.in_use;
+	return p;
+}
+
+static bool
+is_anonymous(const struct gw_event *ev)
+{
+	if (ev->u.smb.version == 2)
+		return (ev->u.smb.session_flags & SMB2_SESSION_FLAG_IS_NULL) != 0;
+	return ev->u.smb.user[0] == '\0';
+}
+
+static bool
+is_logon_failure(uint32_t status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(logon_failure_statuses) /
+			sizeof(logon_failure_statuses[0]); i++)
+		if (status == logon_failure_statuses[i])
+			return true;
+	return false;
+}
+
+static void
+on_logon_failure(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	unsigned int n = det->params.logon_failures;
+	struct host_key key, client_key;
+	struct client *c;
+	uint64_t first, last;
+	bool evicted;
+
+	pair_key(ev, &key);
+	client_key = key;
+	memset(client_key.server, 0, sizeof(client_key.server));
+	c = (struct client *)table_get(&det->clients, &client_key, &evicted);
+	if (evicted)
+		det->counters.clients_evicted++;
+	det->counters.clients = det->clients.in_use;
+	memcpy(c->last_server, ev->server_addr, 16);
+
+	c->failures[c->head] = ev->ts_ns;
+	c->head = (uint8_t)((c->head + 1) % n);
+	if (c->count < n)
+		c->count++;
+	copy_text(c->evidence.user, sizeof(c->evidence.user), ev->u.smb.user);
+	copy_text(c->evidence.domain, sizeof(c->evidence.domain),
+		ev->u.smb.domain);
+	copy_text(c->evidence.workstation, sizeof(c->evidence.workstation),
+		ev->u.smb.workstation);
+	c->evidence.status = ev->status;
+	c->evidence.logon_ns = ev->ts_ns;
+	if (c->count < n)
+		return;
+	span_of(c->failures, n, &first, &last);
+	if (last - first > det->failure_window_ns)
+		return;
+	c->evidence.failures = n;
+	hit(det, DETECTOR_RULE_LOGON_FAILURE_BURST, &c->rule, ev, &key,
+		&c->evidence, fn, ctx);
+}
+
+static void
+on_logon(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	struct pair *p;
+
+	if (!(ev->flags & EVENT_F_RESPONSE))
+		return;
+	if (!ev->u.smb.success) {
+		if (det->params.rules[DETECTOR_RULE_LOGON_FAILURE_BURST] &&
+				is_logon_failure(ev->status))
+			on_logon_failure(det, ev, fn, ctx);
+		return;
+	}
+	if (is_anonymous(ev))
+		return;
+	p = pair_of(det, ev);
+	p->evidence.logon_ns = ev->ts_ns;
+	copy_text(p->evidence.user, sizeof(p->evidence.user), ev->u.smb.user);
+	copy_text(p->evidence.domain, sizeof(p->evidence.domain),
+		ev->u.smb.domain);
+	copy_text(p->evidence.workstation, sizeof(p->evidence.workstation),
+		ev->u.smb.workstation);
+	if (ev->u.smb.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA &&
+			ev->u.smb.version == 2)
+		p->evidence.encrypted = true;
+	check_lateral_movement(det, p, ev, DETECTOR_COND_LOGON, fn, ctx);
+}
+
+/* Counts one access to the share of <ev>; true when the threshold is met. */
+static bool
+count_share_access(struct detector *det, struct pair *p,
+	const struct gw_event *ev)
+{
+	unsigned int n = det->params.share_open_threshold;
+	uint64_t h = name_hash(ev->u.smb.share);
+	struct share_slot *slot = NULL, *oldest = &p->shares[0];
+	uint64_t first, last;
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_SHARES_MAX; i++) {
+		if (p->shares[i].name_hash == h) {
+			slot = &p->shares[i];
+			break;
+		}
+		if (p->shares[i].last_ns < oldest->last_ns ||
+				p->shares[i].name_hash == 0)
+			oldest = &p->shares[i];
+	}
+	if (slot == NULL) {
+		slot = oldest;
+		if (slot->name_hash != 0)
+			det->counters.shares_evicted++;
+		memset(slot, 0, sizeof(*slot));
+		slot->name_hash = h;
+	}
+	slot->ts[slot->head] = ev->ts_ns;
+	slot->head = (uint8_t)((slot->head + 1) % n);
+	if (slot->count < n)
+		slot->count++;
+	if (ev->ts_ns > slot->last_ns)
+		slot->last_ns = ev->ts_ns;
+	if (slot->count < n)
+		return false;
+	/* Events of several workers may arrive out of time order. */
+	span_of(slot->ts, n, &first, &last);
+	if (last - first > det->window_ns)
+		return false;
+	p->repeat_first_ns = first;
+	p->repeat_last_ns = last;
+	p->evidence.share_first_ns = first;
+	p->evidence.share_last_ns = last;
+	p->evidence.share_accesses = n;
+	copy_text(p->evidence.repeated_share,
+		sizeof(p->evidence.repeated_share), ev->u.smb.share);
+	return true;
+}
+
+static bool
+creates_or_writes(const struct gw_event *ev)
+{
+	return (ev->u.smb.desired_access & ACCESS_WRITES) != 0 ||
+		ev->u.smb.disposition != DISPOSITION_OPEN;
+}
+
+static void
+remember_handle(struct detector *det, struct pair *p, const uint8_t id[16])
+{
+	unsigned int i = p->handle_next;
+
+	if (p->handle_valid & (1u << i))
+		det->counters.handles_evicted++;
+	memcpy(p->handles[i], id, 16);
+	p->handle_valid |= (uint8_t)(1u << i);
+	p->handle_next = (uint8_t)((i + 1) % DETECTOR_HANDLES_MAX);
+}
+
+/* Forgets handle <id>; true if it was remembered. */
+static bool
+take_handle(struct pair *p, const uint8_t id[16])
+{
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_HANDLES_MAX; i++)
+		if ((p->handle_valid & (1u << i)) &&
+				memcmp(p->handles[i], id, 16) == 0) {
+			p->handle_valid &= (uint8_t)~(1u << i);
+			return true;
+		}
+	return false;
+}
+
+static bool
+handle_known(const struct pair *p, const uint8_t id[16])
+{
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_HANDLES_MAX; i++)
+		if ((p->handle_valid & (1u << i)) &&
+				memcmp(p->handles[i], id, 16) == 0)
+			return true;
+	return false;
+}
+
+static void
+on_share_access(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	struct pair *p;
+
+	if (ev->flags & EVENT_F_RESPONSE || ev->u.smb.share[0] == '\0')
+		return;
+	p = pair_of(det, ev);
+	if (count_share_access(det, p, ev))
+		check_lateral_movement(det, p, ev, DETECTOR_COND_SHARE_REPEAT,
+			fn, ctx);
+}
+
+static void
+on_create_response(struct detector *det, const struct gw_event *ev)
+{
+	struct pair *p;
+
+	if (ev->status != 0 || ev->u.smb.is_pipe || !creates_or_writes(ev) ||
+			!on_admin_share(det, ev) || !is_executable(det, ev))
+		return;
+	p = pair_of(det, ev);
+	if (!handle_known(p, ev->u.smb.file_id))
+		remember_handle(det, p, ev->u.smb.file_id);
+}
+
+static void
+on_write(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	struct pair *p;
+
+	if (ev->flags & EVENT_F_RESPONSE || ev->u.smb.is_pipe)
+		return;
+	p = pair_of(det, ev);
+	if (!handle_known(p, ev->u.smb.file_id))
+		return;
+	/* Once per handle: a file written in many WRITEs is one execution. */
+	take_handle(p, ev->u.smb.file_id);
+	p->file_ns = ev->ts_ns;
+	p->evidence.exec_ns = ev->ts_ns;
+	copy_text(p->evidence.share, sizeof(p->evidence.share),
+		ev->u.smb.share);
+	copy_text(p->evidence.file, sizeof(p->evidence.file), ev->u.smb.name);
+	p->evidence.exec_kinds |= DETECTOR_EXEC_FILE;
+	if (det->params.rules[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE])
+		hit(det, DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE,
+			&p->rules[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE], ev,
+			&p->node.key, &p->evidence, fn, ctx);
+	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
+}
+
+static void
+on_smb(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	struct pair *p;
+
+	switch (ev->subtype) {
+	case SMB_FACT_LOGON:
+		on_logon(det, ev, fn, ctx);
+		break;
+	case SMB_FACT_TREE_CONNECT:
+		on_share_access(det, ev, fn, ctx);
+		break;
+	case SMB_FACT_CREATE:
+		if (ev->flags & EVENT_F_RESPONSE)
+			on_create_response(det, ev);
+		else
+			on_share_access(det, ev, fn, ctx);
+		break;
+	case SMB_FACT_WRITE:
+		on_write(det, ev, fn, ctx);
+		break;
+	case SMB_FACT_NEGOTIATE:
+		if (!(ev->flags & EVENT_F_RESPONSE) || ev->u.smb.version != 1 ||
+				!det->params.rules[DETECTOR_RULE_SMB1])
+			break;
+		p = pair_of(det, ev);
+		hit(det, DETECTOR_RULE_SMB1, &p->rules[DETECTOR_RULE_SMB1], ev,
+			&p->node.key, &p->evidence, fn, ctx);
+		break;
+	case SMB_FACT_ENCRYPTED:
+		p = pair_of(det, ev);
+		p->evidence.encrypted = true;
+		if (det->params.rules[DETECTOR_RULE_ENCRYPTED])
+			hit(det, DETECTOR_RULE_ENCRYPTED,
+				&p->rules[DETECTOR_RULE_ENCRYPTED], ev,
+				&p->node.key, &p->evidence, fn, ctx);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Which execution a DCE/RPC request is, 0 if none. */
+static uint32_t
+rpc_exec_kind(const struct gw_event *ev, bool *creates_service)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	const char *op = rpc->operation;
+
+	*creates_service = false;
+	if (rpc->interface == NULL || op == NULL)
+		return 0;
+	if (strcmp(rpc->interface, "svcctl") == 0) {
+		if (strncmp(op, "CreateService", 13) == 0) {
+			*creates_service = true;
+			return DETECTOR_EXEC_SERVICE;
+		}
+		if (strncmp(op, "ChangeServiceConfig", 19) == 0 &&
+				op[19] != '2' && rpc->command[0] != '\0') {
+			*creates_service = true;
+			return DETECTOR_EXEC_SERVICE;
+		}
+		if (strncmp(op, "StartService", 12) == 0)
+			return DETECTOR_EXEC_SERVICE;
+		return 0;
+	}
+	if (strcmp(rpc->interface, "atsvc") == 0)
+		return strcmp(op, "NetrJobAdd") == 0 ? DETECTOR_EXEC_TASK : 0;
+	if (strcmp(rpc->interface, "ITaskSchedulerService") == 0)
+		return strcmp(op, "SchRpcRegisterTask") == 0 ||
+			strcmp(op, "SchRpcRun") == 0 ? DETECTOR_EXEC_TASK : 0;
+	return 0;
+}
+
+static bool
+is_exec_interface(const char *iface)
+{
+	return iface != NULL && (strcmp(iface, "svcctl") == 0 ||
+		strcmp(iface, "atsvc") == 0 ||
+		strcmp(iface, "ITaskSchedulerService") == 0);
+}
+
+static void
+remember_operation(struct pair *p, const struct gw_event *ev)
+{
+	struct rpc_op *slot = &p->ops[0];
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_OPERATIONS_MAX; i++) {
+		struct rpc_op *op = &p->ops[i];
+
+		if (op->operation == ev->u.dcerpc.operation &&
+				op->interface == ev->u.dcerpc.interface) {
+			slot = op;
+			break;
+		}
+		if (op->operation == NULL) {
+			slot = op;
+			break;
+		}
+		if (op->ts_ns < slot->ts_ns)
+			slot = op;
+	}
+	slot->interface = ev->u.dcerpc.interface;
+	slot->operation = ev->u.dcerpc.operation;
+	slot->ts_ns = ev->ts_ns;
+}
+
+/*
+ * The exact case: a binary under %SystemRoot% (what ADMIN$ maps to) or
+ * naming the file just written to an admin share.
+ */
+static bool
+command_is_exact(const struct pair *p, const char *command)
+{
+	static const char *const roots[] = {
+		"%systemroot%\\", "%windir%\\", "c:\\windows\\",
+		"\\\\?\\c:\\windows\\", "\\??\\c:\\windows\\",
+	};
+	const char *cmd = command;
+	size_t i;
+
+	while (*cmd == '"' || *cmd == ' ')
+		cmd++;
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (strncasecmp(cmd, roots[i], strlen(roots[i])) == 0)
+			return true;
+	return p->evidence.file[0] != '\0' &&
+		find_caseless(command, base_name(p->evidence.file)) != NULL;
+}
+
+static void
+on_dcerpc(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	bool creates_service;
+	uint32_t kind;
+	struct pair *p;
+
+	if (ev->subtype != DCERPC_FACT_REQUEST ||
+			!is_exec_interface(ev->u.dcerpc.interface))
+		return;
+	p = pair_of(det, ev);
+	if (ev->u.dcerpc.operation != NULL)
+		remember_operation(p, ev);
+	kind = rpc_exec_kind(ev, &creates_service);
+	if (kind == 0)
+		return;
+	if (kind == DETECTOR_EXEC_SERVICE)
+		p->service_ns = ev->ts_ns;
+	else
+		p->task_ns = ev->ts_ns;
+	p->evidence.exec_ns = ev->ts_ns;
+	p->evidence.exec_kinds |= kind;
+	if (ev->u.dcerpc.name[0] != '\0')
+		copy_text(p->evidence.service, sizeof(p->evidence.service),
+			ev->u.dcerpc.name);
+	if (ev->u.dcerpc.command[0] != '\0') {
+		copy_text(p->evidence.command, sizeof(p->evidence.command),
+			ev->u.dcerpc.command);
+		p->evidence.exact = command_is_exact(p, ev->u.dcerpc.command);
+	}
+	if (creates_service &&
+			det->params.rules[DETECTOR_RULE_SERVICE_CREATION]) {
+		gather_operations(det, p, ev->ts_ns);
+		hit(det, DETECTOR_RULE_SERVICE_CREATION,
+			&p->rules[DETECTOR_RULE_SERVICE_CREATION], ev,
+			&p->node.key, &p->evidence, fn, ctx);
+	}
+	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
+}
+
+static bool
+is_workstation_segment(const struct detector *det, const char *segment)
+{
+	unsigned int i;
+
+	for (i = 0; i < det->params.workstation_segment_count; i++)
+		if (strcmp(det->params.workstation_segments[i], segment) == 0)
+			return true;
+	return false;
+}
+
+static void
+on_flow(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	const char *segment;
+	struct pair *p;
+
+	if (ev->subtype != EVENT_FLOW_CLASSIFIED)
+		return;
+	if ((ev->flags & EVENT_F_NONSTANDARD_PORT) &&
+			det->params.rules[DETECTOR_RULE_NONSTANDARD_PORT]) {
+		p = pair_of(det, ev);
+		hit(det, DETECTOR_RULE_NONSTANDARD_PORT,
+			&p->rules[DETECTOR_RULE_NONSTANDARD_PORT], ev,
+			&p->node.key, &p->evidence, fn, ctx);
+	}
+	if (ev->u.flow.app != FLOW_APP_SMB || det->params.segment_of == NULL ||
+			!det->params.rules[DETECTOR_RULE_WORKSTATION_TARGET])
+		return;
+	segment = det->params.segment_of(ev->server_addr, ev->ip_version,
+		det->params.segment_arg);
+	if (segment == NULL || !is_workstation_segment(det, segment))
+		return;
+	p = pair_of(det, ev);
+	hit(det, DETECTOR_RULE_WORKSTATION_TARGET,
+		&p->rules[DETECTOR_RULE_WORKSTATION_TARGET], ev, &p->node.key,
+		&p->evidence, fn, ctx);
+}
+
+void
+detector_add(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	det->counters.events++;
+	switch (ev->kind) {
+	case EVENT_FLOW:
+		on_flow(det, ev, fn, ctx);
+		break;
+	case EVENT_SMB:
+		on_smb(det, ev, fn, ctx);
+		break;
+	case EVENT_DCERPC:
+		on_dcerpc(det, ev, fn, ctx);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,877 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Detector: synthetic event streams modelled on the real captures
+ * (tests/pcaps): window edges, thresholds, dedup, eviction, the clock
+ * taken from event timestamps, and each stand-alone rule.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dcerpc.h"
+#include "detector.h"
+#include "event.h"
+#include "flow.h"
+#include "match.h"
+#include "smb.h"
+
+#define S 1000000000ull
+/* 2026-11-24T08:00:00Z, about when the captures were made. */
+#define T0 (1795334400ull * S)
+
+#define ACCESS_WRITE_DATA	0x00000002u
+#define ACCESS_READ_CONTROL	0x00020000u
+
+/* Alerts received by the callback. */
+#define SEEN_MAX 64
+static struct {
+	unsigned int count;
+	struct detector_alert alert[SEEN_MAX];
+	struct detector_evidence evidence[SEEN_MAX];
+} seen;
+
+static struct watchlist *wl;
+static uint32_t admin_bit, ipc_bit, exe_bit, pipe_bit;
+static uint8_t client_ip = 10;	/* last byte of the client address */
+
+static void
+on_alert(void *ctx, const struct detector_alert *alert)
+{
+	(void)ctx;
+	assert_true(seen.count < SEEN_MAX);
+	seen.alert[seen.count] = *alert;
+	seen.evidence[seen.count] = *alert->evidence;
+	seen.alert[seen.count].evidence = &seen.evidence[seen.count];
+	seen.alert[seen.count].event = NULL;
+	seen.count++;
+}
+
+/* Number of new (not update) alerts of <rule> received. */
+static unsigned int
+new_alerts(enum detector_rule rule)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < seen.count; i++)
+		if (seen.alert[i].rule == rule && !seen.alert[i].update)
+			n++;
+	return n;
+}
+
+/* The last alert or update of <rule>, or NULL. */
+static const struct detector_alert *
+last_of(enum detector_rule rule)
+{
+	unsigned int i;
+
+	for (i = seen.count; i > 0; i--)
+		if (seen.alert[i - 1].rule == rule)
+			return &seen.alert[i - 1];
+	return NULL;
+}
+
+static void
+base(struct gw_event *ev, uint64_t ts, uint8_t kind, uint8_t subtype)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = ts;
+	ev->flow_id = 0x1234;
+	ev->ip_version = 4;
+	ev->client_addr[0] = 198;
+	ev->client_addr[1] = 18;
+	ev->client_addr[2] = 1;
+	ev->client_addr[3] = client_ip;
+	ev->server_addr[0] = 198;
+	ev->server_addr[1] = 18;
+	ev->server_addr[2] = 2;
+	ev->server_addr[3] = 20;
+	ev->client_port = 53134;
+	ev->server_port = 445;
+	ev->kind = kind;
+	ev->subtype = subtype;
+}
+
+static void
+add(struct detector *det, const struct gw_event *ev)
+{
+	detector_add(det, ev, on_alert, NULL);
+}
+
+static void
+logon(struct detector *det, uint64_t ts, uint32_t status, const char *user)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_SMB, SMB_FACT_LOGON);
+	ev.flags = EVENT_F_RESPONSE;
+	ev.command = SMB2_SESSION_SETUP;
+	ev.status = status;
+	ev.u.smb.version = 2;
+	ev.u.smb.success = status == 0;
+	snprintf(ev.u.smb.user, sizeof(ev.u.smb.user), "%s", user);
+	snprintf(ev.u.smb.domain, sizeof(ev.u.smb.domain), "LAB");
+	add(det, &ev);
+}
+
+static uint32_t
+share_bits(const char *share)
+{
+	if (strcmp(share, "ADMIN$") == 0)
+		return admin_bit;
+	if (strcmp(share, "IPC$") == 0)
+		return ipc_bit;
+	return 0;
+}
+
+static void
+tree(struct detector *det, uint64_t ts, const char *share)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_SMB, SMB_FACT_TREE_CONNECT);
+	ev.command = SMB2_TREE_CONNECT;
+	ev.u.smb.version = 2;
+	ev.watch_classes = share_bits(share);
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "%s", share);
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name), "\\\\198.18.2.20\\%s",
+		share);
+	add(det, &ev);
+	/* The response is an event too and must not count twice. */
+	ev.flags = EVENT_F_RESPONSE;
+	ev.ts_ns = ts + 1000;
+	add(det, &ev);
+}
+
+/* A CREATE request and its response; <fid> identifies the handle. */
+static void
+create(struct detector *det, uint64_t ts, const char *share, const char *name,
+	uint8_t fid, uint32_t access, uint32_t disposition, uint32_t classes)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_SMB, SMB_FACT_CREATE);
+	ev.command = SMB2_CREATE;
+	ev.u.smb.version = 2;
+	ev.u.smb.desired_access = access;
+	ev.u.smb.disposition = disposition;
+	ev.watch_classes = share_bits(share) | classes;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "%s", share);
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name), "%s", name);
+	add(det, &ev);
+	ev.flags = EVENT_F_RESPONSE;
+	ev.ts_ns = ts + 1000;
+	ev.u.smb.file_id[0] = fid;
+	add(det, &ev);
+}
+
+static void
+pipe_open(struct detector *det, uint64_t ts, const char *name, uint8_t fid)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_SMB, SMB_FACT_CREATE);
+	ev.u.smb.version = 2;
+	ev.u.smb.is_pipe = 1;
+	ev.u.smb.desired_access = 3;
+	ev.u.smb.disposition = 1;
+	ev.watch_classes = ipc_bit | pipe_bit;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "IPC$");
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name), "%s", name);
+	add(det, &ev);
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.file_id[0] = fid;
+	add(det, &ev);
+}
+
+static void
+write_file(struct detector *det, uint64_t ts, const char *share,
+	const char *name, uint8_t fid, uint32_t classes)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_SMB, SMB_FACT_WRITE);
+	ev.command = SMB2_WRITE;
+	ev.u.smb.version = 2;
+	ev.u.smb.length = 56320;
+	ev.u.smb.file_id[0] = fid;
+	ev.watch_classes = share_bits(share) | classes;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "%s", share);
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name), "%s", name);
+	add(det, &ev);
+}
+
+static void
+rpc_request(struct detector *det, uint64_t ts, const char *iface,
+	const char *op, uint16_t opnum, uint8_t args, const char *name,
+	const char *command)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_DCERPC, DCERPC_FACT_REQUEST);
+	ev.flags = EVENT_F_ON_PIPE;
+	ev.u.dcerpc.interface = iface;
+	ev.u.dcerpc.operation = op;
+	ev.u.dcerpc.opnum = opnum;
+	ev.u.dcerpc.args = args;
+	snprintf(ev.u.dcerpc.pipe, sizeof(ev.u.dcerpc.pipe), "svcctl");
+	snprintf(ev.u.dcerpc.name, sizeof(ev.u.dcerpc.name), "%s", name);
+	snprintf(ev.u.dcerpc.command, sizeof(ev.u.dcerpc.command), "%s",
+		command);
+	add(det, &ev);
+}
+
+static void
+create_service(struct detector *det, uint64_t ts, const char *command)
+{
+	rpc_request(det, ts, "svcctl", "OpenSCManagerW", 15, 0, "", "");
+	rpc_request(det, ts + 1000, "svcctl", "CreateServiceW", 12,
+		DCERPC_ARGS_SERVICE, "tMds", command);
+}
+
+/* The executable upload of psexec.py: CREATE with write access, WRITE. */
+static void
+upload(struct detector *det, uint64_t ts, const char *name, uint8_t fid)
+{
+	create(det, ts, "ADMIN$", name, fid, ACCESS_WRITE_DATA, 5, exe_bit);
+	write_file(det, ts + 2000, "ADMIN$", name, fid, exe_bit);
+}
+
+static struct detector *
+make(void (*tune)(struct detector_params *))
+{
+	struct detector_params params;
+	struct detector *det;
+
+	detector_params_set_defaults(&params);
+	params.watchlist = wl;
+	if (tune != NULL)
+		tune(&params);
+	det = detector_create(&params);
+	assert_non_null(det);
+	memset(&seen, 0, sizeof(seen));
+	client_ip = 10;
+	return det;
+}
+
+static int
+setup(void **state)
+{
+	struct watchlist_spec spec;
+	char error[256];
+
+	(void)state;
+	watchlist_spec_set_defaults(&spec);
+	wl = watchlist_compile(&spec, error, sizeof(error));
+	if (wl == NULL)
+		return -1;
+	admin_bit = 1u << watchlist_class_id(wl, "admin_share");
+	ipc_bit = 1u << watchlist_class_id(wl, "ipc_share");
+	exe_bit = 1u << watchlist_class_id(wl, "executable");
+	pipe_bit = 1u << watchlist_class_id(wl, "remote_exec_pipe");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	watchlist_free(wl);
+	return 0;
+}
+
+/* psexec.py over SMB2 as in psexec_smb2.pcap, compressed in time. */
+static void
+psexec_py(struct detector *det, uint64_t t)
+{
+	logon(det, t, 0, "root");
+	tree(det, t + 1 * S / 1000, "IPC$");
+	pipe_open(det, t + 2 * S / 1000, "svcctl", 1);
+	pipe_open(det, t + 3 * S / 1000, "srvsvc", 2);
+	tree(det, t + 4 * S / 1000, "ADMIN$");
+	create(det, t + 5 * S / 1000, "ADMIN$", "", 3, ACCESS_WRITE_DATA, 1, 0);
+	tree(det, t + 6 * S / 1000, "ADMIN$");
+	upload(det, t + 7 * S / 1000, "QmEyydJf.exe", 4);
+	pipe_open(det, t + 8 * S / 1000, "svcctl", 5);
+	rpc_request(det, t + 9 * S / 1000, "svcctl", "OpenSCManagerW", 15, 0,
+		"", "");
+	rpc_request(det, t + 10 * S / 1000, "svcctl", "OpenServiceW", 16, 0,
+		"", "");
+	rpc_request(det, t + 11 * S / 1000, "svcctl", "CreateServiceW", 12,
+		DCERPC_ARGS_SERVICE, "tMds", "%systemroot%\\QmEyydJf.exe");
+	tree(det, t + 12 * S / 1000, "ADMIN$");
+	create(det, t + 13 * S / 1000, "ADMIN$", "QmEyydJf.exe", 6, 0x10080, 1,
+		exe_bit);
+}
+
+static void
+test_psexec_py(void **state)
+{
+	struct detector *det = make(NULL);
+	const struct detector_alert *a;
+	const struct detector_evidence *e;
+
+	(void)state;
+	psexec_py(det, T0);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	a = last_of(DETECTOR_RULE_LATERAL_MOVEMENT);
+	e = a->evidence;
+	assert_int_equal(a->signature->id, 9000001);
+	assert_int_equal(a->count, 2);	/* the upload, then the service */
+	assert_true(a->update);
+	assert_string_equal(e->user, "root");
+	assert_string_equal(e->domain, "LAB");
+	assert_string_equal(e->share, "ADMIN$");
+	assert_string_equal(e->file, "QmEyydJf.exe");
+	assert_string_equal(e->service, "tMds");
+	assert_string_equal(e->command, "%systemroot%\\QmEyydJf.exe");
+	assert_true(e->exact);
+	assert_int_equal(e->conditions, DETECTOR_COND_ALL);
+	assert_int_equal(e->exec_kinds, DETECTOR_EXEC_FILE | DETECTOR_EXEC_SERVICE);
+	assert_int_equal(e->operation_count, 3);
+	assert_string_equal(e->operations[2], "CreateServiceW");
+	assert_string_equal(a->mitre, "T1021.002,T1569.002");
+	assert_int_equal(a->first_ns, T0 + 7 * S / 1000 + 2000);
+	assert_int_equal(a->ip_version, 4);
+	assert_int_equal(a->client_addr[3], 10);
+	assert_int_equal(a->server_addr[3], 20);
+
+	/* The stand-alone rules fired too, once each. */
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 1);
+	assert_int_equal(new_alerts(DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE), 1);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LOGON_FAILURE_BURST), 0);
+	detector_free(det);
+}
+
+/*
+ * Sysinternals PsExec connects to ADMIN$ and IPC$ once each and opens
+ * four pipes on IPC$: the share is opened repeatedly only counting opens.
+ */
+static void
+test_sysinternals_psexec(void **state)
+{
+	struct detector *det = make(NULL);
+
+	(void)state;
+	logon(det, T0, 0, "admin");
+	tree(det, T0 + S, "ADMIN$");
+	upload(det, T0 + 2 * S, "PSEXESVC.exe", 1);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	tree(det, T0 + 3 * S, "IPC$");
+	pipe_open(det, T0 + 4 * S, "svcctl", 2);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	pipe_open(det, T0 + 5 * S, "PSEXESVC-HOST-1234-stdin", 3);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_string_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->
+		evidence->repeated_share, "IPC$");
+	assert_string_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->
+		evidence->file, "PSEXESVC.exe");
+	detector_free(det);
+}
+
+/* Logon, repeated share and execution exactly one window apart, or just over. */
+static void
+test_window_edges(void **state)
+{
+	uint64_t w = 600 * S;
+	struct detector *det = make(NULL);
+
+	(void)state;
+	logon(det, T0, 0, "root");
+	tree(det, T0 + S, "IPC$");
+	tree(det, T0 + 2 * S, "IPC$");
+	tree(det, T0 + 3 * S, "IPC$");
+	create_service(det, T0 + w - 1000, "cmd.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	detector_free(det);
+
+	det = make(NULL);
+	logon(det, T0, 0, "root");
+	tree(det, T0 + S, "IPC$");
+	tree(det, T0 + 2 * S, "IPC$");
+	tree(det, T0 + 3 * S, "IPC$");
+	/* 600 s and one nanosecond after the logon. */
+	create_service(det, T0 + w, "cmd.exe");
+	rpc_request(det, T0 + w + 1, "svcctl", "StartServiceW", 19, 0, "", "");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	/* A new logon brings everything back inside one window. */
+	logon(det, T0 + w + 2, 0, "root");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	detector_free(det);
+
+	/* Share accesses spread wider than the window do not add up. */
+	det = make(NULL);
+	logon(det, T0, 0, "root");
+	tree(det, T0, "data");
+	tree(det, T0 + w / 2, "data");
+	create_service(det, T0 + w / 2, "cmd.exe");
+	tree(det, T0 + w + S, "data");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	detector_free(det);
+}
+
+static void
+threshold_four(struct detector_params *p)
+{
+	p->share_open_threshold = 4;
+}
+
+static void
+test_threshold(void **state)
+{
+	struct detector *det = make(NULL);
+
+	(void)state;
+	logon(det, T0, 0, "root");
+	create_service(det, T0 + S, "%SystemRoot%\\x.exe");
+	tree(det, T0 + 2 * S, "C$");
+	tree(det, T0 + 3 * S, "C$");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	/* Other shares do not add to C$. */
+	tree(det, T0 + 4 * S, "data");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	create(det, T0 + 5 * S, "C$", "Windows\\Temp", 1, 0x80, 1, 0);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_string_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->
+		evidence->repeated_share, "C$");
+	assert_int_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->
+		evidence->share_accesses, 3);
+	detector_free(det);
+
+	det = make(threshold_four);
+	logon(det, T0, 0, "root");
+	create_service(det, T0 + S, "x.exe");
+	tree(det, T0 + 2 * S, "C$");
+	tree(det, T0 + 3 * S, "C$");
+	tree(det, T0 + 4 * S, "C$");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	tree(det, T0 + 5 * S, "c$");	/* share names compare caseless */
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	detector_free(det);
+}
+
+/* What is not execution from the admin path. */
+static void
+test_not_admin_exec(void **state)
+{
+	struct detector *det = make(NULL);
+
+	(void)state;
+	logon(det, T0, 0, "bob");
+	tree(det, T0 + S, "data");
+	/* smb2_basic: up.txt written to data; benign_copy: a big file. */
+	create(det, T0 + 2 * S, "data", "up.txt", 1, 0x12019f, 5, 0);
+	write_file(det, T0 + 3 * S, "data", "up.txt", 1, 0);
+	/* An executable on an ordinary share. */
+	create(det, T0 + 4 * S, "data", "tool.exe", 2, 0x12019f, 5, exe_bit);
+	write_file(det, T0 + 5 * S, "data", "tool.exe", 2, exe_bit);
+	/* A WRITE on ADMIN$ whose CREATE only read. */
+	tree(det, T0 + 6 * S, "ADMIN$");
+	create(det, T0 + 7 * S, "ADMIN$", "x.exe", 3, 0x80, 1, exe_bit);
+	write_file(det, T0 + 8 * S, "ADMIN$", "x.exe", 3, exe_bit);
+	/* A WRITE on a handle never seen created. */
+	write_file(det, T0 + 9 * S, "ADMIN$", "y.exe", 9, exe_bit);
+	/* Reconnaissance on svcctl without creating anything. */
+	rpc_request(det, T0 + 10 * S, "svcctl", "OpenSCManagerW", 15, 0, "", "");
+	rpc_request(det, T0 + 10 * S, "svcctl", "EnumServicesStatusW", 14, 0,
+		"", "");
+	assert_int_equal(seen.count, 0);
+	detector_free(det);
+}
+
+static void
+test_dedup(void **state)
+{
+	struct detector *det = make(NULL);
+	uint64_t w = 600 * S;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 9; i++)
+		create_service(det, T0 + i * S, "svc.exe");
+	/* One alert; updates at counts 2, 4 and 8 only. */
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 1);
+	assert_int_equal(seen.count, 4);
+	assert_int_equal(seen.alert[3].count, 8);
+	assert_true(seen.alert[3].update);
+	assert_int_equal(seen.alert[3].first_ns, T0 + 1000);
+	assert_int_equal(seen.alert[3].last_ns, T0 + 7 * S + 1000);
+	/* The ninth is reported at the flush. */
+	detector_flush(det, on_alert, NULL);
+	assert_int_equal(seen.count, 5);
+	assert_int_equal(seen.alert[4].count, 9);
+	assert_null(seen.alert[4].event);
+	detector_flush(det, on_alert, NULL);
+	assert_int_equal(seen.count, 5);
+	/* A window after the first alert, a new one. */
+	create_service(det, T0 + w, "svc.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 2);
+	assert_int_equal(detector_counters(det)->alerts[
+		DETECTOR_RULE_SERVICE_CREATION], 2);
+	detector_free(det);
+}
+
+/* logon_fail_smb2.pcap: five wrong passwords for alice within a second. */
+static void
+test_logon_failure_burst(void **state)
+{
+	struct detector *det = make(NULL);
+	const struct detector_alert *a;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		logon(det, T0 + i * S / 10, 0xc000006d, "alice");
+	assert_int_equal(seen.count, 0);
+	logon(det, T0 + S / 2, 0xc000006d, "alice");
+	assert_int_equal(seen.count, 1);
+	a = &seen.alert[0];
+	assert_int_equal(a->rule, DETECTOR_RULE_LOGON_FAILURE_BURST);
+	assert_int_equal(a->signature->id, 9000004);
+	assert_string_equal(a->evidence->user, "alice");
+	assert_int_equal(a->evidence->status, 0xc000006d);
+	assert_int_equal(a->evidence->failures, 5);
+	assert_int_equal(a->server_addr[3], 20);
+	detector_free(det);
+
+	/* Five failures spread over more than 60 s: no burst. */
+	det = make(NULL);
+	for (i = 0; i < 5; i++)
+		logon(det, T0 + i * 15 * S + (i == 4 ? 1 : 0), 0xc0000064, "x");
+	assert_int_equal(seen.count, 0);
+	/* A sixth makes the last five fit. */
+	logon(det, T0 + 61 * S, 0xc000006a, "x");
+	assert_int_equal(seen.count, 1);
+	detector_free(det);
+
+	/* ACCESS_DENIED (multichannel binds) and other statuses do not count. */
+	det = make(NULL);
+	for (i = 0; i < 10; i++)
+		logon(det, T0 + i * S / 10, 0xc0000022, "alice");
+	for (i = 0; i < 10; i++)
+		logon(det, T0 + S + i * S / 10, 0xc000000d, "alice");
+	assert_int_equal(seen.count, 0);
+	/* Failures from one client to several servers add up. */
+	for (i = 0; i < 5; i++) {
+		struct gw_event ev;
+
+		base(&ev, T0 + 3 * S + i, EVENT_SMB, SMB_FACT_LOGON);
+		ev.flags = EVENT_F_RESPONSE;
+		ev.status = 0xc0000234;
+		ev.u.smb.version = 2;
+		ev.server_addr[3] = (uint8_t)(30 + i);
+		add(det, &ev);
+	}
+	assert_int_equal(new_alerts(DETECTOR_RULE_LOGON_FAILURE_BURST), 1);
+	assert_int_equal(seen.alert[0].server_addr[3], 34);
+	detector_free(det);
+}
+
+static void
+small_tables(struct detector_params *p)
+{
+	p->max_pairs = 16;
+	p->max_clients = 16;
+}
+
+static void
+test_eviction(void **state)
+{
+	struct detector *det = make(small_tables);
+	const struct detector_counters *c = detector_counters(det);
+	unsigned int i;
+
+	(void)state;
+	/* Pair .10 logs on, then 16 other pairs push it out. */
+	logon(det, T0, 0, "root");
+	for (i = 0; i < 16; i++) {
+		client_ip = (uint8_t)(100 + i);
+		logon(det, T0 + (i + 1) * S, 0, "other");
+	}
+	assert_int_equal(c->pairs, 16);
+	assert_int_equal(c->pairs_evicted, 1);
+	client_ip = 10;
+	tree(det, T0 + 20 * S, "IPC$");
+	tree(det, T0 + 21 * S, "IPC$");
+	tree(det, T0 + 22 * S, "IPC$");
+	create_service(det, T0 + 23 * S, "x.exe");
+	/* Its logon was forgotten with it. */
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	assert_int_equal(c->pairs_evicted, 2);
+
+	/* Use keeps an entry: the least recently used one goes. */
+	logon(det, T0 + 30 * S, 0, "root");
+	for (i = 0; i < 15; i++) {
+		client_ip = (uint8_t)(200 + i);
+		tree(det, T0 + 31 * S + i, "data");
+		client_ip = 10;
+		tree(det, T0 + 31 * S + i, "IPC$");
+	}
+	create_service(det, T0 + 40 * S, "x.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_true(detector_pair_bytes() > sizeof(struct detector_evidence));
+	detector_free(det);
+}
+
+/* Every time comes from the events: far apart or out of order. */
+static void
+test_clock_from_timestamps(void **state)
+{
+	struct detector *det = make(NULL);
+	uint64_t far = 4000000000ull * S;	/* the year 2096 */
+
+	(void)state;
+	/* A capture replayed: timestamps years away from the wall clock. */
+	logon(det, far, 0, "root");
+	tree(det, far + S, "ADMIN$");
+	tree(det, far + 2 * S, "ADMIN$");
+	/* An event of another worker arrives late, earlier in time. */
+	tree(det, far - 10 * S, "ADMIN$");
+	upload(det, far + 3 * S, "a.exe", 7);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_int_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->first_ns,
+		far + 3 * S + 2000);
+	assert_int_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->
+		evidence->share_first_ns, far - 10 * S);
+	detector_free(det);
+
+	/* The same stream, twice: the same alerts. */
+	det = make(NULL);
+	psexec_py(det, T0);
+	{
+		unsigned int n = seen.count;
+		struct detector_alert first = seen.alert[0];
+
+		detector_free(det);
+		det = make(NULL);
+		psexec_py(det, T0);
+		assert_int_equal(seen.count, n);
+		assert_int_equal(seen.alert[0].rule, first.rule);
+		assert_int_equal(seen.alert[0].first_ns, first.first_ns);
+	}
+	detector_free(det);
+}
+
+static void
+require_logon_and_exec(struct detector_params *p)
+{
+	p->required = DETECTOR_COND_LOGON | DETECTOR_COND_ADMIN_EXEC;
+	p->rules[DETECTOR_RULE_SERVICE_CREATION] = false;
+}
+
+static void
+test_required_and_switches(void **state)
+{
+	struct detector *det = make(require_logon_and_exec);
+
+	(void)state;
+	logon(det, T0, 0, "root");
+	create_service(det, T0 + S, "x.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 0);
+	assert_false(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->evidence->exact);
+	detector_free(det);
+
+	/* Anonymous logons are no logon. */
+	det = make(require_logon_and_exec);
+	{
+		struct gw_event ev;
+
+		base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+		ev.flags = EVENT_F_RESPONSE;
+		ev.u.smb.version = 2;
+		ev.u.smb.success = 1;
+		ev.u.smb.session_flags = SMB2_SESSION_FLAG_IS_NULL;
+		add(det, &ev);
+	}
+	create_service(det, T0 + S, "x.exe");
+	assert_int_equal(seen.count, 0);
+	detector_free(det);
+}
+
+/* A scheduled task (atsvc / ITaskSchedulerService) is execution too. */
+static void
+test_scheduled_task(void **state)
+{
+	struct detector *det = make(NULL);
+
+	(void)state;
+	logon(det, T0, 0, "root");
+	tree(det, T0 + S, "IPC$");
+	pipe_open(det, T0 + 2 * S, "atsvc", 1);
+	pipe_open(det, T0 + 3 * S, "atsvc", 2);
+	rpc_request(det, T0 + 4 * S, "ITaskSchedulerService",
+		"SchRpcRegisterTask", 1, DCERPC_ARGS_TASK, "\\abc",
+		"cmd.exe /C whoami");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	assert_string_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->mitre,
+		"T1021.002,T1053");
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 0);
+	detector_free(det);
+}
+
+static void
+test_single_rules(void **state)
+{
+	struct detector *det = make(NULL);
+	struct gw_event ev;
+
+	(void)state;
+	/* SMB1 negotiated: the response decides (psexec_smb2 offers SMB1). */
+	base(&ev, T0, EVENT_SMB, SMB_FACT_NEGOTIATE);
+	ev.u.smb.version = 1;
+	add(det, &ev);
+	assert_int_equal(seen.count, 0);
+	ev.flags = EVENT_F_RESPONSE;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_SMB1), 1);
+
+	/* Encrypted: noted once per pair and window. */
+	base(&ev, T0 + S, EVENT_SMB, SMB_FACT_ENCRYPTED);
+	add(det, &ev);
+	ev.ts_ns += S;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_ENCRYPTED), 1);
+	assert_true(last_of(DETECTOR_RULE_ENCRYPTED)->evidence->encrypted);
+	assert_int_equal(last_of(DETECTOR_RULE_ENCRYPTED)->signature->severity, 3);
+
+	/* Non-standard port (tunnel_port8445). */
+	base(&ev, T0 + 3 * S, EVENT_FLOW, EVENT_FLOW_CLASSIFIED);
+	ev.server_port = 8445;
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.method = EVENT_DETECT_CONTENT;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_NONSTANDARD_PORT), 0);
+	ev.flags = EVENT_F_NONSTANDARD_PORT;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_NONSTANDARD_PORT), 1);
+	assert_string_equal(last_of(DETECTOR_RULE_NONSTANDARD_PORT)->mitre,
+		"T1572");
+	detector_free(det);
+}
+
+static const char *
+segment_by_last_byte(const uint8_t addr[16], uint8_t ip_version, void *arg)
+{
+	(void)arg;
+	if (ip_version != 4)
+		return NULL;
+	return addr[2] == 2 ? "clients" : "servers";
+}
+
+static void
+workstations(struct detector_params *p)
+{
+	p->segment_of = segment_by_last_byte;
+	p->workstation_segment_count = 1;
+	snprintf(p->workstation_segments[0], DETECTOR_SEGMENT_NAME_MAX,
+		"clients");
+}
+
+static void
+test_workstation_target(void **state)
+{
+	struct detector *det = make(NULL);
+	struct gw_event ev;
+
+	(void)state;
+	base(&ev, T0, EVENT_FLOW, EVENT_FLOW_CLASSIFIED);
+	ev.u.flow.app = FLOW_APP_SMB;
+	add(det, &ev);
+	assert_int_equal(seen.count, 0);	/* no segment lookup: inactive */
+	detector_free(det);
+
+	det = make(workstations);
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_WORKSTATION_TARGET), 1);
+	ev.server_addr[2] = 9;
+	ev.client_addr[3] = 99;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_WORKSTATION_TARGET), 1);
+	detector_free(det);
+}
+
+/* Without a watchlist, ADMIN$/C$ and executable suffixes stand in. */
+static void
+test_no_watchlist(void **state)
+{
+	struct detector_params params;
+	struct detector *det;
+
+	(void)state;
+	detector_params_set_defaults(&params);
+	det = detector_create(&params);
+	assert_non_null(det);
+	memset(&seen, 0, sizeof(seen));
+	logon(det, T0, 0, "root");
+	tree(det, T0 + S, "C$");
+	tree(det, T0 + 2 * S, "C$");
+	create(det, T0 + 3 * S, "C$", "Windows\\x.EXE", 1, 0x40000000, 5, 0);
+	write_file(det, T0 + 4 * S, "C$", "Windows\\x.EXE", 1, 0);
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	rpc_request(det, T0 + 5 * S, "svcctl", "CreateServiceW", 12,
+		DCERPC_ARGS_SERVICE, "s", "C:\\x.exe");
+	assert_true(last_of(DETECTOR_RULE_SERVICE_CREATION)->evidence->exact);
+	detector_free(det);
+}
+
+static void
+test_params(void **state)
+{
+	struct detector_params p;
+	char why[128];
+
+	(void)state;
+	detector_params_set_defaults(&p);
+	assert_int_equal(detector_params_check(&p, why, sizeof(why)), 0);
+	p.share_open_threshold = DETECTOR_SHARE_THRESHOLD_MAX + 1;
+	assert_int_equal(detector_params_check(&p, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "share_open_threshold must be 1..16");
+	errno = 0;
+	assert_null(detector_create(&p));
+	assert_int_equal(errno, EINVAL);
+	detector_params_set_defaults(&p);
+	p.required = 0;
+	assert_int_equal(detector_params_check(&p, NULL, 0), -EINVAL);
+
+	assert_int_equal(detector_rule_by_key("lateral_movement"),
+		DETECTOR_RULE_LATERAL_MOVEMENT);
+	assert_int_equal(detector_rule_by_key("encrypted"),
+		DETECTOR_RULE_ENCRYPTED);
+	assert_int_equal(detector_rule_by_key("nope"), -ENOENT);
+	assert_int_equal(detector_condition_by_name("share_repeat"),
+		DETECTOR_COND_SHARE_REPEAT);
+	assert_int_equal(detector_condition_by_name("x"), 0);
+	assert_null(detector_signature(DETECTOR_RULE_COUNT));
+	assert_int_equal(detector_signature(DETECTOR_RULE_ENCRYPTED)->id,
+		9000008);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_psexec_py),
+		cmocka_unit_test(test_sysinternals_psexec),
+		cmocka_unit_test(test_window_edges),
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_not_admin_exec),
+		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_logon_failure_burst),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_clock_from_timestamps),
+		cmocka_unit_test(test_required_and_switches),
+		cmocka_unit_test(test_scheduled_task),
+		cmocka_unit_test(test_single_rules),
+		cmocka_unit_test(test_workstation_target),
+		cmocka_unit_test(test_no_watchlist),
+		cmocka_unit_test(test_params),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
