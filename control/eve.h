@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_EVE_H
+#define SMBGW_EVE_H
+
+/*
+ * EVE output: one JSON object per line, in the spirit of Suricata's EVE
+ * format so that pipelines built for it take these records (schema in
+ * docs/configuration.md, "EVE output"). Record types: alert, smb, dcerpc,
+ * flow, stats.
+ *
+ * smb records stay readable at volume: one per logon, per tree connect
+ * and per file handle; a handle is summarised when it is closed, when its
+ * flow ends, or when it is evicted from the table of open handles
+ * (max_handles, least recently opened first) — never one record per READ
+ * or WRITE. dcerpc records: one per bind, request and fault, named from
+ * the interface UUID and opnum.
+ *
+ * src is always the client and dest the server of the SMB or DCE/RPC
+ * connection, whichever direction the message went.
+ *
+ * Records go to a file, reopened by eve_reopen() (on SIGHUP, after
+ * logrotate moved it), and optionally alerts also to syslog. Pure C: no
+ * DPDK; not thread-safe (one control thread owns it).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+#include "event.h"
+
+struct watchlist;
+
+#define EVE_PATH_MAX		512
+/* Bytes of one record at most; longer ones are dropped and counted. */
+#define EVE_RECORD_MAX		16384
+
+struct eve_params {
+	char path[EVE_PATH_MAX];	/* "" for no file */
+	bool syslog;			/* alerts also to syslog (LOG_DAEMON) */
+	unsigned int max_handles;	/* open handles tracked, 16..2^20 */
+	/* Set at run time: names the watchlist classes of records. */
+	const struct watchlist *watchlist;
+};
+
+/*
+ * What the caller knows of a record beyond the event: the segments of the
+ * two ends and the policy action ("allowed", "denied", "monitored").
+ * Any field may be NULL, and the whole context may be NULL.
+ */
+struct eve_context {
+	const char *src_segment;
+	const char *dest_segment;
+	const char *action;
+};
+
+/* One named counter of a stats record. */
+struct eve_stat {
+	const char *name;	/* JSON key; may contain '.' for nesting by consumers */
+	uint64_t value;
+};
+
+struct eve_counters {
+	uint64_t records[5];	/* alert, smb, dcerpc, flow, stats */
+	uint64_t write_errors;	/* records the file did not take */
+	uint64_t oversize;	/* records longer than EVE_RECORD_MAX, dropped */
+	uint64_t handles_evicted;	/* summarised early: table full */
+	uint64_t reopens;
+};
+
+struct eve;
+
+/* Fills <params> with the defaults: no file, no syslog, 4096 handles. */
+void
+eve_params_set_defaults(struct eve_params *params);
+
+/*
+ * Opens the output described by <params>: the file is opened for
+ * appending (created with mode 0640), syslog opened if asked. Returns NULL
+ * and sets errno on failure: EINVAL for bad params, ENOMEM, or the errno
+ * of fopen().
+ */
+struct eve *
+eve_open(const struct eve_params *params);
+
+/*
+ * Closes and reopens the file (after logrotate renamed it). Returns 0, or
+ * -errno if the file cannot be opened again; the writer then drops and
+ * counts records until a later reopen succeeds.
+ */
+int
+eve_reopen(struct eve *eve);
+
+/*
+ * Summarises every handle still open (reason "shutdown"), flushes and
+ * closes. NULL is allowed.
+ */
+void
+eve_close(struct eve *eve);
+
+/*
+ * Takes one worker event: writes the smb, dcerpc or flow record it makes,
+ * if any, and keeps the open handle table. <ctx> may be NULL. Returns the
+ * number of records written, or -EIO when the file refused one (counted).
+ */
+int
+eve_write_event(struct eve *eve, const struct gw_event *ev,
+	const struct eve_context *ctx);
+
+/*
+ * Writes an alert record for <alert> (new or update). <ctx> may be NULL.
+ * Returns 0, or -EIO when the file refused it (counted).
+ */
+int
+eve_write_alert(struct eve *eve, const struct detector_alert *alert,
+	const struct eve_context *ctx);
+
+/*
+ * Writes a stats record at <ts_ns> with <count> counters. Returns 0 or
+ * -EIO.
+ */
+int
+eve_write_stats(struct eve *eve, uint64_t ts_ns, const struct eve_stat *stats,
+	unsigned int count);
+
+/* Flushes the file's buffer. Returns 0 or -EIO. */
+int
+eve_flush(struct eve *eve);
+
+const struct eve_counters *
+eve_counters(const struct eve *eve);
+
+/*
+ * Writes <ts_ns> as "2026-11-24T08:46:04.123456+0000" into <buf> (at least
+ * 32 bytes). Returns <buf>.
+ */
+char *
+eve_format_time(uint64_t ts_ns, char *buf, size_t len);
+
+/*
+ * Appends to <out> (<size> bytes, always NUL-terminated) the JSON string
+ * literal of <s>, quotes included: quotes, backslashes and control
+ * characters escaped, bytes that are not UTF-8 replaced with \ufffd.
+ * Returns the length it needed (as snprintf does).
+ */
+size_t
+eve_json_string(char *out, size_t size, const char *s);
+
+#endif /* SMBGW_EVE_H */
