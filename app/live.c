@@ -54,6 +54,14 @@ struct live_module {
 };
 
 static volatile bool stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+on_reload_signal(int signum)
+{
+	(void)signum;
+	reload_requested = 1;
+}
 
 static void
 on_stop_signal(int signum)
@@ -115,6 +123,8 @@ signals_init(struct live_context *ctx)
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
+	action.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &action, NULL);
 	return 0;
 }
 
@@ -124,6 +134,7 @@ signals_term(struct live_context *ctx)
 	(void)ctx;
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 }
 
 static int
@@ -360,6 +371,33 @@ print_counters(struct live_context *ctx, const char *title)
 	return balanced;
 }
 
+/*
+ * SIGHUP: the configuration file is read and checked in full off the data
+ * path; a file with errors is rejected and what runs stays untouched.
+ */
+static void
+control_reload(struct live_context *ctx)
+{
+	static struct gateway_config next;
+	static struct config_errors errors;
+	unsigned int i;
+
+	if (strcmp(ctx->cfg->source, "<default>") == 0) {
+		printf("smbgw: reload: running on the built-in configuration, nothing to read\n");
+		fflush(stdout);
+		return;
+	}
+	if (config_load_file(ctx->cfg->source, &next, &errors) != 0) {
+		printf("smbgw: reload rejected, the running configuration stays:\n");
+		for (i = 0; i < errors.count; i++)
+			printf("  %s\n", errors.messages[i]);
+		fflush(stdout);
+		return;
+	}
+	printf("smbgw: reload: %s is valid\n", ctx->cfg->source);
+	fflush(stdout);
+}
+
 static void
 control_loop(struct live_context *ctx)
 {
@@ -372,6 +410,10 @@ control_loop(struct live_context *ctx)
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
 		drain_events(ctx);
+		if (reload_requested) {
+			reload_requested = 0;
+			control_reload(ctx);
+		}
 		if (++ticks < ticks_per_second)
 			continue;
 		ticks = 0;
