@@ -24,7 +24,9 @@
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
+#include "monitor.h"
 #include "ports.h"
+#include "report.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -43,6 +45,7 @@ struct live_context {
 	struct rte_ring *events[RTE_MAX_LCORE];
 	struct watchlist *watchlist;
 	struct flowlog *flowlog;
+	struct monitor *monitor;
 	bool workers_launched;
 	char error[ERROR_LEN];
 };
@@ -189,15 +192,26 @@ inspection_init(struct live_context *ctx)
 	if (ctx->flowlog == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
 			"cannot allocate the flow summary");
-		watchlist_free(ctx->watchlist);
-		return -ENOMEM;
+		goto free_watchlist;
 	}
+	ctx->monitor = monitor_create(ctx->cfg, ctx->watchlist, ctx->error,
+		sizeof(ctx->error));
+	if (ctx->monitor == NULL)
+		goto free_flowlog;
+	flowlog_set_sink(ctx->flowlog, monitor_event, ctx->monitor);
 	return 0;
+
+free_flowlog:
+	flowlog_free(ctx->flowlog);
+free_watchlist:
+	watchlist_free(ctx->watchlist);
+	return -ENOMEM;
 }
 
 static void
 inspection_term(struct live_context *ctx)
 {
+	monitor_free(ctx->monitor);
 	flowlog_free(ctx->flowlog);
 	watchlist_free(ctx->watchlist);
 }
@@ -398,6 +412,15 @@ control_reload(struct live_context *ctx)
 	fflush(stdout);
 }
 
+/* SIGHUP also reopens the EVE log, so that logrotate can move it. */
+static void
+control_reopen_logs(struct live_context *ctx)
+{
+	if (monitor_reopen(ctx->monitor) != 0)
+		printf("smbgw: cannot reopen the EVE log %s: %s\n",
+			ctx->cfg->output.path, strerror(errno));
+}
+
 static void
 control_loop(struct live_context *ctx)
 {
@@ -412,10 +435,12 @@ control_loop(struct live_context *ctx)
 		drain_events(ctx);
 		if (reload_requested) {
 			reload_requested = 0;
+			control_reopen_logs(ctx);
 			control_reload(ctx);
 		}
 		if (++ticks < ticks_per_second)
 			continue;
+		monitor_flush(ctx->monitor);
 		ticks = 0;
 		seconds++;
 		if (ctx->cfg->stats_interval != 0 &&
@@ -459,6 +484,11 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 		if (!print_counters(&ctx, "final counters"))
 			status = EXIT_FAILURE;
 		flowlog_print(ctx.flowlog, stdout);
+		monitor_finish(ctx.monitor);
+		monitor_print_alerts(ctx.monitor, stdout);
+		printf("== SMB traffic allowed (report) ==\n");
+		report_write_csv(monitor_report(ctx.monitor), stdout,
+			REPORT_ALL_DAYS);
 	}
 
 	for (i = started; i > 0; i--)

@@ -26,6 +26,8 @@
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
+#include "monitor.h"
+#include "report.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -183,6 +185,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	struct worker_counters *total = &worker.counters;
 	const char *names[1] = { pcap_path };
 	struct watchlist *watchlist;
+	struct monitor *monitor;
 	struct rte_mempool *pool;
 	struct rte_ring *events;
 	struct flowlog *log;
@@ -229,6 +232,12 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 		fprintf(stderr, "smbgw: cannot allocate the flow summary\n");
 		goto free_ring;
 	}
+	monitor = monitor_create(cfg, watchlist, error, sizeof(error));
+	if (monitor == NULL) {
+		fprintf(stderr, "smbgw: %s\n", error);
+		goto free_log;
+	}
+	flowlog_set_sink(log, monitor_event, monitor);
 
 	memset(&worker, 0, sizeof(worker));
 	worker.burst_size = cfg->burst_size;
@@ -240,7 +249,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));
-		goto free_log;
+		goto free_monitor;
 	}
 	worker.port_flags = inspector_port_flags(worker.inspector);
 	memset(&summary, 0, sizeof(summary));
@@ -263,9 +272,15 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	stats_print_inspection(stdout, workers, 1, watchlist,
 		flowlog_counters(log));
 	flowlog_print(log, stdout);
+	monitor_finish(monitor);
+	monitor_print_alerts(monitor, stdout);
+	printf("== SMB traffic allowed (report) ==\n");
+	report_write_csv(monitor_report(monitor), stdout, REPORT_ALL_DAYS);
 
 free_inspector:
 	inspector_free(worker.inspector);
+free_monitor:
+	monitor_free(monitor);
 free_log:
 	flowlog_free(log);
 free_ring:

@@ -15,12 +15,15 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: smbgw [EAL options] -- [-c FILE]   run on DPDK ports\n"
-		"       smbgw -r CAPTURE.pcap [-c FILE]     analyse a capture file\n"
+		"usage: smbgw [EAL options] -- [-c FILE] [-e EVE.json]\n"
+		"                                            run on DPDK ports\n"
+		"       smbgw -r CAPTURE.pcap [-c FILE] [-e EVE.json]\n"
+		"                                            analyse a capture file\n"
 		"       smbgw --check-config FILE           validate a configuration\n"
 		"       smbgw --print-default-config        show the built-in configuration\n"
 		"       smbgw --version\n"
-		"Without -c the built-in configuration is used.\n");
+		"Without -c the built-in configuration is used; -e writes the EVE\n"
+		"log to EVE.json instead of output.eve.\n");
 }
 
 static void
@@ -52,6 +55,21 @@ load_config(const char *path, struct gateway_config *cfg)
 	return ret;
 }
 
+/* -e FILE: the EVE log goes to FILE whatever output.eve says. */
+static int
+set_eve_path(struct gateway_config *cfg, const char *path)
+{
+	if (path == NULL)
+		return 0;
+	if (strlen(path) >= sizeof(cfg->output.path)) {
+		fprintf(stderr, "smbgw: -e: path longer than %zu bytes\n",
+			sizeof(cfg->output.path) - 1);
+		return -1;
+	}
+	snprintf(cfg->output.path, sizeof(cfg->output.path), "%s", path);
+	return 0;
+}
+
 static int
 check_config(const char *path)
 {
@@ -67,10 +85,11 @@ check_config(const char *path)
 /* Options after "--" (live) or of the offline mode: -c FILE and -r FILE. */
 static int
 parse_app_options(int argc, char **argv, const char **config_path,
-	const char **pcap_path)
+	const char **pcap_path, const char **eve_path)
 {
 	static const struct option long_options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "eve", required_argument, NULL, 'e' },
 		{ "read", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -78,11 +97,14 @@ parse_app_options(int argc, char **argv, const char **config_path,
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:r:h", long_options,
+	while ((opt = getopt_long(argc, argv, "c:e:r:h", long_options,
 			NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			*config_path = optarg;
+			break;
+		case 'e':
+			*eve_path = optarg;
 			break;
 		case 'r':
 			if (pcap_path == NULL) {
@@ -114,6 +136,7 @@ main(int argc, char **argv)
 	struct gateway_config cfg;
 	const char *config_path = NULL;
 	const char *pcap_path = NULL;
+	const char *eve_path = NULL;
 	int separator;
 
 	if (argc >= 2 && strcmp(argv[1], "--check-config") == 0) {
@@ -141,9 +164,10 @@ main(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "-r") == 0 ||
 			strcmp(argv[1], "--read") == 0)) {
 		if (parse_app_options(argc, argv, &config_path,
-				&pcap_path) != 0)
+				&pcap_path, &eve_path) != 0)
 			return EXIT_FAILURE;
-		if (load_config(config_path, &cfg) != 0)
+		if (load_config(config_path, &cfg) != 0 ||
+				set_eve_path(&cfg, eve_path) != 0)
 			return EXIT_FAILURE;
 		return gateway_run_offline(&cfg, pcap_path);
 	}
@@ -155,10 +179,11 @@ main(int argc, char **argv)
 		/* getopt wants a program name in front of the options. */
 		argv[separator] = argv[0];
 		if (parse_app_options(argc - separator, argv + separator,
-				&config_path, NULL) != 0)
+				&config_path, NULL, &eve_path) != 0)
 			return EXIT_FAILURE;
 	}
-	if (load_config(config_path, &cfg) != 0)
+	if (load_config(config_path, &cfg) != 0 ||
+			set_eve_path(&cfg, eve_path) != 0)
 		return EXIT_FAILURE;
 	return gateway_run_live(&cfg, separator, argv);
 }

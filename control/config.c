@@ -7,6 +7,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "detector_config.h"
 #include "watchlists.h"
 
 const char config_default_text[] =
@@ -78,7 +79,8 @@ static const struct key_spec key_specs[] = {
 };
 
 static const char *const known_groups[] = {
-	"gateway", "memory", "flows", "watchlists", NULL
+	"gateway", "memory", "flows", "watchlists", "detector", "output",
+	"report", NULL
 };
 
 void
@@ -112,6 +114,9 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_udp = 60;
 	cfg->timeout_other = 30;
 	watchlist_spec_set_defaults(&cfg->watchlists);
+	detector_params_set_defaults(&cfg->detector);
+	eve_params_set_defaults(&cfg->output);
+	report_params_set_defaults(&cfg->report);
 }
 
 void
@@ -367,8 +372,18 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 				config_type_name(config_setting_type(group)));
 			continue;
 		}
+		/* Groups with lists and names have loaders of their own. */
 		if (strcmp(name, "watchlists") == 0)
 			watchlists_load(group, file, &cfg->watchlists, errors);
+		else if (strcmp(name, "detector") == 0)
+			detector_config_load_detector(group, file, &cfg->detector,
+				errors);
+		else if (strcmp(name, "output") == 0)
+			detector_config_load_output(group, file, &cfg->output,
+				errors);
+		else if (strcmp(name, "report") == 0)
+			detector_config_load_report(group, file, &cfg->report,
+				errors);
 		else
 			load_group(group, cfg, errors, file);
 	}

@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "detector.h"
+#include "eve.h"
 #include "match.h"
+#include "report.h"
 
 #define CONFIG_PORTS_MAX 8
 #define CONFIG_PORT_NAME_MAX 64
@@ -66,6 +69,11 @@ struct gateway_config {
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;
+
+	/* detector { }, output { }, report { } */
+	struct detector_params detector;
+	struct eve_params output;
+	struct report_params report;
 };
 
 /* Errors collected while loading; each already reads "file:line: message". */

@@ -29,6 +29,7 @@
 
 #include <libconfig.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_pdump.h>
@@ -51,7 +52,7 @@ RTE_LOG_REGISTER_DEFAULT(ctl_logtype, INFO);
 #define CTL_ACCEPTS_PER_POLL 16
 #define CTL_LINES_PER_POLL 8		/* per client, so none starves others */
 #define CTL_ENVELOPE_MAX 1024		/* reply line around the result */
-#define CTL_ERROR_MAX 512
+#define CTL_ERROR_MAX 4096		/* room for a reload's file:line list */
 #define CTL_TELEMETRY_WAIT_S 2
 
 /* epoll tags beside client slots */
@@ -81,7 +82,6 @@ struct ctl_client {
 	char *out;			/* the reply being sent, or NULL */
 	size_t out_len;
 	size_t out_off;
-	bool close_after_flush;
 	uint64_t last_ms;		/* last request or write progress */
 };
 
@@ -503,7 +503,8 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		return outcome;
 	}
 	server->counters.requests++;
-	if (*start == '{') {
+	/* What starts like JSON is JSON, so that a typo is not a command. */
+	if (*start == '{' || *start == '[' || *start == '"') {
 		ret = parse_json_request(start, words, &count, numbers, error,
 			sizeof(error));
 	} else {
@@ -614,7 +615,7 @@ client_set_interest(struct ctl_server *server, struct ctl_client *c)
 
 	if (c->out != NULL)
 		want |= EPOLLOUT;
-	else if (!c->eof && c->in_len < cap && !c->close_after_flush)
+	else if (!c->eof && c->in_len < cap)
 		want |= EPOLLIN;
 	if (want == c->interest)
 		return;
@@ -651,10 +652,6 @@ client_flush(struct ctl_server *server, struct ctl_client *c, uint64_t now)
 			c->out_len = c->out_off = 0;
 		}
 	}
-	if (c->close_after_flush) {
-		client_close(server, c);
-		return -1;
-	}
 	return 0;
 }
 
@@ -686,6 +683,7 @@ refuse(int fd, const char *code, const char *message)
 {
 	char buf[CTL_ERROR_MAX + 128];
 	struct ctl_json_writer w;
+	unsigned int i;
 	size_t len;
 
 	ctl_json_writer_init(&w, buf, sizeof(buf) - 1, NULL, NULL);
@@ -694,6 +692,14 @@ refuse(int fd, const char *code, const char *message)
 	buf[len++] = '\n';
 	if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		CTL_LOG(DEBUG, "refusal not sent: %s", strerror(errno));
+	/*
+	 * Unread input would make the peer's read fail with ECONNRESET
+	 * before it sees why; take what has arrived.
+	 */
+	for (i = 0; i < 4; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	shutdown(fd, SHUT_WR);
 	close(fd);
 }
 
@@ -893,7 +899,6 @@ accept_clients(struct ctl_server *server, uint64_t now)
 		c->discarding = false;
 		c->eof = false;
 		c->backlog = false;
-		c->close_after_flush = false;
 		c->last_ms = now;
 		c->interest = EPOLLIN;
 		memset(&ev, 0, sizeof(ev));
@@ -958,7 +963,20 @@ tel_leaf(void *arg, const char *path, const struct ctl_json_leaf *leaf)
 {
 	struct tel_sink *sink = arg;
 	char text[RTE_TEL_MAX_STRING_LEN];
-	const char *key = path[0] != '\0' ? path : "value";
+	char key[RTE_TEL_MAX_STRING_LEN];
+	char *p;
+
+	/*
+	 * Telemetry names allow letters, digits, '_' and '/': the path
+	 * "ports.0.rx" becomes "ports/0/rx".
+	 */
+	snprintf(key, sizeof(key), "%s", path[0] != '\0' ? path : "value");
+	for (p = key; *p != '\0'; p++) {
+		if (*p == '.')
+			*p = '/';
+		else if (!isalnum((unsigned char)*p) && *p != '_')
+			*p = '_';
+	}
 
 	/* One entry stays free for "truncated". */
 	if (sink->entries + 1 >= RTE_TEL_MAX_DICT_ENTRIES) {
@@ -991,6 +1009,27 @@ tel_leaf(void *arg, const char *path, const struct ctl_json_leaf *leaf)
 		rte_tel_data_add_dict_string(sink->data, key, "null");
 		break;
 	}
+}
+
+/*
+ * Replaces what <d> holds by the code and message of the error reply
+ * <line> (parsed in place).
+ */
+static void
+tel_error(struct rte_tel_data *d, char *line)
+{
+	struct ctl_json_node nodes[8];
+	const struct ctl_json_node *code = NULL, *error = NULL;
+
+	if (ctl_json_parse(line, nodes, RTE_DIM(nodes), NULL, 0) > 0) {
+		code = ctl_json_member(nodes, &nodes[0], "code");
+		error = ctl_json_member(nodes, &nodes[0], "error");
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "code", code != NULL &&
+		code->type == CTL_JSON_STRING ? code->str : "failed");
+	rte_tel_data_add_dict_string(d, "error", error != NULL &&
+		error->type == CTL_JSON_STRING ? error->str : "failed");
 }
 
 /* Runs the telemetry request waiting, if any, on the polling thread. */
@@ -1037,12 +1076,9 @@ tel_service(struct ctl_server *server)
 			&line_w, tel_leaf, &sink);
 		server->dispatching = false;
 		tel_call.ret = 0;
-		if (outcome.ret != 0) {
-			/* The leaves written so far are dropped with the error. */
-			rte_tel_data_start_dict(sink.data);
-			rte_tel_data_add_dict_string(sink.data, "error",
-				server->line_buf);
-		} else if (sink.truncated) {
+		if (outcome.ret != 0)
+			tel_error(sink.data, server->line_buf);
+		else if (sink.truncated) {
 			rte_tel_data_add_dict_string(sink.data, "truncated",
 				"true: more than the 256 entries telemetry allows; use smbgwctl");
 		}
@@ -1081,6 +1117,10 @@ tel_callback(const char *cmd, const char *params, struct rte_tel_data *d)
 		CTL_LOG(DEBUG, "wake-up not sent: %s", strerror(errno));
 	while (tel_call.state == TEL_PENDING || tel_call.state == TEL_RUNNING) {
 		/* Once running, the poller writes into <d>: wait it out. */
+		if (tel_call.state == TEL_RUNNING) {
+			pthread_cond_wait(&tel_cond, &tel_lock);
+			continue;
+		}
 		if (pthread_cond_timedwait(&tel_cond, &tel_lock,
 				&deadline) == ETIMEDOUT &&
 				tel_call.state == TEL_PENDING)
@@ -1316,9 +1356,12 @@ open_listener(struct ctl_server *server)
 	umask(old_mask);
 	if (ret != 0)
 		goto close_fd;
-	if (chmod(server->path, 0660) != 0 ||
-			chown(server->path, (uid_t)-1, server->gid) != 0 ||
-			stat(server->path, &st) != 0 ||
+	/*
+	 * lchown and lstat: in a directory others can write, the path could
+	 * be swapped for a symlink after bind; never follow it.
+	 */
+	if (lchown(server->path, (uid_t)-1, server->gid) != 0 ||
+			lstat(server->path, &st) != 0 ||
 			listen(fd, 64) != 0)
 		goto unlink_path;
 	server->socket_ino = st.st_ino;
@@ -1407,7 +1450,7 @@ ctl_server_create(const struct ctl_params *params)
 	if (ret != 0)
 		goto free_buffers;
 	server->lock_fd = open(server->lock_path,
-		O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (server->lock_fd < 0) {
 		ret = -errno;
 		goto free_buffers;
@@ -1486,7 +1529,7 @@ ctl_server_free(struct ctl_server *server)
 		free(server->clients[i].in);
 	}
 	/* A successor may already have replaced a socket we lost. */
-	if (stat(server->path, &st) == 0 && st.st_ino == server->socket_ino)
+	if (lstat(server->path, &st) == 0 && st.st_ino == server->socket_ino)
 		unlink(server->path);
 	close(server->listen_fd);
 	close(server->epoll_fd);

@@ -117,8 +117,8 @@ struct ctl_server *
 ctl_server_create(const struct ctl_params *params);
 
 /*
- * Closes every connection, removes the socket and lock file, and frees
- * <server>. Telemetry commands registered for it answer with an error
+ * Closes every connection, removes the socket (if it is still the one it
+ * bound; the empty lock file stays), and frees <server>. Telemetry commands registered for it answer with an error
  * from then on. NULL is ignored.
  */
 void
@@ -150,9 +150,12 @@ ctl_server_poll(struct ctl_server *server, int timeout_ms);
 /*
  * Runs the request <line> (either format, no newline) in process, as
  * CTL_SOURCE_LOCAL, and writes the reply line (NUL-terminated, no
- * newline) to <out> of <out_len> bytes. Returns 0 when the command
- * succeeded, or the negative errno of the failure (the reply says why);
- * -ENOBUFS if the reply did not fit in <out>.
+ * newline) to <out> of <out_len> bytes: how SIGHUP runs "reload" and
+ * "log reopen" through the same handlers. Call it from the polling
+ * thread, never from a signal handler or from a handler. Returns 0 when
+ * the command succeeded, or the negative errno of the failure (the reply
+ * says why); -ENOBUFS if the reply did not fit in <out>, -EBUSY when
+ * called from a handler.
  */
 int
 ctl_execute(struct ctl_server *server, const char *line, char *out,
@@ -212,9 +215,11 @@ bool
 ctl_reply_full(const struct ctl_reply *reply);
 
 /*
- * Records the error message for the client and returns <err> (a negative
- * errno), so that a handler can "return ctl_reply_error(reply, -EINVAL,
- * ...)". The reply's code is the errno's name ("EINVAL").
+ * Records the error message for the client (up to 4 KiB; several lines,
+ * such as a reload's "file:line: message" list, may be joined with '\n')
+ * and returns <err> (a negative errno), so that a handler can "return
+ * ctl_reply_error(reply, -EINVAL, ...)". The reply's code is the errno's
+ * name ("EINVAL").
  */
 int
 ctl_reply_error(struct ctl_reply *reply, int err, const char *fmt, ...)
@@ -225,7 +230,7 @@ ctl_reply_error(struct ctl_reply *reply, int err, const char *fmt, ...)
  * telemetry command "/smbgw/<name>" (spaces become '_'); telemetry
  * parameters ("/smbgw/flows,10") are split at commas and blanks into
  * arguments. The reply becomes a dictionary with one entry per scalar,
- * keyed by its dotted path ("ports.0.rx"), at most 256 entries. Requests
+ * keyed by its path ("ports/0/rx"), at most 256 entries. Requests
  * wait for the next ctl_server_poll() (at most 2 s). Only one server at a
  * time serves telemetry. Returns 0, -ENOENT for an unregistered name, or
  * the error of rte_telemetry_register_cmd().

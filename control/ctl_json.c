@@ -358,8 +358,11 @@ parse_value(struct parser *p, unsigned int depth)
 			index : -1;
 	case '\0':
 		return parse_fail(p, -EINVAL, "unexpected end");
-	default:
+	case '-':
+	case '0' ... '9':
 		return parse_number(p, node) == 0 ? index : -1;
+	default:
+		return parse_fail(p, -EINVAL, "unexpected character");
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dcerpc.h"
 #include "detector.h"
@@ -852,6 +853,17 @@ check_lateral_movement(struct detector *det, struct pair *p,
 	if (!lateral_movement_holds(det, p, now))
 		return;
 	p->evidence.exec_kinds = exec_kinds_at(det, p, now);
+	/* Evidence older than the window is not this alert's: drop it. */
+	if (!(p->evidence.exec_kinds & DETECTOR_EXEC_FILE)) {
+		p->evidence.share[0] = '\0';
+		p->evidence.file[0] = '\0';
+	}
+	if (!(p->evidence.exec_kinds &
+			(DETECTOR_EXEC_SERVICE | DETECTOR_EXEC_TASK))) {
+		p->evidence.service[0] = '\0';
+		p->evidence.command[0] = '\0';
+		p->evidence.exact = false;
+	}
 	gather_operations(det, p, now);
 	open = st->raised_ns != 0 && (now < st->raised_ns ||
 		now - st->raised_ns < det->window_ns);

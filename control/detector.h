@@ -253,11 +253,14 @@ detector_add(struct detector *det, const struct gw_event *ev,
 void
 detector_flush(struct detector *det, detector_alert_fn fn, void *ctx);
 
-/* Counters of <det>, valid while it lives. */
+/* Counters of <det>, valid while it lives. Cannot fail. */
 const struct detector_counters *
 detector_counters(const struct detector *det);
 
-/* Bytes of one pair entry and one client entry (for the documentation). */
+/*
+ * Bytes of one pair entry and one client entry, index included: what
+ * max_pairs and max_clients cost. Cannot fail.
+ */
 size_t
 detector_pair_bytes(void);
 

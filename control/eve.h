@@ -128,6 +128,7 @@ eve_write_stats(struct eve *eve, uint64_t ts_ns, const struct eve_stat *stats,
 int
 eve_flush(struct eve *eve);
 
+/* Counters of <eve>, valid while it lives. Cannot fail. */
 const struct eve_counters *
 eve_counters(const struct eve *eve);
 

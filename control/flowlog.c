@@ -49,6 +49,8 @@ struct flow_row {
 
 struct flowlog {
 	unsigned int capacity;		/* power of two */
+	flowlog_sink_fn sink;
+	void *sink_ctx;
 	uint64_t next_sequence;
 	const struct watchlist *watchlist;
 	struct flowlog_counters counters;
@@ -183,11 +185,20 @@ add_smb_event(struct flow_row *row, const struct gw_event *ev)
 }
 
 void
+flowlog_set_sink(struct flowlog *log, flowlog_sink_fn fn, void *ctx)
+{
+	log->sink = fn;
+	log->sink_ctx = ctx;
+}
+
+void
 flowlog_add(struct flowlog *log, const struct gw_event *ev)
 {
 	struct flow_row *row;
 
 	log->counters.events++;
+	if (log->sink != NULL)
+		log->sink(log->sink_ctx, ev);
 	switch (ev->kind) {
 	case EVENT_FLOW:
 		log->counters.flow_events++;

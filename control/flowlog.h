@@ -39,6 +39,13 @@ flowlog_create(unsigned int capacity, const struct watchlist *watchlist);
 void
 flowlog_free(struct flowlog *log);
 
+/* Receives every event after the summary has taken it. */
+typedef void (*flowlog_sink_fn)(void *ctx, const struct gw_event *ev);
+
+/* Passes every event on to <fn> with <ctx> (NULL: to nobody). */
+void
+flowlog_set_sink(struct flowlog *log, flowlog_sink_fn fn, void *ctx);
+
 /* Takes one event into the summary. */
 void
 flowlog_add(struct flowlog *log, const struct gw_event *ev);

@@ -13,12 +13,17 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libconfig.h>
 
+#include "config.h"
 #include "dcerpc.h"
 #include "detector.h"
+#include "detector_config.h"
+#include "eve.h"
 #include "event.h"
 #include "flow.h"
 #include "match.h"
+#include "report.h"
 #include "smb.h"
 
 #define S 1000000000ull
@@ -412,6 +417,34 @@ test_window_edges(void **state)
 	create_service(det, T0 + w / 2, "cmd.exe");
 	tree(det, T0 + w + S, "data");
 	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	detector_free(det);
+}
+
+/* Evidence from before the window is not shown as this alert's. */
+static void
+test_stale_evidence(void **state)
+{
+	struct detector *det = make(NULL);
+	const struct detector_evidence *e;
+
+	(void)state;
+	tree(det, T0, "ADMIN$");
+	upload(det, T0 + S, "old.exe", 1);
+	logon(det, T0 + 700 * S, 0, "root");
+	tree(det, T0 + 701 * S, "IPC$");
+	tree(det, T0 + 702 * S, "IPC$");
+	tree(det, T0 + 703 * S, "IPC$");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	create_service(det, T0 + 704 * S, "%SystemRoot%\\new.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	e = last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->evidence;
+	assert_string_equal(e->file, "");
+	assert_string_equal(e->share, "");
+	assert_int_equal(e->exec_kinds, DETECTOR_EXEC_SERVICE);
+	assert_string_equal(e->command, "%SystemRoot%\\new.exe");
+	assert_true(e->exact);
+	assert_string_equal(last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->mitre,
+		"T1021.002,T1569.002");
 	detector_free(det);
 }
 
@@ -852,6 +885,153 @@ test_params(void **state)
 		9000008);
 }
 
+/* Loaders of detector { }, output { } and report { }. */
+
+static struct config_errors errors;
+
+/* Parses <text> and runs the three loaders; returns how many failed. */
+static int
+load_groups(const char *text, struct detector_params *dp,
+	struct eve_params *ep, struct report_params *rp)
+{
+	config_t lc;
+	int failed = 0;
+
+	memset(&errors, 0, sizeof(errors));
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE)
+		fail_msg("bad test config at line %d: %s",
+			config_error_line(&lc), config_error_text(&lc));
+	failed += detector_config_load_detector(config_lookup(&lc, "detector"),
+		"t.conf", dp, &errors) < 0;
+	failed += detector_config_load_output(config_lookup(&lc, "output"),
+		"t.conf", ep, &errors) < 0;
+	failed += detector_config_load_report(config_lookup(&lc, "report"),
+		"t.conf", rp, &errors) < 0;
+	config_destroy(&lc);
+	return failed;
+}
+
+static void
+assert_error(unsigned int i, const char *expected)
+{
+	unsigned int k;
+
+	if (i >= errors.count || strcmp(errors.messages[i], expected) != 0) {
+		for (k = 0; k < errors.count; k++)
+			print_message("  %s\n", errors.messages[k]);
+		fail_msg("expected error %u: %s", i, expected);
+	}
+}
+
+static void
+test_config_defaults(void **state)
+{
+	struct detector_params dp, want;
+	struct eve_params ep;
+	struct report_params rp;
+
+	(void)state;
+	assert_int_equal(load_groups("", &dp, &ep, &rp), 0);
+	detector_params_set_defaults(&want);
+	assert_memory_equal(&dp, &want, sizeof(dp));
+	assert_int_equal(dp.window, 600);
+	assert_int_equal(dp.share_open_threshold, 3);
+	assert_int_equal(dp.required, DETECTOR_COND_ALL);
+	assert_int_equal(dp.logon_failures, 5);
+	assert_int_equal(dp.logon_failure_window, 60);
+	assert_string_equal(ep.path, "");
+	assert_false(ep.syslog);
+	assert_int_equal(ep.max_handles, 4096);
+	assert_int_equal(rp.days, 7);
+	assert_int_equal(rp.trusted_count, 0);
+}
+
+static void
+test_config_values(void **state)
+{
+	struct detector_params dp;
+	struct eve_params ep;
+	struct report_params rp;
+
+	(void)state;
+	assert_int_equal(load_groups(
+		"detector: { window = 300; share_open_threshold = 5;\n"
+		"  require = [ \"logon\", \"admin_exec\" ];\n"
+		"  max_pairs = 1024; max_clients = 64;\n"
+		"  logon_failures = 10; logon_failure_window = 30;\n"
+		"  workstation_segments = [ \"clients\", \"laptops\" ];\n"
+		"  rules: { smb1 = false; encrypted = false; }; };\n"
+		"output: { eve = \"/var/log/smbgw/eve.json\"; syslog = true;\n"
+		"  max_handles = 100; };\n"
+		"report: { days = 30; max_rows = 1000;\n"
+		"  trusted = [ \"10.0.0.0/8\", \"fd00::/8\" ]; };\n",
+		&dp, &ep, &rp), 0);
+	assert_int_equal(dp.window, 300);
+	assert_int_equal(dp.share_open_threshold, 5);
+	assert_int_equal(dp.required, DETECTOR_COND_LOGON | DETECTOR_COND_ADMIN_EXEC);
+	assert_int_equal(dp.max_pairs, 1024);
+	assert_int_equal(dp.max_clients, 64);
+	assert_int_equal(dp.logon_failures, 10);
+	assert_int_equal(dp.logon_failure_window, 30);
+	assert_int_equal(dp.workstation_segment_count, 2);
+	assert_string_equal(dp.workstation_segments[1], "laptops");
+	assert_false(dp.rules[DETECTOR_RULE_SMB1]);
+	assert_false(dp.rules[DETECTOR_RULE_ENCRYPTED]);
+	assert_true(dp.rules[DETECTOR_RULE_LATERAL_MOVEMENT]);
+	assert_int_equal(detector_params_check(&dp, NULL, 0), 0);
+	assert_string_equal(ep.path, "/var/log/smbgw/eve.json");
+	assert_true(ep.syslog);
+	assert_int_equal(ep.max_handles, 100);
+	assert_int_equal(rp.days, 30);
+	assert_int_equal(rp.max_rows, 1000);
+	assert_int_equal(rp.trusted_count, 2);
+	assert_int_equal(rp.trusted[1].ip_version, 6);
+	assert_int_equal(rp.trusted[1].length, 8);
+}
+
+static void
+test_config_errors(void **state)
+{
+	struct detector_params dp;
+	struct eve_params ep;
+	struct report_params rp;
+
+	(void)state;
+	assert_int_equal(load_groups(
+		"detector: {\n"
+		"  window = 0;\n"
+		"  share_open_threshold = \"3\";\n"
+		"  require = [ \"logon\", \"exec\" ];\n"
+		"  rules: { smb2 = true; smb1 = 1; };\n"
+		"  windw = 5;\n"
+		"  workstation_segments = [ \"a\", \"a\" ];\n"
+		"};\n"
+		"output: { eve = 5; verbose = true; };\n"
+		"report: { days = 400; trusted = [ \"10.0.0.1/8\" ]; };\n",
+		&dp, &ep, &rp), 3);
+	assert_int_equal(errors.count, 11);
+	assert_error(0, "t.conf:2: detector.window = 0 is out of range [1, 86400]");
+	assert_error(1, "t.conf:3: detector.share_open_threshold must be an integer, not a string");
+	assert_error(2, "t.conf:4: detector.require[1] = \"exec\" is not one of: logon, admin_exec, share_repeat");
+	assert_error(3, "t.conf:5: unknown key detector.rules.smb2 (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted)");
+	assert_error(4, "t.conf:5: detector.rules.smb1 must be a boolean, not an integer");
+	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules)");
+	assert_error(6, "t.conf:7: detector.workstation_segments names \"a\" twice");
+	assert_error(7, "t.conf:9: output.eve must be a string (a file name, or \"\" for none), not an integer");
+	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, max_handles)");
+	assert_error(9, "t.conf:10: report.days = 400 is out of range [1, 366]");
+	assert_error(10, "t.conf:10: report.trusted[0] = \"10.0.0.1/8\" is not an address prefix like \"10.0.0.0/8\" or \"fd00::/8\" (no bits set beyond the length)");
+
+	assert_int_equal(load_groups(
+		"detector: { require = [ ]; rules = 5; };\n"
+		"output: { max_handles = 1; };\n", &dp, &ep, &rp), 2);
+	assert_int_equal(errors.count, 3);
+	assert_error(0, "t.conf:1: detector.require is empty; at least one of logon, admin_exec, share_repeat");
+	assert_error(1, "t.conf:1: detector.rules must be a group { name = true; ... }, not an integer");
+	assert_error(2, "t.conf:2: output.max_handles = 1 is out of range [16, 1048576]");
+}
+
 int
 main(void)
 {
@@ -859,6 +1039,7 @@ main(void)
 		cmocka_unit_test(test_psexec_py),
 		cmocka_unit_test(test_sysinternals_psexec),
 		cmocka_unit_test(test_window_edges),
+		cmocka_unit_test(test_stale_evidence),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_not_admin_exec),
 		cmocka_unit_test(test_dedup),
@@ -871,6 +1052,9 @@ main(void)
 		cmocka_unit_test(test_workstation_target),
 		cmocka_unit_test(test_no_watchlist),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_config_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

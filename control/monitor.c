@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "eve.h"
+#include "monitor.h"
+#include "report.h"
+
+/* Alerts kept for operators; the EVE log has every one regardless. */
+#define MONITOR_ALERTS_MAX 4096
+
+struct monitor {
+	struct detector *detector;
+	struct eve *eve;
+	struct report *report;
+	struct monitor_counters counters;
+	unsigned int alert_count;
+	struct monitor_alert alerts[MONITOR_ALERTS_MAX];
+};
+
+static struct monitor_alert *
+find_alert(struct monitor *monitor, const struct detector_alert *alert)
+{
+	unsigned int i;
+
+	/* Newest first: updates follow their alert closely. */
+	for (i = monitor->alert_count; i > 0; i--) {
+		struct monitor_alert *kept = &monitor->alerts[i - 1];
+
+		if (kept->signature_id == alert->signature->id &&
+				kept->first_ns == alert->first_ns &&
+				memcmp(kept->client_addr, alert->client_addr, 16) == 0 &&
+				memcmp(kept->server_addr, alert->server_addr, 16) == 0)
+			return kept;
+	}
+	return NULL;
+}
+
+static void
+copy_text(char *to, size_t size, const char *from)
+{
+	snprintf(to, size, "%s", from != NULL ? from : "");
+}
+
+static void
+keep_alert(struct monitor *monitor, const struct detector_alert *alert)
+{
+	const struct detector_evidence *ev = alert->evidence;
+	struct monitor_alert *kept = find_alert(monitor, alert);
+	size_t used = 0;
+	unsigned int i;
+
+	if (kept == NULL) {
+		if (monitor->alert_count == MONITOR_ALERTS_MAX) {
+			monitor->counters.alerts_dropped++;
+			return;
+		}
+		kept = &monitor->alerts[monitor->alert_count++];
+		memset(kept, 0, sizeof(*kept));
+		kept->signature_id = alert->signature->id;
+		kept->signature = alert->signature->name;
+		kept->mitre_base = alert->signature->mitre;
+		kept->first_ns = alert->first_ns;
+		kept->ip_version = alert->ip_version;
+		memcpy(kept->client_addr, alert->client_addr, 16);
+		memcpy(kept->server_addr, alert->server_addr, 16);
+	}
+	kept->count = alert->count;
+	kept->last_ns = alert->last_ns;
+	copy_text(kept->mitre, sizeof(kept->mitre), alert->mitre);
+	if (ev == NULL)
+		return;
+	if (ev->user[0] != '\0')
+		snprintf(kept->user, sizeof(kept->user), "%s%s%s",
+			ev->domain, ev->domain[0] ? "\\" : "", ev->user);
+	if (ev->share[0] != '\0' || ev->repeated_share[0] != '\0')
+		copy_text(kept->share, sizeof(kept->share),
+			ev->share[0] ? ev->share : ev->repeated_share);
+	if (ev->file[0] != '\0')
+		copy_text(kept->file, sizeof(kept->file), ev->file);
+	if (ev->service[0] != '\0')
+		copy_text(kept->service, sizeof(kept->service), ev->service);
+	if (ev->command[0] != '\0')
+		copy_text(kept->command, sizeof(kept->command), ev->command);
+	kept->operations[0] = '\0';
+	for (i = 0; i < ev->operation_count && used < sizeof(kept->operations); i++)
+		used += snprintf(kept->operations + used,
+			sizeof(kept->operations) - used, "%s%s.%s",
+			i ? "," : "", ev->interfaces[i] ? ev->interfaces[i] : "?",
+			ev->operations[i] ? ev->operations[i] : "?");
+}
+
+static void
+on_alert(void *arg, const struct detector_alert *alert)
+{
+	struct monitor *monitor = arg;
+
+	if (alert->update)
+		monitor->counters.updates++;
+	else
+		monitor->counters.alerts++;
+	if (monitor->eve != NULL)
+		eve_write_alert(monitor->eve, alert, NULL);
+	keep_alert(monitor, alert);
+}
+
+void
+monitor_event(void *arg, const struct gw_event *ev)
+{
+	struct monitor *monitor = arg;
+
+	if (monitor->eve != NULL)
+		eve_write_event(monitor->eve, ev, NULL);
+	detector_add(monitor->detector, ev, on_alert, monitor);
+	report_add_flow(monitor->report, ev, REPORT_ACTION_ALLOWED);
+}
+
+struct monitor *
+monitor_create(const struct gateway_config *cfg,
+	const struct watchlist *watchlist, char *error, size_t error_len)
+{
+	struct detector_params detector_params = cfg->detector;
+	struct eve_params eve_params = cfg->output;
+	struct monitor *monitor = calloc(1, sizeof(*monitor));
+
+	if (monitor == NULL) {
+		snprintf(error, error_len, "cannot allocate the monitor");
+		return NULL;
+	}
+	detector_params.watchlist = watchlist;
+	monitor->detector = detector_create(&detector_params);
+	if (monitor->detector == NULL) {
+		snprintf(error, error_len, "cannot create the detector: %s",
+			strerror(errno));
+		goto free_monitor;
+	}
+	if (eve_params.path[0] != '\0') {
+		eve_params.watchlist = watchlist;
+		monitor->eve = eve_open(&eve_params);
+		if (monitor->eve == NULL) {
+			snprintf(error, error_len, "cannot open %s: %s",
+				eve_params.path, strerror(errno));
+			goto free_detector;
+		}
+	}
+	monitor->report = report_create(&cfg->report);
+	if (monitor->report == NULL) {
+		snprintf(error, error_len, "cannot create the report: %s",
+			strerror(errno));
+		goto close_eve;
+	}
+	return monitor;
+
+close_eve:
+	if (monitor->eve != NULL)
+		eve_close(monitor->eve);
+free_detector:
+	detector_free(monitor->detector);
+free_monitor:
+	free(monitor);
+	return NULL;
+}
+
+int
+monitor_reopen(struct monitor *monitor)
+{
+	return monitor->eve != NULL ? eve_reopen(monitor->eve) : 0;
+}
+
+void
+monitor_flush(struct monitor *monitor)
+{
+	if (monitor->eve != NULL)
+		eve_flush(monitor->eve);
+}
+
+void
+monitor_finish(struct monitor *monitor)
+{
+	if (monitor->detector != NULL)
+		detector_flush(monitor->detector, on_alert, monitor);
+	if (monitor->eve != NULL) {
+		eve_close(monitor->eve);
+		monitor->eve = NULL;
+	}
+}
+
+void
+monitor_free(struct monitor *monitor)
+{
+	if (monitor == NULL)
+		return;
+	monitor_finish(monitor);
+	detector_free(monitor->detector);
+	report_free(monitor->report);
+	free(monitor);
+}
+
+const struct monitor_counters *
+monitor_counters(const struct monitor *monitor)
+{
+	return &monitor->counters;
+}
+
+const struct monitor_alert *
+monitor_alerts(const struct monitor *monitor, unsigned int *count)
+{
+	*count = monitor->alert_count;
+	return monitor->alerts;
+}
+
+const struct report *
+monitor_report(const struct monitor *monitor)
+{
+	return monitor->report;
+}
+
+void
+monitor_print_alerts(const struct monitor *monitor, FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out, "== alerts ==\n");
+	for (i = 0; i < monitor->alert_count; i++) {
+		const struct monitor_alert *a = &monitor->alerts[i];
+		int family = a->ip_version == 6 ? AF_INET6 : AF_INET;
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+
+		inet_ntop(family, a->client_addr, client, sizeof(client));
+		inet_ntop(family, a->server_addr, server, sizeof(server));
+		fprintf(out, "alert %" PRIu32 " \"%s\" %s -> %s count %" PRIu32
+			" mitre %s user %s share %s file %s service %s command \"%s\" operations %s\n",
+			a->signature_id, a->signature, client, server, a->count,
+			a->mitre[0] ? a->mitre : "-",
+			a->user[0] ? a->user : "-", a->share[0] ? a->share : "-",
+			a->file[0] ? a->file : "-",
+			a->service[0] ? a->service : "-", a->command,
+			a->operations[0] ? a->operations : "-");
+	}
+	fflush(out);
+}

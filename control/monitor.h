@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_MONITOR_H
+#define SMBGW_MONITOR_H
+
+/*
+ * The control core's monitoring: every worker event goes, in this order,
+ * to the EVE log (so records precede the alerts they cause), the detector
+ * (whose alerts go to the EVE log and a bounded in-memory list) and the
+ * daily "SMB traffic allowed" report. One module so that live mode,
+ * offline mode and the control socket drive it the same way.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "event.h"
+
+struct watchlist;
+struct report;
+
+/* What the operator sees of one alert (the latest state of it). */
+struct monitor_alert {
+	uint32_t signature_id;
+	const char *signature;	/* static */
+	const char *mitre_base;	/* static */
+	char mitre[64];
+	uint32_t count;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint8_t ip_version;
+	uint8_t client_addr[16];
+	uint8_t server_addr[16];
+	char user[2 * EVENT_ACCOUNT_MAX + 2];	/* DOMAIN\user */
+	char share[EVENT_SHARE_MAX];
+	char file[EVENT_NAME_MAX];
+	char service[EVENT_NAME_MAX];
+	char command[EVENT_COMMAND_MAX];
+	char operations[256];
+};
+
+struct monitor_counters {
+	uint64_t alerts;	/* raised (new) */
+	uint64_t updates;	/* count or evidence grew */
+	uint64_t alerts_dropped;	/* not kept in the list: it is full */
+};
+
+struct monitor;
+
+/*
+ * Creates the detector, opens the EVE log (cfg->output.path; none when
+ * empty) and the report, as <cfg> says, with <watchlist> naming classes.
+ * Returns NULL with a one-line cause in <error> on failure.
+ */
+struct monitor *
+monitor_create(const struct gateway_config *cfg,
+	const struct watchlist *watchlist, char *error, size_t error_len);
+
+/* Takes one worker event; a flowlog sink (void * for <monitor>). */
+void
+monitor_event(void *monitor, const struct gw_event *ev);
+
+/* Reopens the EVE log (SIGHUP, after logrotate). Returns 0 or -errno. */
+int
+monitor_reopen(struct monitor *monitor);
+
+/* Writes out what the EVE log buffers; call about once a second. */
+void
+monitor_flush(struct monitor *monitor);
+
+/*
+ * Ends monitoring: the detector's open alerts are settled, open file
+ * handles summarised and the EVE log closed. The report and alerts stay
+ * readable until monitor_free().
+ */
+void
+monitor_finish(struct monitor *monitor);
+
+void
+monitor_free(struct monitor *monitor);
+
+const struct monitor_counters *
+monitor_counters(const struct monitor *monitor);
+
+/* The alerts kept, oldest first; *count is set. */
+const struct monitor_alert *
+monitor_alerts(const struct monitor *monitor, unsigned int *count);
+
+/* The daily report. */
+const struct report *
+monitor_report(const struct monitor *monitor);
+
+/* Prints the alerts kept, one line each, under "== alerts ==". */
+void
+monitor_print_alerts(const struct monitor *monitor, FILE *out);
+
+#endif /* SMBGW_MONITOR_H */

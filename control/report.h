@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_REPORT_H
+#define SMBGW_REPORT_H
+
+/*
+ * The report "SMB traffic allowed": per UTC day and per source (client)
+ * / destination (server) pair, the SMB and DCE/RPC connections seen, their
+ * bytes, the server ports, how they were recognised (port or content) and
+ * what policy did (allowed, denied, monitored). Exported as one JSON
+ * document or as CSV.
+ *
+ * A connection is counted on the day it was classified (EVENT_FLOW
+ * CLASSIFIED); its bytes are added on the day it ended (EVENT_FLOW END,
+ * which carries the totals). A connection whose client or server lies in
+ * a trusted prefix is left out. Days come from the event timestamps; when
+ * a day beyond the retention arrives, the oldest days are dropped.
+ *
+ * Memory is fixed at creation: max_rows rows of report_row_bytes() each;
+ * a row that does not fit is dropped and counted, never another evicted.
+ * Pure C: no DPDK; not thread-safe (one control thread owns it).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+
+#define REPORT_TRUSTED_MAX	64
+/* Distinct server ports listed per row; more are counted. */
+#define REPORT_PORTS_MAX	8
+#define REPORT_ALL_DAYS		UINT32_MAX
+
+enum report_action {
+	REPORT_ACTION_ALLOWED = 0,
+	REPORT_ACTION_DENIED,
+	REPORT_ACTION_MONITORED,
+	REPORT_ACTION_COUNT,
+};
+
+/* An address prefix: <length> leading bits of <addr>. */
+struct report_prefix {
+	uint8_t addr[16];	/* IPv4 in the first 4 bytes */
+	uint8_t ip_version;	/* 4 or 6 */
+	uint8_t length;		/* 0..32 or 0..128 */
+};
+
+struct report_params {
+	unsigned int days;	/* days kept, today included: 1..366 */
+	unsigned int max_rows;	/* day x pair rows: 16..2^22 */
+	unsigned int trusted_count;
+	struct report_prefix trusted[REPORT_TRUSTED_MAX];
+};
+
+struct report_counters {
+	uint64_t flows;		/* CLASSIFIED events counted */
+	uint64_t trusted;	/* left out: an end in a trusted prefix */
+	uint64_t rows;		/* in use */
+	uint64_t rows_dropped;	/* no room: the connection went uncounted */
+	uint64_t days_expired;	/* days with rows dropped for retention */
+	uint64_t late;		/* events of a day already dropped */
+};
+
+struct report;
+
+/* Fills <params> with the defaults: 7 days, 65536 rows, nothing trusted. */
+void
+report_params_set_defaults(struct report_params *params);
+
+/*
+ * Parses "10.0.0.0/8", "fd00::/8" or a bare address (a host prefix) into
+ * <out>. Bits beyond the length must be zero. Returns 0 or -EINVAL.
+ */
+int
+report_prefix_parse(const char *text, struct report_prefix *out);
+
+/*
+ * Creates an empty report with <params> (copied). Returns NULL and sets
+ * errno: EINVAL for bad params, ENOMEM.
+ */
+struct report *
+report_create(const struct report_params *params);
+
+/* Frees <report> (NULL is allowed). */
+void
+report_free(struct report *report);
+
+/*
+ * Replaces the trusted prefixes (on reload). Rows already counted stay.
+ * Returns 0, or -EINVAL if <count> exceeds REPORT_TRUSTED_MAX or a prefix
+ * is malformed.
+ */
+int
+report_set_trusted(struct report *report, const struct report_prefix *prefixes,
+	unsigned int count);
+
+/*
+ * Takes one event; only EVENT_FLOW CLASSIFIED and END count. <action> is
+ * what policy did with the connection (REPORT_ACTION_ALLOWED until policy
+ * exists). Cannot fail: what does not fit is counted.
+ */
+void
+report_add_flow(struct report *report, const struct gw_event *ev,
+	enum report_action action);
+
+/*
+ * Writes the rows of UTC day <day> (days since 1970-01-01), or of every
+ * day kept with REPORT_ALL_DAYS, sorted by day, source and destination:
+ * as one JSON document, or as CSV with a header line. Returns 0, or -EIO
+ * if <out> reported an error.
+ */
+int
+report_write_json(const struct report *report, FILE *out, uint32_t day);
+
+int
+report_write_csv(const struct report *report, FILE *out, uint32_t day);
+
+/* The UTC day of <ts_ns>, for report_write_*(). */
+uint32_t
+report_day_of(uint64_t ts_ns);
+
+/* Counters of <report>, valid while it lives. Cannot fail. */
+const struct report_counters *
+report_counters(const struct report *report);
+
+/* Bytes of one row, index included: what max_rows costs. Cannot fail. */
+size_t
+report_row_bytes(void);
+
+#endif /* SMBGW_REPORT_H */

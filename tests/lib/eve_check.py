@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Checks an EVE log (JSON lines) written by smbgw.
+
+  eve_check.py EVE.json valid
+      every line is a JSON object with timestamp and event_type
+  eve_check.py EVE.json alerts
+      prints "SIGNATURE_ID SRC DEST" for every new alert (update false)
+  eve_check.py EVE.json alert SIGNATURE_ID KEY=VALUE...
+      exits 0 if a new alert of SIGNATURE_ID has every KEY=VALUE, where KEY
+      is a dotted path (smb.share, smb.ntlmssp.user, smb.filename, src_ip)
+      and VALUE may end in '*' to match a prefix or start with '*' for a
+      suffix
+  eve_check.py EVE.json count EVENT_TYPE
+      prints how many records of EVENT_TYPE there are
+"""
+import json
+import sys
+
+
+def records(path):
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                sys.exit("%s:%d: not JSON: %s" % (path, number, error))
+            if not isinstance(record, dict) or "timestamp" not in record \
+                    or "event_type" not in record:
+                sys.exit("%s:%d: not an EVE record" % (path, number))
+            yield record
+
+
+def lookup(record, dotted):
+    value = record
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def matches(value, wanted):
+    text = str(value)
+    if wanted.endswith("*"):
+        return text.startswith(wanted[:-1])
+    if wanted.startswith("*"):
+        return text.endswith(wanted[1:])
+    return text == wanted
+
+
+def new_alerts(path):
+    return [r for r in records(path) if r["event_type"] == "alert"
+            and not r["alert"].get("update", False)]
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    path, command = sys.argv[1], sys.argv[2]
+    if command == "valid":
+        print("%d records" % sum(1 for _ in records(path)))
+    elif command == "alerts":
+        for r in new_alerts(path):
+            print(r["alert"]["signature_id"], r["src_ip"], r["dest_ip"])
+    elif command == "alert":
+        wanted = [a.split("=", 1) for a in sys.argv[4:]]
+        for r in new_alerts(path):
+            if str(r["alert"]["signature_id"]) != sys.argv[3]:
+                continue
+            if all(matches(lookup(r, k), v) for k, v in wanted):
+                return 0
+        print("no new alert %s with %s" % (sys.argv[3], " ".join(sys.argv[4:])))
+        return 1
+    elif command == "count":
+        print(sum(1 for r in records(path) if r["event_type"] == sys.argv[3]))
+    else:
+        sys.exit(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

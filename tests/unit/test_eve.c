@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * EVE writer: JSON escaping, timestamps, one smb record per handle with
+ * its byte counts, the handle table's bounds, dcerpc and flow records,
+ * alerts, and reopening after logrotate.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dcerpc.h"
+#include "detector.h"
+#include "eve.h"
+#include "event.h"
+#include "flow.h"
+#include "smb.h"
+
+#define S 1000000000ull
+/* 2026-11-24T08:46:04.123456789Z */
+#define T0 (1795509964ull * S + 123456789ull)
+
+static char path[64];
+static char text[1 << 16];
+
+static int
+setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test_eve.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char rotated[80];
+
+	(void)state;
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	unlink(path);
+	unlink(rotated);
+	return 0;
+}
+
+static struct eve *
+open_eve(unsigned int max_handles)
+{
+	struct eve_params params;
+	struct eve *eve;
+	FILE *f = fopen(path, "w");	/* truncate what a test before wrote */
+
+	assert_non_null(f);
+	fclose(f);
+	eve_params_set_defaults(&params);
+	snprintf(params.path, sizeof(params.path), "%s", path);
+	if (max_handles != 0)
+		params.max_handles = max_handles;
+	eve = eve_open(&params);
+	assert_non_null(eve);
+	return eve;
+}
+
+/* Reads <file> into text; returns the number of lines. */
+static unsigned int
+slurp(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	size_t n;
+	unsigned int lines = 0;
+	char *p;
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (p = text; *p != '\0'; p++)
+		if (*p == '\n')
+			lines++;
+	return lines;
+}
+
+/* Number of occurrences of <needle> in text. */
+static unsigned int
+occurrences(const char *needle)
+{
+	unsigned int n = 0;
+	const char *p = text;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+static void
+assert_has(const char *needle)
+{
+	if (strstr(text, needle) == NULL)
+		fail_msg("missing %s in:\n%s", needle, text);
+}
+
+static void
+base(struct gw_event *ev, uint64_t ts, uint8_t kind, uint8_t subtype)
+{
+	static const uint8_t client[4] = { 198, 18, 1, 10 };
+	static const uint8_t server[4] = { 198, 18, 2, 20 };
+
+	memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = ts;
+	ev->flow_id = 77;
+	ev->ip_version = 4;
+	memcpy(ev->client_addr, client, 4);
+	memcpy(ev->server_addr, server, 4);
+	ev->client_port = 53134;
+	ev->server_port = 445;
+	ev->vlan_outer = 100;
+	ev->kind = kind;
+	ev->subtype = subtype;
+}
+
+static void
+smb_file(struct gw_event *ev, uint64_t ts, uint8_t subtype, uint16_t command,
+	bool response, uint8_t fid)
+{
+	base(ev, ts, EVENT_SMB, subtype);
+	ev->command = command;
+	if (response)
+		ev->flags = EVENT_F_RESPONSE;
+	ev->u.smb.version = 2;
+	ev->u.smb.dialect = 0x0210;
+	ev->u.smb.file_id[0] = fid;
+	ev->u.smb.desired_access = 2;
+	ev->u.smb.disposition = 5;
+	snprintf(ev->u.smb.share, sizeof(ev->u.smb.share), "ADMIN$");
+	snprintf(ev->u.smb.name, sizeof(ev->u.smb.name), "QmEyydJf.exe");
+}
+
+static void
+test_json_string(void **state)
+{
+	char out[128];
+	size_t n;
+
+	(void)state;
+	n = eve_json_string(out, sizeof(out), "a\"b\\c\n\t\x01\x7f");
+	assert_string_equal(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\"");
+	assert_int_equal(n, strlen(out));
+	/* Valid UTF-8 passes; invalid bytes, overlong forms and surrogates
+	 * become U+FFFD. */
+	eve_json_string(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac");
+	assert_string_equal(out, "\"caf\xc3\xa9 \xe2\x82\xac\"");
+	eve_json_string(out, sizeof(out), "x\xff y\xc0\xaf z\xed\xa0\x80");
+	assert_string_equal(out,
+		"\"x\\ufffd y\\ufffd\\ufffd z\\ufffd\\ufffd\\ufffd\"");
+	eve_json_string(out, sizeof(out), "\xe2\x82");	/* cut short */
+	assert_string_equal(out, "\"\\ufffd\\ufffd\"");
+	/* Too small: truncated, terminated, the needed length returned. */
+	n = eve_json_string(out, 4, "abcdef");
+	assert_int_equal(n, 8);
+	assert_int_equal(strlen(out), 3);
+}
+
+static void
+test_time(void **state)
+{
+	char buf[40];
+
+	(void)state;
+	assert_string_equal(eve_format_time(T0, buf, sizeof(buf)),
+		"2026-11-24T08:46:04.123456+0000");
+	assert_string_equal(eve_format_time(0, buf, sizeof(buf)),
+		"1970-01-01T00:00:00.000000+0000");
+}
+
+/* One record per handle, at CLOSE, with what went through it. */
+static void
+test_handle_summary(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct gw_event ev;
+	unsigned int i;
+
+	(void)state;
+	smb_file(&ev, T0, SMB_FACT_CREATE, SMB2_CREATE, false, 0);
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	smb_file(&ev, T0 + 1000, SMB_FACT_CREATE, SMB2_CREATE, true, 9);
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		smb_file(&ev, T0 + 2000 + i, SMB_FACT_WRITE, SMB2_WRITE, false, 9);
+		ev.u.smb.length = 1000;
+		assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		smb_file(&ev, T0 + 3000 + i, SMB_FACT_READ, SMB2_READ, true, 9);
+		ev.u.smb.length = 10;
+		assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	}
+	smb_file(&ev, T0 + S, SMB_FACT_CLOSE, SMB2_CLOSE, false, 9);
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	/* The CLOSE response finds nothing left to summarise. */
+	smb_file(&ev, T0 + S, SMB_FACT_CLOSE, SMB2_CLOSE, true, 9);
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"timestamp\":\"2026-11-24T08:46:05.123456+0000\"");
+	assert_has("\"event_type\":\"smb\"");
+	assert_has("\"src_ip\":\"198.18.1.10\",\"src_port\":53134,"
+		"\"dest_ip\":\"198.18.2.20\",\"dest_port\":445,\"vlan\":[100],"
+		"\"proto\":\"TCP\",\"app_proto\":\"smb\"");
+	assert_has("\"command\":\"CREATE\"");
+	assert_has("\"dialect\":\"2.1\"");
+	assert_has("\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\"");
+	assert_has("\"disposition\":\"overwrite_if\"");
+	assert_has("\"closed_by\":\"close\",\"reads\":2,\"bytes_read\":20,"
+		"\"writes\":3,\"bytes_written\":3000");
+}
+
+/* Flow end summarises the flow's open handles, then the flow. */
+static void
+test_flow_end(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct gw_event ev;
+
+	(void)state;
+	smb_file(&ev, T0, SMB_FACT_CREATE, SMB2_CREATE, true, 1);
+	eve_write_event(eve, &ev, NULL);
+	smb_file(&ev, T0, SMB_FACT_CREATE, SMB2_CREATE, true, 2);
+	eve_write_event(eve, &ev, NULL);
+	/* A handle of another flow stays open. */
+	smb_file(&ev, T0, SMB_FACT_CREATE, SMB2_CREATE, true, 1);
+	ev.flow_id = 78;
+	eve_write_event(eve, &ev, NULL);
+
+	base(&ev, T0 + 2 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.method = EVENT_DETECT_PORT;
+	ev.u.flow.first_seen_ns = T0 - S;
+	ev.u.flow.packets[0] = 79;
+	ev.u.flow.bytes[1] = 7178;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 3);
+	assert_int_equal(eve_flush(eve), 0);
+	assert_int_equal(slurp(path), 3);
+	assert_int_equal(occurrences("\"closed_by\":\"flow_end\""), 2);
+	assert_has("\"event_type\":\"flow\"");
+	assert_has("\"pkts_toserver\":79");
+	assert_has("\"bytes_toclient\":7178");
+	assert_has("\"start\":\"2026-11-24T08:46:03.123456+0000\"");
+	assert_has("\"detected_by\":\"port\"");
+	/* Closing summarises what is left. */
+	eve_close(eve);
+	assert_int_equal(slurp(path), 4);
+	assert_int_equal(occurrences("\"closed_by\":\"shutdown\""), 1);
+}
+
+static void
+test_handle_eviction(void **state)
+{
+	struct eve *eve = open_eve(16);
+	struct gw_event ev;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 17; i++) {
+		smb_file(&ev, T0 + i, SMB_FACT_CREATE, SMB2_CREATE, true,
+			(uint8_t)i);
+		eve_write_event(eve, &ev, NULL);
+	}
+	assert_int_equal(eve_counters(eve)->handles_evicted, 1);
+	eve_flush(eve);
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"closed_by\":\"evicted\"");
+	/* The oldest went: handle 0 was opened at T0. */
+	assert_has("\"opened\":\"2026-11-24T08:46:04.123456+0000\"");
+	eve_close(eve);
+	assert_int_equal(slurp(path), 17);
+}
+
+static void
+test_logon_tree_dcerpc(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_context ctx = { "servers-a", "servers-b", "allowed" };
+	struct gw_event ev;
+
+	(void)state;
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	ev.command = SMB2_SESSION_SETUP;
+	eve_write_event(eve, &ev, NULL);	/* the request: no record */
+	ev.flags = EVENT_F_RESPONSE;
+	ev.status = 0xc000006d;
+	ev.u.smb.version = 2;
+	snprintf(ev.u.smb.user, sizeof(ev.u.smb.user), "alice \"x\"");
+	snprintf(ev.u.smb.domain, sizeof(ev.u.smb.domain), "WORKGROUP");
+	snprintf(ev.u.smb.workstation, sizeof(ev.u.smb.workstation), "VM");
+	assert_int_equal(eve_write_event(eve, &ev, &ctx), 1);
+
+	base(&ev, T0, EVENT_SMB, SMB_FACT_TREE_CONNECT);
+	ev.command = SMB2_TREE_CONNECT;
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.version = 2;
+	ev.u.smb.share_type = SMB2_SHARE_TYPE_PIPE;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "IPC$");
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name), "\\\\srv\\IPC$");
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+
+	base(&ev, T0, EVENT_DCERPC, DCERPC_FACT_REQUEST);
+	ev.flags = EVENT_F_ON_PIPE;
+	ev.u.dcerpc.interface = "svcctl";
+	ev.u.dcerpc.operation = "CreateServiceW";
+	ev.u.dcerpc.opnum = 12;
+	ev.u.dcerpc.args = DCERPC_ARGS_SERVICE;
+	snprintf(ev.u.dcerpc.pipe, sizeof(ev.u.dcerpc.pipe), "svcctl");
+	snprintf(ev.u.dcerpc.name, sizeof(ev.u.dcerpc.name), "tMds");
+	snprintf(ev.u.dcerpc.command, sizeof(ev.u.dcerpc.command),
+		"%%systemroot%%\\QmEyydJf.exe");
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	/* Responses are not records; a fault is. */
+	ev.subtype = DCERPC_FACT_RESPONSE;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+	ev.subtype = DCERPC_FACT_FAULT;
+	ev.status = 0x1c010002;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	/* DCE/RPC over TCP. */
+	base(&ev, T0, EVENT_DCERPC, DCERPC_FACT_REQUEST);
+	ev.server_port = 135;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 5);
+	assert_has("\"src_segment\":\"servers-a\",\"dest_segment\":\"servers-b\","
+		"\"action\":\"allowed\"");
+	assert_has("\"command\":\"SESSION_SETUP\",\"status\":\"STATUS_LOGON_FAILURE\","
+		"\"status_code\":\"0xc000006d\"");
+	assert_has("\"ntlmssp\":{\"user\":\"alice \\\"x\\\"\",\"domain\":"
+		"\"WORKGROUP\",\"host\":\"VM\"}");
+	assert_has("\"share\":\"IPC$\",\"path\":\"\\\\\\\\srv\\\\IPC$\","
+		"\"share_type\":\"pipe\"");
+	assert_has("\"request\":\"REQUEST\",\"interface\":\"svcctl\"");
+	assert_has("\"opnum\":12,\"operation\":\"CreateServiceW\"");
+	assert_has("\"service\":\"tMds\",\"command\":\"%systemroot%\\\\QmEyydJf.exe\"");
+	assert_has("\"request\":\"FAULT\"");
+	assert_has("\"status\":\"nca_s_op_rng_error\"");
+	assert_has("\"app_proto\":\"dcerpc\",\"dcerpc\":{\"request\":\"REQUEST\","
+		"\"interface\":\"unknown\"");
+}
+
+static void
+test_alert(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.conditions = DETECTOR_COND_ALL;
+	e.exec_kinds = DETECTOR_EXEC_FILE | DETECTOR_EXEC_SERVICE;
+	e.exact = true;
+	e.logon_ns = T0 - S;
+	e.exec_ns = T0;
+	snprintf(e.user, sizeof(e.user), "root");
+	snprintf(e.domain, sizeof(e.domain), "LAB");
+	snprintf(e.share, sizeof(e.share), "ADMIN$");
+	snprintf(e.repeated_share, sizeof(e.repeated_share), "ADMIN$");
+	e.share_accesses = 3;
+	snprintf(e.file, sizeof(e.file), "QmEyydJf.exe");
+	e.operation_count = 2;
+	e.interfaces[0] = "svcctl";
+	e.operations[0] = "OpenSCManagerW";
+	e.interfaces[1] = "svcctl";
+	e.operations[1] = "CreateServiceW";
+
+	base(&ev, T0, EVENT_DCERPC, DCERPC_FACT_REQUEST);
+	ev.flags = EVENT_F_ON_PIPE;
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_LATERAL_MOVEMENT;
+	a.signature = detector_signature(a.rule);
+	a.count = 1;
+	a.first_ns = T0;
+	a.last_ns = T0;
+	snprintf(a.mitre, sizeof(a.mitre), "T1021.002,T1569.002");
+	a.event = &ev;
+	memcpy(a.client_addr, ev.client_addr, 16);
+	memcpy(a.server_addr, ev.server_addr, 16);
+	a.ip_version = 4;
+	a.evidence = &e;
+	assert_int_equal(eve_write_alert(eve, &a, NULL), 0);
+	/* From detector_flush(): no event, no ports. */
+	a.event = NULL;
+	a.update = true;
+	a.count = 3;
+	assert_int_equal(eve_write_alert(eve, &a, NULL), 0);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 2);
+	assert_has("\"event_type\":\"alert\"");
+	assert_has("\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+		"\"signature_id\":9000001,\"rev\":1,");
+	assert_has("\"category\":\"Lateral Movement\",\"severity\":1,"
+		"\"mitre\":[\"T1021.002\",\"T1569.002\"],\"update\":false,\"count\":1");
+	assert_has("\"smb\":{\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\","
+		"\"ntlmssp\":{\"user\":\"root\",\"domain\":\"LAB\",\"host\":\"\"}}");
+	assert_has("\"dcerpc\":{\"interface\":\"svcctl\",\"operations\":"
+		"[\"OpenSCManagerW\",\"CreateServiceW\"]}");
+	assert_has("\"conditions\":[\"logon\",\"admin_exec\",\"share_repeat\"]");
+	assert_has("\"execution\":[\"file_written\",\"service\"]");
+	assert_has("\"event_type\":\"alert\",\"src_ip\":\"198.18.1.10\","
+		"\"dest_ip\":\"198.18.2.20\",\"alert\"");
+	assert_has("\"update\":true,\"count\":3");
+}
+
+static void
+test_stats_and_reopen(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_stat stats[] = { { "events", 62 }, { "alerts", 4 } };
+	char rotated[80];
+
+	(void)state;
+	assert_int_equal(eve_write_stats(eve, T0, stats, 2), 0);
+	eve_flush(eve);
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	assert_int_equal(rename(path, rotated), 0);
+	assert_int_equal(eve_reopen(eve), 0);
+	assert_int_equal(eve_write_stats(eve, T0 + S, stats, 1), 0);
+	eve_close(eve);
+	assert_int_equal(slurp(rotated), 1);
+	assert_has("{\"timestamp\":\"2026-11-24T08:46:04.123456+0000\","
+		"\"event_type\":\"stats\",\"stats\":{\"events\":62,\"alerts\":4}}\n");
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"stats\":{\"events\":62}}");
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct eve_params params;
+
+	(void)state;
+	eve_params_set_defaults(&params);
+	params.max_handles = 1;
+	errno = 0;
+	assert_null(eve_open(&params));
+	assert_int_equal(errno, EINVAL);
+	eve_params_set_defaults(&params);
+	snprintf(params.path, sizeof(params.path), "/nonexistent/dir/eve.json");
+	errno = 0;
+	assert_null(eve_open(&params));
+	assert_int_equal(errno, ENOENT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_handle_summary),
+		cmocka_unit_test(test_flow_end),
+		cmocka_unit_test(test_handle_eviction),
+		cmocka_unit_test(test_logon_tree_dcerpc),
+		cmocka_unit_test(test_alert),
+		cmocka_unit_test(test_stats_and_reopen),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policy tables: prefix and VLAN lookup, most specific prefix, the pair
+ * matrix against a rule-by-rule reference, SMB-condition rules, modes,
+ * trusted prefixes, build errors, and RCU publishing with a live reader.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "policy.h"
+
+static struct policy_spec spec;
+static char error[256];
+
+static void
+spec_reset(void)
+{
+	memset(&spec, 0, sizeof(spec));
+	spec.mode = POLICY_MODE_ENFORCE;
+	spec.default_action = POLICY_ALLOW;
+	spec.deny_action = POLICY_DENY_RESET;
+	spec.segment_count = 1;
+	snprintf(spec.segments[0].name, POLICY_NAME_MAX, "unassigned");
+}
+
+static uint16_t
+add_segment(const char *name)
+{
+	uint16_t id = (uint16_t)spec.segment_count++;
+
+	snprintf(spec.segments[id].name, POLICY_NAME_MAX, "%s", name);
+	return id;
+}
+
+/* "a.b.c.d/len" or "v6/len" into <out>; the test's own parser. */
+static void
+parse_prefix(const char *text, struct policy_prefix *out)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+
+	memset(out, 0, sizeof(*out));
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - text), text);
+	if (inet_pton(AF_INET, addr, out->addr) == 1)
+		out->ip_version = 4;
+	else if (inet_pton(AF_INET6, addr, out->addr) == 1)
+		out->ip_version = 6;
+	else
+		fail_msg("bad test prefix %s", text);
+	out->depth = (uint8_t)atoi(slash + 1);
+}
+
+static void
+add_prefix(uint16_t segment, const char *text)
+{
+	struct policy_prefix *pfx = &spec.prefixes[spec.prefix_count++];
+
+	parse_prefix(text, pfx);
+	pfx->segment = segment;
+}
+
+static struct policy_rule_spec *
+add_rule(uint16_t from, uint16_t to, enum policy_action action)
+{
+	struct policy_rule_spec *r = &spec.rules[spec.rule_count++];
+
+	memset(r, 0, sizeof(*r));
+	r->from = from;
+	r->to = to;
+	r->action = action;
+	r->deny_action = POLICY_DENY_INHERIT;
+	r->nonstandard_port = -1;
+	return r;
+}
+
+static struct policy *
+build(void)
+{
+	struct policy *p = policy_build(&spec, 7, SOCKET_ID_ANY, error,
+		sizeof(error));
+
+	if (p == NULL)
+		fail_msg("policy_build: %s", error);
+	return p;
+}
+
+/* Segment of an address written as text, seen with <vlan>. */
+static uint16_t
+segment_of(const struct policy *p, const char *text, uint16_t vlan)
+{
+	uint8_t addr[16] = { 0 };
+
+	if (inet_pton(AF_INET, text, addr) == 1)
+		return policy_segment_of(p, 4, addr, vlan);
+	if (inet_pton(AF_INET6, text, addr) == 1)
+		return policy_segment_of(p, 6, addr, vlan);
+	fail_msg("bad test address %s", text);
+	return 0;
+}
+
+static void
+test_prefix_lookup(void **state)
+{
+	uint16_t ws, srv;
+	struct policy *p;
+
+	spec_reset();
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	add_prefix(ws, "198.18.1.0/24");
+	add_prefix(ws, "2001:db8:1::/48");
+	add_prefix(srv, "198.18.2.0/24");
+	add_prefix(srv, "2001:db8:2::/48");
+	p = build();
+
+	assert_int_equal(policy_generation(p), 7);
+	assert_int_equal(policy_segment_count(p), 3);
+	assert_int_equal(segment_of(p, "198.18.1.10", 0), ws);
+	assert_int_equal(segment_of(p, "198.18.1.255", 0), ws);
+	assert_int_equal(segment_of(p, "198.18.2.20", 0), srv);
+	assert_int_equal(segment_of(p, "198.18.3.1", 0), 0);
+	assert_int_equal(segment_of(p, "2001:db8:1:ffff::1", 0), ws);
+	assert_int_equal(segment_of(p, "2001:db8:2::20", 0), srv);
+	assert_int_equal(segment_of(p, "2001:db8:3::1", 0), 0);
+	assert_string_equal(policy_segment_name(p, ws), "workstations");
+	assert_string_equal(policy_segment_name(p, 0), "unassigned");
+	assert_null(policy_segment_name(p, 3));
+	policy_free(p);
+}
+
+static void
+test_most_specific_prefix(void **state)
+{
+	uint16_t site, ws, host, host6;
+	struct policy *p;
+
+	spec_reset();
+	site = add_segment("site");
+	ws = add_segment("workstations");
+	host = add_segment("jump-host");
+	host6 = add_segment("jump-host6");
+	add_prefix(site, "198.18.0.0/16");
+	add_prefix(ws, "198.18.1.0/24");
+	add_prefix(host, "198.18.1.77/32");
+	add_prefix(site, "2001:db8::/32");
+	add_prefix(host6, "2001:db8:1::77/128");
+	p = build();
+
+	assert_int_equal(segment_of(p, "198.18.9.9", 0), site);
+	assert_int_equal(segment_of(p, "198.18.1.76", 0), ws);
+	assert_int_equal(segment_of(p, "198.18.1.77", 0), host);
+	assert_int_equal(segment_of(p, "198.18.1.78", 0), ws);
+	assert_int_equal(segment_of(p, "2001:db8:1::77", 0), host6);
+	assert_int_equal(segment_of(p, "2001:db8:1::78", 0), site);
+	policy_free(p);
+}
+
+static void
+test_vlan_lookup(void **state)
+{
+	uint16_t guests, ws;
+	struct policy *p;
+
+	spec_reset();
+	guests = add_segment("guests");
+	ws = add_segment("workstations");
+	spec.vlan_segment[300] = guests;
+	spec.vlan_segment[100] = ws;
+	add_prefix(ws, "198.18.1.0/24");
+	p = build();
+
+	/* No prefix: the VLAN decides; untagged or unknown VLAN: unassigned. */
+	assert_int_equal(segment_of(p, "10.9.9.9", 300), guests);
+	assert_int_equal(segment_of(p, "2001:db8:9::9", 300), guests);
+	assert_int_equal(segment_of(p, "10.9.9.9", 0), 0);
+	assert_int_equal(segment_of(p, "10.9.9.9", 301), 0);
+	/* A prefix wins over the VLAN. */
+	assert_int_equal(segment_of(p, "198.18.1.5", 300), ws);
+	assert_int_equal(segment_of(p, "198.18.1.5", 0), ws);
+	/* Unknown IP version: VLAN only. */
+	assert_int_equal(policy_segment_of(p, 0, (const uint8_t[16]){ 0 }, 300),
+		guests);
+	policy_free(p);
+}
+
+/* The verdict of the first matching unconditional rule, by brute force. */
+static struct policy_verdict
+reference_verdict(uint16_t s, uint16_t d)
+{
+	struct policy_verdict v = { .rule = 0, .action = spec.default_action };
+	unsigned int i;
+
+	for (i = 0; i < spec.rule_count; i++) {
+		const struct policy_rule_spec *r = &spec.rules[i];
+
+		if ((r->from == POLICY_SEGMENT_ANY || r->from == s) &&
+				(r->to == POLICY_SEGMENT_ANY || r->to == d)) {
+			v.rule = (uint16_t)(i + 1);
+			v.action = r->action;
+			break;
+		}
+	}
+	return v;
+}
+
+static void
+test_matrix(void **state)
+{
+	uint16_t ws, srv, dc, mgmt;
+	struct policy_verdict v;
+	struct policy *p;
+
+	spec_reset();
+	spec.default_action = POLICY_DENY;
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	dc = add_segment("dcs");
+	mgmt = add_segment("mgmt");
+	add_rule(ws, ws, POLICY_DENY);				/* 1 */
+	add_rule(ws, srv, POLICY_ALLOW);			/* 2 */
+	add_rule(POLICY_SEGMENT_ANY, dc, POLICY_ALLOW);		/* 3 */
+	add_rule(mgmt, POLICY_SEGMENT_ANY, POLICY_MONITOR);	/* 4 */
+	add_rule(0, POLICY_SEGMENT_ANY, POLICY_DENY)->deny_action =
+		POLICY_DENY_DROP;				/* 5 */
+	p = build();
+
+	v = policy_pair_verdict(p, ws, ws);
+	assert_int_equal(v.rule, 1);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK | POLICY_VERDICT_RESET);
+	v = policy_pair_verdict(p, ws, srv);
+	assert_int_equal(v.rule, 2);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_int_equal(v.flags, 0);
+	assert_int_equal(policy_pair_verdict(p, mgmt, dc).rule, 3);
+	assert_int_equal(policy_pair_verdict(p, mgmt, ws).rule, 4);
+	assert_int_equal(policy_pair_verdict(p, mgmt, ws).action,
+		POLICY_MONITOR);
+	v = policy_pair_verdict(p, 0, srv);
+	assert_int_equal(v.rule, 5);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK);
+	/* No rule: the default action, rule 0. */
+	v = policy_pair_verdict(p, srv, ws);
+	assert_int_equal(v.rule, 0);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK | POLICY_VERDICT_RESET);
+	/* Out-of-range ids are unassigned. */
+	assert_int_equal(policy_pair_verdict(p, 999, srv).rule, 5);
+	policy_free(p);
+}
+
+/* 1000 segments, random rules: every cell equals the reference. */
+static void
+test_matrix_large(void **state)
+{
+	uint16_t n = 1000, s, d, i;
+	struct policy *p;
+
+	spec_reset();
+	srand(6);
+	for (i = 0; i < n; i++) {
+		char name[POLICY_NAME_MAX];
+
+		snprintf(name, sizeof(name), "seg%u", i);
+		add_segment(name);
+	}
+	for (i = 0; i < 3000; i++) {
+		uint16_t from = rand() % 20 == 0 ? POLICY_SEGMENT_ANY :
+			(uint16_t)(rand() % (n + 1));
+		uint16_t to = rand() % 20 == 0 ? POLICY_SEGMENT_ANY :
+			(uint16_t)(rand() % (n + 1));
+
+		add_rule(from, to, (enum policy_action)(rand() % 3));
+	}
+	p = build();
+	for (s = 0; s <= n; s++) {
+		for (d = 0; d <= n; d++) {
+			struct policy_verdict got = policy_pair_verdict(p, s, d);
+			struct policy_verdict want = reference_verdict(s, d);
+
+			if (got.rule != want.rule || got.action != want.action)
+				fail_msg("pair %u -> %u: rule %u action %u, want rule %u action %u",
+					s, d, got.rule, got.action, want.rule,
+					want.action);
+		}
+	}
+	policy_free(p);
+}
+
+static void
+test_smb_rules(void **state)
+{
+	struct policy_smb_facts facts = { 0 };
+	struct policy_rule_spec *r;
+	struct policy_verdict v;
+	uint16_t ws, srv, dc;
+	struct policy *p;
+
+	spec_reset();
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	dc = add_segment("dcs");
+	/* 1: SMB1 denied everywhere. */
+	r = add_rule(POLICY_SEGMENT_ANY, POLICY_SEGMENT_ANY, POLICY_DENY);
+	r->dialects = 1u << POLICY_DIALECT_SMB1;
+	/* 2: admin shares (class 0) from workstations to servers, dropped. */
+	r = add_rule(ws, srv, POLICY_DENY);
+	r->share_classes = 1u << 0;
+	r->deny_action = POLICY_DENY_DROP;
+	/* 3: remote-exec pipes (class 2) monitored on non-standard ports. */
+	r = add_rule(ws, srv, POLICY_MONITOR);
+	r->pipe_classes = 1u << 2;
+	r->nonstandard_port = 1;
+	add_rule(ws, srv, POLICY_ALLOW);			/* 4 */
+	add_rule(ws, dc, POLICY_ALLOW);				/* 5 */
+	/* 6: after rule 5 for ws -> dc, so never reached for that pair. */
+	r = add_rule(POLICY_SEGMENT_ANY, dc, POLICY_DENY);
+	r->file_classes = 1u << 4;
+	p = build();
+
+	v = policy_pair_verdict(p, ws, srv);
+	assert_int_equal(v.rule, 4);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	/* Nothing special: the pair verdict. */
+	facts.dialect = POLICY_DIALECT_3_1_1;
+	facts.share_classes = 1u << 3;
+	assert_int_equal(policy_smb_verdict(p, ws, srv, &facts).rule, 4);
+	/* TREE_CONNECT to ADMIN$. */
+	facts.share_classes = 1u << 0;
+	v = policy_smb_verdict(p, ws, srv, &facts);
+	assert_int_equal(v.rule, 2);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK);
+	/* The SMB1 rule comes first. */
+	facts.dialect = POLICY_DIALECT_SMB1;
+	assert_int_equal(policy_smb_verdict(p, ws, srv, &facts).rule, 1);
+	/* Unknown dialect matches no dialect condition. */
+	facts.dialect = POLICY_DIALECT_UNKNOWN;
+	facts.share_classes = 0;
+	assert_int_equal(policy_smb_verdict(p, ws, srv, &facts).rule, 4);
+	/* Both conditions of rule 3 are needed. */
+	facts.pipe_classes = 1u << 2;
+	assert_int_equal(policy_smb_verdict(p, ws, srv, &facts).rule, 4);
+	facts.nonstandard_port = true;
+	v = policy_smb_verdict(p, ws, srv, &facts);
+	assert_int_equal(v.rule, 3);
+	assert_int_equal(v.action, POLICY_MONITOR);
+	assert_int_equal(v.flags, 0);
+	/* ws -> dc: rule 5 decides before rule 6; only rule 1 is kept. */
+	memset(&facts, 0, sizeof(facts));
+	facts.file_classes = 1u << 4;
+	assert_int_equal(policy_smb_verdict(p, ws, dc, &facts).rule, 5);
+	/* srv -> dc: rules 1 and 6 apply, then the default. */
+	assert_int_equal(policy_pair_verdict(p, srv, dc).rule, 0);
+	assert_int_equal(policy_smb_verdict(p, srv, dc, &facts).rule, 6);
+	/* srv -> ws: only rule 1. */
+	v = policy_pair_verdict(p, srv, ws);
+	assert_int_equal(v.rule, 0);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	assert_int_equal(policy_smb_verdict(p, srv, ws, &facts).rule, 0);
+	facts.dialect = POLICY_DIALECT_SMB1;
+	assert_int_equal(policy_smb_verdict(p, srv, ws, &facts).rule, 1);
+	policy_free(p);
+}
+
+static void
+test_monitor_only_mode(void **state)
+{
+	struct policy_smb_facts facts = { .share_classes = 1 };
+	struct policy_rule_spec *r;
+	struct policy_verdict v;
+	struct policy *p;
+	uint16_t ws;
+
+	spec_reset();
+	spec.mode = POLICY_MODE_MONITOR_ONLY;
+	spec.deny_action = POLICY_DENY_DROP;
+	ws = add_segment("workstations");
+	r = add_rule(ws, ws, POLICY_DENY);
+	r->share_classes = 1;
+	add_rule(ws, ws, POLICY_DENY)->deny_action = POLICY_DENY_RESET;
+	p = build();
+
+	assert_int_equal(policy_mode(p), POLICY_MODE_MONITOR_ONLY);
+	/* Denied as configured, but nothing blocks. */
+	v = policy_pair_verdict(p, ws, ws);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags & POLICY_VERDICT_BLOCK, 0);
+	assert_true(v.flags & POLICY_VERDICT_RESET);
+	v = policy_smb_verdict(p, ws, ws, &facts);
+	assert_int_equal(v.rule, 1);
+	assert_int_equal(v.flags, 0);
+	policy_free(p);
+}
+
+static void
+test_trusted(void **state)
+{
+	uint8_t a[16] = { 0 };
+	struct policy *p;
+
+	spec_reset();
+	parse_prefix("198.18.9.0/24", &spec.trusted[0]);
+	parse_prefix("2001:db8:9::/48", &spec.trusted[1]);
+	parse_prefix("198.18.10.3/32", &spec.trusted[2]);
+	spec.trusted_count = 3;
+	p = build();
+
+	inet_pton(AF_INET, "198.18.9.200", a);
+	assert_true(policy_is_trusted(p, 4, a));
+	inet_pton(AF_INET, "198.18.10.3", a);
+	assert_true(policy_is_trusted(p, 4, a));
+	inet_pton(AF_INET, "198.18.10.4", a);
+	assert_false(policy_is_trusted(p, 4, a));
+	inet_pton(AF_INET6, "2001:db8:9:1::1", a);
+	assert_true(policy_is_trusted(p, 6, a));
+	/* The same bytes as IPv4 are not an IPv6 match, and vice versa. */
+	assert_false(policy_is_trusted(p, 4, a));
+	inet_pton(AF_INET6, "2001:db8:a::1", a);
+	assert_false(policy_is_trusted(p, 6, a));
+	policy_free(p);
+}
+
+static void
+test_no_prefixes(void **state)
+{
+	struct policy *p;
+	uint16_t ws;
+
+	/* No prefix tables at all: VLANs only. */
+	spec_reset();
+	ws = add_segment("workstations");
+	spec.vlan_segment[100] = ws;
+	p = build();
+	assert_int_equal(segment_of(p, "198.18.1.1", 100), ws);
+	assert_int_equal(segment_of(p, "2001:db8::1", 0), 0);
+	assert_int_equal(policy_pair_verdict(p, ws, ws).action, POLICY_ALLOW);
+	policy_free(p);
+}
+
+static void
+test_build_errors(void **state)
+{
+	struct policy_rule_spec *r;
+	unsigned int i;
+	uint16_t ws;
+
+	spec_reset();
+	ws = add_segment("workstations");
+	add_rule(ws, 5, POLICY_DENY);
+	assert_null(policy_build(&spec, 1, SOCKET_ID_ANY, error,
+		sizeof(error)));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_string_equal(error,
+		"rule 1: bad segment, action, deny action or dialect");
+
+	spec_reset();
+	ws = add_segment("workstations");
+	add_prefix(ws, "198.18.1.0/33");
+	assert_null(policy_build(&spec, 1, SOCKET_ID_ANY, error,
+		sizeof(error)));
+	assert_int_equal(rte_errno, EINVAL);
+
+	spec_reset();
+	ws = add_segment("workstations");
+	spec.vlan_segment[7] = 9;
+	assert_null(policy_build(&spec, 1, SOCKET_ID_ANY, error,
+		sizeof(error)));
+	assert_int_equal(errno, EINVAL);
+
+	/* Too many SMB-condition rules reach one pair. */
+	spec_reset();
+	ws = add_segment("workstations");
+	for (i = 0; i <= POLICY_PAIR_RULES_MAX; i++) {
+		r = add_rule(POLICY_SEGMENT_ANY, ws, POLICY_DENY);
+		r->dialects = 1u << POLICY_DIALECT_SMB1;
+	}
+	assert_null(policy_build(&spec, 1, SOCKET_ID_ANY, error,
+		sizeof(error)));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_string_equal(error,
+		"segments unassigned to workstations: more than 32 rules with SMB conditions apply (rule 33)");
+	assert_null(policy_build(NULL, 1, SOCKET_ID_ANY, error,
+		sizeof(error)));
+}
+
+/* Two policies of the same generation coexist (FIB names differ). */
+static void
+test_same_generation_twice(void **state)
+{
+	struct policy *a, *b;
+	uint16_t ws;
+
+	spec_reset();
+	ws = add_segment("workstations");
+	add_prefix(ws, "198.18.1.0/24");
+	add_prefix(ws, "2001:db8:1::/48");
+	a = build();
+	b = build();
+	assert_int_equal(segment_of(a, "198.18.1.1", 0), ws);
+	assert_int_equal(segment_of(b, "2001:db8:1::1", 0), ws);
+	policy_free(a);
+	policy_free(b);
+}
+
+static void
+test_dialect_of(void **state)
+{
+	assert_int_equal(policy_dialect_of(0x0001, true), POLICY_DIALECT_SMB1);
+	assert_int_equal(policy_dialect_of(0x0202, false), POLICY_DIALECT_2_0_2);
+	assert_int_equal(policy_dialect_of(0x0210, false), POLICY_DIALECT_2_1);
+	assert_int_equal(policy_dialect_of(0x0300, false), POLICY_DIALECT_3_0);
+	assert_int_equal(policy_dialect_of(0x0302, false), POLICY_DIALECT_3_0_2);
+	assert_int_equal(policy_dialect_of(0x0311, false), POLICY_DIALECT_3_1_1);
+	assert_int_equal(policy_dialect_of(0x02ff, false),
+		POLICY_DIALECT_UNKNOWN);
+	assert_int_equal(policy_dialect_of(0, false), POLICY_DIALECT_UNKNOWN);
+	assert_string_equal(policy_dialect_name(POLICY_DIALECT_3_0_2), "3.0.2");
+	assert_string_equal(policy_action_name(POLICY_MONITOR), "monitor");
+	assert_string_equal(policy_mode_name(POLICY_MODE_MONITOR_ONLY),
+		"monitor-only");
+}
+
+/*
+ * RCU: a reader thread keeps reading the current policy (its names and
+ * matrix) and reports quiescence once per pass, as a worker does, while
+ * this thread publishes new generations. Each policy's segment name
+ * carries its generation, so a reader that used a freed policy would see
+ * garbage (and ASan would report the use after free).
+ */
+#define PUBLISHES 200
+
+struct reader_arg {
+	struct policy_publisher *pub;
+	volatile bool stop;
+	uint64_t passes;
+	unsigned int last_generation;
+	bool went_back;		/* saw an older generation after a newer one */
+	bool mismatch;		/* a policy's contents did not match its tag */
+};
+
+static void *
+reader_main(void *opaque)
+{
+	struct reader_arg *arg = opaque;
+
+	policy_reader_online(arg->pub, 0);
+	while (!arg->stop) {
+		const struct policy *p = policy_current(arg->pub);
+
+		if (p != NULL) {
+			unsigned int gen = policy_generation(p);
+			char want[POLICY_NAME_MAX];
+			unsigned int i;
+
+			snprintf(want, sizeof(want), "gen%u", gen);
+			/* A while with <p>, as a worker with a burst. */
+			for (i = 0; i < 64; i++) {
+				uint16_t s = (uint16_t)(i % 3);
+
+				if (strcmp(policy_segment_name(p, 1), want) != 0 ||
+						policy_pair_verdict(p, s, 1).rule !=
+						(gen % 2 ? 1 : 0))
+					arg->mismatch = true;
+			}
+			/* Freed and reused meanwhile, it would say so here. */
+			if (policy_generation(p) != gen)
+				arg->mismatch = true;
+			if (gen < arg->last_generation)
+				arg->went_back = true;
+			arg->last_generation = gen;
+		}
+		arg->passes++;
+		policy_quiescent(arg->pub, 0);
+	}
+	policy_reader_offline(arg->pub, 0);
+	return NULL;
+}
+
+static void
+test_publish_under_rcu(void **state)
+{
+	struct policy_publisher_params params = {
+		.readers = 2, .socket = SOCKET_ID_ANY,
+	};
+	struct reader_arg arg = { 0 };
+	struct policy_publisher *pub;
+	pthread_t reader;
+	unsigned int gen;
+
+	pub = policy_publisher_create(&params);
+	assert_non_null(pub);
+	assert_null(policy_current(pub));
+	arg.pub = pub;
+	assert_int_equal(pthread_create(&reader, NULL, reader_main, &arg), 0);
+	for (gen = 1; gen <= PUBLISHES; gen++) {
+		char name[POLICY_NAME_MAX];
+		struct policy *p;
+		uint16_t seg;
+
+		spec_reset();
+		snprintf(name, sizeof(name), "gen%u", gen);
+		seg = add_segment(name);
+		add_prefix(seg, "198.18.1.0/24");
+		/* Odd generations have a rule to segment 1, even ones not. */
+		if (gen % 2)
+			add_rule(POLICY_SEGMENT_ANY, seg, POLICY_DENY);
+		p = policy_build(&spec, gen, SOCKET_ID_ANY, error,
+			sizeof(error));
+		assert_non_null(p);
+		/* Reader 1 never goes online: a publish must not wait for it. */
+		assert_int_equal(policy_publish(pub, p), 0);
+		assert_ptr_equal(policy_current(pub), p);
+	}
+	arg.stop = true;
+	pthread_join(reader, NULL);
+	assert_false(arg.mismatch);
+	assert_false(arg.went_back);
+	assert_true(arg.passes > 0);
+	assert_int_equal(arg.last_generation, PUBLISHES);
+	assert_int_equal(policy_publish(pub, NULL), -EINVAL);
+	assert_int_equal(policy_reader_online(pub, 2), -EINVAL);
+	policy_publisher_free(pub);
+
+	params.readers = 0;
+	assert_null(policy_publisher_create(&params));
+	assert_int_equal(rte_errno, EINVAL);
+}
+
+int
+main(void)
+{
+	char prefix[64];
+	char *argv[] = { "test_policy", "--no-huge", "-m", "256", "--no-pci",
+		"--no-shconf", "--no-telemetry", "--log-level=lib.eal:error",
+		"-l", "0", "--file-prefix", prefix };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prefix_lookup),
+		cmocka_unit_test(test_most_specific_prefix),
+		cmocka_unit_test(test_vlan_lookup),
+		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_matrix_large),
+		cmocka_unit_test(test_smb_rules),
+		cmocka_unit_test(test_monitor_only_mode),
+		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_no_prefixes),
+		cmocka_unit_test(test_build_errors),
+		cmocka_unit_test(test_same_generation_twice),
+		cmocka_unit_test(test_dialect_of),
+		cmocka_unit_test(test_publish_under_rcu),
+	};
+	char runtime_dir[256];
+	int failed;
+
+	snprintf(prefix, sizeof(prefix), "test-policy-%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	failed = cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(runtime_dir);	/* EAL leaves its empty run directory */
+	return failed;
+}
