@@ -107,7 +107,7 @@ errors_added(const struct config_errors *errors, unsigned int count,
 }
 
 void
-policy_spec_init(struct policy_spec *spec)
+policy_config_defaults(struct policy_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->mode = POLICY_MODE_ENFORCE;
@@ -119,7 +119,7 @@ policy_spec_init(struct policy_spec *spec)
 }
 
 int
-policy_prefix_parse(const char *text, struct policy_prefix *out)
+policy_config_parse_prefix(const char *text, struct policy_prefix *out)
 {
 	char addr[64];
 	const char *slash = strchr(text, '/');
@@ -162,7 +162,8 @@ policy_prefix_parse(const char *text, struct policy_prefix *out)
 }
 
 void
-policy_prefix_format(const struct policy_prefix *pfx, char *buf, size_t len)
+policy_config_format_prefix(const struct policy_prefix *pfx, char *buf,
+	size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 
@@ -268,10 +269,10 @@ load_prefix(struct load_ctx *ctx, config_setting_t *elem, const char *where,
 		return false;
 	}
 	text = config_setting_get_string(elem);
-	ret = policy_prefix_parse(text, out);
+	ret = policy_config_parse_prefix(text, out);
 	if (ret == -EDOM) {
 		prefix_mask(out);
-		policy_prefix_format(out, masked, sizeof(masked));
+		policy_config_format_prefix(out, masked, sizeof(masked));
 		config_error_add(ctx->errors, ctx->file, line,
 			"%s[%d] = \"%s\" has bits set beyond /%u (the network is \"%s\"; a single host is /%u)",
 			where, index, text, out->depth, masked,
@@ -540,7 +541,7 @@ check_duplicate_prefixes(struct load_ctx *ctx)
 		if (compare_prefix_index(&order[i - 1], &order[i],
 				(void *)spec->prefixes) != 0)
 			continue;
-		policy_prefix_format(second, text, sizeof(text));
+		policy_config_format_prefix(second, text, sizeof(text));
 		if (first->segment == second->segment)
 			config_error_add(ctx->errors, ctx->file, second->line,
 				"segment %s lists prefix %s twice",
@@ -985,7 +986,7 @@ policy_config_load(config_setting_t *group, const char *file,
 	unsigned int value;
 	int line, i, count;
 
-	policy_spec_init(spec);
+	policy_config_defaults(spec);
 	if (group == NULL)
 		return 0;
 	line = line_of(group, 1);

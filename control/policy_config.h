@@ -38,12 +38,12 @@
  * "unassigned", no rules, nothing trusted. Never fails.
  */
 void
-policy_spec_init(struct policy_spec *spec);
+policy_config_defaults(struct policy_spec *spec);
 
 /*
  * Fills <spec> from the libconfig group <group> (NULL: the group is
- * absent, and <spec> gets the defaults of policy_spec_init()). Class names
- * in rules are resolved against <watchlists>, the spec the watchlists
+ * absent, and <spec> gets the defaults of policy_config_defaults()).
+ * Class names in rules are resolved against <watchlists>, the spec the watchlists
  * group was loaded into (so load that group first): a class id is its
  * position among the distinct class names of <watchlists> in order of
  * first appearance, as watchlist_compile() numbers them. Checks types,
@@ -65,10 +65,11 @@ policy_config_load(config_setting_t *group, const char *file,
  * (<out> then holds the address as written, for the message).
  */
 int
-policy_prefix_parse(const char *text, struct policy_prefix *out);
+policy_config_parse_prefix(const char *text, struct policy_prefix *out);
 
 /* Writes <pfx> as "198.18.1.0/24" into <buf> (<len> bytes). */
 void
-policy_prefix_format(const struct policy_prefix *pfx, char *buf, size_t len);
+policy_config_format_prefix(const struct policy_prefix *pfx, char *buf,
+	size_t len);
 
 #endif /* SMBGW_POLICY_CONFIG_H */

@@ -200,23 +200,23 @@ test_prefix_parse(void **state)
 	struct policy_prefix p;
 	char text[64];
 
-	assert_int_equal(policy_prefix_parse("198.18.1.0/24", &p), 0);
+	assert_int_equal(policy_config_parse_prefix("198.18.1.0/24", &p), 0);
 	assert_int_equal(p.ip_version, 4);
 	assert_int_equal(p.depth, 24);
-	assert_int_equal(policy_prefix_parse("0.0.0.0/0", &p), 0);
-	assert_int_equal(policy_prefix_parse("2001:db8::", &p), 0);
+	assert_int_equal(policy_config_parse_prefix("0.0.0.0/0", &p), 0);
+	assert_int_equal(policy_config_parse_prefix("2001:db8::", &p), 0);
 	assert_int_equal(p.depth, 128);
-	assert_int_equal(policy_prefix_parse("198.18.1.1/24", &p), -EDOM);
-	assert_int_equal(policy_prefix_parse("198.18.1.0/33", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("198.18.1.0/", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("198.18.1.0/+8", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("198.18.1/24", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("/24", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("2001:db8::/129", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("host.example", &p), -EINVAL);
-	assert_int_equal(policy_prefix_parse("2001:db8:1::/32", &p), -EDOM);
-	assert_int_equal(policy_prefix_parse("2001:db8:1::/48", &p), 0);
-	policy_prefix_format(&p, text, sizeof(text));
+	assert_int_equal(policy_config_parse_prefix("198.18.1.1/24", &p), -EDOM);
+	assert_int_equal(policy_config_parse_prefix("198.18.1.0/33", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("198.18.1.0/", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("198.18.1.0/+8", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("198.18.1/24", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("/24", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("2001:db8::/129", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("host.example", &p), -EINVAL);
+	assert_int_equal(policy_config_parse_prefix("2001:db8:1::/32", &p), -EDOM);
+	assert_int_equal(policy_config_parse_prefix("2001:db8:1::/48", &p), 0);
+	policy_config_format_prefix(&p, text, sizeof(text));
 	assert_string_equal(text, "2001:db8:1::/48");
 }
 
