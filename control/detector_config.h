@@ -4,7 +4,7 @@
 
 /*
  * Loaders for the configuration groups of detection and its output
- * (control/DETECTOR_CONFIG.md lists every key, default and range):
+ * (docs/detection.md lists every key, default and range):
  *
  *	detector: {
  *	  window = 600; share_open_threshold = 3;
