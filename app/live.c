@@ -5,6 +5,7 @@
  * reverse, and only for the modules whose init succeeded.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "flowlog.h"
 #include "gateway.h"
 #include "inspect.h"
@@ -29,26 +31,11 @@
 #include "report.h"
 #include "stats.h"
 #include "worker.h"
+#include "live_pvt.h"
 
-#define ERROR_LEN 512
 #define FLOWLOG_ROWS 65536
 #define CONTROL_TICK_NS 10000000	/* event rings drained every 10 ms */
 
-struct live_context {
-	const struct gateway_config *cfg;
-	int eal_argc;
-	char **eal_argv;
-	struct port_set ports;
-	unsigned int worker_count;
-	struct worker *workers[RTE_MAX_LCORE];
-	unsigned int worker_lcores[RTE_MAX_LCORE];
-	struct rte_ring *events[RTE_MAX_LCORE];
-	struct watchlist *watchlist;
-	struct flowlog *flowlog;
-	struct monitor *monitor;
-	bool workers_launched;
-	char error[ERROR_LEN];
-};
 
 struct live_module {
 	const char *name;
@@ -359,9 +346,55 @@ workers_term(struct live_context *ctx)
 	ctx->worker_count = 0;
 }
 
+static int
+control_init(struct live_context *ctx)
+{
+	struct ctl_params params;
+	int ret;
+
+	ctx->start_tsc = rte_rdtsc();
+	ctl_params_from_config(&params, &ctx->cfg->control);
+	ctx->ctl = ctl_server_create(&params);
+	if (ctx->ctl == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"control socket %s: %s", params.socket_path,
+			errno == EADDRINUSE ?
+			"address already in use: another gateway serves it (stop it or set control.socket)" :
+			strerror(errno));
+		return -errno;
+	}
+	ret = commands_register(ctx);
+	if (ret != 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot register the control commands: %s",
+			strerror(-ret));
+		ctl_server_free(ctx->ctl);
+		return ret;
+	}
+	ctl_telemetry_register(ctx->ctl, "status");
+	ctl_telemetry_register(ctx->ctl, "stats");
+	ctl_telemetry_register(ctx->ctl, "flows");
+	ret = ctl_pdump_init();
+	if (ret != 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot initialise packet capture: %s", strerror(-ret));
+		ctl_server_free(ctx->ctl);
+		return ret;
+	}
+	return 0;
+}
+
+static void
+control_term(struct live_context *ctx)
+{
+	ctl_pdump_uninit();
+	ctl_server_free(ctx->ctl);
+}
+
 static const struct live_module live_modules[] = {
 	{ "eal", eal_init, eal_term },
 	{ "signals", signals_init, signals_term },
+	{ "control", control_init, control_term },
 	{ "ports", ports_init, ports_term },
 	{ "inspection", inspection_init, inspection_term },
 	{ "workers", workers_init, workers_term },
@@ -385,40 +418,25 @@ print_counters(struct live_context *ctx, const char *title)
 	return balanced;
 }
 
-/*
- * SIGHUP: the configuration file is read and checked in full off the data
- * path; a file with errors is rejected and what runs stays untouched.
- */
+/* SIGHUP: the same reload and log reopening as the control socket's. */
 static void
-control_reload(struct live_context *ctx)
+control_on_sighup(struct live_context *ctx)
 {
-	static struct gateway_config next;
 	static struct config_errors errors;
 	unsigned int i;
 
-	if (strcmp(ctx->cfg->source, "<default>") == 0) {
-		printf("smbgw: reload: running on the built-in configuration, nothing to read\n");
-		fflush(stdout);
-		return;
-	}
-	if (config_load_file(ctx->cfg->source, &next, &errors) != 0) {
+	if (gateway_reopen_logs(ctx) != 0)
+		printf("smbgw: cannot reopen the EVE log %s: %s\n",
+			ctx->cfg->output.path, strerror(errno));
+	if (gateway_reload(ctx, &errors) == 0) {
+		printf("smbgw: reload: %s is valid (generation %" PRIu64 ")\n",
+			ctx->cfg->source, ctx->generation);
+	} else {
 		printf("smbgw: reload rejected, the running configuration stays:\n");
 		for (i = 0; i < errors.count; i++)
 			printf("  %s\n", errors.messages[i]);
-		fflush(stdout);
-		return;
 	}
-	printf("smbgw: reload: %s is valid\n", ctx->cfg->source);
 	fflush(stdout);
-}
-
-/* SIGHUP also reopens the EVE log, so that logrotate can move it. */
-static void
-control_reopen_logs(struct live_context *ctx)
-{
-	if (monitor_reopen(ctx->monitor) != 0)
-		printf("smbgw: cannot reopen the EVE log %s: %s\n",
-			ctx->cfg->output.path, strerror(errno));
 }
 
 static void
@@ -433,10 +451,10 @@ control_loop(struct live_context *ctx)
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
 		drain_events(ctx);
+		ctl_server_poll(ctx->ctl, 0);
 		if (reload_requested) {
 			reload_requested = 0;
-			control_reopen_logs(ctx);
-			control_reload(ctx);
+			control_on_sighup(ctx);
 		}
 		if (++ticks < ticks_per_second)
 			continue;
@@ -462,6 +480,7 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 	unsigned int i;
 
 	ctx.cfg = cfg;
+	ctx.generation = 1;
 	ctx.eal_argc = eal_argc;
 	ctx.eal_argv = eal_argv;
 

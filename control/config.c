@@ -79,7 +79,7 @@ static const struct key_spec key_specs[] = {
 };
 
 static const char *const known_groups[] = {
-	"gateway", "memory", "flows", "watchlists", "detector", "output",
+	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
 	"report", NULL
 };
 
@@ -114,6 +114,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_udp = 60;
 	cfg->timeout_other = 30;
 	watchlist_spec_set_defaults(&cfg->watchlists);
+	ctl_config_set_defaults(&cfg->control);
 	detector_params_set_defaults(&cfg->detector);
 	eve_params_set_defaults(&cfg->output);
 	report_params_set_defaults(&cfg->report);
@@ -375,6 +376,8 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 		/* Groups with lists and names have loaders of their own. */
 		if (strcmp(name, "watchlists") == 0)
 			watchlists_load(group, file, &cfg->watchlists, errors);
+		else if (strcmp(name, "control") == 0)
+			ctl_config_load(group, file, &cfg->control, errors);
 		else if (strcmp(name, "detector") == 0)
 			detector_config_load_detector(group, file, &cfg->detector,
 				errors);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl.h"
 #include "detector.h"
 #include "eve.h"
 #include "match.h"
@@ -74,6 +75,9 @@ struct gateway_config {
 	struct detector_params detector;
 	struct eve_params output;
 	struct report_params report;
+
+	/* control { } */
+	struct ctl_config control;
 };
 
 /* Errors collected while loading; each already reads "file:line: message". */

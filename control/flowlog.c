@@ -315,31 +315,32 @@ compare_rows(const void *a, const void *b)
 	return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
 }
 
-void
-flowlog_print(const struct flowlog *log, FILE *out)
+int
+flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg)
 {
 	const struct flow_row **order;
 	unsigned int i, n = 0;
+	int ret = 0;
 
-	fprintf(out, "== SMB and DCE/RPC flows ==\n");
 	order = calloc(log->counters.rows + 1, sizeof(*order));
 	if (order == NULL)
-		return;
+		return -ENOMEM;
 	for (i = 0; i < log->capacity; i++)
 		if (log->rows[i].flow_id != 0)
 			order[n++] = &log->rows[i];
 	qsort(order, n, sizeof(*order), compare_rows);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && ret == 0; i++) {
 		const struct flow_row *row = order[i];
 		char client[64], server[64], classes[256], dialect[16];
+		char line[FLOWLOG_LINE_MAX];
 
 		format_endpoint(client, sizeof(client), row->ip_version,
 			row->client_addr, row->client_port);
 		format_endpoint(server, sizeof(server), row->ip_version,
 			row->server_addr, row->server_port);
 		format_classes(log, row->classes, classes, sizeof(classes));
-		fprintf(out,
-			"%s %s -> %s vlan %u detected %s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64 "\n",
+		snprintf(line, sizeof(line),
+			"%s %s -> %s vlan %u detected %s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64,
 			row->app == FLOW_APP_SMB ? "smb" : "dcerpc",
 			client, server, row->vlan_outer,
 			row->method == EVENT_DETECT_PORT ? "by-port" :
@@ -352,7 +353,23 @@ flowlog_print(const struct flowlog *log, FILE *out)
 			row->encrypted ? " encrypted" : "", classes,
 			row->packets[0], row->packets[1],
 			row->bytes[0], row->bytes[1]);
+		ret = fn(arg, line);
 	}
 	free(order);
+	return ret;
+}
+
+static int
+print_line(void *arg, const char *line)
+{
+	fprintf(arg, "%s\n", line);
+	return 0;
+}
+
+void
+flowlog_print(const struct flowlog *log, FILE *out)
+{
+	fprintf(out, "== SMB and DCE/RPC flows ==\n");
+	flowlog_lines(log, print_line, out);
 	fflush(out);
 }

@@ -60,6 +60,19 @@ flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max);
 const struct flowlog_counters *
 flowlog_counters(const struct flowlog *log);
 
+#define FLOWLOG_LINE_MAX 1024
+
+/* Receives one flow's line; a non-zero return stops the walk. */
+typedef int (*flowlog_line_fn)(void *arg, const char *line);
+
+/*
+ * Calls <fn> with one line per summarised flow, in the order they were
+ * first seen (the lines flowlog_print() prints). Returns 0, what <fn>
+ * returned to stop, or -ENOMEM.
+ */
+int
+flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg);
+
 /*
  * Prints one line per summarised flow, in the order they were first seen,
  * under the heading "== SMB and DCE/RPC flows ==".

@@ -89,6 +89,8 @@ struct load_ctx {
 	 * not reported a second time as unknown. */
 	unsigned int failed_count;
 	char failed[64][POLICY_NAME_MAX];
+	/* Segment ids sorted by name, for rules to find them quickly. */
+	uint16_t by_name[POLICY_SEGMENTS_MAX + 1];
 };
 
 static int
@@ -574,6 +576,48 @@ load_segments(struct load_ctx *ctx, config_setting_t *s)
 	check_duplicate_prefixes(ctx);
 }
 
+static int
+compare_segment_names(const void *a, const void *b, void *arg)
+{
+	const struct policy_spec *spec = arg;
+
+	return strcmp(spec->segments[*(const uint16_t *)a].name,
+		spec->segments[*(const uint16_t *)b].name);
+}
+
+/* Sorts the segment ids by name, once all segments are loaded. */
+static void
+index_segments(struct load_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->spec->segment_count; i++)
+		ctx->by_name[i] = (uint16_t)i;
+	qsort_r(ctx->by_name, ctx->spec->segment_count,
+		sizeof(ctx->by_name[0]), compare_segment_names, ctx->spec);
+}
+
+/* Id of the segment called <name> (names are unique), or -1. */
+static int
+segment_lookup(const struct load_ctx *ctx, const char *name)
+{
+	unsigned int lo = 0, hi = ctx->spec->segment_count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		uint16_t id = ctx->by_name[mid];
+		int c = strcmp(name, ctx->spec->segments[id].name);
+
+		if (c == 0)
+			return id;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 /*
  * Resolves "from"/"to" <s> to a segment id or POLICY_SEGMENT_ANY. Returns
  * false (reporting unless the segment is one that already failed).
@@ -598,7 +642,7 @@ load_endpoint(struct load_ctx *ctx, config_setting_t *s, const char *where,
 		*out = POLICY_SEGMENT_ANY;
 		return true;
 	}
-	id = segment_find(ctx->spec, name);
+	id = segment_lookup(ctx, name);
 	if (id >= 0) {
 		*out = (uint16_t)id;
 		return id == 0 || ctx->segment_ok[id];
@@ -1036,6 +1080,7 @@ policy_config_load(config_setting_t *group, const char *file,
 	segments = config_setting_get_member(group, "segments");
 	if (segments != NULL)
 		load_segments(ctx, segments);
+	index_segments(ctx);
 	rules = config_setting_get_member(group, "rules");
 	if (rules != NULL)
 		load_rules(ctx, rules);

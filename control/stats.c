@@ -79,8 +79,8 @@ stats_print_devices(FILE *out, const uint16_t *port_ids,
 	fflush(out);
 }
 
-static void
-sum_inspection(struct worker *const *workers, unsigned int worker_count,
+void
+stats_sum_inspection(struct worker *const *workers, unsigned int worker_count,
 	struct inspect_counters *ic, struct flow_table_stats *fs,
 	struct watchlist_counters *wc)
 {
@@ -88,7 +88,8 @@ sum_inspection(struct worker *const *workers, unsigned int worker_count,
 
 	memset(ic, 0, sizeof(*ic));
 	memset(fs, 0, sizeof(*fs));
-	memset(wc, 0, sizeof(*wc));
+	if (wc != NULL)
+		memset(wc, 0, sizeof(*wc));
 	for (w = 0; w < worker_count; w++) {
 		const struct inspector *ins = workers[w]->inspector;
 		const struct watchlist_scratch *scratch;
@@ -110,7 +111,7 @@ sum_inspection(struct worker *const *workers, unsigned int worker_count,
 		for (i = 0; i < sizeof(*fs) / sizeof(uint64_t); i++)
 			into[i] += from[i];
 		scratch = inspector_watch_scratch(ins);
-		if (scratch == NULL)
+		if (scratch == NULL || wc == NULL)
 			continue;
 		from = (const uint64_t *)watchlist_scratch_counters(scratch);
 		into = (uint64_t *)wc;
@@ -129,7 +130,7 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	struct watchlist_counters wc;
 	unsigned int d, id;
 
-	sum_inspection(workers, worker_count, &ic, &fs, &wc);
+	stats_sum_inspection(workers, worker_count, &ic, &fs, &wc);
 	fprintf(out,
 		"flows: active %" PRIu64 " live_smb %" PRIu64
 		" created %" PRIu64 " closed %" PRIu64 " aged %" PRIu64

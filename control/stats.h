@@ -16,7 +16,10 @@
 
 struct worker;
 struct watchlist;
+struct watchlist_counters;
 struct flowlog_counters;
+struct inspect_counters;
+struct flow_table_stats;
 
 /* Sums the counters of <worker_count> workers into <total>. */
 void
@@ -36,6 +39,15 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);
+
+/*
+ * Sums the inspection counters of <worker_count> workers: inspectors into
+ * <ic>, flow tables into <fs>, watchlist scratches into <wc> (may be NULL).
+ */
+void
+stats_sum_inspection(struct worker *const *workers, unsigned int worker_count,
+	struct inspect_counters *ic, struct flow_table_stats *fs,
+	struct watchlist_counters *wc);
 
 /*
  * Prints the inspection counters of <worker_count> workers, summed: flow

@@ -53,6 +53,7 @@ struct worker_counters {
 	struct decode_counters decode;
 	uint64_t bursts;	/* receive calls that returned frames */
 	uint64_t polls;		/* receive calls in all */
+	uint64_t busy_cycles;	/* TSC cycles spent on received bursts */
 };
 
 /* Name of <reason> as printed and exported, e.g. "tx_full". */

@@ -501,6 +501,8 @@ policy_build(const struct policy_spec *spec, unsigned int generation,
 	unsigned int i;
 	int ret;
 
+	/* list_extend() packs a rule index into 12 bits. */
+	RTE_BUILD_BUG_ON(POLICY_RULES_MAX > 4096);
 	set_error(error, len, "no error");
 	if (spec == NULL) {
 		set_error(error, len, "no spec");
@@ -564,7 +566,6 @@ policy_build(const struct policy_spec *spec, unsigned int generation,
 	free(b->keys);
 	free(b->values);
 	free(b);
-	set_error(error, len, "no error");
 	return p;
 
 out_of_memory:

@@ -37,6 +37,13 @@
  * the build keeps the conditional rules that come before the pair's first
  * unconditional rule; that first unconditional rule (or default_action)
  * is the pair verdict.
+ *
+ * Use by a worker: a connection is judged at its first packet, before any
+ * SMB fact is known, by policy_pair_verdict() of (client segment, server
+ * segment); the verdict and policy_generation() are cached in the flow and
+ * recomputed when the generation changes. If the connection goes through
+ * and the verdict has POLICY_VERDICT_SMB_RULES, each SMB message with facts
+ * (NEGOTIATE, TREE_CONNECT, CREATE, ...) is judged by policy_smb_verdict().
  */
 
 #include <stdbool.h>
@@ -141,7 +148,7 @@ struct policy_verdict {
 
 /* Drop the packet: action deny and mode enforce. */
 #define POLICY_VERDICT_BLOCK		0x01
-/* With BLOCK on TCP: reset both ends rather than drop silently. */
+/* A deny whose deny action is reset: with BLOCK, on TCP, reset both ends. */
 #define POLICY_VERDICT_RESET		0x02
 /* The pair has SMB-condition rules: ask policy_smb_verdict() per message. */
 #define POLICY_VERDICT_SMB_RULES	0x04

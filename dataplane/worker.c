@@ -98,6 +98,7 @@ worker_main(void *arg)
 	struct worker *worker = arg;
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
 	uint16_t burst = RTE_MIN(worker->burst_size, WORKER_BURST_MAX);
+	uint64_t start;
 	unsigned int i;
 
 	while (!*worker->stop) {
@@ -112,7 +113,9 @@ worker_main(void *arg)
 			if (count == 0)
 				continue;
 			worker->counters.bursts++;
+			start = rte_rdtsc();
 			worker_handle_burst(worker, i, pkts, count, NULL);
+			worker->counters.busy_cycles += rte_rdtsc() - start;
 		}
 		if (worker->inspector != NULL)
 			inspector_expire(worker->inspector, worker->now_ns);

@@ -2,7 +2,8 @@
 /*
  * Policy tables: prefix and VLAN lookup, most specific prefix, the pair
  * matrix against a rule-by-rule reference, SMB-condition rules, modes,
- * trusted prefixes, build errors, and RCU publishing with a live reader.
+ * trusted prefixes, build errors, RCU publishing with a live reader, and
+ * the sample deployment in conf/ deciding as its comments say.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +23,13 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
+#include <libconfig.h>
+
+#include "config.h"
+#include "match.h"
 #include "policy.h"
+#include "policy_config.h"
+#include "watchlists.h"
 
 static struct policy_spec spec;
 static char error[256];
@@ -642,6 +649,99 @@ test_publish_under_rcu(void **state)
 	assert_int_equal(rte_errno, EINVAL);
 }
 
+/* conf/policy-example.conf, loaded and built, decides as it says. */
+static void
+test_example_deployment(void **state)
+{
+	const char *path = TESTS_DIR "/../conf/policy-example.conf";
+	static struct watchlist_spec watchlists;
+	static struct config_errors errors;
+	struct policy_smb_facts facts = { .dialect = POLICY_DIALECT_3_1_1 };
+	struct policy_verdict v;
+	struct watchlist *wl;
+	uint16_t ws, fs, fin, dc, mgmt, infra;
+	uint8_t a[16] = { 0 };
+	struct policy *p;
+	config_t lc;
+
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE)
+		fail_msg("%s:%d: %s", path, config_error_line(&lc),
+			config_error_text(&lc));
+	assert_int_equal(watchlists_load(config_lookup(&lc, "watchlists"),
+		path, &watchlists, &errors), 0);
+	if (policy_config_load(config_lookup(&lc, "policy"), path, &spec,
+			&watchlists, &errors) < 0)
+		fail_msg("%s", errors.messages[0]);
+	config_destroy(&lc);
+	wl = watchlist_compile(&watchlists, NULL, 0);
+	assert_non_null(wl);
+	p = build();
+
+	ws = segment_of(p, "198.18.16.5", 0);
+	fs = segment_of(p, "198.18.2.5", 0);
+	fin = segment_of(p, "198.18.2.20", 0);
+	dc = segment_of(p, "2001:db8:3::10", 0);
+	mgmt = segment_of(p, "10.1.1.1", 150);
+	infra = segment_of(p, "198.18.9.10", 0);
+	assert_string_equal(policy_segment_name(p, ws), "workstations");
+	assert_string_equal(policy_segment_name(p, fs), "file-servers");
+	assert_string_equal(policy_segment_name(p, fin), "finance-server");
+	assert_string_equal(policy_segment_name(p, dc), "domain-controllers");
+	assert_string_equal(policy_segment_name(p, mgmt), "management");
+	assert_int_equal(segment_of(p, "198.18.17.9", 0), ws);
+	assert_int_equal(segment_of(p, "203.0.113.1", 0), 0);
+
+	/* Workstation to workstation: dropped silently. */
+	v = policy_pair_verdict(p, ws, segment_of(p, "198.18.17.9", 0));
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags & (POLICY_VERDICT_BLOCK |
+		POLICY_VERDICT_RESET), POLICY_VERDICT_BLOCK);
+	/* Workstation to file server: allowed, but not ADMIN$ (reset). */
+	v = policy_pair_verdict(p, ws, fs);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	facts.share_classes = 1u << watchlist_class_id(wl, "admin_share");
+	v = policy_smb_verdict(p, ws, fs, &facts);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK | POLICY_VERDICT_RESET);
+	facts.share_classes = 0;
+	assert_int_equal(policy_smb_verdict(p, ws, fs, &facts).action,
+		POLICY_ALLOW);
+	/* SMB1 nowhere, even between allowed segments. */
+	facts.dialect = POLICY_DIALECT_SMB1;
+	assert_int_equal(policy_smb_verdict(p, ws, fs, &facts).rule, 1);
+	/* The finance server: finance desktops only, SMB 3 only. */
+	assert_int_equal(policy_pair_verdict(p, ws, fin).action, POLICY_DENY);
+	facts.dialect = POLICY_DIALECT_2_1;
+	v = policy_smb_verdict(p, segment_of(p, "198.18.24.5", 0), fin,
+		&facts);
+	assert_int_equal(v.action, POLICY_DENY);
+	facts.dialect = POLICY_DIALECT_3_1_1;
+	v = policy_smb_verdict(p, segment_of(p, "198.18.24.5", 0), fin,
+		&facts);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	/* Domain controllers: reachable, not their service control. */
+	assert_int_equal(policy_pair_verdict(p, ws, dc).action, POLICY_ALLOW);
+	facts.pipe_classes = 1u << watchlist_class_id(wl, "remote_exec_pipe");
+	assert_int_equal(policy_smb_verdict(p, ws, dc, &facts).action,
+		POLICY_DENY);
+	/* Administrators: monitored everywhere. */
+	assert_int_equal(policy_pair_verdict(p, mgmt, ws).action,
+		POLICY_MONITOR);
+	/* Unknown hosts: denied by a named rule, not the default. */
+	v = policy_pair_verdict(p, 0, fs);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_string_equal(spec.rules[v.rule - 1].name, "unknown-hosts");
+	/* Backup hosts are trusted, and still bound by the rules. */
+	inet_pton(AF_INET, "198.18.9.10", a);
+	assert_true(policy_is_trusted(p, 4, a));
+	assert_int_equal(policy_pair_verdict(p, infra, ws).action,
+		POLICY_DENY);
+	policy_free(p);
+	watchlist_free(wl);
+}
+
 int
 main(void)
 {
@@ -663,6 +763,7 @@ main(void)
 		cmocka_unit_test(test_same_generation_twice),
 		cmocka_unit_test(test_dialect_of),
 		cmocka_unit_test(test_publish_under_rcu),
+		cmocka_unit_test(test_example_deployment),
 	};
 	char runtime_dir[256];
 	int failed;

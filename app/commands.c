@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control API and the control socket's commands. SIGHUP, the socket
+ * (and so smbgwctl) and DPDK telemetry all call these functions, on the
+ * control thread.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "ctl.h"
+#include "flow.h"
+#include "flowlog.h"
+#include "inspect.h"
+#include "live_pvt.h"
+#include "match.h"
+#include "monitor.h"
+#include "report.h"
+#include "stats.h"
+#include "worker.h"
+
+#define FLOWS_LIMIT_DEFAULT 100
+
+int
+gateway_reload(struct live_context *ctx, struct config_errors *errors)
+{
+	static struct gateway_config next;
+
+	memset(errors, 0, sizeof(*errors));
+	if (strcmp(ctx->cfg->source, "<default>") == 0) {
+		ctx->generation++;
+		return 0;
+	}
+	if (config_load_file(ctx->cfg->source, &next, errors) != 0)
+		return -EINVAL;
+	/* Nothing of the file is applied at run time yet but its checks. */
+	ctx->generation++;
+	return 0;
+}
+
+int
+gateway_reopen_logs(struct live_context *ctx)
+{
+	return monitor_reopen(ctx->monitor);
+}
+
+int
+gateway_set_mode(struct live_context *ctx, const char *mode)
+{
+	if (strcmp(mode, "enforce") == 0)
+		ctx->monitor_only = false;
+	else if (strcmp(mode, "monitor-only") == 0)
+		ctx->monitor_only = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int
+cmd_status(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+
+	(void)req;
+	ctl_reply_str(r, "version", SMBGW_VERSION);
+	ctl_reply_u64(r, "uptime_s", (rte_rdtsc() - ctx->start_tsc) /
+		rte_get_tsc_hz());
+	ctl_reply_str(r, "mode", ctx->monitor_only ? "monitor-only" : "enforce");
+	ctl_reply_str(r, "gateway_mode", config_mode_name(ctx->cfg->mode));
+	ctl_reply_u64(r, "policy_generation", ctx->generation);
+	ctl_reply_str(r, "config", ctx->cfg->source);
+	ctl_reply_u64(r, "ports", ctx->ports.count);
+	ctl_reply_u64(r, "workers", ctx->worker_count);
+	return 0;
+}
+
+static void
+reply_ports(struct live_context *ctx, struct ctl_reply *r,
+	const struct worker_counters *total)
+{
+	unsigned int i, d;
+
+	ctl_reply_array_begin(r, "ports");
+	for (i = 0; i < ctx->ports.count; i++) {
+		const struct port_counters *pc = &total->port[i];
+		struct rte_eth_stats dev;
+
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_str(r, "port", ctx->ports.names[i]);
+		ctl_reply_u64(r, "rx", pc->rx);
+		ctl_reply_u64(r, "tx", pc->tx);
+		for (d = 0; d < DROP_REASON_MAX; d++)
+			ctl_reply_u64(r, drop_reason_name(d), pc->drops[d]);
+		ctl_reply_bool(r, "balanced",
+			pc->rx == pc->tx + port_counters_drops(pc));
+		if (rte_eth_stats_get(ctx->ports.port_id[i], &dev) == 0) {
+			ctl_reply_u64(r, "device_imissed", dev.imissed);
+			ctl_reply_u64(r, "device_rx_nombuf", dev.rx_nombuf);
+			ctl_reply_u64(r, "device_oerrors", dev.oerrors);
+		}
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+}
+
+static void
+reply_workers(struct live_context *ctx, struct ctl_reply *r)
+{
+	unsigned int w, p;
+
+	ctl_reply_array_begin(r, "workers");
+	for (w = 0; w < ctx->worker_count; w++) {
+		const struct worker *worker = ctx->workers[w];
+		const struct inspect_counters *ic =
+			inspector_counters(worker->inspector);
+		uint64_t rx = 0;
+
+		for (p = 0; p < ctx->ports.count; p++)
+			rx += worker->counters.port[p].rx;
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_u64(r, "worker", w);
+		ctl_reply_u64(r, "lcore", ctx->worker_lcores[w]);
+		ctl_reply_u64(r, "rx", rx);
+		ctl_reply_u64(r, "bursts", worker->counters.bursts);
+		ctl_reply_u64(r, "polls", worker->counters.polls);
+		ctl_reply_double(r, "cycles_per_packet", rx == 0 ? 0.0 :
+			(double)worker->counters.busy_cycles / (double)rx);
+		ctl_reply_u64(r, "events", ic->events);
+		ctl_reply_u64(r, "ring_full", ic->events_dropped);
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+}
+
+static int
+cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	struct worker_counters total;
+	struct inspect_counters ic;
+	struct flow_table_stats fs;
+	unsigned int d;
+
+	(void)req;
+	stats_sum(&total, ctx->workers, ctx->worker_count);
+	stats_sum_inspection(ctx->workers, ctx->worker_count, &ic, &fs, NULL);
+	reply_ports(ctx, r, &total);
+	reply_workers(ctx, r);
+	ctl_reply_object_begin(r, "flows");
+	ctl_reply_u64(r, "active", fs.active);
+	ctl_reply_u64(r, "live_smb", fs.active_live_smb);
+	ctl_reply_u64(r, "created", fs.created);
+	ctl_reply_u64(r, "closed", fs.closed);
+	ctl_reply_u64(r, "aged", fs.aged);
+	ctl_reply_u64(r, "evicted_expired", fs.evicted_expired);
+	ctl_reply_u64(r, "evicted_pressure", fs.evicted_pressure);
+	ctl_reply_u64(r, "insert_failed", fs.insert_failed);
+	ctl_reply_u64(r, "untracked_frames", ic.untracked);
+	ctl_reply_object_end(r);
+	ctl_reply_object_begin(r, "classified");
+	ctl_reply_u64(r, "smb_by_port", ic.smb_flows_port);
+	ctl_reply_u64(r, "smb_by_content", ic.smb_flows_content);
+	ctl_reply_u64(r, "dcerpc_by_port", ic.dcerpc_flows_port);
+	ctl_reply_u64(r, "dcerpc_by_content", ic.dcerpc_flows_content);
+	ctl_reply_u64(r, "not_smb", ic.not_smb_flows);
+	ctl_reply_u64(r, "sessions_exhausted", ic.sessions_exhausted);
+	for (d = 0; d < INSPECT_DIALECT_COUNT; d++)
+		ctl_reply_u64(r, inspect_dialect_name(d), ic.smb_dialects[d]);
+	ctl_reply_object_end(r);
+	ctl_reply_object_begin(r, "parsers");
+	ctl_reply_u64(r, "smb_messages", ic.smb_messages);
+	ctl_reply_u64(r, "encrypted", ic.smb_encrypted);
+	ctl_reply_u64(r, "errors", ic.parser_errors);
+	ctl_reply_u64(r, "resyncs", ic.parser_resyncs);
+	ctl_reply_object_end(r);
+	ctl_reply_object_begin(r, "events");
+	ctl_reply_u64(r, "queued", ic.events);
+	ctl_reply_u64(r, "ring_full", ic.events_dropped);
+	ctl_reply_u64(r, "alerts", monitor_counters(ctx->monitor)->alerts);
+	ctl_reply_object_end(r);
+	return 0;
+}
+
+struct flows_walk {
+	struct ctl_reply *reply;
+	const char *filter;
+	unsigned int left;
+};
+
+static int
+reply_flow_line(void *arg, const char *line)
+{
+	struct flows_walk *walk = arg;
+
+	if (walk->filter != NULL && strstr(line, walk->filter) == NULL)
+		return 0;
+	if (walk->left == 0)
+		return 1;
+	walk->left--;
+	ctl_reply_str(walk->reply, NULL, line);
+	return 0;
+}
+
+/* flows [FILTER] [LIMIT]: SMB and DCE/RPC flows whose line has FILTER. */
+static int
+cmd_flows(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	struct flows_walk walk = { r, NULL, FLOWS_LIMIT_DEFAULT };
+	unsigned int i;
+
+	for (i = 0; i < req->argc; i++) {
+		char *end;
+		unsigned long limit = strtoul(req->argv[i], &end, 10);
+
+		if (*end == '\0' && end != req->argv[i])
+			walk.left = (unsigned int)limit;
+		else
+			walk.filter = req->argv[i];
+	}
+	ctl_reply_array_begin(r, "flows");
+	flowlog_lines(ctx->flowlog, reply_flow_line, &walk);
+	ctl_reply_array_end(r);
+	return 0;
+}
+
+/* alerts [SINCE]: SINCE in seconds since the epoch. */
+static int
+cmd_alerts(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	const struct monitor_alert *alerts;
+	uint64_t since_ns = 0;
+	unsigned int count, i;
+
+	if (req->argc > 1)
+		return ctl_reply_error(r, -EINVAL, "usage: alerts [SINCE]");
+	if (req->argc == 1) {
+		char *end;
+		unsigned long long since = strtoull(req->argv[0], &end, 10);
+
+		if (*end != '\0')
+			return ctl_reply_error(r, -EINVAL,
+				"SINCE is seconds since the epoch, not '%s'",
+				req->argv[0]);
+		since_ns = since * 1000000000ull;
+	}
+	alerts = monitor_alerts(ctx->monitor, &count);
+	ctl_reply_array_begin(r, "alerts");
+	for (i = 0; i < count; i++) {
+		const struct monitor_alert *a = &alerts[i];
+
+		if (a->last_ns < since_ns)
+			continue;
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_u64(r, "signature_id", a->signature_id);
+		ctl_reply_str(r, "signature", a->signature);
+		ctl_reply_str(r, "mitre", a->mitre);
+		ctl_reply_u64(r, "count", a->count);
+		ctl_reply_u64(r, "first_seen", a->first_ns / 1000000000ull);
+		ctl_reply_u64(r, "last_seen", a->last_ns / 1000000000ull);
+		ctl_reply_str(r, "user", a->user);
+		ctl_reply_str(r, "share", a->share);
+		ctl_reply_str(r, "file", a->file);
+		ctl_reply_str(r, "service", a->service);
+		ctl_reply_str(r, "command", a->command);
+		ctl_reply_str(r, "operations", a->operations);
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+	return 0;
+}
+
+/* report [DAY] [csv]: DAY as YYYY-MM-DD (UTC), all days kept otherwise. */
+static int
+cmd_report(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	uint32_t day = REPORT_ALL_DAYS;
+	bool csv = false;
+	char *text = NULL;
+	size_t len = 0;
+	unsigned int i;
+	FILE *out;
+
+	for (i = 0; i < req->argc; i++) {
+		struct tm tm;
+
+		if (strcmp(req->argv[i], "csv") == 0) {
+			csv = true;
+			continue;
+		}
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(req->argv[i], "%Y-%m-%d", &tm) == NULL)
+			return ctl_reply_error(r, -EINVAL,
+				"usage: report [YYYY-MM-DD] [csv]");
+		day = (uint32_t)(timegm(&tm) / 86400);
+	}
+	out = open_memstream(&text, &len);
+	if (out == NULL)
+		return ctl_reply_error(r, -ENOMEM, "out of memory");
+	if (csv)
+		report_write_csv(monitor_report(ctx->monitor), out, day);
+	else
+		report_write_json(monitor_report(ctx->monitor), out, day);
+	fclose(out);
+	ctl_reply_str(r, csv ? "csv" : "json", text);
+	free(text);
+	return 0;
+}
+
+static int
+cmd_reload(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	static struct config_errors errors;
+	char text[4096];
+	size_t used = 0;
+	unsigned int i;
+
+	(void)req;
+	if (gateway_reload(ctx, &errors) != 0) {
+		text[0] = '\0';
+		for (i = 0; i < errors.count && used < sizeof(text); i++)
+			used += snprintf(text + used, sizeof(text) - used,
+				"%s%s", i ? "\n" : "", errors.messages[i]);
+		return ctl_reply_error(r, -EINVAL, "%s", text);
+	}
+	ctl_reply_str(r, "config", ctx->cfg->source);
+	ctl_reply_u64(r, "policy_generation", ctx->generation);
+	return 0;
+}
+
+static int
+cmd_mode(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+
+	if (req->argc != 1 || gateway_set_mode(ctx, req->argv[0]) != 0)
+		return ctl_reply_error(r, -EINVAL,
+			"usage: mode enforce|monitor-only");
+	ctl_reply_str(r, "mode", req->argv[0]);
+	return 0;
+}
+
+static int
+cmd_log_reopen(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	int ret;
+
+	(void)req;
+	ret = gateway_reopen_logs(ctx);
+	if (ret != 0)
+		return ctl_reply_error(r, ret, "cannot reopen %s: %s",
+			ctx->cfg->output.path, strerror(-ret));
+	ctl_reply_str(r, "eve", ctx->cfg->output.path);
+	return 0;
+}
+
+/* Policy commands answer once segments and rules exist (issue 6). */
+static int
+cmd_no_policy(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	(void)arg;
+	return ctl_reply_error(r, -ENOTSUP,
+		"%s: no segment-pair policy in this build: every SMB flow is allowed",
+		req->command);
+}
+
+int
+commands_register(struct live_context *ctx)
+{
+	static const struct {
+		const char *name;
+		ctl_handler_t handler;
+		const char *help;
+	} commands[] = {
+		{ "status", cmd_status,
+			"version, uptime, mode, policy generation, config path" },
+		{ "stats", cmd_stats,
+			"ports, workers, drops by reason, flows, parsers, events" },
+		{ "flows", cmd_flows, "flows [FILTER] [LIMIT]: SMB and DCE/RPC flows" },
+		{ "segments", cmd_no_policy, "segments" },
+		{ "rules", cmd_no_policy, "rules" },
+		{ "policy check", cmd_no_policy, "policy check SRC DST [PORT]" },
+		{ "alerts", cmd_alerts, "alerts [SINCE]: alerts raised, SINCE in epoch seconds" },
+		{ "report", cmd_report, "report [YYYY-MM-DD] [csv]: SMB traffic allowed" },
+		{ "reload", cmd_reload, "read and check the configuration file again" },
+		{ "mode", cmd_mode, "mode enforce|monitor-only" },
+		{ "log reopen", cmd_log_reopen, "reopen the EVE log" },
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		ret = ctl_register(ctx->ctl, commands[i].name,
+			commands[i].handler, ctx, commands[i].help);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
