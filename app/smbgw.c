@@ -73,7 +73,7 @@ set_eve_path(struct gateway_config *cfg, const char *path)
 static int
 check_config(const char *path)
 {
-	struct gateway_config cfg;
+	static struct gateway_config cfg;
 
 	if (load_config(path, &cfg) != 0)
 		return EXIT_FAILURE;
@@ -133,7 +133,7 @@ parse_app_options(int argc, char **argv, const char **config_path,
 int
 main(int argc, char **argv)
 {
-	struct gateway_config cfg;
+	static struct gateway_config cfg;
 	const char *config_path = NULL;
 	const char *pcap_path = NULL;
 	const char *eve_path = NULL;

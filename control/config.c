@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "detector_config.h"
+#include "policy_config.h"
 #include "watchlists.h"
 
 const char config_default_text[] =
@@ -80,7 +81,7 @@ static const struct key_spec key_specs[] = {
 
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
-	"report", NULL
+	"report", "policy", NULL
 };
 
 void
@@ -118,6 +119,7 @@ config_set_defaults(struct gateway_config *cfg)
 	detector_params_set_defaults(&cfg->detector);
 	eve_params_set_defaults(&cfg->output);
 	report_params_set_defaults(&cfg->report);
+	policy_config_defaults(&cfg->policy);
 }
 
 void
@@ -354,6 +356,7 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 	struct config_errors *errors)
 {
 	config_setting_t *root = config_root_setting(lc);
+	config_setting_t *policy_group = NULL;
 	int i, count = config_setting_length(root);
 
 	for (i = 0; i < count; i++) {
@@ -374,7 +377,9 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 			continue;
 		}
 		/* Groups with lists and names have loaders of their own. */
-		if (strcmp(name, "watchlists") == 0)
+		if (strcmp(name, "policy") == 0)
+			policy_group = group;	/* after the watchlists it names */
+		else if (strcmp(name, "watchlists") == 0)
 			watchlists_load(group, file, &cfg->watchlists, errors);
 		else if (strcmp(name, "control") == 0)
 			ctl_config_load(group, file, &cfg->control, errors);
@@ -390,6 +395,9 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 		else
 			load_group(group, cfg, errors, file);
 	}
+	if (policy_group != NULL)
+		policy_config_load(policy_group, file, &cfg->policy,
+			&cfg->watchlists, errors);
 	check_consistency(lc, cfg, errors, file);
 	return errors->count > 0 || errors->dropped > 0 ? -EINVAL : 0;
 }

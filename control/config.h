@@ -17,6 +17,7 @@
 #include "detector.h"
 #include "eve.h"
 #include "match.h"
+#include "policy.h"
 #include "report.h"
 
 #define CONFIG_PORTS_MAX 8
@@ -70,6 +71,9 @@ struct gateway_config {
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;
+
+	/* policy { }: segments, rules, mode (about 0.5 MiB: keep configs static) */
+	struct policy_spec policy;
 
 	/* detector { }, output { }, report { } */
 	struct detector_params detector;
