@@ -4,6 +4,7 @@
  * (and so smbgwctl) and DPDK telemetry all call these functions, on the
  * control thread.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,26 +22,63 @@
 #include "live_pvt.h"
 #include "match.h"
 #include "monitor.h"
+#include "policy.h"
+#include "policy_config.h"
 #include "report.h"
 #include "stats.h"
 #include "worker.h"
 
 #define FLOWS_LIMIT_DEFAULT 100
 
+/* Builds <spec> as the next generation and publishes it to the workers. */
+static int
+publish_policy(struct live_context *ctx, const struct policy_spec *spec,
+	char *error, size_t error_len)
+{
+	struct policy *next = policy_build(spec,
+		(unsigned int)ctx->generation + 1, SOCKET_ID_ANY, error,
+		error_len);
+
+	if (next == NULL)
+		return -EINVAL;
+	/* Waits one loop pass of every worker, then frees the old policy. */
+	if (policy_publish(ctx->policy, next) != 0) {
+		snprintf(error, error_len, "cannot publish the policy");
+		policy_free(next);
+		return -EIO;
+	}
+	ctx->generation++;
+	*ctx->policy_spec = *spec;
+	return 0;
+}
+
 int
 gateway_reload(struct live_context *ctx, struct config_errors *errors)
 {
 	static struct gateway_config next;
+	char error[256];
 
 	memset(errors, 0, sizeof(*errors));
-	if (strcmp(ctx->cfg->source, "<default>") == 0) {
-		ctx->generation++;
-		return 0;
-	}
+	if (strcmp(ctx->cfg->source, "<default>") == 0)
+		return publish_policy(ctx, ctx->policy_spec, error,
+			sizeof(error)) == 0 ? 0 : -EINVAL;
 	if (config_load_file(ctx->cfg->source, &next, errors) != 0)
 		return -EINVAL;
-	/* Nothing of the file is applied at run time yet but its checks. */
-	ctx->generation++;
+	/*
+	 * Policies name watchlist classes by id, and the workers' watchlists
+	 * are fixed at start: a file that changes them needs a restart.
+	 */
+	if (memcmp(&next.watchlists, &ctx->cfg->watchlists,
+			sizeof(next.watchlists)) != 0) {
+		config_error_add(errors, ctx->cfg->source, 0,
+			"the watchlists changed: restart the gateway to apply them");
+		return -EINVAL;
+	}
+	/* The mode set at run time stays until the file changes it. */
+	if (publish_policy(ctx, &next.policy, error, sizeof(error)) != 0) {
+		config_error_add(errors, ctx->cfg->source, 0, "%s", error);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -53,13 +91,17 @@ gateway_reopen_logs(struct live_context *ctx)
 int
 gateway_set_mode(struct live_context *ctx, const char *mode)
 {
+	static struct policy_spec spec;
+	char error[256];
+
+	spec = *ctx->policy_spec;
 	if (strcmp(mode, "enforce") == 0)
-		ctx->monitor_only = false;
+		spec.mode = POLICY_MODE_ENFORCE;
 	else if (strcmp(mode, "monitor-only") == 0)
-		ctx->monitor_only = true;
+		spec.mode = POLICY_MODE_MONITOR_ONLY;
 	else
 		return -EINVAL;
-	return 0;
+	return publish_policy(ctx, &spec, error, sizeof(error));
 }
 
 static int
@@ -71,7 +113,7 @@ cmd_status(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_str(r, "version", SMBGW_VERSION);
 	ctl_reply_u64(r, "uptime_s", (rte_rdtsc() - ctx->start_tsc) /
 		rte_get_tsc_hz());
-	ctl_reply_str(r, "mode", ctx->monitor_only ? "monitor-only" : "enforce");
+	ctl_reply_str(r, "mode", policy_mode_name(ctx->policy_spec->mode));
 	ctl_reply_str(r, "gateway_mode", config_mode_name(ctx->cfg->mode));
 	ctl_reply_u64(r, "policy_generation", ctx->generation);
 	ctl_reply_str(r, "config", ctx->cfg->source);
@@ -364,14 +406,133 @@ cmd_log_reopen(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	return 0;
 }
 
-/* Policy commands answer once segments and rules exist (issue 6). */
 static int
-cmd_no_policy(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+cmd_segments(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 {
-	(void)arg;
-	return ctl_reply_error(r, -ENOTSUP,
-		"%s: no segment-pair policy in this build: every SMB flow is allowed",
-		req->command);
+	struct live_context *ctx = arg;
+	const struct policy_spec *spec = ctx->policy_spec;
+	unsigned int id, i, v;
+	char text[64];
+
+	(void)req;
+	ctl_reply_array_begin(r, "segments");
+	for (id = 0; id <= spec->segment_count; id++) {
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_u64(r, "id", id);
+		ctl_reply_str(r, "name", spec->segments[id].name);
+		ctl_reply_array_begin(r, "prefixes");
+		for (i = 0; i < spec->prefix_count; i++) {
+			if (spec->prefixes[i].segment != id)
+				continue;
+			policy_config_format_prefix(&spec->prefixes[i], text,
+				sizeof(text));
+			ctl_reply_str(r, NULL, text);
+		}
+		ctl_reply_array_end(r);
+		ctl_reply_array_begin(r, "vlans");
+		for (v = 1; v < POLICY_VLAN_IDS; v++)
+			if (spec->vlan_segment[v] == id && id != 0)
+				ctl_reply_u64(r, NULL, v);
+		ctl_reply_array_end(r);
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+	return 0;
+}
+
+static const char *
+segment_or_any(const struct policy_spec *spec, uint16_t id)
+{
+	return id == POLICY_SEGMENT_ANY ? "any" : spec->segments[id].name;
+}
+
+static int
+cmd_rules(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	const struct policy_spec *spec = ctx->policy_spec;
+	unsigned int i;
+
+	(void)req;
+	ctl_reply_str(r, "mode", policy_mode_name(spec->mode));
+	ctl_reply_str(r, "default_action",
+		policy_action_name(spec->default_action));
+	ctl_reply_array_begin(r, "rules");
+	for (i = 0; i < spec->rule_count; i++) {
+		const struct policy_rule_spec *rule = &spec->rules[i];
+
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_u64(r, "rule", i + 1);
+		ctl_reply_str(r, "name", rule->name);
+		ctl_reply_str(r, "from", segment_or_any(spec, rule->from));
+		ctl_reply_str(r, "to", segment_or_any(spec, rule->to));
+		ctl_reply_str(r, "action", policy_action_name(rule->action));
+		ctl_reply_bool(r, "conditional", rule->dialects != 0 ||
+			rule->share_classes != 0 || rule->pipe_classes != 0 ||
+			rule->file_classes != 0 || rule->nonstandard_port >= 0);
+		ctl_reply_u64(r, "line", (uint64_t)rule->line);
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+	return 0;
+}
+
+static int
+parse_address(const char *text, uint8_t addr[16], uint8_t *ip_version)
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		*ip_version = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, addr) == 1) {
+		*ip_version = 6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* policy check SRC DST [PORT]: which rule decides, and what it does. */
+static int
+cmd_policy_check(void *arg, const struct ctl_request *req, struct ctl_reply *r)
+{
+	struct live_context *ctx = arg;
+	const struct policy *pol = policy_current(ctx->policy);
+	uint8_t src[16], dst[16], src_version, dst_version;
+	uint16_t src_segment, dst_segment;
+	struct policy_verdict v;
+
+	if (req->argc < 2 || req->argc > 3)
+		return ctl_reply_error(r, -EINVAL,
+			"usage: policy check SRC DST [PORT]");
+	if (parse_address(req->argv[0], src, &src_version) != 0 ||
+			parse_address(req->argv[1], dst, &dst_version) != 0 ||
+			src_version != dst_version)
+		return ctl_reply_error(r, -EINVAL,
+			"SRC and DST must be IPv4 or IPv6 addresses of one family");
+	if (req->argc == 3 && (atoi(req->argv[2]) <= 0 ||
+			atoi(req->argv[2]) > 65535))
+		return ctl_reply_error(r, -EINVAL, "PORT must be 1 to 65535");
+	src_segment = policy_segment_of(pol, src_version, src, 0);
+	dst_segment = policy_segment_of(pol, dst_version, dst, 0);
+	v = policy_pair_verdict(pol, src_segment, dst_segment);
+	ctl_reply_str(r, "src_segment", policy_segment_name(pol, src_segment));
+	ctl_reply_str(r, "dst_segment", policy_segment_name(pol, dst_segment));
+	ctl_reply_u64(r, "rule", v.rule);
+	ctl_reply_str(r, "rule_name", v.rule == 0 ? "default_action" :
+		ctx->policy_spec->rules[v.rule - 1].name);
+	ctl_reply_str(r, "verdict", policy_action_name(v.action));
+	ctl_reply_bool(r, "blocks", (v.flags & POLICY_VERDICT_BLOCK) != 0);
+	ctl_reply_bool(r, "resets", (v.flags & POLICY_VERDICT_RESET) != 0);
+	ctl_reply_bool(r, "smb_conditions",
+		(v.flags & POLICY_VERDICT_SMB_RULES) != 0);
+	ctl_reply_str(r, "mode", policy_mode_name(policy_mode(pol)));
+	if (req->argc == 3)
+		ctl_reply_str(r, "port_note", atoi(req->argv[2]) == 445 ||
+			atoi(req->argv[2]) == 139 || atoi(req->argv[2]) == 135 ?
+			"an SMB or RPC port" :
+			"the policy applies here to SMB or DCE/RPC found by content");
+	return 0;
 }
 
 int
@@ -387,9 +548,10 @@ commands_register(struct live_context *ctx)
 		{ "stats", cmd_stats,
 			"ports, workers, drops by reason, flows, parsers, events" },
 		{ "flows", cmd_flows, "flows [FILTER] [LIMIT]: SMB and DCE/RPC flows" },
-		{ "segments", cmd_no_policy, "segments" },
-		{ "rules", cmd_no_policy, "rules" },
-		{ "policy check", cmd_no_policy, "policy check SRC DST [PORT]" },
+		{ "segments", cmd_segments, "segments: names, prefixes, VLANs" },
+		{ "rules", cmd_rules, "rules: in order, first match wins" },
+		{ "policy check", cmd_policy_check,
+			"policy check SRC DST [PORT]: which rule, which verdict" },
 		{ "alerts", cmd_alerts, "alerts [SINCE]: alerts raised, SINCE in epoch seconds" },
 		{ "report", cmd_report, "report [YYYY-MM-DD] [csv]: SMB traffic allowed" },
 		{ "reload", cmd_reload, "read and check the configuration file again" },

@@ -13,6 +13,8 @@
 #include "config.h"
 
 struct inspector;
+struct policy_publisher;
+struct rte_mempool;
 struct rte_ring;
 struct watchlist;
 
@@ -44,12 +46,23 @@ gateway_event_ring_create(unsigned int worker_id, unsigned int size,
 
 /*
  * Creates worker <worker_id>'s inspector as <cfg> says, sending events to
- * <events>. Returns NULL and sets errno.
+ * <events>, reading the policy of <policy> (may be NULL) and taking TCP
+ * resets from <reset_pool>. Returns NULL and sets errno.
  */
 struct inspector *
 gateway_inspector_create(const struct gateway_config *cfg,
 	unsigned int worker_id, struct rte_ring *events,
-	const struct watchlist *watchlist);
+	const struct watchlist *watchlist, struct policy_publisher *policy,
+	struct rte_mempool *reset_pool);
+
+/*
+ * Builds the policy of <cfg> as generation <generation> and publishes it
+ * for <readers> workers. Returns the publisher, or NULL with a one-line
+ * cause in <error>.
+ */
+struct policy_publisher *
+gateway_policy_start(const struct gateway_config *cfg, unsigned int readers,
+	unsigned int generation, char *error, size_t error_len);
 
 /*
  * Releases EAL (rte_eal_cleanup) and removes this process's EAL run

@@ -14,6 +14,7 @@
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
+#include "policy.h"
 
 #define NS_PER_SECOND 1000000000ull
 
@@ -38,7 +39,8 @@ gateway_event_ring_create(unsigned int worker_id, unsigned int size,
 struct inspector *
 gateway_inspector_create(const struct gateway_config *cfg,
 	unsigned int worker_id, struct rte_ring *events,
-	const struct watchlist *watchlist)
+	const struct watchlist *watchlist, struct policy_publisher *policy,
+	struct rte_mempool *reset_pool)
 {
 	struct inspector_params params = {
 		.worker_id = worker_id,
@@ -55,7 +57,41 @@ gateway_inspector_create(const struct gateway_config *cfg,
 		.timeout_other_ns = cfg->timeout_other * NS_PER_SECOND,
 		.events = events,
 		.watchlist = watchlist,
+		.policy = policy,
+		.reset_pool = reset_pool,
 	};
 
 	return inspector_create(&params);
+}
+
+struct policy_publisher *
+gateway_policy_start(const struct gateway_config *cfg, unsigned int readers,
+	unsigned int generation, char *error, size_t error_len)
+{
+	struct policy_publisher_params params = {
+		.readers = readers,
+		.socket = SOCKET_ID_ANY,
+	};
+	struct policy_publisher *pub;
+	struct policy *policy;
+
+	policy = policy_build(&cfg->policy, generation, SOCKET_ID_ANY, error,
+		error_len);
+	if (policy == NULL)
+		return NULL;
+	pub = policy_publisher_create(&params);
+	if (pub == NULL) {
+		snprintf(error, error_len, "cannot create the policy publisher: %s",
+			rte_strerror(rte_errno));
+		policy_free(policy);
+		return NULL;
+	}
+	/* No reader is online yet: this publish waits for nobody. */
+	if (policy_publish(pub, policy) != 0) {
+		snprintf(error, error_len, "cannot publish the policy");
+		policy_free(policy);
+		policy_publisher_free(pub);
+		return NULL;
+	}
+	return pub;
 }

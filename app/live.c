@@ -27,6 +27,7 @@
 #include "inspect.h"
 #include "match.h"
 #include "monitor.h"
+#include "policy.h"
 #include "ports.h"
 #include "report.h"
 #include "stats.h"
@@ -165,7 +166,14 @@ ports_init(struct live_context *ctx)
 static void
 ports_term(struct live_context *ctx)
 {
+	unsigned int w;
+
 	ports_stop(&ctx->ports);
+	/* Only now: resets may have sat in a TX ring until the ports closed. */
+	for (w = 0; w < RTE_MAX_LCORE; w++) {
+		rte_mempool_free(ctx->reset_pools[w]);
+		ctx->reset_pools[w] = NULL;
+	}
 }
 
 static int
@@ -203,6 +211,33 @@ inspection_term(struct live_context *ctx)
 	watchlist_free(ctx->watchlist);
 }
 
+/* The segment-pair policy, published before any worker reads it. */
+static int
+policy_init(struct live_context *ctx)
+{
+	ctx->policy_spec = malloc(sizeof(*ctx->policy_spec));
+	if (ctx->policy_spec == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot allocate the policy");
+		return -ENOMEM;
+	}
+	*ctx->policy_spec = ctx->cfg->policy;
+	ctx->policy = gateway_policy_start(ctx->cfg, ctx->ports.queues,
+		(unsigned int)ctx->generation, ctx->error, sizeof(ctx->error));
+	if (ctx->policy == NULL) {
+		free(ctx->policy_spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+policy_term(struct live_context *ctx)
+{
+	policy_publisher_free(ctx->policy);
+	free(ctx->policy_spec);
+}
+
 /* Worker <w> serves queue <w> of every port. */
 static void
 set_links(struct live_context *ctx, struct worker *worker, unsigned int w)
@@ -228,6 +263,7 @@ static int
 worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
+	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct worker *worker;
 	struct timespec now;
 
@@ -260,8 +296,19 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 			w, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	snprintf(pool_name, sizeof(pool_name), "resets_%u", w);
+	/* TCP resets are small, and few: the policy sends two a connection. */
+	ctx->reset_pools[w] = rte_pktmbuf_pool_create(pool_name, 1023, 32, 0,
+		RTE_PKTMBUF_HEADROOM + 128, socket);
+	if (ctx->reset_pools[w] == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot create the reset pool of worker %u: %s", w,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
 	worker->inspector = gateway_inspector_create(ctx->cfg, w,
-		ctx->events[w], ctx->watchlist);
+		ctx->events[w], ctx->watchlist, ctx->policy,
+		ctx->reset_pools[w]);
 	if (worker->inspector == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
 			"cannot create the flow table of worker %u (flows.max_flows = %u, flows.sessions = %u): %s",
@@ -396,6 +443,7 @@ static const struct live_module live_modules[] = {
 	{ "signals", signals_init, signals_term },
 	{ "control", control_init, control_term },
 	{ "ports", ports_init, ports_term },
+	{ "policy", policy_init, policy_term },
 	{ "inspection", inspection_init, inspection_term },
 	{ "workers", workers_init, workers_term },
 };

@@ -20,6 +20,9 @@
 #define ERROR_LEN 512
 
 struct ctl_server;
+struct policy_publisher;
+struct policy_spec;
+struct rte_mempool;
 struct flowlog;
 struct monitor;
 struct rte_ring;
@@ -38,8 +41,10 @@ struct live_context {
 	struct watchlist *watchlist;
 	struct flowlog *flowlog;
 	struct monitor *monitor;
+	struct policy_publisher *policy;
+	struct policy_spec *policy_spec;	/* the running policy's source */
+	struct rte_mempool *reset_pools[RTE_MAX_LCORE];
 	struct ctl_server *ctl;
-	bool monitor_only;		/* mode monitor-only: examine, never block */
 	uint64_t generation;		/* configurations accepted, from 1 */
 	uint64_t start_tsc;
 	bool workers_launched;

@@ -27,6 +27,7 @@
 #include "inspect.h"
 #include "match.h"
 #include "monitor.h"
+#include "policy.h"
 #include "report.h"
 #include "stats.h"
 #include "worker.h"
@@ -186,6 +187,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	const char *names[1] = { pcap_path };
 	struct watchlist *watchlist;
 	struct monitor *monitor;
+	struct policy_publisher *policy;
 	struct rte_mempool *pool;
 	struct rte_ring *events;
 	struct flowlog *log;
@@ -245,12 +247,19 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.max_frame = UINT32_MAX;
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
-	worker.inspector = gateway_inspector_create(cfg, 0, events, watchlist);
+	policy = gateway_policy_start(cfg, 1, 1, error, sizeof(error));
+	if (policy == NULL) {
+		fprintf(stderr, "smbgw: policy: %s\n", error);
+		goto free_monitor;
+	}
+	worker.inspector = gateway_inspector_create(cfg, 0, events, watchlist,
+		policy, pool);
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));
-		goto free_monitor;
+		goto free_policy;
 	}
+	inspector_online(worker.inspector);
 	worker.port_flags = inspector_port_flags(worker.inspector);
 	memset(&summary, 0, sizeof(summary));
 
@@ -278,7 +287,10 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	report_write_csv(monitor_report(monitor), stdout, REPORT_ALL_DAYS);
 
 free_inspector:
+	inspector_offline(worker.inspector);
 	inspector_free(worker.inspector);
+free_policy:
+	policy_publisher_free(policy);
 free_monitor:
 	monitor_free(monitor);
 free_log:

@@ -108,6 +108,20 @@ on_alert(void *arg, const struct detector_alert *alert)
 	keep_alert(monitor, alert);
 }
 
+/* The report's action for a flow: what the policy did with it. */
+static enum report_action
+report_action_of(const struct gw_event *ev)
+{
+	switch (ev->u.flow.action) {
+	case EVENT_ACTION_DENIED:
+		return REPORT_ACTION_DENIED;
+	case EVENT_ACTION_MONITORED:
+		return REPORT_ACTION_MONITORED;
+	default:
+		return REPORT_ACTION_ALLOWED;
+	}
+}
+
 void
 monitor_event(void *arg, const struct gw_event *ev)
 {
@@ -116,7 +130,29 @@ monitor_event(void *arg, const struct gw_event *ev)
 	if (monitor->eve != NULL)
 		eve_write_event(monitor->eve, ev, NULL);
 	detector_add(monitor->detector, ev, on_alert, monitor);
-	report_add_flow(monitor->report, ev, REPORT_ACTION_ALLOWED);
+	if (ev->kind == EVENT_FLOW)
+		report_add_flow(monitor->report, ev, report_action_of(ev));
+}
+
+/*
+ * The report leaves out trusted prefixes: its own (report.trusted) and the
+ * policy's (policy.trusted), which exist for the same purpose.
+ */
+static void
+set_trusted(struct report *report, const struct gateway_config *cfg)
+{
+	static struct report_prefix all[REPORT_TRUSTED_MAX];
+	unsigned int count = 0, i;
+
+	for (i = 0; i < cfg->report.trusted_count && count < REPORT_TRUSTED_MAX; i++)
+		all[count++] = cfg->report.trusted[i];
+	for (i = 0; i < cfg->policy.trusted_count && count < REPORT_TRUSTED_MAX; i++) {
+		memcpy(all[count].addr, cfg->policy.trusted[i].addr, 16);
+		all[count].ip_version = cfg->policy.trusted[i].ip_version;
+		all[count].length = cfg->policy.trusted[i].depth;
+		count++;
+	}
+	report_set_trusted(report, all, count);
 }
 
 struct monitor *
@@ -153,6 +189,7 @@ monitor_create(const struct gateway_config *cfg,
 			strerror(errno));
 		goto close_eve;
 	}
+	set_trusted(monitor->report, cfg);
 	return monitor;
 
 close_eve:

@@ -158,6 +158,14 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		" retransmitted_bytes %" PRIu64 "\n",
 		ic.smb_messages, ic.smb_encrypted, ic.parser_errors,
 		ic.parser_resyncs, ic.payload_bytes, ic.retransmitted_bytes);
+	fprintf(out,
+		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64
+		" monitored_flows %" PRIu64 " would_deny %" PRIu64
+		" smb_denied %" PRIu64 " datagrams_denied %" PRIu64
+		" resets %" PRIu64 " resets_failed %" PRIu64 "\n",
+		ic.policy_allowed, ic.policy_denied, ic.policy_monitored,
+		ic.policy_would_deny, ic.policy_smb_denied,
+		ic.policy_datagrams_denied, ic.resets, ic.resets_failed);
 	fprintf(out, "events: queued %" PRIu64 " ring_full %" PRIu64,
 		ic.events, ic.events_dropped);
 	if (log != NULL)

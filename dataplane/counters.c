@@ -8,6 +8,7 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_OVERSIZE] = "oversize",
 	[DROP_RECEIVE_ONLY] = "receive_only",
 	[DROP_STATE_FULL] = "state_full",
+	[DROP_POLICY] = "policy",
 };
 
 const char *

@@ -22,6 +22,7 @@ enum drop_reason {
 	DROP_OVERSIZE,		/* frame longer than the configured MTU allows */
 	DROP_RECEIVE_ONLY,	/* tap or capture input: analysed, never sent */
 	DROP_STATE_FULL,	/* fail closed: SMB candidate with no flow state */
+	DROP_POLICY,		/* denied by the segment-pair policy */
 	DROP_REASON_MAX,
 };
 
@@ -31,6 +32,10 @@ struct port_counters {
 	uint64_t tx;		/* frames from this port sent out of its peer */
 	uint64_t tx_bytes;
 	uint64_t drops[DROP_REASON_MAX];
+	/* Frames the gateway made (TCP resets) for this port's traffic; not
+	 * received, so outside rx == tx + drops. */
+	uint64_t resets_sent;
+	uint64_t resets_unsent;		/* receive-only link, or TX full */
 };
 
 /* What the L2-L4 decoder saw; a frame counts once in each row it fits. */

@@ -26,7 +26,25 @@ enum event_kind {
 	EVENT_FLOW = 1,		/* subtype: enum event_flow_type */
 	EVENT_SMB,		/* subtype: enum smb_fact_type */
 	EVENT_DCERPC,		/* subtype: enum dcerpc_fact_type (over TCP or a pipe) */
+	EVENT_POLICY,		/* subtype: enum event_policy_scope */
 };
+
+/* What a policy decision was about. */
+enum event_policy_scope {
+	EVENT_POLICY_PAIR = 1,	/* the segment pair of a connection */
+	EVENT_POLICY_SMB,	/* an SMB message met a conditional rule */
+	EVENT_POLICY_DATAGRAM,	/* a NetBIOS datagram (UDP 137/138) */
+};
+
+/* What the gateway did, as reported (EVE "action", the report). */
+enum event_action {
+	EVENT_ACTION_ALLOWED = 0,
+	EVENT_ACTION_DENIED,	/* blocked */
+	EVENT_ACTION_MONITORED,	/* forwarded and reported: a monitor rule,
+				 * or a deny in monitor-only mode */
+};
+
+#define EVENT_SEGMENT_MAX 32
 
 enum event_flow_type {
 	EVENT_FLOW_CLASSIFIED = 1,	/* became SMB or DCE/RPC */
@@ -50,6 +68,7 @@ struct event_flow {
 	uint8_t app;		/* enum flow_app_class */
 	uint8_t method;		/* enum event_detect_method */
 	uint8_t end_reason;	/* enum flow_remove_reason (END only) */
+	uint8_t action;		/* enum event_action of the policy */
 	uint16_t dialect;	/* SMB dialect negotiated, 0 if unseen */
 	uint64_t first_seen_ns;
 	uint64_t packets[2];	/* client to server, server to client */
@@ -93,6 +112,17 @@ struct event_dcerpc {
 	char command[EVENT_COMMAND_MAX];	/* binary path or job command */
 };
 
+struct event_policy {
+	uint8_t action;		/* enum event_action: what was done */
+	uint8_t rule_action;	/* enum policy_action of the rule */
+	uint8_t reset;		/* resets sent (or, monitor-only, would be) */
+	uint8_t enforced;	/* 0 in monitor-only mode */
+	uint16_t rule;		/* 1-based rule position; 0 default action */
+	uint32_t generation;	/* of the policy that decided */
+	char client_segment[EVENT_SEGMENT_MAX];
+	char server_segment[EVENT_SEGMENT_MAX];
+};
+
 struct gw_event {
 	uint64_t ts_ns;
 	uint64_t flow_id;
@@ -114,6 +144,7 @@ struct gw_event {
 		struct event_flow flow;
 		struct event_smb smb;
 		struct event_dcerpc dcerpc;
+		struct event_policy policy;
 		uint8_t raw[EVENT_SIZE - 72];
 	} u;
 };

@@ -14,6 +14,8 @@
 #include "flow.h"
 #include "inspect.h"
 #include "match.h"
+#include "policy.h"
+#include "reset.h"
 #include "smb.h"
 
 #define INSPECT_BURST_MAX 256
@@ -22,10 +24,14 @@
 #define PORT_NETBIOS_SSN 139
 #define PORT_SMB 445
 #define PORT_EPMAP 135
+#define PORT_NETBIOS_NS 137
+#define PORT_NETBIOS_DGM 138
 
 /* Bits of flow_entry.user_flags; the low bits count examined payloads. */
 #define USER_EXAMINED_MASK	0x0f
 #define USER_NONSTANDARD_PORT	0x10
+#define USER_RESET_SENT		0x20	/* the policy's resets went out */
+#define USER_REPORTED		0x40	/* "classified" sent to the control core */
 
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
@@ -44,11 +50,15 @@ struct session {
 	uint32_t watch_classes;	/* all classes seen on the flow */
 	uint32_t next_free;
 	uint16_t dialect;
+	uint16_t client_segment;	/* of the policy generation cached in the flow */
+	uint16_t server_segment;
 	uint8_t flags;
 };
 
 struct inspector {
 	struct inspector_params params;
+	const struct policy *policy;	/* this burst's */
+	struct inspect_generated *generated;	/* this burst's */
 	/*
 	 * Flows recognised by content, by server port: packets to or from
 	 * these ports are looked up even without SMB bytes of their own.
@@ -73,6 +83,10 @@ struct fact_context {
 	struct inspector *ins;
 	struct flow_entry *flow;
 	struct session *session;
+	const struct policy *policy;	/* this burst's, or NULL */
+	bool smb_rules;			/* the pair has conditional rules */
+	bool deny;			/* an SMB message met a blocking rule */
+	struct policy_verdict denial;
 };
 
 static const char *const dialect_names[INSPECT_DIALECT_COUNT] = {
@@ -106,6 +120,41 @@ inspect_dialect_of(uint16_t code)
 	default: return INSPECT_DIALECT_OTHER;
 	}
 }
+
+/* A verdict as cached in flow_entry.policy_verdict. */
+static uint32_t
+verdict_pack(struct policy_verdict v)
+{
+	return (uint32_t)v.rule << 16 | (uint32_t)v.action << 8 | v.flags;
+}
+
+static struct policy_verdict
+verdict_unpack(uint32_t packed)
+{
+	struct policy_verdict v = {
+		.rule = packed >> 16,
+		.action = (packed >> 8) & 0xff,
+		.flags = packed & 0xff,
+	};
+
+	return v;
+}
+
+static uint8_t
+verdict_event_action(struct policy_verdict v)
+{
+	if (v.flags & POLICY_VERDICT_BLOCK)
+		return EVENT_ACTION_DENIED;
+	if (v.action != POLICY_ALLOW)
+		return EVENT_ACTION_MONITORED;
+	return EVENT_ACTION_ALLOWED;
+}
+
+struct fact_context;
+struct smb_fact;
+static void
+check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
+	uint32_t classes);
 
 static struct session *
 session_of(struct inspector *ins, const struct flow_entry *flow)
@@ -216,6 +265,8 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	memset(&ev.u.flow, 0, sizeof(ev.u.flow));
 	ev.u.flow.app = flow->app_class;
 	ev.u.flow.method = flow->detect_method;
+	ev.u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
+		verdict_event_action(verdict_unpack(flow->policy_verdict));
 	ev.u.flow.end_reason = end_reason;
 	ev.u.flow.first_seen_ns = flow->first_seen_ns;
 	ev.u.flow.packets[0] = flow->packets[0];
@@ -498,6 +549,8 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 	}
 	ctx->session->watch_classes |= ev.watch_classes;
 	event_send(ins, &ev);
+	if (ctx->smb_rules)
+		check_smb_rules(ctx, fact, ev.watch_classes);
 }
 
 /*
@@ -648,10 +701,206 @@ classify_by_content(struct inspector *ins, struct flow_entry *flow,
 	}
 }
 
+
+/* The segments of the flow's client and server under this burst's policy. */
 static void
+flow_segments(struct inspector *ins, const struct flow_entry *flow,
+	uint16_t *client_segment, uint16_t *server_segment)
+{
+	struct flow_key key;
+
+	flow_entry_key(flow, &key);
+	*client_segment = policy_segment_of(ins->policy, key.ip_version,
+		key.src_addr, key.vlan_outer);
+	*server_segment = policy_segment_of(ins->policy, key.ip_version,
+		key.dst_addr, key.vlan_outer);
+}
+
+static void
+send_policy_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_policy_scope scope, struct policy_verdict v,
+	uint16_t client_segment, uint16_t server_segment)
+{
+	const struct policy *pol = ins->policy;
+	struct gw_event ev;
+
+	event_init(&ev, ins, flow, ts_ns, EVENT_POLICY, scope);
+	memset(&ev.u.policy, 0, sizeof(ev.u.policy));
+	ev.u.policy.action = verdict_event_action(v);
+	ev.u.policy.rule_action = v.action;
+	ev.u.policy.reset = (v.flags & POLICY_VERDICT_RESET) != 0;
+	ev.u.policy.enforced = policy_mode(pol) == POLICY_MODE_ENFORCE;
+	ev.u.policy.rule = v.rule;
+	ev.u.policy.generation = policy_generation(pol);
+	copy_string(ev.u.policy.client_segment, EVENT_SEGMENT_MAX,
+		policy_segment_name(pol, client_segment));
+	copy_string(ev.u.policy.server_segment, EVENT_SEGMENT_MAX,
+		policy_segment_name(pol, server_segment));
+	event_send(ins, &ev);
+}
+
+static void
+count_verdict(struct inspector *ins, struct policy_verdict v)
+{
+	if (v.flags & POLICY_VERDICT_BLOCK)
+		ins->counters.policy_denied++;
+	else if (v.action == POLICY_DENY)
+		ins->counters.policy_would_deny++;
+	else if (v.action == POLICY_MONITOR)
+		ins->counters.policy_monitored++;
+	else
+		ins->counters.policy_allowed++;
+}
+
+/*
+ * The flow's verdict under this burst's policy: cached in the flow with
+ * the policy's generation, so a reload re-evaluates each flow at its next
+ * packet and nothing else costs more than a compare.
+ */
+static struct policy_verdict
+flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns)
+{
+	const struct policy *pol = ins->policy;
+	struct session *session = session_of(ins, flow);
+	struct policy_verdict v;
+	uint16_t client_segment, server_segment;
+
+	if (flow->policy_gen == policy_generation(pol))
+		return verdict_unpack(flow->policy_verdict);
+
+	flow_segments(ins, flow, &client_segment, &server_segment);
+	if (session != NULL) {
+		session->client_segment = client_segment;
+		session->server_segment = server_segment;
+	}
+	v = policy_pair_verdict(pol, client_segment, server_segment);
+	if (flow->policy_gen != 0 &&
+			verdict_unpack(flow->policy_verdict).flags != v.flags)
+		flow->user_flags &= ~USER_RESET_SENT;
+	flow->policy_verdict = verdict_pack(v);
+	flow->policy_gen = policy_generation(pol);
+	count_verdict(ins, v);
+	send_policy_event(ins, flow, ts_ns, EVENT_POLICY_PAIR, v,
+		client_segment, server_segment);
+	return v;
+}
+
+static void
+add_generated(struct inspector *ins, struct rte_mbuf *m, bool to_origin)
+{
+	struct inspect_generated *out = ins->generated;
+	uint16_t *count = to_origin ? &out->to_origin_count :
+		&out->to_peer_count;
+
+	if (m == NULL) {
+		ins->counters.resets_failed++;
+		return;
+	}
+	if (*count == INSPECT_GENERATED_MAX) {
+		rte_pktmbuf_free(m);
+		ins->counters.resets_failed++;
+		return;
+	}
+	(to_origin ? out->to_origin : out->to_peer)[(*count)++] = m;
+	ins->counters.resets++;
+}
+
+/*
+ * Resets the connection of TCP segment <m> at both ends, once per flow: a
+ * SYN's sender alone, since its receiver never saw it.
+ */
+static void
+reset_connection(struct inspector *ins, struct flow_entry *flow,
+	const struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	if ((flow->user_flags & USER_RESET_SENT) ||
+			ins->params.reset_pool == NULL)
+		return;
+	flow->user_flags |= USER_RESET_SENT;
+	add_generated(ins, reset_build(ins->params.reset_pool, m, frame,
+		RESET_TO_SENDER), true);
+	if ((frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) !=
+			DECODE_TCP_SYN)
+		add_generated(ins, reset_build(ins->params.reset_pool, m,
+			frame, RESET_TO_RECEIVER), false);
+}
+
+/* Conditional rules, at the SMB message that meets them. */
+static void
+check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
+	uint32_t classes)
+{
+	struct inspector *ins = ctx->ins;
+	struct policy_smb_facts facts;
+	struct policy_verdict v;
+	bool request = !(fact->flags & SMB_FACT_F_RESPONSE);
+
+	switch (fact->type) {
+	case SMB_FACT_NEGOTIATE:
+		if (request)
+			return;
+		break;
+	case SMB_FACT_TREE_CONNECT:
+	case SMB_FACT_CREATE:
+	case SMB_FACT_DCERPC:
+		if (!request)
+			return;
+		break;
+	default:
+		return;
+	}
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = policy_dialect_of(ctx->session->dialect,
+		fact->version == 1);
+	facts.nonstandard_port =
+		(ctx->flow->user_flags & USER_NONSTANDARD_PORT) != 0;
+	/* Class ids are unique across kinds: one mask serves all three. */
+	facts.share_classes = classes;
+	facts.pipe_classes = classes;
+	facts.file_classes = classes;
+	v = policy_smb_verdict(ctx->policy, ctx->session->client_segment,
+		ctx->session->server_segment, &facts);
+	if (v.rule == verdict_unpack(ctx->flow->policy_verdict).rule)
+		return;	/* no conditional rule met: the pair's verdict stands */
+	send_policy_event(ins, ctx->flow, fact->ts_ns, EVENT_POLICY_SMB, v,
+		ctx->session->client_segment, ctx->session->server_segment);
+	if (v.flags & POLICY_VERDICT_BLOCK) {
+		if (!ctx->deny) {
+			ctx->deny = true;
+			ctx->denial = v;
+		}
+	} else if (v.action == POLICY_DENY) {
+		ins->counters.policy_would_deny++;
+	}
+}
+
+/* NetBIOS datagrams (UDP 137/138) take the pair verdict of their ends. */
+static uint8_t
+datagram_verdict(struct inspector *ins, const struct decoded_frame *frame)
+{
+	const struct policy *pol = ins->policy;
+	uint8_t version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+	struct policy_verdict v;
+
+	if (pol == NULL)
+		return DROP_REASON_MAX;
+	v = policy_pair_verdict(pol,
+		policy_segment_of(pol, version, frame->src_addr,
+			frame->vlan_outer),
+		policy_segment_of(pol, version, frame->dst_addr,
+			frame->vlan_outer));
+	if (!(v.flags & POLICY_VERDICT_BLOCK))
+		return DROP_REASON_MAX;
+	ins->counters.policy_datagrams_denied++;
+	return DROP_POLICY;
+}
+
+/* Returns DROP_REASON_MAX to forward the frame, or why to drop it. */
+static uint8_t
 inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	struct rte_mbuf *m, const struct decoded_frame *frame, uint64_t ts_ns)
 {
+	struct policy_verdict verdict = { 0, POLICY_ALLOW, 0 };
 	struct fact_context ctx;
 	int changed;
 
@@ -665,30 +914,64 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		session_release(ins, flow);
 		flow->app_class = FLOW_APP_UNKNOWN;
 		flow->user_flags = 0;
+		flow->policy_gen = 0;
 	}
 	if (flow->app_class == FLOW_APP_UNKNOWN)
 		classify_by_port(ins, flow, frame);
 	if (flow->app_class == FLOW_APP_PENDING)
 		classify_by_content(ins, flow, m, frame);
 	if (!is_session_app(flow->app_class))
-		return;
+		return DROP_REASON_MAX;
 
+	if (ins->policy != NULL) {
+		verdict = flow_verdict(ins, flow, ts_ns);
+		if (verdict.flags & POLICY_VERDICT_BLOCK) {
+			/* Blocked connections count in the report too. */
+			if (!(flow->user_flags & USER_REPORTED)) {
+				flow->user_flags |= USER_REPORTED;
+				send_flow_event(ins, flow, ts_ns,
+					EVENT_FLOW_CLASSIFIED, 0);
+			}
+			if (verdict.flags & POLICY_VERDICT_RESET)
+				reset_connection(ins, flow, m, frame);
+			return DROP_POLICY;
+		}
+	}
 	if (flow->tcp_state == FLOW_TCP_CLOSED && flow_entry_live_smb(flow))
 		flow_table_set_live_smb(ins->flows, flow, false);
 	if (frame->payload_len == 0)
-		return;
+		return DROP_REASON_MAX;
 
 	ctx.ins = ins;
 	ctx.flow = flow;
+	ctx.policy = ins->policy;
+	ctx.smb_rules = (verdict.flags & POLICY_VERDICT_SMB_RULES) != 0;
+	ctx.deny = false;
 	ctx.session = session_of(ins, flow);
 	if (ctx.session == NULL) {
 		/* State is taken only once there is payload to parse. */
 		ctx.session = session_alloc(ins, flow);
 		if (ctx.session == NULL)
-			return;
-		send_flow_event(ins, flow, ts_ns, EVENT_FLOW_CLASSIFIED, 0);
+			return DROP_REASON_MAX;
+		if (!(flow->user_flags & USER_REPORTED)) {
+			flow->user_flags |= USER_REPORTED;
+			send_flow_event(ins, flow, ts_ns,
+				EVENT_FLOW_CLASSIFIED, 0);
+		}
+		if (ins->policy != NULL)
+			flow_segments(ins, flow, &ctx.session->client_segment,
+				&ctx.session->server_segment);
 	}
 	feed_payload(ins, &ctx, m, frame, dir, ts_ns);
+	if (!ctx.deny)
+		return DROP_REASON_MAX;
+
+	/* The message that met a blocking rule ends the connection. */
+	ins->counters.policy_smb_denied++;
+	flow->policy_verdict = verdict_pack(ctx.denial);
+	if (ctx.denial.flags & POLICY_VERDICT_RESET)
+		reset_connection(ins, flow, m, frame);
+	return DROP_POLICY;
 }
 
 static void
@@ -757,7 +1040,8 @@ content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame)
 void
 inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 	const struct decoded_frame *frames, uint16_t count,
-	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts)
+	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts,
+	struct inspect_generated *generated)
 {
 	struct flow_key keys[INSPECT_BURST_MAX];
 	struct flow_entry *flows[INSPECT_BURST_MAX];
@@ -765,6 +1049,10 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 	uint16_t index[INSPECT_BURST_MAX];
 	unsigned int tcp_count = 0, i;
 	uint64_t burst_ns = now_ns;
+
+	ins->generated = generated;
+	ins->policy = ins->params.policy != NULL ?
+		policy_current(ins->params.policy) : NULL;
 
 	for (i = 0; i < count; i++) {
 		const struct decoded_frame *frame = &frames[i];
@@ -774,6 +1062,12 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 			burst_ns = ts_ns[i];
 		if (verdicts[i] != DROP_REASON_MAX)
 			continue;
+		if (frame->l4_proto == IPPROTO_UDP) {
+			if (inspect_maybe_candidate(ins->port_flags, pkts[i],
+					frame))
+				verdicts[i] = datagram_verdict(ins, frame);
+			continue;
+		}
 		/*
 		 * Only SMB candidates take a flow entry: the SMB and RPC
 		 * ports, ports where SMB was found by content, and packets
@@ -782,8 +1076,9 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 		 */
 		if (!inspect_maybe_candidate(ins->port_flags, pkts[i], frame))
 			continue;
-		if ((ins->port_flags[frame->src_port] |
-				ins->port_flags[frame->dst_port]) == 0) {
+		if (((ins->port_flags[frame->src_port] |
+				ins->port_flags[frame->dst_port]) &
+				~INSPECT_PORT_DATAGRAM) == 0) {
 			sender = content_sender(pkts[i], frame);
 			if (sender < 0)
 				continue;
@@ -805,8 +1100,8 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 				verdicts[p] = DROP_STATE_FULL;
 			continue;
 		}
-		inspect_tcp(ins, flows[i], dirs[i], pkts[p], &frames[p],
-			ts_ns != NULL ? ts_ns[p] : now_ns);
+		verdicts[p] = inspect_tcp(ins, flows[i], dirs[i], pkts[p],
+			&frames[p], ts_ns != NULL ? ts_ns[p] : now_ns);
 	}
 }
 
@@ -814,6 +1109,23 @@ void
 inspector_expire(struct inspector *ins, uint64_t now_ns)
 {
 	flow_table_expire(ins->flows, now_ns, INSPECT_EXPIRE_WORK);
+	if (ins->params.policy != NULL)
+		policy_quiescent(ins->params.policy, ins->params.worker_id);
+}
+
+void
+inspector_online(struct inspector *ins)
+{
+	if (ins->params.policy != NULL)
+		policy_reader_online(ins->params.policy, ins->params.worker_id);
+}
+
+void
+inspector_offline(struct inspector *ins)
+{
+	if (ins->params.policy != NULL)
+		policy_reader_offline(ins->params.policy,
+			ins->params.worker_id);
 }
 
 static int
@@ -902,6 +1214,10 @@ inspector_create(const struct inspector_params *params)
 	ins->port_flags[PORT_SMB] = INSPECT_PORT_WATCHED;
 	ins->port_flags[PORT_NETBIOS_SSN] = INSPECT_PORT_WATCHED;
 	ins->port_flags[PORT_EPMAP] = INSPECT_PORT_WATCHED;
+	if (params->policy != NULL) {
+		ins->port_flags[PORT_NETBIOS_NS] = INSPECT_PORT_DATAGRAM;
+		ins->port_flags[PORT_NETBIOS_DGM] = INSPECT_PORT_DATAGRAM;
+	}
 	for (i = 0; i < params->sessions; i++)
 		ins->sessions[i].next_free = i + 1 < params->sessions ?
 			i + 1 : FLOW_APP_STATE_NONE;

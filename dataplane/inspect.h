@@ -22,7 +22,9 @@
 #include "counters.h"
 #include "decode.h"
 
+struct rte_mempool;
 struct rte_ring;
+struct policy_publisher;
 struct watchlist;
 struct watchlist_scratch;
 struct flow_table;
@@ -47,6 +49,20 @@ struct inspector_params {
 	uint64_t timeout_other_ns;
 	struct rte_ring *events;	/* SP/SC ring of struct gw_event; may be NULL */
 	const struct watchlist *watchlist;	/* may be NULL */
+	/* The segment-pair policy (NULL: allow everything); this worker is
+	 * its reader worker_id. */
+	struct policy_publisher *policy;
+	struct rte_mempool *reset_pool;	/* TCP resets come from here */
+};
+
+/* Frames the inspector made (TCP resets), to send with the burst. */
+#define INSPECT_GENERATED_MAX 64
+
+struct inspect_generated {
+	uint16_t to_peer_count;		/* out through the peer port */
+	uint16_t to_origin_count;	/* back out through the receiving port */
+	struct rte_mbuf *to_peer[INSPECT_GENERATED_MAX];
+	struct rte_mbuf *to_origin[INSPECT_GENERATED_MAX];
 };
 
 /* SMB dialects as counted; SMB1 and the SMB2/3 revisions. */
@@ -78,6 +94,14 @@ struct inspect_counters {
 	uint64_t retransmitted_bytes;	/* DCE/RPC over TCP, already seen */
 	uint64_t events;		/* queued to the control core */
 	uint64_t events_dropped;	/* ring full */
+	uint64_t policy_allowed;	/* flows allowed by their pair */
+	uint64_t policy_denied;		/* flows blocked by their pair */
+	uint64_t policy_monitored;	/* flows under a monitor rule */
+	uint64_t policy_would_deny;	/* monitor-only: denials not enforced */
+	uint64_t policy_smb_denied;	/* connections blocked at an SMB message */
+	uint64_t policy_datagrams_denied;	/* NetBIOS datagrams dropped */
+	uint64_t resets;		/* TCP resets made */
+	uint64_t resets_failed;		/* no buffer, or no room in the burst */
 };
 
 struct inspector;
@@ -85,6 +109,7 @@ struct inspector;
 /* Bits of the per-port flags (inspector_port_flags()). */
 #define INSPECT_PORT_WATCHED	0x01	/* 139, 445, 135 */
 #define INSPECT_PORT_CONTENT	0x02	/* SMB or RPC found by content here */
+#define INSPECT_PORT_DATAGRAM	0x04	/* UDP 137, 138 (with a policy) */
 
 /*
  * Whether frame <f> (<m>) may concern an SMB or DCE/RPC conversation: TCP
@@ -99,9 +124,15 @@ inspect_maybe_candidate(const uint8_t *port_flags, const struct rte_mbuf *m,
 	const uint8_t *p;
 	uint32_t len;
 
-	if (f->l4_proto != IPPROTO_TCP || f->malformed || f->fragment)
+	if (f->malformed || f->fragment)
 		return false;
-	if ((port_flags[f->src_port] | port_flags[f->dst_port]) != 0)
+	if (f->l4_proto == IPPROTO_UDP)	/* NetBIOS datagrams follow the policy */
+		return (port_flags[f->src_port] | port_flags[f->dst_port]) &
+			INSPECT_PORT_DATAGRAM;
+	if (f->l4_proto != IPPROTO_TCP)
+		return false;
+	if (((port_flags[f->src_port] | port_flags[f->dst_port]) &
+			~INSPECT_PORT_DATAGRAM) != 0)
 		return true;
 	if (f->payload_len == 0 || f->payload_offset >= m->data_len)
 		return false;
@@ -136,14 +167,29 @@ inspector_free(struct inspector *ins);
  * frame's time in <ts_ns> (or <now_ns> for all when NULL). <verdicts>
  * holds DROP_REASON_MAX for each frame to forward, or a drop reason; frames
  * already dropped are passed over, and a frame the inspector drops gets
- * its reason written.
+ * its reason written. TCP resets the policy asks for are appended to
+ * <generated> (zeroed by the caller).
  */
 void
 inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 	const struct decoded_frame *frames, uint16_t count,
-	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts);
+	const uint64_t *ts_ns, uint64_t now_ns, uint8_t *verdicts,
+	struct inspect_generated *generated);
 
-/* Ages flows idle past their timeout, with bounded work; call each pass. */
+/*
+ * The worker's side of the policy's RCU: online before its loop, offline
+ * after it (a reader left online would stall every reload).
+ */
+void
+inspector_online(struct inspector *ins);
+
+void
+inspector_offline(struct inspector *ins);
+
+/*
+ * Ages flows idle past their timeout, with bounded work, and reports the
+ * worker quiescent to the policy's RCU: call once each loop pass.
+ */
 void
 inspector_expire(struct inspector *ins, uint64_t now_ns);
 

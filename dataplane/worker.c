@@ -47,6 +47,28 @@ worker_now_ns(const struct worker *worker)
 		(uint64_t)((double)cycles * 1e9 / (double)worker->tsc_hz);
 }
 
+/*
+ * Sends frames the gateway made (TCP resets) out of <port_id>; on a
+ * receive-only link, or when the queue is full, they are freed and
+ * counted unsent.
+ */
+static void
+send_generated(const struct worker_link *link, struct port_counters *port,
+	uint16_t port_id, uint16_t queue, struct rte_mbuf **frames,
+	uint16_t count)
+{
+	uint16_t sent = 0;
+
+	if (count == 0)
+		return;
+	if (link->transmit)
+		sent = rte_eth_tx_burst(port_id, queue, frames, count);
+	port->resets_sent += sent;
+	port->resets_unsent += count - sent;
+	if (sent < count)
+		rte_pktmbuf_free_bulk(frames + sent, count - sent);
+}
+
 void
 worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
@@ -57,6 +79,7 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	uint8_t verdicts[WORKER_BURST_MAX];
 	struct rte_mbuf *forward[WORKER_BURST_MAX];
 	uint16_t forward_count = 0;
+	struct inspect_generated generated;
 	bool inspect = false;
 	uint16_t i;
 
@@ -75,21 +98,30 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			inspect |= inspect_maybe_candidate(worker->port_flags,
 				m, &frames[i]);
 	}
-	if (inspect)
+	if (inspect) {
+		generated.to_peer_count = generated.to_origin_count = 0;
 		inspector_process(worker->inspector, pkts, frames, count,
-			ts_ns, worker->now_ns, verdicts);
+			ts_ns, worker->now_ns, verdicts, &generated);
+	}
 	for (i = 0; i < count; i++) {
 		if (likely(verdicts[i] == DROP_REASON_MAX))
 			forward[forward_count++] = pkts[i];
 		else
 			drop_frames(port, verdicts[i], &pkts[i], 1);
 	}
-	if (forward_count == 0)
-		return;
-	if (link->transmit)
-		transmit(worker, link, port, forward, forward_count);
-	else
-		drop_frames(port, DROP_RECEIVE_ONLY, forward, forward_count);
+	if (forward_count > 0) {
+		if (link->transmit)
+			transmit(worker, link, port, forward, forward_count);
+		else
+			drop_frames(port, DROP_RECEIVE_ONLY, forward,
+				forward_count);
+	}
+	if (inspect && (generated.to_peer_count | generated.to_origin_count)) {
+		send_generated(link, port, link->tx_port, link->tx_queue,
+			generated.to_peer, generated.to_peer_count);
+		send_generated(link, port, link->rx_port, link->rx_queue,
+			generated.to_origin, generated.to_origin_count);
+	}
 }
 
 int
@@ -101,6 +133,8 @@ worker_main(void *arg)
 	uint64_t start;
 	unsigned int i;
 
+	if (worker->inspector != NULL)
+		inspector_online(worker->inspector);
 	while (!*worker->stop) {
 		/* One clock read a pass serves every burst and the ageing. */
 		worker->now_ns = worker_now_ns(worker);
@@ -120,7 +154,9 @@ worker_main(void *arg)
 		if (worker->inspector != NULL)
 			inspector_expire(worker->inspector, worker->now_ns);
 	}
-	if (worker->inspector != NULL)
+	if (worker->inspector != NULL) {
 		inspector_flush(worker->inspector);
+		inspector_offline(worker->inspector);
+	}
 	return 0;
 }

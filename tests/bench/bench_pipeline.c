@@ -264,7 +264,8 @@ main(int argc, char **argv)
 		return 1;
 	worker_init(&plain, NULL);
 	worker_init(&full, gateway_inspector_create(&cfg, 0,
-		getenv("BENCH_NO_EVENTS") ? NULL : events, watchlist));
+		getenv("BENCH_NO_EVENTS") ? NULL : events, watchlist, NULL,
+		NULL));
 	if (full.inspector == NULL)
 		return 1;
 
