@@ -160,12 +160,12 @@ expect "unknown command"
 ctl 1 policy check
 ctl 0 status
 
-step "policy check 198.18.1.10 198.18.2.20 445: no policy yet, said so"
-ctl 1 policy check 198.18.1.10 198.18.2.20 445
-expect "policy"
-expect "allowed"
-ctl 1 --json policy check 198.18.1.10 198.18.2.20 445
-true
+step "policy check 198.18.1.10 198.18.2.20 445"
+ctl 0 policy check 198.18.1.10 198.18.2.20 445
+expect "verdict"
+expect "rule"
+ctl 0 --json policy check 198.18.1.10 198.18.2.20 445
+grep -q '"verdict"' "$gw_work/ctl.out" || fail "no verdict in the JSON reply"
 
 step "reload: a good configuration"
 generation() {

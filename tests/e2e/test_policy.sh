@@ -479,7 +479,7 @@ if want_part 4; then
 		kill -0 "$copy_pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	step "4: reload to config A (ws -> ws deny) at $((size >> 10)) KB of ${big_mb} after $(ms_since "$t_copy") ms"
+	step "4: reload to config A (ws -> ws deny) at $((size >> 10)) KB of ${big_mb} MB after $(ms_since "$t_copy") ms"
 	t_reload=$(now_us)
 	if reload; then
 		size=$(stat -c %s "$gw_work/big.bin" 2>/dev/null || echo 0)
