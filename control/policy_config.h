@@ -4,7 +4,7 @@
 
 /*
  * Loader for the configuration group policy { } (syntax and every key in
- * control/POLICY_CONFIG.md): fills the struct policy_spec that
+ * docs/policy.md): fills the struct policy_spec that
  * policy_build() compiles. Needs no DPDK, so --check-config and reload
  * validation run it off the data path.
  *

@@ -5,7 +5,7 @@
 /*
  * Segment-pair policy: which segment an address belongs to, and what
  * happens to SMB between two segments (issue 6; configuration syntax in
- * control/POLICY_CONFIG.md).
+ * docs/policy.md).
  *
  * Three layers:
  *  - struct policy_spec: plain data (fixed arrays, no pointers), filled by

@@ -43,6 +43,8 @@ gateway: {
   workers = 1;
   stats_interval = ${SMBGW_STATS_INTERVAL:-1};
 };
+# A control socket of this run's own, so runs never meet.
+control: { socket = "$gw_work/smbgw.sock"; };
 CONF
 }
 

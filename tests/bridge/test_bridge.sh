@@ -79,6 +79,7 @@ gateway: {
   mtu = 9000;
   stats_interval = 0;
 };
+control: { socket = "$work/smbgw.sock"; };
 CONF
 run_gateway inline "$work/inline.conf" \
 	--vdev "net_pcap0,rx_pcap=$work/in_a.pcap,tx_pcap=$work/out_a.pcap" \
@@ -114,6 +115,7 @@ gateway: {
   mtu = 9000;
   stats_interval = 1;
 };
+control: { socket = "$work/smbgw.sock"; };
 CONF
 rm -f "$work/out_a.pcap" "$work/out_b.pcap"
 run_gateway tap "$work/tap.conf" \

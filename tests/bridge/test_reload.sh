@@ -29,9 +29,10 @@ wait_for() {
 	fail "no '$1' in the gateway's output"
 }
 
-cat >"$work/smbgw.conf" <<'CONF'
+cat >"$work/smbgw.conf" <<CONF
 gateway: { ports = [ "net_null0", "net_null1" ]; stats_interval = 0; };
 flows: { max_flows = 4096; sessions = 64; };
+control: { socket = "$work/smbgw.sock"; };
 CONF
 # Created here, not by the background job, so the first look finds it.
 : >"$work/log"

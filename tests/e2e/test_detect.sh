@@ -59,6 +59,7 @@ gateway: {
   stats_interval = 0;
 };
 output: { eve = "$gw_work/eve.json"; };
+control: { socket = "$gw_work/smbgw.sock"; };
 CONF
 gw_start_with_config "$gw_work/gateway.log" "$gw_work/detect.conf"
 gw_wait_forwarding client 30 || fail "the gateway does not forward"

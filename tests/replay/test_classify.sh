@@ -115,6 +115,7 @@ gateway: {
   ports = [ "net_pcap0", "net_pcap1" ];
   stats_interval = 0;
 };
+control: { socket = "$work/smbgw.sock"; };
 CONF
 for capture in tunnel_port8445.pcap nbss_port139.pcap psexec_smb1.pcap psexec_smb2.pcap \
 		psexec_smb3_enc.pcap smb2_basic.pcap atexec_smb2.pcap; do
