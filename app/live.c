@@ -189,8 +189,8 @@ inspection_init(struct live_context *ctx)
 			"cannot allocate the flow summary");
 		goto free_watchlist;
 	}
-	ctx->monitor = monitor_create(ctx->cfg, ctx->watchlist, ctx->error,
-		sizeof(ctx->error));
+	ctx->monitor = monitor_create(ctx->cfg, ctx->watchlist, ctx->policy,
+		ctx->error, sizeof(ctx->error));
 	if (ctx->monitor == NULL)
 		goto free_flowlog;
 	flowlog_set_sink(ctx->flowlog, monitor_event, ctx->monitor);

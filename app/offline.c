@@ -234,10 +234,15 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 		fprintf(stderr, "smbgw: cannot allocate the flow summary\n");
 		goto free_ring;
 	}
-	monitor = monitor_create(cfg, watchlist, error, sizeof(error));
+	policy = gateway_policy_start(cfg, 1, 1, error, sizeof(error));
+	if (policy == NULL) {
+		fprintf(stderr, "smbgw: policy: %s\n", error);
+		goto free_log;
+	}
+	monitor = monitor_create(cfg, watchlist, policy, error, sizeof(error));
 	if (monitor == NULL) {
 		fprintf(stderr, "smbgw: %s\n", error);
-		goto free_log;
+		goto free_policy;
 	}
 	flowlog_set_sink(log, monitor_event, monitor);
 
@@ -247,17 +252,12 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.max_frame = UINT32_MAX;
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
-	policy = gateway_policy_start(cfg, 1, 1, error, sizeof(error));
-	if (policy == NULL) {
-		fprintf(stderr, "smbgw: policy: %s\n", error);
-		goto free_monitor;
-	}
 	worker.inspector = gateway_inspector_create(cfg, 0, events, watchlist,
 		policy, pool);
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));
-		goto free_policy;
+		goto free_monitor;
 	}
 	inspector_online(worker.inspector);
 	worker.port_flags = inspector_port_flags(worker.inspector);
@@ -289,10 +289,10 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 free_inspector:
 	inspector_offline(worker.inspector);
 	inspector_free(worker.inspector);
-free_policy:
-	policy_publisher_free(policy);
 free_monitor:
 	monitor_free(monitor);
+free_policy:
+	policy_publisher_free(policy);
 free_log:
 	flowlog_free(log);
 free_ring:

@@ -8,6 +8,7 @@
 #include "detector.h"
 #include "eve.h"
 #include "monitor.h"
+#include "policy.h"
 #include "report.h"
 
 /* Alerts kept for operators; the EVE log has every one regardless. */
@@ -155,9 +156,22 @@ set_trusted(struct report *report, const struct gateway_config *cfg)
 	report_set_trusted(report, all, count);
 }
 
+/* The segment of an address under the running policy, for the detector. */
+static const char *
+segment_of(const uint8_t addr[16], uint8_t ip_version, void *arg)
+{
+	const struct policy *pol = policy_current(arg);
+
+	if (pol == NULL)
+		return NULL;
+	return policy_segment_name(pol,
+		policy_segment_of(pol, ip_version, addr, 0));
+}
+
 struct monitor *
 monitor_create(const struct gateway_config *cfg,
-	const struct watchlist *watchlist, char *error, size_t error_len)
+	const struct watchlist *watchlist, struct policy_publisher *policy,
+	char *error, size_t error_len)
 {
 	struct detector_params detector_params = cfg->detector;
 	struct eve_params eve_params = cfg->output;
@@ -168,6 +182,11 @@ monitor_create(const struct gateway_config *cfg,
 		return NULL;
 	}
 	detector_params.watchlist = watchlist;
+	if (policy != NULL) {
+		/* "SMB towards a workstation segment" names the policy's. */
+		detector_params.segment_of = segment_of;
+		detector_params.segment_arg = policy;
+	}
 	monitor->detector = detector_create(&detector_params);
 	if (monitor->detector == NULL) {
 		snprintf(error, error_len, "cannot create the detector: %s",

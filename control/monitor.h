@@ -18,6 +18,7 @@
 #include "event.h"
 
 struct watchlist;
+struct policy_publisher;
 struct report;
 
 /* What the operator sees of one alert (the latest state of it). */
@@ -50,12 +51,14 @@ struct monitor;
 
 /*
  * Creates the detector, opens the EVE log (cfg->output.path; none when
- * empty) and the report, as <cfg> says, with <watchlist> naming classes.
- * Returns NULL with a one-line cause in <error> on failure.
+ * empty) and the report, as <cfg> says, with <watchlist> naming classes
+ * and <policy> (may be NULL) naming segments. Call on the thread that
+ * publishes <policy>. Returns NULL with a one-line cause in <error>.
  */
 struct monitor *
 monitor_create(const struct gateway_config *cfg,
-	const struct watchlist *watchlist, char *error, size_t error_len);
+	const struct watchlist *watchlist, struct policy_publisher *policy,
+	char *error, size_t error_len);
 
 /* Takes one worker event; a flowlog sink (void * for <monitor>). */
 void

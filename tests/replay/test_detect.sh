@@ -62,6 +62,18 @@ burst=$(new_alerts logon_fail_smb2)
 [ "$burst" = 9000004 ] && echo "ok: logon_fail_smb2: the logon-failure burst alert only" ||
 	fail "logon_fail_smb2: alerts '$burst', only 9000004 expected"
 
+# "SMB towards a workstation segment" names the policy's segments.
+cat >"$work/workstations.conf" <<'CONF'
+gateway: { ports = [ "a", "b" ]; };
+policy: { segments = (
+  { name = "workstations"; prefixes = [ "198.18.1.0/24", "198.18.2.0/24" ]; } ); };
+detector: { workstation_segments = [ "workstations" ]; };
+CONF
+"$smbgw" -r "$pcaps/smb2_basic.pcap" -c "$work/workstations.conf" -e "$work/ws.json" >/dev/null 2>&1
+[ "$($check "$work/ws.json" alerts | awk '{print $1}' | sort -u)" = 9000006 ] &&
+	echo "ok: smb2_basic with the server in a workstation segment: SMB towards a workstation" ||
+	fail "workstation segment rule: alerts '$($check "$work/ws.json" alerts)'"
+
 # Report rows: one per source/destination pair and day, counting the
 # captures' connections.
 expect_report() {	# expect_report CAPTURE CONNECTIONS PORTS BY_PORT BY_CONTENT
