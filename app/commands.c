@@ -74,7 +74,7 @@ gateway_reload(struct live_context *ctx, struct config_errors *errors)
 			"the watchlists changed: restart the gateway to apply them");
 		return -EINVAL;
 	}
-	/* The mode set at run time stays until the file changes it. */
+	/* The file decides again, its mode included. */
 	if (publish_policy(ctx, &next.policy, error, sizeof(error)) != 0) {
 		config_error_add(errors, ctx->cfg->source, 0, "%s", error);
 		return -EINVAL;

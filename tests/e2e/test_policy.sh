@@ -473,8 +473,13 @@ if want_part 4; then
 		done
 		[ "$n" = 2 ] || sleep 1
 	done
+	# ws2's established SMB connections from ws1.
+	ws2_sessions() {
+		netns exec ws2 ss -Htn state established "( sport = :445 )" 2>/dev/null |
+			grep -c " $ws1:" || true
+	}
 	if [ "$(listings)" -ge 2 ]; then
-		ok "4: session ws1 -> ws2 open, two ls a second apart listed //$ws2/data"
+		ok "4: session ws1 -> ws2 open, two ls a second apart listed //$ws2/data ($(ws2_sessions) connection(s) seen at ws2)"
 	else
 		bad "4: the ws1 -> ws2 session did not list twice within 20 s" "$session_log" smbclient
 	fi
@@ -541,6 +546,19 @@ if want_part 4; then
 			bad "4: the existing session's next command failed, but not with a reset"
 		else
 			bad "4: the existing session's next command neither listed nor failed within $ls_ms ms (hung: packets dropped without reset?)"
+		fi
+		# deny_action reset: ws2's end is reset too, so its smbd drops the
+		# connection now rather than at a keepalive timeout.
+		for _ in $(seq 30); do
+			ws2_conns=$(ws2_sessions)
+			[ "$ws2_conns" -eq 0 ] && break
+			sleep 0.1
+		done
+		if [ "$ws2_conns" -eq 0 ]; then
+			ok "4: ws2's end of the session is gone too (reset sent to both ends)"
+		else
+			bad "4: ws2 still has $ws2_conns established connection(s) from ws1 3 s after the reset (no RST towards ws2?)"
+			netns exec ws2 ss -Htn state established "( sport = :445 )" | sed 's/^/      ws2 ss| /'
 		fi
 	elif ! gw_running; then
 		# Nothing forwards any more: do not wait for smbclient's timeouts.
