@@ -757,23 +757,37 @@ eve_counters(const struct eve *eve)
 
 /* Event records */
 
+/*
+ * Opens an smb record: the EVE header of <ev>, then "smb": { command,
+ * status, dialect, session_id, ... left open for the caller's fields.
+ */
+static void
+smb_record_begin(struct eve *eve, struct json *j, const struct gw_event *ev,
+	const struct eve_context *ctx)
+{
+	const struct event_smb *smb = &ev->u.smb;
+	char dialect[16];
+
+	record_begin(eve, j);
+	record_header(j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
+		ev->server_addr, ev->ip_version, ctx);
+	json_open(j, "smb", '{');
+	json_string(j, "command", smb_command_name(smb->version, ev->command));
+	json_status(j, ev->status);
+	json_text(j, "dialect", dialect_name(smb->dialect, dialect,
+		sizeof(dialect)));
+	json_u64(j, "session_id", smb->session_id);
+}
+
+
 static int
 write_logon(struct eve *eve, const struct gw_event *ev,
 	const struct eve_context *ctx)
 {
 	const struct event_smb *smb = &ev->u.smb;
-	char dialect[16];
 	struct json j;
 
-	record_begin(eve, &j);
-	record_header(&j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "smb", '{');
-	json_string(&j, "command", smb_command_name(smb->version, ev->command));
-	json_status(&j, ev->status);
-	json_text(&j, "dialect", dialect_name(smb->dialect, dialect,
-		sizeof(dialect)));
-	json_u64(&j, "session_id", smb->session_id);
+	smb_record_begin(eve, &j, ev, ctx);
 	json_bool(&j, "success", smb->success);
 	if (smb->version == 2) {
 		json_bool(&j, "guest", smb->session_flags & SMB2_SESSION_FLAG_IS_GUEST);
@@ -796,18 +810,9 @@ write_tree(struct eve *eve, const struct gw_event *ev,
 {
 	const struct event_smb *smb = &ev->u.smb;
 	static const char *const share_types[] = { "?", "disk", "pipe", "print" };
-	char dialect[16];
 	struct json j;
 
-	record_begin(eve, &j);
-	record_header(&j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "smb", '{');
-	json_string(&j, "command", smb_command_name(smb->version, ev->command));
-	json_status(&j, ev->status);
-	json_text(&j, "dialect", dialect_name(smb->dialect, dialect,
-		sizeof(dialect)));
-	json_u64(&j, "session_id", smb->session_id);
+	smb_record_begin(eve, &j, ev, ctx);
 	json_u64(&j, "tree_id", smb->tree_id);
 	json_string(&j, "share", smb->share);
 	json_text(&j, "path", smb->name);
@@ -824,18 +829,9 @@ write_failed_create(struct eve *eve, const struct gw_event *ev,
 	const struct eve_context *ctx)
 {
 	const struct event_smb *smb = &ev->u.smb;
-	char dialect[16];
 	struct json j;
 
-	record_begin(eve, &j);
-	record_header(&j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "smb", '{');
-	json_string(&j, "command", smb_command_name(smb->version, ev->command));
-	json_status(&j, ev->status);
-	json_text(&j, "dialect", dialect_name(smb->dialect, dialect,
-		sizeof(dialect)));
-	json_u64(&j, "session_id", smb->session_id);
+	smb_record_begin(eve, &j, ev, ctx);
 	json_u64(&j, "tree_id", smb->tree_id);
 	json_text(&j, "share", smb->share);
 	json_string(&j, "filename", smb->name);
