@@ -6,7 +6,7 @@ set -uo pipefail
 
 smbgw=$1
 work=$(mktemp -d /tmp/smbgw-startup.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; ip link del "smbgwmtu$$a" 2>/dev/null; ip link del "smbgwmtu$$b" 2>/dev/null; true' EXIT
 status=0
 eal="--no-pci --no-huge -m 256 --file-prefix smbgw-startup-$$"
 
@@ -15,6 +15,8 @@ expect_failure() {
 	local what=$1 pattern=$2 config=$3 output code=0
 	shift 3
 	printf '%s\n' "$config" >"$work/test.conf"
+	# A control socket of this run's own: another gateway may be running.
+	printf 'control: { socket = "%s/smbgw.sock"; };\n' "$work" >>"$work/test.conf"
 	output=$(timeout 60 "$smbgw" "$@" -- -c "$work/test.conf" 2>&1 </dev/null) || code=$?
 	if [ "$code" -ne 1 ] || ! grep -q -- "^smbgw: .*$pattern\|^$work/test.conf:.*$pattern" <<<"$output" ||
 			grep -q "PANIC\|Segmentation\|Backtrace" <<<"$output"; then
@@ -44,9 +46,14 @@ expect_failure "bad config" "unknown key gateway.wrokers" \
 expect_failure "invalid EAL option" "invalid EAL option" "$pair" -l 0-1 $eal --no-such-option
 expect_failure "pool too large for memory" "cannot create a pool" \
 	"$pair memory: { mbufs = 4000000; };" -l 0-1 $eal $nulls
+# A veth pair of the test's own, carrying nothing.
+pair=smbgwmtu$$
+ip link add "${pair}a" type veth peer name "${pair}b"
+ip link set "${pair}a" up && ip link set "${pair}b" up
 expect_failure "MTU beyond the device" "supports an MTU of at most" \
 	'gateway: { ports = ["net_af_packet0", "net_af_packet1"]; mtu = 9000; };' \
-	-l 0-1 $eal --vdev net_af_packet0,iface=lo --vdev net_af_packet1,iface=lo
+	-l 0-1 $eal --vdev "net_af_packet0,iface=${pair}a" --vdev "net_af_packet1,iface=${pair}b"
+ip link del "${pair}a"
 }
 
 # A missing config file is reported before EAL starts.
