@@ -47,13 +47,13 @@ expect_failure "invalid EAL option" "invalid EAL option" "$pair" -l 0-1 $eal --n
 expect_failure "pool too large for memory" "cannot create a pool" \
 	"$pair memory: { mbufs = 4000000; };" -l 0-1 $eal $nulls
 # A veth pair of the test's own, carrying nothing.
-pair=smbgwmtu$$
-ip link add "${pair}a" type veth peer name "${pair}b"
-ip link set "${pair}a" up && ip link set "${pair}b" up
+veth=smbgwmtu$$
+ip link add "${veth}a" type veth peer name "${veth}b"
+ip link set "${veth}a" up && ip link set "${veth}b" up
 expect_failure "MTU beyond the device" "supports an MTU of at most" \
 	'gateway: { ports = ["net_af_packet0", "net_af_packet1"]; mtu = 9000; };' \
-	-l 0-1 $eal --vdev "net_af_packet0,iface=${pair}a" --vdev "net_af_packet1,iface=${pair}b"
-ip link del "${pair}a"
+	-l 0-1 $eal --vdev "net_af_packet0,iface=${veth}a" --vdev "net_af_packet1,iface=${veth}b"
+ip link del "${veth}a"
 }
 
 # A missing config file is reported before EAL starts.
