@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+struct gw_event;
 struct inspector;
 struct policy_publisher;
 struct rte_mempool;
@@ -46,14 +47,16 @@ gateway_event_ring_create(unsigned int worker_id, unsigned int size,
 
 /*
  * Creates worker <worker_id>'s inspector as <cfg> says, sending events to
- * <events>, reading the policy of <policy> (may be NULL) and taking TCP
- * resets from <reset_pool>. Returns NULL and sets errno.
+ * <events> (or, when NULL, straight to <event_fn> with <event_ctx>),
+ * reading the policy of <policy> (may be NULL) and taking TCP resets from
+ * <reset_pool>. Returns NULL and sets errno.
  */
 struct inspector *
 gateway_inspector_create(const struct gateway_config *cfg,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
-	struct rte_mempool *reset_pool);
+	struct rte_mempool *reset_pool,
+	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx);
 
 /*
  * Builds the policy of <cfg> as generation <generation> and publishes it

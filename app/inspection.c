@@ -40,7 +40,8 @@ struct inspector *
 gateway_inspector_create(const struct gateway_config *cfg,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
-	struct rte_mempool *reset_pool)
+	struct rte_mempool *reset_pool,
+	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx)
 {
 	struct inspector_params params = {
 		.worker_id = worker_id,
@@ -59,6 +60,8 @@ gateway_inspector_create(const struct gateway_config *cfg,
 		.watchlist = watchlist,
 		.policy = policy,
 		.reset_pool = reset_pool,
+		.event_fn = event_fn,
+		.event_ctx = event_ctx,
 	};
 
 	return inspector_create(&params);

@@ -308,7 +308,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	}
 	worker->inspector = gateway_inspector_create(ctx->cfg, w,
 		ctx->events[w], ctx->watchlist, ctx->policy,
-		ctx->reset_pools[w]);
+		ctx->reset_pools[w], NULL, NULL);
 	if (worker->inspector == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
 			"cannot create the flow table of worker %u (flows.max_flows = %u, flows.sessions = %u): %s",

@@ -19,7 +19,6 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include "config.h"
 #include "flowlog.h"
@@ -33,9 +32,6 @@
 #include "worker.h"
 
 #define OFFLINE_MBUFS 4095
-/* Offline the control side drains after every burst: a ring this size
- * only fills if one burst ends more flows than it holds. */
-#define OFFLINE_EVENT_RING (1u << 14)
 #define OFFLINE_FLOWLOG_ROWS (1u << 20)
 /* As live ports by default, so large frames arrive as mbuf chains here too. */
 #define OFFLINE_DATA_ROOM 2048
@@ -105,19 +101,23 @@ struct capture_summary {
 	uint64_t last_ns;
 };
 
+static void
+flowlog_take(void *log, const struct gw_event *ev)
+{
+	flowlog_add(log, ev);
+}
+
 /* One burst through the worker, then what the control core does with it. */
 static void
 run_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t count,
-	const uint64_t *ts_ns, struct rte_ring *events, struct flowlog *log)
+	const uint64_t *ts_ns)
 {
 	worker_handle_burst(worker, 0, pkts, count, ts_ns);
 	inspector_expire(worker->inspector, ts_ns[count - 1]);
-	flowlog_drain(log, events, UINT32_MAX);
 }
 
 static int
 replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
-	struct rte_ring *events, struct flowlog *log,
 	struct capture_summary *summary)
 {
 	struct rte_mbuf *pkts[256];
@@ -148,15 +148,14 @@ replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 		ts_ns[count] = ns;
 		pkts[count++] = m;
 		if (count == worker->burst_size) {
-			run_burst(worker, pkts, count, ts_ns, events, log);
+			run_burst(worker, pkts, count, ts_ns);
 			count = 0;
 		}
 	}
 	if (count > 0)
-		run_burst(worker, pkts, count, ts_ns, events, log);
+		run_burst(worker, pkts, count, ts_ns);
 	/* The capture ends: every flow still open ends with it. */
 	inspector_flush(worker->inspector);
-	flowlog_drain(log, events, UINT32_MAX);
 	if (ret == -1) {
 		fprintf(stderr, "smbgw: reading the capture: %s\n",
 			pcap_geterr(pcap));
@@ -189,7 +188,6 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	struct monitor *monitor;
 	struct policy_publisher *policy;
 	struct rte_mempool *pool;
-	struct rte_ring *events;
 	struct flowlog *log;
 	struct timespec start;
 	double elapsed;
@@ -222,17 +220,10 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 		fprintf(stderr, "smbgw: watchlists: %s\n", error);
 		goto free_pool;
 	}
-	events = gateway_event_ring_create(0, OFFLINE_EVENT_RING,
-		SOCKET_ID_ANY);
-	if (events == NULL) {
-		fprintf(stderr, "smbgw: cannot create the event ring: %s\n",
-			rte_strerror(rte_errno));
-		goto free_watchlist;
-	}
 	log = flowlog_create(OFFLINE_FLOWLOG_ROWS, watchlist);
 	if (log == NULL) {
 		fprintf(stderr, "smbgw: cannot allocate the flow summary\n");
-		goto free_ring;
+		goto free_watchlist;
 	}
 	policy = gateway_policy_start(cfg, 1, 1, error, sizeof(error));
 	if (policy == NULL) {
@@ -252,8 +243,9 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.max_frame = UINT32_MAX;
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
-	worker.inspector = gateway_inspector_create(cfg, 0, events, watchlist,
-		policy, pool);
+	/* One thread: events go straight to the control side, no ring. */
+	worker.inspector = gateway_inspector_create(cfg, 0, NULL, watchlist,
+		policy, pool, flowlog_take, log);
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));
@@ -264,7 +256,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	memset(&summary, 0, sizeof(summary));
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (replay(pcap, pool, &worker, events, log, &summary) != 0)
+	if (replay(pcap, pool, &worker, &summary) != 0)
 		goto free_inspector;
 	elapsed = seconds_since(&start);
 
@@ -295,8 +287,6 @@ free_policy:
 	policy_publisher_free(policy);
 free_log:
 	flowlog_free(log);
-free_ring:
-	rte_ring_free(events);
 free_watchlist:
 	watchlist_free(watchlist);
 free_pool:

@@ -244,8 +244,13 @@ event_init(struct gw_event *ev, const struct inspector *ins,
 static void
 event_send(struct inspector *ins, struct gw_event *ev)
 {
-	if (ins->params.events == NULL)
+	if (ins->params.events == NULL) {
+		if (ins->params.event_fn != NULL) {
+			ins->params.event_fn(ins->params.event_ctx, ev);
+			ins->counters.events++;
+		}
 		return;
+	}
 	if (rte_ring_sp_enqueue_elem(ins->params.events, ev,
 			sizeof(*ev)) == 0)
 		ins->counters.events++;
@@ -1247,6 +1252,7 @@ inspector_free(struct inspector *ins)
 		return;
 	/* Freeing the table reports every flow; nothing may be sent now. */
 	ins->params.events = NULL;
+	ins->params.event_fn = NULL;
 	flow_table_free(ins->flows);
 	watchlist_scratch_free(ins->watch_scratch);
 	munmap(ins->sessions, ins->sessions_bytes);

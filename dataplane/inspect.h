@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "decode.h"
 
+struct gw_event;
 struct rte_mempool;
 struct rte_ring;
 struct policy_publisher;
@@ -48,6 +49,12 @@ struct inspector_params {
 	uint64_t timeout_udp_ns;
 	uint64_t timeout_other_ns;
 	struct rte_ring *events;	/* SP/SC ring of struct gw_event; may be NULL */
+	/*
+	 * Without a ring, events go straight to this function: for offline
+	 * analysis, where the control side runs on the same thread.
+	 */
+	void (*event_fn)(void *ctx, const struct gw_event *ev);
+	void *event_ctx;
 	const struct watchlist *watchlist;	/* may be NULL */
 	/* The segment-pair policy (NULL: allow everything); this worker is
 	 * its reader worker_id. */
