@@ -35,7 +35,8 @@
 #include "live_pvt.h"
 
 #define FLOWLOG_ROWS 65536
-#define CONTROL_TICK_NS 10000000	/* event rings drained every 10 ms */
+#define CONTROL_REST_NS 1000000	/* idle: look again after 1 ms */
+#define CONTROL_DRAIN_MAX 1024		/* events per ring per pass */
 
 
 struct live_module {
@@ -343,13 +344,16 @@ workers_init(struct live_context *ctx)
 	return 0;
 }
 
-static void
+/* Returns how many events were taken from the workers' rings. */
+static unsigned int
 drain_events(struct live_context *ctx)
 {
-	unsigned int w;
+	unsigned int w, taken = 0;
 
 	for (w = 0; w < ctx->worker_count; w++)
-		flowlog_drain(ctx->flowlog, ctx->events[w], UINT32_MAX);
+		taken += flowlog_drain(ctx->flowlog, ctx->events[w],
+			CONTROL_DRAIN_MAX);
+	return taken;
 }
 
 /*
@@ -374,7 +378,8 @@ stop_workers(struct live_context *ctx)
 		}
 		rte_eal_wait_lcore(ctx->worker_lcores[w]);
 	}
-	drain_events(ctx);
+	while (drain_events(ctx) > 0)
+		;
 	ctx->workers_launched = false;
 }
 
@@ -487,34 +492,50 @@ control_on_sighup(struct live_context *ctx)
 	fflush(stdout);
 }
 
+static uint64_t
+monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/*
+ * The control core: drains the event rings as fast as they fill (a ring
+ * only overflows when events come faster than the detector takes them),
+ * and rests a little only when there was nothing to do.
+ */
 static void
 control_loop(struct live_context *ctx)
 {
-	const struct timespec tick = { .tv_sec = 0,
-		.tv_nsec = CONTROL_TICK_NS };
-	const unsigned int ticks_per_second = 1000000000 / CONTROL_TICK_NS;
-	unsigned int ticks = 0, seconds = 0;
+	const struct timespec rest = { .tv_sec = 0,
+		.tv_nsec = CONTROL_REST_NS };
+	uint64_t next_second = monotonic_ns() + 1000000000ull;
+	unsigned int seconds = 0;
 	char title[64];
 
 	while (!stop_requested) {
-		nanosleep(&tick, NULL);
-		drain_events(ctx);
+		unsigned int taken = drain_events(ctx);
+
 		ctl_server_poll(ctx->ctl, 0);
 		if (reload_requested) {
 			reload_requested = 0;
 			control_on_sighup(ctx);
 		}
-		if (++ticks < ticks_per_second)
-			continue;
-		monitor_flush(ctx->monitor);
-		ticks = 0;
-		seconds++;
-		if (ctx->cfg->stats_interval != 0 &&
-				seconds % ctx->cfg->stats_interval == 0) {
-			snprintf(title, sizeof(title), "counters after %u s",
-				seconds);
-			print_counters(ctx, title);
+		if (monotonic_ns() >= next_second) {
+			next_second += 1000000000ull;
+			seconds++;
+			monitor_flush(ctx->monitor);
+			if (ctx->cfg->stats_interval != 0 &&
+					seconds % ctx->cfg->stats_interval == 0) {
+				snprintf(title, sizeof(title),
+					"counters after %u s", seconds);
+				print_counters(ctx, title);
+			}
 		}
+		if (taken == 0)
+			nanosleep(&rest, NULL);
 	}
 }
 

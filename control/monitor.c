@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
 
 /* Alerts kept for operators; the EVE log has every one regardless. */
 #define MONITOR_ALERTS_MAX 4096
+/* Index of the kept alerts: open addressing, at most half full. */
+#define MONITOR_INDEX_SLOTS (2 * MONITOR_ALERTS_MAX)
+#define MONITOR_INDEX_EMPTY UINT16_MAX
 
 struct monitor {
 	struct detector *detector;
@@ -21,23 +25,51 @@ struct monitor {
 	struct monitor_counters counters;
 	unsigned int alert_count;
 	struct monitor_alert alerts[MONITOR_ALERTS_MAX];
+	uint16_t index[MONITOR_INDEX_SLOTS];	/* alert positions by key */
 };
 
-static struct monitor_alert *
-find_alert(struct monitor *monitor, const struct detector_alert *alert)
+/* An alert is one signature's, between one pair, raised at one time. */
+static unsigned int
+alert_slot(uint32_t signature_id, const uint8_t *client, const uint8_t *server,
+	uint64_t first_ns)
 {
+	uint64_t h = 0xcbf29ce484222325ull ^ signature_id ^ first_ns;
 	unsigned int i;
 
-	/* Newest first: updates follow their alert closely. */
-	for (i = monitor->alert_count; i > 0; i--) {
-		struct monitor_alert *kept = &monitor->alerts[i - 1];
+	for (i = 0; i < 16; i++)
+		h = (h ^ client[i] ^ (uint64_t)server[i] << 8) * 0x100000001b3ull;
+	return (unsigned int)(h ^ (h >> 32)) & (MONITOR_INDEX_SLOTS - 1);
+}
 
-		if (kept->signature_id == alert->signature->id &&
-				kept->first_ns == alert->first_ns &&
-				memcmp(kept->client_addr, alert->client_addr, 16) == 0 &&
-				memcmp(kept->server_addr, alert->server_addr, 16) == 0)
+static bool
+alert_is(const struct monitor_alert *kept, const struct detector_alert *alert)
+{
+	return kept->signature_id == alert->signature->id &&
+		kept->first_ns == alert->first_ns &&
+		memcmp(kept->client_addr, alert->client_addr, 16) == 0 &&
+		memcmp(kept->server_addr, alert->server_addr, 16) == 0;
+}
+
+/*
+ * Finds the kept alert that <alert> updates; or, when it is new, returns
+ * NULL with *free_slot set to the index slot it would take.
+ */
+static struct monitor_alert *
+find_alert(struct monitor *monitor, const struct detector_alert *alert,
+	unsigned int *free_slot)
+{
+	unsigned int slot = alert_slot(alert->signature->id,
+		alert->client_addr, alert->server_addr, alert->first_ns);
+
+	while (monitor->index[slot] != MONITOR_INDEX_EMPTY) {
+		struct monitor_alert *kept =
+			&monitor->alerts[monitor->index[slot]];
+
+		if (alert_is(kept, alert))
 			return kept;
+		slot = (slot + 1) & (MONITOR_INDEX_SLOTS - 1);
 	}
+	*free_slot = slot;
 	return NULL;
 }
 
@@ -51,7 +83,8 @@ static void
 keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 {
 	const struct detector_evidence *ev = alert->evidence;
-	struct monitor_alert *kept = find_alert(monitor, alert);
+	unsigned int free_slot = 0;
+	struct monitor_alert *kept = find_alert(monitor, alert, &free_slot);
 	size_t used = 0;
 	unsigned int i;
 
@@ -60,6 +93,7 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 			monitor->counters.alerts_dropped++;
 			return;
 		}
+		monitor->index[free_slot] = (uint16_t)monitor->alert_count;
 		kept = &monitor->alerts[monitor->alert_count++];
 		memset(kept, 0, sizeof(*kept));
 		kept->signature_id = alert->signature->id;
@@ -181,6 +215,7 @@ monitor_create(const struct gateway_config *cfg,
 		snprintf(error, error_len, "cannot allocate the monitor");
 		return NULL;
 	}
+	memset(monitor->index, 0xff, sizeof(monitor->index));
 	detector_params.watchlist = watchlist;
 	if (policy != NULL) {
 		/* "SMB towards a workstation segment" names the policy's. */
