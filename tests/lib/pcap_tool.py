@@ -17,7 +17,21 @@
       flipped past the Ethernet header, frames cut short, random frames,
       duplicates, and sometimes everything out of order. Same SEED, same
       output.
+  pcap_tool.py flows CAPTURE OUT COUNT [STEP_US] [FIRST]
+      COUNT copies of CAPTURE, each a distinct flow: copy i (numbered from
+      FIRST, default 0) has client address 10.x.y.z (x.y.z = i + 1) and
+      client port 1024 + i % 64000, starts STEP_US microseconds (default
+      1000) after copy i - 1, and all copies are merged in time order. The
+      client is the side of the capture's first frame; IPv4 and TCP
+      checksums stay valid. For benchmarks: what tcprewrite --seed and
+      mergecap do, without either.
+  pcap_tool.py tcp64 OUT COUNT FLOWS
+      COUNT 64-byte frames (60 captured, 6 payload bytes) of established
+      non-SMB TCP: FLOWS connections from 10.1.x.y to 198.18.2.30:443, each
+      opened by a handshake, then data in both directions round-robin over
+      the connections, one frame per microsecond. Deterministic.
 """
+import heapq
 import random
 import struct
 import sys
@@ -136,6 +150,114 @@ def mutate(capture, out, seed):
     write_pcap(out, order, header, damaged)
 
 
+def fold(total):
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def rewrite_client(frame, client, new_addr, new_port):
+    """Gives the endpoint <client> (address, port) of an untagged IPv4 TCP
+    frame a new address and port; both checksums adjusted (RFC 1624)."""
+    if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return frame
+    f = bytearray(frame)
+    tcp = 14 + (f[14] & 0x0F) * 4
+    if (bytes(f[26:30]), struct.unpack("!H", f[tcp:tcp + 2])[0]) == client:
+        addr_at, port_at = 26, tcp
+    elif (bytes(f[30:34]), struct.unpack("!H", f[tcp + 2:tcp + 4])[0]) == client:
+        addr_at, port_at = 30, tcp + 2
+    else:
+        return frame
+    old = struct.unpack("!HHH", bytes(f[addr_at:addr_at + 4]) + bytes(f[port_at:port_at + 2]))
+    new = struct.unpack("!HHH", new_addr + struct.pack("!H", new_port))
+    f[addr_at:addr_at + 4] = new_addr
+    f[port_at:port_at + 2] = struct.pack("!H", new_port)
+    f[24:26] = b"\0\0"
+    f[24:26] = struct.pack("!H", checksum(bytes(f[14:tcp])))
+    if len(f) >= tcp + 18:
+        total = ~struct.unpack("!H", f[tcp + 16:tcp + 18])[0] & 0xFFFF
+        for o, n in zip(old, new):
+            total += (~o & 0xFFFF) + n
+        f[tcp + 16:tcp + 18] = struct.pack("!H", ~fold(total) & 0xFFFF)
+    return bytes(f)
+
+
+def flows(capture, out, count, step_us=1000, first=0):
+    order, header, records = read_pcap(capture)
+    f = records[0][3]
+    tcp = 14 + (f[14] & 0x0F) * 4
+    client = (bytes(f[26:30]), struct.unpack("!H", f[tcp:tcp + 2])[0])
+    nano = struct.unpack(order + "I", header[:4])[0] in (0xA1B23C4D,)
+    unit = 1000000000 if nano else 1000000
+    step = step_us * (1000 if nano else 1)
+
+    def copy(i):
+        n = first + i + 1
+        addr = bytes([10, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF])
+        port = 1024 + (first + i) % 64000
+        for sec, frac, length, frame in records:
+            t = sec * unit + frac + i * step
+            yield t, i, (t // unit, t % unit, length,
+                         rewrite_client(frame, client, addr, port))
+
+    merged = heapq.merge(*(copy(i) for i in range(count)),
+                         key=lambda r: (r[0], r[1]))
+    with open(out, "wb") as f:
+        f.write(header)
+        for _, _, (sec, frac, length, frame) in merged:
+            f.write(struct.pack(order + "IIII", sec, frac, len(frame), length))
+            f.write(frame)
+
+
+def tcp_frame(client, client_port, to_server, seq, ack, flags, payload):
+    src, dst = (client, bytes([198, 18, 2, 30]))[::1 if to_server else -1]
+    sport, dport = (client_port, 443)[::1 if to_server else -1]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), seq & 0xFFFF,
+                     0x4000, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 64240, 0, 0)
+    segment = tcp + payload
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(segment))
+    padded = segment + b"\0" * (len(segment) % 2)
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + padded)) + tcp[18:]
+    mac = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"
+    if not to_server:
+        mac = mac[6:] + mac[:6]
+    frame = mac + b"\x08\x00" + ip + tcp + payload
+    return frame + b"\0" * (60 - len(frame))
+
+
+def tcp64(out, count, nflows):
+    payload = b"\x17\x03\x03\x00\x01\x00"   # a TLS record's first bytes
+    records, t = [], 1700000000 * 1000000
+    state = []
+    for i in range(nflows):
+        client = bytes([10, 1, (i >> 8) & 0xFF, i & 0xFF])
+        port = 20000 + i
+        cseq, sseq = 1000 + i, 5000 + i
+        for to_server, seq, ack, flags in ((True, cseq, 0, 0x02),
+                                           (False, sseq, cseq + 1, 0x12),
+                                           (True, cseq + 1, sseq + 1, 0x10)):
+            records.append(tcp_frame(client, port, to_server, seq, ack, flags, b""))
+        state.append([client, port, cseq + 1, sseq + 1])
+    i = 0
+    while len(records) < count:
+        flow = state[(i // 2) % nflows]
+        to_server = i % 2 == 0
+        client, port, cseq, sseq = flow
+        if to_server:
+            records.append(tcp_frame(client, port, True, cseq, sseq, 0x18, payload))
+            flow[2] += len(payload)
+        else:
+            records.append(tcp_frame(client, port, False, sseq, cseq, 0x18, payload))
+            flow[3] += len(payload)
+        i += 1
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    write_pcap(out, "<", header, [((t + n) // 1000000, (t + n) % 1000000, 64, f)
+                                  for n, f in enumerate(records[:count])])
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
@@ -145,6 +267,10 @@ def main():
         sessions(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif len(sys.argv) == 5 and sys.argv[1] == "mutate":
         mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif 5 <= len(sys.argv) <= 7 and sys.argv[1] == "flows":
+        flows(sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "tcp64":
+        tcp64(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "skip":
         skip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -1,0 +1,184 @@
+#!/bin/bash
+# Offline throughput of `smbgw -r` on capture mixes built from the real
+# captures, beside a program that only reads the same capture; and the live
+# path (net_pcap replaying the capture forever) beside dpdk-testpmd on the
+# same virtual device. Prints a table; every figure is frames per second on
+# one core.
+#
+# usage: scripts/bench_offline.sh [-n ROUNDS] [-t SECONDS] [--no-live]
+#                                 [SMBGW_BINARY [WORK_DIR]]
+#   SMBGW_BINARY  default build/app/smbgw
+#   WORK_DIR      where the mixes are generated (about 1.2 GB), default
+#                 bench-offline/ beside the binary's app/ folder (the build
+#                 directory); kept between runs, remove it to regenerate
+#   -n ROUNDS     offline rounds, alternating baseline and smbgw; each side
+#                 keeps its best (default 3)
+#   -t SECONDS    duration of each live run (default 6)
+#   --no-live     offline part only
+#   SMBGW_PCAP_READ  the read baseline binary (tests/bench/pcap_read.c);
+#                 built here with ${CC:-cc} when unset
+#
+# Mixes (pcap_tool.py flows: copy i gets client 10.x.y.z and its own port,
+# starts 1 ms after copy i - 1, all merged in time order):
+#   psexec    psexec_smb2.pcap as 2,000 flows (244,000 frames)
+#   copy      benign_copy_smb2.pcap as 120 flows (263,040 frames)
+#   mixed     both merged (507,040 frames)
+#   non-SMB   1,000,000 64-byte established TCP frames to port 443 over
+#             1,024 connections (pcap_tool.py tcp64)
+# Baselines:
+#   read      tests/bench/pcap_read.c: pcap_next_ex and a copy of each frame,
+#             which `smbgw -r` also does; nothing else
+#   testpmd   dpdk-testpmd --forward-mode=io (receive, transmit to the
+#             port's tx, which net_pcap drops) and --forward-mode=rxonly on
+#             the same net_pcap device (infinite_rx=1), against smbgw in
+#             tap mode (receive only, one worker, control on the second core)
+set -euo pipefail
+
+rounds=3
+live_seconds=6
+live=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) rounds=$2; shift 2 ;;
+	-t) live_seconds=$2; shift 2 ;;
+	--no-live) live=0; shift ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+	*) break ;;
+	esac
+done
+root=$(cd "$(dirname "$0")/.." && pwd)
+smbgw=$(realpath "${1:-$root/build/app/smbgw}")
+work=${2:-$(dirname "$(dirname "$smbgw")")/bench-offline}
+pcaps=$root/tests/pcaps
+tool=$root/tests/lib/pcap_tool.py
+python=/usr/bin/python3
+. "$root/tests/lib/dpdk_env.sh"
+mkdir -p "$work"
+work=$(realpath "$work")
+live_pid=""
+trap '[ -n "$live_pid" ] && kill -TERM "$live_pid" 2>/dev/null; true' EXIT
+
+# The baseline reader: SMBGW_PCAP_READ if meson built it, else built here.
+if [ -n "${SMBGW_PCAP_READ:-}" ]; then
+	ln -sf "$(realpath "$SMBGW_PCAP_READ")" "$work/pcap_read"
+elif [ ! -x "$work/pcap_read" ] || [ "$root/tests/bench/pcap_read.c" -nt "$work/pcap_read" ]; then
+	${CC:-cc} -O2 -Wall -o "$work/pcap_read" "$root/tests/bench/pcap_read.c" -lpcap
+fi
+
+make_mix() {
+	local name=$1
+	shift
+	[ -s "$work/$name.pcap" ] && return 0
+	echo "generating $name.pcap" >&2
+	"$@"
+}
+make_mix psexec "$python" "$tool" flows "$pcaps/psexec_smb2.pcap" "$work/psexec.pcap" 2000
+make_mix copy "$python" "$tool" flows "$pcaps/benign_copy_smb2.pcap" "$work/copy.pcap" 120 1000 2000
+if command -v mergecap >/dev/null; then
+	make_mix mixed mergecap -F pcap -w "$work/mixed.pcap" "$work/psexec.pcap" "$work/copy.pcap"
+fi
+make_mix non-smb "$python" "$tool" tcp64 "$work/non-smb.pcap" 1000000 1024
+# Live replay holds the whole capture in mbufs: a smaller non-SMB file.
+make_mix non-smb-live "$python" "$tool" tcp64 "$work/non-smb-live.pcap" 100000 1024
+
+# seconds OUTPUT: the processing time in a "processing: X s (Y Mpps)" line.
+seconds() {
+	awk '/^processing:/ { print $2; exit }' "$1"
+}
+
+# best_offline MIX: "FRAMES BYTES READ_S SMBGW_S", best of the rounds.
+best_offline() {
+	local mix=$1 read_s smbgw_s best_read="" best_smbgw=""
+	for _ in $(seq "$rounds"); do
+		"$work/pcap_read" "$work/$mix.pcap" >"$work/$mix.read.out"
+		"$smbgw" -r "$work/$mix.pcap" >"$work/$mix.smbgw.out" 2>&1
+		read_s=$(seconds "$work/$mix.read.out")
+		smbgw_s=$(seconds "$work/$mix.smbgw.out")
+		best_read=$(awk -v a="$read_s" -v b="${best_read:-$read_s}" 'BEGIN { print (a < b ? a : b) }')
+		best_smbgw=$(awk -v a="$smbgw_s" -v b="${best_smbgw:-$smbgw_s}" 'BEGIN { print (a < b ? a : b) }')
+	done
+	echo "$(awk '/^packets:/ { print $2 }' "$work/$mix.read.out")" \
+		"$(awk '/^bytes:/ { print $2 }' "$work/$mix.read.out")" \
+		"$best_read" "$best_smbgw"
+}
+
+# live_smbgw PCAP: "MPPS DROP%": frames per second received by smbgw in
+# tap mode, from its per-second counter reports (the first report, which
+# includes start, is left out), and the share of events dropped because
+# the control core did not drain them in time (ring_full / all events).
+live_smbgw() {
+	local pcap=$1 frames out=$work/live.smbgw.out
+	frames=$(awk '/^packets:/ { print $2 }' "$work/$(basename "$pcap" .pcap).read.out" 2>/dev/null ||
+		"$work/pcap_read" "$pcap" | awk '/^packets:/ { print $2 }')
+	cat >"$work/tap.conf" <<-CONF
+	gateway: { mode = "tap"; ports = [ "net_pcap0" ]; stats_interval = 1; };
+	memory: { mbufs = $(( (frames + 4096) | 1023 )); };
+	control: { socket = "$work/smbgw.sock"; };
+	CONF
+	# shellcheck disable=SC2046
+	"$smbgw" -l 0-1 --no-pci $(eal_memory_options) --file-prefix "smbgw-bench-$$" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- -c "$work/tap.conf" \
+		>"$out" 2>&1 &
+	live_pid=$!
+	sleep "$live_seconds"
+	kill -TERM "$live_pid" 2>/dev/null || true
+	wait "$live_pid" || true
+	live_pid=""
+	awk '/^== counters after [0-9]+ s ==$/ { t = $4; next }
+		t != "" && $1 == "net_pcap0" { n++; if (n == 2) { t0 = t; r0 = $2 } t1 = t; r1 = $2; t = "" }
+		$1 == "events:" && $3 + $5 > 0 { drop = sprintf("%.0f%%", $5 * 100 / ($3 + $5)) }
+		END {
+			if (n >= 3 && t1 > t0) printf "%.2f", (r1 - r0) / (t1 - t0) / 1e6; else printf "-"
+			print " " (drop == "" ? "0%" : drop) }' "$out"
+}
+
+# live_testpmd PCAP MODE: Rx-pps of testpmd in forwarding mode MODE (io:
+# receive and transmit; rxonly: receive and free), mean of its reports
+# after the first.
+live_testpmd() {
+	local pcap=$1 mode=$2 frames out=$work/live.testpmd.out
+	frames=$("$work/pcap_read" "$pcap" | awk '/^packets:/ { print $2 }')
+	# shellcheck disable=SC2046
+	dpdk-testpmd -l 0-1 --no-pci $(eal_memory_options) --file-prefix "testpmd-bench-$$" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- --forward-mode="$mode" \
+		--auto-start --no-mlockall --total-num-mbufs=$((frames + 8192)) \
+		--stats-period=1 >"$out" 2>&1 </dev/null &
+	live_pid=$!
+	sleep "$live_seconds"
+	kill -TERM "$live_pid" 2>/dev/null || true
+	wait "$live_pid" || true
+	live_pid=""
+	awk '/Rx-pps:/ { n++; if (n > 1) { sum += $2; k++ } }
+		END { if (k > 0) printf "%.2f\n", sum / k / 1e6; else print "-" }' "$out"
+}
+
+echo "offline: best of $rounds; live: ${live_seconds} s per run; $(nproc) cores"
+printf "%-8s %9s %6s | %9s %9s %9s %9s | %9s %9s %9s %7s\n" \
+	"" "" "" "offline" "" "" "" "live" "" "" ""
+printf "%-8s %9s %6s | %9s %9s %9s %9s | %9s %9s %9s %7s\n" \
+	mix frames B/fr "read Mpps" "smbgw" "ns/fr" "+ns/fr" "tpmd io" "rxonly" "smbgw" "ev.drop"
+for mix in psexec copy mixed non-smb; do
+	[ -s "$work/$mix.pcap" ] || continue
+	read -r frames bytes read_s smbgw_s < <(best_offline "$mix")
+	live_tp=- live_rx=- live_gw=- live_drop=-
+	live_pcap=$work/$mix.pcap
+	[ "$mix" = non-smb ] && live_pcap=$work/non-smb-live.pcap
+	if [ "$live" = 1 ] && [ -z "$(eal_memory_options)" ] && [ "$mix" != mixed ]; then
+		live_tp=$(live_testpmd "$live_pcap" io)
+		live_rx=$(live_testpmd "$live_pcap" rxonly)
+		read -r live_gw live_drop < <(live_smbgw "$live_pcap")
+	fi
+	awk -v m="$mix" -v f="$frames" -v b="$bytes" -v r="$read_s" -v s="$smbgw_s" \
+		-v lt="$live_tp" -v lr="$live_rx" -v lg="$live_gw" -v ld="$live_drop" 'BEGIN {
+		printf "%-8s %9d %6.0f | %9.2f %9.2f %9.0f %9.0f | %9s %9s %9s %7s\n",
+			m, f, b / f, f / r / 1e6, f / s / 1e6, s / f * 1e9,
+			(s - r) / f * 1e9, lt, lr, lg, ld }'
+done
+cat <<-'NOTE'
+	read: libpcap pcap_next_ex plus a copy of each frame, nothing else.
+	smbgw: `smbgw -r` processing time (start-up excluded), detector on;
+	ns/fr its time per frame, +ns/fr what it adds to reading.
+	live: Mpps received on one worker core, net_pcap infinite_rx replay;
+	testpmd io / rxonly vs smbgw in tap mode; ev.drop: events the
+	control core did not drain in time (ring_full), lost to the detector.
+NOTE
