@@ -44,7 +44,8 @@ test-long: build hugepages
 	meson configure $(BUILD) -Dlong_tests=false
 
 bench: build hugepages perf-check
-	meson test -C $(BUILD) --benchmark --print-errorlogs
+	meson test -C $(BUILD) --benchmark --print-errorlogs --no-suite live
+	scripts/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(PERF_BUILD)

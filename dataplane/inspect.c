@@ -241,6 +241,19 @@ event_init(struct gw_event *ev, const struct inspector *ins,
 		ev->flags |= EVENT_F_NONSTANDARD_PORT;
 }
 
+/*
+ * Whether an event can be queued now. Checked before building one, so
+ * that a full ring costs a counter, not a kilobyte of copying.
+ */
+static bool
+event_room(struct inspector *ins)
+{
+	if (ins->params.events == NULL || !rte_ring_full(ins->params.events))
+		return true;
+	ins->counters.events_dropped++;
+	return false;
+}
+
 static void
 event_send(struct inspector *ins, struct gw_event *ev)
 {
@@ -266,6 +279,8 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 		NULL : &ins->sessions[flow->app_state];
 	struct gw_event ev;
 
+	if (!event_room(ins))
+		return;
 	event_init(&ev, ins, flow, ts_ns, EVENT_FLOW, type);
 	memset(&ev.u.flow, 0, sizeof(ev.u.flow));
 	ev.u.flow.app = flow->app_class;
@@ -380,6 +395,8 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 		ctx->ins->counters.parser_errors++;
 		return;
 	}
+	if (!event_room(ctx->ins))
+		return;
 	event_init(&ev, ctx->ins, ctx->flow, rpc->ts_ns, EVENT_DCERPC,
 		rpc->type);
 	fill_dcerpc(&ev, rpc);
@@ -533,6 +550,9 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 
 	count_smb_fact(ins, ctx, fact);
 	if (!smb_fact_is_event(fact, ctx->session))
+		return;
+	/* Conditional rules need the names' classes even with no room. */
+	if (!ctx->smb_rules && !event_room(ins))
 		return;
 	if (fact->type == SMB_FACT_DCERPC) {
 		if (fact->u.dcerpc.rpc->type == DCERPC_FACT_ERROR) {
@@ -729,6 +749,8 @@ send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 	const struct policy *pol = ins->policy;
 	struct gw_event ev;
 
+	if (!event_room(ins))
+		return;
 	event_init(&ev, ins, flow, ts_ns, EVENT_POLICY, scope);
 	memset(&ev.u.policy, 0, sizeof(ev.u.policy));
 	ev.u.policy.action = verdict_event_action(v);

@@ -1,0 +1,390 @@
+#!/bin/bash
+# Live forwarding benchmark (`make bench`): smbgw beside dpdk-testpmd in io
+# forwarding (the baseline), each bridging the same two memif ports, driven
+# by tests/bench/memif_gen in the same run, case by case:
+#
+#	memif_gen port 0 <-> DUT net_memif0 (A)   DUT net_memif1 (B) <-> memif_gen port 1
+#
+# For each case and device: Mpps that came through, TSC cycles per packet
+# of the forwarding lcore (smbgw: `smbgwctl stats` cycles_per_packet;
+# testpmd: --record-core-cycles), and smbgw/testpmd. Both count only
+# cycles spent on non-empty receive bursts. Results: stdout and
+# $BUILD/bench-results.txt.
+#
+# On a 2-core machine the generator's lcore shares core 0 with the DUT's
+# main lcore: testpmd's sleeps at its prompt, smbgw's control lcore works
+# in proportion to the events it drains (a few percent of core 0 without
+# SMB, up to half of it in a SYN storm). The DUT's one forwarding lcore has
+# core 1. Both DUTs run in exactly that arrangement.
+#
+# usage: scripts/bench.sh [BUILD_DIR]
+# environment: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (3: each
+#   case runs testpmd then smbgw this many times, each keeps its best;
+#   BENCH_MAX_ROUNDS (6): more rounds while other work disturbed them all),
+#   BENCH_CASES (all: tcp64 imix smb-1k smb-100k smb-1m syn policy-1000),
+#   MEMIF_GEN (path of the generator; default BUILD/tests/bench/memif_gen,
+#   compiled with gcc from tests/bench/memif_gen.c when missing),
+#   BENCH_KEEP (set: keep the work directory with every run's output)
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+seconds=${BENCH_SECONDS:-5}
+warmup=${BENCH_WARMUP:-1}
+rounds=${BENCH_ROUNDS:-3}
+cases=${BENCH_CASES:-"tcp64 imix smb-1k smb-100k smb-1m syn policy-1000"}
+smbgw=$build/app/smbgw
+smbgwctl=$build/app/smbgwctl
+pcaps="$top/tests/pcaps/psexec_smb2.pcap $top/tests/pcaps/benign_copy_smb2.pcap"
+run=/run/smbgw-bench
+work=$(mktemp -d /tmp/smbgw-bench.XXXXXX)
+[ -n "${BENCH_KEEP:-}" ] && echo "bench: work files in $work"
+results=$build/bench-results.txt
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (hugepages, memif sockets in $run)"
+[ -x "$smbgw" ] || die "$smbgw missing: build first (make build)"
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (apt-get install dpdk)"
+[ "$(nproc)" -ge 2 ] || die "needs 2 cores"
+
+"$top/scripts/hugepages.sh" 2048
+grep -qs ' hugetlbfs ' /proc/mounts || die "needs hugepages (memif shares hugepage memory)"
+
+gen=${MEMIF_GEN:-$build/tests/bench/memif_gen}
+if [ ! -x "$gen" ]; then
+	gen=$work/memif_gen
+	echo "bench: $build/tests/bench/memif_gen not built, compiling $gen"
+	gcc -O2 -march=native -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
+		-o "$gen" "$top/tests/bench/memif_gen.c" \
+		$(pkg-config --cflags --libs libdpdk) -lpcap ||
+		die "cannot compile memif_gen"
+fi
+
+mkdir -p "$run"
+dut_pid=
+gen_pid=
+cleanup() {
+	[ -n "$gen_pid" ] && kill "$gen_pid" 2>/dev/null
+	[ -n "$dut_pid" ] && kill "$dut_pid" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
+	rm -f "$run"/*.sock
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+dut_vdevs() {
+	echo "--vdev net_memif0,role=server,id=0,socket=$run/a.sock,socket-abstract=no" \
+		"--vdev net_memif1,role=server,id=0,socket=$run/b.sock,socket-abstract=no"
+}
+gen_vdevs() {
+	echo "--vdev net_memif0,role=client,id=0,socket=$run/a.sock,socket-abstract=no" \
+		"--vdev net_memif1,role=client,id=0,socket=$run/b.sock,socket-abstract=no"
+}
+
+# Policy with 1,000 segments: 998 client /24s inside 10.0.0.0/14 (where
+# memif_gen's clients live), the rest of 10.0.0.0/8, and the servers; two
+# conditional rules for every pair, then one allow rule per client
+# segment, default deny: 1,001 rules.
+write_policy() {
+	local i
+	echo "policy: {"
+	echo "  mode = \"enforce\"; default_action = \"deny\"; deny_action = \"reset\";"
+	echo "  segments = ("
+	for ((i = 0; i < 998; i++)); do
+		printf '    { name = "clients%03d"; prefixes = [ "10.%d.%d.0/24" ]; },\n' \
+			"$i" $((i / 256)) $((i % 256))
+	done
+	echo '    { name = "other-clients"; prefixes = [ "10.0.0.0/8" ]; },'
+	echo '    { name = "servers"; prefixes = [ "198.18.2.0/24" ]; }'
+	echo "  );"
+	echo "  rules = ("
+	echo '    { name = "no-smb1"; from = "any"; to = "any"; action = "deny"; dialect = "smb1"; },'
+	echo '    { name = "admin-shares"; from = "any"; to = "any"; action = "monitor"; share_class = "admin_share"; },'
+	for ((i = 0; i < 998; i++)); do
+		printf '    { from = "clients%03d"; to = "servers"; action = "allow"; },\n' "$i"
+	done
+	echo '    { from = "other-clients"; to = "servers"; action = "allow"; }'
+	echo "  );"
+	echo "};"
+}
+
+# write_config FILE MAX_FLOWS SESSIONS WITH_POLICY
+write_config() {
+	cat >"$1" <<-EOF
+	gateway: {
+	  mode = "inline";
+	  ports = [ "net_memif0", "net_memif1" ];
+	  workers = 1;
+	  fail_mode = "open";
+	  burst_size = 32;
+	  stats_interval = 0;
+	};
+	memory: { mbufs = 16383; rx_descriptors = 1024; tx_descriptors = 1024; };
+	flows: { max_flows = $2; sessions = $3; };
+	control: { socket = "$run/ctl.sock"; };
+	EOF
+	[ "$4" = yes ] && write_policy >>"$1"
+}
+
+# Case table: generator arguments, smbgw flow table and parser states.
+case_gen_args() {
+	case $1 in
+	tcp64) echo "-m tcp -f 1000" ;;
+	imix) echo "-m imix -f 1000" ;;
+	smb-1k) echo "-m smb -f 1000 $pcaps" ;;
+	smb-100k) echo "-m smb -f 100000 $pcaps" ;;
+	smb-1m) echo "-m smb -f 1000000 $pcaps" ;;
+	syn) echo "-m syn" ;;
+	policy-1000) echo "-m smb -f 100000 $pcaps" ;;
+	*) return 1 ;;
+	esac
+}
+case_title() {
+	case $1 in
+	tcp64) echo "non-SMB TCP, 64 B, 1k flows" ;;
+	imix) echo "IMIX 64/594/1518 7:4:1, 1k flows" ;;
+	smb-1k) echo "SMB session mix, 1k flows" ;;
+	smb-100k) echo "SMB session mix, 100k flows" ;;
+	smb-1m) echo "SMB session mix, 1M flows" ;;
+	syn) echo "new-flow storm (SYN to 445)" ;;
+	policy-1000) echo "SMB mix 100k flows, 1,000 segments" ;;
+	esac
+}
+case_max_flows() {
+	case $1 in smb-1m | syn) echo 1048576 ;; *) echo 262144 ;; esac
+}
+case_sessions() {
+	case $1 in tcp64 | imix | syn) echo 4096 ;; smb-1k) echo 4096 ;; *) echo 131072 ;; esac
+}
+
+# wait_for FILE PATTERN SECONDS: 0 when PATTERN shows up in FILE in time.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qs -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_gen CASE OUT: the generator on lcore 0, lingering until stopped.
+start_gen() {
+	rm -f "$2"
+	# shellcheck disable=SC2046
+	"$gen" -l 0 --file-prefix smbgw-bench-gen --no-pci --no-telemetry \
+		--log-level=lib.eal:error $(gen_vdevs) -- \
+		$(case_gen_args "$1") -t "$seconds" -w "$warmup" -k 60 \
+		>"$2" 2>&1 &
+	gen_pid=$!
+}
+
+# run_gen CASE OUT: the generator until its RESULT line; a generator that
+# could not connect (the device's sockets not yet listening) is started
+# again, up to 3 times. Returns 1 without a result.
+run_gen() {
+	local try i
+
+	for try in 1 2 3; do
+		start_gen "$1" "$2"
+		for ((i = 0; i < (seconds + warmup + 30) * 10; i++)); do
+			grep -qs -- "^RESULT" "$2" && return 0
+			kill -0 "$gen_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_gen
+		sleep 1
+	done
+	echo "bench: memif_gen gave no result:" >&2
+	tail -3 "$2" >&2
+	return 1
+}
+
+# Waits until no other work uses the CPUs (at most BENCH_QUIET_WAIT s,
+# default 120): other jobs on a 2-core machine halve either side at
+# random. Prints nothing when quiet, else "busy" (the row is flagged).
+wait_quiet() {
+	local i busy
+
+	for ((i = 0; i < ${BENCH_QUIET_WAIT:-120}; i++)); do
+		busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+		sleep 1
+		busy=$(awk -v b="$busy" '/^cpu / { split(b, o, " ");
+			u = $2 + $3 + $4 + $7 + $8 - o[1]; d = $5 + $6 - o[2];
+			print int(100 * u / (u + d + 1)) }' /proc/stat)
+		[ "$busy" -lt 10 ] && return 0
+	done
+	echo busy
+}
+
+# run_delay PID [COMM]: ms the threads of PID (only those named COMM)
+# spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat).
+run_delay() {
+	local t total=0 d
+
+	for t in /proc/"$1"/task/*; do
+		[ -n "${2:-}" ] && [ "$(cat "$t/comm" 2>/dev/null)" != "$2" ] && continue
+		d=$(awk '{ print int($2 / 1000000) }' "$t/schedstat" 2>/dev/null)
+		total=$((total + ${d:-0}))
+	done
+	echo "$total"
+}
+
+# disturbed DUT_PID: percent of the run for which the generator or the
+# device's forwarding lcore waited for a CPU, taken by other work (both
+# spin, so on a quiet machine neither waits).
+disturbed() {
+	local g d
+
+	g=$(run_delay "$gen_pid")
+	d=$(run_delay "$1" rte-worker-1)
+	awk -v g="$g" -v d="$d" -v s="$seconds" -v w="$warmup" 'BEGIN {
+		m = g > d ? g : d; printf "%.1f", 100 * m / 1000 / (s + w) }'
+}
+
+stop_gen() {
+	kill -TERM "$gen_pid" 2>/dev/null
+	wait "$gen_pid" 2>/dev/null
+	gen_pid=
+}
+
+# Prints "MPPS CYCLES" for testpmd on CASE, or "- -".
+run_testpmd() {
+	local out=$work/testpmd.out gout=$work/gen-testpmd.out fifo=$work/stdin
+	local mpps cycles busy
+
+	rm -f "$fifo" "$run"/*.sock
+	mkfifo "$fifo"
+	# shellcheck disable=SC2046
+	stdbuf -oL dpdk-testpmd -l 0-1 --main-lcore 0 --file-prefix smbgw-bench-dut \
+		--no-pci --no-telemetry $(dut_vdevs) -- \
+		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 \
+		--rxd=1024 --txd=1024 --burst=32 --auto-start \
+		--total-num-mbufs=32766 --mbcache=256 \
+		--record-core-cycles <"$fifo" >"$out" 2>&1 &
+	dut_pid=$!
+	exec 3>"$fifo"
+	if ! wait_for "$out" "Press enter to exit" 30; then
+		echo "bench: testpmd did not start:" >&2
+		tail -5 "$out" >&2
+		exec 3>&-
+		kill "$dut_pid" 2>/dev/null; wait "$dut_pid"; dut_pid=
+		echo "- -"
+		return
+	fi
+	run_gen "$1" "$gout"
+	busy=$(disturbed "$dut_pid")
+	echo >&3
+	exec 3>&-
+	wait "$dut_pid"
+	dut_pid=
+	stop_gen
+	mpps=$(sed -n 's/^RESULT.* rx_mpps=\([0-9.]*\).*/\1/p' "$gout")
+	cycles=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -1)
+	{ cat "$gout"; echo "testpmd: CPU taken by other work: ${busy}%"; grep "CPU cycles" "$out"; } >>"$work/log"
+	echo "${mpps:--} ${cycles:--} ${busy:-100}"
+}
+
+# Prints "MPPS CYCLES" for smbgw on CASE, or "- -".
+run_smbgw() {
+	local out=$work/smbgw.out gout=$work/gen-smbgw.out conf=$work/smbgw.conf
+	local policy=no mpps cycles busy
+
+	[ "$1" = policy-1000 ] && policy=yes
+	write_config "$conf" "$(case_max_flows "$1")" "$(case_sessions "$1")" "$policy"
+	rm -f "$run"/*.sock
+	# shellcheck disable=SC2046
+	"$smbgw" -l 0-1 --main-lcore 0 --file-prefix smbgw-bench-dut \
+		--no-pci $(dut_vdevs) -- -c "$conf" \
+		>"$out" 2>&1 &
+	dut_pid=$!
+	if ! wait_for "$out" "inline mode on" 120; then
+		echo "bench: smbgw did not start:" >&2
+		tail -5 "$out" >&2
+		kill "$dut_pid" 2>/dev/null; wait "$dut_pid"; dut_pid=
+		echo "- -"
+		return
+	fi
+	run_gen "$1" "$gout"
+	busy=$(disturbed "$dut_pid")
+	"$smbgwctl" -s "$run/ctl.sock" --json stats >"$work/smbgwctl.out" 2>&1
+	kill -TERM "$dut_pid"
+	wait "$dut_pid"
+	dut_pid=
+	stop_gen
+	mpps=$(sed -n 's/^RESULT.* rx_mpps=\([0-9.]*\).*/\1/p' "$gout")
+	cycles=$(sed -n 's/.*"cycles_per_packet": *\([0-9.]*\).*/\1/p' \
+		"$work/smbgwctl.out" | head -1)
+	{ cat "$gout"; echo "smbgw: CPU taken by other work: ${busy}%"; cat "$work/smbgwctl.out"; sed -n '/final counters/,$p' "$out"; } >>"$work/log"
+	echo "${mpps:--} ${cycles:--} ${busy:-100}"
+}
+
+# clean TP GW: 1 when both have an undisturbed run, else 0.
+clean() {
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+		print (x[3] < 5 && y[3] < 5) ? 1 : 0 }'
+}
+
+# best OLD NEW: of two "MPPS CYCLES DISTURBED%" runs, the undisturbed one
+# (other work took under 5% of the run), else the higher Mpps.
+best() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " ");
+		if (x[1] == "-") { print b; exit }
+		if (y[1] == "-") { print a; exit }
+		qa = x[3] < 5; qb = y[3] < 5;
+		if (qa != qb) { print (qb ? b : a); exit }
+		print (y[1] + 0 > x[1] + 0 ? b : a) }'
+}
+
+ghz=$(awk '/^cpu MHz/ { printf "%.2f", $4 / 1000; exit }' /proc/cpuinfo)
+{
+	echo "== live forwarding: smbgw vs dpdk-testpmd io, memif, $(date -u '+%Y-%m-%d %H:%M UTC') =="
+	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), ${ghz} GHz;" \
+		"generator lcore 0, DUT -l 0-1 (forwarding lcore 1); ${seconds} s per run after ${warmup} s warm-up, best of ${rounds}"
+	printf '%-36s %9s %9s %9s %9s %7s %7s\n' "case" "tp Mpps" "gw Mpps" "tp c/p" "gw c/p" "Mpps" "c/p"
+	printf '%-36s %9s %9s %9s %9s %7s %7s\n' "" "" "" "" "" "gw/tp" "tp/gw"
+} | tee "$results"
+
+for c in $cases; do
+	case_gen_args "$c" >/dev/null || die "unknown case $c"
+	tp="- - 100"
+	gw="- - 100"
+	# BENCH_ROUNDS runs each, more (up to BENCH_MAX_ROUNDS, 6) while
+	# other work disturbed every run of either device.
+	for ((r = 0; r < rounds || (r < ${BENCH_MAX_ROUNDS:-6} &&
+			$(clean "$tp" "$gw") == 0); r++)); do
+		wait_quiet >/dev/null
+		tp=$(best "$tp" "$(run_testpmd "$c")")
+		wait_quiet >/dev/null
+		gw=$(best "$gw" "$(run_smbgw "$c")")
+	done
+	# shellcheck disable=SC2086
+	set -- $tp $gw
+	flag=
+	awk -v a="$3" -v b="$6" 'BEGIN { exit !(a >= 5 || b >= 5) }' &&
+		flag=" (busy $3/$6%)"
+	awk -v t="$(case_title "$c")$flag" -v tm="$1" -v tc="$2" -v gm="$4" -v gc="$5" 'BEGIN {
+		r = (tm > 0 && gm != "-") ? sprintf("%.2f", gm / tm) : "-";
+		q = (tc > 0 && gc > 0) ? sprintf("%.2f", tc / gc) : "-";
+		printf "%-36s %9s %9s %9s %9s %7s %7s\n", t, tm, gm, tc, gc, r, q }' |
+		tee -a "$results"
+done
+{
+	echo
+	echo "tp = dpdk-testpmd --forward-mode=io, gw = smbgw; c/p = TSC cycles of the"
+	echo "forwarding lcore per packet on non-empty bursts; Mpps = frames that came"
+	echo "back to the generator (both directions for SMB); the generator shares its"
+	echo "core with the DUT's main lcore, so Mpps is bounded by it when c/p is low."
+	echo "Each run waits for a quiet machine (other jobs under 10% CPU) and measures"
+	echo "how long the generator and the forwarding lcore waited for a CPU taken by"
+	echo "other work; runs under 5% are preferred (smbgw's control lcore itself takes"
+	echo "2-3% of the generator's core); \"busy T/G%\" marks a case where"
+	echo "no run of testpmd (T) or smbgw (G) was that clean."
+	echo
+	echo "== logs =="
+	cat "$work/log"
+} >>"$results"
+echo "bench: results and logs in $results"
