@@ -1037,3 +1037,24 @@ smb_error_name(enum smb_error reason)
 
 	return (unsigned int)reason < SMB_ERR_COUNT ? names[reason] : "?";
 }
+
+/*
+ * TREE_DISCONNECT, the same in SMB1 and SMB2: a fact naming the tree's
+ * share, and the tree forgotten once the server has agreed.
+ */
+void
+smb_tree_disconnect(struct smb_msg *m, bool response)
+{
+	struct smb_tree *t = smb_tree_find(m->run->st, m->tree_id);
+	struct smb_fact f;
+
+	smb_fact_begin(m, &f, SMB_FACT_TREE_DISCONNECT);
+	if (t != NULL) {
+		smb_copy_str(f.u.tree.share, t->share, sizeof(f.u.tree.share));
+		f.u.tree.share_type = t->share_type;
+		f.u.tree.is_ipc = t->is_ipc;
+		if (response && m->status == SMB_STATUS_SUCCESS)
+			t->used = 0;
+	}
+	smb_fact_emit(m->run, &f);
+}

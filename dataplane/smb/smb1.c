@@ -278,23 +278,6 @@ tree_connect(struct smb_msg *m, const struct smb1_block *blk, bool response)
 }
 
 static void
-tree_disconnect(struct smb_msg *m, bool response)
-{
-	struct smb_tree *t = smb_tree_find(m->run->st, m->tree_id);
-	struct smb_fact f;
-
-	smb_fact_begin(m, &f, SMB_FACT_TREE_DISCONNECT);
-	if (t != NULL) {
-		smb_copy_str(f.u.tree.share, t->share, sizeof(f.u.tree.share));
-		f.u.tree.share_type = t->share_type;
-		f.u.tree.is_ipc = t->is_ipc;
-		if (response && m->status == SMB_STATUS_SUCCESS)
-			t->used = 0;
-	}
-	smb_fact_emit(m->run, &f);
-}
-
-static void
 nt_create(struct smb_msg *m, const struct smb1_block *blk, bool response)
 {
 	struct smb_impl *st = m->run->st;
@@ -549,7 +532,7 @@ dispatch(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		tree_connect(m, blk, response);
 		break;
 	case SMB1_COM_TREE_DISCONNECT:
-		tree_disconnect(m, response);
+		smb_tree_disconnect(m, response);
 		break;
 	case SMB1_COM_NT_CREATE_ANDX:
 		nt_create(m, blk, response);

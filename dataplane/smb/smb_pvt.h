@@ -221,6 +221,8 @@ struct smb_pending *smb_pending_add(struct smb_msg *m);
 struct smb_pending *smb_pending_take(struct smb_msg *m);
 struct smb_pending *smb_pending_find(const struct smb_msg *m);
 struct smb_tree *smb_tree_find(struct smb_impl *st, uint32_t tree_id);
+/* TREE_DISCONNECT request or response, SMB1 or SMB2. */
+void smb_tree_disconnect(struct smb_msg *m, bool response);
 struct smb_tree *smb_tree_add(struct smb_impl *st, uint32_t tree_id);
 void smb_tree_remove(struct smb_impl *st, uint32_t tree_id);
 struct smb_file *smb_file_find(struct smb_impl *st, const uint8_t id[16]);
