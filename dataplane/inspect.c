@@ -40,12 +40,12 @@
 #define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
 #define SESSION_COMPRESSED	0x10
 
-/* Parser state for one SMB or DCE/RPC flow, from a fixed pool. */
+/*
+ * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
+ * fields share the first cache line, which the parser's own hot lines
+ * follow.
+ */
 struct session {
-	union {
-		struct smb_state smb;
-		struct dcerpc_conn dcerpc;
-	} parser;
 	uint32_t next_seq[2];
 	uint32_t watch_classes;	/* all classes seen on the flow */
 	uint32_t next_free;
@@ -53,6 +53,10 @@ struct session {
 	uint16_t client_segment;	/* of the policy generation cached in the flow */
 	uint16_t server_segment;
 	uint8_t flags;
+	union {
+		struct smb_state smb;
+		struct dcerpc_conn dcerpc;
+	} parser;
 };
 
 struct inspector {
@@ -75,6 +79,7 @@ struct inspector {
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
 	struct watchlist_scratch *watch_scratch;
+	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
 };
 
@@ -164,6 +169,22 @@ session_of(struct inspector *ins, const struct flow_entry *flow)
 	return &ins->sessions[flow->app_state];
 }
 
+static void
+prefetch_session(const struct inspector *ins, const struct flow_entry *flow,
+	uint8_t dir)
+{
+	const struct session *session;
+
+	if (flow->app_state == FLOW_APP_STATE_NONE)
+		return;
+	session = &ins->sessions[flow->app_state];
+	rte_prefetch0(session);
+	if (flow->app_class == FLOW_APP_SMB)
+		smb_state_prefetch(&session->parser.smb,
+			dir == FLOW_DIR_ORIG ? SMB_DIR_TO_SERVER :
+			SMB_DIR_TO_CLIENT);
+}
+
 static struct session *
 session_alloc(struct inspector *ins, struct flow_entry *flow)
 {
@@ -211,7 +232,15 @@ flow_id_of(const struct flow_entry *flow)
 	uint64_t h = 0xcbf29ce484222325ull ^ flow->first_seen_ns;
 	size_t i;
 
-	for (i = 0; i < sizeof(flow->key); i++)
+	/* A word at a time: this runs for every event. */
+	for (i = 0; i + 8 <= sizeof(flow->key); i += 8) {
+		uint64_t word;
+
+		memcpy(&word, bytes + i, 8);
+		h = (h ^ word) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	for (; i < sizeof(flow->key); i++)
 		h = (h ^ bytes[i]) * 0x100000001b3ull;
 	return h ^ (h >> 29);
 }
@@ -242,33 +271,43 @@ event_init(struct gw_event *ev, const struct inspector *ins,
 }
 
 /*
- * Whether an event can be queued now. Checked before building one, so
- * that a full ring costs a counter, not a kilobyte of copying.
+ * Where to build the next event: in place, in the ring slot it will be
+ * read from (no copy of the kilobyte on either side), or in the
+ * inspector's own event when there is no ring (offline: event_fn takes it)
+ * or no room and the caller needs the event built anyway (<needed>:
+ * conditional rules read its watchlist classes). Returns NULL, counted,
+ * when the ring is full and nothing needs the event. Every event begun
+ * must be passed to event_send() before the next one is begun.
  */
-static bool
-event_room(struct inspector *ins)
+static struct gw_event *
+event_begin(struct inspector *ins, bool needed)
 {
-	if (ins->params.events == NULL || !rte_ring_full(ins->params.events))
-		return true;
+	struct rte_ring_zc_data zcd;
+
+	if (ins->params.events == NULL)
+		return &ins->local_event;
+	if (rte_ring_enqueue_zc_bulk_elem_start(ins->params.events,
+			sizeof(struct gw_event), 1, &zcd, NULL) == 1)
+		return zcd.ptr1;
+	if (needed)
+		return &ins->local_event;
 	ins->counters.events_dropped++;
-	return false;
+	return NULL;
 }
 
+/* Publishes event <ev> from event_begin(), or drops it, counted. */
 static void
 event_send(struct inspector *ins, struct gw_event *ev)
 {
-	if (ins->params.events == NULL) {
-		if (ins->params.event_fn != NULL) {
-			ins->params.event_fn(ins->params.event_ctx, ev);
-			ins->counters.events++;
-		}
-		return;
-	}
-	if (rte_ring_sp_enqueue_elem(ins->params.events, ev,
-			sizeof(*ev)) == 0)
+	if (ev != &ins->local_event) {
+		rte_ring_enqueue_zc_elem_finish(ins->params.events, 1);
 		ins->counters.events++;
-	else
+	} else if (ins->params.events != NULL) {
 		ins->counters.events_dropped++;
+	} else if (ins->params.event_fn != NULL) {
+		ins->params.event_fn(ins->params.event_ctx, ev);
+		ins->counters.events++;
+	}
 }
 
 static void
@@ -277,27 +316,27 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 {
 	const struct session *session = flow->app_state == FLOW_APP_STATE_NONE ?
 		NULL : &ins->sessions[flow->app_state];
-	struct gw_event ev;
+	struct gw_event *ev = event_begin(ins, false);
 
-	if (!event_room(ins))
+	if (ev == NULL)
 		return;
-	event_init(&ev, ins, flow, ts_ns, EVENT_FLOW, type);
-	memset(&ev.u.flow, 0, sizeof(ev.u.flow));
-	ev.u.flow.app = flow->app_class;
-	ev.u.flow.method = flow->detect_method;
-	ev.u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
+	event_init(ev, ins, flow, ts_ns, EVENT_FLOW, type);
+	memset(&ev->u.flow, 0, sizeof(ev->u.flow));
+	ev->u.flow.app = flow->app_class;
+	ev->u.flow.method = flow->detect_method;
+	ev->u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
 		verdict_event_action(verdict_unpack(flow->policy_verdict));
-	ev.u.flow.end_reason = end_reason;
-	ev.u.flow.first_seen_ns = flow->first_seen_ns;
-	ev.u.flow.packets[0] = flow->packets[0];
-	ev.u.flow.packets[1] = flow->packets[1];
-	ev.u.flow.bytes[0] = flow->bytes[0];
-	ev.u.flow.bytes[1] = flow->bytes[1];
+	ev->u.flow.end_reason = end_reason;
+	ev->u.flow.first_seen_ns = flow->first_seen_ns;
+	ev->u.flow.packets[0] = flow->packets[0];
+	ev->u.flow.packets[1] = flow->packets[1];
+	ev->u.flow.bytes[0] = flow->bytes[0];
+	ev->u.flow.bytes[1] = flow->bytes[1];
 	if (session != NULL) {
-		ev.u.flow.dialect = session->dialect;
-		ev.watch_classes = session->watch_classes;
+		ev->u.flow.dialect = session->dialect;
+		ev->watch_classes = session->watch_classes;
 	}
-	event_send(ins, &ev);
+	event_send(ins, ev);
 }
 
 static bool
@@ -389,18 +428,19 @@ static void
 on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 {
 	struct fact_context *ctx = arg;
-	struct gw_event ev;
+	struct gw_event *ev;
 
 	if (rpc->type == DCERPC_FACT_ERROR) {
 		ctx->ins->counters.parser_errors++;
 		return;
 	}
-	if (!event_room(ctx->ins))
+	ev = event_begin(ctx->ins, false);
+	if (ev == NULL)
 		return;
-	event_init(&ev, ctx->ins, ctx->flow, rpc->ts_ns, EVENT_DCERPC,
+	event_init(ev, ctx->ins, ctx->flow, rpc->ts_ns, EVENT_DCERPC,
 		rpc->type);
-	fill_dcerpc(&ev, rpc);
-	event_send(ctx->ins, &ev);
+	fill_dcerpc(ev, rpc);
+	event_send(ctx->ins, ev);
 }
 
 /* Whether an SMB fact is worth an event; the rest are only counted. */
@@ -546,36 +586,41 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 {
 	struct fact_context *ctx = arg;
 	struct inspector *ins = ctx->ins;
-	struct gw_event ev;
+	struct gw_event *ev;
+	uint32_t classes;
 
 	count_smb_fact(ins, ctx, fact);
 	if (!smb_fact_is_event(fact, ctx->session))
 		return;
+	if (fact->type == SMB_FACT_DCERPC &&
+			fact->u.dcerpc.rpc->type == DCERPC_FACT_ERROR) {
+		ins->counters.parser_errors++;
+		return;
+	}
 	/* Conditional rules need the names' classes even with no room. */
-	if (!ctx->smb_rules && !event_room(ins))
+	ev = event_begin(ins, ctx->smb_rules);
+	if (ev == NULL)
 		return;
 	if (fact->type == SMB_FACT_DCERPC) {
-		if (fact->u.dcerpc.rpc->type == DCERPC_FACT_ERROR) {
-			ins->counters.parser_errors++;
-			return;
-		}
-		event_init(&ev, ins, ctx->flow, fact->ts_ns, EVENT_DCERPC,
+		event_init(ev, ins, ctx->flow, fact->ts_ns, EVENT_DCERPC,
 			fact->u.dcerpc.rpc->type);
-		fill_dcerpc(&ev, fact->u.dcerpc.rpc);
-		ev.flags |= EVENT_F_ON_PIPE;
-		copy_string(ev.u.dcerpc.pipe, sizeof(ev.u.dcerpc.pipe),
+		fill_dcerpc(ev, fact->u.dcerpc.rpc);
+		ev->flags |= EVENT_F_ON_PIPE;
+		copy_string(ev->u.dcerpc.pipe, sizeof(ev->u.dcerpc.pipe),
 			fact->u.dcerpc.pipe);
-		ev.watch_classes = watch(ins, WATCH_KIND_PIPE,
+		ev->watch_classes = watch(ins, WATCH_KIND_PIPE,
 			fact->u.dcerpc.pipe);
 	} else {
-		event_init(&ev, ins, ctx->flow, fact->ts_ns, EVENT_SMB,
+		event_init(ev, ins, ctx->flow, fact->ts_ns, EVENT_SMB,
 			fact->type);
-		fill_smb(ins, &ev, fact, ctx->session);
+		fill_smb(ins, ev, fact, ctx->session);
 	}
-	ctx->session->watch_classes |= ev.watch_classes;
-	event_send(ins, &ev);
+	classes = ev->watch_classes;
+	ctx->session->watch_classes |= classes;
+	/* Once sent, the slot belongs to the control core. */
+	event_send(ins, ev);
 	if (ctx->smb_rules)
-		check_smb_rules(ctx, fact, ev.watch_classes);
+		check_smb_rules(ctx, fact, classes);
 }
 
 /*
@@ -747,23 +792,23 @@ send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 	uint16_t client_segment, uint16_t server_segment)
 {
 	const struct policy *pol = ins->policy;
-	struct gw_event ev;
+	struct gw_event *ev = event_begin(ins, false);
 
-	if (!event_room(ins))
+	if (ev == NULL)
 		return;
-	event_init(&ev, ins, flow, ts_ns, EVENT_POLICY, scope);
-	memset(&ev.u.policy, 0, sizeof(ev.u.policy));
-	ev.u.policy.action = verdict_event_action(v);
-	ev.u.policy.rule_action = v.action;
-	ev.u.policy.reset = (v.flags & POLICY_VERDICT_RESET) != 0;
-	ev.u.policy.enforced = policy_mode(pol) == POLICY_MODE_ENFORCE;
-	ev.u.policy.rule = v.rule;
-	ev.u.policy.generation = policy_generation(pol);
-	copy_string(ev.u.policy.client_segment, EVENT_SEGMENT_MAX,
+	event_init(ev, ins, flow, ts_ns, EVENT_POLICY, scope);
+	memset(&ev->u.policy, 0, sizeof(ev->u.policy));
+	ev->u.policy.action = verdict_event_action(v);
+	ev->u.policy.rule_action = v.action;
+	ev->u.policy.reset = (v.flags & POLICY_VERDICT_RESET) != 0;
+	ev->u.policy.enforced = policy_mode(pol) == POLICY_MODE_ENFORCE;
+	ev->u.policy.rule = v.rule;
+	ev->u.policy.generation = policy_generation(pol);
+	copy_string(ev->u.policy.client_segment, EVENT_SEGMENT_MAX,
 		policy_segment_name(pol, client_segment));
-	copy_string(ev.u.policy.server_segment, EVENT_SEGMENT_MAX,
+	copy_string(ev->u.policy.server_segment, EVENT_SEGMENT_MAX,
 		policy_segment_name(pol, server_segment));
-	event_send(ins, &ev);
+	event_send(ins, ev);
 }
 
 static void
@@ -1118,6 +1163,13 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 
 	flow_table_lookup_bulk(ins->flows, keys, tcp_count, burst_ns,
 		FLOW_LOOKUP_CREATE, flows, dirs);
+	/*
+	 * With many connections each session's state is out of cache: ask
+	 * for all of the burst's at once rather than wait for each in turn.
+	 */
+	for (i = 0; i < tcp_count; i++)
+		if (flows[i] != NULL)
+			prefetch_session(ins, flows[i], dirs[i]);
 	for (i = 0; i < tcp_count; i++) {
 		uint16_t p = index[i];
 
@@ -1230,11 +1282,9 @@ inspector_create(const struct inspector_params *params)
 		goto free_inspector;
 
 	/* Populated now so that the data path never takes a page fault. */
-	ins->sessions_bytes = (size_t)params->sessions * sizeof(struct session);
-	ins->sessions = mmap(NULL, ins->sessions_bytes, PROT_READ | PROT_WRITE,
-		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (ins->sessions == MAP_FAILED) {
-		ins->sessions = NULL;
+	ins->sessions = flow_huge_map((size_t)params->sessions *
+		sizeof(struct session), true, &ins->sessions_bytes);
+	if (ins->sessions == NULL) {
 		errno = ENOMEM;
 		goto free_flows;
 	}

@@ -1044,9 +1044,8 @@ flow_splitmix64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-/* Maps <size> bytes aligned to 2 MiB with transparent hugepages advised. */
-static void *
-flow_map(size_t size, bool prefault, void **base, size_t *base_size)
+void *
+flow_huge_map(size_t size, bool prefault, size_t *mapped_size)
 {
 	size_t len = size + FLOW_HUGE_PAGE;
 	uint8_t *p, *aligned;
@@ -1072,8 +1071,7 @@ flow_map(size_t size, bool prefault, void **base, size_t *base_size)
 		for (off = 0; off < size; off += getpagesize())
 			((volatile uint8_t *)aligned)[off] = 0;
 	}
-	*base = aligned;
-	*base_size = size;
+	*mapped_size = size;
 	return aligned;
 }
 
@@ -1114,8 +1112,9 @@ flow_table_create(const struct flow_table_params *params)
 		base = mem;
 		base_size = size;
 	} else {
-		mem = flow_map(size, !(params->flags & FLOW_TABLE_F_NO_PREFAULT),
-			&base, &base_size);
+		mem = flow_huge_map(size,
+			!(params->flags & FLOW_TABLE_F_NO_PREFAULT), &base_size);
+		base = mem;
 	}
 	if (mem == NULL) {
 		errno = ENOMEM;

@@ -270,6 +270,16 @@ struct flow_table_stats {
 struct flow_table;
 
 /*
+ * Maps <size> bytes of zeroed memory aligned to 2 MiB with transparent
+ * hugepages advised, faulted in now when <prefault>: for the table and for
+ * per-flow state kept beside it, which a large table touches at random
+ * (4 KiB pages would make nearly every access a TLB miss). Sets
+ * <mapped_size> to the length to give munmap(). Returns NULL on failure.
+ */
+void *
+flow_huge_map(size_t size, bool prefault, size_t *mapped_size);
+
+/*
  * Returns the bytes flow_table_create() allocates for <params>: the table
  * header, the index and the entries. Returns 0 and sets errno to EINVAL if
  * <params> is NULL or max_flows is out of range.

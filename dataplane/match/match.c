@@ -22,11 +22,34 @@ struct watchlist {
 	uint32_t kind_classes[WATCH_KIND_COUNT];
 	unsigned int class_count;
 	char class_names[WATCHLIST_CLASSES_MAX][WATCHLIST_CLASS_NAME_MAX];
+	uint64_t serial;	/* unique per compiled watchlist, for memos */
 };
+
+static uint64_t watchlist_serials;
+
+/*
+ * A name's classes, remembered: a session names the same share, pipe and
+ * file in every read and write, and a scan costs far more than a compare.
+ * Names longer than the entry are always scanned.
+ */
+#define MEMO_ENTRIES 256
+#define MEMO_NAME_MAX 58
+
+struct memo_entry {
+	uint32_t classes;
+	uint8_t kind;
+	uint8_t len;		/* 0: empty */
+	char name[MEMO_NAME_MAX];
+};
+
+_Static_assert(sizeof(struct memo_entry) == CACHE_LINE,
+	"a remembered name fills one cache line");
 
 struct watchlist_scratch {
 	hs_scratch_t *hs;
+	uint64_t memo_of;	/* serial of the watchlist memo is for */
 	struct watchlist_counters counters;
+	struct memo_entry memo[MEMO_ENTRIES] __attribute__((aligned(CACHE_LINE)));
 } __attribute__((aligned(CACHE_LINE)));
 
 /* What a scan collects; the callback stops once every class is found. */
@@ -334,6 +357,8 @@ watchlist_compile(const struct watchlist_spec *spec, char *error,
 		errno = ENOMEM;
 		return NULL;
 	}
+	wl->serial = __atomic_add_fetch(&watchlist_serials, 1,
+		__ATOMIC_RELAXED);
 
 	/* Class ids in order of first appearance. */
 	for (i = 0; i < spec->count; i++) {
@@ -565,10 +590,41 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	return ctx->mask == ctx->all;	/* nonzero stops the scan */
 }
 
+/*
+ * The memo entry for <name> of <kind> (normalised, <len> bytes), or NULL if
+ * the name is too long to remember. Forgets everything when the scratch
+ * serves another watchlist than last time.
+ */
+static struct memo_entry *
+memo_slot(struct watchlist_scratch *scratch, const struct watchlist *wl,
+	enum watch_kind kind, const char *name, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull * ((uint64_t)kind + 1) ^ len;
+	size_t i;
+
+	if (len > MEMO_NAME_MAX)
+		return NULL;
+	if (scratch->memo_of != wl->serial) {
+		memset(scratch->memo, 0, sizeof(scratch->memo));
+		scratch->memo_of = wl->serial;
+	}
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t word;
+
+		memcpy(&word, name + i, 8);
+		h = (h ^ word) * 0xff51afd7ed558ccdull;
+	}
+	for (; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	h ^= h >> 32;
+	return &scratch->memo[h % MEMO_ENTRIES];
+}
+
 uint32_t
 watchlist_match(const struct watchlist *wl, struct watchlist_scratch *scratch,
 	enum watch_kind kind, const char *name, size_t len)
 {
+	struct memo_entry *memo;
 	struct match_ctx ctx;
 	const hs_database_t *db;
 	uint32_t bits;
@@ -602,13 +658,27 @@ watchlist_match(const struct watchlist *wl, struct watchlist_scratch *scratch,
 		return 0;
 	}
 
-	ctx.mask = 0;
-	ctx.all = wl->kind_classes[kind];
-	ret = hs_scan(db, name, (unsigned int)len, 0, scratch->hs, on_match,
-		&ctx);
-	if (ret != HS_SUCCESS && ret != HS_SCAN_TERMINATED) {
-		scratch->counters.scan_errors++;
-		return 0;
+
+	memo = memo_slot(scratch, wl, kind, name, len);
+	if (memo != NULL && memo->len == len && memo->kind == kind &&
+			memcmp(memo->name, name, len) == 0) {
+		ctx.mask = memo->classes;
+		scratch->counters.memo_hits++;
+	} else {
+		ctx.mask = 0;
+		ctx.all = wl->kind_classes[kind];
+		ret = hs_scan(db, name, (unsigned int)len, 0, scratch->hs,
+			on_match, &ctx);
+		if (ret != HS_SUCCESS && ret != HS_SCAN_TERMINATED) {
+			scratch->counters.scan_errors++;
+			return 0;
+		}
+		if (memo != NULL) {
+			memo->classes = ctx.mask;
+			memo->kind = (uint8_t)kind;
+			memo->len = (uint8_t)len;
+			memcpy(memo->name, name, len);
+		}
 	}
 	for (bits = ctx.mask; bits != 0; bits &= bits - 1)
 		scratch->counters.matches[__builtin_ctz(bits)]++;

@@ -77,9 +77,10 @@ struct watchlist_scratch;
 
 /* Per-worker counters, read from a scratch by its owner or once quiescent. */
 struct watchlist_counters {
-	uint64_t names[WATCH_KIND_COUNT];	/* names scanned, per kind */
+	uint64_t names[WATCH_KIND_COUNT];	/* names classified, per kind */
 	uint64_t matches[WATCHLIST_CLASSES_MAX];	/* names per class id */
 	uint64_t scan_errors;	/* Hyperscan failures (scratch not sized) */
+	uint64_t memo_hits;	/* names answered from memory, not scanned */
 };
 
 /* Empties <spec>. Never fails. */

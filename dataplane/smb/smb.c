@@ -124,6 +124,38 @@ smb_emit_command(const struct smb_msg *m)
 
 /* ---- tables --------------------------------------------------------- */
 
+/* The slot with the smallest age among those set in <used> (not 0). */
+static unsigned int
+oldest_slot(const uint32_t *ages, unsigned int used)
+{
+	unsigned int oldest = __builtin_ctz(used);
+
+	for (used &= used - 1; used != 0; used &= used - 1) {
+		unsigned int i = __builtin_ctz(used);
+
+		if (ages[i] < ages[oldest])
+			oldest = i;
+	}
+	return oldest;
+}
+
+/* Index of the pending entry <m> answers or repeats, or -1. */
+static int
+pending_slot(const struct smb_impl *st, const struct smb_msg *m)
+{
+	unsigned int mask;
+
+	for (mask = st->index.pending_used; mask != 0; mask &= mask - 1) {
+		unsigned int i = __builtin_ctz(mask);
+		const struct smb_pending *e = &st->pending[i];
+
+		if (st->index.pending_key[i] == m->pending_key &&
+		    e->command == m->command && e->version == m->version)
+			return (int)i;
+	}
+	return -1;
+}
+
 /*
  * Records request <m> for its response; returns the entry for the caller
  * to complete. When the table is full the oldest request is replaced (its
@@ -133,35 +165,28 @@ struct smb_pending *
 smb_pending_add(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
-	struct smb_pending *pe = NULL;
-	struct smb_pending *oldest = &st->pending[0];
-	int i;
+	unsigned int free_mask = ~st->index.pending_used &
+		((1u << SMB_PENDING_MAX) - 1);
+	struct smb_pending *pe;
+	int slot = pending_slot(st, m);
 
-	for (i = 0; i < SMB_PENDING_MAX; i++) {
-		struct smb_pending *e = &st->pending[i];
-
-		if (e->used && e->key == m->pending_key &&
-		    e->command == m->command && e->version == m->version) {
-			pe = e;
-			break;
-		}
-		if (!e->used && pe == NULL)
-			pe = e;
-		if (e->used && (!oldest->used || e->age < oldest->age))
-			oldest = e;
-	}
-	if (pe == NULL) {
-		pe = oldest;
+	if (slot < 0 && free_mask != 0)
+		slot = __builtin_ctz(free_mask);
+	if (slot < 0) {
+		slot = oldest_slot(st->index.pending_age,
+			st->index.pending_used);
 		st->counters.pending_evictions++;
 	}
+	pe = &st->pending[slot];
 	memset(pe, 0, offsetof(struct smb_pending, name) + 1);
-	pe->used = 1;
+	st->index.pending_used |= 1u << slot;
+	st->index.pending_key[slot] = m->pending_key;
 	pe->key = m->pending_key;
 	pe->command = m->command;
 	pe->version = m->version;
 	pe->session_id = m->session_id;
 	pe->tree_id = m->tree_id;
-	pe->age = ++st->clock;
+	st->index.pending_age[slot] = ++st->clock;
 	return pe;
 }
 
@@ -170,16 +195,9 @@ struct smb_pending *
 smb_pending_find(const struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
-	int i;
+	int slot = pending_slot(st, m);
 
-	for (i = 0; i < SMB_PENDING_MAX; i++) {
-		struct smb_pending *e = &st->pending[i];
-
-		if (e->used && e->key == m->pending_key &&
-		    e->command == m->command && e->version == m->version)
-			return e;
-	}
-	return NULL;
+	return slot < 0 ? NULL : &st->pending[slot];
 }
 
 /*
@@ -190,72 +208,106 @@ smb_pending_find(const struct smb_msg *m)
 struct smb_pending *
 smb_pending_take(struct smb_msg *m)
 {
-	struct smb_pending *pe = smb_pending_find(m);
+	struct smb_impl *st = m->run->st;
+	int slot = pending_slot(st, m);
 
-	if (pe == NULL) {
-		m->run->st->counters.unmatched_responses++;
+	if (slot < 0) {
+		st->counters.unmatched_responses++;
 		return NULL;
 	}
-	pe->used = 0;
-	return pe;
+	st->index.pending_used &= ~(1u << slot);
+	return &st->pending[slot];
+}
+
+static int
+tree_slot(const struct smb_impl *st, uint32_t tree_id)
+{
+	unsigned int mask;
+
+	for (mask = st->index.trees_used; mask != 0; mask &= mask - 1) {
+		unsigned int i = __builtin_ctz(mask);
+
+		if (st->index.tree_id[i] == tree_id)
+			return (int)i;
+	}
+	return -1;
 }
 
 struct smb_tree *
 smb_tree_find(struct smb_impl *st, uint32_t tree_id)
 {
-	int i;
+	int slot = tree_slot(st, tree_id);
 
-	for (i = 0; i < SMB_TREES_MAX; i++)
-		if (st->trees[i].used && st->trees[i].tree_id == tree_id)
-			return &st->trees[i];
-	return NULL;
+	return slot < 0 ? NULL : &st->trees[slot];
 }
 
 /* Returns the entry for <tree_id>, new or reused; replaces the oldest. */
 struct smb_tree *
 smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 {
-	struct smb_tree *t = smb_tree_find(st, tree_id);
-	int i;
+	unsigned int free_mask = ~st->index.trees_used &
+		((1u << SMB_TREES_MAX) - 1);
+	int slot = tree_slot(st, tree_id);
+	struct smb_tree *t;
 
-	if (t == NULL) {
-		for (i = 0; i < SMB_TREES_MAX && t == NULL; i++)
-			if (!st->trees[i].used)
-				t = &st->trees[i];
-	}
-	if (t == NULL) {
-		t = &st->trees[0];
-		for (i = 1; i < SMB_TREES_MAX; i++)
-			if (st->trees[i].age < t->age)
-				t = &st->trees[i];
+	if (slot < 0 && free_mask != 0)
+		slot = __builtin_ctz(free_mask);
+	if (slot < 0) {
+		slot = oldest_slot(st->index.tree_age,
+			st->index.trees_used);
 		st->counters.tree_evictions++;
 	}
+	t = &st->trees[slot];
 	memset(t, 0, sizeof(*t));
-	t->used = 1;
+	st->index.trees_used |= 1u << slot;
+	st->index.tree_id[slot] = tree_id;
 	t->tree_id = tree_id;
-	t->age = ++st->clock;
+	st->index.tree_age[slot] = ++st->clock;
 	return t;
 }
 
 void
 smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
 {
-	struct smb_tree *t = smb_tree_find(st, tree_id);
+	int slot = tree_slot(st, tree_id);
 
-	if (t != NULL)
-		t->used = 0;
+	if (slot >= 0)
+		st->index.trees_used &= ~(1u << slot);
+}
+
+/* The index key of a FileId: its halves folded, compared in full on a hit. */
+static uint64_t
+smb_file_key(const uint8_t id[16])
+{
+	uint64_t persistent, volatile_part;
+
+	memcpy(&persistent, id, 8);
+	memcpy(&volatile_part, id + 8, 8);
+	return persistent ^ volatile_part;
+}
+
+static int
+file_slot(const struct smb_impl *st, const uint8_t id[16])
+{
+	uint64_t key = smb_file_key(id);
+	unsigned int mask;
+
+	for (mask = st->index.files_used; mask != 0; mask &= mask - 1) {
+		unsigned int i = __builtin_ctz(mask);
+
+		if (st->index.file_key[i] == key &&
+		    memcmp(st->files[i].file_id, id, 16) == 0)
+			return (int)i;
+	}
+	return -1;
 }
 
 struct smb_file *
 smb_file_find(struct smb_impl *st, const uint8_t id[16])
 {
-	int i;
+	int slot = file_slot(st, id);
 
-	for (i = 0; i < SMB_FILES_MAX; i++)
-		if (st->files[i].used &&
-		    memcmp(st->files[i].file_id, id, 16) == 0)
-			return &st->files[i];
-	return NULL;
+	return slot < 0 ? NULL : &st->files[slot];
 }
 
 static void
@@ -275,27 +327,26 @@ struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
-	struct smb_file *fe = smb_file_find(st, id);
-	int i;
+	unsigned int free_mask = ~st->index.files_used &
+		((1u << SMB_FILES_MAX) - 1);
+	int slot = file_slot(st, id);
+	struct smb_file *fe;
 
-	if (fe == NULL) {
-		for (i = 0; i < SMB_FILES_MAX && fe == NULL; i++)
-			if (!st->files[i].used)
-				fe = &st->files[i];
-	}
-	if (fe == NULL) {
-		fe = &st->files[0];
-		for (i = 1; i < SMB_FILES_MAX; i++)
-			if (st->files[i].age < fe->age)
-				fe = &st->files[i];
+	if (slot < 0 && free_mask != 0)
+		slot = __builtin_ctz(free_mask);
+	if (slot < 0) {
+		slot = oldest_slot(st->index.file_age,
+			st->index.files_used);
 		st->counters.file_evictions++;
 	}
-	if (fe->used)
+	fe = &st->files[slot];
+	if (st->index.files_used & (1u << slot))
 		pipe_release(st, fe);
+	st->index.files_used |= 1u << slot;
+	st->index.file_key[slot] = smb_file_key(id);
 	memcpy(fe->file_id, id, 16);
 	fe->tree_id = tree_id;
-	fe->age = ++st->clock;
-	fe->used = 1;
+	st->index.file_age[slot] = ++st->clock;
 	fe->is_pipe = is_pipe;
 	fe->pipe_slot = SMB_NO_SLOT;
 	smb_copy_str(fe->name, name, sizeof(fe->name));
@@ -305,12 +356,12 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 void
 smb_file_remove(struct smb_impl *st, const uint8_t id[16])
 {
-	struct smb_file *fe = smb_file_find(st, id);
+	int slot = file_slot(st, id);
 
-	if (fe == NULL)
+	if (slot < 0)
 		return;
-	pipe_release(st, fe);
-	fe->used = 0;
+	pipe_release(st, &st->files[slot]);
+	st->index.files_used &= ~(1u << slot);
 }
 
 /* Fills the file id, name, pipe flag and share of <ff> from the maps. */
@@ -409,7 +460,8 @@ pipe_slot_of(struct smb_impl *st, struct smb_file *fe)
 				p = &st->pipes[i];
 		st->counters.pipe_evictions++;
 		for (i = 0; i < SMB_FILES_MAX; i++)
-			if (st->files[i].pipe_slot == p - st->pipes)
+			if ((st->index.files_used & (1u << i)) &&
+			    st->files[i].pipe_slot == p - st->pipes)
 				st->files[i].pipe_slot = SMB_NO_SLOT;
 	}
 	p->used = 1;
@@ -852,14 +904,34 @@ smb_state_init(struct smb_state *state)
 	struct smb_impl *st = impl_of(state);
 	int i;
 
-	memset(st, 0, sizeof(*st));
+	/*
+	 * Only what is read before it is written: a new session costs a few
+	 * cache lines, not the whole state (which a new-flow storm would pay
+	 * for every connection).
+	 */
+	memset(st, 0, offsetof(struct smb_impl, dir));
 	for (i = 0; i < 2; i++) {
+		memset(&st->dir[i], 0, offsetof(struct smb_stream, buf));
 		st->dir[i].phase = SMB_PHASE_NBSS_HEADER;
 		st->dir[i].fwd.slot = SMB_NO_SLOT;
 		st->dir[i].compound_create = SMB_NO_SLOT;
 	}
-	for (i = 0; i < SMB_FILES_MAX; i++)
-		st->files[i].pipe_slot = SMB_NO_SLOT;
+	st->auth.valid = 0;
+	for (i = 0; i < SMB_PIPES_MAX; i++)
+		st->pipes[i].used = 0;
+}
+
+void
+smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
+{
+	const struct smb_impl *st = impl_of_const(state);
+	const struct smb_stream *s = &st->dir[dir];
+
+	__builtin_prefetch(&st->index.pending_key[0]);
+	__builtin_prefetch(&st->index.tree_id[0]);
+	__builtin_prefetch(&st->counters);
+	__builtin_prefetch(s);
+	__builtin_prefetch((const uint8_t *)s + 64);
 }
 
 int
@@ -1054,7 +1126,7 @@ smb_tree_disconnect(struct smb_msg *m, bool response)
 		f.u.tree.share_type = t->share_type;
 		f.u.tree.is_ipc = t->is_ipc;
 		if (response && m->status == SMB_STATUS_SUCCESS)
-			t->used = 0;
+			smb_tree_remove(m->run->st, m->tree_id);
 	}
 	smb_fact_emit(m->run, &f);
 }

@@ -352,6 +352,14 @@ void
 smb_state_init(struct smb_state *st);
 
 /*
+ * Starts loading into cache what smb_feed() reads first for <dir>: the
+ * table index and that direction's stream position. For a caller with a
+ * burst of packets from many connections, to overlap the misses.
+ */
+void
+smb_state_prefetch(const struct smb_state *st, enum smb_dir dir);
+
+/*
  * Feeds <len> bytes of TCP payload travelling in direction <dir>, whose
  * first byte has TCP sequence number <seq>, seen at <ts_ns>. The first call
  * for a direction fixes where its stream starts; later calls may repeat

@@ -82,14 +82,12 @@ struct smb_pending {
 	uint64_t key;		/* SMB2 MessageId; SMB1 PID << 16 | MID */
 	uint64_t session_id;
 	uint64_t offset;
-	uint32_t age;
 	uint32_t tree_id;
 	uint32_t access;	/* CREATE DesiredAccess; IOCTL ctl code */
 	uint32_t disposition;
 	uint32_t options;
 	uint32_t length;
 	uint16_t command;
-	uint8_t used;
 	uint8_t version;
 	uint8_t truncated;
 	uint8_t file_id[16];
@@ -98,8 +96,6 @@ struct smb_pending {
 
 struct smb_tree {
 	uint32_t tree_id;
-	uint32_t age;
-	uint8_t used;
 	uint8_t share_type;
 	uint8_t is_ipc;
 	char share[SMB_SHARE_MAX];
@@ -108,8 +104,6 @@ struct smb_tree {
 struct smb_file {
 	uint8_t file_id[16];
 	uint32_t tree_id;
-	uint32_t age;
-	uint8_t used;
 	uint8_t is_pipe;
 	uint8_t pipe_slot;
 	char name[SMB_STORED_NAME_MAX];
@@ -136,19 +130,43 @@ struct smb_auth {
 	char realm[SMB_ACCOUNT_MAX];
 };
 
+/*
+ * Which table entries are in use, and their keys, kept apart from the
+ * entries: a lookup reads these few cache lines instead of one or two
+ * per entry, which matters when a hundred thousand sessions leave no
+ * entry in cache. An entry outside its mask holds stale bytes, never read.
+ */
+struct smb_index {
+	uint64_t pending_key[SMB_PENDING_MAX];
+	uint64_t file_key[SMB_FILES_MAX];	/* smb_file_key() of the FileId */
+	uint32_t tree_id[SMB_TREES_MAX];
+	/* Ages (smb_impl.clock at insertion): the oldest goes when full. */
+	uint32_t pending_age[SMB_PENDING_MAX];
+	uint32_t file_age[SMB_FILES_MAX];
+	uint32_t tree_age[SMB_TREES_MAX];
+	uint16_t pending_used;	/* bit i: pending[i] in use */
+	uint16_t files_used;
+	uint8_t trees_used;
+};
+
+_Static_assert(SMB_PENDING_MAX <= 16 && SMB_FILES_MAX <= 16 &&
+	SMB_TREES_MAX <= 8, "table masks are too narrow");
+
+/* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
-	struct smb_stream dir[2];
-	struct smb_counters counters;
+	struct smb_index index;
 	uint32_t clock;		/* ages table entries */
 	uint16_t dialect;
 	uint8_t smb1_dialect_count;
 	uint8_t pad;
 	uint16_t smb1_dialects[8];
-	struct smb_auth auth;
+	struct smb_counters counters;
+	struct smb_stream dir[2];	/* cleared up to buf */
+	struct smb_auth auth;		/* valid cleared */
 	struct smb_pending pending[SMB_PENDING_MAX];
 	struct smb_tree trees[SMB_TREES_MAX];
 	struct smb_file files[SMB_FILES_MAX];
-	struct smb_pipe pipes[SMB_PIPES_MAX];
+	struct smb_pipe pipes[SMB_PIPES_MAX];	/* used cleared */
 };
 
 /* One feed call's context. */

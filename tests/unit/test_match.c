@@ -526,6 +526,63 @@ test_scratch_reuse_after_reload(void **state)
 	watchlist_free(wl_new);
 }
 
+/*
+ * Names seen before are answered from memory, with the same classes and
+ * counts as a scan; a name differing in one byte or in kind is scanned;
+ * another watchlist on the same scratch never gets the first one's answers.
+ */
+static void
+test_memo(void **state)
+{
+	struct fixture *f = *state;
+	const struct watchlist_counters *c =
+		watchlist_scratch_counters(f->scratch);
+	uint32_t exe = bit(f->wl, "executable");
+	char long_name[200];
+	struct watchlist_spec spec;
+	struct watchlist *other;
+	uint64_t hits;
+	int i;
+
+	watchlist_scratch_reset_counters(f->scratch);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(match(f, WATCH_KIND_FILE,
+			"Windows\\PSEXESVC.exe"), exe);
+	assert_int_equal(c->memo_hits, 2);
+	assert_int_equal(c->names[WATCH_KIND_FILE], 3);
+	assert_int_equal(c->matches[watchlist_class_id(f->wl, "executable")],
+		3);
+	/* One byte off, and the same bytes as another kind. */
+	assert_int_equal(match(f, WATCH_KIND_FILE, "Windows\\PSEXESVC.exf"),
+		0);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "Windows\\PSEXESVC.exe"),
+		0);
+	assert_int_equal(c->memo_hits, 2);
+	/* Too long to remember: scanned every time, still right. */
+	memset(long_name, 'a', sizeof(long_name));
+	memcpy(long_name + sizeof(long_name) - 5, ".exe", 5);
+	assert_int_equal(match(f, WATCH_KIND_FILE, long_name), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, long_name), exe);
+	assert_int_equal(c->memo_hits, 2);
+
+	/* A different watchlist through the same scratch. */
+	watchlist_spec_clear(&spec);
+	assert_int_equal(watchlist_spec_add(&spec, WATCH_KIND_FILE, "svc",
+		"psexesvc", true, 0), 0);
+	other = watchlist_compile(&spec, NULL, 0);
+	assert_non_null(other);
+	assert_int_equal(watchlist_scratch_grow(f->scratch, other), 0);
+	hits = c->memo_hits;
+	assert_int_equal(watchlist_match(other, f->scratch, WATCH_KIND_FILE,
+		NAME("Windows\\PSEXESVC.exe")), 1);
+	assert_int_equal(c->memo_hits, hits);
+	assert_int_equal(watchlist_match(other, f->scratch, WATCH_KIND_FILE,
+		NAME("a.exe")), 0);
+	watchlist_free(other);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "Windows\\PSEXESVC.exe"),
+		exe);
+}
+
 int
 main(void)
 {
@@ -535,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_default_pipes),
 		cmocka_unit_test(test_default_files),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_memo),
 	};
 	const struct CMUnitTest standalone[] = {
 		cmocka_unit_test(test_share_name_helper),
