@@ -403,7 +403,11 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 {
 	struct event_dcerpc *out = &ev->u.dcerpc;
 
-	memset(out, 0, sizeof(*out));
+	/* As in fill_smb(): the strings are only emptied. */
+	memset(out, 0, offsetof(struct event_dcerpc, pipe));
+	out->pipe[0] = '\0';
+	out->name[0] = '\0';
+	out->command[0] = '\0';
 	ev->command = rpc->ptype;
 	ev->status = rpc->status;
 	if (rpc->from_server)
@@ -520,7 +524,16 @@ fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact
 {
 	struct event_smb *out = &ev->u.smb;
 
-	memset(out, 0, sizeof(*out));
+	/*
+	 * Strings are read up to their NUL: emptying them is enough, and
+	 * the event (in a ring slot) is written only where it says something.
+	 */
+	memset(out, 0, offsetof(struct event_smb, user));
+	out->user[0] = '\0';
+	out->domain[0] = '\0';
+	out->workstation[0] = '\0';
+	out->share[0] = '\0';
+	out->name[0] = '\0';
 	ev->command = fact->command;
 	ev->status = fact->status;
 	if (fact->flags & SMB_FACT_F_RESPONSE)
