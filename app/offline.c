@@ -4,21 +4,30 @@
  * worker_handle_burst() as live traffic, on a receive-only link, with the
  * capture's timestamps as the clock. EAL runs without hugepages or
  * devices, only to give the pipeline its mbufs.
+ *
+ * Classic pcap files are mapped and each frame reaches the worker as an
+ * mbuf over the mapped bytes, never copied; libpcap reads everything else
+ * (pcapng, pipes). Both readers give the same frames and the same errors.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
 
+#include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "config.h"
 #include "flowlog.h"
@@ -35,6 +44,20 @@
 #define OFFLINE_FLOWLOG_ROWS (1u << 20)
 /* As live ports by default, so large frames arrive as mbuf chains here too. */
 #define OFFLINE_DATA_ROOM 2048
+#define OFFLINE_BURST_MAX 256
+
+/* Classic pcap, the format libpcap writes. */
+#define CAPTURE_HEADER_LEN 24
+#define CAPTURE_RECORD_HEADER_LEN 16
+#define CAPTURE_MAGIC_USEC 0xa1b2c3d4u
+#define CAPTURE_MAGIC_NSEC 0xa1b23c4du
+/*
+ * libpcap's MAXIMUM_SNAPLEN: a longer record in an Ethernet capture is
+ * damage to it, whatever snapshot length the file header claims.
+ */
+#define CAPTURE_MAX_CAPLEN 262144u
+/* Bytes ahead of the record being read that the mapped reader prefetches. */
+#define MAPPED_PREFETCH_AHEAD 2048
 
 static int
 offline_eal_init(void)
@@ -60,18 +83,17 @@ offline_eal_init(void)
 }
 
 /*
- * Copies <len> bytes into a chain of mbufs from <pool>. Returns the chain,
- * or NULL when the pool is empty.
+ * Copies <len> bytes into <head>, a fresh mbuf from <pool>, chaining more
+ * mbufs from <pool> for what does not fit. Returns 0, or -ENOMEM when the
+ * pool is empty; <head> is then left empty and still the caller's.
  */
-static struct rte_mbuf *
-mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *data, uint32_t len)
+static int
+mbuf_fill_chain(struct rte_mempool *pool, struct rte_mbuf *head,
+	const uint8_t *data, uint32_t len)
 {
-	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
 	struct rte_mbuf *seg = head;
 	uint32_t done = 0;
 
-	if (head == NULL)
-		return NULL;
 	for (;;) {
 		uint32_t chunk = RTE_MIN(len - done,
 			(uint32_t)rte_pktmbuf_tailroom(seg));
@@ -83,13 +105,32 @@ mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *data, uint32_t len)
 			break;
 		seg->next = rte_pktmbuf_alloc(pool);
 		if (seg->next == NULL) {
-			rte_pktmbuf_free(head);
-			return NULL;
+			rte_pktmbuf_free(head->next);
+			head->next = NULL;
+			head->nb_segs = 1;
+			head->data_len = 0;
+			return -ENOMEM;
 		}
 		seg = seg->next;
 		head->nb_segs++;
 	}
 	head->pkt_len = len;
+	return 0;
+}
+
+/*
+ * Copies <len> bytes into a chain of mbufs from <pool>. Returns the chain,
+ * or NULL when the pool is empty.
+ */
+static struct rte_mbuf *
+mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *data, uint32_t len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
+
+	if (head != NULL && mbuf_fill_chain(pool, head, data, len) != 0) {
+		rte_pktmbuf_free(head);
+		head = NULL;
+	}
 	return head;
 }
 
@@ -116,20 +157,40 @@ run_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t count,
 	inspector_expire(worker->inspector, ts_ns[count - 1]);
 }
 
+/* One frame of the capture as both readers see it. */
+static inline void
+summary_count(struct capture_summary *summary, uint64_t ns, uint32_t caplen,
+	uint32_t len)
+{
+	if (summary->packets == 0)
+		summary->first_ns = ns;
+	summary->last_ns = ns;
+	summary->packets++;
+	summary->bytes += caplen;
+	if (caplen < len)
+		summary->truncated++;
+}
+
+/*
+ * Reads the records with libpcap, each frame copied into mbufs: for what
+ * cannot be mapped. Returns 0, -ENOMEM when the pool runs out or -EIO when
+ * the capture is damaged; frames before the damage have been processed.
+ */
 static int
-replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
+replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 	struct capture_summary *summary)
 {
-	struct rte_mbuf *pkts[256];
-	uint64_t ts_ns[256];
+	struct rte_mbuf *pkts[OFFLINE_BURST_MAX];
+	uint64_t ts_ns[OFFLINE_BURST_MAX];
 	uint16_t count = 0;
 	struct pcap_pkthdr *header;
 	const u_char *data;
 	int ret;
 
 	while ((ret = pcap_next_ex(pcap, &header, &data)) == 1) {
+		/* Opened with nanosecond precision: tv_usec holds ns. */
 		uint64_t ns = (uint64_t)header->ts.tv_sec * 1000000000ull +
-			(uint64_t)header->ts.tv_usec * 1000ull;
+			(uint64_t)header->ts.tv_usec;
 		struct rte_mbuf *m = mbuf_from_bytes(pool, data,
 			header->caplen);
 
@@ -138,13 +199,7 @@ replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 			rte_pktmbuf_free_bulk(pkts, count);
 			return -ENOMEM;
 		}
-		if (summary->packets == 0)
-			summary->first_ns = ns;
-		summary->last_ns = ns;
-		summary->packets++;
-		summary->bytes += header->caplen;
-		if (header->caplen < header->len)
-			summary->truncated++;
+		summary_count(summary, ns, header->caplen, header->len);
 		ts_ns[count] = ns;
 		pkts[count++] = m;
 		if (count == worker->burst_size) {
@@ -164,6 +219,283 @@ replay(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 	return 0;
 }
 
+/*
+ * A classic pcap file mapped whole. libpcap has opened it and checked its
+ * file header; the records are walked here, by libpcap's rules, so that
+ * both readers give the same frames and the same errors for any file.
+ */
+struct mapped_capture {
+	uint8_t *base;		/* NULL until mapped */
+	size_t size;
+	int fd;			/* libpcap's, open until pcap_close() */
+	bool swapped;		/* written in the other byte order */
+	bool nanoseconds;	/* record timestamps in ns rather than us */
+	uint32_t snapshot;	/* longer records are cut to it, as libpcap does */
+	/*
+	 * Counts the mbufs attached to the mapping, plus one of ours so that
+	 * it never falls to 0: the mapping goes only after the last of them.
+	 */
+	struct rte_mbuf_ext_shared_info shinfo;
+};
+
+/* A frame as one record of the file gives it. */
+struct mapped_record {
+	uint8_t *data;
+	uint32_t caplen;	/* bytes at <data>, after libpcap's cut */
+	uint32_t len;		/* bytes on the wire */
+	uint64_t ts_ns;
+};
+
+/*
+ * Decides whether the file libpcap opened as <pcap> from <path> can be
+ * mapped: a regular file in classic pcap format version 2.4 (older
+ * versions and Kuznetzov's variant have other record layouts, pcapng is
+ * another format; libpcap keeps all of those). Fills <cap> and returns
+ * true if so; otherwise <cap>'s fd is -1.
+ */
+static bool
+mapped_capture_init(struct mapped_capture *cap, pcap_t *pcap,
+	const char *path)
+{
+	uint8_t header[CAPTURE_HEADER_LEN];
+	uint16_t major, minor;
+	uint32_t magic;
+	struct stat st;
+	int fd;
+
+	memset(cap, 0, sizeof(*cap));
+	cap->fd = -1;
+	/* To libpcap "-" is standard input, which may be a pipe. */
+	if (strcmp(path, "-") == 0)
+		return false;
+	fd = fileno(pcap_file(pcap));
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+			st.st_size < CAPTURE_HEADER_LEN ||
+			pread(fd, header, sizeof(header), 0) != sizeof(header))
+		return false;
+	memcpy(&magic, header, sizeof(magic));
+	memcpy(&major, header + 4, sizeof(major));
+	memcpy(&minor, header + 6, sizeof(minor));
+	if (magic != CAPTURE_MAGIC_USEC && magic != CAPTURE_MAGIC_NSEC) {
+		magic = rte_bswap32(magic);
+		if (magic != CAPTURE_MAGIC_USEC && magic != CAPTURE_MAGIC_NSEC)
+			return false;
+		cap->swapped = true;
+		major = rte_bswap16(major);
+		minor = rte_bswap16(minor);
+	}
+	if (major != 2 || minor != 4)
+		return false;
+	cap->fd = fd;
+	cap->size = (size_t)st.st_size;
+	cap->nanoseconds = magic == CAPTURE_MAGIC_NSEC;
+	cap->snapshot = (uint32_t)pcap_snapshot(pcap);
+	return true;
+}
+
+/* Never called: our own reference keeps the count above 0. */
+static void
+mapped_capture_no_free(void *addr __rte_unused, void *opaque __rte_unused)
+{
+}
+
+/*
+ * Maps the file of <cap>, private and writable so that a write into a
+ * frame copies its page rather than faulting or reaching the file.
+ * Returns 0 or a negative errno.
+ */
+static int
+mapped_capture_map(struct mapped_capture *cap)
+{
+	void *base;
+
+	base = mmap(NULL, cap->size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		cap->fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	/*
+	 * Read-ahead for a file not in the page cache; as fast as anything
+	 * when it is. MAP_POPULATE would copy every page of a writable
+	 * private mapping up front; MADV_POPULATE_READ and MADV_WILLNEED
+	 * read a cold file in one blocking go, slower. Advice only: its
+	 * failure changes nothing.
+	 */
+	madvise(base, cap->size, MADV_SEQUENTIAL);
+	cap->base = base;
+	cap->shinfo.free_cb = mapped_capture_no_free;
+	rte_mbuf_ext_refcnt_set(&cap->shinfo, 1);
+	return 0;
+}
+
+/*
+ * Unmaps <cap> if it is mapped and no mbuf still points into it (that
+ * would be a bug; the mapping then stays until exit).
+ */
+static void
+mapped_capture_unmap(struct mapped_capture *cap)
+{
+	if (cap->base == NULL ||
+			rte_mbuf_ext_refcnt_read(&cap->shinfo) != 1)
+		return;
+	munmap(cap->base, cap->size);
+	cap->base = NULL;
+}
+
+static inline uint32_t
+mapped_u32(const struct mapped_capture *cap, const uint8_t *p)
+{
+	uint32_t value;
+
+	memcpy(&value, p, sizeof(value));
+	return cap->swapped ? rte_bswap32(value) : value;
+}
+
+/*
+ * Reads the record at *<offset> into <rec> and moves *<offset> past it.
+ * Returns 1 for a frame, 0 at the end of the file, or -EIO with libpcap's
+ * words for the damage in <error>.
+ */
+static inline int
+mapped_capture_next(const struct mapped_capture *cap, size_t *offset,
+	struct mapped_record *rec, char *error, size_t error_len)
+{
+	size_t left = cap->size - *offset;
+	const uint8_t *header = cap->base + *offset;
+	uint32_t caplen;
+	int64_t sec, frac;
+
+	if (left == 0)
+		return 0;
+	/*
+	 * Where the next record starts is known only once this one is
+	 * read, and the hardware prefetcher stops at page ends: fetching a
+	 * fixed distance ahead helps small frames (+10% at 64 bytes,
+	 * neutral at 1,440).
+	 */
+	if (likely(left > MAPPED_PREFETCH_AHEAD))
+		rte_prefetch0(header + MAPPED_PREFETCH_AHEAD);
+	if (left < CAPTURE_RECORD_HEADER_LEN) {
+		snprintf(error, error_len,
+			"truncated dump file; tried to read %u header bytes, only got %zu",
+			CAPTURE_RECORD_HEADER_LEN, left);
+		return -EIO;
+	}
+	left -= CAPTURE_RECORD_HEADER_LEN;
+	/* Signed, as libpcap's struct pcap_timeval has them. */
+	sec = (int32_t)mapped_u32(cap, header);
+	frac = (int32_t)mapped_u32(cap, header + 4);
+	caplen = mapped_u32(cap, header + 8);
+	rec->len = mapped_u32(cap, header + 12);
+	rec->ts_ns = (uint64_t)(sec * 1000000000 +
+		(cap->nanoseconds ? frac : frac * 1000));
+	rec->data = cap->base + *offset + CAPTURE_RECORD_HEADER_LEN;
+	if (unlikely(caplen > CAPTURE_MAX_CAPLEN)) {
+		/* The snapshot never exceeds the maximum: libpcap names it. */
+		snprintf(error, error_len,
+			"invalid packet capture length %u, bigger than snaplen of %u",
+			caplen, cap->snapshot);
+		return -EIO;
+	}
+	if (unlikely(caplen > left)) {
+		/* libpcap reads up to its snapshot length first. */
+		uint32_t first = RTE_MIN(caplen, cap->snapshot);
+
+		snprintf(error, error_len,
+			"truncated dump file; tried to read %u captured bytes, only got %zu",
+			left < first ? first : caplen, left);
+		return -EIO;
+	}
+	/* Longer than the file says it keeps: libpcap cuts it. */
+	rec->caplen = RTE_MIN(caplen, cap->snapshot);
+	*offset += CAPTURE_RECORD_HEADER_LEN + caplen;
+	return 1;
+}
+
+/*
+ * Walks the records of <cap>, mapping the file first; every frame becomes
+ * one mbuf over the mapped bytes (a chain of copies if longer than an
+ * mbuf can point at). Returns 0, -ENOMEM when the pool runs out, -EIO when
+ * the capture is damaged (frames before the damage have been processed),
+ * or -EAGAIN, with nothing read, when the file cannot be mapped.
+ */
+static int
+replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
+	struct worker *worker, struct capture_summary *summary)
+{
+	struct rte_mbuf *pkts[OFFLINE_BURST_MAX];
+	uint64_t ts_ns[OFFLINE_BURST_MAX];
+	uint16_t burst = worker->burst_size;
+	size_t offset = CAPTURE_HEADER_LEN;
+	char error[PCAP_ERRBUF_SIZE];
+	struct mapped_record rec;
+	int ret = 1;
+
+	if (mapped_capture_map(cap) != 0)
+		return -EAGAIN;
+	while (ret == 1) {
+		uint16_t count = 0, attached = 0;
+
+		if (rte_pktmbuf_alloc_bulk(pool, pkts, burst) != 0) {
+			fprintf(stderr, "smbgw: out of mbufs reading the capture\n");
+			return -ENOMEM;
+		}
+		while (count < burst &&
+				(ret = mapped_capture_next(cap, &offset, &rec,
+					error, sizeof(error))) == 1) {
+			struct rte_mbuf *m = pkts[count];
+
+			if (likely(rec.caplen <= UINT16_MAX)) {
+				rte_pktmbuf_attach_extbuf(m, rec.data,
+					RTE_BAD_IOVA, rec.caplen, &cap->shinfo);
+				m->data_len = rec.caplen;
+				m->pkt_len = rec.caplen;
+				attached++;
+			} else if (mbuf_fill_chain(pool, m, rec.data,
+					rec.caplen) != 0) {
+				ret = -ENOMEM;
+				break;
+			}
+			summary_count(summary, rec.ts_ns, rec.caplen, rec.len);
+			ts_ns[count++] = rec.ts_ns;
+		}
+		/* Before any of them can be freed. */
+		rte_mbuf_ext_refcnt_update(&cap->shinfo, attached);
+		if (ret == -ENOMEM) {
+			fprintf(stderr, "smbgw: out of mbufs reading the capture\n");
+			rte_pktmbuf_free_bulk(pkts, burst);
+			return -ENOMEM;
+		}
+		rte_pktmbuf_free_bulk(pkts + count, burst - count);
+		if (count > 0)
+			run_burst(worker, pkts, count, ts_ns);
+	}
+	/* The capture ends: every flow still open ends with it. */
+	inspector_flush(worker->inspector);
+	if (ret < 0) {
+		fprintf(stderr, "smbgw: reading the capture: %s\n", error);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Feeds every frame of the capture to <worker>: mapped when <cap> says the
+ * file allows it, else (or if mapping fails) through libpcap. Returns 0 or
+ * a negative errno, the reason printed.
+ */
+static int
+replay(pcap_t *pcap, struct mapped_capture *cap, struct rte_mempool *pool,
+	struct worker *worker, struct capture_summary *summary)
+{
+	if (cap->fd >= 0) {
+		int ret = replay_mapped(cap, pool, worker, summary);
+
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return replay_pcap(pcap, pool, worker, summary);
+}
+
 static double
 seconds_since(const struct timespec *start)
 {
@@ -180,6 +512,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	char pcap_error[PCAP_ERRBUF_SIZE];
 	char error[512];
 	struct capture_summary summary;
+	struct mapped_capture capture;
 	static struct worker worker;
 	struct worker *workers[1] = { &worker };
 	struct worker_counters *total = &worker.counters;
@@ -194,7 +527,9 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	pcap_t *pcap;
 	int status = EXIT_FAILURE;
 
-	pcap = pcap_open_offline(pcap_path, pcap_error);
+	/* Nanoseconds whatever the file holds: none of its precision is lost. */
+	pcap = pcap_open_offline_with_tstamp_precision(pcap_path,
+		PCAP_TSTAMP_PRECISION_NANO, pcap_error);
 	if (pcap == NULL) {
 		fprintf(stderr, "smbgw: cannot read %s: %s\n", pcap_path,
 			pcap_error);
@@ -254,9 +589,11 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	inspector_online(worker.inspector);
 	worker.port_flags = inspector_port_flags(worker.inspector);
 	memset(&summary, 0, sizeof(summary));
+	mapped_capture_init(&capture, pcap, pcap_path);
 
+	/* Mapping the file is reading it: it counts, as the records do. */
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (replay(pcap, pool, &worker, &summary) != 0)
+	if (replay(pcap, &capture, pool, &worker, &summary) != 0)
 		goto free_inspector;
 	elapsed = seconds_since(&start);
 
@@ -281,6 +618,8 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 free_inspector:
 	inspector_offline(worker.inspector);
 	inspector_free(worker.inspector);
+	/* After the last mbuf that might point into it. */
+	mapped_capture_unmap(&capture);
 free_monitor:
 	monitor_free(monitor);
 free_policy:
