@@ -52,7 +52,13 @@ static void
 fact_begin_stream(const struct smb_run *run, const struct smb_stream *s,
 	enum smb_dir dir, struct smb_fact *f, enum smb_fact_type type)
 {
-	memset(f, 0, sizeof(*f));
+	/*
+	 * Every message gives a COMMAND fact, which has no union part (see
+	 * smb.h): clearing its header alone saves half a kilobyte of stores
+	 * per message.
+	 */
+	memset(f, 0, type == SMB_FACT_COMMAND ? offsetof(struct smb_fact, u) :
+		sizeof(*f));
 	f->type = type;
 	f->dir = dir;
 	f->ts_ns = run->ts_ns;
@@ -926,12 +932,19 @@ smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
 {
 	const struct smb_impl *st = impl_of_const(state);
 	const struct smb_stream *s = &st->dir[dir];
+	const uint8_t *index = (const uint8_t *)&st->index;
+	size_t off;
 
-	__builtin_prefetch(&st->index.pending_key[0]);
-	__builtin_prefetch(&st->index.tree_id[0]);
-	__builtin_prefetch(&st->counters);
-	__builtin_prefetch(s);
-	__builtin_prefetch((const uint8_t *)s + 64);
+	/* The keys every lookup reads; the ages are for eviction only. */
+	for (off = 0; off < offsetof(struct smb_index, pending_age); off += 64)
+		__builtin_prefetch(index + off);
+	__builtin_prefetch(&st->counters, 1);
+	__builtin_prefetch(&st->counters.records, 1);
+	__builtin_prefetch(s, 1);
+	__builtin_prefetch((const uint8_t *)s + 64, 1);
+	__builtin_prefetch(&s->fwd, 1);
+	/* Written with the message's first bytes, then read back. */
+	__builtin_prefetch(s->buf, 1);
 }
 
 int

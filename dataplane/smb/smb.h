@@ -125,7 +125,8 @@ enum smb_dir {
 
 enum smb_fact_type {
 	/* Every SMB1 command (each link of an AndX chain) and every SMB2
-	 * message (each element of a compound), request or response. */
+	 * message (each element of a compound), request or response. The
+	 * header fields only: its union part is left undefined. */
 	SMB_FACT_COMMAND = 1,
 	/* NBSS session request / positive / negative response (port 139). */
 	SMB_FACT_NBSS_SESSION,

@@ -137,18 +137,17 @@ struct smb_auth {
  * entry in cache. An entry outside its mask holds stale bytes, never read.
  */
 struct smb_index {
-	uint64_t pending_key[SMB_PENDING_MAX];
-	uint64_t file_key[SMB_FILES_MAX];	/* smb_file_key() of the FileId */
-	uint32_t tree_id[SMB_TREES_MAX];
-	/* Ages (smb_impl.clock at insertion): the oldest goes when full. */
-	uint32_t pending_age[SMB_PENDING_MAX];
-	uint32_t file_age[SMB_FILES_MAX];
-	uint32_t tree_age[SMB_TREES_MAX];
 	uint16_t pending_used;	/* bit i: pending[i] in use */
 	uint16_t files_used;
 	uint8_t trees_used;
+	uint32_t tree_id[SMB_TREES_MAX];
+	uint64_t pending_key[SMB_PENDING_MAX];
+	uint64_t file_key[SMB_FILES_MAX];	/* smb_file_key() of the FileId */
+	/* Ages (smb_impl.clock at insertion), read only to evict the oldest. */
+	uint32_t pending_age[SMB_PENDING_MAX];
+	uint32_t file_age[SMB_FILES_MAX];
+	uint32_t tree_age[SMB_TREES_MAX];
 };
-
 _Static_assert(SMB_PENDING_MAX <= 16 && SMB_FILES_MAX <= 16 &&
 	SMB_TREES_MAX <= 8, "table masks are too narrow");
 

@@ -168,6 +168,9 @@ record_fact(void *ctx, const struct smb_fact *f)
 	k = &r->v[r->n++];
 	memset(k, 0, sizeof(*k));
 	k->f = *f;
+	/* A COMMAND fact's union part is undefined: keep it comparable. */
+	if (f->type == SMB_FACT_COMMAND)
+		memset(&k->f.u, 0, sizeof(k->f.u));
 	if (f->type == SMB_FACT_DCERPC) {
 		const struct dcerpc_fact *rf = f->u.dcerpc.rpc;
 
