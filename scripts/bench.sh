@@ -19,8 +19,9 @@
 #
 # usage: scripts/bench.sh [BUILD_DIR]
 # environment: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (3: each
-#   case runs testpmd then smbgw this many times, each keeps its best;
-#   BENCH_MAX_ROUNDS (6): more rounds while other work disturbed them all),
+#   case runs testpmd then smbgw this many times, in rounds across the
+#   cases, each keeps its best; BENCH_MAX_ROUNDS (6): more rounds for a
+#   case while other work disturbed all of its runs),
 #   BENCH_CASES (all: tcp64 imix smb-1k smb-100k smb-1m syn policy-1000),
 #   MEMIF_GEN (path of the generator; default BUILD/tests/bench/memif_gen,
 #   compiled with gcc from tests/bench/memif_gen.c when missing),
@@ -348,21 +349,35 @@ ghz=$(awk '/^cpu MHz/ { printf "%.2f", $4 / 1000; exit }' /proc/cpuinfo)
 	printf '%-36s %9s %9s %9s %9s %7s %7s\n' "" "" "" "" "" "gw/tp" "tp/gw"
 } | tee "$results"
 
+declare -A tp_best gw_best
 for c in $cases; do
 	case_gen_args "$c" >/dev/null || die "unknown case $c"
-	tp="- - 100"
-	gw="- - 100"
-	# BENCH_ROUNDS runs each, more (up to BENCH_MAX_ROUNDS, 6) while
-	# other work disturbed every run of either device.
-	for ((r = 0; r < rounds || (r < ${BENCH_MAX_ROUNDS:-6} &&
-			$(clean "$tp" "$gw") == 0); r++)); do
+	tp_best[$c]="- - 100"
+	gw_best[$c]="- - 100"
+done
+# Rounds go across the cases, each case running testpmd then smbgw once
+# per round: a slow spell of a shared machine (they last minutes) then
+# costs one round of several cases, not every round of one. After
+# BENCH_ROUNDS, more rounds (up to BENCH_MAX_ROUNDS) only for the cases
+# where other work disturbed every run of either device.
+for ((r = 0; r < ${BENCH_MAX_ROUNDS:-6}; r++)); do
+	ran=
+	for c in $cases; do
+		if ((r >= rounds)) &&
+				(($(clean "${tp_best[$c]}" "${gw_best[$c]}") != 0)); then
+			continue
+		fi
 		wait_quiet >/dev/null
-		tp=$(best "$tp" "$(run_testpmd "$c")")
+		tp_best[$c]=$(best "${tp_best[$c]}" "$(run_testpmd "$c")")
 		wait_quiet >/dev/null
-		gw=$(best "$gw" "$(run_smbgw "$c")")
+		gw_best[$c]=$(best "${gw_best[$c]}" "$(run_smbgw "$c")")
+		ran=yes
 	done
+	[ -n "$ran" ] || break
+done
+for c in $cases; do
 	# shellcheck disable=SC2086
-	set -- $tp $gw
+	set -- ${tp_best[$c]} ${gw_best[$c]}
 	flag=
 	awk -v a="$3" -v b="$6" 'BEGIN { exit !(a >= 5 || b >= 5) }' &&
 		flag=" (busy $3/$6%)"
