@@ -27,7 +27,9 @@
 #             1,024 connections (pcap_tool.py tcp64)
 # Baselines:
 #   read      tests/bench/pcap_read.c: pcap_next_ex and a copy of each frame,
-#             which `smbgw -r` also does; nothing else
+#             nothing else: what any libpcap-based analyser pays before it
+#             looks at a frame (`smbgw -r` maps classic pcap files instead
+#             and reads no frame twice, so it can be faster than this)
 #   testpmd   dpdk-testpmd --forward-mode=io (receive, transmit to the
 #             port's tx, which net_pcap drops) and --forward-mode=rxonly on
 #             the same net_pcap device (infinite_rx=1), against smbgw in
@@ -175,9 +177,11 @@ for mix in psexec copy mixed non-smb; do
 			(s - r) / f * 1e9, lt, lr, lg, ld }'
 done
 cat <<-'NOTE'
-	read: libpcap pcap_next_ex plus a copy of each frame, nothing else.
+	read: libpcap pcap_next_ex plus a copy of each frame, nothing else
+	(smbgw -r maps the file and copies nothing, so it can beat this).
 	smbgw: `smbgw -r` processing time (start-up excluded), detector on;
-	ns/fr its time per frame, +ns/fr what it adds to reading.
+	ns/fr its time per frame, +ns/fr its time minus read's (negative
+	when mapping saves more than the analysis costs).
 	live: Mpps received on one worker core, net_pcap infinite_rx replay;
 	testpmd io / rxonly vs smbgw in tap mode; ev.drop: events the
 	control core did not drain in time (ring_full), lost to the detector.

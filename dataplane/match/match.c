@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ _Static_assert(sizeof(struct memo_entry) == CACHE_LINE,
 struct watchlist_scratch {
 	hs_scratch_t *hs;
 	uint64_t memo_of;	/* serial of the watchlist memo is for */
+	bool memo_off;
 	struct watchlist_counters counters;
 	struct memo_entry memo[MEMO_ENTRIES] __attribute__((aligned(CACHE_LINE)));
 } __attribute__((aligned(CACHE_LINE)));
@@ -458,6 +460,12 @@ watchlist_scratch_alloc(const struct watchlist *wl)
 	return scratch;
 }
 
+void
+watchlist_scratch_remember(struct watchlist_scratch *scratch, bool on)
+{
+	scratch->memo_off = !on;
+}
+
 int
 watchlist_scratch_grow(struct watchlist_scratch *scratch,
 	const struct watchlist *wl)
@@ -602,7 +610,7 @@ memo_slot(struct watchlist_scratch *scratch, const struct watchlist *wl,
 	uint64_t h = 0x9e3779b97f4a7c15ull * ((uint64_t)kind + 1) ^ len;
 	size_t i;
 
-	if (len > MEMO_NAME_MAX)
+	if (len > MEMO_NAME_MAX || scratch->memo_off)
 		return NULL;
 	if (scratch->memo_of != wl->serial) {
 		memset(scratch->memo, 0, sizeof(scratch->memo));

@@ -174,6 +174,13 @@ int
 watchlist_scratch_grow(struct watchlist_scratch *scratch,
 	const struct watchlist *wl);
 
+/*
+ * Whether <scratch> remembers the classes of recent names (on by default):
+ * off, every name is scanned (to measure the scan alone).
+ */
+void
+watchlist_scratch_remember(struct watchlist_scratch *scratch, bool on);
+
 /* Frees <scratch> (NULL is allowed). */
 void
 watchlist_scratch_free(struct watchlist_scratch *scratch);
