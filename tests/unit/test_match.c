@@ -558,12 +558,21 @@ test_memo(void **state)
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "Windows\\PSEXESVC.exe"),
 		0);
 	assert_int_equal(c->memo_hits, 2);
+	/* Switched off, every name is scanned; on again, remembered. */
+	watchlist_scratch_remember(f->scratch, false);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "Windows\\PSEXESVC.exe"),
+		exe);
+	assert_int_equal(c->memo_hits, 2);
+	watchlist_scratch_remember(f->scratch, true);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "Windows\\PSEXESVC.exe"),
+		exe);
+	assert_int_equal(c->memo_hits, 3);
 	/* Too long to remember: scanned every time, still right. */
 	memset(long_name, 'a', sizeof(long_name));
 	memcpy(long_name + sizeof(long_name) - 5, ".exe", 5);
 	assert_int_equal(match(f, WATCH_KIND_FILE, long_name), exe);
 	assert_int_equal(match(f, WATCH_KIND_FILE, long_name), exe);
-	assert_int_equal(c->memo_hits, 2);
+	assert_int_equal(c->memo_hits, 3);
 
 	/* A different watchlist through the same scratch. */
 	watchlist_spec_clear(&spec);
