@@ -13,6 +13,7 @@
 #include "flow.h"
 #include "match.h"
 #include "smb.h"
+#include "utf8.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -495,15 +496,6 @@ detector_counters(const struct detector *det)
 
 /* Helpers on names */
 
-static void
-copy_text(char *to, size_t size, const char *from)
-{
-	size_t len = strnlen(from, size - 1);
-
-	memcpy(to, from, len);
-	to[len] = '\0';
-}
-
 static uint64_t
 name_hash(const char *name)
 {
@@ -942,11 +934,11 @@ on_logon_failure(struct detector *det, const struct gw_event *ev,
 	c->head = (uint8_t)((c->head + 1) % n);
 	if (c->count < n)
 		c->count++;
-	copy_text(c->evidence.user, sizeof(c->evidence.user), ev->u.smb.user);
-	copy_text(c->evidence.domain, sizeof(c->evidence.domain),
-		ev->u.smb.domain);
-	copy_text(c->evidence.workstation, sizeof(c->evidence.workstation),
-		ev->u.smb.workstation);
+	utf8_copy(c->evidence.user, ev->u.smb.user, sizeof(c->evidence.user));
+	utf8_copy(c->evidence.domain, ev->u.smb.domain,
+		sizeof(c->evidence.domain));
+	utf8_copy(c->evidence.workstation, ev->u.smb.workstation,
+		sizeof(c->evidence.workstation));
 	c->evidence.status = ev->status;
 	c->evidence.logon_ns = ev->ts_ns;
 	if (c->count < n)
@@ -977,11 +969,11 @@ on_logon(struct detector *det, const struct gw_event *ev,
 		return;
 	p = pair_of(det, ev);
 	p->evidence.logon_ns = ev->ts_ns;
-	copy_text(p->evidence.user, sizeof(p->evidence.user), ev->u.smb.user);
-	copy_text(p->evidence.domain, sizeof(p->evidence.domain),
-		ev->u.smb.domain);
-	copy_text(p->evidence.workstation, sizeof(p->evidence.workstation),
-		ev->u.smb.workstation);
+	utf8_copy(p->evidence.user, ev->u.smb.user, sizeof(p->evidence.user));
+	utf8_copy(p->evidence.domain, ev->u.smb.domain,
+		sizeof(p->evidence.domain));
+	utf8_copy(p->evidence.workstation, ev->u.smb.workstation,
+		sizeof(p->evidence.workstation));
 	if (ev->u.smb.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA &&
 			ev->u.smb.version == 2)
 		p->evidence.encrypted = true;
@@ -1032,8 +1024,8 @@ count_share_access(struct detector *det, struct pair *p,
 	p->evidence.share_first_ns = first;
 	p->evidence.share_last_ns = last;
 	p->evidence.share_accesses = n;
-	copy_text(p->evidence.repeated_share,
-		sizeof(p->evidence.repeated_share), ev->u.smb.share);
+	utf8_copy(p->evidence.repeated_share, ev->u.smb.share,
+		sizeof(p->evidence.repeated_share));
 	return true;
 }
 
@@ -1125,9 +1117,9 @@ on_write(struct detector *det, const struct gw_event *ev,
 	take_handle(p, ev->u.smb.file_id);
 	p->file_ns = ev->ts_ns;
 	p->evidence.exec_ns = ev->ts_ns;
-	copy_text(p->evidence.share, sizeof(p->evidence.share),
-		ev->u.smb.share);
-	copy_text(p->evidence.file, sizeof(p->evidence.file), ev->u.smb.name);
+	utf8_copy(p->evidence.share, ev->u.smb.share,
+		sizeof(p->evidence.share));
+	utf8_copy(p->evidence.file, ev->u.smb.name, sizeof(p->evidence.file));
 	p->evidence.exec_kinds |= DETECTOR_EXEC_FILE;
 	if (det->params.rules[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE])
 		hit(det, DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE,
@@ -1292,11 +1284,11 @@ on_dcerpc(struct detector *det, const struct gw_event *ev,
 	p->evidence.exec_ns = ev->ts_ns;
 	p->evidence.exec_kinds |= kind;
 	if (ev->u.dcerpc.name[0] != '\0')
-		copy_text(p->evidence.service, sizeof(p->evidence.service),
-			ev->u.dcerpc.name);
+		utf8_copy(p->evidence.service, ev->u.dcerpc.name,
+			sizeof(p->evidence.service));
 	if (ev->u.dcerpc.command[0] != '\0') {
-		copy_text(p->evidence.command, sizeof(p->evidence.command),
-			ev->u.dcerpc.command);
+		utf8_copy(p->evidence.command, ev->u.dcerpc.command,
+			sizeof(p->evidence.command));
 		p->evidence.exact = command_is_exact(p, ev->u.dcerpc.command);
 	}
 	if (creates_service &&

@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "policy.h"
 #include "report.h"
+#include "utf8.h"
 
 /* Alerts kept for operators; the EVE log has every one regardless. */
 #define MONITOR_ALERTS_MAX 4096
@@ -74,12 +75,6 @@ find_alert(struct monitor *monitor, const struct detector_alert *alert,
 }
 
 static void
-copy_text(char *to, size_t size, const char *from)
-{
-	snprintf(to, size, "%s", from != NULL ? from : "");
-}
-
-static void
 keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 {
 	const struct detector_evidence *ev = alert->evidence;
@@ -106,21 +101,21 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 	}
 	kept->count = alert->count;
 	kept->last_ns = alert->last_ns;
-	copy_text(kept->mitre, sizeof(kept->mitre), alert->mitre);
+	utf8_copy(kept->mitre, alert->mitre, sizeof(kept->mitre));
 	if (ev == NULL)
 		return;
 	if (ev->user[0] != '\0')
 		snprintf(kept->user, sizeof(kept->user), "%s%s%s",
 			ev->domain, ev->domain[0] ? "\\" : "", ev->user);
 	if (ev->share[0] != '\0' || ev->repeated_share[0] != '\0')
-		copy_text(kept->share, sizeof(kept->share),
-			ev->share[0] ? ev->share : ev->repeated_share);
+		utf8_copy(kept->share,
+			ev->share[0] ? ev->share : ev->repeated_share, sizeof(kept->share));
 	if (ev->file[0] != '\0')
-		copy_text(kept->file, sizeof(kept->file), ev->file);
+		utf8_copy(kept->file, ev->file, sizeof(kept->file));
 	if (ev->service[0] != '\0')
-		copy_text(kept->service, sizeof(kept->service), ev->service);
+		utf8_copy(kept->service, ev->service, sizeof(kept->service));
 	if (ev->command[0] != '\0')
-		copy_text(kept->command, sizeof(kept->command), ev->command);
+		utf8_copy(kept->command, ev->command, sizeof(kept->command));
 	kept->operations[0] = '\0';
 	for (i = 0; i < ev->operation_count && used < sizeof(kept->operations); i++)
 		used += snprintf(kept->operations + used,

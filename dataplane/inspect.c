@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "reset.h"
 #include "smb.h"
+#include "utf8.h"
 
 #define INSPECT_BURST_MAX 256
 #define INSPECT_EXPIRE_WORK 64
@@ -390,15 +391,6 @@ watch(struct inspector *ins, enum watch_kind kind, const char *name)
 }
 
 static void
-copy_string(char *to, size_t size, const char *from)
-{
-	size_t len = strnlen(from, size - 1);
-
-	memcpy(to, from, len);
-	to[len] = '\0';
-}
-
-static void
 fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 {
 	struct event_dcerpc *out = &ev->u.dcerpc;
@@ -422,8 +414,8 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 	out->call_id = rpc->call_id;
 	out->stub_len = rpc->stub_len;
 	out->args = rpc->args;
-	copy_string(out->name, sizeof(out->name), rpc->name);
-	copy_string(out->command, sizeof(out->command), rpc->command);
+	utf8_copy(out->name, rpc->name, sizeof(out->name));
+	utf8_copy(out->command, rpc->command, sizeof(out->command));
 	if (strlen(rpc->command) >= sizeof(out->command))
 		ev->flags |= EVENT_F_TRUNCATED;
 }
@@ -554,18 +546,17 @@ fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact
 	case SMB_FACT_LOGOFF:
 		out->success = fact->u.logon.success;
 		out->session_flags = fact->u.logon.session_flags;
-		copy_string(out->user, sizeof(out->user), fact->u.logon.user);
-		copy_string(out->domain, sizeof(out->domain),
-			fact->u.logon.domain);
-		copy_string(out->workstation, sizeof(out->workstation),
-			fact->u.logon.workstation);
+		utf8_copy(out->user, fact->u.logon.user, sizeof(out->user));
+		utf8_copy(out->domain, fact->u.logon.domain,
+			sizeof(out->domain));
+		utf8_copy(out->workstation, fact->u.logon.workstation,
+			sizeof(out->workstation));
 		break;
 	case SMB_FACT_TREE_CONNECT:
 	case SMB_FACT_TREE_DISCONNECT:
 		out->share_type = fact->u.tree.share_type;
-		copy_string(out->share, sizeof(out->share),
-			fact->u.tree.share);
-		copy_string(out->name, sizeof(out->name), fact->u.tree.path);
+		utf8_copy(out->share, fact->u.tree.share, sizeof(out->share));
+		utf8_copy(out->name, fact->u.tree.path, sizeof(out->name));
 		ev->watch_classes = watch(ins, WATCH_KIND_SHARE,
 			fact->u.tree.share);
 		break;
@@ -581,9 +572,8 @@ fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact
 		out->length = fact->u.file.length;
 		out->offset = fact->u.file.offset;
 		memcpy(out->file_id, fact->u.file.file_id, 16);
-		copy_string(out->share, sizeof(out->share),
-			fact->u.file.share);
-		copy_string(out->name, sizeof(out->name), fact->u.file.name);
+		utf8_copy(out->share, fact->u.file.share, sizeof(out->share));
+		utf8_copy(out->name, fact->u.file.name, sizeof(out->name));
 		ev->watch_classes = watch(ins, WATCH_KIND_SHARE,
 			fact->u.file.share) | watch(ins,
 			fact->u.file.is_pipe ? WATCH_KIND_PIPE : WATCH_KIND_FILE,
@@ -619,8 +609,8 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 			fact->u.dcerpc.rpc->type);
 		fill_dcerpc(ev, fact->u.dcerpc.rpc);
 		ev->flags |= EVENT_F_ON_PIPE;
-		copy_string(ev->u.dcerpc.pipe, sizeof(ev->u.dcerpc.pipe),
-			fact->u.dcerpc.pipe);
+		utf8_copy(ev->u.dcerpc.pipe, fact->u.dcerpc.pipe,
+			sizeof(ev->u.dcerpc.pipe));
 		ev->watch_classes = watch(ins, WATCH_KIND_PIPE,
 			fact->u.dcerpc.pipe);
 	} else {
@@ -817,10 +807,10 @@ send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 	ev->u.policy.enforced = policy_mode(pol) == POLICY_MODE_ENFORCE;
 	ev->u.policy.rule = v.rule;
 	ev->u.policy.generation = policy_generation(pol);
-	copy_string(ev->u.policy.client_segment, EVENT_SEGMENT_MAX,
-		policy_segment_name(pol, client_segment));
-	copy_string(ev->u.policy.server_segment, EVENT_SEGMENT_MAX,
-		policy_segment_name(pol, server_segment));
+	utf8_copy(ev->u.policy.client_segment,
+		policy_segment_name(pol, client_segment), EVENT_SEGMENT_MAX);
+	utf8_copy(ev->u.policy.server_segment,
+		policy_segment_name(pol, server_segment), EVENT_SEGMENT_MAX);
 	event_send(ins, ev);
 }
 

@@ -145,6 +145,25 @@ oldest_slot(const uint32_t *ages, unsigned int used)
 	return oldest;
 }
 
+/*
+ * The slot an entry being added takes in a table of <width> slots whose
+ * in-use mask is <used>: <found> when its key is already there, else the
+ * lowest free slot, else the oldest (by <ages>), counted in <evictions>.
+ */
+static unsigned int
+slot_for_add(int found, unsigned int used, unsigned int width,
+	const uint32_t *ages, uint64_t *evictions)
+{
+	unsigned int free_mask = ~used & ((1u << width) - 1);
+
+	if (found >= 0)
+		return (unsigned int)found;
+	if (free_mask != 0)
+		return __builtin_ctz(free_mask);
+	(*evictions)++;
+	return oldest_slot(ages, used);
+}
+
 /* Index of the pending entry <m> answers or repeats, or -1. */
 static int
 pending_slot(const struct smb_impl *st, const struct smb_msg *m)
@@ -171,19 +190,11 @@ struct smb_pending *
 smb_pending_add(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
-	unsigned int free_mask = ~st->index.pending_used &
-		((1u << SMB_PENDING_MAX) - 1);
-	struct smb_pending *pe;
-	int slot = pending_slot(st, m);
+	unsigned int slot = slot_for_add(pending_slot(st, m),
+		st->index.pending_used, SMB_PENDING_MAX, st->index.pending_age,
+		&st->counters.pending_evictions);
+	struct smb_pending *pe = &st->pending[slot];
 
-	if (slot < 0 && free_mask != 0)
-		slot = __builtin_ctz(free_mask);
-	if (slot < 0) {
-		slot = oldest_slot(st->index.pending_age,
-			st->index.pending_used);
-		st->counters.pending_evictions++;
-	}
-	pe = &st->pending[slot];
 	memset(pe, 0, offsetof(struct smb_pending, name) + 1);
 	st->index.pending_used |= 1u << slot;
 	st->index.pending_key[slot] = m->pending_key;
@@ -251,19 +262,11 @@ smb_tree_find(struct smb_impl *st, uint32_t tree_id)
 struct smb_tree *
 smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 {
-	unsigned int free_mask = ~st->index.trees_used &
-		((1u << SMB_TREES_MAX) - 1);
-	int slot = tree_slot(st, tree_id);
-	struct smb_tree *t;
+	unsigned int slot = slot_for_add(tree_slot(st, tree_id),
+		st->index.trees_used, SMB_TREES_MAX, st->index.tree_age,
+		&st->counters.tree_evictions);
+	struct smb_tree *t = &st->trees[slot];
 
-	if (slot < 0 && free_mask != 0)
-		slot = __builtin_ctz(free_mask);
-	if (slot < 0) {
-		slot = oldest_slot(st->index.tree_age,
-			st->index.trees_used);
-		st->counters.tree_evictions++;
-	}
-	t = &st->trees[slot];
 	memset(t, 0, sizeof(*t));
 	st->index.trees_used |= 1u << slot;
 	st->index.tree_id[slot] = tree_id;
@@ -333,19 +336,11 @@ struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
-	unsigned int free_mask = ~st->index.files_used &
-		((1u << SMB_FILES_MAX) - 1);
-	int slot = file_slot(st, id);
-	struct smb_file *fe;
+	unsigned int slot = slot_for_add(file_slot(st, id),
+		st->index.files_used, SMB_FILES_MAX, st->index.file_age,
+		&st->counters.file_evictions);
+	struct smb_file *fe = &st->files[slot];
 
-	if (slot < 0 && free_mask != 0)
-		slot = __builtin_ctz(free_mask);
-	if (slot < 0) {
-		slot = oldest_slot(st->index.file_age,
-			st->index.files_used);
-		st->counters.file_evictions++;
-	}
-	fe = &st->files[slot];
 	if (st->index.files_used & (1u << slot))
 		pipe_release(st, fe);
 	st->index.files_used |= 1u << slot;
@@ -355,7 +350,7 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	st->index.file_age[slot] = ++st->clock;
 	fe->is_pipe = is_pipe;
 	fe->pipe_slot = SMB_NO_SLOT;
-	smb_copy_str(fe->name, name, sizeof(fe->name));
+	utf8_copy(fe->name, name, sizeof(fe->name));
 	return fe;
 }
 
@@ -380,13 +375,13 @@ smb_fill_file_names(struct smb_impl *st, uint32_t tree_id,
 
 	memcpy(ff->file_id, id, 16);
 	if (fe != NULL) {
-		smb_copy_str(ff->name, fe->name, sizeof(ff->name));
+		utf8_copy(ff->name, fe->name, sizeof(ff->name));
 		ff->is_pipe = fe->is_pipe;
 		tree_id = fe->tree_id;
 	}
 	t = smb_tree_find(st, tree_id);
 	if (t != NULL)
-		smb_copy_str(ff->share, t->share, sizeof(ff->share));
+		utf8_copy(ff->share, t->share, sizeof(ff->share));
 }
 
 /* Writes the last component of UNC <path> ("\\srv\ADMIN$") into <share>. */
@@ -395,7 +390,7 @@ smb_set_share(const char *path, char *share, size_t size)
 {
 	const char *last = strrchr(path, '\\');
 
-	smb_copy_str(share, last != NULL ? last + 1 : path, size);
+	utf8_copy(share, last != NULL ? last + 1 : path, size);
 }
 
 /* ---- named pipes ---------------------------------------------------- */
@@ -424,7 +419,7 @@ rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 	f.tree_id = rfd->hdr->tree_id;
 	f.u.dcerpc.rpc = rf;
 	memcpy(f.u.dcerpc.file_id, rfd->pipe->file_id, 16);
-	smb_copy_str(f.u.dcerpc.pipe, rfd->pipe->name,
+	utf8_copy(f.u.dcerpc.pipe, rfd->pipe->name,
 		sizeof(f.u.dcerpc.pipe));
 	smb_fact_emit(rfd->run, &f);
 }
@@ -473,7 +468,7 @@ pipe_slot_of(struct smb_impl *st, struct smb_file *fe)
 	p->used = 1;
 	p->age = ++st->clock;
 	memcpy(p->file_id, fe->file_id, 16);
-	smb_copy_str(p->name, fe->name, sizeof(p->name));
+	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
 	fe->pipe_slot = (uint8_t)(p - st->pipes);
 	return fe->pipe_slot;
@@ -509,7 +504,7 @@ smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
 		 * what parses as a DCE/RPC PDU makes the file a pipe. */
 		char name[SMB_STORED_NAME_MAX];
 
-		smb_copy_str(name, fe != NULL ? fe->name : "", sizeof(name));
+		utf8_copy(name, fe != NULL ? fe->name : "", sizeof(name));
 		fe = smb_file_add(st, id, m->tree_id, name, true);
 	}
 	if (fe == NULL || !fe->is_pipe)
@@ -1135,7 +1130,7 @@ smb_tree_disconnect(struct smb_msg *m, bool response)
 
 	smb_fact_begin(m, &f, SMB_FACT_TREE_DISCONNECT);
 	if (t != NULL) {
-		smb_copy_str(f.u.tree.share, t->share, sizeof(f.u.tree.share));
+		utf8_copy(f.u.tree.share, t->share, sizeof(f.u.tree.share));
 		f.u.tree.share_type = t->share_type;
 		f.u.tree.is_ipc = t->is_ipc;
 		if (response && m->status == SMB_STATUS_SUCCESS)

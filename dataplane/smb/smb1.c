@@ -245,7 +245,7 @@ tree_connect(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		f.u.tree.is_ipc = strcasecmp(f.u.tree.share, "IPC$") == 0 ||
 			strcmp(service, "IPC") == 0;
 		pe = smb_pending_add(m);
-		pe->truncated = smb_copy_str(pe->name, f.u.tree.path,
+		pe->truncated = utf8_copy(pe->name, f.u.tree.path,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;
@@ -253,7 +253,7 @@ tree_connect(struct smb_msg *m, const struct smb1_block *blk, bool response)
 	pe = smb_pending_take(m);
 	if (pe != NULL) {
 		f.flags |= SMB_FACT_F_PAIRED;
-		smb_copy_str(f.u.tree.path, pe->name, sizeof(f.u.tree.path));
+		utf8_copy(f.u.tree.path, pe->name, sizeof(f.u.tree.path));
 		smb_set_share(f.u.tree.path, f.u.tree.share,
 			sizeof(f.u.tree.share));
 	}
@@ -272,7 +272,7 @@ tree_connect(struct smb_msg *m, const struct smb1_block *blk, bool response)
 
 		t->share_type = f.u.tree.share_type;
 		t->is_ipc = f.u.tree.is_ipc;
-		smb_copy_str(t->share, f.u.tree.share, sizeof(t->share));
+		utf8_copy(t->share, f.u.tree.share, sizeof(t->share));
 	}
 	smb_fact_emit(m->run, &f);
 }
@@ -288,7 +288,7 @@ nt_create(struct smb_msg *m, const struct smb1_block *blk, bool response)
 
 	smb_fact_begin(m, &f, SMB_FACT_CREATE);
 	if (t != NULL) {
-		smb_copy_str(f.u.file.share, t->share, sizeof(f.u.file.share));
+		utf8_copy(f.u.file.share, t->share, sizeof(f.u.file.share));
 		f.u.file.is_pipe = t->is_ipc;
 	}
 	if (!response) {
@@ -314,7 +314,7 @@ nt_create(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		pe->access = f.u.file.desired_access;
 		pe->disposition = f.u.file.disposition;
 		pe->options = f.u.file.options;
-		pe->truncated = smb_copy_str(pe->name, f.u.file.name,
+		pe->truncated = utf8_copy(pe->name, f.u.file.name,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;
@@ -325,7 +325,7 @@ nt_create(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		f.u.file.desired_access = pe->access;
 		f.u.file.disposition = pe->disposition;
 		f.u.file.options = pe->options;
-		smb_copy_str(f.u.file.name, pe->name, sizeof(f.u.file.name));
+		utf8_copy(f.u.file.name, pe->name, sizeof(f.u.file.name));
 	}
 	if (blk->wc >= 34) {
 		uint16_t type = smb_le16(blk->w + 63);

@@ -110,7 +110,7 @@ fill_file(const struct smb_msg *m, const uint8_t id[16], struct smb_fact *f)
 	smb_fill_file_names(st, m->tree_id, id, &f->u.file);
 	if (f->u.file.name[0] == '\0' && (m->flags & SMB_FACT_F_RELATED) &&
 	    slot < SMB_PENDING_MAX && st->pending[slot].command == SMB2_CREATE)
-		smb_copy_str(f->u.file.name, st->pending[slot].name,
+		utf8_copy(f->u.file.name, st->pending[slot].name,
 			sizeof(f->u.file.name));
 }
 
@@ -253,7 +253,7 @@ tree_connect(struct smb_msg *m, bool response)
 			sizeof(f.u.tree.share));
 		f.u.tree.is_ipc = is_ipc_share(f.u.tree.share);
 		pe = smb_pending_add(m);
-		pe->truncated = smb_copy_str(pe->name, f.u.tree.path,
+		pe->truncated = utf8_copy(pe->name, f.u.tree.path,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;
@@ -261,7 +261,7 @@ tree_connect(struct smb_msg *m, bool response)
 	pe = smb_pending_take(m);
 	if (pe != NULL) {
 		f.flags |= SMB_FACT_F_PAIRED;
-		smb_copy_str(f.u.tree.path, pe->name, sizeof(f.u.tree.path));
+		utf8_copy(f.u.tree.path, pe->name, sizeof(f.u.tree.path));
 		smb_set_share(f.u.tree.path, f.u.tree.share,
 			sizeof(f.u.tree.share));
 	}
@@ -275,7 +275,7 @@ tree_connect(struct smb_msg *m, bool response)
 
 		t->share_type = f.u.tree.share_type;
 		t->is_ipc = f.u.tree.is_ipc;
-		smb_copy_str(t->share, f.u.tree.share, sizeof(t->share));
+		utf8_copy(t->share, f.u.tree.share, sizeof(t->share));
 	}
 	smb_fact_emit(m->run, &f);
 }
@@ -303,7 +303,7 @@ create(struct smb_msg *m, bool response)
 			return;
 		t = smb_tree_find(st, m->tree_id);
 		if (t != NULL) {
-			smb_copy_str(f.u.file.share, t->share,
+			utf8_copy(f.u.file.share, t->share,
 				sizeof(f.u.file.share));
 			f.u.file.is_pipe = t->is_ipc;
 		}
@@ -311,7 +311,7 @@ create(struct smb_msg *m, bool response)
 		pe->access = f.u.file.desired_access;
 		pe->disposition = f.u.file.disposition;
 		pe->options = f.u.file.options;
-		pe->truncated = smb_copy_str(pe->name, f.u.file.name,
+		pe->truncated = utf8_copy(pe->name, f.u.file.name,
 			sizeof(pe->name));
 		m->s->compound_create = (uint8_t)(pe - st->pending);
 		smb_fact_emit(m->run, &f);
@@ -323,13 +323,13 @@ create(struct smb_msg *m, bool response)
 		f.u.file.desired_access = pe->access;
 		f.u.file.disposition = pe->disposition;
 		f.u.file.options = pe->options;
-		smb_copy_str(f.u.file.name, pe->name, sizeof(f.u.file.name));
+		utf8_copy(f.u.file.name, pe->name, sizeof(f.u.file.name));
 		if (pe->truncated)
 			f.flags |= SMB_FACT_F_TRUNCATED;
 	}
 	t = smb_tree_find(st, m->tree_id);
 	if (t != NULL) {
-		smb_copy_str(f.u.file.share, t->share, sizeof(f.u.file.share));
+		utf8_copy(f.u.file.share, t->share, sizeof(f.u.file.share));
 		f.u.file.is_pipe = t->is_ipc;
 	}
 	if (body_is(m, SMB2_CREATE_RESP_SIZE) &&

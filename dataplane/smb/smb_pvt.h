@@ -13,6 +13,7 @@
 
 #include "dcerpc.h"
 #include "smb.h"
+#include "utf8.h"
 
 /* Table sizes; they fix the state footprint (see SMB_STATE_SIZE). */
 #define SMB_PENDING_MAX		16
@@ -263,7 +264,6 @@ bool smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst,
 	size_t size);
 bool smb_ascii_to_utf8(const uint8_t *src, size_t nbytes, char *dst,
 	size_t size);
-bool smb_copy_str(char *dst, const char *src, size_t size);
 bool smb_security_blob(const struct smb_msg *m, const uint8_t *blob,
 	uint32_t len, bool complete);
 void smb_netbios_name(const uint8_t *p, uint32_t len, char *dst,

@@ -85,27 +85,6 @@ smb_ascii_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
 }
 
 /*
- * Copies NUL-terminated UTF-8 <src> into <dst> of <size> bytes without
- * splitting a multi-byte sequence. Returns true if it was cut.
- */
-bool
-smb_copy_str(char *dst, const char *src, size_t size)
-{
-	size_t n = strlen(src);
-
-	if (n < size) {
-		memcpy(dst, src, n + 1);
-		return false;
-	}
-	n = size - 1;
-	while (n > 0 && ((uint8_t)src[n] & 0xc0) == 0x80)
-		n--;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return true;
-}
-
-/*
  * Decodes a first-level encoded NetBIOS name (RFC 1001 14.1: a length byte
  * 0x20, 32 letters 'A'..'P', a NUL label) at <p> of <len> bytes into
  * "NAME<xx>" with trailing spaces dropped. Writes "" if malformed.

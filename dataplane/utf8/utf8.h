@@ -3,8 +3,9 @@
 #define SMBGW_UTF8_H
 
 /*
- * UTF-8 encoding shared by the parsers, which decode names from the wire
- * (UTF-16LE) into bounded UTF-8 buffers. Header-only and DPDK-free.
+ * UTF-8 shared by the parsers, which decode names from the wire (UTF-16LE)
+ * into bounded UTF-8 buffers, and by everything that copies those names on
+ * into other bounded buffers. Header-only and DPDK-free.
  */
 
 #include <stdbool.h>
@@ -47,6 +48,28 @@ utf8_append(char *out, size_t out_size, size_t *pos, uint32_t cp)
 	memcpy(out + *pos, enc, n);
 	*pos += n;
 	return true;
+}
+
+/*
+ * Copies NUL-terminated UTF-8 <src> (always one of our own buffers, never
+ * bytes from the wire) into <dst> of <size> bytes (at least 1), cutting,
+ * if it must, before a multi-byte sequence rather than inside it. Returns
+ * true if it was cut.
+ */
+static inline bool
+utf8_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+	bool cut = n >= size;
+
+	if (cut) {
+		n = size - 1;
+		while (n > 0 && ((uint8_t)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return cut;
 }
 
 #endif /* SMBGW_UTF8_H */
