@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2154
-# Sourced by tests/e2e/test_copy.sh and scripts/demo.sh: runs a gateway
+# Sourced by the e2e tests and scripts/demo.sh: runs a gateway
 # between the af_packet ports of the netns.sh topology.
 #
 # The gateway is the smbgw binary, or dpdk-testpmd in io forwarding mode as
@@ -18,6 +18,8 @@
 # gw_reload [S]                    SIGHUP; true if it still runs S s later
 # gw_check_config CONF             smbgw --check-config CONF
 # gw_stop S / gw_cleanup           SIGTERM and wait / kill and clean up
+# step TEXT                        prints TEXT after the seconds since $started
+# in_background CMD...             runs CMD so that signals are handled at once
 
 gw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/dpdk_env.sh
@@ -25,6 +27,17 @@ gw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 gw_pid=""
 gw_status=""
+
+step() {
+	printf '[%3ds] %s\n' $((SECONDS - ${started:-0})) "$*"
+}
+
+# in_background CMD...: runs CMD so that a signal to this script is handled
+# at once (bash runs traps only between foreground commands).
+in_background() {
+	"$@" &
+	wait $!
+}
 
 # gw_vdev N IFACE: the EAL --vdev value of af_packet port N on IFACE. The
 # driver defaults (qpairs=1, blocksz=4096, framesz=2048, framecnt=512) carry

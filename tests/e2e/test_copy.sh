@@ -63,17 +63,6 @@ fail() {
 	exit 1
 }
 
-# in_background CMD...: runs CMD so that a signal to this script is handled
-# at once (bash runs traps only between foreground commands).
-in_background() {
-	"$@" &
-	wait $!
-}
-
-step() {
-	printf '[%3ds] %s\n' $((SECONDS - started)) "$*"
-}
-
 [ -x "$gw_binary" ] || command -v "$gw_binary" >/dev/null ||
 	fail "no gateway binary at $gw_binary"
 for tool in smbclient smbd ethtool ip sha256sum; do

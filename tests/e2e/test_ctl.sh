@@ -89,15 +89,6 @@ fail() {
 	exit 1
 }
 
-step() {
-	printf '[%3ds] %s\n' $((SECONDS - started)) "$*"
-}
-
-in_background() {
-	"$@" &
-	wait $!
-}
-
 # ctl EXPECTED_STATUS ARGS...: runs smbgwctl -s SOCKET ARGS, output in
 # $gw_work/ctl.out (stdout and stderr), and checks its exit status.
 ctl() {

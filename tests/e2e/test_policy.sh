@@ -109,10 +109,6 @@ fail() {
 checks=0
 failures=()
 
-step() {
-	printf '[%3ds] %s\n' $((SECONDS - started)) "$*"
-}
-
 ok() {
 	checks=$((checks + 1))
 	printf '        ok: %s\n' "$*"

@@ -61,15 +61,6 @@ fail() {
 	exit 1
 }
 
-in_background() {
-	"$@" &
-	wait $!
-}
-
-step() {
-	printf '[%3ds] %s\n' $((SECONDS - started)) "$*"
-}
-
 [ -x "$gw_binary" ] || command -v "$gw_binary" >/dev/null ||
 	fail "no gateway binary at $gw_binary"
 for tool in smbclient smbd ethtool ip; do
