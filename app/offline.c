@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,59 @@ mapped_capture_no_free(void *addr __rte_unused, void *opaque __rte_unused)
 }
 
 /*
+ * A mapped file that shrinks while it is read (another program truncating
+ * it) turns reads past its new end into SIGBUS. Within the mapping that is
+ * damage to the input like any other: said in one line, exit 1, not a
+ * crash. Only async-signal-safe calls here.
+ */
+static const uint8_t *mapped_fault_base;
+static size_t mapped_fault_size;
+static struct sigaction mapped_fault_previous;
+
+static void
+on_mapped_fault(int sig, siginfo_t *info, void *context)
+{
+	static const char message[] =
+		"smbgw: reading the capture: the file shrank while it was being read\n";
+	const uint8_t *addr = info->si_addr;
+
+	(void)context;
+	if (addr >= mapped_fault_base &&
+			addr < mapped_fault_base + mapped_fault_size) {
+		ssize_t ignored = write(STDERR_FILENO, message,
+			sizeof(message) - 1);
+
+		(void)ignored;
+		_exit(EXIT_FAILURE);
+	}
+	/* Not ours: as if we had never caught it. */
+	sigaction(sig, &mapped_fault_previous, NULL);
+	raise(sig);
+}
+
+static void
+mapped_fault_catch(const uint8_t *base, size_t size)
+{
+	struct sigaction action;
+
+	mapped_fault_base = base;
+	mapped_fault_size = size;
+	memset(&action, 0, sizeof(action));
+	action.sa_sigaction = on_mapped_fault;
+	action.sa_flags = SA_SIGINFO;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGBUS, &action, &mapped_fault_previous);
+}
+
+static void
+mapped_fault_release(void)
+{
+	sigaction(SIGBUS, &mapped_fault_previous, NULL);
+	mapped_fault_base = NULL;
+	mapped_fault_size = 0;
+}
+
+/*
  * Maps the file of <cap>, private and writable so that a write into a
  * frame copies its page rather than faulting or reaching the file.
  * Returns 0 or a negative errno.
@@ -321,6 +375,7 @@ mapped_capture_map(struct mapped_capture *cap)
 	 * failure changes nothing.
 	 */
 	madvise(base, cap->size, MADV_SEQUENTIAL);
+	mapped_fault_catch(base, cap->size);
 	cap->base = base;
 	cap->shinfo.free_cb = mapped_capture_no_free;
 	rte_mbuf_ext_refcnt_set(&cap->shinfo, 1);
@@ -337,6 +392,7 @@ mapped_capture_unmap(struct mapped_capture *cap)
 	if (cap->base == NULL ||
 			rte_mbuf_ext_refcnt_read(&cap->shinfo) != 1)
 		return;
+	mapped_fault_release();
 	munmap(cap->base, cap->size);
 	cap->base = NULL;
 }
