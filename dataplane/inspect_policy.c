@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "inspect_pvt.h"
+#include "reset.h"
+
+uint8_t
+verdict_event_action(struct policy_verdict v)
+{
+	if (v.flags & POLICY_VERDICT_BLOCK)
+		return EVENT_ACTION_DENIED;
+	if (v.action != POLICY_ALLOW)
+		return EVENT_ACTION_MONITORED;
+	return EVENT_ACTION_ALLOWED;
+}
+
+
+/* The segments of the flow's client and server under this burst's policy. */
+void
+flow_segments(struct inspector *ins, const struct flow_entry *flow,
+	uint16_t *client_segment, uint16_t *server_segment)
+{
+	struct flow_key key;
+
+	flow_entry_key(flow, &key);
+	*client_segment = policy_segment_of(ins->policy, key.ip_version,
+		key.src_addr, key.vlan_outer);
+	*server_segment = policy_segment_of(ins->policy, key.ip_version,
+		key.dst_addr, key.vlan_outer);
+}
+
+static void
+count_verdict(struct inspector *ins, struct policy_verdict v)
+{
+	if (v.flags & POLICY_VERDICT_BLOCK)
+		ins->counters.policy_denied++;
+	else if (v.action == POLICY_DENY)
+		ins->counters.policy_would_deny++;
+	else if (v.action == POLICY_MONITOR)
+		ins->counters.policy_monitored++;
+	else
+		ins->counters.policy_allowed++;
+}
+
+/*
+ * The flow's verdict under this burst's policy: cached in the flow with
+ * the policy's generation, so a reload re-evaluates each flow at its next
+ * packet and nothing else costs more than a compare.
+ */
+struct policy_verdict
+flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns)
+{
+	const struct policy *pol = ins->policy;
+	struct session *session = session_of(ins, flow);
+	struct policy_verdict v;
+	uint16_t client_segment, server_segment;
+
+	if (flow->policy_gen == policy_generation(pol))
+		return verdict_unpack(flow->policy_verdict);
+
+	flow_segments(ins, flow, &client_segment, &server_segment);
+	if (session != NULL) {
+		session->client_segment = client_segment;
+		session->server_segment = server_segment;
+	}
+	v = policy_pair_verdict(pol, client_segment, server_segment);
+	if (flow->policy_gen != 0 &&
+			verdict_unpack(flow->policy_verdict).flags != v.flags)
+		flow->user_flags &= ~USER_RESET_SENT;
+	flow->policy_verdict = verdict_pack(v);
+	flow->policy_gen = policy_generation(pol);
+	count_verdict(ins, v);
+	send_policy_event(ins, flow, ts_ns, EVENT_POLICY_PAIR, v,
+		client_segment, server_segment);
+	return v;
+}
+
+static void
+add_generated(struct inspector *ins, struct rte_mbuf *m, bool to_origin)
+{
+	struct inspect_generated *out = ins->generated;
+	uint16_t *count = to_origin ? &out->to_origin_count :
+		&out->to_peer_count;
+
+	if (m == NULL) {
+		ins->counters.resets_failed++;
+		return;
+	}
+	if (*count == INSPECT_GENERATED_MAX) {
+		rte_pktmbuf_free(m);
+		ins->counters.resets_failed++;
+		return;
+	}
+	(to_origin ? out->to_origin : out->to_peer)[(*count)++] = m;
+	ins->counters.resets++;
+}
+
+/*
+ * Resets the connection of TCP segment <m> at both ends, once per flow: a
+ * SYN's sender alone, since its receiver never saw it.
+ */
+void
+reset_connection(struct inspector *ins, struct flow_entry *flow,
+	const struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	if ((flow->user_flags & USER_RESET_SENT) ||
+			ins->params.reset_pool == NULL)
+		return;
+	flow->user_flags |= USER_RESET_SENT;
+	add_generated(ins, reset_build(ins->params.reset_pool, m, frame,
+		RESET_TO_SENDER), true);
+	if ((frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) !=
+			DECODE_TCP_SYN)
+		add_generated(ins, reset_build(ins->params.reset_pool, m,
+			frame, RESET_TO_RECEIVER), false);
+}
+
+/* Conditional rules, at the SMB message that meets them. */
+void
+check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
+	uint32_t classes)
+{
+	struct inspector *ins = ctx->ins;
+	struct policy_smb_facts facts;
+	struct policy_verdict v;
+	bool request = !(fact->flags & SMB_FACT_F_RESPONSE);
+
+	switch (fact->type) {
+	case SMB_FACT_NEGOTIATE:
+		if (request)
+			return;
+		break;
+	case SMB_FACT_TREE_CONNECT:
+	case SMB_FACT_CREATE:
+	case SMB_FACT_DCERPC:
+		if (!request)
+			return;
+		break;
+	default:
+		return;
+	}
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = policy_dialect_of(ctx->session->dialect,
+		fact->version == 1);
+	facts.nonstandard_port =
+		(ctx->flow->user_flags & USER_NONSTANDARD_PORT) != 0;
+	/* Class ids are unique across kinds: one mask serves all three. */
+	facts.share_classes = classes;
+	facts.pipe_classes = classes;
+	facts.file_classes = classes;
+	v = policy_smb_verdict(ctx->policy, ctx->session->client_segment,
+		ctx->session->server_segment, &facts);
+	if (v.rule == verdict_unpack(ctx->flow->policy_verdict).rule)
+		return;	/* no conditional rule met: the pair's verdict stands */
+	send_policy_event(ins, ctx->flow, fact->ts_ns, EVENT_POLICY_SMB, v,
+		ctx->session->client_segment, ctx->session->server_segment);
+	if (v.flags & POLICY_VERDICT_BLOCK) {
+		if (!ctx->deny) {
+			ctx->deny = true;
+			ctx->denial = v;
+		}
+	} else if (v.action == POLICY_DENY) {
+		ins->counters.policy_would_deny++;
+	}
+}
+
+/* NetBIOS datagrams (UDP 137/138) take the pair verdict of their ends. */
+uint8_t
+datagram_verdict(struct inspector *ins, const struct decoded_frame *frame)
+{
+	const struct policy *pol = ins->policy;
+	uint8_t version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+	struct policy_verdict v;
+
+	if (pol == NULL)
+		return DROP_REASON_MAX;
+	v = policy_pair_verdict(pol,
+		policy_segment_of(pol, version, frame->src_addr,
+			frame->vlan_outer),
+		policy_segment_of(pol, version, frame->dst_addr,
+			frame->vlan_outer));
+	if (!(v.flags & POLICY_VERDICT_BLOCK))
+		return DROP_REASON_MAX;
+	ins->counters.policy_datagrams_denied++;
+	return DROP_POLICY;
+}

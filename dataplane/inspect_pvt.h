@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_INSPECT_PVT_H
+#define SMBGW_INSPECT_PVT_H
+
+/*
+ * The inspector's insides, shared by its parts: inspect.c (the burst, the
+ * flow table and each TCP segment), inspect_classify.c (SMB or DCE/RPC by
+ * port or content), inspect_session.c (the parser state pool),
+ * inspect_facts.c (parser facts to counters, events and SMB-level rules),
+ * inspect_events.c (building and sending events) and inspect_policy.c
+ * (verdicts, SMB-level rules and resets). Nothing outside
+ * dataplane/inspect*.c includes it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "dcerpc.h"
+#include "event.h"
+#include "flow.h"
+#include "inspect.h"
+#include "match.h"
+#include "policy.h"
+#include "smb.h"
+
+#define PORT_NETBIOS_SSN 139
+#define PORT_SMB 445
+#define PORT_EPMAP 135
+#define PORT_NETBIOS_NS 137
+#define PORT_NETBIOS_DGM 138
+
+/* Bits of flow_entry.user_flags; the low bits count examined payloads. */
+#define USER_EXAMINED_MASK	0x0f
+#define USER_NONSTANDARD_PORT	0x10
+#define USER_RESET_SENT		0x20	/* the policy's resets went out */
+#define USER_REPORTED		0x40	/* "classified" sent to the control core */
+
+/* Bits of session.flags. */
+#define SESSION_LIVE		0x01	/* flow marked live SMB */
+#define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
+#define SESSION_SEQ_REPLY	0x04
+#define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
+#define SESSION_COMPRESSED	0x10
+
+/*
+ * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
+ * fields share the first cache line, which the parser's own hot lines
+ * follow.
+ */
+struct session {
+	uint32_t next_seq[2];
+	uint32_t watch_classes;	/* all classes seen on the flow */
+	uint32_t next_free;
+	uint16_t dialect;
+	uint16_t client_segment;	/* of the policy generation cached in the flow */
+	uint16_t server_segment;
+	uint8_t flags;
+	union {
+		struct smb_state smb;
+		struct dcerpc_conn dcerpc;
+	} parser;
+};
+
+struct inspector {
+	struct inspector_params params;
+	const struct policy *policy;	/* this burst's */
+	struct inspect_generated *generated;	/* this burst's */
+	/*
+	 * Flows recognised by content, by server port: packets to or from
+	 * these ports are looked up even without SMB bytes of their own.
+	 */
+	uint32_t content_ports[UINT16_MAX + 1];
+	/*
+	 * Per port, whether its packets are SMB candidates: PORT_WATCHED for
+	 * 139, 445 and 135, INSPECT_PORT_CONTENT while content_ports is not 0. One
+	 * load per port tells the fast path it has nothing to look up.
+	 */
+	uint8_t port_flags[UINT16_MAX + 1];
+	struct flow_table *flows;
+	struct session *sessions;
+	size_t sessions_bytes;
+	uint32_t free_session;		/* head of the free list */
+	struct watchlist_scratch *watch_scratch;
+	struct gw_event local_event;	/* see event_begin() */
+	struct inspect_counters counters;
+};
+
+/* Context of one parser feed call, for the fact callbacks. */
+struct fact_context {
+	struct inspector *ins;
+	struct flow_entry *flow;
+	struct session *session;
+	const struct policy *policy;	/* this burst's, or NULL */
+	bool smb_rules;			/* the pair has conditional rules */
+	bool deny;			/* an SMB message met a blocking rule */
+	struct policy_verdict denial;
+};
+
+/* A verdict as cached in flow_entry.policy_verdict. */
+static inline uint32_t
+verdict_pack(struct policy_verdict v)
+{
+	return (uint32_t)v.rule << 16 | (uint32_t)v.action << 8 | v.flags;
+}
+
+static inline struct policy_verdict
+verdict_unpack(uint32_t packed)
+{
+	struct policy_verdict v = {
+		.rule = packed >> 16,
+		.action = (packed >> 8) & 0xff,
+		.flags = packed & 0xff,
+	};
+
+	return v;
+}
+
+static inline bool
+is_session_app(uint8_t app)
+{
+	return app == FLOW_APP_SMB || app == FLOW_APP_DCERPC;
+}
+
+static inline struct session *
+session_of(struct inspector *ins, const struct flow_entry *flow)
+{
+	if (flow->app_state == FLOW_APP_STATE_NONE)
+		return NULL;
+	return &ins->sessions[flow->app_state];
+}
+
+/* inspect_events.c */
+struct gw_event *
+event_begin(struct inspector *ins, bool needed);
+void
+event_init(struct gw_event *ev, const struct inspector *ins,
+	const struct flow_entry *flow, uint64_t ts_ns, uint8_t kind,
+	uint8_t subtype);
+void
+event_send(struct inspector *ins, struct gw_event *ev);
+void
+send_flow_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason);
+void
+send_policy_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_policy_scope scope, struct policy_verdict v,
+	uint16_t client_segment, uint16_t server_segment);
+
+/* inspect_session.c */
+void
+prefetch_session(const struct inspector *ins, const struct flow_entry *flow,
+	uint8_t dir);
+struct session *
+session_alloc(struct inspector *ins, struct flow_entry *flow);
+void
+session_release(struct inspector *ins, struct flow_entry *flow);
+
+/* inspect_classify.c */
+void
+forget_content_port(struct inspector *ins, struct flow_entry *flow);
+void
+classify_by_port(struct inspector *ins, struct flow_entry *flow,
+	const struct decoded_frame *frame);
+void
+classify_by_content(struct inspector *ins, struct flow_entry *flow,
+	const struct rte_mbuf *m, const struct decoded_frame *frame);
+int
+content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame);
+
+/* inspect_facts.c */
+void
+feed_payload(struct inspector *ins, struct fact_context *ctx,
+	const struct rte_mbuf *m, const struct decoded_frame *frame,
+	uint8_t dir, uint64_t ts_ns);
+
+/* inspect_policy.c */
+uint8_t
+verdict_event_action(struct policy_verdict v);
+void
+flow_segments(struct inspector *ins, const struct flow_entry *flow,
+	uint16_t *client_segment, uint16_t *server_segment);
+struct policy_verdict
+flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns);
+void
+reset_connection(struct inspector *ins, struct flow_entry *flow,
+	const struct rte_mbuf *m, const struct decoded_frame *frame);
+void
+check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
+	uint32_t classes);
+uint8_t
+datagram_verdict(struct inspector *ins, const struct decoded_frame *frame);
+
+#endif /* SMBGW_INSPECT_PVT_H */
