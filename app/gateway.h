@@ -49,10 +49,11 @@ gateway_event_ring_create(unsigned int worker_id, unsigned int size,
  * Creates worker <worker_id>'s inspector as <cfg> says, sending events to
  * <events> (or, when NULL, straight to <event_fn> with <event_ctx>),
  * reading the policy of <policy> (may be NULL) and taking TCP resets from
- * <reset_pool>. Returns NULL and sets errno.
+ * <reset_pool>. <live>: it serves ports (inline: it may drop what it
+ * forwards), not a capture file. Returns NULL and sets errno.
  */
 struct inspector *
-gateway_inspector_create(const struct gateway_config *cfg,
+gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
 	struct rte_mempool *reset_pool,

@@ -36,8 +36,28 @@ gateway_event_ring_create(unsigned int worker_id, unsigned int size,
 		socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 }
 
+/*
+ * Checksums are verified on a live port unless configured otherwise; a
+ * capture file is read in auto mode, since one taken on a sending host
+ * holds the sums its NIC was left to finish.
+ */
+static enum inspect_checksum
+inspect_checksum_of(enum config_checksum checksum, bool live)
+{
+	switch (checksum) {
+	case CONFIG_CHECKSUM_VERIFY:
+		return INSPECT_CHECKSUM_VERIFY;
+	case CONFIG_CHECKSUM_AUTO:
+		return INSPECT_CHECKSUM_AUTO;
+	case CONFIG_CHECKSUM_OFF:
+		return INSPECT_CHECKSUM_OFF;
+	default:
+		return live ? INSPECT_CHECKSUM_VERIFY : INSPECT_CHECKSUM_AUTO;
+	}
+}
+
 struct inspector *
-gateway_inspector_create(const struct gateway_config *cfg,
+gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
 	struct rte_mempool *reset_pool,
@@ -62,6 +82,13 @@ gateway_inspector_create(const struct gateway_config *cfg,
 		.reset_pool = reset_pool,
 		.event_fn = event_fn,
 		.event_ctx = event_ctx,
+		.stream_normalise = cfg->stream_mode == CONFIG_STREAM_NORMALISE,
+		.stream_segments = cfg->stream_segments,
+		.stream_flow_segments = cfg->stream_flow_segments,
+		.stream_gap_timeout_ns = (uint64_t)cfg->stream_gap_timeout *
+			NS_PER_SECOND,
+		.checksum = inspect_checksum_of(cfg->checksum, live),
+		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
 	};
 
 	return inspector_create(&params);

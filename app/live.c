@@ -307,7 +307,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	worker->inspector = gateway_inspector_create(ctx->cfg, w,
+	worker->inspector = gateway_inspector_create(ctx->cfg, true, w,
 		ctx->events[w], ctx->watchlist, ctx->policy,
 		ctx->reset_pools[w], NULL, NULL);
 	if (worker->inspector == NULL) {

@@ -41,6 +41,7 @@
 #include "stats.h"
 #include "worker.h"
 
+/* Frames in flight, beyond those the stream normaliser keeps (stream.segments). */
 #define OFFLINE_MBUFS 4095
 #define OFFLINE_FLOWLOG_ROWS (1u << 20)
 /* As live ports by default, so large frames arrive as mbuf chains here too. */
@@ -599,7 +600,8 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	}
 	if (offline_eal_init() != 0)
 		goto close_pcap;
-	pool = rte_pktmbuf_pool_create("offline", OFFLINE_MBUFS, 0, 0,
+	pool = rte_pktmbuf_pool_create("offline",
+		OFFLINE_MBUFS + cfg->stream_segments, 0, 0,
 		OFFLINE_DATA_ROOM + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
 	if (pool == NULL) {
 		fprintf(stderr, "smbgw: cannot create the mbuf pool: %s\n",
@@ -635,8 +637,8 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
 	/* One thread: events go straight to the control side, no ring. */
-	worker.inspector = gateway_inspector_create(cfg, 0, NULL, watchlist,
-		policy, pool, flowlog_take, log);
+	worker.inspector = gateway_inspector_create(cfg, false, 0, NULL,
+		watchlist, policy, pool, flowlog_take, log);
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));

@@ -46,6 +46,8 @@ struct key_spec {
 
 static const char *const mode_choices[] = { "inline", "tap", NULL };
 static const char *const fail_mode_choices[] = { "open", "closed", NULL };
+static const char *const stream_mode_choices[] = { "normalise", "off", NULL };
+static const char *const checksum_choices[] = { "verify", "auto", "off", NULL };
 
 #define UINT_KEY(grp, key, lo, hi) \
 	{ grp, #key, KEY_UINT, offsetof(struct gateway_config, key), lo, hi, NULL }
@@ -77,11 +79,21 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("flows", timeout_closed, 1, 86400),
 	UINT_KEY("flows", timeout_udp, 1, 86400),
 	UINT_KEY("flows", timeout_other, 1, 86400),
+	{ "stream", "mode", KEY_ENUM, offsetof(struct gateway_config,
+		stream_mode), 0, 0, stream_mode_choices },
+	{ "stream", "checksum", KEY_ENUM, offsetof(struct gateway_config,
+		checksum), 0, 0, checksum_choices },
+	{ "stream", "segments", KEY_UINT, offsetof(struct gateway_config,
+		stream_segments), 64, 1u << 22, NULL },
+	{ "stream", "flow_segments", KEY_UINT, offsetof(struct gateway_config,
+		stream_flow_segments), 16, 65535, NULL },
+	{ "stream", "gap_timeout", KEY_UINT, offsetof(struct gateway_config,
+		stream_gap_timeout), 0, 3600, NULL },
 };
 
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
-	"report", "policy", NULL
+	"report", "policy", "stream", NULL
 };
 
 void
@@ -114,6 +126,11 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_closed = 10;
 	cfg->timeout_udp = 60;
 	cfg->timeout_other = 30;
+	cfg->stream_mode = CONFIG_STREAM_NORMALISE;
+	cfg->checksum = CONFIG_CHECKSUM_DEFAULT;
+	cfg->stream_segments = 8192;
+	cfg->stream_flow_segments = 2048;
+	cfg->stream_gap_timeout = 30;
 	watchlist_spec_set_defaults(&cfg->watchlists);
 	ctl_config_set_defaults(&cfg->control);
 	detector_params_set_defaults(&cfg->detector);
@@ -471,4 +488,11 @@ const char *
 config_fail_mode_name(enum config_fail_mode mode)
 {
 	return fail_mode_choices[mode];
+}
+
+const char *
+config_checksum_name(enum config_checksum checksum)
+{
+	return checksum == CONFIG_CHECKSUM_DEFAULT ? "default" :
+		checksum_choices[checksum];
 }

@@ -36,6 +36,19 @@ enum config_fail_mode {
 	CONFIG_FAIL_CLOSED,	/* when out of state, drop new SMB candidates */
 };
 
+enum config_stream_mode {
+	CONFIG_STREAM_NORMALISE,	/* inspected flows are normalised */
+	CONFIG_STREAM_OFF,		/* the parsers order what they can */
+};
+
+enum config_checksum {
+	CONFIG_CHECKSUM_VERIFY,
+	CONFIG_CHECKSUM_AUTO,
+	CONFIG_CHECKSUM_OFF,
+	/* not set: verify on a live port, auto on a capture file */
+	CONFIG_CHECKSUM_DEFAULT,
+};
+
 struct gateway_config {
 	char source[CONFIG_PATH_MAX];	/* file name, or "<default>" */
 
@@ -68,6 +81,13 @@ struct gateway_config {
 	unsigned int timeout_closed;
 	unsigned int timeout_udp;
 	unsigned int timeout_other;
+
+	/* stream { }: normalisation of inspected TCP flows, per worker */
+	enum config_stream_mode stream_mode;
+	enum config_checksum checksum;
+	unsigned int stream_segments;		/* key "segments" */
+	unsigned int stream_flow_segments;	/* key "flow_segments" */
+	unsigned int stream_gap_timeout;	/* key "gap_timeout", seconds */
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;
@@ -144,5 +164,9 @@ config_mode_name(enum config_mode mode);
 
 const char *
 config_fail_mode_name(enum config_fail_mode mode);
+
+/* "verify", "auto", "off", or "default" when not set. */
+const char *
+config_checksum_name(enum config_checksum checksum);
 
 #endif /* SMBGW_CONFIG_H */

@@ -159,6 +159,22 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.smb_messages, ic.smb_encrypted, ic.parser_errors,
 		ic.parser_resyncs, ic.payload_bytes, ic.retransmitted_bytes);
 	fprintf(out,
+		"stream: delivered_bytes %" PRIu64 " out_of_order %" PRIu64
+		" retransmitted_bytes %" PRIu64 " conflicts %" PRIu64
+		" conflict_drops %" PRIu64 " no_room %" PRIu64
+		" no_room_drops %" PRIu64 " bad_checksums %" PRIu64
+		" checksums_offloaded %" PRIu64 " gaps_skipped %" PRIu64
+		" gap_bytes %" PRIu64 " unjudged %" PRIu64 " gap_resets %" PRIu64
+		" acked_unseen %" PRIu64 " kept %" PRIu64 " kept_max %" PRIu64
+		"\n",
+		ic.stream.delivered_bytes, ic.stream.out_of_order,
+		ic.stream.retransmitted_bytes, ic.stream.conflicts,
+		ic.stream_conflict_drops, ic.stream.no_room,
+		ic.stream_no_room_drops, ic.bad_checksums,
+		ic.checksums_offloaded, ic.stream.gaps_skipped,
+		ic.stream.gap_bytes, ic.stream_unjudged, ic.stream_gap_resets,
+		ic.stream.acked_unseen, ic.stream.kept, ic.stream.kept_max);
+	fprintf(out,
 		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64
 		" monitored_flows %" PRIu64 " would_deny %" PRIu64
 		" smb_denied %" PRIu64 " datagrams_denied %" PRIu64

@@ -9,6 +9,8 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_RECEIVE_ONLY] = "receive_only",
 	[DROP_STATE_FULL] = "state_full",
 	[DROP_POLICY] = "policy",
+	[DROP_BAD_CHECKSUM] = "bad_checksum",
+	[DROP_STREAM] = "stream",
 };
 
 const char *

@@ -23,6 +23,8 @@ enum drop_reason {
 	DROP_RECEIVE_ONLY,	/* tap or capture input: analysed, never sent */
 	DROP_STATE_FULL,	/* fail closed: SMB candidate with no flow state */
 	DROP_POLICY,		/* denied by the segment-pair policy */
+	DROP_BAD_CHECKSUM,	/* inspected TCP segment with a wrong checksum */
+	DROP_STREAM,		/* stream normalisation: inconsistent or unkept */
 	DROP_REASON_MAX,
 };
 

@@ -49,6 +49,19 @@ enum event_action {
 enum event_flow_type {
 	EVENT_FLOW_CLASSIFIED = 1,	/* became SMB or DCE/RPC */
 	EVENT_FLOW_END,			/* left the flow table */
+	/*
+	 * The TCP stream showed something the normaliser acted on:
+	 * u.flow.end_reason holds an enum event_stream_anomaly, u.flow.action
+	 * whether the segment was dropped; EVENT_F_RESPONSE: server to client.
+	 */
+	EVENT_FLOW_STREAM,
+};
+
+enum event_stream_anomaly {
+	/* a retransmission or overlap with bytes other than those judged */
+	EVENT_STREAM_CONFLICT = 1,
+	/* a hole stayed open past stream.gap_timeout_ms */
+	EVENT_STREAM_GAP_TIMEOUT,
 };
 
 /* How a flow's application was recognised. */

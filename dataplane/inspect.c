@@ -103,7 +103,15 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	}
 	if (flow->tcp_state == FLOW_TCP_CLOSED && flow_entry_live_smb(flow))
 		flow_table_set_live_smb(ins->flows, flow, false);
-	if (frame->payload_len == 0)
+	/*
+	 * State is taken once there is payload to parse or, with stream
+	 * normalisation, at the handshake's last ACK: the stream must know
+	 * where the bytes start before the first of them arrives.
+	 */
+	if (frame->payload_len == 0 && (ins->stream == NULL ||
+			(frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_RST |
+			DECODE_TCP_ACK)) != DECODE_TCP_ACK) &&
+			flow->app_state == FLOW_APP_STATE_NONE)
 		return DROP_REASON_MAX;
 
 	ctx.ins = ins;
@@ -111,22 +119,29 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	ctx.policy = ins->policy;
 	ctx.smb_rules = (verdict.flags & POLICY_VERDICT_SMB_RULES) != 0;
 	ctx.deny = false;
+	ctx.dir = dir;
+	ctx.ts_ns = ts_ns;
 	ctx.session = session_of(ins, flow);
 	if (ctx.session == NULL) {
-		/* State is taken only once there is payload to parse. */
 		ctx.session = session_alloc(ins, flow);
 		if (ctx.session == NULL)
 			return DROP_REASON_MAX;
-		if (!(flow->user_flags & USER_REPORTED)) {
-			flow->user_flags |= USER_REPORTED;
-			send_flow_event(ins, flow, ts_ns,
-				EVENT_FLOW_CLASSIFIED, 0);
-		}
 		if (ins->policy != NULL)
 			flow_segments(ins, flow, &ctx.session->client_segment,
 				&ctx.session->server_segment);
 	}
-	feed_payload(ins, &ctx, m, frame, dir, ts_ns);
+	if (frame->payload_len != 0 && !(flow->user_flags & USER_REPORTED)) {
+		flow->user_flags |= USER_REPORTED;
+		send_flow_event(ins, flow, ts_ns, EVENT_FLOW_CLASSIFIED, 0);
+	}
+	if (ins->stream != NULL) {
+		uint8_t reason = stream_inspect(ins, &ctx, m, frame);
+
+		if (reason != DROP_REASON_MAX && !ctx.deny)
+			return reason;
+	} else if (frame->payload_len != 0) {
+		feed_payload(ins, &ctx, m, frame, dir, ts_ns);
+	}
 	if (!ctx.deny)
 		return DROP_REASON_MAX;
 
@@ -351,8 +366,22 @@ inspector_create(const struct inspector_params *params)
 		if (ins->watch_scratch == NULL)
 			goto unmap_sessions;
 	}
+	if (params->stream_normalise) {
+		struct stream_params stream_params = {
+			.max_segments = params->stream_segments,
+			.dir_max_segments = params->stream_flow_segments,
+			.ops = &inspect_stream_ops,
+			.counters = &ins->counters.stream,
+		};
+
+		ins->stream = stream_pool_create(&stream_params);
+		if (ins->stream == NULL)
+			goto free_scratch;
+	}
 	return ins;
 
+free_scratch:
+	watchlist_scratch_free(ins->watch_scratch);
 unmap_sessions:
 	munmap(ins->sessions, ins->sessions_bytes);
 free_flows:
@@ -371,7 +400,9 @@ inspector_free(struct inspector *ins)
 	/* Freeing the table reports every flow; nothing may be sent now. */
 	ins->params.events = NULL;
 	ins->params.event_fn = NULL;
+	/* Flows give their kept segments back to the stream pool first. */
 	flow_table_free(ins->flows);
+	stream_pool_free(ins->stream);
 	watchlist_scratch_free(ins->watch_scratch);
 	munmap(ins->sessions, ins->sessions_bytes);
 	free(ins);

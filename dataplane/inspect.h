@@ -21,6 +21,7 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "stream.h"
 
 struct gw_event;
 struct rte_mempool;
@@ -30,6 +31,18 @@ struct watchlist;
 struct watchlist_scratch;
 struct flow_table;
 struct flow_table_stats;
+
+/* How TCP checksums of inspected segments are checked. */
+enum inspect_checksum {
+	INSPECT_CHECKSUM_VERIFY,	/* a wrong checksum is a bad segment */
+	/*
+	 * As VERIFY, except that a checksum holding only the pseudo-header
+	 * sum (what a sender's offload leaves for its NIC to finish, as in
+	 * captures taken on the sending host) counts as unverifiable, not bad.
+	 */
+	INSPECT_CHECKSUM_AUTO,
+	INSPECT_CHECKSUM_OFF,
+};
 
 enum inspect_fail_mode {
 	INSPECT_FAIL_OPEN,	/* untrackable traffic is forwarded */
@@ -60,6 +73,22 @@ struct inspector_params {
 	 * its reader worker_id. */
 	struct policy_publisher *policy;
 	struct rte_mempool *reset_pool;	/* TCP resets come from here */
+	/*
+	 * TCP stream normalisation of inspected flows (docs/policy.md):
+	 * segments kept per worker and per direction of a connection, how
+	 * long a hole may stay open before the fail mode decides, checksums.
+	 */
+	bool stream_normalise;
+	uint32_t stream_segments;
+	uint32_t stream_flow_segments;
+	uint64_t stream_gap_timeout_ns;
+	enum inspect_checksum checksum;
+	/*
+	 * The gateway forwards what it receives (inline), so that it can
+	 * drop what must not reach the receiver; false in tap and offline
+	 * modes, where everything is judged and nothing is dropped.
+	 */
+	bool forwards;
 };
 
 /* Frames the inspector made (TCP resets), to send with the burst. */
@@ -109,6 +138,14 @@ struct inspect_counters {
 	uint64_t policy_datagrams_denied;	/* NetBIOS datagrams dropped */
 	uint64_t resets;		/* TCP resets made */
 	uint64_t resets_failed;		/* no buffer, or no room in the burst */
+	/* Stream normalisation of inspected flows. */
+	uint64_t bad_checksums;		/* payload segments with a wrong TCP checksum */
+	uint64_t checksums_offloaded;	/* auto: left for a NIC, not verifiable */
+	uint64_t stream_conflict_drops;	/* inconsistent retransmissions dropped */
+	uint64_t stream_no_room_drops;	/* segments dropped: keep budget spent */
+	uint64_t stream_gap_resets;	/* holes past the timeout, fail closed */
+	uint64_t stream_unjudged;	/* holes past the timeout, fail open */
+	struct stream_counters stream;	/* what the normaliser saw */
 };
 
 struct inspector;

@@ -43,7 +43,7 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 		ev->flags |= EVENT_F_TRUNCATED;
 }
 
-static void
+void
 on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 {
 	struct fact_context *ctx = arg;
@@ -207,7 +207,7 @@ fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact
 	}
 }
 
-static void
+void
 on_smb_fact(void *arg, const struct smb_fact *fact)
 {
 	struct fact_context *ctx = arg;

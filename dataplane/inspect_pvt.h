@@ -36,6 +36,7 @@
 #define USER_NONSTANDARD_PORT	0x10
 #define USER_RESET_SENT		0x20	/* the policy's resets went out */
 #define USER_REPORTED		0x40	/* "classified" sent to the control core */
+#define USER_UNJUDGED		0x80	/* a hole was given up (fail open) */
 
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
@@ -57,6 +58,8 @@ struct session {
 	uint16_t client_segment;	/* of the policy generation cached in the flow */
 	uint16_t server_segment;
 	uint8_t flags;
+	/* Stream normalisation, by direction (FLOW_DIR_*). */
+	struct stream_dir stream[2];
 	union {
 		struct smb_state smb;
 		struct dcerpc_conn dcerpc;
@@ -83,6 +86,7 @@ struct inspector {
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
 	struct watchlist_scratch *watch_scratch;
+	struct stream_pool *stream;	/* NULL: stream normalisation off */
 	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
 };
@@ -96,6 +100,8 @@ struct fact_context {
 	bool smb_rules;			/* the pair has conditional rules */
 	bool deny;			/* an SMB message met a blocking rule */
 	struct policy_verdict denial;
+	uint8_t dir;			/* of the segment being fed */
+	uint64_t ts_ns;			/* its time */
 };
 
 /* A verdict as cached in flow_entry.policy_verdict. */
@@ -171,9 +177,21 @@ content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame);
 
 /* inspect_facts.c */
 void
+on_smb_fact(void *arg, const struct smb_fact *fact);
+void
+on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc);
+void
 feed_payload(struct inspector *ins, struct fact_context *ctx,
 	const struct rte_mbuf *m, const struct decoded_frame *frame,
 	uint8_t dir, uint64_t ts_ns);
+
+/* inspect_stream.c */
+extern const struct stream_ops inspect_stream_ops;
+uint8_t
+stream_inspect(struct inspector *ins, struct fact_context *ctx,
+	struct rte_mbuf *m, const struct decoded_frame *frame);
+void
+stream_release(struct inspector *ins, struct session *session);
 
 /* inspect_policy.c */
 uint8_t

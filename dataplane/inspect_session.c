@@ -33,6 +33,8 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	session->watch_classes = 0;
 	session->dialect = 0;
 	session->flags = 0;
+	stream_dir_init(&session->stream[0]);
+	stream_dir_init(&session->stream[1]);
 	if (flow->app_class == FLOW_APP_SMB)
 		smb_state_init(&session->parser.smb);
 	else
@@ -48,6 +50,7 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 
 	if (index == FLOW_APP_STATE_NONE)
 		return;
+	stream_release(ins, &ins->sessions[index]);
 	ins->sessions[index].next_free = ins->free_session;
 	ins->free_session = index;
 	flow->app_state = FLOW_APP_STATE_NONE;

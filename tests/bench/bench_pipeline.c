@@ -263,7 +263,7 @@ main(int argc, char **argv)
 	if (watchlist == NULL || events == NULL || log == NULL)
 		return 1;
 	worker_init(&plain, NULL);
-	worker_init(&full, gateway_inspector_create(&cfg, 0,
+	worker_init(&full, gateway_inspector_create(&cfg, false, 0,
 		getenv("BENCH_NO_EVENTS") ? NULL : events, watchlist, NULL,
 		NULL, NULL, NULL));
 	if (full.inspector == NULL)

@@ -46,9 +46,18 @@ def ipv6(src, dst, next_header, payload):
                        bytes(src), bytes(dst)) + payload
 
 
-def tcp(sport, dport, seq, payload, flags=0x18):
-    return struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags,
-                       65535, 0, 0) + payload
+def tcp(src, dst, sport, dport, seq, payload, flags=0x18):
+    """A TCP segment with a valid checksum: the gateway verifies those of
+    the SMB flows it inspects, as their receivers do."""
+    segment = struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags,
+                          65535, 0, 0) + payload
+    src, dst = bytes(src), bytes(dst)
+    if len(src) == 4:
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(segment))
+    else:
+        pseudo = src + dst + struct.pack("!I3xB", len(segment), 6)
+    return segment[:16] + struct.pack("!H", checksum(pseudo + segment)) + \
+        segment[18:]
 
 
 def udp(sport, dport, payload):
@@ -73,32 +82,36 @@ def frames_for(side, rng):
     out = [
         ether(b"\xff" * 6, a, ETH_ARP, arp(1, a, src, dst) + b"\0" * 18),
         ether(b, a, ETH_ARP, arp(2, a, src, dst) + b"\0" * 18),
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40000, 445, 1, blob(100)))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40000, 445, 1, blob(100)))),
         ether(b, a, ETH_IPV4, ipv4(src, dst, 17, udp(5353, 5353, blob(40)))),
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40001, 80, 7, b"")) +
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40001, 80, 7, b"")) +
               b"\0" * 6),  # padded to the 60-byte minimum
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40002, 445, 9, blob(300))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40002, 445, 9, blob(300))),
               tags=[(ETH_VLAN, 100)]),
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40003, 445, 11, blob(200))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40003, 445, 11, blob(200))),
               tags=[(ETH_QINQ, 200), (ETH_VLAN, 300)]),
-        ether(b, a, ETH_IPV6, ipv6(src6, dst6, 6, tcp(40004, 445, 13, blob(500)))),
+        ether(b, a, ETH_IPV6, ipv6(src6, dst6, 6, tcp(src6, dst6, 40004, 445, 13, blob(500)))),
         ether(b, a, ETH_IPV6, ipv6(src6, dst6, 60,
                                     bytes([6, 0]) + b"\x01\x04\0\0\0\0" +
-                                    tcp(40005, 445, 15, blob(64)))),
+                                    tcp(src6, dst6, 40005, 445, 15, blob(64)))),
         ether(b"\x01\x80\xc2\x00\x00\x0e", a, ETH_LLDP, blob(60)),
         ether(b, a, ETH_IPV4, ipv4(src, dst, 17, blob(1000), frag=0x2000, ident=7)),
         ether(b, a, ETH_IPV4, ipv4(src, dst, 17, blob(500), frag=125, ident=7)),
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40006, 445, 17, blob(1460)))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40006, 445, 17, blob(1460)))),
         # Jumbo frames: with 2 KiB mbufs they arrive as multi-segment chains.
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40007, 445, 19, blob(8960)))),
-        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(40008, 445, 21, blob(4000))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40007, 445, 19, blob(8960)))),
+        ether(b, a, ETH_IPV4, ipv4(src, dst, 6, tcp(src, dst, 40008, 445, 21, blob(4000))),
               tags=[(ETH_VLAN, 100)]),
         ether(b, a, ETH_IPV6, ipv6(src6, dst6, 17, udp(9000, 9000, blob(8900)))),
     ]
+    # Sixteen connections, each a stream of segments one after the other.
+    next_seq = [0] * 16
     for i in range(200):
         size = rng.randrange(0, 1400)
         out.append(ether(b, a, ETH_IPV4,
-                         ipv4(src, dst, 6, tcp(41000 + i % 16, 445, i, blob(size)))))
+                         ipv4(src, dst, 6, tcp(src, dst, 41000 + i % 16, 445,
+                                              next_seq[i % 16], blob(size)))))
+        next_seq[i % 16] += size
     return out
 
 

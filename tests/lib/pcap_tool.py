@@ -103,13 +103,21 @@ def flood(capture, out, count):
 
 
 def set_client_port(frame, server_port, client_port):
-    """Rewrites the non-server TCP port of an untagged IPv4 frame."""
+    """Rewrites the non-server TCP port of an untagged IPv4 frame, its
+    checksum adjusted (RFC 1624) so that it stays as valid as it was."""
     frame = bytearray(frame)
     src, dst = struct.unpack("!HH", frame[34:38])
     if src == server_port:
-        frame[36:38] = struct.pack("!H", client_port)
+        at, old = 36, dst
     elif dst == server_port:
-        frame[34:36] = struct.pack("!H", client_port)
+        at, old = 34, src
+    else:
+        return bytes(frame)
+    frame[at:at + 2] = struct.pack("!H", client_port)
+    if len(frame) >= 52:
+        sum_old = struct.unpack("!H", frame[50:52])[0]
+        total = fold((~sum_old & 0xFFFF) + (~old & 0xFFFF) + client_port)
+        frame[50:52] = struct.pack("!H", ~total & 0xFFFF)
     return bytes(frame)
 
 

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TCP payload of inspected flows through the stream normaliser
+ * (dataplane/stream/) to the SMB or DCE/RPC parser: checksums verified,
+ * bytes judged in order and once, retransmissions compared with what was
+ * judged, holes given up only by the fail mode. docs/policy.md, "Stream
+ * normalisation", says what is decided here and why.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "inspect_pvt.h"
+
+/* Kept segments are the mbufs themselves, one reference per segment. */
+static void
+mbuf_hold(void *buf)
+{
+	struct rte_mbuf *seg;
+
+	/* A chain is freed segment by segment: each needs the reference. */
+	for (seg = buf; seg != NULL; seg = seg->next)
+		rte_mbuf_refcnt_update(seg, 1);
+}
+
+static void
+mbuf_release(void *buf)
+{
+	rte_pktmbuf_free(buf);
+}
+
+static const uint8_t *
+mbuf_read(void *buf, uint32_t offset, uint32_t len, uint8_t *scratch)
+{
+	return rte_pktmbuf_read(buf, offset, len, scratch);
+}
+
+const struct stream_ops inspect_stream_ops = {
+	.hold = mbuf_hold,
+	.release = mbuf_release,
+	.read = mbuf_read,
+};
+
+/*
+ * The ones' complement sum of the TCP pseudo-header, folded, as
+ * rte_raw_cksum() gives sums: over the bytes in memory order.
+ */
+static uint16_t
+pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
+{
+	uint8_t pseudo[40];
+	unsigned int addr_len = frame->l3 == DECODE_L3_IPV6 ? 16 : 4;
+	uint8_t *p = pseudo;
+
+	memcpy(p, frame->src_addr, addr_len);
+	p += addr_len;
+	memcpy(p, frame->dst_addr, addr_len);
+	p += addr_len;
+	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
+	if (addr_len == 4) {
+		*p++ = 0;
+		*p++ = IPPROTO_TCP;
+		*p++ = (uint8_t)(tcp_len >> 8);
+		*p++ = (uint8_t)tcp_len;
+	} else {
+		*p++ = (uint8_t)(tcp_len >> 24);
+		*p++ = (uint8_t)(tcp_len >> 16);
+		*p++ = (uint8_t)(tcp_len >> 8);
+		*p++ = (uint8_t)tcp_len;
+		*p++ = 0;
+		*p++ = 0;
+		*p++ = 0;
+		*p++ = IPPROTO_TCP;
+	}
+	return rte_raw_cksum(pseudo, (size_t)(p - pseudo));
+}
+
+enum checksum_state {
+	CHECKSUM_GOOD,
+	CHECKSUM_BAD,
+	CHECKSUM_UNVERIFIABLE,	/* left for offload, or not all captured */
+};
+
+/*
+ * Whether the TCP checksum of <m> holds: from the NIC's flags where it
+ * checked, else computed over the segment as the IP header sizes it.
+ */
+static enum checksum_state
+tcp_checksum(const struct inspector *ins, const struct rte_mbuf *m,
+	const struct decoded_frame *frame)
+{
+	uint32_t tcp_len = frame->payload_offset - frame->l4_offset +
+		frame->payload_len;
+	uint16_t field, pseudo, raw;
+	uint32_t sum;
+
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+		return CHECKSUM_GOOD;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return CHECKSUM_BAD;
+	default:
+		break;
+	}
+	/* A capture cut short (snap length) cannot be checked. */
+	if ((uint32_t)frame->l4_offset + tcp_len > m->pkt_len ||
+			rte_raw_cksum_mbuf(m, frame->l4_offset, tcp_len, &raw) != 0)
+		return CHECKSUM_UNVERIFIABLE;
+	pseudo = pseudo_header_sum(frame, tcp_len);
+	sum = (uint32_t)raw + pseudo;
+	sum = (sum & 0xffff) + (sum >> 16);
+	if (sum == 0xffff)
+		return CHECKSUM_GOOD;
+	if (ins->params.checksum == INSPECT_CHECKSUM_AUTO) {
+		/* Both in memory order: the field as stored, the sum as summed. */
+		memcpy(&field, rte_pktmbuf_mtod_offset(m, const uint8_t *,
+			frame->l4_offset + 16), sizeof(field));
+		if (field == pseudo)
+			return CHECKSUM_UNVERIFIABLE;
+	}
+	return CHECKSUM_BAD;
+}
+
+/* Bytes judged in order go to the flow's parser. */
+static void
+deliver_to_parser(void *arg, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	struct fact_context *ctx = arg;
+	struct session *session = ctx->session;
+
+	ctx->ins->counters.payload_bytes += len;
+	if (ctx->flow->app_class == FLOW_APP_SMB)
+		smb_feed(&session->parser.smb, ctx->dir == FLOW_DIR_ORIG ?
+			SMB_DIR_TO_SERVER : SMB_DIR_TO_CLIENT, seq, data, len,
+			ctx->ts_ns, on_smb_fact, ctx);
+	else
+		dcerpc_conn_feed(&session->parser.dcerpc,
+			ctx->dir == FLOW_DIR_REPLY, data, len, ctx->ts_ns,
+			on_dcerpc_fact, ctx);
+}
+
+/* Tells the control core what the stream showed (EVENT_FLOW_STREAM). */
+static void
+send_stream_event(struct inspector *ins, const struct fact_context *ctx,
+	uint8_t anomaly, bool dropped)
+{
+	struct gw_event *ev = event_begin(ins, false);
+
+	if (ev == NULL)
+		return;
+	event_init(ev, ins, ctx->flow, ctx->ts_ns, EVENT_FLOW,
+		EVENT_FLOW_STREAM);
+	memset(&ev->u.flow, 0, sizeof(ev->u.flow));
+	ev->u.flow.app = ctx->flow->app_class;
+	ev->u.flow.method = ctx->flow->detect_method;
+	ev->u.flow.action = dropped ? EVENT_ACTION_DENIED :
+		EVENT_ACTION_ALLOWED;
+	ev->u.flow.end_reason = anomaly;
+	ev->u.flow.first_seen_ns = ctx->flow->first_seen_ns;
+	if (ctx->dir == FLOW_DIR_REPLY)
+		ev->flags |= EVENT_F_RESPONSE;
+	ev->u.flow.dialect = ctx->session->dialect;
+	ev->watch_classes = ctx->session->watch_classes;
+	event_send(ins, ev);
+}
+
+/* Whether the gateway may drop this flow's segments (inline, enforcing). */
+static bool
+may_drop(const struct inspector *ins)
+{
+	return ins->params.forwards && (ins->policy == NULL ||
+		policy_mode(ins->policy) == POLICY_MODE_ENFORCE);
+}
+
+/*
+ * A hole open past the timeout: fail closed ends the connection; fail open
+ * gives the hole up, judges what waited behind it and marks the flow
+ * unjudged, since bytes the receiver may get were never seen here.
+ */
+static uint8_t
+gap_timed_out(struct inspector *ins, struct fact_context *ctx,
+	struct stream_dir *dir, const struct rte_mbuf *m,
+	const struct decoded_frame *frame)
+{
+	if (ins->params.fail_mode == INSPECT_FAIL_CLOSED && may_drop(ins)) {
+		ins->counters.stream_gap_resets++;
+		send_stream_event(ins, ctx, EVENT_STREAM_GAP_TIMEOUT, true);
+		reset_connection(ins, ctx->flow, m, frame);
+		return DROP_STREAM;
+	}
+	ins->counters.stream_unjudged++;
+	if (!(ctx->flow->user_flags & USER_UNJUDGED)) {
+		ctx->flow->user_flags |= USER_UNJUDGED;
+		send_stream_event(ins, ctx, EVENT_STREAM_GAP_TIMEOUT, false);
+	}
+	stream_dir_skip_gap(ins->stream, dir, deliver_to_parser, ctx);
+	return DROP_REASON_MAX;
+}
+
+/*
+ * The segment <m> of an inspected flow with a parser state: its
+ * acknowledgement releases what the other side kept, its payload goes
+ * through the normaliser to the parser. Returns DROP_REASON_MAX to
+ * forward it, or why it is dropped; an SMB-level denial is left in
+ * <ctx> for the caller.
+ */
+uint8_t
+stream_inspect(struct inspector *ins, struct fact_context *ctx,
+	struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	struct session *session = ctx->session;
+	struct stream_dir *dir = &session->stream[ctx->dir];
+	struct stream_dir *peer = &session->stream[ctx->dir ^ 1];
+	uint32_t seq = frame->tcp_seq, len = 0;
+	enum stream_result result;
+
+	if (frame->tcp_flags & DECODE_TCP_SYN) {
+		/* A SYN's payload (TCP Fast Open) follows its sequence number. */
+		seq++;
+		if (!stream_dir_started(dir))
+			stream_dir_start(dir, seq);
+	}
+	if (frame->tcp_flags & DECODE_TCP_ACK) {
+		/* The sender has every byte of the other side before this. */
+		if (!stream_dir_started(peer))
+			stream_dir_start(peer, frame->tcp_ack);
+		stream_dir_ack(ins->stream, peer, frame->tcp_ack);
+	}
+	if (frame->payload_offset < m->pkt_len)
+		len = RTE_MIN(frame->payload_len,
+			m->pkt_len - frame->payload_offset);
+	if (len == 0) {
+		if (!stream_dir_started(dir) && !(frame->tcp_flags &
+				(DECODE_TCP_SYN | DECODE_TCP_RST)))
+			stream_dir_start(dir, seq);
+		if (frame->tcp_flags & DECODE_TCP_FIN)
+			stream_dir_fin(dir, seq);
+		return DROP_REASON_MAX;
+	}
+
+	if (ins->params.checksum != INSPECT_CHECKSUM_OFF) {
+		switch (tcp_checksum(ins, m, frame)) {
+		case CHECKSUM_BAD:
+			/* The receiver throws it away: so does the parser. */
+			ins->counters.bad_checksums++;
+			return may_drop(ins) ? DROP_BAD_CHECKSUM :
+				DROP_REASON_MAX;
+		case CHECKSUM_UNVERIFIABLE:
+			ins->counters.checksums_offloaded++;
+			break;
+		default:
+			break;
+		}
+	}
+
+	result = stream_segment(ins->stream, dir, m, frame->payload_offset,
+		seq, len, ctx->ts_ns, may_drop(ins), deliver_to_parser, ctx);
+	switch (result) {
+	case STREAM_CONFLICT:
+		send_stream_event(ins, ctx, EVENT_STREAM_CONFLICT,
+			may_drop(ins));
+		if (!may_drop(ins))
+			return DROP_REASON_MAX;
+		ins->counters.stream_conflict_drops++;
+		return DROP_STREAM;
+	case STREAM_NO_ROOM:
+		if (!may_drop(ins))
+			return DROP_REASON_MAX;
+		ins->counters.stream_no_room_drops++;
+		return DROP_STREAM;
+	default:
+		break;
+	}
+	if (frame->tcp_flags & DECODE_TCP_FIN)
+		stream_dir_fin(dir, seq + len);
+	if (dir->gap_since_ns != 0 && ins->params.stream_gap_timeout_ns != 0 &&
+			ctx->ts_ns - dir->gap_since_ns >
+			ins->params.stream_gap_timeout_ns)
+		return gap_timed_out(ins, ctx, dir, m, frame);
+	return DROP_REASON_MAX;
+}
+
+/* Drops every reference the session's streams keep. */
+void
+stream_release(struct inspector *ins, struct session *session)
+{
+	if (ins->stream == NULL)
+		return;
+	stream_dir_clear(ins->stream, &session->stream[0]);
+	stream_dir_clear(ins->stream, &session->stream[1]);
+}

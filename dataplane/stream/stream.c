@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+/* A kept segment: <len> bytes at <offset> of <buf>, from sequence <seq>. */
+struct stream_seg {
+	void *buf;
+	uint32_t seq;
+	uint32_t len;
+	uint32_t offset;
+	uint32_t next;		/* in its list, or the free list */
+};
+
+struct stream_pool {
+	struct stream_params params;
+	struct stream_seg *segs;
+	uint32_t free_head;
+	struct stream_counters *counters;	/* params.counters, or own */
+	struct stream_counters own_counters;
+	uint8_t scratch[2][STREAM_READ_MAX];
+};
+
+/* Sequence arithmetic modulo 2^32 (RFC 793): a before b. */
+static inline bool
+seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+seq_leq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+static inline uint32_t
+seq_max(uint32_t a, uint32_t b)
+{
+	return seq_lt(a, b) ? b : a;
+}
+
+static inline uint32_t
+seq_min(uint32_t a, uint32_t b)
+{
+	return seq_lt(a, b) ? a : b;
+}
+
+size_t
+stream_pool_bytes(const struct stream_params *params)
+{
+	return (size_t)params->max_segments * sizeof(struct stream_seg);
+}
+
+struct stream_pool *
+stream_pool_create(const struct stream_params *params)
+{
+	struct stream_pool *pool;
+	uint32_t i;
+
+	if (params->ops == NULL || params->max_segments == 0 ||
+			params->max_segments >= STREAM_SEG_NONE ||
+			params->dir_max_segments == 0 ||
+			params->dir_max_segments > STREAM_DIR_SEGMENTS_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		return NULL;
+	pool->params = *params;
+	pool->counters = params->counters != NULL ? params->counters :
+		&pool->own_counters;
+	pool->segs = calloc(params->max_segments, sizeof(*pool->segs));
+	if (pool->segs == NULL) {
+		free(pool);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < params->max_segments; i++)
+		pool->segs[i].next = i + 1 < params->max_segments ? i + 1 :
+			STREAM_SEG_NONE;
+	pool->free_head = 0;
+	return pool;
+}
+
+void
+stream_pool_free(struct stream_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	free(pool->segs);
+	free(pool);
+}
+
+const struct stream_counters *
+stream_pool_counters(const struct stream_pool *pool)
+{
+	return pool->counters;
+}
+
+/* A record for <buf>'s bytes, with a reference taken; NONE when full. */
+static uint32_t
+seg_keep(struct stream_pool *pool, struct stream_dir *dir, void *buf,
+	uint32_t offset, uint32_t seq, uint32_t len)
+{
+	uint32_t index = pool->free_head;
+	struct stream_seg *seg;
+
+	if (index == STREAM_SEG_NONE ||
+			dir->count >= pool->params.dir_max_segments) {
+		pool->counters->no_room++;
+		return STREAM_SEG_NONE;
+	}
+	seg = &pool->segs[index];
+	pool->free_head = seg->next;
+	pool->params.ops->hold(buf);
+	seg->buf = buf;
+	seg->seq = seq;
+	seg->len = len;
+	seg->offset = offset;
+	seg->next = STREAM_SEG_NONE;
+	dir->count++;
+	if (++pool->counters->kept > pool->counters->kept_max)
+		pool->counters->kept_max = pool->counters->kept;
+	return index;
+}
+
+static void
+seg_release(struct stream_pool *pool, struct stream_dir *dir, uint32_t index)
+{
+	struct stream_seg *seg = &pool->segs[index];
+
+	pool->params.ops->release(seg->buf);
+	seg->buf = NULL;
+	seg->next = pool->free_head;
+	pool->free_head = index;
+	dir->count--;
+	pool->counters->kept--;
+}
+
+static void
+judged_append(struct stream_pool *pool, struct stream_dir *dir,
+	uint32_t index)
+{
+	pool->segs[index].next = STREAM_SEG_NONE;
+	if (dir->judged_tail == STREAM_SEG_NONE)
+		dir->judged_head = index;
+	else
+		pool->segs[dir->judged_tail].next = index;
+	dir->judged_tail = index;
+}
+
+/* Delivers <len> bytes of <buf> from <offset>, <seq> being the first's. */
+static void
+deliver_bytes(struct stream_pool *pool, void *buf, uint32_t offset,
+	uint32_t seq, uint32_t len, stream_deliver_fn deliver, void *ctx)
+{
+	pool->counters->delivered_bytes += len;
+	while (len > 0) {
+		uint32_t chunk = len < STREAM_READ_MAX ? len : STREAM_READ_MAX;
+		const uint8_t *data = pool->params.ops->read(buf, offset, chunk,
+			pool->scratch[0]);
+
+		deliver(ctx, seq, data, chunk);
+		offset += chunk;
+		seq += chunk;
+		len -= chunk;
+	}
+}
+
+/* Whether <len> bytes of two buffers are the same. */
+static bool
+same_bytes(struct stream_pool *pool, void *a, uint32_t a_offset, void *b,
+	uint32_t b_offset, uint32_t len)
+{
+	while (len > 0) {
+		uint32_t chunk = len < STREAM_READ_MAX ? len : STREAM_READ_MAX;
+		const uint8_t *pa = pool->params.ops->read(a, a_offset, chunk,
+			pool->scratch[0]);
+		const uint8_t *pb = pool->params.ops->read(b, b_offset, chunk,
+			pool->scratch[1]);
+
+		if (memcmp(pa, pb, chunk) != 0)
+			return false;
+		a_offset += chunk;
+		b_offset += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*
+ * Whether the bytes [seq, end) of <buf> (at <offset> for <seq>) agree with
+ * every kept segment of the list from <index> that overlaps them. The
+ * list is in sequence order, so the walk stops at the first segment that
+ * starts at or after <end>.
+ */
+static bool
+agrees_with(struct stream_pool *pool, uint32_t index, void *buf,
+	uint32_t offset, uint32_t seq, uint32_t end)
+{
+	for (; index != STREAM_SEG_NONE; index = pool->segs[index].next) {
+		const struct stream_seg *seg = &pool->segs[index];
+		uint32_t seg_end = seg->seq + seg->len;
+		uint32_t from, to;
+
+		if (!seq_lt(seg->seq, end))
+			break;
+		if (seq_leq(seg_end, seq))
+			continue;
+		from = seq_max(seq, seg->seq);
+		to = seq_min(end, seg_end);
+		if (!same_bytes(pool, buf, offset + (from - seq), seg->buf,
+				seg->offset + (from - seg->seq), to - from))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Moves the segments waiting ahead that next_seq has reached to the
+ * judged list, delivering the bytes of each that are new.
+ */
+static void
+pull_ahead(struct stream_pool *pool, struct stream_dir *dir, uint64_t now_ns,
+	stream_deliver_fn deliver, void *ctx)
+{
+	while (dir->ahead_head != STREAM_SEG_NONE) {
+		uint32_t index = dir->ahead_head;
+		struct stream_seg *seg = &pool->segs[index];
+		uint32_t seg_end = seg->seq + seg->len;
+
+		if (seq_lt(dir->next_seq, seg->seq))
+			break;
+		dir->ahead_head = seg->next;
+		if (!seq_lt(dir->next_seq, seg_end)) {
+			/* Covered by what was judged: nothing new in it. */
+			seg_release(pool, dir, index);
+			continue;
+		}
+		deliver_bytes(pool, seg->buf,
+			seg->offset + (dir->next_seq - seg->seq), dir->next_seq,
+			seg_end - dir->next_seq, deliver, ctx);
+		dir->next_seq = seg_end;
+		judged_append(pool, dir, index);
+	}
+	/* What still waits ahead waits for a new hole, from now. */
+	dir->gap_since_ns = dir->ahead_head == STREAM_SEG_NONE ? 0 :
+		(now_ns != 0 ? now_ns : 1);
+}
+
+/* Puts segment <index> on the ahead list, in sequence order. */
+static void
+ahead_insert(struct stream_pool *pool, struct stream_dir *dir, uint32_t index)
+{
+	struct stream_seg *seg = &pool->segs[index];
+	uint32_t *link = &dir->ahead_head;
+
+	while (*link != STREAM_SEG_NONE &&
+			seq_leq(pool->segs[*link].seq, seg->seq))
+		link = &pool->segs[*link].next;
+	seg->next = *link;
+	*link = index;
+}
+
+enum stream_result
+stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
+	uint32_t offset, uint32_t seq, uint32_t len, uint64_t now_ns,
+	bool may_drop, stream_deliver_fn deliver, void *ctx)
+{
+	uint32_t end = seq + len;
+	uint32_t index;
+
+	if (len == 0)
+		return STREAM_OLD;
+	if (!(dir->flags & STREAM_DIR_STARTED))
+		stream_dir_start(dir, seq);
+
+	/* Bytes judged already: a retransmission must repeat them. */
+	if (seq_lt(seq, dir->next_seq)) {
+		uint32_t old_end = seq_min(end, dir->next_seq);
+
+		if (!agrees_with(pool, dir->judged_head, buf, offset, seq,
+				old_end)) {
+			pool->counters->conflicts++;
+			return STREAM_CONFLICT;
+		}
+		if (seq_leq(end, dir->next_seq)) {
+			pool->counters->retransmitted_bytes += len;
+			return STREAM_OLD;
+		}
+		pool->counters->retransmitted_bytes += old_end - seq;
+	}
+	/* Bytes waiting ahead: the same holds for them. */
+	if (dir->ahead_head != STREAM_SEG_NONE &&
+			!agrees_with(pool, dir->ahead_head, buf, offset,
+				seq_max(seq, dir->next_seq), end)) {
+		pool->counters->conflicts++;
+		return STREAM_CONFLICT;
+	}
+	index = seg_keep(pool, dir, buf, offset, seq, len);
+	if (index == STREAM_SEG_NONE) {
+		if (may_drop || seq_lt(dir->next_seq, seq))
+			return STREAM_NO_ROOM;
+		/* Nothing will be dropped: judge it all the same, unkept. */
+		deliver_bytes(pool, buf, offset + (dir->next_seq - seq),
+			dir->next_seq, end - dir->next_seq, deliver, ctx);
+		dir->next_seq = end;
+		if (dir->ahead_head != STREAM_SEG_NONE)
+			pull_ahead(pool, dir, now_ns, deliver, ctx);
+		return STREAM_UNKEPT;
+	}
+
+	if (seq_lt(dir->next_seq, seq)) {
+		/* Ahead of a hole: kept, judged when the hole fills. */
+		pool->counters->out_of_order++;
+		ahead_insert(pool, dir, index);
+		if (dir->gap_since_ns == 0)
+			dir->gap_since_ns = now_ns != 0 ? now_ns : 1;
+		return STREAM_ACCEPTED;
+	}
+	deliver_bytes(pool, buf, offset + (dir->next_seq - seq), dir->next_seq,
+		end - dir->next_seq, deliver, ctx);
+	dir->next_seq = end;
+	judged_append(pool, dir, index);
+	if (dir->ahead_head != STREAM_SEG_NONE)
+		pull_ahead(pool, dir, now_ns, deliver, ctx);
+	return STREAM_ACCEPTED;
+}
+
+void
+stream_dir_ack(struct stream_pool *pool, struct stream_dir *dir, uint32_t ack)
+{
+	if ((dir->flags & STREAM_DIR_ACKED) && !seq_lt(dir->acked, ack))
+		return;
+	dir->acked = ack;
+	dir->flags |= STREAM_DIR_ACKED;
+	if ((dir->flags & STREAM_DIR_STARTED) && seq_lt(dir->next_seq, ack))
+		pool->counters->acked_unseen++;
+	while (dir->judged_head != STREAM_SEG_NONE) {
+		uint32_t index = dir->judged_head;
+		const struct stream_seg *seg = &pool->segs[index];
+
+		if (seq_lt(ack, seg->seq + seg->len))
+			break;
+		dir->judged_head = seg->next;
+		if (dir->judged_head == STREAM_SEG_NONE)
+			dir->judged_tail = STREAM_SEG_NONE;
+		seg_release(pool, dir, index);
+	}
+}
+
+uint32_t
+stream_dir_skip_gap(struct stream_pool *pool, struct stream_dir *dir,
+	stream_deliver_fn deliver, void *ctx)
+{
+	uint32_t skipped;
+
+	if (dir->ahead_head == STREAM_SEG_NONE)
+		return 0;
+	skipped = pool->segs[dir->ahead_head].seq - dir->next_seq;
+	dir->next_seq = pool->segs[dir->ahead_head].seq;
+	pool->counters->gaps_skipped++;
+	pool->counters->gap_bytes += skipped;
+	pull_ahead(pool, dir, dir->gap_since_ns, deliver, ctx);
+	return skipped;
+}
+
+static void
+release_list(struct stream_pool *pool, struct stream_dir *dir,
+	uint32_t index)
+{
+	while (index != STREAM_SEG_NONE) {
+		uint32_t next = pool->segs[index].next;
+
+		seg_release(pool, dir, index);
+		index = next;
+	}
+}
+
+void
+stream_dir_clear(struct stream_pool *pool, struct stream_dir *dir)
+{
+	release_list(pool, dir, dir->judged_head);
+	release_list(pool, dir, dir->ahead_head);
+	stream_dir_init(dir);
+}

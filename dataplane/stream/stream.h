@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SMBGW_STREAM_H
+#define SMBGW_STREAM_H
+
+/*
+ * TCP stream normalisation for the flows the gateway inspects: the bytes
+ * the parser judges are exactly the bytes the receiver's TCP will deliver
+ * to its application.
+ *
+ * Per direction of a connection, a stream_dir knows the next byte to judge
+ * (next_seq) and keeps, in sequence order, a reference to every segment
+ * it let through that the receiver has not acknowledged yet:
+ *
+ *  - a segment at next_seq is judged: its new bytes, and those of kept
+ *    segments that it puts in order, go to the deliver callback (the
+ *    parser), in order, once;
+ *  - a segment ahead of next_seq is kept, not judged. It may be forwarded:
+ *    the receiver cannot hand its bytes to the application before the
+ *    missing bytes arrive, and those pass here first, so the verdict is
+ *    taken on the segment that fills the gap (drop it, and nothing after
+ *    the gap is ever delivered);
+ *  - bytes seen before (retransmissions, overlaps) are compared with the
+ *    kept copy: the same bytes are a harmless retransmission; different
+ *    bytes are STREAM_CONFLICT, and the caller drops the segment, so the
+ *    receiver only ever gets the first-judged bytes;
+ *  - a segment that cannot be kept within the budget is STREAM_NO_ROOM:
+ *    the caller drops it, the sender retransmits it later.
+ *
+ * Kept segments are released when the receiver acknowledges them
+ * (stream_dir_ack()). Buffers are the caller's (mbufs in the data path):
+ * the library takes and drops references through stream_ops and reads
+ * bytes through it, so it has no DPDK types and is fuzzed on its own.
+ * No allocation after stream_pool_create(); one pool per worker.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the library needs from the caller's buffers. */
+struct stream_ops {
+	/* Takes one more reference to <buf>. */
+	void (*hold)(void *buf);
+	/* Drops one reference. */
+	void (*release)(void *buf);
+	/*
+	 * Returns <len> bytes (at most STREAM_READ_MAX) at <offset> of
+	 * <buf>: a pointer into it, or <scratch> filled with a copy.
+	 */
+	const uint8_t *(*read)(void *buf, uint32_t offset, uint32_t len,
+		uint8_t *scratch);
+};
+
+#define STREAM_READ_MAX 2048
+
+struct stream_counters;
+
+/* Segment records in all, and per direction of a connection at most. */
+struct stream_params {
+	uint32_t max_segments;
+	uint32_t dir_max_segments;
+	const struct stream_ops *ops;
+	/* Where to count (e.g. inside the caller's counters); NULL: the pool's own. */
+	struct stream_counters *counters;
+};
+
+struct stream_pool;
+
+#define STREAM_SEG_NONE UINT32_MAX
+
+/* Most segments one direction keeps (stream_dir.count is 16 bits). */
+#define STREAM_DIR_SEGMENTS_MAX 65535
+
+/* stream_dir.flags */
+#define STREAM_DIR_STARTED	0x01	/* next_seq is known */
+#define STREAM_DIR_ACKED	0x02	/* acked is known */
+
+/*
+ * One direction of a connection, embedded in the caller's state: 32
+ * bytes. Kept segments sit on two lists in sequence order: those judged
+ * (entirely before next_seq), waiting for the receiver's acknowledgement,
+ * and those ahead of a hole, waiting for it to fill.
+ */
+struct stream_dir {
+	uint32_t next_seq;	/* every byte before it has been delivered */
+	uint32_t acked;		/* the receiver has every byte before it */
+	uint32_t judged_head;
+	uint32_t judged_tail;
+	uint32_t ahead_head;
+	uint16_t count;		/* segments kept, both lists */
+	uint8_t flags;
+	uint8_t pad;
+	uint64_t gap_since_ns;	/* since when segments wait ahead; 0: none */
+};
+
+/* Where the bytes judged in order go: <seq> is that of data[0]. */
+typedef void (*stream_deliver_fn)(void *ctx, uint32_t seq,
+	const uint8_t *data, uint32_t len);
+
+enum stream_result {
+	STREAM_ACCEPTED,	/* forward: kept, and judged if in order */
+	STREAM_OLD,		/* forward: bytes judged already, unchanged */
+	STREAM_CONFLICT,	/* drop: bytes differ from those seen first */
+	STREAM_NO_ROOM,		/* drop: cannot be kept within the budget */
+	STREAM_UNKEPT,		/* forward: judged in order but not kept */
+};
+
+/* What stream_segment() and stream_dir_ack() saw, for counters. */
+struct stream_counters {
+	uint64_t delivered_bytes;	/* judged, in order */
+	uint64_t out_of_order;		/* segments kept ahead of a gap */
+	uint64_t retransmitted_bytes;	/* seen again, the same */
+	uint64_t conflicts;		/* segments with different bytes */
+	uint64_t no_room;		/* segments not kept: budget */
+	uint64_t gaps_skipped;		/* holes given up (stream_dir_skip_gap) */
+	uint64_t gap_bytes;		/* bytes never seen in those holes */
+	uint64_t acked_unseen;		/* acknowledgements beyond next_seq */
+	uint64_t kept;			/* segment records in use now */
+	uint64_t kept_max;		/* ... at most */
+};
+
+/* Returns NULL with errno set (EINVAL, ENOMEM) on failure. */
+struct stream_pool *
+stream_pool_create(const struct stream_params *params);
+
+/* Frees <pool>; every stream_dir must have been cleared before. */
+void
+stream_pool_free(struct stream_pool *pool);
+
+const struct stream_counters *
+stream_pool_counters(const struct stream_pool *pool);
+
+/* Bytes of records that stream_pool_create() allocates for <params>. */
+size_t
+stream_pool_bytes(const struct stream_params *params);
+
+static inline void
+stream_dir_init(struct stream_dir *dir)
+{
+	dir->next_seq = 0;
+	dir->acked = 0;
+	dir->judged_head = dir->judged_tail = STREAM_SEG_NONE;
+	dir->ahead_head = STREAM_SEG_NONE;
+	dir->count = 0;
+	dir->flags = 0;
+	dir->gap_since_ns = 0;
+}
+
+/* The next byte to judge is <seq> (from a SYN, or the first segment seen). */
+static inline void
+stream_dir_start(struct stream_dir *dir, uint32_t seq)
+{
+	dir->next_seq = seq;
+	dir->flags |= STREAM_DIR_STARTED;
+}
+
+/* A FIN at <seq> takes one sequence number, once the bytes before it are in. */
+static inline void
+stream_dir_fin(struct stream_dir *dir, uint32_t seq)
+{
+	if ((dir->flags & STREAM_DIR_STARTED) && dir->next_seq == seq)
+		dir->next_seq = seq + 1;
+}
+
+static inline bool
+stream_dir_started(const struct stream_dir *dir)
+{
+	return (dir->flags & STREAM_DIR_STARTED) != 0;
+}
+
+/*
+ * Segment <buf> carries <len> payload bytes from <offset>, starting at
+ * sequence <seq>, received at <now_ns>. Compares, keeps and delivers as
+ * above. An unstarted direction starts at <seq>. Without <may_drop> (tap,
+ * monitor-only: the segment goes through whatever is answered), an
+ * in-order segment that cannot be kept is judged all the same
+ * (STREAM_UNKEPT); a later retransmission of it cannot be compared.
+ */
+enum stream_result
+stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
+	uint32_t offset, uint32_t seq, uint32_t len, uint64_t now_ns,
+	bool may_drop, stream_deliver_fn deliver, void *ctx);
+
+/*
+ * The receiver acknowledged every byte before <ack>: judged segments it
+ * covers are released. An acknowledgement beyond next_seq (bytes this
+ * side never saw) moves nothing: next_seq only moves with bytes judged
+ * here, or when a hole is given up (stream_dir_skip_gap()); it is counted
+ * (acked_unseen).
+ */
+void
+stream_dir_ack(struct stream_pool *pool, struct stream_dir *dir,
+	uint32_t ack);
+
+/*
+ * Gives up the hole before the first kept segment ahead of next_seq: the
+ * bytes after it are delivered as if the hole were not there (the parser
+ * sees a jump in sequence numbers). Returns the bytes skipped, 0 without
+ * a hole.
+ */
+uint32_t
+stream_dir_skip_gap(struct stream_pool *pool, struct stream_dir *dir,
+	stream_deliver_fn deliver, void *ctx);
+
+/* Releases everything <dir> keeps; it may be started again. */
+void
+stream_dir_clear(struct stream_pool *pool, struct stream_dir *dir);
+
+#endif /* SMBGW_STREAM_H */
