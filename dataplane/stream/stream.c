@@ -295,11 +295,14 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 		pool->counters->retransmitted_bytes += old_end - seq;
 	}
 	/* Bytes waiting ahead: the same holds for them. */
-	if (dir->ahead_head != STREAM_SEG_NONE &&
-			!agrees_with(pool, dir->ahead_head, buf, offset,
-				seq_max(seq, dir->next_seq), end)) {
-		pool->counters->conflicts++;
-		return STREAM_CONFLICT;
+	if (dir->ahead_head != STREAM_SEG_NONE) {
+		uint32_t from = seq_max(seq, dir->next_seq);
+
+		if (!agrees_with(pool, dir->ahead_head, buf,
+				offset + (from - seq), from, end)) {
+			pool->counters->conflicts++;
+			return STREAM_CONFLICT;
+		}
 	}
 	index = seg_keep(pool, dir, buf, offset, seq, len);
 	if (index == STREAM_SEG_NONE) {

@@ -6,7 +6,7 @@
 #
 #   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
 #
-# HARNESS  smb or dcerpc (tests/fuzz/fuzz_HARNESS.c)
+# HARNESS  smb, dcerpc or stream (tests/fuzz/fuzz_HARNESS.c)
 # SECONDS  fuzzing time after the replay; 0 only replays the corpus
 # WORKDIR  where the binary, new inputs and crash files go
 #          (default: a temporary directory, removed when nothing crashed)
@@ -20,8 +20,8 @@
 
 set -eu
 
-harness=${1:?usage: run_fuzz.sh smb|dcerpc SECONDS [WORKDIR]}
-seconds=${2:?usage: run_fuzz.sh smb|dcerpc SECONDS [WORKDIR]}
+harness=${1:?usage: run_fuzz.sh smb|dcerpc|stream SECONDS [WORKDIR]}
+seconds=${2:?usage: run_fuzz.sh smb|dcerpc|stream SECONDS [WORKDIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 
@@ -31,6 +31,9 @@ smb)
 	;;
 dcerpc)
 	sources="$src/dataplane/dcerpc/*.c"
+	;;
+stream)
+	sources="$src/dataplane/stream/*.c"
 	;;
 *)
 	echo "run_fuzz.sh: unknown harness '$harness'" >&2
@@ -75,7 +78,8 @@ rm -f "$work/probe"
 if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer \
-	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" -I"$here" \
+	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" \
+	-I"$src/dataplane/stream" -I"$here" \
 	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1
@@ -91,8 +95,11 @@ fail()
 # libFuzzer's own default error code is 77, which meson reads as "skipped".
 opts="-error_exitcode=1 -timeout_exitcode=1 -oom_exitcode=1
 	-timeout=10 -rss_limit_mb=2048 -max_len=65536
-	-artifact_prefix=$work/ -dict=$here/$harness.dict
+	-artifact_prefix=$work/
 	-print_final_stats=1 ${FUZZ_FLAGS:-}"
+if [ -f "$here/$harness.dict" ]; then
+	opts="$opts -dict=$here/$harness.dict"
+fi
 
 # libFuzzer writes its own files (fuzz-N.log with -jobs) to the current
 # directory: keep them out of the source tree.
