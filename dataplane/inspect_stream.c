@@ -78,6 +78,82 @@ pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
 	return rte_raw_cksum(pseudo, (size_t)(p - pseudo));
 }
 
+/* Folds a 64-bit ones' complement sum to 16 bits (RFC 1071). */
+static inline uint16_t
+fold_sum(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * The ones' complement sum of <len> bytes in memory order, as
+ * rte_raw_cksum() gives it, eight bytes an addition: a 64-bit word's sum
+ * folds to the sum of its 16-bit words. Several times faster than DPDK's
+ * 16-bit loop on the payloads of every inspected segment.
+ */
+static uint16_t
+ones_sum(const uint8_t *p, uint32_t len)
+{
+	unsigned __int128 acc = 0;
+	uint64_t word, lo, hi;
+
+	for (; len >= 32; p += 32, len -= 32) {
+		uint64_t w[4];
+
+		memcpy(w, p, sizeof(w));
+		acc += w[0];
+		acc += w[1];
+		acc += w[2];
+		acc += w[3];
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&word, p, 8);
+		acc += word;
+	}
+	word = 0;
+	memcpy(&word, p, len);	/* the tail, zero-padded in memory order */
+	acc += word;
+	lo = (uint64_t)acc;
+	hi = (uint64_t)(acc >> 64);
+	lo += hi;
+	if (lo < hi)
+		lo++;
+	return fold_sum(lo);
+}
+
+/*
+ * The sum of <len> bytes of <m> from <offset>, across its segments: a
+ * piece that starts at an odd distance from <offset> has its bytes in
+ * the other lanes, so its sum is byte-swapped. -1 when <m> is shorter.
+ */
+static int
+mbuf_ones_sum(const struct rte_mbuf *m, uint32_t offset, uint32_t len,
+	uint16_t *out)
+{
+	uint64_t sum = 0;
+	uint32_t done = 0;
+
+	for (; m != NULL && offset >= m->data_len; m = m->next)
+		offset -= m->data_len;
+	for (; m != NULL && done < len; m = m->next, offset = 0) {
+		uint32_t piece = RTE_MIN(len - done,
+			(uint32_t)m->data_len - offset);
+		uint16_t part = ones_sum(rte_pktmbuf_mtod_offset(m,
+			const uint8_t *, offset), piece);
+
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += piece;
+	}
+	if (done < len)
+		return -1;
+	*out = fold_sum(sum);
+	return 0;
+}
+
 enum checksum_state {
 	CHECKSUM_GOOD,
 	CHECKSUM_BAD,
@@ -107,7 +183,7 @@ tcp_checksum(const struct inspector *ins, const struct rte_mbuf *m,
 	}
 	/* A capture cut short (snap length) cannot be checked. */
 	if ((uint32_t)frame->l4_offset + tcp_len > m->pkt_len ||
-			rte_raw_cksum_mbuf(m, frame->l4_offset, tcp_len, &raw) != 0)
+			mbuf_ones_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
 		return CHECKSUM_UNVERIFIABLE;
 	pseudo = pseudo_header_sum(frame, tcp_len);
 	sum = (uint32_t)raw + pseudo;

@@ -118,6 +118,12 @@ configure_port(const struct ports_params *params, struct port_set *set,
 				name, data_room, params->max_frame);
 		}
 	}
+	/*
+	 * Checksums of inspected TCP segments are verified: where the NIC
+	 * does it, its verdict in the mbuf's flags spares the software sum.
+	 */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (set->queues > 1) {
