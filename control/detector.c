@@ -61,6 +61,13 @@ static const struct detector_signature signatures[DETECTOR_RULE_COUNT] = {
 	[DETECTOR_RULE_ENCRYPTED] = { 9000008,
 		"SMBGW encrypted SMB session: commands after logon not visible",
 		"Visibility", 3, "", "encrypted" },
+	/* What an IDS-evasion tool does: the bytes judged and those sent differ. */
+	[DETECTOR_RULE_STREAM_CONFLICT] = { 9000010,
+		"SMBGW inconsistent TCP retransmission: overlapping bytes differ from those judged",
+		"Defense Evasion", 1, "", "stream_conflict" },
+	[DETECTOR_RULE_STREAM_UNJUDGED] = { 9000011,
+		"SMBGW TCP stream hole given up: later bytes judged without the missing ones",
+		"Visibility", 3, "", "stream_unjudged" },
 };
 
 static const char *const condition_names[] = {
@@ -1319,6 +1326,19 @@ on_flow(struct detector *det, const struct gw_event *ev,
 	const char *segment;
 	struct pair *p;
 
+	if (ev->subtype == EVENT_FLOW_STREAM) {
+		enum detector_rule rule =
+			ev->u.flow.end_reason == EVENT_STREAM_CONFLICT ?
+			DETECTOR_RULE_STREAM_CONFLICT :
+			DETECTOR_RULE_STREAM_UNJUDGED;
+
+		if (!det->params.rules[rule])
+			return;
+		p = pair_of(det, ev);
+		hit(det, rule, &p->rules[rule], ev, &p->node.key,
+			&p->evidence, fn, ctx);
+		return;
+	}
 	if (ev->subtype != EVENT_FLOW_CLASSIFIED)
 		return;
 	if ((ev->flags & EVENT_F_NONSTANDARD_PORT) &&

@@ -1032,6 +1032,39 @@ test_config_errors(void **state)
 	assert_error(2, "t.conf:2: output.max_handles = 1 is out of range [16, 1048576]");
 }
 
+/* The normaliser's findings become alerts naming the session's user. */
+static void
+test_stream_anomalies(void **state)
+{
+	struct detector *det = make(NULL);
+	const struct detector_alert *alert;
+	struct gw_event ev;
+
+	(void)state;
+	seen.count = 0;
+	logon(det, 1000000000ull, 0, "mallory");
+	base(&ev, 2000000000ull, EVENT_FLOW, EVENT_FLOW_STREAM);
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.end_reason = EVENT_STREAM_CONFLICT;
+	ev.u.flow.action = EVENT_ACTION_DENIED;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_STREAM_CONFLICT), 1);
+	alert = last_of(DETECTOR_RULE_STREAM_CONFLICT);
+	assert_string_equal(alert->evidence->user, "mallory");
+	assert_int_equal(alert->signature->id, 9000010);
+	assert_int_equal(alert->signature->severity, 1);
+	assert_int_equal(new_alerts(DETECTOR_RULE_STREAM_UNJUDGED), 0);
+
+	base(&ev, 3000000000ull, EVENT_FLOW, EVENT_FLOW_STREAM);
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.end_reason = EVENT_STREAM_GAP_TIMEOUT;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_STREAM_UNJUDGED), 1);
+	assert_int_equal(last_of(DETECTOR_RULE_STREAM_UNJUDGED)->signature->id,
+		9000011);
+	detector_free(det);
+}
+
 int
 main(void)
 {
@@ -1052,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_workstation_target),
 		cmocka_unit_test(test_no_watchlist),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_stream_anomalies),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_config_errors),
