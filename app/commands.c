@@ -469,7 +469,8 @@ cmd_rules(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		ctl_reply_str(r, "action", policy_action_name(rule->action));
 		ctl_reply_bool(r, "conditional", rule->dialects != 0 ||
 			rule->share_classes != 0 || rule->pipe_classes != 0 ||
-			rule->file_classes != 0 || rule->nonstandard_port >= 0);
+			rule->file_classes != 0 || rule->nonstandard_port >= 0 ||
+			rule->encrypted != POLICY_ENCRYPTED_ANY);
 		ctl_reply_u64(r, "line", (uint64_t)rule->line);
 		ctl_reply_object_end(r);
 	}
