@@ -321,6 +321,7 @@ cmd_alerts(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		ctl_reply_u64(r, "first_seen", a->first_ns / 1000000000ull);
 		ctl_reply_u64(r, "last_seen", a->last_ns / 1000000000ull);
 		ctl_reply_str(r, "user", a->user);
+		ctl_reply_str(r, "auth", a->auth);
 		ctl_reply_str(r, "share", a->share);
 		ctl_reply_str(r, "file", a->file);
 		ctl_reply_str(r, "service", a->service);

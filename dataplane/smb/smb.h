@@ -407,6 +407,13 @@ smb_looks_like_smb(const uint8_t *data, size_t len);
 const char *
 smb_command_name(uint8_t version, uint16_t command);
 
+/*
+ * Returns a static name for the logon kind <auth> (SMB_AUTH_*): "ntlm",
+ * "kerberos", "plaintext", or NULL when unknown.
+ */
+const char *
+smb_auth_name(uint8_t auth);
+
 /* Returns a static name for <type> ("create"), or "?" if unknown. */
 const char *
 smb_fact_type_name(enum smb_fact_type type);

@@ -263,3 +263,14 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 	}
 	return true;
 }
+
+const char *
+smb_auth_name(uint8_t auth)
+{
+	switch (auth) {
+	case SMB_AUTH_NTLMSSP: return "ntlm";
+	case SMB_AUTH_KERBEROS: return "kerberos";
+	case SMB_AUTH_PLAINTEXT: return "plaintext";
+	default: return NULL;
+	}
+}
