@@ -845,6 +845,20 @@ test_example_deployment(void **state)
 	v = policy_smb_verdict(p, segment_of(p, "198.18.24.5", 0), fin,
 		&facts);
 	assert_int_equal(v.action, POLICY_ALLOW);
+	/* Sealed sessions: refused where admin shares are denied ... */
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = POLICY_DIALECT_3_1_1;
+	facts.encrypted = true;
+	v = policy_unverifiable_verdict(p, ws, fs, &facts);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_true(v.flags & POLICY_VERDICT_UNVERIFIABLE);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	/* ... but let through to the finance server, as its rule says. */
+	v = policy_unverifiable_verdict(p, segment_of(p, "198.18.24.5", 0),
+		fin, &facts);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE);
+	memset(&facts, 0, sizeof(facts));
 	/* Domain controllers: reachable, not their service control. */
 	assert_int_equal(policy_pair_verdict(p, ws, dc).action, POLICY_ALLOW);
 	facts.pipe_classes = 1u << watchlist_class_id(wl, "remote_exec_pipe");
