@@ -179,6 +179,14 @@ except Exception:
 PY
 }
 
+# sealed_verdict SRC: "policy check SRC server 445"'s sealed_session.
+sealed_verdict() {
+	timeout 10 "$ctl_binary" -s "$socket" --json policy check "$1" "$server" 445 \
+		>"$gw_work/check.json" 2>&1 || true
+	/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["result"].get("sealed_session", "-"))' \
+		"$gw_work/check.json" 2>/dev/null || echo "?"
+}
+
 eve_alert() {	# eve_alert KEY=VALUE...: a new 9000009 alert with them
 	$check "$gw_work/eve-$run.json" alert 9000009 "$@" >/dev/null
 }
@@ -203,6 +211,12 @@ down_sum=$(sha256sum <"$data_dir/down.bin")
 run=A
 write_conf ""
 start_gateway
+
+v_strict=$(sealed_verdict $strict)
+v_open=$(sealed_verdict $open)
+[ "$v_strict" = deny ] && [ "$v_open" = - ] &&
+	ok "A: smbgwctl policy check: a sealed session strict -> server gets deny, open -> server has no SMB-level rules" ||
+	bad "A: smbgwctl policy check sealed_session: strict '$v_strict', open '$v_open'" "$gw_work/check.json"
 
 step "A.a: strict: encrypted put of evil.exe to //$server/ADMIN\$ (deny admin_share, default unverifiable_action)"
 rc=0
@@ -259,6 +273,11 @@ if eve_alert action=denied src_ip=$strict smb.ntlmssp.user=root smb.auth=ntlm \
 else
 	bad "A.d: no EVE alert 9000009 denied with root and ntlm" "$gw_work/eve-A.json"
 fi
+if grep -q "\"src_ip\":\"$open\".*\"command\":\"TRANSFORM\".*\"encrypted\":true" "$gw_work/eve-A.json"; then
+	ok "A.d: the open client's copy was sealed (its TRANSFORM record is in the EVE log)"
+else
+	bad "A.d: no sealed record from the open client: was its copy encrypted?" "$gw_work/eve-A.json"
+fi
 if eve_alert src_ip=$open; then
 	bad "A.d: alert 9000009 for the open client, whose pair has no SMB-level rule"
 else
@@ -276,6 +295,10 @@ fi
 run=B
 write_conf 'unverifiable_action = "allow";'
 start_gateway
+
+v_strict=$(sealed_verdict $strict)
+[ "$v_strict" = allow ] && ok "B: smbgwctl policy check: a sealed session strict -> server gets allow" ||
+	bad "B: smbgwctl policy check sealed_session: strict '$v_strict'" "$gw_work/check.json"
 
 step "B: strict: encrypted put of evil.exe to //$server/ADMIN\$ with unverifiable_action = \"allow\""
 rm -f "$admin_dir/evil.exe"
