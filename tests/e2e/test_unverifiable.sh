@@ -15,7 +15,9 @@
 #       is refused, no file appears on the server;
 #    b) strict: an unencrypted copy on the data share still works;
 #    c) open: an encrypted copy (put and get on data) works, sha256 equal;
-#    d) smbgwctl stats: unverifiable_denied >= 1, unverifiable_allowed 0,
+#    e) strict: psexec.py (impacket, which seals its session when Samba
+#       allows it) does not upload its executable;
+#    d) (after e) smbgwctl stats: unverifiable_denied >= 1, unverifiable_allowed 0,
 #       encrypted records seen; EVE: alert 9000009 "denied" naming root
 #       and NTLM, none for the open client; final counters balance.
 # B. unverifiable_action = "allow" (fresh gateway): the encrypted put to
@@ -50,6 +52,7 @@ chmod 0711 "$gw_work"   # smbd serves shares below it as bob
 gw_file_prefix=smbgw-uv-$$
 started=$SECONDS
 check="/usr/bin/python3 $top/tests/lib/eve_check.py"
+psexec=/usr/share/doc/python3-impacket/examples/psexec.py
 schema=$top/../shared/suricata/eve-schema.json
 
 export SMBGW_NETNS_PREFIX=uv$$
@@ -257,13 +260,29 @@ else
 	bad "A.c: open's encrypted copy failed" "$gw_work/Ac.log"
 fi
 
+if [ -r "$psexec" ]; then
+	step "A.e: strict: psexec.py root@$server (impacket seals the session when Samba allows it)"
+	"$scripts/netns.sh" exec client timeout 60 /usr/bin/python3 "$psexec" \
+		"root:$password@$server" cmd >"$gw_work/Ae.log" 2>&1 </dev/null || true
+	sed 's/^/      psexec| /' "$gw_work/Ae.log" | tail -n 4
+	if grep -q 'Uploading file' "$gw_work/Ae.log"; then
+		bad "A.e: psexec.py uploaded its executable over a sealed session"
+	elif ls "$admin_dir"/*.exe >/dev/null 2>&1; then
+		bad "A.e: an executable appeared in ADMIN\$: $(ls "$admin_dir")"
+	else
+		ok "A.e: psexec.py did not upload"
+	fi
+fi
+
 step "A.d: counters and alerts"
+want_denied=1
+[ ! -r "$psexec" ] || want_denied=2
 denied=$(stat_of policy.unverifiable_denied)
 allowed=$(stat_of policy.unverifiable_allowed)
 encrypted=$(stat_of parsers.encrypted)
-if [[ $denied =~ ^[0-9]+$ ]] && [ "$denied" -ge 1 ] && [ "$allowed" = 0 ] &&
+if [[ $denied =~ ^[0-9]+$ ]] && [ "$denied" -ge "$want_denied" ] && [ "$allowed" = 0 ] &&
 	[[ $encrypted =~ ^[0-9]+$ ]] && [ "$encrypted" -gt 0 ]; then
-	ok "A.d: smbgwctl stats: unverifiable_denied $denied, unverifiable_allowed 0, encrypted records $encrypted"
+	ok "A.d: smbgwctl stats: unverifiable_denied $denied (>= $want_denied), unverifiable_allowed 0, encrypted records $encrypted"
 else
 	bad "A.d: smbgwctl stats: unverifiable_denied '$denied', unverifiable_allowed '$allowed', encrypted '$encrypted'" "$gw_work/stats.json"
 fi
