@@ -558,7 +558,8 @@ cmd_policy_check(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		struct policy_verdict u = policy_unverifiable_verdict(pol,
 			src_segment, dst_segment, &sealed);
 
-		ctl_reply_str(r, "sealed_session", policy_action_name(u.action));
+		ctl_reply_str(r, "sealed_session",
+			policy_action_name(u.action));
 		ctl_reply_u64(r, "sealed_session_rule", u.rule);
 		ctl_reply_bool(r, "sealed_session_unverifiable",
 			(u.flags & POLICY_VERDICT_UNVERIFIABLE) != 0);

@@ -28,8 +28,10 @@
  * compressed beyond inflation) on a pair whose SMB-level deny rules it
  * could pass unseen raises 9000009, allowed or denied, with the user and
  * the kind of logon (NTLM or Kerberos) of the pair's last logon; the
- * severity-3 note 9000008 is then not raised for that connection. Every rule raises at
- * most one alert per pair (per client for logon failures) per window:
+ * severity-3 note 9000008 is then not raised for that connection.
+ *
+ * Every rule raises at most one alert per pair (per client for logon
+ * failures) per window:
  * later hits inside the window add to its count and are reported as
  * updates when the count reaches a power of two or, for CM0062, when the
  * evidence gains a kind of execution; detector_flush() reports the counts
