@@ -238,6 +238,19 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_u64(r, "acked_unseen", ic.stream.acked_unseen);
 	ctl_reply_u64(r, "kept", ic.stream.kept);
 	ctl_reply_object_end(r);
+	ctl_reply_object_begin(r, "policy");
+	ctl_reply_u64(r, "allowed_flows", ic.policy_allowed);
+	ctl_reply_u64(r, "denied_flows", ic.policy_denied);
+	ctl_reply_u64(r, "monitored_flows", ic.policy_monitored);
+	ctl_reply_u64(r, "would_deny", ic.policy_would_deny);
+	ctl_reply_u64(r, "smb_denied", ic.policy_smb_denied);
+	ctl_reply_u64(r, "datagrams_denied", ic.policy_datagrams_denied);
+	ctl_reply_u64(r, "resets", ic.resets);
+	ctl_reply_u64(r, "resets_failed", ic.resets_failed);
+	ctl_reply_u64(r, "unverifiable_denied", ic.unverifiable_denied);
+	ctl_reply_u64(r, "unverifiable_allowed", ic.unverifiable_allowed);
+	ctl_reply_u64(r, "unverifiable_monitored", ic.unverifiable_monitored);
+	ctl_reply_object_end(r);
 	ctl_reply_object_begin(r, "events");
 	ctl_reply_u64(r, "queued", ic.events);
 	ctl_reply_u64(r, "ring_full", ic.events_dropped);
@@ -325,6 +338,7 @@ cmd_alerts(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		ctl_reply_u64(r, "first_seen", a->first_ns / 1000000000ull);
 		ctl_reply_u64(r, "last_seen", a->last_ns / 1000000000ull);
 		ctl_reply_str(r, "user", a->user);
+		ctl_reply_str(r, "auth", a->auth);
 		ctl_reply_str(r, "share", a->share);
 		ctl_reply_str(r, "file", a->file);
 		ctl_reply_str(r, "service", a->service);
@@ -474,6 +488,10 @@ cmd_rules(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_str(r, "mode", policy_mode_name(spec->mode));
 	ctl_reply_str(r, "default_action",
 		policy_action_name(spec->default_action));
+	ctl_reply_str(r, "unverifiable_action",
+		policy_unverifiable_name(spec->unverifiable_action ==
+			POLICY_UNVERIFIABLE_DEFAULT ? POLICY_UNVERIFIABLE_DENY :
+			spec->unverifiable_action));
 	ctl_reply_array_begin(r, "rules");
 	for (i = 0; i < spec->rule_count; i++) {
 		const struct policy_rule_spec *rule = &spec->rules[i];
@@ -484,9 +502,14 @@ cmd_rules(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		ctl_reply_str(r, "from", segment_or_any(spec, rule->from));
 		ctl_reply_str(r, "to", segment_or_any(spec, rule->to));
 		ctl_reply_str(r, "action", policy_action_name(rule->action));
+		if (rule->unverifiable_action != POLICY_UNVERIFIABLE_DEFAULT)
+			ctl_reply_str(r, "unverifiable_action",
+				policy_unverifiable_name(
+					rule->unverifiable_action));
 		ctl_reply_bool(r, "conditional", rule->dialects != 0 ||
 			rule->share_classes != 0 || rule->pipe_classes != 0 ||
-			rule->file_classes != 0 || rule->nonstandard_port >= 0);
+			rule->file_classes != 0 || rule->nonstandard_port >= 0 ||
+			rule->encrypted != POLICY_ENCRYPTED_ANY);
 		ctl_reply_u64(r, "line", (uint64_t)rule->line);
 		ctl_reply_object_end(r);
 	}
@@ -543,6 +566,21 @@ cmd_policy_check(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_bool(r, "resets", (v.flags & POLICY_VERDICT_RESET) != 0);
 	ctl_reply_bool(r, "smb_conditions",
 		(v.flags & POLICY_VERDICT_SMB_RULES) != 0);
+	if (v.flags & POLICY_VERDICT_SMB_RULES) {
+		/* What an SMB 3.1.1 session sealed after its logon gets. */
+		struct policy_smb_facts sealed = {
+			.dialect = POLICY_DIALECT_3_1_1,
+			.encrypted = true,
+		};
+		struct policy_verdict u = policy_unverifiable_verdict(pol,
+			src_segment, dst_segment, &sealed);
+
+		ctl_reply_str(r, "sealed_session",
+			policy_action_name(u.action));
+		ctl_reply_u64(r, "sealed_session_rule", u.rule);
+		ctl_reply_bool(r, "sealed_session_unverifiable",
+			(u.flags & POLICY_VERDICT_UNVERIFIABLE) != 0);
+	}
 	ctl_reply_str(r, "mode", policy_mode_name(policy_mode(pol)));
 	if (req->argc == 3)
 		ctl_reply_str(r, "port_note", atoi(req->argv[2]) == 445 ||

@@ -61,6 +61,9 @@ static const struct detector_signature signatures[DETECTOR_RULE_COUNT] = {
 	[DETECTOR_RULE_ENCRYPTED] = { 9000008,
 		"SMBGW encrypted SMB session: commands after logon not visible",
 		"Visibility", 3, "", "encrypted" },
+	[DETECTOR_RULE_UNVERIFIABLE] = { 9000009,
+		"SMBGW SMB session the policy cannot verify (encrypted or compressed) on a pair with SMB-level deny rules",
+		"Defense Evasion", 2, "T1573,T1021.002", "unverifiable" },
 	/* What an IDS-evasion tool does: the bytes judged and those sent differ. */
 	[DETECTOR_RULE_STREAM_CONFLICT] = { 9000010,
 		"SMBGW inconsistent TCP retransmission: overlapping bytes differ from those judged",
@@ -158,6 +161,8 @@ struct pair {
 	struct share_slot shares[DETECTOR_SHARES_MAX];
 	struct rpc_op ops[DETECTOR_OPERATIONS_MAX];
 	struct rule_state rules[DETECTOR_RULE_COUNT];
+	/* Flow of the last unverifiable-session alert: no 9000008 note too. */
+	uint64_t unverifiable_flow;
 	struct detector_evidence evidence;
 };
 
@@ -981,6 +986,7 @@ on_logon(struct detector *det, const struct gw_event *ev,
 		sizeof(p->evidence.domain));
 	utf8_copy(p->evidence.workstation, ev->u.smb.workstation,
 		sizeof(p->evidence.workstation));
+	p->evidence.auth = ev->u.smb.auth;
 	if (ev->u.smb.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA &&
 			ev->u.smb.version == 2)
 		p->evidence.encrypted = true;
@@ -1168,6 +1174,10 @@ on_smb(struct detector *det, const struct gw_event *ev,
 	case SMB_FACT_ENCRYPTED:
 		p = pair_of(det, ev);
 		p->evidence.encrypted = true;
+		/* Already an alert: the policy could not verify this flow. */
+		if (p->unverifiable_flow == ev->flow_id &&
+				p->rules[DETECTOR_RULE_UNVERIFIABLE].raised_ns != 0)
+			break;
 		if (det->params.rules[DETECTOR_RULE_ENCRYPTED])
 			hit(det, DETECTOR_RULE_ENCRYPTED,
 				&p->rules[DETECTOR_RULE_ENCRYPTED], ev,
@@ -1361,6 +1371,35 @@ on_flow(struct detector *det, const struct gw_event *ev,
 		&p->evidence, fn, ctx);
 }
 
+/*
+ * A policy decision on a session the gateway cannot read, on a pair with
+ * SMB-level deny rules: an alert whatever was decided, naming the pair's
+ * last logon (user, kind).
+ */
+static void
+on_policy(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	const struct event_policy *pol = &ev->u.policy;
+	struct pair *p;
+
+	if (ev->subtype != EVENT_POLICY_SMB ||
+			pol->unverifiable == EVENT_UNVERIFIABLE_NONE ||
+			!det->params.rules[DETECTOR_RULE_UNVERIFIABLE])
+		return;
+	p = pair_of(det, ev);
+	if (pol->unverifiable == EVENT_UNVERIFIABLE_ENCRYPTED)
+		p->evidence.encrypted = true;
+	p->evidence.unverifiable = pol->unverifiable;
+	p->evidence.unverifiable_action = pol->unverifiable_action;
+	p->evidence.policy_action = pol->action;
+	p->evidence.policy_rule = pol->rule;
+	p->unverifiable_flow = ev->flow_id;
+	hit(det, DETECTOR_RULE_UNVERIFIABLE,
+		&p->rules[DETECTOR_RULE_UNVERIFIABLE], ev, &p->node.key,
+		&p->evidence, fn, ctx);
+}
+
 void
 detector_add(struct detector *det, const struct gw_event *ev,
 	detector_alert_fn fn, void *ctx)
@@ -1375,6 +1414,9 @@ detector_add(struct detector *det, const struct gw_event *ev,
 		break;
 	case EVENT_DCERPC:
 		on_dcerpc(det, ev, fn, ctx);
+		break;
+	case EVENT_POLICY:
+		on_policy(det, ev, fn, ctx);
 		break;
 	default:
 		break;

@@ -23,8 +23,15 @@
  *   share_repeat at least share_open_threshold accesses (tree connects
  *               and CREATEs, requests as sent) to one share.
  *
- * Other rules stand alone (see enum detector_rule). Every rule raises at
- * most one alert per pair (per client for logon failures) per window:
+ * Other rules stand alone (see enum detector_rule). A session the policy
+ * cannot read (EVENT_POLICY with event_policy.unverifiable: sealed, or
+ * compressed beyond inflation) on a pair whose SMB-level deny rules it
+ * could pass unseen raises 9000009, allowed or denied, with the user and
+ * the kind of logon (NTLM or Kerberos) of the pair's last logon; the
+ * severity-3 note 9000008 is then not raised for that connection.
+ *
+ * Every rule raises at most one alert per pair (per client for logon
+ * failures) per window:
  * later hits inside the window add to its count and are reported as
  * updates when the count reaches a power of two or, for CM0062, when the
  * evidence gains a kind of execution; detector_flush() reports the counts
@@ -67,6 +74,7 @@ enum detector_rule {
 	DETECTOR_RULE_WORKSTATION_TARGET,	/* 9000006 */
 	DETECTOR_RULE_NONSTANDARD_PORT,		/* 9000007 */
 	DETECTOR_RULE_ENCRYPTED,		/* 9000008 */
+	DETECTOR_RULE_UNVERIFIABLE,		/* 9000009 */
 	DETECTOR_RULE_STREAM_CONFLICT,		/* 9000010 */
 	DETECTOR_RULE_STREAM_UNJUDGED,		/* 9000011 */
 	DETECTOR_RULE_COUNT,
@@ -149,6 +157,12 @@ struct detector_evidence {
 	bool exact;		/* service binary under %SystemRoot% or naming
 				 * the file written to an admin share */
 	bool encrypted;		/* a session of the pair was sealed */
+	uint8_t auth;		/* SMB_AUTH_* of the last logon */
+	/* unverifiable session: enum event_unverifiable, and what policy did */
+	uint8_t unverifiable;
+	uint8_t unverifiable_action;	/* 1: the unverifiable_action decided */
+	uint8_t policy_action;		/* enum event_action */
+	uint16_t policy_rule;		/* the rule that decided or was at stake */
 	uint32_t status;	/* logon failure burst: the last NT status */
 	uint32_t share_accesses;	/* accesses to repeated_share in the window */
 	uint32_t failures;	/* logon failure burst: failures in its window */

@@ -200,7 +200,7 @@ load_rules(struct load_ctx *ctx, config_setting_t *group,
 
 		if (rule < 0) {
 			config_error_add(ctx->errors, ctx->file, line_of(s),
-				"unknown key detector.rules.%s (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted)",
+				"unknown key detector.rules.%s (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable)",
 				name);
 			continue;
 		}

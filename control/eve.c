@@ -795,11 +795,15 @@ write_logon(struct eve *eve, const struct gw_event *ev,
 		json_bool(&j, "encrypt_data",
 			smb->session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA);
 	}
-	json_open(&j, "ntlmssp", '{');
-	json_string(&j, "user", smb->user);
-	json_string(&j, "domain", smb->domain);
-	json_string(&j, "host", smb->workstation);
-	json_close(&j, '}');
+	json_text(&j, "auth", smb_auth_name(smb->auth));
+	/* A Kerberos ticket names no user: no NTLMSSP object to mislead. */
+	if (smb->auth != SMB_AUTH_KERBEROS) {
+		json_open(&j, "ntlmssp", '{');
+		json_string(&j, "user", smb->user);
+		json_string(&j, "domain", smb->domain);
+		json_string(&j, "host", smb->workstation);
+		json_close(&j, '}');
+	}
 	json_close(&j, '}');
 	return record_end(eve, &j, EVE_SMB, LOG_INFO);
 }
@@ -1093,6 +1097,13 @@ json_evidence(struct json *j, const struct detector_alert *a)
 	}
 	if (e->encrypted)
 		json_bool(j, "encrypted", true);
+	if (a->rule == DETECTOR_RULE_UNVERIFIABLE) {
+		json_string(j, "unverifiable",
+			e->unverifiable == EVENT_UNVERIFIABLE_COMPRESSED ?
+			"compressed" : "encrypted");
+		json_bool(j, "unverifiable_action", e->unverifiable_action);
+		json_u64(j, "policy_rule", e->policy_rule);
+	}
 	json_close(j, '}');
 }
 
@@ -1130,11 +1141,13 @@ eve_write_alert(struct eve *eve, const struct detector_alert *a,
 	json_close(&j, '}');
 
 	if (e->user[0] != '\0' || e->share[0] != '\0' || e->file[0] != '\0' ||
-			e->repeated_share[0] != '\0') {
+			e->repeated_share[0] != '\0' ||
+			smb_auth_name(e->auth) != NULL) {
 		json_open(&j, "smb", '{');
 		json_text(&j, "share", e->share[0] != '\0' ? e->share :
 			e->repeated_share);
 		json_text(&j, "filename", e->file);
+		json_text(&j, "auth", smb_auth_name(e->auth));
 		if (e->user[0] != '\0' || e->domain[0] != '\0') {
 			json_open(&j, "ntlmssp", '{');
 			json_string(&j, "user", e->user);

@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "policy.h"
 #include "report.h"
+#include "smb.h"
 #include "utf8.h"
 
 /* Alerts kept for operators; the EVE log has every one regardless. */
@@ -107,6 +108,9 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 	if (ev->user[0] != '\0')
 		snprintf(kept->user, sizeof(kept->user), "%s%s%s",
 			ev->domain, ev->domain[0] ? "\\" : "", ev->user);
+	if (smb_auth_name(ev->auth) != NULL)
+		utf8_copy(kept->auth, smb_auth_name(ev->auth),
+			sizeof(kept->auth));
 	if (ev->share[0] != '\0' || ev->repeated_share[0] != '\0')
 		utf8_copy(kept->share,
 			ev->share[0] ? ev->share : ev->repeated_share, sizeof(kept->share));
@@ -127,14 +131,29 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 static void
 on_alert(void *arg, const struct detector_alert *alert)
 {
+	static const char *const actions[] = {
+		[EVENT_ACTION_ALLOWED] = "allowed",
+		[EVENT_ACTION_DENIED] = "denied",
+		[EVENT_ACTION_MONITORED] = "monitored",
+	};
 	struct monitor *monitor = arg;
+	const struct gw_event *ev = alert->event;
+	struct eve_context ctx = { NULL, NULL, NULL };
 
+	/* An alert on a policy decision says what the policy did. */
+	if (ev != NULL && ev->kind == EVENT_POLICY &&
+			ev->u.policy.action <= EVENT_ACTION_MONITORED) {
+		ctx.src_segment = ev->u.policy.client_segment;
+		ctx.dest_segment = ev->u.policy.server_segment;
+		ctx.action = actions[ev->u.policy.action];
+	}
 	if (alert->update)
 		monitor->counters.updates++;
 	else
 		monitor->counters.alerts++;
 	if (monitor->eve != NULL)
-		eve_write_alert(monitor->eve, alert, NULL);
+		eve_write_alert(monitor->eve, alert,
+			ctx.action != NULL ? &ctx : NULL);
 	keep_alert(monitor, alert);
 }
 
@@ -319,13 +338,14 @@ monitor_print_alerts(const struct monitor *monitor, FILE *out)
 		inet_ntop(family, a->client_addr, client, sizeof(client));
 		inet_ntop(family, a->server_addr, server, sizeof(server));
 		fprintf(out, "alert %" PRIu32 " \"%s\" %s -> %s count %" PRIu32
-			" mitre %s user %s share %s file %s service %s command \"%s\" operations %s\n",
+			" mitre %s user %s share %s file %s service %s command \"%s\" operations %s auth %s\n",
 			a->signature_id, a->signature, client, server, a->count,
 			a->mitre[0] ? a->mitre : "-",
 			a->user[0] ? a->user : "-", a->share[0] ? a->share : "-",
 			a->file[0] ? a->file : "-",
 			a->service[0] ? a->service : "-", a->command,
-			a->operations[0] ? a->operations : "-");
+			a->operations[0] ? a->operations : "-",
+			a->auth[0] ? a->auth : "-");
 	}
 	fflush(out);
 }

@@ -34,6 +34,7 @@ struct monitor_alert {
 	uint8_t client_addr[16];
 	uint8_t server_addr[16];
 	char user[2 * EVENT_ACCOUNT_MAX + 2];	/* DOMAIN\user */
+	char auth[12];		/* kind of that logon: ntlm, kerberos, "" */
 	char share[EVENT_SHARE_MAX];
 	char file[EVENT_NAME_MAX];
 	char service[EVENT_NAME_MAX];

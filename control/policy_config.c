@@ -39,6 +39,11 @@ static const char *const deny_names[] = {
 	NULL
 };
 
+/* unverifiable_action values, by enum policy_unverifiable (0 is unsaid). */
+static const char *const unverifiable_names[] = {
+	"deny", "allow", "monitor", NULL
+};
+
 #define DIALECT_BIT(d) (1u << (d))
 #define DIALECTS_SMB2 (DIALECT_BIT(POLICY_DIALECT_2_0_2) | \
 	DIALECT_BIT(POLICY_DIALECT_2_1))
@@ -115,6 +120,7 @@ policy_config_defaults(struct policy_spec *spec)
 	spec->mode = POLICY_MODE_ENFORCE;
 	spec->default_action = POLICY_ALLOW;
 	spec->deny_action = POLICY_DENY_RESET;
+	spec->unverifiable_action = POLICY_UNVERIFIABLE_DENY;
 	spec->segment_count = 1;
 	snprintf(spec->segments[0].name, POLICY_NAME_MAX, "%s",
 		NAME_UNASSIGNED);
@@ -833,8 +839,24 @@ static bool
 rule_has_conditions(const struct policy_rule_spec *r)
 {
 	return r->dialects != 0 || r->nonstandard_port >= 0 ||
+		r->encrypted != POLICY_ENCRYPTED_ANY ||
 		r->share_classes != 0 || r->pipe_classes != 0 ||
 		r->file_classes != 0;
+}
+
+/* A boolean rule key into <*out>: <no> for false, <yes> for true. */
+static bool
+load_rule_bool(struct load_ctx *ctx, config_setting_t *s, const char *where,
+	int line, int no, int yes, int *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		config_error_add(ctx->errors, ctx->file, line_of(s, line),
+			"%s must be a boolean, not %s", where,
+			config_type_name(config_setting_type(s)));
+		return false;
+	}
+	*out = config_setting_get_bool(s) ? yes : no;
+	return true;
 }
 
 /* One { from = ...; to = ...; action = ...; <conditions> } of rules. */
@@ -844,8 +866,9 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 {
 	struct policy_spec *spec = ctx->spec;
 	config_setting_t *from = NULL, *to = NULL, *action = NULL;
-	config_setting_t *deny = NULL;
+	config_setting_t *deny = NULL, *unverifiable = NULL;
 	struct policy_rule_spec rule;
+	int flag;
 	int line = line_of(entry, list_line);
 	unsigned int value;
 	char where[96];
@@ -903,20 +926,23 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 		} else if (strcmp(key, "dialect_below") == 0) {
 			ok &= load_dialect_below(ctx, s, sub, &rule.dialects);
 		} else if (strcmp(key, "nonstandard_port") == 0) {
-			if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-				config_error_add(ctx->errors, ctx->file,
-					line_of(s, line),
-					"%s must be a boolean, not %s", sub,
-					config_type_name(config_setting_type(s)));
+			if (load_rule_bool(ctx, s, sub, line, 0, 1, &flag))
+				rule.nonstandard_port = (int8_t)flag;
+			else
 				ok = false;
-			} else {
-				rule.nonstandard_port =
-					config_setting_get_bool(s) ? 1 : 0;
-			}
+		} else if (strcmp(key, "encrypted") == 0) {
+			if (load_rule_bool(ctx, s, sub, line,
+					POLICY_ENCRYPTED_NO, POLICY_ENCRYPTED_YES,
+					&flag))
+				rule.encrypted = (uint8_t)flag;
+			else
+				ok = false;
+		} else if (strcmp(key, "unverifiable_action") == 0) {
+			unverifiable = s;
 		} else {
 			config_error_add(ctx->errors, ctx->file,
 				line_of(s, line),
-				"unknown key %s (expected from, to, action, deny_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port)",
+				"unknown key %s (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted)",
 				sub);
 			ok = false;
 		}
@@ -948,6 +974,23 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 			ok = false;
 		} else
 			rule.deny_action = (uint8_t)value;
+	}
+	if (unverifiable != NULL) {
+		snprintf(where, sizeof(where),
+			"policy.rules[%d].unverifiable_action", index);
+		if (!load_choice(ctx, unverifiable, where, unverifiable_names,
+				&value)) {
+			ok = false;
+		} else if (rule_has_conditions(&rule)) {
+			/* Only the rule deciding a pair is asked for it. */
+			config_error_add(ctx->errors, ctx->file,
+				line_of(unverifiable, line),
+				"%s applies only to a rule without SMB conditions (the rule that decides its pairs)",
+				where);
+			ok = false;
+		} else {
+			rule.unverifiable_action = (uint8_t)(value + 1);
+		}
 	}
 	if (!ok)
 		return;
@@ -1067,12 +1110,16 @@ policy_config_load(config_setting_t *group, const char *file,
 			if (load_choice(ctx, s, "policy.deny_action",
 					deny_names, &value))
 				spec->deny_action = value;
+		} else if (strcmp(name, "unverifiable_action") == 0) {
+			if (load_choice(ctx, s, "policy.unverifiable_action",
+					unverifiable_names, &value))
+				spec->unverifiable_action = value + 1;
 		} else if (strcmp(name, "trusted") == 0) {
 			load_trusted(ctx, s);
 		} else if (strcmp(name, "segments") != 0 &&
 				strcmp(name, "rules") != 0) {
 			config_error_add(errors, file, line_of(s, line),
-				"unknown key policy.%s (expected mode, default_action, deny_action, trusted, segments, rules)",
+				"unknown key policy.%s (expected mode, default_action, deny_action, unverifiable_action, trusted, segments, rules)",
 				name);
 		}
 	}

@@ -178,10 +178,15 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64
 		" monitored_flows %" PRIu64 " would_deny %" PRIu64
 		" smb_denied %" PRIu64 " datagrams_denied %" PRIu64
-		" resets %" PRIu64 " resets_failed %" PRIu64 "\n",
+		" resets %" PRIu64 " resets_failed %" PRIu64
+		" unverifiable_denied %" PRIu64
+		" unverifiable_allowed %" PRIu64
+		" unverifiable_monitored %" PRIu64 "\n",
 		ic.policy_allowed, ic.policy_denied, ic.policy_monitored,
 		ic.policy_would_deny, ic.policy_smb_denied,
-		ic.policy_datagrams_denied, ic.resets, ic.resets_failed);
+		ic.policy_datagrams_denied, ic.resets, ic.resets_failed,
+		ic.unverifiable_denied, ic.unverifiable_allowed,
+		ic.unverifiable_monitored);
 	fprintf(out, "events: queued %" PRIu64 " ring_full %" PRIu64,
 		ic.events, ic.events_dropped);
 	if (log != NULL)

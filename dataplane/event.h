@@ -36,6 +36,13 @@ enum event_policy_scope {
 	EVENT_POLICY_DATAGRAM,	/* a NetBIOS datagram (UDP 137/138) */
 };
 
+/* Why a session's messages cannot be judged (event_policy.unverifiable). */
+enum event_unverifiable {
+	EVENT_UNVERIFIABLE_NONE = 0,
+	EVENT_UNVERIFIABLE_ENCRYPTED,	/* the first sealed record */
+	EVENT_UNVERIFIABLE_COMPRESSED,	/* a message the parser cannot inflate */
+};
+
 /* What the gateway did, as reported (EVE "action", the report). */
 enum event_action {
 	EVENT_ACTION_ALLOWED = 0,
@@ -95,6 +102,7 @@ struct event_smb {
 	uint8_t share_type;	/* TREE_CONNECT */
 	uint16_t dialect;	/* NEGOTIATE chosen, or the connection's */
 	uint16_t session_flags;	/* LOGON */
+	uint8_t auth;		/* LOGON: SMB_AUTH_* (NTLMSSP, Kerberos, ...) */
 	uint32_t desired_access;
 	uint32_t disposition;
 	uint32_t options;
@@ -131,6 +139,13 @@ struct event_policy {
 	uint8_t reset;		/* resets sent (or, monitor-only, would be) */
 	uint8_t enforced;	/* 0 in monitor-only mode */
 	uint16_t rule;		/* 1-based rule position; 0 default action */
+	/*
+	 * SMB scope: enum event_unverifiable when the decision is about a
+	 * session the gateway cannot read; with unverifiable_action set, the
+	 * pair's unverifiable action decided, because of deny rule <rule>.
+	 */
+	uint8_t unverifiable;
+	uint8_t unverifiable_action;
 	uint32_t generation;	/* of the policy that decided */
 	char client_segment[EVENT_SEGMENT_MAX];
 	char server_segment[EVENT_SEGMENT_MAX];

@@ -136,6 +136,15 @@ struct inspect_counters {
 	uint64_t policy_would_deny;	/* monitor-only: denials not enforced */
 	uint64_t policy_smb_denied;	/* connections blocked at an SMB message */
 	uint64_t policy_datagrams_denied;	/* NetBIOS datagrams dropped */
+	/*
+	 * Connections judged where their messages became unreadable (first
+	 * sealed record, or a compressed message not inflated) on a pair
+	 * with deny rules they could slip past: refused, let through, or
+	 * let through and reported (monitor, or a deny in monitor-only).
+	 */
+	uint64_t unverifiable_denied;
+	uint64_t unverifiable_allowed;
+	uint64_t unverifiable_monitored;
 	uint64_t resets;		/* TCP resets made */
 	uint64_t resets_failed;		/* no buffer, or no room in the burst */
 	/* Stream normalisation of inspected flows. */

@@ -125,8 +125,9 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	event_send(ins, ev);
 }
 
-void
-send_policy_event(struct inspector *ins, const struct flow_entry *flow,
+/* A policy event built and not yet sent, or NULL (ring full, counted). */
+static struct gw_event *
+policy_event_begin(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_policy_scope scope, struct policy_verdict v,
 	uint16_t client_segment, uint16_t server_segment)
 {
@@ -134,7 +135,7 @@ send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 	struct gw_event *ev = event_begin(ins, false);
 
 	if (ev == NULL)
-		return;
+		return NULL;
 	event_init(ev, ins, flow, ts_ns, EVENT_POLICY, scope);
 	memset(&ev->u.policy, 0, sizeof(ev->u.policy));
 	ev->u.policy.action = verdict_event_action(v);
@@ -147,5 +148,34 @@ send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 		policy_segment_name(pol, client_segment), EVENT_SEGMENT_MAX);
 	utf8_copy(ev->u.policy.server_segment,
 		policy_segment_name(pol, server_segment), EVENT_SEGMENT_MAX);
+	return ev;
+}
+
+void
+send_policy_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_policy_scope scope, struct policy_verdict v,
+	uint16_t client_segment, uint16_t server_segment)
+{
+	struct gw_event *ev = policy_event_begin(ins, flow, ts_ns, scope, v,
+		client_segment, server_segment);
+
+	if (ev != NULL)
+		event_send(ins, ev);
+}
+
+/* The decision on a session that cannot be read, and why it cannot. */
+void
+send_unverifiable_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, struct policy_verdict v, uint16_t client_segment,
+	uint16_t server_segment, enum event_unverifiable reason)
+{
+	struct gw_event *ev = policy_event_begin(ins, flow, ts_ns,
+		EVENT_POLICY_SMB, v, client_segment, server_segment);
+
+	if (ev == NULL)
+		return;
+	ev->u.policy.unverifiable = (uint8_t)reason;
+	ev->u.policy.unverifiable_action =
+		(v.flags & POLICY_VERDICT_UNVERIFIABLE) != 0;
 	event_send(ins, ev);
 }

@@ -169,6 +169,7 @@ fill_smb(struct inspector *ins, struct gw_event *ev, const struct smb_fact *fact
 	case SMB_FACT_LOGOFF:
 		out->success = fact->u.logon.success;
 		out->session_flags = fact->u.logon.session_flags;
+		out->auth = fact->u.logon.mech;
 		utf8_copy(out->user, fact->u.logon.user, sizeof(out->user));
 		utf8_copy(out->domain, fact->u.logon.domain,
 			sizeof(out->domain));
@@ -216,6 +217,9 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 	uint32_t classes;
 
 	count_smb_fact(ins, ctx, fact);
+	if (unlikely(ctx->smb_rules && (fact->type == SMB_FACT_ENCRYPTED ||
+			fact->type == SMB_FACT_COMPRESSED)))
+		check_unverifiable(ctx, fact);
 	if (!smb_fact_is_event(fact, ctx->session))
 		return;
 	if (fact->type == SMB_FACT_DCERPC &&

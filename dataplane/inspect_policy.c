@@ -63,6 +63,8 @@ flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns)
 	if (session != NULL) {
 		session->client_segment = client_segment;
 		session->server_segment = server_segment;
+		/* A sealed session is judged again under the new rules. */
+		session->flags &= ~SESSION_UNVERIFIABLE;
 	}
 	v = policy_pair_verdict(pol, client_segment, server_segment);
 	if (flow->policy_gen != 0 &&
@@ -162,6 +164,69 @@ check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 		}
 	} else if (v.action == POLICY_DENY) {
 		ins->counters.policy_would_deny++;
+	}
+}
+
+static void
+count_unverifiable(struct inspector *ins, struct policy_verdict v)
+{
+	if (v.flags & POLICY_VERDICT_BLOCK) {
+		ins->counters.unverifiable_denied++;
+		return;
+	}
+	if (v.action == POLICY_DENY)
+		ins->counters.policy_would_deny++;
+	if (v.action == POLICY_ALLOW)
+		ins->counters.unverifiable_allowed++;
+	else
+		ins->counters.unverifiable_monitored++;
+}
+
+/*
+ * A session whose messages the parser can no longer read: at its first
+ * sealed record, or at a compressed message the parser marks
+ * unverifiable. Judged once per connection and policy generation, and
+ * only on pairs with conditional rules (the caller's smb_rules): the
+ * names a deny rule looks for are out of sight from here on, so an
+ * explicit rule (encrypted = true, ...) or the pair's unverifiable
+ * action decides. A denial ends the connection as an SMB-level denial
+ * does; a pair with nothing the session could slip past is untouched.
+ */
+void
+check_unverifiable(struct fact_context *ctx, const struct smb_fact *fact)
+{
+	struct inspector *ins = ctx->ins;
+	struct session *session = ctx->session;
+	enum event_unverifiable reason;
+	struct policy_smb_facts facts;
+	struct policy_verdict v;
+
+	if (fact->type == SMB_FACT_ENCRYPTED)
+		reason = EVENT_UNVERIFIABLE_ENCRYPTED;	/* always: sealed */
+	else if (fact->type == SMB_FACT_COMPRESSED &&
+			(fact->flags & SMB_FACT_F_UNVERIFIABLE))
+		reason = EVENT_UNVERIFIABLE_COMPRESSED;
+	else
+		return;
+	if (session->flags & SESSION_UNVERIFIABLE)
+		return;
+	session->flags |= SESSION_UNVERIFIABLE;
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = policy_dialect_of(session->dialect, fact->version == 1);
+	facts.nonstandard_port =
+		(ctx->flow->user_flags & USER_NONSTANDARD_PORT) != 0;
+	facts.encrypted = reason == EVENT_UNVERIFIABLE_ENCRYPTED;
+	v = policy_unverifiable_verdict(ctx->policy, session->client_segment,
+		session->server_segment, &facts);
+	if (!(v.flags & POLICY_VERDICT_UNVERIFIABLE) &&
+			v.rule == verdict_unpack(ctx->flow->policy_verdict).rule)
+		return;	/* no rule it could pass unseen: untouched */
+	send_unverifiable_event(ins, ctx->flow, fact->ts_ns, v,
+		session->client_segment, session->server_segment, reason);
+	count_unverifiable(ins, v);
+	if ((v.flags & POLICY_VERDICT_BLOCK) && !ctx->deny) {
+		ctx->deny = true;
+		ctx->denial = v;
 	}
 }
 

@@ -44,6 +44,7 @@
 #define SESSION_SEQ_REPLY	0x04
 #define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
 #define SESSION_COMPRESSED	0x10
+#define SESSION_UNVERIFIABLE	0x20	/* judged as unreadable (this generation) */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
@@ -153,6 +154,10 @@ void
 send_policy_event(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_policy_scope scope, struct policy_verdict v,
 	uint16_t client_segment, uint16_t server_segment);
+void
+send_unverifiable_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, struct policy_verdict v, uint16_t client_segment,
+	uint16_t server_segment, enum event_unverifiable reason);
 
 /* inspect_session.c */
 void
@@ -207,6 +212,8 @@ reset_connection(struct inspector *ins, struct flow_entry *flow,
 void
 check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 	uint32_t classes);
+void
+check_unverifiable(struct fact_context *ctx, const struct smb_fact *fact);
 uint8_t
 datagram_verdict(struct inspector *ins, const struct decoded_frame *frame);
 

@@ -35,6 +35,9 @@ struct compiled_rule {
 	struct policy_verdict verdict;
 	uint8_t dialects;
 	int8_t nonstandard_port;
+	uint8_t encrypted;	/* enum policy_encrypted */
+	bool names;		/* has share, pipe or file conditions */
+	uint8_t unverifiable;	/* enum policy_action, resolved: when deciding a pair */
 	uint32_t share_classes;
 	uint32_t pipe_classes;
 	uint32_t file_classes;
@@ -59,6 +62,7 @@ struct policy {
 
 	unsigned int generation;
 	enum policy_mode mode;
+	uint8_t unverifiable;	/* enum policy_action of the group, resolved */
 	char (*names)[POLICY_NAME_MAX];	/* [segment id] */
 	unsigned int trusted_count;
 	struct policy_prefix trusted[POLICY_TRUSTED_MAX];
@@ -101,6 +105,30 @@ policy_action_name(enum policy_action action)
 }
 
 const char *
+policy_unverifiable_name(enum policy_unverifiable action)
+{
+	switch (action) {
+	case POLICY_UNVERIFIABLE_DEFAULT: return "default";
+	case POLICY_UNVERIFIABLE_DENY: return "deny";
+	case POLICY_UNVERIFIABLE_ALLOW: return "allow";
+	case POLICY_UNVERIFIABLE_MONITOR: return "monitor";
+	default: return "?";
+	}
+}
+
+/* The action an unverifiable setting stands for; DEFAULT takes <inherited>. */
+static uint8_t
+unverifiable_action_of(uint8_t setting, uint8_t inherited)
+{
+	switch (setting) {
+	case POLICY_UNVERIFIABLE_DENY: return POLICY_DENY;
+	case POLICY_UNVERIFIABLE_ALLOW: return POLICY_ALLOW;
+	case POLICY_UNVERIFIABLE_MONITOR: return POLICY_MONITOR;
+	default: return inherited;
+	}
+}
+
+const char *
 policy_mode_name(enum policy_mode mode)
 {
 	switch (mode) {
@@ -137,6 +165,7 @@ static bool
 rule_has_conditions(const struct policy_rule_spec *r)
 {
 	return r->dialects != 0 || r->nonstandard_port >= 0 ||
+		r->encrypted != POLICY_ENCRYPTED_ANY ||
 		r->share_classes != 0 || r->pipe_classes != 0 ||
 		r->file_classes != 0;
 }
@@ -184,8 +213,10 @@ check_spec(const struct policy_spec *spec, char *error, size_t len)
 	}
 	if ((unsigned int)spec->mode > POLICY_MODE_MONITOR_ONLY ||
 			(unsigned int)spec->default_action > POLICY_MONITOR ||
-			(unsigned int)spec->deny_action > POLICY_DENY_DROP) {
-		set_error(error, len, "bad mode, default action or deny action");
+			(unsigned int)spec->deny_action > POLICY_DENY_DROP ||
+			(unsigned int)spec->unverifiable_action >=
+			POLICY_UNVERIFIABLE_COUNT) {
+		set_error(error, len, "bad mode, default action, deny action or unverifiable action");
 		return -EINVAL;
 	}
 	for (i = 0; i < spec->prefix_count; i++) {
@@ -217,9 +248,13 @@ check_spec(const struct policy_spec *spec, char *error, size_t len)
 				(r->to >= n && r->to != POLICY_SEGMENT_ANY) ||
 				r->action > POLICY_MONITOR ||
 				r->deny_action > POLICY_DENY_INHERIT ||
-				r->dialects >> POLICY_DIALECT_COUNT != 0) {
+				r->dialects >> POLICY_DIALECT_COUNT != 0 ||
+				r->encrypted > POLICY_ENCRYPTED_YES ||
+				r->unverifiable_action >=
+				POLICY_UNVERIFIABLE_COUNT) {
 			set_error(error, len,
-				"rule %u: bad segment, action, deny action or dialect", i + 1);
+				"rule %u: bad segment, action, deny action, dialect, encrypted or unverifiable action",
+				i + 1);
 			return -EINVAL;
 		}
 	}
@@ -482,6 +517,11 @@ build_lists(struct policy *p, const struct policy_spec *spec,
 			rule->deny_action);
 		c->dialects = rule->dialects;
 		c->nonstandard_port = rule->nonstandard_port;
+		c->encrypted = rule->encrypted;
+		c->names = rule->share_classes != 0 ||
+			rule->pipe_classes != 0 || rule->file_classes != 0;
+		c->unverifiable = unverifiable_action_of(
+			rule->unverifiable_action, p->unverifiable);
 		c->share_classes = rule->share_classes;
 		c->pipe_classes = rule->pipe_classes;
 		c->file_classes = rule->file_classes;
@@ -518,6 +558,8 @@ policy_build(const struct policy_spec *spec, unsigned int generation,
 		goto out_of_memory;
 	p->generation = generation;
 	p->mode = spec->mode;
+	p->unverifiable = unverifiable_action_of(spec->unverifiable_action,
+		POLICY_DENY);
 	p->segment_count = spec->segment_count;
 	p->trusted_count = spec->trusted_count;
 	memcpy(p->trusted, spec->trusted,
@@ -660,8 +702,9 @@ policy_pair_verdict(const struct policy *p, uint16_t src, uint16_t dst)
 	return p->verdicts[(uint32_t)src * n + dst];
 }
 
+/* The conditions of <r> that do not name anything. */
 static bool
-rule_matches(const struct compiled_rule *r,
+rule_matches_unnamed(const struct compiled_rule *r,
 	const struct policy_smb_facts *facts)
 {
 	if (r->dialects != 0 && (facts->dialect == POLICY_DIALECT_UNKNOWN ||
@@ -670,6 +713,18 @@ rule_matches(const struct compiled_rule *r,
 		return false;
 	if (r->nonstandard_port >= 0 &&
 			facts->nonstandard_port != (r->nonstandard_port != 0))
+		return false;
+	if (r->encrypted != POLICY_ENCRYPTED_ANY &&
+			facts->encrypted != (r->encrypted == POLICY_ENCRYPTED_YES))
+		return false;
+	return true;
+}
+
+static bool
+rule_matches(const struct compiled_rule *r,
+	const struct policy_smb_facts *facts)
+{
+	if (!rule_matches_unnamed(r, facts))
 		return false;
 	if (r->share_classes != 0 &&
 			(r->share_classes & facts->share_classes) == 0)
@@ -707,6 +762,51 @@ policy_smb_verdict(const struct policy *p, uint16_t src, uint16_t dst,
 
 		if (rule_matches(r, facts))
 			return r->verdict;
+	}
+	return v;
+}
+
+struct policy_verdict
+policy_unverifiable_verdict(const struct policy *p, uint16_t src,
+	uint16_t dst, const struct policy_smb_facts *facts)
+{
+	uint32_t n = p->segment_count, idx, i, start;
+	struct policy_verdict v, out;
+	uint16_t list;
+
+	if (src >= n)
+		src = POLICY_SEGMENT_UNASSIGNED;
+	if (dst >= n)
+		dst = POLICY_SEGMENT_UNASSIGNED;
+	idx = (uint32_t)src * n + dst;
+	v = p->verdicts[idx];
+	list = p->pair_lists[idx];
+	if (list == 0)
+		return v;
+	start = p->list_start[list];
+	for (i = 0; i < p->list_len[list]; i++) {
+		const struct compiled_rule *r =
+			&p->rules[p->list_rules[start + i]];
+
+		if (!rule_matches_unnamed(r, facts))
+			continue;
+		if (!r->names)
+			return r->verdict;
+		/*
+		 * An allow or monitor rule on names is no reason to stop:
+		 * whether the session meets it cannot be known, and a deny
+		 * rule further down may be the one it meets.
+		 */
+		if (r->verdict.action != POLICY_DENY)
+			continue;
+		out.rule = r->verdict.rule;
+		out.action = v.rule == 0 ? p->unverifiable :
+			p->rules[v.rule - 1].unverifiable;
+		out.flags = POLICY_VERDICT_UNVERIFIABLE;
+		if (out.action == POLICY_DENY)
+			out.flags |= r->verdict.flags &
+				(POLICY_VERDICT_BLOCK | POLICY_VERDICT_RESET);
+		return out;
 	}
 	return v;
 }

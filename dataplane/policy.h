@@ -32,8 +32,8 @@
  * Rules are taken in configuration order and the first rule that matches
  * decides (rule id = 1-based position; 0 is default_action). A rule
  * without SMB conditions matches every connection of its pair; a rule with
- * conditions (dialect, share, pipe or file class, non-standard port)
- * matches only an SMB message whose facts meet all of them. For each pair
+ * conditions (dialect, share, pipe or file class, non-standard port,
+ * encryption) matches only an SMB message whose facts meet all of them. For each pair
  * the build keeps the conditional rules that come before the pair's first
  * unconditional rule; that first unconditional rule (or default_action)
  * is the pair verdict.
@@ -44,6 +44,15 @@
  * recomputed when the generation changes. If the connection goes through
  * and the verdict has POLICY_VERDICT_SMB_RULES, each SMB message with facts
  * (NEGOTIATE, TREE_CONNECT, CREATE, ...) is judged by policy_smb_verdict().
+ *
+ * Unverifiable sessions: from the first sealed record on (or a compressed
+ * message the parser cannot inflate), a connection's names are out of
+ * sight, so a deny rule on a share, pipe or file class could be passed
+ * unseen. policy_unverifiable_verdict() says, once per connection, what
+ * such a session gets: an explicit rule without name conditions that it
+ * meets (encrypted = true, ...), else the unverifiable action of the rule
+ * deciding the pair (or of the group) when a deny rule with names could
+ * otherwise be slipped past, else the pair verdict.
  */
 
 #include <stdbool.h>
@@ -78,6 +87,26 @@ enum policy_deny_action {
 	POLICY_DENY_INHERIT,	/* rules only: the global deny_action */
 };
 
+/*
+ * What a session gets whose messages cannot be read, on a pair with deny
+ * rules it could slip past. Zero is "not said": on a rule, the group's
+ * setting; on the group, deny.
+ */
+enum policy_unverifiable {
+	POLICY_UNVERIFIABLE_DEFAULT = 0,
+	POLICY_UNVERIFIABLE_DENY,
+	POLICY_UNVERIFIABLE_ALLOW,
+	POLICY_UNVERIFIABLE_MONITOR,
+	POLICY_UNVERIFIABLE_COUNT,
+};
+
+/* The encrypted condition of a rule; zero is "no such condition". */
+enum policy_encrypted {
+	POLICY_ENCRYPTED_ANY = 0,
+	POLICY_ENCRYPTED_NO,	/* met by messages read in the clear */
+	POLICY_ENCRYPTED_YES,	/* met at the first sealed record */
+};
+
 /* Negotiated dialect of a connection, as rules name it. */
 enum policy_dialect {
 	POLICY_DIALECT_UNKNOWN,	/* not negotiated yet, or SMB 2.??? */
@@ -104,7 +133,10 @@ struct policy_segment_spec {
 	int line;
 };
 
-/* Conditions are ANDed; a zero mask (or -1) means "no such condition". */
+/*
+ * Conditions are ANDed; a zero mask (or -1, or POLICY_ENCRYPTED_ANY) means
+ * "no such condition".
+ */
 struct policy_rule_spec {
 	char name[POLICY_NAME_MAX];	/* "" when unnamed */
 	int line;
@@ -114,6 +146,9 @@ struct policy_rule_spec {
 	uint8_t deny_action;	/* enum policy_deny_action */
 	uint8_t dialects;	/* bit (1 << enum policy_dialect) per dialect */
 	int8_t nonstandard_port;	/* -1 any, 0 139/445 only, 1 others only */
+	uint8_t encrypted;	/* enum policy_encrypted */
+	/* enum policy_unverifiable; read on the rule that decides a pair */
+	uint8_t unverifiable_action;
 	uint32_t share_classes;	/* watchlist class ids, bit per id */
 	uint32_t pipe_classes;
 	uint32_t file_classes;
@@ -128,6 +163,8 @@ struct policy_spec {
 	enum policy_mode mode;
 	enum policy_action default_action;
 	enum policy_deny_action deny_action;	/* RESET or DROP */
+	/* for pairs whose deciding rule says nothing (DEFAULT: deny) */
+	enum policy_unverifiable unverifiable_action;
 	unsigned int segment_count;
 	unsigned int prefix_count;
 	unsigned int trusted_count;
@@ -152,6 +189,11 @@ struct policy_verdict {
 #define POLICY_VERDICT_RESET		0x02
 /* The pair has SMB-condition rules: ask policy_smb_verdict() per message. */
 #define POLICY_VERDICT_SMB_RULES	0x04
+/*
+ * From policy_unverifiable_verdict(): the unverifiable action decided
+ * (action), because of the deny rule <rule> the session could pass unseen.
+ */
+#define POLICY_VERDICT_UNVERIFIABLE	0x08
 
 /*
  * What is known about the SMB message being judged (and its connection).
@@ -161,6 +203,7 @@ struct policy_verdict {
 struct policy_smb_facts {
 	uint8_t dialect;		/* enum policy_dialect */
 	bool nonstandard_port;		/* SMB found by content, not on 139/445 */
+	bool encrypted;			/* the message is sealed */
 	uint32_t share_classes;
 	uint32_t pipe_classes;
 	uint32_t file_classes;
@@ -239,6 +282,31 @@ policy_pair_verdict(const struct policy *p, uint16_t src, uint16_t dst);
 struct policy_verdict
 policy_smb_verdict(const struct policy *p, uint16_t src, uint16_t dst,
 	const struct policy_smb_facts *facts);
+
+/*
+ * Verdict for a connection between <src> and <dst> whose messages cannot
+ * be read from now on (sealed, or compressed beyond what the parser
+ * inflates), with what is still known in <facts> (dialect, port,
+ * encrypted; the class masks are ignored: names are out of sight). Walks
+ * the pair's SMB-condition rules in order:
+ *  - a rule without share, pipe or file conditions whose conditions the
+ *    facts meet decides: its verdict (an "encrypted = true" rule, ...);
+ *  - a deny rule with name conditions, its other conditions met, could be
+ *    met unseen: the unverifiable action of the rule deciding the pair (or
+ *    of the group) decides, as a verdict with POLICY_VERDICT_UNVERIFIABLE,
+ *    the rule id of that deny rule, and, when the action is deny, its
+ *    block and reset flags;
+ *  - else nothing could be slipped past: the pair verdict.
+ * Call it once per connection, when its pair verdict has
+ * POLICY_VERDICT_SMB_RULES. Never fails.
+ */
+struct policy_verdict
+policy_unverifiable_verdict(const struct policy *p, uint16_t src,
+	uint16_t dst, const struct policy_smb_facts *facts);
+
+/* enum policy_unverifiable as configured: "deny", "allow", "monitor" */
+const char *
+policy_unverifiable_name(enum policy_unverifiable action);
 
 /*
  * True when <addr> (as for policy_segment_of()) is within a trusted

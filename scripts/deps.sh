@@ -12,6 +12,7 @@ packages=(
 	clang libclang-rt-14-dev
 	# test hosts and the reference dissector
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
+	python3-jsonschema
 	util-linux passwd coreutils
 	# benchmarks
 	valgrind

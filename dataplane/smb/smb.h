@@ -187,6 +187,8 @@ enum smb_error {
 #define SMB_FACT_F_PAIRED	0x0010	/* response joined with its request */
 #define SMB_FACT_F_TRUNCATED	0x0020	/* a string was cut to fit */
 #define SMB_FACT_F_SIGNED	0x0040	/* SMB2 signed / SMB1 security signature */
+/* ENCRYPTED, COMPRESSED: the message's content cannot be judged. */
+#define SMB_FACT_F_UNVERIFIABLE	0x0080
 
 /* SMB_FACT_NBSS_SESSION */
 struct smb_fact_nbss {
@@ -208,7 +210,9 @@ struct smb_fact_negotiate {
 /* SMB_FACT_LOGON, SMB_FACT_LOGOFF */
 struct smb_fact_logon {
 	uint8_t success;	/* response: status 0 */
-	uint8_t mech;		/* SMB_AUTH_* */
+	/* SMB_AUTH_*: the kind of authentication, from the request's
+	 * security blob (NTLMSSP signature, Kerberos ticket or AP-REQ OID) */
+	uint8_t mech;
 	uint16_t session_flags;	/* SMB2 SessionFlags / SMB1 Action */
 	uint16_t dialect;	/* negotiated on this connection, 0 if unseen */
 	char user[SMB_ACCOUNT_MAX];
@@ -402,6 +406,13 @@ smb_looks_like_smb(const uint8_t *data, size_t len);
  */
 const char *
 smb_command_name(uint8_t version, uint16_t command);
+
+/*
+ * Returns a static name for the logon kind <auth> (SMB_AUTH_*): "ntlm",
+ * "kerberos", "plaintext", or NULL when unknown.
+ */
+const char *
+smb_auth_name(uint8_t auth);
 
 /* Returns a static name for <type> ("create"), or "?" if unknown. */
 const char *

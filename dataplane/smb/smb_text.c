@@ -156,6 +156,24 @@ ntlm_field(const uint8_t *msg, uint32_t len, uint32_t field, bool unicode,
 	return true;
 }
 
+/*
+ * Whether <blob> of <len> bytes holds a Kerberos AP-REQ GSS-API token: the
+ * Kerberos 5 OID (1.2.840.113554.1.2.2, or Microsoft's 1.2.840.48018.1.2.2)
+ * and the token id 01 00. In an SPNEGO mechTypes list the same OIDs are
+ * followed by the next OID (06), never by 01 00.
+ */
+static bool
+has_krb5_ap_req(const uint8_t *blob, uint32_t len)
+{
+	static const uint8_t krb5[13] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+		0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00 };
+	static const uint8_t ms_krb5[13] = { 0x06, 0x09, 0x2a, 0x86, 0x48,
+		0x82, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00 };
+
+	return find_bytes(blob, len, krb5, sizeof(krb5)) != NULL ||
+		find_bytes(blob, len, ms_krb5, sizeof(ms_krb5)) != NULL;
+}
+
 #define NTLMSSP_NEGOTIATE_UNICODE	0x00000001u
 #define NTLMSSP_AUTHENTICATE		3
 
@@ -167,7 +185,11 @@ ntlm_field(const uint8_t *msg, uint32_t len, uint32_t field, bool unicode,
  * blob authenticates (NTLMSSP AUTHENTICATE or a Kerberos ticket), false for
  * other legs of the exchange. NTLMSSP is found by
  * its signature rather than by walking the SPNEGO DER, which is both cheaper
- * and indifferent to the wrapping.
+ * and indifferent to the wrapping. Kerberos is found by its ticket (which
+ * gives the realm) or, when the ticket lies beyond the bytes kept or is
+ * encoded otherwise, by the Kerberos mechanism OID followed by the AP-REQ
+ * token id that opens the GSS-API token (RFC 4121 4.1), so the kind of a
+ * logon is known either way.
  */
 bool
 smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
@@ -216,7 +238,7 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 		return true;
 	}
 	tkt = find_bytes(blob, len, krb_ticket, sizeof(krb_ticket));
-	if (tkt == NULL)
+	if (tkt == NULL && !has_krb5_ap_req(blob, len))
 		return false;
 	memset(auth, 0, sizeof(*auth));
 	auth->key = m->pending_key;
@@ -240,4 +262,15 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 			krb_ticket, sizeof(krb_ticket));
 	}
 	return true;
+}
+
+const char *
+smb_auth_name(uint8_t auth)
+{
+	switch (auth) {
+	case SMB_AUTH_NTLMSSP: return "ntlm";
+	case SMB_AUTH_KERBEROS: return "kerberos";
+	case SMB_AUTH_PLAINTEXT: return "plaintext";
+	default: return NULL;
+	}
 }

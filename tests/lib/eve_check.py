@@ -12,6 +12,12 @@
       suffix
   eve_check.py EVE.json count EVENT_TYPE
       prints how many records of EVENT_TYPE there are
+  eve_check.py EVE.json schema SCHEMA.json [KEY...]
+      every record (with KEYs: every record having one of these dotted
+      keys) is valid against Suricata's EVE schema with
+      additionalProperties relaxed to true: fields Suricata defines keep
+      its names and types, our own fields are allowed (and documented in
+      docs/detection.md); needs python3-jsonschema
 """
 import json
 import sys
@@ -53,6 +59,36 @@ def new_alerts(path):
             and not r["alert"].get("update", False)]
 
 
+def relaxed(node):
+    """The schema with every additionalProperties: false made true."""
+    if isinstance(node, dict):
+        return {k: (True if k == "additionalProperties" and v is False
+                    else relaxed(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [relaxed(v) for v in node]
+    return node
+
+
+def check_schema(path, schema_path, keys):
+    from jsonschema import Draft202012Validator
+    with open(schema_path) as f:
+        validator = Draft202012Validator(relaxed(json.load(f)))
+    bad = 0
+    count = 0
+    for number, record in enumerate(records(path), 1):
+        if keys and all(lookup(record, k) is None for k in keys):
+            continue
+        count += 1
+        for error in validator.iter_errors(record):
+            bad += 1
+            print("%s:%d: %s at %s" % (path, number, error.message,
+                  "/".join(str(p) for p in error.absolute_path)))
+    if bad:
+        return 1
+    print("%d records valid" % count)
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -71,6 +107,8 @@ def main():
                 return 0
         print("no new alert %s with %s" % (sys.argv[3], " ".join(sys.argv[4:])))
         return 1
+    elif command == "schema":
+        return check_schema(path, sys.argv[3], sys.argv[4:])
     elif command == "count":
         print(sum(1 for r in records(path) if r["event_type"] == sys.argv[3]))
     else:

@@ -749,6 +749,82 @@ test_scheduled_task(void **state)
 }
 
 static void
+no_unverifiable_rule(struct detector_params *params)
+{
+	params->rules[DETECTOR_RULE_UNVERIFIABLE] = false;
+}
+
+/*
+ * A session the policy cannot verify: the policy event raises 9000009
+ * with the last logon's user and kind, denied or allowed; the note
+ * 9000008 is not repeated for that flow; other policy events are quiet.
+ */
+static void
+test_unverifiable(void **state)
+{
+	struct detector *det = make(NULL);
+	struct gw_event ev;
+	const struct detector_alert *a;
+
+	(void)state;
+	logon(det, T0, 0, "root");
+	/* The logon's kind, as the parser found it in the request's blob. */
+	base(&ev, T0 + S, EVENT_SMB, SMB_FACT_LOGON);
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.version = 2;
+	ev.u.smb.success = 1;
+	ev.u.smb.auth = SMB_AUTH_KERBEROS;
+	snprintf(ev.u.smb.user, sizeof(ev.u.smb.user), "alice");
+	add(det, &ev);
+
+	/* A pair decision, or an SMB rule on a readable message: nothing. */
+	base(&ev, T0 + 2 * S, EVENT_POLICY, EVENT_POLICY_PAIR);
+	add(det, &ev);
+	base(&ev, T0 + 2 * S, EVENT_POLICY, EVENT_POLICY_SMB);
+	ev.u.policy.action = EVENT_ACTION_DENIED;
+	add(det, &ev);
+	assert_int_equal(seen.count, 0);
+
+	ev.u.policy.unverifiable = EVENT_UNVERIFIABLE_ENCRYPTED;
+	ev.u.policy.unverifiable_action = 1;
+	ev.u.policy.rule = 3;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_UNVERIFIABLE), 1);
+	a = last_of(DETECTOR_RULE_UNVERIFIABLE);
+	assert_int_equal(a->signature->id, 9000009);
+	assert_int_equal(a->signature->severity, 2);
+	assert_string_equal(a->evidence->user, "alice");
+	assert_int_equal(a->evidence->auth, SMB_AUTH_KERBEROS);
+	assert_true(a->evidence->encrypted);
+	assert_int_equal(a->evidence->unverifiable,
+		EVENT_UNVERIFIABLE_ENCRYPTED);
+	assert_int_equal(a->evidence->policy_action, EVENT_ACTION_DENIED);
+	assert_int_equal(a->evidence->policy_rule, 3);
+	/* The flow's sealed record: no note on top of the alert. */
+	base(&ev, T0 + 2 * S, EVENT_SMB, SMB_FACT_ENCRYPTED);
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_ENCRYPTED), 0);
+	/* Another flow of the pair, sealed and allowed: counted. */
+	base(&ev, T0 + 3 * S, EVENT_POLICY, EVENT_POLICY_SMB);
+	ev.flow_id = 0x5678;
+	ev.u.policy.action = EVENT_ACTION_ALLOWED;
+	ev.u.policy.unverifiable = EVENT_UNVERIFIABLE_COMPRESSED;
+	add(det, &ev);
+	assert_int_equal(new_alerts(DETECTOR_RULE_UNVERIFIABLE), 1);
+	assert_true(last_of(DETECTOR_RULE_UNVERIFIABLE)->update);
+	assert_int_equal(last_of(DETECTOR_RULE_UNVERIFIABLE)->count, 2);
+	detector_free(det);
+
+	/* Switched off: nothing. */
+	det = make(no_unverifiable_rule);
+	base(&ev, T0, EVENT_POLICY, EVENT_POLICY_SMB);
+	ev.u.policy.unverifiable = EVENT_UNVERIFIABLE_ENCRYPTED;
+	add(det, &ev);
+	assert_int_equal(seen.count, 0);
+	detector_free(det);
+}
+
+static void
 test_single_rules(void **state)
 {
 	struct detector *det = make(NULL);
@@ -1014,7 +1090,7 @@ test_config_errors(void **state)
 	assert_error(0, "t.conf:2: detector.window = 0 is out of range [1, 86400]");
 	assert_error(1, "t.conf:3: detector.share_open_threshold must be an integer, not a string");
 	assert_error(2, "t.conf:4: detector.require[1] = \"exec\" is not one of: logon, admin_exec, share_repeat");
-	assert_error(3, "t.conf:5: unknown key detector.rules.smb2 (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted)");
+	assert_error(3, "t.conf:5: unknown key detector.rules.smb2 (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable)");
 	assert_error(4, "t.conf:5: detector.rules.smb1 must be a boolean, not an integer");
 	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules)");
 	assert_error(6, "t.conf:7: detector.workstation_segments names \"a\" twice");
@@ -1082,6 +1158,7 @@ main(void)
 		cmocka_unit_test(test_required_and_switches),
 		cmocka_unit_test(test_scheduled_task),
 		cmocka_unit_test(test_single_rules),
+		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_workstation_target),
 		cmocka_unit_test(test_no_watchlist),
 		cmocka_unit_test(test_params),

@@ -427,6 +427,66 @@ test_alert(void **state)
 	assert_has("\"update\":true,\"count\":3");
 }
 
+/*
+ * The logon's kind: "auth" in logon records and alerts; a Kerberos
+ * logon has no NTLMSSP object; the unverifiable-session alert's evidence.
+ */
+static void
+test_auth_and_unverifiable(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_context ctx = { "clients", "servers", "denied" };
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+
+	(void)state;
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	ev.command = SMB2_SESSION_SETUP;
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.version = 2;
+	ev.u.smb.success = 1;
+	ev.u.smb.auth = SMB_AUTH_NTLMSSP;
+	snprintf(ev.u.smb.user, sizeof(ev.u.smb.user), "root");
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	ev.u.smb.auth = SMB_AUTH_KERBEROS;
+	ev.u.smb.user[0] = '\0';
+	ev.flow_id = 78;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+
+	memset(&e, 0, sizeof(e));
+	e.encrypted = true;
+	e.auth = SMB_AUTH_NTLMSSP;
+	e.unverifiable = EVENT_UNVERIFIABLE_ENCRYPTED;
+	e.unverifiable_action = 1;
+	e.policy_rule = 1;
+	snprintf(e.user, sizeof(e.user), "root");
+	base(&ev, T0, EVENT_POLICY, EVENT_POLICY_SMB);
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_UNVERIFIABLE;
+	a.signature = detector_signature(a.rule);
+	a.count = 1;
+	a.first_ns = T0;
+	a.last_ns = T0;
+	a.event = &ev;
+	memcpy(a.client_addr, ev.client_addr, 16);
+	memcpy(a.server_addr, ev.server_addr, 16);
+	a.ip_version = 4;
+	a.evidence = &e;
+	assert_int_equal(eve_write_alert(eve, &a, &ctx), 0);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 3);
+	assert_has("\"encrypt_data\":false,\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"flow_id\":78,");
+	assert_int_equal(occurrences("\"auth\":\"kerberos\"}"), 1);
+	assert_has("\"action\":\"denied\",\"alert\":{\"action\":\"denied\",\"gid\":1,"
+		"\"signature_id\":9000009,");
+	assert_has("\"smb\":{\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"evidence\":{\"encrypted\":true,\"unverifiable\":\"encrypted\","
+		"\"unverifiable_action\":true,\"policy_rule\":1}");
+}
+
 static void
 test_stats_and_reopen(void **state)
 {
@@ -478,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_handle_eviction),
 		cmocka_unit_test(test_logon_tree_dcerpc),
 		cmocka_unit_test(test_alert),
+		cmocka_unit_test(test_auth_and_unverifiable),
 		cmocka_unit_test(test_stats_and_reopen),
 		cmocka_unit_test(test_open_errors),
 	};

@@ -415,6 +415,130 @@ test_monitor_only_mode(void **state)
 	policy_free(p);
 }
 
+/*
+ * Unverifiable sessions: what a sealed connection gets, by pair. The
+ * segments: ws -> srv with deny admin_share, ws -> open with allow rules
+ * only, ws -> dc with deny on SMB1 only, ws -> lab with an explicit
+ * encrypted rule, ws -> mgr with an allow rule on names before the deny.
+ */
+static void
+test_unverifiable(void **state)
+{
+	struct policy_smb_facts sealed = {
+		.dialect = POLICY_DIALECT_3_1_1, .encrypted = true,
+		/* Ignored: names cannot be seen. */
+		.share_classes = 1u << 3,
+	};
+	struct policy_smb_facts clear = { .dialect = POLICY_DIALECT_3_1_1 };
+	struct policy_rule_spec *r;
+	struct policy_verdict v;
+	uint16_t ws, srv, open, dc, lab, mgr;
+	struct policy *p;
+
+	spec_reset();
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	open = add_segment("open");
+	dc = add_segment("dcs");
+	lab = add_segment("lab");
+	mgr = add_segment("managers");
+	/* 1: admin shares (class 0) from ws to srv, dropped not reset. */
+	r = add_rule(ws, srv, POLICY_DENY);
+	r->share_classes = 1u << 0;
+	r->deny_action = POLICY_DENY_DROP;
+	add_rule(ws, srv, POLICY_ALLOW);			/* 2 */
+	add_rule(ws, open, POLICY_ALLOW);			/* 3 */
+	r = add_rule(ws, dc, POLICY_DENY);			/* 4: SMB1 */
+	r->dialects = 1u << POLICY_DIALECT_SMB1;
+	r = add_rule(ws, dc, POLICY_DENY);			/* 5: SMB1 + names */
+	r->dialects = 1u << POLICY_DIALECT_SMB1;
+	r->share_classes = 1u << 0;
+	add_rule(ws, dc, POLICY_ALLOW);				/* 6 */
+	/* 7: sealed sessions monitored explicitly, before the name rule. */
+	r = add_rule(ws, lab, POLICY_MONITOR);
+	r->encrypted = POLICY_ENCRYPTED_YES;
+	r = add_rule(ws, lab, POLICY_DENY);			/* 8 */
+	r->share_classes = 1u << 0;
+	/* 9: clear sessions only: a sealed one does not meet it. */
+	r = add_rule(ws, lab, POLICY_DENY);
+	r->encrypted = POLICY_ENCRYPTED_NO;
+	add_rule(ws, lab, POLICY_ALLOW);			/* 10 */
+	r = add_rule(ws, mgr, POLICY_ALLOW);			/* 11: data share */
+	r->share_classes = 1u << 1;
+	r = add_rule(ws, mgr, POLICY_DENY);			/* 12 */
+	r->share_classes = 1u << 0;
+	add_rule(ws, mgr, POLICY_ALLOW)->unverifiable_action =	/* 13 */
+		POLICY_UNVERIFIABLE_MONITOR;
+	p = build();
+
+	/* Default (deny): the deny rule's own drop, no reset. */
+	v = policy_unverifiable_verdict(p, ws, srv, &sealed);
+	assert_int_equal(v.rule, 1);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE |
+		POLICY_VERDICT_BLOCK);
+	/* Allow-only pairs: no rule list, the pair verdict. */
+	v = policy_pair_verdict(p, ws, open);
+	assert_int_equal(v.flags & POLICY_VERDICT_SMB_RULES, 0);
+	v = policy_unverifiable_verdict(p, ws, open, &sealed);
+	assert_int_equal(v.rule, 3);
+	assert_int_equal(v.flags, 0);
+	/* SMB1 rules cannot be slipped past by an SMB 3 session. */
+	v = policy_unverifiable_verdict(p, ws, dc, &sealed);
+	assert_int_equal(v.rule, 6);
+	assert_int_equal(v.flags & POLICY_VERDICT_UNVERIFIABLE, 0);
+	/* An explicit encrypted rule decides; no unverifiable action. */
+	v = policy_unverifiable_verdict(p, ws, lab, &sealed);
+	assert_int_equal(v.rule, 7);
+	assert_int_equal(v.action, POLICY_MONITOR);
+	assert_int_equal(v.flags, 0);
+	/* ... and a clear message does not meet it, nor rule 8 without a
+	 * name, but rule 9 (encrypted = false). */
+	v = policy_smb_verdict(p, ws, lab, &clear);
+	assert_int_equal(v.rule, 9);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	clear.share_classes = 1u << 0;
+	assert_int_equal(policy_smb_verdict(p, ws, lab, &clear).rule, 8);
+	/* A compressed, not sealed, message does not meet rule 7. */
+	sealed.encrypted = false;
+	v = policy_unverifiable_verdict(p, ws, lab, &sealed);
+	assert_int_equal(v.rule, 8);
+	assert_true(v.flags & POLICY_VERDICT_UNVERIFIABLE);
+	sealed.encrypted = true;
+	/* An allow rule on names does not stop the walk; rule 13 says monitor. */
+	v = policy_unverifiable_verdict(p, ws, mgr, &sealed);
+	assert_int_equal(v.rule, 12);
+	assert_int_equal(v.action, POLICY_MONITOR);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE);
+	policy_free(p);
+
+	/* The group says allow; a rule deciding its pair says deny. */
+	spec.unverifiable_action = POLICY_UNVERIFIABLE_ALLOW;
+	spec.rules[5].unverifiable_action = POLICY_UNVERIFIABLE_DENY;
+	p = build();
+	v = policy_unverifiable_verdict(p, ws, srv, &sealed);
+	assert_int_equal(v.rule, 1);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE);
+	/* ws -> dc: the SMB1 session on ADMIN$ could pass rule 5 unseen. */
+	sealed.dialect = POLICY_DIALECT_SMB1;
+	v = policy_unverifiable_verdict(p, ws, dc, &sealed);
+	assert_int_equal(v.rule, 4);	/* rule 4 has no names: it decides */
+	sealed.dialect = POLICY_DIALECT_3_1_1;
+	policy_free(p);
+
+	/* Monitor-only: the deny is reported, nothing blocks. */
+	spec.unverifiable_action = POLICY_UNVERIFIABLE_DEFAULT;
+	spec.mode = POLICY_MODE_MONITOR_ONLY;
+	p = build();
+	v = policy_unverifiable_verdict(p, ws, srv, &sealed);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE);
+	policy_free(p);
+	assert_string_equal(policy_unverifiable_name(POLICY_UNVERIFIABLE_ALLOW),
+		"allow");
+}
+
 static void
 test_trusted(void **state)
 {
@@ -474,7 +598,7 @@ test_build_errors(void **state)
 		sizeof(error)));
 	assert_int_equal(rte_errno, EINVAL);
 	assert_string_equal(error,
-		"rule 1: bad segment, action, deny action or dialect");
+		"rule 1: bad segment, action, deny action, dialect, encrypted or unverifiable action");
 
 	spec_reset();
 	ws = add_segment("workstations");
@@ -721,6 +845,20 @@ test_example_deployment(void **state)
 	v = policy_smb_verdict(p, segment_of(p, "198.18.24.5", 0), fin,
 		&facts);
 	assert_int_equal(v.action, POLICY_ALLOW);
+	/* Sealed sessions: refused where admin shares are denied ... */
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = POLICY_DIALECT_3_1_1;
+	facts.encrypted = true;
+	v = policy_unverifiable_verdict(p, ws, fs, &facts);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_true(v.flags & POLICY_VERDICT_UNVERIFIABLE);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	/* ... but let through to the finance server, as its rule says. */
+	v = policy_unverifiable_verdict(p, segment_of(p, "198.18.24.5", 0),
+		fin, &facts);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_int_equal(v.flags, POLICY_VERDICT_UNVERIFIABLE);
+	memset(&facts, 0, sizeof(facts));
 	/* Domain controllers: reachable, not their service control. */
 	assert_int_equal(policy_pair_verdict(p, ws, dc).action, POLICY_ALLOW);
 	facts.pipe_classes = 1u << watchlist_class_id(wl, "remote_exec_pipe");
@@ -757,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_matrix_large),
 		cmocka_unit_test(test_smb_rules),
 		cmocka_unit_test(test_monitor_only_mode),
+		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_no_prefixes),
 		cmocka_unit_test(test_build_errors),

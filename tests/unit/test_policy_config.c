@@ -89,6 +89,8 @@ test_absent_group_gives_defaults(void **state)
 	assert_int_equal(spec.mode, POLICY_MODE_ENFORCE);
 	assert_int_equal(spec.default_action, POLICY_ALLOW);
 	assert_int_equal(spec.deny_action, POLICY_DENY_RESET);
+	/* Documented default: a session that cannot be read is refused. */
+	assert_int_equal(spec.unverifiable_action, POLICY_UNVERIFIABLE_DENY);
 	assert_int_equal(spec.segment_count, 1);
 	assert_string_equal(spec.segments[0].name, "unassigned");
 	assert_int_equal(spec.rule_count, 0);
@@ -226,7 +228,7 @@ test_policy_group_errors(void **state)
 	assert_single_error("policy = 3;\n",
 		"test.conf:1: policy must be a group { ... }, not an integer");
 	assert_single_error("policy: {\n  modes = \"enforce\";\n};\n",
-		"test.conf:2: unknown key policy.modes (expected mode, default_action, deny_action, trusted, segments, rules)");
+		"test.conf:2: unknown key policy.modes (expected mode, default_action, deny_action, unverifiable_action, trusted, segments, rules)");
 	assert_single_error("policy: {\n  mode = \"block\";\n};\n",
 		"test.conf:2: policy.mode = \"block\" is not one of: enforce, monitor-only");
 	assert_single_error("policy: {\n  mode = 1;\n};\n",
@@ -345,7 +347,7 @@ test_rule_errors(void **state)
 		"test.conf:5: policy.rules[0].action = \"block\" is not one of: allow, deny, monitor");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"deny\";\n"
 		"    share = \"admin_share\"; } );\n};\n",
-		"test.conf:6: unknown key policy.rules[0].share (expected from, to, action, deny_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port)");
+		"test.conf:6: unknown key policy.rules[0].share (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted)");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"allow\"; deny_action = \"drop\"; } );\n};\n",
 		"test.conf:5: policy.rules[0].deny_action applies only to action = \"deny\"");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"deny\"; deny_action = \"rst\"; } );\n};\n",
@@ -399,6 +401,53 @@ test_shadowed_rules(void **state)
 		"    { from = \"any\"; to = \"any\"; action = \"deny\"; dialect = \"smb1\"; },\n"
 		"    { from = \"ws\"; to = \"any\"; action = \"allow\"; },\n"
 		"    { from = \"any\"; to = \"srv\"; action = \"deny\"; } );\n};\n"), 0);
+}
+
+/* encrypted and unverifiable_action: values, where they may stand, errors. */
+static void
+test_unverifiable_keys(void **state)
+{
+	assert_int_equal(load(SEGMENTS "  unverifiable_action = \"monitor\";\n"
+		"  rules = (\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"deny\"; encrypted = true; dialect = \"smb2\"; },\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"monitor\"; encrypted = false; },\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"deny\"; share_class = \"admin_share\"; },\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"allow\"; unverifiable_action = \"allow\"; },\n"
+		"    { from = \"ws\"; to = \"dc\"; action = \"allow\"; unverifiable_action = \"deny\"; },\n"
+		"    { from = \"any\"; to = \"any\"; action = \"allow\"; } );\n};\n"), 0);
+	print_errors();
+	assert_int_equal(spec.unverifiable_action, POLICY_UNVERIFIABLE_MONITOR);
+	assert_int_equal(spec.rule_count, 6);
+	assert_int_equal(spec.rules[0].encrypted, POLICY_ENCRYPTED_YES);
+	assert_int_equal(spec.rules[1].encrypted, POLICY_ENCRYPTED_NO);
+	assert_int_equal(spec.rules[2].encrypted, POLICY_ENCRYPTED_ANY);
+	assert_int_equal(spec.rules[2].unverifiable_action,
+		POLICY_UNVERIFIABLE_DEFAULT);
+	assert_int_equal(spec.rules[3].unverifiable_action,
+		POLICY_UNVERIFIABLE_ALLOW);
+	assert_int_equal(spec.rules[4].unverifiable_action,
+		POLICY_UNVERIFIABLE_DENY);
+	assert_int_equal(spec.rules[5].unverifiable_action,
+		POLICY_UNVERIFIABLE_DEFAULT);
+	/* An encrypted condition makes a rule conditional: it shadows nothing. */
+	assert_int_equal(load(SEGMENTS "  rules = (\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"deny\"; encrypted = true; },\n"
+		"    { from = \"ws\"; to = \"srv\"; action = \"allow\"; } );\n};\n"), 0);
+
+	assert_single_error(SEGMENTS "  unverifiable_action = \"reset\";\n};\n",
+		"test.conf:5: policy.unverifiable_action = \"reset\" is not one of: deny, allow, monitor");
+	assert_single_error(SEGMENTS "  unverifiable_action = true;\n};\n",
+		"test.conf:5: policy.unverifiable_action must be a string, not a boolean");
+	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"deny\"; encrypted = \"yes\"; } );\n};\n",
+		"test.conf:5: policy.rules[0].encrypted must be a boolean, not a string");
+	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"allow\"; unverifiable_action = \"drop\"; } );\n};\n",
+		"test.conf:5: policy.rules[0].unverifiable_action = \"drop\" is not one of: deny, allow, monitor");
+	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"srv\"; action = \"deny\"; share_class = \"admin_share\";\n"
+		"    unverifiable_action = \"allow\"; } );\n};\n",
+		"test.conf:6: policy.rules[0].unverifiable_action applies only to a rule without SMB conditions (the rule that decides its pairs)");
+	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"srv\"; action = \"deny\"; encrypted = true;\n"
+		"    unverifiable_action = \"deny\"; } );\n};\n",
+		"test.conf:6: policy.rules[0].unverifiable_action applies only to a rule without SMB conditions (the rule that decides its pairs)");
 }
 
 /* All errors of a file in one run; a bad segment is reported once. */
@@ -487,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_rule_errors),
 		cmocka_unit_test(test_condition_errors),
 		cmocka_unit_test(test_shadowed_rules),
+		cmocka_unit_test(test_unverifiable_keys),
 		cmocka_unit_test(test_errors_collected),
 		cmocka_unit_test(test_segment_limit),
 		cmocka_unit_test(test_example_config),

@@ -1507,49 +1507,104 @@ test_compression_transform(void **state)
 	free(st);
 }
 
-/* A Kerberos AP-REQ in place of smb2_basic frame 8's NTLMSSP blob. */
-static void
-test_kerberos_realm(void **state)
+/*
+ * Feeds smb2_basic frame 8 (a SESSION_SETUP request) with <blob> in place
+ * of its NTLMSSP blob; returns the LOGON request fact, or NULL.
+ */
+static const struct kept_fact *
+setup_with_blob(struct smb_state *st, struct recorder *r,
+	struct capture *cap, const uint8_t *blob, size_t blob_len)
 {
-	static const uint8_t blob[] = {
-		0x60, 0x5a, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02,
-		0xa0, 0x50, 0x30, 0x4e, 0xa2, 0x4c, 0x04, 0x4a,
-		0x60, 0x48, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12,
-		0x01, 0x02, 0x02, 0x01, 0x00,
-		0x6e, 0x39, 0x30, 0x37,
-		0xa0, 0x03, 0x02, 0x01, 0x05,		/* pvno 5 */
-		0xa1, 0x03, 0x02, 0x01, 0x0e,		/* msg-type 14 */
-		0xa2, 0x07, 0x03, 0x05, 0x00, 0x20, 0x00, 0x00, 0x00,
-		0xa3, 0x1a, 0x61, 0x18, 0x30, 0x16,
-		0xa0, 0x03, 0x02, 0x01, 0x05,		/* tkt-vno 5 */
-		0xa1, 0x0d, 0x1b, 0x0b,			/* realm */
-		'E', 'X', 'A', 'M', 'P', 'L', 'E', '.', 'C', 'O', 'M',
-		0xa2, 0x00,
-	};
-	struct capture cap;
-	struct recorder r = { 0 };
-	struct smb_state *st = state_new();
 	const struct segment *ss;
-	const struct kept_fact *k;
 	uint8_t rec[512];
 	uint32_t seq = 1, off;
 
-	(void)state;
-	capture_load("smb2_basic.pcap", &cap);
-	ss = capture_frame(&cap, 8);
+	capture_load("smb2_basic.pcap", cap);
+	ss = capture_frame(cap, 8);
 	assert_int_equal(ss->data[4 + 12], SMB2_SESSION_SETUP);
 	off = ss->data[4 + 64 + 12] | ss->data[4 + 64 + 13] << 8;
+	assert_true(4 + off + blob_len <= sizeof(rec));
 	memcpy(rec, ss->data, 4 + off);
-	memcpy(rec + 4 + off, blob, sizeof(blob));
-	put_le16(rec + 4 + 64 + 14, sizeof(blob));
-	set_nbss_len(rec, off + sizeof(blob));
-	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, 4 + off + sizeof(blob),
-		&r);
-	k = find_fact(&r, SMB_FACT_LOGON, SMB_DIR_TO_SERVER, 0);
+	memcpy(rec + 4 + off, blob, blob_len);
+	put_le16(rec + 4 + 64 + 14, (uint16_t)blob_len);
+	set_nbss_len(rec, off + (uint32_t)blob_len);
+	feed_record(st, SMB_DIR_TO_SERVER, &seq, rec, 4 + off + blob_len, r);
+	return find_fact(r, SMB_FACT_LOGON, SMB_DIR_TO_SERVER, 0);
+}
+
+/* A Kerberos AP-REQ in place of smb2_basic frame 8's NTLMSSP blob. */
+static const uint8_t krb_blob[] = {
+	0x60, 0x5a, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02,
+	0xa0, 0x50, 0x30, 0x4e, 0xa2, 0x4c, 0x04, 0x4a,
+	0x60, 0x48, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12,
+	0x01, 0x02, 0x02, 0x01, 0x00,
+	0x6e, 0x39, 0x30, 0x37,
+	0xa0, 0x03, 0x02, 0x01, 0x05,		/* pvno 5 */
+	0xa1, 0x03, 0x02, 0x01, 0x0e,		/* msg-type 14 */
+	0xa2, 0x07, 0x03, 0x05, 0x00, 0x20, 0x00, 0x00, 0x00,
+	0xa3, 0x1a, 0x61, 0x18, 0x30, 0x16,
+	0xa0, 0x03, 0x02, 0x01, 0x05,		/* tkt-vno 5 */
+	0xa1, 0x0d, 0x1b, 0x0b,			/* realm */
+	'E', 'X', 'A', 'M', 'P', 'L', 'E', '.', 'C', 'O', 'M',
+	0xa2, 0x00,
+};
+
+static void
+test_kerberos_realm(void **state)
+{
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+
+	(void)state;
+	k = setup_with_blob(st, &r, &cap, krb_blob, sizeof(krb_blob));
 	assert_non_null(k);
 	assert_int_equal(k->f.u.logon.mech, SMB_AUTH_KERBEROS);
 	assert_string_equal(k->f.u.logon.realm, "EXAMPLE.COM");
 	assert_string_equal(k->f.u.logon.user, "");
+	recorder_free(&r);
+	free(st);
+	capture_free(&cap);
+}
+
+/*
+ * The kind of a logon from the AP-REQ token's OID when the ticket is not
+ * recognisable (here: version numbers other than 5, Microsoft's OID); an
+ * SPNEGO offer that only lists the Kerberos OIDs is no logon.
+ */
+static void
+test_kerberos_by_oid(void **state)
+{
+	static const uint8_t offer[] = {
+		0x60, 0x2a, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02,
+		0xa0, 0x20, 0x30, 0x1e, 0xa0, 0x1c, 0x30, 0x1a,
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02,
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+		0x06, 0x02, 0x2b, 0x06,
+	};
+	uint8_t blob[sizeof(krb_blob)];
+	struct capture cap;
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	const struct kept_fact *k;
+
+	(void)state;
+	memcpy(blob, krb_blob, sizeof(blob));
+	blob[25] = 0x82;	/* 1.2.840.48018.1.2.2 */
+	/* pvno and tkt-vno 4: no ticket as the parser knows it */
+	blob[41] = 0x04;
+	blob[66] = 0x04;
+	k = setup_with_blob(st, &r, &cap, blob, sizeof(blob));
+	assert_non_null(k);
+	assert_int_equal(k->f.u.logon.mech, SMB_AUTH_KERBEROS);
+	assert_string_equal(k->f.u.logon.realm, "");
+	recorder_free(&r);
+	capture_free(&cap);
+
+	memset(&r, 0, sizeof(r));
+	smb_state_init(st);
+	assert_null(setup_with_blob(st, &r, &cap, offer, sizeof(offer)));
 	recorder_free(&r);
 	free(st);
 	capture_free(&cap);
@@ -1586,6 +1641,7 @@ main(void)
 		cmocka_unit_test(test_smb1_transact_nmpipe),
 		cmocka_unit_test(test_compression_transform),
 		cmocka_unit_test(test_kerberos_realm),
+		cmocka_unit_test(test_kerberos_by_oid),
 	};
 
 	return cmocka_run_group_tests_name("smb", tests, NULL, NULL);
