@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "inspect_pvt.h"
 
@@ -116,7 +117,8 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		/* State is taken only once there is payload to parse. */
 		ctx.session = session_alloc(ins, flow);
 		if (ctx.session == NULL)
-			return DROP_REASON_MAX;
+			return session_unavailable(ins, flow, verdict, m, frame,
+				ts_ns);
 		if (!(flow->user_flags & USER_REPORTED)) {
 			flow->user_flags |= USER_REPORTED;
 			send_flow_event(ins, flow, ts_ns,
@@ -300,7 +302,6 @@ inspector_create(const struct inspector_params *params)
 {
 	struct flow_table_params flow_params;
 	struct inspector *ins;
-	uint32_t i;
 
 	if (params->sessions == 0 || params->sessions >= FLOW_APP_STATE_NONE ||
 			params->classify_packets == 0 ||
@@ -341,18 +342,22 @@ inspector_create(const struct inspector_params *params)
 		ins->port_flags[PORT_NETBIOS_NS] = INSPECT_PORT_DATAGRAM;
 		ins->port_flags[PORT_NETBIOS_DGM] = INSPECT_PORT_DATAGRAM;
 	}
-	for (i = 0; i < params->sessions; i++)
-		ins->sessions[i].next_free = i + 1 < params->sessions ?
-			i + 1 : FLOW_APP_STATE_NONE;
-	ins->free_session = 0;
+	sessions_init(ins);
+	/* Each client counted holds a state: never more clients than states. */
+	ins->clients = flow_client_table_create(params->sessions,
+		(uint32_t)rte_rand());
+	if (ins->clients == NULL)
+		goto unmap_sessions;
 
 	if (params->watchlist != NULL) {
 		ins->watch_scratch = watchlist_scratch_alloc(params->watchlist);
 		if (ins->watch_scratch == NULL)
-			goto unmap_sessions;
+			goto free_clients;
 	}
 	return ins;
 
+free_clients:
+	flow_client_table_free(ins->clients);
 unmap_sessions:
 	munmap(ins->sessions, ins->sessions_bytes);
 free_flows:
@@ -373,6 +378,7 @@ inspector_free(struct inspector *ins)
 	ins->params.event_fn = NULL;
 	flow_table_free(ins->flows);
 	watchlist_scratch_free(ins->watch_scratch);
+	flow_client_table_free(ins->clients);
 	munmap(ins->sessions, ins->sessions_bytes);
 	free(ins);
 }

@@ -20,6 +20,7 @@
 #include "dcerpc.h"
 #include "event.h"
 #include "flow.h"
+#include "flow_clients.h"
 #include "inspect.h"
 #include "match.h"
 #include "policy.h"
@@ -36,6 +37,7 @@
 #define USER_NONSTANDARD_PORT	0x10
 #define USER_RESET_SENT		0x20	/* the policy's resets went out */
 #define USER_REPORTED		0x40	/* "classified" sent to the control core */
+#define USER_NO_STATE		0x80	/* found no parser state, or lost it */
 
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
@@ -43,6 +45,7 @@
 #define SESSION_SEQ_REPLY	0x04
 #define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
 #define SESSION_COMPRESSED	0x10
+#define SESSION_RECLAIMABLE	0x20	/* on the reclaim list: not authenticated */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
@@ -57,6 +60,11 @@ struct session {
 	uint16_t client_segment;	/* of the policy generation cached in the flow */
 	uint16_t server_segment;
 	uint8_t flags;
+	/* The reclaim list, oldest progress first (SESSION_RECLAIMABLE). */
+	uint32_t idle_prev;
+	uint32_t idle_next;
+	uint64_t progress_ns;	/* taken, or its last SMB message */
+	struct flow_entry *flow;	/* the owner, while taken */
 	union {
 		struct smb_state smb;
 		struct dcerpc_conn dcerpc;
@@ -82,6 +90,9 @@ struct inspector {
 	struct session *sessions;
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
+	uint32_t idle_head;		/* reclaim list: oldest progress */
+	uint32_t idle_tail;
+	struct flow_client_table *clients;	/* states held per client */
 	struct watchlist_scratch *watch_scratch;
 	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
@@ -156,6 +167,29 @@ struct session *
 session_alloc(struct inspector *ins, struct flow_entry *flow);
 void
 session_release(struct inspector *ins, struct flow_entry *flow);
+uint8_t
+session_unavailable(struct inspector *ins, struct flow_entry *flow,
+	struct policy_verdict verdict, const struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint64_t ts_ns);
+void
+session_requeue(struct inspector *ins, struct session *session,
+	uint64_t ts_ns);
+void
+session_authenticated(struct inspector *ins, struct session *session);
+void
+sessions_init(struct inspector *ins);
+
+/*
+ * An SMB message on <session>: a session not yet authenticated moves to
+ * the young end of the reclaim list. One flag test for the others.
+ */
+static inline void
+session_progress(struct inspector *ins, struct session *session,
+	uint64_t ts_ns)
+{
+	if (session->flags & SESSION_RECLAIMABLE)
+		session_requeue(ins, session, ts_ns);
+}
 
 /* inspect_classify.c */
 void

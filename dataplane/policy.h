@@ -152,6 +152,12 @@ struct policy_verdict {
 #define POLICY_VERDICT_RESET		0x02
 /* The pair has SMB-condition rules: ask policy_smb_verdict() per message. */
 #define POLICY_VERDICT_SMB_RULES	0x04
+/*
+ * With SMB_RULES: at least one of them blocks (a deny in enforce mode), so
+ * a connection of the pair that cannot be parsed could slip past it; see
+ * policy_smb_strictest().
+ */
+#define POLICY_VERDICT_SMB_BLOCKS	0x08
 
 /*
  * What is known about the SMB message being judged (and its connection).
@@ -239,6 +245,17 @@ policy_pair_verdict(const struct policy *p, uint16_t src, uint16_t dst);
 struct policy_verdict
 policy_smb_verdict(const struct policy *p, uint16_t src, uint16_t dst,
 	const struct policy_smb_facts *facts);
+
+/*
+ * The strictest verdict an SMB message between <src> and <dst> could get:
+ * the first of the pair's SMB-condition rules that blocks, else the pair
+ * verdict. For a connection whose messages will not be seen (no parser
+ * state), which must not pass where a message could be denied. Walks at
+ * most POLICY_PAIR_RULES_MAX rules; ids out of range are taken as 0.
+ * Never fails.
+ */
+struct policy_verdict
+policy_smb_strictest(const struct policy *p, uint16_t src, uint16_t dst);
 
 /*
  * True when <addr> (as for policy_segment_of()) is within a trusted
