@@ -15,8 +15,8 @@
  *    head per allocation; a successful logon leaves the list for good;
  *  - a flow that still finds no state is judged by the strictest verdict
  *    its segment pair could reach: refused where an SMB-level rule could
- *    block, forwarded unparsed where none could, and without a policy as
- *    gateway.fail_mode says. It is never parsed later (USER_NO_STATE), so
+ *    block, forwarded unparsed where none could, and without policy rules
+ *    as gateway.fail_mode says. It is never parsed later (USER_NO_STATE), so
  *    a connection is judged whole or refused, never picked up half-way.
  */
 #include "inspect_pvt.h"
@@ -193,7 +193,8 @@ session_unavailable(struct inspector *ins, struct flow_entry *flow,
 	struct policy_verdict strictest;
 
 	flow->user_flags |= USER_NO_STATE;
-	if (ins->policy == NULL) {
+	/* Without rules nothing is judged: the configured fail mode says. */
+	if (ins->policy == NULL || policy_rule_count(ins->policy) == 0) {
 		if (ins->params.fail_mode == INSPECT_FAIL_CLOSED) {
 			ins->counters.sessions_refused += first;
 			return DROP_STATE_FULL;

@@ -640,6 +640,12 @@ policy_mode(const struct policy *p)
 }
 
 unsigned int
+policy_rule_count(const struct policy *p)
+{
+	return p->rule_count;
+}
+
+unsigned int
 policy_segment_count(const struct policy *p)
 {
 	return p->segment_count;

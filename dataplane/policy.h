@@ -210,6 +210,10 @@ policy_generation(const struct policy *p);
 enum policy_mode
 policy_mode(const struct policy *p);
 
+/* Number of rules in <p>: 0 for a policy that only has default_action. */
+unsigned int
+policy_rule_count(const struct policy *p);
+
 /* Number of segment ids in <p>, "unassigned" (id 0) included. */
 unsigned int
 policy_segment_count(const struct policy *p);
