@@ -37,7 +37,12 @@
 #define USER_NONSTANDARD_PORT	0x10
 #define USER_RESET_SENT		0x20	/* the policy's resets went out */
 #define USER_REPORTED		0x40	/* "classified" sent to the control core */
-#define USER_NO_STATE		0x80	/* found no parser state, or lost it */
+
+/*
+ * Bits of flow_entry.state_flags: the flow's parser state. Cleared when
+ * the flow gives its state back (session_release()), a TCP restart too.
+ */
+#define STATE_NONE_LEFT		0x01	/* found no state, or lost it: never parsed */
 
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */

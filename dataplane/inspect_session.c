@@ -16,7 +16,7 @@
  *  - a flow that still finds no state is judged by the strictest verdict
  *    its segment pair could reach: refused where an SMB-level rule could
  *    block, forwarded unparsed where none could, and without policy rules
- *    as gateway.fail_mode says. It is never parsed later (USER_NO_STATE), so
+ *    as gateway.fail_mode says. It is never parsed later (STATE_NONE_LEFT), so
  *    a connection is judged whole or refused, never picked up half-way.
  */
 #include "inspect_pvt.h"
@@ -110,7 +110,7 @@ reclaim_idle(struct inspector *ins, uint64_t now_ns)
 	if (flow_entry_live_smb(victim))
 		flow_table_set_live_smb(ins->flows, victim, false);
 	session_release(ins, victim);
-	victim->user_flags |= USER_NO_STATE;
+	victim->state_flags |= STATE_NONE_LEFT;
 	ins->counters.sessions_reclaimed++;
 	return true;
 }
@@ -123,7 +123,7 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	int ret;
 
 	/* Judged without state once: it stays so (see the top). */
-	if (flow->user_flags & USER_NO_STATE)
+	if (flow->state_flags & STATE_NONE_LEFT)
 		return NULL;
 	ret = flow_client_acquire(ins->clients, flow,
 		ins->params.sessions_per_client);
@@ -164,6 +164,7 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 	uint32_t index = flow->app_state;
 	struct session *session;
 
+	flow->state_flags = 0;
 	if (index == FLOW_APP_STATE_NONE)
 		return;
 	session = &ins->sessions[index];
@@ -188,11 +189,11 @@ session_unavailable(struct inspector *ins, struct flow_entry *flow,
 	struct policy_verdict verdict, const struct rte_mbuf *m,
 	const struct decoded_frame *frame, uint64_t ts_ns)
 {
-	bool first = !(flow->user_flags & USER_NO_STATE);
+	bool first = !(flow->state_flags & STATE_NONE_LEFT);
 	uint16_t client_segment, server_segment;
 	struct policy_verdict strictest;
 
-	flow->user_flags |= USER_NO_STATE;
+	flow->state_flags |= STATE_NONE_LEFT;
 	/* Without rules nothing is judged: the configured fail mode says. */
 	if (ins->policy == NULL || policy_rule_count(ins->policy) == 0) {
 		if (ins->params.fail_mode == INSPECT_FAIL_CLOSED) {
