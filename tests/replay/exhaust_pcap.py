@@ -19,7 +19,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from pcap_tool import read_pcap, rewrite_client  # noqa: E402
+from pcap_tool import checksum, read_pcap, rewrite_client  # noqa: E402
 
 HANDSHAKE_AND_NEGOTIATE = 7
 
@@ -38,10 +38,31 @@ def timed(records, unit):
     return [(sec * unit + frac, length, frame) for sec, frac, length, frame in records]
 
 
+def with_tcp_checksum(frame):
+    """An untagged IPv4 TCP frame with its TCP checksum computed anew: a
+    capture taken on the sending host holds what its NIC was left to
+    finish, which no rewrite can keep valid."""
+    if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return frame
+    ihl = (frame[14] & 0x0F) * 4
+    total = struct.unpack("!H", frame[16:18])[0]
+    if len(frame) < 14 + total or total < ihl + 20:
+        return frame
+    f = bytearray(frame)
+    tcp = 14 + ihl
+    segment = bytearray(f[tcp:14 + total])
+    segment[16:18] = b"\0\0"
+    pseudo = bytes(f[26:34]) + struct.pack("!BBH", 0, 6, len(segment))
+    padded = bytes(segment) + b"\0" * (len(segment) % 2)
+    f[tcp + 16:tcp + 18] = struct.pack("!H", checksum(pseudo + padded))
+    return bytes(f)
+
+
 def moved(records, client, addr, port, shift):
     """Shifted in time by <shift>; endpoint <client> (None: none) moved."""
     return [(t + shift, length,
-             frame if client is None else rewrite_client(frame, client, addr, port))
+             frame if client is None else
+             with_tcp_checksum(rewrite_client(frame, client, addr, port)))
             for t, length, frame in records]
 
 
