@@ -6,7 +6,7 @@
 Opens COUNT TCP connections to SERVER:445 one after the other, sends an
 SMB2 NEGOTIATE request on each and waits (3 s at most) for its answer:
   held     the NEGOTIATE response came: the connection is kept open, idle
-  refused  the connection was reset or closed instead
+  refused  the connection was reset (also during the handshake) or closed
   silent   no answer within 3 s (kept open too)
 then prints "held H refused R silent S" and keeps every connection that is
 still open, saying nothing, for HOLD_SECONDS. Standard library only.
@@ -49,7 +49,12 @@ def main():
     server, count, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     kept, held, refused, silent = [], 0, 0, 0
     for i in range(count):
-        conn = socket.create_connection((server, 445), timeout=5)
+        try:
+            conn = socket.create_connection((server, 445), timeout=5)
+        except OSError:
+            # Reset during the handshake: a gateway may refuse that early.
+            refused += 1
+            continue
         try:
             conn.sendall(negotiate(0))
             ok = answered(conn)
