@@ -2,7 +2,7 @@
 /*
  * The parser state pool, and what happens when it cannot serve a flow.
  *
- * States are taken from a free list when a flow's first payload arrives.
+ * States are taken from a free list when a flow first needs one.
  * Idle connections are cheap for a client and states are not, so the pool
  * is guarded three ways:
  *  - a per-client cap (flows.sessions_per_client): the flows one client
@@ -178,7 +178,7 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 }
 
 /*
- * A payload of SMB or DCE/RPC flow <flow> (segment <m>, <frame>) for which
+ * A segment <m> (<frame>) of SMB or DCE/RPC flow <flow> for which
  * session_alloc() found no state; <verdict> is the flow's pair verdict.
  * Returns DROP_REASON_MAX to forward the frame unparsed, or why to drop it.
  * Counted once per flow: later frames of a refused flow are dropped by its
