@@ -215,6 +215,13 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	for (d = 0; d < INSPECT_DIALECT_COUNT; d++)
 		ctl_reply_u64(r, inspect_dialect_name(d), ic.smb_dialects[d]);
 	ctl_reply_object_end(r);
+	ctl_reply_object_begin(r, "sessions");
+	ctl_reply_u64(r, "exhausted", ic.sessions_exhausted);
+	ctl_reply_u64(r, "client_capped", ic.sessions_client_capped);
+	ctl_reply_u64(r, "reclaimed", ic.sessions_reclaimed);
+	ctl_reply_u64(r, "refused", ic.sessions_refused);
+	ctl_reply_u64(r, "unparsed", ic.sessions_unparsed);
+	ctl_reply_object_end(r);
 	ctl_reply_object_begin(r, "parsers");
 	ctl_reply_u64(r, "smb_messages", ic.smb_messages);
 	ctl_reply_u64(r, "encrypted", ic.smb_encrypted);
@@ -581,6 +588,8 @@ cmd_policy_check(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 		ctl_reply_bool(r, "sealed_session_unverifiable",
 			(u.flags & POLICY_VERDICT_UNVERIFIABLE) != 0);
 	}
+	ctl_reply_bool(r, "smb_conditions_block",
+		(v.flags & POLICY_VERDICT_SMB_BLOCKS) != 0);
 	ctl_reply_str(r, "mode", policy_mode_name(policy_mode(pol)));
 	if (req->argc == 3)
 		ctl_reply_str(r, "port_note", atoi(req->argv[2]) == 445 ||

@@ -67,6 +67,9 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.worker_id = worker_id,
 		.max_flows = cfg->max_flows,
 		.sessions = cfg->sessions,
+		.sessions_per_client = cfg->sessions_per_client,
+		.session_idle_reclaim_ns =
+			(uint64_t)cfg->session_idle_reclaim_ms * 1000000,
 		.classify_packets = cfg->classify_packets,
 		.fail_mode = cfg->fail_mode == CONFIG_FAIL_CLOSED ?
 			INSPECT_FAIL_CLOSED : INSPECT_FAIL_OPEN,

@@ -72,6 +72,8 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("memory", event_ring_size, 64, 1u << 20),
 	UINT_KEY("flows", max_flows, 1024, 1u << 28),
 	UINT_KEY("flows", sessions, 16, 1u << 20),
+	UINT_KEY("flows", sessions_per_client, 0, 1u << 20),
+	UINT_KEY("flows", session_idle_reclaim_ms, 0, 3600000),
 	UINT_KEY("flows", classify_packets, 1, 15),
 	UINT_KEY("flows", timeout_embryonic, 1, 86400),
 	UINT_KEY("flows", timeout_established, 1, 7 * 86400),
@@ -119,6 +121,8 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->event_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
 	cfg->sessions = 4096;
+	cfg->sessions_per_client = 64;
+	cfg->session_idle_reclaim_ms = 5000;
 	cfg->classify_packets = 4;
 	cfg->timeout_embryonic = 30;
 	cfg->timeout_established = 7200;

@@ -74,6 +74,8 @@ struct gateway_config {
 	/* flows { }: per worker; timeouts in seconds */
 	unsigned int max_flows;
 	unsigned int sessions;
+	unsigned int sessions_per_client;	/* 0: no cap */
+	unsigned int session_idle_reclaim_ms;
 	unsigned int classify_packets;
 	unsigned int timeout_embryonic;
 	unsigned int timeout_established;

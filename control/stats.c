@@ -147,6 +147,13 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.smb_flows_port, ic.smb_flows_content, ic.dcerpc_flows_port,
 		ic.dcerpc_flows_content, ic.not_smb_flows,
 		ic.sessions_exhausted);
+	fprintf(out,
+		"sessions: exhausted %" PRIu64 " client_capped %" PRIu64
+		" reclaimed %" PRIu64 " refused %" PRIu64 " unparsed %" PRIu64
+		"\n",
+		ic.sessions_exhausted, ic.sessions_client_capped,
+		ic.sessions_reclaimed, ic.sessions_refused,
+		ic.sessions_unparsed);
 	fprintf(out, "smb dialects:");
 	for (d = 0; d < INSPECT_DIALECT_COUNT; d++)
 		fprintf(out, " %s %" PRIu64, inspect_dialect_name(d),

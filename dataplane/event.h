@@ -34,6 +34,11 @@ enum event_policy_scope {
 	EVENT_POLICY_PAIR = 1,	/* the segment pair of a connection */
 	EVENT_POLICY_SMB,	/* an SMB message met a conditional rule */
 	EVENT_POLICY_DATAGRAM,	/* a NetBIOS datagram (UDP 137/138) */
+	/*
+	 * A connection the parser has no state for, judged by the strictest
+	 * verdict its pair could reach (an SMB-level deny: refused).
+	 */
+	EVENT_POLICY_NO_STATE,
 };
 
 /* Why a session's messages cannot be judged (event_policy.unverifiable). */

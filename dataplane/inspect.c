@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "inspect_pvt.h"
 
@@ -125,7 +126,8 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	if (ctx.session == NULL) {
 		ctx.session = session_alloc(ins, flow);
 		if (ctx.session == NULL)
-			return DROP_REASON_MAX;
+			return session_unavailable(ins, flow, verdict, m, frame,
+				ts_ns);
 		if (ins->policy != NULL)
 			flow_segments(ins, flow, &ctx.session->client_segment,
 				&ctx.session->server_segment);
@@ -315,7 +317,6 @@ inspector_create(const struct inspector_params *params)
 {
 	struct flow_table_params flow_params;
 	struct inspector *ins;
-	uint32_t i;
 
 	if (params->sessions == 0 || params->sessions >= FLOW_APP_STATE_NONE ||
 			params->classify_packets == 0 ||
@@ -356,15 +357,17 @@ inspector_create(const struct inspector_params *params)
 		ins->port_flags[PORT_NETBIOS_NS] = INSPECT_PORT_DATAGRAM;
 		ins->port_flags[PORT_NETBIOS_DGM] = INSPECT_PORT_DATAGRAM;
 	}
-	for (i = 0; i < params->sessions; i++)
-		ins->sessions[i].next_free = i + 1 < params->sessions ?
-			i + 1 : FLOW_APP_STATE_NONE;
-	ins->free_session = 0;
+	sessions_init(ins);
+	/* Each client counted holds a state: never more clients than states. */
+	ins->clients = flow_client_table_create(params->sessions,
+		(uint32_t)rte_rand());
+	if (ins->clients == NULL)
+		goto unmap_sessions;
 
 	if (params->watchlist != NULL) {
 		ins->watch_scratch = watchlist_scratch_alloc(params->watchlist);
 		if (ins->watch_scratch == NULL)
-			goto unmap_sessions;
+			goto free_clients;
 	}
 	if (params->stream_normalise) {
 		struct stream_params stream_params = {
@@ -382,6 +385,8 @@ inspector_create(const struct inspector_params *params)
 
 free_scratch:
 	watchlist_scratch_free(ins->watch_scratch);
+free_clients:
+	flow_client_table_free(ins->clients);
 unmap_sessions:
 	munmap(ins->sessions, ins->sessions_bytes);
 free_flows:
@@ -404,6 +409,7 @@ inspector_free(struct inspector *ins)
 	flow_table_free(ins->flows);
 	stream_pool_free(ins->stream);
 	watchlist_scratch_free(ins->watch_scratch);
+	flow_client_table_free(ins->clients);
 	munmap(ins->sessions, ins->sessions_bytes);
 	free(ins);
 }

@@ -53,6 +53,12 @@ struct inspector_params {
 	unsigned int worker_id;
 	uint32_t max_flows;
 	uint32_t sessions;		/* parser states for SMB/DCE-RPC flows */
+	uint32_t sessions_per_client;	/* states one client's flows may hold; 0: no cap */
+	/*
+	 * With no state free, a session not yet authenticated and without an
+	 * SMB message for this long gives its state to a new flow.
+	 */
+	uint64_t session_idle_reclaim_ns;
 	uint32_t classify_packets;	/* payload packets examined on other ports */
 	enum inspect_fail_mode fail_mode;
 	uint64_t timeout_embryonic_ns;
@@ -120,7 +126,11 @@ struct inspect_counters {
 	uint64_t dcerpc_flows_port;	/* DCE/RPC on 135 */
 	uint64_t dcerpc_flows_content;	/* DCE/RPC recognised on another port */
 	uint64_t not_smb_flows;		/* examined and let go to the fast path */
-	uint64_t sessions_exhausted;	/* SMB flows left unparsed: no state free */
+	uint64_t sessions_exhausted;	/* SMB flows that found no state free */
+	uint64_t sessions_client_capped;	/* ... or whose client was at its cap */
+	uint64_t sessions_reclaimed;	/* idle states taken for new flows */
+	uint64_t sessions_refused;	/* flows without state denied (or fail closed) */
+	uint64_t sessions_unparsed;	/* flows without state forwarded unparsed */
 	uint64_t smb_dialects[INSPECT_DIALECT_COUNT];
 	uint64_t smb_messages;		/* SMB1 commands and SMB2 messages */
 	uint64_t smb_encrypted;		/* sealed records */

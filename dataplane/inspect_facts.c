@@ -4,6 +4,10 @@
 #include "inspect_pvt.h"
 #include "utf8.h"
 
+/* Logon response flags that say no account was authenticated. */
+#define SMB1_ACTION_GUEST		0x0001	/* SESSION_SETUP_ANDX Action */
+#define SMB2_SESSION_FLAG_GUEST_OR_NULL	0x0003	/* IS_GUEST | IS_NULL */
+
 static uint32_t
 watch(struct inspector *ins, enum watch_kind kind, const char *name)
 {
@@ -53,6 +57,7 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 		ctx->ins->counters.parser_errors++;
 		return;
 	}
+	session_progress(ctx->ins, ctx->session, rpc->ts_ns);
 	ev = event_begin(ctx->ins, false);
 	if (ev == NULL)
 		return;
@@ -103,6 +108,7 @@ count_smb_fact(struct inspector *ins, struct fact_context *ctx,
 	switch (fact->type) {
 	case SMB_FACT_COMMAND:
 		ins->counters.smb_messages++;
+		session_progress(ins, ctx->session, fact->ts_ns);
 		if (!(ctx->session->flags & SESSION_LIVE)) {
 			/* A real SMB exchange, not a bare SYN to port 445. */
 			ctx->session->flags |= SESSION_LIVE;
@@ -118,6 +124,15 @@ count_smb_fact(struct inspector *ins, struct fact_context *ctx,
 			ins->counters.smb_dialects[inspect_dialect_of(
 				fact->u.negotiate.chosen)]++;
 		}
+		break;
+	case SMB_FACT_LOGON:
+		/* A real logon, not guest or anonymous, is progress for good. */
+		if ((fact->flags & SMB_FACT_F_RESPONSE) &&
+				fact->u.logon.success &&
+				!(fact->u.logon.session_flags &
+				(fact->version == 1 ? SMB1_ACTION_GUEST :
+				SMB2_SESSION_FLAG_GUEST_OR_NULL)))
+			session_authenticated(ins, ctx->session);
 		break;
 	case SMB_FACT_ENCRYPTED:
 		ins->counters.smb_encrypted++;

@@ -20,6 +20,7 @@
 #include "dcerpc.h"
 #include "event.h"
 #include "flow.h"
+#include "flow_clients.h"
 #include "inspect.h"
 #include "match.h"
 #include "policy.h"
@@ -38,6 +39,12 @@
 #define USER_REPORTED		0x40	/* "classified" sent to the control core */
 #define USER_UNJUDGED		0x80	/* a hole was given up (fail open) */
 
+/*
+ * Bits of flow_entry.state_flags: the flow's parser state. Cleared when
+ * the flow gives its state back (session_release()), a TCP restart too.
+ */
+#define STATE_NONE_LEFT		0x01	/* found no state, or lost it: never parsed */
+
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
 #define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
@@ -45,6 +52,7 @@
 #define SESSION_ENCRYPTED	0x08	/* encrypted fact already reported */
 #define SESSION_COMPRESSED	0x10
 #define SESSION_UNVERIFIABLE	0x20	/* judged as unreadable (this generation) */
+#define SESSION_RECLAIMABLE	0x40	/* on the reclaim list: not authenticated */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
@@ -61,6 +69,11 @@ struct session {
 	uint8_t flags;
 	/* Stream normalisation, by direction (FLOW_DIR_*). */
 	struct stream_dir stream[2];
+	/* The reclaim list, oldest progress first (SESSION_RECLAIMABLE). */
+	uint32_t idle_prev;
+	uint32_t idle_next;
+	uint64_t progress_ns;	/* taken, or its last SMB message */
+	struct flow_entry *flow;	/* the owner, while taken */
 	union {
 		struct smb_state smb;
 		struct dcerpc_conn dcerpc;
@@ -86,6 +99,9 @@ struct inspector {
 	struct session *sessions;
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
+	uint32_t idle_head;		/* reclaim list: oldest progress */
+	uint32_t idle_tail;
+	struct flow_client_table *clients;	/* states held per client */
 	struct watchlist_scratch *watch_scratch;
 	struct stream_pool *stream;	/* NULL: stream normalisation off */
 	struct gw_event local_event;	/* see event_begin() */
@@ -167,6 +183,29 @@ struct session *
 session_alloc(struct inspector *ins, struct flow_entry *flow);
 void
 session_release(struct inspector *ins, struct flow_entry *flow);
+uint8_t
+session_unavailable(struct inspector *ins, struct flow_entry *flow,
+	struct policy_verdict verdict, const struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint64_t ts_ns);
+void
+session_requeue(struct inspector *ins, struct session *session,
+	uint64_t ts_ns);
+void
+session_authenticated(struct inspector *ins, struct session *session);
+void
+sessions_init(struct inspector *ins);
+
+/*
+ * An SMB message on <session>: a session not yet authenticated moves to
+ * the young end of the reclaim list. One flag test for the others.
+ */
+static inline void
+session_progress(struct inspector *ins, struct session *session,
+	uint64_t ts_ns)
+{
+	if (session->flags & SESSION_RECLAIMABLE)
+		session_requeue(ins, session, ts_ns);
+}
 
 /* inspect_classify.c */
 void

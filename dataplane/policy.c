@@ -530,6 +530,31 @@ build_lists(struct policy *p, const struct policy_spec *spec,
 	return 0;
 }
 
+/*
+ * Marks the pairs with a blocking SMB-condition rule, once the lists are
+ * laid out: a list's rules are few, and each list is read once.
+ */
+static int
+mark_blocking_pairs(struct policy *p, uint32_t list_count)
+{
+	uint64_t cells = (uint64_t)p->segment_count * p->segment_count, i;
+	uint8_t *blocks = calloc(list_count, 1);
+	uint32_t id, k;
+
+	if (blocks == NULL)
+		return -ENOMEM;
+	for (id = 1; id < list_count; id++)
+		for (k = 0; k < p->list_len[id]; k++)
+			if (p->rules[p->list_rules[p->list_start[id] + k]]
+					.verdict.flags & POLICY_VERDICT_BLOCK)
+				blocks[id] = 1;
+	for (i = 0; i < cells; i++)
+		if (blocks[p->pair_lists[i]])
+			p->verdicts[i].flags |= POLICY_VERDICT_SMB_BLOCKS;
+	free(blocks);
+	return 0;
+}
+
 struct policy *
 policy_build(const struct policy_spec *spec, unsigned int generation,
 	int socket, char *error, size_t len)
@@ -603,6 +628,8 @@ policy_build(const struct policy_spec *spec, unsigned int generation,
 	if (ret < 0)
 		goto fail;
 	ret = build_lists(p, spec, b, socket);
+	if (ret == 0)
+		ret = mark_blocking_pairs(p, b->count);
 	if (ret < 0)
 		goto out_of_memory;
 	free(b->keys);
@@ -652,6 +679,12 @@ enum policy_mode
 policy_mode(const struct policy *p)
 {
 	return p->mode;
+}
+
+unsigned int
+policy_rule_count(const struct policy *p)
+{
+	return p->rule_count;
 }
 
 unsigned int
@@ -809,6 +842,31 @@ policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 		return out;
 	}
 	return v;
+}
+
+struct policy_verdict
+policy_smb_strictest(const struct policy *p, uint16_t src, uint16_t dst)
+{
+	uint32_t n = p->segment_count, idx, i, start;
+	uint16_t list;
+
+	if (src >= n)
+		src = POLICY_SEGMENT_UNASSIGNED;
+	if (dst >= n)
+		dst = POLICY_SEGMENT_UNASSIGNED;
+	idx = (uint32_t)src * n + dst;
+	list = p->pair_lists[idx];
+	if (list == 0)
+		return p->verdicts[idx];
+	start = p->list_start[list];
+	for (i = 0; i < p->list_len[list]; i++) {
+		const struct compiled_rule *r =
+			&p->rules[p->list_rules[start + i]];
+
+		if (r->verdict.flags & POLICY_VERDICT_BLOCK)
+			return r->verdict;
+	}
+	return p->verdicts[idx];
 }
 
 static bool

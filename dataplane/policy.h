@@ -196,6 +196,13 @@ struct policy_verdict {
 #define POLICY_VERDICT_UNVERIFIABLE	0x08
 
 /*
+ * With SMB_RULES: at least one of them blocks (a deny in enforce mode), so
+ * a connection of the pair that cannot be parsed could slip past it; see
+ * policy_smb_strictest().
+ */
+#define POLICY_VERDICT_SMB_BLOCKS	0x10
+
+/*
  * What is known about the SMB message being judged (and its connection).
  * Class masks are watchlist class ids (bit per id) of the message's own
  * names; the worker may add the share classes of the tree a CREATE is in.
@@ -246,6 +253,10 @@ policy_generation(const struct policy *p);
 
 enum policy_mode
 policy_mode(const struct policy *p);
+
+/* Number of rules in <p>: 0 for a policy that only has default_action. */
+unsigned int
+policy_rule_count(const struct policy *p);
 
 /* Number of segment ids in <p>, "unassigned" (id 0) included. */
 unsigned int
@@ -307,6 +318,17 @@ policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 /* enum policy_unverifiable as configured: "deny", "allow", "monitor" */
 const char *
 policy_unverifiable_name(enum policy_unverifiable action);
+
+/*
+ * The strictest verdict an SMB message between <src> and <dst> could get:
+ * the first of the pair's SMB-condition rules that blocks, else the pair
+ * verdict. For a connection whose messages will not be seen (no parser
+ * state), which must not pass where a message could be denied. Walks at
+ * most POLICY_PAIR_RULES_MAX rules; ids out of range are taken as 0.
+ * Never fails.
+ */
+struct policy_verdict
+policy_smb_strictest(const struct policy *p, uint16_t src, uint16_t dst);
 
 /*
  * True when <addr> (as for policy_segment_of()) is within a trusted

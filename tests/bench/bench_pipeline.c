@@ -257,6 +257,8 @@ main(int argc, char **argv)
 	null_port_start();
 
 	config_load_string("<default>", config_default_text, &cfg, &errors);
+	/* Every pass is a new connection of one client: no per-client cap. */
+	cfg.sessions_per_client = 0;
 	watchlist = gateway_watchlist_create(&cfg, error, sizeof(error));
 	events = gateway_event_ring_create(0, 1u << 13, SOCKET_ID_ANY);
 	log = flowlog_create(1u << 16, watchlist);

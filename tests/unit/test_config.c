@@ -86,6 +86,22 @@ test_values_override_defaults(void **state)
 }
 
 static void
+test_session_pool_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
+	assert_int_equal(cfg.sessions_per_client, 64);
+	assert_int_equal(cfg.session_idle_reclaim_ms, 5000);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { sessions_per_client = 0;"
+		" session_idle_reclaim_ms = 250; };\n"), 0);
+	assert_int_equal(cfg.sessions_per_client, 0);
+	assert_int_equal(cfg.session_idle_reclaim_ms, 250);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { session_idle_reclaim_ms = 3600001; };\n"), -EINVAL);
+}
+
+static void
 test_missing_ports(void **state)
 {
 	(void)state;
@@ -280,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_default_configuration),
 		cmocka_unit_test(test_sample_file),
 		cmocka_unit_test(test_values_override_defaults),
+		cmocka_unit_test(test_session_pool_keys),
 		cmocka_unit_test(test_missing_ports),
 		cmocka_unit_test(test_missing_gateway_group),
 		cmocka_unit_test(test_wrong_types),

@@ -385,6 +385,65 @@ test_smb_rules(void **state)
 	policy_free(p);
 }
 
+/*
+ * Which pairs an unparsed connection could slip a deny through: the pair
+ * flag and the strictest verdict, in enforce and monitor-only mode.
+ */
+static void
+test_smb_blocking_pairs(void **state)
+{
+	struct policy_rule_spec *r;
+	struct policy_verdict v;
+	uint16_t ws, srv, mgmt;
+	struct policy *p;
+
+	(void)state;
+	spec_reset();
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	mgmt = add_segment("management");
+	/* 1: a conditional monitor rule, then 2: a conditional deny. */
+	r = add_rule(ws, srv, POLICY_MONITOR);
+	r->pipe_classes = 1u << 2;
+	r = add_rule(ws, srv, POLICY_DENY);
+	r->share_classes = 1u << 0;
+	r->deny_action = POLICY_DENY_DROP;
+	add_rule(ws, srv, POLICY_ALLOW);			/* 3 */
+	/* 4: management has a conditional allow only. */
+	r = add_rule(mgmt, srv, POLICY_ALLOW);
+	r->share_classes = 1u << 0;
+	p = build();
+
+	v = policy_pair_verdict(p, ws, srv);
+	assert_int_equal(v.rule, 3);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	assert_true(v.flags & POLICY_VERDICT_SMB_BLOCKS);
+	v = policy_smb_strictest(p, ws, srv);
+	assert_int_equal(v.rule, 2);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.flags, POLICY_VERDICT_BLOCK);
+	v = policy_pair_verdict(p, mgmt, srv);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	assert_false(v.flags & POLICY_VERDICT_SMB_BLOCKS);
+	assert_int_equal(policy_smb_strictest(p, mgmt, srv).rule, 0);
+	/* No conditional rule at all; ids out of range are unassigned. */
+	v = policy_pair_verdict(p, srv, ws);
+	assert_int_equal(v.flags, 0);
+	assert_int_equal(policy_smb_strictest(p, srv, ws).rule, 0);
+	assert_int_equal(policy_smb_strictest(p, 999, 999).rule, 0);
+	assert_int_equal(policy_rule_count(p), 4);
+	policy_free(p);
+
+	/* Monitor-only: nothing blocks, so nothing needs refusing. */
+	spec.mode = POLICY_MODE_MONITOR_ONLY;
+	p = build();
+	v = policy_pair_verdict(p, ws, srv);
+	assert_true(v.flags & POLICY_VERDICT_SMB_RULES);
+	assert_false(v.flags & POLICY_VERDICT_SMB_BLOCKS);
+	assert_int_equal(policy_smb_strictest(p, ws, srv).rule, 3);
+	policy_free(p);
+}
+
 static void
 test_monitor_only_mode(void **state)
 {
@@ -894,6 +953,7 @@ main(void)
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_matrix_large),
 		cmocka_unit_test(test_smb_rules),
+		cmocka_unit_test(test_smb_blocking_pairs),
 		cmocka_unit_test(test_monitor_only_mode),
 		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_trusted),

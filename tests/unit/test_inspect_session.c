@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The parser state pool through the inspector, with crafted segments: the
+ * per-client cap, states given back when flows leave, the reclaim order
+ * (least recent SMB progress first, never before the idle time, never an
+ * authenticated session), and what a flow without state gets: with
+ * fail_mode closed and no policy it is dropped, so each frame's verdict
+ * shows whether its flow still has a state.
+ */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "counters.h"
+#include "decode.h"
+#include "inspect.h"
+
+#define MS 1000000ull
+#define FORWARD DROP_REASON_MAX
+
+static struct rte_mempool *pool;
+
+/* One client connection to 198.18.2.20:445, its sequence numbers kept. */
+struct conn {
+	uint8_t client;		/* 198.18.1.<client> */
+	uint16_t port;
+	uint16_t vlan;
+	uint32_t seq[2];	/* next, client and server */
+};
+
+/* NBSS + SMB2 header of <command>; a response when <response>. */
+static uint32_t
+smb2_message(uint8_t *p, uint16_t command, bool response, uint64_t message_id,
+	uint16_t body_len)
+{
+	uint32_t len = 64 + body_len;
+
+	memset(p, 0, 4 + len);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	memcpy(p + 4, "\xfeSMB", 4);
+	p[8] = 64;
+	p[16] = (uint8_t)command;
+	if (response)
+		p[20] = 1;
+	memcpy(p + 28, &message_id, 8);
+	return 4 + len;
+}
+
+static uint32_t
+negotiate_request(uint8_t *p, uint64_t message_id)
+{
+	uint32_t len = smb2_message(p, 0x0000, false, message_id, 38);
+	uint8_t *b = p + 4 + 64;
+
+	b[0] = 36;	/* StructureSize */
+	b[2] = 1;	/* one dialect */
+	b[4] = 1;	/* signing enabled */
+	b[36] = 0x02;	/* 0x0202 */
+	b[37] = 0x02;
+	return len;
+}
+
+/* A successful SESSION_SETUP response with <session_flags>. */
+static uint32_t
+logon_response(uint8_t *p, uint64_t message_id, uint16_t session_flags)
+{
+	uint32_t len = smb2_message(p, 0x0001, true, message_id, 9);
+	uint8_t *b = p + 4 + 64;
+
+	b[0] = 9;
+	b[2] = (uint8_t)session_flags;
+	b[4] = 72;	/* SecurityBufferOffset, length 0 */
+	return len;
+}
+
+/* An Ethernet/802.1Q/IPv4/TCP segment of <c> with <payload>. */
+static struct rte_mbuf *
+segment(struct conn *c, bool from_server, const uint8_t *payload,
+	uint32_t len, uint8_t flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t client[4] = { 198, 18, 1, c->client };
+	uint8_t server[4] = { 198, 18, 2, 20 };
+	uint16_t ip_len = (uint16_t)(40 + len);
+	uint32_t seq = c->seq[from_server], ack = c->seq[!from_server];
+	uint8_t *f;
+
+	assert_non_null(m);
+	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)RTE_MAX(60u, 18u + ip_len));
+	assert_non_null(f);
+	memset(f, 0, m->data_len);
+	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x81\x00", 14);
+	f[14] = (uint8_t)(c->vlan >> 8);
+	f[15] = (uint8_t)c->vlan;
+	f[16] = 0x08;
+	f[18] = 0x45;
+	f[20] = (uint8_t)(ip_len >> 8);
+	f[21] = (uint8_t)ip_len;
+	f[26] = 64;
+	f[27] = IPPROTO_TCP;
+	memcpy(f + 30, from_server ? server : client, 4);
+	memcpy(f + 34, from_server ? client : server, 4);
+	f[38] = (uint8_t)((from_server ? 445 : c->port) >> 8);
+	f[39] = (uint8_t)(from_server ? 445 : c->port);
+	f[40] = (uint8_t)((from_server ? c->port : 445) >> 8);
+	f[41] = (uint8_t)(from_server ? c->port : 445);
+	f[42] = (uint8_t)(seq >> 24);
+	f[43] = (uint8_t)(seq >> 16);
+	f[44] = (uint8_t)(seq >> 8);
+	f[45] = (uint8_t)seq;
+	f[46] = (uint8_t)(ack >> 24);
+	f[47] = (uint8_t)(ack >> 16);
+	f[48] = (uint8_t)(ack >> 8);
+	f[49] = (uint8_t)ack;
+	f[50] = 5 << 4;
+	f[51] = flags;
+	f[52] = 0xff;
+	memcpy(f + 58, payload, len);
+	c->seq[from_server] += len;
+	return m;
+}
+
+/* Runs one segment through <ins> at <ts_ns>; returns its verdict. */
+static uint8_t
+run(struct inspector *ins, struct rte_mbuf *m, uint64_t ts_ns)
+{
+	struct inspect_generated generated;
+	struct decoded_frame frame;
+	uint8_t verdict = FORWARD;
+
+	memset(&generated, 0, sizeof(generated));
+	assert_int_equal(decode_frame(rte_pktmbuf_mtod(m, uint8_t *),
+		m->data_len, &frame, NULL), 0);
+	inspector_process(ins, &m, &frame, 1, &ts_ns, ts_ns, &verdict,
+		&generated);
+	rte_pktmbuf_free(m);
+	return verdict;
+}
+
+/* <c> sends a NEGOTIATE request at <ts_ns>. */
+static uint8_t
+speak(struct inspector *ins, struct conn *c, uint64_t ts_ns)
+{
+	uint8_t p[256];
+	uint32_t len = negotiate_request(p, c->seq[0]);
+
+	return run(ins, segment(c, false, p, len, 0x18), ts_ns);
+}
+
+static struct inspector *
+make_inspector(uint32_t per_client, uint64_t reclaim_ns)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.sessions_per_client = per_client,
+		.session_idle_reclaim_ns = reclaim_ns,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_CLOSED,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+	};
+	struct inspector *ins = inspector_create(&params);
+
+	assert_non_null(ins);
+	return ins;
+}
+
+static struct conn
+conn_of(uint8_t client, uint16_t port, uint16_t vlan)
+{
+	struct conn c = { client, port, vlan, { 1000, 9000 } };
+
+	return c;
+}
+
+static void
+test_per_client_cap(void **state)
+{
+	struct inspector *ins = make_inspector(4, 3600000 * MS);
+	const struct inspect_counters *ic = inspector_counters(ins);
+	struct conn a[6], b, a_vlan, again;
+	uint8_t rst = 0;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		a[i] = conn_of(30, (uint16_t)(30000 + i), 0);
+		assert_int_equal(speak(ins, &a[i], MS * i),
+			i < 4 ? FORWARD : DROP_STATE_FULL);
+	}
+	assert_int_equal(ic->sessions_client_capped, 2);
+	assert_int_equal(ic->sessions_refused, 2);
+	/* Judged without state once, a flow stays so: not counted again. */
+	assert_int_equal(speak(ins, &a[5], 10 * MS), DROP_STATE_FULL);
+	assert_int_equal(ic->sessions_client_capped, 2);
+	/* Another client, and the same address on a VLAN, are others. */
+	b = conn_of(31, 30000, 0);
+	a_vlan = conn_of(30, 30010, 100);
+	assert_int_equal(speak(ins, &b, 11 * MS), FORWARD);
+	assert_int_equal(speak(ins, &a_vlan, 12 * MS), FORWARD);
+	/* The capped client's flows with state keep being parsed. */
+	assert_int_equal(speak(ins, &a[0], 13 * MS), FORWARD);
+
+	/* A flow that leaves the table gives its state back to its client. */
+	assert_int_equal(run(ins, segment(&a[0], false, &rst, 0, 0x04),
+		14 * MS), FORWARD);
+	inspector_expire(ins, 100 * MS);
+	again = conn_of(30, 30100, 0);
+	assert_int_equal(speak(ins, &again, 101 * MS), FORWARD);
+	assert_int_equal(ic->sessions_client_capped, 2);
+	assert_int_equal(ic->sessions_exhausted, 0);
+	inspector_free(ins);
+}
+
+static void
+test_reclaim_order(void **state)
+{
+	struct inspector *ins = make_inspector(0, 1000 * MS);
+	const struct inspect_counters *ic = inspector_counters(ins);
+	struct conn idle[16], fresh[20];
+	uint8_t p[256];
+	unsigned int i, n = 0;
+	uint32_t len;
+
+	(void)state;
+	/* 16 idle connections fill the pool; idle[i] speaks at i ms. */
+	for (i = 0; i < 16; i++) {
+		idle[i] = conn_of(30, (uint16_t)(30000 + i), 0);
+		assert_int_equal(speak(ins, &idle[i], i * MS), FORWARD);
+	}
+	/* idle[1] logs on for real: never reclaimed. */
+	len = logon_response(p, 1, 0);
+	assert_int_equal(run(ins, segment(&idle[1], true, p, len, 0x18),
+		16 * MS), FORWARD);
+	/* idle[2] logs on as a guest: progress, but still reclaimable. */
+	len = logon_response(p, 1, 0x0001);
+	assert_int_equal(run(ins, segment(&idle[2], true, p, len, 0x18),
+		17 * MS), FORWARD);
+	/* idle[0] makes progress at 500 ms. */
+	assert_int_equal(speak(ins, &idle[0], 500 * MS), FORWARD);
+	assert_int_equal(ic->smb_messages, 19);
+	/* By progress: idle[3..15] (3-15 ms), idle[2] (17), idle[0] (500). */
+
+	/* At 900 ms nothing has been quiet for 1 s: no state for a new flow. */
+	fresh[n] = conn_of(40, 40000, 0);
+	assert_int_equal(speak(ins, &fresh[n++], 900 * MS), DROP_STATE_FULL);
+	assert_int_equal(ic->sessions_exhausted, 1);
+	assert_int_equal(ic->sessions_reclaimed, 0);
+
+	/* At 1,200 ms the oldest, idle[3], gives way, and only it. */
+	fresh[n] = conn_of(40, 40001, 0);
+	assert_int_equal(speak(ins, &fresh[n++], 1200 * MS), FORWARD);
+	assert_int_equal(ic->sessions_reclaimed, 1);
+	assert_int_equal(speak(ins, &idle[3], 1201 * MS), DROP_STATE_FULL);
+	/* idle[4] speaks: it moves to the young end; idle[5] goes next. */
+	assert_int_equal(speak(ins, &idle[4], 1202 * MS), FORWARD);
+	fresh[n] = conn_of(40, 40002, 0);
+	assert_int_equal(speak(ins, &fresh[n++], 1203 * MS), FORWARD);
+	assert_int_equal(speak(ins, &idle[5], 1204 * MS), DROP_STATE_FULL);
+	assert_int_equal(speak(ins, &idle[6], 1205 * MS), FORWARD);
+
+	/*
+	 * Now idle[7..15], idle[2], idle[0], fresh[1] (1,200 ms), idle[4]
+	 * (1,202), fresh[2] (1,203), idle[6] (1,205): 15 states, all quiet
+	 * for 1 s at 2,300 ms, taken by 15 new flows.
+	 */
+	for (i = 0; i < 15; i++) {
+		fresh[n] = conn_of(41, (uint16_t)(41000 + i), 0);
+		assert_int_equal(speak(ins, &fresh[n++], 2300 * MS), FORWARD);
+	}
+	assert_int_equal(ic->sessions_reclaimed, 17);
+	for (i = 0; i < 16; i++)
+		if (i != 1)
+			assert_int_equal(speak(ins, &idle[i], 2301 * MS),
+				DROP_STATE_FULL);
+	assert_int_equal(speak(ins, &fresh[1], 2301 * MS), DROP_STATE_FULL);
+	assert_int_equal(speak(ins, &fresh[2], 2301 * MS), DROP_STATE_FULL);
+	/* The authenticated session kept its state all along. */
+	assert_int_equal(speak(ins, &idle[1], 2302 * MS), FORWARD);
+	/* The 15 newest are young: the next new flow finds nothing. */
+	fresh[n] = conn_of(42, 42000, 0);
+	assert_int_equal(speak(ins, &fresh[n++], 2303 * MS), DROP_STATE_FULL);
+	assert_int_equal(ic->sessions_exhausted, 2);
+	assert_int_equal(ic->sessions_reclaimed, 17);
+	inspector_free(ins);
+}
+
+int
+main(void)
+{
+	char prefix[64];
+	char runtime_dir[256];
+	char *argv[] = { "test_inspect_session", "--no-huge", "-m", "64",
+		"--no-pci", "--no-shconf", "--no-telemetry",
+		"--log-level=lib.eal:error", "-l", "0", "--file-prefix", prefix };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_per_client_cap),
+		cmocka_unit_test(test_reclaim_order),
+	};
+	int failed;
+
+	snprintf(prefix, sizeof(prefix), "test-inspect-session-%d",
+		(int)getpid());
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	pool = rte_pktmbuf_pool_create("test", 1023, 0, 0, 2048 + 128,
+		SOCKET_ID_ANY);
+	if (pool == NULL)
+		return 1;
+	failed = cmocka_run_group_tests_name("inspect_session", tests, NULL,
+		NULL);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(runtime_dir);	/* EAL leaves its empty run directory */
+	return failed;
+}
