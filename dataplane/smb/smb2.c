@@ -502,7 +502,7 @@ smb2_parse(struct smb_msg *m)
 	struct smb_impl *st = m->run->st;
 	struct smb_stream *s = m->s;
 	const uint8_t *h = m->p;
-	uint32_t next = s->rec_len;
+	uint32_t next = m->rec_off + m->msg_len;
 	uint32_t hflags, next_cmd;
 	bool response;
 
