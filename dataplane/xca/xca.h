@@ -44,10 +44,13 @@ enum xca_algorithm {
  * came before the point of failure).
  *
  * Returns
- *   XCA_COMPLETE  the stream ended: its end marker was read (LZ77, LZNT1,
- *                 LZ77+Huffman at a block boundary or at its end-of-data
- *                 symbol when the input is used up) or the whole payload
- *                 was produced (NONE, Pattern_V1);
+ *   XCA_COMPLETE  the stream ended: its end marker was read (LZ77; LZNT1's
+ *                 zero chunk header or the input's end at a chunk
+ *                 boundary; LZ77+Huffman's end-of-data symbol 256 with the
+ *                 input used up and only zero bits after it, or a block
+ *                 boundary with too few bytes left for another block), or
+ *                 the whole payload was produced (NONE, Pattern_V1). A
+ *                 caller that knows the size to expect compares *out_len;
  *   XCA_FULL      *out_len == out_cap and decoding stopped without looking
  *                 at what follows; the stream may hold more, or end there.
  *                 A prefix of a message is a normal outcome: SMB callers

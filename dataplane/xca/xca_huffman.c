@@ -145,8 +145,8 @@ read_long_length(struct huff_bits *b, size_t *length)
 
 /*
  * Decodes one block from b->pos (its table) until the output reaches
- * <block_end> or <out_cap>. Returns HUFF_BLOCK_DONE at the block's end, or a result of
- * xca_decompress().
+ * <block_end> or <out_cap>. Returns HUFF_BLOCK_DONE at the block's end,
+ * or a result of xca_decompress().
  */
 static int
 decode_block(struct huff_bits *b, uint8_t *out, size_t *pos,
@@ -217,7 +217,10 @@ xca_huffman_decompress(const uint8_t *in, size_t in_len, uint8_t *out,
 	int ret;
 
 	do {
-		if (b.pos == b.len) {
+		/* Too little left for another block: the stream ended on a
+		 * block boundary (its end-of-data symbol, if any, unread). */
+		if (b.pos == b.len || (pos > 0 &&
+		    b.len - b.pos < HUFF_TABLE_LEN + 4)) {
 			ret = XCA_COMPLETE;
 			break;
 		}
