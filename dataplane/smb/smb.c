@@ -90,6 +90,11 @@ smb_fact_emit(struct smb_run *run, struct smb_fact *f)
 	run->st->counters.facts++;
 	if (f->type == SMB_FACT_ERROR)
 		run->st->counters.errors++;
+	/* Cut short where a plain message's prefix would not have been. */
+	if (run->inflate_partial && ((f->flags & SMB_FACT_F_TRUNCATED) ||
+	    (f->type == SMB_FACT_ERROR &&
+	     f->u.error.reason == SMB_ERR_PREFIX_EXCEEDED)))
+		run->inflate_short = 1;
 	if (run->fn != NULL)
 		run->fn(run->ctx, f);
 }
@@ -496,6 +501,11 @@ smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
 		smb_error(m, SMB_ERR_BODY, "pipe payload beyond message");
 		return;
 	}
+	if ((fe == NULL || (!fe->is_pipe &&
+			    smb_tree_find(st, fe->tree_id) == NULL)) &&
+	    m->dir == SMB_DIR_TO_SERVER && !smb_fits(m->len, off,
+		min_u32(count, DCERPC_HEADER_LEN)))
+		smb_prefix_cut(m);
 	if ((fe == NULL || (!fe->is_pipe &&
 			    smb_tree_find(st, fe->tree_id) == NULL)) &&
 	    m->dir == SMB_DIR_TO_SERVER && off < m->len &&
@@ -978,6 +988,8 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	run.fn = fn;
 	run.ctx = ctx;
 	run.ts_ns = ts_ns;
+	run.inflate_short = 0;
+	run.inflate_partial = 0;
 
 	while (len > 0) {
 		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */

@@ -229,6 +229,8 @@ session_setup(struct smb_msg *m, bool response)
 		return;
 	}
 	present = m->len - off < len ? m->len - off : len;
+	if (present < len)
+		smb_prefix_cut(m);
 	if (smb_security_blob(m, m->p + off, present, present == len))
 		smb_logon_fact(m, 0, false);
 }

@@ -27,6 +27,13 @@
 #define PAYLOAD_SIZE_LEN		4	/* OriginalPayloadSize */
 #define SMB2_HEADER_LEN			64
 #define SMB2_NEXT_COMMAND_END		24	/* NextCommand at 20 */
+/*
+ * The SMB2 parser reads some fixed fields without reporting their absence
+ * (a body's StructureSize, a response's ShareType): an element must have
+ * this much inflated, or all of it, for its facts to be the plain ones.
+ * Beyond, every field it reads reports running past the prefix.
+ */
+#define SMB2_SILENT_FIELDS_END		160
 
 /* Where compressed messages are inflated: one per thread, not per flow. */
 static _Thread_local uint8_t inflate_buf[SMB_INFLATE_MAX];
@@ -266,8 +273,14 @@ parse_inflated(const struct smb_msg *tm, struct inflate *inf)
 			if (next_command != 0 && next_command < element)
 				element = next_command;
 		}
+		run->inflate_partial = 0;
 		if (avail < min_u32(element, SMB_RECORD_PREFIX_MAX)) {
-			run->inflate_short = 1;
+			/* Fewer bytes than a plain parse would have had: fine
+			 * as long as nothing needed lies beyond them. */
+			if (avail < min_u32(element, SMB2_SILENT_FIELDS_END))
+				run->inflate_short = 1;
+			else
+				run->inflate_partial = 1;
 			if (avail < SMB2_HEADER_LEN)
 				return;
 		}
@@ -291,6 +304,7 @@ parse_inflated(const struct smb_msg *tm, struct inflate *inf)
 			return;
 		}
 		next = smb2_parse(&m);
+		run->inflate_partial = 0;
 		if (next <= off || next >= inf->total)
 			return;
 		off = next;
@@ -322,8 +336,10 @@ smb_compressed(struct smb_msg *m)
 		inflate_unchained(&inf);
 	}
 	m->run->inflate_short = 0;
+	m->run->inflate_partial = 0;
 	if (inf.reason == SMB_UNVERIFIABLE_NONE) {
 		parse_inflated(m, &inf);
+		m->run->inflate_partial = 0;
 		if (inf.reason == SMB_UNVERIFIABLE_NONE &&
 		    m->run->inflate_short)
 			inf.reason = SMB_UNVERIFIABLE_BUDGET;

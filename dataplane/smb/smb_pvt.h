@@ -182,6 +182,10 @@ struct smb_run {
 	/* Set while parsing an inflated message when something it needs
 	 * lies beyond the bytes inflated (SMB_UNVERIFIABLE_BUDGET). */
 	uint8_t inflate_short;
+	/* Set while parsing an inflated compound element from fewer bytes
+	 * than a plain one would have had: a field running past them then
+	 * sets inflate_short. */
+	uint8_t inflate_partial;
 };
 
 /*
@@ -239,6 +243,18 @@ static inline bool
 smb_fits(uint32_t len, uint32_t off, uint32_t n)
 {
 	return off <= len && n <= len - off;
+}
+
+/*
+ * A field of <m> ran past the bytes present. For an inflated message
+ * parsed from fewer bytes than a plain one would have had, the facts may
+ * then differ from the plain message's: it cannot be judged.
+ */
+static inline void
+smb_prefix_cut(const struct smb_msg *m)
+{
+	if (m->inflated && m->run->inflate_partial)
+		m->run->inflate_short = 1;
 }
 
 /* smb.c: facts and tables. */
