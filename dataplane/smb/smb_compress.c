@@ -189,7 +189,7 @@ inflate_chained(struct inflate *inf)
 		}
 		if (inf->len == inf->cap && inf->cap < inf->total)
 			return;		/* inflated all the budget allows */
-		if (inf->kept - pos < PAYLOAD_HEADER_LEN)
+		if (pos > inf->kept || inf->kept - pos < PAYLOAD_HEADER_LEN)
 			return;		/* the rest was not kept */
 		algorithm = smb_le16(inf->in + pos);
 		len = smb_le32(inf->in + pos + 4);

@@ -708,6 +708,34 @@ test_budget(void **state)
 	assert_false(k->f.flags & SMB_FACT_F_UNVERIFIABLE);
 	assert_true(k->f.u.transform.inflated < SMB_RECORD_PREFIX_MAX);
 
+	/* A chained payload running past the bytes kept, though its stream
+	 * ends within them: the next header is not read from beyond, and
+	 * the 30 zeros it would give are not needed. */
+	len = tree_connect_req(msg, "\\\\srv\\ADMIN$", 100);
+	rlen = plain_record(rec, msg, len);
+	run_one(rec, rlen, 0, &plain);
+	{
+		const uint16_t plan[3][2] = {
+			{ XCA_LZ77, (uint16_t)(len - 30) },
+			{ XCA_PATTERN_V1, 30 }, { 0xffff, 0 },
+		};
+		uint32_t first_len;
+
+		rlen = chained_record(rec, msg, len, plan, 0);
+		first_len = (uint32_t)rec[16] | (uint32_t)rec[17] << 8;
+		memmove(rec + 20 + first_len + 3000, rec + 20 + first_len,
+			rlen - 20 - first_len);
+		for (i = 0; i < 3000; i++)
+			rec[20 + first_len + i] = (uint8_t)rand_next(&seed);
+		put_le32(rec + 16, first_len + 3000);
+		rlen = nbss(rec, rlen - 4 + 3000);
+	}
+	run_one(rec, rlen, 0, &r);
+	assert_same_facts(&plain, &r);
+	k = find(&r, SMB_FACT_COMPRESSED, 0);
+	assert_false(k->f.flags & SMB_FACT_F_UNVERIFIABLE);
+	assert_int_equal(k->f.u.transform.inflated, len - 30);
+
 	/* Named-pipe data: all of it within budget is fed to DCE/RPC ... */
 	len = pipe_write(msg, 9, 2000);
 	rlen = plain_record(rec, msg, len);
