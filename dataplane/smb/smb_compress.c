@@ -294,11 +294,12 @@ parse_inflated(const struct smb_msg *tm, struct inflate *inf)
 		m.msg_len = inf->total - off;
 		m.rec_off = off;
 		m.inflated = 1;
-		m.flags = tm->dir == SMB_DIR_TO_CLIENT ? SMB_FACT_F_RESPONSE : 0;
+		if (tm->dir == SMB_DIR_TO_CLIENT)
+			m.flags = SMB_FACT_F_RESPONSE;
 		if (m.len < 4 || memcmp(m.p, "\xfeSMB", 4) != 0) {
-			/* Only SMB2 messages are compressed (3.3.5.2.1). */
-			smb_error(&m, off == 0 ? SMB_ERR_FRAMING : SMB_ERR_CHAIN,
-				"inflated protocol id");
+			/* Only SMB2 messages are compressed. */
+			smb_error(&m, off == 0 ? SMB_ERR_FRAMING :
+				SMB_ERR_CHAIN, "inflated protocol id");
 			if (inf->reason == SMB_UNVERIFIABLE_NONE)
 				inf->reason = SMB_UNVERIFIABLE_CORRUPT;
 			return;

@@ -35,7 +35,7 @@ enum xca_algorithm {
 
 /* Non-negative results of xca_decompress(). */
 #define XCA_COMPLETE	0	/* the compressed stream ended */
-#define XCA_FULL	1	/* out_cap bytes written; decoding stopped there */
+#define XCA_FULL	1	/* out_cap bytes written; stopped there */
 
 /*
  * Decompresses <in_len> bytes at <in>, compressed with <algorithm>, into
@@ -73,7 +73,10 @@ int
 xca_decompress(enum xca_algorithm algorithm, const uint8_t *in,
 	size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
-/* Returns 1 if <algorithm> (an SMB2 CompressionAlgorithm value) is decoded here, else 0. */
+/*
+ * Returns 1 if <algorithm> (an SMB2 CompressionAlgorithm value) is decoded
+ * here, else 0.
+ */
 int
 xca_algorithm_supported(uint16_t algorithm);
 

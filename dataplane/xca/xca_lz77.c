@@ -19,7 +19,7 @@ struct lz77_reader {
 	const uint8_t *in;
 	size_t len;
 	size_t pos;
-	size_t half_byte;	/* position of a half-used length byte, 0: none */
+	size_t half_byte;	/* a half-used length byte's position, or 0 */
 };
 
 /*
