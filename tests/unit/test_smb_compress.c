@@ -754,6 +754,46 @@ test_budget(void **state)
 	expect_unverifiable(&r, SMB_UNVERIFIABLE_BUDGET);
 }
 
+/*
+ * Found by the search for a record start after a pickup in mid-stream, a
+ * compressed record keeps as many bytes as one framed normally.
+ */
+static void
+test_after_resync(void **state)
+{
+	static uint8_t msg[MSG_MAX], rec[REC_MAX], stream[REC_MAX + 64];
+	struct recorder plain, c, framed;
+	size_t len, rlen;
+	uint32_t seed = 5;
+	size_t i;
+
+	(void)state;
+	/* Random bytes after the path: the compressed record is long. */
+	len = tree_connect_req(msg, "\\\\srv\\ADMIN$", 1500);
+	for (i = len - 1500; i < len; i++)
+		msg[i] = (uint8_t)rand_next(&seed);
+	rlen = plain_record(rec, msg, len);
+	run_one(rec, rlen, 0, &plain);
+	rlen = unchained_record(rec, msg, len, XCA_LZ77, 0, 0);
+	assert_true(rlen > SMB_RECORD_PREFIX_MAX + 4);
+	run_one(rec, rlen, 0, &framed);
+	memset(stream, 'x', 37);
+	memcpy(stream + 37, rec, rlen);
+	run_one(stream, 37 + rlen, 0, &c);
+	/* As many bytes kept, so as many inflated, as when framed. */
+	assert_int_equal(find(&c, SMB_FACT_COMPRESSED, 0)->f.u.transform.inflated,
+		find(&framed, SMB_FACT_COMPRESSED, 0)->f.u.transform.inflated);
+	assert_true(find(&c, SMB_FACT_COMPRESSED, 0)->f.u.transform.inflated >
+		SMB_RECORD_PREFIX_MAX - 16);
+	assert_int_equal(count(&c, SMB_FACT_RESYNC), 1);
+	assert_int_equal(count(&c, SMB_FACT_TREE_CONNECT), 1);
+	assert_memory_equal(&find(&c, SMB_FACT_TREE_CONNECT, 0)->f,
+		&find(&plain, SMB_FACT_TREE_CONNECT, 0)->f,
+		sizeof(struct smb_fact));
+	assert_false(find(&c, SMB_FACT_COMPRESSED, 0)->f.flags &
+		SMB_FACT_F_UNVERIFIABLE);
+}
+
 static void
 test_encrypted_flag(void **state)
 {
@@ -818,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_create_compound),
 		cmocka_unit_test(test_unverifiable),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_after_resync),
 		cmocka_unit_test(test_encrypted_flag),
 		cmocka_unit_test(test_mutations),
 	};
