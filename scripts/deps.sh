@@ -8,6 +8,8 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	dpdk dpdk-dev libdpdk-dev libconfig-dev libhyperscan-dev libpcap-dev
 	libcmocka-dev
+	# reference LZ77+Huffman (XPRESS) codec for the xca unit test
+	libwim-dev
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev
 	# test hosts and the reference dissector

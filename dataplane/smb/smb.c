@@ -90,6 +90,11 @@ smb_fact_emit(struct smb_run *run, struct smb_fact *f)
 	run->st->counters.facts++;
 	if (f->type == SMB_FACT_ERROR)
 		run->st->counters.errors++;
+	/* Cut short where a plain message's prefix would not have been. */
+	if (run->inflate_partial && ((f->flags & SMB_FACT_F_TRUNCATED) ||
+	    (f->type == SMB_FACT_ERROR &&
+	     f->u.error.reason == SMB_ERR_PREFIX_EXCEEDED)))
+		run->inflate_short = 1;
 	if (run->fn != NULL)
 		run->fn(run->ctx, f);
 }
@@ -498,6 +503,11 @@ smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
 	}
 	if ((fe == NULL || (!fe->is_pipe &&
 			    smb_tree_find(st, fe->tree_id) == NULL)) &&
+	    m->dir == SMB_DIR_TO_SERVER && !smb_fits(m->len, off,
+		min_u32(count, DCERPC_HEADER_LEN)))
+		smb_prefix_cut(m);
+	if ((fe == NULL || (!fe->is_pipe &&
+			    smb_tree_find(st, fe->tree_id) == NULL)) &&
 	    m->dir == SMB_DIR_TO_SERVER && off < m->len &&
 	    dcerpc_looks_like_pdu(m->p + off, min_u32(count, m->len - off))) {
 		/* The open was not seen (stream picked up later): a write of
@@ -518,15 +528,20 @@ smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
 	hdr.session_id = m->session_id;
 	start = m->rec_off + off;
 	end = start + count;
-	buf_end = s->unit_off + s->buf_len;
+	buf_end = m->rec_off + m->avail;
 	if (start < buf_end)
 		pipe_feed(m->run, s, m->dir, &hdr, m->p + off,
 			min_u32(end, buf_end) - start);
-	if (end > buf_end) {
-		hdr.start = start > buf_end ? start : buf_end;
-		hdr.end = end;
-		s->fwd = hdr;
+	if (end <= buf_end)
+		return;
+	if (m->inflated) {
+		/* The rest was not inflated: the pipe's parser misses it. */
+		m->run->inflate_short = 1;
+		return;
 	}
+	hdr.start = start > buf_end ? start : buf_end;
+	hdr.end = end;
+	s->fwd = hdr;
 }
 
 /* ---- framing -------------------------------------------------------- */
@@ -550,6 +565,18 @@ record_end(struct smb_stream *s)
 	s->phase = SMB_PHASE_NBSS_HEADER;
 	s->hdr_len = 0;
 	s->fwd.start = s->fwd.end = 0;
+}
+
+/*
+ * A compressed record is inflated from the bytes kept, so it keeps more
+ * of them: called once the protocol id at the record's start is known.
+ */
+static void
+record_magic_known(struct smb_stream *s)
+{
+	if (s->unit_off == 0 && s->buf[0] == 0xfc)
+		s->buf_want = (uint16_t)min_u32(s->rec_len,
+			SMB_COMPRESSED_PREFIX_MAX);
 }
 
 /* Starts collecting the message at record offset <off>. */
@@ -636,31 +663,25 @@ parse_nbss(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
 	}
 }
 
+/* A sealed record (TRANSFORM, 0xFD): reported, never opened. */
 static void
-parse_transform(struct smb_msg *m)
+parse_sealed(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
 	struct smb_fact f;
-	bool sealed = m->p[0] == 0xfd;
 
-	if (m->len < (sealed ? SMB2_TRANSFORM_LEN : SMB2_COMPRESSION_LEN)) {
-		smb_error(m, SMB_ERR_HEADER, sealed ? "transform header" :
-			"compression header");
+	if (m->len < SMB2_TRANSFORM_LEN) {
+		smb_error(m, SMB_ERR_HEADER, "transform header");
 		return;
 	}
 	m->version = 2;
-	if (sealed) {
-		st->counters.encrypted++;
-		m->session_id = smb_le64(m->p + 44);
-		smb_fact_begin(m, &f, SMB_FACT_ENCRYPTED);
-		f.u.transform.original_size = smb_le32(m->p + 36);
-		f.u.transform.algorithm = smb_le16(m->p + 42);
-	} else {
-		st->counters.compressed++;
-		smb_fact_begin(m, &f, SMB_FACT_COMPRESSED);
-		f.u.transform.original_size = smb_le32(m->p + 4);
-		f.u.transform.algorithm = smb_le16(m->p + 8);
-	}
+	st->counters.encrypted++;
+	m->session_id = smb_le64(m->p + 44);
+	smb_fact_begin(m, &f, SMB_FACT_ENCRYPTED);
+	f.flags |= SMB_FACT_F_UNVERIFIABLE;
+	f.u.transform.unverifiable = SMB_UNVERIFIABLE_SEALED;
+	f.u.transform.original_size = smb_le32(m->p + 36);
+	f.u.transform.algorithm = smb_le16(m->p + 42);
 	f.u.transform.record_size = m->s->rec_len + 4;
 	smb_fact_emit(m->run, &f);
 }
@@ -679,8 +700,11 @@ parse_message(struct smb_msg *m)
 		return smb2_parse(m);
 	case 0xff:
 		return smb1_parse(m);
+	case 0xfd:
+		parse_sealed(m);
+		return m->s->rec_len;
 	default:
-		parse_transform(m);
+		smb_compressed(m);
 		return m->s->rec_len;
 	}
 }
@@ -699,6 +723,7 @@ stream_parse(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
 		m.dir = dir;
 		m.p = s->buf;
 		m.len = s->buf_len;
+		m.avail = s->buf_len;
 		m.rec_off = s->unit_off;
 		m.msg_len = s->rec_len - s->unit_off;
 		if (dir == SMB_DIR_TO_CLIENT)
@@ -811,6 +836,7 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 		s->buf[3] = 'B';
 		s->buf_len = 4;
 		s->rec_off = 4;
+		record_magic_known(s);
 		fact_begin_stream(run, s, dir, &f, SMB_FACT_RESYNC);
 		f.u.resync.gap_bytes = s->lost_bytes;
 		f.u.resync.skipped_bytes = s->hunt_bytes - 8;
@@ -891,6 +917,7 @@ stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 				continue;
 			}
 			s->synced = 1;
+			record_magic_known(s);
 		}
 		if (s->buf_len == s->buf_want)
 			stream_parse(run, s, dir);
@@ -961,6 +988,8 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	run.fn = fn;
 	run.ctx = ctx;
 	run.ts_ns = ts_ns;
+	run.inflate_short = 0;
+	run.inflate_partial = 0;
 
 	while (len > 0) {
 		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */
@@ -1116,6 +1145,17 @@ smb_error_name(enum smb_error reason)
 	};
 
 	return (unsigned int)reason < SMB_ERR_COUNT ? names[reason] : "?";
+}
+
+const char *
+smb_unverifiable_name(enum smb_unverifiable reason)
+{
+	static const char *const names[SMB_UNVERIFIABLE_COUNT] = {
+		"none", "sealed", "algorithm", "corrupt", "size", "budget",
+	};
+
+	return (unsigned int)reason < SMB_UNVERIFIABLE_COUNT ?
+		names[reason] : "?";
 }
 
 /*

@@ -36,17 +36,41 @@
 #include "dcerpc.h"
 
 /*
- * Byte budget of struct smb_state, fixed: two message prefix buffers
- * (2 x 1024), two pipe slots each holding a DCE/RPC association
- * (2 x ~1.7 KiB), the pending request table (16 entries), the FileId map
- * (16 entries), the TreeId map (8 entries) and counters: 12704 bytes today
- * (dataplane/smb/README.md has the breakdown). The internals are checked
- * against it at compile time.
+ * Byte budget of struct smb_state, fixed: two prefix buffers (2 x 1152:
+ * 1024 for a message, 1152 for a compressed record), two pipe slots each
+ * holding a DCE/RPC association (2 x ~1.7 KiB), the pending request table
+ * (16 entries), the FileId map (16 entries), the TreeId map (8 entries)
+ * and counters: 13272 bytes today (dataplane/smb/README.md has the
+ * breakdown). The internals are checked against it at compile time.
  */
 #define SMB_STATE_SIZE		13312
 
 /* Bytes of an SMB message start copied for parsing (per direction). */
 #define SMB_RECORD_PREFIX_MAX	1024
+
+/*
+ * Bytes of a compressed record (COMPRESSION_TRANSFORM, 0xFC) copied, its
+ * header included: the message prefix plus half the 256 bytes an
+ * LZ77+Huffman block spends on its code table, so that every algorithm
+ * has close to 1 KiB of compressed data to inflate (SMB headers inflate
+ * two to four times over). Sized to fit SMB_STATE_SIZE unchanged.
+ */
+#define SMB_COMPRESSED_PREFIX_MAX	1152
+
+/*
+ * Bytes of a compressed message inflated to judge it, at most: each
+ * compound element is parsed from its first SMB_RECORD_PREFIX_MAX bytes,
+ * as a plain one would be. The buffer is per thread (thread-local), not in
+ * the state.
+ */
+#define SMB_INFLATE_MAX		4096
+
+/*
+ * Largest message size a compression header may announce: what an NBSS
+ * record could carry uncompressed (24-bit length). Anything larger is
+ * refused as absurd, unread.
+ */
+#define SMB_COMPRESSED_ORIGINAL_MAX	0x00ffffffu
 
 /* Sizes of decoded strings in facts, UTF-8 bytes including the NUL. */
 #define SMB_NAME_MAX		256	/* file names and UNC paths */
@@ -149,9 +173,17 @@ enum smb_fact_type {
 	SMB_FACT_WRITE,		/* SMB2 WRITE, SMB1 WRITE_ANDX */
 	/* SMB2 IOCTL; SMB1 TRANSACTION TransactNmPipe (ctl_code 0x26). */
 	SMB_FACT_IOCTL,
-	/* SMB2/3 TRANSFORM header (0xFD 'SMB'): the message is sealed. */
+	/* SMB2/3 TRANSFORM header (0xFD 'SMB'): the message is sealed, so
+	 * always flagged SMB_FACT_F_UNVERIFIABLE. */
 	SMB_FACT_ENCRYPTED,
-	/* SMB 3.1.1 COMPRESSION_TRANSFORM header (0xFC 'SMB'); not inflated. */
+	/*
+	 * SMB 3.1.1 COMPRESSION_TRANSFORM header (0xFC 'SMB'), one per
+	 * compressed record, reported after the facts of the message it
+	 * carried: the message is inflated (its start, SMB_INFLATE_MAX
+	 * bytes at most) and parsed as if it had come plain. Flagged
+	 * SMB_FACT_F_UNVERIFIABLE, with the reason in u.transform, when any
+	 * part a plain message would have shown could not be seen.
+	 */
 	SMB_FACT_COMPRESSED,
 	/* A DCE/RPC fact from a named pipe, wrapped (see struct smb_fact_rpc). */
 	SMB_FACT_DCERPC,
@@ -187,7 +219,7 @@ enum smb_error {
 #define SMB_FACT_F_PAIRED	0x0010	/* response joined with its request */
 #define SMB_FACT_F_TRUNCATED	0x0020	/* a string was cut to fit */
 #define SMB_FACT_F_SIGNED	0x0040	/* SMB2 signed / SMB1 security signature */
-/* ENCRYPTED, COMPRESSED: the message's content cannot be judged. */
+/* ENCRYPTED, COMPRESSED: what the message carries was not (all) judged. */
 #define SMB_FACT_F_UNVERIFIABLE	0x0080
 
 /* SMB_FACT_NBSS_SESSION */
@@ -250,11 +282,38 @@ struct smb_fact_file {
 	char share[SMB_SHARE_MAX];	/* share of the tree */
 };
 
+/* Why an ENCRYPTED or COMPRESSED fact has SMB_FACT_F_UNVERIFIABLE. */
+enum smb_unverifiable {
+	SMB_UNVERIFIABLE_NONE = 0,	/* judged like a plain message */
+	SMB_UNVERIFIABLE_SEALED,	/* encrypted */
+	/* A CompressionAlgorithm not decoded here (LZ4, unknown, NONE
+	 * unchained). */
+	SMB_UNVERIFIABLE_ALGORITHM,
+	/* Malformed compression header or payload chain, compressed data
+	 * not valid, or inflating to another size than announced. */
+	SMB_UNVERIFIABLE_CORRUPT,
+	/* Announced size 0 or above SMB_COMPRESSED_ORIGINAL_MAX. */
+	SMB_UNVERIFIABLE_SIZE,
+	/* Something to judge lies beyond the SMB_COMPRESSED_PREFIX_MAX
+	 * bytes of input kept or the SMB_INFLATE_MAX bytes inflated: a
+	 * compound element, its first SMB_RECORD_PREFIX_MAX bytes, or
+	 * named-pipe payload. */
+	SMB_UNVERIFIABLE_BUDGET,
+	SMB_UNVERIFIABLE_COUNT,
+};
+
 /* SMB_FACT_ENCRYPTED, SMB_FACT_COMPRESSED */
 struct smb_fact_transform {
-	uint32_t original_size;	/* OriginalMessageSize / uncompressed size */
+	uint32_t original_size;	/* OriginalMessageSize /
+				 * OriginalCompressedSegmentSize */
 	uint32_t record_size;	/* bytes of the whole NBSS record */
-	uint16_t algorithm;	/* transform Flags / CompressionAlgorithm */
+	/* ENCRYPTED: transform Flags. COMPRESSED: CompressionAlgorithm
+	 * (xca.h numbering); chained: that of the payload that could not be
+	 * inflated, else of the first that is not NONE. */
+	uint16_t algorithm;
+	uint8_t chained;	/* COMPRESSED: SMB2_COMPRESSION_FLAG_CHAINED */
+	uint8_t unverifiable;	/* enum smb_unverifiable */
+	uint32_t inflated;	/* COMPRESSED: message bytes inflated */
 };
 
 /*
@@ -325,6 +384,8 @@ struct smb_counters {
 	uint64_t smb2_messages;	/* each compound element counts */
 	uint64_t encrypted;	/* TRANSFORM records */
 	uint64_t compressed;	/* COMPRESSION_TRANSFORM records */
+	uint64_t compressed_unverifiable;	/* of which not judged */
+	uint64_t inflated_bytes;	/* message bytes inflated to judge them */
 	uint64_t keepalives;	/* NBSS 0x85 */
 	uint64_t facts;
 	uint64_t errors;	/* SMB_FACT_ERROR reported */
@@ -421,5 +482,9 @@ smb_fact_type_name(enum smb_fact_type type);
 /* Returns a static name for <reason> ("framing"), or "?" if unknown. */
 const char *
 smb_error_name(enum smb_error reason);
+
+/* Returns a static name for <reason> ("budget"), or "?" if unknown. */
+const char *
+smb_unverifiable_name(enum smb_unverifiable reason);
 
 #endif /* SMBGW_SMB_H */

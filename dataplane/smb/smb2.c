@@ -229,6 +229,8 @@ session_setup(struct smb_msg *m, bool response)
 		return;
 	}
 	present = m->len - off < len ? m->len - off : len;
+	if (present < len)
+		smb_prefix_cut(m);
 	if (smb_security_blob(m, m->p + off, present, present == len))
 		smb_logon_fact(m, 0, false);
 }
@@ -502,7 +504,7 @@ smb2_parse(struct smb_msg *m)
 	struct smb_impl *st = m->run->st;
 	struct smb_stream *s = m->s;
 	const uint8_t *h = m->p;
-	uint32_t next = s->rec_len;
+	uint32_t next = m->rec_off + m->msg_len;
 	uint32_t hflags, next_cmd;
 	bool response;
 

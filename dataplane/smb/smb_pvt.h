@@ -75,8 +75,12 @@ struct smb_stream {
 	uint32_t chain_tree;
 	uint8_t chain_file[16];
 	struct smb_forward fwd;
-	uint8_t buf[SMB_RECORD_PREFIX_MAX];
+	/* SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
+	 * takes SMB_COMPRESSED_PREFIX_MAX. */
+	uint8_t buf[SMB_COMPRESSED_PREFIX_MAX];
 };
+_Static_assert(SMB_COMPRESSED_PREFIX_MAX >= SMB_RECORD_PREFIX_MAX &&
+	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX, "prefix buffer sizes");
 
 /* A request waiting for its response. */
 struct smb_pending {
@@ -175,12 +179,23 @@ struct smb_run {
 	smb_fact_fn fn;
 	void *ctx;
 	uint64_t ts_ns;
+	/* Set while parsing an inflated message when something it needs
+	 * lies beyond the bytes inflated (SMB_UNVERIFIABLE_BUDGET). */
+	uint8_t inflate_short;
+	/* Set while parsing an inflated compound element from fewer bytes
+	 * than a plain one would have had: a field running past them then
+	 * sets inflate_short. */
+	uint8_t inflate_partial;
 };
 
 /*
  * One SMB message being parsed: <p> holds <len> bytes from its header on
  * (what the prefix buffer has); the message is <msg_len> bytes in the
- * record, at record offset <rec_off>.
+ * record, at record offset <rec_off>. <avail> bytes from <p> on can be
+ * read for named-pipe payload (the whole buffer, which may go past the
+ * message). An inflated message (<inflated>) lives in the inflate buffer:
+ * its offsets are from the start of the decompressed data, and what is
+ * not in it will not come from the stream.
  */
 struct smb_msg {
 	struct smb_run *run;
@@ -188,8 +203,10 @@ struct smb_msg {
 	enum smb_dir dir;
 	const uint8_t *p;
 	uint32_t len;
+	uint32_t avail;
 	uint32_t msg_len;
 	uint32_t rec_off;
+	uint8_t inflated;
 	uint8_t version;
 	uint8_t unicode;	/* SMB1 FLAGS2_UNICODE */
 	uint16_t command;
@@ -228,6 +245,18 @@ smb_fits(uint32_t len, uint32_t off, uint32_t n)
 	return off <= len && n <= len - off;
 }
 
+/*
+ * A field of <m> ran past the bytes present. For an inflated message
+ * parsed from fewer bytes than a plain one would have had, the facts may
+ * then differ from the plain message's: it cannot be judged.
+ */
+static inline void
+smb_prefix_cut(const struct smb_msg *m)
+{
+	if (m->inflated && m->run->inflate_partial)
+		m->run->inflate_short = 1;
+}
+
 /* smb.c: facts and tables. */
 void smb_fact_begin(const struct smb_msg *m, struct smb_fact *f,
 	enum smb_fact_type type);
@@ -258,6 +287,11 @@ void smb_logon_fact(struct smb_msg *m, uint16_t session_flags, bool any_key);
  * next message of the record starts (the record length when none). */
 uint32_t smb1_parse(struct smb_msg *m);
 uint32_t smb2_parse(struct smb_msg *m);
+
+/* smb_compress.c: a COMPRESSION_TRANSFORM record held in the prefix
+ * buffer (m->p, m->len of m->msg_len): inflates it, parses the messages
+ * inside and reports SMB_FACT_COMPRESSED. */
+void smb_compressed(struct smb_msg *m);
 
 /* smb_text.c: strings and security blobs. */
 bool smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst,

@@ -8,7 +8,9 @@
  * are all reached from the seeds captured in tests/pcaps.
  *
  * Besides crashes and sanitizer reports it checks that every string in a
- * fact is NUL-terminated, valid UTF-8 within its array.
+ * fact is NUL-terminated, valid UTF-8 within its array, and that sealed
+ * and compressed records are flagged unverifiable exactly when a reason
+ * is given. The seeds include compressed records of every algorithm.
  */
 
 #include <stdint.h>
@@ -70,6 +72,18 @@ on_fact(void *ctx, const struct smb_fact *f)
 	case SMB_FACT_ERROR:
 		if (f->u.error.what != NULL)
 			(void)strlen(f->u.error.what);
+		break;
+	case SMB_FACT_ENCRYPTED:
+	case SMB_FACT_COMPRESSED:
+		/* Flagged exactly when a reason is given; inflated within
+		 * the budget. */
+		if (f->u.transform.unverifiable >= SMB_UNVERIFIABLE_COUNT ||
+		    !(f->flags & SMB_FACT_F_UNVERIFIABLE) !=
+		    (f->u.transform.unverifiable == SMB_UNVERIFIABLE_NONE) ||
+		    f->u.transform.inflated > SMB_INFLATE_MAX ||
+		    (f->type == SMB_FACT_ENCRYPTED &&
+		     f->u.transform.unverifiable != SMB_UNVERIFIABLE_SEALED))
+			abort();
 		break;
 	default:
 		break;
