@@ -83,6 +83,9 @@ export SMBGW_NETNS_DIR=$gw_work/netns
 export SMBGW_PASSWORD=$password
 # Unencrypted SMB3: the gateway must see the tree connects.
 export SMBGW_SMB_ENCRYPT=off
+# net_pcap ports: the gateway gets the frames as the client sent them. With
+# af_packet ports the kernel would reassemble IP fragments first.
+export SMBGW_PORT_DRIVER=${SMBGW_PORT_DRIVER:-pcap}
 # shellcheck source=scripts/gateway_lib.sh
 . "$scripts/gateway_lib.sh"
 
@@ -139,7 +142,7 @@ write_conf() {
 	cat >"$1" <<CONF
 gateway: {
   mode = "inline";
-  ports = [ "net_af_packet0", "net_af_packet1" ];
+  ports = [ "$(gw_port 0)", "$(gw_port 1)" ];
   workers = 1;
   stats_interval = 0;
 };
@@ -235,7 +238,9 @@ gw_wait_forwarding client 30 "$server" || {
 
 if [ "$part" = offline ]; then
 	capture=$gw_work/client.pcap
-	netns exec client tcpdump -i eth0 -U -s 0 -w "$capture" ip \
+	# Not through the netns function: $! must be tcpdump itself (netns.sh
+	# and ip netns exec exec it), so that SIGINT reaches it.
+	"$scripts/netns.sh" exec client tcpdump -i eth0 --immediate-mode -U -s 0 -w "$capture" ip \
 		>"$gw_work/tcpdump.log" 2>&1 &
 	tcpdump_pid=$!
 	for _ in $(seq 100); do
@@ -245,6 +250,13 @@ if [ "$part" = offline ]; then
 	grep -q 'listening on' "$gw_work/tcpdump.log" ||
 		{ cat "$gw_work/tcpdump.log"; fail "tcpdump did not start"; }
 fi
+# tcpdump_complete: true when tcpdump wrote every frame its filter took.
+tcpdump_complete() {
+	local captured received
+	captured=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' "$gw_work/tcpdump.log")
+	received=$(sed -n 's/^\([0-9]*\) packets received by filter$/\1/p' "$gw_work/tcpdump.log")
+	[ -n "$captured" ] && [ "$captured" = "$received" ]
+}
 
 step "client: smb_evasion.py run, variants $variants"
 netns exec client timeout 600 "$python" "$client_py" run --iface eth0 \
@@ -255,9 +267,14 @@ netns exec client timeout 600 "$python" "$client_py" run --iface eth0 \
 sed 's/^/        /' "$results"
 
 if [ -n "$tcpdump_pid" ]; then
+	sleep 0.5       # the last frames (the client's final RST) into the file
 	kill -INT "$tcpdump_pid" 2>/dev/null || true
+	timeout 10 tail --pid="$tcpdump_pid" -f /dev/null ||
+		kill -KILL "$tcpdump_pid" 2>/dev/null || true
 	wait "$tcpdump_pid" 2>/dev/null || true
 	tcpdump_pid=""
+	sed 's/^/        tcpdump| /' "$gw_work/tcpdump.log"
+	tcpdump_complete || fail "the capture misses frames (see tcpdump's counts)"
 fi
 
 step "stopping the gateway (SIGTERM)"
@@ -267,8 +284,8 @@ else
 	bad "gateway exited with status $gw_status"
 	tail -n 30 "$gw_log" | sed 's/^/      gateway| /'
 fi
-read -r id0 <<<"$(counters_row "$gw_log" "final counters" net_af_packet0 rx=tx+drop)"
-read -r id1 <<<"$(counters_row "$gw_log" "final counters" net_af_packet1 rx=tx+drop)"
+read -r id0 <<<"$(counters_row "$gw_log" "final counters" "$(gw_port 0)" rx=tx+drop)"
+read -r id1 <<<"$(counters_row "$gw_log" "final counters" "$(gw_port 1)" rx=tx+drop)"
 if [ "${id0:-}" = ok ] && [ "${id1:-}" = ok ]; then
 	ok "final counters rx=tx+drop ok on both ports"
 else
