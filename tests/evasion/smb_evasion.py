@@ -18,7 +18,7 @@ The kernel of the client's namespace must not answer the server with RSTs
 One line per variant on stdout, key=value:
 
   variant=split8-reverse target=admin verdict=REFUSED share=- sha256=- \
-      reason=reset retx=0 sport=40123 ms=12
+      reason=reset retx=0 attempt=1 sport=40123 ms=12
 
   verdict   SUCCESS (the tree connect answered STATUS_SUCCESS), REFUSED
             (a reset, no answer in time, or an error status), or ERROR
@@ -26,7 +26,9 @@ One line per variant on stdout, key=value:
   share     data or admin: the share the server actually connected, by probe
   sha256    of the data file read over SMB (data share only)
   retx      how often the client retransmitted its unacknowledged bytes
-            (in order and whole, after 0.3 s, doubling)
+            (in order and whole, after --rto, doubling) up to the tree
+            connect's answer; 0 means the server took the variant's bytes
+  attempt   which run of the variant this is (--attempts)
 
 usage:
   smb_evasion.py run --iface eth0 --server IP --user U --password P \\
@@ -34,7 +36,7 @@ usage:
       [--variants all|v1,v2,...] [--seed N]
   smb_evasion.py list                  the variants, one a line, and kind
   smb_evasion.py split CAPTURE RESULTS OUTDIR
-      writes OUTDIR/TARGET-VARIANT.pcap per result line: the frames of
+      writes OUTDIR/TARGET-VARIANT-PORT.pcap per result line: the frames of
       that variant's connection (by client port; IP fragments by their
       datagram's id)
 """
@@ -89,8 +91,9 @@ def inet_sum(data):
 class Tcp:
     """One TCP connection from a packet socket: enough of RFC 793 for SMB."""
 
-    def __init__(self, iface, server, sport, rng):
+    def __init__(self, iface, server, sport, rng, pace=0.0):
         self.iface = iface
+        self.pace = pace
         self.server = server
         self.sport = sport
         self.rng = rng
@@ -136,8 +139,13 @@ class Tcp:
             raw[36] ^= 0x5A     # the TCP checksum's first byte
         return bytes(raw)
 
+    def send_frame(self, frame):
+        self.sock.send(frame)
+        if self.pace:
+            time.sleep(self.pace)
+
     def send_datagram(self, datagram):
-        self.sock.send(bytes(self.ether()) + datagram)
+        self.send_frame(bytes(self.ether()) + datagram)
 
     def send_fragments(self, datagram, pieces):
         """Sends DATAGRAM's payload as IP fragments: PIECES is a list of
@@ -150,7 +158,7 @@ class Tcp:
             frag = IP(src=header.src, dst=header.dst, id=header.id, ttl=64,
                       proto=6, flags=0 if last else "MF", frag=offset // 8) / \
                 Raw(chunk)
-            self.sock.send(bytes(self.ether()) + bytes(frag))
+            self.send_frame(bytes(self.ether()) + bytes(frag))
 
     def send_segment(self, seq, payload, flags="PA", bad_checksum=False):
         self.send_datagram(self.tcp_datagram(seq, payload, flags, bad_checksum))
@@ -464,9 +472,10 @@ def nbss(data):
 
 
 class Smb2:
-    def __init__(self, tcp, timeout):
+    def __init__(self, tcp, timeout, rto):
         self.tcp = tcp
         self.timeout = timeout
+        self.rto = rto
         self.message_id = 0
         self.session_id = 0
         self.tree_id = 0
@@ -495,7 +504,7 @@ class Smb2:
     def receive(self, message_id, timeout=None):
         """(status, header bytes, body bytes) of the answer to MESSAGE_ID."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        rto = 0.3
+        rto = self.rto
         next_rto = time.monotonic() + rto
         while True:
             answer = self.take_message()
@@ -650,11 +659,12 @@ def paths(server, target, rng):
 def run_variant(args, name, func, ambiguous, target, rng, sport):
     started = time.monotonic()
     result = {"variant": name, "target": target, "verdict": "ERROR",
-              "share": "-", "sha256": "-", "reason": "-", "sport": sport}
-    tcp = Tcp(args.iface, args.server, sport, rng)
+              "share": "-", "sha256": "-", "reason": "-", "retx": "-",
+              "sport": sport}
+    tcp = Tcp(args.iface, args.server, sport, rng, args.pace_us / 1e6)
     try:
         tcp.connect()
-        smb = Smb2(tcp, args.timeout)
+        smb = Smb2(tcp, args.timeout, args.rto)
         smb.negotiate()
         smb.session_setup(args.user, args.password)
         real, alt = paths(args.server, target, rng)
@@ -672,6 +682,8 @@ def run_variant(args, name, func, ambiguous, target, rng, sport):
             result["verdict"] = "REFUSED"
             result["reason"] = str(e)
             return result
+        finally:
+            result["retx"] = tcp.retransmissions
         if status != STATUS_SUCCESS:
             result["verdict"] = "REFUSED"
             result["reason"] = "status_0x%08x" % status
@@ -703,7 +715,6 @@ def run_variant(args, name, func, ambiguous, target, rng, sport):
     finally:
         tcp.abort()
         tcp.close()
-        result["retx"] = tcp.retransmissions
         result["ms"] = int((time.monotonic() - started) * 1000)
 
 
@@ -714,16 +725,20 @@ def cmd_run(args):
     unknown = set(args.variants.split(",")) - {v[0] for v in VARIANTS} - {"all"}
     if unknown:
         sys.exit("smb_evasion.py: unknown variant(s): %s" % ",".join(sorted(unknown)))
-    sport = 20000 + rng.randrange(0, 20000)
+    sport = args.first_port - 1 if args.first_port else 20000 + rng.randrange(0, 20000)
     for target in args.targets.split(","):
         if target not in ("admin", "data"):
             sys.exit("smb_evasion.py: target must be admin or data")
         for name, func, _, ambiguous in chosen:
-            sport += 1
-            result = run_variant(args, name, func, ambiguous, target, rng, sport)
+            for attempt in range(1, args.attempts + 1):
+                sport += 1
+                result = run_variant(args, name, func, ambiguous, target, rng, sport)
+                result["attempt"] = attempt
+                if result["retx"] in (0, "-"):
+                    break
             print(" ".join("%s=%s" % (k, result[k]) for k in
                            ("variant", "target", "verdict", "share", "sha256",
-                            "reason", "retx", "sport", "ms")), flush=True)
+                            "reason", "retx", "attempt", "sport", "ms")), flush=True)
 
 
 def cmd_list(args):
@@ -737,7 +752,8 @@ def cmd_split(args):
     for line in open(args.results):
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         if "sport" in fields and "variant" in fields:
-            wanted[int(fields["sport"])] = "%s-%s" % (fields["target"], fields["variant"])
+            wanted[int(fields["sport"])] = "%s-%s-%s" % (
+                fields["target"], fields["variant"], fields["sport"])
     frames = {name: [] for name in wanted.values()}
     datagram_owner = {}     # (src, dst, ip id) -> name, from first fragments
     pending = []            # non-first fragments seen before their first
@@ -798,6 +814,16 @@ def main():
                      help="seconds for each answer before the tree connect")
     run.add_argument("--tree-timeout", type=float, default=3.0,
                      help="seconds for the tree connect's answer")
+    run.add_argument("--first-port", type=int, default=0,
+                     help="the first variant's client port (default: random)")
+    run.add_argument("--attempts", type=int, default=1,
+                     help="runs of a variant while it needed retransmissions "
+                     "(a lossy port), the last one reported")
+    run.add_argument("--rto", type=float, default=0.3,
+                     help="seconds before the first retransmission")
+    run.add_argument("--pace-us", type=float, default=0,
+                     help="microseconds between the client's frames (a "
+                     "capturing port may drop bursts of tiny frames)")
     sub.add_parser("list")
     split = sub.add_parser("split")
     split.add_argument("capture")
