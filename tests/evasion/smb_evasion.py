@@ -92,11 +92,9 @@ class Tcp:
     """One TCP connection from a packet socket: enough of RFC 793 for SMB."""
 
     def __init__(self, iface, server, sport, rng, pace=0.0):
-        self.iface = iface
         self.pace = pace
         self.server = server
         self.sport = sport
-        self.rng = rng
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                                   socket.htons(ETH_P_ALL))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -468,7 +466,10 @@ VARIANTS = [
 # SMB2
 
 def nbss(data):
-    return struct.pack("!I", len(data)) if len(data) < 1 << 24 else None
+    """The NetBIOS session header of a message of DATA."""
+    if len(data) >= 1 << 24:
+        raise Broken("message too long for NBSS")
+    return struct.pack("!I", len(data))
 
 
 class Smb2:
@@ -656,7 +657,7 @@ def paths(server, target, rng):
     raise Broken("no checksum-neutral other path")
 
 
-def run_variant(args, name, func, ambiguous, target, rng, sport):
+def run_variant(args, name, func, target, rng, sport):
     started = time.monotonic()
     result = {"variant": name, "target": target, "verdict": "ERROR",
               "share": "-", "sha256": "-", "reason": "-", "retx": "-",
@@ -729,10 +730,10 @@ def cmd_run(args):
     for target in args.targets.split(","):
         if target not in ("admin", "data"):
             sys.exit("smb_evasion.py: target must be admin or data")
-        for name, func, _, ambiguous in chosen:
+        for name, func, _, _ in chosen:
             for attempt in range(1, args.attempts + 1):
                 sport += 1
-                result = run_variant(args, name, func, ambiguous, target, rng, sport)
+                result = run_variant(args, name, func, target, rng, sport)
                 result["attempt"] = attempt
                 if result["retx"] in (0, "-"):
                     break
