@@ -36,8 +36,14 @@
 # is that ADMIN$ is never reached (refused, or the data share connected),
 # and offline, that the verdict is the live one.
 #
+# Segment variants go through af_packet ports, fragment variants through
+# net_pcap ports (the af_packet driver has the kernel reassemble fragments
+# before the gateway sees them); harness and offline run both, one gateway
+# after the other. See README.md.
+#
 # usage: test_evasion.sh PART [SMBGW_BINARY]
-#   SMBGW_EVASION_VARIANTS  comma-separated variants instead of the part's
+#   SMBGW_EVASION_VARIANTS  comma-separated variants instead of the part's,
+#                           in one run on SMBGW_PORT_DRIVER (af_packet|pcap)
 #   SMBGW_EVASION_KEEP=1    keep the work directory (results, captures)
 # Exit: 0 pass, 1 fail, 77 skipped (not root, or a tool missing).
 set -euo pipefail
