@@ -16,6 +16,9 @@ packages=(
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
 	python3-jsonschema
 	util-linux passwd coreutils
+	# the evasion suite: a TCP/IP client of its own, the client's kernel
+	# kept from resetting its connections, captures to replay
+	python3-scapy nftables tcpdump
 	# benchmarks
 	valgrind
 )

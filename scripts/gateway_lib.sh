@@ -39,12 +39,29 @@ in_background() {
 	wait $!
 }
 
-# gw_vdev N IFACE: the EAL --vdev value of af_packet port N on IFACE. The
-# driver defaults (qpairs=1, blocksz=4096, framesz=2048, framecnt=512) carry
-# 1500-byte frames without loss at smbclient speeds; SMBGW_AF_PACKET_ARGS
-# appends more (e.g. ",framecnt=1024").
+# gw_vdev N IFACE: the EAL --vdev value of port N on IFACE. af_packet by
+# default: the driver defaults (qpairs=1, blocksz=4096, framesz=2048,
+# framecnt=512) carry 1500-byte frames without loss at smbclient speeds;
+# SMBGW_AF_PACKET_ARGS appends more (e.g. ",framecnt=1024"). The af_packet
+# driver joins a fanout group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel
+# reassembles IPv4 fragments before the gateway sees them;
+# SMBGW_PORT_DRIVER=pcap (net_pcap on the interface, slower) hands the
+# gateway the frames as they were sent, fragments included.
 gw_vdev() {
-	echo "net_af_packet$1,iface=$2${SMBGW_AF_PACKET_ARGS:-}"
+	if [ "${SMBGW_PORT_DRIVER:-af_packet}" = pcap ]; then
+		echo "net_pcap$1,iface=$2"
+	else
+		echo "net_af_packet$1,iface=$2${SMBGW_AF_PACKET_ARGS:-}"
+	fi
+}
+
+# gw_port N: the name of port N in the gateway's configuration.
+gw_port() {
+	if [ "${SMBGW_PORT_DRIVER:-af_packet}" = pcap ]; then
+		echo "net_pcap$1"
+	else
+		echo "net_af_packet$1"
+	fi
 }
 
 # gw_write_config FILE: the gateway configuration for the two af_packet ports.
@@ -52,7 +69,7 @@ gw_write_config() {
 	cat >"$1" <<CONF
 gateway: {
   mode = "inline";
-  ports = [ "net_af_packet0", "net_af_packet1" ];
+  ports = [ "$(gw_port 0)", "$(gw_port 1)" ];
   workers = 1;
   stats_interval = ${SMBGW_STATS_INTERVAL:-1};
 };
@@ -77,7 +94,8 @@ gw_start() {
 # gw_start_with_config LOG CONF: like gw_start, but smbgw runs on CONF, a
 # file the caller wrote (e.g. with segments and rules). Its gateway.ports
 # must be "net_af_packet0" (SMBGW_IF_A) and "net_af_packet1" (SMBGW_IF_B),
-# in that order. testpmd ignores CONF; SMBGW_GATEWAY_CMD gets it as
+# in that order ("$(gw_port 0)" and "$(gw_port 1)" with any
+# SMBGW_PORT_DRIVER). testpmd ignores CONF; SMBGW_GATEWAY_CMD gets it as
 # SMBGW_CONF. CONF stays where it is, so the caller may rewrite it and
 # gw_reload.
 gw_start_with_config() {
