@@ -233,7 +233,7 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_u64(r, "out_of_order", ic.stream.out_of_order);
 	ctl_reply_u64(r, "retransmitted_bytes", ic.stream.retransmitted_bytes);
 	ctl_reply_u64(r, "conflicts", ic.stream.conflicts);
-	ctl_reply_u64(r, "conflict_drops", ic.stream_conflict_drops);
+	ctl_reply_u64(r, "rewritten", ic.stream.rewritten);
 	ctl_reply_u64(r, "no_room", ic.stream.no_room);
 	ctl_reply_u64(r, "no_room_drops", ic.stream_no_room_drops);
 	ctl_reply_u64(r, "bad_checksums", ic.bad_checksums);

@@ -168,7 +168,7 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	fprintf(out,
 		"stream: delivered_bytes %" PRIu64 " out_of_order %" PRIu64
 		" retransmitted_bytes %" PRIu64 " conflicts %" PRIu64
-		" conflict_drops %" PRIu64 " no_room %" PRIu64
+		" rewritten %" PRIu64 " no_room %" PRIu64
 		" no_room_drops %" PRIu64 " bad_checksums %" PRIu64
 		" checksums_offloaded %" PRIu64 " gaps_skipped %" PRIu64
 		" gap_bytes %" PRIu64 " unjudged %" PRIu64 " gap_resets %" PRIu64
@@ -176,7 +176,7 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		"\n",
 		ic.stream.delivered_bytes, ic.stream.out_of_order,
 		ic.stream.retransmitted_bytes, ic.stream.conflicts,
-		ic.stream_conflict_drops, ic.stream.no_room,
+		ic.stream.rewritten, ic.stream.no_room,
 		ic.stream_no_room_drops, ic.bad_checksums,
 		ic.checksums_offloaded, ic.stream.gaps_skipped,
 		ic.stream.gap_bytes, ic.stream_unjudged, ic.stream_gap_resets,

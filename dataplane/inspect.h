@@ -160,7 +160,6 @@ struct inspect_counters {
 	/* Stream normalisation of inspected flows. */
 	uint64_t bad_checksums;		/* payload segments with a wrong TCP checksum */
 	uint64_t checksums_offloaded;	/* auto: left for a NIC, not verifiable */
-	uint64_t stream_conflict_drops;	/* inconsistent retransmissions dropped */
 	uint64_t stream_no_room_drops;	/* segments dropped: keep budget spent */
 	uint64_t stream_gap_resets;	/* holes past the timeout, fail closed */
 	uint64_t stream_unjudged;	/* holes past the timeout, fail open */

@@ -38,10 +38,28 @@ mbuf_read(void *buf, uint32_t offset, uint32_t len, uint8_t *scratch)
 	return rte_pktmbuf_read(buf, offset, len, scratch);
 }
 
+static void
+mbuf_write(void *buf, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+	struct rte_mbuf *seg = buf;
+
+	for (; seg != NULL && offset >= seg->data_len; seg = seg->next)
+		offset -= seg->data_len;
+	for (; seg != NULL && len > 0; seg = seg->next, offset = 0) {
+		uint32_t chunk = RTE_MIN(len, (uint32_t)seg->data_len - offset);
+
+		memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, offset), data,
+			chunk);
+		data += chunk;
+		len -= chunk;
+	}
+}
+
 const struct stream_ops inspect_stream_ops = {
 	.hold = mbuf_hold,
 	.release = mbuf_release,
 	.read = mbuf_read,
+	.write = mbuf_write,
 };
 
 /*
@@ -200,6 +218,29 @@ tcp_checksum(const struct inspector *ins, const struct rte_mbuf *m,
 	return CHECKSUM_BAD;
 }
 
+/*
+ * Sets the TCP checksum of <m> again after its payload was rewritten: the
+ * receiver must take the segment as the sender's.
+ */
+static void
+tcp_checksum_set(struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	uint32_t tcp_len = frame->payload_offset - frame->l4_offset +
+		frame->payload_len;
+	uint8_t *field = rte_pktmbuf_mtod_offset(m, uint8_t *,
+		frame->l4_offset + 16);
+	uint16_t raw, value;
+	uint32_t sum;
+
+	field[0] = field[1] = 0;
+	if (mbuf_ones_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
+		return;	/* not all there: only a capture can be cut short */
+	sum = (uint32_t)raw + pseudo_header_sum(frame, tcp_len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	value = (uint16_t)~sum;
+	memcpy(field, &value, sizeof(value));	/* memory order, as summed */
+}
+
 /* Bytes judged in order go to the flow's parser. */
 static void
 deliver_to_parser(void *arg, uint32_t seq, const uint8_t *data, uint32_t len)
@@ -336,12 +377,14 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		seq, len, ctx->ts_ns, may_drop(ins), deliver_to_parser, ctx);
 	switch (result) {
 	case STREAM_CONFLICT:
-		send_stream_event(ins, ctx, EVENT_STREAM_CONFLICT,
-			may_drop(ins));
-		if (!may_drop(ins))
-			return DROP_REASON_MAX;
-		ins->counters.stream_conflict_drops++;
-		return DROP_STREAM;
+		/* Not judged, and forwarded: nothing is changed here. */
+		send_stream_event(ins, ctx, EVENT_STREAM_CONFLICT, false);
+		return DROP_REASON_MAX;
+	case STREAM_REWRITTEN:
+	case STREAM_REWRITTEN_OLD:
+		send_stream_event(ins, ctx, EVENT_STREAM_CONFLICT, true);
+		tcp_checksum_set(m, frame);
+		break;
 	case STREAM_NO_ROOM:
 		if (!may_drop(ins))
 			return DROP_REASON_MAX;

@@ -192,16 +192,43 @@ same_bytes(struct stream_pool *pool, void *a, uint32_t a_offset, void *b,
 	return true;
 }
 
+/* How the bytes of a segment compare with those kept. */
+enum agreement {
+	AGREE,		/* the same wherever they overlap */
+	REWRITTEN,	/* differed, and now hold the kept bytes */
+	DIFFER,		/* differ, left as they are */
+};
+
+/* Puts <len> bytes of <from> (at <from_offset>) into <to> at <to_offset>. */
+static void
+copy_bytes(struct stream_pool *pool, void *to, uint32_t to_offset,
+	void *from, uint32_t from_offset, uint32_t len)
+{
+	while (len > 0) {
+		uint32_t chunk = len < STREAM_READ_MAX ? len : STREAM_READ_MAX;
+		const uint8_t *p = pool->params.ops->read(from, from_offset,
+			chunk, pool->scratch[0]);
+
+		pool->params.ops->write(to, to_offset, p, chunk);
+		to_offset += chunk;
+		from_offset += chunk;
+		len -= chunk;
+	}
+}
+
 /*
- * Whether the bytes [seq, end) of <buf> (at <offset> for <seq>) agree with
- * every kept segment of the list from <index> that overlaps them. The
+ * Compares the bytes [seq, end) of <buf> (at <offset> for <seq>) with
+ * every kept segment of the list from <index> that overlaps them; with
+ * <rewrite>, bytes that differ are overwritten with the kept ones. The
  * list is in sequence order, so the walk stops at the first segment that
  * starts at or after <end>.
  */
-static bool
-agrees_with(struct stream_pool *pool, uint32_t index, void *buf,
-	uint32_t offset, uint32_t seq, uint32_t end)
+static enum agreement
+compare_kept(struct stream_pool *pool, uint32_t index, void *buf,
+	uint32_t offset, uint32_t seq, uint32_t end, bool rewrite)
 {
+	enum agreement result = AGREE;
+
 	for (; index != STREAM_SEG_NONE; index = pool->segs[index].next) {
 		const struct stream_seg *seg = &pool->segs[index];
 		uint32_t seg_end = seg->seq + seg->len;
@@ -213,11 +240,16 @@ agrees_with(struct stream_pool *pool, uint32_t index, void *buf,
 			continue;
 		from = seq_max(seq, seg->seq);
 		to = seq_min(end, seg_end);
-		if (!same_bytes(pool, buf, offset + (from - seq), seg->buf,
+		if (same_bytes(pool, buf, offset + (from - seq), seg->buf,
 				seg->offset + (from - seg->seq), to - from))
-			return false;
+			continue;
+		if (!rewrite)
+			return DIFFER;
+		copy_bytes(pool, buf, offset + (from - seq), seg->buf,
+			seg->offset + (from - seg->seq), to - from);
+		result = REWRITTEN;
 	}
-	return true;
+	return result;
 }
 
 /*
@@ -272,6 +304,8 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	bool may_drop, stream_deliver_fn deliver, void *ctx)
 {
 	uint32_t end = seq + len;
+	enum agreement agreement;
+	bool rewrite, rewritten = false;
 	uint32_t index;
 
 	if (len == 0)
@@ -279,30 +313,50 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	if (!(dir->flags & STREAM_DIR_STARTED))
 		stream_dir_start(dir, seq);
 
-	/* Bytes judged already: a retransmission must repeat them. */
+	/*
+	 * Bytes judged already, or waiting ahead: a retransmission must
+	 * repeat them. Where it does not and the caller enforces, it is made
+	 * to (the receiver gets the bytes judged first, whatever its own
+	 * overlap rule); otherwise it is refused.
+	 */
+	rewrite = may_drop && pool->params.ops->write != NULL;
 	if (seq_lt(seq, dir->next_seq)) {
 		uint32_t old_end = seq_min(end, dir->next_seq);
 
-		if (!agrees_with(pool, dir->judged_head, buf, offset, seq,
-				old_end)) {
+		agreement = compare_kept(pool, dir->judged_head, buf, offset,
+			seq, old_end, rewrite);
+		if (agreement == DIFFER) {
 			pool->counters->conflicts++;
 			return STREAM_CONFLICT;
 		}
+		if (agreement == REWRITTEN)
+			rewritten = true;
 		if (seq_leq(end, dir->next_seq)) {
 			pool->counters->retransmitted_bytes += len;
+			if (rewritten) {
+				pool->counters->conflicts++;
+				pool->counters->rewritten++;
+				return STREAM_REWRITTEN_OLD;
+			}
 			return STREAM_OLD;
 		}
 		pool->counters->retransmitted_bytes += old_end - seq;
 	}
-	/* Bytes waiting ahead: the same holds for them. */
 	if (dir->ahead_head != STREAM_SEG_NONE) {
 		uint32_t from = seq_max(seq, dir->next_seq);
 
-		if (!agrees_with(pool, dir->ahead_head, buf,
-				offset + (from - seq), from, end)) {
+		agreement = compare_kept(pool, dir->ahead_head, buf,
+			offset + (from - seq), from, end, rewrite);
+		if (agreement == DIFFER) {
 			pool->counters->conflicts++;
 			return STREAM_CONFLICT;
 		}
+		if (agreement == REWRITTEN)
+			rewritten = true;
+	}
+	if (rewritten) {
+		pool->counters->conflicts++;
+		pool->counters->rewritten++;
 	}
 	index = seg_keep(pool, dir, buf, offset, seq, len);
 	if (index == STREAM_SEG_NONE) {
@@ -323,7 +377,7 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 		ahead_insert(pool, dir, index);
 		if (dir->gap_since_ns == 0)
 			dir->gap_since_ns = now_ns != 0 ? now_ns : 1;
-		return STREAM_ACCEPTED;
+		return rewritten ? STREAM_REWRITTEN : STREAM_ACCEPTED;
 	}
 	deliver_bytes(pool, buf, offset + (dir->next_seq - seq), dir->next_seq,
 		end - dir->next_seq, deliver, ctx);
@@ -331,7 +385,7 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	judged_append(pool, dir, index);
 	if (dir->ahead_head != STREAM_SEG_NONE)
 		pull_ahead(pool, dir, now_ns, deliver, ctx);
-	return STREAM_ACCEPTED;
+	return rewritten ? STREAM_REWRITTEN : STREAM_ACCEPTED;
 }
 
 void

@@ -21,8 +21,10 @@
  *    the gap is ever delivered);
  *  - bytes seen before (retransmissions, overlaps) are compared with the
  *    kept copy: the same bytes are a harmless retransmission; different
- *    bytes are STREAM_CONFLICT, and the caller drops the segment, so the
- *    receiver only ever gets the first-judged bytes;
+ *    bytes are rewritten to the kept ones where the caller enforces
+ *    (STREAM_REWRITTEN: the caller fixes the checksum and forwards it), so
+ *    the receiver only ever gets the first-judged bytes whichever copy its
+ *    own TCP would keep; elsewhere they are STREAM_CONFLICT, not judged;
  *  - a segment that cannot be kept within the budget is STREAM_NO_ROOM:
  *    the caller drops it, the sender retransmits it later.
  *
@@ -49,6 +51,13 @@ struct stream_ops {
 	 */
 	const uint8_t *(*read)(void *buf, uint32_t offset, uint32_t len,
 		uint8_t *scratch);
+	/*
+	 * Writes <len> bytes at <offset> of <buf>: to make a segment repeat
+	 * the bytes judged first. NULL: segments are never rewritten, only
+	 * refused.
+	 */
+	void (*write)(void *buf, uint32_t offset, const uint8_t *data,
+		uint32_t len);
 };
 
 #define STREAM_READ_MAX 2048
@@ -100,9 +109,13 @@ typedef void (*stream_deliver_fn)(void *ctx, uint32_t seq,
 enum stream_result {
 	STREAM_ACCEPTED,	/* forward: kept, and judged if in order */
 	STREAM_OLD,		/* forward: bytes judged already, unchanged */
-	STREAM_CONFLICT,	/* drop: bytes differ from those seen first */
+	STREAM_CONFLICT,	/* bytes differ from those seen first: not judged */
 	STREAM_NO_ROOM,		/* drop: cannot be kept within the budget */
 	STREAM_UNKEPT,		/* forward: judged in order but not kept */
+	/* Forward, after fixing its checksum: bytes that differed from
+	 * those seen first now hold them (kept, and judged if in order). */
+	STREAM_REWRITTEN,
+	STREAM_REWRITTEN_OLD,	/* the same, for a segment of old bytes only */
 };
 
 /* What stream_segment() and stream_dir_ack() saw, for counters. */
@@ -111,6 +124,7 @@ struct stream_counters {
 	uint64_t out_of_order;		/* segments kept ahead of a gap */
 	uint64_t retransmitted_bytes;	/* seen again, the same */
 	uint64_t conflicts;		/* segments with different bytes */
+	uint64_t rewritten;		/* ... made to repeat the first ones */
 	uint64_t no_room;		/* segments not kept: budget */
 	uint64_t gaps_skipped;		/* holes given up (stream_dir_skip_gap) */
 	uint64_t gap_bytes;		/* bytes never seen in those holes */
@@ -172,9 +186,9 @@ stream_dir_started(const struct stream_dir *dir)
  * Segment <buf> carries <len> payload bytes from <offset>, starting at
  * sequence <seq>, received at <now_ns>. Compares, keeps and delivers as
  * above. An unstarted direction starts at <seq>. Without <may_drop> (tap,
- * monitor-only: the segment goes through whatever is answered), an
- * in-order segment that cannot be kept is judged all the same
- * (STREAM_UNKEPT); a later retransmission of it cannot be compared.
+ * monitor-only: the segment goes through whatever is answered), nothing is
+ * rewritten, and an in-order segment that cannot be kept is judged all the
+ * same (STREAM_UNKEPT); a later retransmission of it cannot be compared.
  */
 enum stream_result
 stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,

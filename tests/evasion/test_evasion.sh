@@ -14,8 +14,9 @@
 # share_class admin_share from clients to servers, then allow.
 #
 # PART:
-#   harness    no policy: every variant reaches its share (ADMIN$ or data)
-#              and the data file's sha256 is equal. Proves that each
+#   harness    no policy and no stream normalisation (the gateway as a
+#              plain bridge): every variant reaches its share (ADMIN$ or
+#              data) and the data file's sha256 is equal. Proves that each
 #              variant's bytes are SMB that Samba takes, whatever the cut.
 #   segments   the policy; in order, split 2..8 in reverse and shuffled,
 #              1-byte segments (in order and reversed), overlapping
@@ -153,7 +154,14 @@ flows: { max_flows = 65536; sessions = 256; };
 control: { socket = "$gw_work/control.sock"; };
 output: { eve = "$gw_work/eve.json"; };
 CONF
-	[ "$2" = 1 ] && policy_group >>"$1"
+	if [ "$2" = 1 ]; then
+		policy_group >>"$1"
+	else
+		# A plain bridge: normalisation would make the overlapping
+		# variants repeat their first bytes, which is not what this
+		# part shows.
+		echo 'stream: { mode = "off"; };' >>"$1"
+	fi
 	return 0
 }
 

@@ -5,7 +5,8 @@
  * wrap), acknowledgements and given-up holes for one direction. Checked on
  * every run, besides memory safety: what is delivered is one contiguous
  * run of sequence numbers; every delivered byte is the first byte
- * accepted at its sequence number (a conflicting one never wins); and
+ * accepted at its sequence number (a conflicting one never wins, whether
+ * refused or rewritten); and
  * every reference taken is given back.
  */
 #include <stdint.h>
@@ -54,7 +55,19 @@ buf_read(void *buf, uint32_t offset, uint32_t len, uint8_t *scratch)
 	return scratch;
 }
 
-static const struct stream_ops ops = { buf_hold, buf_release, buf_read };
+static void
+buf_write(void *buf, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+	struct fuzz_buf *b = buf;
+
+	if ((uint64_t)offset + len > b->len)
+		abort();
+	memcpy(b->data + offset, data, len);
+}
+
+static const struct stream_ops ops = {
+	buf_hold, buf_release, buf_read, buf_write,
+};
 
 /* The first bytes accepted at each sequence number, and what was delivered. */
 struct model {
@@ -148,7 +161,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		live_refs++;
 		r = stream_segment(pool, &dir, b, 2, m->base + rel, len,
 			1 + at, op & 1, deliver, m);
-		if (r == STREAM_ACCEPTED || r == STREAM_UNKEPT) {
+		if (r == STREAM_ACCEPTED || r == STREAM_UNKEPT ||
+				r == STREAM_REWRITTEN) {
 			/* Its bytes are now the ones any later copy must repeat,
 			 * where none were accepted before. */
 			for (i = 0; i < len; i++)

@@ -55,10 +55,20 @@ buf_read(void *buf, uint32_t offset, uint32_t len, uint8_t *scratch)
 	return b->data + offset;
 }
 
+static void
+buf_write(void *buf, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+	struct test_buf *b = buf;
+
+	assert_true(offset + len <= b->len);
+	memcpy(b->data + offset, data, len);
+}
+
 static const struct stream_ops test_ops = {
 	.hold = buf_hold,
 	.release = buf_release,
 	.read = buf_read,
+	.write = buf_write,
 };
 
 /* A "frame": 3 header bytes, then the payload. */
@@ -237,7 +247,10 @@ test_shuffled_single_bytes(void **state)
 	finish(pool, &dir);
 }
 
-/* Different bytes where bytes were kept ahead: refused, both orders. */
+/*
+ * Different bytes where bytes were kept ahead: observing, refused;
+ * enforcing, made to repeat the kept ones.
+ */
 static void
 test_overlap_ahead_conflicts(void **state)
 {
@@ -253,23 +266,27 @@ test_overlap_ahead_conflicts(void **state)
 	stream_dir_start(&dir, 0);
 	assert_int_equal(offer(pool, &dir, 20, text + 20, 40, true, &s),
 		STREAM_ACCEPTED);
-	/* Overlapping from before, with one byte changed. */
-	assert_int_equal(offer(pool, &dir, 20, other, 40, true, &s),
+	/* Overlapping, with one byte changed. */
+	assert_int_equal(offer(pool, &dir, 20, other, 40, false, &s),
 		STREAM_CONFLICT);
+	assert_int_equal(offer(pool, &dir, 20, other, 40, true, &s),
+		STREAM_REWRITTEN);
 	/* Overlapping from before, same bytes, longer: fine. */
 	assert_int_equal(offer(pool, &dir, 10, text + 10, 60, true, &s),
 		STREAM_ACCEPTED);
-	/* A straddling segment that differs in the kept part. */
+	/* A segment filling the hole that differs in the kept part. */
 	memcpy(other, text, sizeof(other));
 	other[35] ^= 1;
-	assert_int_equal(offer(pool, &dir, 0, other, 40, true, &s),
+	assert_int_equal(offer(pool, &dir, 0, other, 40, false, &s),
 		STREAM_CONFLICT);
 	assert_int_equal(s.len, 0);
-	assert_int_equal(offer(pool, &dir, 0, text, 40, true, &s),
-		STREAM_ACCEPTED);
+	assert_int_equal(offer(pool, &dir, 0, other, 40, true, &s),
+		STREAM_REWRITTEN);
+	/* Judged: the first bytes, not the other ones. */
 	assert_int_equal(s.len, 70);
 	assert_memory_equal(s.data, text, 70);
-	assert_int_equal(stream_pool_counters(pool)->conflicts, 2);
+	assert_int_equal(stream_pool_counters(pool)->conflicts, 4);
+	assert_int_equal(stream_pool_counters(pool)->rewritten, 2);
 	finish(pool, &dir);
 }
 
@@ -291,8 +308,10 @@ test_retransmission_compared(void **state)
 		STREAM_OLD);
 	memcpy(other, text, sizeof(other));
 	other[49] = (uint8_t)~other[49];
-	assert_int_equal(offer(pool, &dir, 500, other, 50, true, &s),
+	assert_int_equal(offer(pool, &dir, 500, other, 50, false, &s),
 		STREAM_CONFLICT);
+	assert_int_equal(offer(pool, &dir, 500, other, 50, true, &s),
+		STREAM_REWRITTEN_OLD);
 	/* Partly old, partly new: the old part is checked, the new judged. */
 	assert_int_equal(offer(pool, &dir, 530, text + 30, 40, true, &s),
 		STREAM_ACCEPTED);
@@ -303,7 +322,7 @@ test_retransmission_compared(void **state)
 	assert_int_equal(offer(pool, &dir, 500, other, 50, true, &s),
 		STREAM_OLD);
 	assert_int_equal(stream_pool_counters(pool)->retransmitted_bytes,
-		50 + 20 + 50);
+		50 + 50 + 20 + 50);
 	finish(pool, &dir);
 }
 
@@ -325,11 +344,11 @@ test_old_and_ahead_in_one_segment(void **state)
 		STREAM_ACCEPTED);
 	memcpy(other, text + 10, sizeof(other));
 	other[25] ^= 0x80;	/* sequence 35, kept ahead */
-	assert_int_equal(offer(pool, &dir, 10, other, 30, true, &s),
+	assert_int_equal(offer(pool, &dir, 10, other, 30, false, &s),
 		STREAM_CONFLICT);
 	assert_int_equal(s.len, 20);
-	assert_int_equal(offer(pool, &dir, 10, text + 10, 30, true, &s),
-		STREAM_ACCEPTED);
+	assert_int_equal(offer(pool, &dir, 10, other, 30, true, &s),
+		STREAM_REWRITTEN);
 	assert_int_equal(s.len, 40);
 	assert_memory_equal(s.data, text, 40);
 	finish(pool, &dir);
