@@ -13,6 +13,8 @@ packages=(
 	# test hosts and the reference dissector
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
 	util-linux passwd coreutils
+	# modprobe sch_netem (e2e-netem)
+	kmod
 	# benchmarks
 	valgrind
 )
