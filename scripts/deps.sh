@@ -19,6 +19,8 @@ packages=(
 	# the evasion suite: a TCP/IP client of its own, the client's kernel
 	# kept from resetting its connections, captures to replay
 	python3-scapy nftables tcpdump
+	# modprobe sch_netem (e2e-netem)
+	kmod
 	# benchmarks
 	valgrind
 )
