@@ -31,8 +31,7 @@
 # unjudged flows. The "unjudged" counter belongs to TCP stream normalisation
 # (holes given up at stream.gap_timeout, docs/policy.md):
 # every counter whose name contains "unjudged" in the final output or in
-# "smbgwctl stats" must be 0; while no such counter exists the test says so
-# and does not fail on it.
+# "smbgwctl stats" must be 0, and there must be one.
 #
 # usage: test_netem.sh [SMBGW_BINARY [SMBGWCTL_BINARY [IMPAIR_BINARY]]]
 #   defaults: build/app/smbgw, build/app/smbgwctl, build/tests/e2e/impair
