@@ -245,12 +245,14 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 		verdicts[p] = inspect_tcp(ins, flows[i], dirs[i], pkts[p],
 			&frames[p], ts_ns != NULL ? ts_ns[p] : now_ns);
 	}
+	inspect_stream_release_flush();
 }
 
 void
 inspector_expire(struct inspector *ins, uint64_t now_ns)
 {
 	flow_table_expire(ins->flows, now_ns, INSPECT_EXPIRE_WORK);
+	inspect_stream_release_flush();
 	if (ins->params.policy != NULL)
 		policy_quiescent(ins->params.policy, ins->params.worker_id);
 }
@@ -285,6 +287,7 @@ void
 inspector_flush(struct inspector *ins)
 {
 	flow_table_foreach(ins->flows, end_flow, ins);
+	inspect_stream_release_flush();
 }
 
 const uint8_t *
@@ -407,6 +410,7 @@ inspector_free(struct inspector *ins)
 	ins->params.event_fn = NULL;
 	/* Flows give their kept segments back to the stream pool first. */
 	flow_table_free(ins->flows);
+	inspect_stream_release_flush();
 	stream_pool_free(ins->stream);
 	watchlist_scratch_free(ins->watch_scratch);
 	flow_client_table_free(ins->clients);

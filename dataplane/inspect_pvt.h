@@ -236,6 +236,10 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	struct rte_mbuf *m, const struct decoded_frame *frame);
 void
 stream_release(struct inspector *ins, struct session *session);
+/* Frees the segments released since the last call; at the end of each
+ * burst, each ageing pass and each flush. */
+void
+inspect_stream_release_flush(void);
 
 /* inspect_policy.c */
 uint8_t
