@@ -45,6 +45,7 @@ test-long: build hugepages
 
 bench: build hugepages perf-check
 	meson test -C $(BUILD) --benchmark --print-errorlogs --no-suite live
+	scripts/bench_stream.sh $(PERF_BUILD)/app/smbgw
 	scripts/bench.sh $(BUILD)
 
 clean:
