@@ -18,6 +18,7 @@ struct stream_pool {
 	struct stream_params params;
 	struct stream_seg *segs;
 	uint32_t free_head;
+	uint32_t ahead_kept;	/* records on ahead lists */
 	struct stream_counters *counters;	/* params.counters, or own */
 	struct stream_counters own_counters;
 	uint8_t scratch[2][STREAM_READ_MAX];
@@ -60,7 +61,7 @@ stream_pool_create(const struct stream_params *params)
 	struct stream_pool *pool;
 	uint32_t i;
 
-	if (params->ops == NULL || params->max_segments == 0 ||
+	if (params->ops == NULL || params->max_segments < 2 ||
 			params->max_segments >= STREAM_SEG_NONE ||
 			params->dir_max_segments == 0 ||
 			params->dir_max_segments > STREAM_DIR_SEGMENTS_MAX) {
@@ -101,18 +102,33 @@ stream_pool_counters(const struct stream_pool *pool)
 	return pool->counters;
 }
 
-/* A record for <buf>'s bytes, with a reference taken; NONE when full. */
+/*
+ * A record for <buf>'s bytes, with a reference taken; NONE when full.
+ * Segments waiting <ahead> of a hole may take half the pool and
+ * dir_max_segments of a direction; a segment in order may take what is
+ * left, up to twice that per direction. So a direction full of segments
+ * ahead still takes the one that fills the hole (it would otherwise be
+ * dropped for ever: a deadlock), and holes cannot starve the flows whose
+ * bytes arrive in order.
+ */
 static uint32_t
 seg_keep(struct stream_pool *pool, struct stream_dir *dir, void *buf,
-	uint32_t offset, uint32_t seq, uint32_t len)
+	uint32_t offset, uint32_t seq, uint32_t len, bool ahead)
 {
 	uint32_t index = pool->free_head;
+	uint32_t dir_max = pool->params.dir_max_segments;
 	struct stream_seg *seg;
 
-	if (index == STREAM_SEG_NONE ||
-			dir->count >= pool->params.dir_max_segments) {
+	if (index == STREAM_SEG_NONE || (ahead ?
+			dir->ahead_count >= dir_max ||
+			pool->ahead_kept >= pool->params.max_segments / 2 :
+			dir->count >= 2 * dir_max)) {
 		pool->counters->no_room++;
 		return STREAM_SEG_NONE;
+	}
+	if (ahead) {
+		dir->ahead_count++;
+		pool->ahead_kept++;
 	}
 	seg = &pool->segs[index];
 	pool->free_head = seg->next;
@@ -126,6 +142,14 @@ seg_keep(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	if (++pool->counters->kept > pool->counters->kept_max)
 		pool->counters->kept_max = pool->counters->kept;
 	return index;
+}
+
+/* A segment kept ahead that is judged now, or released. */
+static void
+seg_leaves_ahead(struct stream_pool *pool, struct stream_dir *dir)
+{
+	dir->ahead_count--;
+	pool->ahead_kept--;
 }
 
 static void
@@ -268,6 +292,7 @@ pull_ahead(struct stream_pool *pool, struct stream_dir *dir, uint64_t now_ns,
 		if (seq_lt(dir->next_seq, seg->seq))
 			break;
 		dir->ahead_head = seg->next;
+		seg_leaves_ahead(pool, dir);
 		if (!seq_lt(dir->next_seq, seg_end)) {
 			/* Covered by what was judged: nothing new in it. */
 			seg_release(pool, dir, index);
@@ -358,7 +383,8 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 		pool->counters->conflicts++;
 		pool->counters->rewritten++;
 	}
-	index = seg_keep(pool, dir, buf, offset, seq, len);
+	index = seg_keep(pool, dir, buf, offset, seq, len,
+		seq_lt(dir->next_seq, seq));
 	if (index == STREAM_SEG_NONE) {
 		if (may_drop || seq_lt(dir->next_seq, seq))
 			return STREAM_NO_ROOM;
@@ -442,6 +468,7 @@ void
 stream_dir_clear(struct stream_pool *pool, struct stream_dir *dir)
 {
 	release_list(pool, dir, dir->judged_head);
+	pool->ahead_kept -= dir->ahead_count;
 	release_list(pool, dir, dir->ahead_head);
 	stream_dir_init(dir);
 }

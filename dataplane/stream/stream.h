@@ -64,7 +64,11 @@ struct stream_ops {
 
 struct stream_counters;
 
-/* Segment records in all, and per direction of a connection at most. */
+/*
+ * Segment records in all (at least 2), and per direction of a connection
+ * at most dir_max_segments ahead of a hole and twice that in all (see
+ * stream.c, seg_keep()).
+ */
 struct stream_params {
 	uint32_t max_segments;
 	uint32_t dir_max_segments;
@@ -77,7 +81,7 @@ struct stream_pool;
 
 #define STREAM_SEG_NONE UINT32_MAX
 
-/* Most segments one direction keeps (stream_dir.count is 16 bits). */
+/* Most segments one direction keeps ahead of a hole (ahead_count: 16 bits). */
 #define STREAM_DIR_SEGMENTS_MAX 65535
 
 /* stream_dir.flags */
@@ -85,7 +89,7 @@ struct stream_pool;
 #define STREAM_DIR_ACKED	0x02	/* acked is known */
 
 /*
- * One direction of a connection, embedded in the caller's state: 32
+ * One direction of a connection, embedded in the caller's state: 40
  * bytes. Kept segments sit on two lists in sequence order: those judged
  * (entirely before next_seq), waiting for the receiver's acknowledgement,
  * and those ahead of a hole, waiting for it to fill.
@@ -96,7 +100,8 @@ struct stream_dir {
 	uint32_t judged_head;
 	uint32_t judged_tail;
 	uint32_t ahead_head;
-	uint16_t count;		/* segments kept, both lists */
+	uint32_t count;		/* segments kept, both lists */
+	uint16_t ahead_count;	/* ... of which ahead of a hole */
 	uint8_t flags;
 	uint8_t pad;
 	uint64_t gap_since_ns;	/* since when segments wait ahead; 0: none */
@@ -156,6 +161,7 @@ stream_dir_init(struct stream_dir *dir)
 	dir->judged_head = dir->judged_tail = STREAM_SEG_NONE;
 	dir->ahead_head = STREAM_SEG_NONE;
 	dir->count = 0;
+	dir->ahead_count = 0;
 	dir->flags = 0;
 	dir->gap_since_ns = 0;
 }

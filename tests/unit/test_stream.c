@@ -357,45 +357,70 @@ test_old_and_ahead_in_one_segment(void **state)
 static void
 test_budget(void **state)
 {
-	struct stream_pool *pool = pool_of(8, 4);
-	struct stream_dir dir, other, third;
-	struct sink s = { 0 }, t = { 0 }, u = { 0 };
+	struct stream_pool *pool = pool_of(16, 4);
+	struct stream_dir dir, other, third, fourth;
+	struct sink s = { 0 }, t = { 0 }, u = { 0 }, v = { 0 };
 	int i;
 
 	(void)state;
 	stream_dir_init(&dir);
 	stream_dir_init(&other);
 	stream_dir_init(&third);
+	stream_dir_init(&fourth);
 	stream_dir_start(&dir, 0);
 	stream_dir_start(&other, 0);
 	stream_dir_start(&third, 0);
-	for (i = 0; i < 4; i++)
+	stream_dir_start(&fourth, 0);
+	/* Four ahead of a hole: the direction's cap for segments ahead. */
+	for (i = 1; i <= 4; i++)
 		assert_int_equal(offer(pool, &dir, i * 10, text + i * 10, 10,
 			true, &s), STREAM_ACCEPTED);
-	/* The direction's own cap: not kept, not judged, to be dropped. */
-	assert_int_equal(offer(pool, &dir, 40, text + 40, 10, true, &s),
+	assert_int_equal(offer(pool, &dir, 50, text + 50, 10, true, &s),
 		STREAM_NO_ROOM);
-	assert_int_equal(s.len, 40);
-	/* Where nothing can be dropped, in-order bytes are judged unkept. */
-	assert_int_equal(offer(pool, &dir, 40, text + 40, 10, false, &s),
-		STREAM_UNKEPT);
+	/* The segment filling the hole is always taken: no deadlock. */
+	assert_int_equal(offer(pool, &dir, 0, text, 10, true, &s),
+		STREAM_ACCEPTED);
 	assert_int_equal(s.len, 50);
+	/* In order, up to twice the cap in all. */
+	for (i = 5; i < 8; i++)
+		assert_int_equal(offer(pool, &dir, i * 10, text + i * 10, 10,
+			true, &s), STREAM_ACCEPTED);
+	assert_int_equal(dir.count, 8);
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 10, true, &s),
+		STREAM_NO_ROOM);
+	assert_int_equal(s.len, 80);
+	/* Where nothing can be dropped, in-order bytes are judged unkept. */
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 10, false, &s),
+		STREAM_UNKEPT);
+	assert_int_equal(s.len, 90);
 	/* Acknowledged bytes make room again. */
 	stream_dir_ack(pool, &dir, 20);
-	assert_int_equal(offer(pool, &dir, 50, text + 50, 10, true, &s),
+	assert_int_equal(offer(pool, &dir, 90, text + 90, 10, true, &s),
 		STREAM_ACCEPTED);
-	/* The pool's cap across directions: 3 + 4 + 1 of 8. */
-	for (i = 0; i < 4; i++)
+	assert_int_equal(dir.count, 7);
+	/* Holes may hold half the pool (8 of 16), across directions. */
+	for (i = 1; i <= 4; i++) {
 		assert_int_equal(offer(pool, &other, i * 10, text + i * 10, 10,
 			true, &t), STREAM_ACCEPTED);
-	assert_int_equal(offer(pool, &third, 0, text, 10, true, &u),
-		STREAM_ACCEPTED);
-	assert_int_equal(offer(pool, &third, 10, text + 10, 10, true, &u),
+		assert_int_equal(offer(pool, &third, i * 10, text + i * 10, 10,
+			true, &u), STREAM_ACCEPTED);
+	}
+	assert_int_equal(offer(pool, &fourth, 10, text + 10, 10, true, &v),
 		STREAM_NO_ROOM);
-	assert_int_equal(stream_pool_counters(pool)->kept, 8);
-	assert_int_equal(stream_pool_counters(pool)->kept_max, 8);
+	/* In order, the rest of the pool (16 - 7 - 8 = 1). */
+	assert_int_equal(offer(pool, &fourth, 0, text, 10, true, &v),
+		STREAM_ACCEPTED);
+	assert_int_equal(stream_pool_counters(pool)->kept, 16);
+	assert_int_equal(offer(pool, &fourth, 10, text + 10, 10, true, &v),
+		STREAM_NO_ROOM);
 	stream_dir_clear(pool, &other);
 	stream_dir_clear(pool, &third);
+	stream_dir_clear(pool, &fourth);
+	/* Cleared holes give their half back. */
+	stream_dir_start(&fourth, 0);
+	assert_int_equal(offer(pool, &fourth, 20, text + 20, 10, true, &v),
+		STREAM_ACCEPTED);
+	stream_dir_clear(pool, &fourth);
 	finish(pool, &dir);
 }
 
@@ -430,7 +455,7 @@ test_skip_gap(void **state)
 static void
 test_bad_params(void **state)
 {
-	struct stream_params params = { 0, 1, &test_ops, NULL };
+	struct stream_params params = { 1, 1, &test_ops, NULL };
 
 	(void)state;
 	assert_null(stream_pool_create(&params));
