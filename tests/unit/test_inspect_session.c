@@ -302,6 +302,52 @@ test_reclaim_order(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * Compressed records (0xFC) are counted, and so are those the parser
+ * could not inflate: a chained record whose one payload is stored (NONE)
+ * is read like the plain message it holds; an LZ4 one is not.
+ */
+static void
+test_compressed_counted(void **state)
+{
+	struct inspector *ins = make_inspector(0, 3600000 * MS);
+	const struct inspect_counters *ic = inspector_counters(ins);
+	struct conn c = conn_of(40, 40000, 0);
+	uint8_t plain[256], p[256];
+	uint32_t len, rec;
+
+	(void)state;
+	assert_int_equal(speak(ins, &c, MS), FORWARD);
+	len = negotiate_request(plain, 1) - 4;
+	/* Chained: ProtocolId, OriginalSize; NONE, Flags, Length; data. */
+	rec = 8 + 8 + len;
+	memset(p, 0, sizeof(p));
+	p[3] = (uint8_t)rec;
+	memcpy(p + 4, "\xfcSMB", 4);
+	p[8] = (uint8_t)len;
+	p[14] = 1;			/* SMB2_COMPRESSION_FLAG_CHAINED */
+	p[16] = (uint8_t)len;
+	memcpy(p + 20, plain + 4, len);
+	assert_int_equal(run(ins, segment(&c, false, p, 4 + rec, 0x18),
+		2 * MS), FORWARD);
+	assert_int_equal(ic->smb_compressed, 1);
+	assert_int_equal(ic->smb_compressed_unverifiable, 0);
+	assert_int_equal(ic->smb_messages, 2);
+	/* Unchained, LZ4 (5): not inflated. */
+	rec = 16 + 20;
+	memset(p, 0, sizeof(p));
+	p[3] = (uint8_t)rec;
+	memcpy(p + 4, "\xfcSMB", 4);
+	p[8] = 100;			/* OriginalCompressedSegmentSize */
+	p[12] = 5;
+	assert_int_equal(run(ins, segment(&c, false, p, 4 + rec, 0x18),
+		3 * MS), FORWARD);
+	assert_int_equal(ic->smb_compressed, 2);
+	assert_int_equal(ic->smb_compressed_unverifiable, 1);
+	assert_int_equal(ic->smb_messages, 2);
+	inspector_free(ins);
+}
+
 int
 main(void)
 {
@@ -313,6 +359,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_client_cap),
 		cmocka_unit_test(test_reclaim_order),
+		cmocka_unit_test(test_compressed_counted),
 	};
 	int failed;
 
