@@ -20,6 +20,7 @@
 #      unverifiable_action = "allow" (unverifiable_allowed), alert 9000009
 #      saying compressed either way; a pair with only allow rules is
 #      untouched.
+# The flow record starts at the capture's first frame.
 # When tshark is installed, each capture is first checked with it: IPv4
 # and TCP checksums good, no malformed or warned frame, and the judged
 # variants' compressed TREE_CONNECT decoded (by Wireshark's own MS-XCA
@@ -39,6 +40,7 @@ UNVERIFIABLE=9000009
 # Frames of a capture from the compressed TREE_CONNECT on: the request,
 # its answer, the client's ACK and the three closing segments.
 FRAMES_AFTER=6
+FIRST_FRAME=2026-11-18T11:06:40.000000+0000
 
 fail() {
 	echo "FAIL: $*"
@@ -155,6 +157,17 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# flow_start NAME CONF: the flow record's start.
+flow_start() {
+	$python - "$work/$1.$2.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["event_type"] == "flow":
+        print(r["flow"]["start"])
+PY
+}
+
 alerts() {
 	$check "$work/$1.$2.json" alerts | awk '{print $1}' | sort | tr '\n' ' ' | sed 's/ $//'
 }
@@ -196,6 +209,9 @@ ADMIN\$ STATUS_SUCCESS admin_share" ] &&
 data STATUS_SUCCESS -" ] &&
 			echo "ok: $name (deny): EVE shows the tree connect to data" ||
 			fail "$name (deny): tree connects: $(trees $name deny | tr '\n' ';')"
+		# The capture's first frame (the SYN), not a later one of its burst.
+		[ "$(flow_start $name deny)" = "$FIRST_FRAME" ] ||
+			fail "$name (deny): flow start $(flow_start $name deny), $FIRST_FRAME expected"
 	fi
 done
 
