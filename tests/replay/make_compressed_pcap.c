@@ -3,13 +3,15 @@
  * Writes a capture of one SMB 3.1.1 connection whose TREE_CONNECT to
  * \\198.18.2.20\SHARE is sent compressed (COMPRESSION_TRANSFORM, 0xFC):
  *
- *   make_compressed_pcap OUT ALGORITHM FORM SHARE
+ *   make_compressed_pcap OUT ALGORITHM FORM SHARE [SEGMENT]
  *
  * ALGORITHM: lznt1, lz77, huffman (LZ77+Huffman), compressed with the
  * test compressors of tests/lib/xca_encode.c; lz4 (a literal-only LZ4
  * block: valid, but not an algorithm the gateway inflates); corrupt (LZ77
  * with its compressed data cut in half). FORM: chained (compressed, the
  * trailing zeros as a Pattern_V1 payload, compressed) or unchained.
+ * SEGMENT: the compressed record is sent in TCP segments of at most this
+ * many bytes (1 to 1460; default 1460, one segment).
  *
  * The connection, 198.18.1.10:49732 -> 198.18.2.20:445, is what a
  * Windows client sends: handshake; NEGOTIATE offering 2.0.2 to 3.1.1 with
@@ -181,19 +183,26 @@ segment(struct capture *c, struct side *from, struct side *to, uint8_t flags,
 	fwrite(frame, 1, 14 + 20 + tcp_len, c->f);
 }
 
-/* A record (NBSS header included) in segments of at most MSS bytes. */
+/* A record (NBSS header included) in segments of at most <mss> bytes. */
 static void
-send_record(struct capture *c, struct side *from, struct side *to,
-	const uint8_t *rec, size_t len, uint32_t delay_us)
+send_record_in(struct capture *c, struct side *from, struct side *to,
+	const uint8_t *rec, size_t len, uint32_t delay_us, size_t mss)
 {
 	size_t off, n;
 
 	for (off = 0; off < len; off += n) {
-		n = len - off < MSS ? len - off : MSS;
+		n = len - off < mss ? len - off : mss;
 		segment(c, from, to, TCP_ACK |
 			(off + n == len ? TCP_PSH : 0), rec + off, n, NULL, 0,
 			off == 0 ? delay_us : 5);
 	}
+}
+
+static void
+send_record(struct capture *c, struct side *from, struct side *to,
+	const uint8_t *rec, size_t len, uint32_t delay_us)
+{
+	send_record_in(c, from, to, rec, len, delay_us, MSS);
 }
 
 /* ---- SPNEGO and NTLMSSP --------------------------------------------- */
@@ -668,13 +677,16 @@ main(int argc, char **argv)
 	struct capture c;
 	uint16_t algorithm;
 	uint8_t header[24];
-	size_t len, n;
+	size_t len, n, mss = MSS;
 	int chained;
 
-	if (argc != 5 || (strcmp(argv[3], "chained") != 0 &&
+	if (argc == 6)
+		mss = strtoul(argv[5], NULL, 10);
+	if ((argc != 5 && argc != 6) || mss == 0 || mss > MSS ||
+			(strcmp(argv[3], "chained") != 0 &&
 			strcmp(argv[3], "unchained") != 0)) {
 		fprintf(stderr, "usage: %s OUT lznt1|lz77|huffman|lz4|corrupt "
-			"chained|unchained SHARE\n", argv[0]);
+			"chained|unchained SHARE [SEGMENT]\n", argv[0]);
 		return 2;
 	}
 	alg = argv[2];
@@ -753,7 +765,7 @@ main(int argc, char **argv)
 		fclose(c.f);
 		return 1;
 	}
-	send_record(&c, &c.client, &c.server, rec, n, 5000);
+	send_record_in(&c, &c.client, &c.server, rec, n, 5000, mss);
 	len = tree_connect_answer(&c, msg, 4, TREE_ID, SMB2_SHARE_TYPE_DISK);
 	send_record(&c, &c.server, &c.client, rec, plain_record(rec, msg, len), 400);
 	segment(&c, &c.client, &c.server, TCP_ACK, NULL, 0, NULL, 0, 200);

@@ -12,7 +12,8 @@
 #      record counted compressed and judged, no 9000009 alert; in
 #      monitor-only mode the same goes through as a would-deny and the EVE
 #      log shows the tree connect to ADMIN$ (the share name read from the
-#      inflated message);
+#      inflated message); the same with the compressed record cut into
+#      7-byte and 1-byte TCP segments;
 #   2. the same to the data share: forwarded untouched, the EVE log shows
 #      the tree connect to data;
 #   3. unverifiable (LZ4, and LZ77 data cut short): denied under the
@@ -68,10 +69,12 @@ conf monitor_only 'mode = "monitor-only";' "$DENY_ADMIN $ALLOW"
 conf allow_unverifiable 'unverifiable_action = "allow";' "$DENY_ADMIN $ALLOW"
 conf open "" "$ALLOW"
 
-# capture NAME ALGORITHM FORM SHARE: writes NAME.pcap.
+# capture NAME ALGORITHM FORM SHARE [SEGMENT]: writes NAME.pcap.
 capture() {
-	"$make_pcap" "$work/$1.pcap" "$2" "$3" "$4" ||
-		{ fail "$1: make_compressed_pcap $2 $3 $4 exited $?"; return 1; }
+	local name=$1
+	shift
+	"$make_pcap" "$work/$name.pcap" "$@" ||
+		{ fail "$name: make_compressed_pcap $* exited $?"; return 1; }
 }
 
 # tshark_check NAME [SHARE]: the capture as Wireshark reads it.
@@ -213,6 +216,17 @@ data STATUS_SUCCESS -" ] &&
 		[ "$(flow_start $name deny)" = "$FIRST_FRAME" ] ||
 			fail "$name (deny): flow start $(flow_start $name deny), $FIRST_FRAME expected"
 	fi
+done
+
+# The compressed record in 7-byte and 1-byte TCP segments: the verdict
+# waits for its last byte, which is dropped with the rest.
+for size in 7 1; do
+	name=huffman-chained-admin-split$size
+	capture $name huffman chained 'ADMIN$' $size || continue
+	tshark_check $name
+	run $name deny || continue
+	expect $name deny "denied, the record in $size-byte segments" \
+		smb_denied=1 drops=$FRAMES_AFTER compressed=1 compressed_unverifiable=0
 done
 
 # 3. Unverifiable: LZ4, and LZ77 data cut short.
