@@ -21,7 +21,8 @@
 #      unverifiable_action = "allow" (unverifiable_allowed), alert 9000009
 #      saying compressed either way; a pair with only allow rules is
 #      untouched.
-# The flow record starts at the capture's first frame.
+# The flow record starts at the capture's first frame. Every EVE log is
+# checked against Suricata's schema (fields relaxed) when it is at hand.
 # When tshark is installed, each capture is first checked with it: IPv4
 # and TCP checksums good, no malformed or warned frame, and the judged
 # variants' compressed TREE_CONNECT decoded (by Wireshark's own MS-XCA
@@ -34,6 +35,7 @@ make_pcap=$2
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 check="$python $here/../lib/eve_check.py"
+schema=$here/../../../shared/suricata/eve-schema.json
 work=$(mktemp -d /tmp/smbgw-compressed.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -101,6 +103,10 @@ run() {
 		>"$out.out" 2>&1 ||
 		{ fail "$1 ($2): smbgw -r exited $?"; sed 's/^/  | /' "$out.out"; return 1; }
 	$check "$out.json" valid >/dev/null || fail "$1 ($2): EVE log not valid"
+	if $python -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
+		$check "$out.json" schema "$schema" >"$out.schema" ||
+			{ fail "$1 ($2): EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$out.schema"; }
+	fi
 }
 
 # counter OUT LINE KEY: the value of KEY on the gateway's LINE: line.
