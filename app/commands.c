@@ -225,6 +225,9 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_object_begin(r, "parsers");
 	ctl_reply_u64(r, "smb_messages", ic.smb_messages);
 	ctl_reply_u64(r, "encrypted", ic.smb_encrypted);
+	ctl_reply_u64(r, "compressed", ic.smb_compressed);
+	ctl_reply_u64(r, "compressed_unverifiable",
+		ic.smb_compressed_unverifiable);
 	ctl_reply_u64(r, "errors", ic.parser_errors);
 	ctl_reply_u64(r, "resyncs", ic.parser_resyncs);
 	ctl_reply_object_end(r);

@@ -161,9 +161,11 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	fprintf(out, "\n");
 	fprintf(out,
 		"parsers: smb_messages %" PRIu64 " encrypted %" PRIu64
+		" compressed %" PRIu64 " compressed_unverifiable %" PRIu64
 		" errors %" PRIu64 " resyncs %" PRIu64 " payload_bytes %" PRIu64
 		" retransmitted_bytes %" PRIu64 "\n",
-		ic.smb_messages, ic.smb_encrypted, ic.parser_errors,
+		ic.smb_messages, ic.smb_encrypted, ic.smb_compressed,
+		ic.smb_compressed_unverifiable, ic.parser_errors,
 		ic.parser_resyncs, ic.payload_bytes, ic.retransmitted_bytes);
 	fprintf(out,
 		"stream: delivered_bytes %" PRIu64 " out_of_order %" PRIu64

@@ -72,6 +72,14 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	changed = flow_table_update_tcp(ins->flows, flow, dir,
 		frame->tcp_flags, ts_ns);
 	flow_entry_count(flow, dir, m->pkt_len);
+	/*
+	 * The table stamps a flow created (or restarted) in a burst with
+	 * the burst's time, offline that of its last packet: the flow's own
+	 * first packet says when it began.
+	 */
+	if (flow->packets[0] + flow->packets[1] == 1 &&
+			ts_ns < flow->first_seen_ns)
+		flow->first_seen_ns = ts_ns;
 
 	if (changed & FLOW_TCP_RESTARTED) {
 		/* A new connection on the same addresses and ports. */

@@ -134,6 +134,8 @@ struct inspect_counters {
 	uint64_t smb_dialects[INSPECT_DIALECT_COUNT];
 	uint64_t smb_messages;		/* SMB1 commands and SMB2 messages */
 	uint64_t smb_encrypted;		/* sealed records */
+	uint64_t smb_compressed;	/* compressed records (0xFC) */
+	uint64_t smb_compressed_unverifiable;	/* ... not inflated and judged */
 	uint64_t parser_errors;		/* SMB and DCE/RPC error facts */
 	uint64_t parser_resyncs;
 	uint64_t payload_bytes;		/* fed to the parsers */

@@ -137,6 +137,11 @@ count_smb_fact(struct inspector *ins, struct fact_context *ctx,
 	case SMB_FACT_ENCRYPTED:
 		ins->counters.smb_encrypted++;
 		break;
+	case SMB_FACT_COMPRESSED:
+		ins->counters.smb_compressed++;
+		if (fact->flags & SMB_FACT_F_UNVERIFIABLE)
+			ins->counters.smb_compressed_unverifiable++;
+		break;
 	case SMB_FACT_RESYNC:
 		ins->counters.parser_resyncs++;
 		break;

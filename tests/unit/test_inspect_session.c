@@ -23,6 +23,7 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "event.h"
 #include "inspect.h"
 
 #define MS 1000000ull
@@ -159,6 +160,18 @@ speak(struct inspector *ins, struct conn *c, uint64_t ts_ns)
 	return run(ins, segment(c, false, p, len, 0x18), ts_ns);
 }
 
+/* The flow events an inspector sent. */
+static struct gw_event flow_events[8];
+static unsigned int flow_event_count;
+
+static void
+keep_flow_event(void *ctx, const struct gw_event *ev)
+{
+	(void)ctx;
+	if (ev->kind == EVENT_FLOW && flow_event_count < 8)
+		flow_events[flow_event_count++] = *ev;
+}
+
 static struct inspector *
 make_inspector(uint32_t per_client, uint64_t reclaim_ns)
 {
@@ -175,6 +188,7 @@ make_inspector(uint32_t per_client, uint64_t reclaim_ns)
 		.timeout_closed_ns = 10 * MS,
 		.timeout_udp_ns = 3600000 * MS,
 		.timeout_other_ns = 3600000 * MS,
+		.event_fn = keep_flow_event,
 	};
 	struct inspector *ins = inspector_create(&params);
 
@@ -302,6 +316,100 @@ test_reclaim_order(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * Compressed records (0xFC) are counted, and so are those the parser
+ * could not inflate: a chained record whose one payload is stored (NONE)
+ * is read like the plain message it holds; an LZ4 one is not.
+ */
+static void
+test_compressed_counted(void **state)
+{
+	struct inspector *ins = make_inspector(0, 3600000 * MS);
+	const struct inspect_counters *ic = inspector_counters(ins);
+	struct conn c = conn_of(40, 40000, 0);
+	uint8_t plain[256], p[256];
+	uint32_t len, rec;
+
+	(void)state;
+	assert_int_equal(speak(ins, &c, MS), FORWARD);
+	len = negotiate_request(plain, 1) - 4;
+	/* Chained: ProtocolId, OriginalSize; NONE, Flags, Length; data. */
+	rec = 8 + 8 + len;
+	memset(p, 0, sizeof(p));
+	p[3] = (uint8_t)rec;
+	memcpy(p + 4, "\xfcSMB", 4);
+	p[8] = (uint8_t)len;
+	p[14] = 1;			/* SMB2_COMPRESSION_FLAG_CHAINED */
+	p[16] = (uint8_t)len;
+	memcpy(p + 20, plain + 4, len);
+	assert_int_equal(run(ins, segment(&c, false, p, 4 + rec, 0x18),
+		2 * MS), FORWARD);
+	assert_int_equal(ic->smb_compressed, 1);
+	assert_int_equal(ic->smb_compressed_unverifiable, 0);
+	assert_int_equal(ic->smb_messages, 2);
+	/* Unchained, LZ4 (5): not inflated. */
+	rec = 16 + 20;
+	memset(p, 0, sizeof(p));
+	p[3] = (uint8_t)rec;
+	memcpy(p + 4, "\xfcSMB", 4);
+	p[8] = 100;			/* OriginalCompressedSegmentSize */
+	p[12] = 5;
+	assert_int_equal(run(ins, segment(&c, false, p, 4 + rec, 0x18),
+		3 * MS), FORWARD);
+	assert_int_equal(ic->smb_compressed, 2);
+	assert_int_equal(ic->smb_compressed_unverifiable, 1);
+	assert_int_equal(ic->smb_messages, 2);
+	inspector_free(ins);
+}
+
+/*
+ * A flow starts at its first packet, not at the time of the burst it
+ * came in (offline, the burst's last packet): a handshake and a NEGOTIATE
+ * at 1, 2, 3 and 9 ms in one burst give a flow that began at 1 ms, as
+ * the classification and flow-end events say.
+ */
+static void
+test_flow_start_in_burst(void **state)
+{
+	struct inspector *ins = make_inspector(0, 3600000 * MS);
+	struct conn c = conn_of(50, 50000, 0);
+	struct rte_mbuf *m[4];
+	struct decoded_frame frames[4];
+	uint64_t ts[4] = { 1 * MS, 2 * MS, 3 * MS, 9 * MS };
+	uint8_t verdicts[4], p[256];
+	struct inspect_generated generated;
+	unsigned int i;
+	uint32_t len;
+
+	(void)state;
+	flow_event_count = 0;
+	m[0] = segment(&c, false, p, 0, 0x02);		/* SYN */
+	c.seq[0]++;
+	m[1] = segment(&c, true, p, 0, 0x12);		/* SYN, ACK */
+	c.seq[1]++;
+	m[2] = segment(&c, false, p, 0, 0x10);		/* ACK */
+	len = negotiate_request(p, 0);
+	m[3] = segment(&c, false, p, len, 0x18);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(decode_frame(rte_pktmbuf_mtod(m[i], uint8_t *),
+			m[i]->data_len, &frames[i], NULL), 0);
+		verdicts[i] = FORWARD;
+	}
+	memset(&generated, 0, sizeof(generated));
+	inspector_process(ins, m, frames, 4, ts, 9 * MS, verdicts, &generated);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(verdicts[i], FORWARD);
+		rte_pktmbuf_free(m[i]);
+	}
+	inspector_flush(ins);
+	assert_true(flow_event_count >= 2);
+	for (i = 0; i < flow_event_count; i++)
+		assert_int_equal(flow_events[i].u.flow.first_seen_ns, 1 * MS);
+	assert_int_equal(flow_events[flow_event_count - 1].subtype,
+		EVENT_FLOW_END);
+	inspector_free(ins);
+}
+
 int
 main(void)
 {
@@ -313,6 +421,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_client_cap),
 		cmocka_unit_test(test_reclaim_order),
+		cmocka_unit_test(test_compressed_counted),
+		cmocka_unit_test(test_flow_start_in_burst),
 	};
 	int failed;
 
