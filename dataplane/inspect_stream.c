@@ -358,6 +358,7 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	struct stream_dir *peer = &session->stream[ctx->dir ^ 1];
 	uint32_t seq = frame->tcp_seq, len = 0;
 	enum stream_result result;
+	bool enforce;
 
 	if (frame->tcp_flags & DECODE_TCP_SYN) {
 		/* A SYN's payload (TCP Fast Open) follows its sequence number. */
@@ -383,13 +384,13 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		return DROP_REASON_MAX;
 	}
 
+	enforce = may_drop(ins);
 	if (ins->params.checksum != INSPECT_CHECKSUM_OFF) {
 		switch (tcp_checksum(ins, m, frame)) {
 		case CHECKSUM_BAD:
 			/* The receiver throws it away: so does the parser. */
 			ins->counters.bad_checksums++;
-			return may_drop(ins) ? DROP_BAD_CHECKSUM :
-				DROP_REASON_MAX;
+			return enforce ? DROP_BAD_CHECKSUM : DROP_REASON_MAX;
 		case CHECKSUM_UNVERIFIABLE:
 			ins->counters.checksums_offloaded++;
 			break;
@@ -399,7 +400,7 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	}
 
 	result = stream_segment(ins->stream, dir, m, frame->payload_offset,
-		seq, len, ctx->ts_ns, may_drop(ins), deliver_to_parser, ctx);
+		seq, len, ctx->ts_ns, enforce, deliver_to_parser, ctx);
 	switch (result) {
 	case STREAM_CONFLICT:
 		/* Not judged, and forwarded: nothing is changed here. */
@@ -411,7 +412,7 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		tcp_checksum_set(m, frame);
 		break;
 	case STREAM_NO_ROOM:
-		if (!may_drop(ins))
+		if (!enforce)
 			return DROP_REASON_MAX;
 		ins->counters.stream_no_room_drops++;
 		return DROP_STREAM;
