@@ -208,3 +208,25 @@ gw_cleanup() {
 	rm -rf "/var/run/dpdk/$gw_file_prefix"
 	rm -f /dev/hugepages/"$gw_file_prefix"map_* 2>/dev/null || true
 }
+
+# Checks of a test script: ok MESSAGE counts one that held; bad MESSAGE
+# [FILE [LABEL]] one that did not, with FILE's last 40 lines in the log,
+# each behind "LABEL| "; show FILE LABEL prints them alone. The script
+# reads $checks and ${failures[@]} at its end.
+checks=0
+failures=()
+ok() {
+	checks=$((checks + 1))
+	printf '        ok: %s\n' "$*"
+}
+bad() {
+	checks=$((checks + 1))
+	failures+=("$1")
+	printf '    NOT OK: %s\n' "$1"
+	[ $# -lt 2 ] || show "$2" "${3:-}"
+}
+show() {
+	[ -s "$1" ] || return 0
+	[ "$(wc -l <"$1")" -le 40 ] || echo "      $2| ... (last 40 of $(wc -l <"$1") lines)"
+	tail -n 40 "$1" | sed "s/^/      $2| /"
+}

@@ -129,23 +129,8 @@ fail() {
 	exit 1
 }
 
-checks=0
-failures=()
 
-ok() {
-	checks=$((checks + 1))
-	printf '        ok: %s\n' "$*"
-}
 
-# bad MESSAGE [FILE LABEL]: a failed check; FILE's last 40 lines go into the log.
-bad() {
-	checks=$((checks + 1))
-	failures+=("$1")
-	printf '    NOT OK: %s\n' "$1"
-	if [ $# -ge 3 ] && [ -s "$2" ]; then
-		tail -n 40 "$2" | sed "s/^/      $3| /"
-	fi
-}
 
 now_us() {
 	echo "${EPOCHREALTIME/./}"

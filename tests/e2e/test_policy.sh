@@ -106,29 +106,9 @@ fail() {
 	exit 1
 }
 
-checks=0
-failures=()
 
-ok() {
-	checks=$((checks + 1))
-	printf '        ok: %s\n' "$*"
-}
 
-# bad MESSAGE [FILE LABEL]: a failed check; FILE's text (its last 40
-# lines) goes into the log.
-bad() {
-	checks=$((checks + 1))
-	failures+=("$1")
-	printf '    NOT OK: %s\n' "$1"
-	[ $# -lt 3 ] || show "$2" "$3"
-}
 
-# show FILE LABEL: FILE's last 40 lines, each prefixed with "LABEL| ".
-show() {
-	[ -s "$1" ] || return 0
-	[ "$(wc -l <"$1")" -le 40 ] || echo "      $2| ... (last 40 of $(wc -l <"$1") lines)"
-	tail -n 40 "$1" | sed "s/^/      $2| /"
-}
 
 ms_since() {
 	echo $(((${EPOCHREALTIME/./} - $1) / 1000))

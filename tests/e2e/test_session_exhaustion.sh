@@ -88,20 +88,6 @@ fail() {
 	exit 1
 }
 
-checks=0
-failures=()
-ok() {
-	checks=$((checks + 1))
-	printf '        ok: %s\n' "$*"
-}
-bad() {
-	checks=$((checks + 1))
-	failures+=("$1")
-	printf '    NOT OK: %s\n' "$1"
-	if [ $# -ge 2 ] && [ -s "$2" ]; then
-		tail -n 30 "$2" | sed 's/^/      | /'
-	fi
-}
 
 # value FILE LINE NAME: the number after NAME on the last line starting LINE:
 value() {

@@ -91,20 +91,6 @@ fail() {
 	exit 1
 }
 
-checks=0
-failures=()
-ok() {
-	checks=$((checks + 1))
-	printf '        ok: %s\n' "$*"
-}
-bad() {
-	checks=$((checks + 1))
-	failures+=("$1")
-	printf '    NOT OK: %s\n' "$1"
-	if [ $# -ge 2 ] && [ -s "$2" ]; then
-		tail -n 20 "$2" | sed 's/^/      | /'
-	fi
-}
 
 # write_conf UNVERIFIABLE_LINE: the gateway's configuration.
 write_conf() {

@@ -128,17 +128,6 @@ fail() {
 	exit 1
 }
 
-checks=0
-failures=()
-ok() {
-	checks=$((checks + 1))
-	printf '        ok: %s\n' "$*"
-}
-bad() {
-	checks=$((checks + 1))
-	failures+=("$1")
-	printf '    NOT OK: %s\n' "$1"
-}
 
 # write_conf FILE POLICY: the live gateway's configuration; POLICY 1 adds
 # the segments and the admin_share rule.
