@@ -771,21 +771,34 @@ rule_matches(const struct compiled_rule *r,
 	return true;
 }
 
-struct policy_verdict
-policy_smb_verdict(const struct policy *p, uint16_t src, uint16_t dst,
-	const struct policy_smb_facts *facts)
+/*
+ * The cell of the pair (<src>, <dst>) in the verdict matrix, ids out of
+ * range taken as unassigned; its rule list (0: none) in <list>.
+ */
+static uint32_t
+pair_cell(const struct policy *p, uint16_t src, uint16_t dst, uint16_t *list)
 {
-	uint32_t n = p->segment_count, idx, i, start;
-	struct policy_verdict v;
-	uint16_t list;
+	uint32_t n = p->segment_count, idx;
 
 	if (src >= n)
 		src = POLICY_SEGMENT_UNASSIGNED;
 	if (dst >= n)
 		dst = POLICY_SEGMENT_UNASSIGNED;
 	idx = (uint32_t)src * n + dst;
+	*list = p->pair_lists[idx];
+	return idx;
+}
+
+struct policy_verdict
+policy_smb_verdict(const struct policy *p, uint16_t src, uint16_t dst,
+	const struct policy_smb_facts *facts)
+{
+	uint32_t idx, i, start;
+	struct policy_verdict v;
+	uint16_t list;
+
+	idx = pair_cell(p, src, dst, &list);
 	v = p->verdicts[idx];
-	list = p->pair_lists[idx];
 	if (list == 0)
 		return v;
 	start = p->list_start[list];
@@ -803,17 +816,12 @@ struct policy_verdict
 policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 	uint16_t dst, const struct policy_smb_facts *facts)
 {
-	uint32_t n = p->segment_count, idx, i, start;
+	uint32_t idx, i, start;
 	struct policy_verdict v, out;
 	uint16_t list;
 
-	if (src >= n)
-		src = POLICY_SEGMENT_UNASSIGNED;
-	if (dst >= n)
-		dst = POLICY_SEGMENT_UNASSIGNED;
-	idx = (uint32_t)src * n + dst;
+	idx = pair_cell(p, src, dst, &list);
 	v = p->verdicts[idx];
-	list = p->pair_lists[idx];
 	if (list == 0)
 		return v;
 	start = p->list_start[list];
@@ -847,15 +855,10 @@ policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 struct policy_verdict
 policy_smb_strictest(const struct policy *p, uint16_t src, uint16_t dst)
 {
-	uint32_t n = p->segment_count, idx, i, start;
+	uint32_t idx, i, start;
 	uint16_t list;
 
-	if (src >= n)
-		src = POLICY_SEGMENT_UNASSIGNED;
-	if (dst >= n)
-		dst = POLICY_SEGMENT_UNASSIGNED;
-	idx = (uint32_t)src * n + dst;
-	list = p->pair_lists[idx];
+	idx = pair_cell(p, src, dst, &list);
 	if (list == 0)
 		return p->verdicts[idx];
 	start = p->list_start[list];
