@@ -46,6 +46,9 @@ struct key_spec {
 
 static const char *const mode_choices[] = { "inline", "tap", NULL };
 static const char *const fail_mode_choices[] = { "open", "closed", NULL };
+static const char *const fragments_choices[] = {
+	"reassemble", "drop", "forward", NULL
+};
 
 #define UINT_KEY(grp, key, lo, hi) \
 	{ grp, #key, KEY_UINT, offsetof(struct gateway_config, key), lo, hi, NULL }
@@ -77,11 +80,17 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("flows", timeout_closed, 1, 86400),
 	UINT_KEY("flows", timeout_udp, 1, 86400),
 	UINT_KEY("flows", timeout_other, 1, 86400),
+	/* stream { }: IP fragments */
+	{ "stream", "fragments", KEY_ENUM,
+		offsetof(struct gateway_config, fragments), 0, 0,
+		fragments_choices },
+	UINT_KEY("stream", fragment_table_size, 16, 65536),
+	UINT_KEY("stream", fragment_timeout_ms, 100, 60000),
 };
 
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
-	"report", "policy", NULL
+	"report", "policy", "stream", NULL
 };
 
 void
@@ -114,6 +123,9 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_closed = 10;
 	cfg->timeout_udp = 60;
 	cfg->timeout_other = 30;
+	cfg->fragments = CONFIG_FRAGMENTS_REASSEMBLE;
+	cfg->fragment_table_size = 256;
+	cfg->fragment_timeout_ms = 5000;
 	watchlist_spec_set_defaults(&cfg->watchlists);
 	ctl_config_set_defaults(&cfg->control);
 	detector_params_set_defaults(&cfg->detector);
@@ -199,6 +211,7 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 	const char *file)
 {
 	int line = config_setting_source_line(setting);
+	char list[128] = "";
 	const char *value;
 	unsigned int i;
 
@@ -215,10 +228,11 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 			return;
 		}
 	}
-	config_error_add(errors, file, line, "%s.%s = \"%s\" is not one of: %s%s%s",
-		spec->group, spec->name, value, spec->choices[0],
-		spec->choices[1] ? ", " : "",
-		spec->choices[1] ? spec->choices[1] : "");
+	for (i = 0; spec->choices[i] != NULL; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			"%s%s", i > 0 ? ", " : "", spec->choices[i]);
+	config_error_add(errors, file, line, "%s.%s = \"%s\" is not one of: %s",
+		spec->group, spec->name, value, list);
 }
 
 static void
@@ -349,6 +363,15 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
+	/* Fragments wait in the receiving port's buffers: leave it most. */
+	if (cfg->fragments == CONFIG_FRAGMENTS_REASSEMBLE &&
+			(unsigned long)cfg->workers * cfg->fragment_table_size *
+			CONFIG_FRAGMENTS_PER_DATAGRAM > cfg->mbufs / 2)
+		config_error_add(errors, file, 1,
+			"stream.fragment_table_size = %u lets gateway.workers = %u hold %lu fragments per port, more than half of memory.mbufs = %u",
+			cfg->fragment_table_size, cfg->workers,
+			(unsigned long)cfg->workers * cfg->fragment_table_size *
+			CONFIG_FRAGMENTS_PER_DATAGRAM, cfg->mbufs);
 }
 
 static int
@@ -471,4 +494,10 @@ const char *
 config_fail_mode_name(enum config_fail_mode mode)
 {
 	return fail_mode_choices[mode];
+}
+
+const char *
+config_fragments_name(enum config_fragments mode)
+{
+	return fragments_choices[mode];
 }

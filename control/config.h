@@ -36,6 +36,15 @@ enum config_fail_mode {
 	CONFIG_FAIL_CLOSED,	/* when out of state, drop new SMB candidates */
 };
 
+/* Fragments a datagram in reassembly may hold (rte_ip_frag's limit). */
+#define CONFIG_FRAGMENTS_PER_DATAGRAM 8
+
+enum config_fragments {
+	CONFIG_FRAGMENTS_REASSEMBLE,	/* TCP fragments reassembled and judged */
+	CONFIG_FRAGMENTS_DROP,		/* TCP fragments dropped (enforce mode) */
+	CONFIG_FRAGMENTS_FORWARD,	/* TCP fragments forwarded unjudged */
+};
+
 struct gateway_config {
 	char source[CONFIG_PATH_MAX];	/* file name, or "<default>" */
 
@@ -68,6 +77,11 @@ struct gateway_config {
 	unsigned int timeout_closed;
 	unsigned int timeout_udp;
 	unsigned int timeout_other;
+
+	/* stream { } */
+	enum config_fragments fragments;
+	unsigned int fragment_table_size;	/* datagrams, per worker and port */
+	unsigned int fragment_timeout_ms;
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;
@@ -144,5 +158,9 @@ config_mode_name(enum config_mode mode);
 
 const char *
 config_fail_mode_name(enum config_fail_mode mode);
+
+/* "reassemble", "drop" or "forward". */
+const char *
+config_fragments_name(enum config_fragments mode);
 
 #endif /* SMBGW_CONFIG_H */

@@ -104,6 +104,8 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	memcpy(out->dst_addr, frame + offset + 16, 4);
 	out->l4_proto = frame[offset + 9];
 	fragment = read_be16(frame + offset + 6);
+	/* More fragments (0x2000) or an offset: part of a larger datagram. */
+	out->fragmented = (fragment & 0x3fff) != 0;
 	if ((fragment & 0x1fff) != 0) {
 		out->fragment = true;
 		if (counters != NULL)
@@ -152,6 +154,9 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 			if (next_offset + 8 > len)
 				return fail(out, counters);
 			ext_len = 8;
+			/* An offset or more to come; not an atomic fragment. */
+			out->fragmented |=
+				(read_be16(frame + next_offset + 2) & 0xfff9) != 0;
 			if ((read_be16(frame + next_offset + 2) & 0xfff8) != 0) {
 				out->l4_proto = frame[next_offset];
 				out->fragment = true;
