@@ -76,7 +76,9 @@ gateway_fragments_create(const struct gateway_config *cfg,
 	struct frag_params params = {
 		.mode = cfg->fragments == CONFIG_FRAGMENTS_DROP ?
 			FRAG_MODE_DROP : FRAG_MODE_REASSEMBLE,
-		.max_datagrams = cfg->fragment_table_size,
+		/* 0: defaults only, never loaded (tests) */
+		.max_datagrams = cfg->fragment_table_size != 0 ?
+			cfg->fragment_table_size : CONFIG_FRAGMENT_TABLE_DEFAULT,
 		.timeout_ns = cfg->fragment_timeout_ms * 1000000ull,
 		.socket = socket,
 	};

@@ -124,7 +124,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_udp = 60;
 	cfg->timeout_other = 30;
 	cfg->fragments = CONFIG_FRAGMENTS_REASSEMBLE;
-	cfg->fragment_table_size = 256;
+	cfg->fragment_table_size = 0;	/* see check_fragment_table() */
 	cfg->fragment_timeout_ms = 5000;
 	watchlist_spec_set_defaults(&cfg->watchlists);
 	ctl_config_set_defaults(&cfg->control);
@@ -328,6 +328,33 @@ load_group(config_setting_t *group, struct gateway_config *cfg,
 	}
 }
 
+/*
+ * Fragments wait in the receiving port's buffers: the tables of all
+ * workers may take at most half of them. Unset, the table size is the
+ * default or what fits; set, it must fit.
+ */
+static void
+check_fragment_table(struct gateway_config *cfg,
+	struct config_errors *errors, const char *file)
+{
+	unsigned long per_datagram = (unsigned long)cfg->workers *
+		CONFIG_FRAGMENTS_PER_DATAGRAM;
+	unsigned long fits = cfg->mbufs / 2 / per_datagram;
+
+	if (cfg->fragment_table_size == 0) {
+		if (fits > CONFIG_FRAGMENT_TABLE_DEFAULT)
+			fits = CONFIG_FRAGMENT_TABLE_DEFAULT;
+		cfg->fragment_table_size = fits < 16 ? 16 : (unsigned int)fits;
+		return;
+	}
+	if (cfg->fragments == CONFIG_FRAGMENTS_REASSEMBLE &&
+			cfg->fragment_table_size > fits)
+		config_error_add(errors, file, 1,
+			"stream.fragment_table_size = %u lets gateway.workers = %u hold %lu fragments per port, more than half of memory.mbufs = %u",
+			cfg->fragment_table_size, cfg->workers,
+			cfg->fragment_table_size * per_datagram, cfg->mbufs);
+}
+
 /* Rules that tie several keys together, checked once all are loaded. */
 static void
 check_consistency(config_t *lc, struct gateway_config *cfg,
@@ -363,15 +390,7 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
-	/* Fragments wait in the receiving port's buffers: leave it most. */
-	if (cfg->fragments == CONFIG_FRAGMENTS_REASSEMBLE &&
-			(unsigned long)cfg->workers * cfg->fragment_table_size *
-			CONFIG_FRAGMENTS_PER_DATAGRAM > cfg->mbufs / 2)
-		config_error_add(errors, file, 1,
-			"stream.fragment_table_size = %u lets gateway.workers = %u hold %lu fragments per port, more than half of memory.mbufs = %u",
-			cfg->fragment_table_size, cfg->workers,
-			(unsigned long)cfg->workers * cfg->fragment_table_size *
-			CONFIG_FRAGMENTS_PER_DATAGRAM, cfg->mbufs);
+	check_fragment_table(cfg, errors, file);
 }
 
 static int

@@ -38,6 +38,8 @@ enum config_fail_mode {
 
 /* Fragments a datagram in reassembly may hold (rte_ip_frag's limit). */
 #define CONFIG_FRAGMENTS_PER_DATAGRAM 8
+/* stream.fragment_table_size when unset, if memory.mbufs allows. */
+#define CONFIG_FRAGMENT_TABLE_DEFAULT 256
 
 enum config_fragments {
 	CONFIG_FRAGMENTS_REASSEMBLE,	/* TCP fragments reassembled and judged */
@@ -80,7 +82,8 @@ struct gateway_config {
 
 	/* stream { } */
 	enum config_fragments fragments;
-	unsigned int fragment_table_size;	/* datagrams, per worker and port */
+	unsigned int fragment_table_size;	/* datagrams, per worker and port;
+						 * 0 until loaded: then fitted */
 	unsigned int fragment_timeout_ms;
 
 	/* watchlists { } */

@@ -11,7 +11,7 @@ packages=(
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev
 	# test hosts and the reference dissector
-	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
+	samba smbclient python3 python3-impacket python3-scapy tshark iproute2 ethtool procps
 	util-linux passwd coreutils
 	# benchmarks
 	valgrind
