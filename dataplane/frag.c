@@ -7,6 +7,7 @@
 #include <rte_errno.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
@@ -127,6 +128,7 @@ frag_table_create(const struct frag_params *params)
 {
 	struct frag_table *table;
 	uint32_t buckets;
+	int log_level;
 
 	if (params->mode == FRAG_MODE_FORWARD || params->max_datagrams == 0 ||
 			params->timeout_ns == 0) {
@@ -147,8 +149,13 @@ frag_table_create(const struct frag_params *params)
 	table->mode = params->mode;
 	/* Two candidate buckets of 16 per key, at most 1/8 full. */
 	buckets = RTE_MAX(params->max_datagrams / 4, 1u);
+	/* The library announces every table at INFO level, as USER1. */
+	log_level = rte_log_get_level(RTE_LOGTYPE_USER1);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
 	table->tbl = rte_ip_frag_table_create(buckets, BUCKET_ENTRIES,
 		params->max_datagrams, params->timeout_ns, params->socket);
+	if (log_level >= 0)
+		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)log_level);
 	if (table->tbl == NULL) {
 		rte_free(table);
 		rte_errno = ENOMEM;
