@@ -60,7 +60,7 @@ gateway_inspector_create(const struct gateway_config *cfg,
 	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx);
 
 /*
- * Gives <link> the fragment table stream.fragments asks for, on NUMA
+ * Gives <link> (its pool set) the fragment table stream.fragments asks for, on NUMA
  * <socket> (none for "forward"). Returns 0, or -ENOMEM with a one-line
  * cause in <error>.
  */

@@ -81,6 +81,7 @@ gateway_fragments_create(const struct gateway_config *cfg,
 			cfg->fragment_table_size : CONFIG_FRAGMENT_TABLE_DEFAULT,
 		.timeout_ns = cfg->fragment_timeout_ms * 1000000ull,
 		.socket = socket,
+		.pool = link->pool,
 	};
 
 	link->frag = NULL;

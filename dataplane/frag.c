@@ -29,6 +29,7 @@
 
 struct frag_table {
 	struct rte_ip_frag_tbl *tbl;
+	struct rte_mempool *pool;
 	enum frag_mode mode;
 	struct rte_ip_frag_death_row death_row;
 };
@@ -131,7 +132,7 @@ frag_table_create(const struct frag_params *params)
 	int log_level;
 
 	if (params->mode == FRAG_MODE_FORWARD || params->max_datagrams == 0 ||
-			params->timeout_ns == 0) {
+			params->timeout_ns == 0 || params->pool == NULL) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -147,6 +148,7 @@ frag_table_create(const struct frag_params *params)
 		return NULL;
 	}
 	table->mode = params->mode;
+	table->pool = params->pool;
 	/* Two candidate buckets of 16 per key, at most 1/8 full. */
 	buckets = RTE_MAX(params->max_datagrams / 4, 1u);
 	/* The library announces every table at INFO level, as USER1. */
@@ -315,6 +317,56 @@ offer(struct frag_table *table, struct rte_mbuf *m,
 	return datagram;
 }
 
+/*
+ * Makes the first segment of datagram <m> hold its first <want> bytes: a
+ * tiny first fragment (8 bytes of TCP header, say) leaves the rest of the
+ * headers in the next segment, where decoding would not see them. Returns
+ * the datagram, with a new head from <pool> if it needed one, or NULL
+ * (<m> untouched) when <pool> is empty.
+ */
+static struct rte_mbuf *
+contiguous_head(struct rte_mbuf *m, uint32_t want, struct rte_mempool *pool)
+{
+	uint32_t pkt_len = m->pkt_len, left = want;
+	struct rte_mbuf *head, *seg = m, *next;
+	const void *bytes;
+	uint16_t segs = 1;
+	uint8_t *p;
+
+	if (m->data_len >= want)
+		return m;
+	head = rte_pktmbuf_alloc(pool);
+	if (head == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(head, (uint16_t)want);
+	if (p == NULL) {
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	bytes = rte_pktmbuf_read(m, 0, want, p);
+	if (bytes != p)
+		memcpy(p, bytes, want);
+	/* The copied bytes leave the old segments. */
+	while (seg != NULL && left > 0) {
+		if (seg->data_len > left) {
+			seg->data_off += left;
+			seg->data_len -= left;
+			break;
+		}
+		left -= seg->data_len;
+		next = seg->next;
+		seg->next = NULL;
+		rte_pktmbuf_free_seg(seg);
+		seg = next;
+	}
+	head->next = seg;
+	for (; seg != NULL; seg = seg->next)
+		segs++;
+	head->nb_segs = segs;
+	head->pkt_len = pkt_len;
+	return head;
+}
+
 void
 frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 	struct decoded_frame *frames, uint8_t *verdicts, uint16_t count,
@@ -328,7 +380,7 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 		struct decoded_frame *f = &frames[i];
 		struct fragment_info info = { 0 };
 		struct frag_datagram *d;
-		struct rte_mbuf *datagram;
+		struct rte_mbuf *datagram, *whole;
 		uint16_t fragments, largest;
 
 		/* Tiny first fragments are malformed TCP: take them too. */
@@ -352,6 +404,16 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 			continue;
 		}
 		port->datagrams++;
+		whole = contiguous_head(datagram,
+			RTE_MIN(datagram->pkt_len, (uint32_t)FRAG_HEAD_BYTES),
+			table->pool);
+		if (whole == NULL) {
+			port->drops[DROP_FRAG_NO_BUFFER] += fragments;
+			rte_pktmbuf_free(datagram);
+			verdicts[i] = FRAG_VERDICT_TAKEN;
+			continue;
+		}
+		datagram = whole;
 		pkts[i] = datagram;
 		/* Already counted as fragments: not again as frames. */
 		decode_frame(rte_pktmbuf_mtod(datagram, const uint8_t *),

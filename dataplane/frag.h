@@ -33,7 +33,8 @@
  * once per fragment (port->reassembled when forwarded, else the drop
  * reason of the datagram: policy, receive_only, ...). Dropped by the
  * table or the checks: DROP_FRAG_INVALID, DROP_FRAG_INCOMPLETE (timed
- * out, or unfinished when the table is flushed), DROP_FRAG_TABLE_FULL.
+ * out, or unfinished when the table is flushed), DROP_FRAG_TABLE_FULL,
+ * DROP_FRAG_NO_BUFFER (no mbuf for the headers of a completed datagram).
  */
 
 #include <stdbool.h>
@@ -56,6 +57,9 @@ struct frag_params {
 	uint32_t max_datagrams;	/* datagrams in reassembly at once */
 	uint64_t timeout_ns;	/* from a datagram's first fragment */
 	int socket;
+	/* The receiving port's pool: a datagram whose first fragment was
+	 * too short to hold its headers gets a head with them from here. */
+	struct rte_mempool *pool;
 };
 
 /* Verdict of a burst slot whose fragment the table took (see frag_take). */
@@ -73,6 +77,9 @@ struct frag_datagram {
 };
 
 #define FRAG_BURST_MAX 256
+
+/* Bytes of a datagram kept together in its first segment. */
+#define FRAG_HEAD_BYTES 256
 
 struct frag_burst {
 	uint16_t count;
