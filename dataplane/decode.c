@@ -105,12 +105,14 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	out->l4_proto = frame[offset + 9];
 	fragment = read_be16(frame + offset + 6);
 	/* More fragments (0x2000) or an offset: part of a larger datagram. */
-	out->fragmented = (fragment & 0x3fff) != 0;
-	if ((fragment & 0x1fff) != 0) {
-		out->fragment = true;
-		if (counters != NULL)
-			counters->ip_fragments++;
-		return 0;
+	if ((fragment & 0x3fff) != 0) {
+		out->fragmented = true;
+		if ((fragment & 0x1fff) != 0) {
+			out->fragment = true;
+			if (counters != NULL)
+				counters->ip_fragments++;
+			return 0;
+		}
 	}
 	return decode_l4(frame, len, offset + header_len,
 		total_len - header_len, out, counters);

@@ -156,6 +156,36 @@ take_fragments(struct worker *worker, const struct worker_link *link,
 	return inspect;
 }
 
+/*
+ * The verdicts of a burst in which datagrams were completed: each leaves
+ * (or is dropped) in its place, after the frames that arrived before it.
+ */
+static void __attribute__((noinline))
+dispatch_with_datagrams(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf **pkts,
+	const struct decoded_frame *frames, const uint8_t *verdicts,
+	uint16_t count, const struct frag_burst *datagrams)
+{
+	struct rte_mbuf *forward[WORKER_BURST_MAX];
+	uint16_t forward_count = 0, next = 0, i;
+
+	for (i = 0; i < count; i++) {
+		if (next < datagrams->count &&
+				datagrams->datagrams[next].slot == i) {
+			forward_frames(worker, link, port, forward,
+				forward_count);
+			forward_count = 0;
+			send_datagram(worker, link, port, pkts[i], &frames[i],
+				&datagrams->datagrams[next++], verdicts[i]);
+		} else if (verdicts[i] == DROP_REASON_MAX) {
+			forward[forward_count++] = pkts[i];
+		} else if (verdicts[i] != FRAG_VERDICT_TAKEN) {
+			drop_frames(port, verdicts[i], &pkts[i], 1);
+		}
+	}
+	forward_frames(worker, link, port, forward, forward_count);
+}
+
 void
 worker_flush_fragments(struct worker *worker)
 {
@@ -182,7 +212,6 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	uint16_t forward_count = 0;
 	struct inspect_generated generated;
 	struct frag_burst datagrams;
-	uint16_t next_datagram = 0;
 	bool inspect = false, fragments = false;
 	uint16_t i;
 
@@ -211,30 +240,25 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 		inspector_process(worker->inspector, pkts, frames, count,
 			ts_ns, worker->now_ns, verdicts, &generated);
 	}
-	for (i = 0; i < count; i++) {
-		if (unlikely(next_datagram < datagrams.count &&
-				datagrams.datagrams[next_datagram].slot == i)) {
-			/* What arrived before it leaves before it. */
-			forward_frames(worker, link, port, forward,
-				forward_count);
-			forward_count = 0;
-			send_datagram(worker, link, port, pkts[i], &frames[i],
-				&datagrams.datagrams[next_datagram++],
-				verdicts[i]);
-		} else if (likely(verdicts[i] == DROP_REASON_MAX)) {
-			forward[forward_count++] = pkts[i];
-		} else if (verdicts[i] != FRAG_VERDICT_TAKEN) {
-			drop_frames(port, verdicts[i], &pkts[i], 1);
+	if (unlikely(datagrams.count > 0)) {
+		dispatch_with_datagrams(worker, link, port, pkts, frames,
+			verdicts, count, &datagrams);
+	} else {
+		for (i = 0; i < count; i++) {
+			if (likely(verdicts[i] == DROP_REASON_MAX))
+				forward[forward_count++] = pkts[i];
+			else if (verdicts[i] != FRAG_VERDICT_TAKEN)
+				drop_frames(port, verdicts[i], &pkts[i], 1);
 		}
+		forward_frames(worker, link, port, forward, forward_count);
 	}
-	forward_frames(worker, link, port, forward, forward_count);
 	if (inspect && (generated.to_peer_count | generated.to_origin_count)) {
 		send_generated(link, port, link->tx_port, link->tx_queue,
 			generated.to_peer, generated.to_peer_count);
 		send_generated(link, port, link->rx_port, link->rx_queue,
 			generated.to_origin, generated.to_origin_count);
 	}
-	if (link->frag != NULL)
+	if (link->frag != NULL && port->held > 0)
 		frag_expire(link->frag, ts_ns != NULL ? ts_ns[count - 1] :
 			worker->now_ns, port);
 }
@@ -268,12 +292,14 @@ worker_main(void *arg)
 		}
 		if (worker->inspector != NULL)
 			inspector_expire(worker->inspector, worker->now_ns);
+		/* Datagrams time out on idle links too. */
 		for (i = 0; i < worker->link_count; i++) {
 			const struct worker_link *link = &worker->links[i];
+			struct port_counters *port =
+				&worker->counters.port[link->rx_index];
 
-			if (link->frag != NULL)
-				frag_expire(link->frag, worker->now_ns,
-					&worker->counters.port[link->rx_index]);
+			if (link->frag != NULL && port->held > 0)
+				frag_expire(link->frag, worker->now_ns, port);
 		}
 	}
 	worker_flush_fragments(worker);
