@@ -12,6 +12,8 @@ Every capture holds the client's handshake to 198.18.2.20:445 (IPv6:
   frag6.pcap          over IPv6, three fragments, out of order
   overlap.pcap        four fragments: the middle one twice, the first copy
                       naming a harmless share (DATA01), the second ADMIN$
+  tiny.pcap           the first fragment only 8 bytes of TCP header, the
+                      rest in two more: the TCP header spans fragments
   allowed.pcap        a harmless share (DATA01) in three fragments
   incomplete.pcap     the ADMIN$ fragments without the last one
   udp.pcap            a UDP datagram in fragments, for the fast path
@@ -78,6 +80,22 @@ def ip_fragments(share, ident, size):
     return with_ether(fragment(pkt, fragsize=size))
 
 
+def split_at(share, ident, cuts):
+    """The request's IPv4 datagram cut at byte offsets <cuts> of its
+    payload (multiples of 8)."""
+    ip_c, _ = v4(ident)
+    pkt = IP(bytes(request(ip_c, share)[IP]))
+    payload = bytes(pkt.payload)
+    bounds = [0] + cuts + [len(payload)]
+    out = []
+    for start, end in zip(bounds, bounds[1:]):
+        more = end < len(payload)
+        f = IP(src=CLIENT, dst=SERVER, id=ident, proto=6, frag=start // 8,
+               flags="MF" if more else 0) / Raw(payload[start:end])
+        out.append(Ether(src=CMAC, dst=SMAC) / IP(bytes(f)))
+    return out
+
+
 def main():
     out = sys.argv[1]
     ip_c, ip_s = v4()
@@ -89,6 +107,7 @@ def main():
     wrpcap(out + "/frag.pcap", stamp(hs + frags))
     wrpcap(out + "/frag_reverse.pcap", stamp(hs + frags[::-1]))
 
+    wrpcap(out + "/tiny.pcap", stamp(hs + split_at("ADMIN$", 10, [8, 72])))
     wrpcap(out + "/allowed.pcap",
            stamp(hs + ip_fragments("DATA01", 8, 48)))
     wrpcap(out + "/incomplete.pcap", stamp(hs + frags[:2]))
