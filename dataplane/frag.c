@@ -414,6 +414,10 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 			continue;
 		}
 		datagram = whole;
+		/* What the NIC said of the first fragment's checksums does not
+		 * hold for the datagram. */
+		datagram->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
+			RTE_MBUF_F_RX_L4_CKSUM_MASK);
 		pkts[i] = datagram;
 		/* Already counted as fragments: not again as frames. */
 		decode_frame(rte_pktmbuf_mtod(datagram, const uint8_t *),
