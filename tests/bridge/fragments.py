@@ -49,7 +49,9 @@ def v6_fragments(ident, sport, size, seed):
 
 
 def plain(i):
-    return Ether(src=A, dst=B) / IP(src=C4, dst=S4) / tcp(41000, i, 100, i)
+    # One consistent stream: each segment follows the one before.
+    return (Ether(src=A, dst=B) / IP(src=C4, dst=S4) /
+            tcp(41000, 1 + 100 * i, 100, i))
 
 
 def frames():
