@@ -222,8 +222,8 @@ read_be16(const uint8_t *p)
 
 /* What the checks learn about a fragment. */
 struct fragment_info {
-	uint16_t header_len;	/* IP header(s) up to the data */
-	uint16_t ip_length;	/* header_len + data */
+	uint32_t header_len;	/* IP header(s) up to the data */
+	uint32_t ip_length;	/* header_len + data */
 	uint32_t ipv6_id;
 };
 
@@ -292,8 +292,10 @@ offer(struct frag_table *table, struct rte_mbuf *m,
 	bool found = false;
 
 	m->l2_len = f->l3_offset;
-	m->l3_len = info->header_len;
-	mark_fragment(m, info->ip_length);
+	m->l3_len = (uint16_t)info->header_len;
+	/* At most 65,535 + 40 bytes; a larger mark would not change much. */
+	mark_fragment(m, (uint16_t)RTE_MIN(info->ip_length,
+		(uint32_t)UINT16_MAX));
 	if (table->death_row.cnt + DEATH_ROW_ROOM > RTE_IP_FRAG_DEATH_ROW_MBUF_LEN)
 		free_death_row(table);
 	before = table->death_row.cnt;
