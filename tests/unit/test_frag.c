@@ -150,7 +150,11 @@ take_all(struct rte_mbuf **ms, unsigned int count, struct frag_burst *out)
 			assert_int_equal(verdicts[i], DROP_REASON_MAX);
 			continue;
 		}
-		if (verdicts[i] != FRAG_VERDICT_TAKEN) {
+		if (verdicts[i] == DROP_REASON_MAX) {
+			/* Not a fragment: it would be forwarded. */
+			port.tx++;
+			rte_pktmbuf_free(ms[i]);
+		} else if (verdicts[i] != FRAG_VERDICT_TAKEN) {
 			port.drops[verdicts[i]]++;
 			rte_pktmbuf_free(ms[i]);
 		}
@@ -707,6 +711,168 @@ test_flush_counts_held(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
+/* xorshift32: the same sets every run. */
+static uint32_t
+next_random(uint32_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+struct piece {
+	uint32_t offset;
+	uint32_t len;
+	uint8_t seed;
+};
+
+/*
+ * Random sets: a datagram cut at random points, shuffled, with a piece
+ * left out or an extra piece (other bytes) added now and then. A set
+ * completes exactly when its pieces tile the datagram without overlap,
+ * and then carries exactly their bytes; every fragment is counted once;
+ * nothing leaks (teardown).
+ */
+static void
+test_random_sets(void **state)
+{
+	static uint8_t want[DATAGRAM_MAX], ref[2][DATAGRAM_MAX];
+	uint32_t rng = 20261206, iter;
+	unsigned int completed = 0, refused = 0;
+
+	(void)state;
+	for (iter = 0; iter < 3000; iter++) {
+		struct piece pieces[16];
+		struct rte_mbuf *ms[16];
+		struct frag_burst out;
+		struct rte_mbuf *d;
+		uint32_t total = 24 + 8 * (next_random(&rng) % 120) +
+			next_random(&rng) % 8;
+		uint32_t cuts[8], n_cuts = next_random(&rng) % 6, i, j;
+		uint32_t count = 0, covered = 0;
+		uint64_t before = port.rx - port.tx -
+			port.drops[DROP_FRAG_INVALID] -
+			port.drops[DROP_FRAG_INCOMPLETE] - port.reassembled;
+		bool overlap = false;
+
+		for (i = 0; i < 2; i++) {
+			fill_l4(total, (uint8_t)(iter + 97 * i));
+			memcpy(ref[i], l4, total);
+		}
+		for (i = 0; i < n_cuts; i++)
+			cuts[i] = 8 * (1 + next_random(&rng) % ((total - 1) / 8));
+		/* Sorted, distinct cuts tile [0, total). */
+		for (i = 0; i < n_cuts; i++)
+			for (j = i + 1; j < n_cuts; j++)
+				if (cuts[j] < cuts[i]) {
+					uint32_t t = cuts[i];
+
+					cuts[i] = cuts[j];
+					cuts[j] = t;
+				}
+		for (i = 0; i <= n_cuts; i++) {
+			uint32_t start = i == 0 ? 0 : cuts[i - 1];
+			uint32_t end = i == n_cuts ? total : cuts[i];
+
+			if (end == start)
+				continue;
+			pieces[count++] = (struct piece){ start, end - start, 0 };
+		}
+		if (count > 1 && next_random(&rng) % 4 == 0) {
+			/* One left out: the set never completes. */
+			i = next_random(&rng) % count;
+			pieces[i] = pieces[--count];
+		}
+		if (next_random(&rng) % 3 == 0) {
+			uint32_t start = 8 * (next_random(&rng) % (total / 8));
+			uint32_t len = 8 * (1 + next_random(&rng) % 8);
+
+			if (start + len > total)
+				len = total - start;
+			/* A whole datagram would be no fragment at all. */
+			if (len == total)
+				len = 8;
+			pieces[count++] = (struct piece){ start, len, 1 };
+		}
+		/* What the server would have to make of it. */
+		for (i = 0; i < count; i++) {
+			for (j = i + 1; j < count; j++)
+				if (pieces[i].offset < pieces[j].offset +
+						pieces[j].len &&
+						pieces[j].offset <
+						pieces[i].offset + pieces[i].len)
+					overlap = true;
+			covered += pieces[i].len;
+			memcpy(want + pieces[i].offset,
+				ref[pieces[i].seed] + pieces[i].offset,
+				pieces[i].len);
+		}
+		/* Shuffled, then cut from their references. */
+		for (i = count; i > 1; i--) {
+			struct piece t;
+
+			j = next_random(&rng) % i;
+			t = pieces[i - 1];
+			pieces[i - 1] = pieces[j];
+			pieces[j] = t;
+		}
+		/*
+		 * The extra piece before the last of the others: a set that
+		 * tiles before it arrives is complete, and the extra piece a
+		 * new datagram (the server would do the same).
+		 */
+		for (i = 0, j = count; i < count; i++)
+			if (pieces[i].seed == 1)
+				j = i;
+		for (i = count; j < count && i-- > 0;) {
+			if (pieces[i].seed == 0) {
+				if (i < j) {
+					struct piece t = pieces[i];
+
+					pieces[i] = pieces[j];
+					pieces[j] = t;
+				}
+				break;
+			}
+		}
+		for (i = 0; i < count; i++) {
+			memcpy(l4, ref[pieces[i].seed], total);
+			ms[i] = ipv4_fragment((uint16_t)iter, IPPROTO_TCP,
+				pieces[i].offset, pieces[i].len,
+				pieces[i].offset + pieces[i].len < total, false);
+		}
+		d = take_all(ms, count, &out);
+		if (count == 1 && pieces[0].offset == 0 &&
+				pieces[0].len == total) {
+			assert_null(d);	/* whole: no fragment at all */
+		} else if (!overlap && covered == total) {
+			assert_non_null(d);
+			assert_int_equal(out.datagrams[0].fragments, count);
+			memcpy(l4, want, total);
+			check_datagram(d, total, false);
+			completed++;
+		} else {
+			assert_null(d);
+			refused += overlap;
+		}
+		if (d != NULL) {
+			port.reassembled += out.datagrams[0].fragments;
+			rte_pktmbuf_free(d);
+		}
+		frag_flush(table, &port);
+		/* Every fragment of the set ended in one place. */
+		assert_int_equal(port.rx - port.tx -
+			port.drops[DROP_FRAG_INVALID] -
+			port.drops[DROP_FRAG_INCOMPLETE] - port.reassembled,
+			before);
+		assert_true(balanced());
+	}
+	/* The mix exercised both outcomes. */
+	assert_true(completed > 500);
+	assert_true(refused > 500);
+}
+
 int
 main(void)
 {
@@ -748,6 +914,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refragment_too_many_pieces,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_counts_held, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_random_sets, setup,
 			teardown),
 	};
 
