@@ -127,6 +127,43 @@ if $python -c 'import scapy' 2>/dev/null; then
 	[ "$row" = "$fragments_in 17 4 0 ok" ] || fail "fragment accounting: rx reassembled frag_invalid held identity = $row"
 	grep -q "^fragments: datagrams 5 refragmented_sent 17 " "$work/gateway.log" ||
 		fail "fragments: expected 5 datagrams re-fragmented into 17 frames"
+
+	echo "== inline: an ADMIN\$ tree connect in IP fragments is denied =="
+	mkdir -p "$work/captures"
+	$python "$here/../replay/make_fragments.py" "$work/captures"
+	cat "$work/inline.conf" - >"$work/deny.conf" <<'CONF'
+policy: {
+  mode = "enforce"; default_action = "allow"; deny_action = "reset";
+  segments = (
+    { name = "workstations"; prefixes = [ "198.18.1.0/24" ]; },
+    { name = "fileservers"; prefixes = [ "198.18.2.0/24" ]; }
+  );
+  rules = (
+    { from = "workstations"; to = "fileservers"; action = "deny";
+      share_class = "admin_share"; },
+    { from = "workstations"; to = "fileservers"; action = "allow"; }
+  );
+};
+CONF
+	rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+	run_gateway deny "$work/deny.conf" \
+		--vdev "net_pcap0,rx_pcap=$work/captures/frag_reverse.pcap,tx_pcap=$work/out_a.pcap" \
+		--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+	# B: the three handshake frames and the reset to the server.
+	wait_for_frames "$work/out_b.pcap" 4 || fail "port B sent fewer than 4 frames"
+	wait_for_frames "$work/out_a.pcap" "$frames_b" || fail "port A sent fewer than $frames_b frames"
+	stop_gateway
+	row=$(counters_row "$work/gateway.log" "final counters" net_pcap0 rx tx policy rx=tx+drop)
+	[ "$row" = "6 3 3 ok" ] || fail "denied fragments: rx tx policy identity = $row"
+	grep -q "smb_denied 1 " "$work/gateway.log" || fail "the tree connect was not denied"
+	$python - "$work/out_b.pcap" <<'PY' || fail "fragments of the denied request reached port B"
+import sys
+from scapy.all import IP, TCP, rdpcap
+frames = rdpcap(sys.argv[1])
+assert len(frames) == 4, len(frames)
+assert not any(IP in f and (f[IP].flags.MF or f[IP].frag) for f in frames)
+assert frames[-1][TCP].flags.R, "no reset to the server"
+PY
 else
 	echo "skipped: python3-scapy is missing"
 fi
