@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_log.h>
@@ -27,10 +31,58 @@
  */
 #define DEATH_ROW_ROOM (2 * (RTE_LIBRTE_IP_FRAG_MAX_FRAG + 1))
 
+/* Fragments one run may join: 1,480-byte fragments of a 64 KiB datagram
+ * are 45. */
+#define FRAG_RUN_MAX 64
+
+/* What identifies a datagram, as the receiving host sees it. */
+struct run_key {
+	uint8_t version;
+	uint8_t proto;		/* IPv4; 0 for IPv6 */
+	uint16_t zero;
+	uint32_t id;		/* identification, network order */
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+
+/*
+ * rte_ip_frag keeps at most RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) fragments of
+ * a datagram, and an attacker's fragments are often smaller and more (8
+ * bytes each, the TCP header cut in two). So fragments that continue one
+ * another are first joined here, in arrival order, into a run: one mbuf
+ * chain with the first one's headers, which rte_ip_frag then takes as one
+ * fragment. A run that is the whole datagram needs no table at all. A
+ * fragment that does not continue the run (a gap, an overlap) sends the
+ * run to the table and starts the next; the table sees every byte, so its
+ * checks (overlaps, byte counts) still decide. One entry per datagram in
+ * reassembly, in arrival order for the timeout.
+ */
+struct frag_run {
+	TAILQ_ENTRY(frag_run) age;
+	struct run_key key;
+	struct rte_mbuf *head;	/* NULL: no run open */
+	uint64_t first_ns;
+	uint32_t start;		/* data offsets of the run */
+	uint32_t end;
+	uint32_t offered;	/* data bytes given to the table */
+	uint32_t total;		/* data length, once the last fragment came */
+	uint16_t fragments;	/* in the open run */
+	bool last;		/* the run holds the last fragment */
+	bool used;
+};
+
+TAILQ_HEAD(frag_run_list, frag_run);
+
 struct frag_table {
 	struct rte_ip_frag_tbl *tbl;
 	struct rte_mempool *pool;
 	enum frag_mode mode;
+	uint64_t timeout_ns;
+	uint64_t held_max;	/* fragments held, runs included */
+	struct rte_hash *run_index;
+	struct frag_run *runs;
+	uint32_t run_count;
+	struct frag_run_list run_age;
 	struct rte_ip_frag_death_row death_row;
 };
 
@@ -89,14 +141,15 @@ count_fragments(struct rte_mbuf *m, uint16_t *largest,
 /*
  * Counts the fragments that reached the death row since index <from>.
  * The table frees only three kinds of sets, told apart by what they
- * hold: the fragment just offered alone (no room for another datagram),
- * the fragment just offered with others of its datagram (inconsistent
- * set), or sets that timed out (the offered fragment not among them).
+ * hold: the fragment (or run) just offered alone (no room for another
+ * datagram), with others of its datagram (inconsistent set), or sets that
+ * timed out (the offered one not among them).
  * Returns the number of fragments dropped.
  */
 static uint32_t
 count_death_row(struct frag_table *table, uint32_t from,
-	const struct rte_mbuf *offered, struct port_counters *port)
+	const struct rte_mbuf *offered, uint32_t offered_fragments,
+	struct port_counters *port, bool *offered_dropped)
 {
 	struct rte_ip_frag_death_row *dr = &table->death_row;
 	uint32_t fragments = 0, i;
@@ -105,11 +158,13 @@ count_death_row(struct frag_table *table, uint32_t from,
 
 	for (i = from; i < dr->cnt; i++)
 		fragments += count_fragments(dr->row[i], NULL, offered, &found);
+	if (offered_dropped != NULL)
+		*offered_dropped = found;
 	if (fragments == 0)
 		return 0;
 	if (!found)
 		reason = DROP_FRAG_INCOMPLETE;
-	else if (fragments == 1)
+	else if (fragments == offered_fragments)
 		reason = DROP_FRAG_TABLE_FULL;
 	else
 		reason = DROP_FRAG_INVALID;
@@ -122,6 +177,95 @@ free_death_row(struct frag_table *table)
 {
 	if (table->death_row.cnt > 0)
 		rte_ip_frag_free_death_row(&table->death_row, 0);
+}
+
+static int
+run_index_create(struct frag_table *table, const struct frag_params *params)
+{
+	static unsigned int created;	/* names must be unique */
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hash_params = {
+		.name = name,
+		.entries = RTE_MAX(params->max_datagrams, 8u),
+		.key_len = sizeof(struct run_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = params->socket,
+	};
+
+	snprintf(name, sizeof(name), "frag_runs_%u", created++);
+	table->run_index = rte_hash_create(&hash_params);
+	if (table->run_index == NULL)
+		return -ENOMEM;
+	table->runs = rte_zmalloc_socket("frag_runs",
+		sizeof(*table->runs) * hash_params.entries,
+		RTE_CACHE_LINE_SIZE, params->socket);
+	if (table->runs == NULL) {
+		rte_hash_free(table->run_index);
+		return -ENOMEM;
+	}
+	table->run_count = hash_params.entries;
+	TAILQ_INIT(&table->run_age);
+	return 0;
+}
+
+static void
+run_remove(struct frag_table *table, struct frag_run *run)
+{
+	rte_hash_del_key(table->run_index, &run->key);
+	TAILQ_REMOVE(&table->run_age, run, age);
+	run->used = false;
+}
+
+/* Drops the fragments of <run>'s open run, counted <reason> in <port>. */
+static void
+run_drop(struct frag_run *run, enum drop_reason reason,
+	struct port_counters *port)
+{
+	uint32_t fragments;
+	bool found = false;
+
+	if (run->head == NULL)
+		return;
+	fragments = count_fragments(run->head, NULL, NULL, &found);
+	port->drops[reason] += fragments;
+	port->held -= fragments;
+	rte_pktmbuf_free(run->head);
+	run->head = NULL;
+}
+
+/*
+ * The entry of datagram <key>, a fresh one if it has none or its time is
+ * up at <ts_ns>. Returns NULL when the index is full.
+ */
+static struct frag_run *
+run_get(struct frag_table *table, const struct run_key *key, uint64_t ts_ns,
+	struct port_counters *port)
+{
+	int32_t pos = rte_hash_lookup(table->run_index, key);
+	struct frag_run *run;
+
+	if (pos >= 0 && (uint32_t)pos < table->run_count) {
+		run = &table->runs[pos];
+		if (run->first_ns + table->timeout_ns >= ts_ns)
+			return run;
+		/* The same identification, later: another datagram. */
+		run_drop(run, DROP_FRAG_INCOMPLETE, port);
+		run_remove(table, run);
+	}
+	pos = rte_hash_add_key(table->run_index, key);
+	if (pos < 0)
+		return NULL;
+	if ((uint32_t)pos >= table->run_count) {
+		rte_hash_del_key(table->run_index, key);
+		return NULL;
+	}
+	run = &table->runs[pos];
+	memset(run, 0, sizeof(*run));
+	run->key = *key;
+	run->used = true;
+	run->first_ns = ts_ns;
+	TAILQ_INSERT_TAIL(&table->run_age, run, age);
+	return run;
 }
 
 struct frag_table *
@@ -149,6 +293,9 @@ frag_table_create(const struct frag_params *params)
 	}
 	table->mode = params->mode;
 	table->pool = params->pool;
+	table->timeout_ns = params->timeout_ns;
+	table->held_max = (uint64_t)params->max_datagrams *
+		FRAG_PER_DATAGRAM_MAX;
 	/* Two candidate buckets of 16 per key, at most 1/8 full. */
 	buckets = RTE_MAX(params->max_datagrams / 4, 1u);
 	/* The library announces every table at INFO level, as USER1. */
@@ -158,12 +305,18 @@ frag_table_create(const struct frag_params *params)
 		params->max_datagrams, params->timeout_ns, params->socket);
 	if (log_level >= 0)
 		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)log_level);
-	if (table->tbl == NULL) {
-		rte_free(table);
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (table->tbl == NULL)
+		goto free_table;
+	if (run_index_create(table, params) != 0)
+		goto destroy_tbl;
 	return table;
+
+destroy_tbl:
+	rte_ip_frag_table_destroy(table->tbl);
+free_table:
+	rte_free(table);
+	rte_errno = ENOMEM;
+	return NULL;
 }
 
 void
@@ -171,13 +324,19 @@ frag_expire(struct frag_table *table, uint64_t now_ns,
 	struct port_counters *port)
 {
 	uint32_t dropped;
+	struct frag_run *run;
 
+	while ((run = TAILQ_FIRST(&table->run_age)) != NULL &&
+			run->first_ns + table->timeout_ns < now_ns) {
+		run_drop(run, DROP_FRAG_INCOMPLETE, port);
+		run_remove(table, run);
+	}
 	if (port->held == 0)
 		return;
 	do {
 		rte_ip_frag_table_del_expired_entries(table->tbl,
 			&table->death_row, now_ns);
-		dropped = count_death_row(table, 0, NULL, port);
+		dropped = count_death_row(table, 0, NULL, 0, port, NULL);
 		port->held -= dropped;
 		free_death_row(table);
 	} while (dropped > 0 && port->held > 0);
@@ -200,6 +359,8 @@ frag_table_free(struct frag_table *table, struct port_counters *port)
 		return;
 	frag_flush(table, port);
 	rte_ip_frag_table_destroy(table->tbl);
+	rte_hash_free(table->run_index);
+	rte_free(table->runs);
 	rte_free(table);
 }
 
@@ -224,7 +385,10 @@ read_be16(const uint8_t *p)
 struct fragment_info {
 	uint32_t header_len;	/* IP header(s) up to the data */
 	uint32_t ip_length;	/* header_len + data */
-	uint32_t ipv6_id;
+	uint32_t offset;	/* of the data in the datagram */
+	uint32_t data;
+	bool more;		/* not the last fragment */
+	uint32_t id;		/* identification, network order */
 };
 
 /*
@@ -249,6 +413,7 @@ fragment_valid(const struct rte_mbuf *m, const struct decoded_frame *f,
 		info->ip_length = read_be16(ip + 2);
 		offset = (flags & 0x1fffu) * 8;
 		more = (flags & 0x2000) != 0;
+		info->id = (uint32_t)ip[4] << 8 | ip[5];
 	} else {
 		uint16_t frag_data;
 
@@ -262,11 +427,14 @@ fragment_valid(const struct rte_mbuf *m, const struct decoded_frame *f,
 		frag_data = read_be16(ip + IPV6_HEADER_LEN + 2);
 		offset = frag_data & 0xfff8u;
 		more = (frag_data & 1) != 0;
-		memcpy(&info->ipv6_id, ip + IPV6_HEADER_LEN + 4, 4);
+		memcpy(&info->id, ip + IPV6_HEADER_LEN + 4, 4);
 	}
 	if (info->ip_length <= info->header_len)
 		return false;		/* no data */
 	data = info->ip_length - info->header_len;
+	info->offset = offset;
+	info->data = data;
+	info->more = more;
 	if (more && data % 8 != 0)
 		return false;		/* offsets of later fragments would not fit */
 	if (offset + data + (f->l3 == DECODE_L3_IPV4 ? info->header_len : 0) >
@@ -277,29 +445,27 @@ fragment_valid(const struct rte_mbuf *m, const struct decoded_frame *f,
 }
 
 /*
- * Offers fragment <m> to the table. Returns the datagram it completes, or
- * NULL; counts what the table dropped and what it holds.
+ * Offers fragment or run <m> (its l2_len and l3_len set, its IP header
+ * saying what it holds) to the table. Returns the datagram it completes,
+ * or NULL; counts what the table dropped, and takes what left it out of
+ * port->held. *<gone> says whether <m> left the table (completed or
+ * dropped).
  */
 static struct rte_mbuf *
-offer(struct frag_table *table, struct rte_mbuf *m,
-	const struct decoded_frame *f, const struct fragment_info *info,
+offer(struct frag_table *table, struct rte_mbuf *m, uint8_t l3,
 	uint64_t ts_ns, struct port_counters *port, uint16_t *fragments,
-	uint16_t *largest)
+	uint16_t *largest, bool *gone)
 {
-	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, f->l3_offset);
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t before, dropped, offered, taken = 0;
 	struct rte_mbuf *datagram;
-	uint32_t before, dropped, taken = 0;
 	bool found = false;
 
-	m->l2_len = f->l3_offset;
-	m->l3_len = (uint16_t)info->header_len;
-	/* At most 65,535 + 40 bytes; a larger mark would not change much. */
-	mark_fragment(m, (uint16_t)RTE_MIN(info->ip_length,
-		(uint32_t)UINT16_MAX));
+	offered = count_fragments(m, NULL, NULL, &found);
 	if (table->death_row.cnt + DEATH_ROW_ROOM > RTE_IP_FRAG_DEATH_ROW_MBUF_LEN)
 		free_death_row(table);
 	before = table->death_row.cnt;
-	if (f->l3 == DECODE_L3_IPV4)
+	if (l3 == DECODE_L3_IPV4)
 		datagram = rte_ipv4_frag_reassemble_packet(table->tbl,
 			&table->death_row, m, ts_ns,
 			(struct rte_ipv4_hdr *)ip);
@@ -308,14 +474,222 @@ offer(struct frag_table *table, struct rte_mbuf *m,
 			&table->death_row, m, ts_ns,
 			(struct rte_ipv6_hdr *)ip,
 			(struct rte_ipv6_fragment_ext *)(ip + IPV6_HEADER_LEN));
-	dropped = count_death_row(table, before, m, port);
+	dropped = count_death_row(table, before, m, offered, port, gone);
 	*largest = 0;
-	if (datagram != NULL)
+	if (datagram != NULL) {
 		taken = count_fragments(datagram, largest, NULL, &found);
+		*gone = true;
+	}
 	*fragments = (uint16_t)taken;
-	/* The fragment joins the held ones; dropped and completed ones leave. */
-	port->held += 1;
 	port->held -= dropped + taken;
+	return datagram;
+}
+
+/* Writes into the first header of <run> the data it holds. */
+static void
+run_set_header(const struct frag_run *run, uint8_t l3)
+{
+	struct rte_mbuf *m = run->head;
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t len = run->end - run->start;
+
+	if (l3 == DECODE_L3_IPV4) {
+		uint16_t total = (uint16_t)(m->l3_len + len);
+		uint16_t flags = (uint16_t)((ip[6] & 0x40) << 8 |
+			run->start / 8 | (run->last ? 0 : 0x2000));
+
+		ip[2] = total >> 8;
+		ip[3] = total & 0xff;
+		ip[6] = flags >> 8;
+		ip[7] = flags & 0xff;
+	} else {
+		uint16_t payload = (uint16_t)(IPV6_FRAGMENT_HEADER_LEN + len);
+		uint16_t frag_data = (uint16_t)(run->start | (run->last ? 0 : 1));
+
+		ip[4] = payload >> 8;
+		ip[5] = payload & 0xff;
+		ip[IPV6_HEADER_LEN + 2] = frag_data >> 8;
+		ip[IPV6_HEADER_LEN + 3] = frag_data & 0xff;
+	}
+}
+
+/* Sends the open run of <run> to the table; see offer(). */
+static struct rte_mbuf *
+run_flush(struct frag_table *table, struct frag_run *run, uint8_t l3,
+	uint64_t ts_ns, struct port_counters *port, uint16_t *fragments,
+	uint16_t *largest)
+{
+	struct rte_mbuf *m = run->head, *datagram;
+	bool gone = false;
+
+	run_set_header(run, l3);
+	run->offered += run->end - run->start;
+	run->head = NULL;
+	datagram = offer(table, m, l3, ts_ns, port, fragments, largest, &gone);
+	/* Completed, or dropped with what the table held of it. */
+	if (gone)
+		run_remove(table, run);
+	return datagram;
+}
+
+/* The run of <run> is the whole datagram: it becomes one. */
+static struct rte_mbuf *
+run_complete(struct frag_table *table, struct frag_run *run, uint8_t l3,
+	struct port_counters *port, uint16_t *fragments, uint16_t *largest)
+{
+	struct rte_mbuf *m = run->head;
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+	uint32_t taken;
+	bool found = false;
+
+	if (l3 == DECODE_L3_IPV4) {
+		uint16_t total = (uint16_t)(m->l3_len + run->end);
+
+		ip[2] = total >> 8;
+		ip[3] = total & 0xff;
+		ip[6] &= 0x40;		/* don't fragment stays */
+		ip[7] = 0;
+	} else {
+		/* The Fragment header goes, as rte_ip_frag does it. */
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		ip[6] = ip[IPV6_HEADER_LEN];
+		ip[4] = run->end >> 8;
+		ip[5] = run->end & 0xff;
+		memmove(frame + IPV6_FRAGMENT_HEADER_LEN, frame,
+			m->l2_len + IPV6_HEADER_LEN);
+		rte_pktmbuf_adj(m, IPV6_FRAGMENT_HEADER_LEN);
+		m->l3_len = IPV6_HEADER_LEN;
+	}
+	*largest = 0;
+	taken = count_fragments(m, largest, NULL, &found);
+	*fragments = (uint16_t)taken;
+	port->held -= taken;
+	run->head = NULL;
+	run_remove(table, run);
+	return m;
+}
+
+/*
+ * Offers <m> to the table when no run takes it, after its run's flush
+ * returned <datagram> (or NULL): one datagram is reported per fragment,
+ * so a second (which <m> could only complete with fragments the table
+ * held besides the run) is dropped. *<gone> as offer() says.
+ */
+static struct rte_mbuf *
+offer_late(struct frag_table *table, struct rte_mbuf *m, uint8_t l3,
+	uint64_t ts_ns, struct port_counters *port, struct rte_mbuf *datagram,
+	uint16_t *fragments, uint16_t *largest, bool *gone)
+{
+	struct rte_mbuf *late;
+	uint16_t late_fragments, late_largest;
+
+	late = offer(table, m, l3, ts_ns, port, &late_fragments,
+		&late_largest, gone);
+	if (late == NULL)
+		return datagram;
+	if (datagram == NULL) {
+		*fragments = late_fragments;
+		*largest = late_largest;
+		return late;
+	}
+	port->drops[DROP_FRAG_INVALID] += late_fragments;
+	rte_pktmbuf_free(late);
+	return datagram;
+}
+
+/*
+ * Takes fragment <m> (checked, marked, counted held): into its datagram's
+ * run, or the table. Returns a datagram it completed, or NULL.
+ */
+static struct rte_mbuf *
+take_fragment(struct frag_table *table, struct rte_mbuf *m,
+	const struct decoded_frame *f, const struct fragment_info *info,
+	uint64_t ts_ns, struct port_counters *port, uint16_t *fragments,
+	uint16_t *largest)
+{
+	struct rte_mbuf *datagram = NULL;
+	struct frag_run *run;
+	struct run_key key;
+	bool gone = false;
+
+	memset(&key, 0, sizeof(key));
+	key.version = f->l3 == DECODE_L3_IPV4 ? 4 : 6;
+	key.proto = f->l3 == DECODE_L3_IPV4 ? f->l4_proto : 0;
+	key.id = info->id;
+	memcpy(key.src, f->src_addr, sizeof(key.src));
+	memcpy(key.dst, f->dst_addr, sizeof(key.dst));
+	run = run_get(table, &key, ts_ns, port);
+	if (run == NULL)	/* no room for runs: the table alone */
+		return offer(table, m, f->l3, ts_ns, port, fragments, largest,
+			&gone);
+	if (run->head != NULL && run->fragments == FRAG_RUN_MAX) {
+		/* More than a datagram ever needs: the set goes. */
+		run_drop(run, DROP_FRAG_INVALID, port);
+		run_remove(table, run);
+		port->drops[DROP_FRAG_INVALID]++;
+		port->held--;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	run->fragments++;
+	if (run->head != NULL && info->offset == run->end && !run->last) {
+		/* It continues the run. */
+		rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len));
+		rte_pktmbuf_chain(run->head, m);
+		run->end += info->data;
+		run->last = !info->more;
+	} else if (run->head != NULL && info->more &&
+			info->offset + info->data == run->start) {
+		/* It comes right before the run. */
+		rte_pktmbuf_adj(run->head,
+			(uint16_t)(run->head->l2_len + run->head->l3_len));
+		rte_pktmbuf_chain(m, run->head);
+		run->head = m;
+		run->start = info->offset;
+	} else {
+		/* A gap or an overlap: the table judges what came so far. */
+		bool overlaps = run->head != NULL &&
+			info->offset < run->end &&
+			run->start < info->offset + info->data;
+
+		if (run->head != NULL) {
+			datagram = run_flush(table, run, f->l3, ts_ns, port,
+				fragments, largest);
+			run = run_get(table, &key, ts_ns, port);
+		}
+		if (run == NULL || overlaps) {
+			/* An overlap goes to the table at once: it drops the
+			 * set as soon as it can tell. */
+			if (run != NULL)
+				run->offered += info->data;
+			datagram = offer_late(table, m, f->l3, ts_ns, port,
+				datagram, fragments, largest, &gone);
+			if (run != NULL && gone)
+				run_remove(table, run);
+			return datagram;
+		}
+		run->head = m;
+		run->fragments = 1;
+		run->start = info->offset;
+		run->end = info->offset + info->data;
+		run->last = !info->more;
+	}
+	if (!info->more)
+		run->total = info->offset + info->data;
+	if (run->start == 0 && run->last) {
+		/* Whole; unless the table holds part of it: an overlap. */
+		if (run->offered == 0 && datagram == NULL)
+			return run_complete(table, run, f->l3, port, fragments,
+				largest);
+		run_drop(run, DROP_FRAG_INVALID, port);
+		run_remove(table, run);
+	} else if (datagram == NULL && run->total != 0 &&
+			run->offered + run->end - run->start >= run->total) {
+		/* Every byte is there, if none overlaps: the table decides. */
+		datagram = run_flush(table, run, f->l3, ts_ns, port,
+			fragments, largest);
+	}
 	return datagram;
 }
 
@@ -369,6 +743,22 @@ contiguous_head(struct rte_mbuf *m, uint32_t want, struct rte_mempool *pool)
 	return head;
 }
 
+/* Sets <m>'s header lengths and marks, and cuts its Ethernet padding. */
+static void
+prepare(struct rte_mbuf *m, const struct decoded_frame *f,
+	const struct fragment_info *info)
+{
+	uint32_t len = (uint32_t)f->l3_offset + info->ip_length;
+
+	m->l2_len = f->l3_offset;
+	m->l3_len = (uint16_t)info->header_len;
+	if (m->pkt_len > len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+	/* At most 65,535 + 40 bytes; a larger mark would not change much. */
+	mark_fragment(m, (uint16_t)RTE_MIN(info->ip_length,
+		(uint32_t)UINT16_MAX));
+}
+
 void
 frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 	struct decoded_frame *frames, uint8_t *verdicts, uint16_t count,
@@ -398,7 +788,14 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 			verdicts[i] = DROP_FRAG_INVALID;
 			continue;
 		}
-		datagram = offer(table, pkts[i], f, &info,
+		/* Held fragments stay within the table's share of the pool. */
+		if (port->held >= table->held_max) {
+			verdicts[i] = DROP_FRAG_TABLE_FULL;
+			continue;
+		}
+		prepare(pkts[i], f, &info);
+		port->held++;
+		datagram = take_fragment(table, pkts[i], f, &info,
 			ts_ns != NULL ? ts_ns[i] : now_ns, port, &fragments,
 			&largest);
 		if (datagram == NULL) {
@@ -428,7 +825,7 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 		d->slot = i;
 		d->fragments = fragments;
 		d->largest = largest;
-		d->ipv6_id = info.ipv6_id;
+		d->ipv6_id = info.id;
 	}
 	free_death_row(table);
 }

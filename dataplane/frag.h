@@ -18,10 +18,14 @@
  * fragment, and the pieces leave in order. Other fragments (UDP, ...)
  * keep the fast path and leave unchanged.
  *
+ * rte_ip_frag keeps at most 8 fragments of a datagram; fragments that
+ * continue one another are joined first (frag.c, "runs"), so 8-byte
+ * fragments in order or last first still complete.
+ *
  * rte_ip_frag never completes a datagram whose fragments overlap: once
  * the last fragment fixes the length, a byte count above it, or a hole in
  * the chain when the count matches, drops the whole set, as do a second
- * first or last fragment and a ninth fragment. Checks made here before
+ * first or last fragment and a ninth run. Checks made here before
  * the table sees a fragment reject what the table would mishandle (empty
  * or truncated fragments, a datagram past 65,535 bytes, a non-final
  * fragment whose length is not a multiple of 8, IPv6 headers between the

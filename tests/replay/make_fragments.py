@@ -14,6 +14,8 @@ Every capture holds the client's handshake to 198.18.2.20:445 (IPv6:
                       naming a harmless share (DATA01), the second ADMIN$
   tiny.pcap           the first fragment only 8 bytes of TCP header, the
                       rest in two more: the TCP header spans fragments
+  many.pcap           8-byte fragments (17 of them), in order
+  many_reverse.pcap   the same, last first
   allowed.pcap        a harmless share (DATA01) in three fragments
   incomplete.pcap     the ADMIN$ fragments without the last one
   udp.pcap            a UDP datagram in fragments, for the fast path
@@ -108,6 +110,10 @@ def main():
     wrpcap(out + "/frag_reverse.pcap", stamp(hs + frags[::-1]))
 
     wrpcap(out + "/tiny.pcap", stamp(hs + split_at("ADMIN$", 10, [8, 72])))
+    many = split_at("ADMIN$", 11, list(range(8, 136, 8)))
+    assert len(many) == 17
+    wrpcap(out + "/many.pcap", stamp(hs + many))
+    wrpcap(out + "/many_reverse.pcap", stamp(hs + many[::-1]))
     wrpcap(out + "/allowed.pcap",
            stamp(hs + ip_fragments("DATA01", 8, 48)))
     wrpcap(out + "/incomplete.pcap", stamp(hs + frags[:2]))

@@ -1,7 +1,8 @@
 #!/bin/bash
 # IP fragments offline: an SMB2 TREE_CONNECT to ADMIN$ cut into IP
 # fragments (IPv4 in and out of order, IPv6, a first fragment with only 8
-# bytes of TCP header) is reassembled and denied like
+# bytes of TCP header, 17 fragments of 8 bytes in order and last first) is
+# reassembled and denied like
 # the same request whole; overlapping fragments whose first copy names a
 # harmless share are dropped whole; an unfinished datagram is dropped at the
 # end; UDP fragments keep the fast path. stream.fragments = "forward" shows
@@ -81,6 +82,8 @@ run "$work/reassemble.conf" frag "1 1 3 0 0 0 3"
 run "$work/reassemble.conf" frag_reverse "1 1 3 0 0 0 3"
 run "$work/reassemble.conf" frag6 "1 1 3 0 0 0 3"
 run "$work/reassemble.conf" tiny "1 1 3 0 0 0 3"
+run "$work/reassemble.conf" many "1 1 17 0 0 0 3"
+run "$work/reassemble.conf" many_reverse "1 1 17 0 0 0 3"
 run "$work/reassemble.conf" allowed "0 1 0 0 0 0 6"
 run "$work/reassemble.conf" overlap "0 0 0 4 0 0 3"
 run "$work/reassemble.conf" incomplete "0 0 0 0 2 0 3"
