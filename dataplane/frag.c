@@ -633,6 +633,7 @@ take_fragment(struct frag_table *table, struct rte_mbuf *m,
 		return NULL;
 	}
 	run->fragments++;
+	/* Chains stay far below RTE_MBUF_MAX_NB_SEGS (64 fragments a run). */
 	if (run->head != NULL && info->offset == run->end && !run->last) {
 		/* It continues the run. */
 		rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len));
@@ -743,20 +744,26 @@ contiguous_head(struct rte_mbuf *m, uint32_t want, struct rte_mempool *pool)
 	return head;
 }
 
-/* Sets <m>'s header lengths and marks, and cuts its Ethernet padding. */
-static void
+/*
+ * Sets <m>'s header lengths and marks, and cuts what follows its IP
+ * length (Ethernet padding). Returns false when that cannot be cut (more
+ * than its last segment holds: not padding).
+ */
+static bool
 prepare(struct rte_mbuf *m, const struct decoded_frame *f,
 	const struct fragment_info *info)
 {
 	uint32_t len = (uint32_t)f->l3_offset + info->ip_length;
 
+	if (m->pkt_len > len && (m->pkt_len - len > UINT16_MAX ||
+			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len)) != 0))
+		return false;
 	m->l2_len = f->l3_offset;
 	m->l3_len = (uint16_t)info->header_len;
-	if (m->pkt_len > len)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
 	/* At most 65,535 + 40 bytes; a larger mark would not change much. */
 	mark_fragment(m, (uint16_t)RTE_MIN(info->ip_length,
 		(uint32_t)UINT16_MAX));
+	return true;
 }
 
 void
@@ -784,7 +791,8 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 				verdicts[i] = DROP_FRAG_REFUSED;
 			continue;
 		}
-		if (!fragment_valid(pkts[i], f, &info)) {
+		if (!fragment_valid(pkts[i], f, &info) ||
+				!prepare(pkts[i], f, &info)) {
 			verdicts[i] = DROP_FRAG_INVALID;
 			continue;
 		}
@@ -793,7 +801,6 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 			verdicts[i] = DROP_FRAG_TABLE_FULL;
 			continue;
 		}
-		prepare(pkts[i], f, &info);
 		port->held++;
 		datagram = take_fragment(table, pkts[i], f, &info,
 			ts_ns != NULL ? ts_ns[i] : now_ns, port, &fragments,
