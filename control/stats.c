@@ -53,9 +53,10 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 		refragmented_unsent += p->refragmented_unsent;
 	}
 	fprintf(out,
-		"fragments: datagrams %" PRIu64 " refragmented_sent %" PRIu64
-		" refragmented_unsent %" PRIu64 "\n",
-		datagrams, refragmented_sent, refragmented_unsent);
+		"fragments: received %" PRIu64 " datagrams %" PRIu64
+		" refragmented_sent %" PRIu64 " refragmented_unsent %" PRIu64
+		"\n", d->fragmented, datagrams, refragmented_sent,
+		refragmented_unsent);
 	fprintf(out,
 		"decoded: vlan %" PRIu64 " qinq %" PRIu64 " arp %" PRIu64
 		" ipv4 %" PRIu64 " ipv6 %" PRIu64 " other_l3 %" PRIu64

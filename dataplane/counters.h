@@ -67,6 +67,7 @@ struct decode_counters {
 	uint64_t udp;
 	uint64_t other_l4;
 	uint64_t ip_fragments;	/* non-first fragments: no L4 header */
+	uint64_t fragmented;	/* IP fragments, the first ones included */
 	uint64_t malformed;	/* header lengths that do not fit the frame */
 };
 

@@ -107,6 +107,8 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	/* More fragments (0x2000) or an offset: part of a larger datagram. */
 	if ((fragment & 0x3fff) != 0) {
 		out->fragmented = true;
+		if (counters != NULL)
+			counters->fragmented++;
 		if ((fragment & 0x1fff) != 0) {
 			out->fragment = true;
 			if (counters != NULL)
@@ -157,8 +159,11 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 				return fail(out, counters);
 			ext_len = 8;
 			/* An offset or more to come; not an atomic fragment. */
-			out->fragmented |=
-				(read_be16(frame + next_offset + 2) & 0xfff9) != 0;
+			if ((read_be16(frame + next_offset + 2) & 0xfff9) != 0) {
+				out->fragmented = true;
+				if (counters != NULL)
+					counters->fragmented++;
+			}
 			if ((read_be16(frame + next_offset + 2) & 0xfff8) != 0) {
 				out->l4_proto = frame[next_offset];
 				out->fragment = true;

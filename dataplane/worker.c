@@ -211,8 +211,10 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf *forward[WORKER_BURST_MAX];
 	uint16_t forward_count = 0;
 	struct inspect_generated generated;
+	/* Fragments are rare: the decoder's count says if any came. */
+	uint64_t fragmented = worker->counters.decode.fragmented;
 	struct frag_burst datagrams;
-	bool inspect = false, fragments = false;
+	bool inspect = false;
 	uint16_t i;
 
 	port->rx += count;
@@ -225,14 +227,14 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			m->data_len, &frames[i], &worker->counters.decode);
 		verdicts[i] = unlikely(m->pkt_len > worker->max_frame) ?
 			DROP_OVERSIZE : DROP_REASON_MAX;
-		fragments |= frames[i].fragmented;
 		/* Bursts with no SMB candidate skip inspection altogether. */
 		if (worker->port_flags != NULL)
 			inspect |= inspect_maybe_candidate(worker->port_flags,
 				m, &frames[i]);
 	}
 	datagrams.count = 0;
-	if (unlikely(fragments) && link->frag != NULL)
+	if (unlikely(worker->counters.decode.fragmented != fragmented) &&
+			link->frag != NULL)
 		inspect |= take_fragments(worker, link, port, pkts, frames,
 			verdicts, count, ts_ns, &datagrams);
 	if (inspect) {

@@ -125,8 +125,8 @@ if $python -c 'import scapy' 2>/dev/null; then
 	row=$(counters_row "$work/gateway.log" "final counters" net_pcap0 rx reassembled frag_invalid held rx=tx+drop)
 	# Four overlapping fragments dropped; the other 17 TCP fragments forwarded reassembled.
 	[ "$row" = "$fragments_in 17 4 0 ok" ] || fail "fragment accounting: rx reassembled frag_invalid held identity = $row"
-	grep -q "^fragments: datagrams 5 refragmented_sent 17 " "$work/gateway.log" ||
-		fail "fragments: expected 5 datagrams re-fragmented into 17 frames"
+	grep -q "^fragments: received 26 datagrams 5 refragmented_sent 17 " "$work/gateway.log" ||
+		fail "fragments: expected 26 fragments received (24 on A, 2 UDP on B), 5 datagrams re-fragmented into 17 frames"
 
 	echo "== inline: an ADMIN\$ tree connect in IP fragments is denied =="
 	mkdir -p "$work/captures"
