@@ -436,7 +436,7 @@ fragment_valid(const struct rte_mbuf *m, const struct decoded_frame *f,
 	info->data = data;
 	info->more = more;
 	if (more && data % 8 != 0)
-		return false;		/* offsets of later fragments would not fit */
+		return false;	/* later offsets would not fit */
 	if (offset + data + (f->l3 == DECODE_L3_IPV4 ? info->header_len : 0) >
 			IP_DATAGRAM_MAX)
 		return false;
@@ -462,7 +462,8 @@ offer(struct frag_table *table, struct rte_mbuf *m, uint8_t l3,
 	bool found = false;
 
 	offered = count_fragments(m, NULL, NULL, &found);
-	if (table->death_row.cnt + DEATH_ROW_ROOM > RTE_IP_FRAG_DEATH_ROW_MBUF_LEN)
+	if (table->death_row.cnt + DEATH_ROW_ROOM >
+			RTE_IP_FRAG_DEATH_ROW_MBUF_LEN)
 		free_death_row(table);
 	before = table->death_row.cnt;
 	if (l3 == DECODE_L3_IPV4)
@@ -504,7 +505,8 @@ run_set_header(const struct frag_run *run, uint8_t l3)
 		ip[7] = flags & 0xff;
 	} else {
 		uint16_t payload = (uint16_t)(IPV6_FRAGMENT_HEADER_LEN + len);
-		uint16_t frag_data = (uint16_t)(run->start | (run->last ? 0 : 1));
+		uint16_t frag_data = (uint16_t)(run->start |
+			(run->last ? 0 : 1));
 
 		ip[4] = payload >> 8;
 		ip[5] = payload & 0xff;
@@ -858,10 +860,12 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 		/* A fragmented datagram cannot have meant "don't fragment". */
 		ip->fragment_offset &= ~rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 		count = rte_ipv4_fragment_packet(m, out, out_max,
-			RTE_MAX(d->largest, (uint16_t)IPV4_MIN_MTU), pool, pool);
+			RTE_MAX(d->largest, (uint16_t)IPV4_MIN_MTU), pool,
+			pool);
 	} else {
 		count = rte_ipv6_fragment_packet(m, out, out_max,
-			RTE_MAX(d->largest, (uint16_t)IPV6_MIN_MTU), pool, pool);
+			RTE_MAX(d->largest, (uint16_t)IPV6_MIN_MTU), pool,
+			pool);
 	}
 	if (count < 0) {
 		rte_pktmbuf_prepend(m, l2_len);
@@ -870,7 +874,8 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 	for (i = 0; i < count; i++) {
 		uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(out[i], l2_len);
 
-		if (p == NULL) {	/* no headroom: cannot happen with our pools */
+		/* No headroom: cannot happen with our pools. */
+		if (p == NULL) {
 			rte_pktmbuf_free_bulk(out, count);
 			rte_pktmbuf_prepend(m, l2_len);
 			return -ENOMEM;
@@ -884,7 +889,8 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		} else {
 			/* The library leaves the identification 0. */
-			memcpy(p + l2_len + IPV6_HEADER_LEN + 4, &d->ipv6_id, 4);
+			memcpy(p + l2_len + IPV6_HEADER_LEN + 4, &d->ipv6_id,
+				4);
 		}
 	}
 	/* The pieces hold references to its segments. */
