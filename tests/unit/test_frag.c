@@ -952,7 +952,9 @@ test_random_sets(void **state)
 int
 main(void)
 {
+	char runtime_dir[256];
 	char prefix[64];
+	int failed;
 	char *argv[] = { "test_frag", "--no-huge", "-m", "64", "--no-pci",
 		"--no-shconf", "--no-telemetry", "--log-level=lib.eal:error",
 		"-l", "0", "--file-prefix", prefix };
@@ -1006,5 +1008,11 @@ main(void)
 		SOCKET_ID_ANY);
 	if (pool == NULL)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("frag", tests, NULL, NULL);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		rte_eal_get_runtime_dir());
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	rmdir(runtime_dir);	/* EAL leaves its empty run directory */
+	return failed;
 }
