@@ -139,8 +139,13 @@ reply_ports(struct live_context *ctx, struct ctl_reply *r,
 		ctl_reply_u64(r, "tx", pc->tx);
 		for (d = 0; d < DROP_REASON_MAX; d++)
 			ctl_reply_u64(r, drop_reason_name(d), pc->drops[d]);
-		ctl_reply_bool(r, "balanced",
-			pc->rx == pc->tx + port_counters_drops(pc));
+		ctl_reply_u64(r, "reassembled", pc->reassembled);
+		ctl_reply_u64(r, "held", pc->held);
+		ctl_reply_u64(r, "datagrams", pc->datagrams);
+		ctl_reply_u64(r, "refragmented_sent", pc->refragmented_sent);
+		ctl_reply_u64(r, "refragmented_unsent",
+			pc->refragmented_unsent);
+		ctl_reply_bool(r, "balanced", port_counters_balanced(pc));
 		if (rte_eth_stats_get(ctx->ports.port_id[i], &dev) == 0) {
 			ctl_reply_u64(r, "device_imissed", dev.imissed);
 			ctl_reply_u64(r, "device_rx_nombuf", dev.rx_nombuf);

@@ -18,6 +18,7 @@ struct policy_publisher;
 struct rte_mempool;
 struct rte_ring;
 struct watchlist;
+struct worker_link;
 
 /* Runs on the ports of <cfg>; <eal_argc>/<eal_argv> go to rte_eal_init. */
 int
@@ -58,6 +59,15 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
 	struct rte_mempool *reset_pool,
 	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx);
+
+/*
+ * Gives <link> (its pool set) the fragment table stream.fragments asks for, on NUMA
+ * <socket> (none for "forward"). Returns 0, or -ENOMEM with a one-line
+ * cause in <error>.
+ */
+int
+gateway_fragments_create(const struct gateway_config *cfg,
+	struct worker_link *link, int socket, char *error, size_t error_len);
 
 /*
  * Builds the policy of <cfg> as generation <generation> and publishes it

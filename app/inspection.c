@@ -11,10 +11,12 @@
 #include <rte_ring_elem.h>
 
 #include "event.h"
+#include "frag.h"
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
 #include "policy.h"
+#include "worker.h"
 
 #define NS_PER_SECOND 1000000000ull
 
@@ -95,6 +97,34 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	};
 
 	return inspector_create(&params);
+}
+
+int
+gateway_fragments_create(const struct gateway_config *cfg,
+	struct worker_link *link, int socket, char *error, size_t error_len)
+{
+	struct frag_params params = {
+		.mode = cfg->fragments == CONFIG_FRAGMENTS_DROP ?
+			FRAG_MODE_DROP : FRAG_MODE_REASSEMBLE,
+		/* 0: defaults only, never loaded (tests) */
+		.max_datagrams = cfg->fragment_table_size != 0 ?
+			cfg->fragment_table_size : CONFIG_FRAGMENT_TABLE_DEFAULT,
+		.timeout_ns = cfg->fragment_timeout_ms * 1000000ull,
+		.socket = socket,
+		.pool = link->pool,
+	};
+
+	link->frag = NULL;
+	if (cfg->fragments == CONFIG_FRAGMENTS_FORWARD)
+		return 0;
+	link->frag = frag_table_create(&params);
+	if (link->frag == NULL) {
+		snprintf(error, error_len,
+			"cannot create a fragment table (stream.fragment_table_size = %u): %s",
+			cfg->fragment_table_size, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 struct policy_publisher *

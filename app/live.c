@@ -23,8 +23,10 @@
 #include "config.h"
 #include "ctl.h"
 #include "flowlog.h"
+#include "frag.h"
 #include "gateway.h"
 #include "inspect.h"
+#include "live_pvt.h"
 #include "match.h"
 #include "monitor.h"
 #include "policy.h"
@@ -32,7 +34,6 @@
 #include "report.h"
 #include "stats.h"
 #include "worker.h"
-#include "live_pvt.h"
 
 #define FLOWLOG_ROWS 65536
 #define CONTROL_REST_NS 1000000	/* idle: look again after 1 ms */
@@ -267,6 +268,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct worker *worker;
 	struct timespec now;
+	unsigned int i;
 
 	worker = rte_zmalloc_socket("worker", sizeof(*worker),
 		RTE_CACHE_LINE_SIZE, socket);
@@ -288,6 +290,12 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	worker->start_ns = (uint64_t)now.tv_sec * 1000000000ull +
 		(uint64_t)now.tv_nsec;
 	set_links(ctx, worker, w);
+	for (i = 0; i < worker->link_count; i++) {
+		worker->links[i].pool = ctx->ports.pools[i];
+		if (gateway_fragments_create(ctx->cfg, &worker->links[i],
+				socket, ctx->error, sizeof(ctx->error)) != 0)
+			return -ENOMEM;
+	}
 
 	ctx->events[w] = gateway_event_ring_create(w,
 		ctx->cfg->event_ring_size, socket);
@@ -386,12 +394,20 @@ stop_workers(struct live_context *ctx)
 static void
 workers_term(struct live_context *ctx)
 {
-	unsigned int w;
+	unsigned int w, i;
 
 	stop_workers(ctx);
 	for (w = 0; w < ctx->worker_count; w++) {
-		if (ctx->workers[w] != NULL)
-			inspector_free(ctx->workers[w]->inspector);
+		struct worker *worker = ctx->workers[w];
+
+		if (worker != NULL) {
+			inspector_free(worker->inspector);
+			/* Before the ports' pools: tables hold their mbufs. */
+			for (i = 0; i < worker->link_count; i++)
+				frag_table_free(worker->links[i].frag,
+					&worker->counters.port[
+					worker->links[i].rx_index]);
+		}
 		rte_ring_free(ctx->events[w]);
 		rte_free(ctx->workers[w]);
 	}

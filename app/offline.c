@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "flowlog.h"
+#include "frag.h"
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
@@ -646,6 +647,12 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	}
 	inspector_online(worker.inspector);
 	worker.port_flags = inspector_port_flags(worker.inspector);
+	worker.links[0].pool = pool;
+	if (gateway_fragments_create(cfg, &worker.links[0], SOCKET_ID_ANY,
+			error, sizeof(error)) != 0) {
+		fprintf(stderr, "smbgw: %s\n", error);
+		goto free_inspector;
+	}
 	memset(&summary, 0, sizeof(summary));
 	mapped_capture_init(&capture, pcap, pcap_path);
 
@@ -653,6 +660,8 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (replay(pcap, &capture, pool, &worker, &summary) != 0)
 		goto free_inspector;
+	/* Fragments of datagrams the capture never completed. */
+	worker_flush_fragments(&worker);
 	elapsed = seconds_since(&start);
 
 	printf("== capture %s ==\n", pcap_path);
@@ -676,6 +685,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 free_inspector:
 	inspector_offline(worker.inspector);
 	inspector_free(worker.inspector);
+	frag_table_free(worker.links[0].frag, &total->port[0]);
 	/* After the last mbuf that might point into it. */
 	mapped_capture_unmap(&capture);
 free_monitor:

@@ -48,6 +48,9 @@ static const char *const mode_choices[] = { "inline", "tap", NULL };
 static const char *const fail_mode_choices[] = { "open", "closed", NULL };
 static const char *const stream_mode_choices[] = { "normalise", "off", NULL };
 static const char *const checksum_choices[] = { "verify", "auto", "off", NULL };
+static const char *const fragments_choices[] = {
+	"reassemble", "drop", "forward", NULL
+};
 
 #define UINT_KEY(grp, key, lo, hi) \
 	{ grp, #key, KEY_UINT, offsetof(struct gateway_config, key), lo, hi, NULL }
@@ -91,6 +94,12 @@ static const struct key_spec key_specs[] = {
 		stream_flow_segments), 16, 65535, NULL },
 	{ "stream", "gap_timeout", KEY_UINT, offsetof(struct gateway_config,
 		stream_gap_timeout), 0, 3600, NULL },
+	/* stream { }: IP fragments */
+	{ "stream", "fragments", KEY_ENUM,
+		offsetof(struct gateway_config, fragments), 0, 0,
+		fragments_choices },
+	UINT_KEY("stream", fragment_table_size, 16, 65536),
+	UINT_KEY("stream", fragment_timeout_ms, 100, 60000),
 };
 
 static const char *const known_groups[] = {
@@ -135,6 +144,9 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->stream_segments = 8192;
 	cfg->stream_flow_segments = 2048;
 	cfg->stream_gap_timeout = 30;
+	cfg->fragments = CONFIG_FRAGMENTS_REASSEMBLE;
+	cfg->fragment_table_size = 0;	/* see check_fragment_table() */
+	cfg->fragment_timeout_ms = 5000;
 	watchlist_spec_set_defaults(&cfg->watchlists);
 	ctl_config_set_defaults(&cfg->control);
 	detector_params_set_defaults(&cfg->detector);
@@ -220,6 +232,7 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 	const char *file)
 {
 	int line = config_setting_source_line(setting);
+	char list[128] = "";
 	const char *value;
 	unsigned int i;
 
@@ -236,10 +249,11 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 			return;
 		}
 	}
-	config_error_add(errors, file, line, "%s.%s = \"%s\" is not one of: %s%s%s",
-		spec->group, spec->name, value, spec->choices[0],
-		spec->choices[1] ? ", " : "",
-		spec->choices[1] ? spec->choices[1] : "");
+	for (i = 0; spec->choices[i] != NULL; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			"%s%s", i > 0 ? ", " : "", spec->choices[i]);
+	config_error_add(errors, file, line, "%s.%s = \"%s\" is not one of: %s",
+		spec->group, spec->name, value, list);
 }
 
 static void
@@ -335,6 +349,33 @@ load_group(config_setting_t *group, struct gateway_config *cfg,
 	}
 }
 
+/*
+ * Fragments wait in the receiving port's buffers: the tables of all
+ * workers may take at most half of them. Unset, the table size is the
+ * default or what fits; set, it must fit.
+ */
+static void
+check_fragment_table(struct gateway_config *cfg,
+	struct config_errors *errors, const char *file)
+{
+	unsigned long per_datagram = (unsigned long)cfg->workers *
+		CONFIG_FRAGMENTS_PER_DATAGRAM;
+	unsigned long fits = cfg->mbufs / 2 / per_datagram;
+
+	if (cfg->fragment_table_size == 0) {
+		if (fits > CONFIG_FRAGMENT_TABLE_DEFAULT)
+			fits = CONFIG_FRAGMENT_TABLE_DEFAULT;
+		cfg->fragment_table_size = fits < 16 ? 16 : (unsigned int)fits;
+		return;
+	}
+	if (cfg->fragments == CONFIG_FRAGMENTS_REASSEMBLE &&
+			cfg->fragment_table_size > fits)
+		config_error_add(errors, file, 1,
+			"stream.fragment_table_size = %u lets gateway.workers = %u hold %lu fragments per port, more than half of memory.mbufs = %u",
+			cfg->fragment_table_size, cfg->workers,
+			cfg->fragment_table_size * per_datagram, cfg->mbufs);
+}
+
 /* Rules that tie several keys together, checked once all are loaded. */
 static void
 check_consistency(config_t *lc, struct gateway_config *cfg,
@@ -370,6 +411,7 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
+	check_fragment_table(cfg, errors, file);
 }
 
 static int
@@ -499,4 +541,10 @@ config_checksum_name(enum config_checksum checksum)
 {
 	return checksum == CONFIG_CHECKSUM_DEFAULT ? "default" :
 		checksum_choices[checksum];
+}
+
+const char *
+config_fragments_name(enum config_fragments mode)
+{
+	return fragments_choices[mode];
 }

@@ -49,6 +49,17 @@ enum config_checksum {
 	CONFIG_CHECKSUM_DEFAULT,
 };
 
+/* Fragments a datagram in reassembly may hold (rte_ip_frag's limit). */
+#define CONFIG_FRAGMENTS_PER_DATAGRAM 8
+/* stream.fragment_table_size when unset, if memory.mbufs allows. */
+#define CONFIG_FRAGMENT_TABLE_DEFAULT 256
+
+enum config_fragments {
+	CONFIG_FRAGMENTS_REASSEMBLE,	/* TCP fragments reassembled and judged */
+	CONFIG_FRAGMENTS_DROP,		/* TCP fragments dropped (enforce mode) */
+	CONFIG_FRAGMENTS_FORWARD,	/* TCP fragments forwarded unjudged */
+};
+
 struct gateway_config {
 	char source[CONFIG_PATH_MAX];	/* file name, or "<default>" */
 
@@ -90,6 +101,11 @@ struct gateway_config {
 	unsigned int stream_segments;		/* key "segments" */
 	unsigned int stream_flow_segments;	/* key "flow_segments" */
 	unsigned int stream_gap_timeout;	/* key "gap_timeout", seconds */
+	/* stream { }: IP fragments of TCP */
+	enum config_fragments fragments;
+	unsigned int fragment_table_size;	/* datagrams, per worker and port;
+						 * 0 until loaded: then fitted */
+	unsigned int fragment_timeout_ms;
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;
@@ -170,5 +186,9 @@ config_fail_mode_name(enum config_fail_mode mode);
 /* "verify", "auto", "off", or "default" when not set. */
 const char *
 config_checksum_name(enum config_checksum checksum);
+
+/* "reassemble", "drop" or "forward". */
+const char *
+config_fragments_name(enum config_fragments mode);
 
 #endif /* SMBGW_CONFIG_H */

@@ -27,6 +27,7 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 	const char *const *names, unsigned int port_count)
 {
 	const struct decode_counters *d = &total->decode;
+	uint64_t datagrams = 0, refragmented_sent = 0, refragmented_unsent = 0;
 	bool balanced = true;
 	unsigned int i, r;
 
@@ -34,19 +35,28 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 	fprintf(out, "%-18s %12s %12s", "port", "rx", "tx");
 	for (r = 0; r < DROP_REASON_MAX; r++)
 		fprintf(out, " %12s", drop_reason_name(r));
-	fprintf(out, " %10s\n", "rx=tx+drop");
+	fprintf(out, " %12s %12s %10s\n", "reassembled", "held", "rx=tx+drop");
 
 	for (i = 0; i < port_count; i++) {
 		const struct port_counters *p = &total->port[i];
-		bool ok = p->rx == p->tx + port_counters_drops(p);
+		bool ok = port_counters_balanced(p);
 
 		balanced = balanced && ok;
 		fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64, names[i],
 			p->rx, p->tx);
 		for (r = 0; r < DROP_REASON_MAX; r++)
 			fprintf(out, " %12" PRIu64, p->drops[r]);
-		fprintf(out, " %10s\n", ok ? "ok" : "MISMATCH");
+		fprintf(out, " %12" PRIu64 " %12" PRIu64 " %10s\n",
+			p->reassembled, p->held, ok ? "ok" : "MISMATCH");
+		datagrams += p->datagrams;
+		refragmented_sent += p->refragmented_sent;
+		refragmented_unsent += p->refragmented_unsent;
 	}
+	fprintf(out,
+		"fragments: received %" PRIu64 " datagrams %" PRIu64
+		" refragmented_sent %" PRIu64 " refragmented_unsent %" PRIu64
+		"\n", d->fragmented, datagrams, refragmented_sent,
+		refragmented_unsent);
 	fprintf(out,
 		"decoded: vlan %" PRIu64 " qinq %" PRIu64 " arp %" PRIu64
 		" ipv4 %" PRIu64 " ipv6 %" PRIu64 " other_l3 %" PRIu64

@@ -28,8 +28,9 @@ stats_sum(struct worker_counters *total, struct worker *const *workers,
 
 /*
  * Prints the accounting table for ports <names>[0..<port_count>) from
- * <total> to <out>, headed by <title>. Returns true when every port
- * satisfies rx == tx + sum(drops).
+ * <total> to <out>, headed by <title>, and the IP fragment counts. Returns
+ * true when every port satisfies rx == tx + sum(drops) + reassembled +
+ * held.
  */
 bool
 stats_print(FILE *out, const char *title, const struct worker_counters *total,

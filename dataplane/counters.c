@@ -11,6 +11,11 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_POLICY] = "policy",
 	[DROP_BAD_CHECKSUM] = "bad_checksum",
 	[DROP_STREAM] = "stream",
+	[DROP_FRAG_REFUSED] = "frag_refused",
+	[DROP_FRAG_INVALID] = "frag_invalid",
+	[DROP_FRAG_INCOMPLETE] = "frag_incomplete",
+	[DROP_FRAG_TABLE_FULL] = "frag_table_full",
+	[DROP_FRAG_NO_BUFFER] = "frag_no_buffer",
 };
 
 const char *
@@ -30,6 +35,13 @@ port_counters_drops(const struct port_counters *port)
 	for (i = 0; i < DROP_REASON_MAX; i++)
 		sum += port->drops[i];
 	return sum;
+}
+
+bool
+port_counters_balanced(const struct port_counters *port)
+{
+	return port->rx == port->tx + port_counters_drops(port) +
+		port->reassembled + port->held;
 }
 
 /* The counter structs hold only uint64_t, so they add up as arrays. */

@@ -4,15 +4,18 @@
 
 /*
  * Packet accounting. Every frame a worker receives ends in exactly one
- * place: transmitted on the peer port, or dropped for one counted reason.
- * So for every port, rx == tx + sum(drops) holds exactly once workers have
- * stopped (and within one burst while they run).
+ * place: transmitted on the peer port, dropped for one counted reason, or,
+ * for an IP fragment, forwarded as part of a reassembled datagram
+ * (reassembled) or still waiting for the rest of its datagram (held). So
+ * for every port, rx == tx + sum(drops) + reassembled + held holds exactly
+ * once workers have stopped (and within one burst while they run).
  *
  * Counters are written by one worker only and read by the control core;
  * 64-bit aligned stores are atomic on the platforms DPDK supports, so the
  * reader needs no lock and sees values at most one burst old.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define DATAPLANE_PORTS_MAX 8
@@ -25,6 +28,12 @@ enum drop_reason {
 	DROP_POLICY,		/* denied by the segment-pair policy */
 	DROP_BAD_CHECKSUM,	/* inspected TCP segment with a wrong checksum */
 	DROP_STREAM,		/* stream normalisation: inconsistent or unkept */
+	/* IP fragments of TCP (dataplane/frag.h) */
+	DROP_FRAG_REFUSED,	/* stream.fragments = "drop" */
+	DROP_FRAG_INVALID,	/* overlapping, inconsistent or malformed */
+	DROP_FRAG_INCOMPLETE,	/* datagram timed out, or unfinished at exit */
+	DROP_FRAG_TABLE_FULL,	/* no room for another datagram */
+	DROP_FRAG_NO_BUFFER,	/* no mbufs to re-fragment the datagram */
 	DROP_REASON_MAX,
 };
 
@@ -38,6 +47,14 @@ struct port_counters {
 	 * received, so outside rx == tx + drops. */
 	uint64_t resets_sent;
 	uint64_t resets_unsent;		/* receive-only link, or TX full */
+	/* Fragments forwarded as part of a reassembled datagram. */
+	uint64_t reassembled;
+	uint64_t held;			/* fragments waiting for the rest, now */
+	uint64_t datagrams;		/* datagrams reassembled from fragments */
+	/* Fragments made by re-fragmenting datagrams; not received, so
+	 * outside the identity, like resets. */
+	uint64_t refragmented_sent;
+	uint64_t refragmented_unsent;
 };
 
 /* What the L2-L4 decoder saw; a frame counts once in each row it fits. */
@@ -52,6 +69,7 @@ struct decode_counters {
 	uint64_t udp;
 	uint64_t other_l4;
 	uint64_t ip_fragments;	/* non-first fragments: no L4 header */
+	uint64_t fragmented;	/* IP fragments, the first ones included */
 	uint64_t malformed;	/* header lengths that do not fit the frame */
 };
 
@@ -70,6 +88,10 @@ drop_reason_name(enum drop_reason reason);
 /* Sum of the drops of <port>. */
 uint64_t
 port_counters_drops(const struct port_counters *port);
+
+/* Whether <port> satisfies rx == tx + drops + reassembled + held. */
+bool
+port_counters_balanced(const struct port_counters *port);
 
 /* Adds <from> into <into>, field by field. */
 void

@@ -104,11 +104,17 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	memcpy(out->dst_addr, frame + offset + 16, 4);
 	out->l4_proto = frame[offset + 9];
 	fragment = read_be16(frame + offset + 6);
-	if ((fragment & 0x1fff) != 0) {
-		out->fragment = true;
+	/* More fragments (0x2000) or an offset: part of a larger datagram. */
+	if ((fragment & 0x3fff) != 0) {
+		out->fragmented = true;
 		if (counters != NULL)
-			counters->ip_fragments++;
-		return 0;
+			counters->fragmented++;
+		if ((fragment & 0x1fff) != 0) {
+			out->fragment = true;
+			if (counters != NULL)
+				counters->ip_fragments++;
+			return 0;
+		}
 	}
 	return decode_l4(frame, len, offset + header_len,
 		total_len - header_len, out, counters);
@@ -152,6 +158,12 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 			if (next_offset + 8 > len)
 				return fail(out, counters);
 			ext_len = 8;
+			/* An offset or more to come; not an atomic fragment. */
+			if ((read_be16(frame + next_offset + 2) & 0xfff9) != 0) {
+				out->fragmented = true;
+				if (counters != NULL)
+					counters->fragmented++;
+			}
 			if ((read_be16(frame + next_offset + 2) & 0xfff8) != 0) {
 				out->l4_proto = frame[next_offset];
 				out->fragment = true;

@@ -39,6 +39,7 @@ struct decoded_frame {
 	uint8_t tcp_flags;
 	bool malformed;
 	bool fragment;		/* not the first fragment: no L4 header */
+	bool fragmented;	/* any fragment, the first included */
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint32_t payload_len;	/* L4 payload length claimed by IP */

@@ -265,6 +265,15 @@ inspector_expire(struct inspector *ins, uint64_t now_ns)
 		policy_quiescent(ins->params.policy, ins->params.worker_id);
 }
 
+bool
+inspector_enforcing(const struct inspector *ins)
+{
+	const struct policy *pol = ins->params.policy != NULL ?
+		policy_current(ins->params.policy) : NULL;
+
+	return pol == NULL || policy_mode(pol) == POLICY_MODE_ENFORCE;
+}
+
 void
 inspector_online(struct inspector *ins)
 {

@@ -257,6 +257,13 @@ inspector_offline(struct inspector *ins);
 void
 inspector_expire(struct inspector *ins, uint64_t now_ns);
 
+/*
+ * Whether the policy <ins> reads is in enforce mode (true without a
+ * policy). For the worker's own drops, e.g. of IP fragments.
+ */
+bool
+inspector_enforcing(const struct inspector *ins);
+
 /* Ends every flow (flow-end events included), e.g. at shutdown. */
 void
 inspector_flush(struct inspector *ins);

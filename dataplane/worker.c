@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "decode.h"
+#include "frag.h"
 #include "inspect.h"
 #include "worker.h"
 
 #define WORKER_BURST_MAX 256
+/* Pieces of one re-fragmented datagram: its fragments were at most 8. */
+#define REFRAGMENT_MAX 64
 
 static void
 drop_frames(struct port_counters *port, enum drop_reason reason,
@@ -36,6 +41,19 @@ transmit(struct worker *worker, const struct worker_link *link,
 	port->tx_bytes += bytes;
 	if (sent < count)
 		drop_frames(port, DROP_TX_FULL, pkts + sent, count - sent);
+}
+
+/* Frames received and forwarded as they are. */
+static void
+forward_frames(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf **pkts, uint16_t count)
+{
+	if (count == 0)
+		return;
+	if (link->transmit)
+		transmit(worker, link, port, pkts, count);
+	else
+		drop_frames(port, DROP_RECEIVE_ONLY, pkts, count);
 }
 
 uint64_t
@@ -69,6 +87,119 @@ send_generated(const struct worker_link *link, struct port_counters *port,
 		rte_pktmbuf_free_bulk(frames + sent, count - sent);
 }
 
+/*
+ * A reassembled datagram <m> (decoded in <frame>) with verdict <verdict>:
+ * dropped, its fragments counted with the reason; or fragmented again and
+ * sent in order, its fragments counted reassembled and the pieces apart.
+ */
+static void
+send_datagram(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf *m,
+	const struct decoded_frame *frame, const struct frag_datagram *d,
+	uint8_t verdict)
+{
+	struct rte_mbuf *pieces[REFRAGMENT_MAX];
+	unsigned int attempt;
+	uint16_t sent = 0;
+	int count;
+
+	if (verdict == DROP_REASON_MAX && !link->transmit)
+		verdict = DROP_RECEIVE_ONLY;
+	if (verdict == DROP_REASON_MAX) {
+		count = frag_refragment(m, frame, d, link->pool, pieces,
+			REFRAGMENT_MAX);
+		if (count < 0)
+			verdict = count == -ENOMEM ? DROP_FRAG_NO_BUFFER :
+				DROP_FRAG_INVALID;
+	}
+	if (verdict != DROP_REASON_MAX) {
+		port->drops[verdict] += d->fragments;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	port->reassembled += d->fragments;
+	for (attempt = 0; attempt <= worker->tx_retries && sent < count;
+			attempt++)
+		sent += rte_eth_tx_burst(link->tx_port, link->tx_queue,
+			pieces + sent, count - sent);
+	port->refragmented_sent += sent;
+	port->refragmented_unsent += count - sent;
+	if (sent < count)
+		rte_pktmbuf_free_bulk(pieces + sent, count - sent);
+}
+
+/*
+ * Takes the burst's TCP fragments into the link's table; returns whether
+ * a completed datagram may concern inspection.
+ */
+static bool
+take_fragments(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf **pkts,
+	struct decoded_frame *frames, uint8_t *verdicts, uint16_t count,
+	const uint64_t *ts_ns, struct frag_burst *datagrams)
+{
+	bool enforce = worker->inspector == NULL ||
+		inspector_enforcing(worker->inspector);
+	bool inspect = false;
+	uint16_t i;
+
+	frag_take(link->frag, pkts, frames, verdicts, count, ts_ns,
+		worker->now_ns, enforce, port, datagrams);
+	if (worker->port_flags == NULL)
+		return false;
+	for (i = 0; i < datagrams->count; i++) {
+		uint16_t slot = datagrams->datagrams[i].slot;
+
+		inspect |= inspect_maybe_candidate(worker->port_flags,
+			pkts[slot], &frames[slot]);
+	}
+	return inspect;
+}
+
+/*
+ * The verdicts of a burst in which datagrams were completed: each leaves
+ * (or is dropped) in its place, after the frames that arrived before it.
+ */
+static void __attribute__((noinline))
+dispatch_with_datagrams(struct worker *worker, const struct worker_link *link,
+	struct port_counters *port, struct rte_mbuf **pkts,
+	const struct decoded_frame *frames, const uint8_t *verdicts,
+	uint16_t count, const struct frag_burst *datagrams)
+{
+	struct rte_mbuf *forward[WORKER_BURST_MAX];
+	uint16_t forward_count = 0, next = 0, i;
+
+	for (i = 0; i < count; i++) {
+		if (next < datagrams->count &&
+				datagrams->datagrams[next].slot == i) {
+			forward_frames(worker, link, port, forward,
+				forward_count);
+			forward_count = 0;
+			send_datagram(worker, link, port, pkts[i], &frames[i],
+				&datagrams->datagrams[next++], verdicts[i]);
+		} else if (verdicts[i] == DROP_REASON_MAX) {
+			forward[forward_count++] = pkts[i];
+		} else if (verdicts[i] != FRAG_VERDICT_TAKEN) {
+			drop_frames(port, verdicts[i], &pkts[i], 1);
+		}
+	}
+	forward_frames(worker, link, port, forward, forward_count);
+}
+
+void
+worker_flush_fragments(struct worker *worker)
+{
+	unsigned int i;
+
+	for (i = 0; i < worker->link_count; i++) {
+		const struct worker_link *link = &worker->links[i];
+
+		if (link->frag != NULL)
+			frag_flush(link->frag,
+				&worker->counters.port[link->rx_index]);
+	}
+}
+
 void
 worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
@@ -80,6 +211,9 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf *forward[WORKER_BURST_MAX];
 	uint16_t forward_count = 0;
 	struct inspect_generated generated;
+	/* Fragments are rare: the decoder's count says if any came. */
+	uint64_t fragmented = worker->counters.decode.fragmented;
+	struct frag_burst datagrams;
 	bool inspect = false;
 	uint16_t i;
 
@@ -98,23 +232,27 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			inspect |= inspect_maybe_candidate(worker->port_flags,
 				m, &frames[i]);
 	}
+	datagrams.count = 0;
+	if (unlikely(worker->counters.decode.fragmented != fragmented) &&
+			link->frag != NULL)
+		inspect |= take_fragments(worker, link, port, pkts, frames,
+			verdicts, count, ts_ns, &datagrams);
 	if (inspect) {
 		generated.to_peer_count = generated.to_origin_count = 0;
 		inspector_process(worker->inspector, pkts, frames, count,
 			ts_ns, worker->now_ns, verdicts, &generated);
 	}
-	for (i = 0; i < count; i++) {
-		if (likely(verdicts[i] == DROP_REASON_MAX))
-			forward[forward_count++] = pkts[i];
-		else
-			drop_frames(port, verdicts[i], &pkts[i], 1);
-	}
-	if (forward_count > 0) {
-		if (link->transmit)
-			transmit(worker, link, port, forward, forward_count);
-		else
-			drop_frames(port, DROP_RECEIVE_ONLY, forward,
-				forward_count);
+	if (unlikely(datagrams.count > 0)) {
+		dispatch_with_datagrams(worker, link, port, pkts, frames,
+			verdicts, count, &datagrams);
+	} else {
+		for (i = 0; i < count; i++) {
+			if (likely(verdicts[i] == DROP_REASON_MAX))
+				forward[forward_count++] = pkts[i];
+			else if (verdicts[i] != FRAG_VERDICT_TAKEN)
+				drop_frames(port, verdicts[i], &pkts[i], 1);
+		}
+		forward_frames(worker, link, port, forward, forward_count);
 	}
 	if (inspect && (generated.to_peer_count | generated.to_origin_count)) {
 		send_generated(link, port, link->tx_port, link->tx_queue,
@@ -122,6 +260,9 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 		send_generated(link, port, link->rx_port, link->rx_queue,
 			generated.to_origin, generated.to_origin_count);
 	}
+	if (link->frag != NULL && port->held > 0)
+		frag_expire(link->frag, ts_ns != NULL ? ts_ns[count - 1] :
+			worker->now_ns, port);
 }
 
 int
@@ -153,7 +294,17 @@ worker_main(void *arg)
 		}
 		if (worker->inspector != NULL)
 			inspector_expire(worker->inspector, worker->now_ns);
+		/* Datagrams time out on idle links too. */
+		for (i = 0; i < worker->link_count; i++) {
+			const struct worker_link *link = &worker->links[i];
+			struct port_counters *port =
+				&worker->counters.port[link->rx_index];
+
+			if (link->frag != NULL && port->held > 0)
+				frag_expire(link->frag, worker->now_ns, port);
+		}
 	}
+	worker_flush_fragments(worker);
 	if (worker->inspector != NULL) {
 		inspector_flush(worker->inspector);
 		inspector_offline(worker->inspector);

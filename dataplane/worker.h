@@ -16,7 +16,9 @@
 #include "counters.h"
 
 struct rte_mbuf;
+struct rte_mempool;
 struct inspector;
+struct frag_table;
 
 /* One receive queue and where its frames go. */
 struct worker_link {
@@ -26,6 +28,9 @@ struct worker_link {
 	uint16_t tx_queue;
 	uint8_t rx_index;	/* index of rx_port in the configuration */
 	bool transmit;		/* false: receive-only (tap, capture file) */
+	/* TCP fragments of this link (NULL: they pass as other frames) */
+	struct frag_table *frag;
+	struct rte_mempool *pool;	/* for re-fragmented datagrams */
 };
 
 struct worker {
@@ -47,7 +52,8 @@ struct worker {
 
 /*
  * Runs the frames <pkts>[0..<count>) received on link <link_index>
- * through the pipeline: decode, inspect (flows, classification, parsing,
+ * through the pipeline: decode, reassembly of TCP fragments (when the link
+ * has a fragment table), inspect (flows, classification, parsing,
  * events), verdict, then transmit on the link's peer
  * (with up to tx_retries retries; what still does not fit is freed and
  * counted tx_full) or, for a receive-only link, free and count
@@ -57,6 +63,14 @@ struct worker {
 void
 worker_handle_burst(struct worker *worker, unsigned int link_index,
 	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns);
+
+/*
+ * Drops the IP fragments the worker's links still hold, counted
+ * frag_incomplete: at the end of the loop or of a capture, before the
+ * counters are read.
+ */
+void
+worker_flush_fragments(struct worker *worker);
 
 /* The worker's clock: ns since the epoch, from the TSC. */
 uint64_t

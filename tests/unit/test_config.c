@@ -242,6 +242,44 @@ test_memory_consistency(void **state)
 }
 
 static void
+test_stream_fragments(void **state)
+{
+	(void)state;
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
+	assert_int_equal(cfg.fragments, CONFIG_FRAGMENTS_REASSEMBLE);
+	assert_int_equal(cfg.fragment_table_size, 256);
+	assert_int_equal(cfg.fragment_timeout_ms, 5000);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"stream: { fragments = \"drop\"; fragment_table_size = 64;\n"
+		"  fragment_timeout_ms = 250; };\n"), 0);
+	assert_int_equal(cfg.fragments, CONFIG_FRAGMENTS_DROP);
+	assert_int_equal(cfg.fragment_table_size, 64);
+	assert_int_equal(cfg.fragment_timeout_ms, 250);
+	assert_string_equal(config_fragments_name(cfg.fragments), "drop");
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"stream: { fragments = \"keep\"; };\n"), -EINVAL);
+	assert_single_error("test.conf:2: stream.fragments = \"keep\" is not one of: reassemble, drop, forward");
+}
+
+/* Held fragments live in the ports' pools: the table must leave room. */
+static void
+test_fragment_table_fits_the_pool(void **state)
+{
+	(void)state;
+	/* Unset: as large as fits, 1023 / 2 / 8 = 63. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; burst_size = 8; };\n"
+		"memory: { mbufs = 1023; mbuf_cache = 0; rx_descriptors = 256;\n"
+		"  tx_descriptors = 256; };\n"), 0);
+	assert_int_equal(cfg.fragment_table_size, 63);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"
+		"stream: { fragment_table_size = 1024; };\n"), -EINVAL);
+	assert_single_error("test.conf:1: stream.fragment_table_size = 1024 lets gateway.workers = 2 hold 16384 fragments per port, more than half of memory.mbufs = 16383");
+	/* Not reassembling, nothing is held. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"
+		"stream: { fragments = \"forward\"; fragment_table_size = 1024; };\n"), 0);
+}
+
+static void
 test_file_errors_name_the_file(void **state)
 {
 	char path[] = "/tmp/smbgw-test-config-XXXXXX";
@@ -309,6 +347,8 @@ main(void)
 		cmocka_unit_test(test_duplicate_and_empty_ports),
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_memory_consistency),
+		cmocka_unit_test(test_stream_fragments),
+		cmocka_unit_test(test_fragment_table_fits_the_pool),
 		cmocka_unit_test(test_file_errors_name_the_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_error_list_is_bounded),

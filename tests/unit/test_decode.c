@@ -154,7 +154,27 @@ test_fragment_has_no_ports(void **state)
 	frame[14 + 7] = 0x10;	/* fragment offset 16 * 8 bytes */
 	assert_int_equal(decode_frame(frame, len, &out, NULL), 0);
 	assert_true(out.fragment);
+	assert_true(out.fragmented);
 	assert_int_equal(out.src_port, 0);
+}
+
+/* A first fragment has its ports, and is a fragment all the same. */
+static void
+test_first_fragment(void **state)
+{
+	uint32_t len = build_ipv4_tcp(0, 0);
+
+	(void)state;
+	assert_int_equal(decode_frame(frame, len, &out, NULL), 0);
+	assert_false(out.fragmented);
+	frame[14 + 6] = 0x20;	/* more fragments, offset 0 */
+	assert_int_equal(decode_frame(frame, len, &out, NULL), 0);
+	assert_false(out.fragment);
+	assert_true(out.fragmented);
+	assert_int_equal(out.dst_port, 445);
+	frame[14 + 6] = 0x40;	/* don't fragment */
+	assert_int_equal(decode_frame(frame, len, &out, NULL), 0);
+	assert_false(out.fragmented);
 }
 
 static void
@@ -202,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_with_extension_header),
 		cmocka_unit_test(test_arp_and_other),
 		cmocka_unit_test(test_fragment_has_no_ports),
+		cmocka_unit_test(test_first_fragment),
 		cmocka_unit_test(test_truncated_headers_are_malformed),
 		cmocka_unit_test(test_lying_lengths_are_malformed),
 	};
