@@ -147,9 +147,9 @@ CONF
 		policy_group >>"$1"
 	else
 		# A plain bridge: normalisation would make the overlapping
-		# variants repeat their first bytes, which is not what this
-		# part shows.
-		echo 'stream: { mode = "off"; };' >>"$1"
+		# variants repeat their first bytes, and overlapping fragments
+		# would be dropped, which is not what this part shows.
+		echo 'stream: { mode = "off"; fragments = "forward"; };' >>"$1"
 	fi
 	return 0
 }
