@@ -704,7 +704,7 @@ eve_reopen(struct eve *eve)
 }
 
 void
-eve_close(struct eve *eve)
+eve_close_counted(struct eve *eve, struct output_counters *file_counters)
 {
 	if (eve == NULL)
 		return;
@@ -714,12 +714,22 @@ eve_close(struct eve *eve)
 		handle_summary(eve, h, eve->last_ns > h->opened_ns ?
 			eve->last_ns : h->opened_ns, "shutdown");
 	}
+	if (eve->file != NULL)
+		record_file_flush(eve->file);
+	if (file_counters != NULL)
+		*file_counters = *eve_file_counters(eve);
 	record_file_close(eve->file);
 	if (eve->params.syslog)
 		closelog();
 	free(eve->buckets);
 	free(eve->handles);
 	free(eve);
+}
+
+void
+eve_close(struct eve *eve)
+{
+	eve_close_counted(eve, NULL);
 }
 
 int

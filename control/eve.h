@@ -108,6 +108,13 @@ void
 eve_close(struct eve *eve);
 
 /*
+ * As eve_close(), and copies the file's final counters (those of
+ * eve_file_counters(), last flush included) to <file_counters>.
+ */
+void
+eve_close_counted(struct eve *eve, struct output_counters *file_counters);
+
+/*
  * Takes one worker event: writes the smb, dcerpc or flow record it makes,
  * if any, and keeps the open handle table. <ctx> may be NULL. Returns the
  * number of records written, or -EIO when the file refused one (counted).

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -16,10 +17,15 @@ output_status_init(struct output_status *status, const char *what,
 	status->unit = unit;
 }
 
-/* One line to stderr and to syslog (facility daemon). */
-static void
-output_log(int priority, const char *line)
+void
+output_log(int priority, const char *fmt, ...)
 {
+	char line[OUTPUT_STATUS_NAME_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "smbgw: %s\n", line);
 	fflush(stderr);
 	syslog(LOG_DAEMON | priority, "%s", line);
@@ -37,7 +43,7 @@ output_status_written(struct output_status *status, uint64_t records)
 	snprintf(line, sizeof(line), "%s: writing resumed after %" PRIu64
 		" %s dropped", status->name, status->dropped_in_episode,
 		status->unit);
-	output_log(LOG_NOTICE, line);
+	output_log(LOG_NOTICE, "%s", line);
 }
 
 static void
@@ -52,7 +58,7 @@ episode_begin(struct output_status *status, const char *cause)
 	status->counters.episodes++;
 	snprintf(line, sizeof(line), "%s: %s; %s are dropped and counted until it recovers",
 		status->name, cause, status->unit);
-	output_log(LOG_WARNING, line);
+	output_log(LOG_WARNING, "%s", line);
 }
 
 void

@@ -57,6 +57,14 @@ void
 output_status_failed(struct output_status *status, int err,
 	uint64_t records);
 
+/*
+ * Logs one line, "smbgw: " and <fmt>, to stderr and to syslog (facility
+ * daemon) at <priority> (LOG_WARNING, ...). Cannot fail.
+ */
+void
+output_log(int priority, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* <records> records were lost without a failed call (no file open). */
 void
 output_status_dropped(struct output_status *status, uint64_t records);
