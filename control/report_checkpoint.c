@@ -226,11 +226,15 @@ read_rows(struct load_state *st, struct report *report,
 			"line %u: not the \"# end\" line", st->line_no);
 		return -1;
 	}
-	if (end_rows != rows || end_hash != hash) {
+	if (end_rows != rows) {
 		snprintf(st->problem, sizeof(st->problem),
-			"its rows do not match its \"# end\" line (%" PRIu64
-			" rows written, %" PRIu64 " read): damaged", end_rows,
-			rows);
+			"%" PRIu64 " rows where its \"# end\" line says %" PRIu64
+			": damaged", rows, end_rows);
+		return -1;
+	}
+	if (end_hash != hash) {
+		snprintf(st->problem, sizeof(st->problem),
+			"its text does not match the checksum of its \"# end\" line: damaged or edited");
 		return -1;
 	}
 	if (fgetc(st->in) != EOF) {
@@ -261,6 +265,8 @@ set_aside(struct report_checkpoint *cp, const char *problem)
 int
 report_checkpoint_load(struct report_checkpoint *cp, struct report *report)
 {
+	uint64_t restored = cp->counters.rows_restored;
+	uint64_t left_out = cp->counters.rows_left_out;
 	struct load_state *st;
 	struct stat sb;
 	long rows;
@@ -307,15 +313,20 @@ report_checkpoint_load(struct report_checkpoint *cp, struct report *report)
 		output_log(LOG_WARNING, "report checkpoint %s: %s while reading it back",
 			cp->path, st->problem);
 		free(st);
-		return (int)cp->counters.rows_restored;
+		return (int)(cp->counters.rows_restored - restored);
 	}
-	output_log(LOG_INFO,
-		"report checkpoint %s: %" PRIu64 " rows restored%s",
-		cp->path, cp->counters.rows_restored,
-		cp->counters.rows_left_out ?
-		" (some left out: older than report.days or beyond report.max_rows)" : "");
+	restored = cp->counters.rows_restored - restored;
+	left_out = cp->counters.rows_left_out - left_out;
+	if (left_out != 0)
+		output_log(LOG_WARNING,
+			"report checkpoint %s: %" PRIu64 " rows restored, %"
+			PRIu64 " left out (older than report.days or beyond report.max_rows)",
+			cp->path, restored, left_out);
+	else
+		output_log(LOG_INFO, "report checkpoint %s: %" PRIu64
+			" rows restored", cp->path, restored);
 	free(st);
-	return (int)cp->counters.rows_restored;
+	return (int)restored;
 
 damaged:
 	set_aside(cp, st->problem);
