@@ -80,7 +80,7 @@ cut_partial_line(int fd)
 static int
 open_append(struct record_file *rf)
 {
-	rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	rf->fd = open(rf->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 		0640);
 	if (rf->fd < 0)
 		return -errno;
@@ -193,7 +193,8 @@ record_file_append(struct record_file *rf, const char *record, size_t len)
 {
 	if (len == 0 || record[len - 1] != '\n' ||
 			memchr(record, '\n', len - 1) != NULL) {
-		output_status_dropped(&rf->status, 1);
+		/* The caller's mistake, not the file's: no episode. */
+		rf->status.counters.dropped++;
 		return -EINVAL;
 	}
 	if (rf->fd < 0) {
