@@ -37,7 +37,9 @@ atomic_file_write(const char *path, int (*fill)(FILE *out, void *arg),
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	/* Whatever a crash or anyone else left there (even a symlink) goes. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0640);
 	if (fd < 0)
 		return -errno;

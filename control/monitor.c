@@ -26,6 +26,8 @@ struct monitor {
 	struct eve *eve;
 	struct report *report;
 	struct report_checkpoint *checkpoint;	/* NULL without report.path */
+	uint64_t checkpoint_changes;	/* report changes in the last checkpoint */
+	bool checkpointed;		/* one was written (or read) this run */
 	struct output_counters eve_final;	/* the EVE log's, once closed */
 	struct monitor_counters counters;
 	unsigned int alert_count;
@@ -311,17 +313,35 @@ monitor_finish(struct monitor *monitor)
 int
 monitor_restore_report(struct monitor *monitor)
 {
+	int ret;
+
 	if (monitor->checkpoint == NULL)
 		return 0;
-	return report_checkpoint_load(monitor->checkpoint, monitor->report);
+	ret = report_checkpoint_load(monitor->checkpoint, monitor->report);
+	/* The file already has what was read: no need to write it again. */
+	monitor->checkpoint_changes = report_counters(monitor->report)->changes;
+	monitor->checkpointed = ret >= 0;
+	return ret;
 }
 
 int
 monitor_checkpoint_report(struct monitor *monitor)
 {
+	uint64_t changes;
+	int ret;
+
 	if (monitor->checkpoint == NULL)
 		return 0;
-	return report_checkpoint_save(monitor->checkpoint, monitor->report);
+	/* An idle gateway neither costs the control core nor wears the disk. */
+	changes = report_counters(monitor->report)->changes;
+	if (monitor->checkpointed && changes == monitor->checkpoint_changes)
+		return 0;
+	ret = report_checkpoint_save(monitor->checkpoint, monitor->report);
+	if (ret == 0) {
+		monitor->checkpoint_changes = changes;
+		monitor->checkpointed = true;
+	}
+	return ret;
 }
 
 void

@@ -92,9 +92,10 @@ int
 monitor_restore_report(struct monitor *monitor);
 
 /*
- * Saves the report checkpoint when report.path is set: call every
- * report.checkpoint_interval seconds and once at stop. Returns 0 or
- * -errno (counted and logged; the file keeps the previous checkpoint).
+ * Saves the report checkpoint when report.path is set and the report
+ * changed since the last one: call every report.checkpoint_interval
+ * seconds and once at stop. Returns 0 or -errno (counted and logged; the
+ * file keeps the previous checkpoint, and the next call tries again).
  */
 int
 monitor_checkpoint_report(struct monitor *monitor);

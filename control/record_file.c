@@ -80,8 +80,12 @@ cut_partial_line(int fd)
 static int
 open_append(struct record_file *rf)
 {
+	/* Read access only to look at the last line; not required. */
 	rf->fd = open(rf->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 		0640);
+	if (rf->fd < 0 && errno == EACCES)
+		rf->fd = open(rf->path, O_WRONLY | O_CREAT | O_APPEND |
+			O_CLOEXEC, 0640);
 	if (rf->fd < 0)
 		return -errno;
 	cut_partial_line(rf->fd);

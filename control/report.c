@@ -376,6 +376,7 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 		ev->ip_version);
 	if (r == NULL)
 		return;
+	report->counters.changes++;
 	if (ev->subtype == EVENT_FLOW_CLASSIFIED) {
 		report->counters.flows++;
 		r->connections++;
@@ -407,6 +408,7 @@ report_merge(struct report *report, const struct report_entry *e)
 	r = row_get(report, e->day, e->client, e->server, e->ip_version);
 	if (r == NULL)
 		return -ENOSPC;
+	report->counters.changes++;
 	r->connections += e->connections;
 	r->bytes[0] += e->bytes[0];
 	r->bytes[1] += e->bytes[1];

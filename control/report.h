@@ -84,6 +84,7 @@ struct report_counters {
 	uint64_t rows_dropped;	/* no room: the connection went uncounted */
 	uint64_t days_expired;	/* days with rows dropped for retention */
 	uint64_t late;		/* events of a day already dropped */
+	uint64_t changes;	/* rows changed: a checkpoint is due when it moved */
 };
 
 struct report;
