@@ -185,6 +185,25 @@ reply_workers(struct live_context *ctx, struct ctl_reply *r)
 	ctl_reply_array_end(r);
 }
 
+/* What the EVE log and the report checkpoint wrote and lost. */
+static void
+reply_outputs(struct live_context *ctx, struct ctl_reply *r)
+{
+	struct monitor_outputs o;
+
+	monitor_outputs(ctx->monitor, &o);
+	ctl_reply_object_begin(r, "outputs");
+	ctl_reply_u64(r, "eve_written", o.eve.written);
+	ctl_reply_u64(r, "eve_dropped", o.eve.dropped);
+	ctl_reply_u64(r, "eve_errors", o.eve.errors);
+	ctl_reply_u64(r, "report_written", o.report.written);
+	ctl_reply_u64(r, "report_dropped", o.report.dropped);
+	ctl_reply_u64(r, "report_errors", o.report.errors);
+	ctl_reply_u64(r, "report_rows_restored", o.report_rows_restored);
+	ctl_reply_u64(r, "report_set_aside", o.report_set_aside);
+	ctl_reply_object_end(r);
+}
+
 static int
 cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 {
@@ -271,6 +290,7 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_u64(r, "ring_full", ic.events_dropped);
 	ctl_reply_u64(r, "alerts", monitor_counters(ctx->monitor)->alerts);
 	ctl_reply_object_end(r);
+	reply_outputs(ctx, r);
 	return 0;
 }
 

@@ -195,6 +195,8 @@ inspection_init(struct live_context *ctx)
 		ctx->error, sizeof(ctx->error));
 	if (ctx->monitor == NULL)
 		goto free_flowlog;
+	/* Before any worker runs: the day's counts so far, from the last run. */
+	monitor_restore_report(ctx->monitor);
 	flowlog_set_sink(ctx->flowlog, monitor_event, ctx->monitor);
 	return 0;
 
@@ -484,6 +486,7 @@ print_counters(struct live_context *ctx, const char *title)
 		ctx->ports.count);
 	stats_print_inspection(stdout, ctx->workers, ctx->worker_count,
 		ctx->watchlist, flowlog_counters(ctx->flowlog));
+	stats_print_outputs(stdout, ctx->monitor);
 	return balanced;
 }
 
@@ -543,6 +546,9 @@ control_loop(struct live_context *ctx)
 			next_second += 1000000000ull;
 			seconds++;
 			monitor_flush(ctx->monitor);
+			if (ctx->cfg->report.checkpoint_interval != 0 &&
+					seconds % ctx->cfg->report.checkpoint_interval == 0)
+				monitor_checkpoint_report(ctx->monitor);
 			if (ctx->cfg->stats_interval != 0 &&
 					seconds % ctx->cfg->stats_interval == 0) {
 				snprintf(title, sizeof(title),
@@ -589,6 +595,8 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 			status = EXIT_FAILURE;
 		flowlog_print(ctx.flowlog, stdout);
 		monitor_finish(ctx.monitor);
+		/* Every flow has ended: the last checkpoint has all the counts. */
+		monitor_checkpoint_report(ctx.monitor);
 		monitor_print_alerts(ctx.monitor, stdout);
 		printf("== SMB traffic allowed (report) ==\n");
 		report_write_csv(monitor_report(ctx.monitor), stdout,

@@ -322,6 +322,29 @@ load_trusted(struct load_ctx *ctx, config_setting_t *s,
 	params->trusted_count = (unsigned int)count;
 }
 
+static void
+load_report_path(struct load_ctx *ctx, config_setting_t *s,
+	struct report_params *params)
+{
+	const char *path;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		config_error_add(ctx->errors, ctx->file, line_of(s),
+			"report.path must be a string (a file name, or \"\" for none), not %s",
+			config_type_name(config_setting_type(s)));
+		return;
+	}
+	path = config_setting_get_string(s);
+	/* Room for the ".tmp" and ".bad" siblings. */
+	if (strlen(path) + 4 >= REPORT_PATH_MAX) {
+		config_error_add(ctx->errors, ctx->file, line_of(s),
+			"report.path is longer than %d bytes",
+			REPORT_PATH_MAX - 5);
+		return;
+	}
+	snprintf(params->path, sizeof(params->path), "%s", path);
+}
+
 int
 detector_config_load_report(config_setting_t *group, const char *file,
 	struct report_params *params, struct config_errors *errors)
@@ -344,9 +367,14 @@ detector_config_load_report(config_setting_t *group, const char *file,
 			load_uint(&ctx, s, 16, 1u << 22, &params->max_rows);
 		else if (strcmp(name, "trusted") == 0)
 			load_trusted(&ctx, s, params);
+		else if (strcmp(name, "path") == 0)
+			load_report_path(&ctx, s, params);
+		else if (strcmp(name, "checkpoint_interval") == 0)
+			load_uint(&ctx, s, 0, 86400,
+				&params->checkpoint_interval);
 		else
 			config_error_add(errors, file, line_of(s),
-				"unknown key report.%s (expected days, max_rows, trusted)",
+				"unknown key report.%s (expected days, max_rows, trusted, path, checkpoint_interval)",
 				name);
 	}
 	return errors_added(errors, count0, dropped0) ? -EINVAL : 0;

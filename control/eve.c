@@ -18,6 +18,7 @@
 #include "event.h"
 #include "flow.h"
 #include "match.h"
+#include "record_file.h"
 #include "smb.h"
 
 #define NIL UINT32_MAX
@@ -50,7 +51,7 @@ struct handle {
 
 struct eve {
 	struct eve_params params;
-	FILE *file;
+	struct record_file *file;	/* NULL when there is no path */
 	struct eve_counters counters;
 	uint32_t capacity;
 	uint32_t bucket_mask;
@@ -473,12 +474,10 @@ record_end(struct eve *eve, struct json *j, enum eve_type type, int priority)
 		syslog(priority, "%s", j->buf);
 		j->buf[j->len - 1] = '\n';
 	}
-	if (eve->params.path[0] != '\0') {
-		if (eve->file == NULL ||
-				fwrite(j->buf, 1, j->len, eve->file) != j->len) {
-			eve->counters.write_errors++;
-			return -EIO;
-		}
+	if (eve->file != NULL && record_file_append(eve->file, j->buf,
+			j->len) < 0) {
+		eve->counters.write_errors++;
+		return -EIO;
 	}
 	eve->counters.records[type]++;
 	return 0;
@@ -637,24 +636,6 @@ eve_params_set_defaults(struct eve_params *params)
 	params->max_handles = 4096;
 }
 
-static FILE *
-open_append(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "a");
-	if (f == NULL) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-	}
-	return f;
-}
-
 struct eve *
 eve_open(const struct eve_params *params)
 {
@@ -690,7 +671,13 @@ eve_open(const struct eve_params *params)
 	eve->newest = NIL;
 	eve->oldest = NIL;
 	if (params->path[0] != '\0') {
-		eve->file = open_append(params->path);
+		struct record_file_params file_params = {
+			.path = params->path,
+			.what = "EVE log",
+			.write = params->write,
+		};
+
+		eve->file = record_file_open(&file_params);
 		if (eve->file == NULL)
 			goto free_tables;
 	}
@@ -711,16 +698,13 @@ int
 eve_reopen(struct eve *eve)
 {
 	eve->counters.reopens++;
-	if (eve->params.path[0] == '\0')
+	if (eve->file == NULL)
 		return 0;
-	if (eve->file != NULL)
-		fclose(eve->file);
-	eve->file = open_append(eve->params.path);
-	return eve->file != NULL ? 0 : -errno;
+	return record_file_reopen(eve->file);
 }
 
 void
-eve_close(struct eve *eve)
+eve_close_counted(struct eve *eve, struct output_counters *file_counters)
 {
 	if (eve == NULL)
 		return;
@@ -731,7 +715,10 @@ eve_close(struct eve *eve)
 			eve->last_ns : h->opened_ns, "shutdown");
 	}
 	if (eve->file != NULL)
-		fclose(eve->file);
+		record_file_flush(eve->file);
+	if (file_counters != NULL)
+		*file_counters = *eve_file_counters(eve);
+	record_file_close(eve->file);
 	if (eve->params.syslog)
 		closelog();
 	free(eve->buckets);
@@ -739,14 +726,29 @@ eve_close(struct eve *eve)
 	free(eve);
 }
 
+void
+eve_close(struct eve *eve)
+{
+	eve_close_counted(eve, NULL);
+}
+
 int
 eve_flush(struct eve *eve)
 {
-	if (eve->file != NULL && fflush(eve->file) != 0) {
+	if (eve->file != NULL && record_file_flush(eve->file) < 0) {
 		eve->counters.write_errors++;
 		return -EIO;
 	}
 	return 0;
+}
+
+const struct output_counters *
+eve_file_counters(const struct eve *eve)
+{
+	static const struct output_counters none;
+
+	return eve != NULL && eve->file != NULL ?
+		record_file_counters(eve->file) : &none;
 }
 
 const struct eve_counters *

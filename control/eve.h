@@ -19,7 +19,10 @@
  * connection, whichever direction the message went.
  *
  * Records go to a file, reopened by eve_reopen() (on SIGHUP, after
- * logrotate moved it), and optionally alerts also to syslog. Pure C: no
+ * logrotate moved it), and optionally alerts also to syslog. Each record
+ * reaches the file whole or not at all (record_file.h): records the file
+ * does not take (full disk, I/O error) are dropped, counted and the
+ * episode logged once, and writing resumes by itself. Pure C: no
  * DPDK; not thread-safe (one control thread owns it).
  */
 
@@ -27,8 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "detector.h"
 #include "event.h"
+#include "output_status.h"
 
 struct watchlist;
 
@@ -42,6 +48,8 @@ struct eve_params {
 	unsigned int max_handles;	/* open handles tracked, 16..2^20 */
 	/* Set at run time: names the watchlist classes of records. */
 	const struct watchlist *watchlist;
+	/* write(2) unless set: tests inject short writes and errors. */
+	ssize_t (*write)(int fd, const void *buf, size_t len);
 };
 
 /*
@@ -63,7 +71,7 @@ struct eve_stat {
 
 struct eve_counters {
 	uint64_t records[5];	/* alert, smb, dcerpc, flow, stats */
-	uint64_t write_errors;	/* records the file did not take */
+	uint64_t write_errors;	/* writes that failed (eve_file_counters()) */
 	uint64_t oversize;	/* records longer than EVE_RECORD_MAX, dropped */
 	uint64_t handles_evicted;	/* summarised early: table full */
 	uint64_t reopens;
@@ -77,9 +85,9 @@ eve_params_set_defaults(struct eve_params *params);
 
 /*
  * Opens the output described by <params>: the file is opened for
- * appending (created with mode 0640), syslog opened if asked. Returns NULL
- * and sets errno on failure: EINVAL for bad params, ENOMEM, or the errno
- * of fopen().
+ * appending (created with mode 0640; a cut-off last line left by a crash
+ * is removed), syslog opened if asked. Returns NULL and sets errno on
+ * failure: EINVAL for bad params, ENOMEM, or the errno of open().
  */
 struct eve *
 eve_open(const struct eve_params *params);
@@ -98,6 +106,13 @@ eve_reopen(struct eve *eve);
  */
 void
 eve_close(struct eve *eve);
+
+/*
+ * As eve_close(), and copies the file's final counters (those of
+ * eve_file_counters(), last flush included) to <file_counters>.
+ */
+void
+eve_close_counted(struct eve *eve, struct output_counters *file_counters);
 
 /*
  * Takes one worker event: writes the smb, dcerpc or flow record it makes,
@@ -124,13 +139,24 @@ int
 eve_write_stats(struct eve *eve, uint64_t ts_ns, const struct eve_stat *stats,
 	unsigned int count);
 
-/* Flushes the file's buffer. Returns 0 or -EIO. */
+/*
+ * Writes out the records buffered (call about once a second). Returns 0
+ * or -EIO when the file refused them (dropped and counted).
+ */
 int
 eve_flush(struct eve *eve);
 
 /* Counters of <eve>, valid while it lives. Cannot fail. */
 const struct eve_counters *
 eve_counters(const struct eve *eve);
+
+/*
+ * What the file took: records written whole, dropped, failed writes and
+ * failure episodes; all zero without a file (or for a NULL <eve>).
+ * Valid while <eve> lives. Cannot fail.
+ */
+const struct output_counters *
+eve_file_counters(const struct eve *eve);
 
 /*
  * Writes <ts_ns> as "2026-11-24T08:46:04.123456+0000" into <buf> (at least

@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "policy.h"
 #include "report.h"
+#include "report_checkpoint.h"
 #include "smb.h"
 #include "utf8.h"
 
@@ -24,6 +25,10 @@ struct monitor {
 	struct detector *detector;
 	struct eve *eve;
 	struct report *report;
+	struct report_checkpoint *checkpoint;	/* NULL without report.path */
+	uint64_t checkpoint_changes;	/* report changes in the last checkpoint */
+	bool checkpointed;		/* one was written (or read) this run */
+	struct output_counters eve_final;	/* the EVE log's, once closed */
 	struct monitor_counters counters;
 	unsigned int alert_count;
 	struct monitor_alert alerts[MONITOR_ALERTS_MAX];
@@ -258,8 +263,19 @@ monitor_create(const struct gateway_config *cfg,
 		goto close_eve;
 	}
 	set_trusted(monitor->report, cfg);
+	if (cfg->report.path[0] != '\0') {
+		monitor->checkpoint = report_checkpoint_create(cfg->report.path);
+		if (monitor->checkpoint == NULL) {
+			snprintf(error, error_len,
+				"report.path %s: %s", cfg->report.path,
+				strerror(errno));
+			goto free_report;
+		}
+	}
 	return monitor;
 
+free_report:
+	report_free(monitor->report);
 close_eve:
 	if (monitor->eve != NULL)
 		eve_close(monitor->eve);
@@ -289,8 +305,58 @@ monitor_finish(struct monitor *monitor)
 	if (monitor->detector != NULL)
 		detector_flush(monitor->detector, on_alert, monitor);
 	if (monitor->eve != NULL) {
-		eve_close(monitor->eve);
+		eve_close_counted(monitor->eve, &monitor->eve_final);
 		monitor->eve = NULL;
+	}
+}
+
+int
+monitor_restore_report(struct monitor *monitor)
+{
+	int ret;
+
+	if (monitor->checkpoint == NULL)
+		return 0;
+	ret = report_checkpoint_load(monitor->checkpoint, monitor->report);
+	/* The file already has what was read: no need to write it again. */
+	monitor->checkpoint_changes = report_counters(monitor->report)->changes;
+	monitor->checkpointed = ret >= 0;
+	return ret;
+}
+
+int
+monitor_checkpoint_report(struct monitor *monitor)
+{
+	uint64_t changes;
+	int ret;
+
+	if (monitor->checkpoint == NULL)
+		return 0;
+	/* An idle gateway neither costs the control core nor wears the disk. */
+	changes = report_counters(monitor->report)->changes;
+	if (monitor->checkpointed && changes == monitor->checkpoint_changes)
+		return 0;
+	ret = report_checkpoint_save(monitor->checkpoint, monitor->report);
+	if (ret == 0) {
+		monitor->checkpoint_changes = changes;
+		monitor->checkpointed = true;
+	}
+	return ret;
+}
+
+void
+monitor_outputs(const struct monitor *monitor, struct monitor_outputs *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->eve = monitor->eve != NULL ?
+		*eve_file_counters(monitor->eve) : monitor->eve_final;
+	if (monitor->checkpoint != NULL) {
+		const struct report_checkpoint_counters *c =
+			report_checkpoint_counters(monitor->checkpoint);
+
+		out->report = c->saves;
+		out->report_rows_restored = c->rows_restored;
+		out->report_set_aside = c->set_aside;
 	}
 }
 
@@ -301,6 +367,7 @@ monitor_free(struct monitor *monitor)
 		return;
 	monitor_finish(monitor);
 	detector_free(monitor->detector);
+	report_checkpoint_free(monitor->checkpoint);
 	report_free(monitor->report);
 	free(monitor);
 }

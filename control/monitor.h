@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "output_status.h"
 
 struct watchlist;
 struct policy_publisher;
@@ -48,6 +49,14 @@ struct monitor_counters {
 	uint64_t alerts_dropped;	/* not kept in the list: it is full */
 };
 
+/* What the outputs wrote and lost (smbgwctl stats "outputs"). */
+struct monitor_outputs {
+	struct output_counters eve;	/* records of the EVE log file */
+	struct output_counters report;	/* checkpoints of the report file */
+	uint64_t report_rows_restored;	/* read back at start */
+	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
+};
+
 struct monitor;
 
 /*
@@ -72,6 +81,28 @@ monitor_reopen(struct monitor *monitor);
 /* Writes out what the EVE log buffers; call about once a second. */
 void
 monitor_flush(struct monitor *monitor);
+
+/*
+ * Reads the report checkpoint (report.path) back into the report: call
+ * once at start, live only (a replay has its own days). A damaged file is
+ * set aside with a warning. Returns the rows restored, 0 without a
+ * checkpoint file, or a negative errno (the report then starts empty).
+ */
+int
+monitor_restore_report(struct monitor *monitor);
+
+/*
+ * Saves the report checkpoint when report.path is set and the report
+ * changed since the last one: call every report.checkpoint_interval
+ * seconds and once at stop. Returns 0 or -errno (counted and logged; the
+ * file keeps the previous checkpoint, and the next call tries again).
+ */
+int
+monitor_checkpoint_report(struct monitor *monitor);
+
+/* Fills <out> with the outputs' counters. Cannot fail. */
+void
+monitor_outputs(const struct monitor *monitor, struct monitor_outputs *out);
 
 /*
  * Ends monitoring: the detector's open alerts are settled, open file

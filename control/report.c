@@ -11,6 +11,7 @@
 #include "event.h"
 #include "flow.h"
 #include "report.h"
+#include "report_csv.h"
 
 #define NS_PER_DAY (86400ull * 1000000000ull)
 #define NIL UINT32_MAX
@@ -53,6 +54,7 @@ report_params_set_defaults(struct report_params *params)
 	memset(params, 0, sizeof(*params));
 	params->days = 7;
 	params->max_rows = 65536;
+	params->checkpoint_interval = 60;
 }
 
 size_t
@@ -282,17 +284,18 @@ expire(struct report *report, uint32_t day)
 }
 
 static struct row *
-row_get(struct report *report, uint32_t day, const struct gw_event *ev)
+row_get(struct report *report, uint32_t day, const uint8_t client[16],
+	const uint8_t server[16], uint8_t ip_version)
 {
-	uint32_t b = row_hash(report, day, ev->client_addr, ev->server_addr);
+	uint32_t b = row_hash(report, day, client, server);
 	struct row *r;
 	uint32_t i;
 
 	for (i = report->buckets[b]; i != NIL; i = r->hash_next) {
 		r = &report->rows[i];
-		if (r->day == day && r->ip_version == ev->ip_version &&
-				memcmp(r->client, ev->client_addr, 16) == 0 &&
-				memcmp(r->server, ev->server_addr, 16) == 0)
+		if (r->day == day && r->ip_version == ip_version &&
+				memcmp(r->client, client, 16) == 0 &&
+				memcmp(r->server, server, 16) == 0)
 			return r;
 	}
 	if (report->free_head == NIL) {
@@ -305,9 +308,9 @@ row_get(struct report *report, uint32_t day, const struct gw_event *ev)
 	memset(r, 0, sizeof(*r));
 	r->used = true;
 	r->day = day;
-	r->ip_version = ev->ip_version;
-	memcpy(r->client, ev->client_addr, 16);
-	memcpy(r->server, ev->server_addr, 16);
+	r->ip_version = ip_version;
+	memcpy(r->client, client, 16);
+	memcpy(r->server, server, 16);
 	r->hash_next = report->buckets[b];
 	report->buckets[b] = i;
 	report->counters.rows++;
@@ -332,6 +335,25 @@ add_port(struct row *r, uint16_t port, bool count_more)
 		r->ports_more++;
 }
 
+/*
+ * Moves the newest day on to <day> if it is newer; returns whether <day>
+ * is still kept (counted late if not).
+ */
+static bool
+day_admit(struct report *report, uint32_t day)
+{
+	if (day > report->newest_day) {
+		if (report->counters.rows > 0)
+			expire(report, day);
+		report->newest_day = day;
+	}
+	if (day < oldest_kept(report, report->newest_day)) {
+		report->counters.late++;
+		return false;
+	}
+	return true;
+}
+
 void
 report_add_flow(struct report *report, const struct gw_event *ev,
 	enum report_action action)
@@ -348,18 +370,13 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 			report->counters.trusted++;
 		return;
 	}
-	if (day > report->newest_day) {
-		if (report->counters.rows > 0)
-			expire(report, day);
-		report->newest_day = day;
-	}
-	if (day < oldest_kept(report, report->newest_day)) {
-		report->counters.late++;
+	if (!day_admit(report, day))
 		return;
-	}
-	r = row_get(report, day, ev);
+	r = row_get(report, day, ev->client_addr, ev->server_addr,
+		ev->ip_version);
 	if (r == NULL)
 		return;
+	report->counters.changes++;
 	if (ev->subtype == EVENT_FLOW_CLASSIFIED) {
 		report->counters.flows++;
 		r->connections++;
@@ -375,6 +392,34 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 		r->bytes[0] += ev->u.flow.bytes[0];
 		r->bytes[1] += ev->u.flow.bytes[1];
 	}
+}
+
+int
+report_merge(struct report *report, const struct report_entry *e)
+{
+	struct row *r;
+	unsigned int i, a;
+
+	if ((e->ip_version != 4 && e->ip_version != 6) ||
+			e->port_count > REPORT_PORTS_MAX)
+		return -EINVAL;
+	if (!day_admit(report, e->day))
+		return -ESTALE;
+	r = row_get(report, e->day, e->client, e->server, e->ip_version);
+	if (r == NULL)
+		return -ENOSPC;
+	report->counters.changes++;
+	r->connections += e->connections;
+	r->bytes[0] += e->bytes[0];
+	r->bytes[1] += e->bytes[1];
+	r->by_port += e->by_port;
+	r->by_content += e->by_content;
+	for (a = 0; a < REPORT_ACTION_COUNT; a++)
+		r->actions[a] += e->actions[a];
+	for (i = 0; i < e->port_count; i++)
+		add_port(r, e->ports[i], true);
+	r->ports_more += e->ports_more;
+	return 0;
 }
 
 /* Output */
@@ -488,35 +533,60 @@ report_write_json(const struct report *report, FILE *out, uint32_t day)
 	return ferror(out) ? -EIO : 0;
 }
 
+static void
+entry_of(const struct row *r, struct report_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->day = r->day;
+	e->ip_version = r->ip_version;
+	memcpy(e->client, r->client, 16);
+	memcpy(e->server, r->server, 16);
+	e->port_count = r->port_count;
+	memcpy(e->ports, r->ports, sizeof(e->ports));
+	e->ports_more = r->ports_more;
+	e->connections = r->connections;
+	e->bytes[0] = r->bytes[0];
+	e->bytes[1] = r->bytes[1];
+	e->by_port = r->by_port;
+	e->by_content = r->by_content;
+	memcpy(e->actions, r->actions, sizeof(e->actions));
+}
+
+int
+report_foreach(const struct report *report, uint32_t day,
+	int (*fn)(const struct report_entry *entry, void *arg), void *arg)
+{
+	const struct row **order;
+	struct report_entry e;
+	size_t n, i;
+	int ret = 0;
+
+	order = sorted_rows(report, day, &n);
+	if (order == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n && ret == 0; i++) {
+		entry_of(order[i], &e);
+		ret = fn(&e, arg);
+	}
+	free(order);
+	return ret;
+}
+
+static int
+write_csv_row(const struct report_entry *e, void *arg)
+{
+	char line[REPORT_CSV_LINE_MAX];
+
+	if (report_csv_format(e, line, sizeof(line)) < 0)
+		return -ENOSPC;
+	fputs(line, arg);
+	return 0;
+}
+
 int
 report_write_csv(const struct report *report, FILE *out, uint32_t day)
 {
-	char date[32], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	const struct row **order;
-	size_t n, i, p;
-
-	order = sorted_rows(report, day, &n);
-	fprintf(out, "date,src_ip,dest_ip,connections,bytes_toserver,"
-		"bytes_toclient,dest_ports,detected_by_port,detected_by_content,"
-		"allowed,denied,monitored\n");
-	for (i = 0; i < n; i++) {
-		const struct row *r = order[i];
-
-		format_day(r->day, date, sizeof(date));
-		format_address(r->client, r->ip_version, src, sizeof(src));
-		format_address(r->server, r->ip_version, dst, sizeof(dst));
-		fprintf(out, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",\"",
-			date, src, dst, r->connections, r->bytes[0], r->bytes[1]);
-		for (p = 0; p < r->port_count; p++)
-			fprintf(out, "%s%u", p ? " " : "", r->ports[p]);
-		if (r->ports_more)
-			fprintf(out, " +%u", r->ports_more);
-		fprintf(out, "\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 "\n", r->by_port, r->by_content,
-			r->actions[REPORT_ACTION_ALLOWED],
-			r->actions[REPORT_ACTION_DENIED],
-			r->actions[REPORT_ACTION_MONITORED]);
-	}
-	free(order);
+	fputs(report_csv_header, out);
+	report_foreach(report, day, write_csv_row, out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -31,6 +31,7 @@
 /* Distinct server ports listed per row; more are counted. */
 #define REPORT_PORTS_MAX	8
 #define REPORT_ALL_DAYS		UINT32_MAX
+#define REPORT_PATH_MAX		512
 
 enum report_action {
 	REPORT_ACTION_ALLOWED = 0,
@@ -51,6 +52,29 @@ struct report_params {
 	unsigned int max_rows;	/* day x pair rows: 16..2^22 */
 	unsigned int trusted_count;
 	struct report_prefix trusted[REPORT_TRUSTED_MAX];
+	/*
+	 * Kept by the caller (report_checkpoint.h), not by the report: the
+	 * file the report is checkpointed to ("" for none) and the seconds
+	 * between checkpoints (0: only at stop).
+	 */
+	char path[REPORT_PATH_MAX];
+	unsigned int checkpoint_interval;
+};
+
+/* One row of the report: one UTC day of one client/server pair. */
+struct report_entry {
+	uint32_t day;		/* days since 1970-01-01 */
+	uint8_t ip_version;	/* 4 or 6 */
+	uint8_t client[16];
+	uint8_t server[16];
+	uint8_t port_count;
+	uint16_t ports[REPORT_PORTS_MAX];
+	uint32_t ports_more;	/* distinct ports beyond REPORT_PORTS_MAX */
+	uint64_t connections;
+	uint64_t bytes[2];	/* to server, to client */
+	uint64_t by_port;
+	uint64_t by_content;
+	uint64_t actions[REPORT_ACTION_COUNT];
 };
 
 struct report_counters {
@@ -60,11 +84,15 @@ struct report_counters {
 	uint64_t rows_dropped;	/* no room: the connection went uncounted */
 	uint64_t days_expired;	/* days with rows dropped for retention */
 	uint64_t late;		/* events of a day already dropped */
+	uint64_t changes;	/* rows changed: a checkpoint is due when it moved */
 };
 
 struct report;
 
-/* Fills <params> with the defaults: 7 days, 65536 rows, nothing trusted. */
+/*
+ * Fills <params> with the defaults: 7 days, 65536 rows, nothing trusted,
+ * no checkpoint file, a checkpoint every 60 s when there is one.
+ */
 void
 report_params_set_defaults(struct report_params *params);
 
@@ -115,6 +143,26 @@ report_write_json(const struct report *report, FILE *out, uint32_t day);
 
 int
 report_write_csv(const struct report *report, FILE *out, uint32_t day);
+
+/*
+ * Calls <fn> with each row of UTC day <day> (or of every day kept with
+ * REPORT_ALL_DAYS), in the order report_write_*() use. Returns 0,
+ * -ENOMEM when the rows cannot be sorted, or the first non-zero value
+ * <fn> returned (which ends the walk).
+ */
+int
+report_foreach(const struct report *report, uint32_t day,
+	int (*fn)(const struct report_entry *entry, void *arg), void *arg);
+
+/*
+ * Adds the counts of <entry> to its row, creating the row if needed (a
+ * checkpoint read back at start). Days move on as with events: a newer
+ * day drops the days beyond the retention. Returns 0, -EINVAL for a
+ * malformed entry, -ESTALE for a day older than the retention (counted
+ * late), or -ENOSPC when no row is free (counted rows_dropped).
+ */
+int
+report_merge(struct report *report, const struct report_entry *entry);
 
 /* The UTC day of <ts_ns>, for report_write_*(). */
 uint32_t

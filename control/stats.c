@@ -8,6 +8,7 @@
 #include "flowlog.h"
 #include "inspect.h"
 #include "match.h"
+#include "monitor.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -222,5 +223,25 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 				wc.matches[id]);
 		fprintf(out, " scan_errors %" PRIu64 "\n", wc.scan_errors);
 	}
+	fflush(out);
+}
+
+void
+stats_print_outputs(FILE *out, const struct monitor *monitor)
+{
+	struct monitor_outputs o;
+
+	if (monitor == NULL)
+		return;
+	monitor_outputs(monitor, &o);
+	fprintf(out,
+		"outputs: eve_written %" PRIu64 " eve_dropped %" PRIu64
+		" eve_errors %" PRIu64 " report_written %" PRIu64
+		" report_dropped %" PRIu64 " report_errors %" PRIu64
+		" report_rows_restored %" PRIu64 " report_set_aside %" PRIu64
+		"\n",
+		o.eve.written, o.eve.dropped, o.eve.errors, o.report.written,
+		o.report.dropped, o.report.errors, o.report_rows_restored,
+		o.report_set_aside);
 	fflush(out);
 }

@@ -20,6 +20,7 @@ struct watchlist_counters;
 struct flowlog_counters;
 struct inspect_counters;
 struct flow_table_stats;
+struct monitor;
 
 /* Sums the counters of <worker_count> workers into <total>. */
 void
@@ -60,5 +61,12 @@ void
 stats_print_inspection(FILE *out, struct worker *const *workers,
 	unsigned int worker_count, const struct watchlist *watchlist,
 	const struct flowlog_counters *log);
+
+/*
+ * Prints what the outputs wrote and lost: the EVE log's records and the
+ * report checkpoints (written, dropped, errors). <monitor> may be NULL.
+ */
+void
+stats_print_outputs(FILE *out, const struct monitor *monitor);
 
 #endif /* SMBGW_STATS_H */

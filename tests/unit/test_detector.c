@@ -1041,7 +1041,8 @@ test_config_values(void **state)
 		"output: { eve = \"/var/log/smbgw/eve.json\"; syslog = true;\n"
 		"  max_handles = 100; };\n"
 		"report: { days = 30; max_rows = 1000;\n"
-		"  trusted = [ \"10.0.0.0/8\", \"fd00::/8\" ]; };\n",
+		"  trusted = [ \"10.0.0.0/8\", \"fd00::/8\" ];\n"
+		"  path = \"/var/lib/smbgw/report.csv\"; checkpoint_interval = 5; };\n",
 		&dp, &ep, &rp), 0);
 	assert_int_equal(dp.window, 300);
 	assert_int_equal(dp.share_open_threshold, 5);
@@ -1064,6 +1065,11 @@ test_config_values(void **state)
 	assert_int_equal(rp.trusted_count, 2);
 	assert_int_equal(rp.trusted[1].ip_version, 6);
 	assert_int_equal(rp.trusted[1].length, 8);
+	assert_string_equal(rp.path, "/var/lib/smbgw/report.csv");
+	assert_int_equal(rp.checkpoint_interval, 5);
+	assert_int_equal(load_groups("report: { days = 2; };\n", &dp, &ep, &rp), 0);
+	assert_string_equal(rp.path, "");
+	assert_int_equal(rp.checkpoint_interval, 60);
 }
 
 static void
@@ -1101,11 +1107,16 @@ test_config_errors(void **state)
 
 	assert_int_equal(load_groups(
 		"detector: { require = [ ]; rules = 5; };\n"
-		"output: { max_handles = 1; };\n", &dp, &ep, &rp), 2);
-	assert_int_equal(errors.count, 3);
+		"output: { max_handles = 1; };\n"
+		"report: { path = 1; checkpoint_interval = 86401; checkpoint = 5; };\n",
+		&dp, &ep, &rp), 3);
+	assert_int_equal(errors.count, 6);
 	assert_error(0, "t.conf:1: detector.require is empty; at least one of logon, admin_exec, share_repeat");
 	assert_error(1, "t.conf:1: detector.rules must be a group { name = true; ... }, not an integer");
 	assert_error(2, "t.conf:2: output.max_handles = 1 is out of range [16, 1048576]");
+	assert_error(3, "t.conf:3: report.path must be a string (a file name, or \"\" for none), not an integer");
+	assert_error(4, "t.conf:3: report.checkpoint_interval = 86401 is out of range [0, 86400]");
+	assert_error(5, "t.conf:3: unknown key report.checkpoint (expected days, max_rows, trusted, path, checkpoint_interval)");
 }
 
 /* The normaliser's findings become alerts naming the session's user. */

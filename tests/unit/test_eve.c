@@ -2,7 +2,8 @@
 /*
  * EVE writer: JSON escaping, timestamps, one smb record per handle with
  * its byte counts, the handle table's bounds, dcerpc and flow records,
- * alerts, and reopening after logrotate.
+ * alerts, and reopening after logrotate; whole records only when the
+ * disk fills (short writes, ENOSPC), counted, and resumed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +23,7 @@
 #include "eve.h"
 #include "event.h"
 #include "flow.h"
+#include "record_file.h"
 #include "smb.h"
 
 #define S 1000000000ull
@@ -527,6 +530,161 @@ test_open_errors(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+
+/* A disk with <room> bytes left: short writes, then ENOSPC. */
+static size_t room;
+
+static ssize_t
+write_with_room(int fd, const void *buf, size_t len)
+{
+	size_t n = len;
+
+	if (room == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	/* At most 100 bytes a call, so that records straddle calls. */
+	if (n > 100)
+		n = 100;
+	if (n > room)
+		n = room;
+	room -= n;
+	return write(fd, buf, n);
+}
+
+/* Every line of text is a whole record: starts with '{', ends with '}'. */
+static void
+assert_whole_lines(void)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		if (nl == NULL)
+			fail_msg("cut-off last line: %s", p);
+		if (p[0] != '{' || nl[-1] != '}')
+			fail_msg("not a whole record: %.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+}
+
+static void
+test_disk_full(void **state)
+{
+	struct eve_params params;
+	struct eve_stat stats[] = { { "events", 62 }, { "alerts", 4 } };
+	const struct output_counters *c;
+	unsigned int i, lines;
+	struct eve *eve;
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	fclose(f);
+	eve_params_set_defaults(&params);
+	snprintf(params.path, sizeof(params.path), "%s", path);
+	params.write = write_with_room;
+	eve = eve_open(&params);
+	assert_non_null(eve);
+	c = eve_file_counters(eve);
+
+	/* Room for 3.5 records: 3 stay, the cut-off fourth is taken back. */
+	room = 1 << 20;
+	assert_int_equal(eve_write_stats(eve, T0, stats, 2), 0);
+	assert_true(eve_flush(eve) == 0);
+	lines = slurp(path);
+	assert_int_equal(lines, 1);
+	room = strlen(text) * 7 / 2;
+	for (i = 0; i < 10; i++)
+		assert_int_equal(eve_write_stats(eve, T0 + i * S, stats, 2), 0);
+	assert_int_equal(eve_flush(eve), -EIO);
+	assert_int_equal(slurp(path), 4);
+	assert_whole_lines();
+	assert_int_equal(c->written, 4);
+	assert_int_equal(c->dropped, 7);
+	assert_int_equal(c->errors, 1);
+	assert_int_equal(c->episodes, 1);
+
+	/* Still full: dropped and counted, the same episode. */
+	for (i = 0; i < 5; i++)
+		eve_write_stats(eve, T0 + i * S, stats, 1);
+	assert_int_equal(eve_flush(eve), -EIO);
+	assert_int_equal(slurp(path), 4);
+	assert_whole_lines();
+	assert_int_equal(c->dropped, 12);
+	assert_int_equal(c->episodes, 1);
+
+	/* Space returns: writing resumes by itself. */
+	room = 1 << 20;
+	for (i = 0; i < 5; i++)
+		eve_write_stats(eve, T0 + i * S, stats, 1);
+	assert_int_equal(eve_flush(eve), 0);
+	assert_int_equal(slurp(path), 9);
+	assert_whole_lines();
+	assert_int_equal(c->written, 9);
+	assert_int_equal(c->dropped, 12);
+	assert_int_equal(c->episodes, 1);
+
+	eve_close(eve);
+	assert_int_equal(slurp(path), 9);
+	assert_whole_lines();
+}
+
+static void
+test_record_file(void **state)
+{
+	struct record_file_params params = { .path = path, .what = "test",
+		.buffer_size = 64, .write = write_with_room };
+	static char big[200];
+	struct record_file *rf;
+	const struct output_counters *c;
+
+	(void)state;
+	/* A crash left a cut-off line: it goes at open. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs("{\"a\":1}\n{\"b\":", f);
+		fclose(f);
+	}
+	rf = record_file_open(&params);
+	assert_non_null(rf);
+	c = record_file_counters(rf);
+	assert_int_equal(slurp(path), 1);
+	assert_string_equal(text, "{\"a\":1}\n");
+	/* Not one line: refused and counted. */
+	assert_int_equal(record_file_append(rf, "{}", 2), -EINVAL);
+	assert_int_equal(record_file_append(rf, "{}\n{}\n", 6), -EINVAL);
+	assert_int_equal(c->dropped, 2);
+	/* Longer than the buffer: written on its own; no room: dropped. */
+	memset(big, 'x', sizeof(big));
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	big[sizeof(big) - 1] = '\n';
+	room = 150;
+	assert_int_equal(record_file_append(rf, big, sizeof(big)), -EIO);
+	assert_int_equal(slurp(path), 1);
+	assert_whole_lines();
+	room = 1000;
+	assert_int_equal(record_file_append(rf, big, sizeof(big)), 0);
+	assert_int_equal(slurp(path), 2);
+	assert_whole_lines();
+	/* Buffered records go when the buffer fills. */
+	assert_int_equal(record_file_append(rf, "{\"c\":1}\n", 8), 0);
+	assert_int_equal(slurp(path), 2);
+	assert_int_equal(record_file_flush(rf), 0);
+	assert_int_equal(slurp(path), 3);
+	assert_int_equal(c->written, 2);
+	assert_int_equal(c->dropped, 3);
+	assert_int_equal(c->episodes, 1);
+	record_file_close(rf);
+	params.path = "";
+	assert_null(record_file_open(&params));
+	assert_int_equal(errno, EINVAL);
+}
+
 int
 main(void)
 {
@@ -541,6 +699,8 @@ main(void)
 		cmocka_unit_test(test_auth_and_unverifiable),
 		cmocka_unit_test(test_stats_and_reopen),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_record_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,7 +2,8 @@
 /*
  * Report "SMB traffic allowed": per UTC day and pair, connections, bytes,
  * ports, detection method and action; trusted prefixes; retention; the
- * bounds of the row table; JSON and CSV output.
+ * bounds of the row table; JSON and CSV output; CSV rows read back; the
+ * checkpoint file (atomic save, load at start, damaged files set aside).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "event.h"
 #include "flow.h"
 #include "report.h"
+#include "report_checkpoint.h"
+#include "report_csv.h"
 
 #define S 1000000000ull
 #define DAY (86400ull * S)
@@ -273,6 +278,296 @@ test_bounds(void **state)
 	assert_true(report_row_bytes() < 256);
 }
 
+
+static int
+parse_text(const char *line, struct report_entry *e)
+{
+	return report_csv_parse(line, strlen(line), e);
+}
+
+static void
+test_csv_rows(void **state)
+{
+	struct report_entry e, back;
+	char line[REPORT_CSV_LINE_MAX];
+	unsigned int i;
+	int n;
+	static const char *const bad[] = {
+		"",
+		"2026-02-30,10.0.0.1,192.168.0.20,1,0,0,\"445\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,fd00::1,1,0,0,\"445\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,-1,0,0,\"445\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,18446744073709551616,0,0,\"445\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"445 \",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"445 +2\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"65536\",1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,445,1,0,1,0,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"445\",1,0,1,0",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"445\",1,0,1,0,0,",
+		"2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"445\",1,0,1,0, 0",
+	};
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.day = (uint32_t)(D0 / DAY);
+	e.ip_version = 6;
+	e.client[0] = 0xfd;
+	e.client[15] = 1;
+	e.server[0] = 0xfd;
+	e.server[15] = 2;
+	for (i = 0; i < REPORT_PORTS_MAX; i++)
+		e.ports[e.port_count++] = (uint16_t)(445 + i);
+	e.ports_more = 3;
+	e.connections = UINT64_MAX;
+	e.bytes[0] = 1;
+	e.bytes[1] = 2;
+	e.by_port = 3;
+	e.by_content = 4;
+	e.actions[REPORT_ACTION_DENIED] = 5;
+	n = report_csv_format(&e, line, sizeof(line));
+	assert_true(n > 0);
+	assert_string_equal(line, "2026-11-24,fd00::1,fd00::2,18446744073709551615,1,2,"
+		"\"445 446 447 448 449 450 451 452 +3\",3,4,0,5,0\n");
+	assert_int_equal(report_csv_parse(line, (size_t)n - 1, &back), 0);
+	assert_memory_equal(&e, &back, sizeof(e));
+	assert_int_equal(report_csv_format(&e, line, 40), -ENOSPC);
+	assert_int_equal(parse_text("2026-11-24,10.0.0.1,192.168.0.20,1,0,0,\"\",1,0,1,0,0",
+		&back), 0);
+	assert_int_equal(back.port_count, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse_text(bad[i], &back) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+}
+
+static char cp_dir[64];
+static char cp_path[128];
+
+static int
+cp_setup(void **state)
+{
+	(void)state;
+	snprintf(cp_dir, sizeof(cp_dir), "/tmp/test_report.XXXXXX");
+	if (mkdtemp(cp_dir) == NULL)
+		return -1;
+	snprintf(cp_path, sizeof(cp_path), "%s/report.csv", cp_dir);
+	return 0;
+}
+
+static int
+cp_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cp_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+static void
+test_checkpoint_round_trip(void **state)
+{
+	static char before[1 << 16];
+	struct report *report = make(0, 0), *again;
+	struct report_checkpoint *cp = report_checkpoint_create(cp_path);
+	char tmp[160];
+	unsigned int port;
+
+	(void)state;
+	assert_non_null(cp);
+	/* Nothing to read yet: an empty report, no warning, no .bad. */
+	assert_int_equal(report_checkpoint_load(cp, report), 0);
+	connection(report, D0 + 10 * S, 1, 20, 445, REPORT_ACTION_ALLOWED);
+	connection(report, D0 + 20 * S, 1, 20, 445, REPORT_ACTION_DENIED);
+	connection(report, D0 + DAY + 5 * S, 2, 20, 8445, REPORT_ACTION_MONITORED);
+	for (port = 1; port <= 10; port++)
+		connection(report, D0 + DAY + port * S, 3, 21, (uint16_t)(9000 + port),
+			REPORT_ACTION_ALLOWED);
+	assert_int_equal(report_checkpoint_save(cp, report), 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cp_path);
+	assert_false(exists(tmp));
+	read_file(cp_path);
+	assert_true(strncmp(text, REPORT_CHECKPOINT_MAGIC,
+		strlen(REPORT_CHECKPOINT_MAGIC)) == 0);
+	assert_non_null(strstr(text, "\n# end rows 3 fnv1a64 "));
+	csv_of(report, REPORT_ALL_DAYS);
+	memcpy(before, text, sizeof(before));
+
+	/* A restart: a new report, the file read back. */
+	again = make(0, 0);
+	assert_int_equal(report_checkpoint_load(cp, again), 3);
+	csv_of(again, REPORT_ALL_DAYS);
+	assert_string_equal(text, before);
+	assert_int_equal(report_checkpoint_counters(cp)->rows_restored, 3);
+	assert_int_equal(report_checkpoint_counters(cp)->saves.written, 1);
+
+	/* Counting goes on from there. */
+	connection(again, D0 + DAY + 30 * S, 2, 20, 8445, REPORT_ACTION_MONITORED);
+	csv_of(again, (uint32_t)(D0 / DAY) + 1);
+	assert_non_null(strstr(text, "2026-11-25,10.0.0.2,192.168.0.20,2,200,2000,\"8445\",0,2,0,0,2\n"));
+	assert_non_null(strstr(text, "2026-11-25,10.0.0.3,192.168.0.21,10,1000,10000,"
+		"\"9001 9002 9003 9004 9005 9006 9007 9008 +2\",0,10,10,0,0\n"));
+
+	/* A report keeping fewer days drops the old rows, as it would live. */
+	report_free(again);
+	again = make(1, 0);
+	assert_int_equal(report_checkpoint_load(cp, again), 3);
+	assert_int_equal(report_counters(again)->rows, 2);
+	assert_int_equal(report_counters(again)->days_expired, 1);
+	/* A full report leaves out what does not fit. */
+	report_free(again);
+	again = make(0, 16);
+	for (port = 0; port < 15; port++)
+		connection(again, D0 + 2 * DAY, (uint8_t)(100 + port), 20, 445,
+			REPORT_ACTION_ALLOWED);
+	assert_int_equal(report_checkpoint_load(cp, again), 1);
+	assert_int_equal(report_checkpoint_counters(cp)->rows_left_out, 2);
+	report_free(again);
+	report_free(report);
+	report_checkpoint_free(cp);
+}
+
+/* A damaged checkpoint is set aside, never read in part, never fatal. */
+static void
+expect_set_aside(const char *content, const char *what)
+{
+	struct report_checkpoint *cp = report_checkpoint_create(cp_path);
+	struct report *report = make(0, 0);
+	char bad[160];
+
+	assert_non_null(cp);
+	if (content != NULL)
+		write_file(cp_path, content);
+	if (report_checkpoint_load(cp, report) != -EBADMSG)
+		fail_msg("not set aside: %s", what);
+	snprintf(bad, sizeof(bad), "%s.bad", cp_path);
+	assert_true(exists(bad));
+	assert_false(exists(cp_path));
+	assert_int_equal(report_counters(report)->rows, 0);
+	assert_int_equal(report_checkpoint_counters(cp)->set_aside, 1);
+	unlink(bad);
+	rmdir(bad);
+	report_free(report);
+	report_checkpoint_free(cp);
+}
+
+static void
+test_checkpoint_damaged(void **state)
+{
+	static char good[1 << 16], edited[1 << 16];
+	struct report *report = make(0, 0);
+	struct report_checkpoint *cp = report_checkpoint_create(cp_path);
+	char *p;
+
+	(void)state;
+	connection(report, D0 + 10 * S, 1, 20, 445, REPORT_ACTION_ALLOWED);
+	connection(report, D0 + 20 * S, 2, 20, 445, REPORT_ACTION_ALLOWED);
+	assert_int_equal(report_checkpoint_save(cp, report), 0);
+	read_file(cp_path);
+	memcpy(good, text, sizeof(good));
+
+	expect_set_aside("", "empty");
+	expect_set_aside("\x7f" "ELF\x02\x01\x01 binary", "foreign binary");
+	expect_set_aside("date,src_ip\n", "foreign CSV");
+	expect_set_aside("# smbgw report checkpoint 9\n", "newer version");
+	/* Cut off: without its last line, or in the middle of a row. */
+	memcpy(edited, good, sizeof(edited));
+	p = strstr(edited, "# end");
+	*p = '\0';
+	expect_set_aside(edited, "no end line");
+	memcpy(edited, good, sizeof(edited));
+	edited[strlen(edited) / 2] = '\0';
+	expect_set_aside(edited, "cut in half");
+	/* A count changed: the hash no longer matches. */
+	memcpy(edited, good, sizeof(edited));
+	p = strstr(edited, "10.0.0.2,192.168.0.20,1,");
+	assert_non_null(p);
+	p[strlen("10.0.0.2,192.168.0.20,")] = '7';
+	expect_set_aside(edited, "edited count");
+	/* Text after the end, a row too long. */
+	snprintf(edited, sizeof(edited), "%sextra\n", good);
+	expect_set_aside(edited, "trailing text");
+	memcpy(edited, good, sizeof(edited));
+	p = strstr(edited, "10.0.0.2");
+	memset(p, '1', 2000);
+	strcpy(p + 2000, "\n");
+	expect_set_aside(edited, "long line");
+	/* Not a file at all: a directory, a FIFO (must not hang). */
+	assert_int_equal(mkdir(cp_path, 0700), 0);
+	expect_set_aside(NULL, "directory");
+	assert_int_equal(mkfifo(cp_path, 0600), 0);
+	expect_set_aside(NULL, "fifo");
+
+	/* The good one still loads. */
+	write_file(cp_path, good);
+	report_free(report);
+	report = make(0, 0);
+	assert_int_equal(report_checkpoint_load(cp, report), 2);
+	report_free(report);
+	report_checkpoint_free(cp);
+}
+
+static void
+test_checkpoint_save_failure(void **state)
+{
+	struct report *report = make(0, 0);
+	struct report_checkpoint *cp;
+	const struct output_counters *c;
+	char path[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/missing/report.csv", cp_dir);
+	cp = report_checkpoint_create(path);
+	assert_non_null(cp);
+	c = &report_checkpoint_counters(cp)->saves;
+	connection(report, D0 + 10 * S, 1, 20, 445, REPORT_ACTION_ALLOWED);
+	assert_int_equal(report_checkpoint_save(cp, report), -ENOENT);
+	assert_int_equal(report_checkpoint_save(cp, report), -ENOENT);
+	assert_int_equal(c->written, 0);
+	assert_int_equal(c->dropped, 2);
+	assert_int_equal(c->errors, 2);
+	assert_int_equal(c->episodes, 1);
+	/* The directory appears: the next save works, no new episode. */
+	snprintf(path, sizeof(path), "%s/missing", cp_dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(report_checkpoint_save(cp, report), 0);
+	assert_int_equal(c->written, 1);
+	assert_int_equal(c->episodes, 1);
+	assert_null(report_checkpoint_create(""));
+	assert_int_equal(errno, EINVAL);
+	report_free(report);
+	report_checkpoint_free(cp);
+}
+
 int
 main(void)
 {
@@ -283,6 +578,13 @@ main(void)
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_csv_rows),
+		cmocka_unit_test_setup_teardown(test_checkpoint_round_trip,
+			cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_damaged,
+			cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_save_failure,
+			cp_setup, cp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
