@@ -399,8 +399,11 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		}
 	}
 
-	result = stream_segment(ins->stream, dir, m, frame->payload_offset,
-		seq, len, ctx->ts_ns, enforce, deliver_to_parser, ctx);
+	result = stream_segment(ins->stream, dir, m,
+		frame->payload_offset + len <= m->data_len ?
+		rte_pktmbuf_mtod_offset(m, const uint8_t *,
+		frame->payload_offset) : NULL, frame->payload_offset, seq, len,
+		ctx->ts_ns, enforce, deliver_to_parser, ctx);
 	switch (result) {
 	case STREAM_CONFLICT:
 		/* Not judged, and forwarded: nothing is changed here. */

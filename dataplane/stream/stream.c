@@ -5,6 +5,11 @@
 
 #include "stream.h"
 
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
 /* A kept segment: <len> bytes at <offset> of <buf>, from sequence <seq>. */
 struct stream_seg {
 	void *buf;
@@ -325,14 +330,32 @@ ahead_insert(struct stream_pool *pool, struct stream_dir *dir, uint32_t index)
 
 enum stream_result
 stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
-	uint32_t offset, uint32_t seq, uint32_t len, uint64_t now_ns,
-	bool may_drop, stream_deliver_fn deliver, void *ctx)
+	const uint8_t *data, uint32_t offset, uint32_t seq, uint32_t len,
+	uint64_t now_ns, bool may_drop, stream_deliver_fn deliver, void *ctx)
 {
 	uint32_t end = seq + len;
 	enum agreement agreement;
 	bool rewrite, rewritten = false;
 	uint32_t index;
 
+	/*
+	 * The common case first: the next bytes, nothing waiting ahead,
+	 * contiguous in memory. Nothing to compare; keep and judge.
+	 */
+	if (likely(data != NULL && seq == dir->next_seq &&
+			dir->ahead_head == STREAM_SEG_NONE &&
+			(dir->flags & STREAM_DIR_STARTED) && len != 0)) {
+		index = seg_keep(pool, dir, buf, offset, seq, len, false);
+		if (unlikely(index == STREAM_SEG_NONE) && may_drop)
+			return STREAM_NO_ROOM;
+		pool->counters->delivered_bytes += len;
+		deliver(ctx, seq, data, len);
+		dir->next_seq = end;
+		if (index == STREAM_SEG_NONE)
+			return STREAM_UNKEPT;
+		judged_append(pool, dir, index);
+		return STREAM_ACCEPTED;
+	}
 	if (len == 0)
 		return STREAM_OLD;
 	if (!(dir->flags & STREAM_DIR_STARTED))

@@ -190,7 +190,8 @@ stream_dir_started(const struct stream_dir *dir)
 
 /*
  * Segment <buf> carries <len> payload bytes from <offset>, starting at
- * sequence <seq>, received at <now_ns>. Compares, keeps and delivers as
+ * sequence <seq>, received at <now_ns>; <data> points at them where they
+ * are contiguous in memory (NULL: read through stream_ops). Compares, keeps and delivers as
  * above. An unstarted direction starts at <seq>. Without <may_drop> (tap,
  * monitor-only: the segment goes through whatever is answered), nothing is
  * rewritten, and an in-order segment that cannot be kept is judged all the
@@ -198,8 +199,8 @@ stream_dir_started(const struct stream_dir *dir)
  */
 enum stream_result
 stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
-	uint32_t offset, uint32_t seq, uint32_t len, uint64_t now_ns,
-	bool may_drop, stream_deliver_fn deliver, void *ctx);
+	const uint8_t *data, uint32_t offset, uint32_t seq, uint32_t len,
+	uint64_t now_ns, bool may_drop, stream_deliver_fn deliver, void *ctx);
 
 /*
  * The receiver acknowledged every byte before <ack>: judged segments it

@@ -159,7 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(b->data + 2, data + at, len);
 		at += len;
 		live_refs++;
-		r = stream_segment(pool, &dir, b, 2, m->base + rel, len,
+		r = stream_segment(pool, &dir, b, (op & 2) ? b->data + 2 : NULL,
+			2, m->base + rel, len,
 			1 + at, op & 1, deliver, m);
 		if (r == STREAM_ACCEPTED || r == STREAM_UNKEPT ||
 				r == STREAM_REWRITTEN) {

@@ -113,7 +113,9 @@ offer(struct stream_pool *pool, struct stream_dir *dir, uint32_t seq,
 	const uint8_t *payload, uint32_t len, bool may_drop, struct sink *s)
 {
 	struct test_buf *b = frame(payload, len);
-	enum stream_result r = stream_segment(pool, dir, b, 3, seq, len, 1000,
+	/* Contiguous half the time, as mbufs are unless chained. */
+	enum stream_result r = stream_segment(pool, dir, b,
+		(seq & 1) ? b->data + 3 : NULL, 3, seq, len, 1000,
 		may_drop, sink_deliver, s);
 
 	buf_release(b);
