@@ -92,6 +92,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.stream_flow_segments = cfg->stream_flow_segments,
 		.stream_gap_timeout_ns = (uint64_t)cfg->stream_gap_timeout *
 			NS_PER_SECOND,
+		.stream_client_segments = cfg->stream_client_segments,
 		.checksum = inspect_checksum_of(cfg->checksum, live),
 		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
 	};

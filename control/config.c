@@ -94,6 +94,8 @@ static const struct key_spec key_specs[] = {
 		stream_flow_segments), 16, 65535, NULL },
 	{ "stream", "gap_timeout", KEY_UINT, offsetof(struct gateway_config,
 		stream_gap_timeout), 0, 3600, NULL },
+	{ "stream", "client_segments", KEY_UINT, offsetof(struct gateway_config,
+		stream_client_segments), 0, 1u << 22, NULL },
 	/* stream { }: IP fragments */
 	{ "stream", "fragments", KEY_ENUM,
 		offsetof(struct gateway_config, fragments), 0, 0,
@@ -144,6 +146,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->stream_segments = 8192;
 	cfg->stream_flow_segments = 2048;
 	cfg->stream_gap_timeout = 30;
+	cfg->stream_client_segments = 1024;
 	cfg->fragments = CONFIG_FRAGMENTS_REASSEMBLE;
 	cfg->fragment_table_size = 0;	/* see check_fragment_table() */
 	cfg->fragment_timeout_ms = 5000;

@@ -101,6 +101,7 @@ struct gateway_config {
 	unsigned int stream_segments;		/* key "segments" */
 	unsigned int stream_flow_segments;	/* key "flow_segments" */
 	unsigned int stream_gap_timeout;	/* key "gap_timeout", seconds */
+	unsigned int stream_client_segments;	/* key "client_segments"; 0: no cap */
 	/* stream { }: IP fragments of TCP */
 	enum config_fragments fragments;
 	unsigned int fragment_table_size;	/* datagrams, per worker and port;

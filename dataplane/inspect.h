@@ -88,6 +88,8 @@ struct inspector_params {
 	uint32_t stream_segments;
 	uint32_t stream_flow_segments;
 	uint64_t stream_gap_timeout_ns;
+	/* Segments one client's flows may keep ahead of holes; 0: no cap. */
+	uint32_t stream_client_segments;
 	enum inspect_checksum checksum;
 	/*
 	 * The gateway forwards what it receives (inline), so that it can
@@ -165,6 +167,7 @@ struct inspect_counters {
 	uint64_t stream_no_room_drops;	/* segments dropped: keep budget spent */
 	uint64_t stream_gap_resets;	/* holes past the timeout, fail closed */
 	uint64_t stream_unjudged;	/* holes past the timeout, fail open */
+	uint64_t stream_client_capped;	/* segments ahead refused: client's share */
 	struct stream_counters stream;	/* what the normaliser saw */
 };
 

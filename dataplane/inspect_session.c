@@ -172,8 +172,9 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 	session = &ins->sessions[index];
 	if (session->flags & SESSION_RECLAIMABLE)
 		idle_unlink(ins, session);
-	flow_client_release(ins->clients, flow);
+	/* Its streams' share goes back while its client is still counted. */
 	stream_release(ins, session);
+	flow_client_release(ins->clients, flow);
 	session->flow = NULL;
 	session->next_free = ins->free_session;
 	ins->free_session = index;

@@ -327,6 +327,8 @@ gap_timed_out(struct inspector *ins, struct fact_context *ctx,
 	struct stream_dir *dir, const struct rte_mbuf *m,
 	const struct decoded_frame *frame)
 {
+	uint16_t before;
+
 	if (ins->params.fail_mode == INSPECT_FAIL_CLOSED && may_drop(ins)) {
 		ins->counters.stream_gap_resets++;
 		send_stream_event(ins, ctx, EVENT_STREAM_GAP_TIMEOUT, true);
@@ -338,8 +340,27 @@ gap_timed_out(struct inspector *ins, struct fact_context *ctx,
 		ctx->flow->user_flags |= USER_UNJUDGED;
 		send_stream_event(ins, ctx, EVENT_STREAM_GAP_TIMEOUT, false);
 	}
+	before = dir->ahead_count;
 	stream_dir_skip_gap(ins->stream, dir, deliver_to_parser, ctx);
+	flow_client_held_add(ins->clients, ctx->flow,
+		(int32_t)dir->ahead_count - (int32_t)before);
 	return DROP_REASON_MAX;
+}
+
+/*
+ * Whether segment <seq> of <dir> would wait ahead of a hole while the
+ * flow's client already keeps its share of such segments: one client
+ * cannot fill the half of the pool that holes may take.
+ */
+static bool
+client_share_spent(struct inspector *ins, const struct fact_context *ctx,
+	const struct stream_dir *dir, uint32_t seq)
+{
+	uint32_t cap = ins->params.stream_client_segments;
+
+	return cap != 0 && stream_dir_started(dir) &&
+		(int32_t)(seq - dir->next_seq) > 0 &&
+		flow_client_held(ins->clients, ctx->flow) >= cap;
 }
 
 /*
@@ -358,6 +379,7 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	struct stream_dir *peer = &session->stream[ctx->dir ^ 1];
 	uint32_t seq = frame->tcp_seq, len = 0;
 	enum stream_result result;
+	uint16_t ahead_before;
 	bool enforce;
 
 	if (frame->tcp_flags & DECODE_TCP_SYN) {
@@ -399,11 +421,22 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		}
 	}
 
+	if (unlikely(client_share_spent(ins, ctx, dir, seq))) {
+		ins->counters.stream_client_capped++;
+		if (enforce) {
+			ins->counters.stream_no_room_drops++;
+			return DROP_STREAM;
+		}
+	}
+	ahead_before = dir->ahead_count;
 	result = stream_segment(ins->stream, dir, m,
 		frame->payload_offset + len <= m->data_len ?
 		rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		frame->payload_offset) : NULL, frame->payload_offset, seq, len,
 		ctx->ts_ns, enforce, deliver_to_parser, ctx);
+	if (unlikely(dir->ahead_count != ahead_before))
+		flow_client_held_add(ins->clients, ctx->flow,
+			(int32_t)dir->ahead_count - (int32_t)ahead_before);
 	switch (result) {
 	case STREAM_CONFLICT:
 		/* Not judged, and forwarded: nothing is changed here. */
@@ -431,12 +464,21 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	return DROP_REASON_MAX;
 }
 
-/* Drops every reference the session's streams keep. */
+/*
+ * Drops every reference the session's streams keep, and what they held
+ * ahead of holes from its client's share: before the flow gives its
+ * client slot back.
+ */
 void
 stream_release(struct inspector *ins, struct session *session)
 {
+	int32_t ahead;
+
 	if (ins->stream == NULL)
 		return;
+	ahead = session->stream[0].ahead_count + session->stream[1].ahead_count;
+	if (ahead != 0 && session->flow != NULL)
+		flow_client_held_add(ins->clients, session->flow, -ahead);
 	stream_dir_clear(ins->stream, &session->stream[0]);
 	stream_dir_clear(ins->stream, &session->stream[1]);
 }

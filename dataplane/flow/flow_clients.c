@@ -12,7 +12,7 @@ struct client_slot {
 	uint32_t key[KEY_WORDS];
 	uint32_t hash;
 	uint32_t count;		/* 0: the slot is free */
-	uint32_t reserved;
+	uint32_t held;		/* segments its flows keep ahead of holes */
 };
 
 struct flow_client_table {
@@ -148,6 +148,7 @@ flow_client_acquire(struct flow_client_table *t,
 	memcpy(s->key, key, sizeof(s->key));
 	s->hash = hash;
 	s->count = 1;
+	s->held = 0;
 	t->clients++;
 	return 0;
 }
@@ -206,6 +207,37 @@ flow_client_count(const struct flow_client_table *t,
 	hash = client_hash(t, key);
 	i = find_slot(t, key, hash, &found);
 	return found ? t->slots[i].count : 0;
+}
+
+uint32_t
+flow_client_held(const struct flow_client_table *t,
+	const struct flow_entry *flow)
+{
+	uint32_t key[KEY_WORDS], hash, i;
+	bool found;
+
+	client_key(flow, key);
+	hash = client_hash(t, key);
+	i = find_slot(t, key, hash, &found);
+	return found ? t->slots[i].held : 0;
+}
+
+void
+flow_client_held_add(struct flow_client_table *t,
+	const struct flow_entry *flow, int32_t delta)
+{
+	uint32_t key[KEY_WORDS], hash, i;
+	bool found;
+
+	client_key(flow, key);
+	hash = client_hash(t, key);
+	i = find_slot(t, key, hash, &found);
+	if (!found)
+		return;
+	if (delta < 0 && (uint32_t)-delta > t->slots[i].held)
+		t->slots[i].held = 0;
+	else
+		t->slots[i].held += (uint32_t)delta;
 }
 
 uint32_t

@@ -58,6 +58,19 @@ flow_client_count(const struct flow_client_table *t,
 	const struct flow_entry *flow);
 
 /* Clients with a count above zero. */
+/*
+ * Segments the flows of <flow>'s client keep waiting ahead of holes in
+ * their streams (a share of the stream normaliser's pool): read, and
+ * changed by <delta>. A client not in the table holds none.
+ */
+uint32_t
+flow_client_held(const struct flow_client_table *t,
+	const struct flow_entry *flow);
+
+void
+flow_client_held_add(struct flow_client_table *t,
+	const struct flow_entry *flow, int32_t delta);
+
 uint32_t
 flow_client_table_clients(const struct flow_client_table *t);
 

@@ -410,6 +410,75 @@ test_flow_start_in_burst(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * Segments kept ahead of holes count against their client's share
+ * (stream.client_segments): one client cannot fill the half of the
+ * stream pool that holes may take; others are untouched, and a hole that
+ * fills gives the share back.
+ */
+static void
+test_client_share_of_holes(void **state)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_OPEN,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+		.stream_normalise = true,
+		.stream_segments = 256,
+		.stream_flow_segments = 64,
+		.stream_client_segments = 4,
+		.checksum = INSPECT_CHECKSUM_OFF,
+		.forwards = true,
+	};
+	struct inspector *ins = inspector_create(&params);
+	const struct inspect_counters *ic;
+	struct conn a = conn_of(40, 40000, 0), a2 = conn_of(40, 40001, 0);
+	struct conn b = conn_of(41, 40000, 0);
+	uint8_t p[64];
+	uint32_t hole;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(ins);
+	ic = inspector_counters(ins);
+	memset(p, 0x41, sizeof(p));
+	assert_int_equal(speak(ins, &a, MS), FORWARD);
+	assert_int_equal(speak(ins, &a2, MS), FORWARD);
+	assert_int_equal(speak(ins, &b, MS), FORWARD);
+	/* Client a: four segments past a 10-byte hole, its whole share. */
+	hole = a.seq[0];
+	a.seq[0] += 10;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(run(ins, segment(&a, false, p, 10, 0x18),
+			2 * MS), FORWARD);
+	assert_int_equal(ic->stream.out_of_order, 4);
+	assert_int_equal(run(ins, segment(&a, false, p, 10, 0x18), 2 * MS),
+		DROP_STREAM);
+	/* Its other connection too; another client is untouched. */
+	a2.seq[0] += 10;
+	assert_int_equal(run(ins, segment(&a2, false, p, 10, 0x18), 2 * MS),
+		DROP_STREAM);
+	b.seq[0] += 10;
+	assert_int_equal(run(ins, segment(&b, false, p, 10, 0x18), 2 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream_client_capped, 2);
+	/* The hole fills: the four are judged, the share is free again. */
+	a.seq[0] = hole;
+	assert_int_equal(run(ins, segment(&a, false, p, 10, 0x18), 3 * MS),
+		FORWARD);
+	assert_int_equal(run(ins, segment(&a2, false, p, 10, 0x18), 3 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream_client_capped, 2);
+	inspector_free(ins);
+}
+
 int
 main(void)
 {
@@ -423,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_reclaim_order),
 		cmocka_unit_test(test_compressed_counted),
 		cmocka_unit_test(test_flow_start_in_burst),
+		cmocka_unit_test(test_client_share_of_holes),
 	};
 	int failed;
 
