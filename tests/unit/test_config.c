@@ -238,7 +238,7 @@ test_memory_consistency(void **state)
 		"memory: { mbufs = 1023; mbuf_cache = 512; };\n"), -EINVAL);
 	assert_int_equal(errors.count, 2);
 	assert_string_equal(errors.messages[0],
-		"test.conf:1: memory.mbuf_cache = 512 must be at most half of memory.mbufs = 1023");
+		"test.conf:2: memory.mbuf_cache = 512 must be at most half of memory.mbufs = 1023");
 }
 
 static void
