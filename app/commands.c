@@ -80,6 +80,8 @@ gateway_reload(struct live_context *ctx, struct config_errors *errors,
 		config_error_add(errors, ctx->cfg->source, 0, "%s", error);
 		return -EINVAL;
 	}
+	/* The report leaves out the trusted prefixes of both groups. */
+	monitor_set_trusted(ctx->monitor, &next);
 	config_restart_changes(ctx->cfg, &next, changes);
 	return 0;
 }
@@ -420,7 +422,7 @@ cmd_reload(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	}
 	ctl_reply_str(r, "config", ctx->cfg->source);
 	ctl_reply_u64(r, "policy_generation", ctx->generation);
-	ctl_reply_str(r, "applied", "policy");
+	ctl_reply_str(r, "applied", "policy, report.trusted");
 	/* What the file changed but only a restart applies. */
 	ctl_reply_array_begin(r, "restart_needed");
 	for (i = 0; i < changes.count; i++) {

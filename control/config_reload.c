@@ -10,7 +10,6 @@ enum field_kind {
 	FIELD_STRING,		/* a NUL-terminated array */
 	FIELD_PORTS,		/* port_count names */
 	FIELD_WORKSTATIONS,	/* detector.workstation_segments */
-	FIELD_TRUSTED,		/* report.trusted */
 };
 
 /* A key that only takes effect at restart, and where its value lives. */
@@ -28,9 +27,9 @@ struct restart_key {
 #define RAW(name, member) KEY(name, FIELD_RAW, member)
 
 /*
- * Every key but policy { } and watchlists { }, in the order of
- * docs/configuration.md. A key added to the configuration belongs here
- * unless reload applies it.
+ * Every key but policy { }, report.trusted (both applied) and
+ * watchlists { }, in the order of docs/configuration.md. A key added to
+ * the configuration belongs here unless reload applies it.
  */
 static const struct restart_key restart_keys[] = {
 	RAW("gateway.mode", mode),
@@ -77,7 +76,6 @@ static const struct restart_key restart_keys[] = {
 	RAW("output.max_handles", output.max_handles),
 	RAW("report.days", report.days),
 	RAW("report.max_rows", report.max_rows),
-	KEY("report.trusted", FIELD_TRUSTED, report),
 	KEY("control.socket", FIELD_STRING, control.socket_path),
 	KEY("control.group", FIELD_STRING, control.group),
 	RAW("control.max_clients", control.max_clients),
@@ -118,15 +116,6 @@ workstations_equal(const struct detector_params *a,
 }
 
 static bool
-trusted_equal(const struct report_params *a, const struct report_params *b)
-{
-	return a->trusted_count == b->trusted_count &&
-		a->trusted_count <= REPORT_TRUSTED_MAX &&
-		memcmp(a->trusted, b->trusted,
-			a->trusted_count * sizeof(a->trusted[0])) == 0;
-}
-
-static bool
 key_equal(const struct restart_key *key, const struct gateway_config *a,
 	const struct gateway_config *b)
 {
@@ -142,8 +131,6 @@ key_equal(const struct restart_key *key, const struct gateway_config *a,
 		return ports_equal(a, b);
 	case FIELD_WORKSTATIONS:
 		return workstations_equal(&a->detector, &b->detector);
-	case FIELD_TRUSTED:
-		return trusted_equal(&a->report, &b->report);
 	}
 	return false;
 }

@@ -4,9 +4,9 @@
 
 /*
  * What a reload can and cannot apply. A running gateway applies the
- * policy { } of a file read again; every other key was used to size or
- * start something (ports, pools, tables, the socket, the EVE log) and takes
- * effect only at the next start. Reload names each such key that changed,
+ * policy { } of a file read again, and report.trusted; every other key was
+ * used to size or start something (ports, pools, tables, the socket, the
+ * EVE log) and takes effect only at the next start. Reload names each such key that changed,
  * so that "ok" never hides a change that did not happen.
  */
 
@@ -28,8 +28,9 @@ struct config_changes {
  * Compares <next>, the configuration file read again, with <running>, the
  * one the gateway started with, and lists in <changes>, in the order of
  * the configuration reference, every key that differs and that reload does
- * not apply: all but policy { } (applied) and watchlists { } (a file that
- * changes them is refused; see config_watchlists_changed()). output.eve is
+ * not apply: all but policy { } and report.trusted (applied) and
+ * watchlists { } (a file that changes them is refused; see
+ * config_watchlists_changed()). output.eve is
  * left out when <running> took it from the command line. Returns the count.
  */
 unsigned int
