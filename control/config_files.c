@@ -635,12 +635,6 @@ config_text_locate(const struct config_text *text, int line,
 	return 0;
 }
 
-unsigned int
-config_text_file_count(const struct config_text *text)
-{
-	return text->file_count;
-}
-
 void
 config_text_free(struct config_text *text)
 {

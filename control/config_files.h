@@ -59,10 +59,7 @@ int
 config_text_locate(const struct config_text *text, int line,
 	const char **file, int *file_line);
 
-/* Files read, the main file first. */
-unsigned int
-config_text_file_count(const struct config_text *text);
-
+/* Frees <text> and its file names; NULL is fine. */
 void
 config_text_free(struct config_text *text);
 
