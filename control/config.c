@@ -94,6 +94,25 @@ static const struct key_spec key_specs[] = {
 		stream_gap_timeout), 0, 3600, NULL },
 };
 
+bool
+config_table_key(unsigned int index, struct config_key_info *info)
+{
+	const struct key_spec *spec;
+
+	if (index >= sizeof(key_specs) / sizeof(key_specs[0]))
+		return false;
+	spec = &key_specs[index];
+	info->group = spec->group;
+	info->name = spec->name;
+	info->ports = spec->kind == KEY_PORTS;
+	/* KEY_UINT and KEY_ENUM values are stored as unsigned int. */
+	info->offset = info->ports ? offsetof(struct gateway_config, ports) :
+		spec->offset;
+	info->size = info->ports ? sizeof(((struct gateway_config *)0)->ports) :
+		sizeof(unsigned int);
+	return true;
+}
+
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
 	"report", "policy", "stream", NULL

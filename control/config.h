@@ -150,6 +150,22 @@ config_error_where(const struct config_errors *errors, int line, char *buf,
 const char *
 config_type_name(int type);
 
+/* A key of the loader's table, for code that compares configurations. */
+struct config_key_info {
+	const char *group;	/* "gateway" */
+	const char *name;	/* "mtu" */
+	size_t offset;		/* of its value in struct gateway_config */
+	size_t size;		/* of its value */
+	bool ports;		/* gateway.ports: port_count names, not bytes */
+};
+
+/*
+ * Describes key <index> (from 0) of the loader's table: every key of the
+ * gateway, memory, flows and stream groups. Returns false past the last.
+ */
+bool
+config_table_key(unsigned int index, struct config_key_info *info);
+
 /* The configuration the gateway runs with when no file is given. */
 extern const char config_default_text[];
 

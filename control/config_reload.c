@@ -1,67 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config_reload.h"
 
-enum field_kind {
-	FIELD_RAW,		/* compared byte for byte */
-	FIELD_STRING,		/* a NUL-terminated array */
-	FIELD_PORTS,		/* port_count names */
-	FIELD_WORKSTATIONS,	/* detector.workstation_segments */
-};
-
-/* A key that only takes effect at restart, and where its value lives. */
-struct restart_key {
+/* A key outside the loader's table, and where its value lives. */
+struct group_key {
 	const char *key;
-	enum field_kind kind;
-	size_t offset;
+	bool string;		/* a NUL-terminated array */
+	size_t offset;		/* in struct gateway_config */
 	size_t size;
 };
 
 #define MEMBER_SIZE(member) sizeof(((struct gateway_config *)0)->member)
-#define KEY(name, kind, member) \
-	{ name, kind, offsetof(struct gateway_config, member), \
+#define RAW(name, member) \
+	{ name, false, offsetof(struct gateway_config, member), \
 		MEMBER_SIZE(member) }
-#define RAW(name, member) KEY(name, FIELD_RAW, member)
+#define STRING(name, member) \
+	{ name, true, offsetof(struct gateway_config, member), \
+		MEMBER_SIZE(member) }
 
 /*
- * Every key but policy { }, report.trusted (both applied) and
- * watchlists { }, in the order of docs/configuration.md. A key added to
- * the configuration belongs here unless reload applies it.
+ * The keys of the groups with loaders of their own that a reload does not
+ * apply (detector.workstation_segments is compared on its own). A key
+ * missing here is still caught, by group: see group_rest_differs().
  */
-static const struct restart_key restart_keys[] = {
-	RAW("gateway.mode", mode),
-	KEY("gateway.ports", FIELD_PORTS, ports),
-	RAW("gateway.workers", workers),
-	RAW("gateway.fail_mode", fail_mode),
-	RAW("gateway.mtu", mtu),
-	RAW("gateway.burst_size", burst_size),
-	RAW("gateway.tx_retries", tx_retries),
-	RAW("gateway.stats_interval", stats_interval),
-	RAW("memory.mbufs", mbufs),
-	RAW("memory.mbuf_cache", mbuf_cache),
-	RAW("memory.mbuf_data_room", mbuf_data_room),
-	RAW("memory.rx_descriptors", rx_descriptors),
-	RAW("memory.tx_descriptors", tx_descriptors),
-	RAW("memory.event_ring_size", event_ring_size),
-	RAW("flows.max_flows", max_flows),
-	RAW("flows.sessions", sessions),
-	RAW("flows.sessions_per_client", sessions_per_client),
-	RAW("flows.session_idle_reclaim_ms", session_idle_reclaim_ms),
-	RAW("flows.classify_packets", classify_packets),
-	RAW("flows.timeout_embryonic", timeout_embryonic),
-	RAW("flows.timeout_established", timeout_established),
-	RAW("flows.timeout_closing", timeout_closing),
-	RAW("flows.timeout_closed", timeout_closed),
-	RAW("flows.timeout_udp", timeout_udp),
-	RAW("flows.timeout_other", timeout_other),
-	RAW("stream.mode", stream_mode),
-	RAW("stream.checksum", checksum),
-	RAW("stream.segments", stream_segments),
-	RAW("stream.flow_segments", stream_flow_segments),
-	RAW("stream.gap_timeout", stream_gap_timeout),
+static const struct group_key group_keys[] = {
 	RAW("detector.window", detector.window),
 	RAW("detector.share_open_threshold", detector.share_open_threshold),
 	RAW("detector.require", detector.required),
@@ -70,20 +36,27 @@ static const struct restart_key restart_keys[] = {
 	RAW("detector.logon_failures", detector.logon_failures),
 	RAW("detector.logon_failure_window", detector.logon_failure_window),
 	RAW("detector.rules", detector.rules),
-	KEY("detector.workstation_segments", FIELD_WORKSTATIONS, detector),
-	KEY("output.eve", FIELD_STRING, output.path),
+	STRING("output.eve", output.path),
 	RAW("output.syslog", output.syslog),
 	RAW("output.max_handles", output.max_handles),
 	RAW("report.days", report.days),
 	RAW("report.max_rows", report.max_rows),
-	KEY("control.socket", FIELD_STRING, control.socket_path),
-	KEY("control.group", FIELD_STRING, control.group),
+	STRING("control.socket", control.socket_path),
+	STRING("control.group", control.group),
 	RAW("control.max_clients", control.max_clients),
 	RAW("control.max_line", control.max_line),
 };
 
-_Static_assert(sizeof(restart_keys) / sizeof(restart_keys[0]) <=
-	CONFIG_CHANGES_MAX, "CONFIG_CHANGES_MAX must cover every key");
+static void
+note(struct config_changes *changes, const char *group, const char *name)
+{
+	if (changes->count == CONFIG_CHANGES_MAX) {
+		changes->dropped++;
+		return;
+	}
+	snprintf(changes->keys[changes->count++], CONFIG_KEY_NAME_MAX, "%s%s%s",
+		group, name != NULL ? "." : "", name != NULL ? name : "");
+}
 
 static bool
 ports_equal(const struct gateway_config *a, const struct gateway_config *b)
@@ -92,7 +65,7 @@ ports_equal(const struct gateway_config *a, const struct gateway_config *b)
 
 	if (a->port_count != b->port_count)
 		return false;
-	for (i = 0; i < a->port_count; i++)
+	for (i = 0; i < a->port_count && i < CONFIG_PORTS_MAX; i++)
 		if (strncmp(a->ports[i], b->ports[i], CONFIG_PORT_NAME_MAX) != 0)
 			return false;
 	return true;
@@ -116,44 +89,116 @@ workstations_equal(const struct detector_params *a,
 }
 
 static bool
-key_equal(const struct restart_key *key, const struct gateway_config *a,
+group_key_equal(const struct group_key *key, const struct gateway_config *a,
 	const struct gateway_config *b)
 {
-	const char *field_a = (const char *)a + key->offset;
-	const char *field_b = (const char *)b + key->offset;
+	const char *x = (const char *)a + key->offset;
+	const char *y = (const char *)b + key->offset;
 
-	switch (key->kind) {
-	case FIELD_RAW:
-		return memcmp(field_a, field_b, key->size) == 0;
-	case FIELD_STRING:
-		return strncmp(field_a, field_b, key->size) == 0;
-	case FIELD_PORTS:
-		return ports_equal(a, b);
-	case FIELD_WORKSTATIONS:
-		return workstations_equal(&a->detector, &b->detector);
+	return key->string ? strncmp(x, y, key->size) == 0 :
+		memcmp(x, y, key->size) == 0;
+}
+
+/* The group's struct in <cfg>, as <size> bytes, for the catch-all. */
+static const void *
+group_struct(const struct gateway_config *cfg, const char *group,
+	size_t *size)
+{
+	if (strcmp(group, "detector") == 0) {
+		*size = sizeof(cfg->detector);
+		return &cfg->detector;
 	}
-	return false;
+	if (strcmp(group, "output") == 0) {
+		*size = sizeof(cfg->output);
+		return &cfg->output;
+	}
+	if (strcmp(group, "report") == 0) {
+		*size = sizeof(cfg->report);
+		return &cfg->report;
+	}
+	*size = sizeof(cfg->control);
+	return &cfg->control;
+}
+
+/*
+ * Whether <group> differs in a key not in group_keys[]: the group's
+ * structs compared whole with every listed key, and what reload applies
+ * (report.trusted) or ignores (output.eve under -e), made equal first.
+ * Both structs were filled by the same loader from the same defaults, so
+ * bytes no key sets are equal too.
+ */
+static bool
+group_rest_differs(const struct gateway_config *running,
+	const struct gateway_config *next, const char *group)
+{
+	static struct gateway_config a, b;
+	const void *x, *y;
+	size_t i, size;
+
+	a = *running;
+	b = *next;
+	for (i = 0; i < sizeof(group_keys) / sizeof(group_keys[0]); i++)
+		memcpy((char *)&b + group_keys[i].offset,
+			(const char *)&a + group_keys[i].offset,
+			group_keys[i].size);
+	b.detector.workstation_segment_count =
+		a.detector.workstation_segment_count;
+	memcpy(b.detector.workstation_segments, a.detector.workstation_segments,
+		sizeof(a.detector.workstation_segments));
+	b.report.trusted_count = a.report.trusted_count;
+	memcpy(b.report.trusted, a.report.trusted, sizeof(a.report.trusted));
+	x = group_struct(&a, group, &size);
+	y = group_struct(&b, group, &size);
+	return memcmp(x, y, size) != 0;
 }
 
 unsigned int
 config_restart_changes(const struct gateway_config *running,
 	const struct gateway_config *next, struct config_changes *changes)
 {
-	size_t i;
+	static const char *const groups[] = {
+		"detector", "output", "report", "control",
+	};
+	struct config_key_info info;
+	unsigned int i, g, before;
 
 	changes->count = 0;
-	for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
-		const struct restart_key *key = &restart_keys[i];
+	changes->dropped = 0;
+	/* gateway, memory, flows, stream: the loader's table, whole. */
+	for (i = 0; config_table_key(i, &info); i++) {
+		bool equal = info.ports ? ports_equal(running, next) :
+			memcmp((const char *)running + info.offset,
+				(const char *)next + info.offset,
+				info.size) == 0;
 
-		/* -e FILE on the command line outranks output.eve. */
-		if (running->eve_path_overridden &&
-				key->offset == offsetof(struct gateway_config,
-					output.path))
-			continue;
-		if (key_equal(key, running, next))
-			continue;
-		if (changes->count < CONFIG_CHANGES_MAX)
-			changes->keys[changes->count++] = key->key;
+		if (!equal)
+			note(changes, info.group, info.name);
+	}
+	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		size_t prefix = strlen(groups[g]);
+
+		before = changes->count + changes->dropped;
+		for (i = 0; i < sizeof(group_keys) / sizeof(group_keys[0]); i++) {
+			const struct group_key *key = &group_keys[i];
+
+			if (strncmp(key->key, groups[g], prefix) != 0 ||
+					key->key[prefix] != '.')
+				continue;
+			/* -e FILE on the command line outranks output.eve. */
+			if (running->eve_path_overridden &&
+					key->offset == offsetof(struct
+						gateway_config, output.path))
+				continue;
+			if (!group_key_equal(key, running, next))
+				note(changes, key->key, NULL);
+		}
+		if (strcmp(groups[g], "detector") == 0 &&
+				!workstations_equal(&running->detector,
+					&next->detector))
+			note(changes, "detector.workstation_segments", NULL);
+		if (changes->count + changes->dropped == before &&
+				group_rest_differs(running, next, groups[g]))
+			note(changes, groups[g], NULL);
 	}
 	return changes->count;
 }

@@ -12,8 +12,9 @@
 
 #include "config.h"
 
-/* More than the keys that exist, so that none is ever left out. */
+/* Keys listed at most; beyond, changes->dropped counts them. */
 #define CONFIG_CHANGES_MAX 64
+#define CONFIG_KEY_NAME_MAX 64
 
 /* What reload says of each of them: "gateway.mtu changed: " CONFIG_RESTART_NOTE */
 #define CONFIG_RESTART_NOTE "takes effect at restart"
@@ -21,17 +22,21 @@
 /* Keys that differ but only take effect at restart. */
 struct config_changes {
 	unsigned int count;
-	const char *keys[CONFIG_CHANGES_MAX];	/* "gateway.mtu": static */
+	unsigned int dropped;
+	char keys[CONFIG_CHANGES_MAX][CONFIG_KEY_NAME_MAX];	/* "gateway.mtu" */
 };
 
 /*
  * Compares <next>, the configuration file read again, with <running>, the
- * one the gateway started with, and lists in <changes>, in the order of
- * the configuration reference, every key that differs and that reload does
- * not apply: all but policy { } and report.trusted (applied) and
- * watchlists { } (a file that changes them is refused; see
- * config_watchlists_changed()). output.eve is
- * left out when <running> took it from the command line. Returns the count.
+ * one the gateway started with, and lists in <changes> every key that
+ * differs and that reload does not apply: all but policy { } and
+ * report.trusted (applied) and watchlists { } (a file that changes them is
+ * refused; see config_watchlists_changed()). output.eve is left out when
+ * <running> took it from the command line. Every key of the loader's table
+ * (config_table_key()) is compared, and the keys of the detector, output,
+ * report and control groups; should one of those groups differ in a key
+ * not named here, the group itself is listed ("report"), so that no change
+ * goes unsaid. Returns the count.
  */
 unsigned int
 config_restart_changes(const struct gateway_config *running,

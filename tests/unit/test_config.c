@@ -943,6 +943,12 @@ test_restart_keys(void **state)
 		"/tmp/command-line.json");
 	assert_int_equal(config_restart_changes(&running, &next, &changes), 1);
 	assert_string_equal(changes.keys[0], "control.max_line");
+
+	/* A difference in a group no listed key explains names the group. */
+	next = running;
+	next.detector.segment_arg = &next;
+	assert_int_equal(config_restart_changes(&running, &next, &changes), 1);
+	assert_string_equal(changes.keys[0], "detector");
 }
 
 static void
