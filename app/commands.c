@@ -53,12 +53,14 @@ publish_policy(struct live_context *ctx, const struct policy_spec *spec,
 }
 
 int
-gateway_reload(struct live_context *ctx, struct config_errors *errors)
+gateway_reload(struct live_context *ctx, struct config_errors *errors,
+	struct config_changes *changes)
 {
 	static struct gateway_config next;
 	char error[256];
 
 	memset(errors, 0, sizeof(*errors));
+	changes->count = 0;
 	if (strcmp(ctx->cfg->source, "<default>") == 0)
 		return publish_policy(ctx, ctx->policy_spec, error,
 			sizeof(error)) == 0 ? 0 : -EINVAL;
@@ -68,8 +70,7 @@ gateway_reload(struct live_context *ctx, struct config_errors *errors)
 	 * Policies name watchlist classes by id, and the workers' watchlists
 	 * are fixed at start: a file that changes them needs a restart.
 	 */
-	if (memcmp(&next.watchlists, &ctx->cfg->watchlists,
-			sizeof(next.watchlists)) != 0) {
+	if (config_watchlists_changed(ctx->cfg, &next)) {
 		config_error_add(errors, ctx->cfg->source, 0,
 			"the watchlists changed: restart the gateway to apply them");
 		return -EINVAL;
@@ -79,6 +80,9 @@ gateway_reload(struct live_context *ctx, struct config_errors *errors)
 		config_error_add(errors, ctx->cfg->source, 0, "%s", error);
 		return -EINVAL;
 	}
+	/* The report leaves out the trusted prefixes of both groups. */
+	monitor_set_trusted(ctx->monitor, &next);
+	config_restart_changes(ctx->cfg, &next, changes);
 	return 0;
 }
 
@@ -429,12 +433,13 @@ cmd_reload(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 {
 	struct live_context *ctx = arg;
 	static struct config_errors errors;
+	struct config_changes changes;
 	char text[4096];
 	size_t used = 0;
 	unsigned int i;
 
 	(void)req;
-	if (gateway_reload(ctx, &errors) != 0) {
+	if (gateway_reload(ctx, &errors, &changes) != 0) {
 		text[0] = '\0';
 		for (i = 0; i < errors.count && used < sizeof(text); i++)
 			used += snprintf(text + used, sizeof(text) - used,
@@ -443,6 +448,15 @@ cmd_reload(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	}
 	ctl_reply_str(r, "config", ctx->cfg->source);
 	ctl_reply_u64(r, "policy_generation", ctx->generation);
+	ctl_reply_str(r, "applied", "policy, report.trusted");
+	/* What the file changed but only a restart applies. */
+	ctl_reply_array_begin(r, "restart_needed");
+	for (i = 0; i < changes.count; i++) {
+		snprintf(text, sizeof(text), "%s changed: %s",
+			changes.keys[i], CONFIG_RESTART_NOTE);
+		ctl_reply_str(r, NULL, text);
+	}
+	ctl_reply_array_end(r);
 	return 0;
 }
 

@@ -495,14 +495,18 @@ static void
 control_on_sighup(struct live_context *ctx)
 {
 	static struct config_errors errors;
+	struct config_changes changes;
 	unsigned int i;
 
 	if (gateway_reopen_logs(ctx) != 0)
 		printf("smbgw: cannot reopen the EVE log %s: %s\n",
 			ctx->cfg->output.path, strerror(errno));
-	if (gateway_reload(ctx, &errors) == 0) {
+	if (gateway_reload(ctx, &errors, &changes) == 0) {
 		printf("smbgw: reload: %s is valid (generation %" PRIu64 ")\n",
 			ctx->cfg->source, ctx->generation);
+		for (i = 0; i < changes.count; i++)
+			printf("smbgw: reload: %s changed: %s\n",
+				changes.keys[i], CONFIG_RESTART_NOTE);
 	} else {
 		printf("smbgw: reload rejected, the running configuration stays:\n");
 		for (i = 0; i < errors.count; i++)

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 
 #include "config.h"
+#include "config_reload.h"
 #include "ports.h"
 
 #define ERROR_LEN 512
@@ -57,11 +58,15 @@ struct live_context {
 
 /*
  * Reads the configuration file again and checks it in full. A valid file
- * is accepted (the generation goes up); one with errors is rejected with
+ * is accepted: its policy is published (the generation goes up), and every
+ * other key that differs from the running configuration, which only takes
+ * effect at restart, is listed in <changes>. A file with errors, or one
+ * that cannot be read (not a regular file, too big, ...), is rejected with
  * them in <errors> and changes nothing. Returns 0 or -EINVAL.
  */
 int
-gateway_reload(struct live_context *ctx, struct config_errors *errors);
+gateway_reload(struct live_context *ctx, struct config_errors *errors,
+	struct config_changes *changes);
 
 /* Reopens the EVE log (after logrotate). Returns 0 or -errno. */
 int

@@ -67,6 +67,7 @@ set_eve_path(struct gateway_config *cfg, const char *path)
 		return -1;
 	}
 	snprintf(cfg->output.path, sizeof(cfg->output.path), "%s", path);
+	cfg->eve_path_overridden = true;
 	return 0;
 }
 

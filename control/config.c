@@ -7,6 +7,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_files.h"
 #include "detector_config.h"
 #include "policy_config.h"
 #include "watchlists.h"
@@ -104,6 +105,25 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("stream", fragment_timeout_ms, 100, 60000),
 };
 
+bool
+config_table_key(unsigned int index, struct config_key_info *info)
+{
+	const struct key_spec *spec;
+
+	if (index >= sizeof(key_specs) / sizeof(key_specs[0]))
+		return false;
+	spec = &key_specs[index];
+	info->group = spec->group;
+	info->name = spec->name;
+	info->ports = spec->kind == KEY_PORTS;
+	/* KEY_UINT and KEY_ENUM values are stored as unsigned int. */
+	info->offset = info->ports ? offsetof(struct gateway_config, ports) :
+		spec->offset;
+	info->size = info->ports ? sizeof(((struct gateway_config *)0)->ports) :
+		sizeof(unsigned int);
+	return true;
+}
+
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
 	"report", "policy", "stream", NULL
@@ -169,11 +189,28 @@ config_error_add(struct config_errors *errors, const char *file, int line,
 		errors->dropped++;
 		return;
 	}
+	/* A line of the parsed text: say which file it is in. */
+	if (errors->text != NULL && line > 0)
+		config_text_locate(errors->text, line, &file, &line);
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	snprintf(errors->messages[errors->count++], CONFIG_ERROR_LEN,
 		"%s:%d: %s", file, line, text);
+}
+
+const char *
+config_error_where(const struct config_errors *errors, int line, char *buf,
+	size_t len)
+{
+	const char *file;
+
+	if (errors->text != NULL &&
+			config_text_locate(errors->text, line, &file, &line) == 0)
+		snprintf(buf, len, "%s:%d", file, line);
+	else
+		snprintf(buf, len, "line %d", line);
+	return buf;
 }
 
 const char *
@@ -388,6 +425,10 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 	config_setting_t *ports = config_lookup(lc, "gateway.ports");
 	int gateway_line = gateway ? config_setting_source_line(gateway) : 1;
 	int ports_line = gateway_line;
+	/* The memory group, else the gateway group (burst_size): where the
+	 * keys of the two rules below are. */
+	config_setting_t *memory = config_lookup(lc, "memory");
+	int memory_line = gateway_line;
 
 	if (gateway == NULL) {
 		config_error_add(errors, file, 1, "missing group gateway");
@@ -404,13 +445,15 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 		config_error_add(errors, file, ports_line,
 			"inline mode needs exactly 2 ports, %u given",
 			cfg->port_count);
+	if (memory != NULL)
+		memory_line = config_setting_source_line(memory);
 	if (cfg->mbuf_cache > cfg->mbufs / 2)
-		config_error_add(errors, file, 1,
+		config_error_add(errors, file, memory_line,
 			"memory.mbuf_cache = %u must be at most half of memory.mbufs = %u",
 			cfg->mbuf_cache, cfg->mbufs);
 	if (cfg->mbufs < cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size)
-		config_error_add(errors, file, 1,
+		config_error_add(errors, file, memory_line,
 			"memory.mbufs = %u cannot fill the rings: need at least rx_descriptors + tx_descriptors + 2 * burst_size = %u",
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
@@ -468,40 +511,35 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 	return errors->count > 0 || errors->dropped > 0 ? -EINVAL : 0;
 }
 
+/*
+ * Parses <text>, which stands for file <name>, and loads it. With
+ * <source> (a file read by config_text_read()), messages name the files
+ * the lines came from.
+ */
 static int
-load_common(const char *name, const char *path, const char *text,
-	struct gateway_config *cfg, struct config_errors *errors)
+parse_and_load(const char *name, const char *text,
+	const struct config_text *source, struct gateway_config *cfg,
+	struct config_errors *errors)
 {
 	config_t lc;
-	int ok, ret;
-
-	memset(errors, 0, sizeof(*errors));
-	config_set_defaults(cfg);
-	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
+	int ret;
 
 	config_init(&lc);
-	if (path != NULL) {
-		FILE *fp = fopen(path, "r");
-
-		if (fp == NULL) {
-			ret = -errno;
-			config_error_add(errors, name, 0, "cannot open: %s",
-				strerror(errno));
-			config_destroy(&lc);
-			return ret;
-		}
-		ok = config_read(&lc, fp);
-		fclose(fp);
-	} else {
-		ok = config_read_string(&lc, text);
-	}
-	if (ok != CONFIG_TRUE) {
+	/*
+	 * Every @include was expanded by config_text_read(); should libconfig
+	 * still meet one, its path is looked for under a directory that cannot
+	 * exist, so that no file is ever opened without the checks.
+	 */
+	config_set_include_dir(&lc, "/dev/null");
+	errors->text = source;
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		config_error_add(errors, name, config_error_line(&lc), "%s",
 			config_error_text(&lc));
-		config_destroy(&lc);
-		return -EINVAL;
+		ret = -EINVAL;
+	} else {
+		ret = load_parsed(&lc, name, cfg, errors);
 	}
-	ret = load_parsed(&lc, name, cfg, errors);
+	errors->text = NULL;
 	config_destroy(&lc);
 	return ret;
 }
@@ -510,14 +548,28 @@ int
 config_load_file(const char *path, struct gateway_config *cfg,
 	struct config_errors *errors)
 {
-	return load_common(path, path, NULL, cfg, errors);
+	struct config_text *text;
+	int ret;
+
+	memset(errors, 0, sizeof(*errors));
+	config_set_defaults(cfg);
+	snprintf(cfg->source, sizeof(cfg->source), "%s", path);
+	text = config_text_read(path, errors);
+	if (text == NULL)
+		return -errno;
+	ret = parse_and_load(path, config_text_string(text), text, cfg, errors);
+	config_text_free(text);
+	return ret;
 }
 
 int
 config_load_string(const char *name, const char *text,
 	struct gateway_config *cfg, struct config_errors *errors)
 {
-	return load_common(name, NULL, text, cfg, errors);
+	memset(errors, 0, sizeof(*errors));
+	config_set_defaults(cfg);
+	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
+	return parse_and_load(name, text, NULL, cfg, errors);
 }
 
 unsigned int

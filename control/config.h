@@ -62,6 +62,8 @@ enum config_fragments {
 
 struct gateway_config {
 	char source[CONFIG_PATH_MAX];	/* file name, or "<default>" */
+	/* output.path came from the command line (-e), not from the file */
+	bool eve_path_overridden;
 
 	/* gateway { } */
 	enum config_mode mode;
@@ -123,20 +125,40 @@ struct gateway_config {
 	struct ctl_config control;
 };
 
+struct config_text;
+
 /* Errors collected while loading; each already reads "file:line: message". */
 struct config_errors {
 	unsigned int count;
 	unsigned int dropped;	/* errors beyond CONFIG_ERRORS_MAX */
 	char messages[CONFIG_ERRORS_MAX][CONFIG_ERROR_LEN];
+	/*
+	 * While a file is loaded: the text libconfig parses, every @include
+	 * expanded, whose lines config_error_add() maps back to the file and
+	 * line they came from. NULL otherwise.
+	 */
+	const struct config_text *text;
 };
 
 /*
  * Appends "file:line: message" to <errors>, or counts it in
- * errors->dropped when the list is full. For loaders of config groups.
+ * errors->dropped when the list is full. For loaders of config groups:
+ * <line> is a line of the parsed text (config_setting_source_line()); when
+ * it came from an included file, the message names that file and its own
+ * line instead of <file>. Line 0 stands for the whole of <file>.
  */
 void
 config_error_add(struct config_errors *errors, const char *file, int line,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Writes where line <line> of the parsed text is, for a message that
+ * refers to a second place: "file:line" when <errors> knows the files,
+ * else "line N". Returns <buf>.
+ */
+const char *
+config_error_where(const struct config_errors *errors, int line, char *buf,
+	size_t len);
 
 /*
  * Names libconfig setting type <type> for messages: "an integer",
@@ -144,6 +166,22 @@ config_error_add(struct config_errors *errors, const char *file, int line,
  */
 const char *
 config_type_name(int type);
+
+/* A key of the loader's table, for code that compares configurations. */
+struct config_key_info {
+	const char *group;	/* "gateway" */
+	const char *name;	/* "mtu" */
+	size_t offset;		/* of its value in struct gateway_config */
+	size_t size;		/* of its value */
+	bool ports;		/* gateway.ports: port_count names, not bytes */
+};
+
+/*
+ * Describes key <index> (from 0) of the loader's table: every key of the
+ * gateway, memory, flows and stream groups. Returns false past the last.
+ */
+bool
+config_table_key(unsigned int index, struct config_key_info *info);
 
 /* The configuration the gateway runs with when no file is given. */
 extern const char config_default_text[];
@@ -157,10 +195,13 @@ config_set_defaults(struct gateway_config *cfg);
 
 /*
  * Loads and validates the libconfig file <path> into <cfg>, starting from
- * the defaults. Every problem found is appended to <errors> as
- * "path:line: message"; loading goes on after an error so that one run
- * reports them all. Returns 0 when the file is valid, -EINVAL when it has
- * errors (and <cfg> must not be used), or -errno when it cannot be read.
+ * the defaults. The file and every file it includes are read through
+ * config_text_read() (config_files.h): only regular files within the size
+ * limits, never blocking. Every problem found is appended to <errors> as
+ * "file:line: message", naming the included file where the problem is;
+ * loading goes on after an error so that one run reports them all.
+ * Returns 0 when the file is valid, -EINVAL when it has errors (and <cfg>
+ * must not be used), or -errno when it cannot be read.
  */
 int
 config_load_file(const char *path, struct gateway_config *cfg,

@@ -286,6 +286,12 @@ free_monitor:
 	return NULL;
 }
 
+void
+monitor_set_trusted(struct monitor *monitor, const struct gateway_config *cfg)
+{
+	set_trusted(monitor->report, cfg);
+}
+
 int
 monitor_reopen(struct monitor *monitor)
 {

@@ -74,6 +74,14 @@ monitor_create(const struct gateway_config *cfg,
 void
 monitor_event(void *monitor, const struct gw_event *ev);
 
+/*
+ * From now on leaves out of the report the trusted prefixes of <cfg>,
+ * report.trusted and policy.trusted: what a reload applies of them. Never
+ * fails.
+ */
+void
+monitor_set_trusted(struct monitor *monitor, const struct gateway_config *cfg);
+
 /* Reopens the EVE log (SIGHUP, after logrotate). Returns 0 or -errno. */
 int
 monitor_reopen(struct monitor *monitor);

@@ -324,6 +324,7 @@ static void
 load_vlans(struct load_ctx *ctx, config_setting_t *s, const char *where,
 	uint16_t id, bool *any)
 {
+	char place[CONFIG_PATH_MAX + 16];
 	int i, count = elements(ctx, s, where,
 		"an array of VLAN IDs [ 100, ... ]", false);
 	int line = line_of(s, 1);
@@ -351,9 +352,11 @@ load_vlans(struct load_ctx *ctx, config_setting_t *s, const char *where,
 		owner = ctx->spec->vlan_segment[vlan];
 		if (owner != 0) {
 			config_error_add(ctx->errors, ctx->file, elem_line,
-				"%s: VLAN %lld already belongs to segment %s (line %d)",
+				"%s: VLAN %lld already belongs to segment %s (%s)",
 				where, vlan, ctx->spec->segments[owner].name,
-				ctx->spec->segments[owner].line);
+				config_error_where(ctx->errors,
+					ctx->spec->segments[owner].line, place,
+					sizeof(place)));
 			continue;
 		}
 		ctx->spec->vlan_segment[vlan] = id;
@@ -411,6 +414,7 @@ static void
 load_segment(struct load_ctx *ctx, config_setting_t *entry, int index,
 	int list_line)
 {
+	char place[CONFIG_PATH_MAX + 16];
 	struct policy_spec *spec = ctx->spec;
 	config_setting_t *name_set = NULL, *vlans = NULL, *prefixes = NULL;
 	unsigned int count0 = ctx->errors->count;
@@ -477,8 +481,10 @@ load_segment(struct load_ctx *ctx, config_setting_t *entry, int index,
 	other = segment_find(spec, name);
 	if (other > 0) {
 		config_error_add(ctx->errors, ctx->file, line,
-			"segment %s is defined twice (first at line %d)", name,
-			spec->segments[other].line);
+			"segment %s is defined twice (first at %s)", name,
+			config_error_where(ctx->errors,
+				spec->segments[other].line, place,
+				sizeof(place)));
 		return;
 	}
 	if (spec->segment_count > POLICY_SEGMENTS_MAX) {
@@ -544,6 +550,7 @@ check_duplicate_prefixes(struct load_ctx *ctx)
 		const struct policy_prefix *b = &spec->prefixes[order[i]];
 		const struct policy_prefix *first = a->line <= b->line ? a : b;
 		const struct policy_prefix *second = a->line <= b->line ? b : a;
+		char place[CONFIG_PATH_MAX + 16];
 		char text[64];
 
 		if (compare_prefix_index(&order[i - 1], &order[i],
@@ -556,10 +563,11 @@ check_duplicate_prefixes(struct load_ctx *ctx)
 				spec->segments[second->segment].name, text);
 		else
 			config_error_add(ctx->errors, ctx->file, second->line,
-				"prefix %s of segment %s already belongs to segment %s (line %d)",
+				"prefix %s of segment %s already belongs to segment %s (%s)",
 				text, spec->segments[second->segment].name,
 				spec->segments[first->segment].name,
-				first->line);
+				config_error_where(ctx->errors, first->line,
+					place, sizeof(place)));
 	}
 	free(order);
 }
@@ -864,6 +872,7 @@ static void
 load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 	int list_line)
 {
+	char place[CONFIG_PATH_MAX + 16];
 	struct policy_spec *spec = ctx->spec;
 	config_setting_t *from = NULL, *to = NULL, *action = NULL;
 	config_setting_t *deny = NULL, *unverifiable = NULL;
@@ -999,8 +1008,10 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 			if (strcmp(spec->rules[value].name, rule.name) != 0)
 				continue;
 			config_error_add(ctx->errors, ctx->file, line,
-				"rule name \"%s\" is used twice (first at line %d)",
-				rule.name, spec->rules[value].line);
+				"rule name \"%s\" is used twice (first at %s)",
+				rule.name, config_error_where(ctx->errors,
+					spec->rules[value].line, place,
+					sizeof(place)));
 			return;
 		}
 	}
@@ -1019,6 +1030,7 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 static void
 check_shadowed(struct load_ctx *ctx)
 {
+	char place[CONFIG_PATH_MAX + 16];
 	const struct policy_spec *spec = ctx->spec;
 	unsigned int i, j;
 
@@ -1036,9 +1048,11 @@ check_shadowed(struct load_ctx *ctx)
 					e->to != r->to))
 				continue;
 			config_error_add(ctx->errors, ctx->file, r->line,
-				"rule %u (%s to %s) can never match: rule %u at line %d, without SMB conditions, decides every pair it covers first (the first matching rule wins)",
+				"rule %u (%s to %s) can never match: rule %u at %s, without SMB conditions, decides every pair it covers first (the first matching rule wins)",
 				j + 1, endpoint_name(spec, r->from),
-				endpoint_name(spec, r->to), i + 1, e->line);
+				endpoint_name(spec, r->to), i + 1,
+				config_error_where(ctx->errors, e->line, place,
+					sizeof(place)));
 			break;
 		}
 	}

@@ -9,6 +9,10 @@
 # in its environment; it must bridge the two interfaces, print its counters
 # to stdout and exit 0 on SIGTERM.
 #
+# SMBGW_GATEWAY_PREFIX, if set, is a command (and its options) that smbgw
+# is run under, e.g. "setpriv --bounding-set -dac_override": it must exec
+# smbgw in the same process, so that gw_pid is smbgw's.
+#
 # Callers set: gw_binary, gw_work (a scratch directory), gw_file_prefix.
 # Afterwards gw_pid is the gateway's process id while it runs.
 #
@@ -128,7 +132,7 @@ gw_launch() {
 			</dev/null >>"$log" 2>&1 &
 	else
 		# shellcheck disable=SC2086
-		"$gw_binary" -l 0-1 --no-pci $mem --file-prefix "$gw_file_prefix" \
+		${SMBGW_GATEWAY_PREFIX:-} "$gw_binary" -l 0-1 --no-pci $mem --file-prefix "$gw_file_prefix" \
 			--vdev "$(gw_vdev 0 "$SMBGW_IF_A")" \
 			--vdev "$(gw_vdev 1 "$SMBGW_IF_B")" \
 			-- "${config_args[@]}" </dev/null >>"$log" 2>&1 &

@@ -52,6 +52,11 @@ expect_error "frame past the end (big-endian)" "reading the capture: truncated d
 	"$smbgw" -r "$work/frame-cut-be.pcap"
 expect_error "absurd frame length" "reading the capture: invalid packet capture length 2147483647" \
 	"$smbgw" -r "$work/frame-2g.pcap"
-expect_error "bad config" "out of range" "$smbgw" -r "$work/cut.pcap" -c /dev/stdin <<<'gateway: { ports = ["a", "b"]; mtu = 1; };'
+echo 'gateway: { ports = ["a", "b"]; mtu = 1; };' >"$work/bad.conf"
+expect_error "bad config" "bad.conf:1: gateway.mtu = 1 is out of range" "$smbgw" -r "$work/cut.pcap" -c "$work/bad.conf"
+# A configuration is a regular file: not a pipe, not even standard input.
+expect_error "config on a pipe" "/dev/stdin:0: refused: a FIFO, not a regular file" \
+	bash -c 'echo "gateway: { ports = [\"a\", \"b\"]; };" | "$0" -r "$1" -c /dev/stdin' \
+	"$smbgw" "$work/cut.pcap"
 expect_error "unknown option" "usage" "$smbgw" -r "$work/cut.pcap" -x
 exit $status

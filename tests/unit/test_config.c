@@ -1,17 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Configuration loader: defaults, the sample file, and every kind of error. */
+/*
+ * Configuration loader: defaults, the sample file, every kind of error;
+ * files and includes that are not regular files, too big, unreadable,
+ * cyclic or too deep; errors named by the file they are in; what a reload
+ * can apply.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_files.h"
+#include "config_reload.h"
 
 static struct gateway_config cfg;
 static struct config_errors errors;
@@ -238,7 +252,7 @@ test_memory_consistency(void **state)
 		"memory: { mbufs = 1023; mbuf_cache = 512; };\n"), -EINVAL);
 	assert_int_equal(errors.count, 2);
 	assert_string_equal(errors.messages[0],
-		"test.conf:1: memory.mbuf_cache = 512 must be at most half of memory.mbufs = 1023");
+		"test.conf:2: memory.mbuf_cache = 512 must be at most half of memory.mbufs = 1023");
 }
 
 static void
@@ -327,6 +341,673 @@ test_error_list_is_bounded(void **state)
 	assert_int_equal(errors.dropped, 5);
 }
 
+/* Files and includes: a directory of the test's own. */
+
+#define NOBODY 65534
+/* Paths in the test directory; short, so that messages hold them whole. */
+#define TEST_PATH_MAX 160
+#define EXPECTED_MAX (CONFIG_ERROR_LEN * 2)
+
+static char test_dir[64];
+
+static int
+make_test_dir(void **state)
+{
+	(void)state;
+	snprintf(test_dir, sizeof(test_dir), "/tmp/smbgw-test-config-XXXXXX");
+	return mkdtemp(test_dir) == NULL ? -1 : 0;
+}
+
+static int
+remove_test_dir(void **state)
+{
+	char command[128];
+
+	(void)state;
+	snprintf(command, sizeof(command), "rm -rf '%s'", test_dir);
+	return system(command) == 0 ? 0 : -1;
+}
+
+/* <name> in the test directory, or <name> itself when absolute. */
+static const char *
+in_dir(char *buf, size_t len, const char *name)
+{
+	if (name[0] == '/')
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%s/%s", test_dir, name);
+	return buf;
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[TEST_PATH_MAX];
+	FILE *fp = fopen(in_dir(path, sizeof(path), name), "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Loads <name> from the test directory. */
+static int
+load_file(const char *name)
+{
+	char path[TEST_PATH_MAX];
+
+	return config_load_file(in_dir(path, sizeof(path), name), &cfg,
+		&errors);
+}
+
+static const char valid_gateway[] = "gateway: { ports = [\"a\", \"b\"]; };\n";
+
+/*
+ * <name> is a file no configuration may be: as the main file its load
+ * fails with -<main_errno> and "<path>:0: <why>"; included at line 2 of a
+ * valid file, with -EINVAL and a message naming both files.
+ */
+static void
+assert_refused(const char *name, int main_errno, const char *why)
+{
+	char path[TEST_PATH_MAX], main_path[TEST_PATH_MAX];
+	char text[TEST_PATH_MAX + 64], expected[EXPECTED_MAX];
+	struct timespec start, end;
+
+	in_dir(path, sizeof(path), name);
+	in_dir(main_path, sizeof(main_path), "main.conf");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(load_file(name), -main_errno);
+	snprintf(expected, sizeof(expected), "%s:0: %s", path, why);
+	assert_single_error(expected);
+
+	snprintf(text, sizeof(text), "%s@include \"%s\"\n", valid_gateway,
+		name);
+	write_file("main.conf", text);
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected), "%s:2: @include \"%s\": %s: %s",
+		main_path, name, path, why);
+	assert_single_error(expected);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	/* Refused at once: nothing is read from what is not a file. */
+	assert_true(end.tv_sec - start.tv_sec < 2);
+}
+
+static void
+test_refuses_directory(void **state)
+{
+	char path[TEST_PATH_MAX];
+
+	(void)state;
+	assert_int_equal(mkdir(in_dir(path, sizeof(path), "conf.d"), 0755), 0);
+	assert_refused("conf.d", EISDIR,
+		"refused: a directory, not a regular file");
+}
+
+static void
+test_refuses_fifo(void **state)
+{
+	char path[TEST_PATH_MAX];
+
+	(void)state;
+	/* Nobody writes to it: reading it would block for ever. */
+	assert_int_equal(mkfifo(in_dir(path, sizeof(path), "fifo"), 0644), 0);
+	assert_refused("fifo", EINVAL, "refused: a FIFO, not a regular file");
+}
+
+static void
+test_refuses_devices(void **state)
+{
+	(void)state;
+	assert_refused("/dev/null", EINVAL,
+		"refused: a character device, not a regular file");
+	/* Endless: libconfig would read it until memory ran out. */
+	assert_refused("/dev/zero", EINVAL,
+		"refused: a character device, not a regular file");
+}
+
+static void
+test_refuses_socket(void **state)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	in_dir(addr.sun_path, sizeof(addr.sun_path), "sock");
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_refused("sock", EINVAL, "refused: a socket, not a regular file");
+	close(fd);
+}
+
+static void
+test_refuses_dangling_symlink(void **state)
+{
+	char path[TEST_PATH_MAX];
+
+	(void)state;
+	assert_int_equal(symlink("nowhere.conf",
+		in_dir(path, sizeof(path), "link.conf")), 0);
+	assert_refused("link.conf", ENOENT,
+		"cannot open: a dangling symbolic link (to nowhere.conf, which does not exist)");
+}
+
+static void
+test_refuses_big_sparse_file(void **state)
+{
+	char path[TEST_PATH_MAX];
+	int fd;
+
+	(void)state;
+	fd = open(in_dir(path, sizeof(path), "big.conf"),
+		O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 100 << 20), 0);
+	close(fd);
+	assert_refused("big.conf", EFBIG,
+		"refused: 104857600 bytes, more than the 1048576 a configuration file may have");
+}
+
+/* Writes <name>: a valid configuration of exactly <size> bytes. */
+static void
+write_sized(const char *name, size_t size)
+{
+	char *text = malloc(size + 1);
+	size_t used = strlen(valid_gateway);
+
+	assert_non_null(text);
+	memcpy(text, valid_gateway, used);
+	while (used < size) {
+		size_t line = size - used > 64 ? 64 : size - used;
+
+		memset(text + used, '#', line);
+		text[used + line - 1] = '\n';
+		used += line;
+	}
+	text[size] = '\0';
+	write_file(name, text);
+	free(text);
+}
+
+static void
+test_size_limit(void **state)
+{
+	(void)state;
+	write_sized("limit.conf", CONFIG_FILE_SIZE_MAX);
+	assert_int_equal(load_file("limit.conf"), 0);
+	write_sized("over.conf", CONFIG_FILE_SIZE_MAX + 1);
+	assert_int_equal(load_file("over.conf"), -EFBIG);
+}
+
+/*
+ * Unreadable: root reads any file, so the load runs in a child as nobody
+ * when the test runs as root. The child reports its results through a
+ * pipe (a cmocka assertion in a child would go on with the parent's tests).
+ */
+static void
+test_refuses_unreadable(void **state)
+{
+	char path[TEST_PATH_MAX], main_path[TEST_PATH_MAX];
+	char text[TEST_PATH_MAX + 64], expected[EXPECTED_MAX];
+	char got[2][EXPECTED_MAX];
+	int fds[2], status;
+	FILE *from_child;
+	pid_t child;
+
+	(void)state;
+	in_dir(path, sizeof(path), "secret.conf");
+	in_dir(main_path, sizeof(main_path), "main.conf");
+	write_file("secret.conf", valid_gateway);
+	snprintf(text, sizeof(text), "%s@include \"secret.conf\"\n",
+		valid_gateway);
+	write_file("main.conf", text);
+	assert_int_equal(chmod(path, 0), 0);
+	assert_int_equal(chmod(main_path, 0644), 0);
+	assert_int_equal(chmod(test_dir, 0711), 0);
+	assert_int_equal(pipe(fds), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		FILE *to_parent = fdopen(fds[1], "w");
+		int ret;
+
+		close(fds[0]);
+		if (geteuid() == 0 && (setgid(NOBODY) != 0 ||
+				setuid(NOBODY) != 0))
+			_exit(2);
+		ret = config_load_file(path, &cfg, &errors);
+		fprintf(to_parent, "%d %s\n", ret,
+			errors.count ? errors.messages[0] : "");
+		ret = config_load_file(main_path, &cfg, &errors);
+		fprintf(to_parent, "%d %s\n", ret,
+			errors.count ? errors.messages[0] : "");
+		fclose(to_parent);
+		_exit(0);
+	}
+	close(fds[1]);
+	from_child = fdopen(fds[0], "r");
+	assert_non_null(fgets(got[0], sizeof(got[0]), from_child));
+	assert_non_null(fgets(got[1], sizeof(got[1]), from_child));
+	fclose(from_child);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	chmod(test_dir, 0700);
+	snprintf(expected, sizeof(expected), "%d %s:0: cannot open: %s\n",
+		-EACCES, path, strerror(EACCES));
+	assert_string_equal(got[0], expected);
+	snprintf(expected, sizeof(expected),
+		"%d %s:2: @include \"secret.conf\": %s: cannot open: %s\n",
+		-EINVAL, main_path, path, strerror(EACCES));
+	assert_string_equal(got[1], expected);
+}
+
+static void
+test_errors_name_the_included_file(void **state)
+{
+	char path[4][TEST_PATH_MAX], expected[EXPECTED_MAX];
+
+	(void)state;
+	assert_int_equal(mkdir(in_dir(path[0], sizeof(path[0]), "sub"), 0755),
+		0);
+	write_file("main.conf",
+		"# main\n"
+		"gateway: {\n"
+		"  ports = [\"a\", \"b\"];\n"
+		"  @include \"gw.conf\"   # gateway keys\n"
+		"  burst_size = 0;\n"
+		"};\n"
+		"@include \"sub/flows.conf\"\n"
+		"memory: { mbuf_cache = 513; };\n");
+	/* No newline at its end: the including file's next line is its own. */
+	write_file("gw.conf", "# gateway keys\nmtu = 1;");
+	/* Relative to the including file's directory: sub/timeouts.conf. */
+	write_file("sub/flows.conf", "flows: {\n@include \"timeouts.conf\"\n};\n");
+	write_file("sub/timeouts.conf", "timeout_udp = 0;\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	assert_int_equal(errors.count, 4);
+	in_dir(path[0], sizeof(path[0]), "gw.conf");
+	in_dir(path[1], sizeof(path[1]), "main.conf");
+	in_dir(path[2], sizeof(path[2]), "sub/timeouts.conf");
+	snprintf(expected, sizeof(expected),
+		"%s:2: gateway.mtu = 1 is out of range [68, 9600]", path[0]);
+	assert_string_equal(errors.messages[0], expected);
+	snprintf(expected, sizeof(expected),
+		"%s:5: gateway.burst_size = 0 is out of range [1, 256]",
+		path[1]);
+	assert_string_equal(errors.messages[1], expected);
+	snprintf(expected, sizeof(expected),
+		"%s:1: flows.timeout_udp = 0 is out of range [1, 86400]",
+		path[2]);
+	assert_string_equal(errors.messages[2], expected);
+	snprintf(expected, sizeof(expected),
+		"%s:8: memory.mbuf_cache = 513 is out of range [0, 512]",
+		path[1]);
+	assert_string_equal(errors.messages[3], expected);
+
+	/* libconfig's own errors too. */
+	write_file("main.conf", "# main\n@include \"bad.conf\"\n");
+	write_file("bad.conf", "gateway: {\n  ports = [\"a\", \"b\"];\n"
+		"  workers = ;\n};\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected), "%s:3: syntax error",
+		in_dir(path[3], sizeof(path[3]), "bad.conf"));
+	assert_single_error(expected);
+}
+
+static void
+test_include_of_a_missing_file(void **state)
+{
+	char path[2][TEST_PATH_MAX], expected[EXPECTED_MAX];
+
+	(void)state;
+	write_file("main.conf", "gateway: { ports = [\"a\", \"b\"]; };\n"
+		"\n@include \"none.conf\"\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected),
+		"%s:3: @include \"none.conf\": %s: cannot open: %s",
+		in_dir(path[0], sizeof(path[0]), "main.conf"),
+		in_dir(path[1], sizeof(path[1]), "none.conf"),
+		strerror(ENOENT));
+	assert_single_error(expected);
+}
+
+static void
+test_include_cycles(void **state)
+{
+	char path[2][TEST_PATH_MAX], expected[EXPECTED_MAX];
+
+	(void)state;
+	write_file("a.conf", "# a\n@include \"b.conf\"\n");
+	write_file("b.conf", "@include \"a.conf\"\n");
+	assert_int_equal(load_file("a.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected),
+		"%s:1: @include \"a.conf\": %s: an include cycle: the file is already being read",
+		in_dir(path[0], sizeof(path[0]), "b.conf"),
+		in_dir(path[1], sizeof(path[1]), "a.conf"));
+	assert_single_error(expected);
+
+	write_file("self.conf", "@include \"self.conf\"\n");
+	assert_int_equal(load_file("self.conf"), -EINVAL);
+	assert_int_equal(errors.count, 1);
+	assert_non_null(strstr(errors.messages[0], "an include cycle"));
+
+	/* The same file twice, one after the other, is no cycle. */
+	write_file("note.conf", "# a note\n");
+	write_file("twice.conf", "@include \"note.conf\"\n"
+		"gateway: { ports = [\"a\", \"b\"]; };\n"
+		"@include \"note.conf\"\n");
+	assert_int_equal(load_file("twice.conf"), 0);
+}
+
+/* d0.conf includes d1.conf ... d<levels>.conf, which holds the gateway. */
+static void
+write_chain(unsigned int levels)
+{
+	char name[32], text[64];
+	unsigned int i;
+
+	for (i = 0; i < levels; i++) {
+		snprintf(name, sizeof(name), "d%u.conf", i);
+		snprintf(text, sizeof(text), "@include \"d%u.conf\"\n", i + 1);
+		write_file(name, text);
+	}
+	snprintf(name, sizeof(name), "d%u.conf", levels);
+	write_file(name, valid_gateway);
+}
+
+static void
+test_include_depth(void **state)
+{
+	char path[2][TEST_PATH_MAX], expected[EXPECTED_MAX];
+	char name[32];
+
+	(void)state;
+	write_chain(CONFIG_INCLUDE_DEPTH_MAX);
+	assert_int_equal(load_file("d0.conf"), 0);
+	write_chain(CONFIG_INCLUDE_DEPTH_MAX + 1);
+	assert_int_equal(load_file("d0.conf"), -EINVAL);
+	snprintf(name, sizeof(name), "d%u.conf", CONFIG_INCLUDE_DEPTH_MAX);
+	in_dir(path[0], sizeof(path[0]), name);
+	snprintf(name, sizeof(name), "d%u.conf", CONFIG_INCLUDE_DEPTH_MAX + 1);
+	in_dir(path[1], sizeof(path[1]), name);
+	snprintf(expected, sizeof(expected),
+		"%s:1: @include \"%s\": %s: includes nest more than %u deep",
+		path[0], name, path[1], CONFIG_INCLUDE_DEPTH_MAX);
+	assert_single_error(expected);
+}
+
+static void
+test_include_count_and_total_size(void **state)
+{
+	char text[CONFIG_FILES_MAX * 32 + 128];
+	size_t used;
+	unsigned int i;
+
+	(void)state;
+	write_file("note.conf", "# a note\n");
+	used = snprintf(text, sizeof(text), "%s", valid_gateway);
+	for (i = 0; i < CONFIG_FILES_MAX - 1; i++)
+		used += snprintf(text + used, sizeof(text) - used,
+			"@include \"note.conf\"\n");
+	write_file("many.conf", text);
+	assert_int_equal(load_file("many.conf"), 0);
+	snprintf(text + used, sizeof(text) - used, "@include \"note.conf\"\n");
+	write_file("many.conf", text);
+	assert_int_equal(load_file("many.conf"), -EINVAL);
+	assert_int_equal(errors.count, 1);
+	assert_non_null(strstr(errors.messages[0],
+		"more than 64 files in one configuration"));
+
+	/* 1 MiB included five times: more than the whole text may have. */
+	write_sized("limit.conf", CONFIG_FILE_SIZE_MAX);
+	write_file("huge.conf", "@include \"limit.conf\"\n"
+		"@include \"limit.conf\"\n@include \"limit.conf\"\n"
+		"@include \"limit.conf\"\n@include \"limit.conf\"\n");
+	assert_int_equal(load_file("huge.conf"), -EINVAL);
+	assert_int_equal(errors.count, 1);
+	assert_non_null(strstr(errors.messages[0], "huge.conf:5: @include"));
+	assert_non_null(strstr(errors.messages[0],
+		"refused: the configuration would exceed 4194304 bytes with its includes expanded"));
+}
+
+static void
+test_include_syntax(void **state)
+{
+	char path[TEST_PATH_MAX], expected[EXPECTED_MAX];
+
+	(void)state;
+	/* In comments and strings, as for libconfig, no directive. */
+	write_file("main.conf", "gateway: { ports = [\"a\", \"b\"]; };\n"
+		"/*\n@include \"missing.conf\"\n*/\n"
+		"# @include \"missing.conf\"\n"
+		"watchlists: { shares = ( { class = \"x\"; patterns = [ \"a\n"
+		"@include \\\"missing.conf\\\"\" ]; } ); };\n");
+	assert_int_equal(load_file("main.conf"), 0);
+
+	in_dir(path, sizeof(path), "main.conf");
+	write_file("main.conf", "@include \"note.conf\" gateway: {};\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected),
+		"%s:1: @include: only a # or // comment may follow the path on its line",
+		path);
+	assert_single_error(expected);
+
+	write_file("main.conf", "\n@include \"note.conf\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected),
+		"%s:2: @include: the path has no closing quote on its line", path);
+	assert_single_error(expected);
+
+	write_file("main.conf", "@include \"\"\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected), "%s:1: @include: the path is empty",
+		path);
+	assert_single_error(expected);
+
+	/* An included file's comment cannot swallow its includer's text. */
+	write_file("open.conf", "# fine\n/* never closed\n");
+	write_file("main.conf", "@include \"open.conf\"\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected),
+		"%s:2: the comment opened here does not end before the end of the file",
+		in_dir(path, sizeof(path), "open.conf"));
+	assert_single_error(expected);
+}
+
+static void
+test_nul_byte(void **state)
+{
+	char path[TEST_PATH_MAX], expected[EXPECTED_MAX];
+	FILE *fp;
+
+	(void)state;
+	fp = fopen(in_dir(path, sizeof(path), "nul.conf"), "w");
+	assert_non_null(fp);
+	fwrite("gateway: {};\n#\0junk\n", 1, 20, fp);
+	fclose(fp);
+	assert_int_equal(load_file("nul.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected), "%s:2: a NUL byte: not a text file",
+		path);
+	assert_single_error(expected);
+}
+
+/* A text never opens files: should libconfig see @include, it fails. */
+static void
+test_string_does_not_include(void **state)
+{
+	(void)state;
+	assert_int_equal(load("@include \"/etc/hostname\"\n"), -EINVAL);
+	assert_single_error("test.conf:1: cannot open include file");
+}
+
+static void
+test_policy_lines_name_the_file(void **state)
+{
+	char path[TEST_PATH_MAX], expected[EXPECTED_MAX];
+
+	(void)state;
+	write_file("main.conf", "gateway: { ports = [\"a\", \"b\"]; };\n"
+		"policy: {\n"
+		"  segments = (\n"
+		"    { name = \"ws\"; prefixes = [ \"198.18.1.0/24\" ]; },\n"
+		"@include \"more.conf\"\n"
+		"  );\n"
+		"};\n");
+	write_file("more.conf",
+		"    { name = \"ws\"; prefixes = [ \"198.18.2.0/24\" ]; }\n");
+	assert_int_equal(load_file("main.conf"), -EINVAL);
+	snprintf(expected, sizeof(expected), "(first at %s:4)",
+		in_dir(path, sizeof(path), "main.conf"));
+	assert_int_equal(errors.count, 1);
+	assert_non_null(strstr(errors.messages[0], expected));
+	assert_memory_equal(errors.messages[0],
+		in_dir(path, sizeof(path), "more.conf"), strlen(path));
+}
+
+/* Reload: which keys take effect only at restart */
+
+struct restart_case {
+	const char *gateway;	/* inside gateway { } */
+	const char *groups;	/* other groups */
+	const char *key;	/* the one key reported */
+};
+
+static const struct restart_case restart_cases[] = {
+	{ "mode = \"tap\";", "", "gateway.mode" },
+	{ "", "*ports", "gateway.ports" },
+	{ "workers = 2;", "", "gateway.workers" },
+	{ "fail_mode = \"closed\";", "", "gateway.fail_mode" },
+	{ "mtu = 9000;", "", "gateway.mtu" },
+	{ "burst_size = 64;", "", "gateway.burst_size" },
+	{ "tx_retries = 0;", "", "gateway.tx_retries" },
+	{ "stats_interval = 0;", "", "gateway.stats_interval" },
+	{ "", "memory: { mbufs = 32767; };", "memory.mbufs" },
+	{ "", "memory: { mbuf_cache = 128; };", "memory.mbuf_cache" },
+	{ "", "memory: { mbuf_data_room = 4096; };", "memory.mbuf_data_room" },
+	{ "", "memory: { rx_descriptors = 512; };", "memory.rx_descriptors" },
+	{ "", "memory: { tx_descriptors = 512; };", "memory.tx_descriptors" },
+	{ "", "memory: { event_ring_size = 1024; };",
+		"memory.event_ring_size" },
+	{ "", "flows: { max_flows = 4096; };", "flows.max_flows" },
+	{ "", "flows: { sessions = 64; };", "flows.sessions" },
+	{ "", "flows: { sessions_per_client = 0; };",
+		"flows.sessions_per_client" },
+	{ "", "flows: { session_idle_reclaim_ms = 1; };",
+		"flows.session_idle_reclaim_ms" },
+	{ "", "flows: { classify_packets = 2; };", "flows.classify_packets" },
+	{ "", "flows: { timeout_embryonic = 5; };", "flows.timeout_embryonic" },
+	{ "", "flows: { timeout_established = 5; };",
+		"flows.timeout_established" },
+	{ "", "flows: { timeout_closing = 5; };", "flows.timeout_closing" },
+	{ "", "flows: { timeout_closed = 5; };", "flows.timeout_closed" },
+	{ "", "flows: { timeout_udp = 5; };", "flows.timeout_udp" },
+	{ "", "flows: { timeout_other = 5; };", "flows.timeout_other" },
+	{ "", "stream: { mode = \"off\"; };", "stream.mode" },
+	{ "", "stream: { checksum = \"off\"; };", "stream.checksum" },
+	{ "", "stream: { segments = 128; };", "stream.segments" },
+	{ "", "stream: { flow_segments = 32; };", "stream.flow_segments" },
+	{ "", "stream: { gap_timeout = 5; };", "stream.gap_timeout" },
+	{ "", "detector: { window = 60; };", "detector.window" },
+	{ "", "detector: { share_open_threshold = 5; };",
+		"detector.share_open_threshold" },
+	{ "", "detector: { require = [ \"logon\" ]; };", "detector.require" },
+	{ "", "detector: { max_pairs = 32; };", "detector.max_pairs" },
+	{ "", "detector: { max_clients = 32; };", "detector.max_clients" },
+	{ "", "detector: { logon_failures = 3; };", "detector.logon_failures" },
+	{ "", "detector: { logon_failure_window = 30; };",
+		"detector.logon_failure_window" },
+	{ "", "detector: { rules = { smb1 = false; }; };", "detector.rules" },
+	{ "", "detector: { workstation_segments = [ \"ws\" ]; };",
+		"detector.workstation_segments" },
+	{ "", "output: { eve = \"/tmp/other.json\"; };", "output.eve" },
+	{ "", "output: { syslog = true; };", "output.syslog" },
+	{ "", "output: { max_handles = 32; };", "output.max_handles" },
+	{ "", "report: { days = 2; };", "report.days" },
+	{ "", "report: { max_rows = 32; };", "report.max_rows" },
+	{ "", "control: { socket = \"/tmp/other.sock\"; };", "control.socket" },
+	{ "", "control: { group = \"0\"; };", "control.group" },
+	{ "", "control: { max_clients = 2; };", "control.max_clients" },
+	{ "", "control: { max_line = 100; };", "control.max_line" },
+};
+
+static struct gateway_config running, next;
+
+static void
+load_restart_case(const struct restart_case *c, struct gateway_config *out)
+{
+	char text[1024];
+
+	if (strcmp(c->groups, "*ports") == 0)
+		snprintf(text, sizeof(text),
+			"gateway: { ports = [\"a\", \"c\"]; };\n");
+	else
+		snprintf(text, sizeof(text),
+			"gateway: { ports = [\"a\", \"b\"]; %s };\n%s\n",
+			c->gateway, c->groups);
+	if (config_load_string("test.conf", text, out, &errors) != 0)
+		fail_msg("%s: %s", c->key, errors.messages[0]);
+}
+
+static void
+test_restart_keys(void **state)
+{
+	struct config_changes changes;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(load(valid_gateway), 0);
+	running = cfg;
+	assert_int_equal(config_restart_changes(&running, &cfg, &changes), 0);
+	for (i = 0; i < sizeof(restart_cases) / sizeof(restart_cases[0]); i++) {
+		load_restart_case(&restart_cases[i], &next);
+		assert_int_equal(config_restart_changes(&running, &next,
+			&changes), 1);
+		assert_string_equal(changes.keys[0], restart_cases[i].key);
+		/* And back: the difference is the key, not its direction. */
+		assert_int_equal(config_restart_changes(&next, &running,
+			&changes), 1);
+	}
+
+	/* The policy and report.trusted are what reload applies. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; mtu = 9000; };\n"
+		"policy: { mode = \"monitor-only\"; };\n"
+		"report: { trusted = [ \"198.18.0.1/32\" ]; };\n"), 0);
+	assert_int_equal(config_restart_changes(&running, &cfg, &changes), 1);
+	assert_string_equal(changes.keys[0], "gateway.mtu");
+
+	/* -e FILE outranks output.eve: a file that names another is no change. */
+	running.eve_path_overridden = true;
+	snprintf(running.output.path, sizeof(running.output.path),
+		"/tmp/command-line.json");
+	assert_int_equal(config_restart_changes(&running, &next, &changes), 1);
+	assert_string_equal(changes.keys[0], "control.max_line");
+
+	/* A difference in a group no listed key explains names the group. */
+	next = running;
+	next.detector.segment_arg = &next;
+	assert_int_equal(config_restart_changes(&running, &next, &changes), 1);
+	assert_string_equal(changes.keys[0], "detector");
+}
+
+static void
+test_watchlists_changed(void **state)
+{
+	(void)state;
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"watchlists: { shares = ( { class = \"x\"; patterns = [ \"^a$\" ]; } ); };\n"),
+		0);
+	running = cfg;
+	/* Moved down two lines: the same watchlists. */
+	assert_int_equal(load("# moved\n\ngateway: { ports = [\"a\", \"b\"]; };\n"
+		"watchlists: { shares = ( { class = \"x\"; patterns = [ \"^a$\" ]; } ); };\n"),
+		0);
+	assert_false(config_watchlists_changed(&running, &cfg));
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"watchlists: { shares = ( { class = \"x\"; patterns = [ \"^b$\" ]; } ); };\n"),
+		0);
+	assert_true(config_watchlists_changed(&running, &cfg));
+}
+
 int
 main(void)
 {
@@ -352,7 +1033,34 @@ main(void)
 		cmocka_unit_test(test_file_errors_name_the_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_error_list_is_bounded),
+		cmocka_unit_test(test_string_does_not_include),
+		cmocka_unit_test(test_restart_keys),
+		cmocka_unit_test(test_watchlists_changed),
 	};
+	const struct CMUnitTest file_tests[] = {
+		cmocka_unit_test(test_refuses_directory),
+		cmocka_unit_test(test_refuses_fifo),
+		cmocka_unit_test(test_refuses_devices),
+		cmocka_unit_test(test_refuses_socket),
+		cmocka_unit_test(test_refuses_dangling_symlink),
+		cmocka_unit_test(test_refuses_big_sparse_file),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_refuses_unreadable),
+		cmocka_unit_test(test_errors_name_the_included_file),
+		cmocka_unit_test(test_include_of_a_missing_file),
+		cmocka_unit_test(test_include_cycles),
+		cmocka_unit_test(test_include_depth),
+		cmocka_unit_test(test_include_count_and_total_size),
+		cmocka_unit_test(test_include_syntax),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_policy_lines_name_the_file),
+	};
+	int failed;
 
-	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	/* A load that blocks (a FIFO read) fails the run instead of hanging. */
+	alarm(60);
+	failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("config files", file_tests,
+		make_test_dir, remove_test_dir);
+	return failed;
 }
