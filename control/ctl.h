@@ -45,7 +45,7 @@
 #define CTL_MAX_CLIENTS_PER_UID_DEFAULT 8
 #define CTL_IDLE_TIMEOUT_MS_DEFAULT 60000
 #define CTL_REQUEST_TIMEOUT_MS_DEFAULT 10000
-#define CTL_EVICT_GRACE_MS 200		/* younger idle clients are not evicted */
+#define CTL_EVICT_STALLED_MS 1000	/* a reply not read for this long */
 #define CTL_PATH_MAX 108	/* sun_path */
 #define CTL_GROUP_MAX 64
 #define CTL_ARGS_MAX 16
@@ -156,13 +156,17 @@ ctl_register(struct ctl_server *server, const char *name,
  * Fairness: a request must arrive whole and its reply leave within
  * request_timeout_ms of its first byte (bytes that trickle in do not
  * extend it); a connection without a request in progress is closed after
- * idle_timeout_ms. A uid holds at most max_clients_per_uid connections;
- * when its share or the server is full, a new connection evicts the
- * oldest idle one (of that uid, or of anyone when the server is full):
- * the one whose last reply, or whose connection if it never had one, is
- * the oldest, among those without a reply in progress and idle for at
- * least CTL_EVICT_GRACE_MS. With none to evict the newcomer is told
- * "busy" and closed.
+ * idle_timeout_ms. A uid holds at most max_clients_per_uid connections:
+ * beyond, a newcomer evicts the oldest idle connection of its uid. When
+ * the server is full, a newcomer evicts the oldest idle connection of
+ * the uid holding the most connections, if that uid holds more than the
+ * newcomer's (or is the newcomer's). Idle: no request being answered
+ * (one trickling in counts as idle), or a reply unread for
+ * CTL_EVICT_STALLED_MS; oldest: whose last reply, or connection if it
+ * never had one, is the oldest. With none to evict the newcomer is told
+ * "busy" and closed; an evicted client is told "evicted" (its request,
+ * if any, did not run) when it has no reply half sent.
+ *
  * Work per call is bounded (events per call, lines per client), so many
  * clients never stall the caller. Returns the number of requests
  * answered, or a negative errno if waiting itself failed.

@@ -3,10 +3,12 @@
  * Who gets a control connection, and for how long. The socket's mode and
  * SO_PEERCRED decide who may connect at all; then no uid holds more than
  * max_clients_per_uid connections, and nobody more than max_clients. A
- * newcomer that finds its uid's share or the server full takes the place
- * of the oldest idle connection (of its own uid, or of anyone when the
- * server is full), so clients that connect and sit, or trickle a request
- * byte by byte, cannot lock the others out. Deadlines bound the rest: a
+ * newcomer that finds its uid's share full takes the place of its uid's
+ * oldest idle connection; one that finds the server full, that of the
+ * oldest idle connection of the uid holding the most (never of a uid
+ * holding fewer than its own). So clients that connect and sit, or
+ * trickle a request byte by byte, or reconnect as soon as they are
+ * closed, cannot lock out a user holding fewer connections. Deadlines bound the rest: a
  * request must arrive whole, and its reply leave, within
  * request_timeout_ms of its first byte, however its bytes are spaced; a
  * connection with no request for idle_timeout_ms is closed.
@@ -130,26 +132,57 @@ clients_of_uid(const struct ctl_server *server, uid_t uid)
 
 /*
  * Whether <c> may be closed for a newcomer: nothing of its own is being
- * answered or waits to be, and it has been idle (no reply, and any
- * request in progress begun) for CTL_EVICT_GRACE_MS at least, so that a
- * client between its connect and its first write is left alone.
+ * answered or waits to be (a request that trickles in counts as idle),
+ * or its reply has been stuck for CTL_EVICT_STALLED_MS: a reader that
+ * stopped reading.
  */
 static bool
 evictable(const struct ctl_client *c, uint64_t now)
 {
-	return c->fd >= 0 && c->out == NULL && !c->backlog &&
-		now - c->idle_since_ms >= CTL_EVICT_GRACE_MS &&
-		(c->request_start_ms == 0 ||
-		 now - c->request_start_ms >= CTL_EVICT_GRACE_MS);
+	if (c->fd < 0 || c->backlog)
+		return false;
+	if (c->out == NULL)
+		return true;
+	return now - c->request_start_ms >= CTL_EVICT_STALLED_MS;
 }
 
 /*
- * The oldest idle client, of uid <uid> only when <one_uid>, or NULL.
- * Oldest: whose last reply (or connection, if it never had one) is the
- * oldest; a request trickling in does not make it younger.
+ * The connection to close for a newcomer from <uid>, which holds
+ * <held> connections, or NULL. Only a connection of <uid> itself, or of
+ * a uid that holds more than <uid> does, may be taken, so that a user
+ * cannot push out one who holds fewer; among those, one of the uid that
+ * holds the most, and of its, the oldest idle: whose last reply (or
+ * connection, if it never had one) is the oldest. A request trickling
+ * in does not make it younger.
  */
 static struct ctl_client *
-oldest_idle(struct ctl_server *server, bool one_uid, uid_t uid, uint64_t now)
+pick_victim(struct ctl_server *server, uid_t uid, unsigned int held,
+	uint64_t now)
+{
+	struct ctl_client *victim = NULL;
+	unsigned int i, count, victim_count = 0;
+
+	for (i = 0; i < server->max_clients; i++) {
+		struct ctl_client *c = &server->clients[i];
+
+		if (!evictable(c, now))
+			continue;
+		count = c->uid == uid ? held : clients_of_uid(server, c->uid);
+		if (c->uid != uid && count <= held)
+			continue;
+		if (victim == NULL || count > victim_count ||
+				(count == victim_count &&
+				 c->idle_since_ms < victim->idle_since_ms)) {
+			victim = c;
+			victim_count = count;
+		}
+	}
+	return victim;
+}
+
+/* The oldest idle connection of <uid>, or NULL. */
+static struct ctl_client *
+oldest_idle_of(struct ctl_server *server, uid_t uid, uint64_t now)
 {
 	struct ctl_client *oldest = NULL;
 	unsigned int i;
@@ -157,7 +190,7 @@ oldest_idle(struct ctl_server *server, bool one_uid, uid_t uid, uint64_t now)
 	for (i = 0; i < server->max_clients; i++) {
 		struct ctl_client *c = &server->clients[i];
 
-		if (!evictable(c, now) || (one_uid && c->uid != uid))
+		if (c->uid != uid || !evictable(c, now))
 			continue;
 		if (oldest == NULL || c->idle_since_ms < oldest->idle_since_ms)
 			oldest = c;
@@ -171,28 +204,34 @@ evict(struct ctl_server *server, struct ctl_client *c, uid_t for_uid)
 	server->counters.evicted++;
 	CTL_LOG(DEBUG, "evicted uid %u (pid %d), idle, for uid %u",
 		(unsigned int)c->uid, (int)c->pid, (unsigned int)for_uid);
+	/* A reply half sent cannot be followed by a word of ours. */
+	if (c->out != NULL) {
+		ctl_client_close(server, c);
+		return;
+	}
 	close_with(server, c, "evicted",
 		"closed while idle to admit another connection: the control socket was full");
 }
 
 /*
  * Makes room for a connection from <uid>: nothing to do under both
- * limits, else evicts the oldest idle connection that frees the limit
- * reached. Returns 0, or -EBUSY after refusing <fd>.
+ * limits, else evicts a connection that frees the limit reached.
+ * Returns 0, or -EBUSY after refusing <fd>.
  */
 static int
 make_room(struct ctl_server *server, int fd, uid_t uid, uint64_t now)
 {
+	unsigned int held = clients_of_uid(server, uid);
 	struct ctl_client *victim;
 	char message[160];
 
-	if (clients_of_uid(server, uid) >= server->max_clients_per_uid) {
-		victim = oldest_idle(server, true, uid, now);
+	if (held >= server->max_clients_per_uid) {
+		victim = oldest_idle_of(server, uid, now);
 		if (victim == NULL) {
 			server->counters.refused_uid++;
 			snprintf(message, sizeof(message),
 				"uid %u has %u control connections open, the most one user may (control.max_clients_per_uid); try again",
-				(unsigned int)uid, server->max_clients_per_uid);
+				(unsigned int)uid, held);
 			refuse(fd, "busy", message);
 			return -EBUSY;
 		}
@@ -201,7 +240,7 @@ make_room(struct ctl_server *server, int fd, uid_t uid, uint64_t now)
 	}
 	if (server->client_count < server->max_clients)
 		return 0;
-	victim = oldest_idle(server, false, 0, now);
+	victim = pick_victim(server, uid, held, now);
 	if (victim == NULL) {
 		server->counters.refused_busy++;
 		refuse(fd, "busy", "too many control connections; try again");

@@ -60,4 +60,15 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	unsigned int worker_count, const struct watchlist *watchlist,
 	const struct flowlog_counters *log);
 
+struct ctl_reply;
+
+/*
+ * Writes the decode counters <d> (frames by header, malformed in all and
+ * by reason) into <reply> as the object <key>: the "decode" section of
+ * the stats command.
+ */
+void
+stats_reply_decode(struct ctl_reply *reply, const char *key,
+	const struct decode_counters *d);
+
 #endif /* SMBGW_STATS_H */
