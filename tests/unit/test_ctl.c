@@ -1381,16 +1381,24 @@ test_config_loader(void **state)
 	assert_string_equal(cfg.socket_path, "/run/smbgw/smbgw.sock");
 	assert_string_equal(cfg.group, "root");
 	assert_int_equal(cfg.max_clients, 16);
+	assert_int_equal(cfg.max_clients_per_uid, 8);
 	assert_int_equal(cfg.max_line, 4096);
+	assert_int_equal(cfg.request_timeout_ms, 10000);
+	assert_int_equal(cfg.idle_timeout_s, 60);
 
 	assert_int_equal(load_control("control: { socket = \"/tmp/x/gw.sock\";\n"
-		"group = \"0\"; max_clients = 2; max_line = 100; };",
+		"group = \"0\"; max_clients = 2; max_line = 100;\n"
+		"max_clients_per_uid = 1; request_timeout_ms = 2500;\n"
+		"idle_timeout = 5; };",
 		&cfg, &errors), 0);
 	ctl_params_from_config(&params, &cfg);
 	assert_string_equal(params.socket_path, "/tmp/x/gw.sock");
 	assert_string_equal(params.group, "0");
 	assert_int_equal(params.max_clients, 2);
 	assert_int_equal(params.max_line, 100);
+	assert_int_equal(params.max_clients_per_uid, 1);
+	assert_int_equal(params.request_timeout_ms, 2500);
+	assert_int_equal(params.idle_timeout_ms, 5000);
 
 	assert_int_equal(load_control("control: {\n"
 		"  socket = \"relative.sock\";\n"
@@ -1398,8 +1406,11 @@ test_config_loader(void **state)
 		"  max_clients = 0;\n"
 		"  max_line = \"big\";\n"
 		"  colour = 1;\n"
+		"  max_clients_per_uid = 0;\n"
+		"  request_timeout_ms = 50;\n"
+		"  idle_timeout = 0;\n"
 		"};", &cfg, &errors), -EINVAL);
-	assert_int_equal(errors.count, 5);
+	assert_int_equal(errors.count, 8);
 	assert_string_equal(errors.messages[0],
 		"test.conf:2: control.socket = \"relative.sock\" must be an absolute file path shorter than 108 bytes");
 	assert_string_equal(errors.messages[1],
@@ -1410,6 +1421,12 @@ test_config_loader(void **state)
 		"test.conf:5: control.max_line must be an integer, not a string");
 	assert_string_equal(errors.messages[4],
 		"test.conf:6: unknown key control.colour");
+	assert_string_equal(errors.messages[5],
+		"test.conf:7: control.max_clients_per_uid = 0 is out of range [1, 1024]");
+	assert_string_equal(errors.messages[6],
+		"test.conf:8: control.request_timeout_ms = 50 is out of range [100, 600000]");
+	assert_string_equal(errors.messages[7],
+		"test.conf:9: control.idle_timeout = 0 is out of range [1, 86400]");
 }
 
 int
