@@ -60,6 +60,9 @@ usage(FILE *out)
 		"  -h, --help          this text\n"
 		"  -V, --version       smbgwctl's version\n"
 		"\n"
+		"A gateway that answers \"busy\" (all control connections taken) is\n"
+		"asked again for up to 2 s.\n"
+		"\n"
 		"Exit status: 0 done; 1 the gateway refused or failed the command;\n"
 		"2 usage error; 3 gateway not running or not answering; 4 permission denied.\n",
 		CTL_SOCKET_DEFAULT, TIMEOUT_DEFAULT_S);
