@@ -195,6 +195,7 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	reply_ports(ctx, r, &total);
 	reply_workers(ctx, r);
 	stats_reply_decode(r, "decode", &total.decode);
+	ctl_server_reply_counters(ctx->ctl, r, "control");
 	ctl_reply_object_begin(r, "flows");
 	ctl_reply_u64(r, "active", fs.active);
 	ctl_reply_u64(r, "live_smb", fs.active_live_smb);
@@ -271,7 +272,6 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_u64(r, "summary_full",
 		flowlog_counters(ctx->flowlog)->rows_dropped);
 	ctl_reply_object_end(r);
-	ctl_server_reply_counters(ctx->ctl, r, "control");
 	return 0;
 }
 

@@ -86,6 +86,32 @@ stats_print_devices(FILE *out, const uint16_t *port_ids,
 }
 
 void
+stats_reply_decode(struct ctl_reply *reply, const char *key,
+	const struct decode_counters *d)
+{
+	unsigned int r;
+
+	ctl_reply_object_begin(reply, key);
+	ctl_reply_u64(reply, "vlan", d->vlan);
+	ctl_reply_u64(reply, "qinq", d->qinq);
+	ctl_reply_u64(reply, "arp", d->arp);
+	ctl_reply_u64(reply, "ipv4", d->ipv4);
+	ctl_reply_u64(reply, "ipv6", d->ipv6);
+	ctl_reply_u64(reply, "other_l3", d->other_l3);
+	ctl_reply_u64(reply, "tcp", d->tcp);
+	ctl_reply_u64(reply, "udp", d->udp);
+	ctl_reply_u64(reply, "other_l4", d->other_l4);
+	ctl_reply_u64(reply, "fragments", d->ip_fragments);
+	ctl_reply_u64(reply, "malformed", d->malformed);
+	ctl_reply_object_begin(reply, "malformed_by_reason");
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		ctl_reply_u64(reply, decode_malformed_name(r),
+			d->malformed_by[r]);
+	ctl_reply_object_end(reply);
+	ctl_reply_object_end(reply);
+}
+
+void
 stats_sum_inspection(struct worker *const *workers, unsigned int worker_count,
 	struct inspect_counters *ic, struct flow_table_stats *fs,
 	struct watchlist_counters *wc)
@@ -219,30 +245,4 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		fprintf(out, " scan_errors %" PRIu64 "\n", wc.scan_errors);
 	}
 	fflush(out);
-}
-
-void
-stats_reply_decode(struct ctl_reply *reply, const char *key,
-	const struct decode_counters *d)
-{
-	unsigned int r;
-
-	ctl_reply_object_begin(reply, key);
-	ctl_reply_u64(reply, "vlan", d->vlan);
-	ctl_reply_u64(reply, "qinq", d->qinq);
-	ctl_reply_u64(reply, "arp", d->arp);
-	ctl_reply_u64(reply, "ipv4", d->ipv4);
-	ctl_reply_u64(reply, "ipv6", d->ipv6);
-	ctl_reply_u64(reply, "other_l3", d->other_l3);
-	ctl_reply_u64(reply, "tcp", d->tcp);
-	ctl_reply_u64(reply, "udp", d->udp);
-	ctl_reply_u64(reply, "other_l4", d->other_l4);
-	ctl_reply_u64(reply, "fragments", d->ip_fragments);
-	ctl_reply_u64(reply, "malformed", d->malformed);
-	ctl_reply_object_begin(reply, "malformed_by_reason");
-	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
-		ctl_reply_u64(reply, decode_malformed_name(r),
-			d->malformed_by[r]);
-	ctl_reply_object_end(reply);
-	ctl_reply_object_end(reply);
 }

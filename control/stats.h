@@ -20,6 +20,7 @@ struct watchlist_counters;
 struct flowlog_counters;
 struct inspect_counters;
 struct flow_table_stats;
+struct ctl_reply;
 
 /* Sums the counters of <worker_count> workers into <total>. */
 void
@@ -41,6 +42,15 @@ stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);
 
 /*
+ * Writes the decode counters <d> (frames by header, malformed in all and
+ * by reason) into <reply> as the object <key>: the "decode" section of
+ * the stats command.
+ */
+void
+stats_reply_decode(struct ctl_reply *reply, const char *key,
+	const struct decode_counters *d);
+
+/*
  * Sums the inspection counters of <worker_count> workers: inspectors into
  * <ic>, flow tables into <fs>, watchlist scratches into <wc> (may be NULL).
  */
@@ -59,16 +69,5 @@ void
 stats_print_inspection(FILE *out, struct worker *const *workers,
 	unsigned int worker_count, const struct watchlist *watchlist,
 	const struct flowlog_counters *log);
-
-struct ctl_reply;
-
-/*
- * Writes the decode counters <d> (frames by header, malformed in all and
- * by reason) into <reply> as the object <key>: the "decode" section of
- * the stats command.
- */
-void
-stats_reply_decode(struct ctl_reply *reply, const char *key,
-	const struct decode_counters *d);
 
 #endif /* SMBGW_STATS_H */
