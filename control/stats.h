@@ -20,7 +20,6 @@ struct watchlist_counters;
 struct flowlog_counters;
 struct inspect_counters;
 struct flow_table_stats;
-struct ctl_reply;
 
 /* Sums the counters of <worker_count> workers into <total>. */
 void
@@ -40,6 +39,8 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);
+
+struct ctl_reply;
 
 /*
  * Writes the decode counters <d> (frames by header, malformed in all and
