@@ -451,7 +451,8 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		if (reply.error[0] == '\0')
 			snprintf(reply.error, sizeof(reply.error), "%s failed: %s",
 				cmd->name, strerror(-ret));
-		ctl_compose_error(line_w, cmd->name, errno_code(ret), reply.error);
+		ctl_compose_error(line_w, cmd->name, errno_code(ret),
+			reply.error);
 		outcome.ret = ret;
 		return outcome;
 	}
