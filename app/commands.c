@@ -222,6 +222,8 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	stats_sum_inspection(ctx->workers, ctx->worker_count, &ic, &fs, NULL);
 	reply_ports(ctx, r, &total);
 	reply_workers(ctx, r);
+	stats_reply_decode(r, "decode", &total.decode);
+	ctl_server_reply_counters(ctx->ctl, r, "control");
 	ctl_reply_object_begin(r, "flows");
 	ctl_reply_u64(r, "active", fs.active);
 	ctl_reply_u64(r, "live_smb", fs.active_live_smb);
@@ -294,6 +296,10 @@ cmd_stats(void *arg, const struct ctl_request *req, struct ctl_reply *r)
 	ctl_reply_u64(r, "queued", ic.events);
 	ctl_reply_u64(r, "ring_full", ic.events_dropped);
 	ctl_reply_u64(r, "alerts", monitor_counters(ctx->monitor)->alerts);
+	ctl_reply_u64(r, "alerts_dropped",
+		monitor_counters(ctx->monitor)->alerts_dropped);
+	ctl_reply_u64(r, "summary_full",
+		flowlog_counters(ctx->flowlog)->rows_dropped);
 	ctl_reply_object_end(r);
 	reply_outputs(ctx, r);
 	return 0;
@@ -653,7 +659,7 @@ commands_register(struct live_context *ctx)
 		{ "status", cmd_status,
 			"version, uptime, mode, policy generation, config path" },
 		{ "stats", cmd_stats,
-			"ports, workers, drops by reason, flows, parsers, events" },
+			"ports, workers, drops by reason, decode (malformed by reason), flows, parsers, policy, events, control socket" },
 		{ "flows", cmd_flows, "flows [FILTER] [LIMIT]: SMB and DCE/RPC flows" },
 		{ "segments", cmd_segments, "segments: names, prefixes, VLANs" },
 		{ "rules", cmd_rules, "rules: in order, first match wins" },

@@ -4,7 +4,8 @@
  * prints the reply, as readable tables or (--json) as the raw JSON line.
  * The rendering is generic (objects become "key value" lines, arrays of
  * objects become tables), so a command added to the gateway needs nothing
- * here.
+ * here. A gateway whose socket is full answers "busy": the request is
+ * sent again for up to 2 s before that is reported.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +40,10 @@ enum ctl_exit {
 #define CELL_MAX 256
 #define TABLE_COLUMNS_MAX 32
 #define TIMEOUT_DEFAULT_S 30
+/* "busy" (or "evicted" before an answer): try again for this long. */
+#define BUSY_RETRY_MS 2000
+#define BUSY_BACKOFF_FIRST_MS 50
+#define BUSY_BACKOFF_MAX_MS 400
 
 static void
 usage(FILE *out)
@@ -54,6 +59,9 @@ usage(FILE *out)
 		"  -t, --timeout SEC   wait at most SEC seconds for the reply (default %d)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       smbgwctl's version\n"
+		"\n"
+		"A gateway that answers \"busy\" (all control connections taken) is\n"
+		"asked again for up to 2 s.\n"
 		"\n"
 		"Exit status: 0 done; 1 the gateway refused or failed the command;\n"
 		"2 usage error; 3 gateway not running or not answering; 4 permission denied.\n",
@@ -220,6 +228,84 @@ read_reply(int fd, int timeout_s, int *status)
 	}
 	free(buf);
 	return NULL;
+}
+
+static long
+ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+		(now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/*
+ * True when <line> is an error reply that means "not now": the socket
+ * was full ("busy"), or this connection was closed while idle to admit
+ * another ("evicted"); the request did not run, so it may be sent again.
+ */
+static bool
+is_busy_reply(const char *line)
+{
+	struct ctl_json_node nodes[16];
+	const struct ctl_json_node *code;
+	char copy[1024];
+
+	if (strncmp(line, "{\"ok\":false", 11) != 0 ||
+			strlen(line) >= sizeof(copy))
+		return false;
+	memcpy(copy, line, strlen(line) + 1);
+	if (ctl_json_parse(copy, nodes, (unsigned int)(sizeof(nodes) / sizeof(nodes[0])), NULL, 0) < 0 ||
+			nodes[0].type != CTL_JSON_OBJECT)
+		return false;
+	code = ctl_json_member(nodes, &nodes[0], "code");
+	return code != NULL && code->type == CTL_JSON_STRING &&
+		(strcmp(code->str, "busy") == 0 ||
+		 strcmp(code->str, "evicted") == 0);
+}
+
+/*
+ * Connects, sends <request> and reads the reply, trying again for up to
+ * BUSY_RETRY_MS (with growing pauses, within <timeout_s> in all) while
+ * the gateway answers "busy". Returns the reply line (malloc'd), or NULL
+ * after saying why, with *status set.
+ */
+static char *
+run_request(const char *path, const char *request, size_t len, int timeout_s,
+	int *status)
+{
+	unsigned int pause_ms = BUSY_BACKOFF_FIRST_MS;
+	struct timespec start;
+	char *reply;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		fd = connect_gateway(path);
+		if (fd < 0) {
+			*status = -fd;
+			return NULL;
+		}
+		if (send_request(fd, request, len) != 0) {
+			fprintf(stderr, "smbgwctl: cannot send to %s: %s\n",
+				path, strerror(errno));
+			close(fd);
+			*status = EXIT_NOT_RUNNING;
+			return NULL;
+		}
+		reply = read_reply(fd, timeout_s, status);
+		close(fd);
+		if (reply == NULL || !is_busy_reply(reply) ||
+				ms_since(&start) + pause_ms > BUSY_RETRY_MS ||
+				ms_since(&start) + pause_ms >=
+					(long)timeout_s * 1000)
+			return reply;
+		free(reply);
+		usleep(pause_ms * 1000);
+		pause_ms = pause_ms * 2 > BUSY_BACKOFF_MAX_MS ?
+			BUSY_BACKOFF_MAX_MS : pause_ms * 2;
+	}
 }
 
 /* Rendering */
@@ -506,7 +592,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("SMBGW_SOCKET");
-	int timeout_s = TIMEOUT_DEFAULT_S, opt, fd, len, status;
+	int timeout_s = TIMEOUT_DEFAULT_S, opt, len, status;
 	bool json = false;
 	char request[REQUEST_MAX];
 	char *reply, *end;
@@ -553,17 +639,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	fd = connect_gateway(path);
-	if (fd < 0)
-		return -fd;
-	if (send_request(fd, request, (size_t)len) != 0) {
-		fprintf(stderr, "smbgwctl: cannot send to %s: %s\n", path,
-			strerror(errno));
-		close(fd);
-		return EXIT_NOT_RUNNING;
-	}
-	reply = read_reply(fd, timeout_s, &status);
-	close(fd);
+	reply = run_request(path, request, (size_t)len, timeout_s, &status);
 	if (reply == NULL)
 		return status;
 	if (json) {

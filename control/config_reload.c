@@ -47,6 +47,9 @@ static const struct group_key group_keys[] = {
 	STRING("control.group", control.group),
 	RAW("control.max_clients", control.max_clients),
 	RAW("control.max_line", control.max_line),
+	RAW("control.max_clients_per_uid", control.max_clients_per_uid),
+	RAW("control.request_timeout_ms", control.request_timeout_ms),
+	RAW("control.idle_timeout", control.idle_timeout_s),
 };
 
 static void

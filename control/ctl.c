@@ -6,12 +6,12 @@
  * is served strictly request by request: its next line is answered only
  * once the previous reply has left, so a client's output never holds more
  * than one reply and a client that stops reading stalls only itself (and
- * is closed after the idle timeout).
+ * is closed at its request's deadline). Who is admitted, and for how
+ * long, is ctl_admit.c's; control { } is ctl_config.c's.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,131 +27,23 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <libconfig.h>
-
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_pdump.h>
 #include <rte_telemetry.h>
 
-#include "config.h"
 #include "ctl.h"
 #include "ctl_json.h"
+#include "ctl_pvt.h"
 
 RTE_LOG_REGISTER_DEFAULT(ctl_logtype, INFO);
-#define CTL_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, ctl_logtype, "ctl: " fmt "\n", \
-		##__VA_ARGS__)
-
-#define CTL_NAME_MAX 64
-#define CTL_WORDS_MAX (CTL_ARGS_MAX + 4)
-#define CTL_REQUEST_NODES (CTL_ARGS_MAX + 8)
-#define CTL_NUMBER_MAX 32		/* a numeric argument's literal */
-#define CTL_EVENTS_PER_POLL 32
-#define CTL_ACCEPTS_PER_POLL 16
-#define CTL_LINES_PER_POLL 8		/* per client, so none starves others */
-#define CTL_ENVELOPE_MAX 1024		/* reply line around the result */
-#define CTL_ERROR_MAX 4096		/* room for a reload's file:line list */
-#define CTL_TELEMETRY_WAIT_S 2
-
-/* epoll tags beside client slots */
-#define TAG_LISTEN UINT32_MAX
-#define TAG_WAKE (UINT32_MAX - 1)
-
-struct ctl_command {
-	char name[CTL_NAME_MAX];
-	char telemetry_name[CTL_NAME_MAX + 8];	/* "/smbgw/..." or "" */
-	unsigned int words;
-	ctl_handler_t handler;
-	void *ctx;
-	const char *help;
-};
-
-struct ctl_client {
-	int fd;				/* -1: free slot */
-	uint32_t generation;		/* tells reused slots apart in epoll */
-	uint32_t interest;		/* epoll events registered */
-	uid_t uid;
-	pid_t pid;
-	char *in;			/* max_line + 2 bytes */
-	size_t in_len;
-	bool discarding;		/* inside an oversized line */
-	bool eof;
-	bool backlog;			/* complete lines wait for the next poll */
-	char *out;			/* the reply being sent, or NULL */
-	size_t out_len;
-	size_t out_off;
-	uint64_t last_ms;		/* last request or write progress */
-};
-
-struct ctl_reply {
-	struct ctl_json_writer w;
-	int err;
-	char error[CTL_ERROR_MAX];
-};
-
-struct ctl_server {
-	char path[CTL_PATH_MAX];
-	char lock_path[CTL_PATH_MAX + 8];
-	ino_t socket_ino;		/* removed at free only if still ours */
-	int listen_fd;
-	int epoll_fd;
-	int wake_fd;			/* eventfd: telemetry request waiting */
-	int lock_fd;
-	gid_t gid;
-	unsigned int max_clients;
-	unsigned int max_line;
-	size_t max_reply;
-	unsigned int idle_timeout_ms;
-	struct ctl_client *clients;
-	unsigned int client_count;
-	bool backlog;
-	bool dispatching;		/* shared buffers in use */
-	char *result_buf;		/* max_reply */
-	char *line_buf;			/* max_reply + CTL_ENVELOPE_MAX */
-	struct ctl_command commands[CTL_COMMANDS_MAX];
-	unsigned int command_count;
-	struct ctl_server_counters counters;
-};
 
 /* What one request dispatch yields besides the reply text. */
 struct ctl_outcome {
 	bool answered;			/* false for a blank line */
 	int ret;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-resolve_group(const char *name, gid_t *gid)
-{
-	struct group grp, *found = NULL;
-	char buf[4096];
-	char *end;
-	unsigned long number;
-
-	if (name[0] >= '0' && name[0] <= '9') {
-		errno = 0;
-		number = strtoul(name, &end, 10);
-		if (*end != '\0' || errno != 0 || number > INT_MAX)
-			return -ENOENT;
-		*gid = (gid_t)number;
-		return 0;
-	}
-	if (getgrnam_r(name, &grp, buf, sizeof(buf), &found) != 0 ||
-			found == NULL)
-		return -ENOENT;
-	*gid = grp.gr_gid;
-	return 0;
-}
 
 /* Registry */
 
@@ -462,8 +354,8 @@ errno_code(int err)
 }
 
 /* Writes the reply line for a request, into <w> (the line buffer). */
-static void
-compose_error(struct ctl_json_writer *w, const char *command,
+void
+ctl_compose_error(struct ctl_json_writer *w, const char *command,
 	const char *code, const char *message)
 {
 	ctl_json_object_begin(w, NULL);
@@ -516,7 +408,7 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 	}
 	if (ret != 0) {
 		server->counters.bad_requests++;
-		compose_error(line_w, NULL, "bad_request", error);
+		ctl_compose_error(line_w, NULL, "bad_request", error);
 		outcome.ret = -EINVAL;
 		return outcome;
 	}
@@ -526,7 +418,7 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		snprintf(error, sizeof(error),
 			"unknown command \"%.64s%s%.64s\" (\"help\" lists the commands)",
 			words[0], count > 1 ? " " : "", count > 1 ? words[1] : "");
-		compose_error(line_w, NULL, "unknown_command", error);
+		ctl_compose_error(line_w, NULL, "unknown_command", error);
 		outcome.ret = -ENOENT;
 		return outcome;
 	}
@@ -534,7 +426,7 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		server->counters.bad_requests++;
 		snprintf(error, sizeof(error),
 			"too many arguments (at most %d)", CTL_ARGS_MAX);
-		compose_error(line_w, cmd->name, "bad_request", error);
+		ctl_compose_error(line_w, cmd->name, "bad_request", error);
 		outcome.ret = -E2BIG;
 		return outcome;
 	}
@@ -559,7 +451,8 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		if (reply.error[0] == '\0')
 			snprintf(reply.error, sizeof(reply.error), "%s failed: %s",
 				cmd->name, strerror(-ret));
-		compose_error(line_w, cmd->name, errno_code(ret), reply.error);
+		ctl_compose_error(line_w, cmd->name, errno_code(ret),
+			reply.error);
 		outcome.ret = ret;
 		return outcome;
 	}
@@ -568,7 +461,7 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		snprintf(error, sizeof(error),
 			"the reply would exceed %zu bytes; ask for less (a filter or limit)",
 			server->max_reply);
-		compose_error(line_w, cmd->name, "reply_too_large", error);
+		ctl_compose_error(line_w, cmd->name, "reply_too_large", error);
 		outcome.ret = -EMSGSIZE;
 		return outcome;
 	}
@@ -576,7 +469,7 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 		server->counters.failed_commands++;
 		CTL_LOG(ERR, "command \"%s\" wrote a malformed reply",
 			cmd->name);
-		compose_error(line_w, cmd->name, "internal",
+		ctl_compose_error(line_w, cmd->name, "internal",
 			"the command wrote a malformed reply (a bug; see the gateway log)");
 		outcome.ret = -EPROTO;
 		return outcome;
@@ -591,20 +484,6 @@ dispatch(struct ctl_server *server, char *line, enum ctl_source source,
 }
 
 /* Clients */
-
-static void
-client_close(struct ctl_server *server, struct ctl_client *c)
-{
-	epoll_ctl(server->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	c->fd = -1;
-	free(c->out);
-	c->out = NULL;
-	c->out_len = c->out_off = 0;
-	c->in_len = 0;
-	c->backlog = false;
-	server->client_count--;
-}
 
 static void
 client_set_interest(struct ctl_server *server, struct ctl_client *c)
@@ -641,15 +520,15 @@ client_flush(struct ctl_server *server, struct ctl_client *c, uint64_t now)
 				return 0;
 			if (errno == EINTR)
 				continue;
-			client_close(server, c);
+			ctl_client_close(server, c);
 			return -1;
 		}
-		c->last_ms = now;
 		c->out_off += (size_t)n;
 		if (c->out_off == c->out_len) {
 			free(c->out);
 			c->out = NULL;
 			c->out_len = c->out_off = 0;
+			ctl_admit_request_done(c, now, true);
 		}
 	}
 	return 0;
@@ -667,7 +546,7 @@ client_queue(struct ctl_server *server, struct ctl_client *c,
 
 	c->out = malloc(len + 1);
 	if (c->out == NULL) {
-		client_close(server, c);
+		ctl_client_close(server, c);
 		return -1;
 	}
 	memcpy(c->out, w->buf, len);
@@ -675,32 +554,6 @@ client_queue(struct ctl_server *server, struct ctl_client *c,
 	c->out_len = len + 1;
 	c->out_off = 0;
 	return 0;
-}
-
-/* Sends an error line without waiting and closes: busy, refused peers. */
-static void
-refuse(int fd, const char *code, const char *message)
-{
-	char buf[CTL_ERROR_MAX + 128];
-	struct ctl_json_writer w;
-	unsigned int i;
-	size_t len;
-
-	ctl_json_writer_init(&w, buf, sizeof(buf) - 1, NULL, NULL);
-	compose_error(&w, NULL, code, message);
-	len = ctl_json_length(&w);
-	buf[len++] = '\n';
-	if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		CTL_LOG(DEBUG, "refusal not sent: %s", strerror(errno));
-	/*
-	 * Unread input would make the peer's read fail with ECONNRESET
-	 * before it sees why; take what has arrived.
-	 */
-	for (i = 0; i < 4; i++)
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			break;
-	shutdown(fd, SHUT_WR);
-	close(fd);
 }
 
 /*
@@ -736,7 +589,7 @@ client_process(struct ctl_server *server, struct ctl_client *c, uint64_t now)
 				"request longer than %u bytes", server->max_line);
 			ctl_json_writer_init(&line_w, server->line_buf,
 				server->max_reply + CTL_ENVELOPE_MAX, NULL, NULL);
-			compose_error(&line_w, NULL, "too_long", error);
+			ctl_compose_error(&line_w, NULL, "too_long", error);
 			c->in_len = 0;
 			c->discarding = true;
 			if (client_queue(server, c, &line_w) != 0 ||
@@ -759,6 +612,7 @@ client_process(struct ctl_server *server, struct ctl_client *c, uint64_t now)
 			c->discarding = false;
 			memmove(c->in, c->in + len + 1, c->in_len - len - 1);
 			c->in_len -= len + 1;
+			ctl_admit_request_done(c, now, false);
 			continue;
 		}
 		c->in[len] = '\0';
@@ -773,8 +627,10 @@ client_process(struct ctl_server *server, struct ctl_client *c, uint64_t now)
 		len = nl != NULL ? len + 1 : c->in_len;
 		memmove(c->in, c->in + len, c->in_len - len);
 		c->in_len -= len;
-		if (!outcome.answered)
+		if (!outcome.answered) {
+			ctl_admit_request_done(c, now, false);
 			continue;
+		}
 		if (client_queue(server, c, &line_w) != 0 ||
 				client_flush(server, c, now) != 0)
 			return answered;
@@ -799,137 +655,30 @@ client_event(struct ctl_server *server, struct ctl_client *c,
 		n = recv(c->fd, c->in + c->in_len, cap - c->in_len,
 			MSG_DONTWAIT);
 		if (n > 0) {
+			/* The deadline runs from a request's first byte. */
+			if (c->request_start_ms == 0)
+				c->request_start_ms = now;
 			c->in_len += (size_t)n;
-			c->last_ms = now;
 		} else if (n == 0) {
 			c->eof = true;
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 				errno != EINTR) {
-			client_close(server, c);
+			ctl_client_close(server, c);
 			return 0;
 		}
 	} else if (c->out != NULL && (events & (EPOLLHUP | EPOLLERR))) {
-		client_close(server, c);
+		ctl_client_close(server, c);
 		return 0;
 	}
 	answered = client_process(server, c, now);
 	if (c->fd < 0)
 		return answered;
 	if (c->eof && c->out == NULL && !c->backlog) {
-		client_close(server, c);
+		ctl_client_close(server, c);
 		return answered;
 	}
 	client_set_interest(server, c);
 	return answered;
-}
-
-/* True when process <pid> has <gid> among its supplementary groups. */
-static bool
-pid_in_group(pid_t pid, gid_t gid)
-{
-	char path[64], line[4096];
-	bool found = false;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return false;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *save = NULL, *tok;
-
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (tok = strtok_r(line + 7, " \t\n", &save); tok != NULL;
-				tok = strtok_r(NULL, " \t\n", &save))
-			if (strtoul(tok, NULL, 10) == (unsigned long)gid)
-				found = true;
-		break;
-	}
-	fclose(fp);
-	return found;
-}
-
-static void
-accept_clients(struct ctl_server *server, uint64_t now)
-{
-	struct ucred cred;
-	socklen_t cred_len;
-	struct epoll_event ev;
-	struct ctl_client *c;
-	unsigned int i, n;
-	int fd;
-
-	for (n = 0; n < CTL_ACCEPTS_PER_POLL; n++) {
-		fd = accept4(server->listen_fd, NULL, NULL,
-			SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		cred_len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-				&cred_len) != 0) {
-			close(fd);
-			continue;
-		}
-		/* Defence in depth: the socket's mode already keeps others out. */
-		if (cred.uid != 0 && cred.gid != server->gid &&
-				!pid_in_group(cred.pid, server->gid)) {
-			server->counters.refused_peer++;
-			CTL_LOG(NOTICE, "refused uid %u (pid %d): neither root nor in group %u",
-				(unsigned int)cred.uid, (int)cred.pid,
-				(unsigned int)server->gid);
-			refuse(fd, "permission_denied",
-				"permission denied: the control socket serves root and its group only");
-			continue;
-		}
-		if (server->client_count == server->max_clients) {
-			server->counters.refused_busy++;
-			refuse(fd, "busy",
-				"too many control connections; try again");
-			continue;
-		}
-		for (i = 0; server->clients[i].fd >= 0; i++)
-			;
-		c = &server->clients[i];
-		c->fd = fd;
-		c->generation++;
-		c->uid = cred.uid;
-		c->pid = cred.pid;
-		c->in_len = 0;
-		c->discarding = false;
-		c->eof = false;
-		c->backlog = false;
-		c->last_ms = now;
-		c->interest = EPOLLIN;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.u64 = ((uint64_t)c->generation << 32) | i;
-		if (epoll_ctl(server->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			close(fd);
-			c->fd = -1;
-			continue;
-		}
-		server->client_count++;
-		server->counters.accepted++;
-	}
-}
-
-static void
-expire_clients(struct ctl_server *server, uint64_t now)
-{
-	unsigned int i;
-
-	for (i = 0; i < server->max_clients; i++) {
-		struct ctl_client *c = &server->clients[i];
-
-		if (c->fd < 0 || now - c->last_ms < server->idle_timeout_ms)
-			continue;
-		if (c->out != NULL)
-			server->counters.slow_closed++;
-		else
-			server->counters.idle_closed++;
-		client_close(server, c);
-	}
 }
 
 /* Telemetry: requests cross from the telemetry thread to the poller. */
@@ -1193,14 +942,14 @@ ctl_server_poll(struct ctl_server *server, int timeout_ms)
 		timeout_ms);
 	if (n < 0 && errno != EINTR)
 		return -errno;
-	now = now_ms();
+	now = ctl_now_ms();
 	for (i = 0; i < n; i++) {
 		uint32_t tag = (uint32_t)events[i].data.u64;
 		uint32_t generation = (uint32_t)(events[i].data.u64 >> 32);
 		struct ctl_client *c;
 
 		if (tag == TAG_LISTEN) {
-			accept_clients(server, now);
+			ctl_admit_accept(server, now);
 			continue;
 		}
 		if (tag == TAG_WAKE) {
@@ -1224,7 +973,7 @@ ctl_server_poll(struct ctl_server *server, int timeout_ms)
 		}
 	}
 	tel_service(server);
-	expire_clients(server, now);
+	ctl_admit_expire(server, now);
 	return answered;
 }
 
@@ -1258,6 +1007,34 @@ const struct ctl_server_counters *
 ctl_server_counters(const struct ctl_server *server)
 {
 	return &server->counters;
+}
+
+void
+ctl_server_reply_counters(const struct ctl_server *server,
+	struct ctl_reply *reply, const char *key)
+{
+	const struct ctl_server_counters *c = &server->counters;
+
+	ctl_reply_object_begin(reply, key);
+	ctl_reply_u64(reply, "clients", server->client_count);
+	ctl_reply_u64(reply, "max_clients", server->max_clients);
+	ctl_reply_u64(reply, "max_clients_per_uid",
+		server->max_clients_per_uid);
+	ctl_reply_u64(reply, "accepted", c->accepted);
+	ctl_reply_u64(reply, "refused_busy", c->refused_busy);
+	ctl_reply_u64(reply, "refused_uid", c->refused_uid);
+	ctl_reply_u64(reply, "refused_peer", c->refused_peer);
+	ctl_reply_u64(reply, "evicted", c->evicted);
+	ctl_reply_u64(reply, "idle_closed", c->idle_closed);
+	ctl_reply_u64(reply, "deadline_expired", c->deadline_expired);
+	ctl_reply_u64(reply, "slow_closed", c->slow_closed);
+	ctl_reply_u64(reply, "requests", c->requests);
+	ctl_reply_u64(reply, "bad_requests", c->bad_requests);
+	ctl_reply_u64(reply, "unknown_commands", c->unknown_commands);
+	ctl_reply_u64(reply, "failed_commands", c->failed_commands);
+	ctl_reply_u64(reply, "oversized_replies", c->oversized_replies);
+	ctl_reply_u64(reply, "telemetry_requests", c->telemetry_requests);
+	ctl_reply_object_end(reply);
 }
 
 unsigned int
@@ -1422,9 +1199,13 @@ ctl_server_create(const struct ctl_params *params)
 		CTL_MAX_LINE_DEFAULT;
 	server->max_reply = params->max_reply ? params->max_reply :
 		CTL_MAX_REPLY_DEFAULT;
+	server->max_clients_per_uid = params->max_clients_per_uid ?
+		params->max_clients_per_uid : CTL_MAX_CLIENTS_PER_UID_DEFAULT;
 	server->idle_timeout_ms = params->idle_timeout_ms ?
 		params->idle_timeout_ms : CTL_IDLE_TIMEOUT_MS_DEFAULT;
-	ret = resolve_group(group, &server->gid);
+	server->request_timeout_ms = params->request_timeout_ms ?
+		params->request_timeout_ms : CTL_REQUEST_TIMEOUT_MS_DEFAULT;
+	ret = ctl_resolve_group(group, &server->gid);
 	if (ret != 0)
 		goto free_server;
 
@@ -1525,7 +1306,7 @@ ctl_server_free(struct ctl_server *server)
 
 	for (i = 0; i < server->max_clients; i++) {
 		if (server->clients[i].fd >= 0)
-			client_close(server, &server->clients[i]);
+			ctl_client_close(server, &server->clients[i]);
 		free(server->clients[i].in);
 	}
 	/* A successor may already have replaced a socket we lost. */
@@ -1539,123 +1320,4 @@ ctl_server_free(struct ctl_server *server)
 	free(server->result_buf);
 	free(server->line_buf);
 	free(server);
-}
-
-/* Configuration */
-
-void
-ctl_config_set_defaults(struct ctl_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
-		CTL_SOCKET_DEFAULT);
-	snprintf(cfg->group, sizeof(cfg->group), "%s", CTL_GROUP_DEFAULT);
-	cfg->max_clients = CTL_MAX_CLIENTS_DEFAULT;
-	cfg->max_line = CTL_MAX_LINE_DEFAULT;
-}
-
-static const char *
-load_string(config_setting_t *setting, const char *file,
-	struct config_errors *errors)
-{
-	if (config_setting_type(setting) != CONFIG_TYPE_STRING) {
-		config_error_add(errors, file,
-			config_setting_source_line(setting),
-			"control.%s must be a string, not %s",
-			config_setting_name(setting),
-			config_type_name(config_setting_type(setting)));
-		return NULL;
-	}
-	return config_setting_get_string(setting);
-}
-
-static void
-load_uint(config_setting_t *setting, const char *file,
-	struct config_errors *errors, unsigned int *out, unsigned int min,
-	unsigned int max)
-{
-	int line = config_setting_source_line(setting);
-	int type = config_setting_type(setting);
-	long long value;
-
-	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-		config_error_add(errors, file, line,
-			"control.%s must be an integer, not %s",
-			config_setting_name(setting), config_type_name(type));
-		return;
-	}
-	value = config_setting_get_int64(setting);
-	if (value < min || value > max) {
-		config_error_add(errors, file, line,
-			"control.%s = %lld is out of range [%u, %u]",
-			config_setting_name(setting), value, min, max);
-		return;
-	}
-	*out = (unsigned int)value;
-}
-
-int
-ctl_config_load(struct config_setting_t *group, const char *file,
-	struct ctl_config *out, struct config_errors *errors)
-{
-	unsigned int before = errors->count + errors->dropped;
-	int i, count, line;
-	const char *name, *value;
-	gid_t gid;
-
-	ctl_config_set_defaults(out);
-	if (group == NULL)
-		return 0;
-	count = config_setting_length(group);
-	for (i = 0; i < count; i++) {
-		config_setting_t *setting = config_setting_get_elem(group, i);
-
-		name = config_setting_name(setting);
-		line = config_setting_source_line(setting);
-		if (strcmp(name, "socket") == 0) {
-			value = load_string(setting, file, errors);
-			if (value == NULL)
-				continue;
-			if (value[0] != '/' || strlen(value) >= CTL_PATH_MAX ||
-					value[strlen(value) - 1] == '/')
-				config_error_add(errors, file, line,
-					"control.socket = \"%s\" must be an absolute file path shorter than %d bytes",
-					value, CTL_PATH_MAX);
-			else
-				snprintf(out->socket_path,
-					sizeof(out->socket_path), "%s", value);
-		} else if (strcmp(name, "group") == 0) {
-			value = load_string(setting, file, errors);
-			if (value == NULL)
-				continue;
-			if (value[0] == '\0' || strlen(value) >= CTL_GROUP_MAX ||
-					resolve_group(value, &gid) != 0)
-				config_error_add(errors, file, line,
-					"control.group = \"%s\" is not a group on this system",
-					value);
-			else
-				snprintf(out->group, sizeof(out->group), "%s",
-					value);
-		} else if (strcmp(name, "max_clients") == 0) {
-			load_uint(setting, file, errors, &out->max_clients, 1,
-				1024);
-		} else if (strcmp(name, "max_line") == 0) {
-			load_uint(setting, file, errors, &out->max_line, 64,
-				65536);
-		} else {
-			config_error_add(errors, file, line,
-				"unknown key control.%s", name);
-		}
-	}
-	return errors->count + errors->dropped > before ? -EINVAL : 0;
-}
-
-void
-ctl_params_from_config(struct ctl_params *params, const struct ctl_config *cfg)
-{
-	memset(params, 0, sizeof(*params));
-	params->socket_path = cfg->socket_path;
-	params->group = cfg->group;
-	params->max_clients = cfg->max_clients;
-	params->max_line = cfg->max_line;
 }

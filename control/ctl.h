@@ -42,7 +42,10 @@
 #define CTL_MAX_CLIENTS_DEFAULT 16
 #define CTL_MAX_LINE_DEFAULT 4096
 #define CTL_MAX_REPLY_DEFAULT (1u << 20)
+#define CTL_MAX_CLIENTS_PER_UID_DEFAULT 8
 #define CTL_IDLE_TIMEOUT_MS_DEFAULT 60000
+#define CTL_REQUEST_TIMEOUT_MS_DEFAULT 10000
+#define CTL_EVICT_STALLED_MS 1000	/* a reply not read for this long */
 #define CTL_PATH_MAX 108	/* sun_path */
 #define CTL_GROUP_MAX 64
 #define CTL_ARGS_MAX 16
@@ -58,7 +61,9 @@ struct ctl_params {
 	unsigned int max_clients;	/* connections served at once */
 	unsigned int max_line;		/* request bytes, newline excluded */
 	size_t max_reply;		/* reply bytes, newline included */
-	unsigned int idle_timeout_ms;	/* silent or unread clients closed */
+	unsigned int max_clients_per_uid;	/* of them from one uid */
+	unsigned int idle_timeout_ms;	/* between requests */
+	unsigned int request_timeout_ms;	/* first byte to reply sent */
 };
 
 /* Where a request came from. */
@@ -87,18 +92,25 @@ struct ctl_request {
 typedef int (*ctl_handler_t)(void *ctx, const struct ctl_request *req,
 	struct ctl_reply *reply);
 
-/* Counters of the server itself (part of "help" and of stats). */
+/*
+ * Counters of the server itself (the "control" part of stats). Every
+ * connection that ends other than by the peer closing it is counted by
+ * why: refused_*, evicted, idle_closed, deadline_expired, slow_closed.
+ */
 struct ctl_server_counters {
 	uint64_t accepted;
-	uint64_t refused_busy;		/* beyond max_clients */
+	uint64_t refused_busy;		/* full, and nobody idle to evict */
+	uint64_t refused_uid;		/* uid at max_clients_per_uid, none idle */
 	uint64_t refused_peer;		/* SO_PEERCRED not root nor group */
+	uint64_t evicted;		/* idle clients closed to admit others */
 	uint64_t requests;
 	uint64_t bad_requests;		/* malformed or oversized */
 	uint64_t unknown_commands;
 	uint64_t failed_commands;	/* handler returned an error */
 	uint64_t oversized_replies;
-	uint64_t slow_closed;		/* reply not read within the timeout */
-	uint64_t idle_closed;
+	uint64_t deadline_expired;	/* request not complete in time */
+	uint64_t slow_closed;		/* reply not read in time */
+	uint64_t idle_closed;		/* no request for idle_timeout */
 	uint64_t telemetry_requests;
 };
 
@@ -140,6 +152,21 @@ ctl_register(struct ctl_server *server, const char *name,
  * not at all; the control loop calls it every tick): accepts clients,
  * reads what they sent, answers complete lines, writes pending replies,
  * closes idle and slow clients, and runs waiting telemetry requests.
+ *
+ * Fairness: a request must arrive whole and its reply leave within
+ * request_timeout_ms of its first byte (bytes that trickle in do not
+ * extend it); a connection without a request in progress is closed after
+ * idle_timeout_ms. A uid holds at most max_clients_per_uid connections:
+ * beyond, a newcomer evicts the oldest idle connection of its uid. When
+ * the server is full, a newcomer evicts the oldest idle connection of
+ * the uid holding the most connections, if that uid holds more than the
+ * newcomer's (or is the newcomer's). Idle: no request being answered
+ * (one trickling in counts as idle), or a reply unread for
+ * CTL_EVICT_STALLED_MS; oldest: whose last reply, or connection if it
+ * never had one, is the oldest. With none to evict the newcomer is told
+ * "busy" and closed; an evicted client is told "evicted" (its request,
+ * if any, did not run) when it has no reply half sent.
+ *
  * Work per call is bounded (events per call, lines per client), so many
  * clients never stall the caller. Returns the number of requests
  * answered, or a negative errno if waiting itself failed.
@@ -164,6 +191,14 @@ ctl_execute(struct ctl_server *server, const char *line, char *out,
 /* The server's own counters. */
 const struct ctl_server_counters *
 ctl_server_counters(const struct ctl_server *server);
+
+/*
+ * Writes the server's counters and the connections open now into
+ * <reply> as the object <key> (the "control" section of stats).
+ */
+void
+ctl_server_reply_counters(const struct ctl_server *server,
+	struct ctl_reply *reply, const char *key);
 
 /* Connections open now. */
 unsigned int
@@ -258,7 +293,10 @@ struct ctl_config {
 	char socket_path[CTL_PATH_MAX];
 	char group[CTL_GROUP_MAX];
 	unsigned int max_clients;
+	unsigned int max_clients_per_uid;
 	unsigned int max_line;
+	unsigned int request_timeout_ms;
+	unsigned int idle_timeout_s;
 };
 
 /* Fills <cfg> with the defaults. Never fails. */
@@ -270,7 +308,9 @@ ctl_config_set_defaults(struct ctl_config *cfg);
  * <out>, starting from the defaults:
  *
  *	control: { socket = "/run/smbgw/smbgw.sock"; group = "root";
- *	           max_clients = 16; max_line = 4096; };
+ *	           max_clients = 16; max_clients_per_uid = 8;
+ *	           max_line = 4096; request_timeout_ms = 10000;
+ *	           idle_timeout = 60; };
  *
  * Each problem (unknown key, wrong type, out of range, relative or too
  * long path, unknown group) is appended to <errors> as "<file>:<line>:

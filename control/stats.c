@@ -4,6 +4,7 @@
 
 #include <rte_ethdev.h>
 
+#include "ctl.h"
 #include "flow.h"
 #include "flowlog.h"
 #include "inspect.h"
@@ -65,6 +66,11 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 		" fragments %" PRIu64 " malformed %" PRIu64 "\n",
 		d->vlan, d->qinq, d->arp, d->ipv4, d->ipv6, d->other_l3,
 		d->tcp, d->udp, d->other_l4, d->ip_fragments, d->malformed);
+	fprintf(out, "malformed by reason:");
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		fprintf(out, " %s %" PRIu64, decode_malformed_name(r),
+			d->malformed_by[r]);
+	fprintf(out, "\n");
 	fflush(out);
 	return balanced;
 }
@@ -88,6 +94,33 @@ stats_print_devices(FILE *out, const uint16_t *port_ids,
 			s.ierrors, s.oerrors, s.rx_nombuf);
 	}
 	fflush(out);
+}
+
+void
+stats_reply_decode(struct ctl_reply *reply, const char *key,
+	const struct decode_counters *d)
+{
+	unsigned int r;
+
+	ctl_reply_object_begin(reply, key);
+	ctl_reply_u64(reply, "vlan", d->vlan);
+	ctl_reply_u64(reply, "qinq", d->qinq);
+	ctl_reply_u64(reply, "arp", d->arp);
+	ctl_reply_u64(reply, "ipv4", d->ipv4);
+	ctl_reply_u64(reply, "ipv6", d->ipv6);
+	ctl_reply_u64(reply, "other_l3", d->other_l3);
+	ctl_reply_u64(reply, "tcp", d->tcp);
+	ctl_reply_u64(reply, "udp", d->udp);
+	ctl_reply_u64(reply, "other_l4", d->other_l4);
+	ctl_reply_u64(reply, "fragments", d->ip_fragments);
+	ctl_reply_u64(reply, "fragmented", d->fragmented);
+	ctl_reply_u64(reply, "malformed", d->malformed);
+	ctl_reply_object_begin(reply, "malformed_by_reason");
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		ctl_reply_u64(reply, decode_malformed_name(r),
+			d->malformed_by[r]);
+	ctl_reply_object_end(reply);
+	ctl_reply_object_end(reply);
 }
 
 void

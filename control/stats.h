@@ -42,6 +42,17 @@ void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);
 
+struct ctl_reply;
+
+/*
+ * Writes the decode counters <d> (frames by header, malformed in all and
+ * by reason) into <reply> as the object <key>: the "decode" section of
+ * the stats command.
+ */
+void
+stats_reply_decode(struct ctl_reply *reply, const char *key,
+	const struct decode_counters *d);
+
 /*
  * Sums the inspection counters of <worker_count> workers: inspectors into
  * <ic>, flow tables into <fs>, watchlist scratches into <wc> (may be NULL).

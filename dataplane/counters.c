@@ -26,6 +26,25 @@ drop_reason_name(enum drop_reason reason)
 	return drop_reason_names[reason];
 }
 
+static const char *const decode_malformed_names[DECODE_MALFORMED_MAX] = {
+	[DECODE_TRUNCATED_L2] = "truncated_l2",
+	[DECODE_TRUNCATED_L3] = "truncated_l3",
+	[DECODE_TRUNCATED_L4] = "truncated_l4",
+	[DECODE_BAD_IP_VERSION] = "bad_ip_version",
+	[DECODE_BAD_IP_HEADER_LENGTH] = "bad_ip_header_length",
+	[DECODE_BAD_IP_TOTAL_LENGTH] = "bad_ip_total_length",
+	[DECODE_BAD_TCP_OFFSET] = "bad_tcp_offset",
+	[DECODE_BAD_IPV6_EXT_HEADER] = "bad_ipv6_ext_header",
+};
+
+const char *
+decode_malformed_name(enum decode_malformed reason)
+{
+	if (reason >= DECODE_MALFORMED_MAX)
+		return "unknown";
+	return decode_malformed_names[reason];
+}
+
 uint64_t
 port_counters_drops(const struct port_counters *port)
 {

@@ -57,6 +57,27 @@ struct port_counters {
 	uint64_t refragmented_unsent;
 };
 
+/*
+ * Why the decoder gave up on a frame: each malformed frame counts in
+ * exactly one of these and in the total.
+ */
+enum decode_malformed {
+	DECODE_TRUNCATED_L2,	/* Ethernet header or a VLAN tag cut short */
+	DECODE_TRUNCATED_L3,	/* IP header, its options or an IPv6
+				 * extension header cut short */
+	DECODE_TRUNCATED_L4,	/* TCP or UDP header cut short */
+	DECODE_BAD_IP_VERSION,	/* version field not that of the ethertype */
+	DECODE_BAD_IP_HEADER_LENGTH,	/* IPv4 IHL under 5 words */
+	DECODE_BAD_IP_TOTAL_LENGTH,	/* IPv4 total length (IPv6 payload
+					 * length) shorter than the headers
+					 * it must hold */
+	DECODE_BAD_TCP_OFFSET,	/* data offset under 5 words, or past the
+				 * IP payload */
+	DECODE_BAD_IPV6_EXT_HEADER,	/* extension headers longer than the
+					 * payload length */
+	DECODE_MALFORMED_MAX,
+};
+
 /* What the L2-L4 decoder saw; a frame counts once in each row it fits. */
 struct decode_counters {
 	uint64_t vlan;		/* one 802.1Q tag */
@@ -71,6 +92,7 @@ struct decode_counters {
 	uint64_t ip_fragments;	/* non-first fragments: no L4 header */
 	uint64_t fragmented;	/* IP fragments, the first ones included */
 	uint64_t malformed;	/* header lengths that do not fit the frame */
+	uint64_t malformed_by[DECODE_MALFORMED_MAX];	/* ... by reason */
 };
 
 struct worker_counters {
@@ -84,6 +106,10 @@ struct worker_counters {
 /* Name of <reason> as printed and exported, e.g. "tx_full". */
 const char *
 drop_reason_name(enum drop_reason reason);
+
+/* Name of <reason> as printed and exported, e.g. "bad_tcp_offset". */
+const char *
+decode_malformed_name(enum decode_malformed reason);
 
 /* Sum of the drops of <port>. */
 uint64_t

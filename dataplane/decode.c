@@ -31,11 +31,14 @@ read_be32(const uint8_t *p)
 }
 
 static int
-fail(struct decoded_frame *out, struct decode_counters *counters)
+fail(struct decoded_frame *out, struct decode_counters *counters,
+	enum decode_malformed reason)
 {
 	out->malformed = true;
-	if (counters != NULL)
+	if (counters != NULL) {
 		counters->malformed++;
+		counters->malformed_by[reason]++;
+	}
 	return -EINVAL;
 }
 
@@ -51,12 +54,15 @@ decode_l4(const uint8_t *frame, uint32_t len, uint32_t offset,
 
 		if (counters != NULL)
 			counters->tcp++;
-		if (l4_len < 20 || offset + 20 > len)
-			return fail(out, counters);
+		if (l4_len < 20)
+			return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+		if (offset + 20 > len)
+			return fail(out, counters, DECODE_TRUNCATED_L4);
 		header_len = (frame[offset + 12] >> 4) * 4u;
-		if (header_len < 20 || header_len > l4_len ||
-				offset + header_len > len)
-			return fail(out, counters);
+		if (header_len < 20 || header_len > l4_len)
+			return fail(out, counters, DECODE_BAD_TCP_OFFSET);
+		if (offset + header_len > len)
+			return fail(out, counters, DECODE_TRUNCATED_L4);
 		out->src_port = read_be16(frame + offset);
 		out->dst_port = read_be16(frame + offset + 2);
 		out->tcp_seq = read_be32(frame + offset + 4);
@@ -69,8 +75,10 @@ decode_l4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	case IPPROTO_UDP:
 		if (counters != NULL)
 			counters->udp++;
-		if (l4_len < 8 || offset + 8 > len)
-			return fail(out, counters);
+		if (l4_len < 8)
+			return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+		if (offset + 8 > len)
+			return fail(out, counters, DECODE_TRUNCATED_L4);
 		out->src_port = read_be16(frame + offset);
 		out->dst_port = read_be16(frame + offset + 2);
 		out->payload_offset = offset + 8;
@@ -92,14 +100,19 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 
 	if (counters != NULL)
 		counters->ipv4++;
-	if (offset + 20 > len || (frame[offset] >> 4) != 4)
-		return fail(out, counters);
+	if (offset + 20 > len)
+		return fail(out, counters, DECODE_TRUNCATED_L3);
+	if ((frame[offset] >> 4) != 4)
+		return fail(out, counters, DECODE_BAD_IP_VERSION);
 	header_len = (frame[offset] & 0x0f) * 4u;
 	total_len = read_be16(frame + offset + 2);
 	/* Frames may carry Ethernet padding, never less than the IP length. */
-	if (header_len < 20 || total_len < header_len ||
-			offset + header_len > len)
-		return fail(out, counters);
+	if (header_len < 20)
+		return fail(out, counters, DECODE_BAD_IP_HEADER_LENGTH);
+	if (total_len < header_len)
+		return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+	if (offset + header_len > len)
+		return fail(out, counters, DECODE_TRUNCATED_L3);
 	memcpy(out->src_addr, frame + offset + 12, 4);
 	memcpy(out->dst_addr, frame + offset + 16, 4);
 	out->l4_proto = frame[offset + 9];
@@ -130,8 +143,10 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 
 	if (counters != NULL)
 		counters->ipv6++;
-	if (offset + 40 > len || (frame[offset] >> 4) != 6)
-		return fail(out, counters);
+	if (offset + 40 > len)
+		return fail(out, counters, DECODE_TRUNCATED_L3);
+	if ((frame[offset] >> 4) != 6)
+		return fail(out, counters, DECODE_BAD_IP_VERSION);
 	payload_len = read_be16(frame + offset + 4);
 	next_header = frame[offset + 6];
 	memcpy(out->src_addr, frame + offset + 8, 16);
@@ -146,17 +161,20 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 		case 43:	/* routing */
 		case 60:	/* destination options */
 			if (next_offset + 8 > len)
-				return fail(out, counters);
+				return fail(out, counters,
+					DECODE_TRUNCATED_L3);
 			ext_len = (frame[next_offset + 1] + 1u) * 8;
 			break;
 		case 51:	/* authentication header */
 			if (next_offset + 8 > len)
-				return fail(out, counters);
+				return fail(out, counters,
+					DECODE_TRUNCATED_L3);
 			ext_len = (frame[next_offset + 1] + 2u) * 4;
 			break;
 		case 44:	/* fragment */
 			if (next_offset + 8 > len)
-				return fail(out, counters);
+				return fail(out, counters,
+					DECODE_TRUNCATED_L3);
 			ext_len = 8;
 			/* An offset or more to come; not an atomic fragment. */
 			if ((read_be16(frame + next_offset + 2) & 0xfff9) != 0) {
@@ -175,7 +193,8 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 		default:
 			out->l4_proto = next_header;
 			if (next_offset - offset - 40 > payload_len)
-				return fail(out, counters);
+				return fail(out, counters,
+					DECODE_BAD_IPV6_EXT_HEADER);
 			return decode_l4(frame, len, next_offset,
 				payload_len - (next_offset - offset - 40),
 				out, counters);
@@ -199,7 +218,7 @@ decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
 
 	memset(out, 0, sizeof(*out));
 	if (len < ETHER_HEADER_LEN)
-		return fail(out, counters);
+		return fail(out, counters, DECODE_TRUNCATED_L2);
 	ethertype = read_be16(frame + 12);
 
 	while ((ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
@@ -208,7 +227,7 @@ decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
 		uint16_t vlan_id;
 
 		if (offset + VLAN_TAG_LEN > len)
-			return fail(out, counters);
+			return fail(out, counters, DECODE_TRUNCATED_L2);
 		vlan_id = read_be16(frame + offset) & 0x0fff;
 		if (out->vlan_count == 0)
 			out->vlan_outer = vlan_id;

@@ -3,11 +3,14 @@
  * Control socket: the JSON parser and writer, and the server in process
  * over a socket under a temporary directory (commands, malformed and
  * oversized requests, partial reads, many and slow clients, a second
- * instance, a refused peer), and the control { } loader.
+ * instance, a refused peer; fairness: request deadlines, the per-uid
+ * limit, eviction of the oldest idle client, trickling clients that
+ * cannot lock others out), and the control { } loader.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -238,6 +241,19 @@ misuse_command(void *ctx, const struct ctl_request *req, struct ctl_reply *r)
 }
 
 static int
+counters_command(void *ctx, const struct ctl_request *req,
+	struct ctl_reply *r)
+{
+	(void)ctx;
+	(void)req;
+	ctl_server_reply_counters(server, r, "control");
+	return 0;
+}
+
+/* Limits of the next setup_server(); 0 takes the server's default. */
+static unsigned int next_per_uid, next_request_ms;
+
+static int
 setup_server(void **state, unsigned int max_clients, unsigned int max_line,
 	size_t max_reply, unsigned int idle_ms)
 {
@@ -257,6 +273,9 @@ setup_server(void **state, unsigned int max_clients, unsigned int max_line,
 	params.max_line = max_line;
 	params.max_reply = max_reply;
 	params.idle_timeout_ms = idle_ms;
+	params.max_clients_per_uid = next_per_uid;
+	params.request_timeout_ms = next_request_ms;
+	next_per_uid = next_request_ms = 0;
 	server = ctl_server_create(&params);
 	if (server == NULL) {
 		print_error("ctl_server_create: %s\n", strerror(errno));
@@ -272,7 +291,9 @@ setup_server(void **state, unsigned int max_clients, unsigned int max_line,
 			ctl_register(server, "rows", rows_command, NULL,
 				"rows") ||
 			ctl_register(server, "misuse", misuse_command, NULL,
-				"bad reply"))
+				"bad reply") ||
+			ctl_register(server, "counters", counters_command,
+				NULL, "the server's counters"))
 		return -1;
 	return 0;
 }
@@ -568,16 +589,22 @@ test_many_clients(void **state)
 		assert_non_null(strstr(reply, request));
 	}
 	assert_int_equal(ctl_server_clients(server), 4);
-	/* A fifth is told why and closed; the others go on. */
+	/*
+	 * A fifth takes the place of the oldest idle one (the first
+	 * answered), which is told why and closed; the others go on.
+	 */
 	extra = connect_client();
-	assert_true(read_line(extra) > 0);
+	exchange(extra, "echo 5\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"5\"]}}");
+	assert_true(read_line(fds[0]) > 0);
 	assert_string_equal(reply,
-		"{\"ok\":false,\"code\":\"busy\",\"error\":\"too many control connections; try again\"}");
-	assert_int_equal(read_line(extra), -1);
+		"{\"ok\":false,\"code\":\"evicted\",\"error\":\"closed while idle to admit another connection: the control socket was full\"}");
+	assert_int_equal(read_line(fds[0]), -1);
 	close(extra);
 	exchange(fds[2], "echo x\n",
 		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"x\"]}}");
-	assert_int_equal(ctl_server_counters(server)->refused_busy, 1);
+	assert_int_equal(ctl_server_counters(server)->refused_busy, 0);
+	assert_int_equal(ctl_server_counters(server)->evicted, 1);
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
 }
@@ -585,7 +612,8 @@ test_many_clients(void **state)
 static int
 setup_slow(void **state)
 {
-	return setup_server(state, 4, 64, 1 << 22, 300);
+	next_request_ms = 300;
+	return setup_server(state, 4, 64, 1 << 22, 60000);
 }
 
 static uint64_t
@@ -624,6 +652,506 @@ test_slow_client(void **state)
 	assert_int_equal(ctl_server_counters(server)->slow_closed, 1);
 	close(slow);
 	close(fast);
+}
+
+/* Fairness: deadlines, per-uid limit, eviction */
+
+/*
+ * Whether the server has closed <fd>: reads what is there (a goodbye
+ * line goes to reply) without waiting. True on EOF or reset.
+ */
+static bool
+peer_closed(int fd)
+{
+	char buf[512];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			snprintf(reply, sizeof(reply), "%s", buf);
+			continue;
+		}
+		return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+}
+
+/* Polls the server for <ms> milliseconds. */
+static void
+poll_for(unsigned int ms)
+{
+	uint64_t end = ms_now() + ms;
+
+	while (ms_now() < end)
+		ctl_server_poll(server, 5);
+}
+
+static int
+setup_deadline(void **state)
+{
+	next_request_ms = 400;
+	return setup_server(state, 4, 256, 4096, 2000);
+}
+
+static void
+test_request_deadline_from_first_byte(void **state)
+{
+	const char *request = "echo trickled\n";
+	int trickler = connect_client(), steady = connect_client();
+	uint64_t start, closed_at = 0;
+	size_t i;
+
+	(void)state;
+	/*
+	 * A byte every 100 ms: each would reset a per-byte timer (idle
+	 * timeout 2 s), yet the request must be whole within 400 ms of its
+	 * first byte. Meanwhile a client sending whole requests as often is
+	 * never cut off: the deadline is per request.
+	 */
+	start = ms_now();
+	reply[0] = '\0';
+	for (i = 0; request[i] != '\0'; i++) {
+		if (peer_closed(trickler)) {
+			closed_at = ms_now();
+			break;
+		}
+		send(trickler, request + i, 1, MSG_NOSIGNAL);
+		exchange(steady, "echo steady\n",
+			"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"steady\"]}}");
+		poll_for(100);
+	}
+	assert_true(closed_at != 0);
+	assert_true(closed_at - start >= 400);
+	assert_true(closed_at - start < 1500);
+	assert_string_equal(reply,
+		"{\"ok\":false,\"code\":\"timeout\",\"error\":\"request not complete within 400 ms of its first byte\"}\n");
+	assert_int_equal(ctl_server_counters(server)->deadline_expired, 1);
+	assert_int_equal(ctl_server_counters(server)->idle_closed, 0);
+	exchange(steady, "echo still\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"still\"]}}");
+	close(trickler);
+	close(steady);
+
+	/* Blank lines are no request: the idle timeout (2 s) closes. */
+	trickler = connect_client();
+	start = ms_now();
+	while (!peer_closed(trickler) && ms_now() - start < 4000) {
+		send(trickler, "\n", 1, MSG_NOSIGNAL);
+		poll_for(100);
+	}
+	assert_true(ms_now() - start >= 2000);
+	assert_true(ms_now() - start < 3500);
+	assert_int_equal(ctl_server_counters(server)->idle_closed, 1);
+	assert_int_equal(ctl_server_counters(server)->deadline_expired, 1);
+	close(trickler);
+}
+
+static int
+setup_per_uid(void **state)
+{
+	next_per_uid = 2;
+	return setup_server(state, 8, 256, 1 << 22, 60000);
+}
+
+/* Connects and asserts that the server turns it away with <expected>. */
+static void
+expect_refused(const char *expected)
+{
+	int fd = connect_client();
+
+	assert_true(read_line(fd) > 0);
+	assert_string_equal(reply, expected);
+	assert_int_equal(read_line(fd), -1);
+	close(fd);
+}
+
+#define EVICTED "{\"ok\":false,\"code\":\"evicted\",\"error\":\"closed while idle to admit another connection: the control socket was full\"}"
+
+/* Asks for 3 MB that it will not read: a reply stays half sent. */
+static void
+stall(int fd)
+{
+	send_text(fd, "rows 30000\n");
+	poll_for(20);
+}
+
+static void
+test_per_uid_limit_and_eviction(void **state)
+{
+	int a = connect_client(), b = connect_client(), c, d;
+	char expected[256];
+
+	(void)state;
+	exchange(a, "echo a\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"a\"]}}");
+	poll_for(10);
+	exchange(b, "echo b\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"b\"]}}");
+	/* The uid's share (2) is full: its oldest idle one (a) gives way. */
+	c = connect_client();
+	exchange(c, "echo c\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"c\"]}}");
+	assert_true(read_line(a) > 0);
+	assert_string_equal(reply, EVICTED);
+	assert_int_equal(read_line(a), -1);
+	close(a);
+	assert_int_equal(ctl_server_counters(server)->evicted, 1);
+	assert_int_equal(ctl_server_clients(server), 2);
+
+	/* Both busy sending replies: nobody to evict, the newcomer is refused. */
+	stall(b);
+	stall(c);
+	snprintf(expected, sizeof(expected),
+		"{\"ok\":false,\"code\":\"busy\",\"error\":\"uid %u has 2 control connections open, the most one user may (control.max_clients_per_uid); try again\"}",
+		(unsigned int)getuid());
+	expect_refused(expected);
+	assert_int_equal(ctl_server_counters(server)->refused_uid, 1);
+	assert_int_equal(ctl_server_counters(server)->refused_busy, 0);
+
+	/* Replies unread for CTL_EVICT_STALLED_MS: readers that stopped. */
+	poll_for(CTL_EVICT_STALLED_MS + 100);
+	d = connect_client();
+	exchange(d, "echo d\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"d\"]}}");
+	assert_int_equal(ctl_server_counters(server)->evicted, 2);
+	assert_int_equal(ctl_server_clients(server), 2);
+	close(b);
+	close(c);
+	close(d);
+}
+
+static int
+setup_shared(void **state)
+{
+	next_per_uid = 3;
+	return setup_server(state, 3, 256, 4096, 60000);
+}
+
+/*
+ * Another uid holding one connection, the oldest idle of all, is not
+ * pushed out by a uid holding more (root only: setuid).
+ */
+static void
+test_heavier_uid_evicts_its_own(void **state)
+{
+	int to_child[2], from_child[2], a, b, c, status = -1, round;
+	char byte = 0;
+	pid_t child;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct sockaddr_un addr;
+		char buf[512];
+		ssize_t n, len;
+		int fd, i;
+
+		/* The socket's group (ours) keeps it a permitted peer. */
+		if (setgroups(0, NULL) != 0 || setgid(getegid()) != 0 ||
+				setuid(65534) != 0)
+			_exit(10);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		memset(&addr, 0, sizeof(addr));
+		addr.sun_family = AF_UNIX;
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+			_exit(11);
+		/* Served once, then idle until told, then served again. */
+		for (i = 0; i < 2; i++) {
+			send(fd, "echo other\n", 11, MSG_NOSIGNAL);
+			len = 0;
+			while (len < (ssize_t)sizeof(buf) - 1 &&
+					memchr(buf, '\n', (size_t)len) == NULL &&
+					(n = recv(fd, buf + len,
+						sizeof(buf) - 1 - len, 0)) > 0)
+				len += n;
+			buf[len] = '\0';
+			if (strstr(buf, "\"args\":[\"other\"]") == NULL)
+				_exit(12 + i);
+			if (i == 0 && (write(from_child[1], "r", 1) != 1 ||
+					read(to_child[0], buf, 1) != 1))
+				_exit(14);
+		}
+		_exit(0);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	assert_int_equal(fcntl(from_child[0], F_SETFL, O_NONBLOCK), 0);
+	for (round = 0; round < 500 && read(from_child[0], &byte, 1) != 1;
+			round++)
+		ctl_server_poll(server, 10);
+	assert_int_equal(byte, 'r');
+
+	/* Root fills the server; its newcomer takes root's oldest, a. */
+	a = connect_client();
+	exchange(a, "echo a\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"a\"]}}");
+	b = connect_client();
+	exchange(b, "echo b\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"b\"]}}");
+	c = connect_client();
+	exchange(c, "echo c\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"c\"]}}");
+	assert_true(read_line(a) > 0);
+	assert_string_equal(reply, EVICTED);
+
+	assert_int_equal(write(to_child[1], "q", 1), 1);
+	for (round = 0; round < 500; round++) {
+		ctl_server_poll(server, 10);
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(ctl_server_counters(server)->evicted, 1);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(a);
+	close(b);
+	close(c);
+}
+
+static int
+setup_small(void **state)
+{
+	return setup_server(state, 3, 256, 1 << 22, 60000);
+}
+
+static void
+test_full_server_evicts_oldest_idle(void **state)
+{
+	int silent = connect_client(), t1, t2, n1, n2, n3;
+
+	(void)state;
+	poll_for(10);
+	t1 = connect_client();
+	poll_for(10);
+	t2 = connect_client();
+	send_text(t1, "ec");
+	send_text(t2, "ec");
+	poll_for(20);
+	assert_int_equal(ctl_server_clients(server), 3);
+
+	/* Full: the silent one, connected first, gives way. */
+	n1 = connect_client();
+	exchange(n1, "echo n1\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"n1\"]}}");
+	assert_true(read_line(silent) > 0);
+	assert_string_equal(reply, EVICTED);
+	/* Then the oldest trickler: trickled bytes do not make it younger. */
+	send_text(t1, "h");
+	poll_for(10);
+	n2 = connect_client();
+	exchange(n2, "echo n2\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"n2\"]}}");
+	assert_true(peer_closed(t1));
+	assert_string_equal(reply, EVICTED "\n");
+	assert_false(peer_closed(t2));
+	assert_int_equal(ctl_server_counters(server)->evicted, 2);
+
+	/* All three with a reply on its way: busy, and counted. */
+	send_text(t2, "ho t2\n");
+	assert_true(read_line(t2) > 0);
+	stall(t2);
+	stall(n1);
+	stall(n2);
+	expect_refused("{\"ok\":false,\"code\":\"busy\",\"error\":\"too many control connections; try again\"}");
+	assert_int_equal(ctl_server_counters(server)->refused_busy, 1);
+	/* Until one of them has left its reply unread for too long. */
+	poll_for(CTL_EVICT_STALLED_MS + 100);
+	n3 = connect_client();
+	exchange(n3, "echo n3\n",
+		"{\"ok\":true,\"command\":\"echo\",\"result\":{\"command\":\"echo\",\"tag\":\"e\",\"args\":[\"n3\"]}}");
+	assert_int_equal(ctl_server_counters(server)->evicted, 3);
+	close(silent);
+	close(t1);
+	close(t2);
+	close(n1);
+	close(n2);
+	close(n3);
+}
+
+static int
+setup_acceptance(void **state)
+{
+	next_per_uid = 16;
+	next_request_ms = 1000;
+	return setup_server(state, 16, 256, 4096, 1500);
+}
+
+#define TRICKLERS 16
+#define TRICKLE_MS 200
+
+/*
+ * Like smbgwctl: connects, sends <request>, and on "busy" or "evicted"
+ * tries again with growing pauses for up to 2 s, all the while keeping
+ * the server and the tricklers going through <tick>. Returns the
+ * milliseconds until a reply other than busy, or -1.
+ */
+static long
+timed_request(const char *request, void (*tick)(void))
+{
+	uint64_t start = ms_now(), next_try = start;
+	unsigned int pause_ms = 50;
+	size_t len = 0;
+	int fd = -1;
+
+	while (ms_now() - start < 10000) {
+		tick();
+		if (fd < 0 && ms_now() >= next_try) {
+			fd = connect_client();
+			send_text(fd, request);
+			len = 0;
+		}
+		if (fd < 0)
+			continue;
+		while (recv(fd, reply + len, 1, MSG_DONTWAIT) == 1) {
+			if (reply[len] != '\n') {
+				len++;
+				continue;
+			}
+			reply[len] = '\0';
+			close(fd);
+			fd = -1;
+			if (strstr(reply, "\"code\":\"busy\"") == NULL &&
+					strstr(reply, "\"code\":\"evicted\"") == NULL)
+				return (long)(ms_now() - start);
+			next_try = ms_now() + pause_ms;
+			pause_ms *= 2;
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int tricklers[TRICKLERS + 1];	/* the last one stays silent */
+static uint64_t next_trickle;
+static bool reconnect;
+static uint64_t reconnects;
+
+/*
+ * One step of the attack: polls the server; every TRICKLE_MS each
+ * trickler sends one more byte of a request that never ends; with
+ * <reconnect>, a client the server closed connects again at once.
+ */
+static void
+trickle_tick(void)
+{
+	unsigned int i;
+
+	ctl_server_poll(server, 2);
+	for (i = 0; i <= TRICKLERS; i++) {
+		if (tricklers[i] >= 0 && !peer_closed(tricklers[i]))
+			continue;
+		if (tricklers[i] >= 0) {
+			close(tricklers[i]);
+			tricklers[i] = -1;
+		}
+		if (!reconnect)
+			continue;
+		tricklers[i] = connect_client();
+		reconnects++;
+	}
+	if (ms_now() < next_trickle)
+		return;
+	next_trickle = ms_now() + TRICKLE_MS;
+	for (i = 0; i < TRICKLERS; i++)
+		if (tricklers[i] >= 0)
+			send(tricklers[i], "e", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void
+trickle_for(unsigned int ms)
+{
+	uint64_t until = ms_now() + ms;
+
+	while (ms_now() < until)
+		trickle_tick();
+}
+
+/* Asks for status while the attack goes on: answered within 5 s. */
+static void
+expect_status_answered(void)
+{
+	long took = timed_request("echo status\n", trickle_tick);
+
+	print_message("status answered in %ld ms\n", took);
+	assert_true(took >= 0);
+	assert_true(took < 5000);
+	assert_non_null(strstr(reply, "\"args\":[\"status\"]"));
+}
+
+/*
+ * The acceptance case, scaled down in time: 16 clients trickle a byte
+ * every 200 ms (a per-byte idle timer of 1.5 s would never fire) and one
+ * more connects and stays silent; a status request is still answered
+ * within 5 s. First the tricklers stay closed once closed (they run
+ * into the 1 s request deadline); then they reconnect at once, forever.
+ */
+static void
+test_trickling_clients_cannot_lock_out(void **state)
+{
+	unsigned int i, round;
+
+	(void)state;
+	reconnects = 0;
+	next_trickle = 0;
+	for (i = 0; i <= TRICKLERS; i++)
+		tricklers[i] = connect_client();
+	reconnect = false;
+	trickle_for(300);
+	assert_int_equal(ctl_server_clients(server), 16);
+	expect_status_answered();
+	trickle_for(1200);
+	assert_true(ctl_server_counters(server)->deadline_expired >= 14);
+
+	reconnect = true;
+	for (round = 0; round < 3; round++) {
+		trickle_for(700);
+		expect_status_answered();
+	}
+	print_message("evicted %" PRIu64 ", deadline_expired %" PRIu64
+		", refused_busy %" PRIu64 ", reconnects %" PRIu64 "\n",
+		ctl_server_counters(server)->evicted,
+		ctl_server_counters(server)->deadline_expired,
+		ctl_server_counters(server)->refused_busy, reconnects);
+	assert_true(ctl_server_counters(server)->evicted > 0);
+	for (i = 0; i <= TRICKLERS; i++)
+		if (tricklers[i] >= 0)
+			close(tricklers[i]);
+}
+
+static void
+test_counters_reply(void **state)
+{
+	int fd = connect_client();
+
+	(void)state;
+	send_text(fd, "echo {\n");
+	assert_true(read_line(fd) > 0);
+	send_text(fd, "{\"command\":1}\n");
+	assert_true(read_line(fd) > 0);
+	send_text(fd, "counters\n");
+	assert_true(read_line(fd) > 0);
+	assert_string_equal(reply,
+		"{\"ok\":true,\"command\":\"counters\",\"result\":{\"control\":{"
+		"\"clients\":1,\"max_clients\":4,\"max_clients_per_uid\":8,"
+		"\"accepted\":1,\"refused_busy\":0,\"refused_uid\":0,"
+		"\"refused_peer\":0,\"evicted\":0,\"idle_closed\":0,"
+		"\"deadline_expired\":0,\"slow_closed\":0,\"requests\":3,"
+		"\"bad_requests\":1,\"unknown_commands\":0,"
+		"\"failed_commands\":0,\"oversized_replies\":0,"
+		"\"telemetry_requests\":0}}}");
+	close(fd);
 }
 
 static void
@@ -853,16 +1381,24 @@ test_config_loader(void **state)
 	assert_string_equal(cfg.socket_path, "/run/smbgw/smbgw.sock");
 	assert_string_equal(cfg.group, "root");
 	assert_int_equal(cfg.max_clients, 16);
+	assert_int_equal(cfg.max_clients_per_uid, 8);
 	assert_int_equal(cfg.max_line, 4096);
+	assert_int_equal(cfg.request_timeout_ms, 10000);
+	assert_int_equal(cfg.idle_timeout_s, 60);
 
 	assert_int_equal(load_control("control: { socket = \"/tmp/x/gw.sock\";\n"
-		"group = \"0\"; max_clients = 2; max_line = 100; };",
+		"group = \"0\"; max_clients = 2; max_line = 100;\n"
+		"max_clients_per_uid = 1; request_timeout_ms = 2500;\n"
+		"idle_timeout = 5; };",
 		&cfg, &errors), 0);
 	ctl_params_from_config(&params, &cfg);
 	assert_string_equal(params.socket_path, "/tmp/x/gw.sock");
 	assert_string_equal(params.group, "0");
 	assert_int_equal(params.max_clients, 2);
 	assert_int_equal(params.max_line, 100);
+	assert_int_equal(params.max_clients_per_uid, 1);
+	assert_int_equal(params.request_timeout_ms, 2500);
+	assert_int_equal(params.idle_timeout_ms, 5000);
 
 	assert_int_equal(load_control("control: {\n"
 		"  socket = \"relative.sock\";\n"
@@ -870,8 +1406,11 @@ test_config_loader(void **state)
 		"  max_clients = 0;\n"
 		"  max_line = \"big\";\n"
 		"  colour = 1;\n"
+		"  max_clients_per_uid = 0;\n"
+		"  request_timeout_ms = 50;\n"
+		"  idle_timeout = 0;\n"
 		"};", &cfg, &errors), -EINVAL);
-	assert_int_equal(errors.count, 5);
+	assert_int_equal(errors.count, 8);
 	assert_string_equal(errors.messages[0],
 		"test.conf:2: control.socket = \"relative.sock\" must be an absolute file path shorter than 108 bytes");
 	assert_string_equal(errors.messages[1],
@@ -882,6 +1421,12 @@ test_config_loader(void **state)
 		"test.conf:5: control.max_line must be an integer, not a string");
 	assert_string_equal(errors.messages[4],
 		"test.conf:6: unknown key control.colour");
+	assert_string_equal(errors.messages[5],
+		"test.conf:7: control.max_clients_per_uid = 0 is out of range [1, 1024]");
+	assert_string_equal(errors.messages[6],
+		"test.conf:8: control.request_timeout_ms = 50 is out of range [100, 600000]");
+	assert_string_equal(errors.messages[7],
+		"test.conf:9: control.idle_timeout = 0 is out of range [1, 86400]");
 }
 
 int
@@ -912,6 +1457,22 @@ main(void)
 			setup_default, teardown_server),
 		cmocka_unit_test_setup_teardown(test_slow_client,
 			setup_slow, teardown_server),
+		cmocka_unit_test_setup_teardown(
+			test_request_deadline_from_first_byte,
+			setup_deadline, teardown_server),
+		cmocka_unit_test_setup_teardown(
+			test_per_uid_limit_and_eviction,
+			setup_per_uid, teardown_server),
+		cmocka_unit_test_setup_teardown(test_heavier_uid_evicts_its_own,
+			setup_shared, teardown_server),
+		cmocka_unit_test_setup_teardown(
+			test_full_server_evicts_oldest_idle,
+			setup_small, teardown_server),
+		cmocka_unit_test_setup_teardown(
+			test_trickling_clients_cannot_lock_out,
+			setup_acceptance, teardown_server),
+		cmocka_unit_test_setup_teardown(test_counters_reply,
+			setup_default, teardown_server),
 		cmocka_unit_test_setup_teardown(
 			test_second_instance_and_stale_socket,
 			setup_default, teardown_server),

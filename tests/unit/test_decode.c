@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* L2-L4 decoder: tags, address families, ports, and frames that lie. */
+/*
+ * L2-L4 decoder: tags, address families, ports, and frames that lie, each
+ * counted under its reason.
+ */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -213,6 +216,124 @@ test_lying_lengths_are_malformed(void **state)
 	assert_int_equal(decode_frame(frame, len, &out, NULL), -EINVAL);
 }
 
+/*
+ * Decodes <bytes> of <len> and asserts that it is malformed for <reason>
+ * alone: counted once in the total and once under that reason.
+ */
+static void
+expect_reason(const uint8_t *bytes, uint32_t len, enum decode_malformed reason)
+{
+	unsigned int r;
+
+	memset(&counters, 0, sizeof(counters));
+	assert_int_equal(decode_frame(bytes, len, &out, &counters), -EINVAL);
+	assert_true(out.malformed);
+	assert_int_equal(counters.malformed, 1);
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		if (counters.malformed_by[r] != (r == reason ? 1u : 0u))
+			fail_msg("expected %s, counted under %s",
+				decode_malformed_name(reason),
+				decode_malformed_name(r));
+}
+
+static const uint8_t ipv6_udp[] = {
+	2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd,
+	0x60, 0, 0, 0, 0, 8 + 8, 60, 64,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	17, 0, 1, 4, 0, 0, 0, 0,		/* destination options */
+	0x00, 0x8a, 0x00, 0x8a, 0, 8, 0, 0,	/* UDP 138 -> 138 */
+};
+
+static void
+test_malformed_reasons(void **state)
+{
+	uint8_t v6[sizeof(ipv6_udp)];
+	uint32_t len;
+	unsigned int r;
+
+	(void)state;
+	/* Names for every reason, distinct from the fallback. */
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		assert_string_not_equal(decode_malformed_name(r), "unknown");
+	assert_string_equal(decode_malformed_name(DECODE_MALFORMED_MAX),
+		"unknown");
+
+	len = build_ipv4_tcp(1, 0);
+	expect_reason(frame, 10, DECODE_TRUNCATED_L2);
+	expect_reason(frame, 16, DECODE_TRUNCATED_L2);	/* inside the tag */
+
+	len = build_ipv4_tcp(0, 0);
+	expect_reason(frame, 14 + 10, DECODE_TRUNCATED_L3);
+	frame[14] = 0x46;	/* 4 bytes of options that are not there */
+	expect_reason(frame, 14 + 22, DECODE_TRUNCATED_L3);
+
+	len = build_ipv4_tcp(0, 0);
+	expect_reason(frame, 34 + 10, DECODE_TRUNCATED_L4);
+	frame[14 + 9] = IPPROTO_UDP;
+	expect_reason(frame, 34 + 4, DECODE_TRUNCATED_L4);
+
+	len = build_ipv4_tcp(0, 0);
+	frame[14] = 0x65;	/* IPv6's version behind the IPv4 ethertype */
+	expect_reason(frame, len, DECODE_BAD_IP_VERSION);
+	memcpy(v6, ipv6_udp, sizeof(v6));
+	v6[14] = 0x45;
+	expect_reason(v6, sizeof(v6), DECODE_BAD_IP_VERSION);
+
+	len = build_ipv4_tcp(0, 0);
+	frame[14] = 0x44;
+	expect_reason(frame, len, DECODE_BAD_IP_HEADER_LENGTH);
+
+	len = build_ipv4_tcp(0, 0);
+	frame[14 + 3] = 10;	/* shorter than the IP header itself */
+	frame[14 + 2] = 0;
+	expect_reason(frame, len, DECODE_BAD_IP_TOTAL_LENGTH);
+	frame[14 + 3] = 30;	/* room for 10 bytes of TCP header */
+	expect_reason(frame, len, DECODE_BAD_IP_TOTAL_LENGTH);
+	frame[14 + 9] = IPPROTO_UDP;
+	frame[14 + 3] = 24;	/* 4 bytes of UDP header */
+	expect_reason(frame, len, DECODE_BAD_IP_TOTAL_LENGTH);
+
+	len = build_ipv4_tcp(0, 0);
+	frame[34 + 12] = 0x40;	/* 16 bytes: under the minimum */
+	expect_reason(frame, len, DECODE_BAD_TCP_OFFSET);
+	frame[34 + 12] = 0xf0;	/* 60 bytes in a 20-byte segment */
+	expect_reason(frame, len, DECODE_BAD_TCP_OFFSET);
+
+	memcpy(v6, ipv6_udp, sizeof(v6));
+	assert_int_equal(decode_frame(v6, sizeof(v6), &out, NULL), 0);
+	assert_int_equal(out.dst_port, 138);
+	v6[19] = 4;		/* payload length 4: the options need 8 */
+	expect_reason(v6, sizeof(v6), DECODE_BAD_IPV6_EXT_HEADER);
+	expect_reason(ipv6_udp, 14 + 40 + 4, DECODE_TRUNCATED_L3);
+	expect_reason(ipv6_udp, 14 + 30, DECODE_TRUNCATED_L3);
+	v6[19] = 8 + 4;		/* room for 4 bytes of UDP header */
+	expect_reason(v6, sizeof(v6), DECODE_BAD_IP_TOTAL_LENGTH);
+}
+
+/* The counters of several frames add up: reasons sum to the total. */
+static void
+test_malformed_reasons_sum_to_total(void **state)
+{
+	struct decode_counters sum;
+	uint32_t len = build_ipv4_tcp(2, 0);
+	uint64_t by_reason = 0;
+	uint32_t cut;
+	unsigned int r;
+
+	(void)state;
+	memset(&sum, 0, sizeof(sum));
+	for (cut = 0; cut < len; cut++)
+		decode_frame(frame, cut, &out, &sum);
+	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
+		by_reason += sum.malformed_by[r];
+	assert_int_equal(sum.malformed, len);
+	assert_int_equal(by_reason, sum.malformed);
+	assert_true(sum.malformed_by[DECODE_TRUNCATED_L2] > 0);
+	assert_true(sum.malformed_by[DECODE_TRUNCATED_L3] > 0);
+	assert_true(sum.malformed_by[DECODE_TRUNCATED_L4] > 0);
+}
+
 int
 main(void)
 {
@@ -225,6 +346,8 @@ main(void)
 		cmocka_unit_test(test_first_fragment),
 		cmocka_unit_test(test_truncated_headers_are_malformed),
 		cmocka_unit_test(test_lying_lengths_are_malformed),
+		cmocka_unit_test(test_malformed_reasons),
+		cmocka_unit_test(test_malformed_reasons_sum_to_total),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
