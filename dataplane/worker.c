@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "decode.h"
 #include "frag.h"
@@ -265,6 +266,17 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			worker->now_ns, port);
 }
 
+/*
+ * A worker stuck on purpose, as a worker caught in a loop or a driver call
+ * would be: no heartbeat, no frames, until released or stopped.
+ */
+static void __rte_noinline
+worker_stall(struct worker *worker)
+{
+	while (worker->stall && !*worker->stop)
+		rte_pause();
+}
+
 int
 worker_main(void *arg)
 {
@@ -277,6 +289,10 @@ worker_main(void *arg)
 	if (worker->inspector != NULL)
 		inspector_online(worker->inspector);
 	while (!*worker->stop) {
+		__atomic_store_n(&worker->heartbeat, worker->heartbeat + 1,
+			__ATOMIC_RELAXED);
+		if (unlikely(worker->stall))
+			worker_stall(worker);
 		/* One clock read a pass serves every burst and the ageing. */
 		worker->now_ns = worker_now_ns(worker);
 		for (i = 0; i < worker->link_count; i++) {
