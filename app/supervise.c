@@ -40,7 +40,7 @@ clean_hugepage_mounts(const char *prefix, struct leftovers_count *count)
 int
 supervise_clean_leftovers(struct live_context *ctx)
 {
-	struct leftovers_count count = { 0 };
+	struct leftovers_count run = { 0 }, pages = { 0 }, sock = { 0 };
 	struct leftovers_eal eal;
 	struct ctl_params params;
 	char dir[512];
@@ -54,26 +54,27 @@ supervise_clean_leftovers(struct live_context *ctx)
 	}
 	if (eal.shared_files &&
 			leftovers_runtime_dir(eal.prefix, dir, sizeof(dir)) == 0) {
-		ret = leftovers_clean_runtime_dir(dir, &count);
+		ret = leftovers_clean_runtime_dir(dir, &run);
 		if (ret == -EBUSY) {
 			snprintf(ctx->error, sizeof(ctx->error),
 				"DPDK file prefix '%s' is in use by process %d (%.200s/config is locked): stop it, or give this gateway its own --file-prefix",
-				eal.prefix, (int)count.holder, dir);
+				eal.prefix, (int)run.holder, dir);
 			return ret;
 		}
+		/* Page files of a process that died; live ones are flocked. */
 		if (eal.huge_dir != NULL)
 			leftovers_clean_hugepages(eal.huge_dir, eal.prefix,
-				&count);
+				&pages);
 		else
-			clean_hugepage_mounts(eal.prefix, &count);
+			clean_hugepage_mounts(eal.prefix, &pages);
 	}
 	/* A live gateway on the socket is the control module's to report. */
 	ctl_params_from_config(&params, &ctx->cfg->control);
 	leftovers_clean_socket(params.socket_path != NULL ?
-		params.socket_path : CTL_SOCKET_DEFAULT, &count);
-	if (count.removed > 0) {
-		printf("smbgw: removed %u files left by a stopped instance (file prefix '%s', control socket)\n",
-			count.removed, eal.prefix);
+		params.socket_path : CTL_SOCKET_DEFAULT, &sock);
+	if (run.removed + pages.removed + sock.removed > 0) {
+		printf("smbgw: removed what a stopped instance left: %u DPDK run files (file prefix '%s'), %u hugepage files, %u control socket\n",
+			run.removed, eal.prefix, pages.removed, sock.removed);
 		fflush(stdout);
 	}
 	return 0;

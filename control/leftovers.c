@@ -233,9 +233,11 @@ leftovers_clean_socket(const char *path, struct leftovers_count *count)
 			!socket_answers(path) && unlink(path) == 0)
 		count->removed++;
 	if (lock_fd >= 0) {
-		/* Removed while held, so no one takes the old file meanwhile. */
-		if (unlink(lock_path) == 0)
-			count->removed++;
+		/*
+		 * Removed while held, so no one takes the old file meanwhile;
+		 * not counted: a clean stop leaves it too.
+		 */
+		unlink(lock_path);
 		close(lock_fd);
 	}
 	return 0;

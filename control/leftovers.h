@@ -67,8 +67,9 @@ leftovers_clean_hugepages(const char *huge_dir, const char *prefix,
 	struct leftovers_count *count);
 
 /*
- * Removes the control socket <path> when nobody listens on it, and its
- * lock file "<path>.lock" when no process flocks it. Returns 0, or
+ * Removes the control socket <path> when nobody listens on it (counted),
+ * and its lock file "<path>.lock" when no process flocks it (not counted:
+ * the control socket keeps it after a clean stop too). Returns 0, or
  * -EBUSY when a live gateway holds the lock (the socket code then says
  * so), leaving both.
  */
