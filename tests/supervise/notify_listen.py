@@ -14,8 +14,8 @@ except FileNotFoundError:
     pass
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sock.bind(path)
-print("%.3f LISTENING" % time.time(), flush=True)
+print("%.6f LISTENING" % time.time(), flush=True)
 while True:
     data = sock.recv(4096)
     text = data.decode(errors="replace").replace("\n", "|")
-    print("%.3f %s" % (time.time(), text), flush=True)
+    print("%.6f %s" % (time.time(), text), flush=True)
