@@ -300,6 +300,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	worker->tx_retries = ctx->cfg->tx_retries;
 	worker->max_frame = config_max_frame(ctx->cfg);
 	worker->stop = &stop_requested;
+	worker->stall = supervise_stall_flag(w);
 	clock_gettime(CLOCK_REALTIME, &now);
 	worker->tsc_hz = rte_get_tsc_hz();
 	worker->start_tsc = rte_rdtsc();

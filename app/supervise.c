@@ -14,6 +14,12 @@
 #include "supervise.h"
 #include "worker.h"
 
+/*
+ * Test only: set by "debug stall-worker", read by worker <w> through
+ * worker->stall, as it reads worker->stop.
+ */
+static volatile bool stall_requested[RTE_MAX_LCORE];
+
 static struct {
 	struct sd_notifier notifier;
 	struct heartbeat_watch watch;
@@ -33,7 +39,8 @@ clean_hugepage_mounts(const char *prefix, struct leftovers_count *count)
 		return;
 	while ((mount = getmntent(mounts)) != NULL)
 		if (strcmp(mount->mnt_type, "hugetlbfs") == 0)
-			leftovers_clean_hugepages(mount->mnt_dir, prefix, count);
+			leftovers_clean_hugepages(mount->mnt_dir, prefix,
+				count);
 	endmntent(mounts);
 }
 
@@ -52,8 +59,8 @@ supervise_clean_leftovers(struct live_context *ctx)
 			"--file-prefix is too long");
 		return ret;
 	}
-	if (eal.shared_files &&
-			leftovers_runtime_dir(eal.prefix, dir, sizeof(dir)) == 0) {
+	if (eal.shared_files && leftovers_runtime_dir(eal.prefix, dir,
+			sizeof(dir)) == 0) {
 		ret = leftovers_clean_runtime_dir(dir, &run);
 		if (ret == -EBUSY) {
 			snprintf(ctx->error, sizeof(ctx->error),
@@ -176,6 +183,12 @@ supervise_stopping(struct live_context *ctx)
 	supervision.watch.period_ns = 0;
 }
 
+const volatile bool *
+supervise_stall_flag(unsigned int worker_id)
+{
+	return worker_id < RTE_MAX_LCORE ? &stall_requested[worker_id] : NULL;
+}
+
 void
 supervise_allow_debug_commands(bool allow)
 {
@@ -213,7 +226,7 @@ set_stall(void *arg, const struct ctl_request *req, struct ctl_reply *r,
 		return ctl_reply_error(r, -EINVAL,
 			"usage: debug %s-worker N (N below %u)",
 			stall ? "stall" : "resume", ctx->worker_count);
-	ctx->workers[w]->stall = stall;
+	stall_requested[w] = stall;
 	printf("smbgw: debug: worker %d %s on request\n", w,
 		stall ? "stalled" : "resumed");
 	fflush(stdout);

@@ -40,6 +40,13 @@ void
 supervise_stopping(struct live_context *ctx);
 
 /*
+ * The flag "debug stall-worker <worker_id>" sets, for struct worker's
+ * stall; NULL beyond RTE_MAX_LCORE.
+ */
+const volatile bool *
+supervise_stall_flag(unsigned int worker_id);
+
+/*
  * Allows the "debug" control commands (smbgw ... -- --debug-commands).
  * Off unless asked for: they stop forwarding on purpose.
  */

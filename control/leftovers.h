@@ -19,17 +19,17 @@
 #define LEFTOVERS_PREFIX_MAX 64
 
 struct leftovers_count {
-	unsigned int removed;		/* files removed */
-	unsigned int in_use;		/* files kept: a live process holds them */
-	pid_t holder;			/* the process holding the prefix, if known */
+	unsigned int removed;	/* files removed */
+	unsigned int in_use;	/* files kept: a live process holds them */
+	pid_t holder;		/* the process holding the prefix */
 };
 
 /* The DPDK files an EAL command line implies. */
 struct leftovers_eal {
-	char prefix[LEFTOVERS_PREFIX_MAX];	/* --file-prefix, default "rte" */
-	bool shared_files;	/* false with --in-memory or --no-shconf */
-	bool hugepages;		/* false with --no-huge */
-	const char *huge_dir;	/* --huge-dir, or NULL: every hugetlbfs mount */
+	char prefix[LEFTOVERS_PREFIX_MAX];	/* default "rte" */
+	bool shared_files;	/* false: --in-memory or --no-shconf */
+	bool hugepages;		/* false: --no-huge */
+	const char *huge_dir;	/* NULL: every hugetlbfs mount */
 };
 
 /*

@@ -271,16 +271,19 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
  * would be: no heartbeat, no frames, until released or stopped.
  */
 static void __rte_noinline
-worker_stall(struct worker *worker)
+worker_stall(const struct worker *worker, const volatile bool *stall)
 {
-	while (worker->stall && !*worker->stop)
+	while (*stall && !*worker->stop)
 		rte_pause();
 }
 
 int
 worker_main(void *arg)
 {
+	static const volatile bool never;
 	struct worker *worker = arg;
+	const volatile bool *stall = worker->stall != NULL ? worker->stall :
+		&never;
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
 	uint16_t burst = RTE_MIN(worker->burst_size, WORKER_BURST_MAX);
 	uint64_t start;
@@ -291,8 +294,8 @@ worker_main(void *arg)
 	while (!*worker->stop) {
 		__atomic_store_n(&worker->heartbeat, worker->heartbeat + 1,
 			__ATOMIC_RELAXED);
-		if (unlikely(worker->stall))
-			worker_stall(worker);
+		if (unlikely(*stall))
+			worker_stall(worker, stall);
 		/* One clock read a pass serves every burst and the ageing. */
 		worker->now_ns = worker_now_ns(worker);
 		for (i = 0; i < worker->link_count; i++) {

@@ -52,8 +52,11 @@ struct worker {
 	 * manager's watchdog (control/heartbeat.h).
 	 */
 	uint64_t heartbeat;
-	/* Test only (smbgwctl debug stall-worker): spin without a heartbeat. */
-	volatile bool stall;
+	/*
+	 * Test only, set by the control core (smbgwctl debug stall-worker):
+	 * spin without a heartbeat. NULL: never.
+	 */
+	const volatile bool *stall;
 	struct worker_counters counters;
 } __rte_cache_aligned;
 
