@@ -84,6 +84,12 @@ supervise_clean_leftovers(struct live_context *ctx)
 			run.removed, eal.prefix, pages.removed, sock.removed);
 		fflush(stdout);
 	}
+	/* e.g. a dpdk-dumpcap still attached to the killed primary */
+	if (run.in_use + pages.in_use > 0) {
+		printf("smbgw: kept %u files of file prefix '%s' that another process holds; if EAL cannot start, stop the DPDK processes using the prefix\n",
+			run.in_use + pages.in_use, eal.prefix);
+		fflush(stdout);
+	}
 	return 0;
 }
 

@@ -108,6 +108,11 @@ if [ ! -e "$huge/${gw_file_prefix}map_0" ] && [ -e "$huge/${gw_file_prefix}map_1
 else
 	bad "page files: $(ls "$huge" | tr '\n' ' ')"
 fi
+if grep -aq "kept 1 files of file prefix '$gw_file_prefix' that another process holds" "$gw_work/gateway2.log"; then
+	ok "the kept file is reported"
+else
+	bad "the kept file is not reported" "$gw_work/gateway2.log" gateway
+fi
 if timeout 10 "$ctl_binary" -s "$socket" status >/dev/null; then ok "smbgwctl status answers"; else bad "smbgwctl status"; fi
 
 step "a second gateway on the same file prefix"
