@@ -85,7 +85,6 @@ for run in $(seq 1 "$runs"); do
 		continue
 	fi
 	first=$(cat "$gw_work/probe.out")
-	[ -z "${BENCH_DEBUG:-}" ] || echo "killed $killed first $first ready $(awk -v after="$killed" '$2 ~ /^READY=1/ && $1 > after { print $1; exit }' "$gw_work/notify.log")"
 	ready=$(awk -v after="$killed" '$2 ~ /^READY=1/ && $1 > after { print $1; exit }' "$gw_work/notify.log")
 	outage=$(awk -v a="$killed" -v b="$first" 'BEGIN { printf "%.3f", b - a }')
 	outages+=("$outage")

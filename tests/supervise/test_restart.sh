@@ -60,7 +60,8 @@ in_background timeout 60 "$scripts/netns.sh" up >"$gw_work/netns.log" 2>&1 ||
 mkdir -p "$huge"
 mount -t hugetlbfs none "$huge" || { echo "skipped: cannot mount hugetlbfs"; exit 77; }
 # The test's own hugetlbfs, so that no other run's page files are touched.
-export SMBGW_EAL_MEM="$(eal_memory_options) --huge-dir $huge"
+SMBGW_EAL_MEM="$(eal_memory_options) --huge-dir $huge"
+export SMBGW_EAL_MEM
 cat >"$gw_work/gw.conf" <<CONF
 gateway: { ports = [ "$(gw_port 0)", "$(gw_port 1)" ]; stats_interval = 0; };
 control: { socket = "$socket"; };
@@ -82,7 +83,7 @@ done
 kill -KILL "$gw_pid"
 wait "$gw_pid" 2>/dev/null
 gw_pid=""
-left=$(ls "/var/run/dpdk/$gw_file_prefix" 2>/dev/null | tr '\n' ' ')
+left=$(find "/var/run/dpdk/$gw_file_prefix" -mindepth 1 -printf '%f ' 2>/dev/null)
 if [ -n "$left" ] && [ -S "$socket" ] && [ -e "$socket.lock" ]; then
 	ok "left behind: run files ($left), the control socket and its lock"
 else
@@ -106,7 +107,7 @@ fi
 if [ ! -e "$huge/${gw_file_prefix}map_0" ] && [ -e "$huge/${gw_file_prefix}map_1" ]; then
 	ok "the dead page file is removed, the one a live process holds is kept"
 else
-	bad "page files: $(ls "$huge" | tr '\n' ' ')"
+	bad "page files: $(find "$huge" -mindepth 1 -printf '%f ')"
 fi
 if grep -aq "kept 1 files of file prefix '$gw_file_prefix' that another process holds" "$gw_work/gateway2.log"; then
 	ok "the kept file is reported"

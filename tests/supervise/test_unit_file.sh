@@ -75,6 +75,7 @@ for file in usr/sbin/smbgw usr/bin/smbgwctl lib/systemd/system/smbgw.service \
 		etc/smbgw/smbgw.conf etc/smbgw/smbgw.env; do
 	if [ -e "$dest/$file" ]; then ok "installed /$file"; else bad "/$file not installed"; fi
 done
+# shellcheck disable=SC2016 # a literal $SMBGW_EAL_ARGS
 if grep -q '^ExecStart=/usr/sbin/smbgw \$SMBGW_EAL_ARGS -- -c /etc/smbgw/smbgw.conf$' \
 		"$dest/lib/systemd/system/smbgw.service"; then
 	ok "PREFIX=/usr: the unit runs /usr/sbin/smbgw"

@@ -56,7 +56,8 @@ gateway: { mode = "inline"; ports = [ "net_null0", "net_null1" ];
   workers = 1; stats_interval = 0; };
 control: { socket = "$socket"; };
 CONF
-eal_args="-l 0-1 --no-huge -m 512 --no-pci --file-prefix $prefix --vdev net_null0,no-rx=1 --vdev net_null1,no-rx=1"
+eal_args=(-l 0-1 --no-huge -m 512 --no-pci --file-prefix "$prefix"
+	--vdev "net_null0,no-rx=1" --vdev "net_null1,no-rx=1")
 
 ctl() { timeout 10 "$ctl_binary" -s "$socket" "$@"; }
 
@@ -73,7 +74,7 @@ if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ] && [ -d /run/systemd/system ]
 	echo "systemd is PID 1: the real watchdog"
 	unit=smbgw-svtest-$$.service
 	sed -e "s|^ExecStartPre=.*|ExecStartPre=$gw_binary --check-config $work/smbgw.conf|" \
-		-e "s|^ExecStart=.*|ExecStart=$gw_binary $eal_args -- -c $work/smbgw.conf --debug-commands|" \
+		-e "s|^ExecStart=.*|ExecStart=$gw_binary ${eal_args[*]} -- -c $work/smbgw.conf --debug-commands|" \
 		-e "s|^EnvironmentFile=.*||" -e "s|^WatchdogSec=.*|WatchdogSec=2s|" \
 		"$top/conf/smbgw.service" >"/run/systemd/system/$unit"
 	systemctl daemon-reload
@@ -111,7 +112,7 @@ fi
 echo "systemd is not PID 1 (PID 1 is $(ps -p 1 -o comm= 2>/dev/null || echo unknown)): emulating its notification socket"
 
 # 1. Without --debug-commands the stall is refused.
-"$gw_binary" $eal_args -- -c "$work/smbgw.conf" </dev/null >"$work/plain.log" 2>&1 &
+"$gw_binary" "${eal_args[@]}" -- -c "$work/smbgw.conf" </dev/null >"$work/plain.log" 2>&1 &
 gw_pid=$!
 if ! wait_socket 30; then
 	bad "the gateway did not start"; tail -20 "$work/plain.log"; exit 1
@@ -131,7 +132,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=1000000 \
-	"$gw_binary" $eal_args -- -c "$work/smbgw.conf" --debug-commands \
+	"$gw_binary" "${eal_args[@]}" -- -c "$work/smbgw.conf" --debug-commands \
 	</dev/null >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 wait_socket 30 || { bad "the gateway did not start"; tail -20 "$work/gateway.log"; exit 1; }
