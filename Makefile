@@ -5,7 +5,7 @@ MESON_TEST_ARGS ?=
 
 PERF_BUILD ?= build-perf
 
-.PHONY: all deps build hugepages demo test test-long bench perf-check clean
+.PHONY: all deps build hugepages demo test test-long bench perf-check install clean
 
 all: build
 
@@ -47,6 +47,13 @@ bench: build hugepages perf-check
 	meson test -C $(BUILD) --benchmark --print-errorlogs --no-suite live
 	scripts/bench_stream.sh $(PERF_BUILD)/app/smbgw
 	scripts/bench.sh $(BUILD)
+	scripts/bench_restart.sh $(BUILD)
+
+# Binaries, the systemd unit and (when absent) a sample configuration;
+# scripts/install.sh says where. PREFIX and DESTDIR are honoured.
+PREFIX ?= /usr/local
+install: build
+	@BUILD=$(BUILD) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install.sh
 
 clean:
 	rm -rf $(BUILD) $(PERF_BUILD)

@@ -33,6 +33,7 @@
 #include "ports.h"
 #include "report.h"
 #include "stats.h"
+#include "supervise.h"
 #include "worker.h"
 
 #define FLOWLOG_ROWS 65536
@@ -84,6 +85,19 @@ eal_failure_hint(int err)
 	default:
 		return rte_strerror(err);
 	}
+}
+
+/* Before EAL: what a killed instance left must not block this start. */
+static int
+leftovers_init(struct live_context *ctx)
+{
+	return supervise_clean_leftovers(ctx);
+}
+
+static void
+leftovers_term(struct live_context *ctx)
+{
+	(void)ctx;
 }
 
 static int
@@ -286,6 +300,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	worker->tx_retries = ctx->cfg->tx_retries;
 	worker->max_frame = config_max_frame(ctx->cfg);
 	worker->stop = &stop_requested;
+	worker->stall = supervise_stall_flag(w);
 	clock_gettime(CLOCK_REALTIME, &now);
 	worker->tsc_hz = rte_get_tsc_hz();
 	worker->start_tsc = rte_rdtsc();
@@ -441,6 +456,14 @@ control_init(struct live_context *ctx)
 		ctl_server_free(ctx->ctl);
 		return ret;
 	}
+	ret = supervise_register_debug_commands(ctx);
+	if (ret != 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot register the debug commands: %s",
+			strerror(-ret));
+		ctl_server_free(ctx->ctl);
+		return ret;
+	}
 	ctl_telemetry_register(ctx->ctl, "status");
 	ctl_telemetry_register(ctx->ctl, "stats");
 	ctl_telemetry_register(ctx->ctl, "flows");
@@ -462,6 +485,7 @@ control_term(struct live_context *ctx)
 }
 
 static const struct live_module live_modules[] = {
+	{ "leftovers", leftovers_init, leftovers_term },
 	{ "eal", eal_init, eal_term },
 	{ "signals", signals_init, signals_term },
 	{ "control", control_init, control_term },
@@ -541,6 +565,8 @@ control_loop(struct live_context *ctx)
 	while (!stop_requested) {
 		unsigned int taken = drain_events(ctx);
 
+		supervise_tick(ctx, monotonic_ns());
+
 		ctl_server_poll(ctx->ctl, 0);
 		if (reload_requested) {
 			reload_requested = 0;
@@ -591,7 +617,9 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 			config_mode_name(cfg->mode), ctx.ports.count,
 			ctx.worker_count, cfg->source);
 		fflush(stdout);
+		supervise_ready(&ctx);
 		control_loop(&ctx);
+		supervise_stopping(&ctx);
 		printf("smbgw: stopping\n");
 		/* Workers finish their burst first so the counts are exact. */
 		stop_workers(&ctx);

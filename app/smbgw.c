@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "supervise.h"
 
 static void
 usage(FILE *out)
@@ -23,7 +24,8 @@ usage(FILE *out)
 		"       smbgw --print-default-config        show the built-in configuration\n"
 		"       smbgw --version\n"
 		"Without -c the built-in configuration is used; -e writes the EVE\n"
-		"log to EVE.json instead of output.eve.\n");
+		"log to EVE.json instead of output.eve. --debug-commands (after --,\n"
+		"tests only) enables \"smbgwctl debug stall-worker N\".\n");
 }
 
 static void
@@ -93,6 +95,7 @@ parse_app_options(int argc, char **argv, const char **config_path,
 		{ "eve", required_argument, NULL, 'e' },
 		{ "read", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "debug-commands", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -114,6 +117,10 @@ parse_app_options(int argc, char **argv, const char **config_path,
 				return -1;
 			}
 			*pcap_path = optarg;
+			break;
+		case 'D':
+			/* Test only: lets smbgwctl stall a worker. */
+			supervise_allow_debug_commands(true);
 			break;
 		case 'h':
 			usage(stdout);

@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "decode.h"
 #include "frag.h"
@@ -265,10 +266,24 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 			worker->now_ns, port);
 }
 
+/*
+ * A worker stuck on purpose, as a worker caught in a loop or a driver call
+ * would be: no heartbeat, no frames, until released or stopped.
+ */
+static void __rte_noinline
+worker_stall(const struct worker *worker, const volatile bool *stall)
+{
+	while (*stall && !*worker->stop)
+		rte_pause();
+}
+
 int
 worker_main(void *arg)
 {
+	static const volatile bool never;
 	struct worker *worker = arg;
+	const volatile bool *stall = worker->stall != NULL ? worker->stall :
+		&never;
 	struct rte_mbuf *pkts[WORKER_BURST_MAX];
 	uint16_t burst = RTE_MIN(worker->burst_size, WORKER_BURST_MAX);
 	uint64_t start;
@@ -277,6 +292,10 @@ worker_main(void *arg)
 	if (worker->inspector != NULL)
 		inspector_online(worker->inspector);
 	while (!*worker->stop) {
+		__atomic_store_n(&worker->heartbeat, worker->heartbeat + 1,
+			__ATOMIC_RELAXED);
+		if (unlikely(*stall))
+			worker_stall(worker, stall);
 		/* One clock read a pass serves every burst and the ageing. */
 		worker->now_ns = worker_now_ns(worker);
 		for (i = 0; i < worker->link_count; i++) {

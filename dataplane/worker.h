@@ -47,6 +47,16 @@ struct worker {
 	uint64_t start_tsc;
 	uint64_t start_ns;
 	uint64_t now_ns;		/* read once per loop pass */
+	/*
+	 * Loop passes, sampled by the control core for the service
+	 * manager's watchdog (control/heartbeat.h).
+	 */
+	uint64_t heartbeat;
+	/*
+	 * Test only, set by the control core (smbgwctl debug stall-worker):
+	 * spin without a heartbeat. NULL: never.
+	 */
+	const volatile bool *stall;
 	struct worker_counters counters;
 } __rte_cache_aligned;
 

@@ -23,6 +23,8 @@ packages=(
 	kmod
 	# benchmarks
 	valgrind
+	# supervision tests: systemd-analyze verify of conf/smbgw.service
+	systemd
 )
 
 missing=()
