@@ -185,6 +185,9 @@ teardown(void **state)
 	unlink(conf_path);
 	snprintf(path, sizeof(path), "%s/eve.json", dir);
 	unlink(path);
+	/* The server keeps its lock file: the next one takes it over. */
+	snprintf(path, sizeof(path), "%s.lock", sock_path);
+	unlink(path);
 	rmdir(dir);
 	return 0;
 }
