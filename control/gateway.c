@@ -127,17 +127,18 @@ gateway_reopen_logs(struct gateway *gw)
 int
 gateway_set_mode(struct gateway *gw, const char *mode)
 {
-	static struct policy_spec spec;
+	/* The running policy in the other mode, built in reload's scratch. */
+	struct policy_spec *spec = &gw->next->policy;
 	char error[256];
 
-	spec = *gw->policy_spec;
+	*spec = *gw->policy_spec;
 	if (strcmp(mode, "enforce") == 0)
-		spec.mode = POLICY_MODE_ENFORCE;
+		spec->mode = POLICY_MODE_ENFORCE;
 	else if (strcmp(mode, "monitor-only") == 0)
-		spec.mode = POLICY_MODE_MONITOR_ONLY;
+		spec->mode = POLICY_MODE_MONITOR_ONLY;
 	else
 		return -EINVAL;
-	return publish_policy(gw, &spec, error, sizeof(error));
+	return publish_policy(gw, spec, error, sizeof(error));
 }
 
 uint64_t

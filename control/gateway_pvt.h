@@ -15,8 +15,8 @@
 struct gateway {
 	struct gateway_parts parts;
 	struct gateway_dataplane dataplane;
-	struct policy_spec *policy_spec;	/* the running policy's source */
-	struct gateway_config *next;		/* a reload's scratch */
+	struct policy_spec *policy_spec;	/* the running policy */
+	struct gateway_config *next;		/* reload's, mode's scratch */
 	struct config_errors *errors;		/* reload command's scratch */
 	struct ctl_server *ctl;			/* once registered */
 };

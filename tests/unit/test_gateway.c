@@ -279,7 +279,8 @@ test_reload_restart_only(void **state)
 		0);
 	assert_non_null(strstr(reply,
 		"\"restart_needed\":[\"gateway.mtu changed: takes effect at restart\"]"));
-	assert_non_null(strstr(reply, "\"applied\":\"policy, report.trusted\""));
+	assert_non_null(strstr(reply,
+		"\"applied\":\"policy, report.trusted\""));
 	write_config(1500, "enforce", "");
 	assert_int_equal(gateway_reload(gw, &errors, &changes), 0);
 	assert_int_equal(changes.count, 0);
@@ -331,7 +332,8 @@ test_stats(void **state)
 		0);
 	assert_non_null(strstr(reply,
 		"{\"port\":\"port_a\",\"rx\":1001,\"tx\":1000,"));
-	assert_non_null(strstr(reply, "\"balanced\":true,\"device_imissed\":123,"));
+	assert_non_null(strstr(reply,
+		"\"balanced\":true,\"device_imissed\":123,"));
 	assert_non_null(strstr(reply, "{\"port\":\"port_b\",\"rx\":2002,"));
 	assert_non_null(strstr(reply,
 		"{\"worker\":0,\"lcore\":10,\"rx\":3003,\"bursts\":300,"));
@@ -348,8 +350,9 @@ static void
 test_policy_commands(void **state)
 {
 	(void)state;
-	assert_int_equal(ctl_execute(server, "policy check 198.18.1.5 198.18.2.9 445",
-		reply, sizeof(reply)), 0);
+	assert_int_equal(ctl_execute(server,
+		"policy check 198.18.1.5 198.18.2.9 445", reply, sizeof(reply)),
+		0);
 	assert_non_null(strstr(reply, "\"src_segment\":\"clients\""));
 	assert_non_null(strstr(reply, "\"dst_segment\":\"servers\""));
 	assert_non_null(strstr(reply, "\"rule_name\":\"no-smb\""));
