@@ -25,6 +25,7 @@
 #include "flowlog.h"
 #include "frag.h"
 #include "gateway.h"
+#include "gateway_api.h"
 #include "inspect.h"
 #include "live_pvt.h"
 #include "match.h"
@@ -39,6 +40,7 @@
 #define FLOWLOG_ROWS 65536
 #define CONTROL_REST_NS 1000000	/* idle: look again after 1 ms */
 #define CONTROL_DRAIN_MAX 1024		/* events per ring per pass */
+#define POLICY_FIRST_GENERATION 1
 
 
 struct live_module {
@@ -62,6 +64,15 @@ on_stop_signal(int signum)
 {
 	(void)signum;
 	stop_requested = true;
+}
+
+static uint64_t
+monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
 static const char *
@@ -233,27 +244,15 @@ inspection_term(struct live_context *ctx)
 static int
 policy_init(struct live_context *ctx)
 {
-	ctx->policy_spec = malloc(sizeof(*ctx->policy_spec));
-	if (ctx->policy_spec == NULL) {
-		snprintf(ctx->error, sizeof(ctx->error),
-			"cannot allocate the policy");
-		return -ENOMEM;
-	}
-	*ctx->policy_spec = ctx->cfg->policy;
 	ctx->policy = gateway_policy_start(ctx->cfg, ctx->ports.queues,
-		(unsigned int)ctx->generation, ctx->error, sizeof(ctx->error));
-	if (ctx->policy == NULL) {
-		free(ctx->policy_spec);
-		return -EINVAL;
-	}
-	return 0;
+		POLICY_FIRST_GENERATION, ctx->error, sizeof(ctx->error));
+	return ctx->policy == NULL ? -EINVAL : 0;
 }
 
 static void
 policy_term(struct live_context *ctx)
 {
 	policy_publisher_free(ctx->policy);
-	free(ctx->policy_spec);
 }
 
 /* Worker <w> serves queue <w> of every port. */
@@ -437,7 +436,7 @@ control_init(struct live_context *ctx)
 	struct ctl_params params;
 	int ret;
 
-	ctx->start_tsc = rte_rdtsc();
+	ctx->start_ns = monotonic_ns();
 	ctl_params_from_config(&params, &ctx->cfg->control);
 	ctx->ctl = ctl_server_create(&params);
 	if (ctx->ctl == NULL) {
@@ -448,25 +447,6 @@ control_init(struct live_context *ctx)
 			strerror(errno));
 		return -errno;
 	}
-	ret = commands_register(ctx);
-	if (ret != 0) {
-		snprintf(ctx->error, sizeof(ctx->error),
-			"cannot register the control commands: %s",
-			strerror(-ret));
-		ctl_server_free(ctx->ctl);
-		return ret;
-	}
-	ret = supervise_register_debug_commands(ctx);
-	if (ret != 0) {
-		snprintf(ctx->error, sizeof(ctx->error),
-			"cannot register the debug commands: %s",
-			strerror(-ret));
-		ctl_server_free(ctx->ctl);
-		return ret;
-	}
-	ctl_telemetry_register(ctx->ctl, "status");
-	ctl_telemetry_register(ctx->ctl, "stats");
-	ctl_telemetry_register(ctx->ctl, "flows");
 	ret = ctl_pdump_init();
 	if (ret != 0) {
 		snprintf(ctx->error, sizeof(ctx->error),
@@ -484,6 +464,59 @@ control_term(struct live_context *ctx)
 	ctl_server_free(ctx->ctl);
 }
 
+/*
+ * The control API over the running pieces: the socket's commands (and so
+ * telemetry's) answer from here on. Last, once the workers it counts run.
+ */
+static int
+gateway_init(struct live_context *ctx)
+{
+	struct gateway_dataplane dataplane;
+	struct gateway_parts parts = {
+		.cfg = ctx->cfg,
+		.policy = ctx->policy,
+		.generation = POLICY_FIRST_GENERATION,
+		.monitor = ctx->monitor,
+		.flowlog = ctx->flowlog,
+		.started_ns = ctx->start_ns,
+	};
+	int ret;
+
+	live_dataplane(ctx, &dataplane);
+	ctx->gateway = gateway_create(&parts, &dataplane, ctx->error,
+		sizeof(ctx->error));
+	if (ctx->gateway == NULL)
+		return -ENOMEM;
+	ret = gateway_register_commands(ctx->gateway, ctx->ctl);
+	if (ret != 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot register the control commands: %s",
+			strerror(-ret));
+		gateway_free(ctx->gateway);
+		return ret;
+	}
+	ret = supervise_register_debug_commands(ctx);
+	if (ret != 0) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot register the debug commands: %s",
+			strerror(-ret));
+		gateway_free(ctx->gateway);
+		ctx->gateway = NULL;
+		return ret;
+	}
+	ctl_telemetry_register(ctx->ctl, "status");
+	ctl_telemetry_register(ctx->ctl, "stats");
+	ctl_telemetry_register(ctx->ctl, "flows");
+	return 0;
+}
+
+static void
+gateway_term(struct live_context *ctx)
+{
+	gateway_free(ctx->gateway);
+	ctx->gateway = NULL;
+}
+
 static const struct live_module live_modules[] = {
 	{ "leftovers", leftovers_init, leftovers_term },
 	{ "eal", eal_init, eal_term },
@@ -493,6 +526,7 @@ static const struct live_module live_modules[] = {
 	{ "policy", policy_init, policy_term },
 	{ "inspection", inspection_init, inspection_term },
 	{ "workers", workers_init, workers_term },
+	{ "gateway", gateway_init, gateway_term },
 };
 
 #define LIVE_MODULE_COUNT (sizeof(live_modules) / sizeof(live_modules[0]))
@@ -522,12 +556,12 @@ control_on_sighup(struct live_context *ctx)
 	struct config_changes changes;
 	unsigned int i;
 
-	if (gateway_reopen_logs(ctx) != 0)
+	if (gateway_reopen_logs(ctx->gateway) != 0)
 		printf("smbgw: cannot reopen the EVE log %s: %s\n",
 			ctx->cfg->output.path, strerror(errno));
-	if (gateway_reload(ctx, &errors, &changes) == 0) {
+	if (gateway_reload(ctx->gateway, &errors, &changes) == 0) {
 		printf("smbgw: reload: %s is valid (generation %" PRIu64 ")\n",
-			ctx->cfg->source, ctx->generation);
+			ctx->cfg->source, gateway_generation(ctx->gateway));
 		for (i = 0; i < changes.count; i++)
 			printf("smbgw: reload: %s changed: %s\n",
 				changes.keys[i], CONFIG_RESTART_NOTE);
@@ -537,15 +571,6 @@ control_on_sighup(struct live_context *ctx)
 			printf("  %s\n", errors.messages[i]);
 	}
 	fflush(stdout);
-}
-
-static uint64_t
-monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
 /*
@@ -601,7 +626,6 @@ gateway_run_live(const struct gateway_config *cfg, int eal_argc,
 	unsigned int i;
 
 	ctx.cfg = cfg;
-	ctx.generation = 1;
 	ctx.eal_argc = eal_argc;
 	ctx.eal_argv = eal_argv;
 

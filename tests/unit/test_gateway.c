@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control API without ports: a gateway object over a policy
+ * publisher, monitor and flow summary built from a configuration file, and
+ * a fake data plane with fixed counters. Reload, mode, stats, and command
+ * round trips through the control socket's handlers in process.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "flowlog.h"
+#include "gateway_api.h"
+#include "match.h"
+#include "monitor.h"
+#include "policy.h"
+
+#define REPLY_MAX 65536
+
+static char dir[64];
+static char conf_path[128];
+static char sock_path[128];
+static struct gateway_config cfg;
+static struct policy_publisher *publisher;
+static struct watchlist *watchlist;
+static struct flowlog *flowlog;
+static struct monitor *monitor;
+static struct ctl_server *server;
+static struct gateway *gw;
+static char reply[REPLY_MAX];
+static const char *const port_names[] = { "port_a", "port_b" };
+
+/* The fake data plane: fixed, recognisable counts. */
+static void
+fake_sum(void *ctx, struct gateway_counters *out)
+{
+	(void)ctx;
+	out->total.port[0].rx = 1001;
+	out->total.port[0].tx = 1000;
+	out->total.port[0].drops[0] = 1;
+	out->total.port[1].rx = 2002;
+	out->total.port[1].tx = 2002;
+	out->inspect.smb_flows_port = 77;
+	out->inspect.policy_denied = 5;
+	out->flows.active = 42;
+}
+
+static void
+fake_worker(void *ctx, unsigned int worker,
+	struct gateway_worker_counters *out)
+{
+	(void)ctx;
+	out->lcore = 10 + worker;
+	out->rx = 3003;
+	out->bursts = 300;
+	out->events = 9;
+}
+
+static bool
+fake_device(void *ctx, unsigned int port, struct gateway_device_counters *out)
+{
+	(void)ctx;
+	if (port != 0)
+		return false;
+	out->imissed = 123;
+	return true;
+}
+
+static const struct gateway_dataplane fake_dataplane = {
+	.port_count = 2,
+	.port_names = port_names,
+	.worker_count = 1,
+	.sum = fake_sum,
+	.worker = fake_worker,
+	.device = fake_device,
+};
+
+/* Writes the configuration file: <mtu>, the policy's <mode>, <extra>. */
+static void
+write_config(unsigned int mtu, const char *mode, const char *extra)
+{
+	FILE *f = fopen(conf_path, "w");
+
+	assert_non_null(f);
+	fprintf(f,
+		"gateway: { mode = \"inline\"; ports = [ \"a\", \"b\" ]; workers = 1; mtu = %u; };\n"
+		"control: { socket = \"%s\"; };\n"
+		"output: { eve = \"%s/eve.json\"; };\n"
+		"report: { path = \"\"; };\n"
+		"policy: {\n"
+		"  mode = \"%s\"; default_action = \"allow\";\n"
+		"  segments = (\n"
+		"    { name = \"clients\"; prefixes = [ \"198.18.1.0/24\" ]; },\n"
+		"    { name = \"servers\"; prefixes = [ \"198.18.2.0/24\" ]; }\n"
+		"  );\n"
+		"  rules = ( { name = \"no-smb\"; from = \"clients\"; to = \"servers\"; action = \"deny\"; } );\n"
+		"};\n%s", mtu, sock_path, dir, mode, extra);
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	static struct config_errors errors;
+	struct gateway_parts parts;
+	struct policy_publisher_params pp = { .readers = 1,
+		.socket = SOCKET_ID_ANY };
+	struct ctl_params params;
+	struct policy *policy;
+	char error[256];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test-gateway-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf_path, sizeof(conf_path), "%s/smbgw.conf", dir);
+	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
+	write_config(1500, "enforce", "");
+	if (config_load_file(conf_path, &cfg, &errors) != 0) {
+		fprintf(stderr, "%s\n", errors.messages[0]);
+		return -1;
+	}
+	policy = policy_build(&cfg.policy, 1, SOCKET_ID_ANY, error,
+		sizeof(error));
+	assert_non_null(policy);
+	publisher = policy_publisher_create(&pp);
+	assert_non_null(publisher);
+	/* No reader is ever online: publishing waits for nobody. */
+	assert_int_equal(policy_publish(publisher, policy), 0);
+	watchlist = watchlist_compile(&cfg.watchlists, error, sizeof(error));
+	assert_non_null(watchlist);
+	flowlog = flowlog_create(64, watchlist);
+	assert_non_null(flowlog);
+	monitor = monitor_create(&cfg, watchlist, publisher, error,
+		sizeof(error));
+	if (monitor == NULL) {
+		fprintf(stderr, "%s\n", error);
+		return -1;
+	}
+	memset(&params, 0, sizeof(params));
+	ctl_params_from_config(&params, &cfg.control);
+	params.group = "0";
+	server = ctl_server_create(&params);
+	assert_non_null(server);
+
+	memset(&parts, 0, sizeof(parts));
+	parts.cfg = &cfg;
+	parts.policy = publisher;
+	parts.generation = 1;
+	parts.monitor = monitor;
+	parts.flowlog = flowlog;
+	parts.started_ns = 0;
+	gw = gateway_create(&parts, &fake_dataplane, error, sizeof(error));
+	assert_non_null(gw);
+	assert_int_equal(gateway_register_commands(gw, server), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char path[160];
+
+	(void)state;
+	gateway_free(gw);
+	ctl_server_free(server);
+	monitor_free(monitor);
+	flowlog_free(flowlog);
+	watchlist_free(watchlist);
+	policy_publisher_free(publisher);
+	unlink(conf_path);
+	snprintf(path, sizeof(path), "%s/eve.json", dir);
+	unlink(path);
+	/* The server keeps its lock file: the next one takes it over. */
+	snprintf(path, sizeof(path), "%s.lock", sock_path);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void
+test_create_needs_parts(void **state)
+{
+	struct gateway_parts parts;
+	char error[128];
+
+	(void)state;
+	memset(&parts, 0, sizeof(parts));
+	parts.cfg = &cfg;
+	error[0] = '\0';
+	assert_null(gateway_create(&parts, &fake_dataplane, error,
+		sizeof(error)));
+	assert_non_null(strstr(error, "control API"));
+	gateway_free(NULL);
+}
+
+static void
+test_reload_valid(void **state)
+{
+	static struct config_errors errors;
+	struct config_changes changes;
+	uint64_t before = gateway_generation(gw);
+
+	(void)state;
+	write_config(1500, "monitor-only", "");
+	assert_int_equal(gateway_reload(gw, &errors, &changes), 0);
+	assert_int_equal(errors.count, 0);
+	assert_int_equal(changes.count, 0);
+	assert_int_equal(gateway_generation(gw), before + 1);
+	assert_int_equal(policy_mode(policy_current(publisher)),
+		POLICY_MODE_MONITOR_ONLY);
+	assert_int_equal(policy_generation(policy_current(publisher)),
+		before + 1);
+}
+
+static void
+test_reload_invalid(void **state)
+{
+	static struct config_errors errors;
+	struct config_changes changes;
+	uint64_t before = gateway_generation(gw);
+	const struct policy *running = policy_current(publisher);
+
+	(void)state;
+	write_config(1500, "enforce", "flows: { max_flows = \"many\"; };\n");
+	assert_int_equal(gateway_reload(gw, &errors, &changes), -EINVAL);
+	assert_true(errors.count > 0);
+	/* The error names the file and the key. */
+	assert_non_null(strstr(errors.messages[0], conf_path));
+	assert_non_null(strstr(errors.messages[0], "max_flows"));
+	assert_int_equal(gateway_generation(gw), before);
+	assert_ptr_equal(policy_current(publisher), running);
+
+	/* A file that is not a regular file is refused, named. */
+	unlink(conf_path);
+	assert_int_equal(mkdir(conf_path, 0700), 0);
+	assert_int_equal(gateway_reload(gw, &errors, &changes), -EINVAL);
+	assert_true(errors.count > 0);
+	assert_non_null(strstr(errors.messages[0], conf_path));
+	assert_int_equal(gateway_generation(gw), before);
+	assert_int_equal(rmdir(conf_path), 0);
+	write_config(1500, "enforce", "");
+}
+
+static void
+test_reload_restart_only(void **state)
+{
+	static struct config_errors errors;
+	struct config_changes changes;
+	uint64_t before = gateway_generation(gw);
+	unsigned int i;
+	bool mtu = false;
+
+	(void)state;
+	write_config(9000, "enforce", "");
+	assert_int_equal(gateway_reload(gw, &errors, &changes), 0);
+	assert_int_equal(gateway_generation(gw), before + 1);
+	for (i = 0; i < changes.count; i++)
+		if (strcmp(changes.keys[i], "gateway.mtu") == 0)
+			mtu = true;
+	assert_true(mtu);
+
+	/* The same, through the socket's handler. */
+	assert_int_equal(ctl_execute(server, "reload", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply,
+		"\"restart_needed\":[\"gateway.mtu changed: takes effect at restart\"]"));
+	assert_non_null(strstr(reply,
+		"\"applied\":\"policy, report.trusted\""));
+	write_config(1500, "enforce", "");
+	assert_int_equal(gateway_reload(gw, &errors, &changes), 0);
+	assert_int_equal(changes.count, 0);
+}
+
+static void
+test_set_mode(void **state)
+{
+	uint64_t before = gateway_generation(gw);
+
+	(void)state;
+	assert_int_equal(gateway_set_mode(gw, "monitor-only"), 0);
+	assert_int_equal(gateway_generation(gw), before + 1);
+	assert_int_equal(policy_mode(policy_current(publisher)),
+		POLICY_MODE_MONITOR_ONLY);
+	assert_int_equal(gateway_set_mode(gw, "sometimes"), -EINVAL);
+	assert_int_equal(gateway_generation(gw), before + 1);
+	assert_int_equal(gateway_set_mode(gw, "enforce"), 0);
+	assert_int_equal(policy_mode(policy_current(publisher)),
+		POLICY_MODE_ENFORCE);
+
+	assert_int_equal(ctl_execute(server, "mode monitor-only", reply,
+		sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"mode\":\"monitor-only\""));
+	assert_int_equal(ctl_execute(server, "mode maybe", reply,
+		sizeof(reply)), -EINVAL);
+	assert_non_null(strstr(reply, "usage: mode enforce|monitor-only"));
+	assert_int_equal(ctl_execute(server, "status", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply, "\"mode\":\"monitor-only\""));
+	assert_non_null(strstr(reply, "\"gateway_mode\":\"inline\""));
+	assert_non_null(strstr(reply, "\"ports\":2"));
+	assert_non_null(strstr(reply, "\"workers\":1"));
+	assert_int_equal(gateway_set_mode(gw, "enforce"), 0);
+}
+
+static void
+test_stats(void **state)
+{
+	struct gateway_counters c;
+
+	(void)state;
+	gateway_stats(gw, &c);
+	assert_int_equal(c.total.port[0].rx, 1001);
+	assert_int_equal(c.inspect.smb_flows_port, 77);
+	assert_int_equal(c.flows.active, 42);
+
+	assert_int_equal(ctl_execute(server, "stats", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply,
+		"{\"port\":\"port_a\",\"rx\":1001,\"tx\":1000,"));
+	assert_non_null(strstr(reply,
+		"\"balanced\":true,\"device_imissed\":123,"));
+	assert_non_null(strstr(reply, "{\"port\":\"port_b\",\"rx\":2002,"));
+	assert_non_null(strstr(reply,
+		"{\"worker\":0,\"lcore\":10,\"rx\":3003,\"bursts\":300,"));
+	assert_non_null(strstr(reply, "\"flows\":{\"active\":42,"));
+	assert_non_null(strstr(reply, "\"smb_by_port\":77"));
+	assert_non_null(strstr(reply, "\"denied_flows\":5"));
+	assert_non_null(strstr(reply, "\"control\":{"));
+	assert_non_null(strstr(reply, "\"outputs\":{\"eve_written\":"));
+	/* port_b's device could not say: no device counters for it. */
+	assert_null(strstr(strstr(reply, "\"port_b\""), "device_imissed"));
+}
+
+static void
+test_policy_commands(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_execute(server,
+		"policy check 198.18.1.5 198.18.2.9 445", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply, "\"src_segment\":\"clients\""));
+	assert_non_null(strstr(reply, "\"dst_segment\":\"servers\""));
+	assert_non_null(strstr(reply, "\"rule_name\":\"no-smb\""));
+	assert_non_null(strstr(reply, "\"verdict\":\"deny\""));
+	assert_int_equal(ctl_execute(server, "policy check 198.18.1.5",
+		reply, sizeof(reply)), -EINVAL);
+	assert_int_equal(ctl_execute(server, "rules", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply, "\"name\":\"no-smb\""));
+	assert_int_equal(ctl_execute(server, "segments", reply,
+		sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"198.18.2.0/24\""));
+}
+
+static void
+test_event_commands(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_execute(server, "flows", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply, "\"flows\":[]"));
+	assert_int_equal(ctl_execute(server, "alerts", reply, sizeof(reply)),
+		0);
+	assert_non_null(strstr(reply, "\"alerts\":[]"));
+	assert_int_equal(ctl_execute(server, "alerts soon", reply,
+		sizeof(reply)), -EINVAL);
+	assert_int_equal(ctl_execute(server, "report csv", reply,
+		sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"csv\":"));
+	assert_int_equal(ctl_execute(server, "log reopen", reply,
+		sizeof(reply)), 0);
+	assert_non_null(strstr(reply, "\"eve\":"));
+}
+
+int
+main(void)
+{
+	char prefix[64];
+	char *argv[] = { "test_gateway", "--no-huge", "-m", "256", "--no-pci",
+		"--no-shconf", "--no-telemetry", "--log-level=lib.eal:error",
+		"-l", "0", "--file-prefix", prefix };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_needs_parts),
+		cmocka_unit_test(test_reload_valid),
+		cmocka_unit_test(test_reload_invalid),
+		cmocka_unit_test(test_reload_restart_only),
+		cmocka_unit_test(test_set_mode),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_policy_commands),
+		cmocka_unit_test(test_event_commands),
+	};
+	char runtime_dir[256];
+	int failed;
+
+	snprintf(prefix, sizeof(prefix), "test-gateway-%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return 1;
+	failed = cmocka_run_group_tests_name("gateway", tests, setup,
+		teardown);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(runtime_dir);	/* EAL leaves its empty run directory */
+	return failed;
+}
