@@ -164,8 +164,10 @@ segment(struct capture *c, struct side *from, struct side *to, uint8_t flags,
 	put_be16(tcp + 14, flags & TCP_SYN ? 64240 : 513);	/* scaled by 256 */
 	put_be16(tcp + 16, 0);
 	put_be16(tcp + 18, 0);
-	memcpy(tcp + 20, opt, opt_len);
-	memcpy(tcp + 20 + opt_len, payload, len);
+	if (opt_len != 0)
+		memcpy(tcp + 20, opt, opt_len);
+	if (len != 0)
+		memcpy(tcp + 20 + opt_len, payload, len);
 	put_be32(pseudo, from->ip);
 	put_be32(pseudo + 4, to->ip);
 	pseudo[8] = 0;
