@@ -294,6 +294,8 @@ if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
 	$check "$gw_work/eve-A.json" schema "$schema" alert smb.auth >"$gw_work/schema.out" &&
 		ok "A: alert and logon records fit Suricata's schema ($(cat "$gw_work/schema.out"))" ||
 		bad "A: alert or logon records do not fit Suricata's schema" "$gw_work/schema.out"
+else
+	echo "        skipped: schema check (no python3-jsonschema or no $schema)"
 fi
 
 # ---------------------------------------------------------------------------

@@ -106,6 +106,8 @@ run() {
 	if $python -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
 		$check "$out.json" schema "$schema" >"$out.schema" ||
 			{ fail "$1 ($2): EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$out.schema"; }
+	else
+		echo "  skipped: schema check of $1 ($2) (no python3-jsonschema or no $schema)"
 	fi
 }
 

@@ -61,6 +61,8 @@ run() {
 	if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
 		$check "$work/$1.json" schema "$schema" >"$work/$1.schema" ||
 			{ fail "$1: EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$work/$1.schema"; }
+	else
+		echo "  skipped: schema check of $1 (no python3-jsonschema or no $schema)"
 	fi
 }
 
