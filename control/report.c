@@ -464,26 +464,6 @@ sorted_rows(const struct report *report, uint32_t day, size_t *count)
 	return order;
 }
 
-static void
-format_day(uint32_t day, char *buf, size_t size)
-{
-	time_t t = (time_t)day * 86400;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900,
-		tm.tm_mon + 1, tm.tm_mday);
-}
-
-static void
-format_address(const uint8_t addr[16], uint8_t ip_version, char *buf,
-	size_t size)
-{
-	if (inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf,
-			(socklen_t)size) == NULL)
-		snprintf(buf, size, "?");
-}
-
 int
 report_write_json(const struct report *report, FILE *out, uint32_t day)
 {
@@ -500,15 +480,15 @@ report_write_json(const struct report *report, FILE *out, uint32_t day)
 		const struct row *r = order[i];
 
 		if (r->day != current) {
-			format_day(r->day, date, sizeof(date));
+			report_format_day(r->day, date, sizeof(date));
 			fprintf(out, "%s{\"date\":\"%s\",\"pairs\":[",
 				current == NIL ? "" : "]},", date);
 			current = r->day;
 		} else {
 			fputc(',', out);
 		}
-		format_address(r->client, r->ip_version, src, sizeof(src));
-		format_address(r->server, r->ip_version, dst, sizeof(dst));
+		report_format_address(r->client, r->ip_version, src, sizeof(src));
+		report_format_address(r->server, r->ip_version, dst, sizeof(dst));
 		fprintf(out, "{\"src_ip\":\"%s\",\"dest_ip\":\"%s\","
 			"\"connections\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
 			"\"bytes_toserver\":%" PRIu64 ",\"bytes_toclient\":%" PRIu64

@@ -17,8 +17,8 @@ const char report_csv_header[] =
 	"dest_ports,detected_by_port,detected_by_content,allowed,denied,"
 	"monitored\n";
 
-static void
-format_day(uint32_t day, char *buf, size_t size)
+void
+report_format_day(uint32_t day, char *buf, size_t size)
 {
 	time_t t = (time_t)day * 86400;
 	struct tm tm;
@@ -28,8 +28,8 @@ format_day(uint32_t day, char *buf, size_t size)
 		tm.tm_mon + 1, tm.tm_mday);
 }
 
-static void
-format_address(const uint8_t addr[16], uint8_t ip_version, char *buf,
+void
+report_format_address(const uint8_t addr[16], uint8_t ip_version, char *buf,
 	size_t size)
 {
 	if (inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf,
@@ -45,9 +45,9 @@ report_csv_format(const struct report_entry *e, char *buf, size_t size)
 	unsigned int p;
 	int n;
 
-	format_day(e->day, date, sizeof(date));
-	format_address(e->client, e->ip_version, src, sizeof(src));
-	format_address(e->server, e->ip_version, dst, sizeof(dst));
+	report_format_day(e->day, date, sizeof(date));
+	report_format_address(e->client, e->ip_version, src, sizeof(src));
+	report_format_address(e->server, e->ip_version, dst, sizeof(dst));
 	n = snprintf(buf, size, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64
 		",\"", date, src, dst, e->connections, e->bytes[0],
 		e->bytes[1]);
@@ -134,7 +134,7 @@ parse_day(const char *s, uint32_t *day)
 	if (days < 0 || days > UINT32_MAX)
 		return false;
 	/* 2026-02-30 is not a day: it must read back as written. */
-	format_day((uint32_t)days, back, sizeof(back));
+	report_format_day((uint32_t)days, back, sizeof(back));
 	if (strcmp(back, s) != 0)
 		return false;
 	*day = (uint32_t)days;

@@ -34,4 +34,13 @@ report_csv_format(const struct report_entry *entry, char *buf, size_t size);
 int
 report_csv_parse(const char *line, size_t len, struct report_entry *entry);
 
+/* <day> (days since the epoch) as YYYY-MM-DD. */
+void
+report_format_day(uint32_t day, char *buf, size_t size);
+
+/* An address as text ("?" if it cannot be written). */
+void
+report_format_address(const uint8_t addr[16], uint8_t ip_version, char *buf,
+	size_t size);
+
 #endif /* SMBGW_REPORT_CSV_H */

@@ -125,6 +125,18 @@ flow_client_table_free(struct flow_client_table *t)
 	free(t);
 }
 
+/* The index of <flow>'s client slot, or UINT32_MAX when it has none. */
+static uint32_t
+slot_of(const struct flow_client_table *t, const struct flow_entry *flow)
+{
+	uint32_t key[KEY_WORDS], i;
+	bool found;
+
+	client_key(flow, key);
+	i = find_slot(t, key, client_hash(t, key), &found);
+	return found ? i : UINT32_MAX;
+}
+
 int
 flow_client_acquire(struct flow_client_table *t,
 	const struct flow_entry *flow, uint32_t cap)
@@ -182,13 +194,9 @@ void
 flow_client_release(struct flow_client_table *t,
 	const struct flow_entry *flow)
 {
-	uint32_t key[KEY_WORDS], hash, i;
-	bool found;
+	uint32_t i = slot_of(t, flow);
 
-	client_key(flow, key);
-	hash = client_hash(t, key);
-	i = find_slot(t, key, hash, &found);
-	if (!found)
+	if (i == UINT32_MAX)
 		return;
 	if (--t->slots[i].count > 0)
 		return;
@@ -200,39 +208,27 @@ uint32_t
 flow_client_count(const struct flow_client_table *t,
 	const struct flow_entry *flow)
 {
-	uint32_t key[KEY_WORDS], hash, i;
-	bool found;
+	uint32_t i = slot_of(t, flow);
 
-	client_key(flow, key);
-	hash = client_hash(t, key);
-	i = find_slot(t, key, hash, &found);
-	return found ? t->slots[i].count : 0;
+	return i != UINT32_MAX ? t->slots[i].count : 0;
 }
 
 uint32_t
 flow_client_held(const struct flow_client_table *t,
 	const struct flow_entry *flow)
 {
-	uint32_t key[KEY_WORDS], hash, i;
-	bool found;
+	uint32_t i = slot_of(t, flow);
 
-	client_key(flow, key);
-	hash = client_hash(t, key);
-	i = find_slot(t, key, hash, &found);
-	return found ? t->slots[i].held : 0;
+	return i != UINT32_MAX ? t->slots[i].held : 0;
 }
 
 void
 flow_client_held_add(struct flow_client_table *t,
 	const struct flow_entry *flow, int32_t delta)
 {
-	uint32_t key[KEY_WORDS], hash, i;
-	bool found;
+	uint32_t i = slot_of(t, flow);
 
-	client_key(flow, key);
-	hash = client_hash(t, key);
-	i = find_slot(t, key, hash, &found);
-	if (!found)
+	if (i == UINT32_MAX)
 		return;
 	if (delta < 0 && (uint32_t)-delta > t->slots[i].held)
 		t->slots[i].held = 0;
