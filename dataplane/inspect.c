@@ -113,6 +113,17 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	if (flow->tcp_state == FLOW_TCP_CLOSED && flow_entry_live_smb(flow))
 		flow_table_set_live_smb(ins->flows, flow, false);
 	/*
+	 * Where the initiator's bytes start, from the responder's SYN-ACK:
+	 * its third handshake packet may carry data and come after a later
+	 * segment, which must not be taken for the start of the stream.
+	 */
+	if (ins->stream != NULL && dir == FLOW_DIR_REPLY &&
+			(frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) ==
+			(DECODE_TCP_SYN | DECODE_TCP_ACK)) {
+		flow->initiator_next = frame->tcp_ack;
+		flow->state_flags |= STATE_INITIATOR_NEXT;
+	}
+	/*
 	 * State is taken once there is payload to parse or, with stream
 	 * normalisation, at the handshake's last ACK: the stream must know
 	 * where the bytes start before the first of them arrives.

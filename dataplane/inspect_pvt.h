@@ -44,6 +44,9 @@
  * the flow gives its state back (session_release()), a TCP restart too.
  */
 #define STATE_NONE_LEFT		0x01	/* found no state, or lost it: never parsed */
+/* flow_entry.initiator_next holds where the initiator's bytes start, as
+ * the responder's SYN-ACK acknowledged: the stream starts there. */
+#define STATE_INITIATOR_NEXT	0x02
 
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */

@@ -388,6 +388,9 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		if (!stream_dir_started(dir))
 			stream_dir_start(dir, seq);
 	}
+	if (ctx->dir == FLOW_DIR_ORIG && !stream_dir_started(dir) &&
+			(ctx->flow->state_flags & STATE_INITIATOR_NEXT))
+		stream_dir_start(dir, ctx->flow->initiator_next);
 	if (frame->tcp_flags & DECODE_TCP_ACK) {
 		/* The sender has every byte of the other side before this. */
 		if (!stream_dir_started(peer))

@@ -562,7 +562,7 @@ flow_find_or_insert(struct flow_table *t, const struct flow_canon_key *ck,
 	e->detect_method = 0;
 	e->user_flags = 0;
 	e->state_flags = 0;
-	memset(e->reserved, 0, sizeof(e->reserved));
+	e->initiator_next = 0;
 	*dir = flow_entry_start(e, k, swap);
 	flow_list_link_tail(t, idx, flow_list_of(e));
 	t->stats.created++;

@@ -183,7 +183,7 @@ struct flow_entry {
 	uint8_t detect_method;		/* caller, 0: how app_class was decided */
 	uint8_t user_flags;		/* caller, 0: free for the caller */
 	uint8_t state_flags;		/* caller, 0: free for the caller */
-	uint8_t reserved[4];
+	uint32_t initiator_next;	/* caller: free for the caller */
 } __attribute__((aligned(64)));
 
 /* Why a flow left the table, as told to flow_table_params.on_remove. */

@@ -479,6 +479,64 @@ test_client_share_of_holes(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * The handshake's third packet may carry data, and may come after a later
+ * segment: a client that sends its second segment first, with no bare ACK
+ * before it, must not make the stream start there (the first bytes would
+ * then pass as a retransmission, unjudged). The stream starts where the
+ * server's SYN-ACK says the client's bytes start.
+ */
+static void
+test_stream_starts_at_the_syn_ack(void **state)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_OPEN,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+		.stream_normalise = true,
+		.stream_segments = 256,
+		.stream_flow_segments = 64,
+		.checksum = INSPECT_CHECKSUM_OFF,
+		.forwards = true,
+	};
+	struct inspector *ins = inspector_create(&params);
+	const struct inspect_counters *ic;
+	struct conn c = conn_of(50, 50000, 0);
+	uint8_t p[256], none = 0;
+	uint32_t len, first;
+
+	(void)state;
+	assert_non_null(ins);
+	ic = inspector_counters(ins);
+	assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x02), MS),
+		FORWARD);
+	c.seq[0]++;	/* the SYN's sequence number */
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x12), MS),
+		FORWARD);
+	c.seq[1]++;
+	len = negotiate_request(p, 0);
+	first = c.seq[0];
+	c.seq[0] += 10;	/* bytes 10.. first, with the handshake's ACK */
+	assert_int_equal(run(ins, segment(&c, false, p + 10, len - 10, 0x18),
+		2 * MS), FORWARD);
+	assert_int_equal(ic->stream.out_of_order, 1);
+	assert_int_equal(ic->stream.delivered_bytes, 0);
+	c.seq[0] = first;
+	assert_int_equal(run(ins, segment(&c, false, p, 10, 0x18), 3 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream.delivered_bytes, len);
+	assert_int_equal(ic->stream.retransmitted_bytes, 0);
+	assert_int_equal(ic->smb_messages, 1);
+	inspector_free(ins);
+}
+
 int
 main(void)
 {
@@ -493,6 +551,7 @@ main(void)
 		cmocka_unit_test(test_compressed_counted),
 		cmocka_unit_test(test_flow_start_in_burst),
 		cmocka_unit_test(test_client_share_of_holes),
+		cmocka_unit_test(test_stream_starts_at_the_syn_ack),
 	};
 	int failed;
 
