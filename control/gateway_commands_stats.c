@@ -161,6 +161,7 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "unjudged", ic->stream_unjudged);
 	ctl_reply_u64(r, "gap_resets", ic->stream_gap_resets);
 	ctl_reply_u64(r, "client_capped", ic->stream_client_capped);
+	ctl_reply_u64(r, "unseen_old_drops", ic->stream_unseen_drops);
 	ctl_reply_u64(r, "acked_unseen", ic->stream.acked_unseen);
 	ctl_reply_u64(r, "kept", ic->stream.kept);
 	ctl_reply_object_end(r);

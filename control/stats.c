@@ -218,7 +218,7 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		" no_room_drops %" PRIu64 " bad_checksums %" PRIu64
 		" checksums_offloaded %" PRIu64 " gaps_skipped %" PRIu64
 		" gap_bytes %" PRIu64 " unjudged %" PRIu64 " gap_resets %" PRIu64
-		" client_capped %" PRIu64
+		" client_capped %" PRIu64 " unseen_old_drops %" PRIu64
 		" acked_unseen %" PRIu64 " kept %" PRIu64 " kept_max %" PRIu64
 		"\n",
 		ic.stream.delivered_bytes, ic.stream.out_of_order,
@@ -227,7 +227,7 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.stream_no_room_drops, ic.bad_checksums,
 		ic.checksums_offloaded, ic.stream.gaps_skipped,
 		ic.stream.gap_bytes, ic.stream_unjudged, ic.stream_gap_resets,
-		ic.stream_client_capped,
+		ic.stream_client_capped, ic.stream_unseen_drops,
 		ic.stream.acked_unseen, ic.stream.kept, ic.stream.kept_max);
 	fprintf(out,
 		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64

@@ -168,6 +168,7 @@ struct inspect_counters {
 	uint64_t stream_gap_resets;	/* holes past the timeout, fail closed */
 	uint64_t stream_unjudged;	/* holes past the timeout, fail open */
 	uint64_t stream_client_capped;	/* segments ahead refused: client's share */
+	uint64_t stream_unseen_drops;	/* never-judged old bytes, not acknowledged */
 	struct stream_counters stream;	/* what the normaliser saw */
 };
 

@@ -450,6 +450,9 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		send_stream_event(ins, ctx, EVENT_STREAM_CONFLICT, true);
 		tcp_checksum_set(m, frame);
 		break;
+	case STREAM_UNSEEN_OLD:
+		ins->counters.stream_unseen_drops++;
+		return DROP_STREAM;
 	case STREAM_NO_ROOM:
 		if (!enforce)
 			return DROP_REASON_MAX;

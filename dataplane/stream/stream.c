@@ -328,6 +328,28 @@ ahead_insert(struct stream_pool *pool, struct stream_dir *dir, uint32_t index)
 	*link = index;
 }
 
+/*
+ * Whether the old bytes [seq, end) hold some that were never judged here
+ * and that the receiver may not have: before the first kept segment and
+ * not acknowledged. Only a stream picked up in the middle has such bytes
+ * (its earlier bytes sent late); after a hole was given up, they are the
+ * hole's, which the receiver still needs.
+ */
+static bool
+unseen_old_bytes(const struct stream_pool *pool, const struct stream_dir *dir,
+	uint32_t seq, uint32_t end)
+{
+	uint32_t floor = dir->judged_head != STREAM_SEG_NONE ?
+		pool->segs[dir->judged_head].seq : dir->next_seq;
+	uint32_t from = seq;
+
+	if (dir->flags & STREAM_DIR_SKIPPED)
+		return false;
+	if (dir->flags & STREAM_DIR_ACKED)
+		from = seq_max(seq, dir->acked);
+	return seq_lt(from, seq_min(end, floor));
+}
+
 enum stream_result
 stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	const uint8_t *data, uint32_t offset, uint32_t seq, uint32_t len,
@@ -370,6 +392,11 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	rewrite = may_drop && pool->params.ops->write != NULL;
 	if (seq_lt(seq, dir->next_seq)) {
 		uint32_t old_end = seq_min(end, dir->next_seq);
+
+		if (may_drop && unseen_old_bytes(pool, dir, seq, old_end)) {
+			pool->counters->unseen_old++;
+			return STREAM_UNSEEN_OLD;
+		}
 
 		agreement = compare_kept(pool, dir->judged_head, buf, offset,
 			seq, old_end, rewrite);
@@ -469,6 +496,7 @@ stream_dir_skip_gap(struct stream_pool *pool, struct stream_dir *dir,
 		return 0;
 	skipped = pool->segs[dir->ahead_head].seq - dir->next_seq;
 	dir->next_seq = pool->segs[dir->ahead_head].seq;
+	dir->flags |= STREAM_DIR_SKIPPED;
 	pool->counters->gaps_skipped++;
 	pool->counters->gap_bytes += skipped;
 	pull_ahead(pool, dir, dir->gap_since_ns, deliver, ctx);

@@ -87,6 +87,7 @@ struct stream_pool;
 /* stream_dir.flags */
 #define STREAM_DIR_STARTED	0x01	/* next_seq is known */
 #define STREAM_DIR_ACKED	0x02	/* acked is known */
+#define STREAM_DIR_SKIPPED	0x04	/* a hole was given up */
 
 /*
  * One direction of a connection, embedded in the caller's state: 40
@@ -121,6 +122,12 @@ enum stream_result {
 	 * those seen first now hold them (kept, and judged if in order). */
 	STREAM_REWRITTEN,
 	STREAM_REWRITTEN_OLD,	/* the same, for a segment of old bytes only */
+	/*
+	 * Drop: bytes before where the stream was picked up (or kept from)
+	 * that the receiver has not acknowledged: never judged here. The
+	 * sender retransmits them once the receiver's ACK is known.
+	 */
+	STREAM_UNSEEN_OLD,
 };
 
 /* What stream_segment() and stream_dir_ack() saw, for counters. */
@@ -134,6 +141,7 @@ struct stream_counters {
 	uint64_t gaps_skipped;		/* holes given up (stream_dir_skip_gap) */
 	uint64_t gap_bytes;		/* bytes never seen in those holes */
 	uint64_t acked_unseen;		/* acknowledgements beyond next_seq */
+	uint64_t unseen_old;		/* segments of never-judged old bytes */
 	uint64_t kept;			/* segment records in use now */
 	uint64_t kept_max;		/* ... at most */
 };

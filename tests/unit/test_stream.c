@@ -426,6 +426,37 @@ test_budget(void **state)
 	finish(pool, &dir);
 }
 
+/*
+ * A stream picked up in the middle: bytes before its start that the
+ * receiver has not acknowledged were never judged and are refused where
+ * the caller enforces; once acknowledged they are the receiver's.
+ */
+static void
+test_unseen_old_bytes(void **state)
+{
+	struct stream_pool *pool = pool_of(64, 64);
+	struct stream_dir dir;
+	struct sink s = { 0 };
+
+	(void)state;
+	stream_dir_init(&dir);
+	assert_int_equal(offer(pool, &dir, 100, text + 100, 20, true, &s),
+		STREAM_ACCEPTED);
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 30, true, &s),
+		STREAM_UNSEEN_OLD);
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 20, true, &s),
+		STREAM_UNSEEN_OLD);
+	/* Observing, nothing is refused: old bytes are passed over. */
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 20, false, &s),
+		STREAM_OLD);
+	stream_dir_ack(pool, &dir, 100);
+	assert_int_equal(offer(pool, &dir, 80, text + 80, 20, true, &s),
+		STREAM_OLD);
+	assert_int_equal(s.len, 20);
+	assert_int_equal(stream_pool_counters(pool)->unseen_old, 2);
+	finish(pool, &dir);
+}
+
 static void
 test_skip_gap(void **state)
 {
@@ -481,6 +512,7 @@ main(void)
 		cmocka_unit_test_setup(test_retransmission_compared, setup),
 		cmocka_unit_test_setup(test_old_and_ahead_in_one_segment, setup),
 		cmocka_unit_test_setup(test_budget, setup),
+		cmocka_unit_test_setup(test_unseen_old_bytes, setup),
 		cmocka_unit_test_setup(test_skip_gap, setup),
 		cmocka_unit_test_setup(test_bad_params, setup),
 	};
