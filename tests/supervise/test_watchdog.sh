@@ -146,7 +146,7 @@ last_at() {	# last_at MESSAGE BEFORE: epoch time of the last MESSAGE before BEFO
 	awk -v m="$1" -v before="$2" '$2 == m && $1 < before { t = $1 } END { printf "%.3f\n", t }' "$work/notify.log"
 }
 now() { date +%s.%N; }
-calc() { awk "BEGIN { print $* }"; }	# calc EXPRESSION
+calc() { awk "BEGIN { OFMT = \"%.6f\"; print $* }"; }	# calc EXPRESSION (OFMT: epoch seconds, not %.6g)
 
 if grep -q ' READY=1' "$work/notify.log"; then
 	ok "READY=1: $(grep ' READY=1' "$work/notify.log" | cut -d' ' -f2-)"
