@@ -241,8 +241,10 @@ tcpdump_complete() {
 if [ "$part" = offline ]; then
 	capture=$gw_work/client.pcap
 	# Not through the netns function: $! must be tcpdump itself (netns.sh
-	# and ip netns exec exec it), so that SIGINT reaches it.
-	"$scripts/netns.sh" exec client tcpdump -i eth0 --immediate-mode -U -s 0 \
+	# and ip netns exec exec it), so that SIGINT reaches it. A 64 MiB
+	# kernel buffer (-B, KiB): with the default 2 MiB, a busy 2-core host
+	# lets the data-share transfers overrun the ring before tcpdump runs.
+	"$scripts/netns.sh" exec client tcpdump -i eth0 --immediate-mode -U -s 0 -B 65536 \
 		-w "$capture" ip >"$gw_work/tcpdump.log" 2>&1 &
 	tcpdump_pid=$!
 	for _ in $(seq 100); do
