@@ -5,9 +5,16 @@
  * capture's timestamps as the clock. EAL runs without hugepages or
  * devices, only to give the pipeline its mbufs.
  *
- * Classic pcap files are mapped and each frame reaches the worker as an
- * mbuf over the mapped bytes, never copied; libpcap reads everything else
- * (pcapng, pipes). Both readers give the same frames and the same errors.
+ * Classic pcap and pcapng files are mapped and each frame reaches the
+ * worker as an mbuf over the mapped bytes, never copied; libpcap reads
+ * everything else (older formats, pipes). Both readers give the same
+ * frames and the same errors.
+ *
+ * The worker decodes Ethernet. A frame of another link type (Linux
+ * cooked, BSD loopback, raw IP) has its link header replaced by a
+ * synthetic Ethernet header, written over bytes of the file that belong
+ * to no frame (or put before the copy), so the worker is the same for
+ * every capture and for live ports.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +37,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "capture.h"
 #include "config.h"
 #include "flowlog.h"
 #include "frag.h"
@@ -59,6 +67,9 @@
  * damage to it, whatever snapshot length the file header claims.
  */
 #define CAPTURE_MAX_CAPLEN 262144u
+/* For the message refusing a file of another link type. */
+#define OFFLINE_LINK_TYPES \
+	"Ethernet, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4 and IPV6"
 /* Bytes ahead of the record being read that the mapped reader prefetches. */
 #define MAPPED_PREFETCH_AHEAD 2048
 
@@ -122,11 +133,14 @@ mbuf_fill_chain(struct rte_mempool *pool, struct rte_mbuf *head,
 }
 
 /*
- * Copies <len> bytes into a chain of mbufs from <pool>. Returns the chain,
- * or NULL when the pool is empty.
+ * Copies <len> bytes into a chain of mbufs from <pool>, after <prefix_len>
+ * bytes of <prefix> (a synthetic Ethernet header, or none) placed in the
+ * first mbuf's headroom. Returns the chain, or NULL when the pool is
+ * empty.
  */
 static struct rte_mbuf *
-mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *data, uint32_t len)
+mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *prefix,
+	uint16_t prefix_len, const uint8_t *data, uint32_t len)
 {
 	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
 
@@ -134,8 +148,14 @@ mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *data, uint32_t len)
 		rte_pktmbuf_free(head);
 		head = NULL;
 	}
+	if (head != NULL && prefix_len > 0)
+		memcpy(rte_pktmbuf_prepend(head, prefix_len), prefix,
+			prefix_len);
 	return head;
 }
+
+/* Distinct link types listed in the summary; more are counted, not named. */
+#define SUMMARY_LINKS_MAX 8
 
 struct capture_summary {
 	uint64_t packets;
@@ -143,12 +163,78 @@ struct capture_summary {
 	uint64_t truncated;	/* recorded shorter than on the wire */
 	uint64_t first_ns;
 	uint64_t last_ns;
+	/* Frames not given to the worker, and why. */
+	uint64_t link_cut_short;	/* shorter than their link header */
+	uint64_t link_not_read;		/* of a link type not read */
+	uint32_t links[SUMMARY_LINKS_MAX];	/* seen, in order */
+	unsigned int link_count;
+	uint32_t last_link;	/* UINT32_MAX before the first frame */
 };
+
+static void
+summary_note_link(struct capture_summary *summary, uint32_t link)
+{
+	unsigned int i;
+
+	summary->last_link = link;
+	for (i = 0; i < summary->link_count; i++)
+		if (summary->links[i] == link)
+			return;
+	if (summary->link_count < SUMMARY_LINKS_MAX)
+		summary->links[summary->link_count++] = link;
+}
+
+/*
+ * Where a frame of link type <link> (<data>, <caplen> bytes) starts as an
+ * Ethernet frame: returns the offset of its network layer, the EtherType
+ * to put before it in <ethertype>, or -1 when the frame cannot be given
+ * to the worker (counted in <summary>). Ethernet frames return 0 at once.
+ */
+static inline int
+summary_link_l3(struct capture_summary *summary, uint32_t link,
+	const uint8_t *data, uint32_t caplen, uint16_t *ethertype)
+{
+	int l3;
+
+	if (likely(link == CAPTURE_LINK_ETHERNET))
+		return 0;
+	l3 = capture_link_l3(link, data, caplen, ethertype);
+	if (l3 == -EINVAL)
+		summary->link_cut_short++;
+	else if (l3 < 0)
+		summary->link_not_read++;
+	return l3 < 0 ? -1 : l3;
+}
 
 static void
 flowlog_take(void *log, const struct gw_event *ev)
 {
 	flowlog_add(log, ev);
+}
+
+/*
+ * The link types seen, and the frames that could not be given to the
+ * worker (always printed, so that a test can tell none were lost).
+ */
+static void
+summary_print_links(const struct capture_summary *summary)
+{
+	unsigned int i;
+
+	printf("link types:");
+	for (i = 0; i < summary->link_count; i++) {
+		const char *name = capture_link_name(summary->links[i]);
+
+		if (name != NULL)
+			printf(" %s", name);
+		else
+			printf(" %u", summary->links[i]);
+	}
+	printf("\n");
+	printf("link drops: %" PRIu64 " (header cut short %" PRIu64
+		", link type not read %" PRIu64 ")\n",
+		summary->link_cut_short + summary->link_not_read,
+		summary->link_cut_short, summary->link_not_read);
 }
 
 /* One burst through the worker, then what the control core does with it. */
@@ -185,24 +271,38 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 {
 	struct rte_mbuf *pkts[OFFLINE_BURST_MAX];
 	uint64_t ts_ns[OFFLINE_BURST_MAX];
+	uint8_t ether[CAPTURE_ETHER_HEADER_LEN];
+	uint32_t link = (uint32_t)pcap_datalink(pcap);
 	uint16_t count = 0;
 	struct pcap_pkthdr *header;
 	const u_char *data;
 	int ret;
 
+	summary_note_link(summary, link);
 	while ((ret = pcap_next_ex(pcap, &header, &data)) == 1) {
 		/* Opened with nanosecond precision: tv_usec holds ns. */
 		uint64_t ns = (uint64_t)header->ts.tv_sec * 1000000000ull +
 			(uint64_t)header->ts.tv_usec;
-		struct rte_mbuf *m = mbuf_from_bytes(pool, data,
-			header->caplen);
+		uint16_t ethertype = 0, prefix = 0;
+		struct rte_mbuf *m;
+		int l3;
 
+		summary_count(summary, ns, header->caplen, header->len);
+		l3 = summary_link_l3(summary, link, data, header->caplen,
+			&ethertype);
+		if (l3 < 0)
+			continue;
+		if (link != CAPTURE_LINK_ETHERNET) {
+			capture_ethernet_header(ether, ethertype);
+			prefix = sizeof(ether);
+		}
+		m = mbuf_from_bytes(pool, ether, prefix, data + l3,
+			header->caplen - (uint32_t)l3);
 		if (m == NULL) {
 			fprintf(stderr, "smbgw: out of mbufs reading the capture\n");
 			rte_pktmbuf_free_bulk(pkts, count);
 			return -ENOMEM;
 		}
-		summary_count(summary, ns, header->caplen, header->len);
 		ts_ns[count] = ns;
 		pkts[count++] = m;
 		if (count == worker->burst_size) {
@@ -223,17 +323,22 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 }
 
 /*
- * A classic pcap file mapped whole. libpcap has opened it and checked its
- * file header; the records are walked here, by libpcap's rules, so that
- * both readers give the same frames and the same errors for any file.
+ * A classic pcap or pcapng file mapped whole. libpcap has opened it and
+ * checked its file header; the records are walked here, classic ones by
+ * libpcap's rules, so that both readers give the same frames and the same
+ * errors for any file. pcapng is read by dataplane/capture, which unlike
+ * libpcap keeps a link type per interface.
  */
 struct mapped_capture {
 	uint8_t *base;		/* NULL until mapped */
 	size_t size;
 	int fd;			/* libpcap's, open until pcap_close() */
+	bool pcapng;
 	bool swapped;		/* written in the other byte order */
 	bool nanoseconds;	/* record timestamps in ns rather than us */
 	uint32_t snapshot;	/* longer records are cut to it, as libpcap does */
+	uint32_t link;		/* classic: the file's link type */
+	struct capture_pcapng ng;	/* pcapng: the reader */
 	/*
 	 * Counts the mbufs attached to the mapping, plus one of ours so that
 	 * it never falls to 0: the mapping goes only after the last of them.
@@ -241,20 +346,12 @@ struct mapped_capture {
 	struct rte_mbuf_ext_shared_info shinfo;
 };
 
-/* A frame as one record of the file gives it. */
-struct mapped_record {
-	uint8_t *data;
-	uint32_t caplen;	/* bytes at <data>, after libpcap's cut */
-	uint32_t len;		/* bytes on the wire */
-	uint64_t ts_ns;
-};
-
 /*
  * Decides whether the file libpcap opened as <pcap> from <path> can be
  * mapped: a regular file in classic pcap format version 2.4 (older
- * versions and Kuznetzov's variant have other record layouts, pcapng is
- * another format; libpcap keeps all of those). Fills <cap> and returns
- * true if so; otherwise <cap>'s fd is -1.
+ * versions and Kuznetzov's variant have other record layouts; libpcap
+ * keeps those) or in pcapng. Fills <cap> and returns true if so;
+ * otherwise <cap>'s fd is -1.
  */
 static bool
 mapped_capture_init(struct mapped_capture *cap, pcap_t *pcap,
@@ -276,6 +373,11 @@ mapped_capture_init(struct mapped_capture *cap, pcap_t *pcap,
 			st.st_size < CAPTURE_HEADER_LEN ||
 			pread(fd, header, sizeof(header), 0) != sizeof(header))
 		return false;
+	cap->link = (uint32_t)pcap_datalink(pcap);
+	if (capture_is_pcapng(header, sizeof(header))) {
+		cap->pcapng = true;
+		goto mappable;
+	}
 	memcpy(&magic, header, sizeof(magic));
 	memcpy(&major, header + 4, sizeof(major));
 	memcpy(&minor, header + 6, sizeof(minor));
@@ -289,9 +391,10 @@ mapped_capture_init(struct mapped_capture *cap, pcap_t *pcap,
 	}
 	if (major != 2 || minor != 4)
 		return false;
+	cap->nanoseconds = magic == CAPTURE_MAGIC_NSEC;
+mappable:
 	cap->fd = fd;
 	cap->size = (size_t)st.st_size;
-	cap->nanoseconds = magic == CAPTURE_MAGIC_NSEC;
 	cap->snapshot = (uint32_t)pcap_snapshot(pcap);
 	return true;
 }
@@ -379,6 +482,18 @@ mapped_capture_map(struct mapped_capture *cap)
 	madvise(base, cap->size, MADV_SEQUENTIAL);
 	mapped_fault_catch(base, cap->size);
 	cap->base = base;
+	if (cap->pcapng) {
+		char error[PCAP_ERRBUF_SIZE];
+
+		/* libpcap has read the same header: a failure is not expected. */
+		if (capture_pcapng_open(&cap->ng, base, cap->size, error,
+				sizeof(error)) != 0) {
+			mapped_fault_release();
+			munmap(base, cap->size);
+			cap->base = NULL;
+			return -EINVAL;
+		}
+	}
 	cap->shinfo.free_cb = mapped_capture_no_free;
 	rte_mbuf_ext_refcnt_set(&cap->shinfo, 1);
 	return 0;
@@ -394,6 +509,7 @@ mapped_capture_unmap(struct mapped_capture *cap)
 	if (cap->base == NULL ||
 			rte_mbuf_ext_refcnt_read(&cap->shinfo) != 1)
 		return;
+	capture_pcapng_close(&cap->ng);
 	mapped_fault_release();
 	munmap(cap->base, cap->size);
 	cap->base = NULL;
@@ -414,8 +530,8 @@ mapped_u32(const struct mapped_capture *cap, const uint8_t *p)
  * words for the damage in <error>.
  */
 static inline int
-mapped_capture_next(const struct mapped_capture *cap, size_t *offset,
-	struct mapped_record *rec, char *error, size_t error_len)
+mapped_classic_next(const struct mapped_capture *cap, size_t *offset,
+	struct capture_record *rec, char *error, size_t error_len)
 {
 	size_t left = cap->size - *offset;
 	const uint8_t *header = cap->base + *offset;
@@ -465,8 +581,48 @@ mapped_capture_next(const struct mapped_capture *cap, size_t *offset,
 	}
 	/* Longer than the file says it keeps: libpcap cuts it. */
 	rec->caplen = RTE_MIN(caplen, cap->snapshot);
+	rec->link = cap->link;
+	rec->headroom = CAPTURE_RECORD_HEADER_LEN;
 	*offset += CAPTURE_RECORD_HEADER_LEN + caplen;
 	return 1;
+}
+
+/* As mapped_classic_next(), for either format. */
+static inline int
+mapped_capture_next(struct mapped_capture *cap, size_t *offset,
+	struct capture_record *rec, char *error, size_t error_len)
+{
+	if (cap->pcapng)
+		return capture_pcapng_next(&cap->ng, rec, error, error_len);
+	return mapped_classic_next(cap, offset, rec, error, error_len);
+}
+
+/*
+ * Makes <rec>, of a link type other than Ethernet, an Ethernet frame: its
+ * link header is replaced by a synthetic one, written over the bytes
+ * before its network layer (its own link header and the record's header,
+ * which are no frame's; the mapping is private). Returns false, counted
+ * in <summary>, when the frame cannot be given to the worker.
+ */
+static bool
+mapped_record_to_ethernet(struct capture_record *rec,
+	struct capture_summary *summary)
+{
+	uint16_t ethertype = 0;
+	int l3 = summary_link_l3(summary, rec->link, rec->data, rec->caplen,
+		&ethertype);
+
+	if (l3 < 0)
+		return false;
+	/* Never short: record headers are 12 bytes or more, plus a trailer. */
+	if ((uint32_t)l3 + rec->headroom < CAPTURE_ETHER_HEADER_LEN) {
+		summary->link_not_read++;
+		return false;
+	}
+	rec->data += l3 - CAPTURE_ETHER_HEADER_LEN;
+	rec->caplen += CAPTURE_ETHER_HEADER_LEN - (uint32_t)l3;
+	capture_ethernet_header(rec->data, ethertype);
+	return true;
 }
 
 /*
@@ -485,7 +641,7 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 	uint16_t burst = worker->burst_size;
 	size_t offset = CAPTURE_HEADER_LEN;
 	char error[PCAP_ERRBUF_SIZE];
-	struct mapped_record rec;
+	struct capture_record rec;
 	int ret = 1;
 
 	if (mapped_capture_map(cap) != 0)
@@ -502,6 +658,12 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 					error, sizeof(error))) == 1) {
 			struct rte_mbuf *m = pkts[count];
 
+			summary_count(summary, rec.ts_ns, rec.caplen, rec.len);
+			if (unlikely(rec.link != summary->last_link))
+				summary_note_link(summary, rec.link);
+			if (unlikely(rec.link != CAPTURE_LINK_ETHERNET) &&
+					!mapped_record_to_ethernet(&rec, summary))
+				continue;
 			if (likely(rec.caplen <= UINT16_MAX)) {
 				rte_pktmbuf_attach_extbuf(m, rec.data,
 					RTE_BAD_IOVA, rec.caplen, &cap->shinfo);
@@ -513,7 +675,6 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 				ret = -ENOMEM;
 				break;
 			}
-			summary_count(summary, rec.ts_ns, rec.caplen, rec.len);
 			ts_ns[count++] = rec.ts_ns;
 		}
 		/* Before any of them can be freed. */
@@ -593,10 +754,19 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 			pcap_error);
 		return EXIT_FAILURE;
 	}
-	if (pcap_datalink(pcap) != DLT_EN10MB) {
-		fprintf(stderr, "smbgw: %s: link type %s is not Ethernet\n",
-			pcap_path,
-			pcap_datalink_val_to_name(pcap_datalink(pcap)));
+	/*
+	 * A classic file has one link type; pcapng (major version 1 to
+	 * libpcap) one per interface, checked frame by frame.
+	 */
+	if (pcap_major_version(pcap) != 1 &&
+			!capture_link_supported((uint32_t)pcap_datalink(pcap))) {
+		const char *name = pcap_datalink_val_to_name(
+			pcap_datalink(pcap));
+
+		fprintf(stderr,
+			"smbgw: %s: link type %s (%d) is not read; offline mode reads %s\n",
+			pcap_path, name != NULL ? name : "unknown",
+			pcap_datalink(pcap), OFFLINE_LINK_TYPES);
 		goto close_pcap;
 	}
 	if (offline_eal_init() != 0)
@@ -654,6 +824,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 		goto free_inspector;
 	}
 	memset(&summary, 0, sizeof(summary));
+	summary.last_link = UINT32_MAX;
 	mapped_capture_init(&capture, pcap, pcap_path);
 
 	/* Mapping the file is reading it: it counts, as the records do. */
@@ -668,6 +839,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	printf("packets: %" PRIu64 "\n", summary.packets);
 	printf("bytes: %" PRIu64 "\n", summary.bytes);
 	printf("truncated: %" PRIu64 "\n", summary.truncated);
+	summary_print_links(&summary);
 	printf("capture span: %.6f s\n", summary.packets == 0 ? 0.0 :
 		(double)(summary.last_ns - summary.first_ns) / 1e9);
 	printf("processing: %.6f s (%.2f Mpps)\n", elapsed,
