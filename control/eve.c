@@ -292,19 +292,12 @@ json_close(struct json *j, char bracket)
 static const char *
 dialect_name(uint16_t dialect, char *buf, size_t size)
 {
-	switch (dialect) {
-	case 0: return NULL;
-	case SMB_DIALECT_SMB1_NT_LM_012: return "NT LM 0.12";
-	case 0x0202: return "2.02";
-	case 0x0210: return "2.1";
-	case 0x0300: return "3.0";
-	case 0x0302: return "3.0.2";
-	case 0x0311: return "3.1.1";
-	case SMB_DIALECT_SMB2_WILDCARD: return "2.??";
-	default:
-		snprintf(buf, size, "0x%04x", dialect);
-		return buf;
-	}
+	const char *name = smb_dialect_name(dialect);
+
+	if (name != NULL || dialect == 0)
+		return name;
+	snprintf(buf, size, "0x%04x", dialect);
+	return buf;
 }
 
 static const char *

@@ -33,10 +33,9 @@ inspect_dialect_name(enum inspect_dialect dialect)
 enum inspect_dialect
 inspect_dialect_of(uint16_t code)
 {
-	switch (code) {
-	case SMB_DIALECT_SMB1_NT_LM_012:
-	case SMB_DIALECT_SMB1_OTHER:
+	if (smb_dialect_is_smb1(code))
 		return INSPECT_DIALECT_SMB1;
+	switch (code) {
 	case 0x0202: return INSPECT_DIALECT_202;
 	case 0x0210: return INSPECT_DIALECT_210;
 	case 0x0300: return INSPECT_DIALECT_300;

@@ -30,6 +30,7 @@
  */
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,13 +79,61 @@
 #define SMB_ACCOUNT_MAX		64	/* user, domain, workstation, realm */
 #define SMB_NETBIOS_NAME_MAX	20	/* 15 characters, '<', 2 hex, '>' */
 
-/* Offered dialects kept in a NEGOTIATE fact. */
+/*
+ * Offered dialects kept in a NEGOTIATE fact; a client may offer more
+ * (smb_fact_negotiate.offered), and the one chosen is named whatever its
+ * place.
+ */
 #define SMB_DIALECTS_MAX	16
 
-/* Pseudo dialect codes for SMB1 dialect strings (real SMB2 codes are 0x02xx/0x03xx). */
+/*
+ * Pseudo dialect codes for the SMB1 dialect strings of MS-CIFS and MS-SMB,
+ * 0x0001-0x00ff (real SMB2 codes are 0x02xx/0x03xx); smb_dialect_name()
+ * gives the string. 0 means no dialect.
+ */
 #define SMB_DIALECT_SMB1_NT_LM_012	0x0001	/* "NT LM 0.12" */
-#define SMB_DIALECT_SMB1_OTHER		0x0000	/* any other SMB1 string */
+#define SMB_DIALECT_SMB1_PC_NETWORK_PROGRAM	0x0002	/* "PC NETWORK PROGRAM 1.0" */
+#define SMB_DIALECT_SMB1_PCLAN	0x0003	/* "PCLAN1.0" */
+#define SMB_DIALECT_SMB1_MSNET_103	0x0004	/* "MICROSOFT NETWORKS 1.03" */
+#define SMB_DIALECT_SMB1_MSNET_30	0x0005	/* "MICROSOFT NETWORKS 3.0" */
+#define SMB_DIALECT_SMB1_LANMAN_10	0x0006	/* "LANMAN1.0" */
+#define SMB_DIALECT_SMB1_WFW_31A	0x0007	/* "Windows for Workgroups 3.1a" */
+#define SMB_DIALECT_SMB1_LM12X002	0x0008	/* "LM1.2X002" */
+#define SMB_DIALECT_SMB1_DOS_LM12X002	0x0009	/* "DOS LM1.2X002" */
+#define SMB_DIALECT_SMB1_DOS_LANMAN_21	0x000a	/* "DOS LANMAN2.1" */
+#define SMB_DIALECT_SMB1_LANMAN_21	0x000b	/* "LANMAN2.1" */
+#define SMB_DIALECT_SMB1_SAMBA	0x000c	/* "Samba" */
+#define SMB_DIALECT_SMB1_NT_LANMAN_10	0x000d	/* "NT LANMAN 1.0" */
+#define SMB_DIALECT_SMB1_XENIX_CORE	0x000e	/* "XENIX CORE" */
+#define SMB_DIALECT_SMB1_CAIRO	0x000f	/* "Cairo 0.xa" */
+#define SMB_DIALECT_SMB1_OTHER	0x00ff	/* an SMB1 string not listed */
+#define SMB_DIALECT_SMB1_LAST	0x00ff
 #define SMB_DIALECT_SMB2_WILDCARD	0x02ff	/* "SMB 2.???" or 0x02FF */
+
+/*
+ * The dialect code of the SMB1 dialect string <s> of <len> bytes (no
+ * NUL): an SMB_DIALECT_SMB1_* code, 0x0202 for "SMB 2.002",
+ * SMB_DIALECT_SMB2_WILDCARD for "SMB 2.???", SMB_DIALECT_SMB1_OTHER for
+ * any other string. Compared exactly, as servers do.
+ */
+uint16_t
+smb1_dialect_code(const uint8_t *s, uint32_t len);
+
+/*
+ * The name of dialect code <code>: the SMB1 string ("NT LANMAN 1.0";
+ * "SMB1 (other)" for SMB_DIALECT_SMB1_OTHER), or the SMB2/3 version
+ * ("2.02", "2.1", "3.0", "3.0.2", "3.1.1", "2.??"). NULL for 0 and codes
+ * not known.
+ */
+const char *
+smb_dialect_name(uint16_t code);
+
+/* True if <code> is an SMB1 dialect code. */
+static inline bool
+smb_dialect_is_smb1(uint16_t code)
+{
+	return code != 0 && code <= SMB_DIALECT_SMB1_LAST;
+}
 
 /* Commands (SMB2 codes; SMB1 uses its one-byte command codes). */
 enum smb2_command {
@@ -232,7 +281,8 @@ struct smb_fact_nbss {
 
 /* SMB_FACT_NEGOTIATE */
 struct smb_fact_negotiate {
-	uint16_t dialect_count;	/* offered (request) */
+	uint16_t dialect_count;	/* kept in dialects[] (request) */
+	uint16_t offered;	/* offered in all (request), maybe more */
 	uint16_t dialects[SMB_DIALECTS_MAX];
 	uint16_t chosen;	/* response; 0 on requests */
 	uint16_t security_mode;

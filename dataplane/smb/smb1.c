@@ -111,15 +111,96 @@ words(const struct smb_msg *m, const struct smb1_block *blk, uint8_t wc,
 	return false;
 }
 
-static uint16_t
-dialect_code(const uint8_t *s, uint32_t len)
+/*
+ * The dialect strings of MS-CIFS 1.7 and MS-SMB 1.7 (and Samba's own), in
+ * the order of smb_impl's smb1_first and smb1_last.
+ */
+static const struct {
+	uint16_t code;
+	uint8_t len;
+	const char *name;
+} smb1_dialects[SMB1_DIALECT_TABLE] = {
+#define DIALECT(code, name) { code, sizeof(name) - 1, name }
+	DIALECT(SMB_DIALECT_SMB1_NT_LM_012, "NT LM 0.12"),
+	DIALECT(SMB_DIALECT_SMB1_PC_NETWORK_PROGRAM, "PC NETWORK PROGRAM 1.0"),
+	DIALECT(SMB_DIALECT_SMB1_PCLAN, "PCLAN1.0"),
+	DIALECT(SMB_DIALECT_SMB1_MSNET_103, "MICROSOFT NETWORKS 1.03"),
+	DIALECT(SMB_DIALECT_SMB1_MSNET_30, "MICROSOFT NETWORKS 3.0"),
+	DIALECT(SMB_DIALECT_SMB1_LANMAN_10, "LANMAN1.0"),
+	DIALECT(SMB_DIALECT_SMB1_WFW_31A, "Windows for Workgroups 3.1a"),
+	DIALECT(SMB_DIALECT_SMB1_LM12X002, "LM1.2X002"),
+	DIALECT(SMB_DIALECT_SMB1_DOS_LM12X002, "DOS LM1.2X002"),
+	DIALECT(SMB_DIALECT_SMB1_DOS_LANMAN_21, "DOS LANMAN2.1"),
+	DIALECT(SMB_DIALECT_SMB1_LANMAN_21, "LANMAN2.1"),
+	DIALECT(SMB_DIALECT_SMB1_SAMBA, "Samba"),
+	DIALECT(SMB_DIALECT_SMB1_NT_LANMAN_10, "NT LANMAN 1.0"),
+	DIALECT(SMB_DIALECT_SMB1_XENIX_CORE, "XENIX CORE"),
+	DIALECT(SMB_DIALECT_SMB1_CAIRO, "Cairo 0.xa"),
+	DIALECT(0x0202, "SMB 2.002"),
+	DIALECT(SMB_DIALECT_SMB2_WILDCARD, "SMB 2.???"),
+#undef DIALECT
+};
+
+/* The place of string <s> in smb1_dialects, or -1. */
+static int
+dialect_slot(const uint8_t *s, uint32_t len)
 {
-	if (len == 10 && memcmp(s, "NT LM 0.12", 10) == 0)
-		return SMB_DIALECT_SMB1_NT_LM_012;
-	if (len == 9 && memcmp(s, "SMB 2.002", 9) == 0)
-		return 0x0202;
-	if (len == 9 && memcmp(s, "SMB 2.???", 9) == 0)
-		return SMB_DIALECT_SMB2_WILDCARD;
+	unsigned int i;
+
+	for (i = 0; i < SMB1_DIALECT_TABLE; i++)
+		if (smb1_dialects[i].len == len &&
+				memcmp(s, smb1_dialects[i].name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+uint16_t
+smb1_dialect_code(const uint8_t *s, uint32_t len)
+{
+	int slot = dialect_slot(s, len);
+
+	return slot < 0 ? SMB_DIALECT_SMB1_OTHER : smb1_dialects[slot].code;
+}
+
+const char *
+smb_dialect_name(uint16_t code)
+{
+	unsigned int i;
+
+	switch (code) {
+	case 0: return NULL;
+	case SMB_DIALECT_SMB1_OTHER: return "SMB1 (other)";
+	case 0x0202: return "2.02";
+	case 0x0210: return "2.1";
+	case 0x0300: return "3.0";
+	case 0x0302: return "3.0.2";
+	case 0x0311: return "3.1.1";
+	case SMB_DIALECT_SMB2_WILDCARD: return "2.??";
+	default:
+		break;
+	}
+	for (i = 0; i < SMB1_DIALECT_TABLE; i++)
+		if (smb1_dialects[i].code == code)
+			return smb1_dialects[i].name;
+	return NULL;
+}
+
+/*
+ * The dialect the response's DialectIndex <idx> chose: the string
+ * offered at that place. A string offered more than once is found at its
+ * first and last place (servers pick one of those); an index past the
+ * offer, or 0xFFFF (none acceptable), chooses nothing.
+ */
+static uint16_t
+chosen_dialect(const struct smb_impl *st, uint16_t idx)
+{
+	unsigned int i;
+
+	if (idx >= st->smb1_offered)
+		return 0;
+	for (i = 0; i < SMB1_DIALECT_TABLE; i++)
+		if (st->smb1_first[i] == idx + 1 || st->smb1_last[i] == idx + 1)
+			return smb1_dialects[i].code;
 	return SMB_DIALECT_SMB1_OTHER;
 }
 
@@ -134,10 +215,8 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 	smb_fact_begin(m, &f, SMB_FACT_NEGOTIATE);
 	if (response) {
 		if (blk->wc >= 1) {
-			uint16_t idx = smb_le16(blk->w);
-
-			if (idx < st->smb1_dialect_count)
-				f.u.negotiate.chosen = st->smb1_dialects[idx];
+			f.u.negotiate.chosen = chosen_dialect(st,
+				smb_le16(blk->w));
 			st->dialect = f.u.negotiate.chosen;
 		}
 		if (blk->wc >= 17) {
@@ -147,22 +226,38 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		smb_fact_emit(m->run, &f);
 		return;
 	}
-	/* Dialects: 0x02 then a NUL-terminated OEM string, repeated. */
+	/*
+	 * Dialects: 0x02 then a NUL-terminated OEM string, repeated, as many
+	 * as the byte count holds (DialectIndex is 16 bits).
+	 */
+	memset(st->smb1_first, 0, sizeof(st->smb1_first));
+	memset(st->smb1_last, 0, sizeof(st->smb1_last));
 	i = blk->bytes_off;
-	while (i < blk->bytes_end && n < SMB_DIALECTS_MAX) {
+	while (i < blk->bytes_end && n < UINT16_MAX) {
+		int slot;
+
 		if (m->p[i] != 0x02)
 			break;
 		start = ++i;
 		while (i < blk->bytes_end && m->p[i] != 0)
 			i++;
-		f.u.negotiate.dialects[n++] = dialect_code(m->p + start,
-			i - start);
+		slot = dialect_slot(m->p + start, i - start);
+		if (n < SMB_DIALECTS_MAX)
+			f.u.negotiate.dialects[n] = slot < 0 ?
+				SMB_DIALECT_SMB1_OTHER :
+				smb1_dialects[slot].code;
+		n++;
+		if (slot >= 0) {
+			if (st->smb1_last[slot] == 0 && n <= UINT8_MAX)
+				st->smb1_first[slot] = (uint8_t)n;
+			st->smb1_last[slot] = n;
+		}
 		i++;
 	}
-	f.u.negotiate.dialect_count = n;
-	st->smb1_dialect_count = n < 8 ? (uint8_t)n : 8;
-	memcpy(st->smb1_dialects, f.u.negotiate.dialects,
-		st->smb1_dialect_count * sizeof(uint16_t));
+	f.u.negotiate.dialect_count = n < SMB_DIALECTS_MAX ? n :
+		SMB_DIALECTS_MAX;
+	f.u.negotiate.offered = n;
+	st->smb1_offered = n;
 	smb_fact_emit(m->run, &f);
 }
 

@@ -20,6 +20,8 @@
 #define SMB_TREES_MAX		8
 #define SMB_FILES_MAX		16
 #define SMB_PIPES_MAX		2
+/* Dialect strings smb1_dialect_code() knows (smb1.c's table). */
+#define SMB1_DIALECT_TABLE	17
 /* Names kept in the tables are cut to this (facts carry SMB_NAME_MAX). */
 #define SMB_STORED_NAME_MAX	128
 #define SMB_PIPE_NAME_MAX	48
@@ -161,9 +163,15 @@ struct smb_impl {
 	struct smb_index index;
 	uint32_t clock;		/* ages table entries */
 	uint16_t dialect;
-	uint8_t smb1_dialect_count;
-	uint8_t pad;
-	uint16_t smb1_dialects[8];
+	/*
+	 * SMB1 NEGOTIATE request: dialects offered, and for each dialect
+	 * string known the last and first place (index + 1, 0 if not
+	 * offered; the first only among the first 255) it had, so that the
+	 * response's DialectIndex is named however many were offered.
+	 */
+	uint16_t smb1_offered;
+	uint16_t smb1_last[SMB1_DIALECT_TABLE];
+	uint8_t smb1_first[SMB1_DIALECT_TABLE];
 	struct smb_counters counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
 	struct smb_auth auth;		/* valid cleared */

@@ -692,6 +692,162 @@ test_smb1_andx_chain(void **state)
 	capture_free(&cap);
 }
 
+/*
+ * An SMB1 NEGOTIATE request offering the dialect strings <names>, fed as
+ * the next bytes to the server.
+ */
+static void
+feed_smb1_negotiate_request(struct smb_state *st, uint32_t *seq,
+	const char *const *names, unsigned int count, struct recorder *r)
+{
+	static uint8_t rec[8192];
+	uint32_t len = 4 + 32 + 1 + 2, bytes = 0;
+	unsigned int i;
+
+	memset(rec, 0, 4 + 32 + 3);
+	memcpy(rec + 4, "\xffSMB", 4);
+	rec[4 + 4] = 0x72;		/* NEGOTIATE */
+	rec[4 + 10] = 0x01;		/* flags2: long names */
+	for (i = 0; i < count; i++) {
+		size_t n = strlen(names[i]) + 1;
+
+		assert_true(len + 1 + n <= sizeof(rec));
+		rec[len++] = 0x02;
+		memcpy(rec + len, names[i], n);
+		len += (uint32_t)n;
+		bytes += 1 + (uint32_t)n;
+	}
+	rec[4 + 32] = 0;		/* WordCount */
+	put_le16(rec + 4 + 33, (uint16_t)bytes);
+	set_nbss_len(rec, len - 4);
+	feed_record(st, SMB_DIR_TO_SERVER, seq, rec, len, r);
+}
+
+/* The NT LM 0.12 shaped response choosing DialectIndex <index>. */
+static void
+feed_smb1_negotiate_response(struct smb_state *st, uint32_t *seq,
+	uint16_t index, struct recorder *r)
+{
+	uint8_t rec[4 + 32 + 1 + 34 + 2];
+
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec + 4, "\xffSMB", 4);
+	rec[4 + 4] = 0x72;
+	rec[4 + 9] = 0x80;		/* flags: reply */
+	rec[4 + 32] = 17;		/* WordCount */
+	put_le16(rec + 4 + 33, index);
+	set_nbss_len(rec, sizeof(rec) - 4);
+	feed_record(st, SMB_DIR_TO_CLIENT, seq, rec, sizeof(rec), r);
+}
+
+/*
+ * Every SMB1 dialect string is named, and the response's DialectIndex
+ * names the string at that place however many were offered (clients
+ * offer 10 or more; the parser once kept 8).
+ */
+static void
+test_smb1_dialects(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t code;
+	} table[] = {
+		{ "PC NETWORK PROGRAM 1.0", SMB_DIALECT_SMB1_PC_NETWORK_PROGRAM },
+		{ "PCLAN1.0", SMB_DIALECT_SMB1_PCLAN },
+		{ "MICROSOFT NETWORKS 1.03", SMB_DIALECT_SMB1_MSNET_103 },
+		{ "MICROSOFT NETWORKS 3.0", SMB_DIALECT_SMB1_MSNET_30 },
+		{ "LANMAN1.0", SMB_DIALECT_SMB1_LANMAN_10 },
+		{ "Windows for Workgroups 3.1a", SMB_DIALECT_SMB1_WFW_31A },
+		{ "LM1.2X002", SMB_DIALECT_SMB1_LM12X002 },
+		{ "DOS LM1.2X002", SMB_DIALECT_SMB1_DOS_LM12X002 },
+		{ "DOS LANMAN2.1", SMB_DIALECT_SMB1_DOS_LANMAN_21 },
+		{ "LANMAN2.1", SMB_DIALECT_SMB1_LANMAN_21 },
+		{ "Samba", SMB_DIALECT_SMB1_SAMBA },
+		{ "NT LANMAN 1.0", SMB_DIALECT_SMB1_NT_LANMAN_10 },
+		{ "NT LM 0.12", SMB_DIALECT_SMB1_NT_LM_012 },
+		{ "XENIX CORE", SMB_DIALECT_SMB1_XENIX_CORE },
+		{ "Cairo 0.xa", SMB_DIALECT_SMB1_CAIRO },
+		{ "SMB 2.002", 0x0202 },
+		{ "SMB 2.???", SMB_DIALECT_SMB2_WILDCARD },
+	};
+	const char *names[40];
+	unsigned int i, n = sizeof(table) / sizeof(table[0]);
+	const struct kept_fact *k;
+
+	(void)state;
+	/* The table, both ways. */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(smb1_dialect_code(
+			(const uint8_t *)table[i].name,
+			(uint32_t)strlen(table[i].name)), table[i].code);
+		if (smb_dialect_is_smb1(table[i].code))
+			assert_string_equal(smb_dialect_name(table[i].code),
+				table[i].name);
+	}
+	assert_int_equal(smb1_dialect_code((const uint8_t *)"NT LM 0.1", 9),
+		SMB_DIALECT_SMB1_OTHER);
+	assert_int_equal(smb1_dialect_code((const uint8_t *)"nt lm 0.12", 10),
+		SMB_DIALECT_SMB1_OTHER);
+	assert_int_equal(smb1_dialect_code((const uint8_t *)"", 0),
+		SMB_DIALECT_SMB1_OTHER);
+	assert_true(smb_dialect_is_smb1(SMB_DIALECT_SMB1_OTHER));
+	assert_false(smb_dialect_is_smb1(0));
+	assert_false(smb_dialect_is_smb1(0x0202));
+	assert_string_equal(smb_dialect_name(0x0311), "3.1.1");
+	assert_null(smb_dialect_name(0));
+	assert_null(smb_dialect_name(0x0123));
+
+	/*
+	 * Each place of a 34-string offer (every string twice, an unknown
+	 * one in the middle): the response names what is there.
+	 */
+	for (i = 0; i < 2 * n; i++)
+		names[i] = table[i % n].name;
+	names[2 * n] = "Unknown 9.9";
+	for (i = 0; i <= 2 * n; i++) {
+		struct smb_state *st = state_new();
+		struct recorder r = { 0 };
+		uint32_t cseq = 1, sseq = 1;
+		uint16_t expect = i == 2 * n ? SMB_DIALECT_SMB1_OTHER :
+			table[i % n].code;
+
+		feed_smb1_negotiate_request(st, &cseq, names, 2 * n + 1, &r);
+		k = find_fact(&r, SMB_FACT_NEGOTIATE, SMB_DIR_TO_SERVER, 0);
+		assert_non_null(k);
+		assert_int_equal(k->f.u.negotiate.offered, 2 * n + 1);
+		assert_int_equal(k->f.u.negotiate.dialect_count,
+			SMB_DIALECTS_MAX);
+		assert_int_equal(k->f.u.negotiate.dialects[12],
+			SMB_DIALECT_SMB1_NT_LM_012);
+		feed_smb1_negotiate_response(st, &sseq, (uint16_t)i, &r);
+		k = find_fact(&r, SMB_FACT_NEGOTIATE, SMB_DIR_TO_CLIENT, 0);
+		assert_non_null(k);
+		if (k->f.u.negotiate.chosen != expect)
+			fail_msg("place %u (%s): chosen 0x%04x, expected 0x%04x",
+				i, names[i], k->f.u.negotiate.chosen, expect);
+		assert_int_equal(count_facts(&r, SMB_FACT_ERROR,
+			SMB_DIR_TO_CLIENT), 0);
+		recorder_free(&r);
+		free(st);
+	}
+
+	/* Past the offer, and 0xFFFF ("none of them"): no dialect. */
+	for (i = 0; i < 2; i++) {
+		struct smb_state *st = state_new();
+		struct recorder r = { 0 };
+		uint32_t cseq = 1, sseq = 1;
+
+		feed_smb1_negotiate_request(st, &cseq, names, 10, &r);
+		feed_smb1_negotiate_response(st, &sseq, i == 0 ? 10 : 0xffff,
+			&r);
+		k = find_fact(&r, SMB_FACT_NEGOTIATE, SMB_DIR_TO_CLIENT, 0);
+		assert_non_null(k);
+		assert_int_equal(k->f.u.negotiate.chosen, 0);
+		recorder_free(&r);
+		free(st);
+	}
+}
+
 static void
 test_nbss_port139(void **state)
 {
@@ -1622,6 +1778,7 @@ main(void)
 		cmocka_unit_test(test_dcerpc_over_pipe),
 		cmocka_unit_test(test_smb1_psexec),
 		cmocka_unit_test(test_smb1_andx_chain),
+		cmocka_unit_test(test_smb1_dialects),
 		cmocka_unit_test(test_nbss_port139),
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_interim_pending),
