@@ -764,9 +764,10 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 			pcap_datalink(pcap));
 
 		fprintf(stderr,
-			"smbgw: %s: link type %s (%d) is not read; offline mode reads %s\n",
-			pcap_path, name != NULL ? name : "unknown",
-			pcap_datalink(pcap), OFFLINE_LINK_TYPES);
+			"smbgw: %s: link type %s%s%d%s is not read; offline mode reads %s\n",
+			pcap_path, name != NULL ? name : "", name != NULL ? " (" : "",
+			pcap_datalink(pcap), name != NULL ? ")" : "",
+			OFFLINE_LINK_TYPES);
 		goto close_pcap;
 	}
 	if (offline_eal_init() != 0)

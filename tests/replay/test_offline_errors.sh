@@ -24,8 +24,8 @@ expect_error() {
 
 printf 'not a capture at all\n' >"$work/text.pcap"
 head -c 100 "$(dirname "$0")/../pcaps/smb2_basic.pcap" >"$work/cut.pcap"
-# A Linux cooked (SLL) capture header: valid pcap, not Ethernet.
-printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x71\x00\x00\x00' >"$work/sll.pcap"
+# A capture header of link type 147 (USER0): valid pcap, a link not read.
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x93\x00\x00\x00' >"$work/user0.pcap"
 # Damaged records, as smbgw reads classic pcap files itself: an Ethernet
 # capture header (snapshot length 65535), then record headers (time 0,
 # captured length, length on the wire) in its byte order.
@@ -43,7 +43,8 @@ record_2g='\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\x7f\xff\xff\xff\x7f'
 expect_error "missing file" "cannot read $work/none.pcap" "$smbgw" -r "$work/none.pcap"
 expect_error "not a capture" "cannot read $work/text.pcap" "$smbgw" -r "$work/text.pcap"
 expect_error "capture cut short" "reading the capture" "$smbgw" -r "$work/cut.pcap"
-expect_error "not Ethernet" "is not Ethernet" "$smbgw" -r "$work/sll.pcap"
+expect_error "link type not read" "link type 147 is not read; offline mode reads Ethernet, LINUX_SLL" \
+	"$smbgw" -r "$work/user0.pcap"
 expect_error "record header cut short" "reading the capture: truncated dump file; tried to read 16 header bytes, only got 7" \
 	"$smbgw" -r "$work/record-cut.pcap"
 expect_error "frame past the end of the file" "reading the capture: truncated dump file; tried to read 1000 captured bytes, only got 60" \
@@ -52,6 +53,75 @@ expect_error "frame past the end (big-endian)" "reading the capture: truncated d
 	"$smbgw" -r "$work/frame-cut-be.pcap"
 expect_error "absurd frame length" "reading the capture: invalid packet capture length 2147483647" \
 	"$smbgw" -r "$work/frame-2g.pcap"
+# pcapng, damaged: written by make_pcapng below.
+make_pcapng() {
+	/usr/bin/python3 - "$work" <<'PY'
+import struct, sys
+work = sys.argv[1]
+
+def block(kind, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+
+shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+def idb(link):
+    return block(1, struct.pack("<HHI", link, 0, 65535))
+def epb(iface, frame):
+    return block(6, struct.pack("<IIIII", iface, 0, 0, len(frame), len(frame)) + frame)
+frame = bytes(60)
+files = {
+    # a frame on interface 1 of a section that describes only interface 0
+    "ng-bad-interface.pcapng": shb + idb(1) + epb(0, frame) + epb(1, frame),
+    # the last block cut short by the end of the file
+    "ng-cut.pcapng": (shb + idb(1) + epb(0, frame) + epb(0, frame))[:-10],
+    # a block whose trailing length disagrees with its leading one
+    "ng-lengths.pcapng": shb + idb(1) + epb(0, frame)[:-4] + struct.pack("<I", 8),
+    # unknown block types are skipped; an SLL frame shorter than its
+    # header and a frame of an interface of a link type not read are
+    # dropped and counted; the Ethernet frame is read
+    "ng-drops.pcapng": shb + idb(1) + idb(113) + idb(147) +
+        block(0x0BAD, b"custom") + epb(1, bytes(10)) + epb(2, frame) +
+        epb(0, frame),
+}
+for name, data in files.items():
+    with open(work + "/" + name, "wb") as f:
+        f.write(data)
+PY
+}
+make_pcapng
+expect_error "pcapng: unknown interface" \
+	"reading the capture: a packet at offset 140 arrived on interface 1, but there's no Interface Description Block for that interface" \
+	"$smbgw" -r "$work/ng-bad-interface.pcapng"
+expect_error "pcapng: block cut short" "reading the capture: block at offset 140 cut short: 92 bytes, only 82 in the file" \
+	"$smbgw" -r "$work/ng-cut.pcapng"
+expect_error "pcapng: block lengths differ" "reading the capture: block at offset 48: its lengths differ" \
+	"$smbgw" -r "$work/ng-lengths.pcapng"
+# expect_read DESCRIPTION PATTERN COMMAND...: exit 0 and PATTERN in the output.
+expect_read() {
+	local what=$1 pattern=$2 output code=0
+	shift 2
+	output=$("$@" 2>&1) || code=$?
+	if [ "$code" -ne 0 ] || ! grep -q -- "$pattern" <<<"$output"; then
+		echo "FAIL: $what: exit $code, output:"
+		echo "$output"
+		status=1
+	else
+		echo "ok: $what: $(grep -- "$pattern" <<<"$output" | head -1)"
+	fi
+}
+expect_read "pcapng: drops counted, unknown blocks skipped" \
+	"^link drops: 2 (header cut short 1, link type not read 1)" \
+	"$smbgw" -r "$work/ng-drops.pcapng"
+expect_read "pcapng: the Ethernet frame read" "^$work/ng-drops.pcapng *1 " \
+	"$smbgw" -r "$work/ng-drops.pcapng"
+# A classic Linux cooked capture whose frame is shorter than its header.
+{ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x71\x00\x00\x00'
+  printf '\x00\x00\x00\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x0a\x00\x00\x00'; head -c 10 /dev/zero; } >"$work/sll-short.pcap"
+expect_read "SLL frame cut short" "^link drops: 1 (header cut short 1, link type not read 0)" \
+	"$smbgw" -r "$work/sll-short.pcap"
+expect_read "SLL frame cut short, through libpcap" "^link drops: 1 (header cut short 1, link type not read 0)" \
+	bash -c '"$0" -r - <"$1"' "$smbgw" "$work/sll-short.pcap"
 echo 'gateway: { ports = ["a", "b"]; mtu = 1; };' >"$work/bad.conf"
 expect_error "bad config" "bad.conf:1: gateway.mtu = 1 is out of range" "$smbgw" -r "$work/cut.pcap" -c "$work/bad.conf"
 # A configuration is a regular file: not a pipe, not even standard input.
