@@ -6,7 +6,7 @@ Usage: smb1_dialects_client.py SERVER USER PASSWORD DIALECT...
 
 Negotiates with exactly the DIALECT strings, in that order, in one SMB1
 NEGOTIATE request; then logs on, lists the share "data", reads
-readme.txt and logs off. Prints the dialect the server chose. Used to
+readme.txt and closes (logging off). Prints the dialect the server chose. Used to
 make tests/pcaps/smb1_many_dialects.pcap and smb1_nt_lanman.pcap.
 """
 
@@ -37,7 +37,7 @@ def main():
     out = io.BytesIO()
     conn.getFile("data", "readme.txt", out.write)
     print("readme.txt: %d bytes" % len(out.getvalue()))
-    conn.logoff()
+    # close() logs off (a second LOGOFF would be refused with a DOS error).
     conn.close()
 
 
