@@ -19,6 +19,9 @@ packages=(
 	# the evasion suite: a TCP/IP client of its own, the client's kernel
 	# kept from resetting its connections, captures to replay
 	python3-scapy nftables tcpdump
+	# link-type captures: conversions (tcprewrite; editcap comes with
+	# tshark) and EVE records compared
+	tcpreplay jq
 	# modprobe sch_netem (e2e-netem)
 	kmod
 	# benchmarks
