@@ -234,6 +234,39 @@ test_handle_summary(void **state)
 		"\"writes\":3,\"bytes_written\":3000");
 }
 
+/* SMB1 dialects are named by their string, unknown codes in hex. */
+static void
+test_dialect_names(void **state)
+{
+	static const struct {
+		uint16_t code;
+		const char *json;
+	} cases[] = {
+		{ SMB_DIALECT_SMB1_NT_LANMAN_10, "\"dialect\":\"NT LANMAN 1.0\"" },
+		{ SMB_DIALECT_SMB1_LANMAN_21, "\"dialect\":\"LANMAN2.1\"" },
+		{ SMB_DIALECT_SMB1_OTHER, "\"dialect\":\"SMB1 (other)\"" },
+		{ 0x0311, "\"dialect\":\"3.1.1\"" },
+		{ 0x0123, "\"dialect\":\"0x0123\"" },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct eve *eve = open_eve(0);
+		struct gw_event ev;
+
+		smb_file(&ev, T0, SMB_FACT_CREATE, SMB2_CREATE, true, 9);
+		ev.u.smb.dialect = cases[i].code;
+		assert_int_equal(eve_write_event(eve, &ev, NULL), 0);
+		smb_file(&ev, T0 + S, SMB_FACT_CLOSE, SMB2_CLOSE, false, 9);
+		ev.u.smb.dialect = cases[i].code;
+		assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+		eve_close(eve);
+		assert_int_equal(slurp(path), 1);
+		assert_has(cases[i].json);
+	}
+}
+
 /* Flow end summarises the flow's open handles, then the flow. */
 static void
 test_flow_end(void **state)
@@ -692,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_handle_summary),
+		cmocka_unit_test(test_dialect_names),
 		cmocka_unit_test(test_flow_end),
 		cmocka_unit_test(test_handle_eviction),
 		cmocka_unit_test(test_logon_tree_dcerpc),
