@@ -81,6 +81,12 @@ struct capture_interface {
 	int64_t tsoffset;	/* seconds added to every timestamp */
 };
 
+/*
+ * The longest frame read (libpcap's MAXIMUM_SNAPLEN): a longer one is
+ * damage to the file.
+ */
+#define CAPTURE_CAPLEN_MAX 262144u
+
 /* Interfaces one pcapng section may describe before the file is refused. */
 #define CAPTURE_INTERFACES_MAX 65536
 
@@ -122,8 +128,8 @@ capture_pcapng_open(struct capture_pcapng *ng, uint8_t *base, size_t size,
  * Reads the next frame into <rec>. Returns 1 for a frame, 0 at the end of
  * the file, -ENOMEM when the interface table cannot grow, or -EIO with the
  * damage described in <error> (a block cut short or of impossible length,
- * a frame on an interface never described, a bad option, too many
- * interfaces).
+ * a frame on an interface never described or longer than
+ * CAPTURE_CAPLEN_MAX, a bad option, too many interfaces).
  */
 int
 capture_pcapng_next(struct capture_pcapng *ng, struct capture_record *rec,

@@ -397,6 +397,12 @@ capture_pcapng_next(struct capture_pcapng *ng, struct capture_record *rec,
 			ng->blocks_skipped++;
 			continue;
 		}
+		if (caplen > CAPTURE_CAPLEN_MAX) {
+			snprintf(error, error_len,
+				"packet block at offset %zu: captured length %u is more than %u",
+				offset, caplen, CAPTURE_CAPLEN_MAX);
+			return -EIO;
+		}
 		rec->data = body + header_len;
 		rec->caplen = caplen;
 		rec->link = ifc->link;

@@ -402,6 +402,29 @@ test_pcapng_damage(void **state)
 		0);
 	assert_int_equal(count, 1);
 
+	/* A frame longer than any capture keeps. */
+	{
+		uint32_t caplen = CAPTURE_CAPLEN_MAX + 4;
+		uint32_t total = 8 + 20 + caplen + 4;
+		size_t head = good;
+		uint8_t *big = calloc(1, head + total);
+		struct capture_record rec;
+		uint32_t v[7] = { 6, total, 0, 0, 0, caplen, caplen };
+
+		assert_non_null(big);
+		memcpy(big, f.buf, head);
+		memcpy(big + head, v, sizeof(v));
+		memcpy(big + head + total - 4, &total, 4);
+		assert_int_equal(capture_pcapng_open(&ng, big, head + total,
+			error, sizeof(error)), 0);
+		assert_int_equal(capture_pcapng_next(&ng, &rec, error,
+			sizeof(error)), -EIO);
+		assert_non_null(strstr(error,
+			"captured length 262148 is more than 262144"));
+		capture_pcapng_close(&ng);
+		free(big);
+	}
+
 	/* An option running past its block, and a bad time resolution. */
 	memset(&f, 0, sizeof(f));
 	shb(&f, false);
