@@ -392,9 +392,9 @@ stream_start(const struct fact_context *ctx, struct stream_dir *dir,
 }
 
 /*
- * What follows stream_segment() for any result but a plain accepted
- * segment: the client's share of segments held ahead, conflicts, drops,
- * a FIN and the gap timeout. <end> is the sequence after the payload.
+ * What follows stream_segment() on the full path: the client's share of
+ * segments held ahead, conflicts, drops, a FIN and the gap timeout.
+ * <end> is the sequence after the payload.
  */
 static uint8_t
 stream_after(struct inspector *ins, struct fact_context *ctx,
