@@ -436,6 +436,16 @@ stream_after(struct inspector *ins, struct fact_context *ctx,
 }
 
 /*
+ * An acknowledgement that moves: releases what it covers. Out of line, so
+ * that the registers its bulk free needs are not saved on every segment.
+ */
+static __rte_noinline void
+stream_ack(struct stream_pool *pool, struct stream_dir *dir, uint32_t ack)
+{
+	stream_dir_ack_inline(pool, &inspect_stream_ops, dir, ack);
+}
+
+/*
  * Any segment but the next bytes in order: through the whole of
  * stream_segment(), with the client's share of segments held ahead
  * checked first. <data>: its payload where contiguous, else NULL.
@@ -487,11 +497,10 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	if (unlikely((tcp_flags & DECODE_TCP_SYN) ||
 			!(dir->flags & peer->flags & STREAM_DIR_STARTED)))
 		seq = stream_start(ctx, dir, peer, frame);
-	if (tcp_flags & DECODE_TCP_ACK) {
-		/* The sender has every byte of the other side before this. */
-		stream_dir_ack_inline(ins->stream, &inspect_stream_ops, peer,
-			frame->tcp_ack);
-	}
+	/* The sender has every byte of the other side before its ACK. */
+	if ((tcp_flags & DECODE_TCP_ACK) && stream_dir_ack_new(peer,
+			frame->tcp_ack))
+		stream_ack(ins->stream, peer, frame->tcp_ack);
 	if (offset < m->pkt_len)
 		len = RTE_MIN(frame->payload_len, m->pkt_len - offset);
 	if (len == 0) {

@@ -276,17 +276,22 @@ stream_seg_release_inline(struct stream_pool *pool,
 	pool->counters->kept--;
 }
 
+/* Whether <ack> acknowledges more of <dir> than known: else a no-op. */
+static inline bool
+stream_dir_ack_new(const struct stream_dir *dir, uint32_t ack)
+{
+	return !(dir->flags & STREAM_DIR_ACKED) ||
+		stream_seq_lt(dir->acked, ack);
+}
+
 static inline void
 stream_dir_ack_inline(struct stream_pool *pool, const struct stream_ops *ops,
 	struct stream_dir *dir, uint32_t ack)
 {
-	if (likely(dir->flags & STREAM_DIR_ACKED)) {
-		if (!stream_seq_lt(dir->acked, ack))
-			return;	/* nothing new acknowledged */
-	} else {
-		dir->flags |= STREAM_DIR_ACKED;
-	}
+	if (!stream_dir_ack_new(dir, ack))
+		return;
 	dir->acked = ack;
+	dir->flags |= STREAM_DIR_ACKED;
 	if (unlikely((dir->flags & STREAM_DIR_STARTED) &&
 			stream_seq_lt(dir->next_seq, ack)))
 		pool->counters->acked_unseen++;
