@@ -116,9 +116,10 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	 * its third handshake packet may carry data and come after a later
 	 * segment, which must not be taken for the start of the stream.
 	 */
-	if (ins->stream != NULL && dir == FLOW_DIR_REPLY &&
-			(frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) ==
-			(DECODE_TCP_SYN | DECODE_TCP_ACK)) {
+	if (ins->stream != NULL && unlikely((frame->tcp_flags &
+			(DECODE_TCP_SYN | DECODE_TCP_ACK)) ==
+			(DECODE_TCP_SYN | DECODE_TCP_ACK)) &&
+			dir == FLOW_DIR_REPLY) {
 		flow->initiator_next = frame->tcp_ack;
 		flow->state_flags |= STATE_INITIATOR_NEXT;
 	}

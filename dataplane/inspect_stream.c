@@ -16,8 +16,11 @@
 
 #include "inspect_pvt.h"
 
-/* Kept segments are the mbufs themselves, one reference per segment. */
-static void
+/*
+ * Kept segments are the mbufs themselves, one reference per segment.
+ * Inline: the stream's fast path calls these once per segment.
+ */
+static __rte_always_inline void
 mbuf_hold(void *buf)
 {
 	struct rte_mbuf *seg;
@@ -49,7 +52,7 @@ inspect_stream_release_flush(void)
 	RTE_PER_LCORE(release_count) = 0;
 }
 
-static void
+static __rte_always_inline void
 mbuf_release(void *buf)
 {
 	if (RTE_PER_LCORE(release_count) == RELEASE_BULK)
@@ -266,8 +269,8 @@ tcp_checksum_set(struct rte_mbuf *m, const struct decoded_frame *frame)
 	memcpy(field, &value, sizeof(value));	/* memory order, as summed */
 }
 
-/* Bytes judged in order go to the flow's parser. */
-static void
+/* Bytes judged in order go to the flow's parser (inline in the fast path). */
+static __rte_always_inline void
 deliver_to_parser(void *arg, uint32_t seq, const uint8_t *data, uint32_t len)
 {
 	struct fact_context *ctx = arg;
@@ -358,29 +361,20 @@ client_share_spent(struct inspector *ins, const struct fact_context *ctx,
 {
 	uint32_t cap = ins->params.stream_client_segments;
 
-	return cap != 0 && stream_dir_started(dir) &&
-		(int32_t)(seq - dir->next_seq) > 0 &&
+	return (int32_t)(seq - dir->next_seq) > 0 && cap != 0 &&
+		stream_dir_started(dir) &&
 		flow_client_held(ins->clients, ctx->flow) >= cap;
 }
 
 /*
- * The segment <m> of an inspected flow with a parser state: its
- * acknowledgement releases what the other side kept, its payload goes
- * through the normaliser to the parser. Returns DROP_REASON_MAX to
- * forward it, or why it is dropped; an SMB-level denial is left in
- * <ctx> for the caller.
+ * Where the directions of a flow start, for a SYN or a stream not yet
+ * started: returns the sequence number of the segment's first byte.
  */
-uint8_t
-stream_inspect(struct inspector *ins, struct fact_context *ctx,
-	struct rte_mbuf *m, const struct decoded_frame *frame)
+static uint32_t
+stream_start(const struct fact_context *ctx, struct stream_dir *dir,
+	struct stream_dir *peer, const struct decoded_frame *frame)
 {
-	struct session *session = ctx->session;
-	struct stream_dir *dir = &session->stream[ctx->dir];
-	struct stream_dir *peer = &session->stream[ctx->dir ^ 1];
-	uint32_t seq = frame->tcp_seq, len = 0;
-	enum stream_result result;
-	uint16_t ahead_before;
-	bool enforce;
+	uint32_t seq = frame->tcp_seq;
 
 	if (frame->tcp_flags & DECODE_TCP_SYN) {
 		/* A SYN's payload (TCP Fast Open) follows its sequence number. */
@@ -391,53 +385,24 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 	if (ctx->dir == FLOW_DIR_ORIG && !stream_dir_started(dir) &&
 			(ctx->flow->state_flags & STATE_INITIATOR_NEXT))
 		stream_dir_start(dir, ctx->flow->initiator_next);
-	if (frame->tcp_flags & DECODE_TCP_ACK) {
-		/* The sender has every byte of the other side before this. */
-		if (!stream_dir_started(peer))
-			stream_dir_start(peer, frame->tcp_ack);
-		stream_dir_ack(ins->stream, peer, frame->tcp_ack);
-	}
-	if (frame->payload_offset < m->pkt_len)
-		len = RTE_MIN(frame->payload_len,
-			m->pkt_len - frame->payload_offset);
-	if (len == 0) {
-		if (!stream_dir_started(dir) && !(frame->tcp_flags &
-				(DECODE_TCP_SYN | DECODE_TCP_RST)))
-			stream_dir_start(dir, seq);
-		if (frame->tcp_flags & DECODE_TCP_FIN)
-			stream_dir_fin(dir, seq);
-		return DROP_REASON_MAX;
-	}
+	/* An ACK: the sender has every byte of the other side before it. */
+	if ((frame->tcp_flags & DECODE_TCP_ACK) && !stream_dir_started(peer))
+		stream_dir_start(peer, frame->tcp_ack);
+	return seq;
+}
 
-	enforce = may_drop(ins);
-	if (ins->params.checksum != INSPECT_CHECKSUM_OFF) {
-		switch (tcp_checksum(ins, m, frame)) {
-		case CHECKSUM_BAD:
-			/* The receiver throws it away: so does the parser. */
-			ins->counters.bad_checksums++;
-			return enforce ? DROP_BAD_CHECKSUM : DROP_REASON_MAX;
-		case CHECKSUM_UNVERIFIABLE:
-			ins->counters.checksums_offloaded++;
-			break;
-		default:
-			break;
-		}
-	}
-
-	if (unlikely(client_share_spent(ins, ctx, dir, seq))) {
-		ins->counters.stream_client_capped++;
-		if (enforce) {
-			ins->counters.stream_no_room_drops++;
-			return DROP_STREAM;
-		}
-	}
-	ahead_before = dir->ahead_count;
-	result = stream_segment(ins->stream, dir, m,
-		frame->payload_offset + len <= m->data_len ?
-		rte_pktmbuf_mtod_offset(m, const uint8_t *,
-		frame->payload_offset) : NULL, frame->payload_offset, seq, len,
-		ctx->ts_ns, enforce, deliver_to_parser, ctx);
-	if (unlikely(dir->ahead_count != ahead_before))
+/*
+ * What follows stream_segment() on the full path: the client's share of
+ * segments held ahead, conflicts, drops, a FIN and the gap timeout.
+ * <end> is the sequence after the payload.
+ */
+static uint8_t
+stream_after(struct inspector *ins, struct fact_context *ctx,
+	struct stream_dir *dir, struct rte_mbuf *m,
+	const struct decoded_frame *frame, enum stream_result result,
+	uint16_t ahead_before, uint32_t end)
+{
+	if (dir->ahead_count != ahead_before)
 		flow_client_held_add(ins->clients, ctx->flow,
 			(int32_t)dir->ahead_count - (int32_t)ahead_before);
 	switch (result) {
@@ -454,7 +419,7 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		ins->counters.stream_unseen_drops++;
 		return DROP_STREAM;
 	case STREAM_NO_ROOM:
-		if (!enforce)
+		if (!may_drop(ins))
 			return DROP_REASON_MAX;
 		ins->counters.stream_no_room_drops++;
 		return DROP_STREAM;
@@ -462,12 +427,120 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		break;
 	}
 	if (frame->tcp_flags & DECODE_TCP_FIN)
-		stream_dir_fin(dir, seq + len);
+		stream_dir_fin(dir, end);
 	if (dir->gap_since_ns != 0 && ins->params.stream_gap_timeout_ns != 0 &&
 			ctx->ts_ns - dir->gap_since_ns >
 			ins->params.stream_gap_timeout_ns)
 		return gap_timed_out(ins, ctx, dir, m, frame);
 	return DROP_REASON_MAX;
+}
+
+/*
+ * An acknowledgement that moves: releases what it covers. Out of line, so
+ * that the registers its bulk free needs are not saved on every segment.
+ */
+static __rte_noinline void
+stream_ack(struct stream_pool *pool, struct stream_dir *dir, uint32_t ack)
+{
+	stream_dir_ack_inline(pool, &inspect_stream_ops, dir, ack);
+}
+
+/*
+ * Any segment but the next bytes in order: through the whole of
+ * stream_segment(), with the client's share of segments held ahead
+ * checked first. <data>: its payload where contiguous, else NULL.
+ */
+static __rte_noinline uint8_t
+stream_segment_full(struct inspector *ins, struct fact_context *ctx,
+	struct stream_dir *dir, struct rte_mbuf *m,
+	const struct decoded_frame *frame, const uint8_t *data, uint32_t seq,
+	uint32_t len)
+{
+	bool enforce = may_drop(ins);
+	enum stream_result result;
+	uint16_t ahead_before;
+
+	if (unlikely(client_share_spent(ins, ctx, dir, seq))) {
+		ins->counters.stream_client_capped++;
+		if (enforce) {
+			ins->counters.stream_no_room_drops++;
+			return DROP_STREAM;
+		}
+	}
+	ahead_before = dir->ahead_count;
+	result = stream_segment(ins->stream, dir, m, data,
+		frame->payload_offset, seq, len, ctx->ts_ns, enforce,
+		deliver_to_parser, ctx);
+	return stream_after(ins, ctx, dir, m, frame, result, ahead_before,
+		seq + len);
+}
+
+/*
+ * The segment <m> of an inspected flow with a parser state: its
+ * acknowledgement releases what the other side kept, its payload goes
+ * through the normaliser to the parser. Returns DROP_REASON_MAX to
+ * forward it, or why it is dropped; an SMB-level denial is left in
+ * <ctx> for the caller.
+ */
+uint8_t
+stream_inspect(struct inspector *ins, struct fact_context *ctx,
+	struct rte_mbuf *m, const struct decoded_frame *frame)
+{
+	struct session *session = ctx->session;
+	struct stream_dir *dir = &session->stream[ctx->dir];
+	struct stream_dir *peer = &session->stream[ctx->dir ^ 1];
+	uint8_t tcp_flags = frame->tcp_flags;
+	uint32_t seq = frame->tcp_seq, offset = frame->payload_offset, len = 0;
+	const uint8_t *data = NULL;
+
+	/* Where each direction starts: known after the handshake. */
+	if (unlikely((tcp_flags & DECODE_TCP_SYN) ||
+			!(dir->flags & peer->flags & STREAM_DIR_STARTED)))
+		seq = stream_start(ctx, dir, peer, frame);
+	/* The sender has every byte of the other side before its ACK. */
+	if ((tcp_flags & DECODE_TCP_ACK) && stream_dir_ack_new(peer,
+			frame->tcp_ack))
+		stream_ack(ins->stream, peer, frame->tcp_ack);
+	if (offset < m->pkt_len)
+		len = RTE_MIN(frame->payload_len, m->pkt_len - offset);
+	if (len == 0) {
+		if (!stream_dir_started(dir) && !(tcp_flags &
+				(DECODE_TCP_SYN | DECODE_TCP_RST)))
+			stream_dir_start(dir, seq);
+		if (tcp_flags & DECODE_TCP_FIN)
+			stream_dir_fin(dir, seq);
+		return DROP_REASON_MAX;
+	}
+
+	if (ins->params.checksum != INSPECT_CHECKSUM_OFF) {
+		switch (tcp_checksum(ins, m, frame)) {
+		case CHECKSUM_BAD:
+			/* The receiver throws it away: so does the parser. */
+			ins->counters.bad_checksums++;
+			return may_drop(ins) ? DROP_BAD_CHECKSUM :
+				DROP_REASON_MAX;
+		case CHECKSUM_UNVERIFIABLE:
+			ins->counters.checksums_offloaded++;
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (likely(offset + len <= m->data_len))
+		data = rte_pktmbuf_mtod_offset(m, const uint8_t *, offset);
+	/*
+	 * The next bytes with nothing waiting ahead, and a record for them:
+	 * kept and judged, and nothing more to do. They cannot wait ahead,
+	 * so the client's share and the gap time are not theirs to change;
+	 * a FIN takes the full path.
+	 */
+	if (likely(!(tcp_flags & DECODE_TCP_FIN)) &&
+			stream_segment_next(ins->stream, &inspect_stream_ops,
+			dir, m, data, offset, seq, len, deliver_to_parser, ctx))
+		return DROP_REASON_MAX;
+
+	return stream_segment_full(ins, ctx, dir, m, frame, data, seq, len);
 }
 
 /*

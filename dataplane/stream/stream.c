@@ -5,35 +5,11 @@
 
 #include "stream.h"
 
-#ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#endif
-
-/* A kept segment: <len> bytes at <offset> of <buf>, from sequence <seq>. */
-struct stream_seg {
-	void *buf;
-	uint32_t seq;
-	uint32_t len;
-	uint32_t offset;
-	uint32_t next;		/* in its list, or the free list */
-};
-
-struct stream_pool {
-	struct stream_params params;
-	struct stream_seg *segs;
-	uint32_t free_head;
-	uint32_t ahead_kept;	/* records on ahead lists */
-	struct stream_counters *counters;	/* params.counters, or own */
-	struct stream_counters own_counters;
-	uint8_t scratch[2][STREAM_READ_MAX];
-};
-
 /* Sequence arithmetic modulo 2^32 (RFC 793): a before b. */
 static inline bool
 seq_lt(uint32_t a, uint32_t b)
 {
-	return (int32_t)(a - b) < 0;
+	return stream_seq_lt(a, b);
 }
 
 static inline bool
@@ -160,14 +136,7 @@ seg_leaves_ahead(struct stream_pool *pool, struct stream_dir *dir)
 static void
 seg_release(struct stream_pool *pool, struct stream_dir *dir, uint32_t index)
 {
-	struct stream_seg *seg = &pool->segs[index];
-
-	pool->params.ops->release(seg->buf);
-	seg->buf = NULL;
-	seg->next = pool->free_head;
-	pool->free_head = index;
-	dir->count--;
-	pool->counters->kept--;
+	stream_seg_release_inline(pool, pool->params.ops, dir, index);
 }
 
 static void
@@ -360,23 +329,21 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 	bool rewrite, rewritten = false;
 	uint32_t index;
 
-	/*
-	 * The common case first: the next bytes, nothing waiting ahead,
-	 * contiguous in memory. Nothing to compare; keep and judge.
-	 */
-	if (likely(data != NULL && seq == dir->next_seq &&
+	/* The common case first: in order, nothing to compare. */
+	if (likely(stream_segment_next(pool, pool->params.ops, dir, buf, data,
+			offset, seq, len, deliver, ctx)))
+		return STREAM_ACCEPTED;
+	/* The same without a record: dropped, or judged unkept. */
+	if (data != NULL && seq == dir->next_seq &&
 			dir->ahead_head == STREAM_SEG_NONE &&
-			(dir->flags & STREAM_DIR_STARTED) && len != 0)) {
-		index = seg_keep(pool, dir, buf, offset, seq, len, false);
-		if (unlikely(index == STREAM_SEG_NONE) && may_drop)
+			(dir->flags & STREAM_DIR_STARTED) && len != 0) {
+		pool->counters->no_room++;
+		if (may_drop)
 			return STREAM_NO_ROOM;
 		pool->counters->delivered_bytes += len;
 		deliver(ctx, seq, data, len);
 		dir->next_seq = end;
-		if (index == STREAM_SEG_NONE)
-			return STREAM_UNKEPT;
-		judged_append(pool, dir, index);
-		return STREAM_ACCEPTED;
+		return STREAM_UNKEPT;
 	}
 	if (len == 0)
 		return STREAM_OLD;
@@ -467,23 +434,7 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 void
 stream_dir_ack(struct stream_pool *pool, struct stream_dir *dir, uint32_t ack)
 {
-	if ((dir->flags & STREAM_DIR_ACKED) && !seq_lt(dir->acked, ack))
-		return;
-	dir->acked = ack;
-	dir->flags |= STREAM_DIR_ACKED;
-	if ((dir->flags & STREAM_DIR_STARTED) && seq_lt(dir->next_seq, ack))
-		pool->counters->acked_unseen++;
-	while (dir->judged_head != STREAM_SEG_NONE) {
-		uint32_t index = dir->judged_head;
-		const struct stream_seg *seg = &pool->segs[index];
-
-		if (seq_lt(ack, seg->seq + seg->len))
-			break;
-		dir->judged_head = seg->next;
-		if (dir->judged_head == STREAM_SEG_NONE)
-			dir->judged_tail = STREAM_SEG_NONE;
-		seg_release(pool, dir, index);
-	}
+	stream_dir_ack_inline(pool, pool->params.ops, dir, ack);
 }
 
 uint32_t

@@ -146,6 +146,41 @@ struct stream_counters {
 	uint64_t kept_max;		/* ... at most */
 };
 
+/*
+ * A kept segment: <len> bytes at <offset> of <buf>, from sequence <seq>.
+ * Here, with the pool, for the inline fast paths below only: callers use
+ * the functions.
+ */
+struct stream_seg {
+	void *buf;
+	uint32_t seq;
+	uint32_t len;
+	uint32_t offset;
+	uint32_t next;		/* in its list, or the free list */
+};
+
+struct stream_pool {
+	struct stream_params params;
+	struct stream_seg *segs;
+	uint32_t free_head;
+	uint32_t ahead_kept;	/* records on ahead lists */
+	struct stream_counters *counters;	/* params.counters, or own */
+	struct stream_counters own_counters;
+	uint8_t scratch[2][STREAM_READ_MAX];
+};
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* Sequence arithmetic modulo 2^32 (RFC 793): a before b. */
+static inline bool
+stream_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
 /* Returns NULL with errno set (EINVAL, ENOMEM) on failure. */
 struct stream_pool *
 stream_pool_create(const struct stream_params *params);
@@ -220,6 +255,106 @@ stream_segment(struct stream_pool *pool, struct stream_dir *dir, void *buf,
 void
 stream_dir_ack(struct stream_pool *pool, struct stream_dir *dir,
 	uint32_t ack);
+
+/*
+ * Inline for the data path: stream_dir_ack() and the common case of
+ * stream_segment(), which stream.c runs too. <ops> are the pool's own
+ * (params.ops) given again, so that a caller whose ops are a constant it
+ * defines has them called directly, or inlined, not through pointers.
+ */
+static inline void
+stream_seg_release_inline(struct stream_pool *pool,
+	const struct stream_ops *ops, struct stream_dir *dir, uint32_t index)
+{
+	struct stream_seg *seg = &pool->segs[index];
+
+	ops->release(seg->buf);
+	seg->buf = NULL;
+	seg->next = pool->free_head;
+	pool->free_head = index;
+	dir->count--;
+	pool->counters->kept--;
+}
+
+/* Whether <ack> acknowledges more of <dir> than known: else a no-op. */
+static inline bool
+stream_dir_ack_new(const struct stream_dir *dir, uint32_t ack)
+{
+	return !(dir->flags & STREAM_DIR_ACKED) ||
+		stream_seq_lt(dir->acked, ack);
+}
+
+static inline void
+stream_dir_ack_inline(struct stream_pool *pool, const struct stream_ops *ops,
+	struct stream_dir *dir, uint32_t ack)
+{
+	if (!stream_dir_ack_new(dir, ack))
+		return;
+	dir->acked = ack;
+	dir->flags |= STREAM_DIR_ACKED;
+	if (unlikely((dir->flags & STREAM_DIR_STARTED) &&
+			stream_seq_lt(dir->next_seq, ack)))
+		pool->counters->acked_unseen++;
+	while (dir->judged_head != STREAM_SEG_NONE) {
+		uint32_t index = dir->judged_head;
+		const struct stream_seg *seg = &pool->segs[index];
+
+		if (stream_seq_lt(ack, seg->seq + seg->len))
+			break;
+		dir->judged_head = seg->next;
+		if (dir->judged_head == STREAM_SEG_NONE)
+			dir->judged_tail = STREAM_SEG_NONE;
+		stream_seg_release_inline(pool, ops, dir, index);
+	}
+}
+
+/*
+ * The common case of stream_segment(): the next bytes, nothing waiting
+ * ahead, contiguous in memory (<data> not NULL), a record free within the
+ * direction's budget. Nothing to compare: the segment is kept and its
+ * bytes judged, as stream_segment() would (STREAM_ACCEPTED), and true is
+ * returned. Anything else returns false having done nothing: the caller
+ * then calls stream_segment().
+ */
+static inline bool
+stream_segment_next(struct stream_pool *pool, const struct stream_ops *ops,
+	struct stream_dir *dir, void *buf, const uint8_t *data,
+	uint32_t offset, uint32_t seq, uint32_t len,
+	stream_deliver_fn deliver, void *ctx)
+{
+	uint32_t index = pool->free_head;
+	struct stream_counters *counters;
+	struct stream_seg *seg;
+
+	if (!(data != NULL && seq == dir->next_seq &&
+			dir->ahead_head == STREAM_SEG_NONE &&
+			(dir->flags & STREAM_DIR_STARTED) && len != 0 &&
+			index != STREAM_SEG_NONE &&
+			dir->count < 2 * pool->params.dir_max_segments))
+		return false;
+	seg = &pool->segs[index];
+	counters = pool->counters;
+	pool->free_head = seg->next;
+	ops->hold(buf);
+	seg->buf = buf;
+	seg->seq = seq;
+	seg->len = len;
+	seg->offset = offset;
+	seg->next = STREAM_SEG_NONE;
+	dir->count++;
+	if (++counters->kept > counters->kept_max)
+		counters->kept_max = counters->kept;
+	counters->delivered_bytes += len;
+	dir->next_seq = seq + len;
+	if (dir->judged_tail == STREAM_SEG_NONE)
+		dir->judged_head = index;
+	else
+		pool->segs[dir->judged_tail].next = index;
+	dir->judged_tail = index;
+	/* Last: nothing of the stream is read again after the parser. */
+	deliver(ctx, seq, data, len);
+	return true;
+}
 
 /*
  * Gives up the hole before the first kept segment ahead of next_seq: the

@@ -537,6 +537,118 @@ test_stream_starts_at_the_syn_ack(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * Segments in order through the inspector's fast path: each is judged
+ * once, kept by reference until the server's ACK covers it, counted
+ * against the direction's budget (twice stream.flow_segments in order:
+ * the next one is dropped for the sender to retransmit), and a
+ * retransmission is still compared with the kept bytes: the same is
+ * passed, different bytes are rewritten to those judged first.
+ */
+static void
+test_stream_in_order_kept_until_acked(void **state)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_OPEN,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+		.stream_normalise = true,
+		.stream_segments = 256,
+		.stream_flow_segments = 2,
+		.checksum = INSPECT_CHECKSUM_OFF,
+		.forwards = true,
+	};
+	struct inspector *ins = inspector_create(&params);
+	const struct inspect_counters *ic;
+	struct conn c = conn_of(51, 50001, 0);
+	struct rte_mbuf *kept[4], *again;
+	uint8_t p[256], none = 0;
+	uint32_t len, first;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(ins);
+	ic = inspector_counters(ins);
+	assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x02), MS),
+		FORWARD);
+	c.seq[0]++;
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x12), MS),
+		FORWARD);
+	c.seq[1]++;
+	assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x10), MS),
+		FORWARD);
+
+	/* Four in order: each judged once and kept (a reference each). */
+	first = c.seq[0];
+	for (i = 0; i < 4; i++) {
+		len = negotiate_request(p, i);
+		kept[i] = segment(&c, false, p, len, 0x18);
+		rte_mbuf_refcnt_update(kept[i], 1);	/* ours, to look at */
+		assert_int_equal(run(ins, kept[i], (2 + i) * MS), FORWARD);
+		assert_int_equal(rte_mbuf_refcnt_read(kept[i]), 2);
+	}
+	assert_int_equal(ic->stream.delivered_bytes, 4 * len);
+	assert_int_equal(ic->stream.kept, 4);
+	assert_int_equal(ic->smb_messages, 4);
+	/* The direction's budget is spent: the fifth is dropped, unjudged. */
+	assert_int_equal(run(ins, segment(&c, false, p, len, 0x18), 6 * MS),
+		DROP_STREAM);
+	c.seq[0] -= len;
+	assert_int_equal(ic->stream.no_room, 1);
+	assert_int_equal(ic->stream_no_room_drops, 1);
+	assert_int_equal(ic->stream.delivered_bytes, 4 * len);
+
+	/* The first again, the same bytes: passed, not judged again. */
+	c.seq[0] = first;
+	negotiate_request(p, 0);
+	assert_int_equal(run(ins, segment(&c, false, p, len, 0x18), 7 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream.retransmitted_bytes, len);
+	assert_int_equal(ic->stream.rewritten, 0);
+	/* ... with other bytes: made to repeat those judged first. */
+	c.seq[0] = first;
+	negotiate_request(p, 0);
+	p[36 + 4 + 64] = 0x11;	/* another dialect */
+	again = segment(&c, false, p, len, 0x18);
+	rte_mbuf_refcnt_update(again, 1);
+	assert_int_equal(run(ins, again, 8 * MS), FORWARD);
+	assert_int_equal(ic->stream.rewritten, 1);
+	assert_int_equal(rte_pktmbuf_mtod(again, uint8_t *)[58 + 36 + 4 + 64],
+		0x02);
+	rte_pktmbuf_free(again);
+	assert_int_equal(ic->smb_messages, 4);
+
+	/* The server acknowledges two: their references go, not the rest. */
+	c.seq[0] = first + 2 * len;
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x10), 9 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream.kept, 2);
+	assert_int_equal(rte_mbuf_refcnt_read(kept[0]), 1);
+	assert_int_equal(rte_mbuf_refcnt_read(kept[1]), 1);
+	assert_int_equal(rte_mbuf_refcnt_read(kept[2]), 2);
+	/* An ACK that moves nothing releases nothing. */
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x10), 10 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream.kept, 2);
+	c.seq[0] = first + 4 * len;
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x10), 11 * MS),
+		FORWARD);
+	assert_int_equal(ic->stream.kept, 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(rte_mbuf_refcnt_read(kept[i]), 1);
+		rte_pktmbuf_free(kept[i]);
+	}
+	assert_int_equal(ic->stream.kept_max, 4);
+	inspector_free(ins);
+}
+
 int
 main(void)
 {
@@ -552,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_flow_start_in_burst),
 		cmocka_unit_test(test_client_share_of_holes),
 		cmocka_unit_test(test_stream_starts_at_the_syn_ack),
+		cmocka_unit_test(test_stream_in_order_kept_until_acked),
 	};
 	int failed;
 
