@@ -19,6 +19,9 @@
 #                      satisfy AD complexity rules)
 #   SMBGW_DC_PLEN      prefix length of IP's network (default 15)
 #   SMBGW_DC_WAIT      seconds to wait for the listeners (default 60)
+#   SMBGW_DC_SMB_ENCRYPT  "server smb encrypt" (default off, so that SMB3
+#                      clients such as Impacket's leave trees, pipes and
+#                      DCE/RPC readable; "default" is Samba's own)
 #
 # Provisioning takes 20-40 s; DIR keeps it, so a later start with the same
 # DIR, realm and address is quick (~10 s). A DIR provisioned for another
@@ -33,6 +36,7 @@ domain=${SMBGW_DC_DOMAIN:-SMBGW}
 password=${SMBGW_DC_PASSWORD:-Smbgw-pass1}
 plen=${SMBGW_DC_PLEN:-15}
 wait_s=${SMBGW_DC_WAIT:-60}
+smb_encrypt=${SMBGW_DC_SMB_ENCRYPT:-off}
 
 die() {
 	echo "samba_dc.sh: $*" >&2
@@ -89,7 +93,7 @@ provision() {
 		--option="pid directory=$dir/run" \
 		--option="log file=$dir/log/log.%m" \
 		--option="dns forwarder=127.0.0.1" \
-		--option="server services=-nbt -kdc -dns -winbindd -ntp_signd -kcc -dnsupdate -cldap" \
+		--option="server services=s3fs rpc ldap drepl winbindd" \
 		--option="ntlm auth=ntlmv1-permitted" \
 		>"$dir/log/provision.log" 2>&1 ||
 		die "provision failed (see $dir/log/provision.log)"
@@ -107,6 +111,9 @@ cmd_start() {
 	dir=$(cd "$dir" && pwd)
 	provision "$dir" "$addr"
 	rm -f "$dir/run/samba.pid"
+	# Settings that may change between starts go into [global] each time.
+	sed -i -e '/^\tserver smb encrypt = /d' \
+		-e "s/^\[global\]\$/[global]\n\tserver smb encrypt = $smb_encrypt/" "$dir/etc/smb.conf"
 	ip netns exec "$ns" samba -s "$dir/etc/smb.conf" -D
 	for i in $(seq $((wait_s * 10))); do
 		if [ -n "$(ip netns exec "$ns" ss -Hltn "sport = :135")" ] &&
