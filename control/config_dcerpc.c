@@ -97,6 +97,9 @@ load_ranges(config_setting_t *s, const char *file, struct config_dcerpc *cfg,
 		return;
 	}
 	count = config_setting_length(s);
+	/* Entries past the list stay zero: a reload compares the array. */
+	memset(cfg->ranges, 0, sizeof(cfg->ranges));
+	cfg->range_count = 0;
 	if (count > ENDPOINT_RANGES_MAX) {
 		config_error_add(errors, file, line,
 			"dcerpc.dynamic_ports has %d ranges; at most %d",
