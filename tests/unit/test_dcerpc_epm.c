@@ -563,6 +563,108 @@ check_capture_facts(const struct facts *x)
 	assert_int_equal(x->unknown_context, 0);
 }
 
+
+/* PDU header of <ptype>, flags <pfc>, call <call_id>, <len> bytes. */
+static void
+header(uint8_t *pdu, uint8_t ptype, uint8_t pfc, uint32_t call_id,
+	size_t len)
+{
+	memset(pdu, 0, 16);
+	pdu[0] = 5;
+	pdu[2] = ptype;
+	pdu[3] = pfc;
+	pdu[4] = 0x10;
+	pdu[8] = (uint8_t)len;
+	pdu[9] = (uint8_t)(len >> 8);
+	pdu[12] = (uint8_t)call_id;
+}
+
+/*
+ * DCOM: BIND IObjectExporter, ResolveOxid2 (opnum 4), and its answer with
+ * a DUALSTRINGARRAY behind <pad> bytes, in <frags> fragments: the answer
+ * outgrows the server's own body buffer, so this also covers the borrowed
+ * one.
+ */
+static void
+run_resolve_oxid2(size_t pad, unsigned int frags, struct facts *x)
+{
+	/* 99fcfec4-5260-101b-bbcb-00aa0021347a in wire order */
+	static const uint8_t exporter[16] = { 0xc4, 0xfe, 0xfc, 0x99, 0x60,
+		0x52, 0x1b, 0x10, 0xbb, 0xcb, 0x00, 0xaa, 0x00, 0x21, 0x34,
+		0x7a };
+	uint8_t pdu[2048], stub[1400];
+	struct dcerpc_conn conn;
+	size_t len, stub_len, off, piece;
+	unsigned int i;
+
+	memset(x, 0, sizeof(*x));
+	dcerpc_conn_init(&conn);
+	/* BIND, one context */
+	len = 16 + 12 + 44;
+	header(pdu, DCERPC_PTYPE_BIND, 3, 1, len);
+	memset(pdu + 16, 0, len - 16);
+	pdu[16 + 8] = 1;
+	pdu[28 + 2] = 1;
+	memcpy(pdu + 28 + 4, exporter, 16);
+	assert_int_equal(dcerpc_conn_feed(&conn, 0, pdu, len, 0, on_fact, x),
+		0);
+	/* BIND_ACK: no secondary address, one result: accepted */
+	len = 16 + 8 + 2 + 2 + 4 + 24;
+	header(pdu, DCERPC_PTYPE_BIND_ACK, 3, 1, len);
+	memset(pdu + 16, 0, len - 16);
+	pdu[16 + 12] = 1;
+	assert_int_equal(dcerpc_conn_feed(&conn, 1, pdu, len, 0, on_fact, x),
+		0);
+	/* REQUEST ResolveOxid2: OXID and protocol sequences (not read) */
+	len = 16 + 8 + 16;
+	header(pdu, DCERPC_PTYPE_REQUEST, 3, 2, len);
+	memset(pdu + 16, 0, len - 16);
+	pdu[22] = 4;
+	assert_int_equal(dcerpc_conn_feed(&conn, 0, pdu, len, 0, on_fact, x),
+		0);
+	/* RESPONSE: referent, then the array, after <pad> bytes */
+	stub_len = dualstringarray(stub, pad) + 16;
+	memset(stub + stub_len - 16, 0, 16);	/* IPID, auth hint, status */
+	piece = (stub_len + frags - 1) / frags;
+	for (i = 0, off = 0; off < stub_len; i++, off += piece) {
+		size_t n = stub_len - off < piece ? stub_len - off : piece;
+		uint8_t pfc = (off == 0 ? 1 : 0) |
+			(off + n >= stub_len ? 2 : 0);
+
+		len = 16 + 8 + n;
+		header(pdu, DCERPC_PTYPE_RESPONSE, pfc, 2, len);
+		memset(pdu + 16, 0, 8);
+		memcpy(pdu + 24, stub + off, n);
+		assert_int_equal(dcerpc_conn_feed(&conn, 1, pdu, len, 0,
+			on_fact, x), 0);
+	}
+}
+
+static void
+test_dcom_stream(void **state)
+{
+	static const uint8_t zero[16];
+	struct facts x;
+	size_t pad;
+
+	(void)state;
+	for (pad = 8; pad <= 808; pad += 400) {
+		run_resolve_oxid2(pad, 1, &x);
+		assert_int_equal(x.errors, 0);
+		assert_int_equal(x.endpoints, 2);
+		assert_int_equal(x.ports[0], 49155);
+		assert_int_equal(x.ports[1], 49155);
+		assert_memory_equal(x.ifaces[0], zero, 16);
+		run_resolve_oxid2(pad, 3, &x);
+		assert_int_equal(x.endpoints, 2);
+	}
+	/* An answer beyond the client's buffer loses what is past it, and
+	 * nothing else. */
+	run_resolve_oxid2(1100, 2, &x);
+	assert_int_equal(x.errors, 0);
+	assert_true(x.endpoints <= 2);
+}
+
 static void
 test_capture(void **state)
 {
@@ -702,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_dcom_scan),
 		cmocka_unit_test(test_ntlmssp),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_dcom_stream),
 		cmocka_unit_test(test_capture_bytewise),
 		cmocka_unit_test(test_auth_synthetic),
 	};
