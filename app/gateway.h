@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+struct endpoint_registry;
 struct gw_event;
 struct inspector;
 struct policy_publisher;
@@ -58,7 +59,16 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
 	struct rte_mempool *reset_pool,
+	struct endpoint_registry *endpoints,
 	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx);
+
+/*
+ * The learned DCE/RPC endpoints of <tables> workers and the dynamic port
+ * ranges, from the dcerpc { } group. NULL with errno set on failure.
+ */
+struct endpoint_registry *
+gateway_endpoints_create(const struct gateway_config *cfg,
+	unsigned int tables);
 
 /*
  * Gives <link> (its pool set) the fragment table stream.fragments asks for, on NUMA

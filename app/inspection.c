@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "endpoints.h"
 #include "event.h"
 #include "frag.h"
 #include "gateway.h"
@@ -63,6 +64,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	unsigned int worker_id, struct rte_ring *events,
 	const struct watchlist *watchlist, struct policy_publisher *policy,
 	struct rte_mempool *reset_pool,
+	struct endpoint_registry *endpoints,
 	void (*event_fn)(void *ctx, const struct gw_event *ev), void *event_ctx)
 {
 	struct inspector_params params = {
@@ -95,9 +97,19 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.stream_client_segments = cfg->stream_client_segments,
 		.checksum = inspect_checksum_of(cfg->checksum, live),
 		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
+		.endpoints = endpoints,
 	};
 
 	return inspector_create(&params);
+}
+
+struct endpoint_registry *
+gateway_endpoints_create(const struct gateway_config *cfg,
+	unsigned int tables)
+{
+	return endpoint_registry_create(tables, cfg->dcerpc.endpoints,
+		(uint64_t)cfg->dcerpc.endpoint_expiry * NS_PER_SECOND,
+		cfg->dcerpc.ranges, cfg->dcerpc.range_count);
 }
 
 int

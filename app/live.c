@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "flowlog.h"
 #include "frag.h"
+#include "endpoints.h"
 #include "gateway.h"
 #include "gateway_api.h"
 #include "inspect.h"
@@ -210,6 +211,14 @@ inspection_init(struct live_context *ctx)
 		sizeof(ctx->error));
 	if (ctx->watchlist == NULL)
 		return -ENOMEM;
+	/* One table per configured worker, whatever runs in the end. */
+	ctx->endpoints = gateway_endpoints_create(ctx->cfg, ctx->cfg->workers);
+	if (ctx->endpoints == NULL) {
+		snprintf(ctx->error, sizeof(ctx->error),
+			"cannot allocate the DCE/RPC endpoint table (dcerpc.endpoints = %u): %s",
+			ctx->cfg->dcerpc.endpoints, strerror(errno));
+		goto free_watchlist;
+	}
 	ctx->flowlog = flowlog_create(FLOWLOG_ROWS, ctx->watchlist);
 	if (ctx->flowlog == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
@@ -228,6 +237,8 @@ inspection_init(struct live_context *ctx)
 free_flowlog:
 	flowlog_free(ctx->flowlog);
 free_watchlist:
+	endpoint_registry_free(ctx->endpoints);
+	ctx->endpoints = NULL;
 	watchlist_free(ctx->watchlist);
 	return -ENOMEM;
 }
@@ -237,6 +248,8 @@ inspection_term(struct live_context *ctx)
 {
 	monitor_free(ctx->monitor);
 	flowlog_free(ctx->flowlog);
+	endpoint_registry_free(ctx->endpoints);
+	ctx->endpoints = NULL;
 	watchlist_free(ctx->watchlist);
 }
 
@@ -333,7 +346,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	}
 	worker->inspector = gateway_inspector_create(ctx->cfg, true, w,
 		ctx->events[w], ctx->watchlist, ctx->policy,
-		ctx->reset_pools[w], NULL, NULL);
+		ctx->reset_pools[w], ctx->endpoints, NULL, NULL);
 	if (worker->inspector == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
 			"cannot create the flow table of worker %u (flows.max_flows = %u, flows.sessions = %u): %s",

@@ -41,6 +41,7 @@ struct live_context {
 	unsigned int worker_lcores[RTE_MAX_LCORE];
 	struct rte_ring *events[RTE_MAX_LCORE];
 	struct watchlist *watchlist;
+	struct endpoint_registry *endpoints;	/* learned DCE/RPC endpoints */
 	struct flowlog *flowlog;
 	struct monitor *monitor;
 	struct policy_publisher *policy;

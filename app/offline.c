@@ -41,6 +41,7 @@
 #include "config.h"
 #include "flowlog.h"
 #include "frag.h"
+#include "endpoints.h"
 #include "gateway.h"
 #include "inspect.h"
 #include "match.h"
@@ -737,6 +738,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	struct worker_counters *total = &worker.counters;
 	const char *names[1] = { pcap_path };
 	struct watchlist *watchlist;
+	struct endpoint_registry *endpoints = NULL;
 	struct monitor *monitor;
 	struct policy_publisher *policy;
 	struct rte_mempool *pool;
@@ -809,8 +811,10 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	worker.link_count = 1;
 	worker.links[0].transmit = false;
 	/* One thread: events go straight to the control side, no ring. */
-	worker.inspector = gateway_inspector_create(cfg, false, 0, NULL,
-		watchlist, policy, pool, flowlog_take, log);
+	endpoints = gateway_endpoints_create(cfg, 1);
+	worker.inspector = endpoints == NULL ? NULL :
+		gateway_inspector_create(cfg, false, 0, NULL, watchlist,
+			policy, pool, endpoints, flowlog_take, log);
 	if (worker.inspector == NULL) {
 		fprintf(stderr, "smbgw: cannot create the flow table (%u flows): %s\n",
 			cfg->max_flows, strerror(errno));
@@ -862,6 +866,7 @@ free_inspector:
 	/* After the last mbuf that might point into it. */
 	mapped_capture_unmap(&capture);
 free_monitor:
+	endpoint_registry_free(endpoints);
 	monitor_free(monitor);
 free_policy:
 	policy_publisher_free(policy);

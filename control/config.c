@@ -126,7 +126,7 @@ config_table_key(unsigned int index, struct config_key_info *info)
 
 static const char *const known_groups[] = {
 	"gateway", "memory", "flows", "watchlists", "detector", "output", "control",
-	"report", "policy", "stream", NULL
+	"report", "policy", "stream", "dcerpc", NULL
 };
 
 void
@@ -170,6 +170,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->fragments = CONFIG_FRAGMENTS_REASSEMBLE;
 	cfg->fragment_table_size = 0;	/* see check_fragment_table() */
 	cfg->fragment_timeout_ms = 5000;
+	config_dcerpc_defaults(&cfg->dcerpc);
 	watchlist_spec_set_defaults(&cfg->watchlists);
 	ctl_config_set_defaults(&cfg->control);
 	detector_params_set_defaults(&cfg->detector);
@@ -492,6 +493,8 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 			watchlists_load(group, file, &cfg->watchlists, errors);
 		else if (strcmp(name, "control") == 0)
 			ctl_config_load(group, file, &cfg->control, errors);
+		else if (strcmp(name, "dcerpc") == 0)
+			config_dcerpc_load(group, file, &cfg->dcerpc, errors);
 		else if (strcmp(name, "detector") == 0)
 			detector_config_load_detector(group, file, &cfg->detector,
 				errors);

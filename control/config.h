@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_dcerpc.h"
 #include "ctl.h"
 #include "detector.h"
 #include "eve.h"
@@ -109,6 +110,9 @@ struct gateway_config {
 	unsigned int fragment_table_size;	/* datagrams, per worker and port;
 						 * 0 until loaded: then fitted */
 	unsigned int fragment_timeout_ms;
+
+	/* dcerpc { }: learned endpoints, dynamic port ranges */
+	struct config_dcerpc dcerpc;
 
 	/* watchlists { } */
 	struct watchlist_spec watchlists;

@@ -50,6 +50,10 @@ static const struct group_key group_keys[] = {
 	RAW("control.max_clients_per_uid", control.max_clients_per_uid),
 	RAW("control.request_timeout_ms", control.request_timeout_ms),
 	RAW("control.idle_timeout", control.idle_timeout_s),
+	RAW("dcerpc.endpoints", dcerpc.endpoints),
+	RAW("dcerpc.endpoint_expiry", dcerpc.endpoint_expiry),
+	/* Unused entries are zero, so the array says it all. */
+	RAW("dcerpc.dynamic_ports", dcerpc.ranges),
 };
 
 static void
@@ -121,6 +125,10 @@ group_struct(const struct gateway_config *cfg, const char *group,
 		*size = sizeof(cfg->report);
 		return &cfg->report;
 	}
+	if (strcmp(group, "dcerpc") == 0) {
+		*size = sizeof(cfg->dcerpc);
+		return &cfg->dcerpc;
+	}
 	*size = sizeof(cfg->control);
 	return &cfg->control;
 }
@@ -162,7 +170,7 @@ config_restart_changes(const struct gateway_config *running,
 	const struct gateway_config *next, struct config_changes *changes)
 {
 	static const char *const groups[] = {
-		"detector", "output", "report", "control",
+		"detector", "output", "report", "control", "dcerpc",
 	};
 	struct config_key_info info;
 	unsigned int i, g, before;

@@ -1277,6 +1277,32 @@ command_is_exact(const struct pair *p, const char *command)
 		find_caseless(command, base_name(p->evidence.file)) != NULL;
 }
 
+/*
+ * NTLMSSP in a DCE/RPC auth verifier (BIND, ALTER_CONTEXT, AUTH3): a logon
+ * as an SMB session setup's is, e.g. svcctl over TCP reached through the
+ * endpoint mapper as PsExec does it. DCE/RPC has no logon response: a
+ * refused one shows as a BIND_NAK or fault later, so the names presented
+ * count.
+ */
+static void
+on_dcerpc_auth(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	struct pair *p;
+
+	if (rpc->user[0] == '\0')	/* anonymous */
+		return;
+	p = pair_of(det, ev);
+	p->evidence.logon_ns = ev->ts_ns;
+	utf8_copy(p->evidence.user, rpc->user, sizeof(p->evidence.user));
+	utf8_copy(p->evidence.domain, rpc->domain, sizeof(p->evidence.domain));
+	utf8_copy(p->evidence.workstation, rpc->name,
+		sizeof(p->evidence.workstation));
+	p->evidence.auth = SMB_AUTH_NTLMSSP;
+	check_lateral_movement(det, p, ev, DETECTOR_COND_LOGON, fn, ctx);
+}
+
 static void
 on_dcerpc(struct detector *det, const struct gw_event *ev,
 	detector_alert_fn fn, void *ctx)
@@ -1285,6 +1311,10 @@ on_dcerpc(struct detector *det, const struct gw_event *ev,
 	uint32_t kind;
 	struct pair *p;
 
+	if (ev->subtype == DCERPC_FACT_AUTH) {
+		on_dcerpc_auth(det, ev, fn, ctx);
+		return;
+	}
 	if (ev->subtype != DCERPC_FACT_REQUEST ||
 			!is_exec_interface(ev->u.dcerpc.interface))
 		return;

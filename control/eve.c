@@ -914,6 +914,7 @@ rpc_type_name(uint8_t subtype)
 	case DCERPC_FACT_ALTER_CONTEXT: return "ALTER_CONTEXT";
 	case DCERPC_FACT_REQUEST: return "REQUEST";
 	case DCERPC_FACT_FAULT: return "FAULT";
+	case DCERPC_FACT_AUTH: return "AUTH";
 	default: return NULL;
 	}
 }
@@ -955,6 +956,14 @@ on_dcerpc_event(struct eve *eve, const struct gw_event *ev,
 	else if (rpc->args == DCERPC_ARGS_TASK)
 		json_text(&j, "task", rpc->name);
 	json_text(&j, "command", rpc->command);
+	if (ev->subtype == DCERPC_FACT_AUTH) {
+		/* NTLMSSP names of the auth verifier (workstation in name) */
+		json_open(&j, "ntlmssp", '{');
+		json_string(&j, "user", rpc->user);
+		json_string(&j, "domain", rpc->domain);
+		json_string(&j, "host", rpc->name);
+		json_close(&j, '}');
+	}
 	if (ev->flags & EVENT_F_TRUNCATED)
 		json_bool(&j, "truncated", true);
 	json_classes(&j, eve, ev->watch_classes);
@@ -985,7 +994,8 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 	json_time(&j, "start", flow->first_seen_ns);
 	json_time(&j, "end", ev->ts_ns);
 	json_string(&j, "detected_by", flow->method == EVENT_DETECT_CONTENT ?
-		"content" : "port");
+		"content" : flow->method == EVENT_DETECT_EPM ?
+		"endpoint_mapper" : "port");
 	json_bool(&j, "nonstandard_port",
 		(ev->flags & EVENT_F_NONSTANDARD_PORT) != 0);
 	json_text(&j, "dialect", dialect_name(flow->dialect, dialect,

@@ -226,6 +226,12 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev)
 		row->classes |= ev->watch_classes;
 		if (ev->subtype == DCERPC_FACT_REQUEST)
 			row->rpc_calls++;
+		else if (ev->subtype == DCERPC_FACT_AUTH &&
+				row->user[0] == '\0')
+			snprintf(row->user, sizeof(row->user), "%s%s%s",
+				ev->u.dcerpc.domain,
+				ev->u.dcerpc.domain[0] ? "\\" : "",
+				ev->u.dcerpc.user);
 		break;
 	}
 }
@@ -355,6 +361,7 @@ flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg)
 			row->app == FLOW_APP_SMB ? "smb" : "dcerpc",
 			client, server, row->vlan_outer,
 			row->method == EVENT_DETECT_PORT ? "by-port" :
+			row->method == EVENT_DETECT_EPM ? "by-endpoint-mapper" :
 			"by-content",
 			row->nonstandard_port ? " nonstandard-port" : "",
 			dialect_text(row->dialect, dialect, sizeof(dialect)),

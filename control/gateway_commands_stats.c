@@ -125,6 +125,11 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "smb_by_content", ic->smb_flows_content);
 	ctl_reply_u64(r, "dcerpc_by_port", ic->dcerpc_flows_port);
 	ctl_reply_u64(r, "dcerpc_by_content", ic->dcerpc_flows_content);
+	ctl_reply_u64(r, "dcerpc_by_endpoint_mapper", ic->dcerpc_flows_epm);
+	ctl_reply_u64(r, "endpoints_learned", ic->endpoints_learned);
+	ctl_reply_u64(r, "endpoints_renewed", ic->endpoints_renewed);
+	ctl_reply_u64(r, "endpoints_evicted", ic->endpoints_evicted);
+	ctl_reply_u64(r, "dcerpc_auth_users", ic->dcerpc_auth_users);
 	ctl_reply_u64(r, "not_smb", ic->not_smb_flows);
 	ctl_reply_u64(r, "sessions_exhausted", ic->sessions_exhausted);
 	for (d = 0; d < INSPECT_DIALECT_COUNT; d++)

@@ -187,10 +187,16 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	fprintf(out,
 		"classified: smb_by_port %" PRIu64 " smb_by_content %" PRIu64
 		" dcerpc_by_port %" PRIu64 " dcerpc_by_content %" PRIu64
+		" dcerpc_by_endpoint_mapper %" PRIu64
 		" not_smb %" PRIu64 " sessions_exhausted %" PRIu64 "\n",
 		ic.smb_flows_port, ic.smb_flows_content, ic.dcerpc_flows_port,
-		ic.dcerpc_flows_content, ic.not_smb_flows,
+		ic.dcerpc_flows_content, ic.dcerpc_flows_epm, ic.not_smb_flows,
 		ic.sessions_exhausted);
+	fprintf(out,
+		"dcerpc endpoints: learned %" PRIu64 " renewed %" PRIu64
+		" evicted %" PRIu64 " auth_users %" PRIu64 "\n",
+		ic.endpoints_learned, ic.endpoints_renewed,
+		ic.endpoints_evicted, ic.dcerpc_auth_users);
 	fprintf(out,
 		"sessions: exhausted %" PRIu64 " client_capped %" PRIu64
 		" reclaimed %" PRIu64 " refused %" PRIu64 " unparsed %" PRIu64

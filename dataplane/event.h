@@ -81,6 +81,8 @@ enum event_detect_method {
 	EVENT_DETECT_NONE = 0,
 	EVENT_DETECT_PORT,	/* TCP 139, 445 or 135 */
 	EVENT_DETECT_CONTENT,	/* NBSS + SMB magic or a DCE/RPC header on another port */
+	/* DCE/RPC to an endpoint an ept_map or DCOM answer named */
+	EVENT_DETECT_EPM,
 };
 
 /* Bits of gw_event.flags. */
@@ -136,6 +138,9 @@ struct event_dcerpc {
 	char pipe[EVENT_SHARE_MAX];	/* the named pipe, when on one */
 	char name[EVENT_NAME_MAX];	/* service or task name */
 	char command[EVENT_COMMAND_MAX];	/* binary path or job command */
+	/* DCERPC_FACT_AUTH: the NTLMSSP names (workstation in name). */
+	char user[EVENT_ACCOUNT_MAX];
+	char domain[EVENT_ACCOUNT_MAX];
 };
 
 struct event_policy {

@@ -89,7 +89,7 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		flow->policy_gen = 0;
 	}
 	if (flow->app_class == FLOW_APP_UNKNOWN)
-		classify_by_port(ins, flow, frame);
+		classify_by_port(ins, flow, frame, ts_ns);
 	if (flow->app_class == FLOW_APP_PENDING)
 		classify_by_content(ins, flow, m, frame);
 	if (!is_session_app(flow->app_class))
@@ -400,6 +400,19 @@ inspector_create(const struct inspector_params *params)
 		if (ins->watch_scratch == NULL)
 			goto free_clients;
 	}
+	if (params->endpoints != NULL) {
+		ins->endpoints = params->endpoints;
+		ins->endpoint_table = params->worker_id;
+	} else {
+		ins->endpoints = endpoint_registry_create(1,
+			ENDPOINT_DEFAULT_ENTRIES,
+			(uint64_t)ENDPOINT_DEFAULT_EXPIRY_S * 1000000000ull,
+			endpoint_default_ranges, 2);
+		if (ins->endpoints == NULL)
+			goto free_scratch;
+		ins->endpoints_owned = true;
+		ins->endpoint_table = 0;
+	}
 	if (params->stream_normalise) {
 		struct stream_params stream_params = {
 			.max_segments = params->stream_segments,
@@ -410,10 +423,13 @@ inspector_create(const struct inspector_params *params)
 
 		ins->stream = stream_pool_create(&stream_params);
 		if (ins->stream == NULL)
-			goto free_scratch;
+			goto free_endpoints;
 	}
 	return ins;
 
+free_endpoints:
+	if (ins->endpoints_owned)
+		endpoint_registry_free(ins->endpoints);
 free_scratch:
 	watchlist_scratch_free(ins->watch_scratch);
 free_clients:
@@ -442,6 +458,8 @@ inspector_free(struct inspector *ins)
 	stream_pool_free(ins->stream);
 	watchlist_scratch_free(ins->watch_scratch);
 	flow_client_table_free(ins->clients);
+	if (ins->endpoints_owned)
+		endpoint_registry_free(ins->endpoints);
 	munmap(ins->sessions, ins->sessions_bytes);
 	free(ins);
 }

@@ -31,6 +31,7 @@ struct watchlist;
 struct watchlist_scratch;
 struct flow_table;
 struct flow_table_stats;
+struct endpoint_registry;
 
 /* How TCP checksums of inspected segments are checked. */
 enum inspect_checksum {
@@ -97,6 +98,13 @@ struct inspector_params {
 	 * modes, where everything is judged and nothing is dropped.
 	 */
 	bool forwards;
+	/*
+	 * Learned DCE/RPC endpoints and the dynamic port ranges, shared by
+	 * all workers (dataplane/endpoints.h); this worker writes table
+	 * worker_id. NULL: the inspector keeps a private one-table registry
+	 * with the defaults.
+	 */
+	struct endpoint_registry *endpoints;
 };
 
 /* Frames the inspector made (TCP resets), to send with the burst. */
@@ -127,6 +135,11 @@ struct inspect_counters {
 	uint64_t smb_flows_content;	/* SMB recognised on another port */
 	uint64_t dcerpc_flows_port;	/* DCE/RPC on 135 */
 	uint64_t dcerpc_flows_content;	/* DCE/RPC recognised on another port */
+	uint64_t dcerpc_flows_epm;	/* DCE/RPC to a learned endpoint */
+	uint64_t endpoints_learned;	/* new endpoints from ept_map / DCOM */
+	uint64_t endpoints_renewed;	/* endpoints named again */
+	uint64_t endpoints_evicted;	/* unexpired endpoints pushed out */
+	uint64_t dcerpc_auth_users;	/* NTLMSSP users in DCE/RPC auth */
 	uint64_t not_smb_flows;		/* examined and let go to the fast path */
 	uint64_t sessions_exhausted;	/* SMB flows that found no state free */
 	uint64_t sessions_client_capped;	/* ... or whose client was at its cap */

@@ -31,9 +31,75 @@ is_smb_port(uint16_t port)
 	return port == PORT_SMB || port == PORT_NETBIOS_SSN;
 }
 
+/*
+ * Whether <flow>'s server is an endpoint some worker learned from an
+ * ept_map or DCOM answer; fills <info> (may be NULL).
+ */
+bool
+learned_interface(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, struct endpoint_info *info)
+{
+	struct flow_key key;
+
+	flow_entry_key(flow, &key);
+	if (key.proto != IPPROTO_TCP)
+		return false;
+	return endpoint_lookup(ins->endpoints, ins->endpoint_table,
+		key.dst_addr, key.ip_version, key.dst_port, ts_ns, info);
+}
+
+/*
+ * Remembers the TCP endpoint of an ENDPOINT fact. An answer that names no
+ * address (tower IP 0.0.0.0, a host name) means the server that answered.
+ */
+void
+learn_endpoint(struct inspector *ins, const struct flow_entry *flow,
+	const struct dcerpc_fact *rpc)
+{
+	const struct dcerpc_endpoint *ep = &rpc->endpoint;
+	const uint8_t *addr = ep->addr;
+	uint8_t ip_version = ep->ip_version;
+	struct flow_key key;
+
+	if (ip_version == 0) {
+		flow_entry_key(flow, &key);
+		addr = key.dst_addr;
+		ip_version = key.ip_version;
+	}
+	switch (endpoint_learn(ins->endpoints, ins->endpoint_table, addr,
+			ip_version, ep->port, ep->iface_uuid,
+			ep->iface_ver_major, rpc->ts_ns)) {
+	case ENDPOINT_LEARNED:
+		ins->counters.endpoints_learned++;
+		break;
+	case ENDPOINT_EVICTED:
+		ins->counters.endpoints_learned++;
+		ins->counters.endpoints_evicted++;
+		break;
+	case ENDPOINT_RENEWED:
+		ins->counters.endpoints_renewed++;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Whether DCE/RPC is normal on server port <port>: the RPC over HTTP
+ * proxy, or the configured dynamic ranges Windows hands ports out of (135
+ * is classified by port before this). Elsewhere (80, 443, 22, ...) no
+ * Windows service listens, and RPC there is flagged.
+ */
+static bool
+rpc_port_expected(const struct inspector *ins, uint16_t port)
+{
+	return port == PORT_RPC_OVER_HTTP ||
+		endpoint_port_dynamic(ins->endpoints, port);
+}
+
 void
 classify_by_port(struct inspector *ins, struct flow_entry *flow,
-	const struct decoded_frame *frame)
+	const struct decoded_frame *frame, uint64_t ts_ns)
 {
 	if (is_smb_port(frame->src_port) || is_smb_port(frame->dst_port)) {
 		flow->app_class = FLOW_APP_SMB;
@@ -44,6 +110,12 @@ classify_by_port(struct inspector *ins, struct flow_entry *flow,
 		flow->app_class = FLOW_APP_DCERPC;
 		flow->detect_method = EVENT_DETECT_PORT;
 		ins->counters.dcerpc_flows_port++;
+	} else if (learned_interface(ins, flow, ts_ns, NULL)) {
+		/* Known before any payload: a connection whose BIND is
+		 * missed (picked up late) is still DCE/RPC. */
+		flow->app_class = FLOW_APP_DCERPC;
+		flow->detect_method = EVENT_DETECT_EPM;
+		ins->counters.dcerpc_flows_epm++;
 	} else {
 		flow->app_class = FLOW_APP_PENDING;
 		return;
@@ -87,10 +159,14 @@ classify_by_content(struct inspector *ins, struct flow_entry *flow,
 		return;
 	}
 	flow->detect_method = EVENT_DETECT_CONTENT;
-	flow->user_flags |= USER_NONSTANDARD_PORT;
 	{
 		uint16_t port = server_port_of(flow);
 
+		/* SMB belongs on 139 and 445 only (T1572 when elsewhere);
+		 * DCE/RPC also on the ports Windows services use. */
+		if (flow->app_class == FLOW_APP_SMB ||
+				!rpc_port_expected(ins, port))
+			flow->user_flags |= USER_NONSTANDARD_PORT;
 		ins->content_ports[port]++;
 		ins->port_flags[port] |= INSPECT_PORT_CONTENT;
 	}

@@ -27,6 +27,8 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 	out->pipe[0] = '\0';
 	out->name[0] = '\0';
 	out->command[0] = '\0';
+	out->user[0] = '\0';
+	out->domain[0] = '\0';
 	ev->command = rpc->ptype;
 	ev->status = rpc->status;
 	if (rpc->from_server)
@@ -41,10 +43,65 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 	out->call_id = rpc->call_id;
 	out->stub_len = rpc->stub_len;
 	out->args = rpc->args;
+	if (rpc->type == DCERPC_FACT_AUTH) {
+		utf8_copy(out->user, rpc->user, sizeof(out->user));
+		utf8_copy(out->domain, rpc->domain, sizeof(out->domain));
+		utf8_copy(out->name, rpc->workstation, sizeof(out->name));
+		return;
+	}
 	utf8_copy(out->name, rpc->name, sizeof(out->name));
 	utf8_copy(out->command, rpc->command, sizeof(out->command));
 	if (strlen(rpc->command) >= sizeof(out->command))
 		ev->flags |= EVENT_F_TRUNCATED;
+}
+
+/*
+ * DCE/RPC facts that are not sent as such: learned endpoints go to the
+ * endpoint table. Returns true when <rpc> was handled here.
+ */
+static bool
+dcerpc_fact_local(struct inspector *ins, const struct flow_entry *flow,
+	const struct dcerpc_fact *rpc)
+{
+	switch (rpc->type) {
+	case DCERPC_FACT_ERROR:
+		ins->counters.parser_errors++;
+		return true;
+	case DCERPC_FACT_ENDPOINT:
+		learn_endpoint(ins, flow, rpc);
+		return true;
+	case DCERPC_FACT_AUTH:
+		ins->counters.dcerpc_auth_users++;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A call whose context the parser never saw bound, on a connection to an
+ * endpoint the endpoint mapper named: the interface is the one it was
+ * named for.
+ */
+static void
+fill_learned_interface(struct fact_context *ctx, struct gw_event *ev,
+	const struct dcerpc_fact *rpc)
+{
+	struct event_dcerpc *out = &ev->u.dcerpc;
+	struct endpoint_info info;
+	static const uint8_t zero[16];
+
+	if (ctx->flow->detect_method != EVENT_DETECT_EPM ||
+			memcmp(rpc->iface_uuid, zero, 16) != 0 ||
+			!learned_interface(ctx->ins, ctx->flow, rpc->ts_ns,
+				&info) ||
+			memcmp(info.iface_uuid, zero, 16) == 0)
+		return;
+	memcpy(out->iface_uuid, info.iface_uuid, 16);
+	out->interface = dcerpc_interface_name(info.iface_uuid);
+	if (rpc->opnum != 0xffff)
+		out->operation = dcerpc_operation_name(info.iface_uuid,
+			rpc->opnum);
 }
 
 void
@@ -53,10 +110,8 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 	struct fact_context *ctx = arg;
 	struct gw_event *ev;
 
-	if (rpc->type == DCERPC_FACT_ERROR) {
-		ctx->ins->counters.parser_errors++;
+	if (dcerpc_fact_local(ctx->ins, ctx->flow, rpc))
 		return;
-	}
 	session_progress(ctx->ins, ctx->session, rpc->ts_ns);
 	ev = event_begin(ctx->ins, false);
 	if (ev == NULL)
@@ -64,6 +119,10 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 	event_init(ev, ctx->ins, ctx->flow, rpc->ts_ns, EVENT_DCERPC,
 		rpc->type);
 	fill_dcerpc(ev, rpc);
+	if (rpc->type == DCERPC_FACT_REQUEST ||
+			rpc->type == DCERPC_FACT_RESPONSE ||
+			rpc->type == DCERPC_FACT_FAULT)
+		fill_learned_interface(ctx, ev, rpc);
 	event_send(ctx->ins, ev);
 }
 
@@ -243,10 +302,8 @@ on_smb_fact(void *arg, const struct smb_fact *fact)
 	if (!smb_fact_is_event(fact, ctx->session))
 		return;
 	if (fact->type == SMB_FACT_DCERPC &&
-			fact->u.dcerpc.rpc->type == DCERPC_FACT_ERROR) {
-		ins->counters.parser_errors++;
+			dcerpc_fact_local(ins, ctx->flow, fact->u.dcerpc.rpc))
 		return;
-	}
 	/* Conditional rules need the names' classes even with no room. */
 	ev = event_begin(ins, ctx->smb_rules);
 	if (ev == NULL)

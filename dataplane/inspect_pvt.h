@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 
 #include "dcerpc.h"
+#include "endpoints.h"
 #include "event.h"
 #include "flow.h"
 #include "flow_clients.h"
@@ -29,6 +30,7 @@
 #define PORT_NETBIOS_SSN 139
 #define PORT_SMB 445
 #define PORT_EPMAP 135
+#define PORT_RPC_OVER_HTTP 593	/* ncacn_http, the RPC over HTTP proxy */
 #define PORT_NETBIOS_NS 137
 #define PORT_NETBIOS_DGM 138
 
@@ -107,6 +109,9 @@ struct inspector {
 	struct flow_client_table *clients;	/* states held per client */
 	struct watchlist_scratch *watch_scratch;
 	struct stream_pool *stream;	/* NULL: stream normalisation off */
+	struct endpoint_registry *endpoints;	/* never NULL once created */
+	unsigned int endpoint_table;	/* the table this worker writes */
+	bool endpoints_owned;		/* private: freed with the inspector */
 	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
 };
@@ -215,12 +220,18 @@ void
 forget_content_port(struct inspector *ins, struct flow_entry *flow);
 void
 classify_by_port(struct inspector *ins, struct flow_entry *flow,
-	const struct decoded_frame *frame);
+	const struct decoded_frame *frame, uint64_t ts_ns);
 void
 classify_by_content(struct inspector *ins, struct flow_entry *flow,
 	const struct rte_mbuf *m, const struct decoded_frame *frame);
 int
 content_sender(const struct rte_mbuf *m, const struct decoded_frame *frame);
+void
+learn_endpoint(struct inspector *ins, const struct flow_entry *flow,
+	const struct dcerpc_fact *rpc);
+bool
+learned_interface(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, struct endpoint_info *info);
 
 /* inspect_facts.c */
 void

@@ -14,6 +14,9 @@ packages=(
 	clang libclang-rt-14-dev
 	# test hosts and the reference dissector
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
+	# an Active Directory DC (scripts/samba_dc.sh): the endpoint mapper and
+	# DCE/RPC over TCP; tcprewrite for rewritten captures
+	samba-ad-dc tcpreplay
 	python3-jsonschema
 	util-linux passwd coreutils
 	# the evasion suite: a TCP/IP client of its own, the client's kernel

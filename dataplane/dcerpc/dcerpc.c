@@ -22,6 +22,7 @@
 
 #include "dcerpc.h"
 #include "dcerpc_pvt.h"
+#include "ntlmssp.h"
 
 _Static_assert(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX,
 	       "struct dcerpc_conn exceeds its byte budget");
@@ -61,6 +62,11 @@ enum dcerpc_dir_state {
 
 /* sec_trailer.auth_level of sealed stubs (RPC_C_AUTHN_LEVEL_PKT_PRIVACY). */
 #define AUTH_LEVEL_PKT_PRIVACY	6
+/* sec_trailer.auth_type values that may carry NTLMSSP (MS-RPCE 2.2.1.1.7). */
+#define AUTH_TYPE_SPNEGO	9
+#define AUTH_TYPE_NTLMSSP	10
+/* Endpoints reported from one response at most. */
+#define LEARN_MAX		16
 
 /* dcerpc_context.state */
 #define CTX_FREE	0
@@ -238,6 +244,42 @@ fact_start(struct feed *f, struct dcerpc_fact *fact,
 	fact->args = DCERPC_ARGS_NONE;
 	fact->name[0] = '\0';
 	fact->command[0] = '\0';
+	fact->auth_type = 0;
+	fact->user[0] = '\0';
+	fact->domain[0] = '\0';
+	fact->workstation[0] = '\0';
+	fact->endpoint.ip_version = 0;
+	fact->endpoint.port = 0;
+}
+
+static bool
+is_learner(uint8_t decoder)
+{
+	return decoder == DCERPC_DEC_LEARN_EPM ||
+	       decoder == DCERPC_DEC_LEARN_DCOM;
+}
+
+/*
+ * The body buffer of the feeding direction. A response that names
+ * endpoints (an ept_map tower list, a DCOM activation answer) outgrows the
+ * server's small buffer, so it borrows the client's, which is idle once
+ * the request it answers has been reported; a client that pipelines
+ * another call meanwhile spoils only what is learned (both stay within the
+ * buffer's bounds).
+ */
+static void
+feed_select_body(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+
+	if (f->from_server && !(f->dir->call_active &&
+				is_learner(f->dir->call_decoder))) {
+		f->body = conn->server_body;
+		f->body_cap = sizeof(conn->server_body);
+	} else {
+		f->body = conn->client_body;
+		f->body_cap = sizeof(conn->client_body);
+	}
 }
 
 static void
@@ -472,6 +514,14 @@ on_call_prefix(struct feed *f)
 					c->uuid, d->call_opnum);
 			if (d->call_decoder == DCERPC_DEC_TASK_REGISTER)
 				d->scan_state = SCAN_LOCATE;
+		} else if (f->conn->last_valid &&
+			   f->conn->last_call_id == call_id) {
+			const struct dcerpc_context *c;
+
+			c = context_find(f->conn, f->conn->last_context_id);
+			if (c != NULL)
+				d->call_decoder = (uint8_t)dcerpc_learner_for(
+					c->uuid, f->conn->last_opnum);
 		}
 	} else if (!d->call_active || d->call_id != call_id ||
 		   d->call_ptype != ptype) {
@@ -484,6 +534,7 @@ on_call_prefix(struct feed *f)
 		d->call_flags |= DCERPC_FACT_F_FRAGMENTED;
 	if (d->call_decoder != DCERPC_DEC_NONE)
 		d->flags |= DIR_F_BUFFER;
+	feed_select_body(f);
 }
 
 /* The fixed body part is in d->prefix: prepare for the rest of the PDU. */
@@ -509,11 +560,25 @@ on_prefix(struct feed *f)
 			dir_drop_call(d);
 		}
 		d->body_len = 0;
+		d->auth_body_off = 0;
+		d->auth_body_len = 0;
+		d->flags |= DIR_F_BUFFER;
+		break;
+	case DCERPC_PTYPE_AUTH3:
+		/* Only its auth value is kept, for the NTLMSSP names. */
+		if (d->call_active) {
+			report_error(f, DCERPC_ERR_FRAGMENT);
+			dir_drop_call(d);
+		}
+		d->body_len = 0;
+		d->auth_body_off = 0;
+		d->auth_body_len = 0;
 		d->flags |= DIR_F_BUFFER;
 		break;
 	default:
 		break;
 	}
+	feed_select_body(f);
 }
 
 /* Bytes of the body buffer that keep the start of the stub. */
@@ -648,6 +713,29 @@ scan_bytes(struct feed *f, const uint8_t *p, size_t n, uint64_t off)
 	}
 }
 
+/*
+ * Appends <n> bytes of the auth value of a client BIND / ALTER_CONTEXT /
+ * AUTH3 to the body buffer, after the body, as far as there is room: the
+ * NTLMSSP names come early in an AUTHENTICATE, before the responses.
+ */
+static void
+keep_auth_value(struct feed *f, const uint8_t *p, size_t n)
+{
+	struct dcerpc_dir *d = f->dir;
+	uint8_t ptype = d->prefix[2];
+	size_t room, copy;
+
+	if (ptype != DCERPC_PTYPE_BIND && ptype != DCERPC_PTYPE_ALTER_CONTEXT &&
+	    ptype != DCERPC_PTYPE_AUTH3)
+		return;
+	if (d->auth_body_len == 0)
+		d->auth_body_off = d->body_len;
+	room = f->body_cap - (size_t)d->auth_body_off - d->auth_body_len;
+	copy = n < room ? n : room;
+	memcpy(f->body + d->auth_body_off + d->auth_body_len, p, copy);
+	d->auth_body_len = (uint16_t)(d->auth_body_len + copy);
+}
+
 /* Streams <n> bytes of the current PDU body starting at d->pdu_off. */
 static void
 on_body(struct feed *f, const uint8_t *p, size_t n)
@@ -690,11 +778,121 @@ on_body(struct feed *f, const uint8_t *p, size_t n)
 			k = d->frag_len - d->pdu_off;
 			if (k > n)
 				k = n;
+			if ((d->flags & DIR_F_BUFFER) && !f->from_server &&
+			    d->auth_len != 0)
+				keep_auth_value(f, p, k);
 		}
 		p += k;
 		n -= k;
 		d->pdu_off += (uint32_t)k;
 	}
+}
+
+/* Where learn_endpoints() reports to. */
+struct learn_ctx {
+	struct feed *f;
+	const struct dcerpc_fact *response;
+};
+
+static void
+on_endpoint(void *ctx, const struct dcerpc_endpoint *ep)
+{
+	const struct learn_ctx *l = ctx;
+	struct dcerpc_fact fact;
+
+	fact_start(l->f, &fact, DCERPC_FACT_ENDPOINT);
+	fact.call_id = l->response->call_id;
+	fact.opnum = l->response->opnum;
+	fact.op_name = l->response->op_name;
+	fact.context_id = l->response->context_id;
+	/* The interface the endpoint serves, where the answer says it. */
+	memcpy(fact.iface_uuid, ep->iface_uuid, sizeof(fact.iface_uuid));
+	fact.iface_ver_major = ep->iface_ver_major;
+	fact.iface_name = dcerpc_interface_name(ep->iface_uuid);
+	fact.endpoint = *ep;
+	fact_emit(l->f, &fact);
+}
+
+/* Reports the TCP endpoints of a buffered ept_map or DCOM response. */
+static void
+learn_endpoints(struct feed *f, const struct dcerpc_fact *response)
+{
+	struct dcerpc_dir *d = f->dir;
+	struct learn_ctx l = { f, response };
+	size_t len = d->body_len;
+
+	if (len > f->body_cap)
+		len = f->body_cap;
+	if (d->call_decoder == DCERPC_DEC_LEARN_EPM) {
+		if (dcerpc_epm_parse_map_response(f->body, len, on_endpoint,
+						  &l) < 0)
+			report_error(f, DCERPC_ERR_STUB);
+	} else {
+		dcerpc_dcom_scan_bindings(f->body, len, LEARN_MAX,
+					  on_endpoint, &l);
+	}
+}
+
+/* Converts an NTLMSSP name into <out>; false if it was cut. */
+static bool
+auth_name(const struct ntlmssp_string *s, bool unicode, char *out,
+	  size_t size)
+{
+	out[0] = '\0';
+	if (s->len == 0)
+		return true;
+	return unicode ? dcerpc_utf16le_to_utf8(s->data, s->len, out, size) :
+			 dcerpc_ascii_to_utf8(s->data, s->len, out, size);
+}
+
+/*
+ * After a client BIND / ALTER_CONTEXT / AUTH3: reports the NTLMSSP
+ * AUTHENTICATE its auth value carries (raw, or inside SPNEGO).
+ */
+static void
+end_auth(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	const struct dcerpc_context *c = NULL;
+	struct ntlmssp_names names;
+	enum ntlmssp_result result;
+	struct dcerpc_fact fact;
+	unsigned int i;
+	bool fit;
+
+	if (d->auth_len == 0 || d->auth_body_len == 0 ||
+	    (d->trailer[0] != AUTH_TYPE_NTLMSSP &&
+	     d->trailer[0] != AUTH_TYPE_SPNEGO))
+		return;
+	if ((size_t)d->auth_body_off + d->auth_body_len > f->body_cap)
+		return;
+	result = ntlmssp_authenticate_names(f->body + d->auth_body_off,
+					    d->auth_body_len, &names);
+	if (result == NTLMSSP_NONE)
+		return;
+	fact_start(f, &fact, DCERPC_FACT_AUTH);
+	fact.auth_type = d->trailer[0];
+	fact.auth_level = d->trailer[1];
+	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
+		if (conn->ctx[i].state == CTX_ACCEPTED)
+			c = &conn->ctx[i];
+	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
+		if (conn->ctx[i].state == CTX_OFFERED)
+			c = &conn->ctx[i];
+	if (c != NULL)
+		fact_set_context(&fact, c);
+	fit = auth_name(&names.user, names.unicode, fact.user,
+			sizeof(fact.user));
+	fit &= auth_name(&names.domain, names.unicode, fact.domain,
+			 sizeof(fact.domain));
+	fit &= auth_name(&names.workstation, names.unicode, fact.workstation,
+			 sizeof(fact.workstation));
+	if (!fit || d->auth_body_len < d->auth_len)
+		fact.flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
+	fact_emit(f, &fact);
+	if (result != NTLMSSP_NAMES)
+		report_error(f, DCERPC_ERR_TRUNCATED);
 }
 
 /* Reports the call in progress once its last fragment ended. */
@@ -754,6 +952,9 @@ finish_call(struct feed *f)
 				fact.flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
 		}
 	}
+	if (!request && is_learner(d->call_decoder) &&
+	    d->call_auth_level < AUTH_LEVEL_PKT_PRIVACY)
+		learn_endpoints(f, &fact);
 	if (request) {
 		conn->last_valid = 1;
 		conn->last_call_id = d->call_id;
@@ -978,7 +1179,16 @@ on_pdu_end(struct feed *f)
 		case DCERPC_PTYPE_BIND:
 		case DCERPC_PTYPE_ALTER_CONTEXT:
 			end_bind(f);
+			if (!f->from_server)
+				end_auth(f);
 			d->body_len = 0;
+			d->auth_body_len = 0;
+			break;
+		case DCERPC_PTYPE_AUTH3:
+			if (!f->from_server)
+				end_auth(f);
+			d->body_len = 0;
+			d->auth_body_len = 0;
 			break;
 		case DCERPC_PTYPE_BIND_ACK:
 		case DCERPC_PTYPE_ALTER_CONTEXT_RESP:
@@ -1019,9 +1229,8 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 	d = &conn->dir[from_server];
 	f.conn = conn;
 	f.dir = d;
-	f.body = from_server ? conn->server_body : conn->client_body;
-	f.body_cap = from_server ? sizeof(conn->server_body) :
-				   sizeof(conn->client_body);
+	f.from_server = from_server;
+	feed_select_body(&f);
 	f.from_server = from_server;
 	f.ts_ns = ts_ns;
 	f.fn = fn;

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcerpc_epm.h"
+
 /* Packet types (C706 12.6.4.1); only the connection-oriented ones are fed. */
 #define DCERPC_PTYPE_REQUEST		0
 #define DCERPC_PTYPE_RESPONSE		2
@@ -77,6 +79,9 @@
  */
 #define DCERPC_CONN_SIZE_MAX		1792
 
+/* Sizes of NTLMSSP names in DCERPC_FACT_AUTH, UTF-8 with the NUL. */
+#define DCERPC_ACCOUNT_MAX		64
+
 /* Sizes of the decoded argument strings, in UTF-8 bytes including the NUL. */
 #define DCERPC_ARG_NAME_MAX		256
 #define DCERPC_ARG_COMMAND_MAX		1024
@@ -102,6 +107,20 @@ enum dcerpc_fact_type {
 	DCERPC_FACT_FAULT,
 	/* Malformed or unsupported input; error says what. */
 	DCERPC_FACT_ERROR,
+	/*
+	 * The NTLMSSP AUTHENTICATE of a client BIND / ALTER_CONTEXT / AUTH3
+	 * auth verifier (auth_type 10, or 9 SPNEGO wrapping NTLMSSP): user,
+	 * domain, workstation, auth_type, auth_level; the interface of the
+	 * association's first accepted (else offered) context when known.
+	 * Whether the logon succeeded shows only in later calls.
+	 */
+	DCERPC_FACT_AUTH,
+	/*
+	 * A TCP endpoint a server named in a response: the endpoint mapper's
+	 * ept_map towers, DCOM's string bindings. One fact per endpoint, in
+	 * fact->endpoint, before the RESPONSE fact of the call.
+	 */
+	DCERPC_FACT_ENDPOINT,
 };
 
 /* Why a DCERPC_FACT_ERROR was reported. */
@@ -208,6 +227,16 @@ struct dcerpc_fact {
 	enum dcerpc_args args;
 	char name[DCERPC_ARG_NAME_MAX];
 	char command[DCERPC_ARG_COMMAND_MAX];
+	/* DCERPC_FACT_AUTH: sec_trailer auth_type (9 SPNEGO, 10 NTLMSSP),
+	 * auth_level, and the names (empty when absent or malformed);
+	 * DCERPC_FACT_F_ARGS_TRUNCATED when a name was cut or the token
+	 * did not fit the body buffer. */
+	uint8_t auth_type;
+	char user[DCERPC_ACCOUNT_MAX];
+	char domain[DCERPC_ACCOUNT_MAX];
+	char workstation[DCERPC_ACCOUNT_MAX];
+	/* DCERPC_FACT_ENDPOINT only. */
+	struct dcerpc_endpoint endpoint;
 };
 
 /*
@@ -272,6 +301,10 @@ struct dcerpc_dir {
 	uint8_t scan_match_command;
 	uint8_t scan_match_arguments;
 	uint8_t scan_low;
+	/* Client BIND / ALTER_CONTEXT / AUTH3: where the auth value starts
+	 * in the body buffer (after the body), and its bytes kept there. */
+	uint16_t auth_body_off;
+	uint16_t auth_body_len;
 };
 
 /*

@@ -36,7 +36,21 @@ enum dcerpc_decoder {
 	DCERPC_DEC_TASK_REGISTER,
 	/* ITaskSchedulerService SchRpcRun. */
 	DCERPC_DEC_TASK_RUN,
+	/* Responses that name endpoints (dcerpc_epm.h): ept_map towers. */
+	DCERPC_DEC_LEARN_EPM,
+	/* DCOM answers carrying string bindings (DUALSTRINGARRAY). */
+	DCERPC_DEC_LEARN_DCOM,
 };
+
+/*
+ * Returns the endpoint reader for the response to operation <opnum> of
+ * interface <uuid>: DCERPC_DEC_LEARN_EPM for ept_map,
+ * DCERPC_DEC_LEARN_DCOM for IObjectExporter ResolveOxid, ResolveOxid2 and
+ * ServerAlive2 and ISystemActivator RemoteGetClassObject and
+ * RemoteCreateInstance, else DCERPC_DEC_NONE.
+ */
+enum dcerpc_decoder
+dcerpc_learner_for(const uint8_t uuid[16], uint16_t opnum);
 
 /* A named interface and the names of its operations. */
 struct dcerpc_iface_info {

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "ntlmssp.h"
 #include "smb_pvt.h"
 #include "utf8.h"
 
@@ -129,31 +130,17 @@ find_bytes(const uint8_t *hay, size_t hlen, const uint8_t *needle,
 	return memmem(hay, hlen, needle, nlen);
 }
 
-/*
- * Reads an NTLMSSP string field (Len, MaxLen, Offset from the message
- * start) of the message <msg> of <len> bytes into <dst>. Returns false if
- * the field points outside the bytes present.
- */
-static bool
-ntlm_field(const uint8_t *msg, uint32_t len, uint32_t field, bool unicode,
-	char *dst, size_t size, uint8_t *truncated)
+/* Converts an NTLMSSP name into <dst>; sets *truncated if cut. */
+static void
+ntlm_name(const struct ntlmssp_string *s, bool unicode, char *dst,
+	size_t size, uint8_t *truncated)
 {
-	uint16_t flen;
-	uint32_t foff;
-
 	dst[0] = '\0';
-	if (!smb_fits(len, field, 8))
-		return false;
-	flen = smb_le16(msg + field);
-	foff = smb_le32(msg + field + 4);
-	if (flen == 0)
-		return true;
-	if (!smb_fits(len, foff, flen))
-		return false;
-	if (unicode ? smb_utf16_to_utf8(msg + foff, flen, dst, size) :
-			smb_ascii_to_utf8(msg + foff, flen, dst, size))
+	if (s->len == 0)
+		return;
+	if (unicode ? smb_utf16_to_utf8(s->data, s->len, dst, size) :
+			smb_ascii_to_utf8(s->data, s->len, dst, size))
 		*truncated = 1;
-	return true;
 }
 
 /*
@@ -173,9 +160,6 @@ has_krb5_ap_req(const uint8_t *blob, uint32_t len)
 	return find_bytes(blob, len, krb5, sizeof(krb5)) != NULL ||
 		find_bytes(blob, len, ms_krb5, sizeof(ms_krb5)) != NULL;
 }
-
-#define NTLMSSP_NEGOTIATE_UNICODE	0x00000001u
-#define NTLMSSP_AUTHENTICATE		3
 
 /*
  * Looks at a request's security blob (raw NTLMSSP, or SPNEGO wrapping
@@ -202,41 +186,35 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 	static const uint8_t krb_ticket[6] = { 0xa0, 0x03, 0x02, 0x01, 0x05,
 		0xa1 };
 	struct smb_auth *auth = &m->run->st->auth;
-	const uint8_t *ntlm;
+	struct ntlmssp_names names;
+	enum ntlmssp_result result;
 	const uint8_t *tkt;
 
-	ntlm = find_bytes(blob, len, ntlm_sig, sizeof(ntlm_sig));
-	if (ntlm != NULL) {
-		uint32_t nlen = (uint32_t)(blob + len - ntlm);
-		uint32_t flags;
-		bool unicode;
-		bool ok;
-
-		if (nlen < 12 || smb_le32(ntlm + 8) != NTLMSSP_AUTHENTICATE)
-			return false;
+	result = ntlmssp_authenticate_names(blob, len, &names);
+	if (result != NTLMSSP_NONE) {
 		memset(auth, 0, sizeof(*auth));
 		auth->key = m->pending_key;
 		auth->version = m->version;
 		auth->mech = SMB_AUTH_NTLMSSP;
 		auth->valid = 1;
-		if (nlen < 64) {
+		if (result == NTLMSSP_SHORT) {
 			smb_error(m, complete ? SMB_ERR_SECURITY_BLOB :
 				SMB_ERR_PREFIX_EXCEEDED, "ntlmssp header");
 			return true;
 		}
-		flags = smb_le32(ntlm + 60);
-		unicode = flags & NTLMSSP_NEGOTIATE_UNICODE;
-		ok = ntlm_field(ntlm, nlen, 28, unicode, auth->domain,
+		ntlm_name(&names.domain, names.unicode, auth->domain,
 			sizeof(auth->domain), &auth->truncated);
-		ok &= ntlm_field(ntlm, nlen, 36, unicode, auth->user,
+		ntlm_name(&names.user, names.unicode, auth->user,
 			sizeof(auth->user), &auth->truncated);
-		ok &= ntlm_field(ntlm, nlen, 44, unicode, auth->workstation,
+		ntlm_name(&names.workstation, names.unicode, auth->workstation,
 			sizeof(auth->workstation), &auth->truncated);
-		if (!ok)
+		if (result == NTLMSSP_BAD_FIELD)
 			smb_error(m, complete ? SMB_ERR_SECURITY_BLOB :
 				SMB_ERR_PREFIX_EXCEEDED, "ntlmssp name field");
 		return true;
 	}
+	if (memmem(blob, len, ntlm_sig, sizeof(ntlm_sig)) != NULL)
+		return false;
 	tkt = find_bytes(blob, len, krb_ticket, sizeof(krb_ticket));
 	if (tkt == NULL && !has_krb5_ap_req(blob, len))
 		return false;

@@ -267,7 +267,7 @@ main(int argc, char **argv)
 	worker_init(&plain, NULL);
 	worker_init(&full, gateway_inspector_create(&cfg, false, 0,
 		getenv("BENCH_NO_EVENTS") ? NULL : events, watchlist, NULL,
-		NULL, NULL, NULL));
+		NULL, NULL, NULL, NULL));
 	if (full.inspector == NULL)
 		return 1;
 

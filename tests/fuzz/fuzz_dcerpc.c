@@ -4,6 +4,11 @@
  * libFuzzer harness for the DCE/RPC stream parser. The input is a list of
  * records (fuzz_input.h) fed to dcerpc_conn_feed() in their directions.
  *
+ * The whole input is also handed, as one exact-size buffer, to the
+ * endpoint readers (ept_map answer, tower, DCOM string bindings) and the
+ * NTLMSSP reader, which the stream parser only gives well-framed stubs
+ * and auth values.
+ *
  * Besides crashes and sanitizer reports it checks two properties:
  *   - every string in a fact is NUL-terminated, valid UTF-8 within its array;
  *   - chunking does not change the facts: the same bytes fed one at a time
@@ -17,7 +22,9 @@
 #include <string.h>
 
 #include "dcerpc.h"
+#include "dcerpc_epm.h"
 #include "fuzz_input.h"
+#include "ntlmssp.h"
 #include "fuzz_utf8.h"
 
 /* What one run saw: a running hash of its facts up to framing loss. */
@@ -43,13 +50,18 @@ static void
 check_fact(const struct dcerpc_fact *f)
 {
 	if (!fuzz_utf8_valid(f->name, sizeof(f->name)) ||
-	    !fuzz_utf8_valid(f->command, sizeof(f->command)))
+	    !fuzz_utf8_valid(f->command, sizeof(f->command)) ||
+	    !fuzz_utf8_valid(f->user, sizeof(f->user)) ||
+	    !fuzz_utf8_valid(f->domain, sizeof(f->domain)) ||
+	    !fuzz_utf8_valid(f->workstation, sizeof(f->workstation)))
+		abort();
+	if (f->type == DCERPC_FACT_ENDPOINT && f->endpoint.port == 0)
 		abort();
 	if (f->iface_name != NULL && strlen(f->iface_name) == 0)
 		abort();
 	if (f->op_name != NULL && strlen(f->op_name) == 0)
 		abort();
-	if (f->type < DCERPC_FACT_BIND || f->type > DCERPC_FACT_ERROR)
+	if (f->type < DCERPC_FACT_BIND || f->type > DCERPC_FACT_ENDPOINT)
 		abort();
 }
 
@@ -76,6 +88,11 @@ on_fact(void *ctx, const struct dcerpc_fact *f)
 	hash_bytes(&run->hash, f->iface_uuid, sizeof(f->iface_uuid));
 	hash_bytes(&run->hash, f->name, strlen(f->name));
 	hash_bytes(&run->hash, f->command, strlen(f->command));
+	hash_bytes(&run->hash, f->user, strlen(f->user));
+	hash_bytes(&run->hash, f->domain, strlen(f->domain));
+	hash_bytes(&run->hash, f->workstation, strlen(f->workstation));
+	if (f->type == DCERPC_FACT_ENDPOINT)
+		hash_bytes(&run->hash, &f->endpoint, sizeof(f->endpoint));
 	run->facts++;
 	if (f->type == DCERPC_FACT_ERROR &&
 	    (f->error == DCERPC_ERR_BAD_VERSION ||
@@ -97,6 +114,46 @@ feed_copy(struct dcerpc_conn *conn, int from_server, const uint8_t *p,
 	free(copy);
 }
 
+static void
+on_endpoint(void *ctx, const struct dcerpc_endpoint *ep)
+{
+	(void)ctx;
+	if (ep->port == 0 || (ep->ip_version != 0 && ep->ip_version != 4 &&
+			      ep->ip_version != 6))
+		abort();
+}
+
+/* The endpoint and NTLMSSP readers on the raw input. */
+static void
+read_raw(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	struct dcerpc_endpoint ep;
+	struct ntlmssp_names names;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, data, size);
+	if (dcerpc_epm_parse_map_response(copy, size, on_endpoint, NULL) >
+	    EPM_TOWERS_MAX)
+		abort();
+	if (dcerpc_epm_parse_tower(copy, size, &ep) == 0)
+		on_endpoint(NULL, &ep);
+	if (dcerpc_dcom_scan_bindings(copy, size, 16, on_endpoint, NULL) > 16)
+		abort();
+	if (ntlmssp_authenticate_names(copy, size, &names) != NTLMSSP_NONE) {
+		const struct ntlmssp_string *s[3] = { &names.user,
+			&names.domain, &names.workstation };
+		unsigned int i;
+
+		for (i = 0; i < 3; i++)
+			if (s[i]->len != 0 && (s[i]->data < copy ||
+			    s[i]->data + s[i]->len > copy + size))
+				abort();
+	}
+	free(copy);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -110,6 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_record rec;
 	size_t off;
 
+	read_raw(data, size);
 	dcerpc_conn_init(&conn);
 	while (fuzz_next_record(&r, &rec)) {
 		size_t piece = rec.split ? rec.split : rec.len;

@@ -32,6 +32,9 @@ check_rpc_fact(const struct dcerpc_fact *f)
 {
 	CHECK_STR(f->name);
 	CHECK_STR(f->command);
+	CHECK_STR(f->user);
+	CHECK_STR(f->domain);
+	CHECK_STR(f->workstation);
 }
 
 static void

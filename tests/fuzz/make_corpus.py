@@ -27,6 +27,8 @@ import subprocess
 import sys
 
 SERVER_PORTS = {445, 139, 8445, 135}
+# REQUEST, BIND, ALTER_CONTEXT, AUTH3, CO_CANCEL, ORPHANED
+CLIENT_PTYPES = {0, 11, 14, 16, 18, 19}
 CONTINUATION_BUDGET = 16 * 1024
 SMB_MAGICS = (b"\xfeSMB", b"\xffSMB", b"\xfdSMB", b"\xfcSMB")
 
@@ -118,7 +120,9 @@ def dcerpc_pdus(pcap):
                     b"\x10\x00\x00\x00":
                 frag_len = struct.unpack_from("<H", b, i + 8)[0]
                 if frag_len >= 16 and i + frag_len <= len(b):
-                    pdus.append((1 if int(sport) in SERVER_PORTS else 0,
+                    # The packet type says who sent it, whatever the
+                    # port (dynamic RPC ports are above the clients').
+                    pdus.append((0 if b[i + 2] in CLIENT_PTYPES else 1,
                                  b[i:i + frag_len]))
                     i += frag_len
                     continue

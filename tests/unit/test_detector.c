@@ -727,6 +727,52 @@ test_required_and_switches(void **state)
 	detector_free(det);
 }
 
+/* An NTLMSSP logon carried in a DCE/RPC auth verifier (AUTH3). */
+static void
+rpc_auth(struct detector *det, uint64_t ts, const char *user)
+{
+	struct gw_event ev;
+
+	base(&ev, ts, EVENT_DCERPC, DCERPC_FACT_AUTH);
+	ev.server_port = 49154;
+	ev.command = DCERPC_PTYPE_AUTH3;
+	ev.u.dcerpc.interface = "svcctl";
+	snprintf(ev.u.dcerpc.user, sizeof(ev.u.dcerpc.user), "%s", user);
+	snprintf(ev.u.dcerpc.domain, sizeof(ev.u.dcerpc.domain), "LAB");
+	snprintf(ev.u.dcerpc.name, sizeof(ev.u.dcerpc.name), "WS01");
+	add(det, &ev);
+}
+
+/*
+ * svcctl over TCP through the endpoint mapper, as Sysinternals PsExec can:
+ * the DCE/RPC authentication is the logon.
+ */
+static void
+test_dcerpc_auth_logon(void **state)
+{
+	struct detector *det = make(require_logon_and_exec);
+	const struct detector_evidence *e;
+
+	(void)state;
+	rpc_auth(det, T0, "svcadmin");
+	create_service(det, T0 + S, "x.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 1);
+	e = last_of(DETECTOR_RULE_LATERAL_MOVEMENT)->evidence;
+	assert_string_equal(e->user, "svcadmin");
+	assert_string_equal(e->domain, "LAB");
+	assert_string_equal(e->workstation, "WS01");
+	assert_int_equal(e->auth, SMB_AUTH_NTLMSSP);
+	assert_true(e->conditions & DETECTOR_COND_LOGON);
+	detector_free(det);
+
+	/* An anonymous bind is no logon. */
+	det = make(require_logon_and_exec);
+	rpc_auth(det, T0, "");
+	create_service(det, T0 + S, "x.exe");
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	detector_free(det);
+}
+
 /* A scheduled task (atsvc / ITaskSchedulerService) is execution too. */
 static void
 test_scheduled_task(void **state)
@@ -1167,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_clock_from_timestamps),
 		cmocka_unit_test(test_required_and_switches),
+		cmocka_unit_test(test_dcerpc_auth_logon),
 		cmocka_unit_test(test_scheduled_task),
 		cmocka_unit_test(test_single_rules),
 		cmocka_unit_test(test_unverifiable),
