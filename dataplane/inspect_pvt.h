@@ -56,6 +56,7 @@
 #define SESSION_COMPRESSED	0x10
 #define SESSION_UNVERIFIABLE	0x20	/* judged as unreadable (this generation) */
 #define SESSION_RECLAIMABLE	0x40	/* on the reclaim list: not authenticated */
+#define SESSION_SMB_TABLES	0x80	/* parser.smb may hold chunks of the pool */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
@@ -107,6 +108,7 @@ struct inspector {
 	struct flow_client_table *clients;	/* states held per client */
 	struct watchlist_scratch *watch_scratch;
 	struct stream_pool *stream;	/* NULL: stream normalisation off */
+	struct chunk_pool *session_memory;	/* the SMB sessions' tables */
 	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
 };

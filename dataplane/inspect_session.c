@@ -152,8 +152,10 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	stream_dir_init(&session->stream[1]);
 	session->flow = flow;
 	idle_append(ins, session, index, flow->last_seen_ns);
-	if (flow->app_class == FLOW_APP_SMB)
-		smb_state_init(&session->parser.smb);
+	if (flow->app_class == FLOW_APP_SMB) {
+		smb_state_init(&session->parser.smb, ins->session_memory);
+		session->flags |= SESSION_SMB_TABLES;
+	}
 	else
 		dcerpc_conn_init(&session->parser.dcerpc);
 	flow->app_state = index;
@@ -174,6 +176,10 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 		idle_unlink(ins, session);
 	/* Its streams' share goes back while its client is still counted. */
 	stream_release(ins, session);
+	/* Its tables' chunks go back to the worker's pool. */
+	if (session->flags & SESSION_SMB_TABLES)
+		smb_state_release(&session->parser.smb);
+	session->flags = 0;
 	flow_client_release(ins->clients, flow);
 	session->flow = NULL;
 	session->next_free = ins->free_session;

@@ -23,6 +23,7 @@
 
 #include <pcap/pcap.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "smb.h"
 
@@ -210,6 +211,28 @@ on_fact(void *ctx, const struct smb_fact *f)
 	h->line = strdup(line);
 }
 
+/* The tables' pool, as a worker has one (its default budget). */
+static struct chunk_pool *
+tables_pool(void)
+{
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		struct chunk_pool_params params = {
+			.budget = 256u << 20,
+			.owner_limit = 512u << 10,
+		};
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		if (pool == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(2);
+		}
+	}
+	return pool;
+}
+
 /* Prints, at the current frame, held facts whose record has been passed. */
 static void
 release(struct conn *c, int dir, uint32_t next_seq, bool all)
@@ -278,7 +301,7 @@ conn_new(int family, const uint8_t *src, const uint8_t *dst,
 		fprintf(stderr, "out of memory\n");
 		exit(2);
 	}
-	smb_state_init(c->smb);
+	smb_state_init(c->smb, tables_pool());
 	c->family = family;
 	c->id = conn_count;
 	memcpy(c->addr[src_is_client ? 0 : 1], src, alen);
@@ -360,7 +383,8 @@ handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 		/* A new SYN: (re)start the connection, sender is the client. */
 		if (c != NULL) {
 			release(c, 0, 0, true);
-			smb_state_init(c->smb);
+			smb_state_release(c->smb);
+			smb_state_init(c->smb, tables_pool());
 		} else {
 			c = conn_new(family, src, dst, sport, dport, true);
 		}
@@ -431,6 +455,7 @@ main(int argc, char **argv)
 			k.encrypted, k.facts, k.errors, k.resyncs,
 			k.gap_bytes, k.retransmitted_bytes, k.skipped_bytes,
 			k.pipe_bytes, k.unmatched_responses);
+		smb_state_release(conns[i]->smb);
 		free(conns[i]->smb);
 		free(conns[i]);
 	}
