@@ -572,9 +572,36 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 }
 
 /*
- * Returns the pipe of file <fe>, starting one for it if it has none: when
- * the pool refuses, the least recently used pipe's association is given
- * up for it (counted). Returns NULL (counted) when nothing could be.
+ * Gives up the least recently used entries of files that are not pipes,
+ * <count> at most, other than <keep>; returns how many went (counted).
+ */
+static unsigned int
+files_give_up(struct smb_impl *st, unsigned int count,
+	const struct smb_file *keep)
+{
+	unsigned int done = 0;
+
+	while (done < count) {
+		struct smb_file **pp, **last = NULL;
+
+		for (pp = &st->files; *pp != NULL; pp = &(*pp)->next)
+			if (!(*pp)->is_pipe && *pp != keep)
+				last = pp;
+		if (last == NULL)
+			break;
+		smb_file_remove(st, (*last)->file_id);
+		st->counters.file_evictions++;
+		done++;
+	}
+	return done;
+}
+
+/*
+ * Returns the pipe of file <fe>, starting one for it if it has none. When
+ * the pool refuses, the names of files least recently used are given up
+ * first (an RPC interface is worth more than a file name), then the least
+ * recently used pipe's association; both counted. Returns NULL (counted)
+ * when nothing could be.
  */
 static struct smb_pipe *
 pipe_of(struct smb_impl *st, struct smb_file *fe)
@@ -589,6 +616,12 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 		return p;
 	}
 	p = entry_alloc(st, SMB_CHUNK_PIPE);
+	/* Only this session's share helps: freed entries stay entries. */
+	if (p == NULL && st->owner.limit != 0 &&
+	    st->owner.bytes + SMB_CHUNK_PIPE_SIZE > st->owner.limit &&
+	    files_give_up(st, SMB_CHUNK_PIPE_SIZE / SMB_CHUNK_ENTRY_SIZE,
+		fe) != 0)
+		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	if (p == NULL && st->pipes != NULL) {
 		pp = (struct smb_pipe **)list_tail((void **)&st->pipes);
 		p = *pp;

@@ -4,7 +4,10 @@
  * line per fact, in a normalised "key=value" form that smb_diff.py compares
  * with tshark's reading of the same capture.
  *
- * Usage: smb_facts CAPTURE
+ * Usage: smb_facts [SESSION_MAX] CAPTURE
+ *
+ * SESSION_MAX, in bytes, is what one connection's tables may take of the
+ * pool (flows.session_memory_max); 512 KiB, the default, when not given.
  *
  * Each line starts with the frame number in which the fact's SMB record
  * ends, because that is where tshark reports a reassembled PDU. TCP is
@@ -211,6 +214,9 @@ on_fact(void *ctx, const struct smb_fact *f)
 	h->line = strdup(line);
 }
 
+/* One connection's share of the tables' pool, from the command line. */
+static uint32_t session_max = 512u << 10;
+
 /* The tables' pool, as a worker has one (its default budget). */
 static struct chunk_pool *
 tables_pool(void)
@@ -220,7 +226,7 @@ tables_pool(void)
 	if (pool == NULL) {
 		struct chunk_pool_params params = {
 			.budget = 256u << 20,
-			.owner_limit = 512u << 10,
+			.owner_limit = session_max,
 		};
 
 		smb_chunk_params(&params);
@@ -418,8 +424,13 @@ main(int argc, char **argv)
 	pcap_t *pc;
 	int i, rc;
 
+	if (argc == 3) {
+		session_max = (uint32_t)strtoul(argv[1], NULL, 0);
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s CAPTURE\n", argv[0]);
+		fprintf(stderr, "usage: %s [SESSION_MAX] CAPTURE\n", argv[0]);
 		return 2;
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
@@ -450,11 +461,16 @@ main(int argc, char **argv)
 			" smb1=%" PRIu64 " smb2=%" PRIu64 " encrypted=%" PRIu64
 			" facts=%" PRIu64 " errors=%" PRIu64 " resyncs=%" PRIu64
 			" gap=%" PRIu64 " retrans=%" PRIu64 " skipped=%" PRIu64
-			" pipe=%" PRIu64 " unmatched=%" PRIu64 "\n", i,
+			" pipe=%" PRIu64 " unmatched=%" PRIu64
+			" evicted=%" PRIu64 " refused=%" PRIu64
+			" entries_high=%u pipes_high=%u\n", i,
 			k.bytes, k.records, k.smb1_messages, k.smb2_messages,
 			k.encrypted, k.facts, k.errors, k.resyncs,
 			k.gap_bytes, k.retransmitted_bytes, k.skipped_bytes,
-			k.pipe_bytes, k.unmatched_responses);
+			k.pipe_bytes, k.unmatched_responses,
+			k.pending_evictions + k.tree_evictions +
+			k.file_evictions + k.pipe_evictions,
+			k.table_refusals, k.entries_high, k.pipes_high);
 		smb_state_release(conns[i]->smb);
 		free(conns[i]->smb);
 		free(conns[i]);
