@@ -156,7 +156,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->sessions = 4096;
 	cfg->sessions_per_client = 64;
 	cfg->session_idle_reclaim_ms = 5000;
-	cfg->session_memory = 256;
+	cfg->session_memory = 1024;
 	cfg->session_memory_max = 512;
 	cfg->classify_packets = 4;
 	cfg->timeout_embryonic = 30;
