@@ -56,7 +56,7 @@
 #define SESSION_COMPRESSED	0x10
 #define SESSION_UNVERIFIABLE	0x20	/* judged as unreadable (this generation) */
 #define SESSION_RECLAIMABLE	0x40	/* on the reclaim list: not authenticated */
-#define SESSION_SMB_TABLES	0x80	/* parser.smb may hold chunks of the pool */
+#define SESSION_TABLES		0x80	/* the parser may hold chunks of the pool */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small

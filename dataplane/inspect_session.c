@@ -154,10 +154,12 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	idle_append(ins, session, index, flow->last_seen_ns);
 	if (flow->app_class == FLOW_APP_SMB) {
 		smb_state_init(&session->parser.smb, ins->session_memory);
-		session->flags |= SESSION_SMB_TABLES;
-	}
-	else
+	} else {
 		dcerpc_conn_init(&session->parser.dcerpc);
+		dcerpc_conn_set_memory(&session->parser.dcerpc,
+			ins->session_memory, SMB_CHUNK_ENTRY, NULL);
+	}
+	session->flags |= SESSION_TABLES;
 	flow->app_state = index;
 	return session;
 }
@@ -177,8 +179,12 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 	/* Its streams' share goes back while its client is still counted. */
 	stream_release(ins, session);
 	/* Its tables' chunks go back to the worker's pool. */
-	if (session->flags & SESSION_SMB_TABLES)
-		smb_state_release(&session->parser.smb);
+	if (session->flags & SESSION_TABLES) {
+		if (flow->app_class == FLOW_APP_SMB)
+			smb_state_release(&session->parser.smb);
+		else
+			dcerpc_conn_release(&session->parser.dcerpc);
+	}
 	session->flags = 0;
 	flow_client_release(ins->clients, flow);
 	session->flow = NULL;

@@ -423,6 +423,7 @@ pipe_free(struct smb_impl *st, struct smb_pipe *p, struct smb_file *owner)
 			st->dir[i].fwd.pipe = NULL;
 			st->dir[i].fwd.start = st->dir[i].fwd.end = 0;
 		}
+	dcerpc_conn_release(&p->conn);
 	entry_free(st, SMB_CHUNK_PIPE, p);
 }
 
@@ -640,6 +641,9 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	memcpy(p->file_id, fe->file_id, 16);
 	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
+	/* Contexts past the inline ones take entry chunks of the session. */
+	dcerpc_conn_set_memory(&p->conn, st->pool, SMB_CHUNK_ENTRY,
+		&st->owner);
 	fe->pipe = p;
 	return p;
 }
@@ -1149,6 +1153,8 @@ smb_state_release(struct smb_state *state)
 	list_free(st, (void **)&st->pending, SMB_CHUNK_ENTRY);
 	list_free(st, (void **)&st->trees, SMB_CHUNK_ENTRY);
 	list_free(st, (void **)&st->files, SMB_CHUNK_ENTRY);
+	for (struct smb_pipe *p = st->pipes; p != NULL; p = p->next)
+		dcerpc_conn_release(&p->conn);
 	list_free(st, (void **)&st->pipes, SMB_CHUNK_PIPE);
 	for (i = 0; i < 2; i++) {
 		st->dir[i].compound_create = NULL;

@@ -59,7 +59,7 @@
 #define SMB_CHUNK_ENTRY		0
 #define SMB_CHUNK_PIPE		1
 #define SMB_CHUNK_CLASSES	2
-#define SMB_CHUNK_ENTRY_SIZE	256
+#define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
 #define SMB_CHUNK_PIPE_SIZE	2048
 
 /* Bytes of an SMB message start copied for parsing (per direction). */

@@ -33,7 +33,7 @@ chunk)
 	sources="$src/dataplane/chunk/*.c"
 	;;
 dcerpc)
-	sources="$src/dataplane/dcerpc/*.c"
+	sources="$src/dataplane/dcerpc/*.c $src/dataplane/chunk/*.c"
 	;;
 stream)
 	sources="$src/dataplane/stream/*.c"
