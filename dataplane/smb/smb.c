@@ -438,9 +438,10 @@ pipe_release(struct smb_impl *st, struct smb_file *fe)
 	for (pp = &st->pipes; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == fe->pipe) {
 			*pp = fe->pipe->next;
-			break;
+			pipe_free(st, fe->pipe, fe);
+			return;
 		}
-	pipe_free(st, fe->pipe, fe);
+	fe->pipe = NULL;
 }
 
 /*
@@ -611,10 +612,14 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	struct smb_pipe **pp;
 
 	if (p != NULL) {
-		for (pp = &st->pipes; *pp != p; pp = &(*pp)->next)
+		for (pp = &st->pipes; *pp != NULL && *pp != p;
+		     pp = &(*pp)->next)
 			;
-		MOVE_TO_FRONT(&st->pipes, pp);
-		return p;
+		if (*pp != NULL) {
+			MOVE_TO_FRONT(&st->pipes, pp);
+			return p;
+		}
+		fe->pipe = NULL;	/* not ours: never so, but cheap to check */
 	}
 	p = entry_alloc(st, SMB_CHUNK_PIPE);
 	/* Only this session's share helps: freed entries stay entries. */
