@@ -171,20 +171,28 @@ entry_free(struct smb_impl *st, unsigned int cls, void *p)
 }
 
 /*
- * The last link of a list (its least recently used entry) and the
- * pointer to it, for giving it up. Generic over the entry types, whose
- * first member is their next pointer. Only when the pool refuses: the
- * walk is the price of keeping every entry at one pointer of overhead.
+ * The link to the last entry of the non-empty list <head> (its least
+ * recently used entry), for giving it up; any entry type with a next
+ * member. Only when the pool refuses: the walk is the price of keeping
+ * every entry at one pointer of overhead.
  */
-static void **
-list_tail(void **head)
-{
-	void **pp = head;
+#define LIST_TAIL(head) __extension__ ({			\
+	__typeof__(head) pp_ = (head);				\
+	while ((*pp_)->next != NULL)				\
+		pp_ = &(*pp_)->next;				\
+	pp_;							\
+})
 
-	while (*(void **)*pp != NULL)
-		pp = (void **)*pp;
-	return pp;
-}
+/* Frees every entry of list <head>, chunks of class <cls>, of <st>. */
+#define LIST_FREE(st, head, cls) do {				\
+	__typeof__(*(head)) e_ = *(head);			\
+	while (e_ != NULL) {					\
+		__typeof__(e_) next_ = e_->next;		\
+		entry_free((st), (cls), e_);			\
+		e_ = next_;					\
+	}							\
+	*(head) = NULL;						\
+} while (0)
 
 /* Frees pending entry <pe>, unlinked, and forgets every pointer to it. */
 static void
@@ -227,6 +235,7 @@ smb_pending_add(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
 	struct smb_pending **pp, *pe;
+	int i;
 
 	if (st->taken != NULL)
 		pending_free(st, st->taken);
@@ -237,11 +246,10 @@ smb_pending_add(struct smb_msg *m)
 	} else {
 		pe = entry_alloc(st, SMB_CHUNK_ENTRY);
 		if (pe == NULL && st->pending != NULL) {
-			pp = (struct smb_pending **)list_tail(
-				(void **)&st->pending);
+			pp = LIST_TAIL(&st->pending);
 			pe = *pp;
 			*pp = NULL;
-			for (int i = 0; i < 2; i++)
+			for (i = 0; i < 2; i++)
 				if (st->dir[i].compound_create == pe)
 					st->dir[i].compound_create = NULL;
 			st->counters.pending_evictions++;
@@ -347,7 +355,7 @@ smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 	} else {
 		t = entry_alloc(st, SMB_CHUNK_ENTRY);
 		if (t == NULL && st->trees != NULL) {
-			pp = (struct smb_tree **)list_tail((void **)&st->trees);
+			pp = LIST_TAIL(&st->trees);
 			t = *pp;
 			*pp = NULL;
 			st->counters.tree_evictions++;
@@ -463,7 +471,7 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	} else {
 		fe = entry_alloc(st, SMB_CHUNK_ENTRY);
 		if (fe == NULL && st->files != NULL) {
-			pp = (struct smb_file **)list_tail((void **)&st->files);
+			pp = LIST_TAIL(&st->files);
 			fe = *pp;
 			*pp = NULL;
 			pipe_release(st, fe);
@@ -629,7 +637,7 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 		fe) != 0)
 		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	if (p == NULL && st->pipes != NULL) {
-		pp = (struct smb_pipe **)list_tail((void **)&st->pipes);
+		pp = LIST_TAIL(&st->pipes);
 		p = *pp;
 		*pp = NULL;
 		pipe_free(st, p, NULL);
@@ -1131,36 +1139,22 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	st->auth.valid = 0;
 }
 
-/* Frees every entry of list <head> (first member: the next pointer). */
-static void
-list_free(struct smb_impl *st, void **head, unsigned int cls)
-{
-	void *e = *head;
-
-	while (e != NULL) {
-		void *next = *(void **)e;
-
-		entry_free(st, cls, e);
-		e = next;
-	}
-	*head = NULL;
-}
-
 void
 smb_state_release(struct smb_state *state)
 {
 	struct smb_impl *st = impl_of(state);
+	struct smb_pipe *p;
 	int i;
 
 	if (st->taken != NULL)
 		entry_free(st, SMB_CHUNK_ENTRY, st->taken);
 	st->taken = NULL;
-	list_free(st, (void **)&st->pending, SMB_CHUNK_ENTRY);
-	list_free(st, (void **)&st->trees, SMB_CHUNK_ENTRY);
-	list_free(st, (void **)&st->files, SMB_CHUNK_ENTRY);
-	for (struct smb_pipe *p = st->pipes; p != NULL; p = p->next)
+	LIST_FREE(st, &st->pending, SMB_CHUNK_ENTRY);
+	LIST_FREE(st, &st->trees, SMB_CHUNK_ENTRY);
+	LIST_FREE(st, &st->files, SMB_CHUNK_ENTRY);
+	for (p = st->pipes; p != NULL; p = p->next)
 		dcerpc_conn_release(&p->conn);
-	list_free(st, (void **)&st->pipes, SMB_CHUNK_PIPE);
+	LIST_FREE(st, &st->pipes, SMB_CHUNK_PIPE);
 	for (i = 0; i < 2; i++) {
 		st->dir[i].compound_create = NULL;
 		st->dir[i].fwd.pipe = NULL;
