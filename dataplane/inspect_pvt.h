@@ -61,7 +61,9 @@
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
  * fields share the first cache line, which the parser's own hot lines
- * follow.
+ * follow. The parser's tables live apart, in chunks of
+ * inspector.session_memory taken as the session grows and given back by
+ * session_release() (SESSION_TABLES).
  */
 struct session {
 	uint32_t next_seq[2];

@@ -18,6 +18,11 @@
  *    block, forwarded unparsed where none could, and without policy rules
  *    as gateway.fail_mode says. It is never parsed later (STATE_NONE_LEFT), so
  *    a connection is judged whole or refused, never picked up half-way.
+ *
+ * A state's tables (an SMB session's requests, trees, files and pipes, a
+ * DCE/RPC association's contexts past the inline ones) grow into the
+ * worker's chunk pool (flows.session_memory, flows.session_memory_max per
+ * SMB session) and go back to it whenever the state does.
  */
 #include "inspect_pvt.h"
 
