@@ -224,6 +224,18 @@ pending_link(struct smb_impl *st, const struct smb_msg *m)
 	return NULL;
 }
 
+/* Unlinks and returns the pending entry at link <pp>. */
+static struct smb_pending *
+pending_unlink(struct smb_impl *st, struct smb_pending **pp)
+{
+	struct smb_pending *pe = *pp;
+
+	*pp = pe->next;
+	if (st->pending_tail == &pe->next)
+		st->pending_tail = pp;
+	return pe;
+}
+
 /*
  * Records request <m> for its response; returns the entry for the caller
  * to complete. When the pool refuses a chunk the oldest request is
@@ -241,14 +253,11 @@ smb_pending_add(struct smb_msg *m)
 		pending_free(st, st->taken);
 	pp = pending_link(st, m);
 	if (pp != NULL) {
-		pe = *pp;
-		*pp = pe->next;
+		pe = pending_unlink(st, pp);
 	} else {
 		pe = entry_alloc(st, SMB_CHUNK_ENTRY);
 		if (pe == NULL && st->pending != NULL) {
-			pp = LIST_TAIL(&st->pending);
-			pe = *pp;
-			*pp = NULL;
+			pe = pending_unlink(st, &st->pending);
 			for (i = 0; i < 2; i++)
 				if (st->dir[i].compound_create == pe)
 					st->dir[i].compound_create = NULL;
@@ -261,8 +270,8 @@ smb_pending_add(struct smb_msg *m)
 	}
 	memset(pe, 0, offsetof(struct smb_pending, name) + 1);
 	if (pe != &scratch_pending) {
-		pe->next = st->pending;
-		st->pending = pe;
+		*st->pending_tail = pe;
+		st->pending_tail = &pe->next;
 	}
 	pe->key = m->pending_key;
 	pe->command = m->command;
@@ -299,8 +308,7 @@ smb_pending_take(struct smb_msg *m)
 		st->counters.unmatched_responses++;
 		return NULL;
 	}
-	pe = *pp;
-	*pp = pe->next;
+	pe = pending_unlink(st, pp);
 	st->taken = pe;
 	return pe;
 }
@@ -386,13 +394,51 @@ smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
 	entry_free(st, SMB_CHUNK_ENTRY, t);
 }
 
+/* A FileId's halves folded into one word. */
+static uint64_t
+smb_file_key(const uint8_t id[16])
+{
+	uint64_t persistent, volatile_part;
+
+	memcpy(&persistent, id, 8);
+	memcpy(&volatile_part, id + 8, 8);
+	return persistent ^ volatile_part;
+}
+
+/* The list file <id> belongs to. */
+static struct smb_file **
+file_head(struct smb_impl *st, const uint8_t id[16])
+{
+	uint64_t key;
+
+	if (st->file_index == NULL)
+		return &st->files;
+	/* The FileId's halves folded and mixed (SplitMix64's finaliser). */
+	key = smb_file_key(id);
+	key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
+	key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
+	return &st->file_index->head[(key ^ (key >> 31)) % SMB_FILE_BUCKETS];
+}
+
+/* Every file list: their heads, how many. */
+static unsigned int
+file_lists(struct smb_impl *st, struct smb_file ***heads)
+{
+	if (st->file_index == NULL) {
+		*heads = &st->files;
+		return 1;
+	}
+	*heads = st->file_index->head;
+	return SMB_FILE_BUCKETS;
+}
+
 /* The link to the file <id>, or NULL. */
 static struct smb_file **
 file_link(struct smb_impl *st, const uint8_t id[16])
 {
 	struct smb_file **pp;
 
-	for (pp = &st->files; *pp != NULL; pp = &(*pp)->next)
+	for (pp = file_head(st, id); *pp != NULL; pp = &(*pp)->next)
 		if (memcmp((*pp)->file_id, id, 16) == 0)
 			return pp;
 	return NULL;
@@ -401,12 +447,79 @@ file_link(struct smb_impl *st, const uint8_t id[16])
 struct smb_file *
 smb_file_find(struct smb_impl *st, const uint8_t id[16])
 {
-	struct smb_file **pp = file_link(st, id);
+	struct smb_file **head, **pp = file_link(st, id);
 
 	if (pp == NULL)
 		return NULL;
-	MOVE_TO_FRONT(&st->files, pp);
-	return st->files;
+	head = file_head(st, id);
+	MOVE_TO_FRONT(head, pp);
+	(*head)->used = ++st->file_clock;
+	return *head;
+}
+
+/*
+ * Spreads the one file list over SMB_FILE_BUCKETS, in a chunk; stays one
+ * list if the pool refuses it. Order within each list is kept.
+ */
+static void
+files_index(struct smb_impl *st)
+{
+	struct smb_file **tails[SMB_FILE_BUCKETS];
+	struct smb_file *fe = st->files;
+	unsigned int i;
+
+	st->file_index = chunk_alloc(st->pool, SMB_CHUNK_ENTRY, &st->owner);
+	if (st->file_index == NULL)
+		return;
+	for (i = 0; i < SMB_FILE_BUCKETS; i++) {
+		st->file_index->head[i] = NULL;
+		tails[i] = &st->file_index->head[i];
+	}
+	st->files = NULL;
+	while (fe != NULL) {
+		struct smb_file *next = fe->next;
+		struct smb_file **head = file_head(st, fe->file_id);
+
+		i = (unsigned int)(head - st->file_index->head);
+		fe->next = NULL;
+		*tails[i] = fe;
+		tails[i] = &fe->next;
+		fe = next;
+	}
+}
+
+/* Back to one list once no file is left. */
+static void
+files_unindex(struct smb_impl *st)
+{
+	if (st->file_index == NULL || st->file_count != 0)
+		return;
+	chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner, st->file_index);
+	st->file_index = NULL;
+	st->files = NULL;
+}
+
+/*
+ * The link to the least recently used file, or when <files_only> of those
+ * that are not pipes, other than <keep> (may be NULL). NULL when there is
+ * none. A walk over every file, paid only when the pool refuses.
+ */
+static struct smb_file **
+file_victim(struct smb_impl *st, bool files_only, const struct smb_file *keep)
+{
+	struct smb_file **heads, **victim = NULL, **pp;
+	unsigned int n = file_lists(st, &heads), i;
+
+	for (i = 0; i < n; i++)
+		for (pp = &heads[i]; *pp != NULL; pp = &(*pp)->next) {
+			if ((files_only && (*pp)->is_pipe) || *pp == keep)
+				continue;
+			/* Ages relative to now, so the clock may wrap. */
+			if (victim == NULL || st->file_clock - (*pp)->used >
+					st->file_clock - (*victim)->used)
+				victim = pp;
+		}
+	return victim;
 }
 
 /*
@@ -422,9 +535,13 @@ pipe_free(struct smb_impl *st, struct smb_pipe *p, struct smb_file *owner)
 	if (owner != NULL && owner->pipe == p) {
 		owner->pipe = NULL;
 	} else {
-		for (fe = st->files; fe != NULL; fe = fe->next)
-			if (fe->pipe == p)
-				fe->pipe = NULL;
+		struct smb_file **heads;
+		unsigned int n = file_lists(st, &heads), l;
+
+		for (l = 0; l < n; l++)
+			for (fe = heads[l]; fe != NULL; fe = fe->next)
+				if (fe->pipe == p)
+					fe->pipe = NULL;
 	}
 	for (i = 0; i < 2; i++)
 		if (st->dir[i].fwd.pipe == p) {
@@ -461,7 +578,7 @@ struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
-	struct smb_file **pp = file_link(st, id);
+	struct smb_file **head, **pp = file_link(st, id);
 	struct smb_file *fe;
 
 	if (pp != NULL) {
@@ -470,20 +587,25 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 		pipe_release(st, fe);
 	} else {
 		fe = entry_alloc(st, SMB_CHUNK_ENTRY);
-		if (fe == NULL && st->files != NULL) {
-			pp = LIST_TAIL(&st->files);
+		if (fe == NULL) {
+			pp = file_victim(st, false, NULL);
+			if (pp == NULL) {
+				st->counters.table_refusals++;
+				return NULL;
+			}
 			fe = *pp;
 			*pp = NULL;
 			pipe_release(st, fe);
 			st->counters.file_evictions++;
-		}
-		if (fe == NULL) {
-			st->counters.table_refusals++;
-			return NULL;
+		} else if (++st->file_count == SMB_FILES_INDEXED &&
+			   st->file_index == NULL) {
+			files_index(st);
 		}
 	}
-	fe->next = st->files;
-	st->files = fe;
+	head = file_head(st, id);
+	fe->next = *head;
+	*head = fe;
+	fe->used = ++st->file_clock;
 	memcpy(fe->file_id, id, 16);
 	fe->tree_id = tree_id;
 	fe->is_pipe = is_pipe;
@@ -504,6 +626,8 @@ smb_file_remove(struct smb_impl *st, const uint8_t id[16])
 	*pp = fe->next;
 	pipe_release(st, fe);
 	entry_free(st, SMB_CHUNK_ENTRY, fe);
+	st->file_count--;
+	files_unindex(st);
 }
 
 /* Fills the file id, name, pipe flag and share of <ff> from the maps. */
@@ -592,14 +716,11 @@ files_give_up(struct smb_impl *st, unsigned int count,
 	unsigned int done = 0;
 
 	while (done < count) {
-		struct smb_file **pp, **last = NULL;
+		struct smb_file **victim = file_victim(st, true, keep);
 
-		for (pp = &st->files; *pp != NULL; pp = &(*pp)->next)
-			if (!(*pp)->is_pipe && *pp != keep)
-				last = pp;
-		if (last == NULL)
+		if (victim == NULL)
 			break;
-		smb_file_remove(st, (*last)->file_id);
+		smb_file_remove(st, (*victim)->file_id);
 		st->counters.file_evictions++;
 		done++;
 	}
@@ -1130,6 +1251,7 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	 * for every connection).
 	 */
 	memset(st, 0, offsetof(struct smb_impl, dir));
+	st->pending_tail = &st->pending;
 	st->pool = pool;
 	chunk_owner_init(&st->owner, pool);
 	for (i = 0; i < 2; i++) {
@@ -1150,8 +1272,18 @@ smb_state_release(struct smb_state *state)
 		entry_free(st, SMB_CHUNK_ENTRY, st->taken);
 	st->taken = NULL;
 	LIST_FREE(st, &st->pending, SMB_CHUNK_ENTRY);
+	st->pending_tail = &st->pending;
 	LIST_FREE(st, &st->trees, SMB_CHUNK_ENTRY);
+	if (st->file_index != NULL) {
+		for (i = 0; i < SMB_FILE_BUCKETS; i++)
+			LIST_FREE(st, &st->file_index->head[i],
+				SMB_CHUNK_ENTRY);
+		chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner,
+			st->file_index);
+		st->file_index = NULL;
+	}
 	LIST_FREE(st, &st->files, SMB_CHUNK_ENTRY);
+	st->file_count = 0;
 	for (p = st->pipes; p != NULL; p = p->next)
 		dcerpc_conn_release(&p->conn);
 	LIST_FREE(st, &st->pipes, SMB_CHUNK_PIPE);

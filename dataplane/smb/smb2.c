@@ -316,7 +316,8 @@ create(struct smb_msg *m, bool response)
 		pe->truncated = utf8_copy(pe->name, f.u.file.name,
 			sizeof(pe->name));
 		/* Not when the request is not kept. */
-		m->s->compound_create = st->pending == pe ? pe : NULL;
+		m->s->compound_create = st->pending_tail == &pe->next ?
+			pe : NULL;
 		smb_fact_emit(m->run, &f);
 		return;
 	}

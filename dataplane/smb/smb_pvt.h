@@ -80,11 +80,13 @@ _Static_assert(SMB_COMPRESSED_PREFIX_MAX >= SMB_RECORD_PREFIX_MAX &&
 /*
  * The tables (pending requests, trees, open files, named pipes) are lists
  * of chunks from the worker's pool (dataplane/chunk), grown on demand:
- * an entry costs a chunk while it is in use and nothing after. Lookups
- * move what they find to the front, so the recently used entries a
- * message needs are met first; the tail is the least recently used,
- * given up for a new entry when the pool refuses one (counted in the
- * *_evictions counters and in the pool's refusals).
+ * an entry costs a chunk while it is in use and nothing after. Requests
+ * are kept oldest first, so a response in order is found at once and the
+ * oldest is the one given up; in the other tables lookups move what they
+ * find to the front, so the recently used entries a message needs are
+ * met first and the tail is the least recently used. An entry is given
+ * up for a new one when the pool refuses (counted in the *_evictions
+ * counters and in the pool's refusals).
  */
 
 /* A request waiting for its response. */
@@ -118,6 +120,7 @@ struct smb_file {
 	struct smb_pipe *pipe;	/* its DCE/RPC association, or NULL */
 	uint8_t file_id[16];
 	uint32_t tree_id;
+	uint32_t used;		/* smb_impl.file_clock at its last use */
 	uint8_t is_pipe;
 	char name[SMB_STORED_NAME_MAX];
 };
@@ -129,7 +132,20 @@ struct smb_pipe {
 	struct dcerpc_conn conn;
 };
 
-_Static_assert(sizeof(struct smb_pending) <= SMB_CHUNK_ENTRY_SIZE &&
+/*
+ * Open files are one list until a session holds SMB_FILES_INDEXED; then
+ * SMB_FILE_BUCKETS lists by a hash of the FileId, their heads in a chunk,
+ * so that a FileId not held costs a short walk, not one over every file.
+ */
+#define SMB_FILES_INDEXED	16
+#define SMB_FILE_BUCKETS	32
+
+struct smb_file_index {
+	struct smb_file *head[SMB_FILE_BUCKETS];
+};
+
+_Static_assert(sizeof(struct smb_file_index) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_pending) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_tree) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_file) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pipe) <= SMB_CHUNK_PIPE_SIZE,
@@ -150,10 +166,18 @@ struct smb_auth {
 
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
-	/* The tables, each a list of chunks, most recently used first. */
+	/*
+	 * The tables, each a list of chunks. Requests oldest first, as
+	 * responses mostly come (<pending_tail> is the last link); the
+	 * others most recently used first.
+	 */
 	struct smb_pending *pending;
+	struct smb_pending **pending_tail;
 	struct smb_tree *trees;
-	struct smb_file *files;
+	struct smb_file *files;		/* while file_index is NULL */
+	struct smb_file_index *file_index;
+	uint32_t file_count;
+	uint32_t file_clock;	/* ticks at each file lookup or add */
 	struct smb_pipe *pipes;
 	/* The last entry smb_pending_take() handed out, freed at the next
 	 * add or take. */

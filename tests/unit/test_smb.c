@@ -1391,6 +1391,102 @@ test_tables_bounded(void **state)
 	chunk_pool_free(pool);
 }
 
+/*
+ * busy_rpc_smb3.pcap (300 files, 8 bound pipes on one connection) fed in
+ * full, then in a share of <share> bytes. Returns the closes (request and
+ * response) that named their file, and counts the RPC requests that named
+ * an interface and those that did not.
+ */
+static int
+busy_closes(uint32_t share, int *calls_named, int *calls_unnamed,
+	struct smb_counters *cnt, struct chunk_counters *pc)
+{
+	struct chunk_pool_params params = {
+		.budget = 16u << 20,
+		.owner_limit = share,
+	};
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+	struct recorder r = { 0 };
+	struct chunk_pool *pool;
+	struct capture cap;
+	uint32_t rng = 1;
+	int i, named = 0;
+	static const uint8_t zero[16];
+
+	assert_non_null(st);
+	smb_chunk_params(&params);
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	smb_state_init(st, pool);
+	capture_load("busy_rpc_smb3.pcap", &cap);
+	for (i = 0; i < cap.count; i++)
+		feed_segment(st, &cap.segs[i], FEED_WHOLE, &rng, &r);
+	*calls_named = *calls_unnamed = 0;
+	for (i = 0; i < r.n; i++) {
+		const struct kept_fact *k = &r.v[i];
+
+		if (k->f.type == SMB_FACT_CLOSE &&
+		    strncmp(k->f.u.file.name, "busy_", 5) == 0)
+			named++;
+		if (k->f.type == SMB_FACT_DCERPC &&
+		    k->rpc_type == DCERPC_FACT_REQUEST) {
+			if (memcmp(k->rpc_uuid, zero, 16) != 0 &&
+			    k->f.u.dcerpc.pipe[0] != '\0')
+				(*calls_named)++;
+			else
+				(*calls_unnamed)++;
+		}
+	}
+	smb_state_counters(st, cnt);
+	smb_state_release(st);
+	chunk_pool_counters(pool, pc);
+	recorder_free(&r);
+	capture_free(&cap);
+	free(st);
+	chunk_pool_free(pool);
+	return named;
+}
+
+/*
+ * Past SMB_FILES_INDEXED open files the FileIds are hashed over lists; a
+ * connection with 300 files and 8 pipes keeps every name and interface;
+ * in a smaller share the pipes and the files used last are kept.
+ */
+static void
+test_busy_connection(void **state)
+{
+	struct chunk_counters pc;
+	struct smb_counters cnt;
+	int named, unnamed, closes;
+
+	(void)state;
+	closes = busy_closes(512u << 10, &named, &unnamed, &cnt, &pc);
+	assert_int_equal(closes, 600);
+	assert_int_equal(named, 42);
+	assert_int_equal(unnamed, 0);
+	assert_int_equal(cnt.file_evictions + cnt.pipe_evictions +
+		cnt.pending_evictions + cnt.tree_evictions, 0);
+	assert_true(cnt.entries_high >= 300 + 8);
+	assert_int_equal(cnt.pipes_high, 8);
+	/* Everything went back, the file index too. */
+	assert_int_equal(pc.in_use_bytes, 0);
+
+	closes = busy_closes(64u << 10, &named, &unnamed, &cnt, &pc);
+	assert_true(closes > 300 && closes < 600);
+	assert_int_equal(named, 42);
+	assert_int_equal(unnamed, 0);
+	assert_true(cnt.file_evictions > 0);
+	assert_true(pc.cls[SMB_CHUNK_ENTRY].refused_owner > 0);
+	assert_int_equal(pc.in_use_bytes, 0);
+
+	/* Too small for the pipes: calls lose their interface, nothing
+	 * breaks, everything goes back. */
+	closes = busy_closes(8u << 10, &named, &unnamed, &cnt, &pc);
+	assert_int_equal(named + unnamed, 42);
+	assert_true(unnamed > 0);
+	assert_int_equal(pc.in_use_bytes, 0);
+}
+
 static void
 test_content_check(void **state)
 {
@@ -1738,6 +1834,7 @@ main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_tables_grow),
 		cmocka_unit_test(test_tables_bounded),
+		cmocka_unit_test(test_busy_connection),
 		cmocka_unit_test(test_content_check),
 		cmocka_unit_test(test_benign_bulk_is_skipped),
 		cmocka_unit_test(test_ioctl_pipe_transceive),
