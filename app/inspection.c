@@ -74,6 +74,8 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.sessions_per_client = cfg->sessions_per_client,
 		.session_idle_reclaim_ns =
 			(uint64_t)cfg->session_idle_reclaim_ms * 1000000,
+		.session_memory = (size_t)cfg->session_memory << 20,
+		.session_memory_max = cfg->session_memory_max << 10,
 		.classify_packets = cfg->classify_packets,
 		.fail_mode = cfg->fail_mode == CONFIG_FAIL_CLOSED ?
 			INSPECT_FAIL_CLOSED : INSPECT_FAIL_OPEN,

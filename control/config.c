@@ -78,6 +78,8 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("flows", sessions, 16, 1u << 20),
 	UINT_KEY("flows", sessions_per_client, 0, 1u << 20),
 	UINT_KEY("flows", session_idle_reclaim_ms, 0, 3600000),
+	UINT_KEY("flows", session_memory, 1, 1u << 20),
+	UINT_KEY("flows", session_memory_max, 0, 1u << 20),
 	UINT_KEY("flows", classify_packets, 1, 15),
 	UINT_KEY("flows", timeout_embryonic, 1, 86400),
 	UINT_KEY("flows", timeout_established, 1, 7 * 86400),
@@ -154,6 +156,8 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->sessions = 4096;
 	cfg->sessions_per_client = 64;
 	cfg->session_idle_reclaim_ms = 5000;
+	cfg->session_memory = 1024;
+	cfg->session_memory_max = 512;
 	cfg->classify_packets = 4;
 	cfg->timeout_embryonic = 30;
 	cfg->timeout_established = 7200;

@@ -90,6 +90,8 @@ struct gateway_config {
 	unsigned int sessions;
 	unsigned int sessions_per_client;	/* 0: no cap */
 	unsigned int session_idle_reclaim_ms;
+	unsigned int session_memory;		/* MiB per worker */
+	unsigned int session_memory_max;	/* KiB per session; 0: no cap */
 	unsigned int classify_packets;
 	unsigned int timeout_embryonic;
 	unsigned int timeout_established;

@@ -9,6 +9,7 @@
 #include "flowlog.h"
 #include "gateway_pvt.h"
 #include "monitor.h"
+#include "smb.h"
 #include "stats.h"
 
 static void
@@ -92,6 +93,38 @@ reply_outputs(const struct gateway *gw, struct ctl_reply *r)
 	ctl_reply_object_end(r);
 }
 
+/*
+ * The SMB sessions' table memory, summed over workers: what the budget
+ * holds and what it refused, by the budget (the worker's) or by one
+ * session's share (flows.session_memory_max).
+ */
+static void
+reply_session_memory(struct ctl_reply *r, const struct chunk_counters *m)
+{
+	static const char *const class_names[SMB_CHUNK_CLASSES] = {
+		[SMB_CHUNK_ENTRY] = "entries",
+		[SMB_CHUNK_PIPE] = "pipes",
+	};
+	unsigned int c;
+
+	ctl_reply_object_begin(r, "session_memory");
+	ctl_reply_u64(r, "budget_bytes", m->budget);
+	ctl_reply_u64(r, "carved_bytes", m->carved);
+	ctl_reply_u64(r, "in_use_bytes", m->in_use_bytes);
+	ctl_reply_u64(r, "high_water_bytes", m->high_water_bytes);
+	for (c = 0; c < SMB_CHUNK_CLASSES; c++) {
+		ctl_reply_object_begin(r, class_names[c]);
+		ctl_reply_u64(r, "in_use", m->cls[c].in_use);
+		ctl_reply_u64(r, "high_water", m->cls[c].high_water);
+		ctl_reply_u64(r, "allocs", m->cls[c].allocs);
+		ctl_reply_u64(r, "frees", m->cls[c].frees);
+		ctl_reply_u64(r, "refused_budget", m->cls[c].refused_budget);
+		ctl_reply_u64(r, "refused_session", m->cls[c].refused_owner);
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_object_end(r);
+}
+
 int
 gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	struct ctl_reply *r)
@@ -170,6 +203,7 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "acked_unseen", ic->stream.acked_unseen);
 	ctl_reply_u64(r, "kept", ic->stream.kept);
 	ctl_reply_object_end(r);
+	reply_session_memory(r, &ic->session_memory);
 	ctl_reply_object_begin(r, "policy");
 	ctl_reply_u64(r, "allowed_flows", ic->policy_allowed);
 	ctl_reply_u64(r, "denied_flows", ic->policy_denied);

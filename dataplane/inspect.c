@@ -389,11 +389,23 @@ inspector_create(const struct inspector_params *params)
 		ins->port_flags[PORT_NETBIOS_DGM] = INSPECT_PORT_DATAGRAM;
 	}
 	sessions_init(ins);
+	{
+		struct chunk_pool_params memory_params = {
+			.budget = params->session_memory,
+			.owner_limit = params->session_memory_max,
+			.counters = &ins->counters.session_memory,
+		};
+
+		smb_chunk_params(&memory_params);
+		ins->session_memory = chunk_pool_create(&memory_params);
+		if (ins->session_memory == NULL)
+			goto unmap_sessions;
+	}
 	/* Each client counted holds a state: never more clients than states. */
 	ins->clients = flow_client_table_create(params->sessions,
 		(uint32_t)rte_rand());
 	if (ins->clients == NULL)
-		goto unmap_sessions;
+		goto free_session_memory;
 
 	if (params->watchlist != NULL) {
 		ins->watch_scratch = watchlist_scratch_alloc(params->watchlist);
@@ -434,6 +446,8 @@ free_scratch:
 	watchlist_scratch_free(ins->watch_scratch);
 free_clients:
 	flow_client_table_free(ins->clients);
+free_session_memory:
+	chunk_pool_free(ins->session_memory);
 unmap_sessions:
 	munmap(ins->sessions, ins->sessions_bytes);
 free_flows:
@@ -460,6 +474,8 @@ inspector_free(struct inspector *ins)
 	flow_client_table_free(ins->clients);
 	if (ins->endpoints_owned)
 		endpoint_registry_free(ins->endpoints);
+	/* Every session gave its chunks back as its flow went. */
+	chunk_pool_free(ins->session_memory);
 	munmap(ins->sessions, ins->sessions_bytes);
 	free(ins);
 }

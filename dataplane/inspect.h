@@ -19,6 +19,7 @@
 
 #include <rte_mbuf.h>
 
+#include "chunk.h"
 #include "counters.h"
 #include "decode.h"
 #include "stream.h"
@@ -60,6 +61,13 @@ struct inspector_params {
 	 * SMB message for this long gives its state to a new flow.
 	 */
 	uint64_t session_idle_reclaim_ns;
+	/*
+	 * Bytes the sessions' tables (open files, trees, pending requests,
+	 * named pipes) may take in all, and one session at most (0: no cap
+	 * but the total); they grow into it on demand.
+	 */
+	size_t session_memory;
+	uint32_t session_memory_max;
 	uint32_t classify_packets;	/* payload packets examined on other ports */
 	enum inspect_fail_mode fail_mode;
 	uint64_t timeout_embryonic_ns;
@@ -183,6 +191,8 @@ struct inspect_counters {
 	uint64_t stream_client_capped;	/* segments ahead refused: client's share */
 	uint64_t stream_unseen_drops;	/* never-judged old bytes, not acknowledged */
 	struct stream_counters stream;	/* what the normaliser saw */
+	/* The sessions' table memory (classes SMB_CHUNK_*): held, refused. */
+	struct chunk_counters session_memory;
 };
 
 struct inspector;

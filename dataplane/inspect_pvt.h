@@ -58,11 +58,14 @@
 #define SESSION_COMPRESSED	0x10
 #define SESSION_UNVERIFIABLE	0x20	/* judged as unreadable (this generation) */
 #define SESSION_RECLAIMABLE	0x40	/* on the reclaim list: not authenticated */
+#define SESSION_TABLES		0x80	/* the parser may hold chunks of the pool */
 
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
  * fields share the first cache line, which the parser's own hot lines
- * follow.
+ * follow. The parser's tables live apart, in chunks of
+ * inspector.session_memory taken as the session grows and given back by
+ * session_release() (SESSION_TABLES).
  */
 struct session {
 	uint32_t next_seq[2];
@@ -112,6 +115,7 @@ struct inspector {
 	struct endpoint_registry *endpoints;	/* never NULL once created */
 	unsigned int endpoint_table;	/* the table this worker writes */
 	bool endpoints_owned;		/* private: freed with the inspector */
+	struct chunk_pool *session_memory;	/* the SMB sessions' tables */
 	struct gw_event local_event;	/* see event_begin() */
 	struct inspect_counters counters;
 };

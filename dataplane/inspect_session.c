@@ -18,6 +18,11 @@
  *    block, forwarded unparsed where none could, and without policy rules
  *    as gateway.fail_mode says. It is never parsed later (STATE_NONE_LEFT), so
  *    a connection is judged whole or refused, never picked up half-way.
+ *
+ * A state's tables (an SMB session's requests, trees, files and pipes, a
+ * DCE/RPC association's contexts past the inline ones) grow into the
+ * worker's chunk pool (flows.session_memory, flows.session_memory_max per
+ * SMB session) and go back to it whenever the state does.
  */
 #include "inspect_pvt.h"
 
@@ -152,10 +157,14 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	stream_dir_init(&session->stream[1]);
 	session->flow = flow;
 	idle_append(ins, session, index, flow->last_seen_ns);
-	if (flow->app_class == FLOW_APP_SMB)
-		smb_state_init(&session->parser.smb);
-	else
+	if (flow->app_class == FLOW_APP_SMB) {
+		smb_state_init(&session->parser.smb, ins->session_memory);
+	} else {
 		dcerpc_conn_init(&session->parser.dcerpc);
+		dcerpc_conn_set_memory(&session->parser.dcerpc,
+			ins->session_memory, SMB_CHUNK_ENTRY, NULL);
+	}
+	session->flags |= SESSION_TABLES;
 	flow->app_state = index;
 	return session;
 }
@@ -174,6 +183,14 @@ session_release(struct inspector *ins, struct flow_entry *flow)
 		idle_unlink(ins, session);
 	/* Its streams' share goes back while its client is still counted. */
 	stream_release(ins, session);
+	/* Its tables' chunks go back to the worker's pool. */
+	if (session->flags & SESSION_TABLES) {
+		if (flow->app_class == FLOW_APP_SMB)
+			smb_state_release(&session->parser.smb);
+		else
+			dcerpc_conn_release(&session->parser.dcerpc);
+	}
+	session->flags = 0;
 	flow_client_release(ins->clients, flow);
 	session->flow = NULL;
 	session->next_free = ins->free_session;

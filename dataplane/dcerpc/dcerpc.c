@@ -20,12 +20,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "dcerpc_pvt.h"
 #include "ntlmssp.h"
 
 _Static_assert(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX,
 	       "struct dcerpc_conn exceeds its byte budget");
+_Static_assert(DCERPC_CONTEXTS_LIMIT < 0xff,
+	       "context slots are kept in uint8_t, 0xff meaning none");
 _Static_assert(DCERPC_CLIENT_BODY_MAX <= UINT16_MAX &&
 	       DCERPC_SERVER_BODY_MAX <= UINT16_MAX,
 	       "body lengths are kept in uint16_t");
@@ -312,15 +315,53 @@ fact_set_context(struct dcerpc_fact *fact, const struct dcerpc_context *c)
 	fact->iface_name = dcerpc_interface_name(c->uuid);
 }
 
+/*
+ * The context in slot <slot>: slots below DCERPC_MAX_CONTEXTS are inline,
+ * the rest in the blocks, DCERPC_BLOCK_CONTEXTS to a block, in list
+ * order. NULL past the blocks held.
+ */
 static struct dcerpc_context *
-context_find(struct dcerpc_conn *conn, uint16_t id)
+context_at(struct dcerpc_conn *conn, unsigned int slot)
 {
-	unsigned int i;
+	struct dcerpc_context_block *blk = conn->more;
+
+	if (slot < DCERPC_MAX_CONTEXTS)
+		return &conn->ctx[slot];
+	slot -= DCERPC_MAX_CONTEXTS;
+	while (blk != NULL && slot >= DCERPC_BLOCK_CONTEXTS) {
+		blk = blk->next;
+		slot -= DCERPC_BLOCK_CONTEXTS;
+	}
+	return blk != NULL ? &blk->ctx[slot] : NULL;
+}
+
+/* Slot of the context in use with id <id>, or -1. */
+static int
+context_index(struct dcerpc_conn *conn, uint16_t id)
+{
+	const struct dcerpc_context_block *blk;
+	unsigned int i, base;
 
 	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
 		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
-			return &conn->ctx[i];
-	return NULL;
+			return (int)i;
+	base = DCERPC_MAX_CONTEXTS;
+	for (blk = conn->more; blk != NULL; blk = blk->next) {
+		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
+			if (blk->ctx[i].state != CTX_FREE &&
+			    blk->ctx[i].id == id)
+				return (int)(base + i);
+		base += DCERPC_BLOCK_CONTEXTS;
+	}
+	return -1;
+}
+
+static struct dcerpc_context *
+context_find(struct dcerpc_conn *conn, uint16_t id)
+{
+	int slot = context_index(conn, id);
+
+	return slot < 0 ? NULL : context_at(conn, (unsigned int)slot);
 }
 
 static bool
@@ -334,23 +375,51 @@ context_offered(const struct dcerpc_conn *conn, unsigned int slot)
 	return false;
 }
 
+/* A free slot, taking one more block from the pool if need be; or -1. */
+static int
+context_free_slot(struct dcerpc_conn *conn)
+{
+	struct dcerpc_context_block *blk, **tail = &conn->more;
+	unsigned int i, base = DCERPC_MAX_CONTEXTS;
+
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+		if (conn->ctx[i].state == CTX_FREE)
+			return (int)i;
+	for (blk = conn->more; blk != NULL; blk = blk->next) {
+		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
+			if (blk->ctx[i].state == CTX_FREE)
+				return (int)(base + i);
+		base += DCERPC_BLOCK_CONTEXTS;
+		tail = &blk->next;
+	}
+	if (conn->pool == NULL ||
+	    base + DCERPC_BLOCK_CONTEXTS > DCERPC_CONTEXTS_LIMIT)
+		return -1;
+	blk = chunk_alloc(conn->pool, conn->pool_class, conn->owner);
+	if (blk == NULL)
+		return -1;
+	memset(blk, 0, sizeof(*blk));
+	*tail = blk;
+	return (int)base;
+}
+
 /*
- * Returns the slot for context <id>: its current slot, a free one, or, when
- * the table is full, the next in turn that the BIND / ALTER_CONTEXT being
- * parsed did not fill (there is one: a PDU records at most
- * DCERPC_MAX_CONTEXTS offers).
+ * Returns the slot for context <id>: its current slot, a free one (in a
+ * new block if the pool gives one), or, when none, the next inline slot
+ * in turn that the BIND / ALTER_CONTEXT being parsed did not fill (there
+ * is one: a PDU records at most DCERPC_MAX_CONTEXTS offers).
  */
 static unsigned int
 context_slot(struct dcerpc_conn *conn, uint16_t id)
 {
 	unsigned int i, n;
+	int slot;
 
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
-		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
-			return i;
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
-		if (conn->ctx[i].state == CTX_FREE)
-			return i;
+	slot = context_index(conn, id);
+	if (slot < 0)
+		slot = context_free_slot(conn);
+	if (slot >= 0)
+		return (unsigned int)slot;
 	for (n = 0; n < DCERPC_MAX_CONTEXTS; n++) {
 		i = conn->ctx_next % DCERPC_MAX_CONTEXTS;
 		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_MAX_CONTEXTS);
@@ -358,6 +427,17 @@ context_slot(struct dcerpc_conn *conn, uint16_t id)
 			break;
 	}
 	return i;
+}
+
+/* Forgets every context, inline and in blocks (which are kept). */
+static void
+contexts_clear(struct dcerpc_conn *conn)
+{
+	struct dcerpc_context_block *blk;
+
+	memset(conn->ctx, 0, sizeof(conn->ctx));
+	for (blk = conn->more; blk != NULL; blk = blk->next)
+		memset(blk->ctx, 0, sizeof(blk->ctx));
 }
 
 static void
@@ -408,6 +488,37 @@ dcerpc_conn_init(struct dcerpc_conn *conn)
 	conn->last_call_id = 0;
 	conn->last_context_id = 0;
 	conn->last_valid = 0;
+	conn->pool_class = 0;
+	conn->more = NULL;
+	conn->pool = NULL;
+	conn->owner = NULL;
+}
+
+void
+dcerpc_conn_set_memory(struct dcerpc_conn *conn, struct chunk_pool *pool,
+		       unsigned int cls, struct chunk_owner *owner)
+{
+	conn->pool = chunk_size(pool, cls) >= DCERPC_CONTEXT_BLOCK_SIZE ?
+		pool : NULL;
+	conn->pool_class = (uint8_t)cls;
+	conn->owner = owner;
+}
+
+void
+dcerpc_conn_release(struct dcerpc_conn *conn)
+{
+	struct dcerpc_context_block *blk = conn->more;
+
+	while (blk != NULL) {
+		struct dcerpc_context_block *next = blk->next;
+
+		chunk_free(conn->pool, conn->pool_class, conn->owner, blk);
+		blk = next;
+	}
+	conn->more = NULL;
+	/* The offers pointed into the blocks. */
+	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
+	conn->offer_count = 0;
 }
 
 /* Offset in the PDU where the stub (or control body) ends. */
@@ -1012,7 +1123,7 @@ end_bind(struct feed *f)
 
 	/* A BIND starts a new association; ALTER_CONTEXT adds to it. */
 	if (bind)
-		memset(conn->ctx, 0, sizeof(conn->ctx));
+		contexts_clear(conn);
 	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
 	conn->offer_count = 0;
 	if (len < 12) {
@@ -1039,7 +1150,7 @@ end_bind(struct feed *f)
 		/* Offers beyond the table are reported, not remembered. */
 		if (i < DCERPC_MAX_CONTEXTS) {
 			slot = context_slot(conn, le16(b + off));
-			c = &conn->ctx[slot];
+			c = context_at(conn, slot);
 			conn->offer_slot[i] = (uint8_t)slot;
 			conn->offer_count = (uint8_t)(i + 1);
 		} else {
@@ -1105,10 +1216,13 @@ end_bind_ack(struct feed *f)
 		if (i < conn->offer_count &&
 		    conn->offer_slot[i] != OFFER_NONE) {
 			struct dcerpc_context *c =
-				&conn->ctx[conn->offer_slot[i]];
+				context_at(conn, conn->offer_slot[i]);
 
-			fact_set_context(&fact, c);
-			c->state = result == 0 ? CTX_ACCEPTED : CTX_FREE;
+			if (c != NULL) {
+				fact_set_context(&fact, c);
+				c->state = result == 0 ? CTX_ACCEPTED :
+							 CTX_FREE;
+			}
 		}
 		fact_emit(f, &fact);
 		off += 4 + SYNTAX_ID_LEN;
@@ -1131,8 +1245,13 @@ end_bind_nak(struct feed *f)
 	fact.status = le16(f->dir->prefix + DCERPC_HEADER_LEN);
 	/* Nothing offered in the refused bind is usable. */
 	for (i = 0; i < conn->offer_count; i++)
-		if (conn->offer_slot[i] != OFFER_NONE)
-			conn->ctx[conn->offer_slot[i]].state = CTX_FREE;
+		if (conn->offer_slot[i] != OFFER_NONE) {
+			struct dcerpc_context *c =
+				context_at(conn, conn->offer_slot[i]);
+
+			if (c != NULL)
+				c->state = CTX_FREE;
+		}
 	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
 	conn->offer_count = 0;
 	fact_emit(f, &fact);

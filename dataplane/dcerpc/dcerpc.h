@@ -6,8 +6,10 @@
 /*
  * DCE/RPC connection-oriented (MS-RPCE, C706 chapter 12) stream parser.
  *
- * The parser is pure C: it takes bytes and lengths, never allocates, and
- * knows nothing of DPDK, so it can be unit-tested and fuzzed alone.
+ * The parser is pure C: it takes bytes and lengths and knows nothing of
+ * DPDK, so it can be unit-tested and fuzzed alone. It allocates only when
+ * given a chunk pool (dcerpc_conn_set_memory()), for presentation
+ * contexts past the DCERPC_MAX_CONTEXTS kept inline.
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
  * to server and server to client. Over a named pipe every SMB WRITE, READ,
@@ -59,8 +61,16 @@
  * Bounds of the per-association state. They fix sizeof(struct dcerpc_conn);
  * see DCERPC_CONN_SIZE_MAX.
  */
-/* Presentation contexts remembered from BIND / ALTER_CONTEXT. */
+/*
+ * Presentation contexts remembered inline, and offers of one BIND /
+ * ALTER_CONTEXT remembered. With a chunk pool an association keeps more,
+ * DCERPC_BLOCK_CONTEXTS to a chunk, up to DCERPC_CONTEXTS_LIMIT in all;
+ * without, or when the pool refuses, a new context replaces an old one.
+ */
 #define DCERPC_MAX_CONTEXTS		8
+#define DCERPC_BLOCK_CONTEXTS		10
+#define DCERPC_CONTEXTS_LIMIT		(DCERPC_MAX_CONTEXTS + \
+					 24 * DCERPC_BLOCK_CONTEXTS)
 /*
  * Client-side body buffer: the request stub of the calls whose arguments
  * are decoded (enough for service names and command lines) and the body of
@@ -75,7 +85,8 @@
 /*
  * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
  * test: two body buffers (1024 + 256), two direction states of about 110
- * bytes and the context table (8 x 24); about 1.7 KiB, rounded up.
+ * bytes, the inline context table (8 x 24) and the pointers to more; about
+ * 1.7 KiB, rounded up.
  */
 #define DCERPC_CONN_SIZE_MAX		1792
 
@@ -256,6 +267,18 @@ struct dcerpc_context {
 	uint8_t pad;
 };
 
+/* Contexts past the inline ones, in a chunk of at least this size. */
+struct dcerpc_context_block {
+	struct dcerpc_context_block *next;
+	struct dcerpc_context ctx[DCERPC_BLOCK_CONTEXTS];
+};
+#define DCERPC_CONTEXT_BLOCK_SIZE	256
+_Static_assert(sizeof(struct dcerpc_context_block) <=
+	DCERPC_CONTEXT_BLOCK_SIZE, "context block outgrew its chunk");
+
+struct chunk_pool;
+struct chunk_owner;
+
 /* Per-direction stream state. Internal: use the dcerpc_conn_* functions. */
 struct dcerpc_dir {
 	/* Bytes of the current PDU consumed so far. */
@@ -326,16 +349,41 @@ struct dcerpc_conn {
 	uint32_t last_call_id;
 	uint16_t last_context_id;
 	uint8_t last_valid;
+	/* Blocks of contexts past the inline ones (slots from
+	 * DCERPC_MAX_CONTEXTS on), from <pool> class <pool_class> charged
+	 * to <owner>; NULL pool: none. */
+	uint8_t pool_class;
+	struct dcerpc_context_block *more;
+	struct chunk_pool *pool;
+	struct chunk_owner *owner;
 	uint8_t client_body[DCERPC_CLIENT_BODY_MAX];
 	uint8_t server_body[DCERPC_SERVER_BODY_MAX];
 };
 
 /*
  * Resets <conn> to a new association: no contexts, both directions at a PDU
- * boundary. Cannot fail.
+ * boundary, no pool (only the inline contexts). Must not be called on an
+ * association holding chunks: dcerpc_conn_release() it first. Cannot fail.
  */
 void
 dcerpc_conn_init(struct dcerpc_conn *conn);
+
+/*
+ * Lets <conn> keep contexts past the inline ones in chunks of class <cls>
+ * (at least DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, charged to <owner>
+ * (may be NULL). Cannot fail.
+ */
+void
+dcerpc_conn_set_memory(struct dcerpc_conn *conn, struct chunk_pool *pool,
+		       unsigned int cls, struct chunk_owner *owner);
+
+/*
+ * Gives every chunk <conn> holds back to its pool; the contexts kept in
+ * them are forgotten. Safe to call twice, and on an association without a
+ * pool. Cannot fail.
+ */
+void
+dcerpc_conn_release(struct dcerpc_conn *conn);
 
 /*
  * Feeds <len> bytes of the stream in direction <from_server> (0 client to

@@ -135,80 +135,149 @@ smb_emit_command(const struct smb_msg *m)
 
 /* ---- tables --------------------------------------------------------- */
 
-/* The slot with the smallest age among those set in <used> (not 0). */
-static unsigned int
-oldest_slot(const uint32_t *ages, unsigned int used)
+/*
+ * Where a new entry goes when the pool refuses one: nowhere. Writes to it
+ * are lost, so callers need no failure path; it is per thread, as the
+ * pool is, and never linked into a table.
+ */
+static _Thread_local struct smb_pending scratch_pending;
+static _Thread_local struct smb_tree scratch_tree;
+
+/* Takes a chunk of class <cls> for a new entry of <st>; NULL if refused. */
+static void *
+entry_alloc(struct smb_impl *st, unsigned int cls)
 {
-	unsigned int oldest = __builtin_ctz(used);
+	void *p = chunk_alloc(st->pool, cls, &st->owner);
 
-	for (used &= used - 1; used != 0; used &= used - 1) {
-		unsigned int i = __builtin_ctz(used);
-
-		if (ages[i] < ages[oldest])
-			oldest = i;
+	if (p == NULL)
+		return NULL;
+	if (cls == SMB_CHUNK_PIPE) {
+		if (++st->counters.pipes > st->counters.pipes_high)
+			st->counters.pipes_high = st->counters.pipes;
+	} else if (++st->counters.entries > st->counters.entries_high) {
+		st->counters.entries_high = st->counters.entries;
 	}
-	return oldest;
+	return p;
+}
+
+static void
+entry_free(struct smb_impl *st, unsigned int cls, void *p)
+{
+	chunk_free(st->pool, cls, &st->owner, p);
+	if (cls == SMB_CHUNK_PIPE)
+		st->counters.pipes--;
+	else
+		st->counters.entries--;
 }
 
 /*
- * The slot an entry being added takes in a table of <width> slots whose
- * in-use mask is <used>: <found> when its key is already there, else the
- * lowest free slot, else the oldest (by <ages>), counted in <evictions>.
+ * The link to the last entry of the non-empty list <head> (its least
+ * recently used entry), for giving it up; any entry type with a next
+ * member. Only when the pool refuses: the walk is the price of keeping
+ * every entry at one pointer of overhead.
  */
-static unsigned int
-slot_for_add(int found, unsigned int used, unsigned int width,
-	const uint32_t *ages, uint64_t *evictions)
-{
-	unsigned int free_mask = ~used & ((1u << width) - 1);
+#define LIST_TAIL(head) __extension__ ({			\
+	__typeof__(head) pp_ = (head);				\
+	while ((*pp_)->next != NULL)				\
+		pp_ = &(*pp_)->next;				\
+	pp_;							\
+})
 
-	if (found >= 0)
-		return (unsigned int)found;
-	if (free_mask != 0)
-		return __builtin_ctz(free_mask);
-	(*evictions)++;
-	return oldest_slot(ages, used);
+/* Frees every entry of list <head>, chunks of class <cls>, of <st>. */
+#define LIST_FREE(st, head, cls) do {				\
+	__typeof__(*(head)) e_ = *(head);			\
+	while (e_ != NULL) {					\
+		__typeof__(e_) next_ = e_->next;		\
+		entry_free((st), (cls), e_);			\
+		e_ = next_;					\
+	}							\
+	*(head) = NULL;						\
+} while (0)
+
+/* Frees pending entry <pe>, unlinked, and forgets every pointer to it. */
+static void
+pending_free(struct smb_impl *st, struct smb_pending *pe)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (st->dir[i].compound_create == pe)
+			st->dir[i].compound_create = NULL;
+	if (st->taken == pe)
+		st->taken = NULL;
+	entry_free(st, SMB_CHUNK_ENTRY, pe);
 }
 
-/* Index of the pending entry <m> answers or repeats, or -1. */
-static int
-pending_slot(const struct smb_impl *st, const struct smb_msg *m)
+/* The link to the pending entry <m> answers or repeats, or NULL. */
+static struct smb_pending **
+pending_link(struct smb_impl *st, const struct smb_msg *m)
 {
-	unsigned int mask;
+	struct smb_pending **pp;
 
-	for (mask = st->index.pending_used; mask != 0; mask &= mask - 1) {
-		unsigned int i = __builtin_ctz(mask);
-		const struct smb_pending *e = &st->pending[i];
+	for (pp = &st->pending; *pp != NULL; pp = &(*pp)->next) {
+		const struct smb_pending *e = *pp;
 
-		if (st->index.pending_key[i] == m->pending_key &&
-		    e->command == m->command && e->version == m->version)
-			return (int)i;
+		if (e->key == m->pending_key && e->command == m->command &&
+		    e->version == m->version)
+			return pp;
 	}
-	return -1;
+	return NULL;
+}
+
+/* Unlinks and returns the pending entry at link <pp>. */
+static struct smb_pending *
+pending_unlink(struct smb_impl *st, struct smb_pending **pp)
+{
+	struct smb_pending *pe = *pp;
+
+	*pp = pe->next;
+	if (st->pending_tail == &pe->next)
+		st->pending_tail = pp;
+	return pe;
 }
 
 /*
  * Records request <m> for its response; returns the entry for the caller
- * to complete. When the table is full the oldest request is replaced (its
- * response will go unmatched) and counted. Never fails.
+ * to complete. When the pool refuses a chunk the oldest request is
+ * replaced (its response will go unmatched), or with none the request is
+ * not kept; both counted. Never fails.
  */
 struct smb_pending *
 smb_pending_add(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
-	unsigned int slot = slot_for_add(pending_slot(st, m),
-		st->index.pending_used, SMB_PENDING_MAX, st->index.pending_age,
-		&st->counters.pending_evictions);
-	struct smb_pending *pe = &st->pending[slot];
+	struct smb_pending **pp, *pe;
+	int i;
 
+	if (st->taken != NULL)
+		pending_free(st, st->taken);
+	pp = pending_link(st, m);
+	if (pp != NULL) {
+		pe = pending_unlink(st, pp);
+	} else {
+		pe = entry_alloc(st, SMB_CHUNK_ENTRY);
+		if (pe == NULL && st->pending != NULL) {
+			pe = pending_unlink(st, &st->pending);
+			for (i = 0; i < 2; i++)
+				if (st->dir[i].compound_create == pe)
+					st->dir[i].compound_create = NULL;
+			st->counters.pending_evictions++;
+		}
+		if (pe == NULL) {
+			st->counters.table_refusals++;
+			pe = &scratch_pending;
+		}
+	}
 	memset(pe, 0, offsetof(struct smb_pending, name) + 1);
-	st->index.pending_used |= 1u << slot;
-	st->index.pending_key[slot] = m->pending_key;
+	if (pe != &scratch_pending) {
+		*st->pending_tail = pe;
+		st->pending_tail = &pe->next;
+	}
 	pe->key = m->pending_key;
 	pe->command = m->command;
 	pe->version = m->version;
 	pe->session_id = m->session_id;
 	pe->tree_id = m->tree_id;
-	st->index.pending_age[slot] = ++st->clock;
 	return pe;
 }
 
@@ -216,80 +285,116 @@ smb_pending_add(struct smb_msg *m)
 struct smb_pending *
 smb_pending_find(const struct smb_msg *m)
 {
-	struct smb_impl *st = m->run->st;
-	int slot = pending_slot(st, m);
+	struct smb_pending **pp = pending_link(m->run->st, m);
 
-	return slot < 0 ? NULL : &st->pending[slot];
+	return pp == NULL ? NULL : *pp;
 }
 
 /*
  * Finds the request response <m> answers and releases its entry, whose
- * contents stay readable until the next smb_pending_add(). Returns NULL,
- * counted, if no request matches.
+ * contents stay readable until the next smb_pending_add() or
+ * smb_pending_take(). Returns NULL, counted, if no request matches.
  */
 struct smb_pending *
 smb_pending_take(struct smb_msg *m)
 {
 	struct smb_impl *st = m->run->st;
-	int slot = pending_slot(st, m);
+	struct smb_pending **pp, *pe;
 
-	if (slot < 0) {
+	if (st->taken != NULL)
+		pending_free(st, st->taken);
+	pp = pending_link(st, m);
+	if (pp == NULL) {
 		st->counters.unmatched_responses++;
 		return NULL;
 	}
-	st->index.pending_used &= ~(1u << slot);
-	return &st->pending[slot];
+	pe = pending_unlink(st, pp);
+	st->taken = pe;
+	return pe;
 }
 
-static int
-tree_slot(const struct smb_impl *st, uint32_t tree_id)
+/* The link to the tree <tree_id>, or NULL. */
+static struct smb_tree **
+tree_link(struct smb_impl *st, uint32_t tree_id)
 {
-	unsigned int mask;
+	struct smb_tree **pp;
 
-	for (mask = st->index.trees_used; mask != 0; mask &= mask - 1) {
-		unsigned int i = __builtin_ctz(mask);
-
-		if (st->index.tree_id[i] == tree_id)
-			return (int)i;
-	}
-	return -1;
+	for (pp = &st->trees; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->tree_id == tree_id)
+			return pp;
+	return NULL;
 }
+
+/* Unlinks the entry at <pp> and puts it at the front of list <head>. */
+#define MOVE_TO_FRONT(head, pp) do {			\
+	__typeof__(*(pp)) e_ = *(pp);			\
+	if ((pp) != (head)) {				\
+		*(pp) = e_->next;			\
+		e_->next = *(head);			\
+		*(head) = e_;				\
+	}						\
+} while (0)
 
 struct smb_tree *
 smb_tree_find(struct smb_impl *st, uint32_t tree_id)
 {
-	int slot = tree_slot(st, tree_id);
+	struct smb_tree **pp = tree_link(st, tree_id);
 
-	return slot < 0 ? NULL : &st->trees[slot];
+	if (pp == NULL)
+		return NULL;
+	MOVE_TO_FRONT(&st->trees, pp);
+	return st->trees;
 }
 
-/* Returns the entry for <tree_id>, new or reused; replaces the oldest. */
+/*
+ * Returns the entry for <tree_id>, new or reused, cleared; when the pool
+ * refuses, the least recently used tree's, or with none one not kept
+ * (counted). Never fails.
+ */
 struct smb_tree *
 smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 {
-	unsigned int slot = slot_for_add(tree_slot(st, tree_id),
-		st->index.trees_used, SMB_TREES_MAX, st->index.tree_age,
-		&st->counters.tree_evictions);
-	struct smb_tree *t = &st->trees[slot];
+	struct smb_tree **pp = tree_link(st, tree_id);
+	struct smb_tree *t;
 
+	if (pp != NULL) {
+		t = *pp;
+		*pp = t->next;
+	} else {
+		t = entry_alloc(st, SMB_CHUNK_ENTRY);
+		if (t == NULL && st->trees != NULL) {
+			pp = LIST_TAIL(&st->trees);
+			t = *pp;
+			*pp = NULL;
+			st->counters.tree_evictions++;
+		}
+		if (t == NULL) {
+			st->counters.table_refusals++;
+			memset(&scratch_tree, 0, sizeof(scratch_tree));
+			return &scratch_tree;
+		}
+	}
 	memset(t, 0, sizeof(*t));
-	st->index.trees_used |= 1u << slot;
-	st->index.tree_id[slot] = tree_id;
 	t->tree_id = tree_id;
-	st->index.tree_age[slot] = ++st->clock;
+	t->next = st->trees;
+	st->trees = t;
 	return t;
 }
 
 void
 smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
 {
-	int slot = tree_slot(st, tree_id);
+	struct smb_tree **pp = tree_link(st, tree_id);
+	struct smb_tree *t;
 
-	if (slot >= 0)
-		st->index.trees_used &= ~(1u << slot);
+	if (pp == NULL)
+		return;
+	t = *pp;
+	*pp = t->next;
+	entry_free(st, SMB_CHUNK_ENTRY, t);
 }
 
-/* The index key of a FileId: its halves folded, compared in full on a hit. */
+/* A FileId's halves folded into one word. */
 static uint64_t
 smb_file_key(const uint8_t id[16])
 {
@@ -300,61 +405,211 @@ smb_file_key(const uint8_t id[16])
 	return persistent ^ volatile_part;
 }
 
-static int
-file_slot(const struct smb_impl *st, const uint8_t id[16])
+/* The list file <id> belongs to. */
+static struct smb_file **
+file_head(struct smb_impl *st, const uint8_t id[16])
 {
-	uint64_t key = smb_file_key(id);
-	unsigned int mask;
+	uint64_t key;
 
-	for (mask = st->index.files_used; mask != 0; mask &= mask - 1) {
-		unsigned int i = __builtin_ctz(mask);
+	if (st->file_index == NULL)
+		return &st->files;
+	/* The FileId's halves folded and mixed (SplitMix64's finaliser). */
+	key = smb_file_key(id);
+	key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
+	key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
+	return &st->file_index->head[(key ^ (key >> 31)) % SMB_FILE_BUCKETS];
+}
 
-		if (st->index.file_key[i] == key &&
-		    memcmp(st->files[i].file_id, id, 16) == 0)
-			return (int)i;
+/* Every file list: their heads, how many. */
+static unsigned int
+file_lists(struct smb_impl *st, struct smb_file ***heads)
+{
+	if (st->file_index == NULL) {
+		*heads = &st->files;
+		return 1;
 	}
-	return -1;
+	*heads = st->file_index->head;
+	return SMB_FILE_BUCKETS;
+}
+
+/* The link to the file <id>, or NULL. */
+static struct smb_file **
+file_link(struct smb_impl *st, const uint8_t id[16])
+{
+	struct smb_file **pp;
+
+	for (pp = file_head(st, id); *pp != NULL; pp = &(*pp)->next)
+		if (memcmp((*pp)->file_id, id, 16) == 0)
+			return pp;
+	return NULL;
 }
 
 struct smb_file *
 smb_file_find(struct smb_impl *st, const uint8_t id[16])
 {
-	int slot = file_slot(st, id);
+	struct smb_file **head, **pp = file_link(st, id);
 
-	return slot < 0 ? NULL : &st->files[slot];
-}
-
-static void
-pipe_release(struct smb_impl *st, struct smb_file *fe)
-{
-	if (fe->pipe_slot < SMB_PIPES_MAX &&
-	    memcmp(st->pipes[fe->pipe_slot].file_id, fe->file_id, 16) == 0)
-		st->pipes[fe->pipe_slot].used = 0;
-	fe->pipe_slot = SMB_NO_SLOT;
+	if (pp == NULL)
+		return NULL;
+	head = file_head(st, id);
+	MOVE_TO_FRONT(head, pp);
+	(*head)->used = ++st->file_clock;
+	return *head;
 }
 
 /*
- * Maps FileId <id> to <name> on <tree_id>; replaces the oldest entry when
- * full (counted). Returns the entry. Never fails.
+ * Spreads the one file list over SMB_FILE_BUCKETS, in a chunk; stays one
+ * list if the pool refuses it. Order within each list is kept.
+ */
+static void
+files_index(struct smb_impl *st)
+{
+	struct smb_file **tails[SMB_FILE_BUCKETS];
+	struct smb_file *fe = st->files;
+	unsigned int i;
+
+	st->file_index = chunk_alloc(st->pool, SMB_CHUNK_ENTRY, &st->owner);
+	if (st->file_index == NULL)
+		return;
+	for (i = 0; i < SMB_FILE_BUCKETS; i++) {
+		st->file_index->head[i] = NULL;
+		tails[i] = &st->file_index->head[i];
+	}
+	st->files = NULL;
+	while (fe != NULL) {
+		struct smb_file *next = fe->next;
+		struct smb_file **head = file_head(st, fe->file_id);
+
+		i = (unsigned int)(head - st->file_index->head);
+		fe->next = NULL;
+		*tails[i] = fe;
+		tails[i] = &fe->next;
+		fe = next;
+	}
+}
+
+/* Back to one list once no file is left. */
+static void
+files_unindex(struct smb_impl *st)
+{
+	if (st->file_index == NULL || st->file_count != 0)
+		return;
+	chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner, st->file_index);
+	st->file_index = NULL;
+	st->files = NULL;
+}
+
+/*
+ * The link to the least recently used file, or when <files_only> of those
+ * that are not pipes, other than <keep> (may be NULL). NULL when there is
+ * none. A walk over every file, paid only when the pool refuses.
+ */
+static struct smb_file **
+file_victim(struct smb_impl *st, bool files_only, const struct smb_file *keep)
+{
+	struct smb_file **heads, **victim = NULL, **pp;
+	unsigned int n = file_lists(st, &heads), i;
+
+	for (i = 0; i < n; i++)
+		for (pp = &heads[i]; *pp != NULL; pp = &(*pp)->next) {
+			if ((files_only && (*pp)->is_pipe) || *pp == keep)
+				continue;
+			/* Ages relative to now, so the clock may wrap. */
+			if (victim == NULL || st->file_clock - (*pp)->used >
+					st->file_clock - (*victim)->used)
+				victim = pp;
+		}
+	return victim;
+}
+
+/*
+ * Frees pipe <p>, unlinked: no file or stream may point at it after.
+ * <owner> is the file known to point at it, or NULL to look.
+ */
+static void
+pipe_free(struct smb_impl *st, struct smb_pipe *p, struct smb_file *owner)
+{
+	struct smb_file *fe;
+	int i;
+
+	if (owner != NULL && owner->pipe == p) {
+		owner->pipe = NULL;
+	} else {
+		struct smb_file **heads;
+		unsigned int n = file_lists(st, &heads), l;
+
+		for (l = 0; l < n; l++)
+			for (fe = heads[l]; fe != NULL; fe = fe->next)
+				if (fe->pipe == p)
+					fe->pipe = NULL;
+	}
+	for (i = 0; i < 2; i++)
+		if (st->dir[i].fwd.pipe == p) {
+			st->dir[i].fwd.pipe = NULL;
+			st->dir[i].fwd.start = st->dir[i].fwd.end = 0;
+		}
+	dcerpc_conn_release(&p->conn);
+	entry_free(st, SMB_CHUNK_PIPE, p);
+}
+
+/* Frees the pipe of file <fe>, if it has one. */
+static void
+pipe_release(struct smb_impl *st, struct smb_file *fe)
+{
+	struct smb_pipe **pp;
+
+	if (fe->pipe == NULL)
+		return;
+	for (pp = &st->pipes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == fe->pipe) {
+			*pp = fe->pipe->next;
+			pipe_free(st, fe->pipe, fe);
+			return;
+		}
+	fe->pipe = NULL;
+}
+
+/*
+ * Maps FileId <id> to <name> on <tree_id>. When the pool refuses a chunk
+ * the least recently used file's entry is given up for it (counted).
+ * Returns the entry, or NULL (counted) when nothing could be given up.
  */
 struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
-	unsigned int slot = slot_for_add(file_slot(st, id),
-		st->index.files_used, SMB_FILES_MAX, st->index.file_age,
-		&st->counters.file_evictions);
-	struct smb_file *fe = &st->files[slot];
+	struct smb_file **head, **pp = file_link(st, id);
+	struct smb_file *fe;
 
-	if (st->index.files_used & (1u << slot))
+	if (pp != NULL) {
+		fe = *pp;
+		*pp = fe->next;
 		pipe_release(st, fe);
-	st->index.files_used |= 1u << slot;
-	st->index.file_key[slot] = smb_file_key(id);
+	} else {
+		fe = entry_alloc(st, SMB_CHUNK_ENTRY);
+		if (fe == NULL) {
+			pp = file_victim(st, false, NULL);
+			if (pp == NULL) {
+				st->counters.table_refusals++;
+				return NULL;
+			}
+			fe = *pp;
+			*pp = NULL;
+			pipe_release(st, fe);
+			st->counters.file_evictions++;
+		} else if (++st->file_count == SMB_FILES_INDEXED &&
+			   st->file_index == NULL) {
+			files_index(st);
+		}
+	}
+	head = file_head(st, id);
+	fe->next = *head;
+	*head = fe;
+	fe->used = ++st->file_clock;
 	memcpy(fe->file_id, id, 16);
 	fe->tree_id = tree_id;
-	st->index.file_age[slot] = ++st->clock;
 	fe->is_pipe = is_pipe;
-	fe->pipe_slot = SMB_NO_SLOT;
+	fe->pipe = NULL;
 	utf8_copy(fe->name, name, sizeof(fe->name));
 	return fe;
 }
@@ -362,12 +617,17 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 void
 smb_file_remove(struct smb_impl *st, const uint8_t id[16])
 {
-	int slot = file_slot(st, id);
+	struct smb_file **pp = file_link(st, id);
+	struct smb_file *fe;
 
-	if (slot < 0)
+	if (pp == NULL)
 		return;
-	pipe_release(st, &st->files[slot]);
-	st->index.files_used &= ~(1u << slot);
+	fe = *pp;
+	*pp = fe->next;
+	pipe_release(st, fe);
+	entry_free(st, SMB_CHUNK_ENTRY, fe);
+	st->file_count--;
+	files_unindex(st);
 }
 
 /* Fills the file id, name, pipe flag and share of <ff> from the maps. */
@@ -433,50 +693,93 @@ static void
 pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	const struct smb_forward *hdr, const uint8_t *data, uint32_t len)
 {
-	struct smb_pipe *pipe = &run->st->pipes[hdr->slot];
+	struct smb_pipe *pipe = hdr->pipe;
 	struct rpc_feed rfd = {
 		.run = run, .s = s, .dir = dir, .hdr = hdr, .pipe = pipe,
 	};
 
-	if (len == 0)
+	if (len == 0 || pipe == NULL)
 		return;
 	run->st->counters.pipe_bytes += len;
 	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
 		run->ts_ns, rpc_fact_wrap, &rfd);
 }
 
-/* Returns the pipe slot of file <fe>, allocating one (oldest replaced). */
-static uint8_t
-pipe_slot_of(struct smb_impl *st, struct smb_file *fe)
+/*
+ * Gives up the least recently used entries of files that are not pipes,
+ * <count> at most, other than <keep>; returns how many went (counted).
+ */
+static unsigned int
+files_give_up(struct smb_impl *st, unsigned int count,
+	const struct smb_file *keep)
 {
-	struct smb_pipe *p = NULL;
-	int i;
+	unsigned int done = 0;
 
-	if (fe->pipe_slot < SMB_PIPES_MAX &&
-	    st->pipes[fe->pipe_slot].used &&
-	    memcmp(st->pipes[fe->pipe_slot].file_id, fe->file_id, 16) == 0)
-		return fe->pipe_slot;
-	for (i = 0; i < SMB_PIPES_MAX && p == NULL; i++)
-		if (!st->pipes[i].used)
-			p = &st->pipes[i];
-	if (p == NULL) {
-		p = &st->pipes[0];
-		for (i = 1; i < SMB_PIPES_MAX; i++)
-			if (st->pipes[i].age < p->age)
-				p = &st->pipes[i];
-		st->counters.pipe_evictions++;
-		for (i = 0; i < SMB_FILES_MAX; i++)
-			if ((st->index.files_used & (1u << i)) &&
-			    st->files[i].pipe_slot == p - st->pipes)
-				st->files[i].pipe_slot = SMB_NO_SLOT;
+	while (done < count) {
+		struct smb_file **victim = file_victim(st, true, keep);
+
+		if (victim == NULL)
+			break;
+		smb_file_remove(st, (*victim)->file_id);
+		st->counters.file_evictions++;
+		done++;
 	}
-	p->used = 1;
-	p->age = ++st->clock;
+	return done;
+}
+
+/*
+ * Returns the pipe of file <fe>, starting one for it if it has none. When
+ * the pool refuses, the names of files least recently used are given up
+ * first (an RPC interface is worth more than a file name), then the least
+ * recently used pipe's association; both counted. Returns NULL (counted)
+ * when nothing could be.
+ */
+static struct smb_pipe *
+pipe_of(struct smb_impl *st, struct smb_file *fe)
+{
+	struct smb_pipe *p = fe->pipe;
+	struct smb_pipe **pp;
+
+	if (p != NULL) {
+		for (pp = &st->pipes; *pp != NULL && *pp != p;
+		     pp = &(*pp)->next)
+			;
+		if (*pp != NULL) {
+			MOVE_TO_FRONT(&st->pipes, pp);
+			return p;
+		}
+		fe->pipe = NULL;	/* not ours: never so, but cheap to check */
+	}
+	p = entry_alloc(st, SMB_CHUNK_PIPE);
+	/* Only this session's share helps: freed entries stay entries. */
+	if (p == NULL && st->owner.limit != 0 &&
+	    st->owner.bytes + SMB_CHUNK_PIPE_SIZE > st->owner.limit &&
+	    files_give_up(st, SMB_CHUNK_PIPE_SIZE / SMB_CHUNK_ENTRY_SIZE,
+		fe) != 0)
+		p = entry_alloc(st, SMB_CHUNK_PIPE);
+	if (p == NULL && st->pipes != NULL) {
+		pp = LIST_TAIL(&st->pipes);
+		p = *pp;
+		*pp = NULL;
+		pipe_free(st, p, NULL);
+		st->counters.pipe_evictions++;
+		/* Freed, so the chunk is there to take again. */
+		p = entry_alloc(st, SMB_CHUNK_PIPE);
+	}
+	if (p == NULL) {
+		st->counters.table_refusals++;
+		return NULL;
+	}
+	p->next = st->pipes;
+	st->pipes = p;
 	memcpy(p->file_id, fe->file_id, 16);
 	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
-	fe->pipe_slot = (uint8_t)(p - st->pipes);
-	return fe->pipe_slot;
+	/* Contexts past the inline ones take entry chunks of the session. */
+	dcerpc_conn_set_memory(&p->conn, st->pool, SMB_CHUNK_ENTRY,
+		&st->owner);
+	fe->pipe = p;
+	return p;
 }
 
 /*
@@ -519,7 +822,9 @@ smb_pipe_payload(struct smb_msg *m, const uint8_t id[16], uint32_t off,
 	}
 	if (fe == NULL || !fe->is_pipe)
 		return;
-	hdr.slot = pipe_slot_of(st, fe);
+	hdr.pipe = pipe_of(st, fe);
+	if (hdr.pipe == NULL)
+		return;
 	hdr.version = m->version;
 	hdr.command = m->command;
 	hdr.status = m->status;
@@ -599,7 +904,7 @@ record_begin(struct smb_stream *s, uint8_t type, uint32_t len)
 	s->chain_session = 0;
 	s->chain_tree = 0;
 	memset(s->chain_file, 0, sizeof(s->chain_file));
-	s->compound_create = SMB_NO_SLOT;
+	s->compound_create = NULL;
 	s->fwd.start = s->fwd.end = 0;
 	if (len == 0)
 		record_end(s);
@@ -927,7 +1232,15 @@ stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 /* ---- API ------------------------------------------------------------ */
 
 void
-smb_state_init(struct smb_state *state)
+smb_chunk_params(struct chunk_pool_params *params)
+{
+	params->sizes[SMB_CHUNK_ENTRY] = SMB_CHUNK_ENTRY_SIZE;
+	params->sizes[SMB_CHUNK_PIPE] = SMB_CHUNK_PIPE_SIZE;
+	params->classes = SMB_CHUNK_CLASSES;
+}
+
+void
+smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 {
 	struct smb_impl *st = impl_of(state);
 	int i;
@@ -938,15 +1251,47 @@ smb_state_init(struct smb_state *state)
 	 * for every connection).
 	 */
 	memset(st, 0, offsetof(struct smb_impl, dir));
+	st->pending_tail = &st->pending;
+	st->pool = pool;
+	chunk_owner_init(&st->owner, pool);
 	for (i = 0; i < 2; i++) {
 		memset(&st->dir[i], 0, offsetof(struct smb_stream, buf));
 		st->dir[i].phase = SMB_PHASE_NBSS_HEADER;
-		st->dir[i].fwd.slot = SMB_NO_SLOT;
-		st->dir[i].compound_create = SMB_NO_SLOT;
 	}
 	st->auth.valid = 0;
-	for (i = 0; i < SMB_PIPES_MAX; i++)
-		st->pipes[i].used = 0;
+}
+
+void
+smb_state_release(struct smb_state *state)
+{
+	struct smb_impl *st = impl_of(state);
+	struct smb_pipe *p;
+	int i;
+
+	if (st->taken != NULL)
+		entry_free(st, SMB_CHUNK_ENTRY, st->taken);
+	st->taken = NULL;
+	LIST_FREE(st, &st->pending, SMB_CHUNK_ENTRY);
+	st->pending_tail = &st->pending;
+	LIST_FREE(st, &st->trees, SMB_CHUNK_ENTRY);
+	if (st->file_index != NULL) {
+		for (i = 0; i < SMB_FILE_BUCKETS; i++)
+			LIST_FREE(st, &st->file_index->head[i],
+				SMB_CHUNK_ENTRY);
+		chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner,
+			st->file_index);
+		st->file_index = NULL;
+	}
+	LIST_FREE(st, &st->files, SMB_CHUNK_ENTRY);
+	st->file_count = 0;
+	for (p = st->pipes; p != NULL; p = p->next)
+		dcerpc_conn_release(&p->conn);
+	LIST_FREE(st, &st->pipes, SMB_CHUNK_PIPE);
+	for (i = 0; i < 2; i++) {
+		st->dir[i].compound_create = NULL;
+		st->dir[i].fwd.pipe = NULL;
+		st->dir[i].fwd.start = st->dir[i].fwd.end = 0;
+	}
 }
 
 void
@@ -954,12 +1299,9 @@ smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
 {
 	const struct smb_impl *st = impl_of_const(state);
 	const struct smb_stream *s = &st->dir[dir];
-	const uint8_t *index = (const uint8_t *)&st->index;
-	size_t off;
 
-	/* The keys every lookup reads; the ages are for eviction only. */
-	for (off = 0; off < offsetof(struct smb_index, pending_age); off += 64)
-		__builtin_prefetch(index + off);
+	/* The table heads; the entries are a pointer further. */
+	__builtin_prefetch(st);
 	__builtin_prefetch(&st->counters, 1);
 	__builtin_prefetch(&st->counters.records, 1);
 	__builtin_prefetch(s, 1);

@@ -6,8 +6,13 @@
  * SMB wire parser: NBSS framing, SMB1 and SMB2/3, and the named-pipe
  * payloads handed on to the DCE/RPC parser.
  *
- * Pure C, no DPDK types, no allocation: one struct smb_state per TCP
- * connection holds everything, in a fixed SMB_STATE_SIZE bytes. The caller
+ * Pure C, no DPDK types: one struct smb_state per TCP connection, of a
+ * fixed SMB_STATE_SIZE bytes, holds the stream position and what every
+ * message needs; the tables a connection fills as it works (pending
+ * requests, trees, open files, named pipes with their DCE/RPC
+ * associations) grow on demand into chunks of a pool the caller gives
+ * (dataplane/chunk), within its budget, and go back to it with
+ * smb_state_release(). The caller
  * feeds each direction's TCP payload with its sequence number; the parser
  * puts the stream back in order as far as it can without buffering data
  * (retransmitted bytes are dropped, gaps resynchronise), frames NBSS
@@ -22,9 +27,10 @@
  *
  *	struct smb_state *st = &flow->smb;	(embedded, SMB_STATE_SIZE bytes)
  *
- *	smb_state_init(st);			(at the connection's SYN)
+ *	smb_state_init(st, pool);		(at the connection's SYN)
  *	smb_feed(st, SMB_DIR_TO_SERVER, seq, payload, len, ts_ns, on_fact, ctx);
  *	smb_feed(st, SMB_DIR_TO_CLIENT, seq, payload, len, ts_ns, on_fact, ctx);
+ *	smb_state_release(st);			(when the connection ends)
  *
  * Facts are passed by pointer and are valid only during the callback.
  */
@@ -37,14 +43,26 @@
 #include "dcerpc.h"
 
 /*
- * Byte budget of struct smb_state, fixed: two prefix buffers (2 x 1152:
- * 1024 for a message, 1152 for a compressed record), two pipe slots each
- * holding a DCE/RPC association (2 x ~1.7 KiB), the pending request table
- * (16 entries), the FileId map (16 entries), the TreeId map (8 entries)
- * and counters: 13272 bytes today (dataplane/smb/README.md has the
- * breakdown). The internals are checked against it at compile time.
+ * Byte budget of struct smb_state, fixed: two stream positions each with
+ * its prefix buffer (1152 bytes, for a compressed record), the logon
+ * names, the table heads and counters: 3184 bytes today, with a cache
+ * line of slack (dataplane/smb/README.md has the breakdown). The
+ * internals are checked against it at compile time. The tables live in
+ * chunks (see below).
  */
-#define SMB_STATE_SIZE		13312
+#define SMB_STATE_SIZE		3264
+
+/*
+ * Chunk size classes of the pool the tables grow into: one for a pending
+ * request, tree or open file, one for a named pipe with its DCE/RPC
+ * association. A pool for smb_state_init() must serve them as
+ * smb_chunk_params() sets them.
+ */
+#define SMB_CHUNK_ENTRY		0
+#define SMB_CHUNK_PIPE		1
+#define SMB_CHUNK_CLASSES	2
+#define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
+#define SMB_CHUNK_PIPE_SIZE	2048
 
 /* Bytes of an SMB message start copied for parsing (per direction). */
 #define SMB_RECORD_PREFIX_MAX	1024
@@ -446,10 +464,23 @@ struct smb_counters {
 	uint64_t hunted_bytes;	/* searched while resynchronising */
 	uint64_t pipe_bytes;	/* fed to the DCE/RPC parser */
 	uint64_t unmatched_responses;	/* no request in the pending table */
-	uint64_t pending_evictions;	/* request replaced before its response */
+	/*
+	 * Entries given up for a new one because the pool refused a chunk
+	 * (its budget, or this connection's share of it, spent): a request
+	 * whose response will go unmatched, a tree, file or pipe whose later
+	 * messages lose their names.
+	 */
+	uint64_t pending_evictions;
 	uint64_t tree_evictions;
 	uint64_t file_evictions;
 	uint64_t pipe_evictions;
+	/* New entries not kept at all: refused with nothing to give up. */
+	uint64_t table_refusals;
+	/* Entries held now, and the most held at once. */
+	uint32_t entries;
+	uint32_t entries_high;
+	uint32_t pipes;
+	uint32_t pipes_high;
 };
 
 /*
@@ -460,12 +491,33 @@ struct smb_state {
 	alignas(64) uint8_t opaque[SMB_STATE_SIZE];
 };
 
+struct chunk_pool;
+struct chunk_pool_params;
+
 /*
- * Resets <st> for a new TCP connection: no sequence known in either
- * direction, empty tables, zero counters. Cannot fail.
+ * Sets the size classes of <params> to those smb_state_init() needs
+ * (SMB_CHUNK_*); the budget and owner limit are left to the caller.
  */
 void
-smb_state_init(struct smb_state *st);
+smb_chunk_params(struct chunk_pool_params *params);
+
+/*
+ * Resets <st> for a new TCP connection: no sequence known in either
+ * direction, empty tables, zero counters. Its tables grow into <pool>
+ * (made with smb_chunk_params()), one pool per thread; with <pool> NULL
+ * nothing is remembered across messages (names, pipes, request pairing).
+ * Must not be called on a state holding chunks: smb_state_release() it
+ * first. Cannot fail.
+ */
+void
+smb_state_init(struct smb_state *st, struct chunk_pool *pool);
+
+/*
+ * Gives every chunk <st> holds back to its pool and leaves it empty, as
+ * at smb_state_init(). Safe to call twice. Cannot fail.
+ */
+void
+smb_state_release(struct smb_state *st);
 
 /*
  * Starts loading into cache what smb_feed() reads first for <dir>: the

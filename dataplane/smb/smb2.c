@@ -105,12 +105,12 @@ static void
 fill_file(const struct smb_msg *m, const uint8_t id[16], struct smb_fact *f)
 {
 	struct smb_impl *st = m->run->st;
-	uint8_t slot = m->s->compound_create;
+	const struct smb_pending *create = m->s->compound_create;
 
 	smb_fill_file_names(st, m->tree_id, id, &f->u.file);
 	if (f->u.file.name[0] == '\0' && (m->flags & SMB_FACT_F_RELATED) &&
-	    slot < SMB_PENDING_MAX && st->pending[slot].command == SMB2_CREATE)
-		utf8_copy(f->u.file.name, st->pending[slot].name,
+	    create != NULL && create->command == SMB2_CREATE)
+		utf8_copy(f->u.file.name, create->name,
 			sizeof(f->u.file.name));
 }
 
@@ -315,7 +315,9 @@ create(struct smb_msg *m, bool response)
 		pe->options = f.u.file.options;
 		pe->truncated = utf8_copy(pe->name, f.u.file.name,
 			sizeof(pe->name));
-		m->s->compound_create = (uint8_t)(pe - st->pending);
+		/* Not when the request is not kept. */
+		m->s->compound_create = st->pending_tail == &pe->next ?
+			pe : NULL;
 		smb_fact_emit(m->run, &f);
 		return;
 	}

@@ -11,15 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "smb.h"
 #include "utf8.h"
 
-/* Table sizes; they fix the state footprint (see SMB_STATE_SIZE). */
-#define SMB_PENDING_MAX		16
-#define SMB_TREES_MAX		8
-#define SMB_FILES_MAX		16
-#define SMB_PIPES_MAX		2
 /* Dialect strings smb1_dialect_code() knows (smb1.c's table). */
 #define SMB1_DIALECT_TABLE	17
 /* Names kept in the tables are cut to this (facts carry SMB_NAME_MAX). */
@@ -38,7 +34,7 @@ enum smb_phase {
 struct smb_forward {
 	uint32_t start;		/* record offsets, [start, end) */
 	uint32_t end;
-	uint8_t slot;		/* pipe slot; SMB_NO_SLOT when none */
+	struct smb_pipe *pipe;	/* NULL when none */
 	uint8_t version;
 	uint16_t command;
 	uint32_t status;
@@ -46,8 +42,6 @@ struct smb_forward {
 	uint64_t message_id;
 	uint64_t session_id;
 };
-
-#define SMB_NO_SLOT	0xff
 
 /* One direction of the connection. */
 struct smb_stream {
@@ -59,8 +53,9 @@ struct smb_stream {
 	uint8_t hdr_len;
 	uint8_t hdr[4];
 	uint8_t magic_checked;
-	uint8_t compound_create;	/* pending slot of the compound's CREATE */
-	uint8_t pad;
+	uint8_t pad[2];
+	/* Pending entry of the compound's CREATE; cleared when it is freed. */
+	struct smb_pending *compound_create;
 	uint64_t hunt_window;	/* last 8 bytes seen while hunting */
 	uint32_t hunt_fill;
 	uint32_t hunt_bytes;	/* searched in this hunt */
@@ -84,8 +79,21 @@ struct smb_stream {
 _Static_assert(SMB_COMPRESSED_PREFIX_MAX >= SMB_RECORD_PREFIX_MAX &&
 	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX, "prefix buffer sizes");
 
+/*
+ * The tables (pending requests, trees, open files, named pipes) are lists
+ * of chunks from the worker's pool (dataplane/chunk), grown on demand:
+ * an entry costs a chunk while it is in use and nothing after. Requests
+ * are kept oldest first, so a response in order is found at once and the
+ * oldest is the one given up; in the other tables lookups move what they
+ * find to the front, so the recently used entries a message needs are
+ * met first and the tail is the least recently used. An entry is given
+ * up for a new one when the pool refuses (counted in the *_evictions
+ * counters and in the pool's refusals).
+ */
+
 /* A request waiting for its response. */
 struct smb_pending {
+	struct smb_pending *next;
 	uint64_t key;		/* SMB2 MessageId; SMB1 PID << 16 | MID */
 	uint64_t session_id;
 	uint64_t offset;
@@ -102,6 +110,7 @@ struct smb_pending {
 };
 
 struct smb_tree {
+	struct smb_tree *next;
 	uint32_t tree_id;
 	uint8_t share_type;
 	uint8_t is_ipc;
@@ -109,20 +118,40 @@ struct smb_tree {
 };
 
 struct smb_file {
+	struct smb_file *next;
+	struct smb_pipe *pipe;	/* its DCE/RPC association, or NULL */
 	uint8_t file_id[16];
 	uint32_t tree_id;
+	uint32_t used;		/* smb_impl.file_clock at its last use */
 	uint8_t is_pipe;
-	uint8_t pipe_slot;
 	char name[SMB_STORED_NAME_MAX];
 };
 
 struct smb_pipe {
-	uint8_t used;
+	struct smb_pipe *next;
 	uint8_t file_id[16];
-	uint32_t age;
 	char name[SMB_PIPE_NAME_MAX];
 	struct dcerpc_conn conn;
 };
+
+/*
+ * Open files are one list until a session holds SMB_FILES_INDEXED; then
+ * SMB_FILE_BUCKETS lists by a hash of the FileId, their heads in a chunk,
+ * so that a FileId not held costs a short walk, not one over every file.
+ */
+#define SMB_FILES_INDEXED	16
+#define SMB_FILE_BUCKETS	32
+
+struct smb_file_index {
+	struct smb_file *head[SMB_FILE_BUCKETS];
+};
+
+_Static_assert(sizeof(struct smb_file_index) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_pending) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_tree) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_file) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_pipe) <= SMB_CHUNK_PIPE_SIZE,
+	"a table entry outgrew its chunk");
 
 /* Names of the last logon request, joined to its response. */
 struct smb_auth {
@@ -137,31 +166,26 @@ struct smb_auth {
 	char realm[SMB_ACCOUNT_MAX];
 };
 
-/*
- * Which table entries are in use, and their keys, kept apart from the
- * entries: a lookup reads these few cache lines instead of one or two
- * per entry, which matters when a hundred thousand sessions leave no
- * entry in cache. An entry outside its mask holds stale bytes, never read.
- */
-struct smb_index {
-	uint16_t pending_used;	/* bit i: pending[i] in use */
-	uint16_t files_used;
-	uint8_t trees_used;
-	uint32_t tree_id[SMB_TREES_MAX];
-	uint64_t pending_key[SMB_PENDING_MAX];
-	uint64_t file_key[SMB_FILES_MAX];	/* smb_file_key() of the FileId */
-	/* Ages (smb_impl.clock at insertion), read only to evict the oldest. */
-	uint32_t pending_age[SMB_PENDING_MAX];
-	uint32_t file_age[SMB_FILES_MAX];
-	uint32_t tree_age[SMB_TREES_MAX];
-};
-_Static_assert(SMB_PENDING_MAX <= 16 && SMB_FILES_MAX <= 16 &&
-	SMB_TREES_MAX <= 8, "table masks are too narrow");
-
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
-	struct smb_index index;
-	uint32_t clock;		/* ages table entries */
+	/*
+	 * The tables, each a list of chunks. Requests oldest first, as
+	 * responses mostly come (<pending_tail> is the last link); the
+	 * others most recently used first.
+	 */
+	struct smb_pending *pending;
+	struct smb_pending **pending_tail;
+	struct smb_tree *trees;
+	struct smb_file *files;		/* while file_index is NULL */
+	struct smb_file_index *file_index;
+	uint32_t file_count;
+	uint32_t file_clock;	/* ticks at each file lookup or add */
+	struct smb_pipe *pipes;
+	/* The last entry smb_pending_take() handed out, freed at the next
+	 * add or take. */
+	struct smb_pending *taken;
+	struct chunk_pool *pool;	/* where the tables grow; may be NULL */
+	struct chunk_owner owner;	/* what they hold of it */
 	uint16_t dialect;
 	/*
 	 * SMB1 NEGOTIATE request: dialects offered, and for each dialect
@@ -175,10 +199,6 @@ struct smb_impl {
 	struct smb_counters counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
 	struct smb_auth auth;		/* valid cleared */
-	struct smb_pending pending[SMB_PENDING_MAX];
-	struct smb_tree trees[SMB_TREES_MAX];
-	struct smb_file files[SMB_FILES_MAX];
-	struct smb_pipe pipes[SMB_PIPES_MAX];	/* used cleared */
 };
 
 /* One feed call's context. */

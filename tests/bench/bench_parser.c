@@ -29,6 +29,7 @@
 
 #include <pcap/pcap.h>
 
+#include "chunk.h"
 #include "smb.h"
 
 #define BENCH_DEFAULT_ITERATIONS 20
@@ -225,6 +226,25 @@ bench_count_fact(void *ctx, const struct smb_fact *fact)
 	(*facts)++;
 }
 
+/* The tables' pool, as a worker has one. */
+static struct chunk_pool *
+tables_pool(void)
+{
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		struct chunk_pool_params params = { .budget = 64u << 20 };
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		if (pool == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+	}
+	return pool;
+}
+
 /* One pass of the SMB parser over the capture. */
 static void
 bench_parse(const struct bench_capture *cap, struct smb_state *st,
@@ -232,7 +252,7 @@ bench_parse(const struct bench_capture *cap, struct smb_state *st,
 {
 	size_t i;
 
-	smb_state_init(st);
+	smb_state_init(st, tables_pool());
 	for (i = 0; i < cap->seg_count; i++) {
 		const struct bench_segment *s = &cap->segs[i];
 
@@ -241,6 +261,7 @@ bench_parse(const struct bench_capture *cap, struct smb_state *st,
 			 facts);
 	}
 	smb_state_counters(st, counters);
+	smb_state_release(st);
 }
 
 /*

@@ -4,7 +4,10 @@
  * line per fact, in a normalised "key=value" form that smb_diff.py compares
  * with tshark's reading of the same capture.
  *
- * Usage: smb_facts CAPTURE
+ * Usage: smb_facts [SESSION_MAX] CAPTURE
+ *
+ * SESSION_MAX, in bytes, is what one connection's tables may take of the
+ * pool (flows.session_memory_max); 512 KiB, the default, when not given.
  *
  * Each line starts with the frame number in which the fact's SMB record
  * ends, because that is where tshark reports a reassembled PDU. TCP is
@@ -23,6 +26,7 @@
 
 #include <pcap/pcap.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "smb.h"
 
@@ -210,6 +214,31 @@ on_fact(void *ctx, const struct smb_fact *f)
 	h->line = strdup(line);
 }
 
+/* One connection's share of the tables' pool, from the command line. */
+static uint32_t session_max = 512u << 10;
+
+/* The tables' pool, as a worker has one (its default budget). */
+static struct chunk_pool *
+tables_pool(void)
+{
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		struct chunk_pool_params params = {
+			.budget = 256u << 20,
+			.owner_limit = session_max,
+		};
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		if (pool == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(2);
+		}
+	}
+	return pool;
+}
+
 /* Prints, at the current frame, held facts whose record has been passed. */
 static void
 release(struct conn *c, int dir, uint32_t next_seq, bool all)
@@ -278,7 +307,7 @@ conn_new(int family, const uint8_t *src, const uint8_t *dst,
 		fprintf(stderr, "out of memory\n");
 		exit(2);
 	}
-	smb_state_init(c->smb);
+	smb_state_init(c->smb, tables_pool());
 	c->family = family;
 	c->id = conn_count;
 	memcpy(c->addr[src_is_client ? 0 : 1], src, alen);
@@ -360,7 +389,8 @@ handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 		/* A new SYN: (re)start the connection, sender is the client. */
 		if (c != NULL) {
 			release(c, 0, 0, true);
-			smb_state_init(c->smb);
+			smb_state_release(c->smb);
+			smb_state_init(c->smb, tables_pool());
 		} else {
 			c = conn_new(family, src, dst, sport, dport, true);
 		}
@@ -394,8 +424,13 @@ main(int argc, char **argv)
 	pcap_t *pc;
 	int i, rc;
 
+	if (argc == 3) {
+		session_max = (uint32_t)strtoul(argv[1], NULL, 0);
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s CAPTURE\n", argv[0]);
+		fprintf(stderr, "usage: %s [SESSION_MAX] CAPTURE\n", argv[0]);
 		return 2;
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
@@ -426,11 +461,17 @@ main(int argc, char **argv)
 			" smb1=%" PRIu64 " smb2=%" PRIu64 " encrypted=%" PRIu64
 			" facts=%" PRIu64 " errors=%" PRIu64 " resyncs=%" PRIu64
 			" gap=%" PRIu64 " retrans=%" PRIu64 " skipped=%" PRIu64
-			" pipe=%" PRIu64 " unmatched=%" PRIu64 "\n", i,
+			" pipe=%" PRIu64 " unmatched=%" PRIu64
+			" evicted=%" PRIu64 " refused=%" PRIu64
+			" entries_high=%u pipes_high=%u\n", i,
 			k.bytes, k.records, k.smb1_messages, k.smb2_messages,
 			k.encrypted, k.facts, k.errors, k.resyncs,
 			k.gap_bytes, k.retransmitted_bytes, k.skipped_bytes,
-			k.pipe_bytes, k.unmatched_responses);
+			k.pipe_bytes, k.unmatched_responses,
+			k.pending_evictions + k.tree_evictions +
+			k.file_evictions + k.pipe_evictions,
+			k.table_refusals, k.entries_high, k.pipes_high);
+		smb_state_release(conns[i]->smb);
 		free(conns[i]->smb);
 		free(conns[i]);
 	}

@@ -139,6 +139,15 @@ grep -q '^{"ok":true,"command":"status","result":{' "$gw_work/ctl.out" ||
 ctl 0 stats
 expect "net_af_packet0"
 expect "net_af_packet1"
+ctl 0 --json stats
+/usr/bin/python3 -c '
+import json, sys
+m = json.loads(open(sys.argv[1]).readline())["result"]["session_memory"]
+assert m["budget_bytes"] > 0, m
+for kind in ("entries", "pipes"):
+    for key in ("in_use", "refused_budget", "refused_session"):
+        assert key in m[kind], (kind, key)
+' "$gw_work/ctl.out" || fail "stats: no session_memory object with its counters"
 ctl 0 help
 for command in status stats flows segments rules "policy check" alerts \
 		report reload mode "log reopen"; do

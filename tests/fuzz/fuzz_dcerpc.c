@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "dcerpc_epm.h"
 #include "fuzz_input.h"
@@ -165,10 +166,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct run chunked = { 0xcbf29ce484222325ull, 0, false };
 	struct run bytewise = { 0xcbf29ce484222325ull, 0, false };
 	struct fuzz_record rec;
+	static struct chunk_pool *pool;
+	struct chunk_counters cc;
 	size_t off;
 
 	read_raw(data, size);
-	dcerpc_conn_init(&conn);
+	if (pool == NULL) {
+		/* Contexts past the inline ones: a few blocks at most. */
+		struct chunk_pool_params params = {
+			.budget = 16u << 10,
+			.owner_limit = 1024,
+			.sizes = { DCERPC_CONTEXT_BLOCK_SIZE },
+			.classes = 1,
+		};
+
+		pool = chunk_pool_create(&params);
+		if (pool == NULL)
+			abort();
+	}
+	{
+		static struct chunk_owner owner;
+
+		chunk_owner_init(&owner, pool);
+		dcerpc_conn_init(&conn);
+		dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+	}
 	while (fuzz_next_record(&r, &rec)) {
 		size_t piece = rec.split ? rec.split : rec.len;
 
@@ -184,15 +206,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &cc);
+	if (cc.in_use_bytes != 0)
+		abort();
+
 	/* The same bytes, one at a time. Chunks that start a PDU matter
 	 * only after framing was lost, where the comparison stops. */
-	dcerpc_conn_init(&conn);
+	{
+		static struct chunk_owner owner;
+
+		chunk_owner_init(&owner, pool);
+		dcerpc_conn_init(&conn);
+		dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+	}
 	r.off = 0;
 	while (fuzz_next_record(&r, &rec))
 		for (off = 0; off < rec.len; off++)
 			dcerpc_conn_feed(&conn, rec.from_server,
 					 rec.payload + off, 1, 1, on_fact,
 					 &bytewise);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &cc);
+	if (cc.in_use_bytes != 0)
+		abort();
 	if (chunked.facts != bytewise.facts || chunked.hash != bytewise.hash)
 		abort();
 	return 0;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 #include "smb.h"
 #include "fuzz_input.h"
@@ -108,7 +109,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_record rec;
 	enum smb_dir dirs[2] = { SMB_DIR_TO_SERVER, SMB_DIR_TO_CLIENT };
 
-	smb_state_init(&st);
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		/* Small, so that inputs reach the refusals too. */
+		struct chunk_pool_params params = {
+			.budget = 256u << 10,
+			.owner_limit = 128u << 10,
+		};
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		if (pool == NULL)
+			abort();
+	}
+	smb_state_init(&st, pool);
 	while (fuzz_next_record(&r, &rec)) {
 		int dir = rec.from_server;
 		size_t piece = rec.split ? rec.split : rec.len;
@@ -138,5 +153,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} while (off < rec.len);
 	}
 	smb_state_counters(&st, &counters);
+	smb_state_release(&st);
+	/* Every chunk went back: a leak would show here first. */
+	{
+		struct chunk_counters cc;
+
+		chunk_pool_counters(pool, &cc);
+		if (cc.in_use_bytes != 0)
+			abort();
+	}
 	return 0;
 }

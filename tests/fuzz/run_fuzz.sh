@@ -6,7 +6,7 @@
 #
 #   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
 #
-# HARNESS  smb, dcerpc, stream, xca or capture (tests/fuzz/fuzz_HARNESS.c)
+# HARNESS  smb, dcerpc, stream, xca, capture or chunk (tests/fuzz/fuzz_HARNESS.c)
 # SECONDS  fuzzing time after the replay; 0 only replays the corpus
 # WORKDIR  where the binary, new inputs and crash files go
 #          (default: a temporary directory, removed when nothing crashed)
@@ -20,17 +20,20 @@
 
 set -eu
 
-harness=${1:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture SECONDS [WORKDIR]}
-seconds=${2:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture SECONDS [WORKDIR]}
+harness=${1:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk SECONDS [WORKDIR]}
+seconds=${2:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk SECONDS [WORKDIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 
 case $harness in
 smb)
-	sources="$src/dataplane/smb/*.c $src/dataplane/dcerpc/*.c $src/dataplane/xca/*.c"
+	sources="$src/dataplane/smb/*.c $src/dataplane/dcerpc/*.c $src/dataplane/xca/*.c $src/dataplane/chunk/*.c"
+	;;
+chunk)
+	sources="$src/dataplane/chunk/*.c"
 	;;
 dcerpc)
-	sources="$src/dataplane/dcerpc/*.c"
+	sources="$src/dataplane/dcerpc/*.c $src/dataplane/chunk/*.c"
 	;;
 stream)
 	sources="$src/dataplane/stream/*.c"
@@ -86,7 +89,7 @@ if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-fno-omit-frame-pointer \
 	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" \
 	-I"$src/dataplane/stream" -I"$src/dataplane/xca" \
-	-I"$src/dataplane/capture" -I"$here" \
+	-I"$src/dataplane/capture" -I"$src/dataplane/chunk" -I"$here" \
 	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1

@@ -106,6 +106,14 @@ test_session_pool_keys(void **state)
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
 	assert_int_equal(cfg.sessions_per_client, 64);
 	assert_int_equal(cfg.session_idle_reclaim_ms, 5000);
+	assert_int_equal(cfg.session_memory, 1024);
+	assert_int_equal(cfg.session_memory_max, 512);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { session_memory = 64; session_memory_max = 0; };\n"), 0);
+	assert_int_equal(cfg.session_memory, 64);
+	assert_int_equal(cfg.session_memory_max, 0);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { session_memory = 0; };\n"), -EINVAL);
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
 		"flows: { sessions_per_client = 0;"
 		" session_idle_reclaim_ms = 250; };\n"), 0);

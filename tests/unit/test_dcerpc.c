@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "chunk.h"
 #include "dcerpc.h"
 
 /* ---- real PDUs, extracted with tshark from tests/pcaps ---- */
@@ -1178,6 +1179,116 @@ test_context_table_bounds(void **state)
 				    dcerpc_interface_name(ifaces[i % 4]));
 }
 
+/*
+ * Offers <count> contexts, ids <first> on, four to an ALTER_CONTEXT, all
+ * accepted; then a call on each. Returns how many calls named their
+ * interface.
+ */
+static unsigned int
+offer_and_call(uint16_t first, unsigned int count)
+{
+	static const uint8_t *const ifaces[] = {
+		svcctl_uuid, atsvc_uuid, tsch_uuid, winreg_uuid,
+	};
+	static const uint16_t results[4] = { 0 };
+	uint8_t stub[8] = { 0 };
+	struct offer offers[4];
+	unsigned int i, j, named = 0;
+	uint8_t pdu[1024];
+	size_t n;
+
+	for (i = 0; i < count; i += 4) {
+		for (j = 0; j < 4; j++) {
+			offers[j].id = (uint16_t)(first + i + j);
+			offers[j].uuid = ifaces[(i + j) % 4];
+			offers[j].major = 1;
+		}
+		n = build_bind(pdu, DCERPC_PTYPE_ALTER_CONTEXT, 2 + i, offers,
+			       4);
+		assert_int_equal(feed(0, pdu, n), 0);
+		n = build_bind_ack(pdu, DCERPC_PTYPE_ALTER_CONTEXT_RESP,
+				   2 + i, results, 4);
+		assert_int_equal(feed(1, pdu, n), 0);
+	}
+	for (i = 0; i < count; i++) {
+		rec.count = 0;
+		n = build_request(pdu, FIRST_LAST, 100 + i,
+				  (uint16_t)(first + i), 3, stub, sizeof(stub));
+		assert_int_equal(feed(0, pdu, n), 0);
+		assert_int_equal(rec.count, 1);
+		if (rec.facts[0].iface_name != NULL) {
+			assert_string_equal(rec.facts[0].iface_name,
+				dcerpc_interface_name(ifaces[i % 4]));
+			named++;
+		}
+	}
+	return named;
+}
+
+/*
+ * With a chunk pool an association keeps every context it is given, up to
+ * what the pool allows, and gives the chunks back; without, the inline
+ * table keeps the last ones.
+ */
+static void
+test_contexts_grow(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE },
+		.classes = 1,
+	};
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct chunk_owner owner;
+	struct chunk_counters c;
+
+	(void)state;
+	assert_non_null(pool);
+	/* No pool: only the inline table. */
+	assert_true(offer_and_call(0, 40) < 40);
+
+	/* A pool: 40 contexts, every call named. */
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, NULL);
+	assert_int_equal(offer_and_call(0, 40), 40);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.cls[0].in_use,
+		(40 - DCERPC_MAX_CONTEXTS + DCERPC_BLOCK_CONTEXTS - 1) /
+		DCERPC_BLOCK_CONTEXTS);
+	/* A new BIND starts over in the same blocks. */
+	rec.count = 0;
+	bind_one(2000, svcctl_uuid, 2);
+	assert_int_equal(offer_and_call(1000, 12), 12);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.cls[0].in_use, 4);
+	dcerpc_conn_release(&conn);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.in_use_bytes, 0);
+
+	/* An owner share of one block: 18 kept, the rest replace. */
+	params.owner_limit = DCERPC_CONTEXT_BLOCK_SIZE;
+	chunk_pool_free(pool);
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	chunk_owner_init(&owner, pool);
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+	assert_int_equal(offer_and_call(0, 16), 16);
+	assert_true(offer_and_call(16, 40) < 40);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.cls[0].in_use, 1);
+	assert_true(c.cls[0].refused_owner > 0);
+	dcerpc_conn_release(&conn);
+	assert_int_equal(owner.bytes, 0);
+	/* A class too small for a block is not used. */
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 1, NULL);
+	assert_true(offer_and_call(0, 40) < 40);
+	dcerpc_conn_release(&conn);
+	chunk_pool_free(pool);
+}
+
 /* Header-only PDUs, a minimal fault, and calls given up or interrupted. */
 static void
 test_control_pdus(void **state)
@@ -1706,6 +1817,7 @@ main(void)
 		cmocka_unit_test_setup(test_malformed_stub, setup),
 		cmocka_unit_test_setup(test_looks_like_pdu, setup),
 		cmocka_unit_test_setup(test_names, setup),
+		cmocka_unit_test_setup(test_contexts_grow, setup),
 		cmocka_unit_test_setup(test_random_input, setup),
 	};
 

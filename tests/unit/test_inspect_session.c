@@ -180,6 +180,7 @@ make_inspector(uint32_t per_client, uint64_t reclaim_ns)
 		.sessions = 16,
 		.sessions_per_client = per_client,
 		.session_idle_reclaim_ns = reclaim_ns,
+		.session_memory = 4u << 20,
 		.classify_packets = 4,
 		.fail_mode = INSPECT_FAIL_CLOSED,
 		.timeout_embryonic_ns = 3600000 * MS,
@@ -422,6 +423,7 @@ test_client_share_of_holes(void **state)
 	struct inspector_params params = {
 		.max_flows = 1024,
 		.sessions = 16,
+		.session_memory = 4u << 20,
 		.classify_packets = 4,
 		.fail_mode = INSPECT_FAIL_OPEN,
 		.timeout_embryonic_ns = 3600000 * MS,
@@ -492,6 +494,7 @@ test_stream_starts_at_the_syn_ack(void **state)
 	struct inspector_params params = {
 		.max_flows = 1024,
 		.sessions = 16,
+		.session_memory = 4u << 20,
 		.classify_packets = 4,
 		.fail_mode = INSPECT_FAIL_OPEN,
 		.timeout_embryonic_ns = 3600000 * MS,
@@ -551,6 +554,7 @@ test_stream_in_order_kept_until_acked(void **state)
 	struct inspector_params params = {
 		.max_flows = 1024,
 		.sessions = 16,
+		.session_memory = 4u << 20,
 		.classify_packets = 4,
 		.fail_mode = INSPECT_FAIL_OPEN,
 		.timeout_embryonic_ns = 3600000 * MS,

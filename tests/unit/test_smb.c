@@ -18,6 +18,7 @@
 #include <pcap/pcap.h>
 
 #include "dcerpc.h"
+#include "chunk.h"
 #include "smb.h"
 
 /* ---- captures ------------------------------------------------------- */
@@ -200,14 +201,38 @@ enum feed_mode {
 	FEED_TWICE,		/* every segment repeated (retransmitted) */
 };
 
+/* The tables' pool, one for the process as a worker has one. */
+static struct chunk_pool *
+test_pool(void)
+{
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		struct chunk_pool_params params = { .budget = 64u << 20 };
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		assert_non_null(pool);
+	}
+	return pool;
+}
+
 static struct smb_state *
 state_new(void)
 {
 	struct smb_state *st = aligned_alloc(64, sizeof(*st));
 
 	assert_non_null(st);
-	smb_state_init(st);
+	smb_state_init(st, test_pool());
 	return st;
+}
+
+/* Gives the tables' chunks back and frees <st>. */
+static void
+state_free(struct smb_state *st)
+{
+	smb_state_release(st);
+	free(st);
 }
 
 static void
@@ -328,7 +353,7 @@ parse_capture(const char *name, int conn, struct recorder *r)
 	capture_load(name, &cap);
 	run_capture(&cap, conn, FEED_WHOLE, 0, st, r);
 	smb_state_counters(st, &k);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 	return k;
 }
@@ -393,8 +418,8 @@ test_state_budget(void **state)
 {
 	(void)state;
 	/* The budget documented in smb.h and dataplane/smb/README.md. */
-	assert_int_equal(SMB_STATE_SIZE, 13312);
-	assert_true(sizeof(struct smb_state) <= 13312);
+	assert_int_equal(SMB_STATE_SIZE, 3264);
+	assert_true(sizeof(struct smb_state) <= 3264);
 	assert_int_equal(sizeof(struct smb_state), SMB_STATE_SIZE);
 	assert_int_equal(_Alignof(struct smb_state), 64);
 }
@@ -688,7 +713,7 @@ test_smb1_andx_chain(void **state)
 	assert_non_null(k);
 	assert_int_equal(k->f.u.error.reason, SMB_ERR_CHAIN);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -954,7 +979,8 @@ check_feed_modes(const char *name, int conn)
 		if (cap.segs[i].conn == conn)
 			bytes += cap.segs[i].len;
 	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
-		smb_state_init(st);
+		smb_state_release(st);
+		smb_state_init(st, test_pool());
 		run_capture(&cap, conn, modes[m], 0, st, &other);
 		assert_same_facts(&whole, &other);
 		smb_state_counters(st, &k);
@@ -965,7 +991,7 @@ check_feed_modes(const char *name, int conn)
 		recorder_free(&other);
 	}
 	recorder_free(&whole);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -994,7 +1020,8 @@ test_overlapping_retransmission(void **state)
 	(void)state;
 	capture_load("smb2_basic.pcap", &cap);
 	run_capture(&cap, 0, FEED_WHOLE, 0, st, &whole);
-	smb_state_init(st);
+	smb_state_release(st);
+	smb_state_init(st, test_pool());
 	for (i = 0; i < cap.count; i++) {
 		const struct segment *sg = &cap.segs[i];
 		uint32_t half = sg->len / 2;
@@ -1011,7 +1038,7 @@ test_overlapping_retransmission(void **state)
 	assert_true(k.retransmitted_bytes > 0);
 	recorder_free(&whole);
 	recorder_free(&other);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1028,7 +1055,8 @@ test_gap_in_bulk_is_skipped(void **state)
 	run_capture(&cap, 0, FEED_WHOLE, 0, st, &whole);
 	/* Frame 60 is in the middle of the 56 KB WRITE data: losing it
 	 * loses nothing the parser reads. */
-	smb_state_init(st);
+	smb_state_release(st);
+	smb_state_init(st, test_pool());
 	run_capture(&cap, 0, FEED_WHOLE, 60, st, &lossy);
 	assert_same_facts(&whole, &lossy);
 	smb_state_counters(st, &k);
@@ -1036,7 +1064,7 @@ test_gap_in_bulk_is_skipped(void **state)
 	assert_int_equal(k.resyncs, 0);
 	recorder_free(&whole);
 	recorder_free(&lossy);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1069,7 +1097,7 @@ test_gap_resync(void **state)
 			after++;
 	assert_int_equal(after, 2);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1112,7 +1140,7 @@ test_midstream_pickup(void **state)
 			opnum12++;
 	assert_int_equal(opnum12, 1);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1162,7 +1190,7 @@ test_smb2_compound(void **state)
 	assert_non_null(k);
 	assert_int_equal(k->f.u.error.reason, SMB_ERR_CHAIN);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1229,7 +1257,7 @@ test_utf16_names(void **state)
 	assert_true(k->f.u.file.name[i - 1] == 'a' ||
 		(uint8_t)k->f.u.file.name[i - 1] == 0xa9);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1238,7 +1266,8 @@ static const struct kept_fact *
 first_error(struct smb_state *st, uint32_t *seq, const uint8_t *rec,
 	uint32_t len, struct recorder *r)
 {
-	smb_state_init(st);
+	smb_state_release(st);
+	smb_state_init(st, test_pool());
 	*seq = 1;
 	feed_record(st, SMB_DIR_TO_SERVER, seq, rec, len, r);
 	return find_fact(r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER, 0);
@@ -1301,7 +1330,8 @@ test_malformed(void **state)
 	/* After a good record: an unknown NBSS type, then a record too short
 	 * for its protocol id; each is an error, then a resync finds the
 	 * next good record. */
-	smb_state_init(st);
+	smb_state_release(st);
+	smb_state_init(st, test_pool());
 	seq = 1;
 	feed_record(st, SMB_DIR_TO_SERVER, &seq, good, glen, &r);
 	memset(junk, 0x42, sizeof(junk));
@@ -1328,7 +1358,7 @@ test_malformed(void **state)
 		NULL), -EINVAL);
 	assert_int_equal(smb_feed(st, SMB_DIR_TO_SERVER, 0, NULL, 0, 0, NULL,
 		NULL), 0);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1387,7 +1417,8 @@ test_mutations(void **state)
 				rng = rng * 1103515245u + 12345u;
 				if ((rng >> 16) % 4 == 0)
 					len = 1 + (rng >> 8) % len;
-				smb_state_init(st);
+				smb_state_release(st);
+				smb_state_init(st, test_pool());
 				smb_feed(st, sg->dir, 1, buf, len, 0,
 					count_errors, &errors);
 				smb_state_counters(st, &k);
@@ -1396,21 +1427,21 @@ test_mutations(void **state)
 		}
 		capture_free(&cap);
 	}
-	free(st);
+	state_free(st);
 }
 
+/*
+ * Feeds 20 TREE_CONNECT exchanges (TreeIds 0x1000 + i), then 20 requests
+ * never answered (MessageIds 1000 + i), then the answer to the first.
+ */
 static void
-test_tables_bounded(void **state)
+tables_exercise(struct smb_state *st, struct recorder *r)
 {
 	struct capture cap;
-	struct recorder r = { 0 };
-	struct smb_state *st = state_new();
 	const struct segment *req, *resp;
-	struct smb_counters cnt;
 	uint8_t q[512], a[512];
 	uint32_t cseq = 1, sseq = 1, i;
 
-	(void)state;
 	capture_load("psexec_smb2.pcap", &cap);
 	req = capture_frame(&cap, 14);		/* TREE_CONNECT IPC$ */
 	resp = capture_frame(&cap, 15);
@@ -1420,30 +1451,196 @@ test_tables_bounded(void **state)
 		put_le64(q + 4 + 24, 100 + i);
 		put_le64(a + 4 + 24, 100 + i);
 		put_le32(a + 4 + 36, 0x1000 + i);
-		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, &r);
-		feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, &r);
+		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, r);
+		feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, r);
 	}
-	smb_state_counters(st, &cnt);
-	assert_int_equal(cnt.tree_evictions, 20 - 8);
-	assert_int_equal(cnt.unmatched_responses, 0);
-	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
-		SMB_DIR_TO_CLIENT), 20);
-
-	/* Requests never answered push the oldest out of the pending table. */
 	for (i = 0; i < 20; i++) {
 		put_le64(q + 4 + 24, 1000 + i);
-		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, &r);
+		feed_record(st, SMB_DIR_TO_SERVER, &cseq, q, req->len, r);
 	}
-	smb_state_counters(st, &cnt);
-	assert_int_equal(cnt.pending_evictions, 20 - 16);
-	/* The answer to an evicted request is counted, still reported. */
 	put_le64(a + 4 + 24, 1000);
-	feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, &r);
+	feed_record(st, SMB_DIR_TO_CLIENT, &sseq, a, resp->len, r);
+	capture_free(&cap);
+}
+
+/* The tables grow as the connection needs: nothing is given up. */
+static void
+test_tables_grow(void **state)
+{
+	struct recorder r = { 0 };
+	struct smb_state *st = state_new();
+	struct smb_counters cnt;
+
+	(void)state;
+	tables_exercise(st, &r);
 	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.tree_evictions, 0);
+	assert_int_equal(cnt.pending_evictions, 0);
+	assert_int_equal(cnt.table_refusals, 0);
+	assert_int_equal(cnt.unmatched_responses, 0);
+	/* 20 trees and 19 requests still waiting (one answered). */
+	assert_int_equal(cnt.entries, 20 + 19 + 1);
+	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
+		SMB_DIR_TO_CLIENT), 21);
+	recorder_free(&r);
+	state_free(st);
+}
+
+/*
+ * A session at its share of the pool keeps what it has, gives up its
+ * least recently used entries for new ones (counted), never fails, and
+ * gives every chunk back at the end.
+ */
+static void
+test_tables_bounded(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.owner_limit = 8 * SMB_CHUNK_ENTRY_SIZE,
+	};
+	struct recorder r = { 0 };
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+	struct chunk_counters pc;
+	struct chunk_pool *pool;
+	struct smb_counters cnt;
+
+	(void)state;
+	assert_non_null(st);
+	smb_chunk_params(&params);
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	smb_state_init(st, pool);
+	tables_exercise(st, &r);
+	smb_state_counters(st, &cnt);
+	assert_true(cnt.entries <= 8);
+	assert_true(cnt.entries_high == 8);
+	assert_true(cnt.tree_evictions > 0);
+	assert_true(cnt.pending_evictions > 0);
+	/* Every exchange was still reported. */
+	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
+		SMB_DIR_TO_CLIENT), 21);
+	/* The answer to a request given up is counted. */
 	assert_int_equal(cnt.unmatched_responses, 1);
+	chunk_pool_counters(pool, &pc);
+	assert_true(pc.cls[SMB_CHUNK_ENTRY].refused_owner > 0);
+	assert_int_equal(pc.cls[SMB_CHUNK_ENTRY].refused_budget, 0);
+	assert_int_equal(pc.in_use_bytes, 8 * SMB_CHUNK_ENTRY_SIZE);
+	smb_state_release(st);
+	smb_state_release(st);	/* twice is harmless */
+	chunk_pool_counters(pool, &pc);
+	assert_int_equal(pc.in_use_bytes, 0);
+	assert_int_equal(pc.cls[SMB_CHUNK_ENTRY].in_use, 0);
+
+	/* Without a pool nothing is kept, and nothing breaks. */
+	recorder_free(&r);
+	memset(&r, 0, sizeof(r));
+	smb_state_init(st, NULL);
+	tables_exercise(st, &r);
+	smb_state_counters(st, &cnt);
+	assert_int_equal(cnt.entries, 0);
+	assert_true(cnt.table_refusals > 0);
+	assert_int_equal(count_facts(&r, SMB_FACT_TREE_CONNECT,
+		SMB_DIR_TO_CLIENT), 21);
+	smb_state_release(st);
 	recorder_free(&r);
 	free(st);
+	chunk_pool_free(pool);
+}
+
+/*
+ * busy_rpc_smb3.pcap (300 files, 8 bound pipes on one connection) fed in
+ * full, then in a share of <share> bytes. Returns the closes (request and
+ * response) that named their file, and counts the RPC requests that named
+ * an interface and those that did not.
+ */
+static int
+busy_closes(uint32_t share, int *calls_named, int *calls_unnamed,
+	struct smb_counters *cnt, struct chunk_counters *pc)
+{
+	struct chunk_pool_params params = {
+		.budget = 16u << 20,
+		.owner_limit = share,
+	};
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+	struct recorder r = { 0 };
+	struct chunk_pool *pool;
+	struct capture cap;
+	uint32_t rng = 1;
+	int i, named = 0;
+	static const uint8_t zero[16];
+
+	assert_non_null(st);
+	smb_chunk_params(&params);
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	smb_state_init(st, pool);
+	capture_load("busy_rpc_smb3.pcap", &cap);
+	for (i = 0; i < cap.count; i++)
+		feed_segment(st, &cap.segs[i], FEED_WHOLE, &rng, &r);
+	*calls_named = *calls_unnamed = 0;
+	for (i = 0; i < r.n; i++) {
+		const struct kept_fact *k = &r.v[i];
+
+		if (k->f.type == SMB_FACT_CLOSE &&
+		    strncmp(k->f.u.file.name, "busy_", 5) == 0)
+			named++;
+		if (k->f.type == SMB_FACT_DCERPC &&
+		    k->rpc_type == DCERPC_FACT_REQUEST) {
+			if (memcmp(k->rpc_uuid, zero, 16) != 0 &&
+			    k->f.u.dcerpc.pipe[0] != '\0')
+				(*calls_named)++;
+			else
+				(*calls_unnamed)++;
+		}
+	}
+	smb_state_counters(st, cnt);
+	smb_state_release(st);
+	chunk_pool_counters(pool, pc);
+	recorder_free(&r);
 	capture_free(&cap);
+	free(st);
+	chunk_pool_free(pool);
+	return named;
+}
+
+/*
+ * Past SMB_FILES_INDEXED open files the FileIds are hashed over lists; a
+ * connection with 300 files and 8 pipes keeps every name and interface;
+ * in a smaller share the pipes and the files used last are kept.
+ */
+static void
+test_busy_connection(void **state)
+{
+	struct chunk_counters pc;
+	struct smb_counters cnt;
+	int named, unnamed, closes;
+
+	(void)state;
+	closes = busy_closes(512u << 10, &named, &unnamed, &cnt, &pc);
+	assert_int_equal(closes, 600);
+	assert_int_equal(named, 42);
+	assert_int_equal(unnamed, 0);
+	assert_int_equal(cnt.file_evictions + cnt.pipe_evictions +
+		cnt.pending_evictions + cnt.tree_evictions, 0);
+	assert_true(cnt.entries_high >= 300 + 8);
+	assert_int_equal(cnt.pipes_high, 8);
+	/* Everything went back, the file index too. */
+	assert_int_equal(pc.in_use_bytes, 0);
+
+	closes = busy_closes(64u << 10, &named, &unnamed, &cnt, &pc);
+	assert_true(closes > 300 && closes < 600);
+	assert_int_equal(named, 42);
+	assert_int_equal(unnamed, 0);
+	assert_true(cnt.file_evictions > 0);
+	assert_true(pc.cls[SMB_CHUNK_ENTRY].refused_owner > 0);
+	assert_int_equal(pc.in_use_bytes, 0);
+
+	/* Too small for the pipes: calls lose their interface, nothing
+	 * breaks, everything goes back. */
+	closes = busy_closes(8u << 10, &named, &unnamed, &cnt, &pc);
+	assert_int_equal(named + unnamed, 42);
+	assert_true(unnamed > 0);
+	assert_int_equal(pc.in_use_bytes, 0);
 }
 
 static void
@@ -1569,7 +1766,7 @@ test_ioctl_pipe_transceive(void **state)
 	assert_true(k->f.flags & SMB_FACT_F_PAIRED);
 	assert_int_equal(k->f.u.file.length, out_len);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1632,7 +1829,7 @@ test_smb1_transact_nmpipe(void **state)
 	assert_int_equal(count_facts(&r, SMB_FACT_ERROR, SMB_DIR_TO_SERVER),
 		0);
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1660,7 +1857,7 @@ test_compression_transform(void **state)
 	assert_int_equal(k->f.u.transform.algorithm, 1);
 	assert_int_equal(k->f.u.transform.record_size, sizeof(rec));
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 }
 
 /*
@@ -1720,7 +1917,7 @@ test_kerberos_realm(void **state)
 	assert_string_equal(k->f.u.logon.realm, "EXAMPLE.COM");
 	assert_string_equal(k->f.u.logon.user, "");
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1759,10 +1956,11 @@ test_kerberos_by_oid(void **state)
 	capture_free(&cap);
 
 	memset(&r, 0, sizeof(r));
-	smb_state_init(st);
+	smb_state_release(st);
+	smb_state_init(st, test_pool());
 	assert_null(setup_with_blob(st, &r, &cap, offer, sizeof(offer)));
 	recorder_free(&r);
-	free(st);
+	state_free(st);
 	capture_free(&cap);
 }
 
@@ -1791,7 +1989,9 @@ main(void)
 		cmocka_unit_test(test_utf16_names),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_tables_grow),
 		cmocka_unit_test(test_tables_bounded),
+		cmocka_unit_test(test_busy_connection),
 		cmocka_unit_test(test_content_check),
 		cmocka_unit_test(test_benign_bulk_is_skipped),
 		cmocka_unit_test(test_ioctl_pipe_transceive),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "chunk.h"
 #include "smb.h"
 #include "xca.h"
 #include "smb2_build.h"
@@ -115,14 +116,38 @@ feed(struct smb_state *st, enum smb_dir dir, uint32_t *seq,
 	*seq += (uint32_t)len;
 }
 
+/* The tables' pool, one for the process as a worker has one. */
+static struct chunk_pool *
+test_pool(void)
+{
+	static struct chunk_pool *pool;
+
+	if (pool == NULL) {
+		struct chunk_pool_params params = { .budget = 64u << 20 };
+
+		smb_chunk_params(&params);
+		pool = chunk_pool_create(&params);
+		assert_non_null(pool);
+	}
+	return pool;
+}
+
 static struct smb_state *
 state_new(void)
 {
 	struct smb_state *st = aligned_alloc(64, sizeof(*st));
 
 	assert_non_null(st);
-	smb_state_init(st);
+	smb_state_init(st, test_pool());
 	return st;
+}
+
+/* Gives the tables' chunks back and frees <st>. */
+static void
+state_free(struct smb_state *st)
+{
+	smb_state_release(st);
+	free(st);
 }
 
 /* Runs a message alone, in its own connection. */
@@ -134,7 +159,7 @@ run_one(const uint8_t *rec, size_t len, int bytewise, struct recorder *r)
 
 	memset(r, 0, sizeof(*r));
 	feed(st, SMB_DIR_TO_SERVER, &seq, rec, len, bytewise, r);
-	free(st);
+	state_free(st);
 }
 
 static const struct {
@@ -218,7 +243,7 @@ run_on_tree(const uint8_t *rec, size_t len, struct recorder *r)
 	n = plain_record(pre, msg, tree_connect_resp(msg));
 	feed(st, SMB_DIR_TO_CLIENT, &sseq, pre, n, 0, r);
 	feed(st, SMB_DIR_TO_SERVER, &cseq, rec, len, 0, r);
-	free(st);
+	state_free(st);
 }
 
 static void
