@@ -1,0 +1,353 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Per-connection facts of the SMB and DCE/RPC parsers against tshark.
+
+Imported by smb_diff.py. For every TCP connection of a capture, both sides
+give a multiset of facts of each kind:
+
+  user      NTLMSSP AUTHENTICATE "DOMAIN\\user" (SMB session setup and
+            DCE/RPC authentication alike)
+  tree      tree connect request paths
+  open      names in create requests (files, directories, pipes)
+  bind      interfaces offered in BIND / ALTER_CONTEXT, one per context item
+  call      DCE/RPC requests as "interface:opnum", one per complete call
+  service   binary paths of svcctl CreateService / ChangeServiceConfig
+  logonfail statuses of failed session setups
+  dialect   the dialect a negotiate response chose
+
+Agreement of a kind is the size of the multiset intersection over the size
+of the multiset union, summed over connections: a fact that only one side
+has, or has more often, counts against it.
+"""
+
+import collections
+import json
+import subprocess
+
+KINDS = ["user", "tree", "open", "bind", "call", "service", "logonfail",
+         "dialect"]
+
+SMB2_NEGOTIATE = 0
+SMB2_SESSION_SETUP = 1
+SMB2_TREE_CONNECT = 3
+SMB2_CREATE = 5
+SMB1_NEGOTIATE = 0x72
+SMB1_SESSION_SETUP_ANDX = 0x73
+SMB1_TREE_CONNECT_ANDX = 0x75
+SMB1_NT_CREATE_ANDX = 0xA2
+SMB1_OPEN_ANDX = 0x2D
+
+STATUS_MORE_PROCESSING_REQUIRED = 0xC0000016
+
+DCERPC_REQUEST = 0
+DCERPC_BIND = 11
+DCERPC_ALTER_CONTEXT = 14
+
+# Parser fact types (enum dcerpc_fact_type).
+RPC_FACT_BIND = 1
+RPC_FACT_ALTER_CONTEXT = 4
+RPC_FACT_REQUEST = 6
+
+SVCCTL_UUID = "367abb81-9844-35f1-ad32-98f038001003"
+# svcctl opnums whose request carries lpBinaryPathName: ChangeServiceConfigW,
+# CreateServiceW, ChangeServiceConfigA, CreateServiceA.
+SVCCTL_PATH_OPNUMS = {11, 12, 23, 24}
+
+# SMB1 dialect the parser names by number (smb.h); any other it reports as
+# 0, which cannot equal a name tshark prints.
+SMB1_DIALECT_NAMES = {0x0001: "NT LM 0.12"}
+
+
+def conn_key(a, ap, b, bp):
+    """A connection, whichever way a packet goes: its two ends, sorted."""
+    ends = sorted([(a, int(ap)), (b, int(bp))])
+    return "%s:%d-%s:%d" % (ends[0] + ends[1])
+
+
+def strip_nuls(text):
+    # Names are counted strings on the wire; some clients count a final
+    # NUL and tshark then prints it. The NUL is not part of the name.
+    return text.rstrip("\x00")
+
+
+def norm_tree(path):
+    # Share and server names are case-insensitive (MS-SMB2 3.3.5.7,
+    # MS-CIFS 3.3.5.42): "\\SRV\IPC$" and "\\srv\ipc$" are one tree.
+    # File and pipe names keep their case: they are compared as sent.
+    return strip_nuls(path).upper()
+
+
+def norm_user(domain, user):
+    # tshark prints an empty NTLMSSP name as "NULL" (anonymous logon).
+    if user == "NULL":
+        user = ""
+    if domain == "NULL":
+        domain = ""
+    return "%s\\%s" % (domain, user)
+
+
+def as_list(v):
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def find_all(obj, key, skip=()):
+    """Every value of <key> anywhere below <obj>, in document order,
+    not descending into subtrees whose name is in <skip>."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in skip:
+                continue
+            if k == key:
+                out += [x for x in as_list(v) if not isinstance(x, dict)]
+            else:
+                out += find_all(v, key, skip)
+    elif isinstance(obj, list):
+        for x in obj:
+            out += find_all(x, key, skip)
+    return out
+
+
+def first(obj, key, skip=()):
+    vals = find_all(obj, key, skip)
+    return vals[0] if vals else None
+
+
+def header_and_body(msg, header_name):
+    """An SMB message of tshark's JSON: its header, and the rest (the
+    command's own fields, where the generated [Tree]/[File] fields that
+    tshark copies into every later message's header are not)."""
+    header = msg.get(header_name, {})
+    return header, {k: v for k, v in msg.items() if k != header_name}
+
+
+class TsharkFacts:
+    """Facts from tshark's JSON dissection of one capture."""
+
+    def __init__(self):
+        self.facts = collections.defaultdict(
+            lambda: collections.defaultdict(collections.Counter))
+        # (conn, pipe) -> {ctx_id: uuid}: what each context was bound to.
+        self.contexts = collections.defaultdict(dict)
+        # conn -> dialect names of the last SMB1 negotiate request.
+        self.smb1_offered = {}
+
+    def add(self, conn, kind, value):
+        self.facts[conn][kind][value] += 1
+
+    def frame(self, layers):
+        ip = layers.get("ip") or layers.get("ipv6")
+        tcp = layers.get("tcp")
+        if ip is None or tcp is None:
+            return
+        ip = as_list(ip)[-1]
+        tcp = as_list(tcp)[-1]
+        src = ip.get("ip.src") or ip.get("ipv6.src")
+        dst = ip.get("ip.dst") or ip.get("ipv6.dst")
+        if src is None or tcp.get("tcp.srcport") is None:
+            return
+        conn = conn_key(src, tcp["tcp.srcport"], dst, tcp["tcp.dstport"])
+        pipe = None
+        for msg in as_list(layers.get("smb2")):
+            pipe = self.smb2(conn, msg) or pipe
+        for msg in as_list(layers.get("smb")):
+            pipe = self.smb1(conn, msg) or pipe
+        for pdu in as_list(layers.get("dcerpc")):
+            self.dcerpc(conn, pipe, pdu)
+        for svc in as_list(layers.get("svcctl")):
+            opnum = first(svc, "svcctl.opnum")
+            if opnum is not None and int(opnum) in SVCCTL_PATH_OPNUMS:
+                for path in find_all(svc, "svcctl.binarypathname"):
+                    self.add(conn, "service", strip_nuls(path))
+        # NTLMSSP in DCE/RPC authentication (BIND, ALTER_CONTEXT, AUTH3)
+        # is below the dcerpc layer; in SMB, below the session setup,
+        # counted there.
+        for pdu in as_list(layers.get("dcerpc")):
+            self.users(conn, pdu)
+
+    def users(self, conn, tree):
+        names = find_all(tree, "ntlmssp.auth.username")
+        domains = find_all(tree, "ntlmssp.auth.domain")
+        for i, user in enumerate(names):
+            domain = domains[i] if i < len(domains) else ""
+            self.add(conn, "user", norm_user(domain, user))
+
+    def smb2(self, conn, msg):
+        if not isinstance(msg, dict):
+            return None
+        header, body = header_and_body(msg, "SMB2 Header")
+        cmd = header.get("smb2.cmd")
+        if cmd is None:
+            return None
+        cmd = int(cmd, 0)
+        response = first(header, "smb2.flags.response") in ("1", "True")
+        status = int(header.get("smb2.nt_status", "0"), 0)
+        if cmd == SMB2_TREE_CONNECT and not response:
+            for path in find_all(body, "smb2.tree"):
+                self.add(conn, "tree", norm_tree(path))
+        elif cmd == SMB2_CREATE and not response:
+            names = find_all(body, "smb2.filename")
+            # tshark shows no name field for an empty name (the share's
+            # root); the parser reports "".
+            self.add(conn, "open", strip_nuls(names[0]) if names else "")
+        elif cmd == SMB2_SESSION_SETUP and not response:
+            self.users(conn, body)
+        elif cmd == SMB2_SESSION_SETUP and status not in (
+                0, STATUS_MORE_PROCESSING_REQUIRED):
+            self.add(conn, "logonfail", "0x%08x" % status)
+        elif cmd == SMB2_NEGOTIATE and response and status == 0:
+            dialect = first(body, "smb2.dialect")
+            if dialect is not None:
+                self.add(conn, "dialect", "0x%04x" % int(dialect, 0))
+        fid = first(body, "smb2.fid")
+        return ("smb2", fid.lower()) if fid else None
+
+    def smb1(self, conn, msg):
+        if not isinstance(msg, dict):
+            return None
+        header, body = header_and_body(msg, "SMB Header")
+        cmd = header.get("smb.cmd")
+        if cmd is None:
+            return None
+        cmd = int(cmd, 0)
+        flags = header.get("smb.flags_tree", {})
+        response = first(flags, "smb.flags.response") in ("1", "True")
+        status = int(header.get("smb.nt_status", "0"), 0)
+        # The AndX chain: each command's fields are in their own subtree.
+        for name, sub in body.items():
+            if not isinstance(sub, dict):
+                continue
+            subcmd = cmd
+            if "(0x" in name:
+                try:
+                    subcmd = int(name.rsplit("(0x", 1)[1].rstrip(")"), 16)
+                except ValueError:
+                    pass
+            self.smb1_command(conn, subcmd, response, status, sub)
+        fid = first(body, "smb.fid")
+        return ("smb1", int(fid, 0)) if fid else None
+
+    def smb1_command(self, conn, cmd, response, status, sub):
+        if cmd == SMB1_TREE_CONNECT_ANDX and not response:
+            for path in find_all(sub, "smb.path"):
+                self.add(conn, "tree", norm_tree(path))
+        elif cmd in (SMB1_NT_CREATE_ANDX, SMB1_OPEN_ANDX) and not response:
+            names = find_all(sub, "smb.file")
+            self.add(conn, "open", strip_nuls(names[0]) if names else "")
+        elif cmd == SMB1_SESSION_SETUP_ANDX and not response:
+            self.users(conn, sub)
+        elif cmd == SMB1_SESSION_SETUP_ANDX and status not in (
+                0, STATUS_MORE_PROCESSING_REQUIRED):
+            self.add(conn, "logonfail", "0x%08x" % status)
+        elif cmd == SMB1_NEGOTIATE and not response:
+            self.smb1_offered[conn] = find_all(sub, "smb.dialect.name")
+        elif cmd == SMB1_NEGOTIATE and response and status == 0:
+            index = first(sub, "smb.dialect.index")
+            offered = self.smb1_offered.get(conn, [])
+            if index is not None:
+                i = int(index, 0)
+                self.add(conn, "dialect", "smb1:" + (
+                    offered[i] if i < len(offered) else "index %d" % i))
+
+    def dcerpc(self, conn, pipe, pdu):
+        if not isinstance(pdu, dict) or "dcerpc.pkt_type" not in pdu:
+            return
+        ptype = int(pdu["dcerpc.pkt_type"], 0)
+        ctxs = self.contexts[(conn, pipe)]
+        if ptype in (DCERPC_BIND, DCERPC_ALTER_CONTEXT):
+            for item in as_list(pdu.get("dcerpc.cn_ctx_item")):
+                uuid = first(item, "dcerpc.cn_bind_to_uuid")
+                ctx = first(item, "dcerpc.cn_ctx_id")
+                if uuid is None:
+                    continue
+                self.add(conn, "bind", uuid.lower())
+                if ctx is not None:
+                    ctxs[int(ctx, 0)] = uuid.lower()
+        elif ptype == DCERPC_REQUEST:
+            # A fragmented call repeats its opnum in every fragment; the
+            # parser reports the call once, complete: count first
+            # fragments only.
+            if first(pdu, "dcerpc.cn_flags.first_frag") not in ("1", "True"):
+                return
+            ctx = pdu.get("dcerpc.cn_ctx_id")
+            opnum = pdu.get("dcerpc.opnum")
+            if ctx is None or opnum is None:
+                return
+            uuid = ctxs.get(int(ctx, 0), "unbound")
+            self.add(conn, "call", "%s:%d" % (uuid, int(opnum, 0)))
+
+
+def tshark_facts(capture, decode_as):
+    cmd = ["tshark", "-n", "-r", capture, "-T", "json",
+           "--no-duplicate-keys",
+           "-J", "ip ipv6 tcp smb smb2 dcerpc svcctl"]
+    for d in decode_as:
+        cmd += ["-d", d]
+    out = subprocess.run(cmd, check=True, capture_output=True).stdout
+    tf = TsharkFacts()
+    for packet in json.loads(out or b"[]"):
+        tf.frame(packet["_source"]["layers"])
+    return tf.facts
+
+
+def parser_facts(lines, endpoints):
+    """Facts from smb_facts' lines (parsed into dicts by the caller);
+    <endpoints> maps its connection ids to conn_key()s."""
+    facts = collections.defaultdict(
+        lambda: collections.defaultdict(collections.Counter))
+    for f in lines:
+        conn = endpoints.get(f.get("conn"))
+        if conn is None:
+            continue
+        kind = f["fact"]
+        ver = int(f["ver"])
+        response = int(f["flags"], 16) & 1
+        add = facts[conn]
+        if kind == "logon" and not response and f["mech"] == "1":
+            add["user"][norm_user(f["domain"], f["user"])] += 1
+        elif kind == "logon" and response:
+            status = int(f["status"], 16)
+            if status not in (0, STATUS_MORE_PROCESSING_REQUIRED):
+                add["logonfail"]["0x%08x" % status] += 1
+        elif kind == "tree_connect" and not response:
+            add["tree"][norm_tree(f["path"])] += 1
+        elif kind == "create" and not response:
+            add["open"][strip_nuls(f["name"])] += 1
+        elif kind == "negotiate" and response and \
+                int(f["status"], 16) == 0:
+            chosen = int(f["chosen"], 16)
+            if ver == 1 and chosen < 0x0200:
+                add["dialect"]["smb1:" + SMB1_DIALECT_NAMES.get(
+                    chosen, "unnamed (0x%04x)" % chosen)] += 1
+            else:
+                add["dialect"]["0x%04x" % chosen] += 1
+        elif kind == "dcerpc" and not response:
+            rpc = int(f["rpc"])
+            iface = f["iface"].lower()
+            if rpc in (RPC_FACT_BIND, RPC_FACT_ALTER_CONTEXT):
+                add["bind"][iface] += 1
+            elif rpc == RPC_FACT_REQUEST:
+                add["call"]["%s:%d" % (iface, int(f["opnum"]))] += 1
+                if iface == SVCCTL_UUID and f.get("arg_command"):
+                    add["service"][strip_nuls(f["arg_command"])] += 1
+    return facts
+
+
+def compare(theirs, ours):
+    """Per kind: (agreeing, total, [(conn, value, tshark n, parser n)])."""
+    result = {}
+    for kind in KINDS:
+        agree = total = 0
+        diffs = []
+        for conn in sorted(set(theirs) | set(ours)):
+            t = theirs.get(conn, {}).get(kind, collections.Counter())
+            o = ours.get(conn, {}).get(kind, collections.Counter())
+            for value in sorted(set(t) | set(o)):
+                agree += min(t[value], o[value])
+                total += max(t[value], o[value])
+                if t[value] != o[value]:
+                    diffs.append((conn, value, t[value], o[value]))
+        result[kind] = (agree, total, diffs)
+    return result
