@@ -59,6 +59,8 @@ FIELDS = [
     "ntlmssp.auth.username",
     "dcerpc.cn_bind_to_uuid",
     "dcerpc.opnum",
+    "dcerpc.pkt_type",
+    "dcerpc.cn_flags.last_frag",
     "nbss.type",
     "smb2.header.transform.msg_size",
     "smb2.tid",
@@ -114,6 +116,27 @@ def tshark_frames(capture, decode_as):
     return frames
 
 
+DCERPC_PTYPES_WITH_OPNUM = (0, 2, 3)	# request, response, fault
+
+
+def complete_call_opnums(rec):
+    """Opnums of the PDUs that end a call or its answer. The parser reports
+    a call when its last fragment arrives; tshark prints the opnum on every
+    fragment. Requests, responses and faults carry an opnum, one per PDU in
+    order, so they pair with their PDUs' types and last-fragment flags; if
+    they do not (a PDU cut short), every opnum counts."""
+    opnums = [as_int(x) for x in rec["dcerpc.opnum"]]
+    ptypes = [as_int(x) for x in rec["dcerpc.pkt_type"]]
+    last = [as_bool(x) for x in rec["dcerpc.cn_flags.last_frag"]]
+    if len(ptypes) != len(last):
+        return opnums
+    ends = [lf for pt, lf in zip(ptypes, last)
+            if pt in DCERPC_PTYPES_WITH_OPNUM]
+    if len(ends) != len(opnums):
+        return opnums
+    return [op for op, lf in zip(opnums, ends) if lf]
+
+
 def tshark_view(rec):
     """What tshark saw in one frame, normalised to comparable values."""
     v = collections.defaultdict(list)
@@ -140,7 +163,7 @@ def tshark_view(rec):
     v["encrypted sizes"] = sorted(
         as_int(x) for x in rec["smb2.header.transform.msg_size"])
     v["rpc binds"] = sorted({x.lower() for x in rec["dcerpc.cn_bind_to_uuid"]})
-    v["rpc opnums"] = sorted({as_int(x) for x in rec["dcerpc.opnum"]})
+    v["rpc opnums"] = sorted(set(complete_call_opnums(rec)))
     v["tree ids"] = {as_int(x) for x in rec["smb2.tid"]}
     v["share types"] = {as_int(x) for x in rec["smb2.share_type"]}
     v["file ids"] = {x.lower() for x in rec["smb2.fid"]} | {
