@@ -19,7 +19,8 @@
  * bytes then go to the DCE/RPC parser in order, as the gateway feeds them
  * (retransmitted bytes cut off, gaps passed over). Anything else is not
  * ours and is skipped. Link types: those offline mode reads (Ethernet,
- * Linux cooked v1/v2, BSD NULL/LOOP, raw IP).
+ * Linux cooked v1/v2, BSD NULL/LOOP, raw IP), per interface in a pcapng
+ * file, which libpcap refuses when its interfaces' types differ.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -587,6 +588,127 @@ handle_frame(int dlt, const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 	release(c, dir, seq + (l4_len - thl), false);
 }
 
+static uint32_t
+get32(const uint8_t *p, bool swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t
+get16(const uint8_t *p, bool swap)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+/* The LINKTYPE_ value a file holds as the DLT_ value libpcap uses. */
+static int
+linktype_to_dlt(uint16_t linktype)
+{
+	switch (linktype) {
+	case 101:
+		return DLT_RAW;
+	case 108:
+		return DLT_LOOP;
+	default:
+		return linktype;	/* 0, 1, 113, 228, 229, 276: equal */
+	}
+}
+
+#define PCAPNG_SHB	0x0a0d0d0au
+#define PCAPNG_IDB	1u
+#define PCAPNG_SPB	3u
+#define PCAPNG_EPB	6u
+#define PCAPNG_IFACES_MAX	64
+
+/*
+ * Reads a pcapng file block by block: every interface keeps its own link
+ * type. Returns 0, or 2 on a file it cannot read (a message said why).
+ */
+static int
+read_pcapng(const char *path, FILE *f)
+{
+	int dlt[PCAPNG_IFACES_MAX];
+	int ifaces = 0;
+	bool swap = false;
+	uint8_t head[12];
+	uint8_t *block = NULL;
+
+	while (fread(head, 1, 8, f) == 8) {
+		uint32_t type, len;
+
+		memcpy(&type, head, 4);
+		if (type == PCAPNG_SHB) {
+			if (fread(head + 8, 1, 4, f) != 4)
+				break;
+			swap = get32(head + 8, false) != 0x1a2b3c4du;
+			ifaces = 0;
+		}
+		len = get32(head + 4, swap);
+		type = get32(head, swap);
+		if (len < 12 || len % 4 != 0 || len > (64u << 20)) {
+			fprintf(stderr, "%s: bad pcapng block\n", path);
+			free(block);
+			return 2;
+		}
+		free(block);
+		block = malloc(len);
+		if (block == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(2);
+		}
+		memcpy(block, head, type == PCAPNG_SHB ? 12 : 8);
+		if (fread(block + (type == PCAPNG_SHB ? 12 : 8), 1,
+			  len - (type == PCAPNG_SHB ? 12 : 8), f) !=
+		    len - (type == PCAPNG_SHB ? 12 : 8)) {
+			fprintf(stderr, "%s: pcapng file cut short\n", path);
+			free(block);
+			return 2;
+		}
+		if (type == PCAPNG_IDB && len >= 20) {
+			if (ifaces == PCAPNG_IFACES_MAX) {
+				fprintf(stderr, "%s: too many interfaces\n",
+					path);
+				free(block);
+				return 2;
+			}
+			dlt[ifaces] = linktype_to_dlt(get16(block + 8, swap));
+			if (!dlt_supported(dlt[ifaces]))
+				fprintf(stderr, "%s: interface %d: link type"
+					" %d not read\n", path, ifaces,
+					dlt[ifaces]);
+			ifaces++;
+		} else if (type == PCAPNG_EPB && len >= 32) {
+			uint32_t id = get32(block + 8, swap);
+			uint32_t caplen = get32(block + 20, swap);
+
+			/* One timestamp unit is as good as another here. */
+			frame_no++;
+			if (id < (uint32_t)ifaces && caplen <= len - 32 &&
+			    dlt_supported(dlt[id]))
+				handle_frame(dlt[id], block + 28, caplen,
+					(uint64_t)get32(block + 12, swap) << 32 |
+					get32(block + 16, swap));
+		} else if (type == PCAPNG_SPB && len >= 16) {
+			uint32_t caplen = len - 16;
+			uint32_t orig = get32(block + 8, swap);
+
+			frame_no++;
+			if (orig < caplen)
+				caplen = orig;
+			if (ifaces > 0 && dlt_supported(dlt[0]))
+				handle_frame(dlt[0], block + 12, caplen, 0);
+		}
+	}
+	free(block);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -599,6 +721,25 @@ main(int argc, char **argv)
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s CAPTURE\n", argv[0]);
 		return 2;
+	}
+	{
+		FILE *f = fopen(argv[1], "rb");
+		uint32_t magic = 0;
+
+		if (f == NULL) {
+			perror(argv[1]);
+			return 2;
+		}
+		if (fread(&magic, 1, 4, f) == 4 && magic == PCAPNG_SHB) {
+			rewind(f);
+			rc = read_pcapng(argv[1], f);
+			fclose(f);
+			if (rc != 0)
+				return rc;
+			pc = NULL;
+			goto done;
+		}
+		fclose(f);
 	}
 	pc = pcap_open_offline(argv[1], errbuf);
 	if (pc == NULL) {
@@ -621,6 +762,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[1], pcap_geterr(pc));
 		return 2;
 	}
+done:
 	for (i = 0; i < conn_count; i++) {
 		struct smb_counters k;
 		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
@@ -649,6 +791,7 @@ main(int argc, char **argv)
 		free(conns[i]->rpc);
 		free(conns[i]);
 	}
-	pcap_close(pc);
+	if (pc != NULL)
+		pcap_close(pc);
 	return 0;
 }
