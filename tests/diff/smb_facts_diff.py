@@ -39,6 +39,11 @@ SMB1_OPEN_ANDX = 0x2D
 
 STATUS_MORE_PROCESSING_REQUIRED = 0xC0000016
 
+# smb.h SMB_AUTH_*: the logons whose names are on the wire in clear.
+# Kerberos (2) names are inside the ticket, which neither side reads.
+SMB_AUTH_NTLMSSP = "1"
+SMB_AUTH_PLAINTEXT = "3"
+
 DCERPC_REQUEST = 0
 DCERPC_BIND = 11
 DCERPC_ALTER_CONTEXT = 14
@@ -56,6 +61,18 @@ SVCCTL_PATH_OPNUMS = {11, 12, 23, 24}
 # SMB1 dialect the parser names by number (smb.h); any other it reports as
 # 0, which cannot equal a name tshark prints.
 SMB1_DIALECT_NAMES = {0x0001: "NT LM 0.12"}
+
+
+# A request whose context was bound before the capture began (or whose
+# BIND was lost): tshark cannot name its interface and the parser reports
+# the all-zero UUID. Both mean "not known"; the opnum is still compared,
+# and a side that knows the interface while the other does not disagrees.
+UNKNOWN_IFACE = "unknown"
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def unknown_iface(uuid):
+    return UNKNOWN_IFACE if uuid == ZERO_UUID else uuid
 
 
 def conn_key(a, ap, b, bp):
@@ -238,6 +255,12 @@ class TsharkFacts:
             self.add(conn, "open", strip_nuls(names[0]) if names else "")
         elif cmd == SMB1_SESSION_SETUP_ANDX and not response:
             self.users(conn, sub)
+            # Without extended security the names are the request's own
+            # fields, not NTLMSSP's.
+            for i, user in enumerate(find_all(sub, "smb.account")):
+                domains = find_all(sub, "smb.primary_domain")
+                self.add(conn, "user", norm_user(
+                    domains[i] if i < len(domains) else "", user))
         elif cmd == SMB1_SESSION_SETUP_ANDX and status not in (
                 0, STATUS_MORE_PROCESSING_REQUIRED):
             self.add(conn, "logonfail", "0x%08x" % status)
@@ -275,7 +298,7 @@ class TsharkFacts:
             opnum = pdu.get("dcerpc.opnum")
             if ctx is None or opnum is None:
                 return
-            uuid = ctxs.get(int(ctx, 0), "unbound")
+            uuid = ctxs.get(int(ctx, 0), UNKNOWN_IFACE)
             self.add(conn, "call", "%s:%d" % (uuid, int(opnum, 0)))
 
 
@@ -305,7 +328,8 @@ def parser_facts(lines, endpoints):
         ver = int(f["ver"])
         response = int(f["flags"], 16) & 1
         add = facts[conn]
-        if kind == "logon" and not response and f["mech"] == "1":
+        if kind == "logon" and not response and f["mech"] in (
+                SMB_AUTH_NTLMSSP, SMB_AUTH_PLAINTEXT):
             add["user"][norm_user(f["domain"], f["user"])] += 1
         elif kind == "logon" and response:
             status = int(f["status"], 16)
@@ -325,7 +349,12 @@ def parser_facts(lines, endpoints):
                 add["dialect"]["0x%04x" % chosen] += 1
         elif kind == "dcerpc" and not response:
             rpc = int(f["rpc"])
-            iface = f["iface"].lower()
+            iface = unknown_iface(f["iface"].lower())
+            # NTLMSSP AUTHENTICATE in BIND / ALTER_CONTEXT / AUTH3, on the
+            # fact that carries it, if smb_facts prints one.
+            if f.get("auth_user") is not None:
+                add["user"][norm_user(f.get("auth_domain", ""),
+                                      f["auth_user"])] += 1
             if rpc in (RPC_FACT_BIND, RPC_FACT_ALTER_CONTEXT):
                 add["bind"][iface] += 1
             elif rpc == RPC_FACT_REQUEST:
