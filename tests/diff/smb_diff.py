@@ -46,6 +46,12 @@ AGG = "\x1e"
 
 FIELDS = [
     "frame.number",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.srcport",
+    "tcp.dstport",
     "smb2.cmd",
     "smb2.nt_status",
     "smb2.flags.response",
@@ -341,6 +347,20 @@ def decode_as_rules(lines):
     return rules
 
 
+def frame_connections(frames):
+    """Frame number -> conn_key() of its TCP connection (the innermost IP
+    header when there are several)."""
+    conns = {}
+    for number, rec in frames.items():
+        src = rec["ip.src"] or rec["ipv6.src"]
+        dst = rec["ip.dst"] or rec["ipv6.dst"]
+        if src and dst and rec["tcp.srcport"] and rec["tcp.dstport"]:
+            conns[number] = smb_facts_diff.conn_key(
+                src[-1], rec["tcp.srcport"][-1], dst[-1],
+                rec["tcp.dstport"][-1])
+    return conns
+
+
 def endpoints_of(lines):
     ends = {}
     for line in lines:
@@ -380,15 +400,16 @@ def analyse(driver, capture):
     decode_as = decode_as_rules(lines)
     facts = [parse_fact_line(x) for x in lines if x.startswith("frame=")]
     ours = smb_facts_diff.parser_facts(facts, endpoints_of(lines))
-    theirs = smb_facts_diff.tshark_facts(capture, decode_as)
+    frames = tshark_frames(capture, decode_as)
+    theirs = smb_facts_diff.tshark_facts(capture, decode_as,
+                                         frame_connections(frames))
     result = {}
     for kind, (agree, total, diffs) in smb_facts_diff.compare(
             theirs, ours).items():
         result[kind] = (agree, total, [
             f"{conn} {kind} {value!r}: tshark {t} parser {o}"
             for conn, value, t, o in diffs])
-    result["frames"] = frame_agreement(
-        capture, tshark_frames(capture, decode_as), our_frames(lines))
+    result["frames"] = frame_agreement(capture, frames, our_frames(lines))
     return result
 
 

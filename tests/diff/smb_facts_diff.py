@@ -154,18 +154,8 @@ class TsharkFacts:
     def add(self, conn, kind, value):
         self.facts[conn][kind][value] += 1
 
-    def frame(self, layers):
-        ip = layers.get("ip") or layers.get("ipv6")
-        tcp = layers.get("tcp")
-        if ip is None or tcp is None:
-            return
-        ip = as_list(ip)[-1]
-        tcp = as_list(tcp)[-1]
-        src = ip.get("ip.src") or ip.get("ipv6.src")
-        dst = ip.get("ip.dst") or ip.get("ipv6.dst")
-        if src is None or tcp.get("tcp.srcport") is None:
-            return
-        conn = conn_key(src, tcp["tcp.srcport"], dst, tcp["tcp.dstport"])
+    def frame(self, layers, conn):
+        """One frame's layers; <conn> is its connection's conn_key()."""
         pipe = None
         for msg in as_list(layers.get("smb2")):
             pipe = self.smb2(conn, msg) or pipe
@@ -302,16 +292,22 @@ class TsharkFacts:
             self.add(conn, "call", "%s:%d" % (uuid, int(opnum, 0)))
 
 
-def tshark_facts(capture, decode_as):
+def tshark_facts(capture, decode_as, conns):
+    """<conns> maps frame numbers to conn_key()s (from the fields pass:
+    the JSON of ip and tcp would be three times the size of the rest)."""
     cmd = ["tshark", "-n", "-r", capture, "-T", "json",
-           "--no-duplicate-keys",
-           "-J", "ip ipv6 tcp smb smb2 dcerpc svcctl"]
+           "--no-duplicate-keys", "-Y", "smb || smb2 || dcerpc",
+           "-J", "frame smb smb2 dcerpc svcctl"]
     for d in decode_as:
         cmd += ["-d", d]
     out = subprocess.run(cmd, check=True, capture_output=True).stdout
     tf = TsharkFacts()
     for packet in json.loads(out or b"[]"):
-        tf.frame(packet["_source"]["layers"])
+        layers = packet["_source"]["layers"]
+        number = first(layers.get("frame", {}), "frame.number")
+        conn = conns.get(int(number)) if number is not None else None
+        if conn is not None:
+            tf.frame(layers, conn)
     return tf.facts
 
 

@@ -30,10 +30,7 @@ def ours(*facts):
 
 
 def frame(**layers):
-    base = {"ip": {"ip.src": "198.18.1.10", "ip.dst": "198.18.2.20"},
-            "tcp": {"tcp.srcport": "50000", "tcp.dstport": "445"}}
-    base.update(layers)
-    return base
+    return dict(layers)
 
 
 def smb2_msg(cmd, body, response=False, fid=None):
@@ -58,7 +55,7 @@ def rpc_pdu(ptype, first_frag=True, **kw):
 def theirs(*frames):
     tf = fd.TsharkFacts()
     for layers in frames:
-        tf.frame(layers)
+        tf.frame(layers, CONN)
     return tf.facts
 
 
@@ -75,6 +72,12 @@ class Agreement(unittest.TestCase):
         agree, total, diffs = fd.compare(t, o)["tree"]
         self.assertEqual((agree, total), (1, 2))
         self.assertEqual(diffs, [(CONN, "\\\\S\\DATA", 1, 2)])
+
+    def test_frame_connections(self):
+        rec = {"ip.src": ["198.18.2.20"], "ip.dst": ["198.18.1.10"],
+               "ipv6.src": [], "ipv6.dst": [],
+               "tcp.srcport": ["445"], "tcp.dstport": ["50000"]}
+        self.assertEqual(smb_diff.frame_connections({7: rec}), {7: CONN})
 
     def test_other_connection_is_not_the_same_fact(self):
         t = theirs(frame(smb2=smb2_msg(5, {"smb2.filename": "a.txt"})))
