@@ -106,8 +106,8 @@ def tshark_frames(capture, decode_as):
         cmd += ["-d", d]
     for f in FIELDS:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         errors="replace").stdout
     frames = {}
     # Not splitlines(): it also splits at the 0x1e aggregator.
     for line in out.split("\n"):
@@ -226,13 +226,13 @@ def our_view(facts):
                 if response:
                     stat1.add(int(f["status"], 16))
         elif kind == "tree_connect" and f["dir"] == "c2s":
-            paths.add(f["path"])
+            paths.add(frame_name(f, "path"))
         elif kind == "tree_connect" and int(f["status"], 16) == 0 \
                 and ver == 2:
             tids.add(int(f["tid"], 16))
             stypes.add(int(f["share_type"]))
         elif kind == "create" and f["dir"] == "c2s" and f["name"]:
-            names.add(f["name"])
+            names.add(frame_name(f, "name"))
         elif kind == "create" and f["dir"] == "s2c" \
                 and int(f["status"], 16) == 0:
             fids.add(fid_text(ver, f["fid"]))
@@ -285,6 +285,30 @@ def fmt(val):
     return repr(val)
 
 
+def frame_name(f, key):
+    """A name of the parser's fact, made comparable as in the per-connection
+    facts (smb_facts_diff.smb1_as_tshark() and kept())."""
+    value = f[key]
+    if f["ver"] == "1":
+        value = smb_facts_diff.smb1_as_tshark(value)
+    return smb_facts_diff.kept(value, f)
+
+
+def among(mine, their):
+    """Whether each of our names is one of tshark's, a truncated one being
+    the start of a longer one of tshark's."""
+    cut = smb_facts_diff.TRUNCATED
+    for name in mine:
+        if name.startswith(cut):
+            prefix = name[len(cut):]
+            if not any(len(x) > len(prefix) and x.startswith(prefix)
+                       for x in their):
+                return False
+        elif name not in their:
+            return False
+    return True
+
+
 def compare(frame, theirs, ours):
     diffs = []
     for key in EXACT:
@@ -297,7 +321,7 @@ def compare(frame, theirs, ours):
                      f" parser {fmt(ours['smb1 statuses'])}")
     for key, flag in (("paths", "tcon request"), ("names", "create request")):
         mine, their = ours[key], theirs[key]
-        if not mine <= their or (theirs[flag] and their and not mine) \
+        if not among(mine, their) or (theirs[flag] and their and not mine) \
                 or (mine and not theirs[flag]):
             diffs.append(f"{key}: tshark {fmt(their)} parser {fmt(mine)}")
     for key in ("tree ids", "share types", "file ids", "session ids"):
@@ -326,7 +350,8 @@ EXCLUDED = {
 
 
 def run_parser(driver, capture):
-    proc = subprocess.run([driver, capture], capture_output=True, text=True)
+    proc = subprocess.run([driver, capture], capture_output=True, text=True,
+                          errors="replace")
     return proc.returncode, proc.stdout.splitlines(), proc.stderr.strip()
 
 
@@ -400,16 +425,22 @@ def analyse(driver, capture):
     decode_as = decode_as_rules(lines)
     facts = [parse_fact_line(x) for x in lines if x.startswith("frame=")]
     ours = smb_facts_diff.parser_facts(facts, endpoints_of(lines))
+    notes = []
     frames = tshark_frames(capture, decode_as)
     theirs = smb_facts_diff.tshark_facts(capture, decode_as,
                                          frame_connections(frames))
     result = {}
-    for kind, (agree, total, diffs) in smb_facts_diff.compare(
+    for kind, (agree, total, diffs, truncated) in smb_facts_diff.compare(
             theirs, ours).items():
         result[kind] = (agree, total, [
             f"{conn} {kind} {value!r}: tshark {t} parser {o}"
             for conn, value, t, o in diffs])
+        if truncated:
+            notes.append(f"{kind}: {truncated} names longer than the"
+                         " parser keeps, its part equal to tshark's and"
+                         " flagged truncated")
     result["frames"] = frame_agreement(capture, frames, our_frames(lines))
+    result["notes"] = notes
     return result
 
 
@@ -480,6 +511,8 @@ def main():
         if not isinstance(res, dict):
             continue
         excluded = EXCLUDED.get(name, {})
+        for note in res["notes"]:
+            print(f"{name}: note: {note}")
         for k in kinds:
             agree, total, diffs = res[k]
             if k in excluded:

@@ -302,13 +302,48 @@ def tshark_facts(capture, decode_as, conns):
         cmd += ["-d", d]
     out = subprocess.run(cmd, check=True, capture_output=True).stdout
     tf = TsharkFacts()
-    for packet in json.loads(out or b"[]"):
+    # tshark prints a non-Unicode SMB1 string's bytes as they are, which
+    # may not be UTF-8: they become U+FFFD, so such a name still shows
+    # (and disagrees with whatever the parser made of it), never vanishes.
+    for packet in json.loads(out.decode("utf-8", "replace") or "[]"):
         layers = packet["_source"]["layers"]
         number = first(layers.get("frame", {}), "frame.number")
         conn = conns.get(int(number)) if number is not None else None
         if conn is not None:
             tf.frame(layers, conn)
     return tf.facts
+
+
+def smb1_as_tshark(text):
+    """The parser's SMB1 string as tshark 4.0 prints it. Its SMB1 dissector
+    turns UCS-2 into ISO 8859-1: a character above U+00FF becomes "?", one
+    in U+0080..U+00FF its single Latin-1 byte, which is not UTF-8 and so
+    reads here as U+FFFD. Only those characters are made alike; every ASCII
+    character, the length and the positions are still compared. ("?" is
+    not a valid character of an SMB name, so it cannot stand for itself.)
+    NTLMSSP names and every SMB2 string are compared as they are."""
+    out = []
+    for ch in text:
+        if ord(ch) > 0xFF:
+            out.append("?")
+        elif ord(ch) >= 0x80:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# Prefix of a name the parser cut to fit its bound (SMB_NAME_MAX) and
+# flagged so (SMB_FACT_F_TRUNCATED); compare() matches it with a longer
+# name of tshark's that starts with the same bytes, and reports it.
+TRUNCATED = "\x00truncated:"
+SMB_FACT_F_TRUNCATED = 0x0020
+
+
+def kept(value, f):
+    if int(f["flags"], 16) & SMB_FACT_F_TRUNCATED:
+        return TRUNCATED + value
+    return value
 
 
 def parser_facts(lines, endpoints):
@@ -324,17 +359,27 @@ def parser_facts(lines, endpoints):
         ver = int(f["ver"])
         response = int(f["flags"], 16) & 1
         add = facts[conn]
-        if kind == "logon" and not response and f["mech"] in (
-                SMB_AUTH_NTLMSSP, SMB_AUTH_PLAINTEXT):
+        if kind == "logon" and not response and f["mech"] == \
+                SMB_AUTH_PLAINTEXT:
+            add["user"][norm_user(smb1_as_tshark(f["domain"]),
+                                  smb1_as_tshark(f["user"]))] += 1
+        elif kind == "logon" and not response and f["mech"] == \
+                SMB_AUTH_NTLMSSP:
             add["user"][norm_user(f["domain"], f["user"])] += 1
         elif kind == "logon" and response:
             status = int(f["status"], 16)
             if status not in (0, STATUS_MORE_PROCESSING_REQUIRED):
                 add["logonfail"]["0x%08x" % status] += 1
         elif kind == "tree_connect" and not response:
-            add["tree"][norm_tree(f["path"])] += 1
+            path = f["path"]
+            if ver == 1:
+                path = smb1_as_tshark(path)
+            add["tree"][kept(norm_tree(path), f)] += 1
         elif kind == "create" and not response:
-            add["open"][strip_nuls(f["name"])] += 1
+            name = strip_nuls(f["name"])
+            if ver == 1:
+                name = smb1_as_tshark(name)
+            add["open"][kept(name, f)] += 1
         elif kind == "negotiate" and response and \
                 int(f["status"], 16) == 0:
             chosen = int(f["chosen"], 16)
@@ -360,19 +405,46 @@ def parser_facts(lines, endpoints):
     return facts
 
 
+def match_truncated(t, o):
+    """Pairs each truncated name of the parser's <o> with a longer name of
+    tshark's <t> that starts with what the parser kept; both become the
+    marked form, so they agree. Returns how many were paired; a truncated
+    name with no such partner stays and disagrees."""
+    paired = 0
+    t = t.copy()
+    for value in sorted(v for v in o if v.startswith(TRUNCATED)):
+        prefix = value[len(TRUNCATED):]
+        for _ in range(o[value]):
+            partner = next((x for x in sorted(t) if t[x] > 0 and
+                            not x.startswith(TRUNCATED) and
+                            len(x) > len(prefix) and
+                            x.startswith(prefix)), None)
+            if partner is None:
+                break
+            t[partner] -= 1
+            if t[partner] == 0:
+                del t[partner]
+            t[value] += 1
+            paired += 1
+    return t, paired
+
+
 def compare(theirs, ours):
-    """Per kind: (agreeing, total, [(conn, value, tshark n, parser n)])."""
+    """Per kind: (agreeing, total, [(conn, value, tshark n, parser n)],
+    names matched as truncated)."""
     result = {}
     for kind in KINDS:
-        agree = total = 0
+        agree = total = truncated = 0
         diffs = []
         for conn in sorted(set(theirs) | set(ours)):
             t = theirs.get(conn, {}).get(kind, collections.Counter())
             o = ours.get(conn, {}).get(kind, collections.Counter())
+            t, paired = match_truncated(t, o)
+            truncated += paired
             for value in sorted(set(t) | set(o)):
                 agree += min(t[value], o[value])
                 total += max(t[value], o[value])
                 if t[value] != o[value]:
                     diffs.append((conn, value, t[value], o[value]))
-        result[kind] = (agree, total, diffs)
+        result[kind] = (agree, total, diffs, truncated)
     return result

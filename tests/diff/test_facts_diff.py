@@ -19,7 +19,7 @@ SVCCTL = fd.SVCCTL_UUID
 
 def fact(kind, response=False, **kw):
     f = {"conn": "0", "fact": kind, "ver": kw.pop("ver", "2"),
-         "flags": "0x0001" if response else "0x0000",
+         "flags": kw.pop("flags", "0x0001" if response else "0x0000"),
          "status": kw.pop("status", "0x00000000")}
     f.update(kw)
     return f
@@ -69,7 +69,7 @@ class Agreement(unittest.TestCase):
         t = theirs(frame(smb2=smb2_msg(3, {"smb2.tree": "\\\\S\\data"})))
         o = ours(fact("tree_connect", path="\\\\S\\data"),
                  fact("tree_connect", path="\\\\S\\data"))
-        agree, total, diffs = fd.compare(t, o)["tree"]
+        agree, total, diffs, _ = fd.compare(t, o)["tree"]
         self.assertEqual((agree, total), (1, 2))
         self.assertEqual(diffs, [(CONN, "\\\\S\\DATA", 1, 2)])
 
@@ -100,6 +100,29 @@ class Normalisation(unittest.TestCase):
         t = theirs(frame(smb2=smb2_msg(5, {})))
         o = ours(fact("create", name=""))
         self.assertEqual(fd.compare(t, o)["open"][:2], (1, 1))
+
+    def test_smb1_names_as_tshark_prints_them(self):
+        self.assertEqual(fd.smb1_as_tshark("\\\u0444a\u00f1.txt"),
+                         "\\?a\ufffd.txt")
+        t = theirs(frame(smb={
+            "SMB Header": {"smb.cmd": "0xa2", "smb.nt_status": "0x0",
+                           "smb.flags_tree": {"smb.flags.response": "0"}},
+            "NT Create AndX Request (0xa2)": {"smb.file": "\\?x.txt"}}))
+        right = ours(fact("create", ver="1", name="\\\u0444x.txt"))
+        wrong = ours(fact("create", ver="1", name="\\\u0444y.txt"))
+        self.assertEqual(fd.compare(t, right)["open"][:2], (1, 1))
+        self.assertEqual(fd.compare(t, wrong)["open"][:2], (0, 2))
+
+    def test_truncated_name_needs_a_longer_partner(self):
+        long_name = "d" * 300 + "\\x.exe"
+        t = theirs(frame(smb2=smb2_msg(5, {"smb2.filename": long_name})))
+        good = ours(fact("create", name=long_name[:255], flags="0x0020"))
+        bad = ours(fact("create", name="e" * 255, flags="0x0020"))
+        unflagged = ours(fact("create", name=long_name[:255]))
+        self.assertEqual(fd.compare(t, good)["open"][:2], (1, 1))
+        self.assertEqual(fd.compare(t, good)["open"][3], 1)
+        self.assertEqual(fd.compare(t, bad)["open"][:2], (0, 2))
+        self.assertEqual(fd.compare(t, unflagged)["open"][:2], (0, 2))
 
     def test_null_user(self):
         self.assertEqual(fd.norm_user("NULL", "NULL"), "\\")
