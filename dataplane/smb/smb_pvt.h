@@ -20,7 +20,8 @@
 #define SMB_TREES_MAX		8
 #define SMB_FILES_MAX		16
 #define SMB_PIPES_MAX		2
-/* Names kept in the tables are cut to this (facts carry SMB_NAME_MAX). */
+/* Names kept in the tables are cut to this, keeping their start and end
+ * (utf8_copy_ends()); facts carry SMB_NAME_MAX. */
 #define SMB_STORED_NAME_MAX	128
 #define SMB_PIPE_NAME_MAX	48
 

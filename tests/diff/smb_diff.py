@@ -288,20 +288,15 @@ def fmt(val):
 def frame_name(f, key):
     """A name of the parser's fact, made comparable as in the per-connection
     facts (smb_facts_diff.smb1_as_tshark() and kept())."""
-    value = f[key]
-    if f["ver"] == "1":
-        value = smb_facts_diff.smb1_as_tshark(value)
-    return smb_facts_diff.kept(value, f)
+    return smb_facts_diff.kept(f[key], f)
 
 
 def among(mine, their):
     """Whether each of our names is one of tshark's, a truncated one being
     the start of a longer one of tshark's."""
-    cut = smb_facts_diff.TRUNCATED
     for name in mine:
-        if name.startswith(cut):
-            prefix = name[len(cut):]
-            if not any(len(x) > len(prefix) and x.startswith(prefix)
+        if name.startswith("\x00"):
+            if not any(smb_facts_diff.truncated_matches(name, x)
                        for x in their):
                 return False
         elif name not in their:

@@ -333,17 +333,45 @@ def smb1_as_tshark(text):
     return "".join(out)
 
 
-# Prefix of a name the parser cut to fit its bound (SMB_NAME_MAX) and
-# flagged so (SMB_FACT_F_TRUNCATED); compare() matches it with a longer
-# name of tshark's that starts with the same bytes, and reports it.
+# A name the parser cut to fit its bound (SMB_NAME_MAX) and flagged so
+# (SMB_FACT_F_TRUNCATED): it keeps the start and the end around U+2026.
+# compare() pairs it with a longer name of tshark's that starts and ends
+# the same (truncated_matches()), and reports how many it paired.
 TRUNCATED = "\x00truncated:"
+TRUNCATED_SMB1 = "\x00truncated smb1:"
+ELISION = "\u2026"
 SMB_FACT_F_TRUNCATED = 0x0020
 
 
 def kept(value, f):
+    """The parser's name <value> of fact <f> as compared: SMB1 strings as
+    tshark prints them, a truncated one marked for truncated_matches()."""
+    ver1 = f["ver"] == "1"
     if int(f["flags"], 16) & SMB_FACT_F_TRUNCATED:
-        return TRUNCATED + value
-    return value
+        return (TRUNCATED_SMB1 if ver1 else TRUNCATED) + value
+    return smb1_as_tshark(value) if ver1 else value
+
+
+def truncated_matches(value, name):
+    """Whether the parser's truncated <value> (from kept()) is what it keeps
+    of tshark's <name>: the same start and end, <name> longer. Each U+2026
+    of <value> is tried as the parser's, since a name may hold one too."""
+    if name.startswith("\x00"):
+        return False
+    if value.startswith(TRUNCATED_SMB1):
+        raw, render = value[len(TRUNCATED_SMB1):], smb1_as_tshark
+    elif value.startswith(TRUNCATED):
+        raw, render = value[len(TRUNCATED):], lambda x: x
+    else:
+        return False
+    for i, ch in enumerate(raw):
+        if ch != ELISION:
+            continue
+        head, tail = render(raw[:i]), render(raw[i + 1:])
+        if len(name) > len(head) + len(tail) and name.startswith(head) \
+                and name.endswith(tail):
+            return True
+    return False
 
 
 def parser_facts(lines, endpoints):
@@ -371,15 +399,9 @@ def parser_facts(lines, endpoints):
             if status not in (0, STATUS_MORE_PROCESSING_REQUIRED):
                 add["logonfail"]["0x%08x" % status] += 1
         elif kind == "tree_connect" and not response:
-            path = f["path"]
-            if ver == 1:
-                path = smb1_as_tshark(path)
-            add["tree"][kept(norm_tree(path), f)] += 1
+            add["tree"][kept(norm_tree(f["path"]), f)] += 1
         elif kind == "create" and not response:
-            name = strip_nuls(f["name"])
-            if ver == 1:
-                name = smb1_as_tshark(name)
-            add["open"][kept(name, f)] += 1
+            add["open"][kept(strip_nuls(f["name"]), f)] += 1
         elif kind == "negotiate" and response and \
                 int(f["status"], 16) == 0:
             chosen = int(f["chosen"], 16)
@@ -412,13 +434,10 @@ def match_truncated(t, o):
     name with no such partner stays and disagrees."""
     paired = 0
     t = t.copy()
-    for value in sorted(v for v in o if v.startswith(TRUNCATED)):
-        prefix = value[len(TRUNCATED):]
+    for value in sorted(v for v in o if v.startswith("\x00")):
         for _ in range(o[value]):
             partner = next((x for x in sorted(t) if t[x] > 0 and
-                            not x.startswith(TRUNCATED) and
-                            len(x) > len(prefix) and
-                            x.startswith(prefix)), None)
+                            truncated_matches(value, x)), None)
             if partner is None:
                 break
             t[partner] -= 1

@@ -115,10 +115,12 @@ class Normalisation(unittest.TestCase):
 
     def test_truncated_name_needs_a_longer_partner(self):
         long_name = "d" * 300 + "\\x.exe"
+        cut = long_name[:120] + fd.ELISION + long_name[-130:]
         t = theirs(frame(smb2=smb2_msg(5, {"smb2.filename": long_name})))
-        good = ours(fact("create", name=long_name[:255], flags="0x0020"))
-        bad = ours(fact("create", name="e" * 255, flags="0x0020"))
-        unflagged = ours(fact("create", name=long_name[:255]))
+        good = ours(fact("create", name=cut, flags="0x0020"))
+        bad = ours(fact("create", name=cut.replace("x.exe", "y.exe"),
+                        flags="0x0020"))
+        unflagged = ours(fact("create", name=cut))
         self.assertEqual(fd.compare(t, good)["open"][:2], (1, 1))
         self.assertEqual(fd.compare(t, good)["open"][3], 1)
         self.assertEqual(fd.compare(t, bad)["open"][:2], (0, 2))
