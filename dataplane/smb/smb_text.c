@@ -103,6 +103,19 @@ smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
 	size_t end, i, j, step, pos = 0, total = 0, head, tail = 0;
 
 	dst[0] = '\0';
+	/* No code unit takes more than 3 bytes: most names surely fit, and
+	 * need no counting pass. */
+	if (units * 3 + 1 <= size) {
+		for (i = 0; i < units; i += step) {
+			uint32_t cp = utf16_next(src, units, i, &step);
+
+			if (cp == 0)
+				break;
+			utf8_put(dst, size, &pos, cp);
+		}
+		dst[pos] = '\0';
+		return false;
+	}
 	for (end = 0; end < units; end += step) {
 		uint32_t cp = utf16_next(src, units, end, &step);
 
