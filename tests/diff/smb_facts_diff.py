@@ -127,6 +127,21 @@ def find_all(obj, key, skip=()):
     return out
 
 
+def nested(obj, key):
+    """The subtrees named <key> below <obj>, not looking inside them."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == key:
+                out += [x for x in as_list(v) if isinstance(x, dict)]
+            else:
+                out += nested(v, key)
+    elif isinstance(obj, list):
+        for x in obj:
+            out += nested(x, key)
+    return out
+
+
 def first(obj, key, skip=()):
     vals = find_all(obj, key, skip)
     return vals[0] if vals else None
@@ -187,7 +202,12 @@ class TsharkFacts:
         header, body = header_and_body(msg, "SMB2 Header")
         cmd = header.get("smb2.cmd")
         if cmd is None:
-            return None
+            # A COMPRESSION_TRANSFORM: tshark puts the message it
+            # decompressed, with its own header, below it.
+            pipe = None
+            for inner in nested(msg, "smb2"):
+                pipe = self.smb2(conn, inner) or pipe
+            return pipe
         cmd = int(cmd, 0)
         response = first(header, "smb2.flags.response") in ("1", "True")
         status = int(header.get("smb2.nt_status", "0"), 0)

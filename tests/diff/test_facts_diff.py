@@ -86,6 +86,17 @@ class Agreement(unittest.TestCase):
         self.assertEqual(fd.compare(t, o)["open"][:2], (0, 2))
 
 
+class Compressed(unittest.TestCase):
+    def test_message_below_a_compression_transform(self):
+        inner = smb2_msg(3, {"smb2.tree": "\\\\S\\ADMIN$"})
+        outer = {"SMB2 Compression Transform Header": {
+            "smb2.protocol_id": "0xfc534d42",
+            "Decompressed SMB3 data": {"smb2": inner}}}
+        t = theirs(frame(smb2=outer))
+        o = ours(fact("tree_connect", path="\\\\S\\ADMIN$"))
+        self.assertEqual(fd.compare(t, o)["tree"][:2], (1, 1))
+
+
 class Normalisation(unittest.TestCase):
     def test_share_case_and_nul(self):
         self.assertEqual(fd.norm_tree("\\\\srv\\Data\x00"),
