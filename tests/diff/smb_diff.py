@@ -106,8 +106,13 @@ def tshark_frames(capture, decode_as):
         cmd += ["-d", d]
     for f in FIELDS:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         errors="replace").stdout
+    # A capture whose last frame is cut short makes tshark exit 2 after
+    # printing every frame before it: those are compared all the same.
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          errors="replace")
+    if proc.returncode != 0 and not proc.stdout:
+        raise RuntimeError("tshark: " + proc.stderr.strip())
+    out = proc.stdout
     frames = {}
     # Not splitlines(): it also splits at the 0x1e aggregator.
     for line in out.split("\n"):
@@ -477,9 +482,15 @@ def main():
         print("no captures", file=sys.stderr)
         return 1
     kinds = smb_facts_diff.KINDS + ["frames"]
+    def guarded(capture):
+        try:
+            return analyse(driver, capture)
+        except (RuntimeError, OSError, ValueError, KeyError) as e:
+            return RuntimeError(f"{type(e).__name__}: {e}")
+
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        results = list(pool.map(lambda c: analyse(driver, c), captures))
+        results = list(pool.map(guarded, captures))
     failed = False
     width = max(len(os.path.basename(c)) for c in captures)
     print("agreement with tshark, %%/facts compared (- nothing to compare,"

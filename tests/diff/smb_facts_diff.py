@@ -320,7 +320,14 @@ def tshark_facts(capture, decode_as, conns):
            "-J", "frame smb smb2 dcerpc svcctl"]
     for d in decode_as:
         cmd += ["-d", d]
-    out = subprocess.run(cmd, check=True, capture_output=True).stdout
+    proc = subprocess.run(cmd, capture_output=True)
+    out = proc.stdout
+    if proc.returncode != 0 and not out.strip():
+        raise RuntimeError("tshark: " + proc.stderr.decode(errors="replace"))
+    # A cut-short capture can also leave the JSON array unclosed.
+    out = out.rstrip()
+    if out.startswith(b"[") and not out.endswith(b"]"):
+        out = out.rstrip(b",\n ") + b"]"
     tf = TsharkFacts()
     # tshark prints a non-Unicode SMB1 string's bytes as they are, which
     # may not be UTF-8: they become U+FFFD, so such a name still shows
