@@ -22,6 +22,8 @@ has, or has more often, counts against it.
 
 import collections
 import json
+import os
+import re
 import subprocess
 
 KINDS = ["user", "tree", "open", "bind", "call", "service", "logonfail",
@@ -58,9 +60,27 @@ SVCCTL_UUID = "367abb81-9844-35f1-ad32-98f038001003"
 # CreateServiceW, ChangeServiceConfigA, CreateServiceA.
 SVCCTL_PATH_OPNUMS = {11, 12, 23, 24}
 
-# SMB1 dialect the parser names by number (smb.h); any other it reports as
-# 0, which cannot equal a name tshark prints.
-SMB1_DIALECT_NAMES = {0x0001: "NT LM 0.12"}
+def smb1_dialect_names():
+    """The SMB1 dialects the parser names by number: smb.h's
+    SMB_DIALECT_SMB1_* definitions, whose comment holds the string, e.g.
+    #define SMB_DIALECT_SMB1_NT_LM_012 0x0001 /* "NT LM 0.12" */. Any
+    other number (0: a string it does not name) cannot equal a name tshark
+    prints, so it disagrees."""
+    names = {0x0001: "NT LM 0.12"}
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "..", "dataplane", "smb", "smb.h")
+    try:
+        with open(header, encoding="utf-8") as f:
+            for m in re.finditer(r'#define\s+SMB_DIALECT_SMB1_\w+\s+'
+                                 r'(0x[0-9a-fA-F]+)\s*/\*\s*"([^"]+)"',
+                                 f.read()):
+                names[int(m.group(1), 16)] = m.group(2)
+    except OSError:
+        pass
+    return names
+
+
+SMB1_DIALECT_NAMES = smb1_dialect_names()
 
 
 # A request whose context was bound before the capture began (or whose
@@ -432,7 +452,8 @@ def parser_facts(lines, endpoints):
         elif kind == "negotiate" and response and \
                 int(f["status"], 16) == 0:
             chosen = int(f["chosen"], 16)
-            if ver == 1 and chosen < 0x0200:
+            if ver == 1 and (chosen in SMB1_DIALECT_NAMES or
+                             chosen < 0x0200):
                 add["dialect"]["smb1:" + SMB1_DIALECT_NAMES.get(
                     chosen, "unnamed (0x%04x)" % chosen)] += 1
             else:
