@@ -340,7 +340,7 @@ tree_connect(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		f.u.tree.is_ipc = strcasecmp(f.u.tree.share, "IPC$") == 0 ||
 			strcmp(service, "IPC") == 0;
 		pe = smb_pending_add(m);
-		pe->truncated = utf8_copy(pe->name, f.u.tree.path,
+		pe->truncated = utf8_copy_ends(pe->name, f.u.tree.path,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;
@@ -409,7 +409,7 @@ nt_create(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		pe->access = f.u.file.desired_access;
 		pe->disposition = f.u.file.disposition;
 		pe->options = f.u.file.options;
-		pe->truncated = utf8_copy(pe->name, f.u.file.name,
+		pe->truncated = utf8_copy_ends(pe->name, f.u.file.name,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;

@@ -255,7 +255,7 @@ tree_connect(struct smb_msg *m, bool response)
 			sizeof(f.u.tree.share));
 		f.u.tree.is_ipc = is_ipc_share(f.u.tree.share);
 		pe = smb_pending_add(m);
-		pe->truncated = utf8_copy(pe->name, f.u.tree.path,
+		pe->truncated = utf8_copy_ends(pe->name, f.u.tree.path,
 			sizeof(pe->name));
 		smb_fact_emit(m->run, &f);
 		return;
@@ -313,7 +313,7 @@ create(struct smb_msg *m, bool response)
 		pe->access = f.u.file.desired_access;
 		pe->disposition = f.u.file.disposition;
 		pe->options = f.u.file.options;
-		pe->truncated = utf8_copy(pe->name, f.u.file.name,
+		pe->truncated = utf8_copy_ends(pe->name, f.u.file.name,
 			sizeof(pe->name));
 		/* Not when the request is not kept. */
 		m->s->compound_create = st->pending_tail == &pe->next ?

@@ -18,7 +18,8 @@
 
 /* Dialect strings smb1_dialect_code() knows (smb1.c's table). */
 #define SMB1_DIALECT_TABLE	17
-/* Names kept in the tables are cut to this (facts carry SMB_NAME_MAX). */
+/* Names kept in the tables are cut to this, keeping their start and end
+ * (utf8_copy_ends()); facts carry SMB_NAME_MAX. */
 #define SMB_STORED_NAME_MAX	128
 #define SMB_PIPE_NAME_MAX	48
 

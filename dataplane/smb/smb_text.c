@@ -22,67 +22,187 @@ utf8_put(char *dst, size_t size, size_t *pos, uint32_t cp)
 	return utf8_append(dst, size, pos, cp);
 }
 
+/* U+2026, where a name too long to keep whole lost its middle. */
+#define SMB_ELISION_UTF8	"\xe2\x80\xa6"
+#define SMB_ELISION_LEN		3
+/* Below this, a cut name keeps only its start. */
+#define SMB_ELIDE_MIN_SIZE	32
+
+/* The code point utf8_put() writes for <cp>, and how many bytes it takes. */
+static size_t
+utf8_len(uint32_t cp)
+{
+	if (cp < 0x20 || cp == 0x7f)
+		cp = 0xfffd;
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/*
+ * The code point of the UTF-16LE code unit(s) at unit <i> of <units>,
+ * reading forward; *<step> is how many units it takes. Unpaired
+ * surrogates are U+FFFD.
+ */
+static uint32_t
+utf16_next(const uint8_t *src, size_t units, size_t i, size_t *step)
+{
+	uint32_t cp = smb_le16(src + 2 * i);
+
+	*step = 1;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		uint32_t lo = i + 1 < units ? smb_le16(src + 2 * (i + 1)) : 0;
+
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			*step = 2;
+			return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		return 0xfffd;
+	}
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return 0xfffd;
+	return cp;
+}
+
+/*
+ * The same, reading backward: the code point that ends just before unit
+ * <j> (j > 0).
+ */
+static uint32_t
+utf16_prev(const uint8_t *src, size_t j, size_t *step)
+{
+	uint32_t cp = smb_le16(src + 2 * (j - 1));
+
+	*step = 1;
+	if (cp >= 0xdc00 && cp <= 0xdfff) {
+		uint32_t hi = j >= 2 ? smb_le16(src + 2 * (j - 2)) : 0;
+
+		if (hi >= 0xd800 && hi <= 0xdbff) {
+			*step = 2;
+			return 0x10000 + ((hi - 0xd800) << 10) + (cp - 0xdc00);
+		}
+		return 0xfffd;
+	}
+	if (cp >= 0xd800 && cp <= 0xdbff)
+		return 0xfffd;
+	return cp;
+}
+
 /*
  * Decodes <nbytes> of UTF-16LE at <src> into NUL-terminated UTF-8 in <dst>
  * of <size> bytes (size >= 1), stopping at a NUL code unit. Unpaired
  * surrogates and control characters become U+FFFD; a trailing odd byte
  * is ignored. Returns true if the output was cut to fit.
+ *
+ * A string that does not fit keeps its start and its end around U+2026:
+ * a path's share and directories are at its start, but the file name and
+ * its extension, which watchlists and policy rules look at, are at its
+ * end, and a long directory name must not hide them.
  */
 bool
 smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
 {
-	size_t pos = 0;
-	size_t i = 0;
+	size_t units = nbytes / 2;
+	size_t end, i, j, step, pos = 0, total = 0, head, tail = 0;
 
 	dst[0] = '\0';
-	while (i + 1 < nbytes) {
-		uint32_t cp = smb_le16(src + i);
+	/* No code unit takes more than 3 bytes: most names surely fit, and
+	 * need no counting pass. */
+	if (units * 3 + 1 <= size) {
+		for (i = 0; i < units; i += step) {
+			uint32_t cp = utf16_next(src, units, i, &step);
 
-		i += 2;
+			if (cp == 0)
+				break;
+			utf8_put(dst, size, &pos, cp);
+		}
+		dst[pos] = '\0';
+		return false;
+	}
+	for (end = 0; end < units; end += step) {
+		uint32_t cp = utf16_next(src, units, end, &step);
+
 		if (cp == 0)
 			break;
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			uint32_t lo = i + 1 < nbytes ? smb_le16(src + i) : 0;
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-					(lo - 0xdc00);
-				i += 2;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-			cp = 0xfffd;
-		}
-		if (!utf8_put(dst, size, &pos, cp)) {
-			dst[pos] = '\0';
-			return true;
-		}
+		total += utf8_len(cp);
 	}
+	if (total + 1 <= size) {
+		for (i = 0; i < end; i += step)
+			utf8_put(dst, size, &pos, utf16_next(src, end, i, &step));
+		dst[pos] = '\0';
+		return false;
+	}
+	if (size < SMB_ELIDE_MIN_SIZE) {
+		for (i = 0; i < end; i += step)
+			if (!utf8_put(dst, size, &pos,
+					utf16_next(src, end, i, &step)))
+				break;
+		dst[pos] = '\0';
+		return true;
+	}
+	/* Half the room for the end, the rest for the start and U+2026. */
+	for (j = end; j > 0; j -= step) {
+		size_t n = utf8_len(utf16_prev(src, j, &step));
+
+		if (tail + n > (size - 1) / 2)
+			break;
+		tail += n;
+	}
+	head = size - 1 - SMB_ELISION_LEN - tail;
+	for (i = 0; i < j; i += step)
+		if (!utf8_put(dst, head + 1, &pos, utf16_next(src, j, i, &step)))
+			break;
+	memcpy(dst + pos, SMB_ELISION_UTF8, SMB_ELISION_LEN);
+	pos += SMB_ELISION_LEN;
+	for (i = j; i < end; i += step)
+		utf8_put(dst, size, &pos, utf16_next(src, end, i, &step));
 	dst[pos] = '\0';
-	return false;
+	return true;
+}
+
+/* The code point utf8_put() writes for OEM byte <b>. */
+static uint32_t
+oem_cp(uint8_t b)
+{
+	return b < 0x80 ? b : 0xfffd;
 }
 
 /*
  * Copies <nbytes> of an OEM string at <src> into <dst> of <size> bytes,
  * stopping at NUL. Bytes above 0x7f have no known code page and become
- * U+FFFD. Returns true if the output was cut to fit.
+ * U+FFFD. Returns true if the output was cut to fit; a cut string keeps
+ * its start and its end, as smb_utf16_to_utf8() does.
  */
 bool
 smb_ascii_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
 {
-	size_t pos = 0;
-	size_t i;
+	size_t end, i, j, pos = 0, total = 0, head, tail = 0;
 
 	dst[0] = '\0';
-	for (i = 0; i < nbytes && src[i] != 0; i++) {
-		if (!utf8_put(dst, size, &pos, src[i] < 0x80 ? src[i] : 0xfffd)) {
-			dst[pos] = '\0';
-			return true;
-		}
+	for (end = 0; end < nbytes && src[end] != 0; end++)
+		total += utf8_len(oem_cp(src[end]));
+	if (total + 1 <= size || size < SMB_ELIDE_MIN_SIZE) {
+		for (i = 0; i < end; i++)
+			if (!utf8_put(dst, size, &pos, oem_cp(src[i])))
+				break;
+		dst[pos] = '\0';
+		return total + 1 > size;
 	}
+	for (j = end; j > 0; j--) {
+		size_t n = utf8_len(oem_cp(src[j - 1]));
+
+		if (tail + n > (size - 1) / 2)
+			break;
+		tail += n;
+	}
+	head = size - 1 - SMB_ELISION_LEN - tail;
+	for (i = 0; i < j; i++)
+		if (!utf8_put(dst, head + 1, &pos, oem_cp(src[i])))
+			break;
+	memcpy(dst + pos, SMB_ELISION_UTF8, SMB_ELISION_LEN);
+	pos += SMB_ELISION_LEN;
+	for (i = j; i < end; i++)
+		utf8_put(dst, size, &pos, oem_cp(src[i]));
 	dst[pos] = '\0';
-	return false;
+	return true;
 }
 
 /*

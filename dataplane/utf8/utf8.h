@@ -72,4 +72,35 @@ utf8_copy(char *dst, const char *src, size_t size)
 	return cut;
 }
 
+/*
+ * As utf8_copy(), for names: one that does not fit keeps its start and its
+ * end around U+2026, since a path's end (the file name and its extension,
+ * which watchlists and policy rules look at) matters as much as its start.
+ * Buffers under 16 bytes keep only the start. Returns true if it was cut.
+ */
+static inline bool
+utf8_copy_ends(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src), head, tail_start;
+
+	if (n < size) {
+		memcpy(dst, src, n + 1);
+		return false;
+	}
+	if (size < 16)
+		return utf8_copy(dst, src, size);
+	/* Half the room for the end, from a character boundary on. */
+	tail_start = n - (size - 1) / 2;
+	while (tail_start < n && ((uint8_t)src[tail_start] & 0xc0) == 0x80)
+		tail_start++;
+	head = size - 1 - 3 - (n - tail_start);
+	while (head > 0 && ((uint8_t)src[head] & 0xc0) == 0x80)
+		head--;
+	memcpy(dst, src, head);
+	memcpy(dst + head, "\xe2\x80\xa6", 3);
+	memcpy(dst + head + 3, src + tail_start, n - tail_start);
+	dst[head + 3 + n - tail_start] = '\0';
+	return true;
+}
+
 #endif /* SMBGW_UTF8_H */

@@ -15,6 +15,15 @@
  * the SYN (or, without one, whoever talks to port 445/139, else the higher
  * port); payload is fed in capture order and the parser itself drops
  * retransmissions and resynchronises after gaps.
+ *
+ * A connection is SMB when it uses port 445 or 139 or its first payload is
+ * an NBSS message; it is DCE/RPC over TCP (the endpoint mapper on 135 and
+ * the ports it hands out) when its first payload is a DCE/RPC PDU, and its
+ * bytes then go to the DCE/RPC parser in order, as the gateway feeds them
+ * (retransmitted bytes cut off, gaps passed over). Anything else is not
+ * ours and is skipped. Link types: those offline mode reads (Ethernet,
+ * Linux cooked v1/v2, BSD NULL/LOOP, raw IP), per interface in a pcapng
+ * file, which libpcap refuses when its interfaces' types differ.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -39,12 +48,23 @@ struct held_fact {
 	char *line;
 };
 
+enum conn_kind {
+	CONN_UNKNOWN,	/* no payload yet */
+	CONN_SMB,
+	CONN_DCERPC,
+	CONN_OTHER,	/* neither: skipped */
+};
+
 struct conn {
 	uint8_t addr[2][16];	/* [client, server] */
 	uint16_t port[2];
 	int family;
 	int id;
+	enum conn_kind kind;
 	struct smb_state *smb;
+	struct dcerpc_conn *rpc;
+	uint32_t rpc_next_seq[2];
+	bool rpc_seq_known[2];
 	struct held_fact held[HELD_MAX];
 	int held_count;
 };
@@ -195,6 +215,95 @@ format_fact(const struct smb_fact *f, int conn_id, char *buf, size_t size)
 }
 
 static void
+format_rpc_fact(const struct dcerpc_fact *rf, int conn_id, char *buf,
+	size_t size)
+{
+	char uuid[37];
+
+	buf[0] = '\0';
+	append(buf, size, "conn=%d dir=%s fact=dcerpc ver=0 cmd=0"
+		" status=0x00000000 mid=0 sid=0x0000000000000000"
+		" tid=0x00000000 flags=0x%04x rpc=%u ptype=%u call=%u ctx=%u"
+		" iface=%s opnum=%u rpc_status=0x%08x", conn_id,
+		rf->from_server ? "s2c" : "c2s",
+		rf->from_server ? SMB_FACT_F_RESPONSE : 0,
+		rf->type, rf->ptype, rf->call_id, rf->context_id,
+		dcerpc_uuid_format(rf->iface_uuid, uuid), rf->opnum,
+		rf->status);
+	append_str(buf, size, "pipe", "");
+	if (rf->op_name != NULL)
+		append_str(buf, size, "op", rf->op_name);
+	if (rf->name[0] != '\0')
+		append_str(buf, size, "arg_name", rf->name);
+	if (rf->command[0] != '\0')
+		append_str(buf, size, "arg_command", rf->command);
+	if (rf->type == DCERPC_FACT_ERROR)
+		append(buf, size, " error=%d", (int)rf->error);
+	/* The NTLMSSP AUTHENTICATE of a BIND, ALTER_CONTEXT or AUTH3. */
+	if (rf->type == DCERPC_FACT_AUTH && rf->user[0] != '\0') {
+		append_str(buf, size, "auth_user", rf->user);
+		append_str(buf, size, "auth_domain", rf->domain);
+	}
+}
+
+/* DCE/RPC over TCP: facts come out when their PDU completes, this frame. */
+static void
+on_rpc_fact(void *ctx, const struct dcerpc_fact *rf)
+{
+	struct feed_ctx *fc = ctx;
+	char line[2048];
+
+	format_rpc_fact(rf, fc->c->id, line, sizeof(line));
+	printf("frame=%" PRIu64 " %s\n", frame_no, line);
+	if (rf->type == DCERPC_FACT_ERROR)
+		printf("frame=%" PRIu64 " conn=%d dir=%s fact=error ver=0 cmd=0"
+			" status=0x00000000 mid=0 sid=0x0000000000000000"
+			" tid=0x00000000 flags=0x0000 reason=dcerpc_%d\n",
+			frame_no, fc->c->id, rf->from_server ? "s2c" : "c2s",
+			(int)rf->error);
+}
+
+/*
+ * As the gateway feeds DCE/RPC over TCP: bytes already fed are cut off, a
+ * gap is passed over and the parser resynchronises on the next PDU.
+ */
+static void
+feed_rpc(struct conn *c, int dir, uint32_t seq, const uint8_t *data,
+	uint32_t len, uint64_t ts_ns)
+{
+	int d = dir == SMB_DIR_TO_SERVER ? 0 : 1;
+	struct feed_ctx fc = { .c = c };
+
+	if (c->rpc_seq_known[d]) {
+		int32_t ahead = (int32_t)(seq - c->rpc_next_seq[d]);
+
+		if (ahead < 0) {
+			uint32_t old = (uint32_t)-ahead;
+
+			if (old >= len)
+				return;
+			data += old;
+			len -= old;
+			seq += old;
+		}
+	}
+	c->rpc_seq_known[d] = true;
+	c->rpc_next_seq[d] = seq + len;
+	dcerpc_conn_feed(c->rpc, d, data, len, ts_ns, on_rpc_fact, &fc);
+}
+
+/* Whether <p> starts an NBSS message that carries or sets up SMB. */
+static bool
+looks_like_nbss_smb(const uint8_t *p, uint32_t len)
+{
+	if (len >= 1 && (p[0] == 0x81 || p[0] == 0x85))
+		return true;	/* session request, keepalive */
+	return len >= 8 && p[0] == 0x00 &&
+		(p[4] == 0xff || p[4] == 0xfe || p[4] == 0xfd ||
+		 p[4] == 0xfc) && memcmp(p + 5, "SMB", 3) == 0;
+}
+
+static void
 on_fact(void *ctx, const struct smb_fact *f)
 {
 	struct feed_ctx *fc = ctx;
@@ -302,12 +411,18 @@ conn_new(int family, const uint8_t *src, const uint8_t *dst,
 	if (conn_count == CONNS_MAX)
 		return NULL;
 	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
 	c->smb = aligned_alloc(64, sizeof(struct smb_state));
-	if (c->smb == NULL) {
+	c->rpc = calloc(1, sizeof(*c->rpc));
+	if (c->smb == NULL || c->rpc == NULL) {
 		fprintf(stderr, "out of memory\n");
 		exit(2);
 	}
 	smb_state_init(c->smb, tables_pool());
+	dcerpc_conn_init(c->rpc);
 	c->family = family;
 	c->id = conn_count;
 	memcpy(c->addr[src_is_client ? 0 : 1], src, alen);
@@ -318,11 +433,90 @@ conn_new(int family, const uint8_t *src, const uint8_t *dst,
 	return c;
 }
 
-static void
-handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
+/*
+ * Where the IP header starts in a frame of link type <dlt>, and its
+ * ethertype; false when the frame carries no IP.
+ */
+static bool
+link_layer(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t *off,
+	uint16_t *ethertype)
 {
-	uint32_t off = 14;
-	uint16_t ethertype;
+	uint32_t family_be, family_le;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < 14)
+			return false;
+		*ethertype = (uint16_t)(pkt[12] << 8 | pkt[13]);
+		*off = 14;
+		while ((*ethertype == 0x8100 || *ethertype == 0x88a8) &&
+		       caplen >= *off + 4) {
+			*ethertype = (uint16_t)(pkt[*off + 2] << 8 |
+				pkt[*off + 3]);
+			*off += 4;
+		}
+		return true;
+	case DLT_LINUX_SLL:
+		if (caplen < 16)
+			return false;
+		*ethertype = (uint16_t)(pkt[14] << 8 | pkt[15]);
+		*off = 16;
+		return true;
+	case DLT_LINUX_SLL2:
+		if (caplen < 20)
+			return false;
+		*ethertype = (uint16_t)(pkt[0] << 8 | pkt[1]);
+		*off = 20;
+		return true;
+	case DLT_NULL:
+	case DLT_LOOP:
+		/* The address family, in the capturing host's byte order
+		 * (NULL) or big-endian (LOOP); 24, 28 and 30 are the BSDs'
+		 * AF_INET6. */
+		if (caplen < 4)
+			return false;
+		family_be = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 |
+			(uint32_t)pkt[2] << 8 | pkt[3];
+		family_le = (uint32_t)pkt[3] << 24 | (uint32_t)pkt[2] << 16 |
+			(uint32_t)pkt[1] << 8 | pkt[0];
+		if (dlt == DLT_LOOP)
+			family_le = family_be;
+		*off = 4;
+		if (family_be == 2 || family_le == 2)
+			*ethertype = 0x0800;
+		else if (family_be == 24 || family_be == 28 ||
+			 family_be == 30 || family_le == 24 ||
+			 family_le == 28 || family_le == 30)
+			*ethertype = 0x86dd;
+		else
+			return false;
+		return true;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (caplen < 1)
+			return false;
+		*off = 0;
+		*ethertype = (pkt[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+dlt_supported(int dlt)
+{
+	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL ||
+		dlt == DLT_LINUX_SLL2 || dlt == DLT_NULL || dlt == DLT_LOOP ||
+		dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6;
+}
+
+static void
+handle_frame(int dlt, const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
+{
+	uint32_t off = 0;
+	uint16_t ethertype = 0;
 	const uint8_t *src, *dst;
 	int family;
 	uint32_t l4_len;
@@ -334,14 +528,8 @@ handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 	struct feed_ctx fc;
 	int dir;
 
-	if (caplen < 14)
+	if (!link_layer(dlt, pkt, caplen, &off, &ethertype))
 		return;
-	ethertype = (uint16_t)(pkt[12] << 8 | pkt[13]);
-	while ((ethertype == 0x8100 || ethertype == 0x88a8) &&
-	       caplen >= off + 4) {
-		ethertype = (uint16_t)(pkt[off + 2] << 8 | pkt[off + 3]);
-		off += 4;
-	}
 	if (ethertype == 0x0800) {
 		uint32_t ihl, tot;
 
@@ -391,6 +579,9 @@ handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 			release(c, 0, 0, true);
 			smb_state_release(c->smb);
 			smb_state_init(c->smb, tables_pool());
+			dcerpc_conn_init(c->rpc);
+			c->kind = CONN_UNKNOWN;
+			c->rpc_seq_known[0] = c->rpc_seq_known[1] = false;
 		} else {
 			c = conn_new(family, src, dst, sport, dport, true);
 		}
@@ -409,10 +600,150 @@ handle_frame(const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 	}
 	if (l4_len == thl)
 		return;
+	if (c->kind == CONN_UNKNOWN) {
+		const uint8_t *p = pkt + off + thl;
+		uint32_t n = l4_len - thl;
+
+		if (is_smb_port(c->port[1]) || looks_like_nbss_smb(p, n))
+			c->kind = CONN_SMB;
+		else if (dcerpc_looks_like_pdu(p, n))
+			c->kind = CONN_DCERPC;
+		else
+			c->kind = CONN_OTHER;
+	}
+	if (c->kind == CONN_OTHER)
+		return;
+	if (c->kind == CONN_DCERPC) {
+		feed_rpc(c, dir, seq, pkt + off + thl, l4_len - thl, ts_ns);
+		return;
+	}
 	fc.c = c;
 	smb_feed(c->smb, dir, seq, pkt + off + thl, l4_len - thl, ts_ns,
 		on_fact, &fc);
 	release(c, dir, seq + (l4_len - thl), false);
+}
+
+static uint32_t
+get32(const uint8_t *p, bool swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t
+get16(const uint8_t *p, bool swap)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+/* The LINKTYPE_ value a file holds as the DLT_ value libpcap uses. */
+static int
+linktype_to_dlt(uint16_t linktype)
+{
+	switch (linktype) {
+	case 101:
+		return DLT_RAW;
+	case 108:
+		return DLT_LOOP;
+	default:
+		return linktype;	/* 0, 1, 113, 228, 229, 276: equal */
+	}
+}
+
+#define PCAPNG_SHB	0x0a0d0d0au
+#define PCAPNG_IDB	1u
+#define PCAPNG_SPB	3u
+#define PCAPNG_EPB	6u
+#define PCAPNG_IFACES_MAX	64
+
+/*
+ * Reads a pcapng file block by block: every interface keeps its own link
+ * type. Returns 0, or 2 on a file it cannot read (a message said why).
+ */
+static int
+read_pcapng(const char *path, FILE *f)
+{
+	int dlt[PCAPNG_IFACES_MAX];
+	int ifaces = 0;
+	bool swap = false;
+	uint8_t head[12];
+	uint8_t *block = NULL;
+
+	while (fread(head, 1, 8, f) == 8) {
+		uint32_t type, len;
+
+		memcpy(&type, head, 4);
+		if (type == PCAPNG_SHB) {
+			if (fread(head + 8, 1, 4, f) != 4)
+				break;
+			swap = get32(head + 8, false) != 0x1a2b3c4du;
+			ifaces = 0;
+		}
+		len = get32(head + 4, swap);
+		type = get32(head, swap);
+		if (len < 12 || len % 4 != 0 || len > (64u << 20)) {
+			fprintf(stderr, "%s: bad pcapng block\n", path);
+			free(block);
+			return 2;
+		}
+		free(block);
+		block = malloc(len);
+		if (block == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(2);
+		}
+		memcpy(block, head, type == PCAPNG_SHB ? 12 : 8);
+		if (fread(block + (type == PCAPNG_SHB ? 12 : 8), 1,
+			  len - (type == PCAPNG_SHB ? 12 : 8), f) !=
+		    len - (type == PCAPNG_SHB ? 12 : 8)) {
+			/* As with libpcap files: frames before the cut
+			 * count. */
+			fprintf(stderr, "%s: pcapng file cut short\n", path);
+			free(block);
+			return frame_no == 0 ? 2 : 0;
+		}
+		if (type == PCAPNG_IDB && len >= 20) {
+			if (ifaces == PCAPNG_IFACES_MAX) {
+				fprintf(stderr, "%s: too many interfaces\n",
+					path);
+				free(block);
+				return 2;
+			}
+			dlt[ifaces] = linktype_to_dlt(get16(block + 8, swap));
+			if (!dlt_supported(dlt[ifaces]))
+				fprintf(stderr, "%s: interface %d: link type"
+					" %d not read\n", path, ifaces,
+					dlt[ifaces]);
+			ifaces++;
+		} else if (type == PCAPNG_EPB && len >= 32) {
+			uint32_t id = get32(block + 8, swap);
+			uint32_t caplen = get32(block + 20, swap);
+
+			/* One timestamp unit is as good as another here. */
+			frame_no++;
+			if (id < (uint32_t)ifaces && caplen <= len - 32 &&
+			    dlt_supported(dlt[id]))
+				handle_frame(dlt[id], block + 28, caplen,
+					(uint64_t)get32(block + 12, swap) << 32 |
+					get32(block + 16, swap));
+		} else if (type == PCAPNG_SPB && len >= 16) {
+			uint32_t caplen = len - 16;
+			uint32_t orig = get32(block + 8, swap);
+
+			frame_no++;
+			if (orig < caplen)
+				caplen = orig;
+			if (ifaces > 0 && dlt_supported(dlt[0]))
+				handle_frame(dlt[0], block + 12, caplen, 0);
+		}
+	}
+	free(block);
+	return 0;
 }
 
 int
@@ -422,7 +753,7 @@ main(int argc, char **argv)
 	struct pcap_pkthdr *hdr;
 	const uint8_t *pkt;
 	pcap_t *pc;
-	int i, rc;
+	int i, rc, dlt;
 
 	if (argc == 3) {
 		session_max = (uint32_t)strtoul(argv[1], NULL, 0);
@@ -433,27 +764,62 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [SESSION_MAX] CAPTURE\n", argv[0]);
 		return 2;
 	}
+	{
+		FILE *f = fopen(argv[1], "rb");
+		uint32_t magic = 0;
+
+		if (f == NULL) {
+			perror(argv[1]);
+			return 2;
+		}
+		if (fread(&magic, 1, 4, f) == 4 && magic == PCAPNG_SHB) {
+			rewind(f);
+			rc = read_pcapng(argv[1], f);
+			fclose(f);
+			if (rc != 0)
+				return rc;
+			pc = NULL;
+			goto done;
+		}
+		fclose(f);
+	}
 	pc = pcap_open_offline(argv[1], errbuf);
 	if (pc == NULL) {
 		fprintf(stderr, "%s: %s\n", argv[1], errbuf);
 		return 2;
 	}
-	if (pcap_datalink(pc) != DLT_EN10MB) {
-		fprintf(stderr, "%s: not Ethernet\n", argv[1]);
+	dlt = pcap_datalink(pc);
+	if (!dlt_supported(dlt)) {
+		fprintf(stderr, "%s: link type %s not read\n", argv[1],
+			pcap_datalink_val_to_name(dlt));
 		return 2;
 	}
 	while ((rc = pcap_next_ex(pc, &hdr, &pkt)) == 1) {
 		frame_no++;
-		handle_frame(pkt, hdr->caplen,
+		handle_frame(dlt, pkt, hdr->caplen,
 			(uint64_t)hdr->ts.tv_sec * 1000000000u +
 			(uint64_t)hdr->ts.tv_usec * 1000u);
 	}
 	if (rc == PCAP_ERROR) {
+		/* A capture cut short (tcpdump killed) still has every frame
+		 * before the cut: they are compared, as tshark reads them. */
 		fprintf(stderr, "%s: %s\n", argv[1], pcap_geterr(pc));
-		return 2;
+		if (frame_no == 0)
+			return 2;
 	}
+done:
 	for (i = 0; i < conn_count; i++) {
 		struct smb_counters k;
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		int af = conns[i]->family == 4 ? AF_INET : AF_INET6;
+
+		inet_ntop(af, conns[i]->addr[0], client, sizeof(client));
+		inet_ntop(af, conns[i]->addr[1], server, sizeof(server));
+		printf("connection conn=%d kind=%s client=%s cport=%u"
+			" server=%s sport=%u\n", i,
+			conns[i]->kind == CONN_SMB ? "smb" :
+			conns[i]->kind == CONN_DCERPC ? "dcerpc" : "other",
+			client, conns[i]->port[0], server, conns[i]->port[1]);
 
 		release(conns[i], 0, 0, true);
 		smb_state_counters(conns[i]->smb, &k);
@@ -473,8 +839,10 @@ main(int argc, char **argv)
 			k.table_refusals, k.entries_high, k.pipes_high);
 		smb_state_release(conns[i]->smb);
 		free(conns[i]->smb);
+		free(conns[i]->rpc);
 		free(conns[i]);
 	}
-	pcap_close(pc);
+	if (pc != NULL)
+		pcap_close(pc);
 	return 0;
 }

@@ -54,6 +54,13 @@ enc=$(new_alerts psexec_smb3_enc)
 	grep -q '"user":"root"' "$work/psexec_smb3_enc.json" &&
 	echo "ok: psexec_smb3_enc: the logon is reported" || fail "psexec_smb3_enc: no logon record"
 
+# The .exe after a 250-byte directory (a 259-character path) is still seen:
+# names too long to keep whole keep their end.
+$check "$work/longname_exe_smb2.json" alert 9000003 smb.share=ADMIN\$ \
+	'smb.filename=*\evil.exe' &&
+	echo "ok: longname_exe_smb2: the executable behind a long directory is seen" ||
+	fail "longname_exe_smb2: no 'executable written to an admin share' alert naming evil.exe"
+
 for quiet in benign_copy_smb2 smb2_basic; do
 	[ -z "$(new_alerts $quiet)" ] && echo "ok: $quiet: no alert" ||
 		fail "$quiet: alerts '$(new_alerts $quiet)', none expected"

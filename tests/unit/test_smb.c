@@ -534,6 +534,151 @@ test_tree_connect(void **state)
 	recorder_free(&r);
 }
 
+/* ---- long names --------------------------------------------------- */
+
+struct name_seen {
+	char name[SMB_NAME_MAX];
+	uint16_t flags;
+	int creates;
+	char response_name[SMB_NAME_MAX];	/* from the session's tables */
+	uint16_t response_flags;
+	int responses;
+};
+
+static void
+keep_create_name(void *ctx, const struct smb_fact *f)
+{
+	struct name_seen *seen = ctx;
+
+	if (f->type != SMB_FACT_CREATE)
+		return;
+	if (f->dir == SMB_DIR_TO_CLIENT) {
+		memcpy(seen->response_name, f->u.file.name,
+			sizeof(seen->response_name));
+		seen->response_flags = f->flags;
+		seen->responses++;
+		return;
+	}
+	memcpy(seen->name, f->u.file.name, sizeof(seen->name));
+	seen->flags = f->flags;
+	seen->creates++;
+}
+
+/* A successful SMB2 CREATE response to message 0. */
+static void
+feed_create_response(struct smb_state *st, struct name_seen *seen)
+{
+	uint8_t rec[4 + 64 + 89];
+	uint8_t *m = rec + 4, *b = m + 64;
+
+	memset(rec, 0, sizeof(rec));
+	rec[3] = 64 + 89;
+	memcpy(m, "\xfeSMB", 4);
+	m[4] = 64;
+	m[12] = SMB2_CREATE;
+	m[16] = 1;				/* response */
+	m[36] = 5;				/* TreeId */
+	b[0] = 89;				/* StructureSize */
+	b[64] = 0x42;				/* FileId */
+	assert_int_equal(smb_feed(st, SMB_DIR_TO_CLIENT, 1, rec, sizeof(rec),
+		2, keep_create_name, seen), 0);
+}
+
+/* The name of an SMB2 CREATE request for <name> (UTF-16 from ASCII and
+ * U+00E9 written as 0xe9), as the parser reports it. */
+static void
+parse_create_name(const char *name, struct name_seen *seen)
+{
+	uint8_t rec[4 + 64 + 56 + 1024];
+	uint8_t *m = rec + 4, *b = m + 64;
+	size_t i, n = strlen(name), len = 64 + 56 + 2 * n;
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+
+	assert_non_null(st);
+	assert_true(len <= sizeof(rec) - 4);
+	memset(rec, 0, sizeof(rec));
+	rec[1] = (uint8_t)(len >> 16);
+	rec[2] = (uint8_t)(len >> 8);
+	rec[3] = (uint8_t)len;
+	memcpy(m, "\xfeSMB", 4);
+	m[4] = 64;
+	m[12] = SMB2_CREATE;
+	m[36] = 5;				/* TreeId */
+	b[0] = 57;				/* StructureSize */
+	b[44] = 120;				/* NameOffset */
+	b[46] = (uint8_t)(2 * n);
+	b[47] = (uint8_t)(2 * n >> 8);
+	for (i = 0; i < n; i++)
+		m[120 + 2 * i] = (uint8_t)name[i];
+	memset(seen, 0, sizeof(*seen));
+	smb_state_init(st, test_pool());
+	assert_int_equal(smb_feed(st, SMB_DIR_TO_SERVER, 1, rec, 4 + len, 1,
+		keep_create_name, seen), 0);
+	feed_create_response(st, seen);
+	smb_state_release(st);
+	free(st);
+	assert_int_equal(seen->creates, 1);
+	assert_int_equal(seen->responses, 1);
+}
+
+/*
+ * A name longer than SMB_NAME_MAX keeps its start and its end: a 250-byte
+ * directory (a 259-character path, under Windows' MAX_PATH) must not hide
+ * the ".exe" that watchlists and policy rules look for.
+ */
+static void
+test_long_name_keeps_its_end(void **state)
+{
+	char name[400], want_tail[64];
+	struct name_seen seen;
+	size_t len;
+
+	(void)state;
+	memset(name, 'D', 250);
+	strcpy(name + 250, "\\evil.exe");
+	parse_create_name(name, &seen);
+	assert_true(seen.flags & SMB_FACT_F_TRUNCATED);
+	len = strlen(seen.name);
+	assert_true(len <= SMB_NAME_MAX - 1);
+	assert_true(len >= SMB_NAME_MAX - 4);	/* the room is used */
+	assert_memory_equal(seen.name, name, 100);
+	assert_non_null(strstr(seen.name, "\xe2\x80\xa6"));
+	snprintf(want_tail, sizeof(want_tail), "DDDD\\evil.exe");
+	assert_string_equal(seen.name + len - strlen(want_tail), want_tail);
+	/* Start, U+2026 and end add up: nothing is invented. */
+	assert_int_equal(strspn(seen.name, "D") + 3 +
+		strlen(strstr(seen.name, "\xe2\x80\xa6") + 3), len);
+	/* The response's name, kept in the session's smaller table, too. */
+	assert_true(seen.response_flags & SMB_FACT_F_TRUNCATED);
+	len = strlen(seen.response_name);
+	assert_true(len < SMB_NAME_MAX / 2);
+	assert_memory_equal(seen.response_name, name, 20);
+	assert_string_equal(seen.response_name + len - strlen(want_tail),
+		want_tail);
+
+	/* A name that fits is whole and not flagged. */
+	memset(name, 'D', 200);
+	strcpy(name + 200, "\\short.exe");
+	parse_create_name(name, &seen);
+	assert_false(seen.flags & SMB_FACT_F_TRUNCATED);
+	assert_string_equal(seen.name, name);
+	assert_string_equal(seen.response_name + strlen(seen.response_name) -
+		strlen("\\short.exe"), "\\short.exe");
+
+	/* Exactly SMB_NAME_MAX - 1 bytes fits; one more does not. */
+	memset(name, 'E', SMB_NAME_MAX - 1);
+	name[SMB_NAME_MAX - 1] = '\0';
+	parse_create_name(name, &seen);
+	assert_false(seen.flags & SMB_FACT_F_TRUNCATED);
+	assert_string_equal(seen.name, name);
+	name[SMB_NAME_MAX - 1] = 'F';
+	name[SMB_NAME_MAX] = '\0';
+	parse_create_name(name, &seen);
+	assert_true(seen.flags & SMB_FACT_F_TRUNCATED);
+	assert_int_equal(seen.name[strlen(seen.name) - 1], 'F');
+	assert_int_equal(seen.name[0], 'E');
+}
+
 static void
 test_create_and_write(void **state)
 {
@@ -1973,6 +2118,7 @@ main(void)
 		cmocka_unit_test(test_logon_failure),
 		cmocka_unit_test(test_tree_connect),
 		cmocka_unit_test(test_create_and_write),
+		cmocka_unit_test(test_long_name_keeps_its_end),
 		cmocka_unit_test(test_dcerpc_over_pipe),
 		cmocka_unit_test(test_smb1_psexec),
 		cmocka_unit_test(test_smb1_andx_chain),
