@@ -33,18 +33,37 @@
 #include <sys/types.h>
 
 #include "detector.h"
+#include "eve_syslog.h"
 #include "event.h"
 #include "output_status.h"
 
 struct watchlist;
 
 #define EVE_PATH_MAX		512
+
+/*
+ * flow_id keeps 51 bits, as Suricata's does, so that JavaScript and jq
+ * (doubles) read it exactly.
+ */
+#define EVE_FLOW_ID_MASK	((1ull << 51) - 1)
+
+/* Which connections get a flow record (output.flows). */
+enum eve_flows {
+	EVE_FLOWS_ALL = 0,	/* every connection the gateway tracked */
+	EVE_FLOWS_SMB_DCERPC,	/* SMB and DCE/RPC connections only */
+	EVE_FLOWS_SAMPLED,	/* SMB/DCE-RPC all, others 1 in flows_sample */
+};
 /* Bytes of one record at most; longer ones are dropped and counted. */
 #define EVE_RECORD_MAX		16384
 
 struct eve_params {
 	char path[EVE_PATH_MAX];	/* "" for no file */
-	bool syslog;			/* alerts also to syslog (LOG_DAEMON) */
+	bool syslog;			/* alerts also to syslog (RFC 5424) */
+	/* "" (local /dev/log), "udp://ADDR:PORT" or "tcp://ADDR:PORT" */
+	char syslog_target[EVE_SYSLOG_TARGET_MAX];
+	unsigned int stats_interval;	/* seconds between stats records, 0: none */
+	enum eve_flows flows;		/* which connections get flow records */
+	unsigned int flows_sample;	/* flows = sampled: 1 in this many */
 	unsigned int max_handles;	/* open handles tracked, 16..2^20 */
 	/* Set at run time: names the watchlist classes of records. */
 	const struct watchlist *watchlist;
@@ -54,13 +73,14 @@ struct eve_params {
 
 /*
  * What the caller knows of a record beyond the event: the segments of the
- * two ends and the policy action ("allowed", "denied", "monitored").
+ * two ends, the policy action and the rule.
  * Any field may be NULL, and the whole context may be NULL.
  */
 struct eve_context {
 	const char *src_segment;
 	const char *dest_segment;
-	const char *action;
+	const char *action;	/* "allowed", "blocked", "would-block" */
+	const char *rule;	/* the policy rule that decided, or NULL */
 };
 
 /* One named counter of a stats record. */
@@ -165,13 +185,12 @@ eve_file_counters(const struct eve *eve);
 char *
 eve_format_time(uint64_t ts_ns, char *buf, size_t len);
 
-/*
- * Appends to <out> (<size> bytes, always NUL-terminated) the JSON string
- * literal of <s>, quotes included: quotes, backslashes and control
- * characters escaped, bytes that are not UTF-8 replaced with \ufffd.
- * Returns the length it needed (as snprintf does).
- */
-size_t
-eve_json_string(char *out, size_t size, const char *s);
+/* <id> as EVE writes it (flow_id): its low 51 bits. */
+uint64_t
+eve_flow_id(uint64_t id);
+
+/* EVE's name of an enum event_action: "allowed", "blocked", "would-block". */
+const char *
+eve_action_name(uint8_t action);
 
 #endif /* SMBGW_EVE_H */

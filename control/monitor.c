@@ -136,21 +136,16 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 static void
 on_alert(void *arg, const struct detector_alert *alert)
 {
-	static const char *const actions[] = {
-		[EVENT_ACTION_ALLOWED] = "allowed",
-		[EVENT_ACTION_DENIED] = "denied",
-		[EVENT_ACTION_MONITORED] = "monitored",
-	};
 	struct monitor *monitor = arg;
 	const struct gw_event *ev = alert->event;
-	struct eve_context ctx = { NULL, NULL, NULL };
+	struct eve_context ctx = { NULL, NULL, NULL, NULL };
 
 	/* An alert on a policy decision says what the policy did. */
 	if (ev != NULL && ev->kind == EVENT_POLICY &&
 			ev->u.policy.action <= EVENT_ACTION_MONITORED) {
 		ctx.src_segment = ev->u.policy.client_segment;
 		ctx.dest_segment = ev->u.policy.server_segment;
-		ctx.action = actions[ev->u.policy.action];
+		ctx.action = eve_action_name(ev->u.policy.action);
 	}
 	if (alert->update)
 		monitor->counters.updates++;

@@ -9,7 +9,9 @@
 
 /*
  * A flow id that stays the same for the life of a flow: a mix of its key
- * and creation time, computed only when an event is sent.
+ * and creation time, computed only when an event is sent. 51 bits, as
+ * Suricata's, so that tools that read JSON numbers as doubles (jq,
+ * JavaScript) keep it exact; never 0 (a free slot in the flow summary).
  */
 static uint64_t
 flow_id_of(const struct flow_entry *flow)
@@ -28,7 +30,8 @@ flow_id_of(const struct flow_entry *flow)
 	}
 	for (; i < sizeof(flow->key); i++)
 		h = (h ^ bytes[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	h = (h ^ (h >> 29)) & ((1ull << 51) - 1);
+	return h != 0 ? h : 1;
 }
 
 void
@@ -113,6 +116,7 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	ev->u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
 		verdict_event_action(verdict_unpack(flow->policy_verdict));
 	ev->u.flow.end_reason = end_reason;
+	ev->u.flow.tcp_state = flow->tcp_state;
 	ev->u.flow.first_seen_ns = flow->first_seen_ns;
 	ev->u.flow.packets[0] = flow->packets[0];
 	ev->u.flow.packets[1] = flow->packets[1];
