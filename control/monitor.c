@@ -373,6 +373,12 @@ monitor_free(struct monitor *monitor)
 	free(monitor);
 }
 
+struct eve *
+monitor_eve(struct monitor *monitor)
+{
+	return monitor->eve;
+}
+
 const struct monitor_counters *
 monitor_counters(const struct monitor *monitor)
 {

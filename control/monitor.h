@@ -57,6 +57,7 @@ struct monitor_outputs {
 	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
 };
 
+struct eve;
 struct monitor;
 
 /*
@@ -125,6 +126,10 @@ monitor_free(struct monitor *monitor);
 
 const struct monitor_counters *
 monitor_counters(const struct monitor *monitor);
+
+/* The EVE log, or NULL when there is none. */
+struct eve *
+monitor_eve(struct monitor *monitor);
 
 /* The alerts kept, oldest first; *count is set. */
 const struct monitor_alert *
