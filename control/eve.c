@@ -897,6 +897,28 @@ rpc_response_name(uint8_t subtype)
 }
 
 /*
+ * A fault's or a rejected bind's status (smbgw's own: Suricata does not
+ * log it): fault_code in hex, fault by name where known.
+ */
+static void
+json_rpc_fault(json_t *j, uint32_t status)
+{
+	const char *name = NULL;
+	char text[16];
+
+	switch (status) {
+	case 0x00000005u: name = "ERROR_ACCESS_DENIED"; break;
+	case 0x1c010002u: name = "nca_s_op_rng_error"; break;
+	case 0x1c010003u: name = "nca_s_unk_if"; break;
+	case 0x1c01000bu: name = "nca_s_proto_error"; break;
+	default: break;
+	}
+	json_text(j, "fault", name);
+	snprintf(text, sizeof(text), "0x%08" PRIx32, status);
+	ctl_json_str(j, "fault_code", text);
+}
+
+/*
  * The dcerpc object's members, the same inside smb.dcerpc (on a pipe) and
  * in a dcerpc record (over TCP), where Suricata differs only in where
  * opnum goes (<nested>: beside request, else in req). smbgw's own
@@ -934,7 +956,7 @@ dcerpc_fields(json_t *j, const struct eve *eve, const struct gw_event *ev,
 	if (!nested)
 		json_string(j, "rpc_version", "5.0");
 	if (ev->subtype == DCERPC_FACT_FAULT || ev->subtype == DCERPC_FACT_BIND_NAK)
-		json_status(j, ev->status);
+		json_rpc_fault(j, ev->status);
 	if (rpc->args == DCERPC_ARGS_SERVICE)
 		json_text(j, "service_name", rpc->name);
 	else if (rpc->args == DCERPC_ARGS_TASK)

@@ -153,29 +153,32 @@ smb_file(struct gw_event *ev, uint64_t ts, uint8_t subtype, uint16_t command,
 	snprintf(ev->u.smb.name, sizeof(ev->u.smb.name), "QmEyydJf.exe");
 }
 
+/*
+ * Names go through the one JSON writer (ctl_json.h): escapes, and bytes
+ * that are not UTF-8 (invalid, overlong, surrogates, cut short) become
+ * U+FFFD.
+ */
 static void
 test_json_string(void **state)
 {
-	char out[128];
-	size_t n;
+	struct eve *eve = open_eve(0);
+	struct gw_event ev;
 
 	(void)state;
-	n = eve_json_string(out, sizeof(out), "a\"b\\c\n\t\x01\x7f");
-	assert_string_equal(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\"");
-	assert_int_equal(n, strlen(out));
-	/* Valid UTF-8 passes; invalid bytes, overlong forms and surrogates
-	 * become U+FFFD. */
-	eve_json_string(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac");
-	assert_string_equal(out, "\"caf\xc3\xa9 \xe2\x82\xac\"");
-	eve_json_string(out, sizeof(out), "x\xff y\xc0\xaf z\xed\xa0\x80");
-	assert_string_equal(out,
-		"\"x\\ufffd y\\ufffd\\ufffd z\\ufffd\\ufffd\\ufffd\"");
-	eve_json_string(out, sizeof(out), "\xe2\x82");	/* cut short */
-	assert_string_equal(out, "\"\\ufffd\\ufffd\"");
-	/* Too small: truncated, terminated, the needed length returned. */
-	n = eve_json_string(out, 4, "abcdef");
-	assert_int_equal(n, 8);
-	assert_int_equal(strlen(out), 3);
+	base(&ev, T0, EVENT_SMB, SMB_FACT_TREE_CONNECT);
+	ev.command = SMB2_TREE_CONNECT;
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.version = 2;
+	ev.u.smb.share_type = SMB2_SHARE_TYPE_DISK;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "a\"b\\c\n\t\x01");
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name),
+		"caf\xc3\xa9 x\xff y\xc0\xaf z\xed\xa0\x80 \xe2\x82");
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	eve_close(eve);
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"share\":\"a\\\"b\\\\c\\n\\t\\u0001\"");
+	assert_has("\"path\":\"caf\xc3\xa9 x\\ufffd y\\ufffd\\ufffd "
+		"z\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"");
 }
 
 static void
@@ -224,12 +227,14 @@ test_handle_summary(void **state)
 	assert_has("\"timestamp\":\"2026-11-24T08:46:05.123456+0000\"");
 	assert_has("\"event_type\":\"smb\"");
 	assert_has("\"src_ip\":\"198.18.1.10\",\"src_port\":53134,"
-		"\"dest_ip\":\"198.18.2.20\",\"dest_port\":445,\"vlan\":[100],"
-		"\"proto\":\"TCP\",\"app_proto\":\"smb\"");
-	assert_has("\"command\":\"CREATE\"");
-	assert_has("\"dialect\":\"2.1\"");
+		"\"dest_ip\":\"198.18.2.20\",\"dest_port\":445,"
+		"\"proto\":\"TCP\",\"tx_id\":0,\"app_proto\":\"smb\"");
+	assert_has("\"flow_id\":77,\"vlan\":[100],\"event_type\":\"smb\"");
+	assert_has("\"command\":\"SMB2_COMMAND_CREATE\"");
+	assert_has("\"dialect\":\"2.10\"");
 	assert_has("\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\"");
-	assert_has("\"disposition\":\"overwrite_if\"");
+	assert_has("\"disposition\":\"FILE_OVERWRITE_IF\",\"access\":\"normal\","
+		"\"fuid\":\"00000009-0000-0000-0000-000000000000\"");
 	assert_has("\"closed_by\":\"close\",\"reads\":2,\"bytes_read\":20,"
 		"\"writes\":3,\"bytes_written\":3000");
 }
@@ -299,7 +304,7 @@ static void
 test_logon_tree_dcerpc(void **state)
 {
 	struct eve *eve = open_eve(0);
-	struct eve_context ctx = { "servers-a", "servers-b", "allowed" };
+	struct eve_context ctx = { "servers-a", "servers-b", "allowed", NULL };
 	struct gw_event ev;
 
 	(void)state;
@@ -347,21 +352,26 @@ test_logon_tree_dcerpc(void **state)
 	eve_close(eve);
 
 	assert_int_equal(slurp(path), 5);
-	assert_has("\"src_segment\":\"servers-a\",\"dest_segment\":\"servers-b\","
-		"\"action\":\"allowed\"");
-	assert_has("\"command\":\"SESSION_SETUP\",\"status\":\"STATUS_LOGON_FAILURE\","
-		"\"status_code\":\"0xc000006d\"");
-	assert_has("\"ntlmssp\":{\"user\":\"alice \\\"x\\\"\",\"domain\":"
-		"\"WORKGROUP\",\"host\":\"VM\"}");
-	assert_has("\"share\":\"IPC$\",\"path\":\"\\\\\\\\srv\\\\IPC$\","
-		"\"share_type\":\"pipe\"");
-	assert_has("\"request\":\"REQUEST\",\"interface\":\"svcctl\"");
-	assert_has("\"opnum\":12,\"operation\":\"CreateServiceW\"");
-	assert_has("\"service\":\"tMds\",\"command\":\"%systemroot%\\\\QmEyydJf.exe\"");
-	assert_has("\"request\":\"FAULT\"");
-	assert_has("\"status\":\"nca_s_op_rng_error\"");
-	assert_has("\"app_proto\":\"dcerpc\",\"dcerpc\":{\"request\":\"REQUEST\","
-		"\"interface\":\"unknown\"");
+	assert_has("\"command\":\"SMB2_COMMAND_SESSION_SETUP\","
+		"\"status\":\"STATUS_LOGON_FAILURE\",\"status_code\":\"0xc000006d\"");
+	assert_has("\"ntlmssp\":{\"domain\":\"WORKGROUP\",\"user\":"
+		"\"alice \\\"x\\\"\",\"host\":\"VM\"}");
+	/* A pipe share is named in named_pipe, as Suricata does. */
+	assert_has("\"named_pipe\":\"IPC$\",\"share_type\":\"PIPE\","
+		"\"path\":\"\\\\\\\\srv\\\\IPC$\"");
+	/* RPC on a pipe: nested in an smb record, as smb.dcerpc. */
+	assert_has("\"event_type\":\"smb\"");
+	assert_has("\"smb\":{\"named_pipe\":\"svcctl\",\"dcerpc\":{"
+		"\"request\":\"REQUEST\",\"opnum\":12,\"req\":{\"stub_data_size\":0},"
+		"\"interfaces\":[{\"uuid\":\"00000000-0000-0000-0000-000000000000\","
+		"\"service\":\"svcctl\",\"procedure\":\"CreateServiceW\"}]");
+	assert_has("\"service_name\":\"tMds\",\"command\":\"%systemroot%\\\\QmEyydJf.exe\"");
+	assert_has("\"request\":\"REQUEST\",\"response\":\"FAULT\"");
+	assert_has("\"fault\":\"nca_s_op_rng_error\",\"fault_code\":\"0x1c010002\"");
+	/* Over TCP: a dcerpc record, opnum in req. */
+	assert_has("\"tx_id\":0,\"app_proto\":\"dcerpc\",\"dcerpc\":{\"request\":\"REQUEST\","
+		"\"req\":{\"opnum\":0,\"stub_data_size\":0},\"interfaces\":[{\"uuid\"");
+	assert_has("\"rpc_version\":\"5.0\"");
 }
 
 static void
@@ -418,11 +428,12 @@ test_alert(void **state)
 	assert_has("\"alert\":{\"action\":\"allowed\",\"gid\":1,"
 		"\"signature_id\":9000001,\"rev\":1,");
 	assert_has("\"category\":\"Lateral Movement\",\"severity\":1,"
-		"\"mitre\":[\"T1021.002\",\"T1569.002\"],\"update\":false,\"count\":1");
+		"\"policy_action\":\"allowed\",\"mitre\":[\"T1021.002\",\"T1569.002\"],\"update\":false,\"count\":1");
 	assert_has("\"smb\":{\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\","
-		"\"ntlmssp\":{\"user\":\"root\",\"domain\":\"LAB\",\"host\":\"\"}}");
-	assert_has("\"dcerpc\":{\"interface\":\"svcctl\",\"operations\":"
-		"[\"OpenSCManagerW\",\"CreateServiceW\"]}");
+		"\"ntlmssp\":{\"domain\":\"LAB\",\"user\":\"root\",\"host\":\"\"}}");
+	assert_has("\"dcerpc\":{\"interfaces\":[{\"service\":\"svcctl\","
+		"\"procedure\":\"OpenSCManagerW\"},{\"service\":\"svcctl\","
+		"\"procedure\":\"CreateServiceW\"}]}");
 	assert_has("\"conditions\":[\"logon\",\"admin_exec\",\"share_repeat\"]");
 	assert_has("\"execution\":[\"file_written\",\"service\"]");
 	assert_has("\"event_type\":\"alert\",\"src_ip\":\"198.18.1.10\","
@@ -438,7 +449,7 @@ static void
 test_auth_and_unverifiable(void **state)
 {
 	struct eve *eve = open_eve(0);
-	struct eve_context ctx = { "clients", "servers", "denied" };
+	struct eve_context ctx = { "clients", "servers", "blocked", NULL };
 	struct detector_evidence e;
 	struct detector_alert a;
 	struct gw_event ev;
@@ -480,12 +491,15 @@ test_auth_and_unverifiable(void **state)
 	eve_close(eve);
 
 	assert_int_equal(slurp(path), 3);
-	assert_has("\"encrypt_data\":false,\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"ntlmssp\":{\"domain\":\"\",\"user\":\"root\",\"host\":\"\"},"
+		"\"success\":true,\"guest\":false,\"anonymous\":false,"
+		"\"encrypt_data\":false,\"auth\":\"ntlm\"");
 	assert_has("\"flow_id\":78,");
 	assert_int_equal(occurrences("\"auth\":\"kerberos\"}"), 1);
-	assert_has("\"action\":\"denied\",\"alert\":{\"action\":\"denied\",\"gid\":1,"
+	assert_has("\"dest_segment\":\"servers\",\"alert\":{\"action\":\"blocked\",\"gid\":1,"
 		"\"signature_id\":9000009,");
-	assert_has("\"smb\":{\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"policy_action\":\"blocked\"");
+	assert_has("\"smb\":{\"auth\":\"ntlm\",\"ntlmssp\":{\"domain\":\"\",\"user\":\"root\"");
 	assert_has("\"evidence\":{\"encrypted\":true,\"unverifiable\":\"encrypted\","
 		"\"unverifiable_action\":true,\"policy_rule\":1}");
 }
