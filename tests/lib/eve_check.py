@@ -18,6 +18,10 @@
       additionalProperties relaxed to true: fields Suricata defines keep
       its names and types, our own fields are allowed (and documented in
       docs/detection.md); needs python3-jsonschema
+  eve_check.py EVE.json flows
+      every flow_id is below 2^51; every record of a flow (same flow_id)
+      has the same addresses and ports as its flow record, and a
+      timestamp no earlier than its flow.start; prints the flows checked
 """
 import json
 import sys
@@ -89,6 +93,47 @@ def check_schema(path, schema_path, keys):
     return 0
 
 
+def check_flows(path):
+    """flow_id within 51 bits, consistent, and flow.start first."""
+    bad = 0
+    flows = {}
+    others = []
+    for number, record in enumerate(records(path), 1):
+        flow_id = record.get("flow_id")
+        if flow_id is None:
+            continue
+        if not isinstance(flow_id, int) or not 0 < flow_id < 2 ** 51:
+            print("%s:%d: flow_id %r is not within 51 bits" % (path, number, flow_id))
+            bad += 1
+        if record["event_type"] == "flow":
+            if flow_id in flows:
+                print("%s:%d: a second flow record for flow_id %d" % (path, number, flow_id))
+                bad += 1
+            flows[flow_id] = record
+        others.append((number, record))
+    ends = ("src_ip", "src_port", "dest_ip", "dest_port")
+    for number, record in others:
+        flow = flows.get(record["flow_id"])
+        if flow is None:
+            continue
+        if any(record.get(k) != flow.get(k) for k in ends if k in record):
+            print("%s:%d: %s record of flow_id %d has other endpoints than its flow"
+                  % (path, number, record["event_type"], record["flow_id"]))
+            bad += 1
+        if record["timestamp"] < flow["flow"]["start"]:
+            print("%s:%d: %s record at %s, before its flow.start %s"
+                  % (path, number, record["event_type"], record["timestamp"],
+                     flow["flow"]["start"]))
+            bad += 1
+        if flow["flow"]["end"] < flow["flow"]["start"]:
+            print("%s: flow %d ends before it starts" % (path, record["flow_id"]))
+            bad += 1
+    if bad:
+        return 1
+    print("%d flows consistent" % len(flows))
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -109,6 +154,8 @@ def main():
         return 1
     elif command == "schema":
         return check_schema(path, sys.argv[3], sys.argv[4:])
+    elif command == "flows":
+        return check_flows(path)
     elif command == "count":
         print(sum(1 for r in records(path) if r["event_type"] == sys.argv[3]))
     else:
