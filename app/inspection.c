@@ -95,6 +95,9 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.stream_client_segments = cfg->stream_client_segments,
 		.checksum = inspect_checksum_of(cfg->checksum, live),
 		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
+		.other_flow_records = cfg->output.flows == EVE_FLOWS_ALL ? 1 :
+			cfg->output.flows == EVE_FLOWS_SMB_DCERPC ? 0 :
+			cfg->output.flows_sample,
 	};
 
 	return inspector_create(&params);

@@ -366,7 +366,12 @@ app_proto_of(const struct gw_event *ev)
 {
 	switch (ev->kind) {
 	case EVENT_FLOW:
-		return ev->u.flow.app == FLOW_APP_DCERPC ? "dcerpc" : "smb";
+		switch (ev->u.flow.app) {
+		case FLOW_APP_SMB: return "smb";
+		case FLOW_APP_DCERPC: return "dcerpc";
+		/* Suricata's name for a connection no parser took. */
+		default: return "failed";
+		}
 	case EVENT_DCERPC:
 		return ev->flags & EVENT_F_ON_PIPE ? "smb" : "dcerpc";
 	default:
@@ -1082,10 +1087,8 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 	record_begin(eve, &j);
 	record_header(&j, EVE_FLOW, ev->ts_ns, ev, ev->client_addr,
 		ev->server_addr, ev->ip_version, UINT64_MAX);
-	if (ctx != NULL) {
-		json_text(&j, "src_segment", ctx->src_segment);
-		json_text(&j, "dest_segment", ctx->dest_segment);
-	}
+	json_text(&j, "src_segment", flow->client_segment);
+	json_text(&j, "dest_segment", flow->server_segment);
 	json_object(&j, "flow");
 	json_u64(&j, "pkts_toserver", flow->packets[0]);
 	json_u64(&j, "pkts_toclient", flow->packets[1]);
@@ -1100,12 +1103,16 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 		flow->tcp_state));
 	json_bool(&j, "alerted", flow_alerted(eve, eve_flow_id(ev->flow_id)));
 	json_string(&j, "action", eve_action_name(flow->action));
-	if (ctx != NULL)
+	if (ctx != NULL && ctx->rule != NULL)
 		json_text(&j, "rule", ctx->rule);
-	json_string(&j, "detected_by", flow->method == EVENT_DETECT_CONTENT ?
-		"content" : "port");
-	json_bool(&j, "nonstandard_port",
-		(ev->flags & EVENT_F_NONSTANDARD_PORT) != 0);
+	if (flow->rule != 0)
+		json_u64(&j, "rule_id", flow->rule);
+	if (flow->app == FLOW_APP_SMB || flow->app == FLOW_APP_DCERPC) {
+		json_string(&j, "detected_by", flow->method ==
+			EVENT_DETECT_CONTENT ? "content" : "port");
+		json_bool(&j, "nonstandard_port",
+			(ev->flags & EVENT_F_NONSTANDARD_PORT) != 0);
+	}
 	json_text(&j, "dialect", dialect_name(flow->dialect, dialect,
 		sizeof(dialect)));
 	json_classes(&j, eve, ev->watch_classes);

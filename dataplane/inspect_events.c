@@ -99,6 +99,16 @@ event_send(struct inspector *ins, struct gw_event *ev)
 	}
 }
 
+/* Copies <src> into <dst> of <size> bytes, cut and terminated. */
+static void
+strlcpy_event(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void
 send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason)
@@ -125,6 +135,25 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	if (session != NULL) {
 		ev->u.flow.dialect = session->dialect;
 		ev->watch_classes = session->watch_classes;
+	}
+	ev->u.flow.client_segment[0] = '\0';
+	ev->u.flow.server_segment[0] = '\0';
+	/* Once a connection, at its end: the connection record's pair. */
+	if (type == EVENT_FLOW_END && ins->policy != NULL) {
+		uint16_t client, server;
+		const char *name;
+
+		flow_segments(ins, flow, &client, &server);
+		name = policy_segment_name(ins->policy, client);
+		if (name != NULL)
+			strlcpy_event(ev->u.flow.client_segment, name,
+				sizeof(ev->u.flow.client_segment));
+		name = policy_segment_name(ins->policy, server);
+		if (name != NULL)
+			strlcpy_event(ev->u.flow.server_segment, name,
+				sizeof(ev->u.flow.server_segment));
+		if (flow->policy_gen != 0)
+			ev->u.flow.rule = verdict_unpack(flow->policy_verdict).rule;
 	}
 	event_send(ins, ev);
 }
