@@ -322,7 +322,7 @@ end_flow(const struct flow_entry *flow, void *arg)
 {
 	struct inspector *ins = arg;
 
-	if (is_session_app(flow->app_class))
+	if (is_session_app(flow->app_class) || other_flow_recorded(ins, flow))
 		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
 			FLOW_REMOVED_TABLE_FREE);
 	return 0;

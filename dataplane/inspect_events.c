@@ -116,6 +116,7 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	const struct session *session = flow->app_state == FLOW_APP_STATE_NONE ?
 		NULL : &ins->sessions[flow->app_state];
 	struct gw_event *ev = event_begin(ins, false);
+	const struct policy *pol;
 
 	if (ev == NULL)
 		return;
@@ -138,17 +139,29 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	}
 	ev->u.flow.client_segment[0] = '\0';
 	ev->u.flow.server_segment[0] = '\0';
-	/* Once a connection, at its end: the connection record's pair. */
-	if (type == EVENT_FLOW_END && ins->policy != NULL) {
+	/*
+	 * Once a connection, at its end: the connection record's pair. The
+	 * policy is read afresh (flows also end on ageing, outside any
+	 * burst, when ins->policy may be one the workers have since
+	 * declared they no longer read); the reader is online here.
+	 */
+	pol = type == EVENT_FLOW_END && ins->params.policy != NULL ?
+		policy_current(ins->params.policy) : NULL;
+	if (pol != NULL) {
+		struct flow_key key;
 		uint16_t client, server;
 		const char *name;
 
-		flow_segments(ins, flow, &client, &server);
-		name = policy_segment_name(ins->policy, client);
+		flow_entry_key(flow, &key);
+		client = policy_segment_of(pol, key.ip_version, key.src_addr,
+			key.vlan_outer);
+		server = policy_segment_of(pol, key.ip_version, key.dst_addr,
+			key.vlan_outer);
+		name = policy_segment_name(pol, client);
 		if (name != NULL)
 			strlcpy_event(ev->u.flow.client_segment, name,
 				sizeof(ev->u.flow.client_segment));
-		name = policy_segment_name(ins->policy, server);
+		name = policy_segment_name(pol, server);
 		if (name != NULL)
 			strlcpy_event(ev->u.flow.server_segment, name,
 				sizeof(ev->u.flow.server_segment));

@@ -61,6 +61,41 @@ for capture in "$pcaps"/*.pcap; do
 		fail "$name: jq gives '$(cat "$work/$name.jq")', the report '$(cat "$work/$name.report")'"
 	fi
 done
+# A connection the gateway tracked that is not SMB: after the tunnel on
+# 8445, an HTTP-like connection to the same port is examined and let go.
+# Its connection record (app_proto "failed") follows output.flows.
+python3=/usr/bin/python3
+$python3 "$here/../lib/pcap_tool.py" other "$pcaps/tunnel_port8445.pcap" \
+	"$work/other.pcap" 198.18.2.20 8445
+other_records() {	# other_records CONFIG_TEXT: connection records of port 41000
+	local conf=$work/other.conf
+	printf 'gateway: { ports = [ "a", "b" ]; };\noutput: { %s };\n' "$1" >"$conf"
+	rm -f "$work/other.json"
+	"$smbgw" -r "$work/other.pcap" -c "$conf" -e "$work/other.json" >"$work/other.out" 2>&1 ||
+		{ fail "other.pcap ($1): smbgw -r exited $?"; return; }
+	$check "$work/other.json" schema "$schema" >/dev/null ||
+		fail "other.pcap ($1): records that do not fit the schema"
+	$check "$work/other.json" flows >/dev/null || fail "other.pcap ($1): flow ids or starts"
+	jq -c 'select(.event_type == "flow" and .src_port == 41000) |
+		[.app_proto, .flow.action, .flow.pkts_toserver, .flow.pkts_toclient,
+		 .flow.state, .flow.reason]' "$work/other.json" | tr '\n' ' ' | sed 's/ $//'
+}
+got=$(other_records 'flows = "all";')
+[ "$got" = '["failed","allowed",7,5,"closed","tcp_closed"]' ] &&
+	echo "ok: flows = all: a connection record for the non-SMB connection" ||
+	fail "flows = all: non-SMB connection records '$got'"
+got=$(other_records 'flows = "smb_dcerpc";')
+[ -z "$got" ] && echo "ok: flows = smb_dcerpc: none for it" ||
+	fail "flows = smb_dcerpc: non-SMB connection records '$got'"
+got=$(other_records 'flows = "sampled"; flows_sample = 1;')
+[ -n "$got" ] && echo "ok: flows = sampled, 1 in 1: recorded" ||
+	fail "flows = sampled, flows_sample = 1: no record"
+# The SMB connection's record is there whatever the setting, and the
+# report counts it alone.
+[ "$(jq -rs "$JQ_REPORT" "$work/other.json")" = "2026-11-22,198.18.1.10,198.18.2.20,1" ] &&
+	echo "ok: the jq report counts the SMB connection only" ||
+	fail "jq report of other.pcap: '$(jq -rs "$JQ_REPORT" "$work/other.json")'"
+
 [ "$records" -gt 0 ] || fail "no record validated"
 [ $status = 0 ] && echo "ok: $records EVE records of $(ls "$pcaps"/*.pcap | wc -l) captures fit Suricata's schema"
 exit $status
