@@ -15,6 +15,8 @@ packages=(
 	# test hosts and the reference dissector
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
 	python3-jsonschema
+	# EVE checks: the report rebuilt with jq; the syslog collector
+	jq rsyslog
 	util-linux passwd coreutils
 	# the evasion suite: a TCP/IP client of its own, the client's kernel
 	# kept from resetting its connections, captures to replay
