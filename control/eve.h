@@ -3,27 +3,31 @@
 #define SMBGW_EVE_H
 
 /*
- * EVE output: one JSON object per line, in the spirit of Suricata's EVE
- * format so that pipelines built for it take these records (schema in
- * docs/configuration.md, "EVE output"). Record types: alert, smb, dcerpc,
- * flow, stats.
+ * EVE output: one JSON object per line in Suricata's EVE layout: fields
+ * Suricata defines keep its names, types and meanings, smbgw's own sit
+ * beside them (docs/detection.md, "EVE records", lists both). Record
+ * types: alert, smb, dcerpc, flow, stats. Records are made with the one
+ * JSON writer of ctl_json.h.
  *
  * smb records stay readable at volume: one per logon, per tree connect
  * and per file handle; a handle is summarised when it is closed, when its
  * flow ends, or when it is evicted from the table of open handles
  * (max_handles, least recently opened first) — never one record per READ
- * or WRITE. dcerpc records: one per bind, request and fault, named from
- * the interface UUID and opnum.
+ * or WRITE. DCE/RPC: one record per bind, request and fault, named from
+ * the interface UUID and opnum; on a named pipe nested in an smb record
+ * (smb.dcerpc), over TCP a dcerpc record. flow: the connection record,
+ * when a tracked connection ends (output.flows).
  *
- * src is always the client and dest the server of the SMB or DCE/RPC
- * connection, whichever direction the message went.
+ * src is always the client and dest the server of the connection,
+ * whichever direction the message went.
  *
  * Records go to a file, reopened by eve_reopen() (on SIGHUP, after
- * logrotate moved it), and optionally alerts also to syslog. Each record
- * reaches the file whole or not at all (record_file.h): records the file
- * does not take (full disk, I/O error) are dropped, counted and the
- * episode logged once, and writing resumes by itself. Pure C: no
- * DPDK; not thread-safe (one control thread owns it).
+ * logrotate moved it), and optionally alerts also to syslog (RFC 5424,
+ * eve_syslog.h). Each record reaches the file whole or not at all
+ * (record_file.h): records the file does not take (full disk, I/O error)
+ * are dropped, counted and the episode logged once, and writing resumes
+ * by itself. Pure C: no DPDK; not thread-safe (one control thread owns
+ * it).
  */
 
 #include <stdbool.h>
