@@ -21,6 +21,7 @@
 #include "dcerpc.h"
 #include "detector.h"
 #include "eve.h"
+#include "eve_syslog.h"
 #include "event.h"
 #include "flow.h"
 #include "record_file.h"
@@ -504,6 +505,141 @@ test_auth_and_unverifiable(void **state)
 		"\"unverifiable_action\":true,\"policy_rule\":1}");
 }
 
+/*
+ * The connection record: Suricata's flow members (state, reason, alerted,
+ * action, age), the pair and the rule; flow_id kept to 51 bits; a
+ * connection no parser took is app_proto "failed".
+ */
+static void
+test_flow_record(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_context ctx = { NULL, NULL, NULL, "admins-in" };
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+
+	(void)state;
+	/* An alert on the flow first: flow.alerted. */
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	ev.flow_id = (1ull << 60) | 77;
+	memset(&e, 0, sizeof(e));
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_SMB1;
+	a.signature = detector_signature(a.rule);
+	a.count = 1;
+	a.event = &ev;
+	a.ip_version = 4;
+	a.evidence = &e;
+	assert_int_equal(eve_write_alert(eve, &a, NULL), 0);
+
+	base(&ev, T0 + 3 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.flow_id = (1ull << 60) | 77;
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.first_seen_ns = T0 - S;
+	ev.u.flow.tcp_state = FLOW_TCP_CLOSED;
+	ev.u.flow.end_reason = FLOW_REMOVED_CLOSED;
+	ev.u.flow.action = EVENT_ACTION_DENIED;
+	ev.u.flow.rule = 2;
+	snprintf(ev.u.flow.client_segment, sizeof(ev.u.flow.client_segment),
+		"admins");
+	snprintf(ev.u.flow.server_segment, sizeof(ev.u.flow.server_segment),
+		"servers");
+	assert_int_equal(eve_write_event(eve, &ev, &ctx), 1);
+
+	/* Another flow, not SMB, idle: monitor-only would have blocked it. */
+	base(&ev, T0 + 4 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.flow_id = 78;
+	ev.server_port = 8445;
+	ev.u.flow.app = FLOW_APP_NOT_SMB;
+	ev.u.flow.first_seen_ns = T0;
+	ev.u.flow.tcp_state = FLOW_TCP_ESTABLISHED;
+	ev.u.flow.end_reason = FLOW_REMOVED_AGED;
+	ev.u.flow.action = EVENT_ACTION_MONITORED;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 3);
+	assert_int_equal(occurrences("\"flow_id\":77,"), 2);
+	assert_has("\"app_proto\":\"smb\",\"src_segment\":\"admins\","
+		"\"dest_segment\":\"servers\",\"flow\":{");
+	assert_has("\"start\":\"2026-11-24T08:46:03.123456+0000\","
+		"\"end\":\"2026-11-24T08:46:07.123456+0000\",\"age\":4,"
+		"\"state\":\"closed\",\"reason\":\"tcp_closed\",\"alerted\":true,"
+		"\"action\":\"blocked\",\"rule\":\"admins-in\",\"rule_id\":2,"
+		"\"detected_by\":\"port\"");
+	assert_has("\"dest_port\":8445,\"proto\":\"TCP\",\"app_proto\":\"failed\"");
+	assert_has("\"state\":\"established\",\"reason\":\"timeout\","
+		"\"alerted\":false,\"action\":\"would-block\"}");
+	assert_int_equal(occurrences("\"detected_by\""), 1);
+	assert_int_equal(eve_flow_id(UINT64_MAX), (1ull << 51) - 1);
+}
+
+/* Dotted counter names nest as Suricata's stats objects. */
+static void
+test_stats_nesting(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_stat stats[] = {
+		{ "uptime", 5 }, { "decoder.pkts", 10 }, { "decoder.bytes", 600 },
+		{ "ips.accepted", 9 }, { "ips.drop_reason.rules", 1 },
+		{ "ips.rejected", 2 }, { "smbgw.events", 3 },
+	};
+
+	(void)state;
+	assert_int_equal(eve_write_stats(eve, T0, stats, 7), 0);
+	eve_close(eve);
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"stats\":{\"uptime\":5,\"decoder\":{\"pkts\":10,\"bytes\":600},"
+		"\"ips\":{\"accepted\":9,\"drop_reason\":{\"rules\":1},\"rejected\":2},"
+		"\"smbgw\":{\"events\":3}}}\n");
+}
+
+/* RFC 5424 with structured data; SD-PARAM values escaped. */
+static void
+test_syslog_format(void **state)
+{
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+	const char *want;
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.user, sizeof(e.user), "al\"i]c\\e");
+	snprintf(e.share, sizeof(e.share), "ADMIN$");
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_LATERAL_MOVEMENT;
+	a.signature = detector_signature(a.rule);
+	a.count = 2;
+	a.event = &ev;
+	memcpy(a.client_addr, ev.client_addr, 16);
+	memcpy(a.server_addr, ev.server_addr, 16);
+	a.ip_version = 4;
+	a.evidence = &e;
+	snprintf(a.mitre, sizeof(a.mitre), "T1021.002");
+	n = eve_syslog_format(buf, sizeof(buf), &a, "would-block", "gw1", 42);
+	assert_int_equal(n, strlen(buf));
+	want = "<25>1 2026-11-24T08:46:04.123456+00:00 gw1 smbgw 42 alert "
+		"[smbgw@32473 sid=\"9000001\" severity=\"1\" category=\"Lateral Movement\" "
+		"action=\"would-block\" src_ip=\"198.18.1.10\" dest_ip=\"198.18.2.20\" "
+		"src_port=\"53134\" dest_port=\"445\" flow_id=\"77\" mitre=\"T1021.002\" "
+		"user=\"al\\\"i\\]c\\\\e\" share=\"ADMIN$\" count=\"2\"] SMBGW CM0062";
+	assert_int_equal(strncmp(buf, want, strlen(want)), 0);
+	/* Too small: nothing half written. */
+	assert_int_equal(eve_syslog_format(buf, 80, &a, "allowed", "gw1", 42), 0);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1:6514"), 0);
+	assert_int_equal(eve_syslog_check_target("udp://[2001:db8::1]:514"), 0);
+	assert_int_equal(eve_syslog_check_target("local"), 0);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1:0"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("http://198.18.250.1:80"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("udp://host.example:514"), -EINVAL);
+}
+
 static void
 test_stats_and_reopen(void **state)
 {
@@ -711,6 +847,9 @@ main(void)
 		cmocka_unit_test(test_logon_tree_dcerpc),
 		cmocka_unit_test(test_alert),
 		cmocka_unit_test(test_auth_and_unverifiable),
+		cmocka_unit_test(test_flow_record),
+		cmocka_unit_test(test_stats_nesting),
+		cmocka_unit_test(test_syslog_format),
 		cmocka_unit_test(test_stats_and_reopen),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_disk_full),
