@@ -272,13 +272,13 @@ if [[ $denied =~ ^[0-9]+$ ]] && [ "$denied" -ge "$want_denied" ] && [ "$allowed"
 else
 	bad "A.d: smbgwctl stats: unverifiable_denied '$denied', unverifiable_allowed '$allowed', encrypted '$encrypted'" "$gw_work/stats.json"
 fi
-if eve_alert action=denied src_ip=$strict smb.ntlmssp.user=root smb.auth=ntlm \
+if eve_alert alert.policy_action=blocked src_ip=$strict smb.ntlmssp.user=root smb.auth=ntlm \
 	evidence.unverifiable=encrypted; then
 	ok "A.d: EVE alert 9000009 denied, naming root and NTLM"
 else
 	bad "A.d: no EVE alert 9000009 denied with root and ntlm" "$gw_work/eve-A.json"
 fi
-if grep -q "\"src_ip\":\"$open\".*\"command\":\"TRANSFORM\".*\"encrypted\":true" "$gw_work/eve-A.json"; then
+if grep -q "\"src_ip\":\"$open\".*\"smb\":{.*\"encrypted\":true" "$gw_work/eve-A.json"; then
 	ok "A.d: the open client's copy was sealed (its TRANSFORM record is in the EVE log)"
 else
 	bad "A.d: no sealed record from the open client: was its copy encrypted?" "$gw_work/eve-A.json"
@@ -322,7 +322,7 @@ if [[ $allowed =~ ^[0-9]+$ ]] && [ "$allowed" -ge 1 ] && [ "$denied" = 0 ]; then
 else
 	bad "B: smbgwctl stats: unverifiable_allowed '$allowed', unverifiable_denied '$denied'" "$gw_work/stats.json"
 fi
-if eve_alert action=allowed src_ip=$strict smb.ntlmssp.user=root smb.auth=ntlm; then
+if eve_alert alert.policy_action=allowed src_ip=$strict smb.ntlmssp.user=root smb.auth=ntlm; then
 	ok "B: EVE alert 9000009 allowed, naming root and NTLM"
 else
 	bad "B: no EVE alert 9000009 allowed with root and ntlm" "$gw_work/eve-B.json"
