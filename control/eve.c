@@ -186,8 +186,13 @@ dialect_name(uint16_t dialect, char *buf, size_t size)
 	case 0: return NULL;
 	case SMB_DIALECT_SMB1_NT_LM_012: return "NT LM 0.12";
 	case SMB_DIALECT_SMB2_WILDCARD: return "2.??";
+	case 0x0202: return "2.02";
+	case 0x0210: return "2.10";
+	case 0x0300: return "3.00";
+	case 0x0302: return "3.02";
+	case 0x0311: return "3.11";
 	default:
-		snprintf(buf, size, "%x.%02x", dialect >> 8, dialect & 0xff);
+		snprintf(buf, size, "0x%04x", dialect);
 		return buf;
 	}
 }

