@@ -279,7 +279,7 @@ else
 	bad "A.d: no EVE alert 9000009 denied with root and ntlm" "$gw_work/eve-A.json"
 fi
 if grep -q "\"src_ip\":\"$open\".*\"smb\":{.*\"encrypted\":true" "$gw_work/eve-A.json"; then
-	ok "A.d: the open client's copy was sealed (its TRANSFORM record is in the EVE log)"
+	ok "A.d: the open client's copy was sealed (its encrypted-session record is in the EVE log)"
 else
 	bad "A.d: no sealed record from the open client: was its copy encrypted?" "$gw_work/eve-A.json"
 fi
