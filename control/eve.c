@@ -750,6 +750,12 @@ eve_file_counters(const struct eve *eve)
 		record_file_counters(eve->file) : &none;
 }
 
+const struct eve_syslog *
+eve_syslog_of(const struct eve *eve)
+{
+	return eve->syslog;
+}
+
 const struct eve_counters *
 eve_counters(const struct eve *eve)
 {

@@ -189,6 +189,10 @@ eve_file_counters(const struct eve *eve);
 char *
 eve_format_time(uint64_t ts_ns, char *buf, size_t len);
 
+/* The syslog output of <eve>, or NULL when alerts do not go to syslog. */
+const struct eve_syslog *
+eve_syslog_of(const struct eve *eve);
+
 /* <id> as EVE writes it (flow_id): its low 51 bits. */
 uint64_t
 eve_flow_id(uint64_t id);

@@ -384,6 +384,13 @@ monitor_outputs(const struct monitor *monitor, struct monitor_outputs *out)
 	memset(out, 0, sizeof(*out));
 	out->eve = monitor->eve != NULL ?
 		*eve_file_counters(monitor->eve) : monitor->eve_final;
+	if (monitor->eve != NULL && eve_syslog_of(monitor->eve) != NULL) {
+		const struct eve_syslog_counters *s =
+			eve_syslog_counters(eve_syslog_of(monitor->eve));
+
+		out->syslog_sent = s->sent;
+		out->syslog_dropped = s->dropped;
+	}
 	if (monitor->checkpoint != NULL) {
 		const struct report_checkpoint_counters *c =
 			report_checkpoint_counters(monitor->checkpoint);

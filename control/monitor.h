@@ -55,6 +55,8 @@ struct monitor_outputs {
 	struct output_counters report;	/* checkpoints of the report file */
 	uint64_t report_rows_restored;	/* read back at start */
 	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
+	uint64_t syslog_sent;		/* alerts the syslog socket took */
+	uint64_t syslog_dropped;	/* ... and those it did not */
 };
 
 struct eve;

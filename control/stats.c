@@ -275,10 +275,10 @@ stats_print_outputs(FILE *out, const struct monitor *monitor)
 		" eve_errors %" PRIu64 " report_written %" PRIu64
 		" report_dropped %" PRIu64 " report_errors %" PRIu64
 		" report_rows_restored %" PRIu64 " report_set_aside %" PRIu64
-		"\n",
+		" syslog_sent %" PRIu64 " syslog_dropped %" PRIu64 "\n",
 		o.eve.written, o.eve.dropped, o.eve.errors, o.report.written,
 		o.report.dropped, o.report.errors, o.report_rows_restored,
-		o.report_set_aside);
+		o.report_set_aside, o.syslog_sent, o.syslog_dropped);
 	fflush(out);
 }
 
@@ -294,6 +294,7 @@ stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
 	unsigned int port_count)
 {
 	struct eve_stat s[64];
+	struct monitor_outputs outputs;
 	struct worker_counters total;
 	struct inspect_counters ic;
 	struct flow_table_stats fs;
@@ -367,6 +368,10 @@ stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
 	STAT("smbgw.sessions_refused", ic.sessions_refused);
 	STAT("smbgw.sessions_unparsed", ic.sessions_unparsed);
 	STAT("smbgw.alert_updates", mc->updates);
+	monitor_outputs(monitor, &outputs);
+	STAT("smbgw.eve_dropped", outputs.eve.dropped);
+	STAT("smbgw.syslog_sent", outputs.syslog_sent);
+	STAT("smbgw.syslog_dropped", outputs.syslog_dropped);
 #undef STAT
 	eve_write_stats(monitor_eve(monitor), ts_ns, s, n);
 }
