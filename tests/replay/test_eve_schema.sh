@@ -98,6 +98,36 @@ got=$(other_records 'flows = "sampled"; flows_sample = 1;')
 	echo "ok: the jq report counts the SMB connection only" ||
 	fail "jq report of other.pcap: '$(jq -rs "$JQ_REPORT" "$work/other.json")'"
 
+# The firewall view: a connection the policy blocks, and one it would
+# block in monitor-only mode, with the segment pair and the rule's name;
+# neither is counted as allowed, by the report or by the jq filter.
+for mode in enforce:blocked monitor-only:would-block; do
+	cat >"$work/deny.conf" <<CONF
+gateway: { ports = [ "a", "b" ]; };
+policy: {
+  mode = "${mode%%:*}";
+  segments = (
+    { name = "clients"; prefixes = [ "198.18.1.0/24" ]; },
+    { name = "servers"; prefixes = [ "198.18.2.0/24" ]; } );
+  rules = ( { name = "no-smb-to-servers"; from = "clients"; to = "servers"; action = "deny"; } );
+};
+CONF
+	rm -f "$work/deny.json"
+	"$smbgw" -r "$pcaps/smb2_basic.pcap" -c "$work/deny.conf" -e "$work/deny.json" \
+		>"$work/deny.out" 2>&1 || fail "deny (${mode%%:*}): smbgw -r exited $?"
+	$check "$work/deny.json" schema "$schema" >/dev/null ||
+		fail "deny (${mode%%:*}): records that do not fit the schema"
+	got=$(jq -r 'select(.event_type == "flow") |
+		[.src_segment, .dest_segment, .flow.action, .flow.rule, .flow.rule_id] |
+		map(tostring) | join(" ")' "$work/deny.json" | sort -u)
+	want="clients servers ${mode#*:} no-smb-to-servers 1"
+	[ "$got" = "$want" ] && echo "ok: policy ${mode%%:*}: flow records say '$want'" ||
+		fail "policy ${mode%%:*}: flow records '$got', '$want' expected"
+	[ -z "$(jq -rs "$JQ_REPORT" "$work/deny.json")" ] &&
+		echo "ok: policy ${mode%%:*}: the jq report counts nothing allowed" ||
+		fail "policy ${mode%%:*}: the jq report counts '$(jq -rs "$JQ_REPORT" "$work/deny.json")'"
+done
+
 [ "$records" -gt 0 ] || fail "no record validated"
 [ $status = 0 ] && echo "ok: $records EVE records of ${#captures[@]} captures fit Suricata's schema"
 exit $status
