@@ -79,7 +79,6 @@ struct eve {
  * (ctl_json.h): one escaping and one UTF-8 check for every JSON text the
  * gateway makes. The helpers below only add EVE's conventions to it.
  */
-typedef struct ctl_json_writer json_t;
 
 /* Time */
 
@@ -107,33 +106,33 @@ eve_flow_id(uint64_t id)
 
 /* A string member; a NULL value is written as "" (EVE has no nulls). */
 static void
-json_string(json_t *j, const char *key, const char *value)
+json_string(struct ctl_json_writer *j, const char *key, const char *value)
 {
 	ctl_json_str(j, key, value != NULL ? value : "");
 }
 
 /* A string member only when <value> is not empty. */
 static void
-json_text(json_t *j, const char *key, const char *value)
+json_text(struct ctl_json_writer *j, const char *key, const char *value)
 {
 	if (value != NULL && value[0] != '\0')
 		ctl_json_str(j, key, value);
 }
 
 static void
-json_u64(json_t *j, const char *key, uint64_t value)
+json_u64(struct ctl_json_writer *j, const char *key, uint64_t value)
 {
 	ctl_json_u64(j, key, value);
 }
 
 static void
-json_bool(json_t *j, const char *key, bool value)
+json_bool(struct ctl_json_writer *j, const char *key, bool value)
 {
 	ctl_json_bool(j, key, value);
 }
 
 static void
-json_hex32(json_t *j, const char *key, uint32_t value)
+json_hex32(struct ctl_json_writer *j, const char *key, uint32_t value)
 {
 	char text[16];
 
@@ -142,7 +141,7 @@ json_hex32(json_t *j, const char *key, uint32_t value)
 }
 
 static void
-json_time(json_t *j, const char *key, uint64_t ts_ns)
+json_time(struct ctl_json_writer *j, const char *key, uint64_t ts_ns)
 {
 	char text[40];
 
@@ -150,25 +149,25 @@ json_time(json_t *j, const char *key, uint64_t ts_ns)
 }
 
 static void
-json_object(json_t *j, const char *key)
+json_object(struct ctl_json_writer *j, const char *key)
 {
 	ctl_json_object_begin(j, key);
 }
 
 static void
-json_array(json_t *j, const char *key)
+json_array(struct ctl_json_writer *j, const char *key)
 {
 	ctl_json_array_begin(j, key);
 }
 
 static void
-json_end_object(json_t *j)
+json_end_object(struct ctl_json_writer *j)
 {
 	ctl_json_object_end(j);
 }
 
 static void
-json_end_array(json_t *j)
+json_end_array(struct ctl_json_writer *j)
 {
 	ctl_json_array_end(j);
 }
@@ -274,7 +273,7 @@ status_name(uint32_t status)
  * name (else the number in decimal) and the code in unpadded hex.
  */
 static void
-json_status(json_t *j, uint32_t status)
+json_status(struct ctl_json_writer *j, uint32_t status)
 {
 	const char *name = status_name(status);
 	char text[16];
@@ -302,7 +301,7 @@ disposition_name(uint32_t disposition)
 
 /* A file id as Suricata's fuid: the GUID form of the 16 bytes. */
 static void
-json_fuid(json_t *j, const uint8_t id[16])
+json_fuid(struct ctl_json_writer *j, const uint8_t id[16])
 {
 	char text[40];
 
@@ -314,7 +313,7 @@ json_fuid(json_t *j, const uint8_t id[16])
 }
 
 static void
-json_address(json_t *j, const char *key, const uint8_t addr[16],
+json_address(struct ctl_json_writer *j, const char *key, const uint8_t addr[16],
 	uint8_t ip_version)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -326,7 +325,7 @@ json_address(json_t *j, const char *key, const uint8_t addr[16],
 }
 
 static void
-json_classes(json_t *j, const struct eve *eve, uint32_t classes)
+json_classes(struct ctl_json_writer *j, const struct eve *eve, uint32_t classes)
 {
 	unsigned int id;
 
@@ -353,7 +352,7 @@ json_classes(json_t *j, const struct eve *eve, uint32_t classes)
 /* Records */
 
 static void
-record_begin(struct eve *eve, json_t *j)
+record_begin(struct eve *eve, struct ctl_json_writer *j)
 {
 	/* One byte kept for the newline that ends the line. */
 	ctl_json_writer_init(j, eve->record, sizeof(eve->record) - 1, NULL,
@@ -389,7 +388,7 @@ app_proto_of(const struct gw_event *ev)
  * order. <tx_id> is written when it is not UINT64_MAX.
  */
 static void
-record_header(json_t *j, enum eve_type type, uint64_t ts_ns,
+record_header(struct ctl_json_writer *j, enum eve_type type, uint64_t ts_ns,
 	const struct gw_event *ev, const uint8_t *client,
 	const uint8_t *server, uint8_t ip_version, uint64_t tx_id)
 {
@@ -422,7 +421,7 @@ record_header(json_t *j, enum eve_type type, uint64_t ts_ns,
  * as RFC 5424 messages (eve_syslog.c).
  */
 static int
-record_end(struct eve *eve, json_t *j, enum eve_type type)
+record_end(struct eve *eve, struct ctl_json_writer *j, enum eve_type type)
 {
 	size_t len;
 
@@ -495,8 +494,8 @@ handle_remove(struct eve *eve, struct handle *h)
  * (desired_access, classes). A pipe is named in named_pipe as well.
  */
 static void
-smb_create_fields(json_t *j, const struct eve *eve, const struct gw_event *ev,
-	uint32_t classes)
+smb_create_fields(struct ctl_json_writer *j, const struct eve *eve,
+	const struct gw_event *ev, uint32_t classes)
 {
 	const struct event_smb *smb = &ev->u.smb;
 
@@ -520,8 +519,8 @@ smb_create_fields(json_t *j, const struct eve *eve, const struct gw_event *ev,
  * caller's fields.
  */
 static void
-smb_record_begin(struct eve *eve, json_t *j, const struct gw_event *ev,
-	uint64_t ts_ns)
+smb_record_begin(struct eve *eve, struct ctl_json_writer *j,
+	const struct gw_event *ev, uint64_t ts_ns)
 {
 	const struct event_smb *smb = &ev->u.smb;
 	char dialect[16];
@@ -545,7 +544,7 @@ handle_summary(struct eve *eve, struct handle *h, uint64_t ts_ns,
 	const char *reason)
 {
 	const struct gw_event *c = &h->create;
-	json_t j;
+	struct ctl_json_writer j;
 	int ret;
 
 	smb_record_begin(eve, &j, c, ts_ns);
@@ -768,7 +767,7 @@ static int
 write_logon(struct eve *eve, const struct gw_event *ev)
 {
 	const struct event_smb *smb = &ev->u.smb;
-	json_t j;
+	struct ctl_json_writer j;
 
 	smb_record_begin(eve, &j, ev, ev->ts_ns);
 	/* A Kerberos ticket names no user: no NTLMSSP object to mislead. */
@@ -798,7 +797,7 @@ write_tree(struct eve *eve, const struct gw_event *ev)
 	static const char *const share_types[] = {
 		"UNKNOWN", "FILE", "PIPE", "PRINT",
 	};
-	json_t j;
+	struct ctl_json_writer j;
 
 	smb_record_begin(eve, &j, ev, ev->ts_ns);
 	/* Suricata names a pipe share (IPC$) in named_pipe, not share. */
@@ -819,7 +818,7 @@ write_tree(struct eve *eve, const struct gw_event *ev)
 static int
 write_failed_create(struct eve *eve, const struct gw_event *ev)
 {
-	json_t j;
+	struct ctl_json_writer j;
 
 	smb_record_begin(eve, &j, ev, ev->ts_ns);
 	smb_create_fields(&j, eve, ev, ev->watch_classes);
@@ -832,7 +831,7 @@ static int
 write_encrypted(struct eve *eve, const struct gw_event *ev)
 {
 	char dialect[16];
-	json_t j;
+	struct ctl_json_writer j;
 
 	record_begin(eve, &j);
 	record_header(&j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
@@ -917,7 +916,7 @@ rpc_response_name(uint8_t subtype)
  * log it): fault_code in hex, fault by name where known.
  */
 static void
-json_rpc_fault(json_t *j, uint32_t status)
+json_rpc_fault(struct ctl_json_writer *j, uint32_t status)
 {
 	const char *name = NULL;
 	char text[16];
@@ -941,8 +940,8 @@ json_rpc_fault(json_t *j, uint32_t status)
  * members follow Suricata's: the launch arguments, classes, truncated.
  */
 static void
-dcerpc_fields(json_t *j, const struct eve *eve, const struct gw_event *ev,
-	bool nested)
+dcerpc_fields(struct ctl_json_writer *j, const struct eve *eve,
+	const struct gw_event *ev, bool nested)
 {
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
 	bool call = ev->subtype == DCERPC_FACT_REQUEST ||
@@ -992,7 +991,7 @@ on_dcerpc_event(struct eve *eve, const struct gw_event *ev)
 {
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
 	bool on_pipe = (ev->flags & EVENT_F_ON_PIPE) != 0;
-	json_t j;
+	struct ctl_json_writer j;
 
 	if (rpc_request_name(ev->subtype) == NULL)
 		return 0;
@@ -1089,7 +1088,7 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 {
 	const struct event_flow *flow = &ev->u.flow;
 	char dialect[16];
-	json_t j;
+	struct ctl_json_writer j;
 	int ret;
 
 	if (ev->subtype != EVENT_FLOW_END)
@@ -1166,7 +1165,7 @@ eve_write_event(struct eve *eve, const struct gw_event *ev,
 /* Alerts */
 
 static void
-json_mitre(json_t *j, const char *ids)
+json_mitre(struct ctl_json_writer *j, const char *ids)
 {
 	char id[16];
 	size_t n;
@@ -1187,7 +1186,7 @@ json_mitre(json_t *j, const char *ids)
 }
 
 static void
-json_evidence(json_t *j, const struct detector_alert *a)
+json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 {
 	const struct detector_evidence *e = a->evidence;
 	unsigned int bit;
@@ -1244,7 +1243,8 @@ json_evidence(json_t *j, const struct detector_alert *a)
  * the policy's action ("allowed", "blocked", "would-block").
  */
 static void
-alert_fields(json_t *j, const struct detector_alert *a, const char *policy)
+alert_fields(struct ctl_json_writer *j, const struct detector_alert *a,
+	const char *policy)
 {
 	const struct detector_evidence *e = a->evidence;
 	const struct detector_signature *sig = a->signature;
@@ -1311,7 +1311,7 @@ eve_write_alert(struct eve *eve, const struct detector_alert *a,
 {
 	const char *policy = ctx != NULL && ctx->action != NULL ?
 		ctx->action : "allowed";
-	json_t j;
+	struct ctl_json_writer j;
 	int ret;
 
 	if (a->event != NULL)
@@ -1345,7 +1345,7 @@ eve_write_stats(struct eve *eve, uint64_t ts_ns, const struct eve_stat *stats,
 {
 	char open[CTL_JSON_DEPTH_MAX][48];
 	unsigned int depth = 0, i, k;
-	json_t j;
+	struct ctl_json_writer j;
 
 	record_begin(eve, &j);
 	json_time(&j, "timestamp", ts_ns);

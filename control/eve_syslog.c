@@ -15,7 +15,6 @@
 
 #include "eve.h"
 #include "eve_syslog.h"
-#include "smb.h"
 
 #define SYSLOG_MESSAGE_MAX 4096
 #define SYSLOG_FACILITY_DAEMON 3
