@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every EVE record of every capture, replayed offline, against Suricata's
 # EVE schema (tests/schema, additionalProperties relaxed): 100 % valid,
+# every field the schema does not define named in docs/detection.md,
 # flow_id within 51 bits and the same for every record of a flow, no
 # record before its flow's start. Then the daily report "SMB traffic
 # allowed" rebuilt from the EVE flow records by the jq filter that
@@ -46,6 +47,8 @@ for capture in "${captures[@]}"; do
 		fail "$name: EVE records that do not fit Suricata's schema"
 		sed 's/^/  | /' "$work/$name.schema" | head -20
 	fi
+	$check "$work/$name.json" own "$schema" "$docs" >"$work/$name.own" ||
+		{ fail "$name: fields of smbgw's own not documented"; cat "$work/$name.own"; }
 	$check "$work/$name.json" flows >"$work/$name.flows" ||
 		{ fail "$name: flow ids or starts"; sed 's/^/  | /' "$work/$name.flows" | head -20; }
 	for type in flow stats; do
@@ -117,6 +120,8 @@ CONF
 		>"$work/deny.out" 2>&1 || fail "deny (${mode%%:*}): smbgw -r exited $?"
 	$check "$work/deny.json" schema "$schema" >/dev/null ||
 		fail "deny (${mode%%:*}): records that do not fit the schema"
+	$check "$work/deny.json" own "$schema" "$docs" ||
+		fail "deny (${mode%%:*}): fields of smbgw's own not documented"
 	got=$(jq -r 'select(.event_type == "flow") |
 		[.src_segment, .dest_segment, .flow.action, .flow.rule, .flow.rule_id] |
 		map(tostring) | join(" ")' "$work/deny.json" | sort -u)
