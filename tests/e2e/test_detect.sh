@@ -91,6 +91,8 @@ if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
 else
 	echo "skipped: schema check (no python3-jsonschema)"
 fi
+$check "$gw_work/eve.json" own "$top/tests/schema/suricata-eve-schema.json" \
+	"$top/docs/detection.md" >/dev/null || fail "live EVE log: fields of smbgw's own not documented"
 $check "$gw_work/eve.json" flows || fail "live EVE log: flow ids or starts"
 [ "$($check "$gw_work/eve.json" count stats)" -gt 0 ] || fail "no live stats record"
 grep -q '^alert 9000001 .* user LAB\\root share ADMIN\$ file [A-Za-z]*\.exe' "$gw_work/gateway.log" ||
