@@ -100,6 +100,9 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.checksum = inspect_checksum_of(cfg->checksum, live),
 		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
 		.endpoints = endpoints,
+		.other_flow_records = cfg->output.flows == EVE_FLOWS_ALL ? 1 :
+			cfg->output.flows == EVE_FLOWS_SMB_DCERPC ? 0 :
+			cfg->output.flows_sample,
 	};
 
 	return inspector_create(&params);

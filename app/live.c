@@ -67,6 +67,16 @@ on_stop_signal(int signum)
 	stop_requested = true;
 }
 
+/* Wall-clock time, for records written by the control core itself. */
+static uint64_t
+realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t
 monotonic_ns(void)
 {
@@ -623,6 +633,11 @@ control_loop(struct live_context *ctx)
 					"counters after %u s", seconds);
 				print_counters(ctx, title);
 			}
+			if (ctx->cfg->output.stats_interval != 0 &&
+					seconds % ctx->cfg->output.stats_interval == 0)
+				stats_write_eve(ctx->monitor, realtime_ns(), seconds,
+					ctx->workers, ctx->worker_count,
+					ctx->cfg->port_count);
 		}
 		if (taken == 0)
 			nanosleep(&rest, NULL);

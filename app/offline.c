@@ -854,6 +854,11 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	stats_print_inspection(stdout, workers, 1, watchlist,
 		flowlog_counters(log));
 	flowlog_print(log, stdout);
+	/* Offline, one stats record: the whole capture's. */
+	if (cfg->output.stats_interval != 0)
+		stats_write_eve(monitor, summary.last_ns,
+			(summary.last_ns - summary.first_ns) / 1000000000ull,
+			workers, 1, 1);
 	monitor_finish(monitor);
 	monitor_print_alerts(monitor, stdout);
 	printf("== SMB traffic allowed (report) ==\n");

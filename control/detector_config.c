@@ -291,11 +291,46 @@ detector_config_load_output(config_setting_t *group, const char *file,
 			snprintf(params->path, sizeof(params->path), "%s", path);
 		} else if (strcmp(name, "syslog") == 0) {
 			load_bool(&ctx, "output.syslog", s, &params->syslog);
+		} else if (strcmp(name, "syslog_target") == 0) {
+			const char *target = config_setting_type(s) ==
+				CONFIG_TYPE_STRING ? config_setting_get_string(s) : NULL;
+
+			if (target == NULL || strlen(target) >= EVE_SYSLOG_TARGET_MAX ||
+					eve_syslog_check_target(target) != 0) {
+				config_error_add(errors, file, line_of(s),
+					"output.syslog_target must be \"local\", \"udp://ADDRESS:PORT\" or \"tcp://ADDRESS:PORT\"");
+				continue;
+			}
+			snprintf(params->syslog_target, sizeof(params->syslog_target),
+				"%s", target);
 		} else if (strcmp(name, "max_handles") == 0) {
 			load_uint(&ctx, s, 16, 1u << 20, &params->max_handles);
+		} else if (strcmp(name, "stats_interval") == 0) {
+			load_uint(&ctx, s, 0, 86400, &params->stats_interval);
+		} else if (strcmp(name, "flows_sample") == 0) {
+			load_uint(&ctx, s, 1, 1000000, &params->flows_sample);
+		} else if (strcmp(name, "flows") == 0) {
+			static const char *const modes[] = {
+				[EVE_FLOWS_ALL] = "all",
+				[EVE_FLOWS_SMB_DCERPC] = "smb_dcerpc",
+				[EVE_FLOWS_SAMPLED] = "sampled",
+			};
+			const char *mode = config_setting_type(s) ==
+				CONFIG_TYPE_STRING ? config_setting_get_string(s) : "";
+			unsigned int m;
+
+			for (m = 0; m < 3; m++)
+				if (strcmp(mode, modes[m]) == 0)
+					break;
+			if (m == 3) {
+				config_error_add(errors, file, line_of(s),
+					"output.flows must be \"all\", \"smb_dcerpc\" or \"sampled\"");
+				continue;
+			}
+			params->flows = (enum eve_flows)m;
 		} else {
 			config_error_add(errors, file, line_of(s),
-				"unknown key output.%s (expected eve, syslog, max_handles)",
+				"unknown key output.%s (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample)",
 				name);
 		}
 	}

@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_json.h"
 #include "dcerpc.h"
 #include "detector.h"
 #include "eve.h"
+#include "eve_syslog.h"
 #include "event.h"
 #include "flow.h"
 #include "match.h"
@@ -22,6 +23,12 @@
 #include "smb.h"
 
 #define NIL UINT32_MAX
+
+/* FILE_DELETE_ON_CLOSE among a CREATE's options (MS-SMB2 2.2.13). */
+#define SMB_FILE_DELETE_ON_CLOSE 0x00001000u
+
+/* Flows that raised an alert, remembered for flow.alerted. */
+#define ALERTED_FLOWS 1024
 
 enum eve_type {
 	EVE_ALERT,
@@ -61,18 +68,17 @@ struct eve {
 	uint32_t newest;
 	uint32_t oldest;
 	uint64_t last_ns;	/* latest event time, for summaries at close */
+	uint64_t alerted[ALERTED_FLOWS];	/* ring of flow ids, 0: none */
+	unsigned int alerted_next;
+	struct eve_syslog *syslog;	/* alerts to syslog, or NULL */
 	char record[EVE_RECORD_MAX];
 };
 
-/* JSON building into a fixed buffer; overflow marks the record bad. */
-struct json {
-	char *buf;
-	size_t size;
-	size_t len;
-	bool overflow;
-	bool first[8];	/* no member written yet, per nesting level */
-	int depth;
-};
+/*
+ * Records are written with the control socket's JSON writer
+ * (ctl_json.h): one escaping and one UTF-8 check for every JSON text the
+ * gateway makes. The helpers below only add EVE's conventions to it.
+ */
 
 /* Time */
 
@@ -90,214 +96,153 @@ eve_format_time(uint64_t ts_ns, char *buf, size_t len)
 	return buf;
 }
 
-/* JSON */
+uint64_t
+eve_flow_id(uint64_t id)
+{
+	return id & EVE_FLOW_ID_MASK;
+}
 
+/* JSON helpers */
+
+/* A string member; a NULL value is written as "" (EVE has no nulls). */
 static void
-json_put(struct json *j, const char *s, size_t n)
+json_string(struct ctl_json_writer *j, const char *key, const char *value)
 {
-	if (j->len + n >= j->size) {
-		j->overflow = true;
-		return;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
-}
-
-/* Length of the valid UTF-8 sequence at <s>, or 0 if it is not one. */
-static size_t
-utf8_sequence(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-			(cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-size_t
-eve_json_string(char *out, size_t size, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t need = 0;
-	char esc[8];
-
-#define EMIT(str, n) do { \
-		size_t n_ = (n); \
-		if (size > 0 && need + n_ < size) \
-			memcpy(out + need, (str), n_); \
-		need += n_; \
-	} while (0)
-
-	EMIT("\"", 1);
-	while (*p != '\0') {
-		size_t n = utf8_sequence(p);
-
-		if (n == 0) {
-			EMIT("\\ufffd", 6);
-			p++;
-			continue;
-		}
-		if (n > 1) {
-			EMIT((const char *)p, n);
-			p += n;
-			continue;
-		}
-		switch (*p) {
-		case '"': EMIT("\\\"", 2); break;
-		case '\\': EMIT("\\\\", 2); break;
-		case '\n': EMIT("\\n", 2); break;
-		case '\r': EMIT("\\r", 2); break;
-		case '\t': EMIT("\\t", 2); break;
-		case '\b': EMIT("\\b", 2); break;
-		case '\f': EMIT("\\f", 2); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				EMIT(esc, 6);
-			} else {
-				EMIT((const char *)p, 1);
-			}
-			break;
-		}
-		p++;
-	}
-	EMIT("\"", 1);
-#undef EMIT
-	if (size > 0)
-		out[need < size ? need : size - 1] = '\0';
-	return need;
-}
-
-static void
-json_key(struct json *j, const char *key)
-{
-	if (!j->first[j->depth])
-		json_put(j, ",", 1);
-	j->first[j->depth] = false;
-	if (key != NULL) {
-		json_put(j, "\"", 1);
-		json_put(j, key, strlen(key));
-		json_put(j, "\":", 2);
-	}
-}
-
-static void
-json_string(struct json *j, const char *key, const char *value)
-{
-	size_t need;
-
-	json_key(j, key);
-	if (j->overflow)
-		return;
-	need = eve_json_string(j->buf + j->len, j->size - j->len, value);
-	if (j->len + need >= j->size)
-		j->overflow = true;
-	else
-		j->len += need;
+	ctl_json_str(j, key, value != NULL ? value : "");
 }
 
 /* A string member only when <value> is not empty. */
 static void
-json_text(struct json *j, const char *key, const char *value)
+json_text(struct ctl_json_writer *j, const char *key, const char *value)
 {
 	if (value != NULL && value[0] != '\0')
-		json_string(j, key, value);
+		ctl_json_str(j, key, value);
 }
 
 static void
-json_raw(struct json *j, const char *key, const char *text)
+json_u64(struct ctl_json_writer *j, const char *key, uint64_t value)
 {
-	json_key(j, key);
-	json_put(j, text, strlen(text));
+	ctl_json_u64(j, key, value);
 }
 
 static void
-json_u64(struct json *j, const char *key, uint64_t value)
+json_bool(struct ctl_json_writer *j, const char *key, bool value)
 {
-	char text[24];
-
-	snprintf(text, sizeof(text), "%" PRIu64, value);
-	json_raw(j, key, text);
+	ctl_json_bool(j, key, value);
 }
 
 static void
-json_bool(struct json *j, const char *key, bool value)
-{
-	json_raw(j, key, value ? "true" : "false");
-}
-
-static void
-json_hex32(struct json *j, const char *key, uint32_t value)
+json_hex32(struct ctl_json_writer *j, const char *key, uint32_t value)
 {
 	char text[16];
 
 	snprintf(text, sizeof(text), "0x%08x", value);
-	json_string(j, key, text);
+	ctl_json_str(j, key, text);
 }
 
 static void
-json_time(struct json *j, const char *key, uint64_t ts_ns)
+json_time(struct ctl_json_writer *j, const char *key, uint64_t ts_ns)
 {
 	char text[40];
 
-	json_string(j, key, eve_format_time(ts_ns, text, sizeof(text)));
+	ctl_json_str(j, key, eve_format_time(ts_ns, text, sizeof(text)));
 }
 
 static void
-json_open(struct json *j, const char *key, char bracket)
+json_object(struct ctl_json_writer *j, const char *key)
 {
-	json_key(j, key);
-	json_put(j, &bracket, 1);
-	if (j->depth + 1 < (int)(sizeof(j->first) / sizeof(j->first[0])))
-		j->depth++;
-	else
-		j->overflow = true;
-	j->first[j->depth] = true;
+	ctl_json_object_begin(j, key);
 }
 
 static void
-json_close(struct json *j, char bracket)
+json_array(struct ctl_json_writer *j, const char *key)
 {
-	json_put(j, &bracket, 1);
-	if (j->depth > 0)
-		j->depth--;
+	ctl_json_array_begin(j, key);
 }
 
-/* Names */
+static void
+json_end_object(struct ctl_json_writer *j)
+{
+	ctl_json_object_end(j);
+}
 
+static void
+json_end_array(struct ctl_json_writer *j)
+{
+	ctl_json_array_end(j);
+}
+
+/* Names, spelled as Suricata spells them */
+
+/*
+ * The dialect as Suricata writes it: SMB2/3 as major.minor with two
+ * minor digits ("2.10", "3.11"), SMB1 by the dialect string it names.
+ */
 static const char *
 dialect_name(uint16_t dialect, char *buf, size_t size)
 {
-	const char *name = smb_dialect_name(dialect);
+	const char *name;
 
-	if (name != NULL || dialect == 0)
+	switch (dialect) {
+	case 0: return NULL;
+	case SMB_DIALECT_SMB2_WILDCARD: return "2.??";
+	case 0x0202: return "2.02";
+	case 0x0210: return "2.10";
+	case 0x0300: return "3.00";
+	case 0x0302: return "3.02";
+	case 0x0311: return "3.11";
+	default: break;
+	}
+	/* SMB1: the dialect string (smb1.c's table). */
+	name = smb_dialect_name(dialect);
+	if (name != NULL)
 		return name;
 	snprintf(buf, size, "0x%04x", dialect);
 	return buf;
+}
+
+static const char *
+smb2_command_name(uint16_t command)
+{
+	static const char *const names[] = {
+		"SMB2_COMMAND_NEGOTIATE_PROTOCOL", "SMB2_COMMAND_SESSION_SETUP",
+		"SMB2_COMMAND_SESSION_LOGOFF", "SMB2_COMMAND_TREE_CONNECT",
+		"SMB2_COMMAND_TREE_DISCONNECT", "SMB2_COMMAND_CREATE",
+		"SMB2_COMMAND_CLOSE", "SMB2_COMMAND_FLUSH", "SMB2_COMMAND_READ",
+		"SMB2_COMMAND_WRITE", "SMB2_COMMAND_LOCK", "SMB2_COMMAND_IOCTL",
+		"SMB2_COMMAND_CANCEL", "SMB2_COMMAND_KEEPALIVE",
+		"SMB2_COMMAND_FIND", "SMB2_COMMAND_CHANGE_NOTIFY",
+		"SMB2_COMMAND_GET_INFO", "SMB2_COMMAND_SET_INFO",
+		"SMB2_COMMAND_OPLOCK_BREAK",
+	};
+
+	return command < sizeof(names) / sizeof(names[0]) ?
+		names[command] : NULL;
+}
+
+static const char *
+smb1_command_name(uint16_t command)
+{
+	switch (command) {
+	case SMB1_COM_CLOSE: return "SMB1_COMMAND_CLOSE";
+	case SMB1_COM_TRANSACTION: return "SMB1_COMMAND_TRANS";
+	case SMB1_COM_READ_ANDX: return "SMB1_COMMAND_READ_ANDX";
+	case SMB1_COM_WRITE_ANDX: return "SMB1_COMMAND_WRITE_ANDX";
+	case SMB1_COM_TREE_DISCONNECT: return "SMB1_COMMAND_TREE_DISCONNECT";
+	case SMB1_COM_NEGOTIATE: return "SMB1_COMMAND_NEGOTIATE_PROTOCOL";
+	case SMB1_COM_SESSION_SETUP_ANDX: return "SMB1_COMMAND_SESSION_SETUP_ANDX";
+	case SMB1_COM_LOGOFF_ANDX: return "SMB1_COMMAND_LOGOFF_ANDX";
+	case SMB1_COM_TREE_CONNECT_ANDX: return "SMB1_COMMAND_TREE_CONNECT_ANDX";
+	case SMB1_COM_NT_CREATE_ANDX: return "SMB1_COMMAND_NT_CREATE_ANDX";
+	default: return NULL;
+	}
+}
+
+static const char *
+command_name(uint8_t version, uint16_t command)
+{
+	return version == 1 ? smb1_command_name(command) :
+		smb2_command_name(command);
 }
 
 static const char *
@@ -323,36 +268,57 @@ status_name(uint32_t status)
 	case 0xc0000224u: return "STATUS_PASSWORD_MUST_CHANGE";
 	case 0xc0000234u: return "STATUS_ACCOUNT_LOCKED_OUT";
 	case 0xc0000225u: return "STATUS_NOT_FOUND";
-	case 0x1c010002u: return "nca_s_op_rng_error";
-	case 0x00000005u: return "ERROR_ACCESS_DENIED";
+	case 0xc0000016u: return "STATUS_MORE_PROCESSING_REQUIRED";
 	default: return NULL;
 	}
 }
 
+/*
+ * status and status_code as Suricata writes them for an NT status: the
+ * name (else the number in decimal) and the code in unpadded hex.
+ */
 static void
-json_status(struct json *j, uint32_t status)
+json_status(struct ctl_json_writer *j, uint32_t status)
 {
 	const char *name = status_name(status);
+	char text[16];
 
-	if (name != NULL)
-		json_string(j, "status", name);
-	json_hex32(j, "status_code", status);
+	if (name == NULL) {
+		snprintf(text, sizeof(text), "%" PRIu32, status);
+		name = text;
+	}
+	ctl_json_str(j, "status", name);
+	snprintf(text, sizeof(text), "0x%" PRIx32, status);
+	ctl_json_str(j, "status_code", text);
 }
 
 static const char *
 disposition_name(uint32_t disposition)
 {
 	static const char *const names[] = {
-		"supersede", "open", "create", "open_if", "overwrite",
-		"overwrite_if",
+		"FILE_SUPERSEDE", "FILE_OPEN", "FILE_CREATE", "FILE_OPEN_IF",
+		"FILE_OVERWRITE", "FILE_OVERWRITE_IF",
 	};
 
 	return disposition < sizeof(names) / sizeof(names[0]) ?
-		names[disposition] : "?";
+		names[disposition] : "UNKNOWN";
+}
+
+/* A file id as Suricata's fuid: the GUID form of the 16 bytes. */
+static void
+json_fuid(struct ctl_json_writer *j, const uint8_t id[16])
+{
+	char text[40];
+
+	snprintf(text, sizeof(text),
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		id[3], id[2], id[1], id[0], id[5], id[4], id[7], id[6],
+		id[9], id[8], id[11], id[10], id[15], id[14], id[13], id[12]);
+	ctl_json_str(j, "fuid", text);
 }
 
 static void
-json_address(struct json *j, const char *key, const uint8_t addr[16],
+json_address(struct ctl_json_writer *j, const char *key, const uint8_t addr[16],
 	uint8_t ip_version)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -360,17 +326,17 @@ json_address(struct json *j, const char *key, const uint8_t addr[16],
 	if (inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, text,
 			sizeof(text)) == NULL)
 		text[0] = '\0';
-	json_string(j, key, text);
+	ctl_json_str(j, key, text);
 }
 
 static void
-json_classes(struct json *j, const struct eve *eve, uint32_t classes)
+json_classes(struct ctl_json_writer *j, const struct eve *eve, uint32_t classes)
 {
 	unsigned int id;
 
 	if (classes == 0)
 		return;
-	json_open(j, "classes", '[');
+	json_array(j, "classes");
 	for (id = 0; id < 32; id++) {
 		const char *name;
 		char fallback[16];
@@ -385,34 +351,36 @@ json_classes(struct json *j, const struct eve *eve, uint32_t classes)
 		}
 		json_string(j, NULL, name);
 	}
-	json_close(j, ']');
+	json_end_array(j);
 }
 
 /* Records */
 
 static void
-record_begin(struct eve *eve, struct json *j)
+record_begin(struct eve *eve, struct ctl_json_writer *j)
 {
-	memset(j, 0, sizeof(*j));
-	j->buf = eve->record;
-	j->size = sizeof(eve->record);
-	j->buf[0] = '\0';
-	j->first[0] = true;
-	json_put(j, "{", 1);
-	j->depth = 1;
-	j->first[1] = true;
+	/* One byte kept for the newline that ends the line. */
+	ctl_json_writer_init(j, eve->record, sizeof(eve->record) - 1, NULL,
+		NULL);
+	ctl_json_object_begin(j, NULL);
 }
 
 static const char *const type_names[] = {
 	"alert", "smb", "dcerpc", "flow", "stats",
 };
 
+/* Suricata's app_proto of the connection an event is about. */
 static const char *
 app_proto_of(const struct gw_event *ev)
 {
 	switch (ev->kind) {
 	case EVENT_FLOW:
-		return ev->u.flow.app == FLOW_APP_DCERPC ? "dcerpc" : "smb";
+		switch (ev->u.flow.app) {
+		case FLOW_APP_SMB: return "smb";
+		case FLOW_APP_DCERPC: return "dcerpc";
+		/* Suricata's name for a connection no parser took. */
+		default: return "failed";
+		}
 	case EVENT_DCERPC:
 		return ev->flags & EVENT_F_ON_PIPE ? "smb" : "dcerpc";
 	default:
@@ -420,16 +388,25 @@ app_proto_of(const struct gw_event *ev)
 	}
 }
 
-/* The members every record about a connection starts with. */
+/*
+ * The members every record about a connection starts with, in Suricata's
+ * order. <tx_id> is written when it is not UINT64_MAX.
+ */
 static void
-record_header(struct json *j, enum eve_type type, uint64_t ts_ns,
+record_header(struct ctl_json_writer *j, enum eve_type type, uint64_t ts_ns,
 	const struct gw_event *ev, const uint8_t *client,
-	const uint8_t *server, uint8_t ip_version,
-	const struct eve_context *ctx)
+	const uint8_t *server, uint8_t ip_version, uint64_t tx_id)
 {
 	json_time(j, "timestamp", ts_ns);
 	if (ev != NULL)
-		json_u64(j, "flow_id", ev->flow_id & INT64_MAX);
+		json_u64(j, "flow_id", eve_flow_id(ev->flow_id));
+	if (ev != NULL && (ev->vlan_outer != 0 || ev->vlan_inner != 0)) {
+		json_array(j, "vlan");
+		json_u64(j, NULL, ev->vlan_outer);
+		if (ev->vlan_inner != 0)
+			json_u64(j, NULL, ev->vlan_inner);
+		json_end_array(j);
+	}
 	json_string(j, "event_type", type_names[type]);
 	json_address(j, "src_ip", client, ip_version);
 	if (ev != NULL)
@@ -437,38 +414,31 @@ record_header(struct json *j, enum eve_type type, uint64_t ts_ns,
 	json_address(j, "dest_ip", server, ip_version);
 	if (ev != NULL) {
 		json_u64(j, "dest_port", ev->server_port);
-		if (ev->vlan_outer != 0 || ev->vlan_inner != 0) {
-			json_open(j, "vlan", '[');
-			json_u64(j, NULL, ev->vlan_outer);
-			if (ev->vlan_inner != 0)
-				json_u64(j, NULL, ev->vlan_inner);
-			json_close(j, ']');
-		}
 		json_string(j, "proto", "TCP");
+		if (tx_id != UINT64_MAX)
+			json_u64(j, "tx_id", tx_id);
 		json_string(j, "app_proto", app_proto_of(ev));
-	}
-	if (ctx != NULL) {
-		json_text(j, "src_segment", ctx->src_segment);
-		json_text(j, "dest_segment", ctx->dest_segment);
-		json_text(j, "action", ctx->action);
 	}
 }
 
+/*
+ * Ends the record and writes it. Alerts also go to syslog when asked,
+ * as RFC 5424 messages (eve_syslog.c).
+ */
 static int
-record_end(struct eve *eve, struct json *j, enum eve_type type, int priority)
+record_end(struct eve *eve, struct ctl_json_writer *j, enum eve_type type)
 {
-	json_put(j, "}\n", 2);
-	if (j->overflow) {
+	size_t len;
+
+	ctl_json_object_end(j);
+	if (!ctl_json_complete(j)) {
 		eve->counters.oversize++;
 		return 0;
 	}
-	if (eve->params.syslog && type == EVE_ALERT) {
-		j->buf[j->len - 1] = '\0';
-		syslog(priority, "%s", j->buf);
-		j->buf[j->len - 1] = '\n';
-	}
-	if (eve->file != NULL && record_file_append(eve->file, j->buf,
-			j->len) < 0) {
+	len = ctl_json_length(j);
+	eve->record[len] = '\n';
+	if (eve->file != NULL && record_file_append(eve->file, eve->record,
+			len + 1) < 0) {
 		eve->counters.write_errors++;
 		return -EIO;
 	}
@@ -524,32 +494,66 @@ handle_remove(struct eve *eve, struct handle *h)
 	eve->free_head = index;
 }
 
+/*
+ * The smb fields of a CREATE, as Suricata lays them out, then smbgw's own
+ * (desired_access, classes). A pipe is named in named_pipe as well.
+ */
+static void
+smb_create_fields(struct ctl_json_writer *j, const struct eve *eve,
+	const struct gw_event *ev, uint32_t classes)
+{
+	const struct event_smb *smb = &ev->u.smb;
+
+	json_text(j, "share", smb->share);
+	json_string(j, "filename", smb->name[0] != '\0' ? smb->name :
+		"<share_root>");
+	if (smb->is_pipe)
+		json_string(j, "named_pipe", smb->name);
+	json_string(j, "disposition", disposition_name(smb->disposition));
+	json_string(j, "access", smb->options & SMB_FILE_DELETE_ON_CLOSE ?
+		"delete on close" : "normal");
+	if (ev->status == 0)
+		json_fuid(j, smb->file_id);
+	json_hex32(j, "desired_access", smb->desired_access);
+	json_classes(j, eve, classes);
+}
+
+/*
+ * Opens an smb record: the EVE header of <ev>, then "smb": { id, dialect,
+ * command, status, status_code, session_id, tree_id, left open for the
+ * caller's fields.
+ */
+static void
+smb_record_begin(struct eve *eve, struct ctl_json_writer *j,
+	const struct gw_event *ev, uint64_t ts_ns)
+{
+	const struct event_smb *smb = &ev->u.smb;
+	char dialect[16];
+
+	record_begin(eve, j);
+	record_header(j, EVE_SMB, ts_ns, ev, ev->client_addr, ev->server_addr,
+		ev->ip_version, smb->message_id);
+	json_object(j, "smb");
+	json_u64(j, "id", smb->message_id);
+	json_text(j, "dialect", dialect_name(smb->dialect, dialect,
+		sizeof(dialect)));
+	json_text(j, "command", command_name(smb->version, ev->command));
+	json_status(j, ev->status);
+	json_u64(j, "session_id", smb->session_id);
+	json_u64(j, "tree_id", smb->tree_id);
+}
+
 /* The smb record of a handle: what was opened and what went through it. */
 static int
 handle_summary(struct eve *eve, struct handle *h, uint64_t ts_ns,
 	const char *reason)
 {
 	const struct gw_event *c = &h->create;
-	const struct event_smb *smb = &c->u.smb;
-	char dialect[16];
-	struct json j;
+	struct ctl_json_writer j;
 	int ret;
 
-	record_begin(eve, &j);
-	record_header(&j, EVE_SMB, ts_ns, c, c->client_addr, c->server_addr,
-		c->ip_version, NULL);
-	json_open(&j, "smb", '{');
-	json_string(&j, "command", smb_command_name(smb->version, c->command));
-	json_status(&j, c->status);
-	json_text(&j, "dialect", dialect_name(smb->dialect, dialect,
-		sizeof(dialect)));
-	json_u64(&j, "session_id", smb->session_id);
-	json_u64(&j, "tree_id", smb->tree_id);
-	json_text(&j, "share", smb->share);
-	json_string(&j, "filename", smb->name);
-	json_bool(&j, "named_pipe", smb->is_pipe);
-	json_hex32(&j, "access", smb->desired_access);
-	json_string(&j, "disposition", disposition_name(smb->disposition));
+	smb_record_begin(eve, &j, c, ts_ns);
+	smb_create_fields(&j, eve, c, h->classes);
 	json_time(&j, "opened", h->opened_ns);
 	json_time(&j, "closed", ts_ns);
 	json_string(&j, "closed_by", reason);
@@ -557,9 +561,8 @@ handle_summary(struct eve *eve, struct handle *h, uint64_t ts_ns,
 	json_u64(&j, "bytes_read", h->bytes_read);
 	json_u64(&j, "writes", h->writes);
 	json_u64(&j, "bytes_written", h->bytes_written);
-	json_classes(&j, eve, h->classes);
-	json_close(&j, '}');
-	ret = record_end(eve, &j, EVE_SMB, LOG_INFO);
+	json_end_object(&j);
+	ret = record_end(eve, &j, EVE_SMB);
 	handle_remove(eve, h);
 	return ret;
 }
@@ -627,6 +630,9 @@ eve_params_set_defaults(struct eve_params *params)
 {
 	memset(params, 0, sizeof(*params));
 	params->max_handles = 4096;
+	params->stats_interval = 60;
+	params->flows = EVE_FLOWS_ALL;
+	params->flows_sample = 100;
 }
 
 struct eve *
@@ -674,8 +680,13 @@ eve_open(const struct eve_params *params)
 		if (eve->file == NULL)
 			goto free_tables;
 	}
-	if (params->syslog)
-		openlog("smbgw", LOG_NDELAY | LOG_PID, LOG_DAEMON);
+	if (params->syslog) {
+		eve->syslog = eve_syslog_open(params->syslog_target);
+		if (eve->syslog == NULL) {
+			record_file_close(eve->file);
+			goto free_tables;
+		}
+	}
 	return eve;
 
 free_tables:
@@ -712,8 +723,7 @@ eve_close_counted(struct eve *eve, struct output_counters *file_counters)
 	if (file_counters != NULL)
 		*file_counters = *eve_file_counters(eve);
 	record_file_close(eve->file);
-	if (eve->params.syslog)
-		closelog();
+	eve_syslog_close(eve->syslog);
 	free(eve->buckets);
 	free(eve->handles);
 	free(eve);
@@ -744,6 +754,12 @@ eve_file_counters(const struct eve *eve)
 		record_file_counters(eve->file) : &none;
 }
 
+const struct eve_syslog *
+eve_syslog_of(const struct eve *eve)
+{
+	return eve->syslog;
+}
+
 const struct eve_counters *
 eve_counters(const struct eve *eve)
 {
@@ -752,37 +768,21 @@ eve_counters(const struct eve *eve)
 
 /* Event records */
 
-/*
- * Opens an smb record: the EVE header of <ev>, then "smb": { command,
- * status, dialect, session_id, ... left open for the caller's fields.
- */
-static void
-smb_record_begin(struct eve *eve, struct json *j, const struct gw_event *ev,
-	const struct eve_context *ctx)
-{
-	const struct event_smb *smb = &ev->u.smb;
-	char dialect[16];
-
-	record_begin(eve, j);
-	record_header(j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(j, "smb", '{');
-	json_string(j, "command", smb_command_name(smb->version, ev->command));
-	json_status(j, ev->status);
-	json_text(j, "dialect", dialect_name(smb->dialect, dialect,
-		sizeof(dialect)));
-	json_u64(j, "session_id", smb->session_id);
-}
-
-
 static int
-write_logon(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+write_logon(struct eve *eve, const struct gw_event *ev)
 {
 	const struct event_smb *smb = &ev->u.smb;
-	struct json j;
+	struct ctl_json_writer j;
 
-	smb_record_begin(eve, &j, ev, ctx);
+	smb_record_begin(eve, &j, ev, ev->ts_ns);
+	/* A Kerberos ticket names no user: no NTLMSSP object to mislead. */
+	if (smb->auth != SMB_AUTH_KERBEROS) {
+		json_object(&j, "ntlmssp");
+		json_string(&j, "domain", smb->domain);
+		json_string(&j, "user", smb->user);
+		json_string(&j, "host", smb->workstation);
+		json_end_object(&j);
+	}
 	json_bool(&j, "success", smb->success);
 	if (smb->version == 2) {
 		json_bool(&j, "guest", smb->session_flags & SMB2_SESSION_FLAG_IS_GUEST);
@@ -791,96 +791,83 @@ write_logon(struct eve *eve, const struct gw_event *ev,
 			smb->session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA);
 	}
 	json_text(&j, "auth", smb_auth_name(smb->auth));
-	/* A Kerberos ticket names no user: no NTLMSSP object to mislead. */
-	if (smb->auth != SMB_AUTH_KERBEROS) {
-		json_open(&j, "ntlmssp", '{');
-		json_string(&j, "user", smb->user);
-		json_string(&j, "domain", smb->domain);
-		json_string(&j, "host", smb->workstation);
-		json_close(&j, '}');
-	}
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_SMB, LOG_INFO);
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_SMB);
 }
 
 static int
-write_tree(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+write_tree(struct eve *eve, const struct gw_event *ev)
 {
 	const struct event_smb *smb = &ev->u.smb;
-	static const char *const share_types[] = { "?", "disk", "pipe", "print" };
-	struct json j;
+	static const char *const share_types[] = {
+		"UNKNOWN", "FILE", "PIPE", "PRINT",
+	};
+	struct ctl_json_writer j;
 
-	smb_record_begin(eve, &j, ev, ctx);
-	json_u64(&j, "tree_id", smb->tree_id);
-	json_string(&j, "share", smb->share);
+	smb_record_begin(eve, &j, ev, ev->ts_ns);
+	/* Suricata names a pipe share (IPC$) in named_pipe, not share. */
+	if (smb->share_type == SMB2_SHARE_TYPE_PIPE)
+		json_string(&j, "named_pipe", smb->share);
+	else
+		json_string(&j, "share", smb->share);
+	if (smb->version == 2)
+		json_string(&j, "share_type", share_types[
+			smb->share_type < 4 ? smb->share_type : 0]);
 	json_text(&j, "path", smb->name);
-	if (smb->share_type < 4 && smb->share_type != 0)
-		json_string(&j, "share_type", share_types[smb->share_type]);
 	json_classes(&j, eve, ev->watch_classes);
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_SMB, LOG_INFO);
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_SMB);
 }
 
 /* A CREATE that failed has no handle: one record says so. */
 static int
-write_failed_create(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+write_failed_create(struct eve *eve, const struct gw_event *ev)
 {
-	const struct event_smb *smb = &ev->u.smb;
-	struct json j;
+	struct ctl_json_writer j;
 
-	smb_record_begin(eve, &j, ev, ctx);
-	json_u64(&j, "tree_id", smb->tree_id);
-	json_text(&j, "share", smb->share);
-	json_string(&j, "filename", smb->name);
-	json_bool(&j, "named_pipe", smb->is_pipe);
-	json_hex32(&j, "access", smb->desired_access);
-	json_string(&j, "disposition", disposition_name(smb->disposition));
-	json_classes(&j, eve, ev->watch_classes);
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_SMB, LOG_INFO);
+	smb_record_begin(eve, &j, ev, ev->ts_ns);
+	smb_create_fields(&j, eve, ev, ev->watch_classes);
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_SMB);
 }
 
 /* The first sealed record of a flow: what cannot be seen is said. */
 static int
-write_encrypted(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+write_encrypted(struct eve *eve, const struct gw_event *ev)
 {
 	char dialect[16];
-	struct json j;
+	struct ctl_json_writer j;
 
 	record_begin(eve, &j);
 	record_header(&j, EVE_SMB, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "smb", '{');
-	json_string(&j, "command", "TRANSFORM");
+		ev->server_addr, ev->ip_version, UINT64_MAX);
+	json_object(&j, "smb");
 	json_text(&j, "dialect", dialect_name(ev->u.smb.dialect, dialect,
 		sizeof(dialect)));
+	json_u64(&j, "session_id", ev->u.smb.session_id);
 	json_bool(&j, "encrypted", true);
 	json_string(&j, "note",
 		"session sealed: later commands, names and RPC calls not visible");
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_SMB, LOG_INFO);
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_SMB);
 }
 
 static int
-on_smb_event(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+on_smb_event(struct eve *eve, const struct gw_event *ev)
 {
 	bool response = (ev->flags & EVENT_F_RESPONSE) != 0;
 	struct handle *h;
 
 	switch (ev->subtype) {
 	case SMB_FACT_LOGON:
-		return response ? write_logon(eve, ev, ctx) : 0;
+		return response ? write_logon(eve, ev) : 0;
 	case SMB_FACT_TREE_CONNECT:
-		return response ? write_tree(eve, ev, ctx) : 0;
+		return response ? write_tree(eve, ev) : 0;
 	case SMB_FACT_CREATE:
 		if (!response)
 			return 0;
 		if (ev->status != 0)
-			return write_failed_create(eve, ev, ctx);
+			return write_failed_create(eve, ev);
 		return handle_open(eve, ev);
 	case SMB_FACT_READ:
 	case SMB_FACT_WRITE:
@@ -899,76 +886,214 @@ on_smb_event(struct eve *eve, const struct gw_event *ev,
 		h = handle_find(eve, ev->flow_id, ev->u.smb.file_id);
 		return h != NULL ? handle_summary(eve, h, ev->ts_ns, "close") : 0;
 	case SMB_FACT_ENCRYPTED:
-		return write_encrypted(eve, ev, ctx);
+		return write_encrypted(eve, ev);
 	default:
 		return 0;
 	}
 }
 
+/* Suricata's names of the DCE/RPC packet types (request, response). */
 static const char *
-rpc_type_name(uint8_t subtype)
+rpc_request_name(uint8_t subtype)
 {
 	switch (subtype) {
 	case DCERPC_FACT_BIND: return "BIND";
-	case DCERPC_FACT_BIND_NAK: return "BIND_NAK";
 	case DCERPC_FACT_ALTER_CONTEXT: return "ALTER_CONTEXT";
 	case DCERPC_FACT_REQUEST: return "REQUEST";
-	case DCERPC_FACT_FAULT: return "FAULT";
+	case DCERPC_FACT_FAULT: return "REQUEST";
+	case DCERPC_FACT_BIND_NAK: return "BIND";
 	case DCERPC_FACT_AUTH: return "AUTH";
 	default: return NULL;
 	}
 }
 
-static int
-on_dcerpc_event(struct eve *eve, const struct gw_event *ev,
-	const struct eve_context *ctx)
+static const char *
+rpc_response_name(uint8_t subtype)
+{
+	switch (subtype) {
+	case DCERPC_FACT_FAULT: return "FAULT";
+	case DCERPC_FACT_BIND_NAK: return "BINDNAK";
+	default: return NULL;
+	}
+}
+
+/*
+ * A fault's or a rejected bind's status (smbgw's own: Suricata does not
+ * log it): fault_code in hex, fault by name where known.
+ */
+static void
+json_rpc_fault(struct ctl_json_writer *j, uint32_t status)
+{
+	const char *name = NULL;
+	char text[16];
+
+	switch (status) {
+	case 0x00000005u: name = "ERROR_ACCESS_DENIED"; break;
+	case 0x1c010002u: name = "nca_s_op_rng_error"; break;
+	case 0x1c010003u: name = "nca_s_unk_if"; break;
+	case 0x1c01000bu: name = "nca_s_proto_error"; break;
+	default: break;
+	}
+	json_text(j, "fault", name);
+	snprintf(text, sizeof(text), "0x%08" PRIx32, status);
+	ctl_json_str(j, "fault_code", text);
+}
+
+/*
+ * The dcerpc object's members, the same inside smb.dcerpc (on a pipe) and
+ * in a dcerpc record (over TCP), where Suricata differs only in where
+ * opnum goes (<nested>: beside request, else in req). smbgw's own
+ * members follow Suricata's: the launch arguments, classes, truncated.
+ */
+static void
+dcerpc_fields(struct ctl_json_writer *j, const struct eve *eve,
+	const struct gw_event *ev, bool nested)
 {
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
-	const char *type = rpc_type_name(ev->subtype);
+	bool call = ev->subtype == DCERPC_FACT_REQUEST ||
+		ev->subtype == DCERPC_FACT_FAULT;
 	char uuid[37];
-	struct json j;
 
-	if (type == NULL)
-		return 0;
-	record_begin(eve, &j);
-	record_header(&j, EVE_DCERPC, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "dcerpc", '{');
-	json_string(&j, "request", type);
-	json_string(&j, "interface", rpc->interface != NULL ?
-		rpc->interface : "unknown");
-	json_string(&j, "interface_uuid", dcerpc_uuid_format(rpc->iface_uuid,
-		uuid));
-	if (ev->subtype == DCERPC_FACT_REQUEST || ev->subtype == DCERPC_FACT_FAULT) {
-		if (rpc->opnum != 0xffff)
-			json_u64(&j, "opnum", rpc->opnum);
-		json_text(&j, "operation", rpc->operation);
-		json_u64(&j, "call_id", rpc->call_id);
+	json_string(j, "request", rpc_request_name(ev->subtype));
+	json_text(j, "response", rpc_response_name(ev->subtype));
+	if (nested && call && rpc->opnum != 0xffff)
+		json_u64(j, "opnum", rpc->opnum);
+	if (ev->subtype == DCERPC_FACT_REQUEST) {
+		json_object(j, "req");
+		if (!nested && rpc->opnum != 0xffff)
+			json_u64(j, "opnum", rpc->opnum);
+		json_u64(j, "stub_data_size", rpc->stub_len);
+		json_end_object(j);
 	}
-	if (ev->subtype == DCERPC_FACT_REQUEST)
-		json_u64(&j, "stub_data_size", rpc->stub_len);
+	json_array(j, "interfaces");
+	json_object(j, NULL);
+	json_string(j, "uuid", dcerpc_uuid_format(rpc->iface_uuid, uuid));
+	json_text(j, "service", rpc->interface);
+	if (call)
+		json_text(j, "procedure", rpc->operation);
+	json_end_object(j);
+	json_end_array(j);
+	json_u64(j, "call_id", rpc->call_id);
+	if (!nested)
+		json_string(j, "rpc_version", "5.0");
 	if (ev->subtype == DCERPC_FACT_FAULT || ev->subtype == DCERPC_FACT_BIND_NAK)
-		json_status(&j, ev->status);
-	if (ev->flags & EVENT_F_ON_PIPE)
-		json_text(&j, "pipe", rpc->pipe);
+		json_rpc_fault(j, ev->status);
 	if (rpc->args == DCERPC_ARGS_SERVICE)
-		json_text(&j, "service", rpc->name);
+		json_text(j, "service_name", rpc->name);
 	else if (rpc->args == DCERPC_ARGS_TASK)
-		json_text(&j, "task", rpc->name);
-	json_text(&j, "command", rpc->command);
+		json_text(j, "task", rpc->name);
+	json_text(j, "command", rpc->command);
 	if (ev->subtype == DCERPC_FACT_AUTH) {
 		/* NTLMSSP names of the auth verifier (workstation in name) */
-		json_open(&j, "ntlmssp", '{');
-		json_string(&j, "user", rpc->user);
-		json_string(&j, "domain", rpc->domain);
-		json_string(&j, "host", rpc->name);
-		json_close(&j, '}');
+		json_object(j, "ntlmssp");
+		json_string(j, "user", rpc->user);
+		json_string(j, "domain", rpc->domain);
+		json_string(j, "host", rpc->name);
+		json_end_object(j);
 	}
 	if (ev->flags & EVENT_F_TRUNCATED)
-		json_bool(&j, "truncated", true);
-	json_classes(&j, eve, ev->watch_classes);
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_DCERPC, LOG_INFO);
+		json_bool(j, "truncated", true);
+	json_classes(j, eve, ev->watch_classes);
+}
+
+/*
+ * DCE/RPC over TCP is a dcerpc record; on a named pipe Suricata nests it
+ * in an smb record (smb.dcerpc) beside the pipe's name.
+ */
+static int
+on_dcerpc_event(struct eve *eve, const struct gw_event *ev)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	bool on_pipe = (ev->flags & EVENT_F_ON_PIPE) != 0;
+	struct ctl_json_writer j;
+
+	if (rpc_request_name(ev->subtype) == NULL)
+		return 0;
+	record_begin(eve, &j);
+	/*
+	 * The SMB message that carried a pipe's call is not in the event:
+	 * no tx_id (a call id would collide with the SMB message ids).
+	 */
+	record_header(&j, on_pipe ? EVE_SMB : EVE_DCERPC, ev->ts_ns, ev,
+		ev->client_addr, ev->server_addr, ev->ip_version,
+		on_pipe ? UINT64_MAX : rpc->call_id);
+	if (on_pipe) {
+		json_object(&j, "smb");
+		json_text(&j, "named_pipe", rpc->pipe);
+		json_object(&j, "dcerpc");
+		dcerpc_fields(&j, eve, ev, true);
+		json_end_object(&j);
+		json_end_object(&j);
+	} else {
+		json_object(&j, "dcerpc");
+		dcerpc_fields(&j, eve, ev, false);
+		json_end_object(&j);
+	}
+	return record_end(eve, &j, on_pipe ? EVE_SMB : EVE_DCERPC);
+}
+
+static bool
+flow_alerted(const struct eve *eve, uint64_t flow_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ALERTED_FLOWS; i++)
+		if (eve->alerted[i] == flow_id)
+			return true;
+	return false;
+}
+
+static void
+flow_mark_alerted(struct eve *eve, uint64_t flow_id)
+{
+	if (flow_id == 0 || flow_alerted(eve, flow_id))
+		return;
+	eve->alerted[eve->alerted_next] = flow_id;
+	eve->alerted_next = (eve->alerted_next + 1) % ALERTED_FLOWS;
+}
+
+const char *
+eve_action_name(uint8_t action)
+{
+	switch (action) {
+	case EVENT_ACTION_DENIED: return "blocked";
+	case EVENT_ACTION_MONITORED: return "would-block";
+	default: return "allowed";
+	}
+}
+
+/* Suricata's flow.state: new, established or closed. */
+static const char *
+flow_state_name(uint8_t tcp_state)
+{
+	switch (tcp_state) {
+	case FLOW_TCP_ESTABLISHED:
+	case FLOW_TCP_CLOSING:
+		return "established";
+	case FLOW_TCP_CLOSED:
+		return "closed";
+	default:
+		return "new";
+	}
+}
+
+/* Suricata's flow.reason: why the record was written. */
+static const char *
+flow_reason_name(uint8_t end_reason, uint8_t tcp_state)
+{
+	if (tcp_state == FLOW_TCP_CLOSED)
+		return "tcp_closed";
+	switch (end_reason) {
+	case FLOW_REMOVED_CLOSED:
+		return "tcp_closed";
+	case FLOW_REMOVED_CALLER:
+	case FLOW_REMOVED_TABLE_FREE:
+		return "shutdown";
+	case FLOW_REMOVED_PRESSURE:
+		return "forced";
+	default:
+		return "timeout";
+	}
 }
 
 static int
@@ -977,7 +1102,7 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 {
 	const struct event_flow *flow = &ev->u.flow;
 	char dialect[16];
-	struct json j;
+	struct ctl_json_writer j;
 	int ret;
 
 	if (ev->subtype != EVENT_FLOW_END)
@@ -985,24 +1110,39 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 	ret = handles_end_flow(eve, ev->flow_id, ev->ts_ns);
 	record_begin(eve, &j);
 	record_header(&j, EVE_FLOW, ev->ts_ns, ev, ev->client_addr,
-		ev->server_addr, ev->ip_version, ctx);
-	json_open(&j, "flow", '{');
+		ev->server_addr, ev->ip_version, UINT64_MAX);
+	json_text(&j, "src_segment", flow->client_segment);
+	json_text(&j, "dest_segment", flow->server_segment);
+	json_object(&j, "flow");
 	json_u64(&j, "pkts_toserver", flow->packets[0]);
 	json_u64(&j, "pkts_toclient", flow->packets[1]);
 	json_u64(&j, "bytes_toserver", flow->bytes[0]);
 	json_u64(&j, "bytes_toclient", flow->bytes[1]);
 	json_time(&j, "start", flow->first_seen_ns);
 	json_time(&j, "end", ev->ts_ns);
-	json_string(&j, "detected_by", flow->method == EVENT_DETECT_CONTENT ?
-		"content" : flow->method == EVENT_DETECT_EPM ?
-		"endpoint_mapper" : "port");
-	json_bool(&j, "nonstandard_port",
-		(ev->flags & EVENT_F_NONSTANDARD_PORT) != 0);
+	json_u64(&j, "age", ev->ts_ns > flow->first_seen_ns ?
+		(ev->ts_ns - flow->first_seen_ns) / 1000000000ull : 0);
+	json_string(&j, "state", flow_state_name(flow->tcp_state));
+	json_string(&j, "reason", flow_reason_name(flow->end_reason,
+		flow->tcp_state));
+	json_bool(&j, "alerted", flow_alerted(eve, eve_flow_id(ev->flow_id)));
+	json_string(&j, "action", eve_action_name(flow->action));
+	if (ctx != NULL && ctx->rule != NULL)
+		json_text(&j, "rule", ctx->rule);
+	if (flow->rule != 0)
+		json_u64(&j, "rule_id", flow->rule);
+	if (flow->app == FLOW_APP_SMB || flow->app == FLOW_APP_DCERPC) {
+		json_string(&j, "detected_by", flow->method ==
+			EVENT_DETECT_CONTENT ? "content" : flow->method ==
+			EVENT_DETECT_EPM ? "endpoint_mapper" : "port");
+		json_bool(&j, "nonstandard_port",
+			(ev->flags & EVENT_F_NONSTANDARD_PORT) != 0);
+	}
 	json_text(&j, "dialect", dialect_name(flow->dialect, dialect,
 		sizeof(dialect)));
 	json_classes(&j, eve, ev->watch_classes);
-	json_close(&j, '}');
-	if (record_end(eve, &j, EVE_FLOW, LOG_INFO) < 0)
+	json_end_object(&j);
+	if (record_end(eve, &j, EVE_FLOW) < 0)
 		ret = -EIO;
 	return ret;
 }
@@ -1022,10 +1162,10 @@ eve_write_event(struct eve *eve, const struct gw_event *ev,
 		ret = on_flow_event(eve, ev, ctx);
 		break;
 	case EVENT_SMB:
-		ret = on_smb_event(eve, ev, ctx);
+		ret = on_smb_event(eve, ev);
 		break;
 	case EVENT_DCERPC:
-		ret = on_dcerpc_event(eve, ev, ctx);
+		ret = on_dcerpc_event(eve, ev);
 		break;
 	default:
 		return 0;
@@ -1040,12 +1180,12 @@ eve_write_event(struct eve *eve, const struct gw_event *ev,
 /* Alerts */
 
 static void
-json_mitre(struct json *j, const char *ids)
+json_mitre(struct ctl_json_writer *j, const char *ids)
 {
 	char id[16];
 	size_t n;
 
-	json_open(j, "mitre", '[');
+	json_array(j, "mitre");
 	while (*ids != '\0') {
 		n = strcspn(ids, ",");
 		if (n > 0 && n < sizeof(id)) {
@@ -1057,36 +1197,36 @@ json_mitre(struct json *j, const char *ids)
 		if (*ids == ',')
 			ids++;
 	}
-	json_close(j, ']');
+	json_end_array(j);
 }
 
 static void
-json_evidence(struct json *j, const struct detector_alert *a)
+json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 {
 	const struct detector_evidence *e = a->evidence;
 	unsigned int bit;
 
-	json_open(j, "evidence", '{');
+	json_object(j, "evidence");
 	if (a->rule == DETECTOR_RULE_LATERAL_MOVEMENT) {
-		json_open(j, "conditions", '[');
+		json_array(j, "conditions");
 		for (bit = DETECTOR_COND_LOGON; bit <= DETECTOR_COND_SHARE_REPEAT;
 				bit <<= 1)
 			if (e->conditions & bit)
 				json_string(j, NULL, detector_condition_name(bit));
-		json_close(j, ']');
+		json_end_array(j);
 	}
 	if (e->logon_ns != 0)
 		json_time(j, a->rule == DETECTOR_RULE_LOGON_FAILURE_BURST ?
 			"last_failure" : "logon", e->logon_ns);
 	if (e->exec_kinds != 0) {
-		json_open(j, "execution", '[');
+		json_array(j, "execution");
 		if (e->exec_kinds & DETECTOR_EXEC_FILE)
 			json_string(j, NULL, "file_written");
 		if (e->exec_kinds & DETECTOR_EXEC_SERVICE)
 			json_string(j, NULL, "service");
 		if (e->exec_kinds & DETECTOR_EXEC_TASK)
 			json_string(j, NULL, "task");
-		json_close(j, ']');
+		json_end_array(j);
 		json_time(j, "execution_time", e->exec_ns);
 		json_bool(j, "exact", e->exact);
 	}
@@ -1109,95 +1249,161 @@ json_evidence(struct json *j, const struct detector_alert *a)
 		json_bool(j, "unverifiable_action", e->unverifiable_action);
 		json_u64(j, "policy_rule", e->policy_rule);
 	}
-	json_close(j, '}');
+	json_end_object(j);
+}
+
+/*
+ * The alert record's layout: Suricata's alert object, then the smb and
+ * dcerpc context of the evidence and smbgw's evidence object. <policy> is
+ * the policy's action ("allowed", "blocked", "would-block").
+ */
+static void
+alert_fields(struct ctl_json_writer *j, const struct detector_alert *a,
+	const char *policy)
+{
+	const struct detector_evidence *e = a->evidence;
+	const struct detector_signature *sig = a->signature;
+	unsigned int i;
+
+	json_object(j, "alert");
+	/* Suricata's action: what happened to the traffic. */
+	json_string(j, "action", strcmp(policy, "blocked") == 0 ?
+		"blocked" : "allowed");
+	json_u64(j, "gid", 1);
+	json_u64(j, "signature_id", sig->id);
+	json_u64(j, "rev", 1);
+	json_string(j, "signature", sig->name);
+	json_string(j, "category", sig->category);
+	json_u64(j, "severity", sig->severity);
+	json_string(j, "policy_action", policy);
+	json_mitre(j, a->mitre);
+	json_bool(j, "update", a->update);
+	json_u64(j, "count", a->count);
+	json_time(j, "first_seen", a->first_ns);
+	json_time(j, "last_seen", a->last_ns);
+	json_end_object(j);
+
+	if (e->user[0] != '\0' || e->share[0] != '\0' || e->file[0] != '\0' ||
+			e->repeated_share[0] != '\0' ||
+			smb_auth_name(e->auth) != NULL) {
+		json_object(j, "smb");
+		json_text(j, "share", e->share[0] != '\0' ? e->share :
+			e->repeated_share);
+		json_text(j, "filename", e->file);
+		json_text(j, "auth", smb_auth_name(e->auth));
+		if (e->user[0] != '\0' || e->domain[0] != '\0') {
+			json_object(j, "ntlmssp");
+			json_string(j, "domain", e->domain);
+			json_string(j, "user", e->user);
+			json_string(j, "host", e->workstation);
+			json_end_object(j);
+		}
+		json_end_object(j);
+	}
+	if (e->operation_count > 0 || e->command[0] != '\0' ||
+			e->service[0] != '\0') {
+		json_object(j, "dcerpc");
+		if (e->operation_count > 0) {
+			json_array(j, "interfaces");
+			for (i = 0; i < e->operation_count; i++) {
+				json_object(j, NULL);
+				json_text(j, "service", e->interfaces[i]);
+				json_text(j, "procedure", e->operations[i]);
+				json_end_object(j);
+			}
+			json_end_array(j);
+		}
+		json_text(j, "service_name", e->service);
+		json_text(j, "command", e->command);
+		json_end_object(j);
+	}
+	json_evidence(j, a);
 }
 
 int
 eve_write_alert(struct eve *eve, const struct detector_alert *a,
 	const struct eve_context *ctx)
 {
-	const struct detector_evidence *e = a->evidence;
-	const struct detector_signature *sig = a->signature;
-	static const int priorities[] = { LOG_WARNING, LOG_ALERT, LOG_WARNING,
-		LOG_NOTICE };
-	const char *action = ctx != NULL && ctx->action != NULL ?
+	const char *policy = ctx != NULL && ctx->action != NULL ?
 		ctx->action : "allowed";
-	unsigned int i;
-	struct json j;
+	struct ctl_json_writer j;
 	int ret;
 
+	if (a->event != NULL)
+		flow_mark_alerted(eve, eve_flow_id(a->event->flow_id));
 	record_begin(eve, &j);
 	record_header(&j, EVE_ALERT, a->event != NULL ? a->event->ts_ns :
 		a->last_ns, a->event, a->client_addr, a->server_addr,
-		a->ip_version, ctx);
-	json_open(&j, "alert", '{');
-	json_string(&j, "action", action);
-	json_u64(&j, "gid", 1);
-	json_u64(&j, "signature_id", sig->id);
-	json_u64(&j, "rev", 1);
-	json_string(&j, "signature", sig->name);
-	json_string(&j, "category", sig->category);
-	json_u64(&j, "severity", sig->severity);
-	json_mitre(&j, a->mitre);
-	json_bool(&j, "update", a->update);
-	json_u64(&j, "count", a->count);
-	json_time(&j, "first_seen", a->first_ns);
-	json_time(&j, "last_seen", a->last_ns);
-	json_close(&j, '}');
-
-	if (e->user[0] != '\0' || e->share[0] != '\0' || e->file[0] != '\0' ||
-			e->repeated_share[0] != '\0' ||
-			smb_auth_name(e->auth) != NULL) {
-		json_open(&j, "smb", '{');
-		json_text(&j, "share", e->share[0] != '\0' ? e->share :
-			e->repeated_share);
-		json_text(&j, "filename", e->file);
-		json_text(&j, "auth", smb_auth_name(e->auth));
-		if (e->user[0] != '\0' || e->domain[0] != '\0') {
-			json_open(&j, "ntlmssp", '{');
-			json_string(&j, "user", e->user);
-			json_string(&j, "domain", e->domain);
-			json_string(&j, "host", e->workstation);
-			json_close(&j, '}');
-		}
-		json_close(&j, '}');
+		a->ip_version, UINT64_MAX);
+	if (ctx != NULL) {
+		json_text(&j, "src_segment", ctx->src_segment);
+		json_text(&j, "dest_segment", ctx->dest_segment);
 	}
-	if (e->operation_count > 0 || e->command[0] != '\0' ||
-			e->service[0] != '\0') {
-		json_open(&j, "dcerpc", '{');
-		if (e->operation_count > 0) {
-			json_string(&j, "interface", e->interfaces[
-				e->operation_count - 1]);
-			json_open(&j, "operations", '[');
-			for (i = 0; i < e->operation_count; i++)
-				json_string(&j, NULL, e->operations[i]);
-			json_close(&j, ']');
-		}
-		json_text(&j, "service", e->service);
-		json_text(&j, "command", e->command);
-		json_close(&j, '}');
-	}
-	json_evidence(&j, a);
-	ret = record_end(eve, &j, EVE_ALERT,
-		priorities[sig->severity < 4 ? sig->severity : 3]);
+	alert_fields(&j, a, policy);
+	if (eve->syslog != NULL)
+		eve_syslog_alert(eve->syslog, a, policy);
+	ret = record_end(eve, &j, EVE_ALERT);
 	if (ret == 0)
 		ret = eve_flush(eve);
 	return ret;
 }
 
+/*
+ * A stats record: Suricata's layout for the counters it has (dotted names
+ * nest: "decoder.pkts" is {"decoder":{"pkts":..}}), smbgw's under
+ * "smbgw". Names must come grouped by their prefixes, as
+ * eve_stats_collect() gives them.
+ */
 int
 eve_write_stats(struct eve *eve, uint64_t ts_ns, const struct eve_stat *stats,
 	unsigned int count)
 {
-	struct json j;
-	unsigned int i;
+	char open[CTL_JSON_DEPTH_MAX][48];
+	unsigned int depth = 0, i, k;
+	struct ctl_json_writer j;
 
 	record_begin(eve, &j);
 	json_time(&j, "timestamp", ts_ns);
 	json_string(&j, "event_type", "stats");
-	json_open(&j, "stats", '{');
-	for (i = 0; i < count; i++)
-		json_u64(&j, stats[i].name, stats[i].value);
-	json_close(&j, '}');
-	return record_end(eve, &j, EVE_STATS, LOG_INFO);
+	json_object(&j, "stats");
+	for (i = 0; i < count; i++) {
+		const char *name = stats[i].name;
+		char parts[CTL_JSON_DEPTH_MAX][48];
+		unsigned int n = 0;
+		const char *p = name;
+
+		/* Split the dotted name into its levels. */
+		while (n < CTL_JSON_DEPTH_MAX - 3) {
+			size_t len = strcspn(p, ".");
+
+			if (len >= sizeof(parts[0]))
+				len = sizeof(parts[0]) - 1;
+			memcpy(parts[n], p, len);
+			parts[n][len] = '\0';
+			n++;
+			p += strcspn(p, ".");
+			if (*p != '.')
+				break;
+			p++;
+		}
+		/* Close the levels this name does not share, open its own. */
+		for (k = 0; k < depth && k + 1 < n &&
+				strcmp(open[k], parts[k]) == 0; k++)
+			;
+		while (depth > k) {
+			json_end_object(&j);
+			depth--;
+		}
+		for (; depth + 1 < n; depth++) {
+			strcpy(open[depth], parts[depth]);
+			json_object(&j, parts[depth]);
+		}
+		json_u64(&j, parts[n - 1], stats[i].value);
+	}
+	while (depth > 0) {
+		json_end_object(&j);
+		depth--;
+	}
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_STATS);
 }

@@ -3,27 +3,31 @@
 #define SMBGW_EVE_H
 
 /*
- * EVE output: one JSON object per line, in the spirit of Suricata's EVE
- * format so that pipelines built for it take these records (schema in
- * docs/configuration.md, "EVE output"). Record types: alert, smb, dcerpc,
- * flow, stats.
+ * EVE output: one JSON object per line in Suricata's EVE layout: fields
+ * Suricata defines keep its names, types and meanings, smbgw's own sit
+ * beside them (docs/detection.md, "EVE records", lists both). Record
+ * types: alert, smb, dcerpc, flow, stats. Records are made with the one
+ * JSON writer of ctl_json.h.
  *
  * smb records stay readable at volume: one per logon, per tree connect
  * and per file handle; a handle is summarised when it is closed, when its
  * flow ends, or when it is evicted from the table of open handles
  * (max_handles, least recently opened first) — never one record per READ
- * or WRITE. dcerpc records: one per bind, request and fault, named from
- * the interface UUID and opnum.
+ * or WRITE. DCE/RPC: one record per bind, request and fault, named from
+ * the interface UUID and opnum; on a named pipe nested in an smb record
+ * (smb.dcerpc), over TCP a dcerpc record. flow: the connection record,
+ * when a tracked connection ends (output.flows).
  *
- * src is always the client and dest the server of the SMB or DCE/RPC
- * connection, whichever direction the message went.
+ * src is always the client and dest the server of the connection,
+ * whichever direction the message went.
  *
  * Records go to a file, reopened by eve_reopen() (on SIGHUP, after
- * logrotate moved it), and optionally alerts also to syslog. Each record
- * reaches the file whole or not at all (record_file.h): records the file
- * does not take (full disk, I/O error) are dropped, counted and the
- * episode logged once, and writing resumes by itself. Pure C: no
- * DPDK; not thread-safe (one control thread owns it).
+ * logrotate moved it), and optionally alerts also to syslog (RFC 5424,
+ * eve_syslog.h). Each record reaches the file whole or not at all
+ * (record_file.h): records the file does not take (full disk, I/O error)
+ * are dropped, counted and the episode logged once, and writing resumes
+ * by itself. Pure C: no DPDK; not thread-safe (one control thread owns
+ * it).
  */
 
 #include <stdbool.h>
@@ -33,18 +37,37 @@
 #include <sys/types.h>
 
 #include "detector.h"
+#include "eve_syslog.h"
 #include "event.h"
 #include "output_status.h"
 
 struct watchlist;
 
 #define EVE_PATH_MAX		512
+
+/*
+ * flow_id keeps 51 bits, as Suricata's does, so that JavaScript and jq
+ * (doubles) read it exactly.
+ */
+#define EVE_FLOW_ID_MASK	((1ull << 51) - 1)
+
+/* Which connections get a flow record (output.flows). */
+enum eve_flows {
+	EVE_FLOWS_ALL = 0,	/* every connection the gateway tracked */
+	EVE_FLOWS_SMB_DCERPC,	/* SMB and DCE/RPC connections only */
+	EVE_FLOWS_SAMPLED,	/* SMB/DCE-RPC all, others 1 in flows_sample */
+};
 /* Bytes of one record at most; longer ones are dropped and counted. */
 #define EVE_RECORD_MAX		16384
 
 struct eve_params {
 	char path[EVE_PATH_MAX];	/* "" for no file */
-	bool syslog;			/* alerts also to syslog (LOG_DAEMON) */
+	bool syslog;			/* alerts also to syslog (RFC 5424) */
+	/* "" (local /dev/log), "udp://ADDR:PORT" or "tcp://ADDR:PORT" */
+	char syslog_target[EVE_SYSLOG_TARGET_MAX];
+	unsigned int stats_interval;	/* seconds between stats records, 0: none */
+	enum eve_flows flows;		/* which connections get flow records */
+	unsigned int flows_sample;	/* flows = sampled: 1 in this many */
 	unsigned int max_handles;	/* open handles tracked, 16..2^20 */
 	/* Set at run time: names the watchlist classes of records. */
 	const struct watchlist *watchlist;
@@ -54,13 +77,14 @@ struct eve_params {
 
 /*
  * What the caller knows of a record beyond the event: the segments of the
- * two ends and the policy action ("allowed", "denied", "monitored").
+ * two ends, the policy action and the rule.
  * Any field may be NULL, and the whole context may be NULL.
  */
 struct eve_context {
 	const char *src_segment;
 	const char *dest_segment;
-	const char *action;
+	const char *action;	/* "allowed", "blocked", "would-block" */
+	const char *rule;	/* the policy rule that decided, or NULL */
 };
 
 /* One named counter of a stats record. */
@@ -165,13 +189,16 @@ eve_file_counters(const struct eve *eve);
 char *
 eve_format_time(uint64_t ts_ns, char *buf, size_t len);
 
-/*
- * Appends to <out> (<size> bytes, always NUL-terminated) the JSON string
- * literal of <s>, quotes included: quotes, backslashes and control
- * characters escaped, bytes that are not UTF-8 replaced with \ufffd.
- * Returns the length it needed (as snprintf does).
- */
-size_t
-eve_json_string(char *out, size_t size, const char *s);
+/* The syslog output of <eve>, or NULL when alerts do not go to syslog. */
+const struct eve_syslog *
+eve_syslog_of(const struct eve *eve);
+
+/* <id> as EVE writes it (flow_id): its low 51 bits. */
+uint64_t
+eve_flow_id(uint64_t id);
+
+/* EVE's name of an enum event_action: "allowed", "blocked", "would-block". */
+const char *
+eve_action_name(uint8_t action);
 
 #endif /* SMBGW_EVE_H */

@@ -199,6 +199,10 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev)
 	log->counters.events++;
 	if (log->sink != NULL)
 		log->sink(log->sink_ctx, ev);
+	/* Connections that are not SMB or DCE/RPC: an EVE record only. */
+	if (ev->kind == EVENT_FLOW && ev->u.flow.app != FLOW_APP_SMB &&
+			ev->u.flow.app != FLOW_APP_DCERPC)
+		return;
 	switch (ev->kind) {
 	case EVENT_FLOW:
 		log->counters.flow_events++;

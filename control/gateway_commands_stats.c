@@ -90,6 +90,8 @@ reply_outputs(const struct gateway *gw, struct ctl_reply *r)
 	ctl_reply_u64(r, "report_errors", o.report.errors);
 	ctl_reply_u64(r, "report_rows_restored", o.report_rows_restored);
 	ctl_reply_u64(r, "report_set_aside", o.report_set_aside);
+	ctl_reply_u64(r, "syslog_sent", o.syslog_sent);
+	ctl_reply_u64(r, "syslog_dropped", o.syslog_dropped);
 	ctl_reply_object_end(r);
 }
 

@@ -8,6 +8,7 @@
 
 #include "detector.h"
 #include "eve.h"
+#include "flow.h"
 #include "monitor.h"
 #include "policy.h"
 #include "report.h"
@@ -33,6 +34,9 @@ struct monitor {
 	unsigned int alert_count;
 	struct monitor_alert alerts[MONITOR_ALERTS_MAX];
 	uint16_t index[MONITOR_INDEX_SLOTS];	/* alert positions by key */
+	/* The policy's rule names, for connection records (flow.rule). */
+	unsigned int rule_count;
+	char rule_names[POLICY_RULES_MAX][POLICY_NAME_MAX];
 };
 
 /* An alert is one signature's, between one pair, raised at one time. */
@@ -136,21 +140,16 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 static void
 on_alert(void *arg, const struct detector_alert *alert)
 {
-	static const char *const actions[] = {
-		[EVENT_ACTION_ALLOWED] = "allowed",
-		[EVENT_ACTION_DENIED] = "denied",
-		[EVENT_ACTION_MONITORED] = "monitored",
-	};
 	struct monitor *monitor = arg;
 	const struct gw_event *ev = alert->event;
-	struct eve_context ctx = { NULL, NULL, NULL };
+	struct eve_context ctx = { NULL, NULL, NULL, NULL };
 
 	/* An alert on a policy decision says what the policy did. */
 	if (ev != NULL && ev->kind == EVENT_POLICY &&
 			ev->u.policy.action <= EVENT_ACTION_MONITORED) {
 		ctx.src_segment = ev->u.policy.client_segment;
 		ctx.dest_segment = ev->u.policy.server_segment;
-		ctx.action = actions[ev->u.policy.action];
+		ctx.action = eve_action_name(ev->u.policy.action);
 	}
 	if (alert->update)
 		monitor->counters.updates++;
@@ -181,8 +180,22 @@ monitor_event(void *arg, const struct gw_event *ev)
 {
 	struct monitor *monitor = arg;
 
-	if (monitor->eve != NULL)
-		eve_write_event(monitor->eve, ev, NULL);
+	if (monitor->eve != NULL) {
+		struct eve_context ctx = { NULL, NULL, NULL, NULL };
+		const char *rule_name;
+
+		/* A connection record names the rule that decided. */
+		if (ev->kind == EVENT_FLOW && ev->u.flow.rule != 0 &&
+				ev->u.flow.rule <= monitor->rule_count) {
+			rule_name = monitor->rule_names[ev->u.flow.rule - 1];
+			ctx.rule = rule_name[0] != '\0' ? rule_name : NULL;
+		}
+		eve_write_event(monitor->eve, ev, &ctx);
+	}
+	/* Connections that are not SMB or DCE/RPC: an EVE record only. */
+	if (ev->kind == EVENT_FLOW && ev->u.flow.app != FLOW_APP_SMB &&
+			ev->u.flow.app != FLOW_APP_DCERPC)
+		return;
 	detector_add(monitor->detector, ev, on_alert, monitor);
 	if (ev->kind == EVENT_FLOW)
 		report_add_flow(monitor->report, ev, report_action_of(ev));
@@ -192,6 +205,19 @@ monitor_event(void *arg, const struct gw_event *ev)
  * The report leaves out trusted prefixes: its own (report.trusted) and the
  * policy's (policy.trusted), which exist for the same purpose.
  */
+/* Copies the rule names of <cfg>'s policy (after a reload: the new ones). */
+static void
+set_rule_names(struct monitor *monitor, const struct gateway_config *cfg)
+{
+	unsigned int i;
+
+	monitor->rule_count = cfg->policy.rule_count <= POLICY_RULES_MAX ?
+		cfg->policy.rule_count : POLICY_RULES_MAX;
+	for (i = 0; i < monitor->rule_count; i++)
+		memcpy(monitor->rule_names[i], cfg->policy.rules[i].name,
+			POLICY_NAME_MAX);
+}
+
 static void
 set_trusted(struct report *report, const struct gateway_config *cfg)
 {
@@ -263,6 +289,7 @@ monitor_create(const struct gateway_config *cfg,
 		goto close_eve;
 	}
 	set_trusted(monitor->report, cfg);
+	set_rule_names(monitor, cfg);
 	if (cfg->report.path[0] != '\0') {
 		monitor->checkpoint = report_checkpoint_create(cfg->report.path);
 		if (monitor->checkpoint == NULL) {
@@ -290,6 +317,7 @@ void
 monitor_set_trusted(struct monitor *monitor, const struct gateway_config *cfg)
 {
 	set_trusted(monitor->report, cfg);
+	set_rule_names(monitor, cfg);
 }
 
 int
@@ -356,6 +384,13 @@ monitor_outputs(const struct monitor *monitor, struct monitor_outputs *out)
 	memset(out, 0, sizeof(*out));
 	out->eve = monitor->eve != NULL ?
 		*eve_file_counters(monitor->eve) : monitor->eve_final;
+	if (monitor->eve != NULL && eve_syslog_of(monitor->eve) != NULL) {
+		const struct eve_syslog_counters *s =
+			eve_syslog_counters(eve_syslog_of(monitor->eve));
+
+		out->syslog_sent = s->sent;
+		out->syslog_dropped = s->dropped;
+	}
 	if (monitor->checkpoint != NULL) {
 		const struct report_checkpoint_counters *c =
 			report_checkpoint_counters(monitor->checkpoint);
@@ -376,6 +411,12 @@ monitor_free(struct monitor *monitor)
 	report_checkpoint_free(monitor->checkpoint);
 	report_free(monitor->report);
 	free(monitor);
+}
+
+struct eve *
+monitor_eve(struct monitor *monitor)
+{
+	return monitor->eve;
 }
 
 const struct monitor_counters *

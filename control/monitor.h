@@ -55,8 +55,11 @@ struct monitor_outputs {
 	struct output_counters report;	/* checkpoints of the report file */
 	uint64_t report_rows_restored;	/* read back at start */
 	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
+	uint64_t syslog_sent;		/* alerts the syslog socket took */
+	uint64_t syslog_dropped;	/* ... and those it did not */
 };
 
+struct eve;
 struct monitor;
 
 /*
@@ -125,6 +128,10 @@ monitor_free(struct monitor *monitor);
 
 const struct monitor_counters *
 monitor_counters(const struct monitor *monitor);
+
+/* The EVE log, or NULL when there is none. */
+struct eve *
+monitor_eve(struct monitor *monitor);
 
 /* The alerts kept, oldest first; *count is set. */
 const struct monitor_alert *

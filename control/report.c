@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl_json.h"
 #include "event.h"
 #include "flow.h"
 #include "report.h"
@@ -364,6 +365,13 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 	if (ev->kind != EVENT_FLOW || (ev->subtype != EVENT_FLOW_CLASSIFIED &&
 			ev->subtype != EVENT_FLOW_END))
 		return;
+	/*
+	 * "SMB traffic allowed" counts SMB connections: DCE/RPC over TCP
+	 * (135, learned and dynamic ports) is not SMB; RPC on a named pipe
+	 * is inside an SMB connection, counted as such.
+	 */
+	if (ev->u.flow.app == FLOW_APP_DCERPC)
+		return;
 	if (is_trusted(report, ev->client_addr, ev->ip_version) ||
 			is_trusted(report, ev->server_addr, ev->ip_version)) {
 		if (ev->subtype == EVENT_FLOW_CLASSIFIED)
@@ -464,53 +472,87 @@ sorted_rows(const struct report *report, uint32_t day, size_t *count)
 	return order;
 }
 
+/* Bytes of one pair (and of its day's object) in the JSON report: at most
+ * about 560 with every number at its largest. */
+#define REPORT_JSON_ROW_MAX 1024
+
 int
 report_write_json(const struct report *report, FILE *out, uint32_t day)
 {
 	char date[32], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	struct ctl_json_writer w;
 	const struct row **order;
 	uint32_t current = NIL;
-	size_t n, i, p;
+	size_t n, i, p, size;
 	unsigned int a;
+	char *buf;
+	int ret = 0;
 
 	order = sorted_rows(report, day, &n);
-	fprintf(out, "{\"report\":\"smb_allowed\",\"days_kept\":%u,\"days\":[",
-		report->params.days);
+	/* The gateway's one JSON writer, into a buffer sized for the rows. */
+	size = 256 + (n + 1) * REPORT_JSON_ROW_MAX;
+	buf = malloc(size);
+	if (buf == NULL) {
+		free(order);
+		return -ENOMEM;
+	}
+	ctl_json_writer_init(&w, buf, size, NULL, NULL);
+	ctl_json_object_begin(&w, NULL);
+	ctl_json_str(&w, "report", "smb_allowed");
+	ctl_json_u64(&w, "days_kept", report->params.days);
+	ctl_json_array_begin(&w, "days");
 	for (i = 0; i < n; i++) {
 		const struct row *r = order[i];
 
 		if (r->day != current) {
+			if (current != NIL) {
+				ctl_json_array_end(&w);
+				ctl_json_object_end(&w);
+			}
 			report_format_day(r->day, date, sizeof(date));
-			fprintf(out, "%s{\"date\":\"%s\",\"pairs\":[",
-				current == NIL ? "" : "]},", date);
+			ctl_json_object_begin(&w, NULL);
+			ctl_json_str(&w, "date", date);
+			ctl_json_array_begin(&w, "pairs");
 			current = r->day;
-		} else {
-			fputc(',', out);
 		}
 		report_format_address(r->client, r->ip_version, src, sizeof(src));
 		report_format_address(r->server, r->ip_version, dst, sizeof(dst));
-		fprintf(out, "{\"src_ip\":\"%s\",\"dest_ip\":\"%s\","
-			"\"connections\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
-			"\"bytes_toserver\":%" PRIu64 ",\"bytes_toclient\":%" PRIu64
-			",\"dest_ports\":[",
-			src, dst, r->connections, r->bytes[0] + r->bytes[1],
-			r->bytes[0], r->bytes[1]);
+		ctl_json_object_begin(&w, NULL);
+		ctl_json_str(&w, "src_ip", src);
+		ctl_json_str(&w, "dest_ip", dst);
+		ctl_json_u64(&w, "connections", r->connections);
+		ctl_json_u64(&w, "bytes", r->bytes[0] + r->bytes[1]);
+		ctl_json_u64(&w, "bytes_toserver", r->bytes[0]);
+		ctl_json_u64(&w, "bytes_toclient", r->bytes[1]);
+		ctl_json_array_begin(&w, "dest_ports");
 		for (p = 0; p < r->port_count; p++)
-			fprintf(out, "%s%u", p ? "," : "", r->ports[p]);
-		fprintf(out, "],");
+			ctl_json_u64(&w, NULL, r->ports[p]);
+		ctl_json_array_end(&w);
 		if (r->ports_more)
-			fprintf(out, "\"dest_ports_more\":%u,", r->ports_more);
-		fprintf(out, "\"detected_by\":{\"port\":%" PRIu64
-			",\"content\":%" PRIu64 "},\"actions\":{",
-			r->by_port, r->by_content);
+			ctl_json_u64(&w, "dest_ports_more", r->ports_more);
+		ctl_json_object_begin(&w, "detected_by");
+		ctl_json_u64(&w, "port", r->by_port);
+		ctl_json_u64(&w, "content", r->by_content);
+		ctl_json_object_end(&w);
+		ctl_json_object_begin(&w, "actions");
 		for (a = 0; a < REPORT_ACTION_COUNT; a++)
-			fprintf(out, "%s\"%s\":%" PRIu64, a ? "," : "",
-				action_names[a], r->actions[a]);
-		fprintf(out, "}}");
+			ctl_json_u64(&w, action_names[a], r->actions[a]);
+		ctl_json_object_end(&w);
+		ctl_json_object_end(&w);
 	}
-	fprintf(out, "%s]}\n", current == NIL ? "" : "]}");
+	if (current != NIL) {
+		ctl_json_array_end(&w);
+		ctl_json_object_end(&w);
+	}
+	ctl_json_array_end(&w);
+	ctl_json_object_end(&w);
+	if (!ctl_json_complete(&w))
+		ret = -EOVERFLOW;
+	else if (fputs(buf, out) == EOF || fputc('\n', out) == EOF || ferror(out))
+		ret = -EIO;
+	free(buf);
 	free(order);
-	return ferror(out) ? -EIO : 0;
+	return ret;
 }
 
 static void

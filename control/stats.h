@@ -80,4 +80,13 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 void
 stats_print_outputs(FILE *out, const struct monitor *monitor);
 
+/*
+ * Writes a stats record of the workers' and the monitor's counters to
+ * the monitor's EVE log, if it has one (output.stats_interval).
+ */
+void
+stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
+	struct worker *const *workers, unsigned int worker_count,
+	unsigned int port_count);
+
 #endif /* SMBGW_STATS_H */

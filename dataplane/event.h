@@ -97,9 +97,14 @@ struct event_flow {
 	uint8_t end_reason;	/* enum flow_remove_reason (END only) */
 	uint8_t action;		/* enum event_action of the policy */
 	uint16_t dialect;	/* SMB dialect negotiated, 0 if unseen */
+	uint8_t tcp_state;	/* enum flow_tcp_state when it was sent */
+	uint16_t rule;		/* END: policy rule that decided (1-based), 0 none */
 	uint64_t first_seen_ns;
 	uint64_t packets[2];	/* client to server, server to client */
 	uint64_t bytes[2];
+	/* END: the segments of the two ends under the current policy. */
+	char client_segment[EVENT_SEGMENT_MAX];
+	char server_segment[EVENT_SEGMENT_MAX];
 };
 
 struct event_smb {

@@ -45,6 +45,23 @@ inspect_dialect_of(uint16_t code)
 	}
 }
 
+/*
+ * Whether a tracked connection that is not SMB or DCE/RPC gets a
+ * connection record (output.flows): only ever asked when it leaves the
+ * table, never on the per-packet path.
+ */
+static bool
+other_flow_recorded(const struct inspector *ins, const struct flow_entry *flow)
+{
+	uint32_t every = ins->params.other_flow_records;
+
+	if (every <= 1)
+		return every == 1;
+	/* Sampled by a hash of the flow's start: spread, and repeatable. */
+	return (uint32_t)((flow->first_seen_ns * 0x9e3779b97f4a7c15ull) >> 32) %
+		every == 0;
+}
+
 static void
 on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
 	void *arg)
@@ -52,7 +69,7 @@ on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
 	struct inspector *ins = arg;
 
 	forget_content_port(ins, flow);
-	if (is_session_app(flow->app_class))
+	if (is_session_app(flow->app_class) || other_flow_recorded(ins, flow))
 		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
 			reason);
 	session_release(ins, flow);
@@ -305,7 +322,7 @@ end_flow(const struct flow_entry *flow, void *arg)
 {
 	struct inspector *ins = arg;
 
-	if (is_session_app(flow->app_class))
+	if (is_session_app(flow->app_class) || other_flow_recorded(ins, flow))
 		send_flow_event(ins, flow, flow->last_seen_ns, EVENT_FLOW_END,
 			FLOW_REMOVED_TABLE_FREE);
 	return 0;

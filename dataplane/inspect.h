@@ -113,6 +113,12 @@ struct inspector_params {
 	 * with the defaults.
 	 */
 	struct endpoint_registry *endpoints;
+	/*
+	 * Flow-end events of tracked connections that are not SMB or
+	 * DCE/RPC (SMB candidates let go, handshakes that never carried
+	 * payload): every one (1), none (0), or one in N by flow id.
+	 */
+	uint32_t other_flow_records;
 };
 
 /* Frames the inspector made (TCP resets), to send with the burst. */

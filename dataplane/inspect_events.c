@@ -9,7 +9,9 @@
 
 /*
  * A flow id that stays the same for the life of a flow: a mix of its key
- * and creation time, computed only when an event is sent.
+ * and creation time, computed only when an event is sent. 51 bits, as
+ * Suricata's, so that tools that read JSON numbers as doubles (jq,
+ * JavaScript) keep it exact; never 0 (a free slot in the flow summary).
  */
 static uint64_t
 flow_id_of(const struct flow_entry *flow)
@@ -28,7 +30,8 @@ flow_id_of(const struct flow_entry *flow)
 	}
 	for (; i < sizeof(flow->key); i++)
 		h = (h ^ bytes[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	h = (h ^ (h >> 29)) & ((1ull << 51) - 1);
+	return h != 0 ? h : 1;
 }
 
 void
@@ -96,6 +99,16 @@ event_send(struct inspector *ins, struct gw_event *ev)
 	}
 }
 
+/* Copies <src> into <dst> of <size> bytes, cut and terminated. */
+static void
+strlcpy_event(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void
 send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason)
@@ -103,6 +116,7 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	const struct session *session = flow->app_state == FLOW_APP_STATE_NONE ?
 		NULL : &ins->sessions[flow->app_state];
 	struct gw_event *ev = event_begin(ins, false);
+	const struct policy *pol;
 
 	if (ev == NULL)
 		return;
@@ -113,6 +127,7 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	ev->u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
 		verdict_event_action(verdict_unpack(flow->policy_verdict));
 	ev->u.flow.end_reason = end_reason;
+	ev->u.flow.tcp_state = flow->tcp_state;
 	ev->u.flow.first_seen_ns = flow->first_seen_ns;
 	ev->u.flow.packets[0] = flow->packets[0];
 	ev->u.flow.packets[1] = flow->packets[1];
@@ -121,6 +136,37 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	if (session != NULL) {
 		ev->u.flow.dialect = session->dialect;
 		ev->watch_classes = session->watch_classes;
+	}
+	ev->u.flow.client_segment[0] = '\0';
+	ev->u.flow.server_segment[0] = '\0';
+	/*
+	 * Once a connection, at its end: the connection record's pair. The
+	 * policy is read afresh (flows also end on ageing, outside any
+	 * burst, when ins->policy may be one the workers have since
+	 * declared they no longer read); the reader is online here.
+	 */
+	pol = type == EVENT_FLOW_END && ins->params.policy != NULL ?
+		policy_current(ins->params.policy) : NULL;
+	if (pol != NULL) {
+		struct flow_key key;
+		uint16_t client, server;
+		const char *name;
+
+		flow_entry_key(flow, &key);
+		client = policy_segment_of(pol, key.ip_version, key.src_addr,
+			key.vlan_outer);
+		server = policy_segment_of(pol, key.ip_version, key.dst_addr,
+			key.vlan_outer);
+		name = policy_segment_name(pol, client);
+		if (name != NULL)
+			strlcpy_event(ev->u.flow.client_segment, name,
+				sizeof(ev->u.flow.client_segment));
+		name = policy_segment_name(pol, server);
+		if (name != NULL)
+			strlcpy_event(ev->u.flow.server_segment, name,
+				sizeof(ev->u.flow.server_segment));
+		if (flow->policy_gen != 0)
+			ev->u.flow.rule = verdict_unpack(flow->policy_verdict).rule;
 	}
 	event_send(ins, ev);
 }

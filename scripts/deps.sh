@@ -18,6 +18,8 @@ packages=(
 	# DCE/RPC over TCP; tcprewrite for rewritten captures
 	samba-ad-dc tcpreplay
 	python3-jsonschema
+	# EVE checks: the report rebuilt with jq; the syslog collector
+	jq rsyslog
 	util-linux passwd coreutils
 	# the evasion suite: a TCP/IP client of its own, the client's kernel
 	# kept from resetting its connections, captures to replay

@@ -58,7 +58,7 @@ gateway: {
   ports = [ "net_af_packet0", "net_af_packet1" ];
   stats_interval = 0;
 };
-output: { eve = "$gw_work/eve.json"; };
+output: { eve = "$gw_work/eve.json"; stats_interval = 1; };
 control: { socket = "$gw_work/smbgw.sock"; };
 CONF
 gw_start_with_config "$gw_work/gateway.log" "$gw_work/detect.conf"
@@ -82,6 +82,19 @@ echo "ok: CM0062 raised live: $(grep -m1 '"signature_id":9000001' "$gw_work/eve.
 
 gw_stop 20 || fail "the gateway did not exit cleanly (status $gw_status)"
 $check "$gw_work/eve.json" valid >/dev/null || fail "EVE log not valid JSON lines"
+# Every record of the live run fits Suricata's schema (own fields allowed),
+# flow ids stay within 51 bits and no record precedes its flow's start.
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	$check "$gw_work/eve.json" schema "$top/tests/schema/suricata-eve-schema.json" \
+		>"$gw_work/schema.out" && echo "ok: live EVE log: $(cat "$gw_work/schema.out")" ||
+		{ sed 's/^/  | /' "$gw_work/schema.out" | head -20; fail "live EVE records do not fit Suricata's schema"; }
+else
+	echo "skipped: schema check (no python3-jsonschema)"
+fi
+$check "$gw_work/eve.json" own "$top/tests/schema/suricata-eve-schema.json" \
+	"$top/docs/detection.md" >/dev/null || fail "live EVE log: fields of smbgw's own not documented"
+$check "$gw_work/eve.json" flows || fail "live EVE log: flow ids or starts"
+[ "$($check "$gw_work/eve.json" count stats)" -gt 0 ] || fail "no live stats record"
 grep -q '^alert 9000001 .* user LAB\\root share ADMIN\$ file [A-Za-z]*\.exe' "$gw_work/gateway.log" ||
 	grep -q '^alert 9000001 .*share ADMIN\$ file [A-Za-z]*\.exe' "$gw_work/gateway.log" ||
 	fail "the gateway's summary does not list the alert"

@@ -18,6 +18,13 @@
       additionalProperties relaxed to true: fields Suricata defines keep
       its names and types, our own fields are allowed (and documented in
       docs/detection.md); needs python3-jsonschema
+  eve_check.py EVE.json own SCHEMA.json DOC.md
+      every field that Suricata's schema does not define (smbgw's own) is
+      named, in backquotes, in DOC.md; prints the own fields found
+  eve_check.py EVE.json flows
+      every flow_id is below 2^51; every record of a flow (same flow_id)
+      has the same addresses and ports as its flow record, and a
+      timestamp no earlier than its flow.start; prints the flows checked
 """
 import json
 import sys
@@ -89,6 +96,87 @@ def check_schema(path, schema_path, keys):
     return 0
 
 
+def own_fields(record, schema, root, prefix=""):
+    """Dotted paths of the members of <record> that <schema> does not define."""
+    found = set()
+    if "$ref" in schema:
+        node = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    if isinstance(record, dict):
+        props = schema.get("properties", {})
+        for key, value in record.items():
+            path = prefix + key
+            if key not in props:
+                found.add(path)
+                continue
+            found |= own_fields(value, props[key], root, path + ".")
+    elif isinstance(record, list) and isinstance(schema.get("items"), dict):
+        for item in record:
+            found |= own_fields(item, schema["items"], root, prefix)
+    return found
+
+
+def check_own(path, schema_path, doc_path):
+    with open(schema_path) as f:
+        schema = json.load(f)
+    with open(doc_path) as f:
+        doc = f.read()
+    own = set()
+    for record in records(path):
+        own |= own_fields(record, schema, schema)
+    missing = sorted(p for p in own if "`%s`" % p.split(".")[-1] not in doc
+                     and "`%s`" % p not in doc)
+    for p in missing:
+        print("%s: own field %s is not documented in %s" % (path, p, doc_path))
+    if missing:
+        return 1
+    print("%d own fields, all documented: %s" % (len(own), " ".join(sorted(own))))
+    return 0
+
+
+def check_flows(path):
+    """flow_id within 51 bits, consistent, and flow.start first."""
+    bad = 0
+    flows = {}
+    others = []
+    for number, record in enumerate(records(path), 1):
+        flow_id = record.get("flow_id")
+        if flow_id is None:
+            continue
+        if not isinstance(flow_id, int) or not 0 < flow_id < 2 ** 51:
+            print("%s:%d: flow_id %r is not within 51 bits" % (path, number, flow_id))
+            bad += 1
+        if record["event_type"] == "flow":
+            if flow_id in flows:
+                print("%s:%d: a second flow record for flow_id %d" % (path, number, flow_id))
+                bad += 1
+            flows[flow_id] = record
+        others.append((number, record))
+    ends = ("src_ip", "src_port", "dest_ip", "dest_port")
+    for number, record in others:
+        flow = flows.get(record["flow_id"])
+        if flow is None:
+            continue
+        if any(record.get(k) != flow.get(k) for k in ends if k in record):
+            print("%s:%d: %s record of flow_id %d has other endpoints than its flow"
+                  % (path, number, record["event_type"], record["flow_id"]))
+            bad += 1
+        if record["timestamp"] < flow["flow"]["start"]:
+            print("%s:%d: %s record at %s, before its flow.start %s"
+                  % (path, number, record["event_type"], record["timestamp"],
+                     flow["flow"]["start"]))
+            bad += 1
+        if flow["flow"]["end"] < flow["flow"]["start"]:
+            print("%s: flow %d ends before it starts" % (path, record["flow_id"]))
+            bad += 1
+    if bad:
+        return 1
+    print("%d flows consistent" % len(flows))
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -109,6 +197,10 @@ def main():
         return 1
     elif command == "schema":
         return check_schema(path, sys.argv[3], sys.argv[4:])
+    elif command == "own":
+        return check_own(path, sys.argv[3], sys.argv[4])
+    elif command == "flows":
+        return check_flows(path)
     elif command == "count":
         print(sum(1 for r in records(path) if r["event_type"] == sys.argv[3]))
     else:

@@ -30,6 +30,10 @@
       non-SMB TCP: FLOWS connections from 10.1.x.y to 198.18.2.30:443, each
       opened by a handshake, then data in both directions round-robin over
       the connections, one frame per microsecond. Deterministic.
+  pcap_tool.py other CAPTURE OUT SERVER PORT
+      CAPTURE, then one whole non-SMB TCP connection (handshake, three
+      HTTP-like exchanges, FINs) from 198.18.1.10:41000 to SERVER:PORT,
+      1 ms a frame after the capture's last one.
 """
 import heapq
 import random
@@ -218,9 +222,10 @@ def flows(capture, out, count, step_us=1000, first=0):
             f.write(frame)
 
 
-def tcp_frame(client, client_port, to_server, seq, ack, flags, payload):
-    src, dst = (client, bytes([198, 18, 2, 30]))[::1 if to_server else -1]
-    sport, dport = (client_port, 443)[::1 if to_server else -1]
+def tcp_frame(client, client_port, to_server, seq, ack, flags, payload,
+              server=bytes([198, 18, 2, 30]), server_port=443):
+    src, dst = (client, server)[::1 if to_server else -1]
+    sport, dport = (client_port, server_port)[::1 if to_server else -1]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), seq & 0xFFFF,
                      0x4000, 64, 6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
@@ -266,6 +271,39 @@ def tcp64(out, count, nflows):
                                   for n, f in enumerate(records[:count])])
 
 
+def other(capture, out, server, server_port):
+    """CAPTURE, then a whole HTTP-like TCP connection from 198.18.1.10 to
+    SERVER:SERVER_PORT, 1 ms after the capture's last frame."""
+    order, header, records = read_pcap(capture)
+    nano = struct.unpack(order + "I", header[:4])[0] == 0xA1B23C4D
+    unit = 1000 if nano else 1
+    sec, frac = records[-1][0], records[-1][1]
+    client, port = bytes([198, 18, 1, 10]), 41000
+    server = bytes(int(b) for b in server.split("."))
+    cseq, sseq = 7000, 9000
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    steps = [(True, cseq, 0, 0x02, b""), (False, sseq, cseq + 1, 0x12, b""),
+             (True, cseq + 1, sseq + 1, 0x10, b"")]
+    c, s = cseq + 1, sseq + 1
+    for _ in range(3):
+        steps.append((True, c, s, 0x18, request))
+        c += len(request)
+        steps.append((False, s, c, 0x18, reply))
+        s += len(reply)
+    steps += [(True, c, s, 0x11, b""), (False, s, c + 1, 0x11, b""),
+              (True, c + 1, s + 1, 0x10, b"")]
+    added = []
+    for i, (to_server, seq, ack, flags, payload) in enumerate(steps):
+        frac += 1000 * unit
+        if frac >= 1000000 * unit:
+            sec, frac = sec + 1, frac - 1000000 * unit
+        frame = tcp_frame(client, port, to_server, seq, ack, flags, payload,
+                          server, server_port)
+        added.append((sec, frac, len(frame), frame))
+    write_pcap(out, order, header, records + added)
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
@@ -279,6 +317,8 @@ def main():
         flows(sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
     elif len(sys.argv) == 5 and sys.argv[1] == "tcp64":
         tcp64(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "other":
+        other(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif len(sys.argv) == 5 and sys.argv[1] == "skip":
         skip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -51,21 +51,24 @@ def main():
     with open(eve_path) as f:
         for line in f:
             rec = json.loads(line)
-            if rec.get("event_type") == "dcerpc":
-                d = rec["dcerpc"]
-                item = (d.get("pipe"), d.get("interface_uuid"),
+            smb = rec.get("smb") or {}
+            if rec.get("event_type") == "smb" and "dcerpc" in smb:
+                # RPC on a named pipe, nested as Suricata nests it
+                d = smb["dcerpc"]
+                ifaces = d.get("interfaces") or [{}]
+                item = (smb.get("named_pipe"), ifaces[0].get("uuid"),
                         d.get("opnum"))
                 if d.get("request") == "BIND":
                     binds.append(item[:2])
                 elif d.get("request") == "REQUEST":
                     calls.append(item)
-                    if not d.get("interface"):
+                    if not ifaces[0].get("service"):
                         errors.append("call without interface name: %s" %
                                       (item,))
             elif rec.get("event_type") == "smb" and \
-                    rec["smb"].get("command") == "CREATE" and \
-                    not rec["smb"].get("named_pipe"):
-                opened.append(rec["smb"].get("filename"))
+                    smb.get("command") == "SMB2_COMMAND_CREATE" and \
+                    not smb.get("named_pipe"):
+                opened.append(smb.get("filename"))
 
     for pipe, iface, opnum in calls:
         if pipe not in pipes or pipes[pipe] != iface:

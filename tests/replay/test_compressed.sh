@@ -35,7 +35,7 @@ make_pcap=$2
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 check="$python $here/../lib/eve_check.py"
-schema=$here/../../../shared/suricata/eve-schema.json
+schema=$here/../schema/suricata-eve-schema.json
 work=$(mktemp -d /tmp/smbgw-compressed.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -152,8 +152,8 @@ import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     s = r.get("smb") or {}
-    if r["event_type"] == "smb" and s.get("command") == "TREE_CONNECT":
-        print(s.get("share"), s.get("status"), ",".join(s.get("classes", [])) or "-")
+    if r["event_type"] == "smb" and s.get("command") == "SMB2_COMMAND_TREE_CONNECT":
+        print(s.get("share") or s.get("named_pipe"), s.get("status"), ",".join(s.get("classes", [])) or "-")
 PY
 }
 
@@ -247,7 +247,7 @@ for alg in lz4 corrupt; do
 			unverifiable_denied=1 unverifiable_allowed=0 smb_denied=1 \
 			drops=$FRAMES_AFTER compressed=1 compressed_unverifiable=1
 		[ "$(alerts $name deny)" = $UNVERIFIABLE ] &&
-			$check "$work/$name.deny.json" alert $UNVERIFIABLE action=denied \
+			$check "$work/$name.deny.json" alert $UNVERIFIABLE alert.policy_action=blocked \
 				evidence.unverifiable=compressed smb.ntlmssp.user=root \
 				smb.auth=ntlm src_segment=clients dest_segment=servers >/dev/null &&
 			echo "ok: $name (deny): alert $UNVERIFIABLE denied, compressed, root, NTLM" ||
@@ -260,7 +260,7 @@ for alg in lz4 corrupt; do
 			unverifiable_allowed=1 unverifiable_denied=0 smb_denied=0 drops=0 \
 			compressed_unverifiable=1
 		$check "$work/$name.allow_unverifiable.json" alert $UNVERIFIABLE \
-			action=allowed evidence.unverifiable=compressed >/dev/null &&
+			alert.policy_action=allowed evidence.unverifiable=compressed >/dev/null &&
 			echo "ok: $name (allow_unverifiable): alert $UNVERIFIABLE allowed" ||
 			fail "$name (allow_unverifiable): no alert $UNVERIFIABLE allowed"
 	fi

@@ -70,7 +70,7 @@ done
 $check "$work/rpc_tcp_epm.json" count flow >/dev/null
 grep -q '"detected_by":"endpoint_mapper"' "$work/rpc_tcp_epm.json" ||
 	fail "rpc_tcp_epm: no EVE flow detected_by endpoint_mapper"
-n=$(grep -c '"request":"AUTH","interface":"samr".*"ntlmssp":{"user":"Administrator","domain":"SMBGW"' "$work/rpc_tcp_epm.json" || true)
+n=$(grep -c '"request":"AUTH","interfaces":\[{"uuid":"[0-9a-f-]*","service":"samr"}\].*"ntlmssp":{"user":"Administrator","domain":"SMBGW"' "$work/rpc_tcp_epm.json" || true)
 [ "$n" = 1 ] || fail "rpc_tcp_epm: $n EVE dcerpc AUTH records with the samr user"
 pass "rpc_tcp_epm: 2 flows by endpoint mapper, user SMBGW\\Administrator logged"
 
@@ -80,7 +80,7 @@ editcap "$pcaps/rpc_tcp_epm.pcap" "$work/nobind.pcap" 13-21 >/dev/null
 run nobind "$work/nobind.pcap"
 grep -Eq "^dcerpc 198\.18\.5\.10:[0-9]+ -> 198\.18\.5\.20:49154 .* detected by-endpoint-mapper " "$work/nobind.out" ||
 	fail "nobind: samr flow not by-endpoint-mapper"
-n=$(grep -c '"dest_port":49154.*"request":"REQUEST","interface":"samr","interface_uuid":"12345778-1234-abcd-ef00-0123456789ac","opnum":0,"operation":"SamrConnect"' "$work/nobind.json" || true)
+n=$(grep -c '"dest_port":49154.*"request":"REQUEST","req":{"opnum":0,[^}]*},"interfaces":\[{"uuid":"12345778-1234-abcd-ef00-0123456789ac","service":"samr","procedure":"SamrConnect"}\]' "$work/nobind.json" || true)
 [ "$n" = 1 ] || fail "nobind: SamrConnect not named from the learned interface ($n)"
 [ "$(nonstandard_alerts nobind)" = 0 ] || fail "nobind: non-standard-port alert"
 pass "nobind: interface known without the BIND"

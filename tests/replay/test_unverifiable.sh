@@ -23,7 +23,7 @@ smbgw=$1
 pcaps=$2
 here=$(cd "$(dirname "$0")" && pwd)
 check="/usr/bin/python3 $here/../lib/eve_check.py"
-schema=$here/../../../shared/suricata/eve-schema.json
+schema=$here/../schema/suricata-eve-schema.json
 capture=$pcaps/psexec_smb3_enc.pcap
 work=$(mktemp -d /tmp/smbgw-unverif.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -112,12 +112,12 @@ if run deny; then
 		fail "deny: policy drops '$drops', the sealed rest of the session expected"
 	[ "$(alerts deny)" = $UNVERIFIABLE ] && echo "ok: deny: alert $UNVERIFIABLE only" ||
 		fail "deny: alerts '$(alerts deny)', only $UNVERIFIABLE expected"
-	$check "$work/deny.json" alert $UNVERIFIABLE action=denied alert.action=denied \
+	$check "$work/deny.json" alert $UNVERIFIABLE alert.policy_action=blocked alert.action=blocked \
 		smb.ntlmssp.user=root smb.auth=ntlm evidence.unverifiable=encrypted \
 		evidence.policy_rule=1 src_segment=clients dest_segment=servers >/dev/null &&
 		echo "ok: deny: the alert names root, NTLM, the rule and the segments" ||
 		fail "deny: alert $UNVERIFIABLE lacks action, user, auth or rule"
-	grep -q '"command":"SESSION_SETUP".*"auth":"ntlm"' "$work/deny.json" &&
+	grep -q '"command":"SMB2_COMMAND_SESSION_SETUP".*"auth":"ntlm"' "$work/deny.json" &&
 		echo "ok: deny: the logon record says auth ntlm" || fail "deny: logon record without auth"
 	grep -q "^alert $UNVERIFIABLE .* user LAB\\\\root .* auth ntlm$" "$work/deny.out" &&
 		echo "ok: deny: the alerts summary names LAB\\root and ntlm" ||
@@ -132,7 +132,7 @@ for name in allow allow_rule; do
 	run $name || continue
 	expect $name "forwarded and counted" unverifiable_allowed=1 \
 		unverifiable_denied=0 smb_denied=0 drops=0
-	$check "$work/$name.json" alert $UNVERIFIABLE action=allowed \
+	$check "$work/$name.json" alert $UNVERIFIABLE alert.policy_action=allowed \
 		smb.ntlmssp.user=root smb.auth=ntlm >/dev/null &&
 		echo "ok: $name: alert $UNVERIFIABLE allowed, naming root and NTLM" ||
 		fail "$name: no alert $UNVERIFIABLE allowed with root and ntlm"
@@ -142,7 +142,7 @@ done
 conf monitor 'unverifiable_action = "monitor";' "$DENY_ADMIN $ALLOW"
 if run monitor; then
 	expect monitor "forwarded and counted" unverifiable_monitored=1 drops=0
-	$check "$work/monitor.json" alert $UNVERIFIABLE action=monitored >/dev/null &&
+	$check "$work/monitor.json" alert $UNVERIFIABLE alert.policy_action=would-block >/dev/null &&
 		echo "ok: monitor: alert $UNVERIFIABLE monitored" || fail "monitor: no alert monitored"
 fi
 
@@ -160,7 +160,7 @@ conf explicit 'unverifiable_action = "allow";' \
 	"{ from = \"clients\"; to = \"servers\"; action = \"deny\"; encrypted = true; }, $DENY_ADMIN $ALLOW"
 if run explicit; then
 	expect explicit "denied by rule 1" unverifiable_denied=1 unverifiable_allowed=0 smb_denied=1
-	$check "$work/explicit.json" alert $UNVERIFIABLE action=denied \
+	$check "$work/explicit.json" alert $UNVERIFIABLE alert.policy_action=blocked \
 		evidence.unverifiable_action=False evidence.policy_rule=1 >/dev/null &&
 		echo "ok: explicit: the alert says rule 1 decided, not the unverifiable action" ||
 		fail "explicit: alert evidence"

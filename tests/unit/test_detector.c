@@ -1065,6 +1065,9 @@ test_config_defaults(void **state)
 	assert_string_equal(ep.path, "");
 	assert_false(ep.syslog);
 	assert_int_equal(ep.max_handles, 4096);
+	assert_int_equal(ep.stats_interval, 60);
+	assert_int_equal(ep.flows, EVE_FLOWS_ALL);
+	assert_int_equal(ep.flows_sample, 100);
 	assert_int_equal(rp.days, 7);
 	assert_int_equal(rp.trusted_count, 0);
 }
@@ -1085,7 +1088,8 @@ test_config_values(void **state)
 		"  workstation_segments = [ \"clients\", \"laptops\" ];\n"
 		"  rules: { smb1 = false; encrypted = false; }; };\n"
 		"output: { eve = \"/var/log/smbgw/eve.json\"; syslog = true;\n"
-		"  max_handles = 100; };\n"
+		"  max_handles = 100; syslog_target = \"tcp://198.18.250.1:6514\";\n"
+		"  stats_interval = 10; flows = \"sampled\"; flows_sample = 7; };\n"
 		"report: { days = 30; max_rows = 1000;\n"
 		"  trusted = [ \"10.0.0.0/8\", \"fd00::/8\" ];\n"
 		"  path = \"/var/lib/smbgw/report.csv\"; checkpoint_interval = 5; };\n",
@@ -1106,6 +1110,10 @@ test_config_values(void **state)
 	assert_string_equal(ep.path, "/var/log/smbgw/eve.json");
 	assert_true(ep.syslog);
 	assert_int_equal(ep.max_handles, 100);
+	assert_string_equal(ep.syslog_target, "tcp://198.18.250.1:6514");
+	assert_int_equal(ep.stats_interval, 10);
+	assert_int_equal(ep.flows, EVE_FLOWS_SAMPLED);
+	assert_int_equal(ep.flows_sample, 7);
 	assert_int_equal(rp.days, 30);
 	assert_int_equal(rp.max_rows, 1000);
 	assert_int_equal(rp.trusted_count, 2);
@@ -1147,7 +1155,7 @@ test_config_errors(void **state)
 	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules)");
 	assert_error(6, "t.conf:7: detector.workstation_segments names \"a\" twice");
 	assert_error(7, "t.conf:9: output.eve must be a string (a file name, or \"\" for none), not an integer");
-	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, max_handles)");
+	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample)");
 	assert_error(9, "t.conf:10: report.days = 400 is out of range [1, 366]");
 	assert_error(10, "t.conf:10: report.trusted[0] = \"10.0.0.1/8\" is not an address prefix like \"10.0.0.0/8\" or \"fd00::/8\" (no bits set beyond the length)");
 
@@ -1163,6 +1171,16 @@ test_config_errors(void **state)
 	assert_error(3, "t.conf:3: report.path must be a string (a file name, or \"\" for none), not an integer");
 	assert_error(4, "t.conf:3: report.checkpoint_interval = 86401 is out of range [0, 86400]");
 	assert_error(5, "t.conf:3: unknown key report.checkpoint (expected days, max_rows, trusted, path, checkpoint_interval)");
+
+	assert_int_equal(load_groups(
+		"output: { syslog_target = \"tcp://syslog.example:514\"; flows = \"some\";\n"
+		"  flows_sample = 0; stats_interval = 86401; };\n",
+		&dp, &ep, &rp), 1);
+	assert_int_equal(errors.count, 4);
+	assert_error(0, "t.conf:1: output.syslog_target must be \"local\", \"udp://ADDRESS:PORT\" or \"tcp://ADDRESS:PORT\"");
+	assert_error(1, "t.conf:1: output.flows must be \"all\", \"smb_dcerpc\" or \"sampled\"");
+	assert_error(2, "t.conf:2: output.flows_sample = 0 is out of range [1, 1000000]");
+	assert_error(3, "t.conf:2: output.stats_interval = 86401 is out of range [0, 86400]");
 }
 
 /* The normaliser's findings become alerts naming the session's user. */

@@ -21,6 +21,7 @@
 #include "dcerpc.h"
 #include "detector.h"
 #include "eve.h"
+#include "eve_syslog.h"
 #include "event.h"
 #include "flow.h"
 #include "record_file.h"
@@ -153,29 +154,32 @@ smb_file(struct gw_event *ev, uint64_t ts, uint8_t subtype, uint16_t command,
 	snprintf(ev->u.smb.name, sizeof(ev->u.smb.name), "QmEyydJf.exe");
 }
 
+/*
+ * Names go through the one JSON writer (ctl_json.h): escapes, and bytes
+ * that are not UTF-8 (invalid, overlong, surrogates, cut short) become
+ * U+FFFD.
+ */
 static void
 test_json_string(void **state)
 {
-	char out[128];
-	size_t n;
+	struct eve *eve = open_eve(0);
+	struct gw_event ev;
 
 	(void)state;
-	n = eve_json_string(out, sizeof(out), "a\"b\\c\n\t\x01\x7f");
-	assert_string_equal(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\"");
-	assert_int_equal(n, strlen(out));
-	/* Valid UTF-8 passes; invalid bytes, overlong forms and surrogates
-	 * become U+FFFD. */
-	eve_json_string(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac");
-	assert_string_equal(out, "\"caf\xc3\xa9 \xe2\x82\xac\"");
-	eve_json_string(out, sizeof(out), "x\xff y\xc0\xaf z\xed\xa0\x80");
-	assert_string_equal(out,
-		"\"x\\ufffd y\\ufffd\\ufffd z\\ufffd\\ufffd\\ufffd\"");
-	eve_json_string(out, sizeof(out), "\xe2\x82");	/* cut short */
-	assert_string_equal(out, "\"\\ufffd\\ufffd\"");
-	/* Too small: truncated, terminated, the needed length returned. */
-	n = eve_json_string(out, 4, "abcdef");
-	assert_int_equal(n, 8);
-	assert_int_equal(strlen(out), 3);
+	base(&ev, T0, EVENT_SMB, SMB_FACT_TREE_CONNECT);
+	ev.command = SMB2_TREE_CONNECT;
+	ev.flags = EVENT_F_RESPONSE;
+	ev.u.smb.version = 2;
+	ev.u.smb.share_type = SMB2_SHARE_TYPE_DISK;
+	snprintf(ev.u.smb.share, sizeof(ev.u.smb.share), "a\"b\\c\n\t\x01");
+	snprintf(ev.u.smb.name, sizeof(ev.u.smb.name),
+		"caf\xc3\xa9 x\xff y\xc0\xaf z\xed\xa0\x80 \xe2\x82");
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	eve_close(eve);
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"share\":\"a\\\"b\\\\c\\n\\t\\u0001\"");
+	assert_has("\"path\":\"caf\xc3\xa9 x\\ufffd y\\ufffd\\ufffd "
+		"z\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"");
 }
 
 static void
@@ -224,12 +228,14 @@ test_handle_summary(void **state)
 	assert_has("\"timestamp\":\"2026-11-24T08:46:05.123456+0000\"");
 	assert_has("\"event_type\":\"smb\"");
 	assert_has("\"src_ip\":\"198.18.1.10\",\"src_port\":53134,"
-		"\"dest_ip\":\"198.18.2.20\",\"dest_port\":445,\"vlan\":[100],"
-		"\"proto\":\"TCP\",\"app_proto\":\"smb\"");
-	assert_has("\"command\":\"CREATE\"");
-	assert_has("\"dialect\":\"2.1\"");
+		"\"dest_ip\":\"198.18.2.20\",\"dest_port\":445,"
+		"\"proto\":\"TCP\",\"tx_id\":0,\"app_proto\":\"smb\"");
+	assert_has("\"flow_id\":77,\"vlan\":[100],\"event_type\":\"smb\"");
+	assert_has("\"command\":\"SMB2_COMMAND_CREATE\"");
+	assert_has("\"dialect\":\"2.10\"");
 	assert_has("\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\"");
-	assert_has("\"disposition\":\"overwrite_if\"");
+	assert_has("\"disposition\":\"FILE_OVERWRITE_IF\",\"access\":\"normal\","
+		"\"fuid\":\"00000009-0000-0000-0000-000000000000\"");
 	assert_has("\"closed_by\":\"close\",\"reads\":2,\"bytes_read\":20,"
 		"\"writes\":3,\"bytes_written\":3000");
 }
@@ -245,7 +251,7 @@ test_dialect_names(void **state)
 		{ SMB_DIALECT_SMB1_NT_LANMAN_10, "\"dialect\":\"NT LANMAN 1.0\"" },
 		{ SMB_DIALECT_SMB1_LANMAN_21, "\"dialect\":\"LANMAN2.1\"" },
 		{ SMB_DIALECT_SMB1_OTHER, "\"dialect\":\"SMB1 (other)\"" },
-		{ 0x0311, "\"dialect\":\"3.1.1\"" },
+		{ 0x0311, "\"dialect\":\"3.11\"" },
 		{ 0x0123, "\"dialect\":\"0x0123\"" },
 	};
 	unsigned int i;
@@ -332,7 +338,7 @@ static void
 test_logon_tree_dcerpc(void **state)
 {
 	struct eve *eve = open_eve(0);
-	struct eve_context ctx = { "servers-a", "servers-b", "allowed" };
+	struct eve_context ctx = { "servers-a", "servers-b", "allowed", NULL };
 	struct gw_event ev;
 
 	(void)state;
@@ -380,21 +386,26 @@ test_logon_tree_dcerpc(void **state)
 	eve_close(eve);
 
 	assert_int_equal(slurp(path), 5);
-	assert_has("\"src_segment\":\"servers-a\",\"dest_segment\":\"servers-b\","
-		"\"action\":\"allowed\"");
-	assert_has("\"command\":\"SESSION_SETUP\",\"status\":\"STATUS_LOGON_FAILURE\","
-		"\"status_code\":\"0xc000006d\"");
-	assert_has("\"ntlmssp\":{\"user\":\"alice \\\"x\\\"\",\"domain\":"
-		"\"WORKGROUP\",\"host\":\"VM\"}");
-	assert_has("\"share\":\"IPC$\",\"path\":\"\\\\\\\\srv\\\\IPC$\","
-		"\"share_type\":\"pipe\"");
-	assert_has("\"request\":\"REQUEST\",\"interface\":\"svcctl\"");
-	assert_has("\"opnum\":12,\"operation\":\"CreateServiceW\"");
-	assert_has("\"service\":\"tMds\",\"command\":\"%systemroot%\\\\QmEyydJf.exe\"");
-	assert_has("\"request\":\"FAULT\"");
-	assert_has("\"status\":\"nca_s_op_rng_error\"");
-	assert_has("\"app_proto\":\"dcerpc\",\"dcerpc\":{\"request\":\"REQUEST\","
-		"\"interface\":\"unknown\"");
+	assert_has("\"command\":\"SMB2_COMMAND_SESSION_SETUP\","
+		"\"status\":\"STATUS_LOGON_FAILURE\",\"status_code\":\"0xc000006d\"");
+	assert_has("\"ntlmssp\":{\"domain\":\"WORKGROUP\",\"user\":"
+		"\"alice \\\"x\\\"\",\"host\":\"VM\"}");
+	/* A pipe share is named in named_pipe, as Suricata does. */
+	assert_has("\"named_pipe\":\"IPC$\",\"share_type\":\"PIPE\","
+		"\"path\":\"\\\\\\\\srv\\\\IPC$\"");
+	/* RPC on a pipe: nested in an smb record, as smb.dcerpc. */
+	assert_has("\"event_type\":\"smb\"");
+	assert_has("\"smb\":{\"named_pipe\":\"svcctl\",\"dcerpc\":{"
+		"\"request\":\"REQUEST\",\"opnum\":12,\"req\":{\"stub_data_size\":0},"
+		"\"interfaces\":[{\"uuid\":\"00000000-0000-0000-0000-000000000000\","
+		"\"service\":\"svcctl\",\"procedure\":\"CreateServiceW\"}]");
+	assert_has("\"service_name\":\"tMds\",\"command\":\"%systemroot%\\\\QmEyydJf.exe\"");
+	assert_has("\"request\":\"REQUEST\",\"response\":\"FAULT\"");
+	assert_has("\"fault\":\"nca_s_op_rng_error\",\"fault_code\":\"0x1c010002\"");
+	/* Over TCP: a dcerpc record, opnum in req. */
+	assert_has("\"tx_id\":0,\"app_proto\":\"dcerpc\",\"dcerpc\":{\"request\":\"REQUEST\","
+		"\"req\":{\"opnum\":0,\"stub_data_size\":0},\"interfaces\":[{\"uuid\"");
+	assert_has("\"rpc_version\":\"5.0\"");
 }
 
 static void
@@ -451,11 +462,12 @@ test_alert(void **state)
 	assert_has("\"alert\":{\"action\":\"allowed\",\"gid\":1,"
 		"\"signature_id\":9000001,\"rev\":1,");
 	assert_has("\"category\":\"Lateral Movement\",\"severity\":1,"
-		"\"mitre\":[\"T1021.002\",\"T1569.002\"],\"update\":false,\"count\":1");
+		"\"policy_action\":\"allowed\",\"mitre\":[\"T1021.002\",\"T1569.002\"],\"update\":false,\"count\":1");
 	assert_has("\"smb\":{\"share\":\"ADMIN$\",\"filename\":\"QmEyydJf.exe\","
-		"\"ntlmssp\":{\"user\":\"root\",\"domain\":\"LAB\",\"host\":\"\"}}");
-	assert_has("\"dcerpc\":{\"interface\":\"svcctl\",\"operations\":"
-		"[\"OpenSCManagerW\",\"CreateServiceW\"]}");
+		"\"ntlmssp\":{\"domain\":\"LAB\",\"user\":\"root\",\"host\":\"\"}}");
+	assert_has("\"dcerpc\":{\"interfaces\":[{\"service\":\"svcctl\","
+		"\"procedure\":\"OpenSCManagerW\"},{\"service\":\"svcctl\","
+		"\"procedure\":\"CreateServiceW\"}]}");
 	assert_has("\"conditions\":[\"logon\",\"admin_exec\",\"share_repeat\"]");
 	assert_has("\"execution\":[\"file_written\",\"service\"]");
 	assert_has("\"event_type\":\"alert\",\"src_ip\":\"198.18.1.10\","
@@ -471,7 +483,7 @@ static void
 test_auth_and_unverifiable(void **state)
 {
 	struct eve *eve = open_eve(0);
-	struct eve_context ctx = { "clients", "servers", "denied" };
+	struct eve_context ctx = { "clients", "servers", "blocked", NULL };
 	struct detector_evidence e;
 	struct detector_alert a;
 	struct gw_event ev;
@@ -513,14 +525,152 @@ test_auth_and_unverifiable(void **state)
 	eve_close(eve);
 
 	assert_int_equal(slurp(path), 3);
-	assert_has("\"encrypt_data\":false,\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"ntlmssp\":{\"domain\":\"\",\"user\":\"root\",\"host\":\"\"},"
+		"\"success\":true,\"guest\":false,\"anonymous\":false,"
+		"\"encrypt_data\":false,\"auth\":\"ntlm\"");
 	assert_has("\"flow_id\":78,");
 	assert_int_equal(occurrences("\"auth\":\"kerberos\"}"), 1);
-	assert_has("\"action\":\"denied\",\"alert\":{\"action\":\"denied\",\"gid\":1,"
+	assert_has("\"dest_segment\":\"servers\",\"alert\":{\"action\":\"blocked\",\"gid\":1,"
 		"\"signature_id\":9000009,");
-	assert_has("\"smb\":{\"auth\":\"ntlm\",\"ntlmssp\":{\"user\":\"root\"");
+	assert_has("\"policy_action\":\"blocked\"");
+	assert_has("\"smb\":{\"auth\":\"ntlm\",\"ntlmssp\":{\"domain\":\"\",\"user\":\"root\"");
 	assert_has("\"evidence\":{\"encrypted\":true,\"unverifiable\":\"encrypted\","
 		"\"unverifiable_action\":true,\"policy_rule\":1}");
+}
+
+/*
+ * The connection record: Suricata's flow members (state, reason, alerted,
+ * action, age), the pair and the rule; flow_id kept to 51 bits; a
+ * connection no parser took is app_proto "failed".
+ */
+static void
+test_flow_record(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_context ctx = { NULL, NULL, NULL, "admins-in" };
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+
+	(void)state;
+	/* An alert on the flow first: flow.alerted. */
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	ev.flow_id = (1ull << 60) | 77;
+	memset(&e, 0, sizeof(e));
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_SMB1;
+	a.signature = detector_signature(a.rule);
+	a.count = 1;
+	a.event = &ev;
+	a.ip_version = 4;
+	a.evidence = &e;
+	assert_int_equal(eve_write_alert(eve, &a, NULL), 0);
+
+	base(&ev, T0 + 3 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.flow_id = (1ull << 60) | 77;
+	ev.u.flow.app = FLOW_APP_SMB;
+	ev.u.flow.first_seen_ns = T0 - S;
+	ev.u.flow.tcp_state = FLOW_TCP_CLOSED;
+	ev.u.flow.end_reason = FLOW_REMOVED_CLOSED;
+	ev.u.flow.action = EVENT_ACTION_DENIED;
+	ev.u.flow.rule = 2;
+	snprintf(ev.u.flow.client_segment, sizeof(ev.u.flow.client_segment),
+		"admins");
+	snprintf(ev.u.flow.server_segment, sizeof(ev.u.flow.server_segment),
+		"servers");
+	assert_int_equal(eve_write_event(eve, &ev, &ctx), 1);
+
+	/* Another flow, not SMB, idle: monitor-only would have blocked it. */
+	base(&ev, T0 + 4 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.flow_id = 78;
+	ev.server_port = 8445;
+	ev.u.flow.app = FLOW_APP_NOT_SMB;
+	ev.u.flow.first_seen_ns = T0;
+	ev.u.flow.tcp_state = FLOW_TCP_ESTABLISHED;
+	ev.u.flow.end_reason = FLOW_REMOVED_AGED;
+	ev.u.flow.action = EVENT_ACTION_MONITORED;
+	assert_int_equal(eve_write_event(eve, &ev, NULL), 1);
+	eve_close(eve);
+
+	assert_int_equal(slurp(path), 3);
+	assert_int_equal(occurrences("\"flow_id\":77,"), 2);
+	assert_has("\"app_proto\":\"smb\",\"src_segment\":\"admins\","
+		"\"dest_segment\":\"servers\",\"flow\":{");
+	assert_has("\"start\":\"2026-11-24T08:46:03.123456+0000\","
+		"\"end\":\"2026-11-24T08:46:07.123456+0000\",\"age\":4,"
+		"\"state\":\"closed\",\"reason\":\"tcp_closed\",\"alerted\":true,"
+		"\"action\":\"blocked\",\"rule\":\"admins-in\",\"rule_id\":2,"
+		"\"detected_by\":\"port\"");
+	assert_has("\"dest_port\":8445,\"proto\":\"TCP\",\"app_proto\":\"failed\"");
+	assert_has("\"state\":\"established\",\"reason\":\"timeout\","
+		"\"alerted\":false,\"action\":\"would-block\"}");
+	assert_int_equal(occurrences("\"detected_by\""), 1);
+	assert_int_equal(eve_flow_id(UINT64_MAX), (1ull << 51) - 1);
+}
+
+/* Dotted counter names nest as Suricata's stats objects. */
+static void
+test_stats_nesting(void **state)
+{
+	struct eve *eve = open_eve(0);
+	struct eve_stat stats[] = {
+		{ "uptime", 5 }, { "decoder.pkts", 10 }, { "decoder.bytes", 600 },
+		{ "ips.accepted", 9 }, { "ips.drop_reason.rules", 1 },
+		{ "ips.rejected", 2 }, { "smbgw.events", 3 },
+	};
+
+	(void)state;
+	assert_int_equal(eve_write_stats(eve, T0, stats, 7), 0);
+	eve_close(eve);
+	assert_int_equal(slurp(path), 1);
+	assert_has("\"stats\":{\"uptime\":5,\"decoder\":{\"pkts\":10,\"bytes\":600},"
+		"\"ips\":{\"accepted\":9,\"drop_reason\":{\"rules\":1},\"rejected\":2},"
+		"\"smbgw\":{\"events\":3}}}\n");
+}
+
+/* RFC 5424 with structured data; SD-PARAM values escaped. */
+static void
+test_syslog_format(void **state)
+{
+	struct detector_evidence e;
+	struct detector_alert a;
+	struct gw_event ev;
+	const char *want;
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	base(&ev, T0, EVENT_SMB, SMB_FACT_LOGON);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.user, sizeof(e.user), "al\"i]c\\e");
+	snprintf(e.share, sizeof(e.share), "ADMIN$");
+	memset(&a, 0, sizeof(a));
+	a.rule = DETECTOR_RULE_LATERAL_MOVEMENT;
+	a.signature = detector_signature(a.rule);
+	a.count = 2;
+	a.event = &ev;
+	memcpy(a.client_addr, ev.client_addr, 16);
+	memcpy(a.server_addr, ev.server_addr, 16);
+	a.ip_version = 4;
+	a.evidence = &e;
+	snprintf(a.mitre, sizeof(a.mitre), "T1021.002");
+	n = eve_syslog_format(buf, sizeof(buf), &a, "would-block", "gw1", 42);
+	assert_int_equal(n, strlen(buf));
+	want = "<25>1 2026-11-24T08:46:04.123456+00:00 gw1 smbgw 42 alert "
+		"[smbgw@32473 sid=\"9000001\" severity=\"1\" category=\"Lateral Movement\" "
+		"action=\"would-block\" src_ip=\"198.18.1.10\" dest_ip=\"198.18.2.20\" "
+		"src_port=\"53134\" dest_port=\"445\" flow_id=\"77\" mitre=\"T1021.002\" "
+		"user=\"al\\\"i\\]c\\\\e\" share=\"ADMIN$\" count=\"2\"] SMBGW CM0062";
+	assert_int_equal(strncmp(buf, want, strlen(want)), 0);
+	/* Too small: nothing half written. */
+	assert_int_equal(eve_syslog_format(buf, 80, &a, "allowed", "gw1", 42), 0);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1:6514"), 0);
+	assert_int_equal(eve_syslog_check_target("udp://[2001:db8::1]:514"), 0);
+	assert_int_equal(eve_syslog_check_target("local"), 0);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("tcp://198.18.250.1:0"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("http://198.18.250.1:80"), -EINVAL);
+	assert_int_equal(eve_syslog_check_target("udp://host.example:514"), -EINVAL);
 }
 
 static void
@@ -731,6 +881,9 @@ main(void)
 		cmocka_unit_test(test_logon_tree_dcerpc),
 		cmocka_unit_test(test_alert),
 		cmocka_unit_test(test_auth_and_unverifiable),
+		cmocka_unit_test(test_flow_record),
+		cmocka_unit_test(test_stats_nesting),
+		cmocka_unit_test(test_syslog_format),
 		cmocka_unit_test(test_stats_and_reopen),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_disk_full),
