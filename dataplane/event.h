@@ -133,6 +133,8 @@ struct event_dcerpc {
 	uint32_t call_id;
 	uint32_t stub_len;
 	uint8_t args;		/* enum dcerpc_args */
+	uint8_t auth_level;	/* REQUEST: 6 = packet privacy (sealed stub) */
+	uint16_t rpc_flags;	/* DCERPC_FACT_F_* of the fact */
 	char pipe[EVENT_SHARE_MAX];	/* the named pipe, when on one */
 	char name[EVENT_NAME_MAX];	/* service or task name */
 	char command[EVENT_COMMAND_MAX];	/* binary path or job command */

@@ -41,6 +41,8 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 	out->call_id = rpc->call_id;
 	out->stub_len = rpc->stub_len;
 	out->args = rpc->args;
+	out->auth_level = rpc->auth_level;
+	out->rpc_flags = rpc->flags;
 	utf8_copy(out->name, rpc->name, sizeof(out->name));
 	utf8_copy(out->command, rpc->command, sizeof(out->command));
 	if (strlen(rpc->command) >= sizeof(out->command))
