@@ -1057,6 +1057,51 @@ json_mitre(struct json *j, const char *ids)
 	json_close(j, ']');
 }
 
+/*
+ * Evidence of the DCE/RPC rule table (rpc_rules.h): the row, what the
+ * request named, whether the stub was sealed and what is then visible,
+ * and for discovery the calls counted per operation.
+ */
+static void
+json_rpc_evidence(struct json *j, const struct detector_alert *a)
+{
+	const struct detector_evidence *e = a->evidence;
+	const struct rpc_rule *row = e->rpc_rule >= 0 ?
+		rpc_rule_at((unsigned int)e->rpc_rule) : NULL;
+	unsigned int i;
+
+	if (row == NULL)
+		return;
+	json_string(j, "rpc_rule", row->key);
+	json_u64(j, "opnum", e->rpc_opnum);
+	json_bool(j, "stub_sealed", e->rpc_sealed);
+	if (e->rpc_sealed)
+		json_string(j, "visible_when_sealed", row->when_sealed);
+	json_text(j, "target", e->rpc_target);
+	json_text(j, "detail", e->rpc_detail);
+	json_text(j, "client_segment", e->client_segment);
+	if (e->rpc_rule == RPC_RULE_NETLOGON_BURST)
+		json_u64(j, "netlogon_authentications",
+			e->netlogon_authentications);
+	if (e->rpc_rule != RPC_RULE_DISCOVERY &&
+			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH)
+		return;
+	json_u64(j, "discovery_calls", e->discovery_calls);
+	json_u64(j, "discovery_servers", e->discovery_servers);
+	json_open(j, "discovery_operations", '[');
+	for (i = 0; i < e->discovery_op_count; i++) {
+		const struct detector_discovery_op *op = &e->discovery_ops[i];
+
+		json_open(j, NULL, '{');
+		json_string(j, "interface", op->interface);
+		json_string(j, "operation", op->operation);
+		json_text(j, "mitre", op->mitre);
+		json_u64(j, "count", op->count);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
 static void
 json_evidence(struct json *j, const struct detector_alert *a)
 {
@@ -1083,6 +1128,10 @@ json_evidence(struct json *j, const struct detector_alert *a)
 			json_string(j, NULL, "service");
 		if (e->exec_kinds & DETECTOR_EXEC_TASK)
 			json_string(j, NULL, "task");
+		if (e->exec_kinds & DETECTOR_EXEC_WMI)
+			json_string(j, NULL, "wmi");
+		if (e->exec_kinds & DETECTOR_EXEC_DCOM)
+			json_string(j, NULL, "dcom");
 		json_close(j, ']');
 		json_time(j, "execution_time", e->exec_ns);
 		json_bool(j, "exact", e->exact);
@@ -1106,6 +1155,8 @@ json_evidence(struct json *j, const struct detector_alert *a)
 		json_bool(j, "unverifiable_action", e->unverifiable_action);
 		json_u64(j, "policy_rule", e->policy_rule);
 	}
+	if (a->rule == DETECTOR_RULE_RPC)
+		json_rpc_evidence(j, a);
 	json_close(j, '}');
 }
 
