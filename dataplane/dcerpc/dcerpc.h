@@ -369,6 +369,16 @@ const char *
 dcerpc_operation_name(const uint8_t uuid[16], uint16_t opnum);
 
 /*
+ * Finds interface <iface> by its static name (as dcerpc_interface_name()
+ * spells it) and, when <op> is not NULL, its operation <op>. Writes the
+ * UUID (textual byte order) to <uuid> and the operation number to *opnum
+ * (when not NULL). Returns 0, or -ENOENT when either is not named.
+ */
+int
+dcerpc_name_lookup(const char *iface, const char *op, uint8_t uuid[16],
+		   uint16_t *opnum);
+
+/*
  * Writes <uuid> as 36 characters plus NUL into <buf>
  * ("367abb81-9844-35f1-ad32-98f038001003"). Returns <buf>. Cannot fail.
  */

@@ -9,6 +9,7 @@
  * MS-DCOM, MS-WMI) and C706 for the endpoint mapper.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -630,6 +631,35 @@ dcerpc_decoder_for(const uint8_t uuid[16], uint16_t opnum)
 	default:
 		return dcerpc_stub_decoder_for(info, opnum);
 	}
+}
+
+int
+dcerpc_name_lookup(const char *iface, const char *op, uint8_t uuid[16],
+		   uint16_t *opnum)
+{
+	size_t i;
+	uint16_t n;
+
+	if (iface == NULL)
+		return -ENOENT;
+	for (i = 0; i < sizeof(dcerpc_ifaces) / sizeof(dcerpc_ifaces[0]); i++) {
+		const struct dcerpc_iface_info *info = &dcerpc_ifaces[i];
+
+		if (strcmp(info->name, iface) != 0)
+			continue;
+		if (op == NULL) {
+			memcpy(uuid, info->uuid, 16);
+			return 0;
+		}
+		for (n = 0; n < info->op_count; n++)
+			if (info->ops[n] != NULL && strcmp(info->ops[n], op) == 0) {
+				memcpy(uuid, info->uuid, 16);
+				if (opnum != NULL)
+					*opnum = n;
+				return 0;
+			}
+	}
+	return -ENOENT;
 }
 
 char *
