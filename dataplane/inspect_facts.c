@@ -60,6 +60,9 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 		return;
 	}
 	session_progress(ctx->ins, ctx->session, rpc->ts_ns);
+	/* Judged whether or not the event finds room. */
+	if (ctx->smb_rules)
+		check_rpc_rules(ctx, rpc);
 	ev = event_begin(ctx->ins, false);
 	if (ev == NULL)
 		return;
