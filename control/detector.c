@@ -203,6 +203,7 @@ struct client {
 	uint64_t discovery_first_ns;
 	uint64_t discovery_servers[DETECTOR_DISCOVERY_SERVERS_MAX];
 	uint8_t rpc_server[16];		/* latest server of these rules */
+	struct detector_discovery discovery;
 	struct rule_state discovery_rule;
 	struct rule_state breadth_rule;
 	/* Evidence of those three rules, apart from the logon failures'. */
@@ -707,9 +708,11 @@ rpc_fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
 	if (e->rpc_rule != RPC_RULE_DISCOVERY &&
 			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH)
 		return;
-	for (i = 0; i < e->discovery_op_count; i++)
-		if (e->discovery_ops[i].mitre != NULL)
-			mitre_add(alert, e->discovery_ops[i].mitre);
+	if (e->discovery == NULL)
+		return;
+	for (i = 0; i < e->discovery->op_count; i++)
+		if (e->discovery->ops[i].mitre != NULL)
+			mitre_add(alert, e->discovery->ops[i].mitre);
 }
 
 static void
@@ -1600,6 +1603,7 @@ on_discovery(struct detector *det, const struct gw_event *ev,
 	bool note = rpc_row_applies(det, RPC_RULE_DISCOVERY, segment);
 	bool breadth = rpc_row_applies(det, RPC_RULE_DISCOVERY_BREADTH,
 		segment);
+	struct detector_discovery *d;
 	struct detector_evidence *e;
 	uint64_t server;
 	struct client *c;
@@ -1609,37 +1613,35 @@ on_discovery(struct detector *det, const struct gw_event *ev,
 		return;
 	c = client_of(det, ev);
 	e = &c->rpc_evidence;
+	d = &c->discovery;
 	memcpy(c->rpc_server, ev->server_addr, 16);
 	if (window_over(det, c->discovery_first_ns, ev->ts_ns)) {
 		c->discovery_first_ns = ev->ts_ns != 0 ? ev->ts_ns : 1;
 		memset(c->discovery_servers, 0, sizeof(c->discovery_servers));
-		e->discovery_calls = 0;
-		e->discovery_servers = 0;
-		e->discovery_op_count = 0;
+		memset(d, 0, sizeof(*d));
 	}
-	e->discovery_calls++;
-	for (i = 0; i < e->discovery_op_count; i++)
-		if (strcmp(e->discovery_ops[i].interface, rpc->interface) == 0 &&
-				strcmp(e->discovery_ops[i].operation,
-				rpc->operation) == 0)
+	e->discovery = d;
+	d->calls++;
+	for (i = 0; i < d->op_count; i++)
+		if (strcmp(d->ops[i].interface, rpc->interface) == 0 &&
+				strcmp(d->ops[i].operation, rpc->operation) == 0)
 			break;
-	if (i == e->discovery_op_count &&
-			e->discovery_op_count < DETECTOR_DISCOVERY_OPS_MAX) {
-		e->discovery_ops[i].interface = rpc->interface;
-		e->discovery_ops[i].operation = rpc->operation;
-		e->discovery_ops[i].mitre = mitre;
-		e->discovery_ops[i].count = 0;
-		e->discovery_op_count++;
+	if (i == d->op_count && d->op_count < DETECTOR_DISCOVERY_OPS_MAX) {
+		d->ops[i].interface = rpc->interface;
+		d->ops[i].operation = rpc->operation;
+		d->ops[i].mitre = mitre;
+		d->ops[i].count = 0;
+		d->op_count++;
 	}
-	if (i < e->discovery_op_count)
-		e->discovery_ops[i].count++;
+	if (i < d->op_count)
+		d->ops[i].count++;
 	server = addr_hash(ev->server_addr);
 	for (i = 0; i < DETECTOR_DISCOVERY_SERVERS_MAX; i++) {
 		if (c->discovery_servers[i] == server)
 			break;
 		if (c->discovery_servers[i] == 0) {
 			c->discovery_servers[i] = server;
-			e->discovery_servers++;
+			d->servers++;
 			break;
 		}
 	}
@@ -1648,7 +1650,7 @@ on_discovery(struct detector *det, const struct gw_event *ev,
 	if (note)
 		client_hit(det, c, ev, RPC_RULE_DISCOVERY, &c->discovery_rule,
 			fn, ctx);
-	if (breadth && e->discovery_servers >= det->params.rpc.discovery_breadth)
+	if (breadth && d->servers >= det->params.rpc.discovery_breadth)
 		client_hit(det, c, ev, RPC_RULE_DISCOVERY_BREADTH,
 			&c->breadth_rule, fn, ctx);
 }

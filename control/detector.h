@@ -165,6 +165,22 @@ struct detector_params {
 	void *segment_arg;
 };
 
+/* Bytes kept of what a DCE/RPC request names (UTF-8, NUL included). */
+#define DETECTOR_RPC_TEXT_MAX		192
+
+/* Discovery calls of one client in one window (rows 9000121/9000122). */
+struct detector_discovery {
+	uint32_t calls;
+	uint32_t servers;	/* distinct, up to DETECTOR_DISCOVERY_SERVERS_MAX */
+	unsigned int op_count;
+	struct detector_discovery_op {
+		const char *interface;	/* static */
+		const char *operation;	/* static */
+		const char *mitre;	/* static */
+		uint32_t count;
+	} ops[DETECTOR_DISCOVERY_OPS_MAX];
+};
+
 /* What an alert rests on. Strings are empty when not seen. */
 struct detector_evidence {
 	uint32_t conditions;	/* DETECTOR_COND_* holding (CM0062) */
@@ -201,20 +217,12 @@ struct detector_evidence {
 	int rpc_rule;		/* enum rpc_rule_id, -1 if none */
 	bool rpc_sealed;	/* judged on interface + operation alone */
 	uint16_t rpc_opnum;
-	char rpc_target[EVENT_NAME_MAX];	/* class, UNC, key, computer */
-	char rpc_detail[EVENT_NAME_MAX];	/* registry value and data */
+	char rpc_target[DETECTOR_RPC_TEXT_MAX];	/* class, UNC, key, computer */
+	char rpc_detail[DETECTOR_RPC_TEXT_MAX];	/* registry value and data */
 	char client_segment[DETECTOR_SEGMENT_NAME_MAX];
-	/* Discovery (client entries): calls, servers and operations. */
-	uint32_t discovery_calls;
-	uint32_t discovery_servers;
-	unsigned int discovery_op_count;
-	struct detector_discovery_op {
-		const char *interface;	/* static */
-		const char *operation;	/* static */
-		const char *mitre;	/* static */
-		uint32_t count;
-	} discovery_ops[DETECTOR_DISCOVERY_OPS_MAX];
 	uint32_t netlogon_authentications;	/* burst: in its window */
+	/* Discovery rows: the client's calls in the window, else NULL. */
+	const struct detector_discovery *discovery;
 };
 
 struct detector_alert {

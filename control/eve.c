@@ -1083,14 +1083,15 @@ json_rpc_evidence(struct json *j, const struct detector_alert *a)
 	if (e->rpc_rule == RPC_RULE_NETLOGON_BURST)
 		json_u64(j, "netlogon_authentications",
 			e->netlogon_authentications);
-	if (e->rpc_rule != RPC_RULE_DISCOVERY &&
-			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH)
+	if ((e->rpc_rule != RPC_RULE_DISCOVERY &&
+			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH) ||
+			e->discovery == NULL)
 		return;
-	json_u64(j, "discovery_calls", e->discovery_calls);
-	json_u64(j, "discovery_servers", e->discovery_servers);
+	json_u64(j, "discovery_calls", e->discovery->calls);
+	json_u64(j, "discovery_servers", e->discovery->servers);
 	json_open(j, "discovery_operations", '[');
-	for (i = 0; i < e->discovery_op_count; i++) {
-		const struct detector_discovery_op *op = &e->discovery_ops[i];
+	for (i = 0; i < e->discovery->op_count; i++) {
+		const struct detector_discovery_op *op = &e->discovery->ops[i];
 
 		json_open(j, NULL, '{');
 		json_string(j, "interface", op->interface);

@@ -574,12 +574,12 @@ test_discovery(void **state)
 	a = last_of(9000121);
 	assert_true(a->update);
 	assert_int_equal(a->count, 8);
-	assert_int_equal(a->evidence->discovery_calls, 8);
-	assert_int_equal(a->evidence->discovery_servers, 1);
-	assert_int_equal(a->evidence->discovery_op_count, 3);
-	assert_string_equal(a->evidence->discovery_ops[1].operation,
+	assert_int_equal(a->evidence->discovery->calls, 8);
+	assert_int_equal(a->evidence->discovery->servers, 1);
+	assert_int_equal(a->evidence->discovery->op_count, 3);
+	assert_string_equal(a->evidence->discovery->ops[1].operation,
 			    "SamrQueryDisplayInformation2");
-	assert_int_equal(a->evidence->discovery_ops[1].count, 6);
+	assert_int_equal(a->evidence->discovery->ops[1].count, 6);
 	assert_string_equal(a->mitre, "T1087.002,T1135");
 
 	/* Towards 5 servers: the breadth alert, once. */
@@ -591,7 +591,7 @@ test_discovery(void **state)
 	assert_int_equal(new_alerts_of(9000122), 1);
 	a = last_of(9000122);
 	assert_int_equal(a->signature->severity, 2);
-	assert_int_equal(a->evidence->discovery_servers, 6);
+	assert_int_equal(a->evidence->discovery->servers, 6);
 	assert_string_equal(a->mitre, "T1018,T1087.002,T1135,T1033");
 
 	/* A new window starts a new note and counts afresh. */
@@ -599,8 +599,8 @@ test_discovery(void **state)
 		  NULL, 0);
 	assert_int_equal(new_alerts_of(9000121), 2);
 	a = last_of(9000121);
-	assert_int_equal(a->evidence->discovery_calls, 1);
-	assert_int_equal(a->evidence->discovery_op_count, 1);
+	assert_int_equal(a->evidence->discovery->calls, 1);
+	assert_int_equal(a->evidence->discovery->op_count, 1);
 	detector_free(det);
 }
 
