@@ -11,6 +11,7 @@
 # responder at 198.18.16.21 (ports 135 and 49700), the client at
 # 198.18.16.10; removed at the end. The DC state is kept in $SMBGW_DC_DIR
 # (default /tmp/smbgw-rpcdc) so that a second run skips the provisioning.
+# SMBGW_CAPTURES="NAME ..." remakes only those captures.
 set -euo pipefail
 
 out=$(mkdir -p "${1:?usage: make_rpc_attack_captures.sh OUTDIR}" && cd "$1" && pwd)
@@ -62,6 +63,9 @@ sleep 2
 capture() {
 	local name=$1
 	shift
+	if [ -n "${SMBGW_CAPTURES:-}" ] && [[ " $SMBGW_CAPTURES " != *" $name "* ]]; then
+		return 0
+	fi
 	ip netns exec "$cli" tcpdump -i rp-capc -s 0 -U -B 65536 -w "$out/$name.pcap" \
 		"host $dc_ip or host $resp_ip" 2>/dev/null &
 	dump_pid=$!
@@ -86,6 +90,10 @@ capture rpc_reg_ordinary_dc $py "$examples/reg.py" "$creds@$dc_ip" add \
 capture rpc_backupkey_dc $client backupkey "$dc_ip" SMBGW Administrator Smbgw-pass1
 capture rpc_samrdump_dc $py "$examples/samrdump.py" "$creds@$dc_ip"
 capture rpc_rpcdump_dc $py "$examples/rpcdump.py" "$creds@$dc_ip"
+capture rpc_lookupsid_dc $py "$examples/lookupsid.py" "$creds@$dc_ip" 520
+capture rpc_netview_dc timeout 15 $py "$examples/netview.py" "$creds" -target "$dc_ip"
+capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" create \
+	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
 # Against the responder.
 capture rpc_atsvc_job $client atsvc "$resp_ip" 49700
 capture rpc_tsch_task $client tsch "$resp_ip" 49700

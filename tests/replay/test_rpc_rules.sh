@@ -73,6 +73,11 @@ expect rpc_backupkey_dc 9000120 9000120 "alert.mitre=['T1555']" evidence.stub_se
 expect rpc_samrdump_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087.002']" \
 	evidence.rpc_rule=discovery
 expect rpc_rpcdump_dc ""
+expect rpc_lookupsid_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087']" \
+	"dcerpc.operations=['LsarLookupSids']"
+expect rpc_netview_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1049']"
+expect rpc_services_create_dc 9000002 9000002 dcerpc.service=smbgwsvc \
+	'dcerpc.command=C:\Windows\smbgw.exe'
 expect rpc_atsvc_job 9000106 9000106 "alert.mitre=['T1053.002']" dcerpc.interface=atsvc
 expect rpc_tsch_task 9000107 9000107 "alert.mitre=['T1053.005']" \
 	"dcerpc.operations=['SchRpcRegisterTask']"
@@ -90,7 +95,7 @@ $check "$work/rpc_dcom_wmi.json" alert 9000105 "dcerpc.operations=['ExecMethod']
 expect rpc_seclogon 9000109 9000109 "alert.mitre=['T1547']"
 
 # Ordinary captures: nothing of severity 1 or 2 from the rule table.
-for quiet in rpc_reg_ordinary_dc rpc_rpcdump_dc rpc_samrdump_dc; do
+for quiet in rpc_reg_ordinary_dc rpc_rpcdump_dc rpc_samrdump_dc rpc_lookupsid_dc rpc_netview_dc; do
 	if grep '"event_type":"alert"' "$work/$quiet.json" |
 		grep -v '"signature_id":9000007' | grep -q '"severity":[12]'; then
 		fail "$quiet: an alert of severity 1 or 2"
