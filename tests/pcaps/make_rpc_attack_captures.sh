@@ -94,6 +94,12 @@ capture rpc_lookupsid_dc $py "$examples/lookupsid.py" "$creds@$dc_ip" 520
 capture rpc_netview_dc timeout 15 $py "$examples/netview.py" "$creds" -target "$dc_ip"
 capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" create \
 	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
+# An ordinary member: computer account added (SAMR), its Netlogon secure
+# channel, the group policy share listed.
+capture rpc_member_ordinary_dc sh -c "$py $examples/addcomputer.py -method SAMR \
+	-computer-name SMBGWWS1\$ -computer-pass Member-pass1 -dc-ip $dc_ip $creds; \
+	$client member $dc_ip SMBGWWS1 Member-pass1; \
+	smbclient -U Administrator%Smbgw-pass1 //$dc_ip/sysvol -c 'recurse; ls'"
 # Against the responder.
 capture rpc_atsvc_job $client atsvc "$resp_ip" 49700
 capture rpc_tsch_task $client tsch "$resp_ip" 49700
@@ -103,4 +109,7 @@ capture rpc_petitpotam $client efsr "$resp_ip" 49700 "$cli_ip"
 capture rpc_dcom_mmc20 $client dcom "$resp_ip" 135 mmc20
 capture rpc_dcom_wmi sh -c "$client dcom $resp_ip 135 wmi; $client wmiexec $resp_ip 49700"
 capture rpc_seclogon $client seclogon "$resp_ip" 49700
+capture rpc_printnightmare $client raw "$resp_ip" 49700 76f03f96-cdfd-44fc-a22c-64950a001209 62
+capture rpc_dcshadow $client raw "$resp_ip" 49700 e3514235-4b06-11d1-ab04-00c04fc2dcd2 17
+capture rpc_shutdown $client raw "$resp_ip" 49700 894de0c0-0d55-11d3-a322-00c04fa321a1 0
 ls -l "$out"

@@ -12,6 +12,10 @@
 #   eventlog HOST PORT (ElfrOpenELW + ElfrClearELFW) | even6 HOST PORT
 #   atsvc HOST PORT | tsch HOST PORT | efsr HOST PORT LISTENER
 #   dcom HOST PORT CLASS (mmc20 | wmi) | wmiexec HOST PORT | seclogon HOST PORT
+#   raw HOST PORT UUID OPNUM         a request of 64 zero bytes (the call
+#                                    alone is the indicator)
+#   member HOST NAME PASS            Netlogon secure channel of computer
+#                                    account NAME$ with its real credential
 import struct
 import sys
 
@@ -172,12 +176,39 @@ def seclogon(host, port):
             lambda: (dce.call(0, b"\x00" * 64), dce.recv()))
 
 
+def raw(host, port, uuid, opnum):
+    dce = tcp(host, port, uuidtup_to_bin((uuid, "1.0")))
+    refused("opnum %s" % opnum, lambda: (dce.call(int(opnum), b"\x00" * 64),
+                                         dce.recv()))
+
+
+def member(host, name, secret):
+    from impacket.ntlm import compute_nthash
+    binding = epm.hept_map(host, nrpc.MSRPC_UUID_NRPC, protocol="ncacn_ip_tcp")
+    nl = transport.DCERPCTransportFactory(binding).get_dce_rpc()
+    nl.connect()
+    nl.bind(nrpc.MSRPC_UUID_NRPC)
+    challenge = b"12345678"
+    server_challenge = nrpc.hNetrServerReqChallenge(
+        nl, NULL, name + "\x00", challenge)["ServerChallenge"]
+    # AES session key and credential: Samba refuses weaker ones.
+    key = nrpc.ComputeSessionKeyAES("", challenge, server_challenge,
+                                    compute_nthash(secret))
+    credential = nrpc.ComputeNetlogonCredentialAES(challenge, key)
+    nrpc.hNetrServerAuthenticate3(
+        nl, NULL, name + "$\x00",
+        nrpc.NETLOGON_SECURE_CHANNEL_TYPE.WorkstationSecureChannel,
+        name + "\x00", credential, 0x612FFFFF)
+    print("secure channel of %s$ set up" % name)
+
+
 def main():
     calls = {
         "zerologon": zerologon, "printerbug": printerbug,
         "eventlog": eventlog, "backupkey": backupkey, "atsvc": atsvc_job,
         "tsch": tsch_task, "even6": even6_clear, "efsr": efsr, "dcom": dcom,
-        "wmiexec": wmiexec, "seclogon": seclogon,
+        "wmiexec": wmiexec, "seclogon": seclogon, "raw": raw,
+        "member": member,
     }
     if len(sys.argv) < 3 or sys.argv[1] not in calls:
         sys.exit(__doc__ or "usage: rpc_attack_client.py CALL HOST [ARGS...]")

@@ -93,9 +93,15 @@ expect rpc_dcom_wmi "9000105 9000112" 9000112 "alert.mitre=['T1047']" \
 $check "$work/rpc_dcom_wmi.json" alert 9000105 "dcerpc.operations=['ExecMethod']" \
 	alert.severity=1 && echo "ok: rpc_dcom_wmi: ExecMethod" || fail "rpc_dcom_wmi: 9000105 evidence"
 expect rpc_seclogon 9000109 9000109 "alert.mitre=['T1547']"
+expect rpc_printnightmare 9000115 9000115 "alert.mitre=['T1210']" \
+	"dcerpc.operations=['RpcAsyncInstallPrinterDriverFromPackage']"
+expect rpc_dcshadow 9000102 9000102 "alert.mitre=['T1207']" "dcerpc.operations=['DRSAddEntry']"
+expect rpc_shutdown 9000108 9000108 "alert.mitre=['T1529']" dcerpc.interface=InitShutdown
+expect rpc_member_ordinary_dc 9000121 9000121 alert.severity=3
 
 # Ordinary captures: nothing of severity 1 or 2 from the rule table.
-for quiet in rpc_reg_ordinary_dc rpc_rpcdump_dc rpc_samrdump_dc rpc_lookupsid_dc rpc_netview_dc; do
+for quiet in rpc_reg_ordinary_dc rpc_rpcdump_dc rpc_samrdump_dc rpc_lookupsid_dc rpc_netview_dc \
+	rpc_member_ordinary_dc; do
 	if grep '"event_type":"alert"' "$work/$quiet.json" |
 		grep -v '"signature_id":9000007' | grep -q '"severity":[12]'; then
 		fail "$quiet: an alert of severity 1 or 2"
