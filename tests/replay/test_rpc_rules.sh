@@ -129,4 +129,36 @@ run rpc_zerologon_dc "$work/off.conf" && [ "$(ids rpc_zerologon_dc)" = 9000114 ]
 	echo "ok: rpc_zerologon_dc: a row disabled, another at severity 3" ||
 	fail "rpc_zerologon_dc with rpc_rules configured: alerts '$(ids rpc_zerologon_dc)'"
 
+# RPC policy over a named pipe, offline: svcctl refused at the bind, then
+# CreateServiceW refused at the request, then only counted (monitor-only).
+policy_line() {	# policy_line CONFIG: the "policy:" counters of the replay
+	"$smbgw" -r "$pcaps/rpc_services_create_dc.pcap" -c "$1" 2>&1 | grep '^policy:'
+}
+for variant in bind:'rpc_interface = "svcctl";' \
+	request:'rpc_interface = "svcctl"; rpc_operation = "CreateServiceW";' \
+	monitor:'rpc_interface = "svcctl"; rpc_operation = 12;'; do
+	mode=enforce
+	[ "${variant%%:*}" = monitor ] && mode=monitor-only
+	cat >"$work/pipe.conf" <<CONF
+gateway: { ports = [ "a", "b" ]; };
+policy: {
+  mode = "$mode";
+  segments = ( { name = "workstations"; prefixes = [ "198.18.16.10/32" ]; },
+               { name = "servers"; prefixes = [ "198.18.16.0/24" ]; } );
+  rules = ( { from = "workstations"; to = "servers"; action = "deny"; ${variant#*:} },
+            { from = "any"; to = "any"; action = "allow"; } );
+};
+CONF
+	line=$(policy_line "$work/pipe.conf")
+	if [ "$mode" = enforce ]; then
+		[[ $line == *" smb_denied 1 "* && $line == *" resets 2 "* ]] &&
+			echo "ok: svcctl over a pipe denied at the ${variant%%:*}" ||
+			fail "svcctl deny at the ${variant%%:*}: $line"
+	else
+		[[ $line == *" would_deny 1 "* && $line == *" smb_denied 0 "* ]] &&
+			echo "ok: svcctl over a pipe: monitor-only counts would_deny" ||
+			fail "svcctl monitor-only: $line"
+	fi
+done
+
 exit $status
