@@ -824,6 +824,32 @@ hit(struct detector *det, enum detector_rule rule, struct rule_state *st,
 	hit_as(det, rule, NULL, st, ev, key, evidence, fn, ctx);
 }
 
+/*
+ * The last count of a DCE/RPC row on a pair. The pair's evidence names
+ * what the latest hit of any row showed: what belongs to another row is
+ * left out.
+ */
+static void
+flush_pair_rpc(struct detector *det, struct pair *p, struct rpc_slot *slot,
+	detector_alert_fn fn, void *ctx)
+{
+	struct detector_evidence evidence;
+
+	if (slot->row == 0 || slot->st.raised_ns == 0 ||
+			slot->st.count == slot->st.reported)
+		return;
+	evidence = p->evidence;
+	if (evidence.rpc_rule != slot->row - 1) {
+		evidence.rpc_rule = slot->row - 1;
+		evidence.rpc_sealed = false;
+		evidence.rpc_target[0] = '\0';
+		evidence.rpc_detail[0] = '\0';
+		evidence.operation_count = 0;
+	}
+	report_as(det, DETECTOR_RULE_RPC, &det->rpc_signatures[slot->row - 1],
+		&slot->st, true, NULL, &p->node.key, &evidence, fn, ctx);
+}
+
 static void
 flush_client_rpc(struct detector *det, struct client *c,
 	detector_alert_fn fn, void *ctx)
@@ -866,18 +892,8 @@ flush_table(struct detector *det, struct host_table *t, bool pairs,
 						p->rules[r].count != p->rules[r].reported)
 					report(det, r, &p->rules[r], true, NULL,
 						&node->key, &p->evidence, fn, ctx);
-			for (r = 0; r < DETECTOR_RPC_SLOTS; r++) {
-				struct rpc_slot *slot = &p->rpc[r];
-
-				if (slot->row == 0 || slot->st.raised_ns == 0 ||
-						slot->st.count == slot->st.reported)
-					continue;
-				p->evidence.rpc_rule = slot->row - 1;
-				report_as(det, DETECTOR_RULE_RPC,
-					&det->rpc_signatures[slot->row - 1],
-					&slot->st, true, NULL, &node->key,
-					&p->evidence, fn, ctx);
-			}
+			for (r = 0; r < DETECTOR_RPC_SLOTS; r++)
+				flush_pair_rpc(det, p, &p->rpc[r], fn, ctx);
 		} else {
 			struct client *c = (struct client *)node;
 

@@ -652,6 +652,55 @@ test_lateral_movement_counts_wmi_dcom(void **state)
 	detector_free(det);
 }
 
+/* Flushed counts of two rows on one pair keep their own evidence. */
+static void
+test_flush_two_rows(void **state)
+{
+	struct detector *det = make_default();
+	unsigned int i, petit = 0, mmc = 0;
+
+	(void)state;
+	send_call(det, T0, "efsrpc", "EfsRpcOpenFileRaw", DCERPC_ARGS_UNC,
+		  "\\\\198.18.1.66\\x", NULL, 0);
+	send_call(det, T0 + S, "efsrpc", "EfsRpcOpenFileRaw", DCERPC_ARGS_UNC,
+		  "\\\\198.18.1.66\\x", NULL, 0);
+	send_call(det, T0 + 2 * S, "efsrpc", "EfsRpcOpenFileRaw",
+		  DCERPC_ARGS_UNC, "\\\\198.18.1.66\\x", NULL, 0);
+	send_call(det, T0 + 3 * S, "IRemoteSCMActivator",
+		  "RemoteCreateInstance", DCERPC_ARGS_DCOM_CLASS,
+		  "49b2791a-b1ae-4c90-9b8e-e860ba07f889", "MMC20.Application",
+		  0);
+	send_call(det, T0 + 4 * S, "IRemoteSCMActivator",
+		  "RemoteCreateInstance", DCERPC_ARGS_DCOM_CLASS,
+		  "49b2791a-b1ae-4c90-9b8e-e860ba07f889", "MMC20.Application",
+		  0);
+	send_call(det, T0 + 5 * S, "IRemoteSCMActivator",
+		  "RemoteCreateInstance", DCERPC_ARGS_DCOM_CLASS,
+		  "49b2791a-b1ae-4c90-9b8e-e860ba07f889", "MMC20.Application",
+		  0);
+	seen.count = 0;
+	detector_flush(det, on_alert, NULL);
+	for (i = 0; i < seen.count; i++) {
+		const struct detector_alert *a = &seen.alert[i];
+
+		assert_true(a->update);
+		assert_int_equal(a->count, 3);
+		if (a->signature->id == 9000116) {
+			petit++;
+			assert_int_equal(a->evidence->rpc_rule,
+					 RPC_RULE_PETITPOTAM);
+			assert_string_equal(a->evidence->rpc_target, "");
+		} else if (a->signature->id == 9000111) {
+			mmc++;
+			assert_string_equal(a->evidence->rpc_target,
+					    "MMC20.Application");
+		}
+	}
+	assert_int_equal(petit, 1);
+	assert_int_equal(mmc, 1);
+	detector_free(det);
+}
+
 /* What a domain member does on join, logon and GPO refresh. */
 static void
 test_ordinary_domain_traffic(void **state)
@@ -788,6 +837,7 @@ main(void)
 		cmocka_unit_test_setup(test_discovery, setup),
 		cmocka_unit_test_setup(test_lateral_movement_counts_wmi_dcom,
 				       setup),
+		cmocka_unit_test_setup(test_flush_two_rows, setup),
 		cmocka_unit_test_setup(test_ordinary_domain_traffic, setup),
 		cmocka_unit_test_setup(test_config, setup),
 	};
