@@ -101,6 +101,8 @@ CONF
 
 # dump HOST OUT: secretsdump.py -just-dc from HOST against the DC.
 dump() {
+	# In the scratch directory: secretsdump.py leaves a resume file there.
+	cd "$gw_work"
 	"$scripts/netns.sh" exec "$1" timeout 90 /usr/bin/python3 "$secretsdump" -debug -just-dc \
 		"SMBGW/Administrator:Smbgw-pass1@$dc_ip" >"$2" 2>&1 || true
 }

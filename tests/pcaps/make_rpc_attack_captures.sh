@@ -29,6 +29,7 @@ client="$py $here/rpc_attack_client.py"
 creds="SMBGW/Administrator:Smbgw-pass1"
 
 cleanup() {
+	[ -n "${scratch:-}" ] && rm -rf "$scratch"
 	[ -n "${dump_pid:-}" ] && kill "$dump_pid" 2>/dev/null
 	[ -n "${resp_pid:-}" ] && kill "$resp_pid" 2>/dev/null
 	"$dc" stop "$dcdir" || true
@@ -57,6 +58,9 @@ SMBGW_DC_PLEN=24 "$dc" start "$srv" "$dc_ip" "$dcdir"
 ip netns exec "$srv" $py "$here/rpc_responder.py" "$resp_ip" 135 49700 &
 resp_pid=$!
 dcname=$(sed -n 's/^\tnetbios name = //p' "$dcdir/etc/smb.conf")
+# secretsdump.py leaves a session resume file in its directory on failure.
+scratch=$(mktemp -d /tmp/rp-capwork.XXXXXX)
+cd "$scratch"
 sleep 2
 
 # capture NAME CMD...: CMD in the client namespace, tcpdump around it.
