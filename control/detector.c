@@ -71,6 +71,10 @@ static const struct detector_signature signatures[DETECTOR_RULE_COUNT] = {
 	[DETECTOR_RULE_STREAM_UNJUDGED] = { 9000011,
 		"SMBGW TCP stream hole given up: later bytes judged without the missing ones",
 		"Visibility", 3, "", "stream_unjudged" },
+	/* Never reported as such: each alert carries its row's signature. */
+	[DETECTOR_RULE_RPC] = { 9000100,
+		"SMBGW DCE/RPC rule table",
+		"Lateral Movement", 2, "", "rpc" },
 };
 
 static const char *const condition_names[] = {
@@ -148,11 +152,29 @@ struct rpc_op {
 	uint64_t ts_ns;
 };
 
+/* Dedup of one DCE/RPC table row on a pair; slots reused oldest first. */
+struct rpc_slot {
+	int16_t row;		/* enum rpc_rule_id + 1, 0 free */
+	struct rule_state st;
+};
+
+#define DETECTOR_RPC_SLOTS	4
+/* Registry key path remembered between an open and a write. */
+#define DETECTOR_REG_KEY_MAX	160
+
 struct pair {
 	struct table_node node;
 	uint64_t file_ns;	/* last executable write */
 	uint64_t service_ns;
 	uint64_t task_ns;
+	uint64_t wmi_ns;	/* IWbemServices::ExecMethod */
+	uint64_t dcom_ns;	/* activation of a lateral-movement class */
+	/* Last autostart key opened or created over winreg, and on which
+	 * flow: a BaseRegSetValue there writes under it. */
+	uint64_t autostart_ns;
+	uint64_t autostart_flow;
+	char autostart_key[DETECTOR_REG_KEY_MAX];
+	struct rpc_slot rpc[DETECTOR_RPC_SLOTS];
 	uint64_t repeat_first_ns;	/* share_repeat: oldest counted access */
 	uint64_t repeat_last_ns;	/* 0: never met */
 	uint8_t handle_next;
@@ -174,6 +196,18 @@ struct client {
 	uint64_t failures[DETECTOR_LOGON_FAILURES_MAX];
 	struct rule_state rule;
 	struct detector_evidence evidence;
+	/* Netlogon authentications counted in the window from the first. */
+	uint64_t netlogon_first_ns;
+	struct rule_state netlogon_rule;
+	/* Discovery: window start, servers seen (hashes), note and breadth. */
+	uint64_t discovery_first_ns;
+	uint64_t discovery_servers[DETECTOR_DISCOVERY_SERVERS_MAX];
+	uint8_t rpc_server[16];		/* latest server of these rules */
+	struct detector_discovery discovery;
+	struct rule_state discovery_rule;
+	struct rule_state breadth_rule;
+	/* Evidence of those three rules, apart from the logon failures'. */
+	struct detector_evidence rpc_evidence;
 };
 
 struct detector {
@@ -185,6 +219,8 @@ struct detector {
 	struct host_table pairs;
 	struct host_table clients;
 	struct detector_counters counters;
+	/* Rows of the DCE/RPC table with their configured severity. */
+	struct detector_signature rpc_signatures[RPC_RULE_COUNT];
 };
 
 void
@@ -202,6 +238,7 @@ detector_params_set_defaults(struct detector_params *params)
 	params->logon_failure_window = 60;
 	for (i = 0; i < DETECTOR_RULE_COUNT; i++)
 		params->rules[i] = true;
+	rpc_rules_params_set_defaults(&params->rpc);
 }
 
 static int
@@ -242,7 +279,7 @@ detector_params_check(const struct detector_params *p, char *why,
 		if (p->workstation_segments[i][0] == '\0')
 			return params_fail(why, why_len,
 				"empty workstation segment name");
-	return 0;
+	return rpc_rules_params_check(&p->rpc, why, why_len);
 }
 
 const struct detector_signature *
@@ -449,6 +486,7 @@ struct detector *
 detector_create(const struct detector_params *params)
 {
 	struct detector *det;
+	unsigned int i;
 	int ret;
 
 	if (params == NULL || detector_params_check(params, NULL, 0) < 0) {
@@ -463,6 +501,17 @@ detector_create(const struct detector_params *params)
 	det->failure_window_ns = (uint64_t)params->logon_failure_window * NS_PER_S;
 	det->class_admin = -1;
 	det->class_executable = -1;
+	for (i = 0; i < RPC_RULE_COUNT; i++) {
+		const struct rpc_rule *row = rpc_rule_at(i);
+		struct detector_signature *sig = &det->rpc_signatures[i];
+
+		sig->id = row->id;
+		sig->name = row->name;
+		sig->category = row->category;
+		sig->severity = params->rpc.rules[i].severity;
+		sig->mitre = row->mitre;
+		sig->key = row->key;
+	}
 	if (params->watchlist != NULL) {
 		det->class_admin = watchlist_class_id(params->watchlist,
 			"admin_share");
@@ -628,12 +677,54 @@ is_power_of_two(uint32_t n)
 	return n != 0 && (n & (n - 1)) == 0;
 }
 
+/* Appends <id> to the alert's ATT&CK ids unless it is there already. */
+static void
+mitre_add(struct detector_alert *alert, const char *id)
+{
+	size_t n = strlen(id), len = strlen(alert->mitre);
+	const char *at = alert->mitre;
+
+	if (n == 0)
+		return;
+	while ((at = strstr(at, id)) != NULL) {
+		if ((at == alert->mitre || at[-1] == ',') &&
+				(at[n] == '\0' || at[n] == ','))
+			return;
+		at += n;
+	}
+	if (len + (len > 0) + n + 1 > sizeof(alert->mitre))
+		return;
+	if (len > 0)
+		alert->mitre[len++] = ',';
+	memcpy(alert->mitre + len, id, n + 1);
+}
+
+/* Discovery alerts name the techniques of the calls they counted. */
+static void
+rpc_fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
+{
+	unsigned int i;
+
+	if (e->rpc_rule != RPC_RULE_DISCOVERY &&
+			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH)
+		return;
+	if (e->discovery == NULL)
+		return;
+	for (i = 0; i < e->discovery->op_count; i++)
+		if (e->discovery->ops[i].mitre != NULL)
+			mitre_add(alert, e->discovery->ops[i].mitre);
+}
+
 static void
 fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
 {
 	const char *base = alert->signature->mitre;
 
 	snprintf(alert->mitre, sizeof(alert->mitre), "%s", base);
+	if (alert->rule == DETECTOR_RULE_RPC) {
+		rpc_fill_mitre(alert, e);
+		return;
+	}
 	if (alert->rule != DETECTOR_RULE_LATERAL_MOVEMENT)
 		return;
 	if (e->exec_kinds & DETECTOR_EXEC_SERVICE)
@@ -642,10 +733,17 @@ fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
 	if (e->exec_kinds & DETECTOR_EXEC_TASK)
 		strncat(alert->mitre, ",T1053",
 			sizeof(alert->mitre) - strlen(alert->mitre) - 1);
+	if (e->exec_kinds & DETECTOR_EXEC_WMI)
+		strncat(alert->mitre, ",T1047",
+			sizeof(alert->mitre) - strlen(alert->mitre) - 1);
+	if (e->exec_kinds & DETECTOR_EXEC_DCOM)
+		strncat(alert->mitre, ",T1021.003",
+			sizeof(alert->mitre) - strlen(alert->mitre) - 1);
 }
 
 static void
-report(struct detector *det, enum detector_rule rule, struct rule_state *st,
+report_as(struct detector *det, enum detector_rule rule,
+	const struct detector_signature *sig, struct rule_state *st,
 	bool update, const struct gw_event *ev, const struct host_key *key,
 	const struct detector_evidence *evidence, detector_alert_fn fn,
 	void *ctx)
@@ -662,7 +760,7 @@ report(struct detector *det, enum detector_rule rule, struct rule_state *st,
 		return;
 	memset(&alert, 0, sizeof(alert));
 	alert.rule = rule;
-	alert.signature = &signatures[rule];
+	alert.signature = sig != NULL ? sig : &signatures[rule];
 	alert.update = update;
 	alert.count = st->count;
 	alert.first_ns = st->raised_ns;
@@ -676,12 +774,23 @@ report(struct detector *det, enum detector_rule rule, struct rule_state *st,
 	fn(ctx, &alert);
 }
 
+static void
+report(struct detector *det, enum detector_rule rule, struct rule_state *st,
+	bool update, const struct gw_event *ev, const struct host_key *key,
+	const struct detector_evidence *evidence, detector_alert_fn fn,
+	void *ctx)
+{
+	report_as(det, rule, NULL, st, update, ev, key, evidence, fn, ctx);
+}
+
 /*
- * One hit of <rule> at the time of <ev>: a new alert unless one is open
- * within the window, which then counts it.
+ * One hit of <rule> (signature <sig>, or the rule's own when NULL) at the
+ * time of <ev>: a new alert unless one is open within the window, which
+ * then counts it.
  */
 static void
-hit(struct detector *det, enum detector_rule rule, struct rule_state *st,
+hit_as(struct detector *det, enum detector_rule rule,
+	const struct detector_signature *sig, struct rule_state *st,
 	const struct gw_event *ev, const struct host_key *key,
 	const struct detector_evidence *evidence, detector_alert_fn fn,
 	void *ctx)
@@ -696,13 +805,72 @@ hit(struct detector *det, enum detector_rule rule, struct rule_state *st,
 		if (is_power_of_two(st->count) ||
 				(rule == DETECTOR_RULE_LATERAL_MOVEMENT &&
 				(evidence->exec_kinds & ~st->reported_kinds) != 0))
-			report(det, rule, st, true, ev, key, evidence, fn, ctx);
+			report_as(det, rule, sig, st, true, ev, key, evidence,
+				fn, ctx);
 		return;
 	}
 	st->raised_ns = t != 0 ? t : 1;
 	st->last_ns = t;
 	st->count = 1;
-	report(det, rule, st, false, ev, key, evidence, fn, ctx);
+	report_as(det, rule, sig, st, false, ev, key, evidence, fn, ctx);
+}
+
+static void
+hit(struct detector *det, enum detector_rule rule, struct rule_state *st,
+	const struct gw_event *ev, const struct host_key *key,
+	const struct detector_evidence *evidence, detector_alert_fn fn,
+	void *ctx)
+{
+	hit_as(det, rule, NULL, st, ev, key, evidence, fn, ctx);
+}
+
+/*
+ * The last count of a DCE/RPC row on a pair. The pair's evidence names
+ * what the latest hit of any row showed: what belongs to another row is
+ * left out.
+ */
+static void
+flush_pair_rpc(struct detector *det, struct pair *p, struct rpc_slot *slot,
+	detector_alert_fn fn, void *ctx)
+{
+	struct detector_evidence evidence;
+
+	if (slot->row == 0 || slot->st.raised_ns == 0 ||
+			slot->st.count == slot->st.reported)
+		return;
+	evidence = p->evidence;
+	if (evidence.rpc_rule != slot->row - 1) {
+		evidence.rpc_rule = slot->row - 1;
+		evidence.rpc_sealed = false;
+		evidence.rpc_target[0] = '\0';
+		evidence.rpc_detail[0] = '\0';
+		evidence.operation_count = 0;
+	}
+	report_as(det, DETECTOR_RULE_RPC, &det->rpc_signatures[slot->row - 1],
+		&slot->st, true, NULL, &p->node.key, &evidence, fn, ctx);
+}
+
+static void
+flush_client_rpc(struct detector *det, struct client *c,
+	detector_alert_fn fn, void *ctx)
+{
+	static const int rows[] = { RPC_RULE_NETLOGON_BURST,
+		RPC_RULE_DISCOVERY, RPC_RULE_DISCOVERY_BREADTH };
+	struct rule_state *states[] = { &c->netlogon_rule,
+		&c->discovery_rule, &c->breadth_rule };
+	struct host_key key = c->node.key;
+	unsigned int i;
+
+	memcpy(key.server, c->rpc_server, 16);
+	for (i = 0; i < 3; i++) {
+		if (states[i]->raised_ns == 0 ||
+				states[i]->count == states[i]->reported)
+			continue;
+		c->rpc_evidence.rpc_rule = rows[i];
+		report_as(det, DETECTOR_RULE_RPC,
+			&det->rpc_signatures[rows[i]], states[i], true, NULL,
+			&key, &c->rpc_evidence, fn, ctx);
+	}
 }
 
 static void
@@ -724,6 +892,8 @@ flush_table(struct detector *det, struct host_table *t, bool pairs,
 						p->rules[r].count != p->rules[r].reported)
 					report(det, r, &p->rules[r], true, NULL,
 						&node->key, &p->evidence, fn, ctx);
+			for (r = 0; r < DETECTOR_RPC_SLOTS; r++)
+				flush_pair_rpc(det, p, &p->rpc[r], fn, ctx);
 		} else {
 			struct client *c = (struct client *)node;
 
@@ -735,6 +905,7 @@ flush_table(struct detector *det, struct host_table *t, bool pairs,
 				report(det, DETECTOR_RULE_LOGON_FAILURE_BURST,
 					&c->rule, true, NULL, &key,
 					&c->evidence, fn, ctx);
+			flush_client_rpc(det, c, fn, ctx);
 		}
 	}
 }
@@ -758,6 +929,10 @@ exec_time(const struct pair *p)
 		t = p->service_ns;
 	if (p->task_ns > t)
 		t = p->task_ns;
+	if (p->wmi_ns > t)
+		t = p->wmi_ns;
+	if (p->dcom_ns > t)
+		t = p->dcom_ns;
 	return t;
 }
 
@@ -814,6 +989,10 @@ exec_kinds_at(const struct detector *det, const struct pair *p, uint64_t now)
 		kinds |= DETECTOR_EXEC_SERVICE;
 	if (p->task_ns != 0 && within(now, p->task_ns, det->window_ns))
 		kinds |= DETECTOR_EXEC_TASK;
+	if (p->wmi_ns != 0 && within(now, p->wmi_ns, det->window_ns))
+		kinds |= DETECTOR_EXEC_WMI;
+	if (p->dcom_ns != 0 && within(now, p->dcom_ns, det->window_ns))
+		kinds |= DETECTOR_EXEC_DCOM;
 	return kinds;
 }
 
@@ -1303,6 +1482,329 @@ on_dcerpc_auth(struct detector *det, const struct gw_event *ev,
 	check_lateral_movement(det, p, ev, DETECTOR_COND_LOGON, fn, ctx);
 }
 
+/* DCE/RPC rule table (rpc_rules.h) */
+
+static const char *
+client_segment_of(const struct detector *det, const struct gw_event *ev)
+{
+	if (det->params.segment_of == NULL)
+		return NULL;
+	return det->params.segment_of(ev->client_addr, ev->ip_version,
+		det->params.segment_arg);
+}
+
+static bool
+rpc_row_applies(const struct detector *det, int row, const char *segment)
+{
+	return det->params.rpc.rules[row].enabled &&
+		!rpc_rule_allows_segment(&det->params.rpc, (unsigned int)row,
+		segment);
+}
+
+/* The dedup state of <row> on <p>: its slot, or the oldest one reused. */
+static struct rpc_slot *
+rpc_slot_of(struct pair *p, int row)
+{
+	struct rpc_slot *oldest = NULL;
+	unsigned int i;
+
+	for (i = 0; i < DETECTOR_RPC_SLOTS; i++)
+		if (p->rpc[i].row == row + 1)
+			return &p->rpc[i];
+	for (i = 0; i < DETECTOR_RPC_SLOTS; i++) {
+		struct rpc_slot *slot = &p->rpc[i];
+
+		if (slot->row == 0) {
+			oldest = slot;
+			break;
+		}
+		if (oldest == NULL || slot->st.last_ns < oldest->st.last_ns)
+			oldest = slot;
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->row = (int16_t)(row + 1);
+	return oldest;
+}
+
+static void
+rpc_evidence_set(struct detector_evidence *e, const struct gw_event *ev,
+	int row, bool sealed, const char *target, const char *detail,
+	const char *segment)
+{
+	e->rpc_rule = row;
+	e->rpc_sealed = sealed;
+	e->rpc_opnum = ev->u.dcerpc.opnum;
+	utf8_copy(e->rpc_target, target != NULL ? target : "",
+		sizeof(e->rpc_target));
+	utf8_copy(e->rpc_detail, detail != NULL ? detail : "",
+		sizeof(e->rpc_detail));
+	utf8_copy(e->client_segment, segment != NULL ? segment : "",
+		sizeof(e->client_segment));
+	e->operation_count = 1;
+	e->interfaces[0] = ev->u.dcerpc.interface;
+	e->operations[0] = ev->u.dcerpc.operation;
+}
+
+static struct pair *
+rpc_pair_hit(struct detector *det, const struct gw_event *ev, int row,
+	bool sealed, const char *target, const char *detail,
+	const char *segment, detector_alert_fn fn, void *ctx)
+{
+	struct pair *p = pair_of(det, ev);
+	struct rpc_slot *slot = rpc_slot_of(p, row);
+
+	rpc_evidence_set(&p->evidence, ev, row, sealed, target, detail,
+		segment);
+	hit_as(det, DETECTOR_RULE_RPC, &det->rpc_signatures[row], &slot->st,
+		ev, &p->node.key, &p->evidence, fn, ctx);
+	return p;
+}
+
+static struct client *
+client_of(struct detector *det, const struct gw_event *ev)
+{
+	struct host_key key;
+	struct client *c;
+	bool evicted;
+
+	pair_key(ev, &key);
+	memset(key.server, 0, sizeof(key.server));
+	c = (struct client *)table_get(&det->clients, &key, &evicted);
+	if (evicted)
+		det->counters.clients_evicted++;
+	det->counters.clients = det->clients.in_use;
+	return c;
+}
+
+/* A client-wide alert names the latest server it concerns. */
+static void
+client_hit(struct detector *det, struct client *c, const struct gw_event *ev,
+	int row, struct rule_state *st, detector_alert_fn fn, void *ctx)
+{
+	struct host_key key = c->node.key;
+
+	memcpy(key.server, ev->server_addr, 16);
+	c->rpc_evidence.rpc_rule = row;
+	hit_as(det, DETECTOR_RULE_RPC, &det->rpc_signatures[row], st, ev,
+		&key, &c->rpc_evidence, fn, ctx);
+}
+
+static bool
+window_over(const struct detector *det, uint64_t first, uint64_t now)
+{
+	return first == 0 || now < first || now - first >= det->window_ns;
+}
+
+/* NetrServerAuthenticate*: many from one client in a window. */
+static void
+on_netlogon_authenticate(struct detector *det, const struct gw_event *ev,
+	const char *segment, detector_alert_fn fn, void *ctx)
+{
+	struct detector_evidence *e;
+	struct client *c;
+
+	if (!rpc_row_applies(det, RPC_RULE_NETLOGON_BURST, segment))
+		return;
+	c = client_of(det, ev);
+	e = &c->rpc_evidence;
+	memcpy(c->rpc_server, ev->server_addr, 16);
+	if (window_over(det, c->netlogon_first_ns, ev->ts_ns)) {
+		c->netlogon_first_ns = ev->ts_ns != 0 ? ev->ts_ns : 1;
+		e->netlogon_authentications = 0;
+	}
+	e->netlogon_authentications++;
+	if (e->netlogon_authentications < det->params.rpc.netlogon_auth_burst)
+		return;
+	rpc_evidence_set(e, ev, RPC_RULE_NETLOGON_BURST,
+		(ev->u.dcerpc.rpc_flags & DCERPC_FACT_F_SEALED) != 0,
+		ev->u.dcerpc.args == DCERPC_ARGS_NETLOGON ?
+		ev->u.dcerpc.name : "", ev->u.dcerpc.args ==
+		DCERPC_ARGS_NETLOGON ? ev->u.dcerpc.command : "", segment);
+	client_hit(det, c, ev, RPC_RULE_NETLOGON_BURST, &c->netlogon_rule, fn,
+		ctx);
+}
+
+static uint64_t
+addr_hash(const uint8_t addr[16])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ull;
+	return h != 0 ? h : 1;
+}
+
+/* One discovery call: counted per client and window, by operation. */
+static void
+on_discovery(struct detector *det, const struct gw_event *ev,
+	const char *mitre, const char *segment, detector_alert_fn fn,
+	void *ctx)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	bool note = rpc_row_applies(det, RPC_RULE_DISCOVERY, segment);
+	bool breadth = rpc_row_applies(det, RPC_RULE_DISCOVERY_BREADTH,
+		segment);
+	struct detector_discovery *d;
+	struct detector_evidence *e;
+	uint64_t server;
+	struct client *c;
+	unsigned int i;
+
+	if (!note && !breadth)
+		return;
+	c = client_of(det, ev);
+	e = &c->rpc_evidence;
+	d = &c->discovery;
+	memcpy(c->rpc_server, ev->server_addr, 16);
+	if (window_over(det, c->discovery_first_ns, ev->ts_ns)) {
+		c->discovery_first_ns = ev->ts_ns != 0 ? ev->ts_ns : 1;
+		memset(c->discovery_servers, 0, sizeof(c->discovery_servers));
+		memset(d, 0, sizeof(*d));
+	}
+	e->discovery = d;
+	d->calls++;
+	for (i = 0; i < d->op_count; i++)
+		if (strcmp(d->ops[i].interface, rpc->interface) == 0 &&
+				strcmp(d->ops[i].operation, rpc->operation) == 0)
+			break;
+	if (i == d->op_count && d->op_count < DETECTOR_DISCOVERY_OPS_MAX) {
+		d->ops[i].interface = rpc->interface;
+		d->ops[i].operation = rpc->operation;
+		d->ops[i].mitre = mitre;
+		d->ops[i].count = 0;
+		d->op_count++;
+	}
+	if (i < d->op_count)
+		d->ops[i].count++;
+	server = addr_hash(ev->server_addr);
+	for (i = 0; i < DETECTOR_DISCOVERY_SERVERS_MAX; i++) {
+		if (c->discovery_servers[i] == server)
+			break;
+		if (c->discovery_servers[i] == 0) {
+			c->discovery_servers[i] = server;
+			d->servers++;
+			break;
+		}
+	}
+	rpc_evidence_set(e, ev, RPC_RULE_DISCOVERY,
+		(rpc->rpc_flags & DCERPC_FACT_F_SEALED) != 0, "", "", segment);
+	if (note)
+		client_hit(det, c, ev, RPC_RULE_DISCOVERY, &c->discovery_rule,
+			fn, ctx);
+	if (breadth && d->servers >= det->params.rpc.discovery_breadth)
+		client_hit(det, c, ev, RPC_RULE_DISCOVERY_BREADTH,
+			&c->breadth_rule, fn, ctx);
+}
+
+/*
+ * winreg: remembers the last key opened or created on the flow when it is
+ * an autostart key; a value set there afterwards is the write.
+ */
+static void
+on_registry(struct detector *det, const struct gw_event *ev,
+	const char *segment, detector_alert_fn fn, void *ctx)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	bool sealed = (rpc->rpc_flags & DCERPC_FACT_F_SEALED) != 0;
+	/* Value name and data; cut to the evidence's size when copied. */
+	char detail[EVENT_NAME_MAX + EVENT_COMMAND_MAX + 4];
+	struct pair *p;
+
+	if (strcmp(rpc->operation, "BaseRegOpenKey") == 0 ||
+			strcmp(rpc->operation, "BaseRegCreateKey") == 0) {
+		if (sealed || rpc->args != DCERPC_ARGS_REGISTRY)
+			return;
+		p = pair_of(det, ev);
+		if (!rpc_registry_is_autostart(rpc->name)) {
+			p->autostart_ns = 0;
+			return;
+		}
+		p->autostart_ns = ev->ts_ns != 0 ? ev->ts_ns : 1;
+		p->autostart_flow = ev->flow_id;
+		utf8_copy(p->autostart_key, rpc->name,
+			sizeof(p->autostart_key));
+		return;
+	}
+	if (!rpc_rule_lists(RPC_RULE_REGISTRY_AUTOSTART, rpc->interface,
+			rpc->operation, NULL) ||
+			!rpc_row_applies(det, RPC_RULE_REGISTRY_AUTOSTART, segment))
+		return;
+	if (sealed) {
+		rpc_pair_hit(det, ev, RPC_RULE_REGISTRY_AUTOSTART, true, "", "",
+			segment, fn, ctx);
+		return;
+	}
+	p = pair_of(det, ev);
+	if (p->autostart_ns == 0 || p->autostart_flow != ev->flow_id ||
+			!within(ev->ts_ns, p->autostart_ns, det->window_ns))
+		return;
+	snprintf(detail, sizeof(detail), "%s%s%s", rpc->name,
+		rpc->command[0] != '\0' ? " = " : "", rpc->command);
+	rpc_pair_hit(det, ev, RPC_RULE_REGISTRY_AUTOSTART, false,
+		p->autostart_key, detail, segment, fn, ctx);
+}
+
+/* Remote execution by WMI or DCOM: evidence for CM0062 too. */
+static void
+rpc_exec_evidence(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	struct pair *p;
+	uint32_t kind;
+
+	if (rpc_rule_lists(RPC_RULE_WMI_EXEC, rpc->interface, rpc->operation,
+			NULL))
+		kind = DETECTOR_EXEC_WMI;
+	else if (rpc->args == DCERPC_ARGS_DCOM_CLASS &&
+			strcmp(rpc->command, "WbemLevel1Login") != 0)
+		kind = DETECTOR_EXEC_DCOM;
+	else
+		return;
+	p = pair_of(det, ev);
+	if (kind == DETECTOR_EXEC_WMI)
+		p->wmi_ns = ev->ts_ns;
+	else
+		p->dcom_ns = ev->ts_ns;
+	p->evidence.exec_ns = ev->ts_ns;
+	p->evidence.exec_kinds |= kind;
+	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
+}
+
+static void
+on_rpc_request(struct detector *det, const struct gw_event *ev,
+	detector_alert_fn fn, void *ctx)
+{
+	const struct event_dcerpc *rpc = &ev->u.dcerpc;
+	const char *segment, *mitre = NULL;
+	struct rpc_rule_hit found;
+	const char *detail = "";
+
+	if (rpc->interface == NULL || rpc->operation == NULL)
+		return;
+	segment = client_segment_of(det, ev);
+	if (rpc_rules_match(&det->params.rpc, ev, segment, &found) >= 0) {
+		if (found.rule == RPC_RULE_DCOM_LATERAL ||
+				found.rule == RPC_RULE_WMI_ACTIVATION)
+			detail = rpc->name;	/* the CLSID */
+		else if (found.rule == RPC_RULE_ZEROLOGON)
+			detail = rpc->command;	/* the account */
+		rpc_pair_hit(det, ev, found.rule, found.sealed, found.target,
+			detail, segment, fn, ctx);
+	}
+	if (rpc_rule_lists(RPC_RULE_NETLOGON_BURST, rpc->interface,
+			rpc->operation, NULL))
+		on_netlogon_authenticate(det, ev, segment, fn, ctx);
+	if (rpc_rule_lists(RPC_RULE_DISCOVERY, rpc->interface, rpc->operation,
+			&mitre))
+		on_discovery(det, ev, mitre, segment, fn, ctx);
+	if (strcmp(rpc->interface, "winreg") == 0)
+		on_registry(det, ev, segment, fn, ctx);
+	if (det->params.rules[DETECTOR_RULE_LATERAL_MOVEMENT])
+		rpc_exec_evidence(det, ev, fn, ctx);
+}
+
 static void
 on_dcerpc(struct detector *det, const struct gw_event *ev,
 	detector_alert_fn fn, void *ctx)
@@ -1315,6 +1817,9 @@ on_dcerpc(struct detector *det, const struct gw_event *ev,
 		on_dcerpc_auth(det, ev, fn, ctx);
 		return;
 	}
+	if (ev->subtype == DCERPC_FACT_REQUEST &&
+			det->params.rules[DETECTOR_RULE_RPC])
+		on_rpc_request(det, ev, fn, ctx);
 	if (ev->subtype != DCERPC_FACT_REQUEST ||
 			!is_exec_interface(ev->u.dcerpc.interface))
 		return;

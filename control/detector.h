@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "rpc_rules.h"
 
 struct watchlist;
 
@@ -77,6 +78,12 @@ enum detector_rule {
 	DETECTOR_RULE_UNVERIFIABLE,		/* 9000009 */
 	DETECTOR_RULE_STREAM_CONFLICT,		/* 9000010 */
 	DETECTOR_RULE_STREAM_UNJUDGED,		/* 9000011 */
+	/*
+	 * The DCE/RPC rule table (rpc_rules.h), 9000101 onwards: an alert of
+	 * this rule carries the row's signature; its key "rpc" turns the
+	 * whole table off.
+	 */
+	DETECTOR_RULE_RPC,
 	DETECTOR_RULE_COUNT,
 };
 
@@ -90,6 +97,12 @@ enum detector_rule {
 #define DETECTOR_EXEC_FILE		0x1u	/* executable written to an admin share */
 #define DETECTOR_EXEC_SERVICE		0x2u	/* svcctl create / change / start */
 #define DETECTOR_EXEC_TASK		0x4u	/* atsvc job or scheduled task */
+#define DETECTOR_EXEC_WMI		0x8u	/* IWbemServices::ExecMethod */
+#define DETECTOR_EXEC_DCOM		0x10u	/* activation of a lateral-movement class */
+
+/* Distinct discovery operations and servers counted per client. */
+#define DETECTOR_DISCOVERY_OPS_MAX	12
+#define DETECTOR_DISCOVERY_SERVERS_MAX	64
 
 /* What a rule is: static, for the life of the process. */
 struct detector_signature {
@@ -143,11 +156,29 @@ struct detector_params {
 	bool rules[DETECTOR_RULE_COUNT];	/* enabled */
 	unsigned int workstation_segment_count;
 	char workstation_segments[DETECTOR_SEGMENTS_MAX][DETECTOR_SEGMENT_NAME_MAX];
+	/* The DCE/RPC rule table: per-row configuration and thresholds. */
+	struct rpc_rules_params rpc;
 
 	/* Set at run time, not from the configuration. */
 	const struct watchlist *watchlist;	/* classes admin_share, executable */
 	detector_segment_fn segment_of;		/* NULL: workstation rule inactive */
 	void *segment_arg;
+};
+
+/* Bytes kept of what a DCE/RPC request names (UTF-8, NUL included). */
+#define DETECTOR_RPC_TEXT_MAX		192
+
+/* Discovery calls of one client in one window (rows 9000121/9000122). */
+struct detector_discovery {
+	uint32_t calls;
+	uint32_t servers;	/* distinct, up to DETECTOR_DISCOVERY_SERVERS_MAX */
+	unsigned int op_count;
+	struct detector_discovery_op {
+		const char *interface;	/* static */
+		const char *operation;	/* static */
+		const char *mitre;	/* static */
+		uint32_t count;
+	} ops[DETECTOR_DISCOVERY_OPS_MAX];
 };
 
 /* What an alert rests on. Strings are empty when not seen. */
@@ -181,6 +212,17 @@ struct detector_evidence {
 	unsigned int operation_count;
 	const char *interfaces[DETECTOR_OPERATIONS_MAX];	/* static */
 	const char *operations[DETECTOR_OPERATIONS_MAX];	/* static */
+
+	/* DETECTOR_RULE_RPC: the row, and what its request showed. */
+	int rpc_rule;		/* enum rpc_rule_id, -1 if none */
+	bool rpc_sealed;	/* judged on interface + operation alone */
+	uint16_t rpc_opnum;
+	char rpc_target[DETECTOR_RPC_TEXT_MAX];	/* class, UNC, key, computer */
+	char rpc_detail[DETECTOR_RPC_TEXT_MAX];	/* registry value and data */
+	char client_segment[DETECTOR_SEGMENT_NAME_MAX];
+	uint32_t netlogon_authentications;	/* burst: in its window */
+	/* Discovery rows: the client's calls in the window, else NULL. */
+	const struct detector_discovery *discovery;
 };
 
 struct detector_alert {

@@ -11,6 +11,7 @@
 #include "detector_config.h"
 #include "eve.h"
 #include "report.h"
+#include "rpc_rules_config.h"
 
 /* What every message about one group needs. */
 struct load_ctx {
@@ -200,7 +201,7 @@ load_rules(struct load_ctx *ctx, config_setting_t *group,
 
 		if (rule < 0) {
 			config_error_add(ctx->errors, ctx->file, line_of(s),
-				"unknown key detector.rules.%s (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable)",
+				"unknown key detector.rules.%s (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable, stream_conflict, stream_unjudged, rpc)",
 				name);
 			continue;
 		}
@@ -246,9 +247,17 @@ detector_config_load_detector(config_setting_t *group, const char *file,
 			load_segments(&ctx, s, params);
 		else if (strcmp(name, "rules") == 0)
 			load_rules(&ctx, s, params);
+		else if (strcmp(name, "rpc_rules") == 0)
+			rpc_rules_config_load(s, file, &params->rpc, errors);
+		else if (strcmp(name, "discovery_breadth") == 0)
+			load_uint(&ctx, s, 1, DETECTOR_DISCOVERY_SERVERS_MAX,
+				&params->rpc.discovery_breadth);
+		else if (strcmp(name, "netlogon_auth_burst") == 0)
+			load_uint(&ctx, s, 2, 100000,
+				&params->rpc.netlogon_auth_burst);
 		else
 			config_error_add(errors, file, line_of(s),
-				"unknown key detector.%s (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules)",
+				"unknown key detector.%s (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules, rpc_rules, discovery_breadth, netlogon_auth_burst)",
 				name);
 	}
 	return errors_added(errors, count0, dropped0) ? -EINVAL : 0;

@@ -375,6 +375,15 @@ app_proto_of(const struct gw_event *ev)
 {
 	switch (ev->kind) {
 	case EVENT_FLOW:
+		/*
+		 * As Suricata: no app_proto before the application spoke. A
+		 * connection to 445 that never carried SMB (a port probe, the
+		 * 139 connection a client drops) is not SMB traffic.
+		 */
+		if ((ev->u.flow.app == FLOW_APP_SMB ||
+				ev->u.flow.app == FLOW_APP_DCERPC) &&
+				!(ev->flags & EVENT_F_REPORTED))
+			return NULL;
 		switch (ev->u.flow.app) {
 		case FLOW_APP_SMB: return "smb";
 		case FLOW_APP_DCERPC: return "dcerpc";
@@ -417,7 +426,7 @@ record_header(struct ctl_json_writer *j, enum eve_type type, uint64_t ts_ns,
 		json_string(j, "proto", "TCP");
 		if (tx_id != UINT64_MAX)
 			json_u64(j, "tx_id", tx_id);
-		json_string(j, "app_proto", app_proto_of(ev));
+		json_text(j, "app_proto", app_proto_of(ev));
 	}
 }
 
@@ -1200,6 +1209,52 @@ json_mitre(struct ctl_json_writer *j, const char *ids)
 	json_end_array(j);
 }
 
+/*
+ * Evidence of the DCE/RPC rule table (rpc_rules.h): the row, what the
+ * request named, whether the stub was sealed and what is then visible,
+ * and for discovery the calls counted per operation.
+ */
+static void
+json_rpc_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
+{
+	const struct detector_evidence *e = a->evidence;
+	const struct rpc_rule *row = e->rpc_rule >= 0 ?
+		rpc_rule_at((unsigned int)e->rpc_rule) : NULL;
+	unsigned int i;
+
+	if (row == NULL)
+		return;
+	json_string(j, "rpc_rule", row->key);
+	json_u64(j, "opnum", e->rpc_opnum);
+	json_bool(j, "stub_sealed", e->rpc_sealed);
+	if (e->rpc_sealed)
+		json_string(j, "visible_when_sealed", row->when_sealed);
+	json_text(j, "target", e->rpc_target);
+	json_text(j, "detail", e->rpc_detail);
+	json_text(j, "client_segment", e->client_segment);
+	if (e->rpc_rule == RPC_RULE_NETLOGON_BURST)
+		json_u64(j, "netlogon_authentications",
+			e->netlogon_authentications);
+	if ((e->rpc_rule != RPC_RULE_DISCOVERY &&
+			e->rpc_rule != RPC_RULE_DISCOVERY_BREADTH) ||
+			e->discovery == NULL)
+		return;
+	json_u64(j, "discovery_calls", e->discovery->calls);
+	json_u64(j, "discovery_servers", e->discovery->servers);
+	json_array(j, "discovery_operations");
+	for (i = 0; i < e->discovery->op_count; i++) {
+		const struct detector_discovery_op *op = &e->discovery->ops[i];
+
+		json_object(j, NULL);
+		json_string(j, "interface", op->interface);
+		json_string(j, "operation", op->operation);
+		json_text(j, "mitre", op->mitre);
+		json_u64(j, "count", op->count);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void
 json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 {
@@ -1226,6 +1281,10 @@ json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 			json_string(j, NULL, "service");
 		if (e->exec_kinds & DETECTOR_EXEC_TASK)
 			json_string(j, NULL, "task");
+		if (e->exec_kinds & DETECTOR_EXEC_WMI)
+			json_string(j, NULL, "wmi");
+		if (e->exec_kinds & DETECTOR_EXEC_DCOM)
+			json_string(j, NULL, "dcom");
 		json_end_array(j);
 		json_time(j, "execution_time", e->exec_ns);
 		json_bool(j, "exact", e->exact);
@@ -1249,6 +1308,8 @@ json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 		json_bool(j, "unverifiable_action", e->unverifiable_action);
 		json_u64(j, "policy_rule", e->policy_rule);
 	}
+	if (a->rule == DETECTOR_RULE_RPC)
+		json_rpc_evidence(j, a);
 	json_end_object(j);
 }
 

@@ -85,7 +85,8 @@ gateway_cmd_rules(void *arg, const struct ctl_request *req,
 		ctl_reply_bool(r, "conditional", rule->dialects != 0 ||
 			rule->share_classes != 0 || rule->pipe_classes != 0 ||
 			rule->file_classes != 0 || rule->nonstandard_port >= 0 ||
-			rule->encrypted != POLICY_ENCRYPTED_ANY);
+			rule->encrypted != POLICY_ENCRYPTED_ANY ||
+			rule->rpc_count != 0);
 		ctl_reply_u64(r, "line", (uint64_t)rule->line);
 		ctl_reply_object_end(r);
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "dcerpc.h"
 #include "match.h"
 #include "policy.h"
 #include "policy_config.h"
@@ -849,7 +851,173 @@ rule_has_conditions(const struct policy_rule_spec *r)
 	return r->dialects != 0 || r->nonstandard_port >= 0 ||
 		r->encrypted != POLICY_ENCRYPTED_ANY ||
 		r->share_classes != 0 || r->pipe_classes != 0 ||
-		r->file_classes != 0;
+		r->file_classes != 0 || r->rpc_count != 0;
+}
+
+/* Parses "e3514235-4b06-11d1-ab04-00c04fc2dcd2" into textual byte order. */
+static bool
+parse_uuid(const char *text, uint8_t uuid[16])
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	unsigned int i, n = 0, d = 0;
+
+	if (strlen(text) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		int hi, lo;
+
+		if (d < 4 && (int)i == dash[d]) {
+			if (text[i] != '-')
+				return false;
+			d++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)text[i]) ||
+				!isxdigit((unsigned char)text[i + 1]))
+			return false;
+		hi = isdigit((unsigned char)text[i]) ? text[i] - '0' :
+			(tolower((unsigned char)text[i]) - 'a' + 10);
+		lo = isdigit((unsigned char)text[i + 1]) ? text[i + 1] - '0' :
+			(tolower((unsigned char)text[i + 1]) - 'a' + 10);
+		uuid[n++] = (uint8_t)(hi << 4 | lo);
+		i++;
+	}
+	return n == 16;
+}
+
+/* One interface of rpc_interface: a name the parser knows, or a UUID. */
+struct rpc_iface_ref {
+	uint8_t uuid[16];
+	const char *name;	/* NULL when given as a UUID */
+};
+
+/*
+ * rpc_interface and rpc_operation of a rule into rule->rpc: every
+ * interface with every operation that belongs to it (an operation number
+ * belongs to all), or the whole interface when no operation is given.
+ */
+static bool
+load_rpc(struct load_ctx *ctx, config_setting_t *ifaces, config_setting_t *ops,
+	const char *where, int line, struct policy_rule_spec *rule)
+{
+	struct rpc_iface_ref refs[POLICY_RPC_MAX];
+	int n_if, n_op, i, j, k;
+	unsigned int count = 0;
+
+	if (ifaces == NULL) {
+		config_error_add(ctx->errors, ctx->file, line_of(ops, line),
+			"%s.rpc_operation needs rpc_interface", where);
+		return false;
+	}
+	n_if = elements(ctx, ifaces, "rpc_interface",
+		"a string or an array of strings", true);
+	if (n_if == -2)
+		return false;
+	if (n_if == 0 || n_if > POLICY_RPC_MAX) {
+		config_error_add(ctx->errors, ctx->file, line_of(ifaces, line),
+			"%s.rpc_interface must name 1 to %d interfaces", where,
+			POLICY_RPC_MAX);
+		return false;
+	}
+	for (i = 0; i < (n_if < 0 ? 1 : n_if); i++) {
+		config_setting_t *e = n_if < 0 ? ifaces :
+			config_setting_get_elem(ifaces, i);
+		const char *text = config_setting_get_string(e);
+
+		if (text == NULL) {
+			config_error_add(ctx->errors, ctx->file,
+				line_of(ifaces, line),
+				"%s.rpc_interface[%d] must be a string", where, i);
+			return false;
+		}
+		refs[i].name = NULL;
+		if (parse_uuid(text, refs[i].uuid)) {
+			refs[i].name = dcerpc_interface_name(refs[i].uuid);
+		} else if (dcerpc_name_lookup(text, NULL, refs[i].uuid,
+				NULL) == 0) {
+			refs[i].name = text;
+		} else {
+			config_error_add(ctx->errors, ctx->file,
+				line_of(ifaces, line),
+				"%s.rpc_interface: \"%s\" is neither an interface name (docs/policy.md) nor a UUID",
+				where, text);
+			return false;
+		}
+	}
+	if (n_if < 0)
+		n_if = 1;
+	if (ops == NULL) {
+		for (i = 0; i < n_if; i++) {
+			memcpy(rule->rpc[count].uuid, refs[i].uuid, 16);
+			rule->rpc[count++].opnum = POLICY_RPC_ANY_OP;
+		}
+		rule->rpc_count = (uint8_t)count;
+		return true;
+	}
+	n_op = config_setting_type(ops) == CONFIG_TYPE_INT ? -1 :
+		elements(ctx, ops, "rpc_operation",
+		"a string, a number or an array of them", true);
+	if (n_op == -2)
+		return false;
+	for (j = 0; j < (n_op < 0 ? 1 : n_op); j++) {
+		config_setting_t *e = n_op < 0 ? ops :
+			config_setting_get_elem(ops, j);
+		const char *text = config_setting_get_string(e);
+		bool number = config_setting_type(e) == CONFIG_TYPE_INT;
+		long value = number ? config_setting_get_int(e) : -1;
+		bool found = false;
+		char *end;
+
+		if (!number && text != NULL && text[0] != '\0') {
+			value = strtol(text, &end, 10);
+			number = *end == '\0';
+		}
+		if (number && (value < 0 || value >= POLICY_RPC_ANY_OP)) {
+			config_error_add(ctx->errors, ctx->file,
+				line_of(ops, line),
+				"%s.rpc_operation[%d] = %ld is not an operation number",
+				where, j, value);
+			return false;
+		}
+		if (!number && text == NULL) {
+			config_error_add(ctx->errors, ctx->file,
+				line_of(ops, line),
+				"%s.rpc_operation[%d] must be a name or a number",
+				where, j);
+			return false;
+		}
+		for (k = 0; k < n_if; k++) {
+			uint16_t opnum;
+			uint8_t uuid[16];
+
+			if (number) {
+				opnum = (uint16_t)value;
+			} else if (refs[k].name == NULL ||
+					dcerpc_name_lookup(refs[k].name, text,
+					uuid, &opnum) != 0) {
+				continue;
+			}
+			if (count == POLICY_RPC_MAX) {
+				config_error_add(ctx->errors, ctx->file,
+					line_of(ops, line),
+					"%s names more than %d interface/operation pairs",
+					where, POLICY_RPC_MAX);
+				return false;
+			}
+			memcpy(rule->rpc[count].uuid, refs[k].uuid, 16);
+			rule->rpc[count++].opnum = opnum;
+			found = true;
+		}
+		if (!found) {
+			config_error_add(ctx->errors, ctx->file,
+				line_of(ops, line),
+				"%s.rpc_operation: \"%s\" is not an operation of the rule's interfaces",
+				where, text);
+			return false;
+		}
+	}
+	rule->rpc_count = (uint8_t)count;
+	return true;
 }
 
 /* A boolean rule key into <*out>: <no> for false, <yes> for true. */
@@ -876,6 +1044,7 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 	struct policy_spec *spec = ctx->spec;
 	config_setting_t *from = NULL, *to = NULL, *action = NULL;
 	config_setting_t *deny = NULL, *unverifiable = NULL;
+	config_setting_t *rpc_iface = NULL, *rpc_op = NULL;
 	struct policy_rule_spec rule;
 	int flag;
 	int line = line_of(entry, list_line);
@@ -948,15 +1117,21 @@ load_rule(struct load_ctx *ctx, config_setting_t *entry, int index,
 				ok = false;
 		} else if (strcmp(key, "unverifiable_action") == 0) {
 			unverifiable = s;
+		} else if (strcmp(key, "rpc_interface") == 0) {
+			rpc_iface = s;
+		} else if (strcmp(key, "rpc_operation") == 0) {
+			rpc_op = s;
 		} else {
 			config_error_add(ctx->errors, ctx->file,
 				line_of(s, line),
-				"unknown key %s (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted)",
+				"unknown key %s (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted, rpc_interface, rpc_operation)",
 				sub);
 			ok = false;
 		}
 	}
 
+	if (rpc_iface != NULL || rpc_op != NULL)
+		ok &= load_rpc(ctx, rpc_iface, rpc_op, where, line, &rule);
 	if (from == NULL || to == NULL || action == NULL) {
 		config_error_add(ctx->errors, ctx->file, line,
 			"%s needs from, to and action", where);

@@ -90,6 +90,9 @@ enum event_detect_method {
 #define EVENT_F_NONSTANDARD_PORT 0x0002	/* SMB or DCE/RPC on an unexpected port */
 #define EVENT_F_ON_PIPE		0x0004	/* DCE/RPC carried on an SMB named pipe */
 #define EVENT_F_TRUNCATED	0x0008	/* a string was cut to fit */
+/* Flow events: the connection carried SMB or DCE/RPC payload, or was
+ * judged by the policy; the daily report counts it. */
+#define EVENT_F_REPORTED	0x0010
 
 struct event_flow {
 	uint8_t app;		/* enum flow_app_class */
@@ -140,6 +143,8 @@ struct event_dcerpc {
 	uint32_t call_id;
 	uint32_t stub_len;
 	uint8_t args;		/* enum dcerpc_args */
+	uint8_t auth_level;	/* REQUEST: 6 = packet privacy (sealed stub) */
+	uint16_t rpc_flags;	/* DCERPC_FACT_F_* of the fact */
 	char pipe[EVENT_SHARE_MAX];	/* the named pipe, when on one */
 	char name[EVENT_NAME_MAX];	/* service or task name */
 	char command[EVENT_COMMAND_MAX];	/* binary path or job command */

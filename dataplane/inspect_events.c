@@ -121,6 +121,8 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	if (ev == NULL)
 		return;
 	event_init(ev, ins, flow, ts_ns, EVENT_FLOW, type);
+	if (flow->user_flags & USER_REPORTED)
+		ev->flags |= EVENT_F_REPORTED;
 	memset(&ev->u.flow, 0, sizeof(ev->u.flow));
 	ev->u.flow.app = flow->app_class;
 	ev->u.flow.method = flow->detect_method;

@@ -43,6 +43,8 @@ fill_dcerpc(struct gw_event *ev, const struct dcerpc_fact *rpc)
 	out->call_id = rpc->call_id;
 	out->stub_len = rpc->stub_len;
 	out->args = rpc->args;
+	out->auth_level = rpc->auth_level;
+	out->rpc_flags = rpc->flags;
 	if (rpc->type == DCERPC_FACT_AUTH) {
 		utf8_copy(out->user, rpc->user, sizeof(out->user));
 		utf8_copy(out->domain, rpc->domain, sizeof(out->domain));
@@ -113,6 +115,9 @@ on_dcerpc_fact(void *arg, const struct dcerpc_fact *rpc)
 	if (dcerpc_fact_local(ctx->ins, ctx->flow, rpc))
 		return;
 	session_progress(ctx->ins, ctx->session, rpc->ts_ns);
+	/* Judged whether or not the event finds room. */
+	if (ctx->smb_rules)
+		check_rpc_rules(ctx, rpc);
 	ev = event_begin(ctx->ins, false);
 	if (ev == NULL)
 		return;

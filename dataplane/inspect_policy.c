@@ -118,12 +118,83 @@ reset_connection(struct inspector *ins, struct flow_entry *flow,
 			frame, RESET_TO_RECEIVER), false);
 }
 
+/*
+ * The DCE/RPC call of <rpc> for the rpc_interface / rpc_operation
+ * conditions: a request names its operation, a bind or alter context
+ * only its interface. Returns false for anything else.
+ */
+static bool
+rpc_facts(struct policy_smb_facts *facts, const struct dcerpc_fact *rpc)
+{
+	static const uint8_t zero[16];
+
+	if (rpc == NULL || memcmp(rpc->iface_uuid, zero, 16) == 0)
+		return false;
+	switch (rpc->type) {
+	case DCERPC_FACT_REQUEST:
+		facts->rpc_opnum = rpc->opnum;
+		break;
+	case DCERPC_FACT_BIND:
+	case DCERPC_FACT_ALTER_CONTEXT:
+		facts->rpc_opnum = POLICY_RPC_ANY_OP;
+		break;
+	default:
+		return false;
+	}
+	facts->rpc = true;
+	memcpy(facts->rpc_uuid, rpc->iface_uuid, 16);
+	return true;
+}
+
+/* The verdict of a conditional rule met: reported, and a block taken. */
+static void
+apply_conditional(struct fact_context *ctx, uint64_t ts_ns,
+	struct policy_verdict v)
+{
+	struct inspector *ins = ctx->ins;
+
+	if (v.rule == verdict_unpack(ctx->flow->policy_verdict).rule)
+		return;	/* no conditional rule met: the pair's verdict stands */
+	send_policy_event(ins, ctx->flow, ts_ns, EVENT_POLICY_SMB, v,
+		ctx->session->client_segment, ctx->session->server_segment);
+	if (v.flags & POLICY_VERDICT_BLOCK) {
+		if (!ctx->deny) {
+			ctx->deny = true;
+			ctx->denial = v;
+		}
+	} else if (v.action == POLICY_DENY) {
+		ins->counters.policy_would_deny++;
+	}
+}
+
+/*
+ * DCE/RPC over TCP (ncacn_ip_tcp): the rpc_interface / rpc_operation
+ * conditions at the bind or request that meets them. A denial drops the
+ * packet that completes the PDU and ends the connection, so the server
+ * never receives the call.
+ */
+void
+check_rpc_rules(struct fact_context *ctx, const struct dcerpc_fact *rpc)
+{
+	struct policy_smb_facts facts;
+
+	if (rpc->from_server)
+		return;
+	memset(&facts, 0, sizeof(facts));
+	if (!rpc_facts(&facts, rpc))
+		return;
+	/* Outside SMB only the rules naming DCE/RPC calls apply. */
+	facts.rpc_only = true;
+	apply_conditional(ctx, rpc->ts_ns, policy_smb_verdict(ctx->policy,
+		ctx->session->client_segment, ctx->session->server_segment,
+		&facts));
+}
+
 /* Conditional rules, at the SMB message that meets them. */
 void
 check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 	uint32_t classes)
 {
-	struct inspector *ins = ctx->ins;
 	struct policy_smb_facts facts;
 	struct policy_verdict v;
 	bool request = !(fact->flags & SMB_FACT_F_RESPONSE);
@@ -151,20 +222,11 @@ check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 	facts.share_classes = classes;
 	facts.pipe_classes = classes;
 	facts.file_classes = classes;
+	if (fact->type == SMB_FACT_DCERPC)
+		rpc_facts(&facts, fact->u.dcerpc.rpc);
 	v = policy_smb_verdict(ctx->policy, ctx->session->client_segment,
 		ctx->session->server_segment, &facts);
-	if (v.rule == verdict_unpack(ctx->flow->policy_verdict).rule)
-		return;	/* no conditional rule met: the pair's verdict stands */
-	send_policy_event(ins, ctx->flow, fact->ts_ns, EVENT_POLICY_SMB, v,
-		ctx->session->client_segment, ctx->session->server_segment);
-	if (v.flags & POLICY_VERDICT_BLOCK) {
-		if (!ctx->deny) {
-			ctx->deny = true;
-			ctx->denial = v;
-		}
-	} else if (v.action == POLICY_DENY) {
-		ins->counters.policy_would_deny++;
-	}
+	apply_conditional(ctx, fact->ts_ns, v);
 }
 
 static void

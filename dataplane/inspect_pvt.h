@@ -275,6 +275,10 @@ check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 	uint32_t classes);
 void
 check_unverifiable(struct fact_context *ctx, const struct smb_fact *fact);
+
+/* rpc_interface / rpc_operation rules at a DCE/RPC-over-TCP fact. */
+void
+check_rpc_rules(struct fact_context *ctx, const struct dcerpc_fact *rpc);
 uint8_t
 datagram_verdict(struct inspector *ins, const struct decoded_frame *frame);
 

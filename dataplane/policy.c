@@ -41,6 +41,8 @@ struct compiled_rule {
 	uint32_t share_classes;
 	uint32_t pipe_classes;
 	uint32_t file_classes;
+	uint8_t rpc_count;
+	struct policy_rpc_call rpc[POLICY_RPC_MAX];
 };
 
 struct policy {
@@ -167,7 +169,7 @@ rule_has_conditions(const struct policy_rule_spec *r)
 	return r->dialects != 0 || r->nonstandard_port >= 0 ||
 		r->encrypted != POLICY_ENCRYPTED_ANY ||
 		r->share_classes != 0 || r->pipe_classes != 0 ||
-		r->file_classes != 0;
+		r->file_classes != 0 || r->rpc_count != 0;
 }
 
 static struct policy_verdict
@@ -518,13 +520,18 @@ build_lists(struct policy *p, const struct policy_spec *spec,
 		c->dialects = rule->dialects;
 		c->nonstandard_port = rule->nonstandard_port;
 		c->encrypted = rule->encrypted;
+		/* A DCE/RPC call is a name too: sealed SMB hides it. */
 		c->names = rule->share_classes != 0 ||
-			rule->pipe_classes != 0 || rule->file_classes != 0;
+			rule->pipe_classes != 0 || rule->file_classes != 0 ||
+			rule->rpc_count != 0;
 		c->unverifiable = unverifiable_action_of(
 			rule->unverifiable_action, p->unverifiable);
 		c->share_classes = rule->share_classes;
 		c->pipe_classes = rule->pipe_classes;
 		c->file_classes = rule->file_classes;
+		c->rpc_count = rule->rpc_count < POLICY_RPC_MAX ?
+			rule->rpc_count : POLICY_RPC_MAX;
+		memcpy(c->rpc, rule->rpc, sizeof(c->rpc));
 	}
 	p->rule_count = spec->rule_count;
 	return 0;
@@ -753,10 +760,33 @@ rule_matches_unnamed(const struct compiled_rule *r,
 	return true;
 }
 
+/* Whether the DCE/RPC message of <facts> is one of the calls of <r>. */
+static bool
+rpc_matches(const struct compiled_rule *r,
+	const struct policy_smb_facts *facts)
+{
+	unsigned int i;
+
+	if (!facts->rpc)
+		return false;
+	for (i = 0; i < r->rpc_count; i++) {
+		const struct policy_rpc_call *c = &r->rpc[i];
+
+		if (memcmp(c->uuid, facts->rpc_uuid, 16) != 0)
+			continue;
+		if (c->opnum == POLICY_RPC_ANY_OP ||
+				c->opnum == facts->rpc_opnum)
+			return true;
+	}
+	return false;
+}
+
 static bool
 rule_matches(const struct compiled_rule *r,
 	const struct policy_smb_facts *facts)
 {
+	if (facts->rpc_only && r->rpc_count == 0)
+		return false;
 	if (!rule_matches_unnamed(r, facts))
 		return false;
 	if (r->share_classes != 0 &&
@@ -767,6 +797,8 @@ rule_matches(const struct compiled_rule *r,
 		return false;
 	if (r->file_classes != 0 &&
 			(r->file_classes & facts->file_classes) == 0)
+		return false;
+	if (r->rpc_count != 0 && !rpc_matches(r, facts))
 		return false;
 	return true;
 }

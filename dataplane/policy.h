@@ -65,6 +65,8 @@
 #define POLICY_RULES_MAX	4096
 #define POLICY_PAIR_RULES_MAX	32	/* SMB-condition rules reaching one pair */
 #define POLICY_VLAN_IDS		4096	/* VLAN IDs 1 to 4094 are members */
+#define POLICY_RPC_MAX		8	/* DCE/RPC calls one rule names */
+#define POLICY_RPC_ANY_OP	0xffff	/* every operation of the interface */
 
 #define POLICY_SEGMENT_UNASSIGNED	0
 #define POLICY_SEGMENT_ANY		0xffff	/* in rules of a spec only */
@@ -134,8 +136,17 @@ struct policy_segment_spec {
 };
 
 /*
- * Conditions are ANDed; a zero mask (or -1, or POLICY_ENCRYPTED_ANY) means
- * "no such condition".
+ * A DCE/RPC call a rule names (rpc_interface, rpc_operation): interface
+ * UUID in textual byte order, operation number or POLICY_RPC_ANY_OP.
+ */
+struct policy_rpc_call {
+	uint8_t uuid[16];
+	uint16_t opnum;
+};
+
+/*
+ * Conditions are ANDed; a zero mask (or -1, or POLICY_ENCRYPTED_ANY, or
+ * rpc_count 0) means "no such condition".
  */
 struct policy_rule_spec {
 	char name[POLICY_NAME_MAX];	/* "" when unnamed */
@@ -152,6 +163,10 @@ struct policy_rule_spec {
 	uint32_t share_classes;	/* watchlist class ids, bit per id */
 	uint32_t pipe_classes;
 	uint32_t file_classes;
+	/* DCE/RPC (CM0100): met by a request (or a bind, for calls with
+	 * POLICY_RPC_ANY_OP) of one of these, over a pipe or over TCP. */
+	uint8_t rpc_count;
+	struct policy_rpc_call rpc[POLICY_RPC_MAX];
 };
 
 /*
@@ -214,6 +229,16 @@ struct policy_smb_facts {
 	uint32_t share_classes;
 	uint32_t pipe_classes;
 	uint32_t file_classes;
+	/*
+	 * A DCE/RPC message: the interface of its context and the operation
+	 * of a request, POLICY_RPC_ANY_OP for a bind (met only by rules that
+	 * name the whole interface).
+	 */
+	bool rpc;
+	/* DCE/RPC over TCP: rules without rpc conditions are not met. */
+	bool rpc_only;
+	uint16_t rpc_opnum;
+	uint8_t rpc_uuid[16];
 };
 
 struct policy;

@@ -1043,9 +1043,13 @@ finish_call(struct feed *f)
 	if (fact.opnum != 0xffff)
 		fact.op_name = dcerpc_operation_name(fact.iface_uuid,
 						     fact.opnum);
+	/* A sealed stub still has its interface and opnum: rules that need
+	 * no arguments judge it by them. */
+	if (request && d->call_auth_level >= AUTH_LEVEL_PKT_PRIVACY)
+		fact.flags |= DCERPC_FACT_F_SEALED;
 	if (request && d->call_decoder != DCERPC_DEC_NONE) {
 		if (d->call_auth_level >= AUTH_LEVEL_PKT_PRIVACY) {
-			fact.flags |= DCERPC_FACT_F_SEALED;
+			/* Nothing to decode. */
 		} else {
 			bool complete = d->body_len == d->call_stub_len;
 			int rc;

@@ -178,6 +178,25 @@ enum dcerpc_args {
 	 * literal tags, not parsed: CDATA, comments and prefixed tags are
 	 * not understood. SchRpcRun: name = task path. */
 	DCERPC_ARGS_TASK,
+	/* IRemoteSCMActivator RemoteCreateInstance / IActivation
+	 * RemoteActivation naming a class known for lateral movement:
+	 * name = CLSID (textual), command = the class's name, e.g.
+	 * "MMC20.Application". Activation of other classes carries no
+	 * arguments. */
+	DCERPC_ARGS_DCOM_CLASS,
+	/* netlogon NetrServerReqChallenge / NetrServerAuthenticate*:
+	 * name = ComputerName; command = AccountName (authenticate only).
+	 * DCERPC_FACT_F_ZERO_CREDENTIAL when the client challenge or
+	 * credential is eight zero bytes. */
+	DCERPC_ARGS_NETLOGON,
+	/* A call that makes the server reach a path it is given: spoolss
+	 * RpcRemoteFindFirstPrinterChangeNotification[Ex] (name = the
+	 * pszLocalMachine to call back), efsrpc EfsRpc* (name = FileName). */
+	DCERPC_ARGS_UNC,
+	/* winreg BaseRegOpenKey / BaseRegCreateKey (name = sub key path),
+	 * BaseRegSetValue (name = value name), BaseRegSaveKey[Ex]
+	 * (name = file). */
+	DCERPC_ARGS_REGISTRY,
 };
 
 /* Bits of dcerpc_fact.flags. */
@@ -185,13 +204,16 @@ enum dcerpc_args {
 #define DCERPC_FACT_F_FRAGMENTED	0x0001
 /* The request names a context id no BIND / ALTER_CONTEXT offered. */
 #define DCERPC_FACT_F_UNKNOWN_CONTEXT	0x0002
-/* The stub is sealed (auth level packet privacy): no arguments. */
+/* The stub is sealed (auth level packet privacy): no arguments. Set on
+ * every sealed request, whether or not its arguments would be decoded. */
 #define DCERPC_FACT_F_SEALED		0x0004
 /* A decoded argument did not fit the stub buffer or the string array,
  * or the task XML holds more than one Exec action. */
 #define DCERPC_FACT_F_ARGS_TRUNCATED	0x0008
 /* The request carried an object UUID (PFC_OBJECT_UUID), e.g. DCOM. */
 #define DCERPC_FACT_F_OBJECT		0x0010
+/* netlogon: the client challenge or credential is all zero (Zerologon). */
+#define DCERPC_FACT_F_ZERO_CREDENTIAL	0x0020
 
 /*
  * One thing the parser understood. Strings are NUL-terminated UTF-8; UTF-16
@@ -426,6 +448,16 @@ dcerpc_interface_name(const uint8_t uuid[16]);
  */
 const char *
 dcerpc_operation_name(const uint8_t uuid[16], uint16_t opnum);
+
+/*
+ * Finds interface <iface> by its static name (as dcerpc_interface_name()
+ * spells it) and, when <op> is not NULL, its operation <op>. Writes the
+ * UUID (textual byte order) to <uuid> and the operation number to *opnum
+ * (when not NULL). Returns 0, or -ENOENT when either is not named.
+ */
+int
+dcerpc_name_lookup(const char *iface, const char *op, uint8_t uuid[16],
+		   uint16_t *opnum);
 
 /*
  * Writes <uuid> as 36 characters plus NUL into <buf>

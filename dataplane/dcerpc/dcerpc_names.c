@@ -9,6 +9,7 @@
  * MS-DCOM, MS-WMI) and C706 for the endpoint mapper.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,12 +214,14 @@ static const char *const lsarpc_ops[] = {
 	[6] = "LsarOpenPolicy",
 	[7] = "LsarQueryInformationPolicy",
 	[8] = "LsarSetInformationPolicy",
+	[11] = "LsarEnumerateAccounts",
 	[13] = "LsarEnumerateTrustedDomains",
 	[14] = "LsarLookupNames",
 	[15] = "LsarLookupSids",
 	[44] = "LsarOpenPolicy2",
 	[45] = "LsarGetUserName",
 	[46] = "LsarQueryInformationPolicy2",
+	[50] = "LsarEnumerateTrustedDomainsEx",
 	[57] = "LsarLookupSids2",
 	[58] = "LsarLookupNames2",
 	[68] = "LsarLookupNames3",
@@ -268,6 +271,8 @@ static const char *const srvsvc_ops[] = {
 	[18] = "NetrShareDel",
 	[21] = "NetrServerGetInfo",
 	[22] = "NetrServerSetInfo",
+	[23] = "NetrServerDiskEnum",
+	[26] = "NetrServerTransportEnum",
 	[28] = "NetrRemoteTOD",
 	[31] = "NetprPathCanonicalize",
 };
@@ -295,18 +300,94 @@ static const char *const epmapper_ops[] = {
 static const char *const netlogon_ops[] = {
 	[2] = "NetrLogonSamLogon",
 	[4] = "NetrServerReqChallenge",
+	[5] = "NetrServerAuthenticate",
+	[6] = "NetrServerPasswordSet",
 	[15] = "NetrServerAuthenticate2",
+	[21] = "NetrLogonGetCapabilities",
 	[26] = "NetrServerAuthenticate3",
+	[29] = "NetrLogonGetDomainInfo",
 	[30] = "NetrServerPasswordSet2",
+	[31] = "NetrServerPasswordGet",
+	[34] = "DsrGetDcNameEx2",
+	[39] = "NetrLogonSamLogonEx",
+	[42] = "NetrServerTrustPasswordsGet",
+	[46] = "NetrServerGetTrustInfo",
 };
 
 /* MS-RPRN 3.1.4 */
 static const char *const spoolss_ops[] = {
 	[0] = "RpcEnumPrinters",
 	[1] = "RpcOpenPrinter",
+	[9] = "RpcAddPrinterDriver",
+	[14] = "RpcAddPrintProcessor",
+	[29] = "RpcClosePrinter",
+	[46] = "RpcAddMonitor",
+	[62] = "RpcRemoteFindFirstPrinterChangeNotification",
 	[65] = "RpcRemoteFindFirstPrinterChangeNotificationEx",
 	[69] = "RpcOpenPrinterEx",
 	[89] = "RpcAddPrinterDriverEx",
+};
+
+/* MS-PAR 3.1.4 */
+static const char *const winspool_ops[] = {
+	[0] = "RpcAsyncOpenPrinter",
+	[39] = "RpcAsyncAddPrinterDriver",
+	[62] = "RpcAsyncInstallPrinterDriverFromPackage",
+	[68] = "RpcAsyncAddPrintProcessor",
+	[72] = "RpcAsyncAddMonitor",
+};
+
+/* MS-EVEN 3.1.4 */
+static const char *const eventlog_ops[] = {
+	[0] = "ElfrClearELFW",
+	[1] = "ElfrBackupELFW",
+	[2] = "ElfrCloseEL",
+	[4] = "ElfrNumberOfRecords",
+	[5] = "ElfrOldestRecord",
+	[7] = "ElfrOpenELW",
+	[8] = "ElfrRegisterEventSourceW",
+	[9] = "ElfrOpenBELW",
+	[10] = "ElfrReadELW",
+	[11] = "ElfrReportEventW",
+	[12] = "ElfrClearELFA",
+	[13] = "ElfrBackupELFA",
+	[14] = "ElfrOpenELA",
+	[17] = "ElfrReadELA",
+};
+
+/* MS-EVEN6 3.1.4 */
+static const char *const even6_ops[] = {
+	[5] = "EvtRpcRegisterLogQuery",
+	[6] = "EvtRpcClearLog",
+	[7] = "EvtRpcExportLog",
+	[11] = "EvtRpcQueryNext",
+	[13] = "EvtRpcClose",
+	[17] = "EvtRpcOpenLogHandle",
+	[19] = "EvtRpcGetChannelList",
+};
+
+/* MS-RSP 3.2.4 */
+static const char *const initshutdown_ops[] = {
+	[0] = "BaseInitiateShutdown",
+	[1] = "BaseAbortShutdown",
+	[2] = "BaseInitiateShutdownEx",
+};
+
+/* MS-RSP 3.3.4 */
+static const char *const windowsshutdown_ops[] = {
+	[0] = "WsdrInitiateShutdown",
+	[1] = "WsdrAbortShutdown",
+};
+
+/* ISecLogon (seclogon service): both start a process as another user. */
+static const char *const seclogon_ops[] = {
+	[0] = "SeclCreateProcessWithLogonW",
+	[1] = "SeclCreateProcessWithLogonExW",
+};
+
+/* MS-BKRP 3.1.4 */
+static const char *const bkrp_ops[] = {
+	[0] = "BackuprKey",
 };
 
 /* MS-EFSR 3.1.4 */
@@ -401,7 +482,7 @@ static const struct dcerpc_iface_info dcerpc_ifaces[] = {
 	  DCERPC_IFACE_OTHER, "sasec", NULL, 0 },
 	{ { 0x33, 0x8c, 0xd0, 0x01, 0x22, 0x44, 0x31, 0xf1,
 	    0xaa, 0xaa, 0x90, 0x00, 0x38, 0x00, 0x10, 0x03 },
-	  DCERPC_IFACE_OTHER, "winreg", OPS(winreg_ops) },
+	  DCERPC_IFACE_WINREG, "winreg", OPS(winreg_ops) },
 	{ { 0x12, 0x34, 0x57, 0x78, 0x12, 0x34, 0xab, 0xcd,
 	    0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xac },
 	  DCERPC_IFACE_OTHER, "samr", OPS(samr_ops) },
@@ -422,24 +503,25 @@ static const struct dcerpc_iface_info dcerpc_ifaces[] = {
 	  DCERPC_IFACE_OTHER, "epmapper", OPS(epmapper_ops) },
 	{ { 0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0xab, 0xcd,
 	    0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0xcf, 0xfb },
-	  DCERPC_IFACE_OTHER, "netlogon", OPS(netlogon_ops) },
+	  DCERPC_IFACE_NETLOGON, "netlogon", OPS(netlogon_ops) },
 	{ { 0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0xab, 0xcd,
 	    0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab },
-	  DCERPC_IFACE_OTHER, "spoolss", OPS(spoolss_ops) },
+	  DCERPC_IFACE_SPOOLSS, "spoolss", OPS(spoolss_ops) },
 	{ { 0xc6, 0x81, 0xd4, 0x88, 0xd8, 0x50, 0x11, 0xd0,
 	    0x8c, 0x52, 0x00, 0xc0, 0x4f, 0xd9, 0x0f, 0x7e },
-	  DCERPC_IFACE_OTHER, "efsrpc", OPS(efsr_ops) },
+	  DCERPC_IFACE_EFSR, "efsrpc", OPS(efsr_ops) },
 	{ { 0xdf, 0x19, 0x41, 0xc5, 0xfe, 0x89, 0x4e, 0x79,
 	    0xbf, 0x10, 0x46, 0x36, 0x57, 0xac, 0xf4, 0x4d },
-	  DCERPC_IFACE_OTHER, "efsr", OPS(efsr_ops) },
+	  DCERPC_IFACE_EFSR, "efsr", OPS(efsr_ops) },
 	/* MS-DCOM calls it IRemoteSCMActivator; Windows headers and
 	 * dissectors call the same IID ISystemActivator. */
 	{ { 0x00, 0x00, 0x01, 0xa0, 0x00, 0x00, 0x00, 0x00,
 	    0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 },
-	  DCERPC_IFACE_OTHER, "IRemoteSCMActivator", OPS(scm_activator_ops) },
+	  DCERPC_IFACE_SCM_ACTIVATOR, "IRemoteSCMActivator",
+	  OPS(scm_activator_ops) },
 	{ { 0x4d, 0x9f, 0x4a, 0xb8, 0x7d, 0x1c, 0x11, 0xcf,
 	    0x86, 0x1e, 0x00, 0x20, 0xaf, 0x6e, 0x7c, 0x57 },
-	  DCERPC_IFACE_OTHER, "IActivation", OPS(iactivation_ops) },
+	  DCERPC_IFACE_IACTIVATION, "IActivation", OPS(iactivation_ops) },
 	{ { 0x99, 0xfc, 0xfe, 0xc4, 0x52, 0x60, 0x10, 0x1b,
 	    0xbb, 0xcb, 0x00, 0xaa, 0x00, 0x21, 0x34, 0x7a },
 	  DCERPC_IFACE_OTHER, "IOXIDResolver", OPS(oxid_ops) },
@@ -455,6 +537,27 @@ static const struct dcerpc_iface_info dcerpc_ifaces[] = {
 	{ { 0x95, 0x56, 0xdc, 0x99, 0x82, 0x8c, 0x11, 0xcf,
 	    0xa3, 0x7e, 0x00, 0xaa, 0x00, 0x32, 0x40, 0xc7 },
 	  DCERPC_IFACE_OTHER, "IWbemServices", OPS(wbem_services_ops) },
+	{ { 0x76, 0xf0, 0x3f, 0x96, 0xcd, 0xfd, 0x44, 0xfc,
+	    0xa2, 0x2c, 0x64, 0x95, 0x0a, 0x00, 0x12, 0x09 },
+	  DCERPC_IFACE_OTHER, "IRemoteWinspool", OPS(winspool_ops) },
+	{ { 0x82, 0x27, 0x3f, 0xdc, 0xe3, 0x2a, 0x18, 0xc3,
+	    0x3f, 0x78, 0x82, 0x79, 0x29, 0xdc, 0x23, 0xea },
+	  DCERPC_IFACE_OTHER, "eventlog", OPS(eventlog_ops) },
+	{ { 0xf6, 0xbe, 0xaf, 0xf7, 0x1e, 0x19, 0x4f, 0xbb,
+	    0x9f, 0x8f, 0xb8, 0x9e, 0x20, 0x18, 0x33, 0x7c },
+	  DCERPC_IFACE_OTHER, "IEventService", OPS(even6_ops) },
+	{ { 0x89, 0x4d, 0xe0, 0xc0, 0x0d, 0x55, 0x11, 0xd3,
+	    0xa3, 0x22, 0x00, 0xc0, 0x4f, 0xa3, 0x21, 0xa1 },
+	  DCERPC_IFACE_OTHER, "InitShutdown", OPS(initshutdown_ops) },
+	{ { 0xd9, 0x5a, 0xfe, 0x70, 0xa6, 0xd5, 0x42, 0x59,
+	    0x82, 0x2e, 0x2c, 0x84, 0xda, 0x1d, 0xdb, 0x0d },
+	  DCERPC_IFACE_OTHER, "WindowsShutdown", OPS(windowsshutdown_ops) },
+	{ { 0x12, 0xb8, 0x1e, 0x99, 0xf2, 0x07, 0x4a, 0x4c,
+	    0x85, 0xd3, 0x77, 0xb4, 0x2f, 0x76, 0xfd, 0x14 },
+	  DCERPC_IFACE_OTHER, "ISecLogon", OPS(seclogon_ops) },
+	{ { 0x3d, 0xde, 0x7c, 0x30, 0x16, 0x5d, 0x11, 0xd1,
+	    0xab, 0x8f, 0x00, 0x80, 0x5f, 0x14, 0xdb, 0x40 },
+	  DCERPC_IFACE_OTHER, "BackupKey", OPS(bkrp_ops) },
 };
 
 const struct dcerpc_iface_info *
@@ -526,8 +629,37 @@ dcerpc_decoder_for(const uint8_t uuid[16], uint16_t opnum)
 			return DCERPC_DEC_TASK_RUN;
 		return DCERPC_DEC_NONE;
 	default:
-		return DCERPC_DEC_NONE;
+		return dcerpc_stub_decoder_for(info, opnum);
 	}
+}
+
+int
+dcerpc_name_lookup(const char *iface, const char *op, uint8_t uuid[16],
+		   uint16_t *opnum)
+{
+	size_t i;
+	uint16_t n;
+
+	if (iface == NULL)
+		return -ENOENT;
+	for (i = 0; i < sizeof(dcerpc_ifaces) / sizeof(dcerpc_ifaces[0]); i++) {
+		const struct dcerpc_iface_info *info = &dcerpc_ifaces[i];
+
+		if (strcmp(info->name, iface) != 0)
+			continue;
+		if (op == NULL) {
+			memcpy(uuid, info->uuid, 16);
+			return 0;
+		}
+		for (n = 0; n < info->op_count; n++)
+			if (info->ops[n] != NULL && strcmp(info->ops[n], op) == 0) {
+				memcpy(uuid, info->uuid, 16);
+				if (opnum != NULL)
+					*opnum = n;
+				return 0;
+			}
+	}
+	return -ENOENT;
 }
 
 char *

@@ -255,7 +255,7 @@ dcerpc_decode_args(enum dcerpc_decoder decoder, const uint8_t *stub,
 		decode_task_run(&r, fact, &cut);
 		break;
 	default:
-		return 0;
+		return dcerpc_decode_stub(decoder, stub, len, complete, fact);
 	}
 	if (cut)
 		fact->flags |= DCERPC_FACT_F_ARGS_TRUNCATED;

@@ -17,6 +17,13 @@ enum dcerpc_iface_id {
 	DCERPC_IFACE_SVCCTL,
 	DCERPC_IFACE_ATSVC,
 	DCERPC_IFACE_TSCH,
+	/* Interfaces whose request stubs dcerpc_stubs.c decodes. */
+	DCERPC_IFACE_WINREG,
+	DCERPC_IFACE_NETLOGON,
+	DCERPC_IFACE_SPOOLSS,
+	DCERPC_IFACE_EFSR,
+	DCERPC_IFACE_SCM_ACTIVATOR,
+	DCERPC_IFACE_IACTIVATION,
 };
 
 /* NDR argument decoders, one per request layout. */
@@ -40,6 +47,24 @@ enum dcerpc_decoder {
 	DCERPC_DEC_LEARN_EPM,
 	/* DCOM answers carrying string bindings (DUALSTRINGARRAY). */
 	DCERPC_DEC_LEARN_DCOM,
+	/* The decoders below are in dcerpc_stubs.c. */
+	/* IRemoteSCMActivator RemoteCreateInstance / RemoteGetClassObject,
+	 * IActivation RemoteActivation: known CLSIDs in the stub. */
+	DCERPC_DEC_DCOM_ACTIVATION,
+	/* netlogon NetrServerReqChallenge. */
+	DCERPC_DEC_NETLOGON_CHALLENGE,
+	/* netlogon NetrServerAuthenticate / 2 / 3. */
+	DCERPC_DEC_NETLOGON_AUTHENTICATE,
+	/* spoolss RpcRemoteFindFirstPrinterChangeNotification[Ex]. */
+	DCERPC_DEC_PRINTER_NOTIFY,
+	/* efsrpc calls whose first argument is a file name. */
+	DCERPC_DEC_EFS_FILE,
+	/* winreg BaseRegOpenKey / BaseRegCreateKey. */
+	DCERPC_DEC_REG_OPEN_KEY,
+	/* winreg BaseRegSetValue. */
+	DCERPC_DEC_REG_SET_VALUE,
+	/* winreg BaseRegSaveKey / BaseRegSaveKeyEx. */
+	DCERPC_DEC_REG_SAVE_KEY,
 };
 
 /*
@@ -75,6 +100,21 @@ dcerpc_iface_lookup(const uint8_t uuid[16]);
  */
 enum dcerpc_decoder
 dcerpc_decoder_for(const uint8_t uuid[16], uint16_t opnum);
+
+/*
+ * The decoder of dcerpc_stubs.c for operation <opnum> of interface <info>,
+ * or DCERPC_DEC_NONE.
+ */
+enum dcerpc_decoder
+dcerpc_stub_decoder_for(const struct dcerpc_iface_info *info, uint16_t opnum);
+
+/*
+ * As dcerpc_decode_args(), for the decoders of dcerpc_stubs.c; returns 0
+ * for any other decoder.
+ */
+int
+dcerpc_decode_stub(enum dcerpc_decoder decoder, const uint8_t *stub,
+		   size_t len, bool complete, struct dcerpc_fact *fact);
 
 /*
  * Decodes the NDR request stub <stub>[0..len) of a call with <decoder> into

@@ -117,6 +117,17 @@ append_str(char *buf, size_t size, const char *key, const char *val)
 	append(buf, size, "\"");
 }
 
+/* The NTLMSSP AUTHENTICATE of a BIND, ALTER_CONTEXT or AUTH3, on a pipe
+ * or over TCP. */
+static void
+append_rpc_auth(char *buf, size_t size, const struct dcerpc_fact *rf)
+{
+	if (rf->type == DCERPC_FACT_AUTH && rf->user[0] != '\0') {
+		append_str(buf, size, "auth_user", rf->user);
+		append_str(buf, size, "auth_domain", rf->domain);
+	}
+}
+
 static void
 format_fact(const struct smb_fact *f, int conn_id, char *buf, size_t size)
 {
@@ -200,6 +211,7 @@ format_fact(const struct smb_fact *f, int conn_id, char *buf, size_t size)
 			append_str(buf, size, "arg_name", rf->name);
 		if (rf->command[0] != '\0')
 			append_str(buf, size, "arg_command", rf->command);
+		append_rpc_auth(buf, size, rf);
 		break;
 	case SMB_FACT_RESYNC:
 		append(buf, size, " gap=%u skipped=%u",
@@ -239,11 +251,7 @@ format_rpc_fact(const struct dcerpc_fact *rf, int conn_id, char *buf,
 		append_str(buf, size, "arg_command", rf->command);
 	if (rf->type == DCERPC_FACT_ERROR)
 		append(buf, size, " error=%d", (int)rf->error);
-	/* The NTLMSSP AUTHENTICATE of a BIND, ALTER_CONTEXT or AUTH3. */
-	if (rf->type == DCERPC_FACT_AUTH && rf->user[0] != '\0') {
-		append_str(buf, size, "auth_user", rf->user);
-		append_str(buf, size, "auth_domain", rf->domain);
-	}
+	append_rpc_auth(buf, size, rf);
 }
 
 /* DCE/RPC over TCP: facts come out when their PDU completes, this frame. */

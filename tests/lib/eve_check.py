@@ -46,6 +46,12 @@ def records(path):
 def lookup(record, dotted):
     value = record
     for key in dotted.split("."):
+        # A number steps into a list: dcerpc.interfaces.0.service
+        if isinstance(value, list) and key.isdigit():
+            if int(key) >= len(value):
+                return None
+            value = value[int(key)]
+            continue
         if not isinstance(value, dict) or key not in value:
             return None
         value = value[key]

@@ -1150,9 +1150,9 @@ test_config_errors(void **state)
 	assert_error(0, "t.conf:2: detector.window = 0 is out of range [1, 86400]");
 	assert_error(1, "t.conf:3: detector.share_open_threshold must be an integer, not a string");
 	assert_error(2, "t.conf:4: detector.require[1] = \"exec\" is not one of: logon, admin_exec, share_repeat");
-	assert_error(3, "t.conf:5: unknown key detector.rules.smb2 (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable)");
+	assert_error(3, "t.conf:5: unknown key detector.rules.smb2 (expected lateral_movement, service_creation, admin_share_executable, logon_failure_burst, smb1, workstation_target, nonstandard_port, encrypted, unverifiable, stream_conflict, stream_unjudged, rpc)");
 	assert_error(4, "t.conf:5: detector.rules.smb1 must be a boolean, not an integer");
-	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules)");
+	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules, rpc_rules, discovery_breadth, netlogon_auth_burst)");
 	assert_error(6, "t.conf:7: detector.workstation_segments names \"a\" twice");
 	assert_error(7, "t.conf:9: output.eve must be a string (a file name, or \"\" for none), not an integer");
 	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample)");

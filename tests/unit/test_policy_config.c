@@ -347,7 +347,7 @@ test_rule_errors(void **state)
 		"test.conf:5: policy.rules[0].action = \"block\" is not one of: allow, deny, monitor");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"deny\";\n"
 		"    share = \"admin_share\"; } );\n};\n",
-		"test.conf:6: unknown key policy.rules[0].share (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted)");
+		"test.conf:6: unknown key policy.rules[0].share (expected from, to, action, deny_action, unverifiable_action, name, dialect, dialect_below, share_class, pipe_class, file_class, nonstandard_port, encrypted, rpc_interface, rpc_operation)");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"allow\"; deny_action = \"drop\"; } );\n};\n",
 		"test.conf:5: policy.rules[0].deny_action applies only to action = \"deny\"");
 	assert_single_error(SEGMENTS "  rules = ( { from = \"ws\"; to = \"ws\"; action = \"deny\"; deny_action = \"rst\"; } );\n};\n",
