@@ -39,6 +39,7 @@ static const struct group_key group_keys[] = {
 	STRING("output.eve", output.path),
 	RAW("output.syslog", output.syslog),
 	RAW("output.max_handles", output.max_handles),
+	RAW("output.redis", redis),
 	RAW("report.days", report.days),
 	RAW("report.max_rows", report.max_rows),
 	STRING("report.path", report.path),

@@ -293,9 +293,11 @@ detector_config_load_output(config_setting_t *group, const char *file,
 			load_bool(&ctx, "output.syslog", s, &params->syslog);
 		} else if (strcmp(name, "max_handles") == 0) {
 			load_uint(&ctx, s, 16, 1u << 20, &params->max_handles);
+		} else if (strcmp(name, "redis") == 0) {
+			/* redis_config_load() reads it. */
 		} else {
 			config_error_add(errors, file, line_of(s),
-				"unknown key output.%s (expected eve, syslog, max_handles)",
+				"unknown key output.%s (expected eve, syslog, max_handles, redis)",
 				name);
 		}
 	}

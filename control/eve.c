@@ -408,6 +408,9 @@ record_begin(struct eve *eve, struct json *j)
 	json_put(j, "{", 1);
 	j->depth = 1;
 	j->first[1] = true;
+	/* First, so that a merged stream says at once whose record it is. */
+	if (eve->params.gateway[0] != '\0')
+		json_string(j, "gateway", eve->params.gateway);
 }
 
 static const char *const type_names[] = {
@@ -474,6 +477,8 @@ record_end(struct eve *eve, struct json *j, enum eve_type type, int priority)
 		syslog(priority, "%s", j->buf);
 		j->buf[j->len - 1] = '\n';
 	}
+	if (eve->params.sink != NULL)
+		eve->params.sink(eve->params.sink_arg, j->buf, j->len);
 	if (eve->file != NULL && record_file_append(eve->file, j->buf,
 			j->len) < 0) {
 		eve->counters.write_errors++;

@@ -89,6 +89,13 @@ reply_outputs(const struct gateway *gw, struct ctl_reply *r)
 	ctl_reply_u64(r, "report_errors", o.report.errors);
 	ctl_reply_u64(r, "report_rows_restored", o.report_rows_restored);
 	ctl_reply_u64(r, "report_set_aside", o.report_set_aside);
+	if (o.redis) {
+		ctl_reply_u64(r, "redis_sent", o.redis_counters.sent);
+		ctl_reply_u64(r, "redis_dropped", o.redis_counters.dropped);
+		ctl_reply_u64(r, "redis_errors", o.redis_counters.errors);
+		ctl_reply_u64(r, "redis_connects", o.redis_counters.connects);
+		ctl_reply_u64(r, "redis_queued", o.redis_counters.queued);
+	}
 	ctl_reply_object_end(r);
 }
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "event.h"
 #include "output_status.h"
+#include "redis_output.h"
 
 struct watchlist;
 struct policy_publisher;
@@ -55,6 +56,8 @@ struct monitor_outputs {
 	struct output_counters report;	/* checkpoints of the report file */
 	uint64_t report_rows_restored;	/* read back at start */
 	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
+	bool redis;			/* output.redis is on */
+	struct redis_output_counters redis_counters;
 };
 
 struct monitor;
