@@ -376,10 +376,13 @@ append_report(struct redis_output *ro, const struct item *item)
 		snprintf(column, sizeof(column), "port:%u", e->ports[i]);
 		hincrby(ro, key, e, column, e->connections, &commands);
 	}
-	/* Kept for the report's days after its own, as the local report. */
-	snprintf(ttl, sizeof(ttl), "%u",
-		(e->day + ro->params.report_days + 1) * 86400u);
-	redisAppendCommand(ro->ctx, "EXPIREAT %s %s", key, ttl);
+	/*
+	 * Kept report.days after its last change, as long as the local
+	 * report keeps it; relative to now, not to its day, so that a replay
+	 * of an old capture does not write a hash that expires at once.
+	 */
+	snprintf(ttl, sizeof(ttl), "%u", (ro->params.report_days + 1) * 86400u);
+	redisAppendCommand(ro->ctx, "EXPIRE %s %s", key, ttl);
 	return commands + 1;
 }
 

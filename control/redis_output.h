@@ -20,7 +20,7 @@
  * deltas become HINCRBY on the hash <report_key>:YYYY-MM-DD, one field per
  * pair and column ("SRC|DST|connections", see redis_report_field()), so
  * that every gateway adds to the same counters and none is counted twice;
- * the hash expires report_days after its day.
+ * the hash expires report_days + 1 days after its last change.
  *
  * Counters are read with redis_output_counters() from any thread.
  */
