@@ -656,8 +656,9 @@ run_redis_view(int argc, char **argv)
 	if (password != NULL)
 		snprintf(params.password, sizeof(params.password), "%s",
 			password);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+	/* 0: glibc starts a new scan; options may come after "csv". */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		struct tm tm;
 		char *end;
 
