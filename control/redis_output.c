@@ -271,8 +271,10 @@ connect_redis(struct redis_output *ro)
 		.tv_usec = (ro->params.timeout_ms % 1000) * 1000,
 	};
 
-	ro->ctx = redisConnectWithTimeout(ro->params.server, (int)ro->params.port,
-		tv);
+	ro->ctx = ro->params.server[0] == '/' ?
+		redisConnectUnixWithTimeout(ro->params.server, tv) :
+		redisConnectWithTimeout(ro->params.server, (int)ro->params.port,
+			tv);
 	if (ro->ctx == NULL) {
 		connection_failed(ro, "cannot allocate a connection");
 		return -ENOMEM;
@@ -287,7 +289,9 @@ connect_redis(struct redis_output *ro)
 	}
 	/* A slow Redis holds this thread for at most this long a call. */
 	redisSetTimeout(ro->ctx, tv);
-	redisEnableKeepAlive(ro->ctx);
+	/* On a Unix socket it fails and marks the context failed. */
+	if (ro->params.server[0] != '/')
+		redisEnableKeepAlive(ro->ctx);
 	if (authenticate(ro) < 0)
 		return -EIO;
 	count_add(&ro->connects, 1);

@@ -44,7 +44,8 @@ enum redis_mode {
 };
 
 struct redis_output_params {
-	char server[REDIS_SERVER_MAX];	/* host name or address; "" for none */
+	/* host name or address, or a Unix socket's path (from '/'); "" for none */
+	char server[REDIS_SERVER_MAX];
 	unsigned int port;		/* 1..65535, default 6379 */
 	char key[REDIS_KEY_MAX];	/* EVE records: default "smbgw:eve" */
 	unsigned int mode;		/* enum redis_mode */

@@ -25,6 +25,14 @@ redis_view_parse_address(const char *text, struct redis_output_params *params)
 	char *end;
 	unsigned long port = 6379;
 
+	/* A Unix socket: the path as it is. */
+	if (text[0] == '/') {
+		if (strlen(text) >= sizeof(params->server))
+			return -EINVAL;
+		snprintf(params->server, sizeof(params->server), "%s", text);
+		return 0;
+	}
+
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
 
@@ -66,8 +74,9 @@ view_connect(const struct redis_output_params *params, char *error,
 		.tv_sec = params->timeout_ms / 1000,
 		.tv_usec = (params->timeout_ms % 1000) * 1000,
 	};
-	redisContext *ctx = redisConnectWithTimeout(params->server,
-		(int)params->port, tv);
+	redisContext *ctx = params->server[0] == '/' ?
+		redisConnectUnixWithTimeout(params->server, tv) :
+		redisConnectWithTimeout(params->server, (int)params->port, tv);
 	redisReply *reply;
 
 	if (ctx == NULL || ctx->err) {

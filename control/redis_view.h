@@ -19,7 +19,8 @@
 #include "redis_output.h"
 
 /*
- * Parses "HOST:PORT", "HOST" (port 6379) or "[v6addr]:PORT" into
+ * Parses "HOST:PORT", "HOST" (port 6379), "[v6addr]:PORT" or a Unix
+ * socket's path ("/run/redis/redis.sock") into
  * <params>' server and port. Returns 0 or -EINVAL.
  */
 int
