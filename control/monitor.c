@@ -339,6 +339,14 @@ monitor_flush(struct monitor *monitor)
 {
 	if (monitor->eve != NULL)
 		eve_flush(monitor->eve);
+	monitor_pass(monitor);
+}
+
+void
+monitor_pass(struct monitor *monitor)
+{
+	if (monitor->redis != NULL)
+		redis_output_flush(monitor->redis);
 }
 
 void

@@ -94,6 +94,14 @@ void
 monitor_flush(struct monitor *monitor);
 
 /*
+ * Hands what the Redis output gathered to its sender (a short lock, never
+ * a wait): call after each control loop pass that took events, so that
+ * records reach Redis within a pass, not a second.
+ */
+void
+monitor_pass(struct monitor *monitor);
+
+/*
  * Reads the report checkpoint (report.path) back into the report: call
  * once at start, live only (a replay has its own days). A damaged file is
  * set aside with a warning. Returns the rows restored, 0 without a

@@ -17,6 +17,8 @@
 
 /* Items sent in one pipeline. */
 #define BATCH_MAX		256
+/* Items the control core gathers before it takes the lock once for all. */
+#define HANDOVER_MAX		64
 #define BACKOFF_FIRST_MS	100
 #define BACKOFF_MAX_MS		5000
 /* Commands one report delta takes at most: columns, ports, EXPIRE. */
@@ -40,6 +42,9 @@ struct redis_output {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;			/* under lock */
+	/* The control core's own, no lock: items not yet handed over. */
+	struct item *pending[HANDOVER_MAX];
+	unsigned int pending_count;
 	/* The queue: a ring of <params.queue_size> items, under lock. */
 	struct item **ring;
 	unsigned int head;
@@ -55,6 +60,14 @@ struct redis_output {
 };
 
 static const char *const mode_names[] = { "list", "stream", "pubsub" };
+
+static redis_thread_create_fn thread_create;
+
+void
+redis_output_set_thread_create(redis_thread_create_fn create)
+{
+	thread_create = create;
+}
 
 void
 redis_output_params_set_defaults(struct redis_output_params *params)
@@ -127,22 +140,48 @@ redis_report_field(const struct report_entry *entry, const char *column,
 
 /* Queue */
 
+/*
+ * Moves the pending items into the queue under one lock; those that do
+ * not fit are dropped and counted. Called by the control core only.
+ */
+static void
+hand_over(struct redis_output *ro)
+{
+	unsigned int i, room, n = ro->pending_count;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&ro->lock);
+	room = ro->stopping ? 0 : ro->params.queue_size - ro->count;
+	for (i = 0; i < n && i < room; i++)
+		ro->ring[(ro->head + ro->count + i) % ro->params.queue_size] =
+			ro->pending[i];
+	/* Only an empty queue can have the sender asleep on it. */
+	if (ro->count == 0 && i > 0)
+		pthread_cond_signal(&ro->wake);
+	ro->count += i;
+	pthread_mutex_unlock(&ro->lock);
+	if (i < n) {
+		count_add(&ro->dropped, n - i);
+		for (; i < n; i++)
+			free(ro->pending[i]);
+	}
+	ro->pending_count = 0;
+}
+
 static int
 enqueue(struct redis_output *ro, struct item *item)
 {
-	pthread_mutex_lock(&ro->lock);
-	if (ro->count == ro->params.queue_size || ro->stopping) {
-		pthread_mutex_unlock(&ro->lock);
-		free(item);
-		count_add(&ro->dropped, 1);
-		return -ENOBUFS;
-	}
-	ro->ring[(ro->head + ro->count) % ro->params.queue_size] = item;
-	/* Only an empty queue can have the sender asleep on it. */
-	if (ro->count++ == 0)
-		pthread_cond_signal(&ro->wake);
-	pthread_mutex_unlock(&ro->lock);
+	ro->pending[ro->pending_count++] = item;
+	if (ro->pending_count == HANDOVER_MAX)
+		hand_over(ro);
 	return 0;
+}
+
+void
+redis_output_flush(struct redis_output *ro)
+{
+	hand_over(ro);
 }
 
 int
@@ -522,12 +561,20 @@ redis_output_create(const struct redis_output_params *params)
 		goto free_output;
 	pthread_mutex_init(&ro->lock, NULL);
 	pthread_cond_init(&ro->wake, NULL);
-	ret = pthread_create(&ro->thread, NULL, sender_main, ro);
+	if (thread_create != NULL) {
+		ret = thread_create(&ro->thread, "smbgw-redis", NULL, sender_main,
+			ro);
+		/* rte_ctrl_thread_create() returns -errno. */
+		ret = ret < 0 ? -ret : ret;
+	} else {
+		ret = pthread_create(&ro->thread, NULL, sender_main, ro);
+		if (ret == 0)
+			pthread_setname_np(ro->thread, "smbgw-redis");
+	}
 	if (ret != 0) {
 		errno = ret;
 		goto destroy_lock;
 	}
-	pthread_setname_np(ro->thread, "smbgw-redis");
 	return ro;
 
 destroy_lock:
@@ -563,6 +610,7 @@ redis_output_close_counted(struct redis_output *ro,
 {
 	if (ro == NULL)
 		return;
+	hand_over(ro);
 	pthread_mutex_lock(&ro->lock);
 	ro->stopping = true;
 	pthread_cond_signal(&ro->wake);

@@ -10,9 +10,10 @@
  * eve.c) and report deltas (what report_add_flow_delta() added to a row);
  * a sender thread of this module's own takes them from a bounded queue
  * and talks to Redis with blocking hiredis calls bounded by timeout_ms.
- * The control core never waits on the network: handing over is a lock
- * held for a pointer store, and a full queue drops the newest item,
- * counted. A lost connection is retried with a backoff doubling from
+ * The control core never waits on the network: items gather in a batch
+ * of its own (64 at most) that goes into the queue under one short lock
+ * when full and at redis_output_flush(); what the queue has no room for
+ * is dropped, counted. A lost connection is retried with a backoff doubling from
  * 100 ms to 5 s; what was in flight when it broke is counted dropped.
  *
  * Records go to <key> by mode: RPUSH (list), XADD with MAXLEN ~
@@ -25,6 +26,7 @@
  * Counters are read with redis_output_counters() from any thread.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +71,19 @@ struct redis_output_counters {
 
 struct redis_output;
 
+/*
+ * How the sender thread is started: pthread_create() unless set. A DPDK
+ * process sets rte_ctrl_thread_create(), so that the thread runs on the
+ * CPUs left to control threads rather than on the main lcore it would
+ * otherwise inherit (and compete with). Set once, before any output is
+ * created.
+ */
+typedef int (*redis_thread_create_fn)(pthread_t *thread, const char *name,
+	const pthread_attr_t *attr, void *(*start)(void *), void *arg);
+
+void
+redis_output_set_thread_create(redis_thread_create_fn create);
+
 /* Fills <params> with the defaults: no server (off). Cannot fail. */
 void
 redis_output_params_set_defaults(struct redis_output_params *params);
@@ -95,16 +110,23 @@ redis_output_create(const struct redis_output_params *params);
 
 /*
  * Queues one EVE record of <len> bytes (its '\n' is left out of what is
- * sent). Never blocks. Returns 0, or -ENOBUFS when the queue is full or
- * -ENOMEM (the record is dropped and counted).
+ * sent). Never blocks. Returns 0, or -ENOMEM (the record is dropped and
+ * counted); a full queue is found, and counted, at the handover.
  */
 int
 redis_output_record(struct redis_output *ro, const char *line, size_t len);
 
 /*
+ * Hands the items gathered so far to the sender; call about once a
+ * control loop pass (monitor_flush()). Never blocks; cannot fail (what
+ * does not fit is counted dropped).
+ */
+void
+redis_output_flush(struct redis_output *ro);
+
+/*
  * Queues the report delta <delta> (a row's day, pair and what one event
- * added to it). Never blocks. Returns 0, -ENOBUFS or -ENOMEM (dropped and
- * counted).
+ * added to it). Never blocks. Returns 0 or -ENOMEM (dropped and counted).
  */
 int
 redis_output_report(struct redis_output *ro, const struct report_entry *delta);

@@ -221,6 +221,7 @@ test_report_and_alerts(void **state)
 			strlen(alert)), 0);
 		assert_int_equal(redis_output_record(gw[g], other,
 			strlen(other)), 0);
+		redis_output_flush(gw[g]);
 	}
 	for (g = 0; g < 2; g++) {
 		wait_sent(gw[g], 6 + 2);
@@ -273,6 +274,7 @@ test_failures(void **state)
 	started = now_ms();
 	for (i = 0; i < 100; i++)
 		redis_output_record(ro, "{}\n", 3);
+	redis_output_flush(ro);
 	/* Handing over never waits on the network. */
 	assert_true(now_ms() - started < 100);
 	usleep(300000);
@@ -295,6 +297,7 @@ test_failures(void **state)
 	assert_non_null(ro);
 	for (i = 0; i < 40; i++)
 		redis_output_record(ro, "{}\n", 3);
+	redis_output_flush(ro);
 	redis_output_counters(ro, &c);
 	assert_true(c.dropped >= 24);
 	assert_true(c.queued <= 16);
