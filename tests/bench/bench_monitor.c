@@ -8,6 +8,8 @@
  * (no persistence). With the default queue the control core never waits,
  * so what Redis cannot take at that rate is dropped and counted; a run with
  * a queue large enough for everything shows how fast Redis drains it.
+ * The three runs alternate, three rounds, and each keeps its best (the
+ * machine is shared).
  *
  * usage: bench_monitor [-n CONNECTIONS]
  * Exit 77 when redis-server is not installed.
@@ -182,8 +184,9 @@ int
 main(int argc, char **argv)
 {
 	unsigned int connections = 100000;
-	struct result file, redis, redis_big;
+	struct result file, redis, redis_big, r;
 	char cmd[600];
+	unsigned int round;
 	pid_t pid;
 	int opt, ret = 1;
 
@@ -206,11 +209,20 @@ main(int argc, char **argv)
 	}
 	printf("control core, %u connections (4 events: 1 EVE record and 2 report deltas each):\n",
 		connections);
-	if (run("file", connections, NULL, 0, &file) < 0 ||
-			run("redis", connections, sock, 4096, &redis) < 0 ||
-			run("redis_all", connections, sock, 1u << 20,
-				&redis_big) < 0)
-		goto stop;
+	for (round = 0; round < 3; round++) {
+		if (run("file", connections, NULL, 0, &r) < 0)
+			goto stop;
+		if (round == 0 || r.seconds < file.seconds)
+			file = r;
+		if (run("redis", connections, sock, 4096, &r) < 0)
+			goto stop;
+		if (round == 0 || r.seconds < redis.seconds)
+			redis = r;
+		if (run("redis_all", connections, sock, 1u << 20, &r) < 0)
+			goto stop;
+		if (round == 0 || r.seconds < redis_big.seconds)
+			redis_big = r;
+	}
 	print("EVE file only", connections, &file, NULL);
 	print("file + Redis (queue 4096)", connections, &redis, &file);
 	print("file + Redis (queue 2^20)", connections, &redis_big, &file);
