@@ -291,9 +291,10 @@ done
 reports_match || { cat "$work/report.diff"; sed 's/^/  merged| /' "$work/merged.csv";
 	sed 's/^/  gw1| /' "$work/gw1.csv"; sed 's/^/  gw2| /' "$work/gw2.csv";
 	fail "the merged report is not the sum of the two local reports"; }
-grep -q '^[0-9-]*,198.18.1.10,198.18.2.20,' "$work/gw1.csv" &&
-	grep -q '^[0-9-]*,198.18.1.10,198.18.2.20,' "$work/gw2.csv" ||
-	fail "the pair 198.18.1.10 -> 198.18.2.20 is not in both local reports"
+for g in gw1 gw2; do
+	grep -q '^[0-9-]*,198.18.1.10,198.18.2.20,' "$work/$g.csv" ||
+		fail "the pair 198.18.1.10 -> 198.18.2.20 is not in $g's local report"
+done
 ok "merged report = gw1 + gw2 row by row ($(($(wc -l <"$work/merged.csv") - 1)) rows)"
 sed 's/^/      /' "$work/merged.csv"
 
