@@ -342,32 +342,38 @@ connect_redis(struct redis_output *ro)
 	return 0;
 }
 
-/* Appends the commands of <item>; returns how many, or -ENOSPC. */
+/*
+ * Appends the command of record <item>; returns how many were appended
+ * (0 when hiredis could not: out of memory), so that as many replies are
+ * read.
+ */
 static int
 append_record(struct redis_output *ro, const struct item *item)
 {
 	char maxlen[24];
+	int ret;
 
 	switch (ro->params.mode) {
 	case REDIS_MODE_STREAM:
 		if (ro->params.stream_maxlen == 0) {
-			redisAppendCommand(ro->ctx, "XADD %s * eve %b",
+			ret = redisAppendCommand(ro->ctx, "XADD %s * eve %b",
 				ro->params.key, item->line, item->len);
-			return 1;
+			break;
 		}
 		snprintf(maxlen, sizeof(maxlen), "%u", ro->params.stream_maxlen);
-		redisAppendCommand(ro->ctx, "XADD %s MAXLEN ~ %s * eve %b",
+		ret = redisAppendCommand(ro->ctx, "XADD %s MAXLEN ~ %s * eve %b",
 			ro->params.key, maxlen, item->line, item->len);
-		return 1;
+		break;
 	case REDIS_MODE_PUBSUB:
-		redisAppendCommand(ro->ctx, "PUBLISH %s %b", ro->params.key,
+		ret = redisAppendCommand(ro->ctx, "PUBLISH %s %b", ro->params.key,
 			item->line, item->len);
-		return 1;
+		break;
 	default:
-		redisAppendCommand(ro->ctx, "RPUSH %s %b", ro->params.key,
+		ret = redisAppendCommand(ro->ctx, "RPUSH %s %b", ro->params.key,
 			item->line, item->len);
-		return 1;
+		break;
 	}
+	return ret == REDIS_OK ? 1 : 0;
 }
 
 static void
@@ -380,8 +386,9 @@ hincrby(struct redis_output *ro, const char *key,
 	if (redis_report_field(e, column, field, sizeof(field)) < 0)
 		return;
 	snprintf(value, sizeof(value), "%" PRIu64, by);
-	redisAppendCommand(ro->ctx, "HINCRBY %s %s %s", key, field, value);
-	(*commands)++;
+	if (redisAppendCommand(ro->ctx, "HINCRBY %s %s %s", key, field,
+			value) == REDIS_OK)
+		(*commands)++;
 }
 
 /*
@@ -425,8 +432,9 @@ append_report(struct redis_output *ro, const struct item *item)
 	 * of an old capture does not write a hash that expires at once.
 	 */
 	snprintf(ttl, sizeof(ttl), "%u", (ro->params.report_days + 1) * 86400u);
-	redisAppendCommand(ro->ctx, "EXPIRE %s %s", key, ttl);
-	return commands + 1;
+	if (redisAppendCommand(ro->ctx, "EXPIRE %s %s", key, ttl) == REDIS_OK)
+		commands++;
+	return commands;
 }
 
 /*
@@ -447,7 +455,7 @@ send_batch(struct redis_output *ro, struct item **batch, unsigned int n)
 			append_record(ro, batch[i]) :
 			append_report(ro, batch[i]);
 	for (i = 0; i < n; i++) {
-		bool item_ok = true;
+		bool item_ok = commands[i] > 0;
 
 		for (c = 0; c < commands[i]; c++) {
 			redisReply *reply = NULL;
