@@ -63,7 +63,7 @@ usage(FILE *out)
 		"  -V, --version       smbgwctl's version\n"
 		"\n"
 		"The merged view of many gateways, from their Redis (no socket):\n"
-		"  smbgwctl report --redis HOST:PORT [--date YYYY-MM-DD] [csv]\n"
+		"  smbgwctl report --redis HOST:PORT [--date YYYY-MM-DD] [--gateway NAME] [csv]\n"
 		"  smbgwctl alerts --redis HOST:PORT [--mode list|stream|pubsub]\n"
 		"                  [--key KEY] [--follow]\n"
 		"  with [--report-key KEY] [--user USER] [--password-file FILE]\n"
@@ -641,6 +641,7 @@ run_redis_view(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "gateway", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct redis_output_params params;
@@ -709,6 +710,16 @@ run_redis_view(int argc, char **argv)
 			break;
 		case 'f':
 			follow = true;
+			break;
+		case 'g':
+			if (strlen(optarg) == 0 ||
+					strlen(optarg) >= sizeof(params.gateway)) {
+				fprintf(stderr,
+					"smbgwctl: --gateway takes a gateway.name\n");
+				return EXIT_USAGE;
+			}
+			snprintf(params.gateway, sizeof(params.gateway), "%s",
+				optarg);
 			break;
 		default:
 			return EXIT_USAGE;

@@ -267,6 +267,8 @@ monitor_create(const struct gateway_config *cfg,
 		struct redis_output_params redis_params = cfg->redis;
 
 		redis_params.report_days = cfg->report.days;
+		snprintf(redis_params.gateway, sizeof(redis_params.gateway),
+			"%s", cfg->name);
 		monitor->redis = redis_output_create(&redis_params);
 		if (monitor->redis == NULL) {
 			snprintf(error, error_len,

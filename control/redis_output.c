@@ -113,13 +113,16 @@ count_add(uint64_t *counter, uint64_t n)
 }
 
 char *
-redis_report_key(const char *report_key, uint32_t day, char *buf,
-	size_t size)
+redis_report_key(const char *report_key, uint32_t day, const char *gateway,
+	char *buf, size_t size)
 {
 	char date[16];
 
 	report_format_day(day, date, sizeof(date));
-	snprintf(buf, size, "%s:%s", report_key, date);
+	if (gateway != NULL && gateway[0] != '\0')
+		snprintf(buf, size, "%s:%s:%s", report_key, date, gateway);
+	else
+		snprintf(buf, size, "%s:%s", report_key, date);
 	return buf;
 }
 
@@ -397,17 +400,16 @@ hincrby(struct redis_output *ro, const char *key,
  * local report does.
  */
 static int
-append_report(struct redis_output *ro, const struct item *item)
+append_report_to(struct redis_output *ro, const struct report_entry *e,
+	const char *key)
 {
 	static const char *const actions[REPORT_ACTION_COUNT] = {
 		"allowed", "denied", "monitored",
 	};
-	const struct report_entry *e = &item->delta;
-	char key[REDIS_KEY_MAX + 16], column[16], ttl[24];
+	char column[16], ttl[24];
 	int commands = 0;
 	unsigned int i;
 
-	redis_report_key(ro->params.report_key, e->day, key, sizeof(key));
 	if (e->connections)
 		hincrby(ro, key, e, "connections", e->connections, &commands);
 	if (e->bytes[0])
@@ -435,6 +437,28 @@ append_report(struct redis_output *ro, const struct item *item)
 	if (redisAppendCommand(ro->ctx, "EXPIRE %s %s", key, ttl) == REDIS_OK)
 		commands++;
 	return commands;
+}
+
+/*
+ * One HINCRBY per column the delta moved, on the shared hash of its day
+ * and on this gateway's own; a port seen only at the end of a connection
+ * is added by 0, which lists it without counting it, as the local report
+ * does.
+ */
+static int
+append_report(struct redis_output *ro, const struct item *item)
+{
+	char key[REDIS_KEY_MAX + 16 + REDIS_GATEWAY_NAME_MAX];
+	int commands;
+
+	redis_report_key(ro->params.report_key, item->delta.day, NULL, key,
+		sizeof(key));
+	commands = append_report_to(ro, &item->delta, key);
+	if (ro->params.gateway[0] == '\0')
+		return commands;
+	redis_report_key(ro->params.report_key, item->delta.day,
+		ro->params.gateway, key, sizeof(key));
+	return commands + append_report_to(ro, &item->delta, key);
 }
 
 /*

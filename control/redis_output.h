@@ -21,7 +21,8 @@
  * deltas become HINCRBY on the hash <report_key>:YYYY-MM-DD, one field per
  * pair and column ("SRC|DST|connections", see redis_report_field()), so
  * that every gateway adds to the same counters and none is counted twice;
- * the hash expires report_days + 1 days after its last change.
+ * the hash expires report_days + 1 days after its last change. A gateway
+ * with a name also counts in a hash of its own per day.
  *
  * Counters are read with redis_output_counters() from any thread.
  */
@@ -59,6 +60,12 @@ struct redis_output_params {
 	bool report;			/* report counters too (default) */
 	char report_key[REDIS_KEY_MAX];	/* default "smbgw:report" */
 	unsigned int report_days;	/* hash lifetime in days, 1..366 */
+	/*
+	 * Set at run time (gateway.name), "" for none: the report also goes
+	 * to this gateway's own hash per day, <report_key>:YYYY-MM-DD:NAME,
+	 * for a per-gateway view; redis_view.h reads that one when set.
+	 */
+	char gateway[REDIS_GATEWAY_NAME_MAX];
 };
 
 struct redis_output_counters {
@@ -156,9 +163,13 @@ int
 redis_report_field(const struct report_entry *entry, const char *column,
 	char *buf, size_t size);
 
-/* The hash of <day>: "<report_key>:YYYY-MM-DD". Returns <buf>. */
+/*
+ * The hash of <day>: "<report_key>:YYYY-MM-DD", or with <gateway> (not
+ * NULL or "") that gateway's own, "<report_key>:YYYY-MM-DD:<gateway>".
+ * Returns <buf>.
+ */
 char *
-redis_report_key(const char *report_key, uint32_t day, char *buf,
-	size_t size);
+redis_report_key(const char *report_key, uint32_t day, const char *gateway,
+	char *buf, size_t size);
 
 #endif /* SMBGW_REDIS_OUTPUT_H */

@@ -129,17 +129,25 @@ expect(redisContext *ctx, redisReply *reply, int type, const char *what,
 
 /* Report */
 
-/* The day of "<report_key>:YYYY-MM-DD", or -1 if <key> is not one. */
+/*
+ * The day of "<report_key>:YYYY-MM-DD" (with <gateway>,
+ * "<report_key>:YYYY-MM-DD:<gateway>"), or -1 if <key> is not one.
+ */
 static int64_t
-day_of_key(const char *report_key, const char *key, size_t len)
+day_of_key(const char *report_key, const char *gateway, const char *key,
+	size_t len)
 {
-	size_t prefix = strlen(report_key);
+	size_t prefix = strlen(report_key), suffix = strlen(gateway);
 	char date[11];
 	struct tm tm;
 	char *end;
 
-	if (len != prefix + 11 || strncmp(key, report_key, prefix) != 0 ||
+	if (len != prefix + 11 + (suffix ? suffix + 1 : 0) ||
+			strncmp(key, report_key, prefix) != 0 ||
 			key[prefix] != ':')
+		return -1;
+	if (suffix && (key[prefix + 11] != ':' ||
+			memcmp(key + prefix + 12, gateway, suffix) != 0))
 		return -1;
 	memcpy(date, key + prefix + 1, 10);
 	date[10] = '\0';
@@ -343,10 +351,13 @@ out:
 	return ret;
 }
 
-/* The days of the report hashes: SCAN for "<report_key>:*". */
+/*
+ * The days of the report hashes (of <gateway>'s own when not ""): SCAN
+ * for "<report_key>:*".
+ */
 static int
-find_days(redisContext *ctx, const char *report_key, uint32_t **days,
-	size_t *count, char *error, size_t error_len)
+find_days(redisContext *ctx, const char *report_key, const char *gateway,
+	uint32_t **days, size_t *count, char *error, size_t error_len)
 {
 	char cursor[32] = "0", pattern[REDIS_KEY_MAX + 4];
 	size_t cap = 0;
@@ -377,7 +388,7 @@ find_days(redisContext *ctx, const char *report_key, uint32_t **days,
 
 			if (k->type != REDIS_REPLY_STRING)
 				continue;
-			day = day_of_key(report_key, k->str, k->len);
+			day = day_of_key(report_key, gateway, k->str, k->len);
 			if (day < 0 || day > UINT32_MAX - 1)
 				continue;
 			if (*count == cap) {
@@ -423,8 +434,8 @@ redis_view_report(const struct redis_output_params *params, uint32_t day,
 	if (ctx == NULL)
 		return -EIO;
 	if (day == REPORT_ALL_DAYS) {
-		ret = find_days(ctx, params->report_key, &days, &day_count,
-			error, error_len);
+		ret = find_days(ctx, params->report_key, params->gateway, &days,
+			&day_count, error, error_len);
 		if (ret < 0)
 			goto out;
 		/* Duplicates: SCAN may return a key twice. */
@@ -449,9 +460,10 @@ redis_view_report(const struct redis_output_params *params, uint32_t day,
 		goto out;
 	}
 	for (h = 0; h < day_count; h++) {
-		char key[REDIS_KEY_MAX + 16];
+		char key[REDIS_KEY_MAX + 16 + REDIS_GATEWAY_NAME_MAX];
 
-		redis_report_key(params->report_key, days[h], key, sizeof(key));
+		redis_report_key(params->report_key, days[h], params->gateway,
+			key, sizeof(key));
 		hashes[h].day = days[h];
 		hashes[h].fields = expect(ctx, redisCommand(ctx, "HGETALL %s",
 			key), REDIS_REPLY_ARRAY, "HGETALL", error, error_len);

@@ -31,7 +31,8 @@ redis_view_parse_address(const char *text, struct redis_output_params *params);
  * every day found with REPORT_ALL_DAYS, as report_write_csv() or
  * report_write_json() print a gateway's own: the hashes
  * <report_key>:YYYY-MM-DD of <params> summed into a report and written by
- * the same code. Ports are listed in ascending order. Returns 0, or a
+ * the same code; with <params>' gateway set, that gateway's own hashes
+ * (<report_key>:YYYY-MM-DD:NAME) instead. Ports are listed in ascending order. Returns 0, or a
  * negative errno with a one-line cause in <error>: -EIO (connection,
  * AUTH), -EPROTO (a field that is not one the output writes), -ENOMEM.
  */

@@ -194,20 +194,32 @@ print(doc["outputs"][sys.argv[2]])' "$gw_work/stats.json" "$2" || fail "no outpu
 
 # The local reports of both gateways, summed row by row, against the one
 # Redis holds: true when equal (the differences are in $work/report.diff).
+# local_report GW: GW's own report (smbgwctl report csv) in $work/GW.csv.
+local_report() {
+	gw_select "$1"
+	timeout 20 "$ctl" -s "$gw_work/smbgw.sock" --json report csv >"$work/$1.json" ||
+		fail "smbgwctl report on $1 failed"
+	python3 -c 'import json, sys
+doc = json.load(open(sys.argv[1]))
+sys.stdout.write(doc.get("result", doc)["csv"])' "$work/$1.json" >"$work/$1.csv" ||
+		fail "no csv in $1's report reply"
+}
+
 reports_match() {
 	local g
 	for g in "${gateways[@]}"; do
-		gw_select "$g"
-		timeout 20 "$ctl" -s "$gw_work/smbgw.sock" --json report csv >"$work/$g.json" ||
-			fail "smbgwctl report on $g failed"
-		python3 -c 'import json, sys
-doc = json.load(open(sys.argv[1]))
-sys.stdout.write(doc.get("result", doc)["csv"])' "$work/$g.json" >"$work/$g.csv" ||
-			fail "no csv in $g's report reply"
+		local_report "$g"
 	done
 	timeout 20 "$ctl" report "${view_auth[@]}" csv >"$work/merged.csv" ||
 		fail "smbgwctl report --redis failed"
-	python3 - "$work/merged.csv" "$work/gw1.csv" "$work/gw2.csv" >"$work/report.diff" <<'PY'
+	compare_reports "$work/merged.csv" "$work/gw1.csv" "$work/gw2.csv" >"$work/report.diff"
+}
+
+# compare_reports MERGED CSV...: true when MERGED has the rows of the
+# CSVs summed, column by column (ports as sets: a gateway lists them in
+# the order it saw them, the merged report in ascending order).
+compare_reports() {
+	python3 - "$@" <<'PY'
 import csv, sys
 
 def rows(path):
@@ -297,6 +309,21 @@ for g in gw1 gw2; do
 done
 ok "merged report = gw1 + gw2 row by row ($(($(wc -l <"$work/merged.csv") - 1)) rows)"
 sed 's/^/      /' "$work/merged.csv"
+# Each gateway's own hashes in Redis are its local report.
+own_matches() {
+	local_report "$1"
+	timeout 20 "$ctl" report "${view_auth[@]}" --gateway "rd-$1" csv >"$work/own-$1.csv" ||
+		fail "smbgwctl report --redis --gateway rd-$1 failed"
+	compare_reports "$work/own-$1.csv" "$work/$1.csv" >"$work/own-$1.diff"
+}
+for g in gw1 gw2; do
+	for _ in $(seq 20); do
+		own_matches "$g" && break
+		sleep 0.5
+	done
+	own_matches "$g" || { cat "$work/own-$g.diff"; fail "Redis's report of rd-$g is not $g's own"; }
+done
+ok "per-gateway reports in Redis equal each gateway's own"
 
 # alerts_of GW: whether the merged stream has a CM0062 alert naming GW.
 alerts_of() {

@@ -176,7 +176,7 @@ test_address(void **state)
 static void
 test_report_and_alerts(void **state)
 {
-	static char merged[4096], expected[4096];
+	static char merged[4096], expected[4096], own[2][4096];
 	static const char alert[] =
 		"{\"gateway\":\"a\",\"event_type\":\"alert\",\"alert\":{}}\n";
 	static const char other[] = "{\"gateway\":\"a\",\"event_type\":\"smb\"}\n";
@@ -198,6 +198,7 @@ test_report_and_alerts(void **state)
 	sum = report_create(&rp);
 	assert_non_null(sum);
 	for (g = 0; g < 2; g++) {
+		snprintf(p.gateway, sizeof(p.gateway), "%s", g ? "b" : "a");
 		gw[g] = redis_output_create(&p);
 		assert_non_null(gw[g]);
 		local[g] = report_create(&rp);
@@ -226,8 +227,12 @@ test_report_and_alerts(void **state)
 	for (g = 0; g < 2; g++) {
 		wait_sent(gw[g], 6 + 2);
 		redis_output_free(gw[g]);
+		f = fmemopen(own[g], sizeof(own[g]), "w");
+		assert_int_equal(report_write_csv(local[g], f, REPORT_ALL_DAYS), 0);
+		fclose(f);
 		report_free(local[g]);
 	}
+	p.gateway[0] = '\0';
 
 	f = fmemopen(expected, sizeof(expected), "w");
 	assert_int_equal(report_write_csv(sum, f, REPORT_ALL_DAYS), 0);
@@ -244,6 +249,16 @@ test_report_and_alerts(void **state)
 		error, sizeof(error)), 0);
 	fclose(f);
 	assert_string_equal(merged, expected);
+	/* Each gateway's own hashes: its local report. */
+	for (g = 0; g < 2; g++) {
+		snprintf(p.gateway, sizeof(p.gateway), "%s", g ? "b" : "a");
+		f = fmemopen(merged, sizeof(merged), "w");
+		assert_int_equal(redis_view_report(&p, REPORT_ALL_DAYS, true, f,
+			error, sizeof(error)), 0);
+		fclose(f);
+		assert_string_equal(merged, own[g]);
+	}
+	p.gateway[0] = '\0';
 
 	f = fmemopen(merged, sizeof(merged), "w");
 	assert_int_equal(redis_view_alerts(&p, false, f, error,
