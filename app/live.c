@@ -33,6 +33,7 @@
 #include "monitor.h"
 #include "policy.h"
 #include "ports.h"
+#include "redis_output.h"
 #include "report.h"
 #include "stats.h"
 #include "supervise.h"
@@ -235,6 +236,8 @@ inspection_init(struct live_context *ctx)
 			"cannot allocate the flow summary");
 		goto free_watchlist;
 	}
+	/* The Redis sender runs where DPDK puts control threads. */
+	redis_output_set_thread_create(rte_ctrl_thread_create);
 	ctx->monitor = monitor_create(ctx->cfg, ctx->watchlist, ctx->policy,
 		ctx->error, sizeof(ctx->error));
 	if (ctx->monitor == NULL)
@@ -613,6 +616,8 @@ control_loop(struct live_context *ctx)
 	while (!stop_requested) {
 		unsigned int taken = drain_events(ctx);
 
+		if (taken > 0)
+			monitor_pass(ctx->monitor);
 		supervise_tick(ctx, monotonic_ns());
 
 		ctl_server_poll(ctx->ctl, 0);

@@ -21,6 +21,8 @@
 
 #include "ctl.h"
 #include "ctl_json.h"
+#include "redis_view.h"
+#include "report.h"
 
 #ifndef SMBGW_VERSION
 #define SMBGW_VERSION "unknown"
@@ -59,6 +61,13 @@ usage(FILE *out)
 		"  -t, --timeout SEC   wait at most SEC seconds for the reply (default %d)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       smbgwctl's version\n"
+		"\n"
+		"The merged view of many gateways, from their Redis (no socket):\n"
+		"  smbgwctl report --redis HOST:PORT [--date YYYY-MM-DD] [--gateway NAME] [csv]\n"
+		"  smbgwctl alerts --redis HOST:PORT [--mode list|stream|pubsub]\n"
+		"                  [--key KEY] [--follow]\n"
+		"  with [--report-key KEY] [--user USER] [--password-file FILE]\n"
+		"  (or $SMBGW_REDIS_PASSWORD) as in output.redis.\n"
 		"\n"
 		"A gateway that answers \"busy\" (all control connections taken) is\n"
 		"asked again for up to 2 s.\n"
@@ -580,6 +589,163 @@ json_status(const char *line)
 		EXIT_DENIED : EXIT_COMMAND_FAILED;
 }
 
+/* The first line of <path>, without its newline, into <buf>. */
+static int
+read_password(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	if (f == NULL || fgets(buf, (int)size, f) == NULL) {
+		fprintf(stderr, "smbgwctl: cannot read %s: %s\n", path,
+			f == NULL ? strerror(errno) : "empty");
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	return 0;
+}
+
+static bool
+asks_redis(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 1 || (strcmp(argv[0], "report") != 0 &&
+			strcmp(argv[0], "alerts") != 0))
+		return false;
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--redis") == 0 ||
+				strncmp(argv[i], "--redis=", 8) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * report|alerts --redis ...: the merged view of every gateway writing to
+ * that Redis, read by the control library (redis_view.h), not asked of a
+ * gateway.
+ */
+static int
+run_redis_view(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "redis", required_argument, NULL, 'r' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "report-key", required_argument, NULL, 'R' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct redis_output_params params;
+	uint32_t day = REPORT_ALL_DAYS;
+	bool report = strcmp(argv[0], "report") == 0, csv = false;
+	bool follow = false;
+	const char *password = getenv("SMBGW_REDIS_PASSWORD");
+	char error[512] = "";
+	int opt, ret;
+
+	redis_output_params_set_defaults(&params);
+	params.timeout_ms = 5000;
+	if (password != NULL)
+		snprintf(params.password, sizeof(params.password), "%s",
+			password);
+	/* 0: glibc starts a new scan; options may come after "csv". */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		struct tm tm;
+		char *end;
+
+		switch (opt) {
+		case 'r':
+			if (redis_view_parse_address(optarg, &params) < 0) {
+				fprintf(stderr,
+					"smbgwctl: --redis takes HOST:PORT, not %s\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			memset(&tm, 0, sizeof(tm));
+			end = strptime(optarg, "%Y-%m-%d", &tm);
+			if (end == NULL || *end != '\0') {
+				fprintf(stderr,
+					"smbgwctl: --date takes YYYY-MM-DD, not %s\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			day = (uint32_t)(timegm(&tm) / 86400);
+			break;
+		case 'k':
+		case 'R':
+			if (strlen(optarg) == 0 ||
+					strlen(optarg) >= sizeof(params.key)) {
+				fprintf(stderr, "smbgwctl: key too long or empty\n");
+				return EXIT_USAGE;
+			}
+			snprintf(opt == 'k' ? params.key : params.report_key,
+				sizeof(params.key), "%s", optarg);
+			break;
+		case 'm':
+			if (redis_mode_parse(optarg, &params.mode) < 0) {
+				fprintf(stderr,
+					"smbgwctl: --mode takes list, stream or pubsub\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			snprintf(params.user, sizeof(params.user), "%s", optarg);
+			break;
+		case 'p':
+			if (read_password(optarg, params.password,
+					sizeof(params.password)) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'g':
+			if (strlen(optarg) == 0 ||
+					strlen(optarg) >= sizeof(params.gateway)) {
+				fprintf(stderr,
+					"smbgwctl: --gateway takes a gateway.name\n");
+				return EXIT_USAGE;
+			}
+			snprintf(params.gateway, sizeof(params.gateway), "%s",
+				optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (report && strcmp(argv[optind], "csv") == 0) {
+			csv = true;
+		} else if (report && strcmp(argv[optind], "json") == 0) {
+			csv = false;
+		} else {
+			fprintf(stderr, "smbgwctl: unexpected argument %s\n",
+				argv[optind]);
+			return EXIT_USAGE;
+		}
+	}
+	ret = report ? redis_view_report(&params, day, csv, stdout, error,
+		sizeof(error)) :
+		redis_view_alerts(&params, follow, stdout, error, sizeof(error));
+	if (ret < 0) {
+		fprintf(stderr, "smbgwctl: %s\n", error);
+		return ret == -EIO ? EXIT_NOT_RUNNING : EXIT_COMMAND_FAILED;
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_COMMAND_FAILED;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -632,6 +798,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (asks_redis(argc - optind, argv + optind))
+		return run_redis_view(argc - optind, argv + optind);
 	len = build_request(request, sizeof(request), argc - optind,
 		argv + optind);
 	if (len < 0) {

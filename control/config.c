@@ -10,6 +10,7 @@
 #include "config_files.h"
 #include "detector_config.h"
 #include "policy_config.h"
+#include "redis_config.h"
 #include "watchlists.h"
 
 const char config_default_text[] =
@@ -33,6 +34,7 @@ enum key_kind {
 	KEY_UINT,
 	KEY_ENUM,
 	KEY_PORTS,
+	KEY_NAME,	/* a name: letters, digits, '.', '_', '-'; max - 1 bytes */
 };
 
 struct key_spec {
@@ -68,6 +70,8 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("gateway", burst_size, 1, 256),
 	UINT_KEY("gateway", tx_retries, 0, 64),
 	UINT_KEY("gateway", stats_interval, 0, 86400),
+	{ "gateway", "name", KEY_NAME, offsetof(struct gateway_config, name),
+		1, REDIS_GATEWAY_NAME_MAX, NULL },
 	UINT_KEY("memory", mbufs, 1023, 1u << 24),
 	UINT_KEY("memory", mbuf_cache, 0, 512),
 	UINT_KEY("memory", mbuf_data_room, 1024, 65535 - 128),
@@ -122,7 +126,7 @@ config_table_key(unsigned int index, struct config_key_info *info)
 	info->offset = info->ports ? offsetof(struct gateway_config, ports) :
 		spec->offset;
 	info->size = info->ports ? sizeof(((struct gateway_config *)0)->ports) :
-		sizeof(unsigned int);
+		spec->kind == KEY_NAME ? spec->max : sizeof(unsigned int);
 	return true;
 }
 
@@ -180,6 +184,7 @@ config_set_defaults(struct gateway_config *cfg)
 	detector_params_set_defaults(&cfg->detector);
 	eve_params_set_defaults(&cfg->output);
 	report_params_set_defaults(&cfg->report);
+	redis_output_params_set_defaults(&cfg->redis);
 	policy_config_defaults(&cfg->policy);
 }
 
@@ -302,6 +307,45 @@ load_enum(const struct key_spec *spec, config_setting_t *setting,
 }
 
 static void
+load_name(const struct key_spec *spec, config_setting_t *setting,
+	struct gateway_config *cfg, struct config_errors *errors,
+	const char *file)
+{
+	int line = config_setting_source_line(setting);
+	const char *value;
+	size_t i, len;
+
+	if (config_setting_type(setting) != CONFIG_TYPE_STRING) {
+		config_error_add(errors, file, line, "%s.%s must be a string, not %s",
+			spec->group, spec->name,
+			config_type_name(config_setting_type(setting)));
+		return;
+	}
+	value = config_setting_get_string(setting);
+	len = strlen(value);
+	if (len < spec->min || len >= spec->max) {
+		config_error_add(errors, file, line,
+			"%s.%s must be %lu to %lu characters",
+			spec->group, spec->name, spec->min, spec->max - 1);
+		return;
+	}
+	/* It becomes part of Redis keys and JSON: keep it plain. */
+	for (i = 0; i < len; i++) {
+		char c = value[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+				c == '-')) {
+			config_error_add(errors, file, line,
+				"%s.%s = \"%s\": only letters, digits, '.', '_' and '-' are allowed",
+				spec->group, spec->name, value);
+			return;
+		}
+	}
+	snprintf((char *)cfg + spec->offset, spec->max, "%s", value);
+}
+
+static void
 load_ports(const struct key_spec *spec, config_setting_t *setting,
 	struct gateway_config *cfg, struct config_errors *errors,
 	const char *file)
@@ -389,6 +433,9 @@ load_group(config_setting_t *group, struct gateway_config *cfg,
 			break;
 		case KEY_PORTS:
 			load_ports(spec, setting, cfg, errors, file);
+			break;
+		case KEY_NAME:
+			load_name(spec, setting, cfg, errors, file);
 			break;
 		}
 	}
@@ -502,9 +549,12 @@ load_parsed(config_t *lc, const char *file, struct gateway_config *cfg,
 		else if (strcmp(name, "detector") == 0)
 			detector_config_load_detector(group, file, &cfg->detector,
 				errors);
-		else if (strcmp(name, "output") == 0)
+		else if (strcmp(name, "output") == 0) {
 			detector_config_load_output(group, file, &cfg->output,
 				errors);
+			redis_config_load(config_setting_get_member(group,
+				"redis"), file, &cfg->redis, errors);
+		}
 		else if (strcmp(name, "report") == 0)
 			detector_config_load_report(group, file, &cfg->report,
 				errors);

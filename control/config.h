@@ -19,6 +19,7 @@
 #include "eve.h"
 #include "match.h"
 #include "policy.h"
+#include "redis_output.h"
 #include "report.h"
 
 #define CONFIG_PORTS_MAX 8
@@ -76,6 +77,7 @@ struct gateway_config {
 	unsigned int burst_size;
 	unsigned int tx_retries;
 	unsigned int stats_interval;	/* seconds; 0 prints only at exit */
+	char name[REDIS_GATEWAY_NAME_MAX];	/* names records; "" for none */
 
 	/* memory { } */
 	unsigned int mbufs;		/* per port */
@@ -126,6 +128,8 @@ struct gateway_config {
 	struct detector_params detector;
 	struct eve_params output;
 	struct report_params report;
+	/* output { redis { } }: EVE records and report counters to Redis */
+	struct redis_output_params redis;
 
 	/* control { } */
 	struct ctl_config control;

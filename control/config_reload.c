@@ -43,6 +43,7 @@ static const struct group_key group_keys[] = {
 	RAW("output.stats_interval", output.stats_interval),
 	RAW("output.flows", output.flows),
 	RAW("output.flows_sample", output.flows_sample),
+	RAW("output.redis", redis),
 	RAW("report.days", report.days),
 	RAW("report.max_rows", report.max_rows),
 	STRING("report.path", report.path),

@@ -337,9 +337,11 @@ detector_config_load_output(config_setting_t *group, const char *file,
 				continue;
 			}
 			params->flows = (enum eve_flows)m;
+		} else if (strcmp(name, "redis") == 0) {
+			/* redis_config_load() reads it. */
 		} else {
 			config_error_add(errors, file, line_of(s),
-				"unknown key output.%s (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample)",
+				"unknown key output.%s (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample, redis)",
 				name);
 		}
 	}

@@ -363,6 +363,9 @@ record_begin(struct eve *eve, struct ctl_json_writer *j)
 	ctl_json_writer_init(j, eve->record, sizeof(eve->record) - 1, NULL,
 		NULL);
 	ctl_json_object_begin(j, NULL);
+	/* First, so that a merged stream says at once whose record it is. */
+	if (eve->params.gateway[0] != '\0')
+		json_string(j, "gateway", eve->params.gateway);
 }
 
 static const char *const type_names[] = {
@@ -446,6 +449,8 @@ record_end(struct eve *eve, struct ctl_json_writer *j, enum eve_type type)
 	}
 	len = ctl_json_length(j);
 	eve->record[len] = '\n';
+	if (eve->params.sink != NULL)
+		eve->params.sink(eve->params.sink_arg, eve->record, len + 1);
 	if (eve->file != NULL && record_file_append(eve->file, eve->record,
 			len + 1) < 0) {
 		eve->counters.write_errors++;

@@ -59,6 +59,7 @@ enum eve_flows {
 };
 /* Bytes of one record at most; longer ones are dropped and counted. */
 #define EVE_RECORD_MAX		16384
+#define EVE_GATEWAY_MAX		64
 
 struct eve_params {
 	char path[EVE_PATH_MAX];	/* "" for no file */
@@ -71,6 +72,17 @@ struct eve_params {
 	unsigned int max_handles;	/* open handles tracked, 16..2^20 */
 	/* Set at run time: names the watchlist classes of records. */
 	const struct watchlist *watchlist;
+	/*
+	 * Set at run time: the gateway's name (gateway.name), written first
+	 * in every record as "gateway"; "" leaves the member out.
+	 */
+	char gateway[EVE_GATEWAY_MAX];
+	/*
+	 * Set at run time, may be NULL: given every whole record, '\n'
+	 * included, as it goes to the file (the Redis output). Must not block.
+	 */
+	void (*sink)(void *arg, const char *record, size_t len);
+	void *sink_arg;
 	/* write(2) unless set: tests inject short writes and errors. */
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 };

@@ -92,6 +92,13 @@ reply_outputs(const struct gateway *gw, struct ctl_reply *r)
 	ctl_reply_u64(r, "report_set_aside", o.report_set_aside);
 	ctl_reply_u64(r, "syslog_sent", o.syslog_sent);
 	ctl_reply_u64(r, "syslog_dropped", o.syslog_dropped);
+	if (o.redis) {
+		ctl_reply_u64(r, "redis_sent", o.redis_counters.sent);
+		ctl_reply_u64(r, "redis_dropped", o.redis_counters.dropped);
+		ctl_reply_u64(r, "redis_errors", o.redis_counters.errors);
+		ctl_reply_u64(r, "redis_connects", o.redis_counters.connects);
+		ctl_reply_u64(r, "redis_queued", o.redis_counters.queued);
+	}
 	ctl_reply_object_end(r);
 }
 

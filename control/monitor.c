@@ -11,6 +11,7 @@
 #include "flow.h"
 #include "monitor.h"
 #include "policy.h"
+#include "redis_output.h"
 #include "report.h"
 #include "report_checkpoint.h"
 #include "smb.h"
@@ -25,11 +26,14 @@
 struct monitor {
 	struct detector *detector;
 	struct eve *eve;
+	struct redis_output *redis;	/* NULL without output.redis */
 	struct report *report;
 	struct report_checkpoint *checkpoint;	/* NULL without report.path */
 	uint64_t checkpoint_changes;	/* report changes in the last checkpoint */
 	bool checkpointed;		/* one was written (or read) this run */
 	struct output_counters eve_final;	/* the EVE log's, once closed */
+	bool redis_on;
+	struct redis_output_counters redis_final;	/* once stopped */
 	struct monitor_counters counters;
 	unsigned int alert_count;
 	struct monitor_alert alerts[MONITOR_ALERTS_MAX];
@@ -179,6 +183,7 @@ void
 monitor_event(void *arg, const struct gw_event *ev)
 {
 	struct monitor *monitor = arg;
+	struct report_entry delta;
 
 	if (monitor->eve != NULL) {
 		struct eve_context ctx = { NULL, NULL, NULL, NULL };
@@ -197,8 +202,19 @@ monitor_event(void *arg, const struct gw_event *ev)
 			ev->u.flow.app != FLOW_APP_DCERPC)
 		return;
 	detector_add(monitor->detector, ev, on_alert, monitor);
-	if (ev->kind == EVENT_FLOW)
-		report_add_flow(monitor->report, ev, report_action_of(ev));
+	if (ev->kind != EVENT_FLOW)
+		return;
+	/* The shared counters move when, and as, the local report does. */
+	if (report_add_flow_delta(monitor->report, ev, report_action_of(ev),
+			&delta) && monitor->redis != NULL)
+		redis_output_report(monitor->redis, &delta);
+}
+
+/* The EVE writer's sink: each whole record, as formatted, to Redis. */
+static void
+record_to_redis(void *arg, const char *record, size_t len)
+{
+	redis_output_record(arg, record, len);
 }
 
 /*
@@ -273,13 +289,33 @@ monitor_create(const struct gateway_config *cfg,
 			strerror(errno));
 		goto free_monitor;
 	}
-	if (eve_params.path[0] != '\0') {
+	if (cfg->redis.server[0] != '\0') {
+		struct redis_output_params redis_params = cfg->redis;
+
+		redis_params.report_days = cfg->report.days;
+		snprintf(redis_params.gateway, sizeof(redis_params.gateway),
+			"%s", cfg->name);
+		monitor->redis = redis_output_create(&redis_params);
+		if (monitor->redis == NULL) {
+			snprintf(error, error_len,
+				"cannot start the Redis output: %s",
+				strerror(errno));
+			goto free_detector;
+		}
+		monitor->redis_on = true;
+		eve_params.sink = record_to_redis;
+		eve_params.sink_arg = monitor->redis;
+	}
+	snprintf(eve_params.gateway, sizeof(eve_params.gateway), "%s",
+		cfg->name);
+	/* Without a file, records still go to Redis. */
+	if (eve_params.path[0] != '\0' || monitor->redis != NULL) {
 		eve_params.watchlist = watchlist;
 		monitor->eve = eve_open(&eve_params);
 		if (monitor->eve == NULL) {
 			snprintf(error, error_len, "cannot open %s: %s",
 				eve_params.path, strerror(errno));
-			goto free_detector;
+			goto free_redis;
 		}
 	}
 	monitor->report = report_create(&cfg->report);
@@ -306,6 +342,8 @@ free_report:
 close_eve:
 	if (monitor->eve != NULL)
 		eve_close(monitor->eve);
+free_redis:
+	redis_output_free(monitor->redis);
 free_detector:
 	detector_free(monitor->detector);
 free_monitor:
@@ -331,6 +369,14 @@ monitor_flush(struct monitor *monitor)
 {
 	if (monitor->eve != NULL)
 		eve_flush(monitor->eve);
+	monitor_pass(monitor);
+}
+
+void
+monitor_pass(struct monitor *monitor)
+{
+	if (monitor->redis != NULL)
+		redis_output_flush(monitor->redis);
 }
 
 void
@@ -341,6 +387,12 @@ monitor_finish(struct monitor *monitor)
 	if (monitor->eve != NULL) {
 		eve_close_counted(monitor->eve, &monitor->eve_final);
 		monitor->eve = NULL;
+	}
+	/* Last, so that the records of the close above are sent too. */
+	if (monitor->redis != NULL) {
+		redis_output_close_counted(monitor->redis,
+			&monitor->redis_final);
+		monitor->redis = NULL;
 	}
 }
 
@@ -399,6 +451,11 @@ monitor_outputs(const struct monitor *monitor, struct monitor_outputs *out)
 		out->report_rows_restored = c->rows_restored;
 		out->report_set_aside = c->set_aside;
 	}
+	out->redis = monitor->redis_on;
+	if (monitor->redis != NULL)
+		redis_output_counters(monitor->redis, &out->redis_counters);
+	else
+		out->redis_counters = monitor->redis_final;
 }
 
 void

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "event.h"
 #include "output_status.h"
+#include "redis_output.h"
 
 struct watchlist;
 struct policy_publisher;
@@ -57,6 +58,8 @@ struct monitor_outputs {
 	uint64_t report_set_aside;	/* damaged checkpoints renamed .bad */
 	uint64_t syslog_sent;		/* alerts the syslog socket took */
 	uint64_t syslog_dropped;	/* ... and those it did not */
+	bool redis;			/* output.redis is on */
+	struct redis_output_counters redis_counters;
 };
 
 struct eve;
@@ -92,6 +95,14 @@ monitor_reopen(struct monitor *monitor);
 /* Writes out what the EVE log buffers; call about once a second. */
 void
 monitor_flush(struct monitor *monitor);
+
+/*
+ * Hands what the Redis output gathered to its sender (a short lock, never
+ * a wait): call after each control loop pass that took events, so that
+ * records reach Redis within a pass, not a second.
+ */
+void
+monitor_pass(struct monitor *monitor);
 
 /*
  * Reads the report checkpoint (report.path) back into the report: call

@@ -359,31 +359,67 @@ void
 report_add_flow(struct report *report, const struct gw_event *ev,
 	enum report_action action)
 {
+	struct report_entry delta;
+
+	report_add_flow_delta(report, ev, action, &delta);
+}
+
+/* What a counted event adds to its row, whether or not the row is kept. */
+static void
+delta_of(const struct gw_event *ev, enum report_action action, uint32_t day,
+	struct report_entry *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->day = day;
+	d->ip_version = ev->ip_version;
+	memcpy(d->client, ev->client_addr, 16);
+	memcpy(d->server, ev->server_addr, 16);
+	d->port_count = 1;
+	d->ports[0] = ev->server_port;
+	if (ev->subtype == EVENT_FLOW_CLASSIFIED) {
+		d->connections = 1;
+		if (ev->u.flow.method == EVENT_DETECT_CONTENT)
+			d->by_content = 1;
+		else
+			d->by_port = 1;
+		if ((unsigned int)action < REPORT_ACTION_COUNT)
+			d->actions[action] = 1;
+	} else {
+		d->bytes[0] = ev->u.flow.bytes[0];
+		d->bytes[1] = ev->u.flow.bytes[1];
+	}
+}
+
+bool
+report_add_flow_delta(struct report *report, const struct gw_event *ev,
+	enum report_action action, struct report_entry *delta)
+{
 	uint32_t day = report_day_of(ev->ts_ns);
 	struct row *r;
 
 	if (ev->kind != EVENT_FLOW || (ev->subtype != EVENT_FLOW_CLASSIFIED &&
 			ev->subtype != EVENT_FLOW_END))
-		return;
+		return false;
 	/*
 	 * "SMB traffic allowed" counts SMB connections: DCE/RPC over TCP
 	 * (135, learned and dynamic ports) is not SMB; RPC on a named pipe
 	 * is inside an SMB connection, counted as such.
 	 */
 	if (ev->u.flow.app == FLOW_APP_DCERPC)
-		return;
+		return false;
 	if (is_trusted(report, ev->client_addr, ev->ip_version) ||
 			is_trusted(report, ev->server_addr, ev->ip_version)) {
 		if (ev->subtype == EVENT_FLOW_CLASSIFIED)
 			report->counters.trusted++;
-		return;
+		return false;
 	}
 	if (!day_admit(report, day))
-		return;
+		return false;
+	delta_of(ev, action, day, delta);
 	r = row_get(report, day, ev->client_addr, ev->server_addr,
 		ev->ip_version);
 	if (r == NULL)
-		return;
+		return true;
 	report->counters.changes++;
 	if (ev->subtype == EVENT_FLOW_CLASSIFIED) {
 		report->counters.flows++;
@@ -400,6 +436,7 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 		r->bytes[0] += ev->u.flow.bytes[0];
 		r->bytes[1] += ev->u.flow.bytes[1];
 	}
+	return true;
 }
 
 int

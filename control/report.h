@@ -133,6 +133,20 @@ report_add_flow(struct report *report, const struct gw_event *ev,
 	enum report_action action);
 
 /*
+ * As report_add_flow(), and says what the event added: returns true, with
+ * <delta> set to the row's day and pair and the counts it moved (one
+ * connection, its port, method and action at CLASSIFIED; bytes and the
+ * port, uncounted, at END), when the event counts: an EVENT_FLOW
+ * CLASSIFIED or END whose ends are not trusted and whose day is kept.
+ * That is also true when the local row could not be stored (counted
+ * rows_dropped), so that a shared view (redis_output.h) counts every
+ * connection exactly once, when the local report counts it.
+ */
+bool
+report_add_flow_delta(struct report *report, const struct gw_event *ev,
+	enum report_action action, struct report_entry *delta);
+
+/*
  * Writes the rows of UTC day <day> (days since 1970-01-01), or of every
  * day kept with REPORT_ALL_DAYS, sorted by day, source and destination:
  * as one JSON document, or as CSV with a header line. Returns 0, or -EIO

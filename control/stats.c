@@ -300,6 +300,11 @@ stats_print_outputs(FILE *out, const struct monitor *monitor)
 		o.eve.written, o.eve.dropped, o.eve.errors, o.report.written,
 		o.report.dropped, o.report.errors, o.report_rows_restored,
 		o.report_set_aside, o.syslog_sent, o.syslog_dropped);
+	if (o.redis)
+		fprintf(out, "outputs: redis_sent %" PRIu64 " redis_dropped %"
+			PRIu64 " redis_errors %" PRIu64 " redis_connects %" PRIu64
+			"\n", o.redis_counters.sent, o.redis_counters.dropped,
+			o.redis_counters.errors, o.redis_counters.connects);
 	fflush(out);
 }
 

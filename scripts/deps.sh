@@ -8,6 +8,8 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	dpdk dpdk-dev libdpdk-dev libconfig-dev libhyperscan-dev libpcap-dev
 	libcmocka-dev
+	# EVE and report counters to Redis; the e2e Redis and its CLI
+	libhiredis-dev redis-server redis-tools
 	# reference LZ77+Huffman (XPRESS) codec for the xca unit test
 	libwim-dev
 	# fuzzing and sanitizers

@@ -22,6 +22,8 @@
 # gw_reload [S]                    SIGHUP; true if it still runs S s later
 # gw_check_config CONF             smbgw --check-config CONF
 # gw_stop S / gw_cleanup           SIGTERM and wait / kill and clean up
+# gw_select NAME                   the gateway the functions above act on,
+#                                  when a test runs several (below)
 # step TEXT                        prints TEXT after the seconds since $started
 # in_background CMD...             runs CMD so that signals are handled at once
 
@@ -31,6 +33,31 @@ gw_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 gw_pid=""
 gw_status=""
+
+# Several gateways in one test (e2e-redis: two, each on its own netns.sh
+# topology): gw_select NAME saves the state of the gateway selected before
+# and restores NAME's, so that every gw_* function and netns.sh act on
+# NAME. The first gw_select of a NAME keeps the current values: set its
+# gw_work, gw_file_prefix and SMBGW_* after it. A test with one gateway
+# never calls it.
+gw_state_vars=(gw_pid gw_status gw_work gw_file_prefix SMBGW_IF_A SMBGW_IF_B
+	SMBGW_NETNS_PREFIX SMBGW_NETNS_DIR)
+declare -A gw_states=()
+gw_selected=""
+gw_select() {
+	local v
+	if [ -n "$gw_selected" ]; then
+		for v in "${gw_state_vars[@]}"; do
+			gw_states[$gw_selected.$v]=${!v-}
+		done
+	fi
+	gw_selected=$1
+	[ -n "${gw_states[$1.gw_work]+set}" ] || return 0
+	for v in "${gw_state_vars[@]}"; do
+		printf -v "$v" '%s' "${gw_states[$1.$v]}"
+	done
+	export SMBGW_IF_A SMBGW_IF_B SMBGW_NETNS_PREFIX SMBGW_NETNS_DIR
+}
 
 step() {
 	printf '[%3ds] %s\n' $((SECONDS - ${started:-0})) "$*"

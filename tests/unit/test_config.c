@@ -123,6 +123,62 @@ test_session_pool_keys(void **state)
 		"flows: { session_idle_reclaim_ms = 3600001; };\n"), -EINVAL);
 }
 
+#define PORTS_LINE "gateway: { ports = [ \"a\", \"b\" ]; name = \"gw-1.lab\"; };\n"
+
+/* gateway.name and output.redis: values, defaults and every refusal. */
+static void
+test_redis_output(void **state)
+{
+	(void)state;
+	assert_int_equal(load(PORTS_LINE), 0);
+	assert_string_equal(cfg.name, "gw-1.lab");
+	assert_string_equal(cfg.redis.server, "");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { server = \"198.18.250.2\"; port = 6380;\n"
+		"  mode = \"stream\"; key = \"k\"; user = \"u\"; password = \"p\";\n"
+		"  queue_size = 64; timeout_ms = 250; stream_maxlen = 0;\n"
+		"  report = false; report_key = \"r\"; tls = false; }; };\n"), 0);
+	assert_string_equal(cfg.redis.server, "198.18.250.2");
+	assert_int_equal(cfg.redis.port, 6380);
+	assert_int_equal(cfg.redis.mode, REDIS_MODE_STREAM);
+	assert_string_equal(cfg.redis.key, "k");
+	assert_string_equal(cfg.redis.user, "u");
+	assert_string_equal(cfg.redis.password, "p");
+	assert_int_equal(cfg.redis.queue_size, 64);
+	assert_int_equal(cfg.redis.timeout_ms, 250);
+	assert_int_equal(cfg.redis.stream_maxlen, 0);
+	assert_false(cfg.redis.report);
+	assert_string_equal(cfg.redis.report_key, "r");
+
+	assert_int_equal(load("gateway: { ports = [ \"a\", \"b\" ];\n"
+		"  name = \"gw 1\"; };\n"), -EINVAL);
+	assert_single_error("test.conf:2: gateway.name = \"gw 1\": only letters, digits, '.', '_' and '-' are allowed");
+	assert_int_equal(load("gateway: { ports = [ \"a\", \"b\" ];\n"
+		"  name = \"\"; };\n"), -EINVAL);
+	assert_single_error("test.conf:2: gateway.name must be 1 to 63 characters");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { server = \"h\";\n  mode = \"kafka\"; }; };\n"),
+		-EINVAL);
+	assert_single_error("test.conf:3: output.redis.mode = \"kafka\" is not one of: list, stream, pubsub");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { server = \"h\";\n  tls = true; }; };\n"),
+		-EINVAL);
+	assert_single_error("test.conf:3: output.redis.tls: this build's hiredis has no TLS support; connect through a local TLS tunnel (stunnel) instead");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { port = 1; }; };\n"), -EINVAL);
+	assert_single_error("test.conf:2: output.redis needs a server (host name or address)");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { server = \"h\";\n  queue_size = 8; }; };\n"),
+		-EINVAL);
+	assert_single_error("test.conf:3: output.redis.queue_size = 8 is out of range [16, 1048576]");
+	assert_int_equal(load(PORTS_LINE
+		"output: { redis: { server = \"h\";\n  colour = 1; }; };\n"),
+		-EINVAL);
+	assert_int_equal(errors.count, 1);
+	assert_non_null(strstr(errors.messages[0],
+		"test.conf:3: unknown key output.redis.colour"));
+}
+
 static void
 test_missing_ports(void **state)
 {
@@ -1071,6 +1127,7 @@ main(void)
 		cmocka_unit_test(test_include_syntax),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_policy_lines_name_the_file),
+		cmocka_unit_test(test_redis_output),
 	};
 	int failed;
 

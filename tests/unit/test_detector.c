@@ -1155,7 +1155,7 @@ test_config_errors(void **state)
 	assert_error(5, "t.conf:6: unknown key detector.windw (expected window, share_open_threshold, require, max_pairs, max_clients, logon_failures, logon_failure_window, workstation_segments, rules, rpc_rules, discovery_breadth, netlogon_auth_burst)");
 	assert_error(6, "t.conf:7: detector.workstation_segments names \"a\" twice");
 	assert_error(7, "t.conf:9: output.eve must be a string (a file name, or \"\" for none), not an integer");
-	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample)");
+	assert_error(8, "t.conf:9: unknown key output.verbose (expected eve, syslog, syslog_target, max_handles, stats_interval, flows, flows_sample, redis)");
 	assert_error(9, "t.conf:10: report.days = 400 is out of range [1, 366]");
 	assert_error(10, "t.conf:10: report.trusted[0] = \"10.0.0.1/8\" is not an address prefix like \"10.0.0.0/8\" or \"fd00::/8\" (no bits set beyond the length)");
 

@@ -291,6 +291,7 @@ test_flow_end(void **state)
 	eve_write_event(eve, &ev, NULL);
 
 	base(&ev, T0 + 2 * S, EVENT_FLOW, EVENT_FLOW_END);
+	ev.flags |= EVENT_F_REPORTED;	/* it carried SMB */
 	ev.u.flow.app = FLOW_APP_SMB;
 	ev.u.flow.method = EVENT_DETECT_PORT;
 	ev.u.flow.first_seen_ns = T0 - S;
@@ -568,6 +569,7 @@ test_flow_record(void **state)
 
 	base(&ev, T0 + 3 * S, EVENT_FLOW, EVENT_FLOW_END);
 	ev.flow_id = (1ull << 60) | 77;
+	ev.flags |= EVENT_F_REPORTED;	/* it carried SMB */
 	ev.u.flow.app = FLOW_APP_SMB;
 	ev.u.flow.first_seen_ns = T0 - S;
 	ev.u.flow.tcp_state = FLOW_TCP_CLOSED;

@@ -231,6 +231,81 @@ test_trusted(void **state)
 	report_free(report);
 }
 
+/*
+ * report_add_flow_delta(): the deltas of a report's events, summed into
+ * another report (as Redis sums them with HINCRBY), give the same rows;
+ * trusted and late events give none; a row the report has no room for
+ * still gives its delta.
+ */
+static void
+test_deltas(void **state)
+{
+	static char direct[sizeof(text)];
+	struct report *local = make(0, 0), *small = make(0, 16);
+	struct report *shared = make(0, 0);
+	struct report_prefix trusted;
+	struct report_entry delta;
+	struct gw_event ev;
+	unsigned int i, k;
+
+	(void)state;
+	assert_int_equal(report_prefix_parse("10.0.0.99", &trusted), 0);
+	assert_int_equal(report_set_trusted(local, &trusted, 1), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENT_FLOW;
+	ev.ip_version = 4;
+	ev.client_addr[0] = 10;
+	ev.server_addr[0] = 192;
+	ev.server_port = 445;
+	for (i = 0; i < 24; i++) {
+		for (k = 0; k < 2; k++) {
+			ev.ts_ns = D0 + (i % 2) * DAY + i * S + k;
+			ev.subtype = k == 0 ? EVENT_FLOW_CLASSIFIED : EVENT_FLOW_END;
+			ev.client_addr[3] = (uint8_t)(i % 5);
+			ev.server_addr[3] = (uint8_t)(i % 3);
+			ev.server_port = i % 4 == 3 ? 8445 : 445;
+			ev.u.flow.method = i % 4 == 3 ? EVENT_DETECT_CONTENT :
+				EVENT_DETECT_PORT;
+			ev.u.flow.bytes[0] = k ? 100 + i : 0;
+			ev.u.flow.bytes[1] = k ? 1000 * i : 0;
+			if (report_add_flow_delta(local, &ev,
+					(enum report_action)(i % 3), &delta))
+				assert_int_equal(report_merge(shared, &delta), 0);
+		}
+	}
+	csv_of(local, REPORT_ALL_DAYS);
+	memcpy(direct, text, sizeof(direct));
+	csv_of(shared, REPORT_ALL_DAYS);
+	assert_string_equal(text, direct);
+
+	/* A trusted end: neither counted nor handed on. */
+	ev.subtype = EVENT_FLOW_CLASSIFIED;
+	ev.server_port = 445;
+	ev.client_addr[3] = 99;
+	assert_false(report_add_flow_delta(local, &ev, REPORT_ACTION_ALLOWED,
+		&delta));
+	/* A day beyond the retention: late, not handed on. */
+	ev.client_addr[3] = 1;
+	ev.ts_ns = D0 - 30 * DAY;
+	assert_false(report_add_flow_delta(local, &ev, REPORT_ACTION_ALLOWED,
+		&delta));
+	/* No room for the row here: the shared view still counts it. */
+	for (i = 0; i < 20; i++) {
+		ev.ts_ns = D0;
+		ev.client_addr[3] = (uint8_t)i;
+		ev.server_addr[3] = 200;
+		assert_true(report_add_flow_delta(small, &ev,
+			REPORT_ACTION_DENIED, &delta));
+		assert_int_equal(delta.connections, 1);
+		assert_int_equal(delta.actions[REPORT_ACTION_DENIED], 1);
+		assert_int_equal(delta.ports[0], 445);
+	}
+	assert_int_equal(report_counters(small)->rows_dropped, 4);
+	report_free(local);
+	report_free(small);
+	report_free(shared);
+}
+
 static void
 test_prefix_parse(void **state)
 {
@@ -576,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_days),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_deltas),
 		cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_csv_rows),
