@@ -371,6 +371,46 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	return 0;
 }
 
+/*
+ * Software flow affinity between the workers (dataplane/affinity.h), when
+ * gateway.redirect asks for it or, on "auto", when a port cannot hash
+ * connections to queues: a redirect ring per worker and port.
+ */
+static int
+redirect_init(struct live_context *ctx)
+{
+	const struct gateway_config *cfg = ctx->cfg;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int w, i;
+
+	if (ctx->worker_count < 2 || cfg->redirect == CONFIG_REDIRECT_OFF ||
+			(cfg->redirect == CONFIG_REDIRECT_AUTO &&
+			ctx->ports.unhashed == 0))
+		return 0;
+	for (w = 0; w < ctx->worker_count; w++) {
+		struct worker *worker = ctx->workers[w];
+		int socket = (int)rte_lcore_to_socket_id(ctx->worker_lcores[w]);
+
+		for (i = 0; i < worker->link_count; i++) {
+			snprintf(name, sizeof(name), "redirect_%u_%u", w, i);
+			worker->links[i].redirect_in = rte_ring_create(name,
+				cfg->redirect_ring_size, socket,
+				RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (worker->links[i].redirect_in == NULL) {
+				snprintf(ctx->error, sizeof(ctx->error),
+					"cannot create the redirect ring of worker %u: %s (memory.redirect_ring_size)",
+					w, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
+		worker->peers = ctx->workers;
+		worker->peer_count = ctx->worker_count;
+	}
+	printf("smbgw: %u workers, frames handed to the worker of their address pair (gateway.redirect = %s)\n",
+		ctx->worker_count, config_redirect_name(cfg->redirect));
+	return 0;
+}
+
 static int
 workers_init(struct live_context *ctx)
 {
@@ -387,6 +427,9 @@ workers_init(struct live_context *ctx)
 			return ret;
 		w++;
 	}
+	ret = redirect_init(ctx);
+	if (ret != 0)
+		return ret;
 	for (w = 0; w < ctx->worker_count; w++)
 		rte_eal_remote_launch(worker_main, ctx->workers[w],
 			ctx->worker_lcores[w]);
@@ -428,6 +471,8 @@ stop_workers(struct live_context *ctx)
 		}
 		rte_eal_wait_lcore(ctx->worker_lcores[w]);
 	}
+	for (w = 0; w < ctx->worker_count; w++)
+		worker_drop_redirected(ctx->workers[w]);
 	while (drain_events(ctx) > 0)
 		;
 	ctx->workers_launched = false;
@@ -449,6 +494,9 @@ workers_term(struct live_context *ctx)
 				frag_table_free(worker->links[i].frag,
 					&worker->counters.port[
 					worker->links[i].rx_index]);
+			worker_drop_redirected(worker);
+			for (i = 0; i < worker->link_count; i++)
+				rte_ring_free(worker->links[i].redirect_in);
 		}
 		rte_ring_free(ctx->events[w]);
 		rte_free(ctx->workers[w]);

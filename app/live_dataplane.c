@@ -30,11 +30,24 @@ live_worker(void *arg, unsigned int w, struct gateway_worker_counters *out)
 	const struct worker *worker = ctx->workers[w];
 	const struct inspect_counters *ic =
 		inspector_counters(worker->inspector);
+	struct flow_table_stats flows;
 	unsigned int p;
 
 	memset(out, 0, sizeof(*out));
+	for (p = 0; p < ctx->ports.count; p++) {
+		const struct port_counters *pc = &worker->counters.port[p];
+
+		out->rx += pc->rx;
+		out->redirected_out += pc->redirected_out;
+		out->redirected_in += pc->redirected_in;
+	}
+	out->balanced = true;
 	for (p = 0; p < ctx->ports.count; p++)
-		out->rx += worker->counters.port[p].rx;
+		out->balanced = out->balanced &&
+			port_counters_balanced(&worker->counters.port[p]);
+	inspector_flow_stats(worker->inspector, &flows);
+	out->flows_created = flows.created;
+	out->smb_messages = ic->smb_messages;
 	out->lcore = ctx->worker_lcores[w];
 	out->bursts = worker->counters.bursts;
 	out->polls = worker->counters.polls;

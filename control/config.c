@@ -49,6 +49,7 @@ struct key_spec {
 
 static const char *const mode_choices[] = { "inline", "tap", NULL };
 static const char *const fail_mode_choices[] = { "open", "closed", NULL };
+static const char *const redirect_choices[] = { "auto", "on", "off", NULL };
 static const char *const stream_mode_choices[] = { "normalise", "off", NULL };
 static const char *const checksum_choices[] = { "verify", "auto", "off", NULL };
 static const char *const fragments_choices[] = {
@@ -63,6 +64,9 @@ static const struct key_spec key_specs[] = {
 		0, 0, mode_choices },
 	{ "gateway", "ports", KEY_PORTS, 0, 1, CONFIG_PORTS_MAX, NULL },
 	UINT_KEY("gateway", workers, 1, 64),
+	{ "gateway", "redirect", KEY_ENUM,
+		offsetof(struct gateway_config, redirect), 0, 0,
+		redirect_choices },
 	{ "gateway", "fail_mode", KEY_ENUM,
 		offsetof(struct gateway_config, fail_mode), 0, 0,
 		fail_mode_choices },
@@ -78,6 +82,7 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("memory", rx_descriptors, 64, 16384),
 	UINT_KEY("memory", tx_descriptors, 64, 16384),
 	UINT_KEY("memory", event_ring_size, 64, 1u << 20),
+	UINT_KEY("memory", redirect_ring_size, 64, 1u << 20),
 	UINT_KEY("flows", max_flows, 1024, 1u << 28),
 	UINT_KEY("flows", sessions, 16, 1u << 20),
 	UINT_KEY("flows", sessions_per_client, 0, 1u << 20),
@@ -156,6 +161,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->rx_descriptors = 1024;
 	cfg->tx_descriptors = 1024;
 	cfg->event_ring_size = 4096;
+	cfg->redirect_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
 	cfg->sessions = 4096;
 	cfg->sessions_per_client = 64;
@@ -646,6 +652,12 @@ const char *
 config_fail_mode_name(enum config_fail_mode mode)
 {
 	return fail_mode_choices[mode];
+}
+
+const char *
+config_redirect_name(enum config_redirect redirect)
+{
+	return redirect_choices[redirect];
 }
 
 const char *

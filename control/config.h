@@ -43,6 +43,13 @@ enum config_stream_mode {
 	CONFIG_STREAM_OFF,		/* the parsers order what they can */
 };
 
+/* gateway.redirect: software flow affinity between workers */
+enum config_redirect {
+	CONFIG_REDIRECT_AUTO,	/* on when several workers and a port lacks RSS */
+	CONFIG_REDIRECT_ON,
+	CONFIG_REDIRECT_OFF,
+};
+
 enum config_checksum {
 	CONFIG_CHECKSUM_VERIFY,
 	CONFIG_CHECKSUM_AUTO,
@@ -72,6 +79,7 @@ struct gateway_config {
 	unsigned int port_count;
 	char ports[CONFIG_PORTS_MAX][CONFIG_PORT_NAME_MAX];
 	unsigned int workers;
+	enum config_redirect redirect;
 	enum config_fail_mode fail_mode;
 	unsigned int mtu;		/* largest IP packet carried */
 	unsigned int burst_size;
@@ -86,6 +94,7 @@ struct gateway_config {
 	unsigned int rx_descriptors;
 	unsigned int tx_descriptors;
 	unsigned int event_ring_size;	/* per worker */
+	unsigned int redirect_ring_size;	/* per worker and port */
 
 	/* flows { }: per worker; timeouts in seconds */
 	unsigned int max_flows;
@@ -234,6 +243,10 @@ config_mode_name(enum config_mode mode);
 
 const char *
 config_fail_mode_name(enum config_fail_mode mode);
+
+/* "auto", "on" or "off". */
+const char *
+config_redirect_name(enum config_redirect redirect);
 
 /* "verify", "auto", "off", or "default" when not set. */
 const char *

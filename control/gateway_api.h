@@ -42,6 +42,12 @@ struct gateway_worker_counters {
 	uint64_t busy_cycles;
 	uint64_t events;		/* queued to the control core */
 	uint64_t ring_full;		/* lost: the event ring was full */
+	/* Software flow affinity, over every port (dataplane/worker.h) */
+	uint64_t redirected_out;	/* received here, handed to the owner */
+	uint64_t redirected_in;		/* received elsewhere, handled here */
+	uint64_t flows_created;		/* flows this worker tracked */
+	uint64_t smb_messages;		/* SMB messages it parsed */
+	bool balanced;			/* rx + in == tx + drops + ... + out */
 };
 
 /* What a port's device counted itself. */

@@ -36,6 +36,8 @@ reply_ports(const struct gateway *gw, struct ctl_reply *r,
 		ctl_reply_u64(r, "refragmented_sent", pc->refragmented_sent);
 		ctl_reply_u64(r, "refragmented_unsent",
 			pc->refragmented_unsent);
+		ctl_reply_u64(r, "redirected_out", pc->redirected_out);
+		ctl_reply_u64(r, "redirected_in", pc->redirected_in);
 		ctl_reply_bool(r, "balanced", port_counters_balanced(pc));
 		if (dp->device(dp->ctx, i, &dev)) {
 			ctl_reply_u64(r, "device_imissed", dev.imissed);
@@ -69,6 +71,11 @@ reply_workers(const struct gateway *gw, struct ctl_reply *r)
 			(double)wc.busy_cycles / (double)wc.rx);
 		ctl_reply_u64(r, "events", wc.events);
 		ctl_reply_u64(r, "ring_full", wc.ring_full);
+		ctl_reply_u64(r, "redirected_out", wc.redirected_out);
+		ctl_reply_u64(r, "redirected_in", wc.redirected_in);
+		ctl_reply_u64(r, "flows_created", wc.flows_created);
+		ctl_reply_u64(r, "smb_messages", wc.smb_messages);
+		ctl_reply_bool(r, "balanced", wc.balanced);
 		ctl_reply_object_end(r);
 	}
 	ctl_reply_array_end(r);

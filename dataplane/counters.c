@@ -16,6 +16,8 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_FRAG_INCOMPLETE] = "frag_incomplete",
 	[DROP_FRAG_TABLE_FULL] = "frag_table_full",
 	[DROP_FRAG_NO_BUFFER] = "frag_no_buffer",
+	[DROP_REDIRECT_FULL] = "redirect_full",
+	[DROP_REDIRECT_STOPPED] = "redirect_stopped",
 };
 
 const char *
@@ -59,8 +61,9 @@ port_counters_drops(const struct port_counters *port)
 bool
 port_counters_balanced(const struct port_counters *port)
 {
-	return port->rx == port->tx + port_counters_drops(port) +
-		port->reassembled + port->held;
+	return port->rx + port->redirected_in == port->tx +
+		port_counters_drops(port) + port->reassembled + port->held +
+		port->redirected_out;
 }
 
 /* The counter structs hold only uint64_t, so they add up as arrays. */

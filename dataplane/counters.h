@@ -6,9 +6,14 @@
  * Packet accounting. Every frame a worker receives ends in exactly one
  * place: transmitted on the peer port, dropped for one counted reason, or,
  * for an IP fragment, forwarded as part of a reassembled datagram
- * (reassembled) or still waiting for the rest of its datagram (held). So
- * for every port, rx == tx + sum(drops) + reassembled + held holds exactly
- * once workers have stopped (and within one burst while they run).
+ * (reassembled) or still waiting for the rest of its datagram (held); with
+ * software flow affinity a frame may also pass from the worker that
+ * received it to the one that owns its flow (redirected_out, then
+ * redirected_in). So for every port and worker, rx + redirected_in ==
+ * tx + sum(drops) + reassembled + held + redirected_out holds exactly
+ * once workers have stopped (and within one burst while they run); summed
+ * over the workers the redirected counts cancel and rx == tx + sum(drops)
+ * + reassembled + held.
  *
  * Counters are written by one worker only and read by the control core;
  * 64-bit aligned stores are atomic on the platforms DPDK supports, so the
@@ -34,6 +39,9 @@ enum drop_reason {
 	DROP_FRAG_INCOMPLETE,	/* datagram timed out, or unfinished at exit */
 	DROP_FRAG_TABLE_FULL,	/* no room for another datagram */
 	DROP_FRAG_NO_BUFFER,	/* no mbufs to re-fragment the datagram */
+	/* Frames handed to the worker that owns their flow (worker.h) */
+	DROP_REDIRECT_FULL,	/* the owner's redirect ring was full */
+	DROP_REDIRECT_STOPPED,	/* still in a redirect ring at shutdown */
 	DROP_REASON_MAX,
 };
 
@@ -55,6 +63,15 @@ struct port_counters {
 	 * outside the identity, like resets. */
 	uint64_t refragmented_sent;
 	uint64_t refragmented_unsent;
+	/*
+	 * Frames received on this port by one worker and handled by the
+	 * worker that owns their flow (software flow affinity): the
+	 * receiver counts rx and redirected_out, the owner redirected_in
+	 * and what became of them. Summed over the workers, once the rings
+	 * are empty, the two are equal.
+	 */
+	uint64_t redirected_out;
+	uint64_t redirected_in;
 };
 
 /*
@@ -115,7 +132,10 @@ decode_malformed_name(enum decode_malformed reason);
 uint64_t
 port_counters_drops(const struct port_counters *port);
 
-/* Whether <port> satisfies rx == tx + drops + reassembled + held. */
+/*
+ * Whether <port> satisfies rx + redirected_in == tx + drops + reassembled
+ * + held + redirected_out.
+ */
 bool
 port_counters_balanced(const struct port_counters *port);
 

@@ -134,6 +134,8 @@ configure_port(const struct ports_params *params, struct port_set *set,
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP |
 			RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
 			info.flow_type_rss_offloads;
+		if ((conf.rx_adv_conf.rss_conf.rss_hf & RTE_ETH_RSS_IP) == 0)
+			set->unhashed++;
 	}
 
 	snprintf(pool_name, sizeof(pool_name), "mbufs_%u", index);

@@ -38,6 +38,13 @@ struct port_set {
 	const char *names[DATAPLANE_PORTS_MAX];
 	struct rte_mempool *pools[DATAPLANE_PORTS_MAX];
 	unsigned int started;		/* ports started so far, for unwinding */
+	/*
+	 * Ports whose queues are not fed by a hash of the connection (no
+	 * RSS: memif, af_packet, pcap): with several queues, one connection
+	 * may arrive on several, and the workers redirect frames to the
+	 * flow's owner (worker.h).
+	 */
+	unsigned int unhashed;
 };
 
 /*

@@ -5,7 +5,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
+#include "affinity.h"
 #include "decode.h"
 #include "frag.h"
 #include "inspect.h"
@@ -201,9 +203,15 @@ worker_flush_fragments(struct worker *worker)
 	}
 }
 
-void
-worker_handle_burst(struct worker *worker, unsigned int link_index,
-	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
+/*
+ * The pipeline for frames of link <link_index>: received from its queue
+ * (<received>: rx counted here) or handed over by the worker that
+ * received them (counted there).
+ */
+static inline __attribute__((always_inline)) void
+handle_frames(struct worker *worker, unsigned int link_index,
+	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns,
+	bool received)
 {
 	const struct worker_link *link = &worker->links[link_index];
 	struct port_counters *port = &worker->counters.port[link->rx_index];
@@ -218,11 +226,15 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	bool inspect = false;
 	uint16_t i;
 
-	port->rx += count;
+	if (received)
+		port->rx += count;
+	else
+		port->redirected_in += count;
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		port->rx_bytes += m->pkt_len;
+		if (received)
+			port->rx_bytes += m->pkt_len;
 		/* Headers sit in the first segment; later stages walk the chain. */
 		decode_frame(rte_pktmbuf_mtod(m, const uint8_t *),
 			m->data_len, &frames[i], &worker->counters.decode);
@@ -264,6 +276,108 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
 	if (link->frag != NULL && port->held > 0)
 		frag_expire(link->frag, ts_ns != NULL ? ts_ns[count - 1] :
 			worker->now_ns, port);
+}
+
+void
+worker_handle_burst(struct worker *worker, unsigned int link_index,
+	struct rte_mbuf **pkts, uint16_t count, const uint64_t *ts_ns)
+{
+	handle_frames(worker, link_index, pkts, count, ts_ns, true);
+}
+
+/*
+ * Hands the frames of <pkts>[0..<count>), received on link <link_index>,
+ * whose flows other workers own to those workers' redirect rings, and
+ * keeps the rest in order at the front of <pkts>; returns how many are
+ * kept. A frame that finds its owner's ring full is dropped and counted.
+ */
+static uint16_t __attribute__((noinline))
+redirect_foreign(struct worker *worker, unsigned int link_index,
+	struct rte_mbuf **pkts, uint16_t count)
+{
+	const struct worker_link *link = &worker->links[link_index];
+	struct port_counters *port = &worker->counters.port[link->rx_index];
+	struct rte_mbuf *foreign[WORKER_BURST_MAX], *batch[WORKER_BURST_MAX];
+	uint8_t owners[WORKER_BURST_MAX];
+	uint64_t destinations = 0;	/* peer_count <= 64 (gateway.workers) */
+	uint16_t kept = 0, foreign_count = 0, i;
+
+	for (i = 0; i < count; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t hash = affinity_hash(rte_pktmbuf_mtod(m,
+			const uint8_t *), m->data_len);
+		unsigned int owner = hash == AFFINITY_ANY_WORKER ? worker->id :
+			affinity_worker(hash, worker->peer_count);
+
+		if (owner == worker->id) {
+			pkts[kept++] = m;
+			continue;
+		}
+		destinations |= 1ull << owner;
+		owners[foreign_count] = (uint8_t)owner;
+		foreign[foreign_count++] = m;
+		port->rx++;
+		port->rx_bytes += m->pkt_len;
+	}
+	while (destinations != 0) {
+		unsigned int owner = (unsigned int)__builtin_ctzll(destinations);
+		uint16_t n = 0, sent;
+
+		destinations &= destinations - 1;
+		for (i = 0; i < foreign_count; i++)
+			if (owners[i] == owner)
+				batch[n++] = foreign[i];
+		sent = (uint16_t)rte_ring_mp_enqueue_burst(
+			worker->peers[owner]->links[link_index].redirect_in,
+			(void **)batch, n, NULL);
+		port->redirected_out += sent;
+		if (sent < n)
+			drop_frames(port, DROP_REDIRECT_FULL, batch + sent,
+				n - sent);
+	}
+	return kept;
+}
+
+/*
+ * Frames whose flows this worker owns, handed over by the others: up to
+ * one burst per link, through the same pipeline as its own.
+ */
+static void
+take_redirected(struct worker *worker, uint16_t burst)
+{
+	struct rte_mbuf *pkts[WORKER_BURST_MAX];
+	unsigned int i;
+
+	for (i = 0; i < worker->link_count; i++) {
+		uint16_t count = (uint16_t)rte_ring_sc_dequeue_burst(
+			worker->links[i].redirect_in, (void **)pkts, burst,
+			NULL);
+
+		if (count > 0)
+			handle_frames(worker, i, pkts, count, NULL, false);
+	}
+}
+
+void
+worker_drop_redirected(struct worker *worker)
+{
+	struct rte_mbuf *pkts[WORKER_BURST_MAX];
+	unsigned int i, count;
+
+	for (i = 0; i < worker->link_count; i++) {
+		const struct worker_link *link = &worker->links[i];
+		struct port_counters *port =
+			&worker->counters.port[link->rx_index];
+
+		if (link->redirect_in == NULL)
+			continue;
+		while ((count = rte_ring_sc_dequeue_burst(link->redirect_in,
+				(void **)pkts, WORKER_BURST_MAX, NULL)) > 0) {
+			port->redirected_in += count;
+			drop_frames(port, DROP_REDIRECT_STOPPED, pkts,
+				(uint16_t)count);
+		}
+	}
 }
 
 /*
@@ -308,7 +422,15 @@ worker_main(void *arg)
 				continue;
 			worker->counters.bursts++;
 			start = rte_rdtsc();
-			worker_handle_burst(worker, i, pkts, count, NULL);
+			if (worker->peers != NULL)
+				count = redirect_foreign(worker, i, pkts, count);
+			if (count > 0)
+				worker_handle_burst(worker, i, pkts, count, NULL);
+			worker->counters.busy_cycles += rte_rdtsc() - start;
+		}
+		if (worker->peers != NULL) {
+			start = rte_rdtsc();
+			take_redirected(worker, burst);
 			worker->counters.busy_cycles += rte_rdtsc() - start;
 		}
 		if (worker->inspector != NULL)
@@ -323,6 +445,9 @@ worker_main(void *arg)
 				frag_expire(link->frag, worker->now_ns, port);
 		}
 	}
+	/* What the others handed over before they saw the stop. */
+	if (worker->peers != NULL)
+		take_redirected(worker, burst);
 	worker_flush_fragments(worker);
 	if (worker->inspector != NULL) {
 		inspector_flush(worker->inspector);

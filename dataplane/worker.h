@@ -31,6 +31,12 @@ struct worker_link {
 	/* TCP fragments of this link (NULL: they pass as other frames) */
 	struct frag_table *frag;
 	struct rte_mempool *pool;	/* for re-fragmented datagrams */
+	/*
+	 * Frames other workers received on rx_port whose flows this worker
+	 * owns (multi-producer, single-consumer); NULL without software
+	 * flow affinity.
+	 */
+	struct rte_ring *redirect_in;
 };
 
 struct worker {
@@ -57,6 +63,15 @@ struct worker {
 	 * spin without a heartbeat. NULL: never.
 	 */
 	const volatile bool *stall;
+	/*
+	 * Software flow affinity (affinity.h): every worker by id, each
+	 * frame handled by the worker its address pair maps to, so that one
+	 * connection is never split over two workers when the ports cannot
+	 * spread connections symmetrically. NULL: frames are handled where
+	 * they arrive.
+	 */
+	struct worker *const *peers;
+	unsigned int peer_count;
 	struct worker_counters counters;
 } __rte_cache_aligned;
 
@@ -81,6 +96,14 @@ worker_handle_burst(struct worker *worker, unsigned int link_index,
  */
 void
 worker_flush_fragments(struct worker *worker);
+
+/*
+ * Frees the frames still waiting in <worker>'s redirect rings, counted
+ * redirect_stopped: once every worker has stopped, before the counters
+ * are read.
+ */
+void
+worker_drop_redirected(struct worker *worker);
 
 /* The worker's clock: ns since the epoch, from the TSC. */
 uint64_t

@@ -13,6 +13,9 @@
 # is run under, e.g. "setpriv --bounding-set -dac_override": it must exec
 # smbgw in the same process, so that gw_pid is smbgw's.
 #
+# SMBGW_WORKERS (gateway.workers of the generated config, default 1) and
+# SMBGW_EAL_LCORES (EAL lcore option, default "-l 0-1") run several workers.
+#
 # Callers set: gw_binary, gw_work (a scratch directory), gw_file_prefix.
 # Afterwards gw_pid is the gateway's process id while it runs.
 #
@@ -101,7 +104,7 @@ gw_write_config() {
 gateway: {
   mode = "inline";
   ports = [ "$(gw_port 0)", "$(gw_port 1)" ];
-  workers = 1;
+  workers = ${SMBGW_WORKERS:-1};
   stats_interval = ${SMBGW_STATS_INTERVAL:-1};
 };
 # A control socket of this run's own, so runs never meet.
@@ -159,7 +162,7 @@ gw_launch() {
 			</dev/null >>"$log" 2>&1 &
 	else
 		# shellcheck disable=SC2086
-		${SMBGW_GATEWAY_PREFIX:-} "$gw_binary" -l 0-1 --no-pci $mem --file-prefix "$gw_file_prefix" \
+		${SMBGW_GATEWAY_PREFIX:-} "$gw_binary" ${SMBGW_EAL_LCORES:--l 0-1} --no-pci $mem --file-prefix "$gw_file_prefix" \
 			--vdev "$(gw_vdev 0 "$SMBGW_IF_A")" \
 			--vdev "$(gw_vdev 1 "$SMBGW_IF_B")" \
 			-- "${config_args[@]}" </dev/null >>"$log" 2>&1 &

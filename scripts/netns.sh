@@ -286,7 +286,10 @@ start_smbd() {
 	done
 	runuser -u bob -- test -w "$dir/shares/data" ||
 		die "user bob cannot reach $dir/shares/data: every parent directory must be searchable (chmod o+x)"
-	ip netns exec "$ns" smbd -s "$dir/smb.conf" -D
+	# The file server's users are local (tdbsam, /etc/passwd): never ask
+	# a winbindd, such as an AD domain controller's running on this host
+	# for other tests, which would fail their logons.
+	_NO_WINBINDD=1 ip netns exec "$ns" smbd -s "$dir/smb.conf" -D
 }
 
 # wait_smbd NS IP DIR: waits (10 s at most) until smbd listens on IP:445.
