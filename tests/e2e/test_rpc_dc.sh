@@ -96,7 +96,7 @@ for port in $ports; do
 	grep -Eq "^dcerpc 198\.18\.1\.10:[0-9]+ -> $dc_ip:$port .* detected by-endpoint-mapper dialect - user SMBGW.Administrator " "$log" ||
 		fail "the flow to $port is not by-endpoint-mapper with its user"
 done
-grep -q '"request":"AUTH","interface":"samr".*"ntlmssp":{"user":"Administrator","domain":"SMBGW"' \
+grep -q '"request":"AUTH","interfaces":\[{"uuid":"[0-9a-f-]*","service":"samr"}\].*"ntlmssp":{"user":"Administrator","domain":"SMBGW"' \
 	"$gw_work/eve.json" || fail "no dcerpc AUTH record for samr"
 grep -Eq "^smb 198\.18\.1\.10:[0-9]+ -> $dc_ip:445 .* detected by-port .* user SMBGW.Administrator " "$log" ||
 	fail "no SMB flow for services.py"
