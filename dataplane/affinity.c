@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "affinity.h"
+#include "flow_hash.h"
 
 #define ETHER_HEADER_LEN	14
 #define VLAN_TAG_LEN		4
@@ -17,25 +18,13 @@ read_be32(const uint8_t *p)
 		(uint32_t)p[2] << 8 | p[3];
 }
 
-/* murmur3's finaliser: every input bit moves every output bit. */
-static uint32_t
-mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 /* Symmetric: the smaller address first, so (a, b) and (b, a) agree. */
 static uint32_t
 pair_hash(uint32_t a, uint32_t b)
 {
 	uint32_t low = a < b ? a : b, high = a < b ? b : a;
 
-	uint32_t h = mix32(mix32(low) ^ high * 0x9e3779b1u);
+	uint32_t h = flow_hash_mix32(flow_hash_mix32(low) ^ high * 0x9e3779b1u);
 
 	/* Never AFFINITY_ANY_WORKER: that value means "not IP". The owner
 	 * is taken from the high bits, so they must stay spread. */
@@ -51,7 +40,7 @@ fold_ipv6(const uint8_t *address)
 	unsigned int i;
 
 	for (i = 0; i < 16; i += 4)
-		h = mix32(h ^ read_be32(address + i));
+		h = flow_hash_mix32(h ^ read_be32(address + i));
 	return h;
 }
 

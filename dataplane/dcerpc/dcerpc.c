@@ -132,8 +132,8 @@ be16(const uint8_t *p)
 }
 
 /* Converts a little-endian wire UUID into textual byte order. */
-static void
-uuid_from_wire(uint8_t out[16], const uint8_t *wire)
+void
+dcerpc_uuid_from_wire(uint8_t out[16], const uint8_t *wire)
 {
 	out[0] = wire[3];
 	out[1] = wire[2];
@@ -1161,7 +1161,7 @@ end_bind(struct feed *f)
 			c = &extra;
 		}
 		c->id = le16(b + off);
-		uuid_from_wire(c->uuid, b + off + 4);
+		dcerpc_uuid_from_wire(c->uuid, b + off + 4);
 		c->ver_major = le16(b + off + 20);
 		c->ver_minor = le16(b + off + 22);
 		c->state = CTX_OFFERED;

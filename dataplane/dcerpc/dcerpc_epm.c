@@ -23,21 +23,6 @@ rd32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-/* The wire (little-endian fields) UUID in textual byte order. */
-static void
-uuid_from_wire(uint8_t out[16], const uint8_t *w)
-{
-	out[0] = w[3];
-	out[1] = w[2];
-	out[2] = w[1];
-	out[3] = w[0];
-	out[4] = w[5];
-	out[5] = w[4];
-	out[6] = w[7];
-	out[7] = w[6];
-	memcpy(out + 8, w + 8, 8);
-}
-
 int
 dcerpc_epm_parse_tower(const uint8_t *p, size_t len,
 		       struct dcerpc_endpoint *ep)
@@ -77,7 +62,7 @@ dcerpc_epm_parse_tower(const uint8_t *p, size_t len,
 			/* The first UUID floor is the interface; the second
 			 * is the transfer syntax. */
 			if (i == 0 && lhs_len >= 1 + UUID_LEN + 2) {
-				uuid_from_wire(ep->iface_uuid, lhs + 1);
+				dcerpc_uuid_from_wire(ep->iface_uuid, lhs + 1);
 				ep->iface_ver_major = rd16(lhs + 1 + UUID_LEN);
 			}
 			break;

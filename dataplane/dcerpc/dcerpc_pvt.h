@@ -161,4 +161,8 @@ bool
 dcerpc_ascii_to_utf8(const uint8_t *in, size_t len, char *out,
 		     size_t out_size);
 
+/* A little-endian wire UUID (C706 appendix A) in textual byte order. */
+void
+dcerpc_uuid_from_wire(uint8_t out[16], const uint8_t *wire);
+
 #endif /* SMBGW_DCERPC_PVT_H */

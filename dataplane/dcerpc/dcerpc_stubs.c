@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dcerpc.h"
+#include "dcerpc_ndr_reader.h"
 #include "dcerpc_pvt.h"
 
 /* Context handles (policy handles, printer handles, HKEYs) on the wire. */
@@ -59,151 +60,22 @@ static const struct dcom_class {
 	  "Excel.Application" },
 };
 
-/* Cursor over a stub; alignment is relative to the stub start. */
-struct stub_reader {
-	const uint8_t *buf;
-	size_t len;
-	size_t off;
-	bool short_read;	/* the stub ended before what it announces */
-	bool malformed;		/* not NDR (e.g. actual_count > max_count) */
-};
-
-static bool
-rd_align(struct stub_reader *r, size_t n)
-{
-	size_t off = (r->off + n - 1) & ~(n - 1);
-
-	if (off > r->len) {
-		r->short_read = true;
-		return false;
-	}
-	r->off = off;
-	return true;
-}
-
-static bool
-rd_skip(struct stub_reader *r, size_t n)
-{
-	if (n > r->len - r->off) {
-		r->short_read = true;
-		return false;
-	}
-	r->off += n;
-	return true;
-}
-
-static bool
-rd_u16(struct stub_reader *r, uint16_t *v)
-{
-	if (!rd_align(r, 2) || r->len - r->off < 2) {
-		r->short_read = true;
-		return false;
-	}
-	*v = (uint16_t)(r->buf[r->off] | r->buf[r->off + 1] << 8);
-	r->off += 2;
-	return true;
-}
-
-static bool
-rd_u32(struct stub_reader *r, uint32_t *v)
-{
-	const uint8_t *p;
-
-	if (!rd_align(r, 4) || r->len - r->off < 4) {
-		r->short_read = true;
-		return false;
-	}
-	p = r->buf + r->off;
-	*v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	     (uint32_t)p[3] << 24;
-	r->off += 4;
-	return true;
-}
-
-/*
- * Reads the body of a conformant varying UTF-16 string (max_count, offset,
- * actual_count, characters) into <out>; a string cut by the end of the
- * stub is converted as far as it goes. Sets *cut when <out> holds less
- * than the string. Returns false when the reader cannot go on.
- */
-static bool
-rd_wstring(struct stub_reader *r, char *out, size_t out_size, bool *cut)
-{
-	uint32_t max_count, offset, actual;
-	uint64_t bytes;
-	size_t take;
-
-	out[0] = '\0';
-	if (!rd_u32(r, &max_count) || !rd_u32(r, &offset) ||
-	    !rd_u32(r, &actual)) {
-		*cut = true;
-		return false;
-	}
-	if (offset > max_count || actual > max_count - offset) {
-		r->malformed = true;
-		return false;
-	}
-	bytes = (uint64_t)actual * 2;
-	take = bytes < r->len - r->off ? (size_t)bytes : r->len - r->off;
-	if (!dcerpc_utf16le_to_utf8(r->buf + r->off, take, out, out_size))
-		*cut = true;
-	if (take < bytes) {
-		*cut = true;
-		r->short_read = true;
-		r->off = r->len;
-		return false;
-	}
-	r->off += take;
-	return true;
-}
-
-/* A unique pointer to a string: referent id, then the string if not 0. */
-static bool
-rd_unique_wstring(struct stub_reader *r, char *out, size_t out_size,
-		  bool *cut)
-{
-	uint32_t referent;
-
-	out[0] = '\0';
-	if (!rd_u32(r, &referent)) {
-		*cut = true;
-		return false;
-	}
-	if (referent == 0)
-		return true;
-	return rd_wstring(r, out, out_size, cut);
-}
-
 /*
  * RRP_UNICODE_STRING (MS-RRP 2.2.4): Length, MaximumLength, unique pointer
  * to the characters, then (deferred, as it is the only pointer of the
  * structure and the structure is a top-level argument) the string.
  */
 static bool
-rd_rrp_string(struct stub_reader *r, char *out, size_t out_size, bool *cut)
+ndr_rrp_string(struct ndr_reader *r, char *out, size_t out_size, bool *cut)
 {
 	uint16_t length, max_length;
 
 	out[0] = '\0';
-	if (!rd_u16(r, &length) || !rd_u16(r, &max_length)) {
+	if (!ndr_u16(r, &length) || !ndr_u16(r, &max_length)) {
 		*cut = true;
 		return false;
 	}
-	return rd_unique_wstring(r, out, out_size, cut);
-}
-
-static void
-uuid_from_wire(uint8_t out[16], const uint8_t *wire)
-{
-	out[0] = wire[3];
-	out[1] = wire[2];
-	out[2] = wire[1];
-	out[3] = wire[0];
-	out[4] = wire[5];
-	out[5] = wire[4];
-	out[6] = wire[7];
-	out[7] = wire[6];
-	memcpy(out + 8, wire + 8, 8);
+	return ndr_unique_string(r, 2, out, out_size, cut);
 }
 
 /*
@@ -214,7 +86,7 @@ uuid_from_wire(uint8_t out[16], const uint8_t *wire)
  * custom marshalling.
  */
 static void
-decode_dcom_activation(struct stub_reader *r, struct dcerpc_fact *fact)
+decode_dcom_activation(struct ndr_reader *r, struct dcerpc_fact *fact)
 {
 	size_t off, i;
 
@@ -227,7 +99,7 @@ decode_dcom_activation(struct stub_reader *r, struct dcerpc_fact *fact)
 			 * most offsets are ruled out without converting. */
 			if (r->buf[off + 3] != dcom_classes[i].clsid[0])
 				continue;
-			uuid_from_wire(uuid, r->buf + off);
+			dcerpc_uuid_from_wire(uuid, r->buf + off);
 			if (memcmp(uuid, dcom_classes[i].clsid, 16) != 0)
 				continue;
 			fact->args = DCERPC_ARGS_DCOM_CLASS;
@@ -250,18 +122,13 @@ all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* NetrServerReqChallenge: PrimaryName, ComputerName, ClientChallenge. */
+/*
+ * The 8-byte challenge or credential that ends both Netlogon requests
+ * below: all zero is Zerologon's (CVE-2020-1472) guess.
+ */
 static void
-decode_netlogon_challenge(struct stub_reader *r, struct dcerpc_fact *fact,
-			  bool *cut)
+read_netlogon_credential(struct ndr_reader *r, struct dcerpc_fact *fact)
 {
-	char primary[DCERPC_ARG_NAME_MAX];
-	bool primary_cut = false;
-
-	fact->args = DCERPC_ARGS_NETLOGON;
-	if (!rd_unique_wstring(r, primary, sizeof(primary), &primary_cut) ||
-	    !rd_wstring(r, fact->name, sizeof(fact->name), cut))
-		return;
 	if (r->len - r->off < NETLOGON_CREDENTIAL_LEN) {
 		r->short_read = true;
 		return;
@@ -269,6 +136,20 @@ decode_netlogon_challenge(struct stub_reader *r, struct dcerpc_fact *fact,
 	if (all_zero(r->buf + r->off, NETLOGON_CREDENTIAL_LEN))
 		fact->flags |= DCERPC_FACT_F_ZERO_CREDENTIAL;
 	r->off += NETLOGON_CREDENTIAL_LEN;
+}
+
+/* NetrServerReqChallenge: PrimaryName, ComputerName, ClientChallenge. */
+static void
+decode_netlogon_challenge(struct ndr_reader *r, struct dcerpc_fact *fact,
+			  bool *cut)
+{
+	char primary[DCERPC_ARG_NAME_MAX];
+	bool primary_cut = false;
+
+	fact->args = DCERPC_ARGS_NETLOGON;
+	if (ndr_unique_string(r, 2, primary, sizeof(primary), &primary_cut) &&
+	    ndr_string(r, 2, fact->name, sizeof(fact->name), cut))
+		read_netlogon_credential(r, fact);
 }
 
 /*
@@ -277,7 +158,7 @@ decode_netlogon_challenge(struct stub_reader *r, struct dcerpc_fact *fact,
  * ClientCredential.
  */
 static void
-decode_netlogon_authenticate(struct stub_reader *r, struct dcerpc_fact *fact,
+decode_netlogon_authenticate(struct ndr_reader *r, struct dcerpc_fact *fact,
 			     bool *cut)
 {
 	char primary[DCERPC_ARG_NAME_MAX];
@@ -285,18 +166,11 @@ decode_netlogon_authenticate(struct stub_reader *r, struct dcerpc_fact *fact,
 	uint16_t channel;
 
 	fact->args = DCERPC_ARGS_NETLOGON;
-	if (!rd_unique_wstring(r, primary, sizeof(primary), &primary_cut) ||
-	    !rd_wstring(r, fact->command, sizeof(fact->command), cut) ||
-	    !rd_u16(r, &channel) ||
-	    !rd_wstring(r, fact->name, sizeof(fact->name), cut))
-		return;
-	if (r->len - r->off < NETLOGON_CREDENTIAL_LEN) {
-		r->short_read = true;
-		return;
-	}
-	if (all_zero(r->buf + r->off, NETLOGON_CREDENTIAL_LEN))
-		fact->flags |= DCERPC_FACT_F_ZERO_CREDENTIAL;
-	r->off += NETLOGON_CREDENTIAL_LEN;
+	if (ndr_unique_string(r, 2, primary, sizeof(primary), &primary_cut) &&
+	    ndr_string(r, 2, fact->command, sizeof(fact->command), cut) &&
+	    ndr_u16(r, &channel) &&
+	    ndr_string(r, 2, fact->name, sizeof(fact->name), cut))
+		read_netlogon_credential(r, fact);
 }
 
 /*
@@ -304,32 +178,32 @@ decode_netlogon_authenticate(struct stub_reader *r, struct dcerpc_fact *fact,
  * fdwOptions, pszLocalMachine: the client the server will call back.
  */
 static void
-decode_printer_notify(struct stub_reader *r, struct dcerpc_fact *fact,
+decode_printer_notify(struct ndr_reader *r, struct dcerpc_fact *fact,
 		      bool *cut)
 {
 	fact->args = DCERPC_ARGS_UNC;
-	if (!rd_skip(r, CONTEXT_HANDLE_LEN + 8))
+	if (!ndr_skip(r, CONTEXT_HANDLE_LEN + 8))
 		return;
-	rd_unique_wstring(r, fact->name, sizeof(fact->name), cut);
+	ndr_unique_string(r, 2, fact->name, sizeof(fact->name), cut);
 }
 
 /* EfsRpcOpenFileRaw, EfsRpcEncryptFileSrv, ...: FileName comes first. */
 static void
-decode_efs_file(struct stub_reader *r, struct dcerpc_fact *fact, bool *cut)
+decode_efs_file(struct ndr_reader *r, struct dcerpc_fact *fact, bool *cut)
 {
 	fact->args = DCERPC_ARGS_UNC;
-	rd_wstring(r, fact->name, sizeof(fact->name), cut);
+	ndr_string(r, 2, fact->name, sizeof(fact->name), cut);
 }
 
 /* BaseRegOpenKey / BaseRegCreateKey: hKey, lpSubKey. */
 static void
-decode_reg_open_key(struct stub_reader *r, struct dcerpc_fact *fact,
+decode_reg_open_key(struct ndr_reader *r, struct dcerpc_fact *fact,
 		    bool *cut)
 {
 	fact->args = DCERPC_ARGS_REGISTRY;
-	if (!rd_skip(r, CONTEXT_HANDLE_LEN))
+	if (!ndr_skip(r, CONTEXT_HANDLE_LEN))
 		return;
-	rd_rrp_string(r, fact->name, sizeof(fact->name), cut);
+	ndr_rrp_string(r, fact->name, sizeof(fact->name), cut);
 }
 
 /*
@@ -338,16 +212,16 @@ decode_reg_open_key(struct stub_reader *r, struct dcerpc_fact *fact,
  * an autostart entry would run.
  */
 static void
-decode_reg_set_value(struct stub_reader *r, struct dcerpc_fact *fact,
+decode_reg_set_value(struct ndr_reader *r, struct dcerpc_fact *fact,
 		     bool *cut)
 {
 	uint32_t type, count;
 	size_t take;
 
 	fact->args = DCERPC_ARGS_REGISTRY;
-	if (!rd_skip(r, CONTEXT_HANDLE_LEN) ||
-	    !rd_rrp_string(r, fact->name, sizeof(fact->name), cut) ||
-	    !rd_u32(r, &type) || !rd_u32(r, &count))
+	if (!ndr_skip(r, CONTEXT_HANDLE_LEN) ||
+	    !ndr_rrp_string(r, fact->name, sizeof(fact->name), cut) ||
+	    !ndr_u32(r, &type) || !ndr_u32(r, &count))
 		return;
 	if (type != REG_SZ && type != REG_EXPAND_SZ)
 		return;
@@ -366,13 +240,13 @@ decode_reg_set_value(struct stub_reader *r, struct dcerpc_fact *fact,
 
 /* BaseRegSaveKey / BaseRegSaveKeyEx: hKey, lpFile. */
 static void
-decode_reg_save_key(struct stub_reader *r, struct dcerpc_fact *fact,
+decode_reg_save_key(struct ndr_reader *r, struct dcerpc_fact *fact,
 		    bool *cut)
 {
 	fact->args = DCERPC_ARGS_REGISTRY;
-	if (!rd_skip(r, CONTEXT_HANDLE_LEN))
+	if (!ndr_skip(r, CONTEXT_HANDLE_LEN))
 		return;
-	rd_rrp_string(r, fact->name, sizeof(fact->name), cut);
+	ndr_rrp_string(r, fact->name, sizeof(fact->name), cut);
 }
 
 enum dcerpc_decoder
@@ -426,7 +300,7 @@ int
 dcerpc_decode_stub(enum dcerpc_decoder decoder, const uint8_t *stub,
 		   size_t len, bool complete, struct dcerpc_fact *fact)
 {
-	struct stub_reader r = { .buf = stub, .len = len };
+	struct ndr_reader r = { .buf = stub, .len = len };
 	bool cut = false;
 
 	switch (decoder) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flow_clients.h"
+#include "flow_hash.h"
 
 #define KEY_WORDS 5	/* address (IPv4-mapped when IPv4) and VLAN IDs */
 
@@ -53,12 +54,7 @@ client_hash(const struct flow_client_table *t, const uint32_t key[KEY_WORDS])
 		h = rotl32(h ^ k, 13) * 5 + 0xe6546b64u;
 	}
 	h ^= KEY_WORDS * 4;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	return flow_hash_mix32(h);
 }
 
 /*
