@@ -14,7 +14,7 @@
 #   - the report counts every connection once per pair;
 #   - rx = tx + drops on both ports at exit.
 # EAL maps the two workers onto one CPU here (--lcores): correctness, not
-# speed (scripts/bench_workers.sh measures that).
+# speed: a 2-core machine cannot show the gain of a second worker.
 #
 # usage: test_workers.sh [GATEWAY_BINARY [SMBGWCTL_BINARY]]
 # Exit: 0 pass, 1 fail, 77 skipped.
