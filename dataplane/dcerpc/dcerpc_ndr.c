@@ -143,11 +143,7 @@ dcerpc_decode_args(enum dcerpc_decoder decoder, const uint8_t *stub,
 	if (cut)
 		fact->flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
 	/* Running out of a complete stub means it was not this encoding. */
-	if (r.malformed || (r.short_read && complete))
-		return -EBADMSG;
-	if (r.short_read)
-		return -ENOSPC;
-	return 0;
+	return ndr_reader_status(&r, complete);
 }
 
 /* Appends code point <cp> as UTF-8 if it fits before the final NUL. */

@@ -10,6 +10,7 @@
  * malformed, and neither ever reads out of the buffer.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -144,6 +145,21 @@ ndr_unique_string(struct ndr_reader *r, size_t char_size, char *out,
 	if (referent == 0)
 		return true;
 	return ndr_string(r, char_size, out, out_size, cut);
+}
+
+/*
+ * What a decoder's walk of a stub came to: -EBADMSG when the stub is not
+ * the encoding expected (contradicts NDR, or a complete stub ran out),
+ * -ENOSPC when it was cut before the arguments ended, else 0.
+ */
+static inline int
+ndr_reader_status(const struct ndr_reader *r, bool complete)
+{
+	if (r->malformed || (r->short_read && complete))
+		return -EBADMSG;
+	if (r->short_read)
+		return -ENOSPC;
+	return 0;
 }
 
 #endif /* SMBGW_DCERPC_NDR_READER_H */

@@ -336,9 +336,6 @@ dcerpc_decode_stub(enum dcerpc_decoder decoder, const uint8_t *stub,
 	}
 	if (cut || r.short_read)
 		fact->flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
-	if (r.malformed || (r.short_read && complete))
-		return -EBADMSG;
-	if (r.short_read)
-		return -ENOSPC;
-	return 0;
+	/* Running out of a complete stub means it was not this encoding. */
+	return ndr_reader_status(&r, complete);
 }

@@ -197,6 +197,36 @@ make_inspector(uint32_t per_client, uint64_t reclaim_ns)
 	return ins;
 }
 
+/*
+ * An inspector normalising streams (NIC checksums): <flow_segments> per
+ * direction, <client_segments> held ahead per client (0: no cap).
+ */
+static struct inspector *
+stream_inspector(uint32_t flow_segments, uint32_t client_segments)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.session_memory = 4u << 20,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_OPEN,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+		.stream_normalise = true,
+		.stream_segments = 256,
+		.stream_flow_segments = flow_segments,
+		.stream_client_segments = client_segments,
+		.checksum = INSPECT_CHECKSUM_OFF,
+		.forwards = true,
+	};
+
+	return inspector_create(&params);
+}
+
 static struct conn
 conn_of(uint8_t client, uint16_t port, uint16_t vlan)
 {
@@ -420,26 +450,7 @@ test_flow_start_in_burst(void **state)
 static void
 test_client_share_of_holes(void **state)
 {
-	struct inspector_params params = {
-		.max_flows = 1024,
-		.sessions = 16,
-		.session_memory = 4u << 20,
-		.classify_packets = 4,
-		.fail_mode = INSPECT_FAIL_OPEN,
-		.timeout_embryonic_ns = 3600000 * MS,
-		.timeout_established_ns = 3600000 * MS,
-		.timeout_closing_ns = 3600000 * MS,
-		.timeout_closed_ns = 10 * MS,
-		.timeout_udp_ns = 3600000 * MS,
-		.timeout_other_ns = 3600000 * MS,
-		.stream_normalise = true,
-		.stream_segments = 256,
-		.stream_flow_segments = 64,
-		.stream_client_segments = 4,
-		.checksum = INSPECT_CHECKSUM_OFF,
-		.forwards = true,
-	};
-	struct inspector *ins = inspector_create(&params);
+	struct inspector *ins = stream_inspector(64, 4);
 	const struct inspect_counters *ic;
 	struct conn a = conn_of(40, 40000, 0), a2 = conn_of(40, 40001, 0);
 	struct conn b = conn_of(41, 40000, 0);
@@ -491,25 +502,7 @@ test_client_share_of_holes(void **state)
 static void
 test_stream_starts_at_the_syn_ack(void **state)
 {
-	struct inspector_params params = {
-		.max_flows = 1024,
-		.sessions = 16,
-		.session_memory = 4u << 20,
-		.classify_packets = 4,
-		.fail_mode = INSPECT_FAIL_OPEN,
-		.timeout_embryonic_ns = 3600000 * MS,
-		.timeout_established_ns = 3600000 * MS,
-		.timeout_closing_ns = 3600000 * MS,
-		.timeout_closed_ns = 10 * MS,
-		.timeout_udp_ns = 3600000 * MS,
-		.timeout_other_ns = 3600000 * MS,
-		.stream_normalise = true,
-		.stream_segments = 256,
-		.stream_flow_segments = 64,
-		.checksum = INSPECT_CHECKSUM_OFF,
-		.forwards = true,
-	};
-	struct inspector *ins = inspector_create(&params);
+	struct inspector *ins = stream_inspector(64, 0);
 	const struct inspect_counters *ic;
 	struct conn c = conn_of(50, 50000, 0);
 	uint8_t p[256], none = 0;
@@ -551,25 +544,7 @@ test_stream_starts_at_the_syn_ack(void **state)
 static void
 test_stream_in_order_kept_until_acked(void **state)
 {
-	struct inspector_params params = {
-		.max_flows = 1024,
-		.sessions = 16,
-		.session_memory = 4u << 20,
-		.classify_packets = 4,
-		.fail_mode = INSPECT_FAIL_OPEN,
-		.timeout_embryonic_ns = 3600000 * MS,
-		.timeout_established_ns = 3600000 * MS,
-		.timeout_closing_ns = 3600000 * MS,
-		.timeout_closed_ns = 10 * MS,
-		.timeout_udp_ns = 3600000 * MS,
-		.timeout_other_ns = 3600000 * MS,
-		.stream_normalise = true,
-		.stream_segments = 256,
-		.stream_flow_segments = 2,
-		.checksum = INSPECT_CHECKSUM_OFF,
-		.forwards = true,
-	};
-	struct inspector *ins = inspector_create(&params);
+	struct inspector *ins = stream_inspector(2, 0);
 	const struct inspect_counters *ic;
 	struct conn c = conn_of(51, 50001, 0);
 	struct rte_mbuf *kept[4], *again;
