@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "affinity.h"
+#include "decode.h"
 #include "flow_hash.h"
 
 #define ETHER_HEADER_LEN	14
 #define VLAN_TAG_LEN		4
-#define VLAN_TAGS_MAX		2
 #define ETHERTYPE_IPV4		0x0800
 #define ETHERTYPE_IPV6		0x86dd
 #define ETHERTYPE_VLAN		0x8100
@@ -55,7 +55,8 @@ affinity_hash(const uint8_t *frame, uint32_t len)
 		return AFFINITY_ANY_WORKER;
 	type = (uint16_t)(frame[12] << 8 | frame[13]);
 	while ((type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
-			type == ETHERTYPE_QINQ_OLD) && tags < VLAN_TAGS_MAX) {
+			type == ETHERTYPE_QINQ_OLD) &&
+			tags < DECODE_VLAN_TAGS_MAX) {
 		if (len < offset + VLAN_TAG_LEN)
 			return AFFINITY_ANY_WORKER;
 		type = (uint16_t)(frame[offset + 2] << 8 | frame[offset + 3]);

@@ -22,7 +22,7 @@
 
 /*
  * The symmetric hash of the address pair of the Ethernet frame <frame>
- * (<len> bytes, up to two VLAN tags), or AFFINITY_ANY_WORKER when it is
+ * (<len> bytes, up to DECODE_VLAN_TAGS_MAX VLAN tags, as decode_frame()), or AFFINITY_ANY_WORKER when it is
  * not IPv4 or IPv6 or too short to carry both addresses.
  */
 uint32_t

@@ -7,7 +7,6 @@
 
 #define ETHER_HEADER_LEN 14
 #define VLAN_TAG_LEN 4
-#define VLAN_TAGS_MAX 4		/* deeper stacks are not decoded further */
 #define IPV6_EXT_HEADERS_MAX 8
 
 #define ETHERTYPE_IPV4 0x0800
@@ -223,7 +222,7 @@ decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
 
 	while ((ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ ||
 			ethertype == ETHERTYPE_QINQ_OLD) &&
-			out->vlan_count < VLAN_TAGS_MAX) {
+			out->vlan_count < DECODE_VLAN_TAGS_MAX) {
 		uint16_t vlan_id;
 
 		if (offset + VLAN_TAG_LEN > len)

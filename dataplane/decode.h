@@ -26,6 +26,14 @@ enum decode_l3 {
 #define DECODE_TCP_RST 0x04
 #define DECODE_TCP_ACK 0x10
 
+/*
+ * VLAN tags (802.1Q, 802.1ad, 0x9100) decoded before the network layer;
+ * a deeper stack is not IP to the gateway. The worker affinity
+ * (affinity.c) walks the same depth, so that every frame decoded as IP
+ * reaches the worker of its address pair.
+ */
+#define DECODE_VLAN_TAGS_MAX 4
+
 struct decoded_frame {
 	uint16_t l3_offset;
 	uint16_t l4_offset;	/* valid when l4_proto != 0 */

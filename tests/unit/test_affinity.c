@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "affinity.h"
+#include "decode.h"
 
 /* An Ethernet frame with <tags> VLAN tags and an IPv4 (or IPv6) header
  * from <a> to <b>, followed by TCP ports (absent for <fragment>). */
@@ -77,7 +78,7 @@ test_both_directions_and_ports(void **state)
 
 	(void)state;
 	for (v6 = 0; v6 < 2; v6++) {
-		for (tags = 0; tags <= 2; tags++) {
+		for (tags = 0; tags <= DECODE_VLAN_TAGS_MAX; tags++) {
 			len = build(f, tags, v6, CLIENT, SERVER, 50000, 445,
 				false);
 			there = affinity_hash(f, len);
@@ -128,6 +129,40 @@ test_not_ip_or_truncated(void **state)
 	assert_int_equal(affinity_hash(f, len), AFFINITY_ANY_WORKER);
 }
 
+/*
+ * Every frame the decoder reads as IP has an owner, however deep its VLAN
+ * stack: a stack the affinity gave up on while the decoder went on would
+ * leave that connection's frames where they arrived, split over workers.
+ */
+static void
+test_vlan_depth_as_decoded(void **state)
+{
+	struct decoded_frame d;
+	uint32_t untagged, len;
+	unsigned int tags;
+	uint8_t f[128];
+
+	(void)state;
+	len = build(f, 0, false, CLIENT, SERVER, 50000, 445, false);
+	untagged = affinity_hash(f, len);
+	for (tags = 0; tags <= DECODE_VLAN_TAGS_MAX + 1; tags++) {
+		uint32_t ip = 14 + 4 * tags;
+
+		len = build(f, tags, false, CLIENT, SERVER, 50000, 445, false);
+		f[ip + 3] = 40;			/* IPv4 total length */
+		f[ip + 20 + 12] = 0x50;		/* TCP data offset */
+		decode_frame(f, len, &d, NULL);
+		if (d.l3 == DECODE_L3_IPV4) {
+			assert_true(tags <= DECODE_VLAN_TAGS_MAX);
+			assert_int_equal(affinity_hash(f, len), untagged);
+		} else {
+			assert_int_equal(tags, DECODE_VLAN_TAGS_MAX + 1);
+			assert_int_equal(affinity_hash(f, len),
+				AFFINITY_ANY_WORKER);
+		}
+	}
+}
+
 /* Consecutive clients towards one server spread over 2 and 4 workers
  * within 10 % of an even share. */
 static void
@@ -160,6 +195,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions_and_ports),
 		cmocka_unit_test(test_not_ip_or_truncated),
+		cmocka_unit_test(test_vlan_depth_as_decoded),
 		cmocka_unit_test(test_even_spread),
 	};
 
