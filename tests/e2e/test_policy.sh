@@ -505,7 +505,7 @@ if want_part 4; then
 		# The reply: a listing (not blocked), an NT_STATUS error, or smbclient gone.
 		for _ in $(seq 150); do
 			[ "$(listings)" -gt "$before_listings" ] && break
-			tail -n +"$((before_lines + 1))" "$session_log" | grep -q 'NT_STATUS_' && break
+			tail -n +"$((before_lines + 1))" "$session_log" | grep 'NT_STATUS_' >/dev/null && break
 			kill -0 "$session_pid" 2>/dev/null || break
 			sleep 0.1
 		done

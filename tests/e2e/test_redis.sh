@@ -332,7 +332,7 @@ ok "per-gateway reports in Redis equal each gateway's own"
 
 # alerts_of GW: whether the merged stream has a CM0062 alert naming GW.
 alerts_of() {
-	grep '"signature_id":9000001' "$work/alerts.json" | grep -q "^{\"gateway\":\"rd-$1\""
+	grep '"signature_id":9000001' "$work/alerts.json" | grep "^{\"gateway\":\"rd-$1\"" >/dev/null
 }
 for _ in $(seq 40); do
 	timeout 20 "$ctl" alerts "${view_auth[@]}" --mode stream >"$work/alerts.json" ||

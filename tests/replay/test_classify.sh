@@ -51,7 +51,7 @@ offline() {
 
 # expect CAPTURE PATTERN DESCRIPTION: a flow line of CAPTURE matches PATTERN.
 expect() {
-	if flows "$work/$1.offline" | grep -qE -- "$2"; then
+	if flows "$work/$1.offline" | grep -E -- "$2" >/dev/null; then
 		echo "ok: $1: $3"
 	else
 		fail "$1: $3 (no flow line matches /$2/)"
@@ -61,7 +61,7 @@ expect() {
 
 # refute CAPTURE PATTERN DESCRIPTION: no flow line of CAPTURE matches PATTERN.
 refute() {
-	if flows "$work/$1.offline" | grep -qE -- "$2"; then
+	if flows "$work/$1.offline" | grep -E -- "$2" >/dev/null; then
 		fail "$1: $3"
 		flows "$work/$1.offline"
 	else

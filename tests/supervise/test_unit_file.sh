@@ -53,7 +53,7 @@ sed -e "s|/usr/local/sbin/smbgw|$gw_binary|g" -e "s|/etc/smbgw/|$work/etc/|g" \
 out=$(lint "$work/smbgw-lint.service") && status=0 || status=$?
 if [ "$status" -eq 0 ] && [ -z "$out" ]; then
 	ok "systemd-analyze verify: no complaint"
-elif echo "$out" | grep -qi 'failed to.*bus\|not booted\|Failed to initialize manager'; then
+elif grep -qi 'failed to.*bus\|not booted\|Failed to initialize manager' <<<"$out"; then
 	echo "skipped: systemd-analyze cannot run here: $out"
 	exit 77
 else
@@ -62,7 +62,7 @@ fi
 sed 's/^Restart=always$/Restart=always\nWatchdogSecs=5s/' "$work/smbgw-lint.service" \
 	>"$work/smbgw-broken.service"
 out=$(lint "$work/smbgw-broken.service") || true
-if echo "$out" | grep -q "WatchdogSecs"; then
+if grep -q "WatchdogSecs" <<<"$out"; then
 	ok "systemd-analyze verify flags an unknown key"
 else
 	bad "systemd-analyze verify let an unknown key pass: $out"
