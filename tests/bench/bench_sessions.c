@@ -23,12 +23,13 @@
  *
  * Then it reads /proc/self/status (VmRSS, VmHWM, HugetlbPages), the DPDK
  * heaps, the flow table and the session-memory pool's counters, and says
- * PASS when every connection reached its CREATE (tree connects, logons and
- * creates counted from the events, live SMB flows from the flow table,
- * nothing refused, evicted or dropped) and the worker's memory for the
- * sessions, projected to 1,000,000 when N is smaller (what was fixed at
- * creation by the tables' size, what grew by the sessions), is within the
- * limit (2 GiB); FAIL, with the figures, otherwise.
+ * PASS when every connection reached its CREATE (its own events show a
+ * dialect, a logon, a tree connect and the CREATE; the flow table holds
+ * it as live SMB; nothing was refused, evicted or dropped) and the
+ * worker's memory for the sessions, projected to 1,000,000 when N is
+ * smaller (what was fixed at creation by the tables' size, what grew by
+ * the sessions), is within the limit (2 GiB); FAIL, with the figures,
+ * otherwise.
  *
  * usage: bench_sessions [-n SESSIONS] [-c CONFIG] [-m SESSION_MEMORY_MIB]
  *                       [-l LIMIT_MIB] TEMPLATE.pcap
@@ -48,7 +49,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
