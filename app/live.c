@@ -614,6 +614,8 @@ print_counters(struct live_context *ctx, const char *title)
 	stats_sum(&total, ctx->workers, ctx->worker_count);
 	balanced = stats_print(stdout, title, &total, ctx->ports.names,
 		ctx->ports.count);
+	balanced = stats_print_queues(stdout, ctx->workers, ctx->worker_count,
+		ctx->ports.names, ctx->ports.count) && balanced;
 	stats_print_devices(stdout, ctx->ports.port_id, ctx->ports.names,
 		ctx->ports.count);
 	stats_print_inspection(stdout, ctx->workers, ctx->worker_count,

@@ -69,6 +69,15 @@ fake_worker(void *ctx, unsigned int worker,
 	out->rx = 3003;
 	out->bursts = 300;
 	out->events = 9;
+	/* Queue 0 of port_a: 5 frames in from the other worker, 3 out to
+	 * it; queue 0 of port_b one frame short. */
+	out->queue[0].rx = 1000;
+	out->queue[0].tx = 996;
+	out->queue[0].drops[0] = 6;
+	out->queue[0].redirected_in = 5;
+	out->queue[0].redirected_out = 3;
+	out->queue[1].rx = 2003;
+	out->queue[1].tx = 2002;
 }
 
 static bool
@@ -337,6 +346,15 @@ test_stats(void **state)
 	assert_non_null(strstr(reply, "{\"port\":\"port_b\",\"rx\":2002,"));
 	assert_non_null(strstr(reply,
 		"{\"worker\":0,\"lcore\":10,\"rx\":3003,\"bursts\":300,"));
+	/* Per port and queue: each balanced on its own. */
+	assert_non_null(strstr(reply,
+		"\"queues\":[{\"port\":\"port_a\",\"queue\":0,\"rx\":1000,"
+		"\"tx\":996,\"drops\":6,\"reassembled\":0,\"held\":0,"
+		"\"redirected_out\":3,\"redirected_in\":5,\"balanced\":true}"));
+	assert_non_null(strstr(reply,
+		"{\"port\":\"port_b\",\"queue\":0,\"rx\":2003,\"tx\":2002,"
+		"\"drops\":0,\"reassembled\":0,\"held\":0,"
+		"\"redirected_out\":0,\"redirected_in\":0,\"balanced\":false}]"));
 	assert_non_null(strstr(reply, "\"flows\":{\"active\":42,"));
 	assert_non_null(strstr(reply, "\"smb_by_port\":77"));
 	assert_non_null(strstr(reply, "\"denied_flows\":5"));
