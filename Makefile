@@ -47,6 +47,7 @@ bench: build hugepages perf-check
 	meson test -C $(BUILD) --benchmark --print-errorlogs --no-suite live
 	scripts/bench_stream.sh $(PERF_BUILD)/app/smbgw
 	scripts/bench.sh $(BUILD)
+	scripts/bench_scale.sh $(BUILD)
 	scripts/bench_restart.sh $(BUILD)
 
 # Binaries, the systemd unit and (when absent) a sample configuration;

@@ -647,6 +647,12 @@ lane_run(void *arg)
 	while (!stop_requested && tsc < plan->t_end) {
 		bool full = false;
 
+		/* A burst a queue did not take whole waits, full, for room:
+		 * fill nothing until every burst has some. */
+		for (p = 0; p < GEN_PORTS && !full; p++)
+			for (q = lane->index; q < plan->queues; q += plan->lanes)
+				full = full ||
+					lane->npending[p][q] == GEN_BURST;
 		while (!full && !idle) {
 			const struct gen_template *t;
 			struct rte_mbuf *m;
