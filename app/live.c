@@ -437,16 +437,16 @@ workers_init(struct live_context *ctx)
 	return 0;
 }
 
-/* Returns how many events were taken from the workers' rings. */
+/*
+ * Returns how many events were taken from the workers' rings: each ring in
+ * turn, CONTROL_DRAIN_MAX at most, so that a busy worker's full ring
+ * cannot starve the others'.
+ */
 static unsigned int
 drain_events(struct live_context *ctx)
 {
-	unsigned int w, taken = 0;
-
-	for (w = 0; w < ctx->worker_count; w++)
-		taken += flowlog_drain(ctx->flowlog, ctx->events[w],
-			CONTROL_DRAIN_MAX);
-	return taken;
+	return flowlog_drain_rings(ctx->flowlog, ctx->events,
+		ctx->worker_count, CONTROL_DRAIN_MAX);
 }
 
 /*
