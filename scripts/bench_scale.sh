@@ -230,7 +230,7 @@ stop_gen() {
 run_gen() {
 	local try i
 
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		rm -f "$4"
 		# shellcheck disable=SC2046
 		"$gen" $(gen_lcores "$2") --file-prefix smbgw-bench-scale-gen \
@@ -325,7 +325,7 @@ check_smbgw() {
 		echo ok
 	else
 		local IFS=';'
-		echo "FAIL:${problems[*]}"
+		echo "FAIL:${problems[*]}" | tr ' ' '_'	# one word in the table
 	fi
 }
 
@@ -333,7 +333,7 @@ check_smbgw() {
 # REDIRECTED CHECK".
 run_smbgw() {
 	local out=$work/smbgw.out gout=$work/gen.out conf=$work/smbgw.conf
-	local stats=$work/stats.json mpps cycles per_worker redirected check
+	local stats=$work/stats.json mpps cycles per_worker redirected check i
 
 	write_config "$conf" "$1" "$2"
 	rm -f "$run"/*.sock
@@ -349,8 +349,14 @@ run_smbgw() {
 		return
 	fi
 	run_gen "$1" "$2" "$3" "$gout"
-	sleep 0.2	# the last frames through the rings
-	"$smbgwctl" -s "$run/ctl.sock" --json stats >"$stats" 2>&1
+	# The last frames through the rings: until the gateway has received
+	# all the generator sent, for 2 s at most.
+	for ((i = 0; i < 20; i++)); do
+		"$smbgwctl" -s "$run/ctl.sock" --json stats >"$stats" 2>&1
+		[ "$(jq '[.result.ports[].rx] | add' "$stats" 2>/dev/null)" = \
+			"$(result_field "$gout" total_tx)" ] && break
+		sleep 0.1
+	done
 	kill -TERM "$dut_pid"
 	wait "$dut_pid"
 	dut_pid=
@@ -368,7 +374,7 @@ run_smbgw() {
 		jq -c '.result.workers[] | {worker, lcore, rx, cycles_per_packet, redirected_out, redirected_in, flows_created, smb_messages, balanced}' "$stats"
 		jq -c '.result.workers[].queues[]' "$stats"
 		sed -n '/final counters/,/^fragments:/p' "$out"
-		grep '^queue ' "$out"
+		grep -E '^(queue|device|stream):? ' "$out"
 	} >>"$work/log"
 	echo "${mpps:--} ${cycles:--} ${per_worker:--} ${redirected:--} ${check:-FAIL:no-stats}"
 }
