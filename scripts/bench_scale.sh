@@ -41,7 +41,8 @@
 #   --spreads LIST       spreads for smbgw's 2-worker runs (default
 #                        "owner flow")
 # environment: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_ROUNDS (1: each
-#   run this many times, keeping the best), MEMIF_GEN (path of the
+#   run this many times, keeping the best), BENCH_QUIET_WAIT (60: seconds
+#   each run waits for other work to leave the CPUs), MEMIF_GEN (path of the
 #   generator; default BUILD/tests/bench/memif_gen, compiled with gcc when
 #   missing), BENCH_KEEP (set: keep the work directory)
 # Results: stdout and BUILD/bench-scale-results.txt. Exit 1 when a
@@ -217,6 +218,23 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# Waits until no other work uses the CPUs (at most BENCH_QUIET_WAIT s,
+# default 60), as scripts/bench.sh does: other jobs on a shared machine
+# slow either side at random. Prints "busy" when it gave up waiting.
+wait_quiet() {
+	local i busy
+
+	for ((i = 0; i < ${BENCH_QUIET_WAIT:-60}; i++)); do
+		busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+		sleep 1
+		busy=$(awk -v b="$busy" '/^cpu / { split(b, o, " ");
+			u = $2 + $3 + $4 + $7 + $8 - o[1]; d = $5 + $6 - o[2];
+			print int(100 * u / (u + d + 1)) }' /proc/stat)
+		[ "$busy" -lt 10 ] && return 0
+	done
+	echo busy
 }
 
 stop_gen() {
@@ -401,13 +419,18 @@ ghz=$(awk '/^cpu MHz/ { printf "%.2f", $4 / 1000; exit }' /proc/cpuinfo)
 for c in $cases; do
 	case_gen_args "$c" >/dev/null || die "unknown case $c"
 done
+busy_runs=0
 for c in $cases; do
 	declare -A row=()
 	for ((r = 0; r < rounds; r++)); do
+		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
 		row[tp1]=$(best "${row[tp1]:-}" "$(run_testpmd "$c" 1)")
+		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
 		row[tp2]=$(best "${row[tp2]:-}" "$(run_testpmd "$c" 2)")
+		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
 		row[gw1]=$(best "${row[gw1]:-}" "$(run_smbgw "$c" 1 owner)")
 		for s in $spreads; do
+			[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
 			row[gw2$s]=$(best "${row[gw2$s]:-}" "$(run_smbgw "$c" 2 "$s")")
 		done
 	done
@@ -442,6 +465,9 @@ for c in $cases; do
 	done
 	unset row
 done
+[ "$busy_runs" -eq 0 ] ||
+	echo "NOTE: $busy_runs runs started while other work used the CPUs (waited ${BENCH_QUIET_WAIT:-60} s for a quiet machine)" |
+	tee -a "$results"
 {
 	echo
 	echo "w = workers (smbgw) or forwarding cores (testpmd), each port with as many queue"
