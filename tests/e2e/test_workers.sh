@@ -188,21 +188,26 @@ for i in $(seq "$clients"); do
 	ip=198.18.1.$((9 + i))
 	grep -Eq "^alert 9000001 .*$ip" "$gw_work/gateway.log" ||
 		fail "no CM0062 alert for client $ip"
-	# The report counts connections that carried SMB: the sessions.
+	# The report counts connections that carried SMB: every session, and
+	# at most every connection listed (smbclient's short 139 connection
+	# counts when it sent its first bytes before smbclient dropped it,
+	# a race of its own); a connection tracked twice would count more.
 	conns=$(awk -v ip="$ip" 'index($2, ip ":") == 1' <<<"$sessions" | grep -c . || true)
+	all=$(awk -v ip="$ip" 'index($2, ip ":") == 1 && $1 == "smb"' <<<"$flows" | grep -c . || true)
 	row=$(sed -n '/^== SMB traffic allowed (report) ==$/,$p' "$gw_work/gateway.log" |
 		awk -F, -v ip="$ip" '$2 == ip && $3 == "198.18.2.20" {print $4}')
-	[ "${row:-0}" -eq "$conns" ] ||
-		fail "report counts ${row:-no} connections for $ip, the flows list $conns sessions"
+	[ "${row:-0}" -ge "$conns" ] && [ "${row:-0}" -le "$all" ] ||
+		fail "report counts ${row:-no} connections for $ip, the flows list $conns sessions in $all SMB connections"
 done
-ok "CM0062 alert for each client; report rows equal the sessions of each pair"
+ok "CM0062 alert for each client; report rows count each pair's sessions, each connection at most once"
 
 for port in 0 1; do
 	read -r state <<<"$(counters_row "$gw_work/gateway.log" "final counters" "$(gw_port $port)" rx=tx+drop)"
 	[ "${state:-}" = ok ] || fail "final counters of $(gw_port $port): rx=tx+drop '${state:-}'"
 done
 ok "final counters rx=tx+drop ok on both ports"
-queues=$(grep -c '^queue .* rx+in=tx+drop+out ok$' "$gw_work/gateway.log" || true)
-[ "$queues" -eq 4 ] || { grep '^queue ' "$gw_work/gateway.log" | sed 's/^/        /'; fail "final counters: $queues of 4 queues balance"; }
+final=$(sed -n '/^== final counters ==$/,$p' "$gw_work/gateway.log")
+queues=$(grep -c '^queue .* rx+in=tx+drop+out ok$' <<<"$final" || true)
+[ "$queues" -eq 4 ] || { grep '^queue ' <<<"$final" | sed 's/^/        /'; fail "final counters: $queues of 4 queues balance"; }
 ok "final counters: all 4 queues (2 ports x 2 workers) balance"
 echo "PASS: e2e-workers ($((SECONDS - started)) s)"
