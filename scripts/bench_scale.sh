@@ -134,6 +134,9 @@ if [ "$distinct" -lt "$needed" ]; then
 fi
 
 mkdir -p "$run"
+# EAL file prefixes of this run's own, removed at exit.
+gen_prefix=smbgw-bench-scale-gen-$$
+dut_prefix=smbgw-bench-scale-dut-$$
 dut_pid=
 gen_pid=
 failed=
@@ -144,6 +147,7 @@ cleanup() {
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 	rm -f "$run"/*.sock
 	rmdir "$run" 2>/dev/null
+	rm -rf "/var/run/dpdk/$gen_prefix" "/var/run/dpdk/$dut_prefix"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -237,8 +241,18 @@ wait_quiet() {
 	echo busy
 }
 
+# Stops the generator: SIGTERM, then SIGKILL after 5 s, so that none is
+# left holding its file prefix or reconnecting to the next device.
 stop_gen() {
+	local i
+
+	[ -n "$gen_pid" ] || return 0
 	kill -TERM "$gen_pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$gen_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$gen_pid" 2>/dev/null
 	wait "$gen_pid" 2>/dev/null
 	gen_pid=
 }
@@ -251,7 +265,7 @@ run_gen() {
 	for _ in 1 2 3; do
 		rm -f "$4"
 		# shellcheck disable=SC2046
-		"$gen" $(gen_lcores "$2") --file-prefix smbgw-bench-scale-gen \
+		"$gen" $(gen_lcores "$2") --file-prefix "$gen_prefix" \
 			--no-pci --no-telemetry --log-level=lib.eal:error \
 			$(vdevs client) -- $(case_gen_args "$1") -q "$2" -d "$3" \
 			-t "$seconds" -w "$warmup" -k 60 >"$4" 2>&1 &
@@ -281,7 +295,7 @@ run_testpmd() {
 	rm -f "$fifo" "$run"/*.sock
 	mkfifo "$fifo"
 	# shellcheck disable=SC2046
-	stdbuf -oL dpdk-testpmd $(dut_lcores "$2") --file-prefix smbgw-bench-scale-dut \
+	stdbuf -oL dpdk-testpmd $(dut_lcores "$2") --file-prefix "$dut_prefix" \
 		--no-pci --no-telemetry $(vdevs server) -- \
 		--forward-mode=io --nb-cores="$2" --rxq="$2" --txq="$2" \
 		--rxd=1024 --txd=1024 --burst=32 --auto-start \
@@ -356,7 +370,7 @@ run_smbgw() {
 	write_config "$conf" "$1" "$2"
 	rm -f "$run"/*.sock
 	# shellcheck disable=SC2046
-	"$smbgw" $(dut_lcores "$2") --file-prefix smbgw-bench-scale-dut \
+	"$smbgw" $(dut_lcores "$2") --file-prefix "$dut_prefix" \
 		--no-pci $(vdevs server) -- -c "$conf" >"$out" 2>&1 &
 	dut_pid=$!
 	if ! wait_for "$out" "inline mode on" 120; then
@@ -368,11 +382,15 @@ run_smbgw() {
 	fi
 	run_gen "$1" "$2" "$3" "$gout"
 	# The last frames through the rings: until the gateway has received
-	# all the generator sent, for 2 s at most.
+	# all the generator sent and the owners all that was redirected to
+	# them, for 2 s at most.
 	for ((i = 0; i < 20; i++)); do
 		"$smbgwctl" -s "$run/ctl.sock" --json stats >"$stats" 2>&1
 		[ "$(jq '[.result.ports[].rx] | add' "$stats" 2>/dev/null)" = \
-			"$(result_field "$gout" total_tx)" ] && break
+			"$(result_field "$gout" total_tx)" ] &&
+			jq -e '.result.workers | (map(.redirected_out) | add) ==
+				(map(.redirected_in) | add)' "$stats" >/dev/null 2>&1 &&
+			break
 		sleep 0.1
 	done
 	kill -TERM "$dut_pid"
@@ -437,14 +455,14 @@ for c in $cases; do
 	title=$(case_title "$c")
 	{
 		# shellcheck disable=SC2086
-		set -- ${row[tp1]}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "$title" testpmd 1 - "$1" "$2" - - -
+		set -- ${row[tp1]:-- - - - -}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "$title" testpmd 1 - "$1" "$2" - - -
 		# shellcheck disable=SC2086
-		set -- ${row[tp2]}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" testpmd 2 owner "$1" "$2" - - -
+		set -- ${row[tp2]:-- - - - -}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" testpmd 2 owner "$1" "$2" - - -
 		# shellcheck disable=SC2086
-		set -- ${row[gw1]}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" smbgw 1 - "$1" "$2" "$3" "$4" "$5"
+		set -- ${row[gw1]:-- - - - FAIL:no-run}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" smbgw 1 - "$1" "$2" "$3" "$4" "$5"
 		for s in $spreads; do
 			# shellcheck disable=SC2086
-			set -- ${row[gw2$s]}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" smbgw 2 "$s" "$1" "$2" "$3" "$4" "$5"
+			set -- ${row[gw2$s]:-- - - - FAIL:no-run}; printf '%-30s %-8s %2s %-6s %7s %7s %-15s %9s  %s\n' "" smbgw 2 "$s" "$1" "$2" "$3" "$4" "$5"
 		done
 		# Ratios 2 workers / 1 worker: Mpps (2.0 is perfect scaling),
 		# and cycles per packet (1.0: a second worker costs nothing).
