@@ -145,7 +145,7 @@ cleanup() {
 	[ -n "$dut_pid" ] && kill "$dut_pid" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
-	rm -f "$run"/*.sock
+	rm -f "$run"/*.sock "$run"/*.sock.lock
 	rmdir "$run" 2>/dev/null
 	rm -rf "/var/run/dpdk/$gen_prefix" "/var/run/dpdk/$dut_prefix"
 }
