@@ -50,6 +50,7 @@ bench: build hugepages perf-check
 	meson test -C $(BUILD) --benchmark --print-errorlogs --no-suite live || status=1; \
 	scripts/bench_stream.sh $(PERF_BUILD)/app/smbgw || status=1; \
 	scripts/bench.sh $(BUILD) || status=1; \
+	scripts/bench_scale.sh $(BUILD) || status=1; \
 	scripts/bench_restart.sh $(BUILD) || status=1; \
 	exit $$status
 

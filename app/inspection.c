@@ -92,7 +92,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.event_fn = event_fn,
 		.event_ctx = event_ctx,
 		.stream_normalise = cfg->stream_mode == CONFIG_STREAM_NORMALISE,
-		.stream_segments = cfg->stream_segments,
+		.stream_segments = config_stream_segments(cfg),
 		.stream_flow_segments = cfg->stream_flow_segments,
 		.stream_gap_timeout_ns = (uint64_t)cfg->stream_gap_timeout *
 			NS_PER_SECOND,

@@ -437,16 +437,16 @@ workers_init(struct live_context *ctx)
 	return 0;
 }
 
-/* Returns how many events were taken from the workers' rings. */
+/*
+ * Returns how many events were taken from the workers' rings: each ring in
+ * turn, CONTROL_DRAIN_MAX at most, so that a busy worker's full ring
+ * cannot starve the others'.
+ */
 static unsigned int
 drain_events(struct live_context *ctx)
 {
-	unsigned int w, taken = 0;
-
-	for (w = 0; w < ctx->worker_count; w++)
-		taken += flowlog_drain(ctx->flowlog, ctx->events[w],
-			CONTROL_DRAIN_MAX);
-	return taken;
+	return flowlog_drain_rings(ctx->flowlog, ctx->events,
+		ctx->worker_count, CONTROL_DRAIN_MAX);
 }
 
 /*
@@ -614,6 +614,8 @@ print_counters(struct live_context *ctx, const char *title)
 	stats_sum(&total, ctx->workers, ctx->worker_count);
 	balanced = stats_print(stdout, title, &total, ctx->ports.names,
 		ctx->ports.count);
+	balanced = stats_print_queues(stdout, ctx->workers, ctx->worker_count,
+		ctx->ports.names, ctx->ports.count) && balanced;
 	stats_print_devices(stdout, ctx->ports.port_id, ctx->ports.names,
 		ctx->ports.count);
 	stats_print_inspection(stdout, ctx->workers, ctx->worker_count,

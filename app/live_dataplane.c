@@ -40,6 +40,7 @@ live_worker(void *arg, unsigned int w, struct gateway_worker_counters *out)
 		out->rx += pc->rx;
 		out->redirected_out += pc->redirected_out;
 		out->redirected_in += pc->redirected_in;
+		out->queue[p] = *pc;
 	}
 	out->balanced = true;
 	for (p = 0; p < ctx->ports.count; p++)

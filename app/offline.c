@@ -775,7 +775,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	if (offline_eal_init() != 0)
 		goto close_pcap;
 	pool = rte_pktmbuf_pool_create("offline",
-		OFFLINE_MBUFS + cfg->stream_segments, 0, 0,
+		OFFLINE_MBUFS + config_stream_segments(cfg), 0, 0,
 		OFFLINE_DATA_ROOM + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
 	if (pool == NULL) {
 		fprintf(stderr, "smbgw: cannot create the mbuf pool: %s\n",

@@ -177,7 +177,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->timeout_other = 30;
 	cfg->stream_mode = CONFIG_STREAM_NORMALISE;
 	cfg->checksum = CONFIG_CHECKSUM_DEFAULT;
-	cfg->stream_segments = 8192;
+	cfg->stream_segments = 0;	/* see check_stream_segments() */
 	cfg->stream_flow_segments = 2048;
 	cfg->stream_gap_timeout = 30;
 	cfg->stream_client_segments = 1024;
@@ -474,6 +474,28 @@ check_fragment_table(struct gateway_config *cfg,
 			cfg->fragment_table_size * per_datagram, cfg->mbufs);
 }
 
+/*
+ * Kept segments hold buffers of the port they arrived on, up to
+ * stream.segments per worker: every worker's share together must leave
+ * the port's pool buffers to receive into, or a port whose pool is all
+ * kept stops receiving. Set, the workers' total must stay below the pool;
+ * unset, config_stream_segments() takes what fits.
+ */
+static void
+check_stream_segments(const struct gateway_config *cfg,
+	struct config_errors *errors, const char *file)
+{
+	unsigned long total = (unsigned long)cfg->stream_segments *
+		cfg->workers;
+
+	if (cfg->stream_segments != 0 &&
+			cfg->stream_mode != CONFIG_STREAM_OFF &&
+			total >= cfg->mbufs)
+		config_error_add(errors, file, 1,
+			"stream.segments = %u lets gateway.workers = %u keep %lu buffers of a port, not fewer than memory.mbufs = %u: none would be left to receive into",
+			cfg->stream_segments, cfg->workers, total, cfg->mbufs);
+}
+
 /* Rules that tie several keys together, checked once all are loaded. */
 static void
 check_consistency(config_t *lc, struct gateway_config *cfg,
@@ -516,6 +538,7 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
 	check_fragment_table(cfg, errors, file);
+	check_stream_segments(cfg, errors, file);
 }
 
 static int
@@ -633,6 +656,24 @@ config_load_string(const char *name, const char *text,
 	config_set_defaults(cfg);
 	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
 	return parse_and_load(name, text, NULL, cfg, errors);
+}
+
+/*
+ * Unset, stream.segments stays 0 in the configuration (so that a change
+ * of workers or mbufs is not also reported as one of stream.segments) and
+ * is worked out here: the default, or half a port's pool shared by the
+ * workers.
+ */
+unsigned int
+config_stream_segments(const struct gateway_config *cfg)
+{
+	unsigned long fits = cfg->mbufs / 2 / (cfg->workers ? cfg->workers : 1);
+
+	if (cfg->stream_segments != 0)
+		return cfg->stream_segments;
+	if (fits > CONFIG_STREAM_SEGMENTS_DEFAULT)
+		fits = CONFIG_STREAM_SEGMENTS_DEFAULT;
+	return fits < 64 ? 64 : (unsigned int)fits;
 }
 
 unsigned int

@@ -62,6 +62,7 @@ enum config_checksum {
 #define CONFIG_FRAGMENTS_PER_DATAGRAM 8
 /* stream.fragment_table_size when unset, if memory.mbufs allows. */
 #define CONFIG_FRAGMENT_TABLE_DEFAULT 256
+#define CONFIG_STREAM_SEGMENTS_DEFAULT 8192
 
 enum config_fragments {
 	CONFIG_FRAGMENTS_REASSEMBLE,	/* TCP fragments reassembled and judged */
@@ -114,7 +115,8 @@ struct gateway_config {
 	/* stream { }: normalisation of inspected TCP flows, per worker */
 	enum config_stream_mode stream_mode;
 	enum config_checksum checksum;
-	unsigned int stream_segments;		/* key "segments" */
+	unsigned int stream_segments;		/* key "segments"; 0: unset,
+						 * see config_stream_segments() */
 	unsigned int stream_flow_segments;	/* key "flow_segments" */
 	unsigned int stream_gap_timeout;	/* key "gap_timeout", seconds */
 	unsigned int stream_client_segments;	/* key "client_segments"; 0: no cap */
@@ -233,6 +235,14 @@ config_load_file(const char *path, struct gateway_config *cfg,
 int
 config_load_string(const char *name, const char *text,
 	struct gateway_config *cfg, struct config_errors *errors);
+
+/*
+ * Segments each worker may keep (stream.segments): as set, or unset the
+ * default (8192) or half of a port's buffers (memory.mbufs) shared by the
+ * workers, whichever is less.
+ */
+unsigned int
+config_stream_segments(const struct gateway_config *cfg);
 
 /* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
 unsigned int

@@ -273,6 +273,17 @@ flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max)
 	return taken;
 }
 
+unsigned int
+flowlog_drain_rings(struct flowlog *log, struct rte_ring *const *rings,
+	unsigned int count, unsigned int budget)
+{
+	unsigned int i, taken = 0;
+
+	for (i = 0; i < count; i++)
+		taken += flowlog_drain(log, rings[i], budget);
+	return taken;
+}
+
 const struct flowlog_counters *
 flowlog_counters(const struct flowlog *log)
 {

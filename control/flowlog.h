@@ -57,6 +57,17 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev);
 unsigned int
 flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max);
 
+/*
+ * One pass of the control core over the workers' event rings <rings>[0..
+ * <count>): up to <budget> events from each, in turn, so that a worker
+ * whose ring never empties (a SYN storm, a scan) delays the others' events
+ * by at most one budget each pass instead of starving them. Returns how
+ * many were taken.
+ */
+unsigned int
+flowlog_drain_rings(struct flowlog *log, struct rte_ring *const *rings,
+	unsigned int count, unsigned int budget);
+
 const struct flowlog_counters *
 flowlog_counters(const struct flowlog *log);
 

@@ -48,6 +48,9 @@ struct gateway_worker_counters {
 	uint64_t flows_created;		/* flows this worker tracked */
 	uint64_t smb_messages;		/* SMB messages it parsed */
 	bool balanced;			/* rx + in == tx + drops + ... + out */
+	/* Its queue of every port (worker i serves queue i): the frames
+	 * it received there and what became of them. */
+	struct port_counters queue[DATAPLANE_PORTS_MAX];
 };
 
 /* What a port's device counted itself. */

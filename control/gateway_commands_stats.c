@@ -49,6 +49,38 @@ reply_ports(const struct gateway *gw, struct ctl_reply *r,
 	ctl_reply_array_end(r);
 }
 
+/*
+ * Worker <w>'s queue of every port: per port and queue, rx + redirected_in
+ * == tx + drops + reassembled + held + redirected_out (without redirect,
+ * rx == tx + drops), so a queue that loses frames shows alone.
+ */
+static void
+reply_queues(const struct gateway *gw, struct ctl_reply *r, unsigned int w,
+	const struct gateway_worker_counters *wc)
+{
+	const struct gateway_dataplane *dp = &gw->dataplane;
+	unsigned int i;
+
+	ctl_reply_array_begin(r, "queues");
+	for (i = 0; i < dp->port_count && i < DATAPLANE_PORTS_MAX; i++) {
+		const struct port_counters *q = &wc->queue[i];
+
+		ctl_reply_object_begin(r, NULL);
+		ctl_reply_str(r, "port", dp->port_names[i]);
+		ctl_reply_u64(r, "queue", w);
+		ctl_reply_u64(r, "rx", q->rx);
+		ctl_reply_u64(r, "tx", q->tx);
+		ctl_reply_u64(r, "drops", port_counters_drops(q));
+		ctl_reply_u64(r, "reassembled", q->reassembled);
+		ctl_reply_u64(r, "held", q->held);
+		ctl_reply_u64(r, "redirected_out", q->redirected_out);
+		ctl_reply_u64(r, "redirected_in", q->redirected_in);
+		ctl_reply_bool(r, "balanced", port_counters_balanced(q));
+		ctl_reply_object_end(r);
+	}
+	ctl_reply_array_end(r);
+}
+
 static void
 reply_workers(const struct gateway *gw, struct ctl_reply *r)
 {
@@ -76,6 +108,7 @@ reply_workers(const struct gateway *gw, struct ctl_reply *r)
 		ctl_reply_u64(r, "flows_created", wc.flows_created);
 		ctl_reply_u64(r, "smb_messages", wc.smb_messages);
 		ctl_reply_bool(r, "balanced", wc.balanced);
+		reply_queues(gw, r, w, &wc);
 		ctl_reply_object_end(r);
 	}
 	ctl_reply_array_end(r);

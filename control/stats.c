@@ -77,6 +77,37 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 	return balanced;
 }
 
+bool
+stats_print_queues(FILE *out, struct worker *const *workers,
+	unsigned int worker_count, const char *const *names,
+	unsigned int port_count)
+{
+	bool balanced = true;
+	unsigned int w, i;
+
+	if (worker_count < 2)
+		return true;
+	for (w = 0; w < worker_count; w++) {
+		for (i = 0; i < port_count; i++) {
+			const struct port_counters *q =
+				&workers[w]->counters.port[i];
+			bool ok = port_counters_balanced(q);
+
+			balanced = balanced && ok;
+			fprintf(out, "queue %s/%u: rx %" PRIu64 " tx %" PRIu64
+				" drops %" PRIu64 " reassembled %" PRIu64
+				" held %" PRIu64 " redirected_out %" PRIu64
+				" redirected_in %" PRIu64
+				" rx+in=tx+drop+out %s\n", names[i], w,
+				q->rx, q->tx, port_counters_drops(q),
+				q->reassembled, q->held, q->redirected_out,
+				q->redirected_in, ok ? "ok" : "MISMATCH");
+		}
+	}
+	fflush(out);
+	return balanced;
+}
+
 void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count)

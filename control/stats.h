@@ -38,6 +38,17 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 	const char *const *names, unsigned int port_count);
 
 /* Prints the device counters (rte_eth_stats) of DPDK ports <port_ids>. */
+/*
+ * Prints one line per worker and port when there are several workers:
+ * what that worker received on its queue of the port and what became of
+ * it, rx + redirected_in == tx + drops + reassembled + held +
+ * redirected_out checked per queue. Returns whether every queue balances.
+ */
+bool
+stats_print_queues(FILE *out, struct worker *const *workers,
+	unsigned int worker_count, const char *const *names,
+	unsigned int port_count);
+
 void
 stats_print_devices(FILE *out, const uint16_t *port_ids,
 	const char *const *names, unsigned int port_count);

@@ -13,7 +13,8 @@
  * after a warm-up, so memif connection and flow-table warm-up stay out.
  *
  *	memif_gen [EAL options] -- -m MODE [-t SECONDS] [-w WARMUP]
- *		[-f FLOWS] [-s BYTES] [-k LINGER] [CAPTURE.pcap ...]
+ *		[-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d SPREAD]]
+ *		[CAPTURE.pcap ...]
  *	memif_gen [EAL options] -- -m MODE ... -o PREFIX [-n FRAMES]
  *
  * With -o nothing is sent: the first FRAMES (default 1,000,000) frames of
@@ -33,6 +34,25 @@
  *		end of its capture starts again as a new connection
  *	syn	a new-flow storm: SYNs to port 445, each from a source
  *		address and port never used before
+ *
+ * Queues (-q, default 1): every port gets QUEUES queue pairs, and the
+ * device under test must configure as many (memif pairs ring i of the
+ * client with queue i of the server, so the generator decides which of
+ * the device's queues, and so which of its workers, a frame reaches).
+ * Both directions of a connection leave on the same queue index; which
+ * one, SPREAD says:
+ *	owner	the queue of the worker that smbgw's software flow affinity
+ *		gives the address pair (dataplane/affinity.c): no frame has
+ *		to cross between workers, as behind a NIC with symmetric RSS
+ *	flow	connection id modulo QUEUES: a hash that is symmetric but is
+ *		not smbgw's, so about (QUEUES - 1) / QUEUES of the frames
+ *		reach a worker that does not own them and cross over through
+ *		smbgw's redirect rings (a memif peer that spreads by its own
+ *		hash)
+ * Every EAL lcore sends: lcore i of L serves the queues q with q % L == i
+ * (at most QUEUES lcores), each walking the whole schedule and sending
+ * only the frames of its queues, so that a generator on several cores
+ * does not bound a device with several workers.
  *
  * Output: one line "memif_gen: ..." for people and one "RESULT key=value
  * ..." for scripts. After it the generator stops sending but keeps its
@@ -61,9 +81,12 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+
+#include "affinity.h"
 
 #define GEN_BURST		32
 #define GEN_PORTS		2
@@ -74,12 +97,19 @@
 #define GEN_FRAMES_MAX		65536
 #define GEN_CAPTURES_MAX	8
 #define GEN_LINK_WAIT_S		15
+#define GEN_QUEUES_MAX		16
+#define GEN_AFFINITY_HEADER	34	/* Ethernet and IPv4 up to the addresses */
 
 /* Client addresses: 10.0.0.0/14 (2^18 hosts), ports 1024 and up. */
 #define GEN_CLIENT_NET		0x0a000000u
 #define GEN_HOST_BITS		18
 #define GEN_HOST_MASK		((1u << GEN_HOST_BITS) - 1)
 #define GEN_SERVER_ADDR		0xc6120214u	/* 198.18.2.20 */
+
+enum gen_spread {
+	GEN_SPREAD_OWNER,
+	GEN_SPREAD_FLOW,
+};
 
 enum gen_mode {
 	GEN_MODE_TCP,
@@ -121,7 +151,8 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: memif_gen [EAL options] -- -m tcp|imix|smb|syn [-t SECONDS] [-w WARMUP]\n"
-		"                 [-f FLOWS] [-s BYTES] [-k LINGER] [-o PREFIX [-n FRAMES]]\n"
+		"                 [-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d owner|flow]]\n"
+		"                 [-o PREFIX [-n FRAMES]]\n"
 		"                 [CAPTURE.pcap ...]\n");
 	exit(2);
 }
@@ -408,22 +439,47 @@ cursor_next(struct gen_cursor *c, uint64_t *id)
 }
 
 static int
-port_start(uint16_t port, struct rte_mempool *pool)
+port_start(uint16_t port, uint16_t queues, struct rte_mempool *pool)
 {
 	struct rte_eth_conf conf;
+	uint16_t q;
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_configure(port, 1, 1, &conf);
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(port, 0, GEN_DESCRIPTORS,
+	ret = rte_eth_dev_configure(port, queues, queues, &conf);
+	for (q = 0; ret == 0 && q < queues; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, GEN_DESCRIPTORS,
 			rte_eth_dev_socket_id(port), NULL, pool);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(port, 0, GEN_DESCRIPTORS,
-			rte_eth_dev_socket_id(port), NULL);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(port, q, GEN_DESCRIPTORS,
+				rte_eth_dev_socket_id(port), NULL);
+	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	return ret;
+}
+
+/*
+ * The queue (of <queues>) that client <id>'s frame <t> leaves on: the same
+ * for both directions of a connection.
+ */
+static inline unsigned int
+frame_queue(const struct gen_template *t, uint64_t id, unsigned int queues,
+	enum gen_spread spread)
+{
+	uint8_t header[GEN_AFFINITY_HEADER];
+	uint32_t addr;
+
+	if (queues == 1)
+		return 0;
+	if (spread == GEN_SPREAD_FLOW)
+		return (unsigned int)(id % queues);
+	/* Only the addresses matter to the owner: the template's header
+	 * with the client's address in place. */
+	memcpy(header, t->data, sizeof(header));
+	addr = rte_cpu_to_be_32(client_addr(id));
+	memcpy(header + (t->from_server ? 30 : 26), &addr, sizeof(addr));
+	return affinity_worker(affinity_hash(header, sizeof(header)), queues);
 }
 
 static bool
@@ -446,6 +502,33 @@ struct gen_counts {
 	uint64_t rx_bytes;
 	uint64_t tx_full;	/* bursts the device could not take whole */
 };
+
+/* What the sending lcores share, set before they start. */
+struct gen_plan {
+	struct rte_mempool *pool;
+	struct gen_cursor cursor;	/* each lane walks its own copy */
+	unsigned int queues;		/* per port */
+	unsigned int lanes;		/* sending lcores */
+	enum gen_spread spread;
+	uint64_t t_start, t_warm, t_end;	/* TSC */
+};
+
+/*
+ * One sending lcore: its queues, what it has counted in all and at the
+ * end of the warm-up, and frames a queue has not taken yet.
+ */
+struct gen_lane {
+	const struct gen_plan *plan;
+	unsigned int index;
+	struct gen_counts now, start;
+	uint64_t queue_tx[GEN_PORTS][GEN_QUEUES_MAX];
+	uint64_t queue_rx[GEN_PORTS][GEN_QUEUES_MAX];
+	double window;			/* seconds measured */
+	struct rte_mbuf *pending[GEN_PORTS][GEN_QUEUES_MAX][GEN_BURST];
+	unsigned int npending[GEN_PORTS][GEN_QUEUES_MAX];
+} __rte_cache_aligned;
+
+static struct gen_lane lanes[RTE_MAX_LCORE];
 
 static const char *const mode_names[] = {
 	[GEN_MODE_TCP] = "tcp", [GEN_MODE_IMIX] = "imix",
@@ -500,21 +583,149 @@ close_files:
 	return ret;
 }
 
+/* Offers the frames pending for <port>'s queue <q>; keeps what it left. */
+static inline void
+lane_flush(struct gen_lane *lane, uint16_t port, unsigned int q)
+{
+	unsigned int n = lane->npending[port][q];
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(port, q, lane->pending[port][q], n);
+	lane->now.tx[port] += sent;
+	lane->queue_tx[port][q] += sent;
+	if (sent < n) {
+		lane->now.tx_full++;
+		memmove(lane->pending[port][q], lane->pending[port][q] + sent,
+			(n - sent) * sizeof(lane->pending[port][q][0]));
+	}
+	lane->npending[port][q] = n - sent;
+}
+
+/*
+ * Moves <cursor> to the next frame that leaves on one of <lane>'s queues
+ * and returns it, with its client id and queue; NULL when none came in
+ * a million frames of the schedule (too few flows for this many lanes).
+ */
+static inline const struct gen_template *
+lane_next(const struct gen_lane *lane, struct gen_cursor *cursor,
+	uint64_t *id, unsigned int *queue)
+{
+	const struct gen_plan *plan = lane->plan;
+	unsigned int tries;
+
+	for (tries = 0; tries < (1u << 20); tries++) {
+		const struct gen_template *t = cursor_next(cursor, id);
+
+		*queue = frame_queue(t, *id, plan->queues, plan->spread);
+		if (*queue % plan->lanes == lane->index)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * One sending lcore: fills its queues' bursts from the schedule until one
+ * is full, offers them all, receives on its queues of both ports, until
+ * the plan's end. Frames of other lanes' queues are skipped, so the lanes
+ * together send the schedule once.
+ */
+static int
+lane_run(void *arg)
+{
+	struct gen_lane *lane = arg;
+	const struct gen_plan *plan = lane->plan;
+	struct gen_cursor cursor = plan->cursor;
+	struct rte_mbuf *rx[GEN_BURST];
+	uint64_t hz = rte_get_tsc_hz(), tsc = plan->t_start;
+	uint64_t t_warm = plan->t_warm;
+	bool warmed = false, idle = false;
+	unsigned int q;
+	uint16_t p;
+
+	while (!stop_requested && tsc < plan->t_end) {
+		bool full = false;
+
+		/* A burst a queue did not take whole waits, full, for room:
+		 * fill nothing until every burst has some. */
+		for (p = 0; p < GEN_PORTS && !full; p++)
+			for (q = lane->index; q < plan->queues; q += plan->lanes)
+				full = full ||
+					lane->npending[p][q] == GEN_BURST;
+		while (!full && !idle) {
+			const struct gen_template *t;
+			struct rte_mbuf *m;
+			uint64_t id;
+			unsigned int n;
+
+			m = rte_pktmbuf_alloc(plan->pool);
+			if (m == NULL)
+				break;
+			t = lane_next(lane, &cursor, &id, &q);
+			if (t == NULL) {
+				rte_pktmbuf_free(m);
+				idle = true;
+				break;
+			}
+			frame_write(m, t, id);
+			n = lane->npending[t->from_server][q];
+			lane->pending[t->from_server][q][n] = m;
+			lane->npending[t->from_server][q] = n + 1;
+			full = n + 1 == GEN_BURST;
+		}
+		for (p = 0; p < GEN_PORTS; p++)
+			for (q = lane->index; q < plan->queues; q += plan->lanes)
+				lane_flush(lane, p, q);
+		for (p = 0; p < GEN_PORTS; p++) {
+			for (q = lane->index; q < plan->queues; q += plan->lanes) {
+				uint16_t n = rte_eth_rx_burst(p, q, rx, GEN_BURST);
+				uint16_t k;
+
+				if (n == 0)
+					continue;
+				lane->now.rx[p] += n;
+				lane->queue_rx[p][q] += n;
+				for (k = 0; k < n; k++)
+					lane->now.rx_bytes += rx[k]->pkt_len;
+				rte_pktmbuf_free_bulk(rx, n);
+			}
+		}
+		tsc = rte_get_tsc_cycles();
+		if (!warmed && tsc >= t_warm) {
+			lane->start = lane->now;
+			t_warm = tsc;
+			warmed = true;
+		}
+	}
+	if (!warmed) {
+		lane->start = lane->now;
+		t_warm = plan->t_start;
+	}
+	lane->window = (double)(tsc - t_warm) / hz;
+	for (p = 0; p < GEN_PORTS; p++)
+		for (q = 0; q < plan->queues; q++)
+			if (lane->npending[p][q] != 0) {
+				rte_pktmbuf_free_bulk(lane->pending[p][q],
+					lane->npending[p][q]);
+				lane->npending[p][q] = 0;
+			}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct rte_mbuf *pending[GEN_PORTS][GEN_BURST];
-	unsigned int npending[GEN_PORTS] = { 0, 0 };
+	static struct gen_plan plan;
 	struct rte_mbuf *rx[GEN_BURST];
-	struct gen_counts now, start;
 	struct gen_cursor cursor;
 	struct rte_mempool *pool;
 	enum gen_mode mode = GEN_MODE_TCP;
-	double seconds = 5.0, warmup = 1.0, linger = 0, window;
-	uint64_t flows = 1000, frames_out = 1000000, hz, t_start, t_end, t_warm, tsc;
+	enum gen_spread spread = GEN_SPREAD_OWNER;
+	double seconds = 5.0, warmup = 1.0, linger = 0;
+	uint64_t flows = 1000, frames_out = 1000000, hz, t_end, tsc;
 	const char *pcap_prefix = NULL;
-	unsigned int frame_len = 60;
-	bool warmed = false;
+	unsigned int frame_len = 60, queues = 1, lane_count, l, q, lcore;
 	uint16_t p;
 	int ret, opt, i;
 
@@ -525,7 +736,7 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:")) != -1) {
 		switch (opt) {
 		case 'm':
 			for (i = 0; i < (int)RTE_DIM(mode_names); i++)
@@ -556,13 +767,31 @@ main(int argc, char **argv)
 		case 'n':
 			frames_out = strtoull(optarg, NULL, 0);
 			break;
+		case 'q':
+			queues = (unsigned int)atoi(optarg);
+			break;
+		case 'd':
+			if (strcmp(optarg, "owner") == 0)
+				spread = GEN_SPREAD_OWNER;
+			else if (strcmp(optarg, "flow") == 0)
+				spread = GEN_SPREAD_FLOW;
+			else
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
 	if (flows == 0 || seconds <= 0 || warmup < 0 || frame_len < 60 ||
-			frame_len > GEN_FRAME_MAX)
+			frame_len > GEN_FRAME_MAX || queues < 1 ||
+			queues > GEN_QUEUES_MAX)
 		usage();
+	lane_count = rte_lcore_count();
+	if (lane_count > queues) {
+		fprintf(stderr, "memif_gen: %u lcores for %u queues: at most one lcore per queue\n",
+			lane_count, queues);
+		return 1;
+	}
 
 	switch (mode) {
 	case GEN_MODE_TCP:
@@ -610,7 +839,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (p = 0; p < GEN_PORTS; p++) {
-		ret = port_start(p, pool);
+		ret = port_start(p, queues, pool);
 		if (ret != 0) {
 			fprintf(stderr, "memif_gen: port %u: %s\n", p,
 				rte_strerror(-ret));
@@ -632,79 +861,77 @@ main(int argc, char **argv)
 		rte_delay_ms(10);
 	}
 
-	memset(&now, 0, sizeof(now));
-	memset(&start, 0, sizeof(start));
-	t_start = rte_get_tsc_cycles();
-	t_warm = t_start + (uint64_t)(warmup * hz);
-	t_end = t_warm + (uint64_t)(seconds * hz);
-	tsc = t_start;
-
-	while (!stop_requested && tsc < t_end) {
-		/* Fill both pending bursts, then offer them. */
-		while (npending[0] < GEN_BURST && npending[1] < GEN_BURST) {
-			const struct gen_template *t;
-			struct rte_mbuf *m;
-			uint64_t id;
-
-			m = rte_pktmbuf_alloc(pool);
-			if (m == NULL)
-				break;
-			t = cursor_next(&cursor, &id);
-			frame_write(m, t, id);
-			pending[t->from_server][npending[t->from_server]++] = m;
-		}
-		for (p = 0; p < GEN_PORTS; p++) {
-			uint16_t sent;
-
-			if (npending[p] == 0)
-				continue;
-			sent = rte_eth_tx_burst(p, 0, pending[p], npending[p]);
-			now.tx[p] += sent;
-			if (sent < npending[p]) {
-				now.tx_full++;
-				memmove(pending[p], pending[p] + sent,
-					(npending[p] - sent) * sizeof(pending[p][0]));
-			}
-			npending[p] -= sent;
-		}
-		for (p = 0; p < GEN_PORTS; p++) {
-			uint16_t n = rte_eth_rx_burst(p, 0, rx, GEN_BURST);
-			uint16_t k;
-
-			now.rx[p] += n;
-			for (k = 0; k < n; k++)
-				now.rx_bytes += rx[k]->pkt_len;
-			if (n != 0)
-				rte_pktmbuf_free_bulk(rx, n);
-		}
-		tsc = rte_get_tsc_cycles();
-		if (!warmed && tsc >= t_warm) {
-			start = now;
-			t_warm = tsc;
-			warmed = true;
-		}
+	plan.pool = pool;
+	plan.cursor = cursor;
+	plan.queues = queues;
+	plan.lanes = lane_count;
+	plan.spread = spread;
+	plan.t_start = rte_get_tsc_cycles();
+	plan.t_warm = plan.t_start + (uint64_t)(warmup * hz);
+	plan.t_end = plan.t_warm + (uint64_t)(seconds * hz);
+	for (l = 0; l < lane_count; l++) {
+		lanes[l].plan = &plan;
+		lanes[l].index = l;
 	}
-	if (!warmed) {
-		start = now;
-		t_warm = t_start;
-	}
-	window = (double)(tsc - t_warm) / hz;
+	l = 1;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_remote_launch(lane_run, &lanes[l++], lcore);
+	lane_run(&lanes[0]);
+	rte_eal_mp_wait_lcore();
 
 	{
-		uint64_t tx = now.tx[0] + now.tx[1] - start.tx[0] - start.tx[1];
-		uint64_t rxn = now.rx[0] + now.rx[1] - start.rx[0] - start.rx[1];
-		double bytes = now.rx_bytes - start.rx_bytes;
+		double tx_rate = 0, rx_rate = 0, bit_rate = 0, window = 0;
+		uint64_t tx = 0, rxn = 0, tx_port[GEN_PORTS] = { 0, 0 };
+		uint64_t tx_full = 0, total_tx = 0, total_rx = 0;
 
+		/* Each lane measured its own window: rates add up. */
+		for (l = 0; l < lane_count; l++) {
+			const struct gen_lane *lane = &lanes[l];
+			uint64_t lt = 0, lr = 0;
+
+			for (p = 0; p < GEN_PORTS; p++) {
+				lt += lane->now.tx[p] - lane->start.tx[p];
+				lr += lane->now.rx[p] - lane->start.rx[p];
+				tx_port[p] += lane->now.tx[p] - lane->start.tx[p];
+				total_tx += lane->now.tx[p];
+				total_rx += lane->now.rx[p];
+			}
+			tx += lt;
+			rxn += lr;
+			tx_full += lane->now.tx_full - lane->start.tx_full;
+			if (lane->window > 0) {
+				tx_rate += lt / lane->window;
+				rx_rate += lr / lane->window;
+				bit_rate += 8.0 * (lane->now.rx_bytes -
+					lane->start.rx_bytes) / lane->window;
+			}
+			window = RTE_MAX(window, lane->window);
+		}
 		printf("memif_gen: %s, %" PRIu64 " flows, %.2f s: tx %.3f Mpps, rx %.3f Mpps (%.2f Gbit/s), "
 			"%" PRIu64 " frames through, tx port0/port1 %" PRIu64 "/%" PRIu64 ", busy rings %" PRIu64 "\n",
-			mode_names[mode], flows, window, tx / window / 1e6,
-			rxn / window / 1e6, bytes * 8 / window / 1e9, rxn,
-			now.tx[0] - start.tx[0], now.tx[1] - start.tx[1],
-			now.tx_full - start.tx_full);
-		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 "\n",
-			mode_names[mode], flows, window, tx / window / 1e6,
-			rxn / window / 1e6, bytes * 8 / window / 1e9, tx, rxn,
-			now.tx[0] + now.tx[1], now.rx[0] + now.rx[1]);
+			mode_names[mode], flows, window, tx_rate / 1e6,
+			rx_rate / 1e6, bit_rate / 1e9, rxn,
+			tx_port[0], tx_port[1], tx_full);
+		if (queues > 1) {
+			for (p = 0; p < GEN_PORTS; p++) {
+				printf("memif_gen: port %u, %u queues (%s spread, %u lcores): tx", p,
+					queues, spread == GEN_SPREAD_OWNER ? "owner" : "flow",
+					lane_count);
+				for (q = 0; q < queues; q++)
+					printf("%s%" PRIu64, q ? "/" : " ",
+						lanes[q % lane_count].queue_tx[p][q]);
+				printf(", rx");
+				for (q = 0; q < queues; q++)
+					printf("%s%" PRIu64, q ? "/" : " ",
+						lanes[q % lane_count].queue_rx[p][q]);
+				printf("\n");
+			}
+		}
+		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s\n",
+			mode_names[mode], flows, window, tx_rate / 1e6,
+			rx_rate / 1e6, bit_rate / 1e9, tx, rxn, total_tx,
+			total_rx, queues, lane_count,
+			spread == GEN_SPREAD_OWNER ? "owner" : "flow");
 		fflush(stdout);
 		ret = rxn > 0 ? 0 : 1;
 	}
@@ -712,16 +939,16 @@ main(int argc, char **argv)
 	t_end = rte_get_tsc_cycles() + (uint64_t)(linger * hz);
 	while (!stop_requested && rte_get_tsc_cycles() < t_end) {
 		for (p = 0; p < GEN_PORTS; p++) {
-			uint16_t n = rte_eth_rx_burst(p, 0, rx, GEN_BURST);
+			for (q = 0; q < queues; q++) {
+				uint16_t n = rte_eth_rx_burst(p, q, rx, GEN_BURST);
 
-			if (n != 0)
-				rte_pktmbuf_free_bulk(rx, n);
+				if (n != 0)
+					rte_pktmbuf_free_bulk(rx, n);
+			}
 		}
 		rte_delay_us_sleep(100);
 	}
 	for (p = 0; p < GEN_PORTS; p++) {
-		if (npending[p] != 0)
-			rte_pktmbuf_free_bulk(pending[p], npending[p]);
 		rte_eth_dev_stop(p);
 		rte_eth_dev_close(p);
 	}

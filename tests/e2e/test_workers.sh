@@ -9,7 +9,9 @@
 #     workers created add up to the connections listed, none listed twice,
 #     each with its dialect and user;
 #   - both workers parsed SMB sessions, and frames were handed between
-#     them (redirected_out/in), per worker rx + in == tx + drops + out;
+#     them (redirected_out/in), per worker rx + in == tx + drops + out,
+#     and so per port and queue (smbgwctl stats "queues", and the
+#     "queue PORT/W" lines of the final counters);
 #   - every client's psexec.py raised its CM0062 alert;
 #   - the report counts every connection once per pair;
 #   - rx = tx + drops on both ports at exit.
@@ -149,6 +151,19 @@ ok "both workers tracked flows and parsed SMB"
 [ "$(jq '[.result.workers[] | select(.balanced)] | length' "$gw_work/stats.json")" -eq 2 ] ||
 	fail "a worker's counters do not balance (rx + in != tx + drops + out)"
 ok "frames handed between workers: $(jq -c '[.result.workers[] | [.redirected_out, .redirected_in]]' "$gw_work/stats.json"); each worker balanced"
+# Per port and queue (worker i serves queue i of each port): each queue
+# balances alone, and the queues of a port add up to the port.
+[ "$(jq '[.result.workers[].queues[]] | length' "$gw_work/stats.json")" -eq 4 ] ||
+	fail "stats do not list 2 queues for each of the 2 ports"
+[ "$(jq '[.result.workers[].queues[] | select(.balanced | not)] | length' "$gw_work/stats.json")" -eq 0 ] ||
+	fail "a queue's counters do not balance: $(jq -c '[.result.workers[].queues[]]' "$gw_work/stats.json")"
+for port in 0 1; do
+	name=$(jq -r ".result.ports[$port].port" "$gw_work/stats.json")
+	[ "$(jq --arg p "$name" '[.result.workers[].queues[] | select(.port == $p) | .rx] | add' "$gw_work/stats.json")" = \
+		"$(jq ".result.ports[$port].rx" "$gw_work/stats.json")" ] ||
+		fail "the queues of $name do not add up to the port's rx"
+done
+ok "per queue: $(jq -c '[.result.workers[].queues[] | [.port, .queue, .rx, .tx, .drops, .redirected_out, .redirected_in]]' "$gw_work/stats.json"); each balanced"
 
 # Every connection once: the flows listed at exit against the flows the
 # workers created (both count each tracked connection once).
@@ -173,18 +188,26 @@ for i in $(seq "$clients"); do
 	ip=198.18.1.$((9 + i))
 	grep -Eq "^alert 9000001 .*$ip" "$gw_work/gateway.log" ||
 		fail "no CM0062 alert for client $ip"
-	# The report counts connections that carried SMB: the sessions.
+	# The report counts connections that carried SMB: every session, and
+	# at most every connection listed (smbclient's short 139 connection
+	# counts when it sent its first bytes before smbclient dropped it,
+	# a race of its own); a connection tracked twice would count more.
 	conns=$(awk -v ip="$ip" 'index($2, ip ":") == 1' <<<"$sessions" | grep -c . || true)
+	all=$(awk -v ip="$ip" 'index($2, ip ":") == 1 && $1 == "smb"' <<<"$flows" | grep -c . || true)
 	row=$(sed -n '/^== SMB traffic allowed (report) ==$/,$p' "$gw_work/gateway.log" |
 		awk -F, -v ip="$ip" '$2 == ip && $3 == "198.18.2.20" {print $4}')
-	[ "${row:-0}" -eq "$conns" ] ||
-		fail "report counts ${row:-no} connections for $ip, the flows list $conns sessions"
+	[ "${row:-0}" -ge "$conns" ] && [ "${row:-0}" -le "$all" ] ||
+		fail "report counts ${row:-no} connections for $ip, the flows list $conns sessions in $all SMB connections"
 done
-ok "CM0062 alert for each client; report rows equal the sessions of each pair"
+ok "CM0062 alert for each client; report rows count each pair's sessions, each connection at most once"
 
 for port in 0 1; do
 	read -r state <<<"$(counters_row "$gw_work/gateway.log" "final counters" "$(gw_port $port)" rx=tx+drop)"
 	[ "${state:-}" = ok ] || fail "final counters of $(gw_port $port): rx=tx+drop '${state:-}'"
 done
 ok "final counters rx=tx+drop ok on both ports"
+final=$(sed -n '/^== final counters ==$/,$p' "$gw_work/gateway.log")
+queues=$(grep -c '^queue .* rx+in=tx+drop+out ok$' <<<"$final" || true)
+[ "$queues" -eq 4 ] || { grep '^queue ' <<<"$final" | sed 's/^/        /'; fail "final counters: $queues of 4 queues balance"; }
+ok "final counters: all 4 queues (2 ports x 2 workers) balance"
 echo "PASS: e2e-workers ($((SECONDS - started)) s)"

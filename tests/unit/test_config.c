@@ -357,6 +357,36 @@ test_fragment_table_fits_the_pool(void **state)
 		"stream: { fragments = \"forward\"; fragment_table_size = 1024; };\n"), 0);
 }
 
+/*
+ * Kept segments hold the receiving port's buffers, up to stream.segments
+ * per worker: all workers' together must leave the port room to receive
+ * (two workers at the old fixed 8192 could keep all 16,383).
+ */
+static void
+test_stream_segments_fit_the_pool(void **state)
+{
+	(void)state;
+	/* Unset: the default, or half the pool shared by the workers. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"memory: { mbufs = 65535; };\n"), 0);
+	assert_int_equal(config_stream_segments(&cfg),
+		CONFIG_STREAM_SEGMENTS_DEFAULT);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
+	assert_int_equal(config_stream_segments(&cfg), 8191);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"), 0);
+	assert_int_equal(config_stream_segments(&cfg), 4095);
+	/* Set: below the pool with every worker's share. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"
+		"stream: { segments = 8000; };\n"), 0);
+	assert_int_equal(config_stream_segments(&cfg), 8000);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"
+		"stream: { segments = 8192; };\n"), -EINVAL);
+	assert_single_error("test.conf:1: stream.segments = 8192 lets gateway.workers = 2 keep 16384 buffers of a port, not fewer than memory.mbufs = 16383: none would be left to receive into");
+	/* Not normalising, nothing is kept. */
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; workers = 2; };\n"
+		"stream: { mode = \"off\"; segments = 8192; };\n"), 0);
+}
+
 static void
 test_file_errors_name_the_file(void **state)
 {
@@ -1103,6 +1133,7 @@ main(void)
 		cmocka_unit_test(test_memory_consistency),
 		cmocka_unit_test(test_stream_fragments),
 		cmocka_unit_test(test_fragment_table_fits_the_pool),
+		cmocka_unit_test(test_stream_segments_fit_the_pool),
 		cmocka_unit_test(test_file_errors_name_the_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_error_list_is_bounded),

@@ -21,6 +21,8 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "config.h"
 #include "ctl.h"
@@ -69,6 +71,15 @@ fake_worker(void *ctx, unsigned int worker,
 	out->rx = 3003;
 	out->bursts = 300;
 	out->events = 9;
+	/* Queue 0 of port_a: 5 frames in from the other worker, 3 out to
+	 * it; queue 0 of port_b one frame short. */
+	out->queue[0].rx = 1000;
+	out->queue[0].tx = 996;
+	out->queue[0].drops[0] = 6;
+	out->queue[0].redirected_in = 5;
+	out->queue[0].redirected_out = 3;
+	out->queue[1].rx = 2003;
+	out->queue[1].tx = 2002;
 }
 
 static bool
@@ -337,6 +348,15 @@ test_stats(void **state)
 	assert_non_null(strstr(reply, "{\"port\":\"port_b\",\"rx\":2002,"));
 	assert_non_null(strstr(reply,
 		"{\"worker\":0,\"lcore\":10,\"rx\":3003,\"bursts\":300,"));
+	/* Per port and queue: each balanced on its own. */
+	assert_non_null(strstr(reply,
+		"\"queues\":[{\"port\":\"port_a\",\"queue\":0,\"rx\":1000,"
+		"\"tx\":996,\"drops\":6,\"reassembled\":0,\"held\":0,"
+		"\"redirected_out\":3,\"redirected_in\":5,\"balanced\":true}"));
+	assert_non_null(strstr(reply,
+		"{\"port\":\"port_b\",\"queue\":0,\"rx\":2003,\"tx\":2002,"
+		"\"drops\":0,\"reassembled\":0,\"held\":0,"
+		"\"redirected_out\":0,\"redirected_in\":0,\"balanced\":false}]"));
 	assert_non_null(strstr(reply, "\"flows\":{\"active\":42,"));
 	assert_non_null(strstr(reply, "\"smb_by_port\":77"));
 	assert_non_null(strstr(reply, "\"denied_flows\":5"));
@@ -344,6 +364,101 @@ test_stats(void **state)
 	assert_non_null(strstr(reply, "\"outputs\":{\"eve_written\":"));
 	/* port_b's device could not say: no device counters for it. */
 	assert_null(strstr(strstr(reply, "\"port_b\""), "device_imissed"));
+}
+
+/* Which worker each drained event came from, in the order taken. */
+#define DRAIN_EVENTS_MAX 8192
+static uint8_t drained_from[DRAIN_EVENTS_MAX];
+static unsigned int drained;
+
+static void
+record_drained(void *ctx, const struct gw_event *ev)
+{
+	(void)ctx;
+	if (drained < DRAIN_EVENTS_MAX)
+		drained_from[drained++] = ev->worker;
+}
+
+/* Queues <count> events of worker <worker> into <ring>. */
+static void
+fill_ring(struct rte_ring *ring, uint8_t worker, unsigned int count)
+{
+	static struct gw_event ev;
+	unsigned int i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENT_POLICY;	/* summarised nowhere: counted only */
+	ev.worker = worker;
+	for (i = 0; i < count; i++)
+		assert_int_equal(rte_ring_enqueue_elem(ring, &ev, sizeof(ev)),
+			0);
+}
+
+static unsigned int
+taken_from(uint8_t worker, unsigned int from, unsigned int to)
+{
+	unsigned int i, n = 0;
+
+	for (i = from; i < to; i++)
+		n += drained_from[i] == worker;
+	return n;
+}
+
+/*
+ * The control core takes each worker's ring in turn, a budget from each: a
+ * worker whose ring stays full does not keep a quiet worker's events
+ * waiting behind all of its own.
+ */
+static void
+test_drain_fair(void **state)
+{
+	struct rte_ring *rings[3];
+	struct flowlog *log;
+	unsigned int w, taken, budget = 100;
+	char name[32];
+
+	(void)state;
+	log = flowlog_create(16, NULL);
+	assert_non_null(log);
+	flowlog_set_sink(log, record_drained, NULL);
+	for (w = 0; w < 3; w++) {
+		snprintf(name, sizeof(name), "test-drain-%u", w);
+		rings[w] = rte_ring_create_elem(name, sizeof(struct gw_event),
+			1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		assert_non_null(rings[w]);
+	}
+	/* Worker 0 flooding, worker 1 with a few, worker 2 with none. */
+	fill_ring(rings[0], 0, 1000);
+	fill_ring(rings[1], 1, 7);
+
+	drained = 0;
+	taken = flowlog_drain_rings(log, rings, 3, budget);
+	assert_int_equal(taken, budget + 7);
+	assert_int_equal(taken_from(0, 0, drained), budget);
+	assert_int_equal(taken_from(1, 0, drained), 7);
+	assert_int_equal(rte_ring_count(rings[0]), 1000 - budget);
+	assert_int_equal(rte_ring_count(rings[1]), 0);
+
+	/* Both flooding: each pass takes a budget from each. */
+	fill_ring(rings[1], 1, 500);
+	fill_ring(rings[2], 2, 50);
+	drained = 0;
+	taken = flowlog_drain_rings(log, rings, 3, budget);
+	assert_int_equal(taken, 2 * budget + 50);
+	assert_int_equal(taken_from(0, 0, drained), budget);
+	assert_int_equal(taken_from(1, 0, drained), budget);
+	assert_int_equal(taken_from(2, 0, drained), 50);
+
+	/* Until all are empty, every event taken exactly once. */
+	while (flowlog_drain_rings(log, rings, 3, budget) > 0)
+		;
+	for (w = 0; w < 3; w++)
+		assert_int_equal(rte_ring_count(rings[w]), 0);
+	assert_int_equal(flowlog_counters(log)->events, 1000 + 7 + 500 + 50);
+
+	for (w = 0; w < 3; w++)
+		rte_ring_free(rings[w]);
+	flowlog_free(log);
 }
 
 static void
@@ -401,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_reload_restart_only),
 		cmocka_unit_test(test_set_mode),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_drain_fair),
 		cmocka_unit_test(test_policy_commands),
 		cmocka_unit_test(test_event_commands),
 	};
