@@ -135,40 +135,59 @@ fold_sum(uint64_t sum)
 	return (uint16_t)((sum & 0xffff) + (sum >> 16));
 }
 
+static inline uint32_t
+load_u32(const uint8_t *p)
+{
+	uint32_t value;
+
+	memcpy(&value, p, sizeof(value));
+	return value;
+}
+
 /*
  * The ones' complement sum of <len> bytes in memory order, as
- * rte_raw_cksum() gives it, eight bytes an addition: a 64-bit word's sum
- * folds to the sum of its 16-bit words. Several times faster than DPDK's
- * 16-bit loop on the payloads of every inspected segment.
+ * rte_raw_cksum() gives it. 32-bit words are added into 64-bit sums: a
+ * word's sum folds to the sum of its 16-bit halves (2^16 = 1 modulo
+ * 0xffff), no carry has to be kept (2^32 words before one could be
+ * lost), and each addition is one instruction reading memory, with two
+ * sums for two additions a cycle: about a third of the instructions of
+ * 64-bit words with their carries, on every inspected segment.
  */
 static uint16_t
 ones_sum(const uint8_t *p, uint32_t len)
 {
-	unsigned __int128 acc = 0;
-	uint64_t word, lo, hi;
+	uint64_t a = 0, b = 0;
 
 	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t w[4];
+		a += load_u32(p);
+		b += load_u32(p + 4);
+		a += load_u32(p + 8);
+		b += load_u32(p + 12);
+		a += load_u32(p + 16);
+		b += load_u32(p + 20);
+		a += load_u32(p + 24);
+		b += load_u32(p + 28);
+	}
+	for (; len >= 4; p += 4, len -= 4)
+		a += load_u32(p);
+	if (len >= 2) {
+		uint16_t half;
 
-		memcpy(w, p, sizeof(w));
-		acc += w[0];
-		acc += w[1];
-		acc += w[2];
-		acc += w[3];
+		memcpy(&half, p, sizeof(half));
+		b += half;
+		p += 2;
+		len -= 2;
 	}
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&word, p, 8);
-		acc += word;
+	/* The last byte, zero-padded in memory order. */
+	if (len != 0) {
+		uint16_t half = 0;
+
+		memcpy(&half, p, 1);
+		b += half;
 	}
-	word = 0;
-	memcpy(&word, p, len);	/* the tail, zero-padded in memory order */
-	acc += word;
-	lo = (uint64_t)acc;
-	hi = (uint64_t)(acc >> 64);
-	lo += hi;
-	if (lo < hi)
-		lo++;
-	return fold_sum(lo);
+	a += b;
+	/* Less than 2^63: adding the two sums could not carry. */
+	return fold_sum(a);
 }
 
 /*
