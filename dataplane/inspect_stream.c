@@ -90,40 +90,6 @@ const struct stream_ops inspect_stream_ops = {
 	.write = mbuf_write,
 };
 
-/*
- * The ones' complement sum of the TCP pseudo-header, folded, as
- * rte_raw_cksum() gives sums: over the bytes in memory order.
- */
-static uint16_t
-pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
-{
-	uint8_t pseudo[40];
-	unsigned int addr_len = frame->l3 == DECODE_L3_IPV6 ? 16 : 4;
-	uint8_t *p = pseudo;
-
-	memcpy(p, frame->src_addr, addr_len);
-	p += addr_len;
-	memcpy(p, frame->dst_addr, addr_len);
-	p += addr_len;
-	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
-	if (addr_len == 4) {
-		*p++ = 0;
-		*p++ = IPPROTO_TCP;
-		*p++ = (uint8_t)(tcp_len >> 8);
-		*p++ = (uint8_t)tcp_len;
-	} else {
-		*p++ = (uint8_t)(tcp_len >> 24);
-		*p++ = (uint8_t)(tcp_len >> 16);
-		*p++ = (uint8_t)(tcp_len >> 8);
-		*p++ = (uint8_t)tcp_len;
-		*p++ = 0;
-		*p++ = 0;
-		*p++ = 0;
-		*p++ = IPPROTO_TCP;
-	}
-	return rte_raw_cksum(pseudo, (size_t)(p - pseudo));
-}
-
 /* Folds a 64-bit ones' complement sum to 16 bits (RFC 1071). */
 static inline uint16_t
 fold_sum(uint64_t sum)
@@ -188,6 +154,39 @@ ones_sum(const uint8_t *p, uint32_t len)
 	a += b;
 	/* Less than 2^63: adding the two sums could not carry. */
 	return fold_sum(a);
+}
+
+/*
+ * The ones' complement sum of the TCP pseudo-header, folded, as
+ * rte_raw_cksum() gives sums: over the bytes in memory order. Addresses
+ * of a known size, so that they are copied inline, not by a call.
+ */
+static uint16_t
+pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
+{
+	uint8_t pseudo[40];
+
+	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
+	if (frame->l3 != DECODE_L3_IPV6) {
+		memcpy(pseudo, frame->src_addr, 4);
+		memcpy(pseudo + 4, frame->dst_addr, 4);
+		pseudo[8] = 0;
+		pseudo[9] = IPPROTO_TCP;
+		pseudo[10] = (uint8_t)(tcp_len >> 8);
+		pseudo[11] = (uint8_t)tcp_len;
+		return ones_sum(pseudo, 12);
+	}
+	memcpy(pseudo, frame->src_addr, 16);
+	memcpy(pseudo + 16, frame->dst_addr, 16);
+	pseudo[32] = (uint8_t)(tcp_len >> 24);
+	pseudo[33] = (uint8_t)(tcp_len >> 16);
+	pseudo[34] = (uint8_t)(tcp_len >> 8);
+	pseudo[35] = (uint8_t)tcp_len;
+	pseudo[36] = 0;
+	pseudo[37] = 0;
+	pseudo[38] = 0;
+	pseudo[39] = IPPROTO_TCP;
+	return ones_sum(pseudo, 40);
 }
 
 /*
