@@ -719,8 +719,11 @@ static void
 fill_mitre(struct detector_alert *alert, const struct detector_evidence *e)
 {
 	const char *base = alert->signature->mitre;
+	/* snprintf("%s") without the format: this runs for every alert. */
+	size_t n = strnlen(base, sizeof(alert->mitre) - 1);
 
-	snprintf(alert->mitre, sizeof(alert->mitre), "%s", base);
+	memcpy(alert->mitre, base, n);
+	alert->mitre[n] = '\0';
 	if (alert->rule == DETECTOR_RULE_RPC) {
 		rpc_fill_mitre(alert, e);
 		return;
