@@ -186,35 +186,37 @@ ones_sum(const uint8_t *p, uint32_t len)
 
 /*
  * The ones' complement sum of the TCP pseudo-header, folded, as
- * rte_raw_cksum() gives sums: over the bytes in memory order. Addresses
- * of a known size, so that they are copied inline, not by a call.
+ * rte_raw_cksum() gives sums: over the bytes in memory order, here as
+ * 32-bit words added straight from the decoded addresses (ones_sum()'s
+ * rule), with no buffer to build and no call.
  */
 static uint16_t
 pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
 {
-	uint8_t pseudo[40];
+	uint8_t tail[8] = { 0 };
+	uint64_t sum;
 
 	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
 	if (frame->l3 != DECODE_L3_IPV6) {
-		memcpy(pseudo, frame->src_addr, 4);
-		memcpy(pseudo + 4, frame->dst_addr, 4);
-		pseudo[8] = 0;
-		pseudo[9] = IPPROTO_TCP;
-		pseudo[10] = (uint8_t)(tcp_len >> 8);
-		pseudo[11] = (uint8_t)tcp_len;
-		return ones_sum(pseudo, 12);
+		tail[1] = IPPROTO_TCP;
+		tail[2] = (uint8_t)(tcp_len >> 8);
+		tail[3] = (uint8_t)tcp_len;
+		sum = (uint64_t)load_u32(frame->src_addr) +
+			load_u32(frame->dst_addr) + load_u32(tail);
+		return fold_sum(sum);
 	}
-	memcpy(pseudo, frame->src_addr, 16);
-	memcpy(pseudo + 16, frame->dst_addr, 16);
-	pseudo[32] = (uint8_t)(tcp_len >> 24);
-	pseudo[33] = (uint8_t)(tcp_len >> 16);
-	pseudo[34] = (uint8_t)(tcp_len >> 8);
-	pseudo[35] = (uint8_t)tcp_len;
-	pseudo[36] = 0;
-	pseudo[37] = 0;
-	pseudo[38] = 0;
-	pseudo[39] = IPPROTO_TCP;
-	return ones_sum(pseudo, 40);
+	tail[0] = (uint8_t)(tcp_len >> 24);
+	tail[1] = (uint8_t)(tcp_len >> 16);
+	tail[2] = (uint8_t)(tcp_len >> 8);
+	tail[3] = (uint8_t)tcp_len;
+	tail[7] = IPPROTO_TCP;
+	sum = (uint64_t)load_u32(frame->src_addr) +
+		load_u32(frame->src_addr + 4) + load_u32(frame->src_addr + 8) +
+		load_u32(frame->src_addr + 12) + load_u32(frame->dst_addr) +
+		load_u32(frame->dst_addr + 4) + load_u32(frame->dst_addr + 8) +
+		load_u32(frame->dst_addr + 12) + load_u32(tail) +
+		load_u32(tail + 4);
+	return fold_sum(sum);
 }
 
 /*
