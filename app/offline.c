@@ -850,13 +850,13 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	summary.last_link = UINT32_MAX;
 	if (mapped_capture_init(&capture, pcap, pcap_path)) {
 		/*
-		 * As many as the copying pool holds; no data room, and a
+		 * As many as the copying pool holds (frames in flight and
+		 * those the stream normaliser keeps); no data room, and a
 		 * cache, as a port's receive pool has. Without it, libpcap
 		 * reads the file.
 		 */
 		capture.frames = rte_pktmbuf_pool_create("offline-frames",
-			OFFLINE_MBUFS + cfg->stream_segments,
-			OFFLINE_FRAMES_CACHE, 0, 0, SOCKET_ID_ANY);
+			pool->size, OFFLINE_FRAMES_CACHE, 0, 0, SOCKET_ID_ANY);
 	}
 
 	/* Mapping the file is reading it: it counts, as the records do. */

@@ -117,10 +117,9 @@ load_u32(const uint8_t *p)
  * The ones' complement sum of <len> bytes in memory order, as
  * rte_raw_cksum() gives it. 32-bit words are added into 64-bit sums: a
  * word's sum folds to the sum of its 16-bit halves (2^16 = 1 modulo
- * 0xffff), no carry has to be kept (2^32 words before one could be
- * lost), and each addition is one instruction reading memory, with two
- * sums for two additions a cycle: about a third of the instructions of
- * 64-bit words with their carries, on every inspected segment.
+ * 0xffff) and no carry has to be kept (2^32 words before one could be
+ * lost). With SSE2, 13 instructions for 32 bytes where 64-bit words with
+ * their carries took 30, on every inspected segment.
  */
 static uint16_t
 ones_sum(const uint8_t *p, uint32_t len)
