@@ -57,6 +57,8 @@
 /* As live ports by default, so large frames arrive as mbuf chains here too. */
 #define OFFLINE_DATA_ROOM 2048
 #define OFFLINE_BURST_MAX 256
+/* Per-lcore cache of the mbufs lent over a mapped capture. */
+#define OFFLINE_FRAMES_CACHE 256
 
 /* Classic pcap, the format libpcap writes. */
 #define CAPTURE_HEADER_LEN 24
@@ -341,10 +343,15 @@ struct mapped_capture {
 	uint32_t link;		/* classic: the file's link type */
 	struct capture_pcapng ng;	/* pcapng: the reader */
 	/*
-	 * Counts the mbufs attached to the mapping, plus one of ours so that
-	 * it never falls to 0: the mapping goes only after the last of them.
+	 * The mbufs lent to the worker over the mapped bytes: mbuf headers
+	 * without a buffer of their own, in a pool of their own, which
+	 * nothing else allocates from. Each is a direct mbuf whose buffer
+	 * is set to its frame on every use, so the worker's free is the
+	 * plain return to the pool that a live port's mbufs get (an mbuf
+	 * attached to an external buffer is detached on free, about 100
+	 * instructions a frame). The mapping goes only once all are back.
 	 */
-	struct rte_mbuf_ext_shared_info shinfo;
+	struct rte_mempool *frames;
 };
 
 /*
@@ -398,12 +405,6 @@ mappable:
 	cap->size = (size_t)st.st_size;
 	cap->snapshot = (uint32_t)pcap_snapshot(pcap);
 	return true;
-}
-
-/* Never called: our own reference keeps the count above 0. */
-static void
-mapped_capture_no_free(void *addr __rte_unused, void *opaque __rte_unused)
-{
 }
 
 /*
@@ -495,8 +496,6 @@ mapped_capture_map(struct mapped_capture *cap)
 			return -EINVAL;
 		}
 	}
-	cap->shinfo.free_cb = mapped_capture_no_free;
-	rte_mbuf_ext_refcnt_set(&cap->shinfo, 1);
 	return 0;
 }
 
@@ -507,8 +506,8 @@ mapped_capture_map(struct mapped_capture *cap)
 static void
 mapped_capture_unmap(struct mapped_capture *cap)
 {
-	if (cap->base == NULL ||
-			rte_mbuf_ext_refcnt_read(&cap->shinfo) != 1)
+	if (cap->base == NULL || (cap->frames != NULL &&
+			!rte_mempool_full(cap->frames)))
 		return;
 	capture_pcapng_close(&cap->ng);
 	mapped_fault_release();
@@ -627,11 +626,28 @@ mapped_record_to_ethernet(struct capture_record *rec,
 }
 
 /*
+ * Lends <m>, from the frames pool of a mapped capture, to the <len> bytes
+ * of a frame at <data>: what rte_pktmbuf_attach_extbuf() would set, as a
+ * direct mbuf (no external buffer to detach from on free).
+ */
+static inline void
+mapped_frame_lend(struct rte_mbuf *m, uint8_t *data, uint16_t len)
+{
+	m->buf_addr = data;
+	m->buf_iova = RTE_BAD_IOVA;
+	m->buf_len = len;
+	m->data_off = 0;
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
+/*
  * Walks the records of <cap>, mapping the file first; every frame becomes
- * one mbuf over the mapped bytes (a chain of copies if longer than an
- * mbuf can point at). Returns 0, -ENOMEM when the pool runs out, -EIO when
- * the capture is damaged (frames before the damage have been processed),
- * or -EAGAIN, with nothing read, when the file cannot be mapped.
+ * one mbuf lent over the mapped bytes (a chain of copies from <pool> if
+ * longer than an mbuf can point at). Returns 0, -ENOMEM when a pool runs
+ * out, -EIO when the capture is damaged (frames before the damage have
+ * been processed), or -EAGAIN, with nothing read, when the file cannot be
+ * mapped.
  */
 static int
 replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
@@ -645,12 +661,12 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 	struct capture_record rec;
 	int ret = 1;
 
-	if (mapped_capture_map(cap) != 0)
+	if (cap->frames == NULL || mapped_capture_map(cap) != 0)
 		return -EAGAIN;
 	while (ret == 1) {
-		uint16_t count = 0, attached = 0;
+		uint16_t count = 0;
 
-		if (rte_pktmbuf_alloc_bulk(pool, pkts, burst) != 0) {
+		if (rte_pktmbuf_alloc_bulk(cap->frames, pkts, burst) != 0) {
 			fprintf(stderr, "smbgw: out of mbufs reading the capture\n");
 			return -ENOMEM;
 		}
@@ -666,20 +682,22 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 					!mapped_record_to_ethernet(&rec, summary))
 				continue;
 			if (likely(rec.caplen <= UINT16_MAX)) {
-				rte_pktmbuf_attach_extbuf(m, rec.data,
-					RTE_BAD_IOVA, rec.caplen, &cap->shinfo);
-				m->data_len = rec.caplen;
-				m->pkt_len = rec.caplen;
-				attached++;
-			} else if (mbuf_fill_chain(pool, m, rec.data,
-					rec.caplen) != 0) {
-				ret = -ENOMEM;
-				break;
+				mapped_frame_lend(m, rec.data,
+					(uint16_t)rec.caplen);
+			} else {
+				/* A lent mbuf has no room to copy into. */
+				struct rte_mbuf *copy = mbuf_from_bytes(pool,
+					NULL, 0, rec.data, rec.caplen);
+
+				if (copy == NULL) {
+					ret = -ENOMEM;
+					break;
+				}
+				rte_pktmbuf_free(m);
+				pkts[count] = copy;
 			}
 			ts_ns[count++] = rec.ts_ns;
 		}
-		/* Before any of them can be freed. */
-		rte_mbuf_ext_refcnt_update(&cap->shinfo, attached);
 		if (ret == -ENOMEM) {
 			fprintf(stderr, "smbgw: out of mbufs reading the capture\n");
 			rte_pktmbuf_free_bulk(pkts, burst);
@@ -732,7 +750,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	char pcap_error[PCAP_ERRBUF_SIZE];
 	char error[512];
 	struct capture_summary summary;
-	struct mapped_capture capture;
+	struct mapped_capture capture = { .base = NULL, .frames = NULL };
 	static struct worker worker;
 	struct worker *workers[1] = { &worker };
 	struct worker_counters *total = &worker.counters;
@@ -830,7 +848,16 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	}
 	memset(&summary, 0, sizeof(summary));
 	summary.last_link = UINT32_MAX;
-	mapped_capture_init(&capture, pcap, pcap_path);
+	if (mapped_capture_init(&capture, pcap, pcap_path)) {
+		/*
+		 * As many as the copying pool holds (frames in flight and
+		 * those the stream normaliser keeps); no data room, and a
+		 * cache, as a port's receive pool has. Without it, libpcap
+		 * reads the file.
+		 */
+		capture.frames = rte_pktmbuf_pool_create("offline-frames",
+			pool->size, OFFLINE_FRAMES_CACHE, 0, 0, SOCKET_ID_ANY);
+	}
 
 	/* Mapping the file is reading it: it counts, as the records do. */
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -870,6 +897,8 @@ free_inspector:
 	frag_table_free(worker.links[0].frag, &total->port[0]);
 	/* After the last mbuf that might point into it. */
 	mapped_capture_unmap(&capture);
+	if (capture.base == NULL)
+		rte_mempool_free(capture.frames);
 free_monitor:
 	endpoint_registry_free(endpoints);
 	monitor_free(monitor);

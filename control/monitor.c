@@ -88,6 +88,29 @@ find_alert(struct monitor *monitor, const struct detector_alert *alert,
 	return NULL;
 }
 
+/*
+ * Appends <src> to <dst> of <size> bytes, of which <used> are taken, as
+ * snprintf(dst + used, size - used, "%s", src) would: cut to fit, always
+ * terminated. Returns <used> plus the length of <src> (more than <size>
+ * when cut), so that appends chain like snprintf's return values. Alerts
+ * list an operation per DCE/RPC call: a format per name cost a thousand
+ * instructions each.
+ */
+static size_t
+append(char *dst, size_t size, size_t used, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (used + 1 < size) {
+		size_t room = size - 1 - used;
+		size_t copy = n < room ? n : room;
+
+		memcpy(dst + used, src, copy);
+		dst[used + copy] = '\0';
+	}
+	return used + n;
+}
+
 static void
 keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 {
@@ -134,11 +157,17 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 	if (ev->command[0] != '\0')
 		utf8_copy(kept->command, ev->command, sizeof(kept->command));
 	kept->operations[0] = '\0';
-	for (i = 0; i < ev->operation_count && used < sizeof(kept->operations); i++)
-		used += snprintf(kept->operations + used,
-			sizeof(kept->operations) - used, "%s%s.%s",
-			i ? "," : "", ev->interfaces[i] ? ev->interfaces[i] : "?",
+	for (i = 0; i < ev->operation_count && used < sizeof(kept->operations); i++) {
+		if (i != 0)
+			used = append(kept->operations, sizeof(kept->operations),
+				used, ",");
+		used = append(kept->operations, sizeof(kept->operations), used,
+			ev->interfaces[i] ? ev->interfaces[i] : "?");
+		used = append(kept->operations, sizeof(kept->operations), used,
+			".");
+		used = append(kept->operations, sizeof(kept->operations), used,
 			ev->operations[i] ? ev->operations[i] : "?");
+	}
 }
 
 static void

@@ -403,13 +403,24 @@ rpc_rule_allows_segment(const struct rpc_rules_params *params,
 	return false;
 }
 
+/*
+ * Whether names <a> and <b> are the same: the same pointer (the names'
+ * tables and the rules' may share literals), else the first bytes before
+ * a call. Every DCE/RPC request is checked against every row's list.
+ */
+static inline bool
+same_name(const char *a, const char *b)
+{
+	return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+}
+
 static bool
 lists(const struct rpc_op_ref *ops, const char *interface,
 	const char *operation, const char **mitre)
 {
 	for (; ops->interface != NULL; ops++)
-		if (strcmp(ops->interface, interface) == 0 &&
-				strcmp(ops->operation, operation) == 0) {
+		if (same_name(ops->interface, interface) &&
+				same_name(ops->operation, operation)) {
 			if (mitre != NULL)
 				*mitre = ops->mitre;
 			return true;

@@ -224,6 +224,8 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 	ins->generated = generated;
 	ins->policy = ins->params.policy != NULL ?
 		policy_current(ins->params.policy) : NULL;
+	ins->policy_gen = ins->policy != NULL ?
+		policy_generation(ins->policy) : 0;
 
 	for (i = 0; i < count; i++) {
 		const struct decoded_frame *frame = &frames[i];

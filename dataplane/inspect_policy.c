@@ -44,12 +44,12 @@ count_verdict(struct inspector *ins, struct policy_verdict v)
 }
 
 /*
- * The flow's verdict under this burst's policy: cached in the flow with
- * the policy's generation, so a reload re-evaluates each flow at its next
- * packet and nothing else costs more than a compare.
+ * flow_verdict() when the flow's cached verdict is not of this burst's
+ * policy: judged again, cached with the generation, told in an event.
  */
 struct policy_verdict
-flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns)
+flow_verdict_judge(struct inspector *ins, struct flow_entry *flow,
+	uint64_t ts_ns)
 {
 	const struct policy *pol = ins->policy;
 	struct session *session = session_of(ins, flow);

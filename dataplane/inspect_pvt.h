@@ -91,6 +91,7 @@ struct session {
 struct inspector {
 	struct inspector_params params;
 	const struct policy *policy;	/* this burst's */
+	uint32_t policy_gen;	/* its generation (flow_verdict()'s compare) */
 	struct inspect_generated *generated;	/* this burst's */
 	/*
 	 * Flows recognised by content, by server port: packets to or from
@@ -266,7 +267,22 @@ void
 flow_segments(struct inspector *ins, const struct flow_entry *flow,
 	uint16_t *client_segment, uint16_t *server_segment);
 struct policy_verdict
-flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns);
+flow_verdict_judge(struct inspector *ins, struct flow_entry *flow,
+	uint64_t ts_ns);
+
+/*
+ * The flow's verdict under this burst's policy (ins->policy, not NULL):
+ * cached in the flow with the policy's generation, so a reload
+ * re-evaluates each flow at its next packet and every other packet costs
+ * one compare, inline.
+ */
+static inline struct policy_verdict
+flow_verdict(struct inspector *ins, struct flow_entry *flow, uint64_t ts_ns)
+{
+	if (likely(flow->policy_gen == ins->policy_gen))
+		return verdict_unpack(flow->policy_verdict);
+	return flow_verdict_judge(ins, flow, ts_ns);
+}
 void
 reset_connection(struct inspector *ins, struct flow_entry *flow,
 	const struct rte_mbuf *m, const struct decoded_frame *frame);

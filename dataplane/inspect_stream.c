@@ -8,6 +8,9 @@
  */
 #include <netinet/in.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
@@ -90,40 +93,6 @@ const struct stream_ops inspect_stream_ops = {
 	.write = mbuf_write,
 };
 
-/*
- * The ones' complement sum of the TCP pseudo-header, folded, as
- * rte_raw_cksum() gives sums: over the bytes in memory order.
- */
-static uint16_t
-pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
-{
-	uint8_t pseudo[40];
-	unsigned int addr_len = frame->l3 == DECODE_L3_IPV6 ? 16 : 4;
-	uint8_t *p = pseudo;
-
-	memcpy(p, frame->src_addr, addr_len);
-	p += addr_len;
-	memcpy(p, frame->dst_addr, addr_len);
-	p += addr_len;
-	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
-	if (addr_len == 4) {
-		*p++ = 0;
-		*p++ = IPPROTO_TCP;
-		*p++ = (uint8_t)(tcp_len >> 8);
-		*p++ = (uint8_t)tcp_len;
-	} else {
-		*p++ = (uint8_t)(tcp_len >> 24);
-		*p++ = (uint8_t)(tcp_len >> 16);
-		*p++ = (uint8_t)(tcp_len >> 8);
-		*p++ = (uint8_t)tcp_len;
-		*p++ = 0;
-		*p++ = 0;
-		*p++ = 0;
-		*p++ = IPPROTO_TCP;
-	}
-	return rte_raw_cksum(pseudo, (size_t)(p - pseudo));
-}
-
 /* Folds a 64-bit ones' complement sum to 16 bits (RFC 1071). */
 static inline uint16_t
 fold_sum(uint64_t sum)
@@ -135,40 +104,118 @@ fold_sum(uint64_t sum)
 	return (uint16_t)((sum & 0xffff) + (sum >> 16));
 }
 
+static inline uint32_t
+load_u32(const uint8_t *p)
+{
+	uint32_t value;
+
+	memcpy(&value, p, sizeof(value));
+	return value;
+}
+
 /*
  * The ones' complement sum of <len> bytes in memory order, as
- * rte_raw_cksum() gives it, eight bytes an addition: a 64-bit word's sum
- * folds to the sum of its 16-bit words. Several times faster than DPDK's
- * 16-bit loop on the payloads of every inspected segment.
+ * rte_raw_cksum() gives it. 32-bit words are added into 64-bit sums: a
+ * word's sum folds to the sum of its 16-bit halves (2^16 = 1 modulo
+ * 0xffff) and no carry has to be kept (2^32 words before one could be
+ * lost). With SSE2, 13 instructions for 32 bytes where 64-bit words with
+ * their carries took 30, on every inspected segment.
  */
 static uint16_t
 ones_sum(const uint8_t *p, uint32_t len)
 {
-	unsigned __int128 acc = 0;
-	uint64_t word, lo, hi;
+	uint64_t a = 0, b = 0;
 
+#ifdef __SSE2__
+	/*
+	 * The same 32-bit words into 64-bit lanes, 16 bytes a load: each
+	 * word widened by interleaving with zeros (x86-64 always has SSE2).
+	 */
+	if (len >= 32) {
+		const __m128i zero = _mm_setzero_si128();
+		__m128i lo = zero, hi = zero;
+		uint64_t lanes[2];
+
+		for (; len >= 32; p += 32, len -= 32) {
+			__m128i x = _mm_loadu_si128((const __m128i *)p);
+			__m128i y = _mm_loadu_si128((const __m128i *)(p + 16));
+
+			lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(x, zero));
+			hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(x, zero));
+			lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(y, zero));
+			hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(y, zero));
+		}
+		_mm_storeu_si128((__m128i *)lanes, _mm_add_epi64(lo, hi));
+		a = lanes[0];
+		b = lanes[1];
+	}
+#else
 	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t w[4];
+		a += load_u32(p);
+		b += load_u32(p + 4);
+		a += load_u32(p + 8);
+		b += load_u32(p + 12);
+		a += load_u32(p + 16);
+		b += load_u32(p + 20);
+		a += load_u32(p + 24);
+		b += load_u32(p + 28);
+	}
+#endif
+	for (; len >= 4; p += 4, len -= 4)
+		a += load_u32(p);
+	if (len >= 2) {
+		uint16_t half;
 
-		memcpy(w, p, sizeof(w));
-		acc += w[0];
-		acc += w[1];
-		acc += w[2];
-		acc += w[3];
+		memcpy(&half, p, sizeof(half));
+		b += half;
+		p += 2;
+		len -= 2;
 	}
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&word, p, 8);
-		acc += word;
+	/* The last byte, zero-padded in memory order. */
+	if (len != 0) {
+		uint16_t half = 0;
+
+		memcpy(&half, p, 1);
+		b += half;
 	}
-	word = 0;
-	memcpy(&word, p, len);	/* the tail, zero-padded in memory order */
-	acc += word;
-	lo = (uint64_t)acc;
-	hi = (uint64_t)(acc >> 64);
-	lo += hi;
-	if (lo < hi)
-		lo++;
-	return fold_sum(lo);
+	a += b;
+	/* Less than 2^63: adding the two sums could not carry. */
+	return fold_sum(a);
+}
+
+/*
+ * The ones' complement sum of the TCP pseudo-header, folded, as
+ * rte_raw_cksum() gives sums: over the bytes in memory order, here as
+ * 32-bit words added straight from the decoded addresses (ones_sum()'s
+ * rule), with no buffer to build and no call.
+ */
+static uint16_t
+pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
+{
+	uint8_t tail[8] = { 0 };
+	uint64_t sum;
+
+	/* IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, 3 zeros, next header. */
+	if (frame->l3 != DECODE_L3_IPV6) {
+		tail[1] = IPPROTO_TCP;
+		tail[2] = (uint8_t)(tcp_len >> 8);
+		tail[3] = (uint8_t)tcp_len;
+		sum = (uint64_t)load_u32(frame->src_addr) +
+			load_u32(frame->dst_addr) + load_u32(tail);
+		return fold_sum(sum);
+	}
+	tail[0] = (uint8_t)(tcp_len >> 24);
+	tail[1] = (uint8_t)(tcp_len >> 16);
+	tail[2] = (uint8_t)(tcp_len >> 8);
+	tail[3] = (uint8_t)tcp_len;
+	tail[7] = IPPROTO_TCP;
+	sum = (uint64_t)load_u32(frame->src_addr) +
+		load_u32(frame->src_addr + 4) + load_u32(frame->src_addr + 8) +
+		load_u32(frame->src_addr + 12) + load_u32(frame->dst_addr) +
+		load_u32(frame->dst_addr + 4) + load_u32(frame->dst_addr + 8) +
+		load_u32(frame->dst_addr + 12) + load_u32(tail) +
+		load_u32(tail + 4);
+	return fold_sum(sum);
 }
 
 /*

@@ -9,12 +9,22 @@
 # of a port with RX checksum offload. Prints both figures and the ratio
 # (current / baseline): how much a change costs the SMB path per packet.
 #
-# usage: scripts/bench_compare.sh BASELINE_SMBGW [CURRENT_SMBGW]
+# usage: scripts/bench_compare.sh [--offline] BASELINE_SMBGW [CURRENT_SMBGW]
 #   e.g. a worktree of the commit before the change, built with
 #   `meson setup build-perf -Dnative=false -Dtests=false` (callgrind cannot
 #   run AVX-512 code); CURRENT_SMBGW defaults to build-perf/app/smbgw.
+#   --offline  also prints what `smbgw -r` does per frame as it runs by
+#              default: the default configuration (TCP checksums summed
+#              in software) and worker_handle_burst whole, the control
+#              side it calls inline included: the work behind the
+#              offline Mpps of scripts/bench_offline.sh.
 set -euo pipefail
 
+offline=0
+if [ "${1:-}" = "--offline" ]; then
+	offline=1
+	shift
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 baseline=${1:?usage: bench_compare.sh BASELINE_SMBGW [CURRENT_SMBGW]}
 current=${2:-$root/build-perf/app/smbgw}
@@ -45,6 +55,20 @@ per_frame() {
 			END { printf "%.1f", (w - c) / n }'
 }
 
+# whole_frame BINARY MIX: instructions per frame in worker_handle_burst,
+# control side included, in the default configuration.
+whole_frame() {
+	local out=$work/$2-$RANDOM.callgrind frames
+	env -u MALLOC_PERTURB_ valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$1" -r "$work/$2.pcap" >"$out.stdout" 2>/dev/null
+	frames=$(grep -m1 '^packets: ' "$out.stdout" | awk '{ print $2 }')
+	callgrind_annotate --inclusive=yes --auto=no --threshold=100 "$out" |
+		awk -v n="$frames" '
+			/:worker_handle_burst( |$)/ {
+				gsub(",", "", $1); if ($1 + 0 > w + 0) w = $1 }
+			END { printf "%.1f", w / n }'
+}
+
 printf "%-8s %12s %12s %10s\n" mix baseline current ratio
 for mix in psexec copy; do
 	a=$(per_frame "$baseline" "$mix")
@@ -52,3 +76,12 @@ for mix in psexec copy; do
 	awk -v m="$mix" -v a="$a" -v b="$b" 'BEGIN {
 		printf "%-8s %12s %12s %9.3fx\n", m, a, b, b / a }'
 done
+if [ "$offline" = 1 ]; then
+	echo "smbgw -r as by default (software checksums, control side inline):"
+	for mix in psexec copy; do
+		a=$(whole_frame "$baseline" "$mix")
+		b=$(whole_frame "$current" "$mix")
+		awk -v m="$mix" -v a="$a" -v b="$b" 'BEGIN {
+			printf "%-8s %12s %12s %9.3fx\n", m, a, b, b / a }'
+	done
+fi

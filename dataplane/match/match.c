@@ -51,6 +51,13 @@ struct watchlist_scratch {
 	uint64_t memo_of;	/* serial of the watchlist memo is for */
 	bool memo_off;
 	struct watchlist_counters counters;
+	/*
+	 * The last name of each kind as it was given, before it was cut to
+	 * what is matched, with its classes: a session's reads and writes
+	 * name the same share and file again and again, and this answers
+	 * them with one compare, without cutting, hashing or looking up.
+	 */
+	struct memo_entry last[WATCH_KIND_COUNT] __attribute__((aligned(CACHE_LINE)));
 	struct memo_entry memo[MEMO_ENTRIES] __attribute__((aligned(CACHE_LINE)));
 } __attribute__((aligned(CACHE_LINE)));
 
@@ -556,7 +563,10 @@ watchlist_pipe_name(const char *name, size_t len, const char **out,
 		name++;
 		len--;
 	}
-	if (len >= 5 && strncasecmp(name, "pipe", 4) == 0 && is_sep(name[4])) {
+	/* "pipe" in any case, without a call: this runs for every pipe name. */
+	if (len >= 5 && (name[0] | 0x20) == 'p' && (name[1] | 0x20) == 'i' &&
+			(name[2] | 0x20) == 'p' && (name[3] | 0x20) == 'e' &&
+			is_sep(name[4])) {
 		name += 5;
 		len -= 5;
 		while (len > 0 && is_sep(name[0])) {
@@ -598,6 +608,28 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	return ctx->mask == ctx->all;	/* nonzero stops the scan */
 }
 
+/* Forgets every name when the scratch serves another watchlist than last time. */
+static inline void
+memo_serve(struct watchlist_scratch *scratch, const struct watchlist *wl)
+{
+	if (scratch->memo_of != wl->serial) {
+		memset(scratch->memo, 0, sizeof(scratch->memo));
+		memset(scratch->last, 0, sizeof(scratch->last));
+		scratch->memo_of = wl->serial;
+	}
+}
+
+/* The classes a match of <mask> adds up, counted. */
+static inline uint32_t
+count_matches(struct watchlist_scratch *scratch, uint32_t mask)
+{
+	uint32_t bits;
+
+	for (bits = mask; bits != 0; bits &= bits - 1)
+		scratch->counters.matches[__builtin_ctz(bits)]++;
+	return mask;
+}
+
 /*
  * The memo entry for <name> of <kind> (normalised, <len> bytes), or NULL if
  * the name is too long to remember. Forgets everything when the scratch
@@ -612,10 +644,7 @@ memo_slot(struct watchlist_scratch *scratch, const struct watchlist *wl,
 
 	if (len > MEMO_NAME_MAX || scratch->memo_off)
 		return NULL;
-	if (scratch->memo_of != wl->serial) {
-		memset(scratch->memo, 0, sizeof(scratch->memo));
-		scratch->memo_of = wl->serial;
-	}
+	memo_serve(scratch, wl);
 	for (i = 0; i + 8 <= len; i += 8) {
 		uint64_t word;
 
@@ -632,10 +661,11 @@ uint32_t
 watchlist_match(const struct watchlist *wl, struct watchlist_scratch *scratch,
 	enum watch_kind kind, const char *name, size_t len)
 {
-	struct memo_entry *memo;
+	const char *given = name;
+	size_t given_len = len;
+	struct memo_entry *memo, *last;
 	struct match_ctx ctx;
 	const hs_database_t *db;
-	uint32_t bits;
 	hs_error_t ret;
 
 	if ((unsigned int)kind >= WATCH_KIND_COUNT)
@@ -644,6 +674,15 @@ watchlist_match(const struct watchlist *wl, struct watchlist_scratch *scratch,
 	db = wl->db[kind];
 	if (db == NULL)
 		return 0;
+	last = &scratch->last[kind];
+	if (len <= MEMO_NAME_MAX && !scratch->memo_off) {
+		memo_serve(scratch, wl);
+		if (last->len == len && len != 0 &&
+				memcmp(last->name, name, len) == 0) {
+			scratch->counters.memo_hits++;
+			return count_matches(scratch, last->classes);
+		}
+	}
 
 	/* Decoders may leave the terminating NULs of SMB1 strings. */
 	while (len > 0 && name[len - 1] == '\0')
@@ -688,7 +727,11 @@ watchlist_match(const struct watchlist *wl, struct watchlist_scratch *scratch,
 			memcpy(memo->name, name, len);
 		}
 	}
-	for (bits = ctx.mask; bits != 0; bits &= bits - 1)
-		scratch->counters.matches[__builtin_ctz(bits)]++;
-	return ctx.mask;
+	/* Remembered as given: the same bytes normalise the same way. */
+	if (memo != NULL && given_len <= MEMO_NAME_MAX) {
+		last->classes = ctx.mask;
+		last->len = (uint8_t)given_len;
+		memcpy(last->name, given, given_len);
+	}
+	return count_matches(scratch, ctx.mask);
 }
