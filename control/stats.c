@@ -240,17 +240,20 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 	fprintf(out,
 		"session_memory: budget %" PRIu64 " carved %" PRIu64
 		" in_use %" PRIu64 " high_water %" PRIu64
-		" entries %" PRIu64 " pipes %" PRIu64
+		" entries %" PRIu64 " pipes %" PRIu64 " buffers %" PRIu64
 		" refused_budget %" PRIu64 " refused_session %" PRIu64 "\n",
 		ic.session_memory.budget, ic.session_memory.carved,
 		ic.session_memory.in_use_bytes,
 		ic.session_memory.high_water_bytes,
 		ic.session_memory.cls[SMB_CHUNK_ENTRY].in_use,
 		ic.session_memory.cls[SMB_CHUNK_PIPE].in_use,
+		ic.session_memory.cls[SMB_CHUNK_BUFFER].in_use,
 		ic.session_memory.cls[SMB_CHUNK_ENTRY].refused_budget +
-		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_budget,
+		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_budget +
+		ic.session_memory.cls[SMB_CHUNK_BUFFER].refused_budget,
 		ic.session_memory.cls[SMB_CHUNK_ENTRY].refused_owner +
-		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_owner);
+		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_owner +
+		ic.session_memory.cls[SMB_CHUNK_BUFFER].refused_owner);
 	fprintf(out,
 		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64
 		" monitored_flows %" PRIu64 " would_deny %" PRIu64

@@ -162,7 +162,8 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	} else {
 		dcerpc_conn_init(&session->parser.dcerpc);
 		dcerpc_conn_set_memory(&session->parser.dcerpc,
-			ins->session_memory, SMB_CHUNK_ENTRY, NULL);
+			ins->session_memory, SMB_CHUNK_ENTRY, SMB_CHUNK_BUFFER,
+			NULL);
 	}
 	session->flags |= SESSION_TABLES;
 	flow->app_state = index;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "smb_pvt.h"
@@ -142,6 +143,85 @@ smb_emit_command(const struct smb_msg *m)
  */
 static _Thread_local struct smb_pending scratch_pending;
 static _Thread_local struct smb_tree scratch_tree;
+
+/*
+ * The prefix buffer of the direction being fed, during a feed call, when
+ * it held nothing before the call: a message whose prefix is whole in one
+ * segment (most of them) is parsed without taking a chunk. What is still
+ * held when the call returns moves to a chunk (stream_hold()).
+ */
+static _Thread_local uint8_t scratch_prefix[SMB_COMPRESSED_PREFIX_MAX]
+	__attribute__((aligned(64)));
+
+/* A buffer in flight (SMB_CHUNK_BUFFER) for <st>; NULL if refused. */
+static void *
+buffer_alloc(struct smb_impl *st)
+{
+	if (st->pool == NULL)
+		return malloc(SMB_CHUNK_BUFFER_SIZE);
+	return chunk_alloc(st->pool, SMB_CHUNK_BUFFER, &st->owner);
+}
+
+static unsigned int
+files_give_up(struct smb_impl *st, unsigned int count,
+	const struct smb_file *keep);
+
+/* Entries a buffer in flight is worth. */
+#define BUFFER_ENTRIES	((SMB_CHUNK_BUFFER_SIZE + SMB_CHUNK_ENTRY_SIZE - 1) / \
+	SMB_CHUNK_ENTRY_SIZE)
+
+/*
+ * If a buffer chunk for <st> would go past the session's share, the
+ * names of files least recently used are then given up to make room (a
+ * message or an RPC call is worth more than a file name), counted.
+ */
+static void
+buffer_make_room(struct smb_impl *st)
+{
+	if (st->pool != NULL && st->owner.limit != 0 &&
+	    st->owner.bytes + SMB_CHUNK_BUFFER_SIZE > st->owner.limit)
+		files_give_up(st, BUFFER_ENTRIES, NULL);
+}
+
+static void
+buffer_free(struct smb_impl *st, void *p)
+{
+	if (st->pool == NULL)
+		free(p);
+	else
+		chunk_free(st->pool, SMB_CHUNK_BUFFER, &st->owner, p);
+}
+
+struct smb_auth *
+smb_auth_begin(const struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb_auth *auth = st->auth;
+
+	if (auth == NULL) {
+		buffer_make_room(st);
+		auth = buffer_alloc(st);
+		if (auth == NULL) {
+			st->counters.buffer_refusals++;
+			smb_error(m, SMB_ERR_NO_MEMORY, "logon names");
+			return NULL;
+		}
+		st->auth = auth;
+	}
+	memset(auth, 0, sizeof(*auth));
+	auth->key = m->pending_key;
+	auth->version = m->version;
+	auth->valid = 1;
+	return auth;
+}
+
+void
+smb_auth_end(struct smb_impl *st)
+{
+	if (st->auth != NULL)
+		buffer_free(st, st->auth);
+	st->auth = NULL;
+}
 
 /* Takes a chunk of class <cls> for a new entry of <st>; NULL if refused. */
 static void *
@@ -700,6 +780,9 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 
 	if (len == 0 || pipe == NULL)
 		return;
+	/* A PDU left in flight takes the association a buffer chunk. */
+	if (pipe->conn.bodies == NULL)
+		buffer_make_room(run->st);
 	run->st->counters.pipe_bytes += len;
 	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
 		run->ts_ns, rpc_fact_wrap, &rfd);
@@ -754,8 +837,8 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	/* Only this session's share helps: freed entries stay entries. */
 	if (p == NULL && st->owner.limit != 0 &&
 	    st->owner.bytes + SMB_CHUNK_PIPE_SIZE > st->owner.limit &&
-	    files_give_up(st, SMB_CHUNK_PIPE_SIZE / SMB_CHUNK_ENTRY_SIZE,
-		fe) != 0)
+	    files_give_up(st, (SMB_CHUNK_PIPE_SIZE + SMB_CHUNK_ENTRY_SIZE -
+		1) / SMB_CHUNK_ENTRY_SIZE, fe) != 0)
 		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	if (p == NULL && st->pipes != NULL) {
 		pp = LIST_TAIL(&st->pipes);
@@ -775,9 +858,10 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	memcpy(p->file_id, fe->file_id, 16);
 	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
-	/* Contexts past the inline ones take entry chunks of the session. */
+	/* Contexts past the inline ones take entry chunks of the session,
+	 * a PDU in flight a buffer chunk. */
 	dcerpc_conn_set_memory(&p->conn, st->pool, SMB_CHUNK_ENTRY,
-		&st->owner);
+		SMB_CHUNK_BUFFER, &st->owner);
 	fe->pipe = p;
 	return p;
 }
@@ -1229,6 +1313,41 @@ stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	}
 }
 
+/*
+ * At the end of a feed call: a direction holding part of a message
+ * prefix keeps it in a chunk until the rest comes; any other gives its
+ * buffer back. When the pool refuses, the rest of the record is passed
+ * over unread, reported and counted.
+ */
+static void
+stream_hold(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
+{
+	struct smb_impl *st = run->st;
+	uint8_t *p;
+
+	if (s->phase != SMB_PHASE_COLLECT || s->buf_len == 0) {
+		if (s->buf != scratch_prefix)
+			buffer_free(st, s->buf);
+		s->buf = NULL;
+		return;
+	}
+	if (s->buf != scratch_prefix)
+		return;
+	buffer_make_room(st);
+	p = buffer_alloc(st);
+	if (p != NULL) {
+		memcpy(p, scratch_prefix, s->buf_len);
+		s->buf = p;
+		return;
+	}
+	s->buf = NULL;
+	st->counters.buffer_refusals++;
+	stream_error(run, s, dir, SMB_ERR_NO_MEMORY, "prefix buffer");
+	s->fwd.start = s->fwd.end = 0;
+	s->next_unit = s->rec_len;
+	s->phase = SMB_PHASE_SKIP;
+}
+
 /* ---- API ------------------------------------------------------------ */
 
 void
@@ -1236,6 +1355,7 @@ smb_chunk_params(struct chunk_pool_params *params)
 {
 	params->sizes[SMB_CHUNK_ENTRY] = SMB_CHUNK_ENTRY_SIZE;
 	params->sizes[SMB_CHUNK_PIPE] = SMB_CHUNK_PIPE_SIZE;
+	params->sizes[SMB_CHUNK_BUFFER] = SMB_CHUNK_BUFFER_SIZE;
 	params->classes = SMB_CHUNK_CLASSES;
 }
 
@@ -1257,8 +1377,8 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	for (i = 0; i < 2; i++) {
 		memset(&st->dir[i], 0, offsetof(struct smb_stream, buf));
 		st->dir[i].phase = SMB_PHASE_NBSS_HEADER;
+		st->dir[i].buf = NULL;
 	}
-	st->auth.valid = 0;
 }
 
 void
@@ -1288,10 +1408,21 @@ smb_state_release(struct smb_state *state)
 		dcerpc_conn_release(&p->conn);
 	LIST_FREE(st, &st->pipes, SMB_CHUNK_PIPE);
 	for (i = 0; i < 2; i++) {
-		st->dir[i].compound_create = NULL;
-		st->dir[i].fwd.pipe = NULL;
-		st->dir[i].fwd.start = st->dir[i].fwd.end = 0;
+		struct smb_stream *s = &st->dir[i];
+
+		s->compound_create = NULL;
+		s->fwd.pipe = NULL;
+		s->fwd.start = s->fwd.end = 0;
+		if (s->buf != NULL) {
+			/* A message prefix was held: the stream cannot go on
+			 * from here, so it starts over with the next one. */
+			buffer_free(st, s->buf);
+			s->buf = NULL;
+			if (s->phase == SMB_PHASE_COLLECT)
+				stream_hunt(s, 0);
+		}
 	}
+	smb_auth_end(st);
 }
 
 void
@@ -1307,8 +1438,9 @@ smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
 	__builtin_prefetch(s, 1);
 	__builtin_prefetch((const uint8_t *)s + 64, 1);
 	__builtin_prefetch(&s->fwd, 1);
-	/* Written with the message's first bytes, then read back. */
-	__builtin_prefetch(s->buf, 1);
+	/* A message prefix held across segments: written, then read back. */
+	if (s->buf != NULL)
+		__builtin_prefetch(s->buf, 1);
 }
 
 int
@@ -1332,6 +1464,8 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	run.ts_ns = ts_ns;
 	run.inflate_short = 0;
 	run.inflate_partial = 0;
+	if (s->buf == NULL)
+		s->buf = scratch_prefix;
 
 	while (len > 0) {
 		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */
@@ -1377,6 +1511,7 @@ next_chunk:
 		len -= chunk;
 		seq += chunk;
 	}
+	stream_hold(&run, s, dir);
 	return 0;
 }
 
@@ -1483,7 +1618,7 @@ smb_error_name(enum smb_error reason)
 {
 	static const char *const names[SMB_ERR_COUNT] = {
 		"none", "framing", "header", "body", "prefix_exceeded",
-		"chain", "security_blob",
+		"chain", "security_blob", "no_memory",
 	};
 
 	return (unsigned int)reason < SMB_ERR_COUNT ? names[reason] : "?";

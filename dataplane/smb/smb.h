@@ -43,26 +43,31 @@
 #include "dcerpc.h"
 
 /*
- * Byte budget of struct smb_state, fixed: two stream positions each with
- * its prefix buffer (1152 bytes, for a compressed record), the logon
- * names, the table heads and counters: 3184 bytes today, with a cache
- * line of slack (dataplane/smb/README.md has the breakdown). The
- * internals are checked against it at compile time. The tables live in
- * chunks (see below).
+ * Byte budget of struct smb_state, fixed: the two stream positions, the
+ * table heads, the counters and the negotiation state (dataplane/smb/
+ * README.md has the breakdown). The internals are checked against it at
+ * compile time. Everything else is taken from chunks (see below) only
+ * while in use: the tables as they fill, a direction's prefix buffer only
+ * while a message prefix is held across segments, the logon names only
+ * between a SESSION_SETUP request and its response.
  */
-#define SMB_STATE_SIZE		3264
+#define SMB_STATE_SIZE		704
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
  * request, tree or open file, one for a named pipe with its DCE/RPC
- * association. A pool for smb_state_init() must serve them as
+ * association, one for a buffer in flight (a message prefix held across
+ * segments, the logon names, a pipe's DCE/RPC body buffers while a PDU
+ * is in flight). A pool for smb_state_init() must serve them as
  * smb_chunk_params() sets them.
  */
 #define SMB_CHUNK_ENTRY		0
 #define SMB_CHUNK_PIPE		1
-#define SMB_CHUNK_CLASSES	2
+#define SMB_CHUNK_BUFFER	2
+#define SMB_CHUNK_CLASSES	3
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
-#define SMB_CHUNK_PIPE_SIZE	2048
+#define SMB_CHUNK_PIPE_SIZE	576
+#define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
 
 /* Bytes of an SMB message start copied for parsing (per direction). */
 #define SMB_RECORD_PREFIX_MAX	1024
@@ -72,7 +77,7 @@
  * header included: the message prefix plus half the 256 bytes an
  * LZ77+Huffman block spends on its code table, so that every algorithm
  * has close to 1 KiB of compressed data to inflate (SMB headers inflate
- * two to four times over). Sized to fit SMB_STATE_SIZE unchanged.
+ * two to four times over). Fits an SMB_CHUNK_BUFFER chunk.
  */
 #define SMB_COMPRESSED_PREFIX_MAX	1152
 
@@ -275,6 +280,10 @@ enum smb_error {
 	SMB_ERR_CHAIN,
 	/* Security blob present but not decodable. */
 	SMB_ERR_SECURITY_BLOB,
+	/* The pool refused the chunk a message prefix held across segments
+	 * (or the logon names) needed: the rest of the record is passed
+	 * over unread, or the names are lost (buffer_refusals). */
+	SMB_ERR_NO_MEMORY,
 	SMB_ERR_COUNT,
 };
 
@@ -476,6 +485,9 @@ struct smb_counters {
 	uint64_t pipe_evictions;
 	/* New entries not kept at all: refused with nothing to give up. */
 	uint64_t table_refusals;
+	/* Buffers in flight refused (SMB_ERR_NO_MEMORY reported each time):
+	 * a message prefix split across segments, or logon names. */
+	uint64_t buffer_refusals;
 	/* Entries held now, and the most held at once. */
 	uint32_t entries;
 	uint32_t entries_high;
@@ -505,7 +517,8 @@ smb_chunk_params(struct chunk_pool_params *params);
  * Resets <st> for a new TCP connection: no sequence known in either
  * direction, empty tables, zero counters. Its tables grow into <pool>
  * (made with smb_chunk_params()), one pool per thread; with <pool> NULL
- * nothing is remembered across messages (names, pipes, request pairing).
+ * nothing is remembered across messages (names, pipes, request pairing),
+ * and the buffers in flight come from malloc() (tools and tests).
  * Must not be called on a state holding chunks: smb_state_release() it
  * first. Cannot fail.
  */

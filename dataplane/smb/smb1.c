@@ -264,7 +264,7 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 static void
 session_setup(struct smb_msg *m, const struct smb1_block *blk, bool response)
 {
-	struct smb_auth *auth = &m->run->st->auth;
+	struct smb_auth *auth;
 	uint32_t off, len, present;
 	uint16_t flags = 0;
 
@@ -300,16 +300,15 @@ session_setup(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		smb_error(m, SMB_ERR_BODY, "session setup passwords");
 		return;
 	}
-	memset(auth, 0, sizeof(*auth));
-	auth->key = m->pending_key;
-	auth->version = 1;
-	auth->mech = SMB_AUTH_PLAINTEXT;
-	auth->valid = 1;
-	off = smb1_string(m, off, blk->bytes_end, m->unicode, auth->user,
-		sizeof(auth->user), &flags);
-	smb1_string(m, off, blk->bytes_end, m->unicode, auth->domain,
-		sizeof(auth->domain), &flags);
-	auth->truncated = flags != 0;
+	auth = smb_auth_begin(m);
+	if (auth != NULL) {
+		auth->mech = SMB_AUTH_PLAINTEXT;
+		off = smb1_string(m, off, blk->bytes_end, m->unicode,
+			auth->user, sizeof(auth->user), &flags);
+		smb1_string(m, off, blk->bytes_end, m->unicode, auth->domain,
+			sizeof(auth->domain), &flags);
+		auth->truncated = flags != 0;
+	}
 	smb_logon_fact(m, 0, true);
 }
 

@@ -159,9 +159,9 @@ emit:
 static void
 join_auth(const struct smb_msg *m, struct smb_fact *f, bool any_key)
 {
-	struct smb_auth *auth = &m->run->st->auth;
+	struct smb_auth *auth = m->run->st->auth;
 
-	if (!auth->valid || auth->version != m->version ||
+	if (auth == NULL || !auth->valid || auth->version != m->version ||
 	    (!any_key && auth->key != m->pending_key))
 		return;
 	f->u.logon.mech = auth->mech;
@@ -174,7 +174,7 @@ join_auth(const struct smb_msg *m, struct smb_fact *f, bool any_key)
 		f->flags |= SMB_FACT_F_TRUNCATED;
 	if (m->flags & SMB_FACT_F_RESPONSE) {
 		f->flags |= SMB_FACT_F_PAIRED;
-		auth->valid = 0;
+		smb_auth_end(m->run->st);
 	}
 }
 

@@ -73,12 +73,19 @@ struct smb_stream {
 	uint32_t chain_tree;
 	uint8_t chain_file[16];
 	struct smb_forward fwd;
-	/* SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
-	 * takes SMB_COMPRESSED_PREFIX_MAX. */
-	uint8_t buf[SMB_COMPRESSED_PREFIX_MAX];
+	/*
+	 * SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
+	 * takes SMB_COMPRESSED_PREFIX_MAX. During a feed call, the
+	 * thread's scratch buffer unless a chunk was held; between calls, an
+	 * SMB_CHUNK_BUFFER chunk only while buf_len bytes of a message are
+	 * held (COLLECT), else NULL.
+	 */
+	uint8_t *buf;
 };
 _Static_assert(SMB_COMPRESSED_PREFIX_MAX >= SMB_RECORD_PREFIX_MAX &&
-	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX, "prefix buffer sizes");
+	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX &&
+	SMB_COMPRESSED_PREFIX_MAX <= SMB_CHUNK_BUFFER_SIZE,
+	"prefix buffer sizes");
 
 /*
  * The tables (pending requests, trees, open files, named pipes) are lists
@@ -154,7 +161,8 @@ _Static_assert(sizeof(struct smb_file_index) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pipe) <= SMB_CHUNK_PIPE_SIZE,
 	"a table entry outgrew its chunk");
 
-/* Names of the last logon request, joined to its response. */
+/* Names of the last logon request, joined to its response; in an
+ * SMB_CHUNK_BUFFER chunk from the request to its response. */
 struct smb_auth {
 	uint64_t key;
 	uint8_t valid;
@@ -166,6 +174,8 @@ struct smb_auth {
 	char workstation[SMB_ACCOUNT_MAX];
 	char realm[SMB_ACCOUNT_MAX];
 };
+_Static_assert(sizeof(struct smb_auth) <= SMB_CHUNK_BUFFER_SIZE,
+	"logon names outgrew their chunk");
 
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
@@ -197,9 +207,10 @@ struct smb_impl {
 	uint16_t smb1_offered;
 	uint16_t smb1_last[SMB1_DIALECT_TABLE];
 	uint8_t smb1_first[SMB1_DIALECT_TABLE];
+	/* The last logon request's names, or NULL. */
+	struct smb_auth *auth;
 	struct smb_counters counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
-	struct smb_auth auth;		/* valid cleared */
 };
 
 /* One feed call's context. */
@@ -311,6 +322,11 @@ void smb_pipe_payload(struct smb_msg *m, const uint8_t id[16],
 	uint32_t off, uint32_t count);
 void smb_set_share(const char *path, char *share, size_t size);
 void smb_logon_fact(struct smb_msg *m, uint16_t session_flags, bool any_key);
+/* The logon slot, cleared, for request <m>'s names; NULL (counted, and
+ * reported) when the pool refuses. */
+struct smb_auth *smb_auth_begin(const struct smb_msg *m);
+/* Gives the logon slot back (its response came, or the state goes). */
+void smb_auth_end(struct smb_impl *st);
 
 /* smb1.c, smb2.c: parse one message; return the record offset where the
  * next message of the record starts (the record length when none). */

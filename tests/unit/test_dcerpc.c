@@ -1249,7 +1249,7 @@ test_contexts_grow(void **state)
 
 	/* A pool: 40 contexts, every call named. */
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 0, NULL);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, NULL);
 	assert_int_equal(offer_and_call(0, 40), 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use,
@@ -1273,7 +1273,7 @@ test_contexts_grow(void **state)
 	assert_non_null(pool);
 	chunk_owner_init(&owner, pool);
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
 	assert_int_equal(offer_and_call(0, 16), 16);
 	assert_true(offer_and_call(16, 40) < 40);
 	chunk_pool_counters(pool, &c);
@@ -1283,7 +1283,7 @@ test_contexts_grow(void **state)
 	assert_int_equal(owner.bytes, 0);
 	/* A class too small for a block is not used. */
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 1, NULL);
+	dcerpc_conn_set_memory(&conn, pool, 1, 1, NULL);
 	assert_true(offer_and_call(0, 40) < 40);
 	dcerpc_conn_release(&conn);
 	chunk_pool_free(pool);

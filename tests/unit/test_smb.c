@@ -418,8 +418,8 @@ test_state_budget(void **state)
 {
 	(void)state;
 	/* The budget documented in smb.h and dataplane/smb/README.md. */
-	assert_int_equal(SMB_STATE_SIZE, 3264);
-	assert_true(sizeof(struct smb_state) <= 3264);
+	assert_int_equal(SMB_STATE_SIZE, 704);
+	assert_true(sizeof(struct smb_state) <= 704);
 	assert_int_equal(sizeof(struct smb_state), SMB_STATE_SIZE);
 	assert_int_equal(_Alignof(struct smb_state), 64);
 }
@@ -1782,7 +1782,7 @@ test_busy_connection(void **state)
 
 	/* Too small for the pipes: calls lose their interface, nothing
 	 * breaks, everything goes back. */
-	closes = busy_closes(8u << 10, &named, &unnamed, &cnt, &pc);
+	closes = busy_closes(3u << 10, &named, &unnamed, &cnt, &pc);
 	assert_int_equal(named + unnamed, 42);
 	assert_true(unnamed > 0);
 	assert_int_equal(pc.in_use_bytes, 0);
