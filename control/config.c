@@ -84,7 +84,7 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("memory", event_ring_size, 64, 1u << 20),
 	UINT_KEY("memory", redirect_ring_size, 64, 1u << 20),
 	UINT_KEY("flows", max_flows, 1024, 1u << 28),
-	UINT_KEY("flows", sessions, 16, 1u << 20),
+	UINT_KEY("flows", sessions, 16, 1u << 28),
 	UINT_KEY("flows", sessions_per_client, 0, 1u << 20),
 	UINT_KEY("flows", session_idle_reclaim_ms, 0, 3600000),
 	UINT_KEY("flows", session_memory, 1, 1u << 20),
@@ -163,7 +163,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->event_ring_size = 4096;
 	cfg->redirect_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
-	cfg->sessions = 4096;
+	cfg->sessions = 0;	/* flows.max_flows: see check_consistency() */
 	cfg->sessions_per_client = 64;
 	cfg->session_idle_reclaim_ms = 5000;
 	cfg->session_memory = 1024;
@@ -516,6 +516,9 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
 	check_fragment_table(cfg, errors, file);
+	/* Unset, every flow the table holds may be a parsed session. */
+	if (cfg->sessions == 0)
+		cfg->sessions = cfg->max_flows;
 }
 
 static int

@@ -50,6 +50,12 @@
  * the responder's SYN-ACK acknowledged: the stream starts there. */
 #define STATE_INITIATOR_NEXT	0x02
 
+/*
+ * Parser states populated at start; the rest of flows.sessions is
+ * reserved and faulted in as first used (64 MiB at 832 bytes a state).
+ */
+#define INSPECT_SESSIONS_POPULATED	(1u << 16)
+
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
 #define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
@@ -107,6 +113,7 @@ struct inspector {
 	struct session *sessions;
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
+	uint32_t fresh_session;		/* states from here on never taken */
 	uint32_t idle_head;		/* reclaim list: oldest progress */
 	uint32_t idle_tail;
 	struct flow_client_table *clients;	/* states held per client */
