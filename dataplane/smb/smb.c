@@ -163,12 +163,8 @@ buffer_alloc(struct smb_impl *st)
 }
 
 static unsigned int
-files_give_up(struct smb_impl *st, unsigned int count,
+files_give_up(struct smb_impl *st, uint32_t bytes,
 	const struct smb_file *keep);
-
-/* Entries a buffer in flight is worth. */
-#define BUFFER_ENTRIES	((SMB_CHUNK_BUFFER_SIZE + SMB_CHUNK_ENTRY_SIZE - 1) / \
-	SMB_CHUNK_ENTRY_SIZE)
 
 /*
  * If a buffer chunk for <st> would go past the session's share, the
@@ -180,7 +176,7 @@ buffer_make_room(struct smb_impl *st)
 {
 	if (st->pool != NULL && st->owner.limit != 0 &&
 	    st->owner.bytes + SMB_CHUNK_BUFFER_SIZE > st->owner.limit)
-		files_give_up(st, BUFFER_ENTRIES, NULL);
+		files_give_up(st, SMB_CHUNK_BUFFER_SIZE, NULL);
 }
 
 static void
@@ -441,7 +437,7 @@ smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 		t = *pp;
 		*pp = t->next;
 	} else {
-		t = entry_alloc(st, SMB_CHUNK_ENTRY);
+		t = entry_alloc(st, SMB_CHUNK_SMALL);
 		if (t == NULL && st->trees != NULL) {
 			pp = LIST_TAIL(&st->trees);
 			t = *pp;
@@ -471,7 +467,7 @@ smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
 		return;
 	t = *pp;
 	*pp = t->next;
-	entry_free(st, SMB_CHUNK_ENTRY, t);
+	entry_free(st, SMB_CHUNK_SMALL, t);
 }
 
 /* A FileId's halves folded into one word. */
@@ -654,32 +650,92 @@ pipe_release(struct smb_impl *st, struct smb_file *fe)
  * the least recently used file's entry is given up for it (counted).
  * Returns the entry, or NULL (counted) when nothing could be given up.
  */
+/* The chunk class for a file named <name>. */
+static unsigned int
+file_class(const char *name)
+{
+	return strnlen(name, SMB_FILE_SMALL_NAME) < SMB_FILE_SMALL_NAME ?
+		SMB_CHUNK_SMALL : SMB_CHUNK_ENTRY;
+}
+
+/* Bytes of <fe>'s name its chunk holds, the NUL included. */
+static size_t
+file_name_room(const struct smb_file *fe)
+{
+	return fe->cls == SMB_CHUNK_SMALL ? SMB_FILE_SMALL_NAME :
+		sizeof(fe->name);
+}
+
+/*
+ * A chunk of class <cls> for a new file entry: a new one (counted in
+ * file_count), else the least recently used files are given up (counted)
+ * until one is had. NULL when none could be.
+ */
+static struct smb_file *
+file_take(struct smb_impl *st, unsigned int cls)
+{
+	struct smb_file *fe = entry_alloc(st, cls), **pp;
+
+	if (fe != NULL) {
+		if (++st->file_count == SMB_FILES_INDEXED &&
+		    st->file_index == NULL)
+			files_index(st);
+		fe->cls = (uint8_t)cls;
+		return fe;
+	}
+	while ((pp = file_victim(st, false, NULL)) != NULL) {
+		fe = *pp;
+		*pp = NULL;
+		pipe_release(st, fe);
+		st->counters.file_evictions++;
+		if (fe->cls == cls)
+			return fe;
+		/* Of the other size: its chunk may make room for one. */
+		entry_free(st, fe->cls, fe);
+		st->file_count--;
+		fe = entry_alloc(st, cls);
+		if (fe != NULL) {
+			st->file_count++;
+			fe->cls = (uint8_t)cls;
+			return fe;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Maps FileId <id> to <name> on <tree_id>. When the pool refuses a chunk
+ * the least recently used file's entry is given up for it (counted).
+ * Returns the entry, or NULL (counted) when nothing could be given up.
+ */
 struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
 	struct smb_file **head, **pp = file_link(st, id);
+	unsigned int cls = file_class(name);
 	struct smb_file *fe;
 
 	if (pp != NULL) {
 		fe = *pp;
 		*pp = fe->next;
 		pipe_release(st, fe);
-	} else {
-		fe = entry_alloc(st, SMB_CHUNK_ENTRY);
-		if (fe == NULL) {
-			pp = file_victim(st, false, NULL);
-			if (pp == NULL) {
-				st->counters.table_refusals++;
-				return NULL;
+		if (fe->cls != cls) {
+			/* A name of the other size: a chunk to fit it, or
+			 * (refused) the name cut to the chunk it has. */
+			struct smb_file *other = entry_alloc(st, cls);
+
+			if (other != NULL) {
+				entry_free(st, fe->cls, fe);
+				fe = other;
+				fe->cls = (uint8_t)cls;
 			}
-			fe = *pp;
-			*pp = NULL;
-			pipe_release(st, fe);
-			st->counters.file_evictions++;
-		} else if (++st->file_count == SMB_FILES_INDEXED &&
-			   st->file_index == NULL) {
-			files_index(st);
+		}
+	} else {
+		fe = file_take(st, cls);
+		if (fe == NULL) {
+			st->counters.table_refusals++;
+			return NULL;
 		}
 	}
 	head = file_head(st, id);
@@ -690,7 +746,7 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	fe->tree_id = tree_id;
 	fe->is_pipe = is_pipe;
 	fe->pipe = NULL;
-	utf8_copy(fe->name, name, sizeof(fe->name));
+	utf8_copy(fe->name, name, file_name_room(fe));
 	return fe;
 }
 
@@ -705,7 +761,7 @@ smb_file_remove(struct smb_impl *st, const uint8_t id[16])
 	fe = *pp;
 	*pp = fe->next;
 	pipe_release(st, fe);
-	entry_free(st, SMB_CHUNK_ENTRY, fe);
+	entry_free(st, fe->cls, fe);
 	st->file_count--;
 	files_unindex(st);
 }
@@ -793,16 +849,18 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
  * <count> at most, other than <keep>; returns how many went (counted).
  */
 static unsigned int
-files_give_up(struct smb_impl *st, unsigned int count,
+files_give_up(struct smb_impl *st, uint32_t bytes,
 	const struct smb_file *keep)
 {
 	unsigned int done = 0;
+	uint32_t freed = 0;
 
-	while (done < count) {
+	while (freed < bytes) {
 		struct smb_file **victim = file_victim(st, true, keep);
 
 		if (victim == NULL)
 			break;
+		freed += chunk_size(st->pool, (*victim)->cls);
 		smb_file_remove(st, (*victim)->file_id);
 		st->counters.file_evictions++;
 		done++;
@@ -837,8 +895,7 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	/* Only this session's share helps: freed entries stay entries. */
 	if (p == NULL && st->owner.limit != 0 &&
 	    st->owner.bytes + SMB_CHUNK_PIPE_SIZE > st->owner.limit &&
-	    files_give_up(st, (SMB_CHUNK_PIPE_SIZE + SMB_CHUNK_ENTRY_SIZE -
-		1) / SMB_CHUNK_ENTRY_SIZE, fe) != 0)
+	    files_give_up(st, SMB_CHUNK_PIPE_SIZE, fe) != 0)
 		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	if (p == NULL && st->pipes != NULL) {
 		pp = LIST_TAIL(&st->pipes);
@@ -1356,6 +1413,7 @@ smb_chunk_params(struct chunk_pool_params *params)
 	params->sizes[SMB_CHUNK_ENTRY] = SMB_CHUNK_ENTRY_SIZE;
 	params->sizes[SMB_CHUNK_PIPE] = SMB_CHUNK_PIPE_SIZE;
 	params->sizes[SMB_CHUNK_BUFFER] = SMB_CHUNK_BUFFER_SIZE;
+	params->sizes[SMB_CHUNK_SMALL] = SMB_CHUNK_SMALL_SIZE;
 	params->classes = SMB_CHUNK_CLASSES;
 }
 
@@ -1381,6 +1439,21 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	}
 }
 
+/* Frees every file of list <head>, each chunk of its class. */
+static void
+files_free(struct smb_impl *st, struct smb_file **head)
+{
+	struct smb_file *fe = *head;
+
+	while (fe != NULL) {
+		struct smb_file *next = fe->next;
+
+		entry_free(st, fe->cls, fe);
+		fe = next;
+	}
+	*head = NULL;
+}
+
 void
 smb_state_release(struct smb_state *state)
 {
@@ -1393,16 +1466,15 @@ smb_state_release(struct smb_state *state)
 	st->taken = NULL;
 	LIST_FREE(st, &st->pending, SMB_CHUNK_ENTRY);
 	st->pending_tail = &st->pending;
-	LIST_FREE(st, &st->trees, SMB_CHUNK_ENTRY);
+	LIST_FREE(st, &st->trees, SMB_CHUNK_SMALL);
 	if (st->file_index != NULL) {
 		for (i = 0; i < SMB_FILE_BUCKETS; i++)
-			LIST_FREE(st, &st->file_index->head[i],
-				SMB_CHUNK_ENTRY);
+			files_free(st, &st->file_index->head[i]);
 		chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner,
 			st->file_index);
 		st->file_index = NULL;
 	}
-	LIST_FREE(st, &st->files, SMB_CHUNK_ENTRY);
+	files_free(st, &st->files);
 	st->file_count = 0;
 	for (p = st->pipes; p != NULL; p = p->next)
 		dcerpc_conn_release(&p->conn);
@@ -1512,6 +1584,11 @@ next_chunk:
 		seq += chunk;
 	}
 	stream_hold(&run, s, dir);
+	/* The request a response just took is not needed past the call,
+	 * unless a compound's CREATE still names it. */
+	if (st->taken != NULL && st->dir[0].compound_create != st->taken &&
+	    st->dir[1].compound_create != st->taken)
+		pending_free(st, st->taken);
 	return 0;
 }
 

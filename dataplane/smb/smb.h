@@ -55,7 +55,8 @@
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
- * request, tree or open file, one for a named pipe with its DCE/RPC
+ * request or an open file with a long name, a small one for a tree or a
+ * file with a short name, one for a named pipe with its DCE/RPC
  * association, one for a buffer in flight (a message prefix held across
  * segments, the logon names, a pipe's DCE/RPC body buffers while a PDU
  * is in flight). A pool for smb_state_init() must serve them as
@@ -64,10 +65,12 @@
 #define SMB_CHUNK_ENTRY		0
 #define SMB_CHUNK_PIPE		1
 #define SMB_CHUNK_BUFFER	2
-#define SMB_CHUNK_CLASSES	3
+#define SMB_CHUNK_SMALL		3	/* a tree, a file with a short name */
+#define SMB_CHUNK_CLASSES	4
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
 #define SMB_CHUNK_PIPE_SIZE	576
 #define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
+#define SMB_CHUNK_SMALL_SIZE	128
 
 /* Bytes of an SMB message start copied for parsing (per direction). */
 #define SMB_RECORD_PREFIX_MAX	1024

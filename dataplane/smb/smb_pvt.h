@@ -125,6 +125,11 @@ struct smb_tree {
 	char share[SMB_SHARE_MAX];
 };
 
+/*
+ * An open file: in an SMB_CHUNK_SMALL chunk when its name fits there
+ * (SMB_FILE_SMALL_NAME bytes with the NUL), else in an SMB_CHUNK_ENTRY
+ * one with the whole of <name>.
+ */
 struct smb_file {
 	struct smb_file *next;
 	struct smb_pipe *pipe;	/* its DCE/RPC association, or NULL */
@@ -132,8 +137,11 @@ struct smb_file {
 	uint32_t tree_id;
 	uint32_t used;		/* smb_impl.file_clock at its last use */
 	uint8_t is_pipe;
+	uint8_t cls;		/* SMB_CHUNK_SMALL or SMB_CHUNK_ENTRY */
 	char name[SMB_STORED_NAME_MAX];
 };
+#define SMB_FILE_SMALL_NAME	(SMB_CHUNK_SMALL_SIZE - \
+	offsetof(struct smb_file, name))
 
 struct smb_pipe {
 	struct smb_pipe *next;
@@ -156,7 +164,8 @@ struct smb_file_index {
 
 _Static_assert(sizeof(struct smb_file_index) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pending) <= SMB_CHUNK_ENTRY_SIZE &&
-	sizeof(struct smb_tree) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_tree) <= SMB_CHUNK_SMALL_SIZE &&
+	SMB_FILE_SMALL_NAME >= 32 &&
 	sizeof(struct smb_file) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pipe) <= SMB_CHUNK_PIPE_SIZE,
 	"a table entry outgrew its chunk");
