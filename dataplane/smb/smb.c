@@ -198,7 +198,6 @@ smb_auth_begin(const struct smb_msg *m)
 		buffer_make_room(st);
 		auth = buffer_alloc(st);
 		if (auth == NULL) {
-			st->counters.buffer_refusals++;
 			smb_error(m, SMB_ERR_NO_MEMORY, "logon names");
 			return NULL;
 		}
@@ -217,6 +216,38 @@ smb_auth_end(struct smb_impl *st)
 	if (st->auth != NULL)
 		buffer_free(st, st->auth);
 	st->auth = NULL;
+}
+
+struct smb1_offer *
+smb1_offer_begin(const struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb1_offer *o = st->smb1_offer;
+
+	if (o == NULL) {
+		o = st->pool == NULL ? malloc(SMB_CHUNK_SMALL_SIZE) :
+			chunk_alloc(st->pool, SMB_CHUNK_SMALL, &st->owner);
+		if (o == NULL) {
+			smb_error(m, SMB_ERR_NO_MEMORY, "negotiate offer");
+			return NULL;
+		}
+		st->smb1_offer = o;
+	}
+	memset(o, 0, sizeof(*o));
+	return o;
+}
+
+void
+smb1_offer_end(struct smb_impl *st)
+{
+	if (st->smb1_offer == NULL)
+		return;
+	if (st->pool == NULL)
+		free(st->smb1_offer);
+	else
+		chunk_free(st->pool, SMB_CHUNK_SMALL, &st->owner,
+			st->smb1_offer);
+	st->smb1_offer = NULL;
 }
 
 /* Takes a chunk of class <cls> for a new entry of <st>; NULL if refused. */
@@ -1263,20 +1294,27 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 	uint32_t i;
 
 	for (i = 0; i < len; i++) {
+		uint64_t window;
+		uint32_t lost, hunted;
+
 		s->hunt_window = s->hunt_window << 8 | data[i];
 		s->hunt_fill++;
 		s->hunt_bytes++;
 		if (s->hunt_fill < 8 || !hunt_plausible(s->hunt_window))
 			continue;
 		i++;
-		run->st->counters.hunted_bytes += s->hunt_bytes - 8;
+		/* The record's chain state takes the hunt's place. */
+		window = s->hunt_window;
+		lost = s->lost_bytes;
+		hunted = s->hunt_bytes - 8;
+		run->st->counters.hunted_bytes += hunted;
 		run->st->counters.resyncs++;
 		s->rec_seq = seq + i - 8;
 		record_begin(s, NBSS_SESSION_MESSAGE,
-			(uint32_t)(s->hunt_window >> 32) & 0xffffff);
+			(uint32_t)(window >> 32) & 0xffffff);
 		s->magic_checked = 1;
 		s->synced = 1;
-		s->buf[0] = (uint8_t)(s->hunt_window >> 24);
+		s->buf[0] = (uint8_t)(window >> 24);
 		s->buf[1] = 'S';
 		s->buf[2] = 'M';
 		s->buf[3] = 'B';
@@ -1284,8 +1322,8 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 		s->rec_off = 4;
 		record_magic_known(s);
 		fact_begin_stream(run, s, dir, &f, SMB_FACT_RESYNC);
-		f.u.resync.gap_bytes = s->lost_bytes;
-		f.u.resync.skipped_bytes = s->hunt_bytes - 8;
+		f.u.resync.gap_bytes = lost;
+		f.u.resync.skipped_bytes = hunted;
 		smb_fact_emit(run, &f);
 		return i;
 	}
@@ -1398,7 +1436,6 @@ stream_hold(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
 		return;
 	}
 	s->buf = NULL;
-	st->counters.buffer_refusals++;
 	stream_error(run, s, dir, SMB_ERR_NO_MEMORY, "prefix buffer");
 	s->fwd.start = s->fwd.end = 0;
 	s->next_unit = s->rec_len;
@@ -1495,6 +1532,7 @@ smb_state_release(struct smb_state *state)
 		}
 	}
 	smb_auth_end(st);
+	smb1_offer_end(st);
 }
 
 void

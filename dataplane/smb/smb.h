@@ -51,7 +51,7 @@
  * while a message prefix is held across segments, the logon names only
  * between a SESSION_SETUP request and its response.
  */
-#define SMB_STATE_SIZE		704
+#define SMB_STATE_SIZE		576
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
@@ -284,8 +284,9 @@ enum smb_error {
 	/* Security blob present but not decodable. */
 	SMB_ERR_SECURITY_BLOB,
 	/* The pool refused the chunk a message prefix held across segments
-	 * (or the logon names) needed: the rest of the record is passed
-	 * over unread, or the names are lost (buffer_refusals). */
+	 * (or the logon names, or an SMB1 dialect offer) needed: the rest of
+	 * the record is passed over unread, or the names or the dialect are
+	 * lost. Counted in errors, and by the pool in its buffer class. */
 	SMB_ERR_NO_MEMORY,
 	SMB_ERR_COUNT,
 };
@@ -488,9 +489,6 @@ struct smb_counters {
 	uint64_t pipe_evictions;
 	/* New entries not kept at all: refused with nothing to give up. */
 	uint64_t table_refusals;
-	/* Buffers in flight refused (SMB_ERR_NO_MEMORY reported each time):
-	 * a message prefix split across segments, or logon names. */
-	uint64_t buffer_refusals;
 	/* Entries held now, and the most held at once. */
 	uint32_t entries;
 	uint32_t entries_high;

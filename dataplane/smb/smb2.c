@@ -130,6 +130,8 @@ negotiate(struct smb_msg *m, bool response)
 
 	smb_fact_begin(m, &f, SMB_FACT_NEGOTIATE);
 	if (response) {
+		/* The answer to a multi-protocol SMB1 NEGOTIATE, if any. */
+		smb1_offer_end(st);
 		if (!body_is(m, SMB2_NEGOTIATE_RESP_SIZE))
 			goto emit;
 		if (!need(m, SMB2_HDR, 28, "negotiate response"))

@@ -54,24 +54,31 @@ struct smb_stream {
 	uint8_t hdr_len;
 	uint8_t hdr[4];
 	uint8_t magic_checked;
-	uint8_t pad[2];
-	/* Pending entry of the compound's CREATE; cleared when it is freed. */
-	struct smb_pending *compound_create;
-	uint64_t hunt_window;	/* last 8 bytes seen while hunting */
-	uint32_t hunt_fill;
-	uint32_t hunt_bytes;	/* searched in this hunt */
-	uint32_t lost_bytes;	/* gap that started this hunt */
+	uint16_t buf_len;
+	uint16_t buf_want;
 	uint32_t rec_seq;	/* sequence number of the NBSS header */
 	uint32_t rec_len;	/* record payload length (after the header) */
 	uint32_t rec_off;	/* payload bytes consumed from the stream */
 	uint32_t unit_off;	/* record offset of buf[0] */
 	uint32_t next_unit;	/* SKIP target */
-	uint16_t buf_len;
-	uint16_t buf_want;
-	/* Compound chain inheritance (SMB2 RELATED). */
-	uint64_t chain_session;
-	uint32_t chain_tree;
-	uint8_t chain_file[16];
+	/* Pending entry of the compound's CREATE; cleared when it is freed. */
+	struct smb_pending *compound_create;
+	/* A record's chain state and a hunt's never live at once: a hunt
+	 * ends where a record begins (record_begin() clears the chain). */
+	union {
+		/* Compound chain inheritance (SMB2 RELATED). */
+		struct {
+			uint64_t chain_session;
+			uint32_t chain_tree;
+			uint8_t chain_file[16];
+		};
+		struct {
+			uint64_t hunt_window;	/* last 8 bytes seen while hunting */
+			uint32_t hunt_fill;
+			uint32_t hunt_bytes;	/* searched in this hunt */
+			uint32_t lost_bytes;	/* gap that started this hunt */
+		};
+	};
 	struct smb_forward fwd;
 	/*
 	 * SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
@@ -186,6 +193,21 @@ struct smb_auth {
 _Static_assert(sizeof(struct smb_auth) <= SMB_CHUNK_BUFFER_SIZE,
 	"logon names outgrew their chunk");
 
+/*
+ * SMB1 NEGOTIATE request: dialects offered, and for each dialect string
+ * known the last and first place (index + 1, 0 if not offered; the first
+ * only among the first 255) it had, so that the response's DialectIndex is
+ * named however many were offered. In an SMB_CHUNK_SMALL chunk from the
+ * request to a response (SMB1, or SMB2 to a multi-protocol offer).
+ */
+struct smb1_offer {
+	uint16_t offered;
+	uint16_t last[SMB1_DIALECT_TABLE];
+	uint8_t first[SMB1_DIALECT_TABLE];
+};
+_Static_assert(sizeof(struct smb1_offer) <= SMB_CHUNK_SMALL_SIZE,
+	"SMB1 offer outgrew its chunk");
+
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
 	/*
@@ -204,18 +226,11 @@ struct smb_impl {
 	/* The last entry smb_pending_take() handed out, freed at the next
 	 * add or take. */
 	struct smb_pending *taken;
+	/* An SMB1 NEGOTIATE request's offer until its response, or NULL. */
+	struct smb1_offer *smb1_offer;
 	struct chunk_pool *pool;	/* where the tables grow; may be NULL */
 	struct chunk_owner owner;	/* what they hold of it */
 	uint16_t dialect;
-	/*
-	 * SMB1 NEGOTIATE request: dialects offered, and for each dialect
-	 * string known the last and first place (index + 1, 0 if not
-	 * offered; the first only among the first 255) it had, so that the
-	 * response's DialectIndex is named however many were offered.
-	 */
-	uint16_t smb1_offered;
-	uint16_t smb1_last[SMB1_DIALECT_TABLE];
-	uint8_t smb1_first[SMB1_DIALECT_TABLE];
 	/* The last logon request's names, or NULL. */
 	struct smb_auth *auth;
 	struct smb_counters counters;
@@ -336,6 +351,11 @@ void smb_logon_fact(struct smb_msg *m, uint16_t session_flags, bool any_key);
 struct smb_auth *smb_auth_begin(const struct smb_msg *m);
 /* Gives the logon slot back (its response came, or the state goes). */
 void smb_auth_end(struct smb_impl *st);
+/* The SMB1 offer, cleared, for NEGOTIATE request <m>; NULL (counted, and
+ * reported) when the pool refuses. */
+struct smb1_offer *smb1_offer_begin(const struct smb_msg *m);
+/* Gives the SMB1 offer back (answered, or the state goes). */
+void smb1_offer_end(struct smb_impl *st);
 
 /* smb1.c, smb2.c: parse one message; return the record offset where the
  * next message of the record starts (the record length when none). */
