@@ -69,9 +69,9 @@
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
  * fields share the first cache line, which the parser's own hot lines
- * follow. The parser's tables live apart, in chunks of
- * inspector.session_memory taken as the session grows and given back by
- * session_release() (SESSION_TABLES).
+ * follow. The parser's tables and its buffers in flight live apart, in
+ * chunks of inspector.session_memory taken as the session needs them and
+ * given back by the parser or at session_release() (SESSION_TABLES).
  */
 struct session {
 	uint32_t next_seq[2];
@@ -93,6 +93,16 @@ struct session {
 		struct dcerpc_conn dcerpc;
 	} parser;
 };
+
+/*
+ * Bytes of struct session, the fixed part of a parsed flow's state (one
+ * per flows.sessions): 128 of flow-level state and stream positions, then
+ * the SMB parser's SMB_STATE_SIZE (a DCE/RPC association is smaller). The
+ * rest (tables, buffers in flight) comes from chunks as used. Checked at
+ * compile time and by the unit test; docs/benchmarks.md, "Session
+ * memory", has the history.
+ */
+#define SESSION_SIZE_MAX	704
 
 struct inspector {
 	struct inspector_params params;

@@ -26,6 +26,9 @@
  */
 #include "inspect_pvt.h"
 
+_Static_assert(sizeof(struct session) <= SESSION_SIZE_MAX,
+	"struct session outgrew its budget");
+
 void
 prefetch_session(const struct inspector *ins, const struct flow_entry *flow,
 	uint8_t dir)

@@ -25,6 +25,7 @@
 #include "decode.h"
 #include "event.h"
 #include "inspect.h"
+#include "inspect_pvt.h"
 
 #define MS 1000000ull
 #define FORWARD DROP_REASON_MAX
@@ -233,6 +234,23 @@ conn_of(uint8_t client, uint16_t port, uint16_t vlan)
 	struct conn c = { client, port, vlan, { 1000, 9000 } };
 
 	return c;
+}
+
+/*
+ * The fixed part of a parsed flow's state, per flows.sessions entry: the
+ * budget of docs/benchmarks.md ("Session memory"), whole cache lines.
+ */
+static void
+test_session_budget(void **state)
+{
+	(void)state;
+	assert_int_equal(SESSION_SIZE_MAX, 704);
+	assert_true(sizeof(struct session) <= SESSION_SIZE_MAX);
+	assert_int_equal(sizeof(struct session) % 64, 0);
+	assert_int_equal(SMB_STATE_SIZE, 576);
+	assert_true(sizeof(struct dcerpc_conn) <= SMB_STATE_SIZE);
+	assert_int_equal(offsetof(struct session, parser) +
+		sizeof(struct smb_state), sizeof(struct session));
 }
 
 static void
@@ -637,6 +655,7 @@ main(void)
 		"--no-pci", "--no-shconf", "--no-telemetry",
 		"--log-level=lib.eal:error", "-l", "0", "--file-prefix", prefix };
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_budget),
 		cmocka_unit_test(test_per_client_cap),
 		cmocka_unit_test(test_reclaim_order),
 		cmocka_unit_test(test_compressed_counted),

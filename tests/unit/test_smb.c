@@ -1151,6 +1151,123 @@ test_segmentation_invariance(void **state)
 	check_feed_modes("psexec_smb3_enc.pcap", 0);
 }
 
+/*
+ * Every segment of connection 0 of <name> cut in two at byte <k>, for
+ * every <k> a segment has: the facts of the whole capture each time. A
+ * message prefix left in flight by a cut moves to a buffer chunk and goes
+ * back when the message is whole; none is held at the end.
+ */
+static void
+check_every_cut(const char *name)
+{
+	struct capture cap;
+	struct recorder whole = { 0 }, cut = { 0 };
+	struct smb_state *st = state_new();
+	struct chunk_counters before, after;
+	uint64_t held = 0;
+	uint32_t longest = 0, k;
+	int i;
+
+	capture_load(name, &cap);
+	run_capture(&cap, 0, FEED_WHOLE, 0, st, &whole);
+	assert_true(whole.n > 0);
+	for (i = 0; i < cap.count; i++)
+		if (cap.segs[i].conn == 0 && cap.segs[i].len > longest)
+			longest = cap.segs[i].len;
+	for (k = 1; k < longest; k++) {
+		smb_state_release(st);
+		chunk_pool_counters(test_pool(), &before);
+		smb_state_init(st, test_pool());
+		for (i = 0; i < cap.count; i++) {
+			const struct segment *sg = &cap.segs[i];
+			uint32_t at = k < sg->len ? k : sg->len;
+
+			if (sg->conn != 0)
+				continue;
+			assert_int_equal(smb_feed(st, sg->dir, sg->seq,
+				sg->data, at, sg->ts_ns, record_fact, &cut), 0);
+			assert_int_equal(smb_feed(st, sg->dir, sg->seq + at,
+				sg->data + at, sg->len - at, sg->ts_ns,
+				record_fact, &cut), 0);
+		}
+		assert_same_facts(&whole, &cut);
+		chunk_pool_counters(test_pool(), &after);
+		held += after.cls[SMB_CHUNK_BUFFER].allocs -
+			before.cls[SMB_CHUNK_BUFFER].allocs;
+		assert_int_equal(after.cls[SMB_CHUNK_BUFFER].in_use,
+			before.cls[SMB_CHUNK_BUFFER].in_use);
+		recorder_free(&cut);
+	}
+	assert_true(held > 0);
+	recorder_free(&whole);
+	state_free(st);
+	capture_free(&cap);
+}
+
+static void
+test_cut_at_every_byte(void **state)
+{
+	(void)state;
+	check_every_cut("psexec_smb2.pcap");
+	check_every_cut("psexec_smb1.pcap");
+	check_every_cut("nbss_port139.pcap");
+}
+
+/*
+ * A session whose share cannot hold a buffer chunk: each message prefix
+ * left in flight is passed over, reported (SMB_ERR_NO_MEMORY) and counted
+ * by the pool; whole messages still parse, nothing crashes, nothing stays
+ * held.
+ */
+static void
+test_buffer_refused(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 1u << 20,
+		.owner_limit = SMB_CHUNK_BUFFER_SIZE - 1,
+	};
+	struct recorder r = { 0 };
+	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+	struct chunk_counters pc;
+	struct chunk_pool *pool;
+	struct capture cap;
+	int i, lost = 0;
+
+	(void)state;
+	assert_non_null(st);
+	smb_chunk_params(&params);
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	capture_load("psexec_smb2.pcap", &cap);
+
+	/* Whole segments: most prefixes never leave the call. */
+	smb_state_init(st, pool);
+	run_capture(&cap, 0, FEED_WHOLE, 0, st, &r);
+	assert_true(count_facts(&r, SMB_FACT_CREATE, SMB_DIR_TO_CLIENT) > 0);
+	smb_state_release(st);
+	recorder_free(&r);
+
+	/* Byte by byte: every prefix would need a chunk. */
+	smb_state_init(st, pool);
+	run_capture(&cap, 0, FEED_BYTES, 0, st, &r);
+	for (i = 0; i < r.n; i++)
+		if (r.v[i].f.type == SMB_FACT_ERROR &&
+		    r.v[i].f.u.error.reason == SMB_ERR_NO_MEMORY)
+			lost++;
+	assert_true(lost > 0);
+	assert_string_equal(smb_error_name(SMB_ERR_NO_MEMORY), "no_memory");
+	chunk_pool_counters(pool, &pc);
+	assert_true(pc.cls[SMB_CHUNK_BUFFER].refused_owner > 0);
+	assert_int_equal(pc.cls[SMB_CHUNK_BUFFER].allocs, 0);
+	smb_state_release(st);
+	chunk_pool_counters(pool, &pc);
+	assert_int_equal(pc.in_use_bytes, 0);
+	recorder_free(&r);
+	capture_free(&cap);
+	free(st);
+	chunk_pool_free(pool);
+}
+
 /* A partial retransmission overlapping new bytes keeps only the new ones. */
 static void
 test_overlapping_retransmission(void **state)
@@ -2143,6 +2260,8 @@ main(void)
 		cmocka_unit_test(test_utf16_names),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_cut_at_every_byte),
+		cmocka_unit_test(test_buffer_refused),
 		cmocka_unit_test(test_tables_grow),
 		cmocka_unit_test(test_tables_bounded),
 		cmocka_unit_test(test_busy_connection),
