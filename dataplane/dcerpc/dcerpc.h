@@ -7,16 +7,20 @@
  * DCE/RPC connection-oriented (MS-RPCE, C706 chapter 12) stream parser.
  *
  * The parser is pure C: it takes bytes and lengths and knows nothing of
- * DPDK, so it can be unit-tested and fuzzed alone. It allocates only when
- * given a chunk pool (dcerpc_conn_set_memory()), for presentation
- * contexts past the DCERPC_MAX_CONTEXTS kept inline.
+ * DPDK, so it can be unit-tested and fuzzed alone. It allocates only
+ * when it must keep something between feed calls: from the chunk pool
+ * given with dcerpc_conn_set_memory(), presentation contexts past the
+ * DCERPC_MAX_CONTEXTS kept inline and the body buffers of a PDU or call
+ * in flight (from malloc() without a pool).
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
  * to server and server to client. Over a named pipe every SMB WRITE, READ,
  * IOCTL or TRANS carries a chunk of the stream; over TCP the stream is the
  * in-order TCP payload. Chunks may split PDUs anywhere: the parser keeps
- * what it needs between calls inside struct dcerpc_conn and reports what it
- * understood as facts through a callback.
+ * what it needs between calls (in struct dcerpc_conn, and the body buffers
+ * apart while a PDU or call is in flight) and reports what it understood
+ * as facts through a callback. Within one call the body buffers are a
+ * per-thread scratch block, so a PDU that arrives whole takes nothing.
  *
  * Usage:
  *
