@@ -562,7 +562,9 @@ dcerpc_conn_release(struct dcerpc_conn *conn)
 	struct dcerpc_context_block *blk = conn->more;
 	unsigned int i;
 
-	if (conn->bodies != NULL) {
+	/* The scratch block (a release from within a feed call) is left
+	 * to the end of that call. */
+	if (conn->bodies != NULL && conn->bodies != scratch_bodies) {
 		bodies_free(conn);
 		for (i = 0; i < 2; i++)
 			if (dir_holds_body(&conn->dir[i])) {

@@ -1522,7 +1522,9 @@ smb_state_release(struct smb_state *state)
 		s->compound_create = NULL;
 		s->fwd.pipe = NULL;
 		s->fwd.start = s->fwd.end = 0;
-		if (s->buf != NULL) {
+		/* The scratch buffer (a release from within a feed call)
+		 * is left to the end of that call. */
+		if (s->buf != NULL && s->buf != scratch_prefix) {
 			/* A message prefix was held: the stream cannot go on
 			 * from here, so it starts over with the next one. */
 			buffer_free(st, s->buf);
