@@ -840,8 +840,11 @@ static void
 rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 {
 	struct rpc_feed *rfd = ctx;
+	struct smb_file **fe = file_link(rfd->run->st, rfd->pipe->file_id);
+	char name[SMB_PIPE_NAME_MAX];
 	struct smb_fact f;
 
+	utf8_copy(name, fe != NULL ? (*fe)->name : "", sizeof(name));
 	fact_begin_stream(rfd->run, rfd->s, rfd->dir, &f, SMB_FACT_DCERPC);
 	f.version = rfd->hdr->version;
 	f.command = rfd->hdr->command;
@@ -851,8 +854,7 @@ rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 	f.tree_id = rfd->hdr->tree_id;
 	f.u.dcerpc.rpc = rf;
 	memcpy(f.u.dcerpc.file_id, rfd->pipe->file_id, 16);
-	utf8_copy(f.u.dcerpc.pipe, rfd->pipe->name,
-		sizeof(f.u.dcerpc.pipe));
+	utf8_copy(f.u.dcerpc.pipe, name, sizeof(f.u.dcerpc.pipe));
 	smb_fact_emit(rfd->run, &f);
 }
 
@@ -944,7 +946,6 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	p->next = st->pipes;
 	st->pipes = p;
 	memcpy(p->file_id, fe->file_id, 16);
-	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
 	/* Contexts past the inline ones take entry chunks of the session,
 	 * a PDU in flight a buffer chunk. */
@@ -1635,7 +1636,36 @@ next_chunk:
 void
 smb_state_counters(const struct smb_state *state, struct smb_counters *out)
 {
-	*out = impl_of_const(state)->counters;
+	const struct smb_tallies *t = &impl_of_const(state)->counters;
+
+	memset(out, 0, sizeof(*out));
+	out->bytes = t->bytes;
+	out->records = t->records;
+	out->smb1_messages = t->smb1_messages;
+	out->smb2_messages = t->smb2_messages;
+	out->encrypted = t->encrypted;
+	out->compressed = t->compressed;
+	out->compressed_unverifiable = t->compressed_unverifiable;
+	out->inflated_bytes = t->inflated_bytes;
+	out->keepalives = t->keepalives;
+	out->facts = t->facts;
+	out->errors = t->errors;
+	out->resyncs = t->resyncs;
+	out->gap_bytes = t->gap_bytes;
+	out->retransmitted_bytes = t->retransmitted_bytes;
+	out->skipped_bytes = t->skipped_bytes;
+	out->hunted_bytes = t->hunted_bytes;
+	out->pipe_bytes = t->pipe_bytes;
+	out->unmatched_responses = t->unmatched_responses;
+	out->pending_evictions = t->pending_evictions;
+	out->tree_evictions = t->tree_evictions;
+	out->file_evictions = t->file_evictions;
+	out->pipe_evictions = t->pipe_evictions;
+	out->table_refusals = t->table_refusals;
+	out->entries = t->entries;
+	out->entries_high = t->entries_high;
+	out->pipes = t->pipes;
+	out->pipes_high = t->pipes_high;
 }
 
 int

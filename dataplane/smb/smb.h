@@ -51,7 +51,7 @@
  * while a message prefix is held across segments, the logon names only
  * between a SESSION_SETUP request and its response.
  */
-#define SMB_STATE_SIZE		576
+#define SMB_STATE_SIZE		512
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
@@ -68,7 +68,7 @@
 #define SMB_CHUNK_SMALL		3	/* a tree, a file with a short name */
 #define SMB_CHUNK_CLASSES	4
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
-#define SMB_CHUNK_PIPE_SIZE	576
+#define SMB_CHUNK_PIPE_SIZE	512
 #define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
 #define SMB_CHUNK_SMALL_SIZE	128
 
@@ -457,7 +457,11 @@ struct smb_fact {
  */
 typedef void (*smb_fact_fn)(void *ctx, const struct smb_fact *fact);
 
-/* What the parser did with a connection's bytes. */
+/*
+ * What the parser did with a connection's bytes. A session keeps the
+ * counts of events (records, messages, facts, errors, evictions) in 32
+ * bits: they wrap after 2^32 of them on one connection.
+ */
 struct smb_counters {
 	uint64_t bytes;		/* payload bytes fed, both directions */
 	uint64_t records;	/* NBSS records framed */

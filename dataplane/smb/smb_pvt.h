@@ -21,6 +21,7 @@
 /* Names kept in the tables are cut to this, keeping their start and end
  * (utf8_copy_ends()); facts carry SMB_NAME_MAX. */
 #define SMB_STORED_NAME_MAX	128
+/* Pipe names in DCE/RPC facts are cut to this, NUL included. */
 #define SMB_PIPE_NAME_MAX	48
 
 /* Where a direction's stream is. */
@@ -150,10 +151,11 @@ struct smb_file {
 #define SMB_FILE_SMALL_NAME	(SMB_CHUNK_SMALL_SIZE - \
 	offsetof(struct smb_file, name))
 
+/* A named pipe's association; its name is its file's (a pipe lives no
+ * longer than the file entry that points at it). */
 struct smb_pipe {
 	struct smb_pipe *next;
 	uint8_t file_id[16];
-	char name[SMB_PIPE_NAME_MAX];
 	struct dcerpc_conn conn;
 };
 
@@ -208,6 +210,41 @@ struct smb1_offer {
 _Static_assert(sizeof(struct smb1_offer) <= SMB_CHUNK_SMALL_SIZE,
 	"SMB1 offer outgrew its chunk");
 
+/*
+ * struct smb_counters as a session keeps it: byte counts in 64 bits,
+ * counts of events (records, messages, facts, evictions) in 32, which
+ * wrap after 2^32 of them in one session. Widened by smb_state_counters().
+ */
+struct smb_tallies {
+	uint64_t bytes;
+	uint64_t inflated_bytes;
+	uint64_t gap_bytes;
+	uint64_t retransmitted_bytes;
+	uint64_t skipped_bytes;
+	uint64_t hunted_bytes;
+	uint64_t pipe_bytes;
+	uint32_t records;
+	uint32_t smb1_messages;
+	uint32_t smb2_messages;
+	uint32_t encrypted;
+	uint32_t compressed;
+	uint32_t compressed_unverifiable;
+	uint32_t keepalives;
+	uint32_t facts;
+	uint32_t errors;
+	uint32_t resyncs;
+	uint32_t unmatched_responses;
+	uint32_t pending_evictions;
+	uint32_t tree_evictions;
+	uint32_t file_evictions;
+	uint32_t pipe_evictions;
+	uint32_t table_refusals;
+	uint32_t entries;
+	uint32_t entries_high;
+	uint32_t pipes;
+	uint32_t pipes_high;
+};
+
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
 	/*
@@ -233,7 +270,7 @@ struct smb_impl {
 	uint16_t dialect;
 	/* The last logon request's names, or NULL. */
 	struct smb_auth *auth;
-	struct smb_counters counters;
+	struct smb_tallies counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
 };
 

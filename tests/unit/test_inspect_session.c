@@ -244,10 +244,10 @@ static void
 test_session_budget(void **state)
 {
 	(void)state;
-	assert_int_equal(SESSION_SIZE_MAX, 704);
+	assert_int_equal(SESSION_SIZE_MAX, 640);
 	assert_true(sizeof(struct session) <= SESSION_SIZE_MAX);
 	assert_int_equal(sizeof(struct session) % 64, 0);
-	assert_int_equal(SMB_STATE_SIZE, 576);
+	assert_int_equal(SMB_STATE_SIZE, 512);
 	assert_true(sizeof(struct dcerpc_conn) <= SMB_STATE_SIZE);
 	assert_int_equal(offsetof(struct session, parser) +
 		sizeof(struct smb_state), sizeof(struct session));

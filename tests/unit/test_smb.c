@@ -418,8 +418,8 @@ test_state_budget(void **state)
 {
 	(void)state;
 	/* The budget documented in smb.h and dataplane/smb/README.md. */
-	assert_int_equal(SMB_STATE_SIZE, 576);
-	assert_true(sizeof(struct smb_state) <= 576);
+	assert_int_equal(SMB_STATE_SIZE, 512);
+	assert_true(sizeof(struct smb_state) <= 512);
 	assert_int_equal(sizeof(struct smb_state), SMB_STATE_SIZE);
 	assert_int_equal(_Alignof(struct smb_state), 64);
 }
