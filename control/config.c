@@ -163,7 +163,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->event_ring_size = 4096;
 	cfg->redirect_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
-	cfg->sessions = 0;	/* flows.max_flows: see check_consistency() */
+	cfg->sessions = 0;	/* see config_sessions() */
 	cfg->sessions_per_client = 64;
 	cfg->session_idle_reclaim_ms = 5000;
 	cfg->session_memory = 1024;
@@ -516,9 +516,6 @@ check_consistency(config_t *lc, struct gateway_config *cfg,
 			cfg->mbufs, cfg->rx_descriptors + cfg->tx_descriptors +
 			2 * cfg->burst_size);
 	check_fragment_table(cfg, errors, file);
-	/* Unset, every flow the table holds may be a parsed session. */
-	if (cfg->sessions == 0)
-		cfg->sessions = cfg->max_flows;
 }
 
 static int
@@ -636,6 +633,17 @@ config_load_string(const char *name, const char *text,
 	config_set_defaults(cfg);
 	snprintf(cfg->source, sizeof(cfg->source), "%s", name);
 	return parse_and_load(name, text, NULL, cfg, errors);
+}
+
+/*
+ * Unset, flows.sessions stays 0 in the configuration (so that a change of
+ * flows.max_flows is not also reported as one of flows.sessions) and
+ * follows the flow table: every flow it holds may be a parsed session.
+ */
+unsigned int
+config_sessions(const struct gateway_config *cfg)
+{
+	return cfg->sessions != 0 ? cfg->sessions : cfg->max_flows;
 }
 
 unsigned int

@@ -98,7 +98,7 @@ struct gateway_config {
 
 	/* flows { }: per worker; timeouts in seconds */
 	unsigned int max_flows;
-	unsigned int sessions;
+	unsigned int sessions;		/* 0: unset, see config_sessions() */
 	unsigned int sessions_per_client;	/* 0: no cap */
 	unsigned int session_idle_reclaim_ms;
 	unsigned int session_memory;		/* MiB per worker */
@@ -233,6 +233,13 @@ config_load_file(const char *path, struct gateway_config *cfg,
 int
 config_load_string(const char *name, const char *text,
 	struct gateway_config *cfg, struct config_errors *errors);
+
+/*
+ * Parser states each worker holds (flows.sessions): as set, or unset one
+ * per flow table entry (flows.max_flows).
+ */
+unsigned int
+config_sessions(const struct gateway_config *cfg);
 
 /* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
 unsigned int

@@ -105,18 +105,18 @@ test_session_pool_keys(void **state)
 	(void)state;
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
 	/* Unset, as many states as the flow table has entries. */
-	assert_int_equal(cfg.sessions, cfg.max_flows);
-	assert_int_equal(cfg.sessions, 1u << 20);
+	assert_int_equal(cfg.sessions, 0);
+	assert_int_equal(config_sessions(&cfg), 1u << 20);
 	assert_int_equal(cfg.sessions_per_client, 64);
 	assert_int_equal(cfg.session_idle_reclaim_ms, 5000);
 	assert_int_equal(cfg.session_memory, 1024);
 	assert_int_equal(cfg.session_memory_max, 512);
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
 		"flows: { max_flows = 8192; };\n"), 0);
-	assert_int_equal(cfg.sessions, 8192);
+	assert_int_equal(config_sessions(&cfg), 8192);
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
 		"flows: { max_flows = 8192; sessions = 64; };\n"), 0);
-	assert_int_equal(cfg.sessions, 64);
+	assert_int_equal(config_sessions(&cfg), 64);
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
 		"flows: { session_memory = 64; session_memory_max = 0; };\n"), 0);
 	assert_int_equal(cfg.session_memory, 64);
@@ -961,9 +961,7 @@ static const struct restart_case restart_cases[] = {
 	{ "", "memory: { tx_descriptors = 512; };", "memory.tx_descriptors" },
 	{ "", "memory: { event_ring_size = 1024; };",
 		"memory.event_ring_size" },
-	/* Unset, flows.sessions follows flows.max_flows: held here. */
-	{ "", "flows: { max_flows = 4096; sessions = 1048576; };",
-		"flows.max_flows" },
+	{ "", "flows: { max_flows = 4096; };", "flows.max_flows" },
 	{ "", "flows: { sessions = 64; };", "flows.sessions" },
 	{ "", "flows: { sessions_per_client = 0; };",
 		"flows.sessions_per_client" },
