@@ -635,6 +635,13 @@ config_load_string(const char *name, const char *text,
 	return parse_and_load(name, text, NULL, cfg, errors);
 }
 
+unsigned int
+config_max_frame(const struct gateway_config *cfg)
+{
+	/* Ethernet header plus an outer and an inner VLAN tag (QinQ). */
+	return cfg->mtu + 14 + 2 * 4;
+}
+
 /*
  * Unset, flows.sessions stays 0 in the configuration (so that a change of
  * flows.max_flows is not also reported as one of flows.sessions) and
@@ -644,13 +651,6 @@ unsigned int
 config_sessions(const struct gateway_config *cfg)
 {
 	return cfg->sessions != 0 ? cfg->sessions : cfg->max_flows;
-}
-
-unsigned int
-config_max_frame(const struct gateway_config *cfg)
-{
-	/* Ethernet header plus an outer and an inner VLAN tag (QinQ). */
-	return cfg->mtu + 14 + 2 * 4;
 }
 
 const char *

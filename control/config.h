@@ -234,16 +234,16 @@ int
 config_load_string(const char *name, const char *text,
 	struct gateway_config *cfg, struct config_errors *errors);
 
+/* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
+unsigned int
+config_max_frame(const struct gateway_config *cfg);
+
 /*
  * Parser states each worker holds (flows.sessions): as set, or unset one
  * per flow table entry (flows.max_flows).
  */
 unsigned int
 config_sessions(const struct gateway_config *cfg);
-
-/* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
-unsigned int
-config_max_frame(const struct gateway_config *cfg);
 
 const char *
 config_mode_name(enum config_mode mode);
