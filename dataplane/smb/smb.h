@@ -12,7 +12,9 @@
  * requests, trees, open files, named pipes with their DCE/RPC
  * associations) grow on demand into chunks of a pool the caller gives
  * (dataplane/chunk), within its budget, and go back to it with
- * smb_state_release(). The caller
+ * smb_state_release(); so do the buffers that must outlive a feed call (a
+ * message prefix split across segments, logon names awaiting their
+ * response), taken only while they do. The caller
  * feeds each direction's TCP payload with its sequence number; the parser
  * puts the stream back in order as far as it can without buffering data
  * (retransmitted bytes are dropped, gaps resynchronise), frames NBSS
