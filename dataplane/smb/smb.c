@@ -1443,6 +1443,25 @@ stream_hold(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
 	s->phase = SMB_PHASE_SKIP;
 }
 
+/*
+ * At the end of a feed call: the request a response took is not needed
+ * past it, unless a compound's CREATE in a record still being read names
+ * it (between records, or hunting, that pointer is dead: record_begin()
+ * clears it).
+ */
+static void
+taken_release(struct smb_impl *st)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (st->dir[i].compound_create == st->taken &&
+		    (st->dir[i].phase == SMB_PHASE_COLLECT ||
+		     st->dir[i].phase == SMB_PHASE_SKIP))
+			return;
+	pending_free(st, st->taken);
+}
+
 /* ---- API ------------------------------------------------------------ */
 
 void
@@ -1625,11 +1644,8 @@ next_chunk:
 		seq += chunk;
 	}
 	stream_hold(&run, s, dir);
-	/* The request a response just took is not needed past the call,
-	 * unless a compound's CREATE still names it. */
-	if (st->taken != NULL && st->dir[0].compound_create != st->taken &&
-	    st->dir[1].compound_create != st->taken)
-		pending_free(st, st->taken);
+	if (st->taken != NULL)
+		taken_release(st);
 	return 0;
 }
 
