@@ -70,7 +70,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 	struct inspector_params params = {
 		.worker_id = worker_id,
 		.max_flows = cfg->max_flows,
-		.sessions = cfg->sessions,
+		.sessions = config_sessions(cfg),
 		.sessions_per_client = cfg->sessions_per_client,
 		.session_idle_reclaim_ns =
 			(uint64_t)cfg->session_idle_reclaim_ms * 1000000,

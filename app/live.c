@@ -363,7 +363,7 @@ worker_create(struct live_context *ctx, unsigned int w, unsigned int lcore)
 	if (worker->inspector == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error),
 			"cannot create the flow table of worker %u (flows.max_flows = %u, flows.sessions = %u): %s",
-			w, ctx->cfg->max_flows, ctx->cfg->sessions,
+			w, ctx->cfg->max_flows, config_sessions(ctx->cfg),
 			strerror(errno));
 		return -ENOMEM;
 	}

@@ -84,7 +84,7 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("memory", event_ring_size, 64, 1u << 20),
 	UINT_KEY("memory", redirect_ring_size, 64, 1u << 20),
 	UINT_KEY("flows", max_flows, 1024, 1u << 28),
-	UINT_KEY("flows", sessions, 16, 1u << 20),
+	UINT_KEY("flows", sessions, 16, 1u << 28),
 	UINT_KEY("flows", sessions_per_client, 0, 1u << 20),
 	UINT_KEY("flows", session_idle_reclaim_ms, 0, 3600000),
 	UINT_KEY("flows", session_memory, 1, 1u << 20),
@@ -163,7 +163,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->event_ring_size = 4096;
 	cfg->redirect_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
-	cfg->sessions = 4096;
+	cfg->sessions = 0;	/* see config_sessions() */
 	cfg->sessions_per_client = 64;
 	cfg->session_idle_reclaim_ms = 5000;
 	cfg->session_memory = 1024;
@@ -681,6 +681,17 @@ config_max_frame(const struct gateway_config *cfg)
 {
 	/* Ethernet header plus an outer and an inner VLAN tag (QinQ). */
 	return cfg->mtu + 14 + 2 * 4;
+}
+
+/*
+ * Unset, flows.sessions stays 0 in the configuration (so that a change of
+ * flows.max_flows is not also reported as one of flows.sessions) and
+ * follows the flow table: every flow it holds may be a parsed session.
+ */
+unsigned int
+config_sessions(const struct gateway_config *cfg)
+{
+	return cfg->sessions != 0 ? cfg->sessions : cfg->max_flows;
 }
 
 const char *

@@ -99,7 +99,7 @@ struct gateway_config {
 
 	/* flows { }: per worker; timeouts in seconds */
 	unsigned int max_flows;
-	unsigned int sessions;
+	unsigned int sessions;		/* 0: unset, see config_sessions() */
 	unsigned int sessions_per_client;	/* 0: no cap */
 	unsigned int session_idle_reclaim_ms;
 	unsigned int session_memory;		/* MiB per worker */
@@ -247,6 +247,13 @@ config_stream_segments(const struct gateway_config *cfg);
 /* Frame size (Ethernet header and two VLAN tags included) for <cfg>'s MTU. */
 unsigned int
 config_max_frame(const struct gateway_config *cfg);
+
+/*
+ * Parser states each worker holds (flows.sessions): as set, or unset one
+ * per flow table entry (flows.max_flows).
+ */
+unsigned int
+config_sessions(const struct gateway_config *cfg);
 
 const char *
 config_mode_name(enum config_mode mode);

@@ -153,6 +153,8 @@ reply_session_memory(struct ctl_reply *r, const struct chunk_counters *m)
 	static const char *const class_names[SMB_CHUNK_CLASSES] = {
 		[SMB_CHUNK_ENTRY] = "entries",
 		[SMB_CHUNK_PIPE] = "pipes",
+		[SMB_CHUNK_BUFFER] = "buffers",
+		[SMB_CHUNK_SMALL] = "small_entries",
 	};
 	unsigned int c;
 

@@ -268,20 +268,30 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.stream.gap_bytes, ic.stream_unjudged, ic.stream_gap_resets,
 		ic.stream_client_capped, ic.stream_unseen_drops,
 		ic.stream.acked_unseen, ic.stream.kept, ic.stream.kept_max);
-	fprintf(out,
-		"session_memory: budget %" PRIu64 " carved %" PRIu64
-		" in_use %" PRIu64 " high_water %" PRIu64
-		" entries %" PRIu64 " pipes %" PRIu64
-		" refused_budget %" PRIu64 " refused_session %" PRIu64 "\n",
-		ic.session_memory.budget, ic.session_memory.carved,
-		ic.session_memory.in_use_bytes,
-		ic.session_memory.high_water_bytes,
-		ic.session_memory.cls[SMB_CHUNK_ENTRY].in_use,
-		ic.session_memory.cls[SMB_CHUNK_PIPE].in_use,
-		ic.session_memory.cls[SMB_CHUNK_ENTRY].refused_budget +
-		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_budget,
-		ic.session_memory.cls[SMB_CHUNK_ENTRY].refused_owner +
-		ic.session_memory.cls[SMB_CHUNK_PIPE].refused_owner);
+	{
+		const struct chunk_counters *sm = &ic.session_memory;
+		uint64_t refused_budget = 0, refused_owner = 0;
+		unsigned int c;
+
+		for (c = 0; c < SMB_CHUNK_CLASSES; c++) {
+			refused_budget += sm->cls[c].refused_budget;
+			refused_owner += sm->cls[c].refused_owner;
+		}
+		fprintf(out,
+			"session_memory: budget %" PRIu64 " carved %" PRIu64
+			" in_use %" PRIu64 " high_water %" PRIu64
+			" entries %" PRIu64 " pipes %" PRIu64
+			" buffers %" PRIu64
+			" refused_budget %" PRIu64 " refused_session %" PRIu64
+			"\n",
+			sm->budget, sm->carved, sm->in_use_bytes,
+			sm->high_water_bytes,
+			sm->cls[SMB_CHUNK_ENTRY].in_use +
+			sm->cls[SMB_CHUNK_SMALL].in_use,
+			sm->cls[SMB_CHUNK_PIPE].in_use,
+			sm->cls[SMB_CHUNK_BUFFER].in_use,
+			refused_budget, refused_owner);
+	}
 	fprintf(out,
 		"policy: allowed_flows %" PRIu64 " denied_flows %" PRIu64
 		" monitored_flows %" PRIu64 " would_deny %" PRIu64

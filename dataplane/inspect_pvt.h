@@ -50,6 +50,12 @@
  * the responder's SYN-ACK acknowledged: the stream starts there. */
 #define STATE_INITIATOR_NEXT	0x02
 
+/*
+ * Parser states populated at start; the rest of flows.sessions is
+ * reserved and faulted in as first used (40 MiB at 640 bytes a state).
+ */
+#define INSPECT_SESSIONS_POPULATED	(1u << 16)
+
 /* Bits of session.flags. */
 #define SESSION_LIVE		0x01	/* flow marked live SMB */
 #define SESSION_SEQ_ORIG	0x02	/* next_seq[ORIG] known (DCE/RPC over TCP) */
@@ -63,9 +69,9 @@
 /*
  * Parser state for one SMB or DCE/RPC flow, from a fixed pool. The small
  * fields share the first cache line, which the parser's own hot lines
- * follow. The parser's tables live apart, in chunks of
- * inspector.session_memory taken as the session grows and given back by
- * session_release() (SESSION_TABLES).
+ * follow. The parser's tables and its buffers in flight live apart, in
+ * chunks of inspector.session_memory taken as the session needs them and
+ * given back by the parser or at session_release() (SESSION_TABLES).
  */
 struct session {
 	uint32_t next_seq[2];
@@ -88,6 +94,16 @@ struct session {
 	} parser;
 };
 
+/*
+ * Bytes of struct session, the fixed part of a parsed flow's state (one
+ * per flows.sessions): 128 of flow-level state and stream positions, then
+ * the SMB parser's SMB_STATE_SIZE (a DCE/RPC association is smaller). The
+ * rest (tables, buffers in flight) comes from chunks as used. Checked at
+ * compile time and by the unit test; docs/benchmarks.md, "Session
+ * memory", has the history.
+ */
+#define SESSION_SIZE_MAX	640
+
 struct inspector {
 	struct inspector_params params;
 	const struct policy *policy;	/* this burst's */
@@ -108,6 +124,7 @@ struct inspector {
 	struct session *sessions;
 	size_t sessions_bytes;
 	uint32_t free_session;		/* head of the free list */
+	uint32_t fresh_session;		/* states from here on never taken */
 	uint32_t idle_head;		/* reclaim list: oldest progress */
 	uint32_t idle_tail;
 	struct flow_client_table *clients;	/* states held per client */

@@ -26,6 +26,9 @@
  */
 #include "inspect_pvt.h"
 
+_Static_assert(sizeof(struct session) <= SESSION_SIZE_MAX,
+	"struct session outgrew its budget");
+
 void
 prefetch_session(const struct inspector *ins, const struct flow_entry *flow,
 	uint8_t dir)
@@ -141,6 +144,13 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 		return NULL;
 	}
 	if (ins->free_session == FLOW_APP_STATE_NONE &&
+	    ins->fresh_session < ins->params.sessions) {
+		/* Never taken yet: the pool's pages fill in index order. */
+		ins->sessions[ins->fresh_session].next_free =
+			FLOW_APP_STATE_NONE;
+		ins->free_session = ins->fresh_session++;
+	}
+	if (ins->free_session == FLOW_APP_STATE_NONE &&
 			!reclaim_idle(ins, flow->last_seen_ns)) {
 		flow_client_release(ins->clients, flow);
 		ins->counters.sessions_exhausted++;
@@ -162,7 +172,8 @@ session_alloc(struct inspector *ins, struct flow_entry *flow)
 	} else {
 		dcerpc_conn_init(&session->parser.dcerpc);
 		dcerpc_conn_set_memory(&session->parser.dcerpc,
-			ins->session_memory, SMB_CHUNK_ENTRY, NULL);
+			ins->session_memory, SMB_CHUNK_ENTRY, SMB_CHUNK_BUFFER,
+			NULL);
 	}
 	session->flags |= SESSION_TABLES;
 	flow->app_state = index;
@@ -264,14 +275,10 @@ report:
 void
 sessions_init(struct inspector *ins)
 {
-	uint32_t i;
-
-	for (i = 0; i < ins->params.sessions; i++) {
-		ins->sessions[i].next_free = i + 1 < ins->params.sessions ?
-			i + 1 : FLOW_APP_STATE_NONE;
-		ins->sessions[i].flow = NULL;
-	}
-	ins->free_session = 0;
+	/* None on the free list: session_alloc() takes the never used ones
+	 * in index order, so that only the states used are touched. */
+	ins->free_session = FLOW_APP_STATE_NONE;
+	ins->fresh_session = 0;
 	ins->idle_head = FLOW_APP_STATE_NONE;
 	ins->idle_tail = FLOW_APP_STATE_NONE;
 }

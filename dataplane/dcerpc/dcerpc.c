@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chunk.h"
@@ -95,6 +96,16 @@ enum dcerpc_dir_state {
 #define SCAN_F_ARGUMENTS	0x02	/* <Arguments> text complete */
 #define SCAN_F_CUT		0x04	/* text lost: no room, another action,
 					 * or the XML could not be located */
+
+/*
+ * The body buffers of the association being fed, during a feed call, when
+ * it held none before the call: a PDU that starts and ends within one call
+ * (over a named pipe, most do) is decoded without taking a chunk. What is
+ * still in flight when the call returns moves to a block of its own
+ * (hold_bodies()).
+ */
+static _Thread_local uint8_t scratch_bodies[DCERPC_BODIES_SIZE]
+	__attribute__((aligned(64)));
 
 static const char scan_command_tag[] = "<Command>";
 static const char scan_arguments_tag[] = "<Arguments>";
@@ -277,11 +288,11 @@ feed_select_body(struct feed *f)
 
 	if (f->from_server && !(f->dir->call_active &&
 				is_learner(f->dir->call_decoder))) {
-		f->body = conn->server_body;
-		f->body_cap = sizeof(conn->server_body);
+		f->body = conn->bodies + DCERPC_CLIENT_BODY_MAX;
+		f->body_cap = DCERPC_SERVER_BODY_MAX;
 	} else {
-		f->body = conn->client_body;
-		f->body_cap = sizeof(conn->client_body);
+		f->body = conn->bodies;
+		f->body_cap = DCERPC_CLIENT_BODY_MAX;
 	}
 }
 
@@ -476,7 +487,7 @@ dcerpc_conn_init(struct dcerpc_conn *conn)
 	unsigned int i;
 
 	/* Only the bookkeeping is cleared: the body buffers are written
-	 * before they are read. */
+	 * before they are read, and taken only when needed. */
 	memset(conn->dir, 0, sizeof(conn->dir));
 	memset(conn->ctx, 0, sizeof(conn->ctx));
 	for (i = 0; i < 2; i++)
@@ -489,25 +500,80 @@ dcerpc_conn_init(struct dcerpc_conn *conn)
 	conn->last_context_id = 0;
 	conn->last_valid = 0;
 	conn->pool_class = 0;
+	conn->body_class = 0;
 	conn->more = NULL;
 	conn->pool = NULL;
+	conn->body_pool = NULL;
 	conn->owner = NULL;
+	conn->bodies = NULL;
 }
 
 void
 dcerpc_conn_set_memory(struct dcerpc_conn *conn, struct chunk_pool *pool,
-		       unsigned int cls, struct chunk_owner *owner)
+		       unsigned int cls, unsigned int body_cls,
+		       struct chunk_owner *owner)
 {
 	conn->pool = chunk_size(pool, cls) >= DCERPC_CONTEXT_BLOCK_SIZE ?
 		pool : NULL;
 	conn->pool_class = (uint8_t)cls;
+	conn->body_pool = chunk_size(pool, body_cls) >= DCERPC_BODIES_SIZE ?
+		pool : NULL;
+	conn->body_class = (uint8_t)body_cls;
 	conn->owner = owner;
+}
+
+static void *
+bodies_alloc(struct dcerpc_conn *conn)
+{
+	if (conn->body_pool == NULL)
+		return malloc(DCERPC_BODIES_SIZE);
+	return chunk_alloc(conn->body_pool, conn->body_class, conn->owner);
+}
+
+static void
+bodies_free(struct dcerpc_conn *conn)
+{
+	if (conn->bodies == NULL || conn->bodies == scratch_bodies)
+		;
+	else if (conn->body_pool == NULL)
+		free(conn->bodies);
+	else
+		chunk_free(conn->body_pool, conn->body_class, conn->owner,
+			   conn->bodies);
+	conn->bodies = NULL;
+}
+
+/*
+ * True if direction <d> has something in the body buffers that a later
+ * feed call needs: the body of the PDU under way, or the stub gathered so
+ * far of a fragmented call.
+ */
+static bool
+dir_holds_body(const struct dcerpc_dir *d)
+{
+	return (d->body_len != 0 || d->auth_body_len != 0 ||
+		d->scan_len != 0) &&
+	       (d->state != DIR_HEADER || d->call_active);
 }
 
 void
 dcerpc_conn_release(struct dcerpc_conn *conn)
 {
 	struct dcerpc_context_block *blk = conn->more;
+	unsigned int i;
+
+	/* The scratch block (a release from within a feed call) is left
+	 * to the end of that call. */
+	if (conn->bodies != NULL && conn->bodies != scratch_bodies) {
+		bodies_free(conn);
+		for (i = 0; i < 2; i++)
+			if (dir_holds_body(&conn->dir[i])) {
+				/* What it gathered is gone: so is the call,
+				 * and framing starts over at a PDU. */
+				dir_drop_call(&conn->dir[i]);
+				conn->dir[i].state = DIR_RESYNC;
+			}
+	}
 
 	while (blk != NULL) {
 		struct dcerpc_context_block *next = blk->next;
@@ -1338,6 +1404,41 @@ on_pdu_end(struct feed *f)
 	dir_reset_pdu(d);
 }
 
+/*
+ * At the end of a feed call: body buffers still needed move from the
+ * thread's scratch block to one of the association's own; else it gives
+ * its block back. When none can be had, the PDU and call in flight of the
+ * direction fed are given up, reported.
+ */
+static void
+hold_bodies(struct feed *f)
+{
+	struct dcerpc_conn *conn = f->conn;
+	struct dcerpc_dir *d = f->dir;
+	uint8_t *p;
+
+	if (!dir_holds_body(&conn->dir[0]) && !dir_holds_body(&conn->dir[1])) {
+		bodies_free(conn);
+		return;
+	}
+	if (conn->bodies != scratch_bodies)
+		return;
+	/* Only the direction fed can hold what the scratch block has. */
+	p = bodies_alloc(conn);
+	if (p != NULL) {
+		memcpy(p, scratch_bodies, DCERPC_BODIES_SIZE);
+		conn->bodies = p;
+		return;
+	}
+	conn->bodies = NULL;
+	report_error(f, DCERPC_ERR_NO_MEMORY);
+	dir_drop_call(d);
+	d->auth_body_len = 0;
+	d->flags &= (uint8_t)~DIR_F_BUFFER;
+	if (d->state != DIR_HEADER)
+		d->flags |= DIR_F_SKIP;
+}
+
 int
 dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		 const uint8_t *data, size_t len, uint64_t ts_ns,
@@ -1350,15 +1451,6 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		return -EINVAL;
 	from_server = from_server != 0;
 	d = &conn->dir[from_server];
-	f.conn = conn;
-	f.dir = d;
-	f.from_server = from_server;
-	feed_select_body(&f);
-	f.from_server = from_server;
-	f.ts_ns = ts_ns;
-	f.fn = fn;
-	f.ctx = ctx;
-	f.errors = 0;
 
 	if (d->state == DIR_RESYNC) {
 		/* Over a pipe every write starts a PDU, so a chunk that
@@ -1368,6 +1460,16 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		dir_drop_call(d);
 		dir_reset_pdu(d);
 	}
+	if (conn->bodies == NULL)
+		conn->bodies = scratch_bodies;
+	f.conn = conn;
+	f.dir = d;
+	f.from_server = from_server;
+	feed_select_body(&f);
+	f.ts_ns = ts_ns;
+	f.fn = fn;
+	f.ctx = ctx;
+	f.errors = 0;
 
 	while (len > 0) {
 		size_t k;
@@ -1389,6 +1491,7 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 				if (!on_header(&f)) {
 					d->state = DIR_RESYNC;
 					dir_drop_call(d);
+					hold_bodies(&f);
 					return -EBADMSG;
 				}
 			} else {
@@ -1409,8 +1512,10 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 			break;
 		default:
 			/* DIR_RESYNC is only left at a chunk start. */
-			return f.errors != 0 ? -EBADMSG : 0;
+			len = 0;
+			break;
 		}
 	}
+	hold_bodies(&f);
 	return f.errors != 0 ? -EBADMSG : 0;
 }

@@ -7,16 +7,20 @@
  * DCE/RPC connection-oriented (MS-RPCE, C706 chapter 12) stream parser.
  *
  * The parser is pure C: it takes bytes and lengths and knows nothing of
- * DPDK, so it can be unit-tested and fuzzed alone. It allocates only when
- * given a chunk pool (dcerpc_conn_set_memory()), for presentation
- * contexts past the DCERPC_MAX_CONTEXTS kept inline.
+ * DPDK, so it can be unit-tested and fuzzed alone. It allocates only
+ * when it must keep something between feed calls: from the chunk pool
+ * given with dcerpc_conn_set_memory(), presentation contexts past the
+ * DCERPC_MAX_CONTEXTS kept inline and the body buffers of a PDU or call
+ * in flight (from malloc() without a pool).
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
  * to server and server to client. Over a named pipe every SMB WRITE, READ,
  * IOCTL or TRANS carries a chunk of the stream; over TCP the stream is the
  * in-order TCP payload. Chunks may split PDUs anywhere: the parser keeps
- * what it needs between calls inside struct dcerpc_conn and reports what it
- * understood as facts through a callback.
+ * what it needs between calls (in struct dcerpc_conn, and the body buffers
+ * apart while a PDU or call is in flight) and reports what it understood
+ * as facts through a callback. Within one call the body buffers are a
+ * per-thread scratch block, so a PDU that arrives whole takes nothing.
  *
  * Usage:
  *
@@ -79,16 +83,21 @@
 #define DCERPC_CLIENT_BODY_MAX		1024
 /* Server-side body buffer: BIND_ACK / ALTER_CONTEXT_RESP result lists. */
 #define DCERPC_SERVER_BODY_MAX		256
+/*
+ * The two body buffers, one block held apart from the association only
+ * while a buffered PDU or call is in flight across feed calls (see
+ * dcerpc_conn_set_memory()).
+ */
+#define DCERPC_BODIES_SIZE	(DCERPC_CLIENT_BODY_MAX + DCERPC_SERVER_BODY_MAX)
 /* Header plus the fixed part of a request / response / fault body. */
 #define DCERPC_PREFIX_MAX		48
 
 /*
  * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
- * test: two body buffers (1024 + 256), two direction states of about 110
- * bytes, the inline context table (8 x 24) and the pointers to more; about
- * 1.7 KiB, rounded up.
+ * test: two direction states of about 110 bytes, the inline context table
+ * (8 x 24) and the pointers to more and to the body buffers.
  */
-#define DCERPC_CONN_SIZE_MAX		1792
+#define DCERPC_CONN_SIZE_MAX		512
 
 /* Sizes of NTLMSSP names in DCERPC_FACT_AUTH, UTF-8 with the NUL. */
 #define DCERPC_ACCOUNT_MAX		64
@@ -161,6 +170,9 @@ enum dcerpc_error {
 	/* BIND / ALTER_CONTEXT / ack body malformed or longer than the body
 	 * buffer; contexts beyond what was understood are not recorded. */
 	DCERPC_ERR_CONTEXT_LIST,
+	/* The pool refused the body buffers a PDU or call in flight needed
+	 * between feed calls: that PDU and its call are given up. */
+	DCERPC_ERR_NO_MEMORY,
 };
 
 /* Which arguments a REQUEST fact carries in name / command. */
@@ -375,34 +387,50 @@ struct dcerpc_conn {
 	 * DCERPC_MAX_CONTEXTS on), from <pool> class <pool_class> charged
 	 * to <owner>; NULL pool: none. */
 	uint8_t pool_class;
+	/* Class of <body_pool>'s chunks for the body buffers; NULL
+	 * body_pool: malloc(). */
+	uint8_t body_class;
 	struct dcerpc_context_block *more;
 	struct chunk_pool *pool;
+	struct chunk_pool *body_pool;
 	struct chunk_owner *owner;
-	uint8_t client_body[DCERPC_CLIENT_BODY_MAX];
-	uint8_t server_body[DCERPC_SERVER_BODY_MAX];
+	/*
+	 * The body buffers: client's at 0, server's at
+	 * DCERPC_CLIENT_BODY_MAX. During a feed call, the thread's scratch
+	 * block unless one was held; between calls, a block of
+	 * DCERPC_BODIES_SIZE only while a direction has a buffered PDU or
+	 * call in flight, else NULL.
+	 */
+	uint8_t *bodies;
 };
 
 /*
  * Resets <conn> to a new association: no contexts, both directions at a PDU
- * boundary, no pool (only the inline contexts). Must not be called on an
- * association holding chunks: dcerpc_conn_release() it first. Cannot fail.
+ * boundary, no pool (only the inline contexts; body buffers in flight from
+ * malloc()). Must not be called on an association holding chunks or a
+ * buffer: dcerpc_conn_release() it first. Cannot fail.
  */
 void
 dcerpc_conn_init(struct dcerpc_conn *conn);
 
 /*
  * Lets <conn> keep contexts past the inline ones in chunks of class <cls>
- * (at least DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, charged to <owner>
- * (may be NULL). Cannot fail.
+ * (at least DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, and its body
+ * buffers, while a PDU or call is in flight, in chunks of class
+ * <body_cls> (at least DCERPC_BODIES_SIZE bytes), charged to <owner> (may
+ * be NULL). A class too small for its use is not used: no blocks of
+ * contexts, or bodies from malloc(). Must be called while <conn> holds
+ * none. Cannot fail.
  */
 void
 dcerpc_conn_set_memory(struct dcerpc_conn *conn, struct chunk_pool *pool,
-		       unsigned int cls, struct chunk_owner *owner);
+		       unsigned int cls, unsigned int body_cls,
+		       struct chunk_owner *owner);
 
 /*
  * Gives every chunk <conn> holds back to its pool; the contexts kept in
- * them are forgotten. Safe to call twice, and on an association without a
- * pool. Cannot fail.
+ * them, and a PDU or call in flight, are forgotten. Safe to call twice, and
+ * on an association without a pool. Cannot fail.
  */
 void
 dcerpc_conn_release(struct dcerpc_conn *conn);

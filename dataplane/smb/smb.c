@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "smb_pvt.h"
@@ -142,6 +143,112 @@ smb_emit_command(const struct smb_msg *m)
  */
 static _Thread_local struct smb_pending scratch_pending;
 static _Thread_local struct smb_tree scratch_tree;
+
+/*
+ * The prefix buffer of the direction being fed, during a feed call, when
+ * it held nothing before the call: a message whose prefix is whole in one
+ * segment (most of them) is parsed without taking a chunk. What is still
+ * held when the call returns moves to a chunk (stream_hold()).
+ */
+static _Thread_local uint8_t scratch_prefix[SMB_COMPRESSED_PREFIX_MAX]
+	__attribute__((aligned(64)));
+
+/* A buffer in flight (SMB_CHUNK_BUFFER) for <st>; NULL if refused. */
+static void *
+buffer_alloc(struct smb_impl *st)
+{
+	if (st->pool == NULL)
+		return malloc(SMB_CHUNK_BUFFER_SIZE);
+	return chunk_alloc(st->pool, SMB_CHUNK_BUFFER, &st->owner);
+}
+
+static unsigned int
+files_give_up(struct smb_impl *st, uint32_t bytes,
+	const struct smb_file *keep);
+
+/*
+ * If a buffer chunk for <st> would go past the session's share, the
+ * names of files least recently used are then given up to make room (a
+ * message or an RPC call is worth more than a file name), counted.
+ */
+static void
+buffer_make_room(struct smb_impl *st)
+{
+	if (st->pool != NULL && st->owner.limit != 0 &&
+	    st->owner.bytes + SMB_CHUNK_BUFFER_SIZE > st->owner.limit)
+		files_give_up(st, SMB_CHUNK_BUFFER_SIZE, NULL);
+}
+
+static void
+buffer_free(struct smb_impl *st, void *p)
+{
+	if (st->pool == NULL)
+		free(p);
+	else
+		chunk_free(st->pool, SMB_CHUNK_BUFFER, &st->owner, p);
+}
+
+struct smb_auth *
+smb_auth_begin(const struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb_auth *auth = st->auth;
+
+	if (auth == NULL) {
+		buffer_make_room(st);
+		auth = buffer_alloc(st);
+		if (auth == NULL) {
+			smb_error(m, SMB_ERR_NO_MEMORY, "logon names");
+			return NULL;
+		}
+		st->auth = auth;
+	}
+	memset(auth, 0, sizeof(*auth));
+	auth->key = m->pending_key;
+	auth->version = m->version;
+	auth->valid = 1;
+	return auth;
+}
+
+void
+smb_auth_end(struct smb_impl *st)
+{
+	if (st->auth != NULL)
+		buffer_free(st, st->auth);
+	st->auth = NULL;
+}
+
+struct smb1_offer *
+smb1_offer_begin(const struct smb_msg *m)
+{
+	struct smb_impl *st = m->run->st;
+	struct smb1_offer *o = st->smb1_offer;
+
+	if (o == NULL) {
+		o = st->pool == NULL ? malloc(SMB_CHUNK_SMALL_SIZE) :
+			chunk_alloc(st->pool, SMB_CHUNK_SMALL, &st->owner);
+		if (o == NULL) {
+			smb_error(m, SMB_ERR_NO_MEMORY, "negotiate offer");
+			return NULL;
+		}
+		st->smb1_offer = o;
+	}
+	memset(o, 0, sizeof(*o));
+	return o;
+}
+
+void
+smb1_offer_end(struct smb_impl *st)
+{
+	if (st->smb1_offer == NULL)
+		return;
+	if (st->pool == NULL)
+		free(st->smb1_offer);
+	else
+		chunk_free(st->pool, SMB_CHUNK_SMALL, &st->owner,
+			st->smb1_offer);
+	st->smb1_offer = NULL;
+}
 
 /* Takes a chunk of class <cls> for a new entry of <st>; NULL if refused. */
 static void *
@@ -361,7 +468,7 @@ smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 		t = *pp;
 		*pp = t->next;
 	} else {
-		t = entry_alloc(st, SMB_CHUNK_ENTRY);
+		t = entry_alloc(st, SMB_CHUNK_SMALL);
 		if (t == NULL && st->trees != NULL) {
 			pp = LIST_TAIL(&st->trees);
 			t = *pp;
@@ -391,7 +498,7 @@ smb_tree_remove(struct smb_impl *st, uint32_t tree_id)
 		return;
 	t = *pp;
 	*pp = t->next;
-	entry_free(st, SMB_CHUNK_ENTRY, t);
+	entry_free(st, SMB_CHUNK_SMALL, t);
 }
 
 /* A FileId's halves folded into one word. */
@@ -574,32 +681,92 @@ pipe_release(struct smb_impl *st, struct smb_file *fe)
  * the least recently used file's entry is given up for it (counted).
  * Returns the entry, or NULL (counted) when nothing could be given up.
  */
+/* The chunk class for a file named <name>. */
+static unsigned int
+file_class(const char *name)
+{
+	return strnlen(name, SMB_FILE_SMALL_NAME) < SMB_FILE_SMALL_NAME ?
+		SMB_CHUNK_SMALL : SMB_CHUNK_ENTRY;
+}
+
+/* Bytes of <fe>'s name its chunk holds, the NUL included. */
+static size_t
+file_name_room(const struct smb_file *fe)
+{
+	return fe->cls == SMB_CHUNK_SMALL ? SMB_FILE_SMALL_NAME :
+		sizeof(fe->name);
+}
+
+/*
+ * A chunk of class <cls> for a new file entry: a new one (counted in
+ * file_count), else the least recently used files are given up (counted)
+ * until one is had. NULL when none could be.
+ */
+static struct smb_file *
+file_take(struct smb_impl *st, unsigned int cls)
+{
+	struct smb_file *fe = entry_alloc(st, cls), **pp;
+
+	if (fe != NULL) {
+		if (++st->file_count == SMB_FILES_INDEXED &&
+		    st->file_index == NULL)
+			files_index(st);
+		fe->cls = (uint8_t)cls;
+		return fe;
+	}
+	while ((pp = file_victim(st, false, NULL)) != NULL) {
+		fe = *pp;
+		*pp = NULL;
+		pipe_release(st, fe);
+		st->counters.file_evictions++;
+		if (fe->cls == cls)
+			return fe;
+		/* Of the other size: its chunk may make room for one. */
+		entry_free(st, fe->cls, fe);
+		st->file_count--;
+		fe = entry_alloc(st, cls);
+		if (fe != NULL) {
+			st->file_count++;
+			fe->cls = (uint8_t)cls;
+			return fe;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Maps FileId <id> to <name> on <tree_id>. When the pool refuses a chunk
+ * the least recently used file's entry is given up for it (counted).
+ * Returns the entry, or NULL (counted) when nothing could be given up.
+ */
 struct smb_file *
 smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	const char *name, bool is_pipe)
 {
 	struct smb_file **head, **pp = file_link(st, id);
+	unsigned int cls = file_class(name);
 	struct smb_file *fe;
 
 	if (pp != NULL) {
 		fe = *pp;
 		*pp = fe->next;
 		pipe_release(st, fe);
-	} else {
-		fe = entry_alloc(st, SMB_CHUNK_ENTRY);
-		if (fe == NULL) {
-			pp = file_victim(st, false, NULL);
-			if (pp == NULL) {
-				st->counters.table_refusals++;
-				return NULL;
+		if (fe->cls != cls) {
+			/* A name of the other size: a chunk to fit it, or
+			 * (refused) the name cut to the chunk it has. */
+			struct smb_file *other = entry_alloc(st, cls);
+
+			if (other != NULL) {
+				entry_free(st, fe->cls, fe);
+				fe = other;
+				fe->cls = (uint8_t)cls;
 			}
-			fe = *pp;
-			*pp = NULL;
-			pipe_release(st, fe);
-			st->counters.file_evictions++;
-		} else if (++st->file_count == SMB_FILES_INDEXED &&
-			   st->file_index == NULL) {
-			files_index(st);
+		}
+	} else {
+		fe = file_take(st, cls);
+		if (fe == NULL) {
+			st->counters.table_refusals++;
+			return NULL;
 		}
 	}
 	head = file_head(st, id);
@@ -610,7 +777,7 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	fe->tree_id = tree_id;
 	fe->is_pipe = is_pipe;
 	fe->pipe = NULL;
-	utf8_copy(fe->name, name, sizeof(fe->name));
+	utf8_copy(fe->name, name, file_name_room(fe));
 	return fe;
 }
 
@@ -625,7 +792,7 @@ smb_file_remove(struct smb_impl *st, const uint8_t id[16])
 	fe = *pp;
 	*pp = fe->next;
 	pipe_release(st, fe);
-	entry_free(st, SMB_CHUNK_ENTRY, fe);
+	entry_free(st, fe->cls, fe);
 	st->file_count--;
 	files_unindex(st);
 }
@@ -673,8 +840,11 @@ static void
 rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 {
 	struct rpc_feed *rfd = ctx;
+	struct smb_file **fe = file_link(rfd->run->st, rfd->pipe->file_id);
+	char name[SMB_PIPE_NAME_MAX];
 	struct smb_fact f;
 
+	utf8_copy(name, fe != NULL ? (*fe)->name : "", sizeof(name));
 	fact_begin_stream(rfd->run, rfd->s, rfd->dir, &f, SMB_FACT_DCERPC);
 	f.version = rfd->hdr->version;
 	f.command = rfd->hdr->command;
@@ -684,8 +854,7 @@ rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 	f.tree_id = rfd->hdr->tree_id;
 	f.u.dcerpc.rpc = rf;
 	memcpy(f.u.dcerpc.file_id, rfd->pipe->file_id, 16);
-	utf8_copy(f.u.dcerpc.pipe, rfd->pipe->name,
-		sizeof(f.u.dcerpc.pipe));
+	utf8_copy(f.u.dcerpc.pipe, name, sizeof(f.u.dcerpc.pipe));
 	smb_fact_emit(rfd->run, &f);
 }
 
@@ -700,6 +869,9 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 
 	if (len == 0 || pipe == NULL)
 		return;
+	/* A PDU left in flight takes the association a buffer chunk. */
+	if (pipe->conn.bodies == NULL)
+		buffer_make_room(run->st);
 	run->st->counters.pipe_bytes += len;
 	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
 		run->ts_ns, rpc_fact_wrap, &rfd);
@@ -710,16 +882,18 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
  * <count> at most, other than <keep>; returns how many went (counted).
  */
 static unsigned int
-files_give_up(struct smb_impl *st, unsigned int count,
+files_give_up(struct smb_impl *st, uint32_t bytes,
 	const struct smb_file *keep)
 {
 	unsigned int done = 0;
+	uint32_t freed = 0;
 
-	while (done < count) {
+	while (freed < bytes) {
 		struct smb_file **victim = file_victim(st, true, keep);
 
 		if (victim == NULL)
 			break;
+		freed += chunk_size(st->pool, (*victim)->cls);
 		smb_file_remove(st, (*victim)->file_id);
 		st->counters.file_evictions++;
 		done++;
@@ -754,8 +928,7 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	/* Only this session's share helps: freed entries stay entries. */
 	if (p == NULL && st->owner.limit != 0 &&
 	    st->owner.bytes + SMB_CHUNK_PIPE_SIZE > st->owner.limit &&
-	    files_give_up(st, SMB_CHUNK_PIPE_SIZE / SMB_CHUNK_ENTRY_SIZE,
-		fe) != 0)
+	    files_give_up(st, SMB_CHUNK_PIPE_SIZE, fe) != 0)
 		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	if (p == NULL && st->pipes != NULL) {
 		pp = LIST_TAIL(&st->pipes);
@@ -773,11 +946,11 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 	p->next = st->pipes;
 	st->pipes = p;
 	memcpy(p->file_id, fe->file_id, 16);
-	utf8_copy(p->name, fe->name, sizeof(p->name));
 	dcerpc_conn_init(&p->conn);
-	/* Contexts past the inline ones take entry chunks of the session. */
+	/* Contexts past the inline ones take entry chunks of the session,
+	 * a PDU in flight a buffer chunk. */
 	dcerpc_conn_set_memory(&p->conn, st->pool, SMB_CHUNK_ENTRY,
-		&st->owner);
+		SMB_CHUNK_BUFFER, &st->owner);
 	fe->pipe = p;
 	return p;
 }
@@ -1122,20 +1295,27 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 	uint32_t i;
 
 	for (i = 0; i < len; i++) {
+		uint64_t window;
+		uint32_t lost, hunted;
+
 		s->hunt_window = s->hunt_window << 8 | data[i];
 		s->hunt_fill++;
 		s->hunt_bytes++;
 		if (s->hunt_fill < 8 || !hunt_plausible(s->hunt_window))
 			continue;
 		i++;
-		run->st->counters.hunted_bytes += s->hunt_bytes - 8;
+		/* The record's chain state takes the hunt's place. */
+		window = s->hunt_window;
+		lost = s->lost_bytes;
+		hunted = s->hunt_bytes - 8;
+		run->st->counters.hunted_bytes += hunted;
 		run->st->counters.resyncs++;
 		s->rec_seq = seq + i - 8;
 		record_begin(s, NBSS_SESSION_MESSAGE,
-			(uint32_t)(s->hunt_window >> 32) & 0xffffff);
+			(uint32_t)(window >> 32) & 0xffffff);
 		s->magic_checked = 1;
 		s->synced = 1;
-		s->buf[0] = (uint8_t)(s->hunt_window >> 24);
+		s->buf[0] = (uint8_t)(window >> 24);
 		s->buf[1] = 'S';
 		s->buf[2] = 'M';
 		s->buf[3] = 'B';
@@ -1143,8 +1323,8 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 		s->rec_off = 4;
 		record_magic_known(s);
 		fact_begin_stream(run, s, dir, &f, SMB_FACT_RESYNC);
-		f.u.resync.gap_bytes = s->lost_bytes;
-		f.u.resync.skipped_bytes = s->hunt_bytes - 8;
+		f.u.resync.gap_bytes = lost;
+		f.u.resync.skipped_bytes = hunted;
 		smb_fact_emit(run, &f);
 		return i;
 	}
@@ -1229,6 +1409,59 @@ stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	}
 }
 
+/*
+ * At the end of a feed call: a direction holding part of a message
+ * prefix keeps it in a chunk until the rest comes; any other gives its
+ * buffer back. When the pool refuses, the rest of the record is passed
+ * over unread, reported and counted.
+ */
+static void
+stream_hold(struct smb_run *run, struct smb_stream *s, enum smb_dir dir)
+{
+	struct smb_impl *st = run->st;
+	uint8_t *p;
+
+	if (s->phase != SMB_PHASE_COLLECT || s->buf_len == 0) {
+		if (s->buf != scratch_prefix)
+			buffer_free(st, s->buf);
+		s->buf = NULL;
+		return;
+	}
+	if (s->buf != scratch_prefix)
+		return;
+	buffer_make_room(st);
+	p = buffer_alloc(st);
+	if (p != NULL) {
+		memcpy(p, scratch_prefix, s->buf_len);
+		s->buf = p;
+		return;
+	}
+	s->buf = NULL;
+	stream_error(run, s, dir, SMB_ERR_NO_MEMORY, "prefix buffer");
+	s->fwd.start = s->fwd.end = 0;
+	s->next_unit = s->rec_len;
+	s->phase = SMB_PHASE_SKIP;
+}
+
+/*
+ * At the end of a feed call: the request a response took is not needed
+ * past it, unless a compound's CREATE in a record still being read names
+ * it (between records, or hunting, that pointer is dead: record_begin()
+ * clears it).
+ */
+static void
+taken_release(struct smb_impl *st)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (st->dir[i].compound_create == st->taken &&
+		    (st->dir[i].phase == SMB_PHASE_COLLECT ||
+		     st->dir[i].phase == SMB_PHASE_SKIP))
+			return;
+	pending_free(st, st->taken);
+}
+
 /* ---- API ------------------------------------------------------------ */
 
 void
@@ -1236,6 +1469,8 @@ smb_chunk_params(struct chunk_pool_params *params)
 {
 	params->sizes[SMB_CHUNK_ENTRY] = SMB_CHUNK_ENTRY_SIZE;
 	params->sizes[SMB_CHUNK_PIPE] = SMB_CHUNK_PIPE_SIZE;
+	params->sizes[SMB_CHUNK_BUFFER] = SMB_CHUNK_BUFFER_SIZE;
+	params->sizes[SMB_CHUNK_SMALL] = SMB_CHUNK_SMALL_SIZE;
 	params->classes = SMB_CHUNK_CLASSES;
 }
 
@@ -1257,8 +1492,23 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	for (i = 0; i < 2; i++) {
 		memset(&st->dir[i], 0, offsetof(struct smb_stream, buf));
 		st->dir[i].phase = SMB_PHASE_NBSS_HEADER;
+		st->dir[i].buf = NULL;
 	}
-	st->auth.valid = 0;
+}
+
+/* Frees every file of list <head>, each chunk of its class. */
+static void
+files_free(struct smb_impl *st, struct smb_file **head)
+{
+	struct smb_file *fe = *head;
+
+	while (fe != NULL) {
+		struct smb_file *next = fe->next;
+
+		entry_free(st, fe->cls, fe);
+		fe = next;
+	}
+	*head = NULL;
 }
 
 void
@@ -1273,25 +1523,38 @@ smb_state_release(struct smb_state *state)
 	st->taken = NULL;
 	LIST_FREE(st, &st->pending, SMB_CHUNK_ENTRY);
 	st->pending_tail = &st->pending;
-	LIST_FREE(st, &st->trees, SMB_CHUNK_ENTRY);
+	LIST_FREE(st, &st->trees, SMB_CHUNK_SMALL);
 	if (st->file_index != NULL) {
 		for (i = 0; i < SMB_FILE_BUCKETS; i++)
-			LIST_FREE(st, &st->file_index->head[i],
-				SMB_CHUNK_ENTRY);
+			files_free(st, &st->file_index->head[i]);
 		chunk_free(st->pool, SMB_CHUNK_ENTRY, &st->owner,
 			st->file_index);
 		st->file_index = NULL;
 	}
-	LIST_FREE(st, &st->files, SMB_CHUNK_ENTRY);
+	files_free(st, &st->files);
 	st->file_count = 0;
 	for (p = st->pipes; p != NULL; p = p->next)
 		dcerpc_conn_release(&p->conn);
 	LIST_FREE(st, &st->pipes, SMB_CHUNK_PIPE);
 	for (i = 0; i < 2; i++) {
-		st->dir[i].compound_create = NULL;
-		st->dir[i].fwd.pipe = NULL;
-		st->dir[i].fwd.start = st->dir[i].fwd.end = 0;
+		struct smb_stream *s = &st->dir[i];
+
+		s->compound_create = NULL;
+		s->fwd.pipe = NULL;
+		s->fwd.start = s->fwd.end = 0;
+		/* The scratch buffer (a release from within a feed call)
+		 * is left to the end of that call. */
+		if (s->buf != NULL && s->buf != scratch_prefix) {
+			/* A message prefix was held: the stream cannot go on
+			 * from here, so it starts over with the next one. */
+			buffer_free(st, s->buf);
+			s->buf = NULL;
+			if (s->phase == SMB_PHASE_COLLECT)
+				stream_hunt(s, 0);
+		}
 	}
+	smb_auth_end(st);
+	smb1_offer_end(st);
 }
 
 void
@@ -1307,8 +1570,9 @@ smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
 	__builtin_prefetch(s, 1);
 	__builtin_prefetch((const uint8_t *)s + 64, 1);
 	__builtin_prefetch(&s->fwd, 1);
-	/* Written with the message's first bytes, then read back. */
-	__builtin_prefetch(s->buf, 1);
+	/* A message prefix held across segments: written, then read back. */
+	if (s->buf != NULL)
+		__builtin_prefetch(s->buf, 1);
 }
 
 int
@@ -1332,6 +1596,8 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	run.ts_ns = ts_ns;
 	run.inflate_short = 0;
 	run.inflate_partial = 0;
+	if (s->buf == NULL)
+		s->buf = scratch_prefix;
 
 	while (len > 0) {
 		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */
@@ -1377,13 +1643,45 @@ next_chunk:
 		len -= chunk;
 		seq += chunk;
 	}
+	stream_hold(&run, s, dir);
+	if (st->taken != NULL)
+		taken_release(st);
 	return 0;
 }
 
 void
 smb_state_counters(const struct smb_state *state, struct smb_counters *out)
 {
-	*out = impl_of_const(state)->counters;
+	const struct smb_tallies *t = &impl_of_const(state)->counters;
+
+	memset(out, 0, sizeof(*out));
+	out->bytes = t->bytes;
+	out->records = t->records;
+	out->smb1_messages = t->smb1_messages;
+	out->smb2_messages = t->smb2_messages;
+	out->encrypted = t->encrypted;
+	out->compressed = t->compressed;
+	out->compressed_unverifiable = t->compressed_unverifiable;
+	out->inflated_bytes = t->inflated_bytes;
+	out->keepalives = t->keepalives;
+	out->facts = t->facts;
+	out->errors = t->errors;
+	out->resyncs = t->resyncs;
+	out->gap_bytes = t->gap_bytes;
+	out->retransmitted_bytes = t->retransmitted_bytes;
+	out->skipped_bytes = t->skipped_bytes;
+	out->hunted_bytes = t->hunted_bytes;
+	out->pipe_bytes = t->pipe_bytes;
+	out->unmatched_responses = t->unmatched_responses;
+	out->pending_evictions = t->pending_evictions;
+	out->tree_evictions = t->tree_evictions;
+	out->file_evictions = t->file_evictions;
+	out->pipe_evictions = t->pipe_evictions;
+	out->table_refusals = t->table_refusals;
+	out->entries = t->entries;
+	out->entries_high = t->entries_high;
+	out->pipes = t->pipes;
+	out->pipes_high = t->pipes_high;
 }
 
 int
@@ -1483,7 +1781,7 @@ smb_error_name(enum smb_error reason)
 {
 	static const char *const names[SMB_ERR_COUNT] = {
 		"none", "framing", "header", "body", "prefix_exceeded",
-		"chain", "security_blob",
+		"chain", "security_blob", "no_memory",
 	};
 
 	return (unsigned int)reason < SMB_ERR_COUNT ? names[reason] : "?";

@@ -12,7 +12,9 @@
  * requests, trees, open files, named pipes with their DCE/RPC
  * associations) grow on demand into chunks of a pool the caller gives
  * (dataplane/chunk), within its budget, and go back to it with
- * smb_state_release(). The caller
+ * smb_state_release(); so do the buffers that must outlive a feed call (a
+ * message prefix split across segments, logon names awaiting their
+ * response), taken only while they do. The caller
  * feeds each direction's TCP payload with its sequence number; the parser
  * puts the stream back in order as far as it can without buffering data
  * (retransmitted bytes are dropped, gaps resynchronise), frames NBSS
@@ -43,26 +45,34 @@
 #include "dcerpc.h"
 
 /*
- * Byte budget of struct smb_state, fixed: two stream positions each with
- * its prefix buffer (1152 bytes, for a compressed record), the logon
- * names, the table heads and counters: 3184 bytes today, with a cache
- * line of slack (dataplane/smb/README.md has the breakdown). The
- * internals are checked against it at compile time. The tables live in
- * chunks (see below).
+ * Byte budget of struct smb_state, fixed: the two stream positions, the
+ * table heads, the counters and the negotiation state (dataplane/smb/
+ * README.md has the breakdown). The internals are checked against it at
+ * compile time. Everything else is taken from chunks (see below) only
+ * while in use: the tables as they fill, a direction's prefix buffer only
+ * while a message prefix is held across segments, the logon names only
+ * between a SESSION_SETUP request and its response.
  */
-#define SMB_STATE_SIZE		3264
+#define SMB_STATE_SIZE		512
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
- * request, tree or open file, one for a named pipe with its DCE/RPC
- * association. A pool for smb_state_init() must serve them as
+ * request or an open file with a long name, a small one for a tree or a
+ * file with a short name, one for a named pipe with its DCE/RPC
+ * association, one for a buffer in flight (a message prefix held across
+ * segments, the logon names, a pipe's DCE/RPC body buffers while a PDU
+ * is in flight). A pool for smb_state_init() must serve them as
  * smb_chunk_params() sets them.
  */
 #define SMB_CHUNK_ENTRY		0
 #define SMB_CHUNK_PIPE		1
-#define SMB_CHUNK_CLASSES	2
+#define SMB_CHUNK_BUFFER	2
+#define SMB_CHUNK_SMALL		3	/* a tree, a file with a short name */
+#define SMB_CHUNK_CLASSES	4
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
-#define SMB_CHUNK_PIPE_SIZE	2048
+#define SMB_CHUNK_PIPE_SIZE	512
+#define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
+#define SMB_CHUNK_SMALL_SIZE	128
 
 /* Bytes of an SMB message start copied for parsing (per direction). */
 #define SMB_RECORD_PREFIX_MAX	1024
@@ -72,7 +82,7 @@
  * header included: the message prefix plus half the 256 bytes an
  * LZ77+Huffman block spends on its code table, so that every algorithm
  * has close to 1 KiB of compressed data to inflate (SMB headers inflate
- * two to four times over). Sized to fit SMB_STATE_SIZE unchanged.
+ * two to four times over). Fits an SMB_CHUNK_BUFFER chunk.
  */
 #define SMB_COMPRESSED_PREFIX_MAX	1152
 
@@ -275,6 +285,11 @@ enum smb_error {
 	SMB_ERR_CHAIN,
 	/* Security blob present but not decodable. */
 	SMB_ERR_SECURITY_BLOB,
+	/* The pool refused the chunk a message prefix held across segments
+	 * (or the logon names, or an SMB1 dialect offer) needed: the rest of
+	 * the record is passed over unread, or the names or the dialect are
+	 * lost. Counted in errors, and by the pool in its buffer class. */
+	SMB_ERR_NO_MEMORY,
 	SMB_ERR_COUNT,
 };
 
@@ -444,7 +459,11 @@ struct smb_fact {
  */
 typedef void (*smb_fact_fn)(void *ctx, const struct smb_fact *fact);
 
-/* What the parser did with a connection's bytes. */
+/*
+ * What the parser did with a connection's bytes. A session keeps the
+ * counts of events (records, messages, facts, errors, evictions) in 32
+ * bits: they wrap after 2^32 of them on one connection.
+ */
 struct smb_counters {
 	uint64_t bytes;		/* payload bytes fed, both directions */
 	uint64_t records;	/* NBSS records framed */
@@ -505,7 +524,8 @@ smb_chunk_params(struct chunk_pool_params *params);
  * Resets <st> for a new TCP connection: no sequence known in either
  * direction, empty tables, zero counters. Its tables grow into <pool>
  * (made with smb_chunk_params()), one pool per thread; with <pool> NULL
- * nothing is remembered across messages (names, pipes, request pairing).
+ * nothing is remembered across messages (names, pipes, request pairing),
+ * and the buffers in flight come from malloc() (tools and tests).
  * Must not be called on a state holding chunks: smb_state_release() it
  * first. Cannot fail.
  */

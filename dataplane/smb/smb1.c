@@ -113,7 +113,7 @@ words(const struct smb_msg *m, const struct smb1_block *blk, uint8_t wc,
 
 /*
  * The dialect strings of MS-CIFS 1.7 and MS-SMB 1.7 (and Samba's own), in
- * the order of smb_impl's smb1_first and smb1_last.
+ * the order of struct smb1_offer's first and last.
  */
 static const struct {
 	uint16_t code;
@@ -194,12 +194,13 @@ smb_dialect_name(uint16_t code)
 static uint16_t
 chosen_dialect(const struct smb_impl *st, uint16_t idx)
 {
+	const struct smb1_offer *o = st->smb1_offer;
 	unsigned int i;
 
-	if (idx >= st->smb1_offered)
+	if (o == NULL || idx >= o->offered)
 		return 0;
 	for (i = 0; i < SMB1_DIALECT_TABLE; i++)
-		if (st->smb1_first[i] == idx + 1 || st->smb1_last[i] == idx + 1)
+		if (o->first[i] == idx + 1 || o->last[i] == idx + 1)
 			return smb1_dialects[i].code;
 	return SMB_DIALECT_SMB1_OTHER;
 }
@@ -208,6 +209,7 @@ static void
 negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 {
 	struct smb_impl *st = m->run->st;
+	struct smb1_offer *o;
 	struct smb_fact f;
 	uint32_t i, start;
 	uint16_t n = 0;
@@ -219,6 +221,7 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 				smb_le16(blk->w));
 			st->dialect = f.u.negotiate.chosen;
 		}
+		smb1_offer_end(st);
 		if (blk->wc >= 17) {
 			f.u.negotiate.security_mode = blk->w[2];
 			f.u.negotiate.capabilities = smb_le32(blk->w + 19);
@@ -230,8 +233,7 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 	 * Dialects: 0x02 then a NUL-terminated OEM string, repeated, as many
 	 * as the byte count holds (DialectIndex is 16 bits).
 	 */
-	memset(st->smb1_first, 0, sizeof(st->smb1_first));
-	memset(st->smb1_last, 0, sizeof(st->smb1_last));
+	o = smb1_offer_begin(m);
 	i = blk->bytes_off;
 	while (i < blk->bytes_end && n < UINT16_MAX) {
 		int slot;
@@ -247,24 +249,25 @@ negotiate(struct smb_msg *m, const struct smb1_block *blk, bool response)
 				SMB_DIALECT_SMB1_OTHER :
 				smb1_dialects[slot].code;
 		n++;
-		if (slot >= 0) {
-			if (st->smb1_last[slot] == 0 && n <= UINT8_MAX)
-				st->smb1_first[slot] = (uint8_t)n;
-			st->smb1_last[slot] = n;
+		if (slot >= 0 && o != NULL) {
+			if (o->last[slot] == 0 && n <= UINT8_MAX)
+				o->first[slot] = (uint8_t)n;
+			o->last[slot] = n;
 		}
 		i++;
 	}
 	f.u.negotiate.dialect_count = n < SMB_DIALECTS_MAX ? n :
 		SMB_DIALECTS_MAX;
 	f.u.negotiate.offered = n;
-	st->smb1_offered = n;
+	if (o != NULL)
+		o->offered = n;
 	smb_fact_emit(m->run, &f);
 }
 
 static void
 session_setup(struct smb_msg *m, const struct smb1_block *blk, bool response)
 {
-	struct smb_auth *auth = &m->run->st->auth;
+	struct smb_auth *auth;
 	uint32_t off, len, present;
 	uint16_t flags = 0;
 
@@ -300,16 +303,15 @@ session_setup(struct smb_msg *m, const struct smb1_block *blk, bool response)
 		smb_error(m, SMB_ERR_BODY, "session setup passwords");
 		return;
 	}
-	memset(auth, 0, sizeof(*auth));
-	auth->key = m->pending_key;
-	auth->version = 1;
-	auth->mech = SMB_AUTH_PLAINTEXT;
-	auth->valid = 1;
-	off = smb1_string(m, off, blk->bytes_end, m->unicode, auth->user,
-		sizeof(auth->user), &flags);
-	smb1_string(m, off, blk->bytes_end, m->unicode, auth->domain,
-		sizeof(auth->domain), &flags);
-	auth->truncated = flags != 0;
+	auth = smb_auth_begin(m);
+	if (auth != NULL) {
+		auth->mech = SMB_AUTH_PLAINTEXT;
+		off = smb1_string(m, off, blk->bytes_end, m->unicode,
+			auth->user, sizeof(auth->user), &flags);
+		smb1_string(m, off, blk->bytes_end, m->unicode, auth->domain,
+			sizeof(auth->domain), &flags);
+		auth->truncated = flags != 0;
+	}
 	smb_logon_fact(m, 0, true);
 }
 

@@ -130,6 +130,8 @@ negotiate(struct smb_msg *m, bool response)
 
 	smb_fact_begin(m, &f, SMB_FACT_NEGOTIATE);
 	if (response) {
+		/* The answer to a multi-protocol SMB1 NEGOTIATE, if any. */
+		smb1_offer_end(st);
 		if (!body_is(m, SMB2_NEGOTIATE_RESP_SIZE))
 			goto emit;
 		if (!need(m, SMB2_HDR, 28, "negotiate response"))
@@ -159,9 +161,9 @@ emit:
 static void
 join_auth(const struct smb_msg *m, struct smb_fact *f, bool any_key)
 {
-	struct smb_auth *auth = &m->run->st->auth;
+	struct smb_auth *auth = m->run->st->auth;
 
-	if (!auth->valid || auth->version != m->version ||
+	if (auth == NULL || !auth->valid || auth->version != m->version ||
 	    (!any_key && auth->key != m->pending_key))
 		return;
 	f->u.logon.mech = auth->mech;
@@ -174,7 +176,7 @@ join_auth(const struct smb_msg *m, struct smb_fact *f, bool any_key)
 		f->flags |= SMB_FACT_F_TRUNCATED;
 	if (m->flags & SMB_FACT_F_RESPONSE) {
 		f->flags |= SMB_FACT_F_PAIRED;
-		auth->valid = 0;
+		smb_auth_end(m->run->st);
 	}
 }
 

@@ -21,6 +21,7 @@
 /* Names kept in the tables are cut to this, keeping their start and end
  * (utf8_copy_ends()); facts carry SMB_NAME_MAX. */
 #define SMB_STORED_NAME_MAX	128
+/* Pipe names in DCE/RPC facts are cut to this, NUL included. */
 #define SMB_PIPE_NAME_MAX	48
 
 /* Where a direction's stream is. */
@@ -54,31 +55,45 @@ struct smb_stream {
 	uint8_t hdr_len;
 	uint8_t hdr[4];
 	uint8_t magic_checked;
-	uint8_t pad[2];
-	/* Pending entry of the compound's CREATE; cleared when it is freed. */
-	struct smb_pending *compound_create;
-	uint64_t hunt_window;	/* last 8 bytes seen while hunting */
-	uint32_t hunt_fill;
-	uint32_t hunt_bytes;	/* searched in this hunt */
-	uint32_t lost_bytes;	/* gap that started this hunt */
+	uint16_t buf_len;
+	uint16_t buf_want;
 	uint32_t rec_seq;	/* sequence number of the NBSS header */
 	uint32_t rec_len;	/* record payload length (after the header) */
 	uint32_t rec_off;	/* payload bytes consumed from the stream */
 	uint32_t unit_off;	/* record offset of buf[0] */
 	uint32_t next_unit;	/* SKIP target */
-	uint16_t buf_len;
-	uint16_t buf_want;
-	/* Compound chain inheritance (SMB2 RELATED). */
-	uint64_t chain_session;
-	uint32_t chain_tree;
-	uint8_t chain_file[16];
+	/* Pending entry of the compound's CREATE; cleared when it is freed. */
+	struct smb_pending *compound_create;
+	/* A record's chain state and a hunt's never live at once: a hunt
+	 * ends where a record begins (record_begin() clears the chain). */
+	union {
+		/* Compound chain inheritance (SMB2 RELATED). */
+		struct {
+			uint64_t chain_session;
+			uint32_t chain_tree;
+			uint8_t chain_file[16];
+		};
+		struct {
+			uint64_t hunt_window;	/* last 8 bytes seen while hunting */
+			uint32_t hunt_fill;
+			uint32_t hunt_bytes;	/* searched in this hunt */
+			uint32_t lost_bytes;	/* gap that started this hunt */
+		};
+	};
 	struct smb_forward fwd;
-	/* SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
-	 * takes SMB_COMPRESSED_PREFIX_MAX. */
-	uint8_t buf[SMB_COMPRESSED_PREFIX_MAX];
+	/*
+	 * SMB_RECORD_PREFIX_MAX bytes of a message; a compressed record
+	 * takes SMB_COMPRESSED_PREFIX_MAX. During a feed call, the
+	 * thread's scratch buffer unless a chunk was held; between calls, an
+	 * SMB_CHUNK_BUFFER chunk only while buf_len bytes of a message are
+	 * held (COLLECT), else NULL.
+	 */
+	uint8_t *buf;
 };
 _Static_assert(SMB_COMPRESSED_PREFIX_MAX >= SMB_RECORD_PREFIX_MAX &&
-	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX, "prefix buffer sizes");
+	SMB_COMPRESSED_PREFIX_MAX <= UINT16_MAX &&
+	SMB_COMPRESSED_PREFIX_MAX <= SMB_CHUNK_BUFFER_SIZE,
+	"prefix buffer sizes");
 
 /*
  * The tables (pending requests, trees, open files, named pipes) are lists
@@ -118,6 +133,11 @@ struct smb_tree {
 	char share[SMB_SHARE_MAX];
 };
 
+/*
+ * An open file: in an SMB_CHUNK_SMALL chunk when its name fits there
+ * (SMB_FILE_SMALL_NAME bytes with the NUL), else in an SMB_CHUNK_ENTRY
+ * one with the whole of <name>.
+ */
 struct smb_file {
 	struct smb_file *next;
 	struct smb_pipe *pipe;	/* its DCE/RPC association, or NULL */
@@ -125,13 +145,17 @@ struct smb_file {
 	uint32_t tree_id;
 	uint32_t used;		/* smb_impl.file_clock at its last use */
 	uint8_t is_pipe;
+	uint8_t cls;		/* SMB_CHUNK_SMALL or SMB_CHUNK_ENTRY */
 	char name[SMB_STORED_NAME_MAX];
 };
+#define SMB_FILE_SMALL_NAME	(SMB_CHUNK_SMALL_SIZE - \
+	offsetof(struct smb_file, name))
 
+/* A named pipe's association; its name is its file's (a pipe lives no
+ * longer than the file entry that points at it). */
 struct smb_pipe {
 	struct smb_pipe *next;
 	uint8_t file_id[16];
-	char name[SMB_PIPE_NAME_MAX];
 	struct dcerpc_conn conn;
 };
 
@@ -149,12 +173,14 @@ struct smb_file_index {
 
 _Static_assert(sizeof(struct smb_file_index) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pending) <= SMB_CHUNK_ENTRY_SIZE &&
-	sizeof(struct smb_tree) <= SMB_CHUNK_ENTRY_SIZE &&
+	sizeof(struct smb_tree) <= SMB_CHUNK_SMALL_SIZE &&
+	SMB_FILE_SMALL_NAME >= 32 &&
 	sizeof(struct smb_file) <= SMB_CHUNK_ENTRY_SIZE &&
 	sizeof(struct smb_pipe) <= SMB_CHUNK_PIPE_SIZE,
 	"a table entry outgrew its chunk");
 
-/* Names of the last logon request, joined to its response. */
+/* Names of the last logon request, joined to its response; in an
+ * SMB_CHUNK_BUFFER chunk from the request to its response. */
 struct smb_auth {
 	uint64_t key;
 	uint8_t valid;
@@ -165,6 +191,58 @@ struct smb_auth {
 	char domain[SMB_ACCOUNT_MAX];
 	char workstation[SMB_ACCOUNT_MAX];
 	char realm[SMB_ACCOUNT_MAX];
+};
+_Static_assert(sizeof(struct smb_auth) <= SMB_CHUNK_BUFFER_SIZE,
+	"logon names outgrew their chunk");
+
+/*
+ * SMB1 NEGOTIATE request: dialects offered, and for each dialect string
+ * known the last and first place (index + 1, 0 if not offered; the first
+ * only among the first 255) it had, so that the response's DialectIndex is
+ * named however many were offered. In an SMB_CHUNK_SMALL chunk from the
+ * request to a response (SMB1, or SMB2 to a multi-protocol offer).
+ */
+struct smb1_offer {
+	uint16_t offered;
+	uint16_t last[SMB1_DIALECT_TABLE];
+	uint8_t first[SMB1_DIALECT_TABLE];
+};
+_Static_assert(sizeof(struct smb1_offer) <= SMB_CHUNK_SMALL_SIZE,
+	"SMB1 offer outgrew its chunk");
+
+/*
+ * struct smb_counters as a session keeps it: byte counts in 64 bits,
+ * counts of events (records, messages, facts, evictions) in 32, which
+ * wrap after 2^32 of them in one session. Widened by smb_state_counters().
+ */
+struct smb_tallies {
+	uint64_t bytes;
+	uint64_t inflated_bytes;
+	uint64_t gap_bytes;
+	uint64_t retransmitted_bytes;
+	uint64_t skipped_bytes;
+	uint64_t hunted_bytes;
+	uint64_t pipe_bytes;
+	uint32_t records;
+	uint32_t smb1_messages;
+	uint32_t smb2_messages;
+	uint32_t encrypted;
+	uint32_t compressed;
+	uint32_t compressed_unverifiable;
+	uint32_t keepalives;
+	uint32_t facts;
+	uint32_t errors;
+	uint32_t resyncs;
+	uint32_t unmatched_responses;
+	uint32_t pending_evictions;
+	uint32_t tree_evictions;
+	uint32_t file_evictions;
+	uint32_t pipe_evictions;
+	uint32_t table_refusals;
+	uint32_t entries;
+	uint32_t entries_high;
+	uint32_t pipes;
+	uint32_t pipes_high;
 };
 
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
@@ -185,21 +263,15 @@ struct smb_impl {
 	/* The last entry smb_pending_take() handed out, freed at the next
 	 * add or take. */
 	struct smb_pending *taken;
+	/* An SMB1 NEGOTIATE request's offer until its response, or NULL. */
+	struct smb1_offer *smb1_offer;
 	struct chunk_pool *pool;	/* where the tables grow; may be NULL */
 	struct chunk_owner owner;	/* what they hold of it */
 	uint16_t dialect;
-	/*
-	 * SMB1 NEGOTIATE request: dialects offered, and for each dialect
-	 * string known the last and first place (index + 1, 0 if not
-	 * offered; the first only among the first 255) it had, so that the
-	 * response's DialectIndex is named however many were offered.
-	 */
-	uint16_t smb1_offered;
-	uint16_t smb1_last[SMB1_DIALECT_TABLE];
-	uint8_t smb1_first[SMB1_DIALECT_TABLE];
-	struct smb_counters counters;
+	/* The last logon request's names, or NULL. */
+	struct smb_auth *auth;
+	struct smb_tallies counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
-	struct smb_auth auth;		/* valid cleared */
 };
 
 /* One feed call's context. */
@@ -311,6 +383,16 @@ void smb_pipe_payload(struct smb_msg *m, const uint8_t id[16],
 	uint32_t off, uint32_t count);
 void smb_set_share(const char *path, char *share, size_t size);
 void smb_logon_fact(struct smb_msg *m, uint16_t session_flags, bool any_key);
+/* The logon slot, cleared, for request <m>'s names; NULL (counted, and
+ * reported) when the pool refuses. */
+struct smb_auth *smb_auth_begin(const struct smb_msg *m);
+/* Gives the logon slot back (its response came, or the state goes). */
+void smb_auth_end(struct smb_impl *st);
+/* The SMB1 offer, cleared, for NEGOTIATE request <m>; NULL (counted, and
+ * reported) when the pool refuses. */
+struct smb1_offer *smb1_offer_begin(const struct smb_msg *m);
+/* Gives the SMB1 offer back (answered, or the state goes). */
+void smb1_offer_end(struct smb_impl *st);
 
 /* smb1.c, smb2.c: parse one message; return the record offset where the
  * next message of the record starts (the record length when none). */

@@ -305,18 +305,17 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 	 * AP-REQ's own pvno is followed by [1] INTEGER, never a string. */
 	static const uint8_t krb_ticket[6] = { 0xa0, 0x03, 0x02, 0x01, 0x05,
 		0xa1 };
-	struct smb_auth *auth = &m->run->st->auth;
+	struct smb_auth *auth;
 	struct ntlmssp_names names;
 	enum ntlmssp_result result;
 	const uint8_t *tkt;
 
 	result = ntlmssp_authenticate_names(blob, len, &names);
 	if (result != NTLMSSP_NONE) {
-		memset(auth, 0, sizeof(*auth));
-		auth->key = m->pending_key;
-		auth->version = m->version;
+		auth = smb_auth_begin(m);
+		if (auth == NULL)
+			return true;
 		auth->mech = SMB_AUTH_NTLMSSP;
-		auth->valid = 1;
 		if (result == NTLMSSP_SHORT) {
 			smb_error(m, complete ? SMB_ERR_SECURITY_BLOB :
 				SMB_ERR_PREFIX_EXCEEDED, "ntlmssp header");
@@ -338,11 +337,10 @@ smb_security_blob(const struct smb_msg *m, const uint8_t *blob, uint32_t len,
 	tkt = find_bytes(blob, len, krb_ticket, sizeof(krb_ticket));
 	if (tkt == NULL && !has_krb5_ap_req(blob, len))
 		return false;
-	memset(auth, 0, sizeof(*auth));
-	auth->key = m->pending_key;
-	auth->version = m->version;
+	auth = smb_auth_begin(m);
+	if (auth == NULL)
+		return true;
 	auth->mech = SMB_AUTH_KERBEROS;
-	auth->valid = 1;
 	while (tkt != NULL) {
 		uint32_t off = (uint32_t)(tkt - blob) + sizeof(krb_ticket);
 

@@ -144,7 +144,7 @@ ctl 0 --json stats
 import json, sys
 m = json.loads(open(sys.argv[1]).readline())["result"]["session_memory"]
 assert m["budget_bytes"] > 0, m
-for kind in ("entries", "pipes"):
+for kind in ("entries", "pipes", "buffers", "small_entries"):
     for key in ("in_use", "refused_budget", "refused_session"):
         assert key in m[kind], (kind, key)
 ' "$gw_work/ctl.out" || fail "stats: no session_memory object with its counters"

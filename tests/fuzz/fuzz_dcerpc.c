@@ -189,7 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		chunk_owner_init(&owner, pool);
 		dcerpc_conn_init(&conn);
-		dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+		dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
 	}
 	while (fuzz_next_record(&r, &rec)) {
 		size_t piece = rec.split ? rec.split : rec.len;
@@ -218,7 +218,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		chunk_owner_init(&owner, pool);
 		dcerpc_conn_init(&conn);
-		dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+		dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
 	}
 	r.off = 0;
 	while (fuzz_next_record(&r, &rec))

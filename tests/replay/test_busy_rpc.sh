@@ -46,15 +46,15 @@ done
 grep -q ' evicted=0 refused=0 ' "$work/full.facts" ||
 	fail "default budget: the parser gave entries up"
 
-# 64 KiB per session: the 8 pipes and about 190 of the 300 names fit.
+# 32 KiB per session: the 8 pipes and about 200 of the 300 names fit.
 cat >"$work/small.conf" <<CONF
 gateway: { ports = [ "a", "b" ]; };
-flows: { session_memory_max = 64; };
+flows: { session_memory_max = 32; };
 CONF
 "$smbgw" -r "$capture" -c "$work/small.conf" -e "$work/small.json" \
 	>"$work/small.out" 2>&1 || fail "smbgw -r with a small share exited $?"
-"$smb_facts" 65536 "$capture" >"$work/small.facts" ||
-	fail "smb_facts 65536 exited $?"
+"$smb_facts" 32768 "$capture" >"$work/small.facts" ||
+	fail "smb_facts 32768 exited $?"
 grep '^session_memory:' "$work/small.out" || fail "no session_memory line"
 refused=$(memory_counter "$work/small.out" refused_session)
 [ "${refused:-0}" -gt 0 ] && echo "ok: small share: $refused refusals counted" ||

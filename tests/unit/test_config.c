@@ -104,10 +104,19 @@ test_session_pool_keys(void **state)
 {
 	(void)state;
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"), 0);
+	/* Unset, as many states as the flow table has entries. */
+	assert_int_equal(cfg.sessions, 0);
+	assert_int_equal(config_sessions(&cfg), 1u << 20);
 	assert_int_equal(cfg.sessions_per_client, 64);
 	assert_int_equal(cfg.session_idle_reclaim_ms, 5000);
 	assert_int_equal(cfg.session_memory, 1024);
 	assert_int_equal(cfg.session_memory_max, 512);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { max_flows = 8192; };\n"), 0);
+	assert_int_equal(config_sessions(&cfg), 8192);
+	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
+		"flows: { max_flows = 8192; sessions = 64; };\n"), 0);
+	assert_int_equal(config_sessions(&cfg), 64);
 	assert_int_equal(load("gateway: { ports = [\"a\", \"b\"]; };\n"
 		"flows: { session_memory = 64; session_memory_max = 0; };\n"), 0);
 	assert_int_equal(cfg.session_memory, 64);

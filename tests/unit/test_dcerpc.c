@@ -490,6 +490,8 @@ test_conn_fits_its_budget(void **state)
 {
 	(void)state;
 	assert_true(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX);
+	/* The budget in dcerpc.h: the body buffers live apart. */
+	assert_int_equal(DCERPC_CONN_SIZE_MAX, 512);
 }
 
 /* psexec.py over SMB 2.1 against Samba, as captured. */
@@ -1249,7 +1251,7 @@ test_contexts_grow(void **state)
 
 	/* A pool: 40 contexts, every call named. */
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 0, NULL);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, NULL);
 	assert_int_equal(offer_and_call(0, 40), 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use,
@@ -1273,7 +1275,7 @@ test_contexts_grow(void **state)
 	assert_non_null(pool);
 	chunk_owner_init(&owner, pool);
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 0, &owner);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
 	assert_int_equal(offer_and_call(0, 16), 16);
 	assert_true(offer_and_call(16, 40) < 40);
 	chunk_pool_counters(pool, &c);
@@ -1283,7 +1285,7 @@ test_contexts_grow(void **state)
 	assert_int_equal(owner.bytes, 0);
 	/* A class too small for a block is not used. */
 	dcerpc_conn_init(&conn);
-	dcerpc_conn_set_memory(&conn, pool, 1, NULL);
+	dcerpc_conn_set_memory(&conn, pool, 1, 1, NULL);
 	assert_true(offer_and_call(0, 40) < 40);
 	dcerpc_conn_release(&conn);
 	chunk_pool_free(pool);
@@ -1570,6 +1572,112 @@ test_chunked_feeding(void **state)
 	assert_same_facts(&rec, &rec_chunked);
 }
 
+/*
+ * Every PDU cut in two at every byte boundary, with the body buffers in
+ * chunks of a pool: the same facts as whole, the buffers taken only while
+ * a PDU or call is in flight across the cut, and all given back.
+ */
+static void
+test_cut_at_every_byte(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 256u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE, DCERPC_BODIES_SIZE },
+		.classes = 2,
+	};
+	static struct step steps[16];
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct chunk_counters c;
+	size_t n, i, k, longest = 0;
+
+	(void)state;
+	assert_non_null(pool);
+	n = build_script(steps);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(feed(steps[i].from_server, steps[i].data,
+				      steps[i].len), 0);
+		if (steps[i].len > longest)
+			longest = steps[i].len;
+	}
+	/* Whole PDUs: the scratch buffers did; nothing was held. */
+	assert_null(conn.bodies);
+	assert_int_equal(rec.count, 9);
+
+	for (k = 1; k < longest; k++) {
+		memset(&rec_chunked, 0, sizeof(rec_chunked));
+		dcerpc_conn_init(&conn);
+		dcerpc_conn_set_memory(&conn, pool, 0, 1, NULL);
+		for (i = 0; i < n; i++) {
+			size_t at = k < steps[i].len ? k : steps[i].len;
+
+			assert_int_equal(dcerpc_conn_feed(&conn,
+				steps[i].from_server, steps[i].data, at, 42,
+				record, &rec_chunked), 0);
+			assert_int_equal(dcerpc_conn_feed(&conn,
+				steps[i].from_server, steps[i].data + at,
+				steps[i].len - at, 42, record, &rec_chunked),
+				0);
+		}
+		assert_same_facts(&rec, &rec_chunked);
+		/* Between PDUs, no call in flight: nothing held. */
+		assert_null(conn.bodies);
+		dcerpc_conn_release(&conn);
+	}
+	chunk_pool_counters(pool, &c);
+	assert_true(c.cls[1].allocs > 0);
+	assert_int_equal(c.cls[1].in_use, 0);
+	assert_int_equal(c.in_use_bytes, 0);
+	chunk_pool_free(pool);
+}
+
+/*
+ * When the pool refuses the body buffers a cut PDU needs, that PDU's call
+ * is given up and reported (DCERPC_ERR_NO_MEMORY); whole PDUs still parse.
+ */
+static void
+test_bodies_refused(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.owner_limit = DCERPC_CONTEXT_BLOCK_SIZE,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE, DCERPC_BODIES_SIZE },
+		.classes = 2,
+	};
+	static struct step steps[16];
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct chunk_owner owner;
+	struct chunk_counters c;
+	unsigned int binds = 0;
+	size_t n, i;
+
+	(void)state;
+	assert_non_null(pool);
+	chunk_owner_init(&owner, pool);
+	dcerpc_conn_set_memory(&conn, pool, 0, 1, &owner);
+	n = build_script(steps);
+	for (i = 0; i < n; i++) {
+		size_t half = steps[i].len / 2;
+
+		/* The BIND whole, everything else cut in the middle. */
+		if (i == 0)
+			half = steps[i].len;
+		feed(steps[i].from_server, steps[i].data, half);
+		feed(steps[i].from_server, steps[i].data + half,
+		     steps[i].len - half);
+	}
+	assert_true(count_errors(DCERPC_ERR_NO_MEMORY) > 0);
+	for (i = 0; i < rec.count && i < MAX_FACTS; i++)
+		if (rec.facts[i].type == DCERPC_FACT_BIND)
+			binds++;
+	assert_int_equal(binds, 1);
+	chunk_pool_counters(pool, &c);
+	assert_true(c.cls[1].refused_owner > 0);
+	assert_int_equal(c.cls[1].in_use, 0);
+	dcerpc_conn_release(&conn);
+	assert_int_equal(owner.bytes, 0);
+	chunk_pool_free(pool);
+}
+
 static void
 test_malformed_input(void **state)
 {
@@ -1818,6 +1926,8 @@ main(void)
 		cmocka_unit_test_setup(test_looks_like_pdu, setup),
 		cmocka_unit_test_setup(test_names, setup),
 		cmocka_unit_test_setup(test_contexts_grow, setup),
+		cmocka_unit_test_setup(test_cut_at_every_byte, setup),
+		cmocka_unit_test_setup(test_bodies_refused, setup),
 		cmocka_unit_test_setup(test_random_input, setup),
 	};
 

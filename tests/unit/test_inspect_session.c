@@ -25,6 +25,7 @@
 #include "decode.h"
 #include "event.h"
 #include "inspect.h"
+#include "inspect_pvt.h"
 
 #define MS 1000000ull
 #define FORWARD DROP_REASON_MAX
@@ -233,6 +234,71 @@ conn_of(uint8_t client, uint16_t port, uint16_t vlan)
 	struct conn c = { client, port, vlan, { 1000, 9000 } };
 
 	return c;
+}
+
+/*
+ * The fixed part of a parsed flow's state, per flows.sessions entry: the
+ * budget of docs/benchmarks.md ("Session memory"), whole cache lines.
+ */
+static void
+test_session_budget(void **state)
+{
+	(void)state;
+	assert_int_equal(SESSION_SIZE_MAX, 640);
+	assert_true(sizeof(struct session) <= SESSION_SIZE_MAX);
+	assert_int_equal(sizeof(struct session) % 64, 0);
+	assert_int_equal(SMB_STATE_SIZE, 512);
+	assert_true(sizeof(struct dcerpc_conn) <= SMB_STATE_SIZE);
+	assert_int_equal(offsetof(struct session, parser) +
+		sizeof(struct smb_state), sizeof(struct session));
+}
+
+/* Resident bytes of this process, from /proc/self/statm. */
+static uint64_t
+resident_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * A state pool sized to a million flows (flows.sessions' default at the
+ * default flow table) is reserved, not populated: only its first
+ * INSPECT_SESSIONS_POPULATED states are, so start-up costs tens of MiB,
+ * not the 640 MiB of the whole pool.
+ */
+static void
+test_session_pool_reserved(void **state)
+{
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 1u << 20,
+		.session_memory = 4u << 20,
+		.classify_packets = 4,
+		.timeout_embryonic_ns = 3600000 * MS,
+		.timeout_established_ns = 3600000 * MS,
+		.timeout_closing_ns = 3600000 * MS,
+		.timeout_closed_ns = 10 * MS,
+		.timeout_udp_ns = 3600000 * MS,
+		.timeout_other_ns = 3600000 * MS,
+	};
+	uint64_t before, grown;
+	struct inspector *ins;
+
+	(void)state;
+	before = resident_bytes();
+	ins = inspector_create(&params);
+	assert_non_null(ins);
+	grown = resident_bytes() - before;
+	assert_true(grown >= (uint64_t)INSPECT_SESSIONS_POPULATED *
+		sizeof(struct session) / 2);
+	assert_true(grown < (uint64_t)(1u << 20) * sizeof(struct session) / 4);
+	inspector_free(ins);
 }
 
 static void
@@ -637,6 +703,8 @@ main(void)
 		"--no-pci", "--no-shconf", "--no-telemetry",
 		"--log-level=lib.eal:error", "-l", "0", "--file-prefix", prefix };
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_budget),
+		cmocka_unit_test(test_session_pool_reserved),
 		cmocka_unit_test(test_per_client_cap),
 		cmocka_unit_test(test_reclaim_order),
 		cmocka_unit_test(test_compressed_counted),
