@@ -182,10 +182,11 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		" created %" PRIu64 " closed %" PRIu64 " aged %" PRIu64
 		" evicted_expired %" PRIu64 " evicted_pressure %" PRIu64
 		" insert_failed %" PRIu64 " untracked_frames %" PRIu64
-		" lookups %" PRIu64 "\n",
+		" lookups %" PRIu64 " syns_stateless %" PRIu64
+		" syns_refused %" PRIu64 "\n",
 		fs.active, fs.active_live_smb, fs.created, fs.closed, fs.aged,
 		fs.evicted_expired, fs.evicted_pressure, fs.insert_failed,
-		ic.untracked, fs.lookups);
+		ic.untracked, fs.lookups, ic.syns_stateless, ic.syns_refused);
 	fprintf(out,
 		"classified: smb_by_port %" PRIu64 " smb_by_content %" PRIu64
 		" dcerpc_by_port %" PRIu64 " dcerpc_by_content %" PRIu64

@@ -359,6 +359,29 @@ flow_age_reason(const struct flow_entry *e)
 }
 
 /*
+ * Evictions come in runs (a flood of new flows into a full table), each
+ * taking the head of a list: the next victim's index slot is a random
+ * line of the index, and the flow after it is written when the victim is
+ * unlinked. Asks for them now, while the new head's bookkeeping line is
+ * in cache from the unlink, so that the next eviction does not wait for
+ * them one after the other.
+ */
+static inline void
+flow_prefetch_victim(const struct flow_table *t, uint32_t head)
+{
+	const struct flow_entry *e;
+
+	if (head == FLOW_NIL)
+		return;
+	e = &t->entries[head];
+	__builtin_prefetch(e, 1, 3);	/* its recency, read to choose it */
+	__builtin_prefetch(&t->slots[e->hash & t->slot_mask], 1, 3);
+	if (e->lru_next != FLOW_NIL)
+		__builtin_prefetch((const char *)&t->entries[e->lru_next] + 64,
+			1, 3);
+}
+
+/*
  * Frees one entry of a full table for an insert at <now_ns>: a flow whose
  * timeout has passed if a list head shows one, else the least recently
  * seen flow not marked live SMB. Flows touched by the current lookup call
@@ -380,6 +403,7 @@ flow_reclaim(struct flow_table *t, uint64_t now_ns)
 		e = &t->entries[list->head];
 		if (e->touch_call != t->call && flow_is_due(t, e, l, now_ns)) {
 			flow_remove_idx(t, list->head, FLOW_REMOVED_EXPIRED);
+			flow_prefetch_victim(t, list->head);
 			return true;
 		}
 		list->next_check_ns = flow_sat_add(e->last_seen_ns,
@@ -403,9 +427,10 @@ flow_reclaim(struct flow_table *t, uint64_t now_ns)
 	}
 	if (best == FLOW_NIL)
 		return false;
-	flow_remove_idx(t, best, flow_is_due(t, &t->entries[best],
-		t->entries[best].list, now_ns) ? FLOW_REMOVED_EXPIRED :
-		FLOW_REMOVED_PRESSURE);
+	l = t->entries[best].list;
+	flow_remove_idx(t, best, flow_is_due(t, &t->entries[best], l,
+		now_ns) ? FLOW_REMOVED_EXPIRED : FLOW_REMOVED_PRESSURE);
+	flow_prefetch_victim(t, t->lists[l].head);
 	return true;
 }
 
@@ -498,6 +523,46 @@ flow_entry_start(struct flow_entry *e, const struct flow_key *k,
 	return sender_init ? FLOW_DIR_ORIG : FLOW_DIR_REPLY;
 }
 
+/* Sets the fields of a new flow <e> with key <ck> created at <now_ns>. */
+static inline void
+flow_entry_fill(struct flow_entry *e, const struct flow_canon_key *ck,
+	uint64_t now_ns)
+{
+	e->key = *ck;
+	e->last_seen_ns = now_ns;
+	e->policy_verdict = 0;
+	e->policy_gen = 0;
+	e->app_state = FLOW_APP_STATE_NONE;
+	e->app_class = FLOW_APP_UNKNOWN;
+	e->first_seen_ns = now_ns;
+	e->packets[0] = 0;
+	e->packets[1] = 0;
+	e->bytes[0] = 0;
+	e->bytes[1] = 0;
+	e->detect_method = 0;
+	e->user_flags = 0;
+	e->state_flags = 0;
+	e->initiator_next = 0;
+}
+
+void
+flow_entry_init_detached(struct flow_entry *entry, const struct flow_key *key,
+	uint64_t now_ns)
+{
+	struct flow_canon_key ck;
+	uint64_t w[5];
+	unsigned int swap;
+
+	memset(entry, 0, sizeof(*entry));
+	swap = flow_canonicalise(key, w);
+	memcpy(&ck, w, sizeof(ck));
+	flow_entry_fill(entry, &ck, now_ns);
+	entry->list = FLOW_LIST_FREE;
+	entry->lru_prev = FLOW_NIL;
+	entry->lru_next = FLOW_NIL;
+	flow_entry_start(entry, key, swap);
+}
+
 /*
  * Finds the flow of canonical key <ck> (hash <h>) or inserts it for packet
  * <k>. Returns the entry and its direction in *dir, or NULL when the table
@@ -546,23 +611,9 @@ flow_find_or_insert(struct flow_table *t, const struct flow_canon_key *ck,
 	slots[pos].idx1 = idx + 1;
 
 	e = &t->entries[idx];
-	e->key = *ck;
-	e->last_seen_ns = now_ns;
-	e->policy_verdict = 0;
-	e->policy_gen = 0;
-	e->app_state = FLOW_APP_STATE_NONE;
-	e->app_class = FLOW_APP_UNKNOWN;
-	e->first_seen_ns = now_ns;
-	e->packets[0] = 0;
-	e->packets[1] = 0;
-	e->bytes[0] = 0;
-	e->bytes[1] = 0;
+	flow_entry_fill(e, ck, now_ns);
 	e->hash = h;
 	e->touch_call = t->call;
-	e->detect_method = 0;
-	e->user_flags = 0;
-	e->state_flags = 0;
-	e->initiator_next = 0;
 	*dir = flow_entry_start(e, k, swap);
 	flow_list_link_tail(t, idx, flow_list_of(e));
 	t->stats.created++;
@@ -649,9 +700,11 @@ flow_lookup_chunk(struct flow_table *t, const struct flow_key *keys,
 			}
 			dirs[i] = swap[i] ^ (e->flags & FLOW_F_INIT_HI);
 		} else if (modified || cand[i] != FLOW_NIL ||
-				(flags & FLOW_LOOKUP_CREATE)) {
+				((flags & FLOW_LOOKUP_CREATE) &&
+				!(keys[i].hints & FLOW_KEY_NO_CREATE))) {
 			/* second signature match, new flow, or index changed */
-			if (flags & FLOW_LOOKUP_CREATE) {
+			if ((flags & FLOW_LOOKUP_CREATE) &&
+					!(keys[i].hints & FLOW_KEY_NO_CREATE)) {
 				e = flow_find_or_insert(t, &ck[i], h[i],
 					&keys[i], swap[i], now_ns, &dirs[i],
 					&modified);
