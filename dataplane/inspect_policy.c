@@ -338,7 +338,7 @@ syn_verdict(struct inspector *ins, const struct flow_key *key,
 	uint8_t app = FLOW_APP_SMB, method = EVENT_DETECT_PORT;
 	bool detached = false;
 
-	if (pol == NULL)
+	if (pol == NULL || !policy_pairs_block(pol))
 		return DROP_REASON_MAX;
 	if (frame->src_port == PORT_EPMAP || frame->dst_port == PORT_EPMAP) {
 		app = FLOW_APP_DCERPC;
