@@ -75,7 +75,6 @@ on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
 	session_release(ins, flow);
 }
 
-
 static void
 key_from_frame(struct flow_key *key, const struct decoded_frame *frame,
 	uint8_t hints)
@@ -223,8 +222,6 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		reset_connection(ins, flow, m, frame);
 	return DROP_POLICY;
 }
-
-
 
 void
 inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
