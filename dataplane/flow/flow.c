@@ -359,29 +359,6 @@ flow_age_reason(const struct flow_entry *e)
 }
 
 /*
- * Evictions come in runs (a flood of new flows into a full table), each
- * taking the head of a list: the next victim's index slot is a random
- * line of the index, and the flow after it is written when the victim is
- * unlinked. Asks for them now, while the new head's bookkeeping line is
- * in cache from the unlink, so that the next eviction does not wait for
- * them one after the other.
- */
-static inline void
-flow_prefetch_victim(const struct flow_table *t, uint32_t head)
-{
-	const struct flow_entry *e;
-
-	if (head == FLOW_NIL)
-		return;
-	e = &t->entries[head];
-	__builtin_prefetch(e, 1, 3);	/* its recency, read to choose it */
-	__builtin_prefetch(&t->slots[e->hash & t->slot_mask], 1, 3);
-	if (e->lru_next != FLOW_NIL)
-		__builtin_prefetch((const char *)&t->entries[e->lru_next] + 64,
-			1, 3);
-}
-
-/*
  * Frees one entry of a full table for an insert at <now_ns>: a flow whose
  * timeout has passed if a list head shows one, else the least recently
  * seen flow not marked live SMB. Flows touched by the current lookup call
@@ -403,7 +380,6 @@ flow_reclaim(struct flow_table *t, uint64_t now_ns)
 		e = &t->entries[list->head];
 		if (e->touch_call != t->call && flow_is_due(t, e, l, now_ns)) {
 			flow_remove_idx(t, list->head, FLOW_REMOVED_EXPIRED);
-			flow_prefetch_victim(t, list->head);
 			return true;
 		}
 		list->next_check_ns = flow_sat_add(e->last_seen_ns,
@@ -427,10 +403,9 @@ flow_reclaim(struct flow_table *t, uint64_t now_ns)
 	}
 	if (best == FLOW_NIL)
 		return false;
-	l = t->entries[best].list;
-	flow_remove_idx(t, best, flow_is_due(t, &t->entries[best], l,
-		now_ns) ? FLOW_REMOVED_EXPIRED : FLOW_REMOVED_PRESSURE);
-	flow_prefetch_victim(t, t->lists[l].head);
+	flow_remove_idx(t, best, flow_is_due(t, &t->entries[best],
+		t->entries[best].list, now_ns) ? FLOW_REMOVED_EXPIRED :
+		FLOW_REMOVED_PRESSURE);
 	return true;
 }
 
