@@ -383,6 +383,8 @@ stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
 	STAT("smbgw.flows_evicted_pressure", fs.evicted_pressure);
 	STAT("smbgw.flows_insert_failed", fs.insert_failed);
 	STAT("smbgw.untracked", ic.untracked);
+	STAT("smbgw.syns_stateless", ic.syns_stateless);
+	STAT("smbgw.syns_refused", ic.syns_refused);
 	STAT("smbgw.smb_messages", ic.smb_messages);
 	STAT("smbgw.smb_encrypted", ic.smb_encrypted);
 	STAT("smbgw.smb_compressed", ic.smb_compressed);
