@@ -203,6 +203,8 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "evicted_pressure", fs->evicted_pressure);
 	ctl_reply_u64(r, "insert_failed", fs->insert_failed);
 	ctl_reply_u64(r, "untracked_frames", ic->untracked);
+	ctl_reply_u64(r, "syns_stateless", ic->syns_stateless);
+	ctl_reply_u64(r, "syns_refused", ic->syns_refused);
 	ctl_reply_object_end(r);
 	ctl_reply_object_begin(r, "classified");
 	ctl_reply_u64(r, "smb_by_port", ic->smb_flows_port);

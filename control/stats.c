@@ -213,10 +213,11 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		" created %" PRIu64 " closed %" PRIu64 " aged %" PRIu64
 		" evicted_expired %" PRIu64 " evicted_pressure %" PRIu64
 		" insert_failed %" PRIu64 " untracked_frames %" PRIu64
-		" lookups %" PRIu64 "\n",
+		" lookups %" PRIu64 " syns_stateless %" PRIu64
+		" syns_refused %" PRIu64 "\n",
 		fs.active, fs.active_live_smb, fs.created, fs.closed, fs.aged,
 		fs.evicted_expired, fs.evicted_pressure, fs.insert_failed,
-		ic.untracked, fs.lookups);
+		ic.untracked, fs.lookups, ic.syns_stateless, ic.syns_refused);
 	fprintf(out,
 		"classified: smb_by_port %" PRIu64 " smb_by_content %" PRIu64
 		" dcerpc_by_port %" PRIu64 " dcerpc_by_content %" PRIu64
@@ -423,6 +424,8 @@ stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
 	STAT("smbgw.flows_evicted_pressure", fs.evicted_pressure);
 	STAT("smbgw.flows_insert_failed", fs.insert_failed);
 	STAT("smbgw.untracked", ic.untracked);
+	STAT("smbgw.syns_stateless", ic.syns_stateless);
+	STAT("smbgw.syns_refused", ic.syns_refused);
 	STAT("smbgw.smb_messages", ic.smb_messages);
 	STAT("smbgw.smb_encrypted", ic.smb_encrypted);
 	STAT("smbgw.smb_compressed", ic.smb_compressed);

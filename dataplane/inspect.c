@@ -76,6 +76,21 @@ on_flow_removed(struct flow_entry *flow, enum flow_remove_reason reason,
 	session_release(ins, flow);
 }
 
+static void
+key_from_frame(struct flow_key *key, const struct decoded_frame *frame,
+	uint8_t hints)
+{
+	memcpy(key->src_addr, frame->src_addr, 16);
+	memcpy(key->dst_addr, frame->dst_addr, 16);
+	key->src_port = frame->src_port;
+	key->dst_port = frame->dst_port;
+	key->vlan_outer = frame->vlan_outer;
+	key->vlan_inner = frame->vlan_inner;
+	key->proto = IPPROTO_TCP;
+	key->ip_version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+	key->tcp_flags = frame->tcp_flags;
+	key->hints = hints;
+}
 
 /* Returns DROP_REASON_MAX to forward the frame, or why to drop it. */
 static uint8_t
@@ -105,6 +120,23 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		flow->app_class = FLOW_APP_UNKNOWN;
 		flow->user_flags = 0;
 		flow->policy_gen = 0;
+	}
+	/*
+	 * A SYN from the flow's responder: a crafted handshake (a SYN-ACK
+	 * sent ahead to make a flow the other way round) or a simultaneous
+	 * open. Its sender would be the client of the connection it opens:
+	 * judged by its own pair, never by the flow's.
+	 */
+	if (unlikely((frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK |
+			DECODE_TCP_RST)) == DECODE_TCP_SYN) &&
+			dir == FLOW_DIR_REPLY) {
+		struct flow_key key;
+		uint8_t reason;
+
+		key_from_frame(&key, frame, 0);
+		reason = syn_verdict(ins, &key, m, frame, ts_ns);
+		if (reason != DROP_REASON_MAX)
+			return reason;
 	}
 	if (flow->app_class == FLOW_APP_UNKNOWN)
 		classify_by_port(ins, flow, frame, ts_ns);
@@ -192,23 +224,6 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 	return DROP_POLICY;
 }
 
-static void
-key_from_frame(struct flow_key *key, const struct decoded_frame *frame,
-	uint8_t hints)
-{
-	memcpy(key->src_addr, frame->src_addr, 16);
-	memcpy(key->dst_addr, frame->dst_addr, 16);
-	key->src_port = frame->src_port;
-	key->dst_port = frame->dst_port;
-	key->vlan_outer = frame->vlan_outer;
-	key->vlan_inner = frame->vlan_inner;
-	key->proto = IPPROTO_TCP;
-	key->ip_version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
-	key->tcp_flags = frame->tcp_flags;
-	key->hints = hints;
-}
-
-
 void
 inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 	const struct decoded_frame *frames, uint16_t count,
@@ -257,6 +272,12 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 			if (sender < 0)
 				continue;
 		}
+		/*
+		 * A bare SYN takes no flow: the server's answer creates it,
+		 * so that a flood of SYNs nobody answers costs a lookup.
+		 */
+		if (is_bare_syn(frame))
+			sender |= FLOW_KEY_NO_CREATE;
 		key_from_frame(&keys[tcp_count], frame, (uint8_t)sender);
 		index[tcp_count++] = i;
 	}
@@ -276,6 +297,13 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 		uint16_t p = index[i];
 
 		if (unlikely(flows[i] == NULL)) {
+			if (keys[i].hints & FLOW_KEY_NO_CREATE) {
+				ins->counters.syns_stateless++;
+				verdicts[p] = syn_verdict(ins, &keys[i],
+					pkts[p], &frames[p], ts_ns != NULL ?
+					ts_ns[p] : now_ns);
+				continue;
+			}
 			ins->counters.untracked++;
 			if (ins->params.fail_mode == INSPECT_FAIL_CLOSED)
 				verdicts[p] = DROP_STATE_FULL;

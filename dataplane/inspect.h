@@ -145,6 +145,12 @@ enum inspect_dialect {
 
 struct inspect_counters {
 	uint64_t untracked;		/* candidate frames with no flow: table full */
+	/*
+	 * SYNs that found no flow and took none: the flow is created by the
+	 * server's answer. Of them, refused by their pair's verdict.
+	 */
+	uint64_t syns_stateless;
+	uint64_t syns_refused;
 	uint64_t smb_flows_port;	/* SMB on 139/445 */
 	uint64_t smb_flows_content;	/* SMB recognised on another port */
 	uint64_t dcerpc_flows_port;	/* DCE/RPC on 135 */

@@ -312,3 +312,73 @@ datagram_verdict(struct inspector *ins, const struct decoded_frame *frame)
 	ins->counters.policy_datagrams_denied++;
 	return DROP_POLICY;
 }
+
+/*
+ * A SYN judged without a flow of its own (docs/architecture.md,
+ * "Inspection"): a bare SYN whose flow does not exist, or a SYN from the
+ * responder of an existing one (a crafted handshake or a simultaneous
+ * open). Its sender is the client. On an SMB or DCE/RPC server port, or
+ * to a learned RPC endpoint, a pair the policy blocks refuses it here,
+ * with a reset to its sender if the rule says so, and the attempt is
+ * reported as a denied connection that ended at once: policy, classified
+ * and flow-end events of a flow that never entered the table
+ * (flow_entry_init_detached()). Anything else is forwarded: an allowed
+ * SYN takes no state, the server's answer creates the flow. Returns
+ * DROP_REASON_MAX to forward <m>, or DROP_POLICY.
+ */
+uint8_t
+syn_verdict(struct inspector *ins, const struct flow_key *key,
+	const struct rte_mbuf *m, const struct decoded_frame *frame,
+	uint64_t ts_ns)
+{
+	const struct policy *pol = ins->policy;
+	struct flow_entry flow;
+	struct policy_verdict v;
+	uint16_t client_segment, server_segment;
+	uint8_t app = FLOW_APP_SMB, method = EVENT_DETECT_PORT;
+	bool detached = false;
+
+	if (pol == NULL || !policy_pairs_block(pol))
+		return DROP_REASON_MAX;
+	if (frame->src_port == PORT_EPMAP || frame->dst_port == PORT_EPMAP) {
+		app = FLOW_APP_DCERPC;
+	} else if (frame->src_port != PORT_SMB &&
+			frame->dst_port != PORT_SMB &&
+			frame->src_port != PORT_NETBIOS_SSN &&
+			frame->dst_port != PORT_NETBIOS_SSN) {
+		/* A content port: only a learned endpoint is known now. */
+		flow_entry_init_detached(&flow, key, ts_ns);
+		detached = true;
+		if (!learned_interface(ins, &flow, ts_ns, NULL))
+			return DROP_REASON_MAX;
+		app = FLOW_APP_DCERPC;
+		method = EVENT_DETECT_EPM;
+	}
+	client_segment = policy_segment_of(pol, key->ip_version, key->src_addr,
+		key->vlan_outer);
+	server_segment = policy_segment_of(pol, key->ip_version, key->dst_addr,
+		key->vlan_outer);
+	v = policy_pair_verdict(pol, client_segment, server_segment);
+	if (!(v.flags & POLICY_VERDICT_BLOCK))
+		return DROP_REASON_MAX;	/* allowed, monitored: by the flow */
+
+	ins->counters.syns_refused++;
+	count_verdict(ins, v);
+	if (!detached)
+		flow_entry_init_detached(&flow, key, ts_ns);
+	flow.app_class = app;
+	flow.detect_method = method;
+	flow.policy_verdict = verdict_pack(v);
+	flow.policy_gen = policy_generation(pol);
+	flow.user_flags = USER_REPORTED;
+	flow_entry_count(&flow, FLOW_DIR_ORIG, m->pkt_len);
+	send_policy_event(ins, &flow, ts_ns, EVENT_POLICY_PAIR, v,
+		client_segment, server_segment);
+	send_flow_event(ins, &flow, ts_ns, EVENT_FLOW_CLASSIFIED, 0);
+	if (v.flags & POLICY_VERDICT_RESET) {
+		reset_connection(ins, &flow, m, frame);
+		flow.tcp_state = FLOW_TCP_CLOSED;	/* the reset ends it */
+	}
+	send_flow_event(ins, &flow, ts_ns, EVENT_FLOW_END, FLOW_REMOVED_CLOSED);
+	return DROP_POLICY;
+}

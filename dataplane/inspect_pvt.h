@@ -314,5 +314,20 @@ void
 check_rpc_rules(struct fact_context *ctx, const struct dcerpc_fact *rpc);
 uint8_t
 datagram_verdict(struct inspector *ins, const struct decoded_frame *frame);
+uint8_t
+syn_verdict(struct inspector *ins, const struct flow_key *key,
+	const struct rte_mbuf *m, const struct decoded_frame *frame,
+	uint64_t ts_ns);
+
+/*
+ * A bare SYN: SYN without ACK or RST, and no payload (a SYN with data,
+ * TCP Fast Open, takes a flow: its bytes are judged like any others).
+ */
+static inline bool
+is_bare_syn(const struct decoded_frame *frame)
+{
+	return (frame->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK |
+		DECODE_TCP_RST)) == DECODE_TCP_SYN && frame->payload_len == 0;
+}
 
 #endif /* SMBGW_INSPECT_PVT_H */

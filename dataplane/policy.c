@@ -51,6 +51,7 @@ struct policy {
 	uint16_t *pair_lists;	/* same index: SMB-rule list id, 0 for none */
 	uint32_t segment_count;
 	uint32_t rule_count;
+	bool pairs_block;	/* some pair's verdict blocks */
 
 	/* Prefix lookups; NULL when the spec has no prefix of that family. */
 	struct rte_fib *fib4;
@@ -476,6 +477,8 @@ build_pairs(struct policy *p, const struct policy_spec *spec,
 			p->verdicts[i] = base;
 		if (p->pair_lists[i] != 0)
 			p->verdicts[i].flags |= POLICY_VERDICT_SMB_RULES;
+		if (p->verdicts[i].flags & POLICY_VERDICT_BLOCK)
+			p->pairs_block = true;
 	}
 	return 0;
 }
@@ -728,6 +731,12 @@ policy_segment_of(const struct policy *p, uint8_t ip_version,
 	if (nh != NO_PREFIX)
 		return (uint16_t)nh;
 	return p->vlan_segment[vlan & (POLICY_VLAN_IDS - 1)];
+}
+
+bool
+policy_pairs_block(const struct policy *p)
+{
+	return p->pairs_block;
 }
 
 struct policy_verdict

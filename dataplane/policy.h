@@ -310,6 +310,14 @@ struct policy_verdict
 policy_pair_verdict(const struct policy *p, uint16_t src, uint16_t dst);
 
 /*
+ * Whether the verdict of any pair of <p> blocks (POLICY_VERDICT_BLOCK):
+ * false for a policy that allows or monitors every pair, so that a
+ * caller with nothing but a pair verdict to take can skip the lookups.
+ */
+bool
+policy_pairs_block(const struct policy *p);
+
+/*
  * Verdict for one SMB message between <src> and <dst> with <facts>: the
  * first SMB-condition rule of the pair that the facts meet, else the pair
  * verdict. Walks at most POLICY_PAIR_RULES_MAX short rules; call it only

@@ -150,7 +150,7 @@ case_title() {
 	smb-1k) echo "SMB session mix, 1k flows" ;;
 	smb-100k) echo "SMB session mix, 100k flows" ;;
 	smb-1m) echo "SMB session mix, 1M flows" ;;
-	syn) echo "new-flow storm (SYN to 445)" ;;
+	syn) echo "SYN storm (bare SYNs to 445)" ;;
 	policy-1000) echo "SMB mix 100k flows, 1,000 segments" ;;
 	esac
 }

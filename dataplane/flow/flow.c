@@ -498,6 +498,46 @@ flow_entry_start(struct flow_entry *e, const struct flow_key *k,
 	return sender_init ? FLOW_DIR_ORIG : FLOW_DIR_REPLY;
 }
 
+/* Sets the fields of a new flow <e> with key <ck> created at <now_ns>. */
+static inline void
+flow_entry_fill(struct flow_entry *e, const struct flow_canon_key *ck,
+	uint64_t now_ns)
+{
+	e->key = *ck;
+	e->last_seen_ns = now_ns;
+	e->policy_verdict = 0;
+	e->policy_gen = 0;
+	e->app_state = FLOW_APP_STATE_NONE;
+	e->app_class = FLOW_APP_UNKNOWN;
+	e->first_seen_ns = now_ns;
+	e->packets[0] = 0;
+	e->packets[1] = 0;
+	e->bytes[0] = 0;
+	e->bytes[1] = 0;
+	e->detect_method = 0;
+	e->user_flags = 0;
+	e->state_flags = 0;
+	e->initiator_next = 0;
+}
+
+void
+flow_entry_init_detached(struct flow_entry *entry, const struct flow_key *key,
+	uint64_t now_ns)
+{
+	struct flow_canon_key ck;
+	uint64_t w[5];
+	unsigned int swap;
+
+	memset(entry, 0, sizeof(*entry));
+	swap = flow_canonicalise(key, w);
+	memcpy(&ck, w, sizeof(ck));
+	flow_entry_fill(entry, &ck, now_ns);
+	entry->list = FLOW_LIST_FREE;
+	entry->lru_prev = FLOW_NIL;
+	entry->lru_next = FLOW_NIL;
+	flow_entry_start(entry, key, swap);
+}
+
 /*
  * Finds the flow of canonical key <ck> (hash <h>) or inserts it for packet
  * <k>. Returns the entry and its direction in *dir, or NULL when the table
@@ -546,23 +586,9 @@ flow_find_or_insert(struct flow_table *t, const struct flow_canon_key *ck,
 	slots[pos].idx1 = idx + 1;
 
 	e = &t->entries[idx];
-	e->key = *ck;
-	e->last_seen_ns = now_ns;
-	e->policy_verdict = 0;
-	e->policy_gen = 0;
-	e->app_state = FLOW_APP_STATE_NONE;
-	e->app_class = FLOW_APP_UNKNOWN;
-	e->first_seen_ns = now_ns;
-	e->packets[0] = 0;
-	e->packets[1] = 0;
-	e->bytes[0] = 0;
-	e->bytes[1] = 0;
+	flow_entry_fill(e, ck, now_ns);
 	e->hash = h;
 	e->touch_call = t->call;
-	e->detect_method = 0;
-	e->user_flags = 0;
-	e->state_flags = 0;
-	e->initiator_next = 0;
 	*dir = flow_entry_start(e, k, swap);
 	flow_list_link_tail(t, idx, flow_list_of(e));
 	t->stats.created++;
@@ -649,9 +675,11 @@ flow_lookup_chunk(struct flow_table *t, const struct flow_key *keys,
 			}
 			dirs[i] = swap[i] ^ (e->flags & FLOW_F_INIT_HI);
 		} else if (modified || cand[i] != FLOW_NIL ||
-				(flags & FLOW_LOOKUP_CREATE)) {
+				((flags & FLOW_LOOKUP_CREATE) &&
+				!(keys[i].hints & FLOW_KEY_NO_CREATE))) {
 			/* second signature match, new flow, or index changed */
-			if (flags & FLOW_LOOKUP_CREATE) {
+			if ((flags & FLOW_LOOKUP_CREATE) &&
+					!(keys[i].hints & FLOW_KEY_NO_CREATE)) {
 				e = flow_find_or_insert(t, &ck[i], h[i],
 					&keys[i], swap[i], now_ns, &dirs[i],
 					&modified);

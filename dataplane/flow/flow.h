@@ -139,6 +139,12 @@ struct flow_key {
 
 #define FLOW_KEY_SENDER_CLIENT	0x01
 #define FLOW_KEY_SENDER_SERVER	0x02
+/*
+ * Look the flow up but never insert it, even with FLOW_LOOKUP_CREATE: for
+ * packets that must not take state on their own (a bare SYN, whose flow
+ * is created by the answer), so that a flood of them costs a lookup.
+ */
+#define FLOW_KEY_NO_CREATE	0x04
 
 /*
  * The stored key: both endpoints in a canonical order (endpoint 0 is the
@@ -314,9 +320,10 @@ flow_table_free(struct flow_table *table);
  * entry. A hit refreshes the flow's last_seen_ns. With FLOW_LOOKUP_CREATE
  * a flow not found is inserted (see README.md for how the initiator is
  * chosen), evicting another if the table is full; several packets of one
- * new flow in the same call share one entry. entries_out[i] is NULL when
- * the flow is not found and not created, including when the table is full
- * of flows that cannot be evicted (counted insert_failed).
+ * new flow in the same call share one entry. A key with FLOW_KEY_NO_CREATE
+ * in its hints is only looked up. entries_out[i] is NULL when the flow is
+ * not found and not created, including when the table is full of flows
+ * that cannot be evicted (counted insert_failed).
  * Returns the number of packets with an entry (0 to <count>).
  */
 unsigned int
@@ -410,6 +417,18 @@ flow_table_capacity(const struct flow_table *table);
  */
 void
 flow_entry_key(const struct flow_entry *entry, struct flow_key *key);
+
+/*
+ * Fills <entry>, which belongs to no table, as an insert of packet <key>
+ * at <now_ns> would fill a new flow (canonical key, initiator, TCP state,
+ * caller fields at their initial values; no packets counted): for
+ * reporting on a packet that takes no state, such as a SYN refused by
+ * policy, with the functions that read flows (flow_entry_key(), ...).
+ * Cannot fail.
+ */
+void
+flow_entry_init_detached(struct flow_entry *entry, const struct flow_key *key,
+	uint64_t now_ns);
 
 /*
  * Checks every invariant of <table> (index, entries, ageing lists,

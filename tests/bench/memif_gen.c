@@ -32,8 +32,9 @@
  *		and port of its own; every flow advances one frame per pass,
  *		so all flows are in progress at once; a flow that reaches the
  *		end of its capture starts again as a new connection
- *	syn	a new-flow storm: SYNs to port 445, each from a source
- *		address and port never used before
+ *	syn	a SYN storm: bare SYNs (no payload, 60-byte frames) to
+ *		port 445, each from a source address and port never used
+ *		before, that nobody answers
  *
  * Queues (-q, default 1): every port gets QUEUES queue pairs, and the
  * device under test must configure as many (memif pairs ring i of the
@@ -808,6 +809,13 @@ main(int argc, char **argv)
 	}
 	case GEN_MODE_SYN:
 		template_add_tcp(60, GEN_SERVER_ADDR, 445, 0x02);
+		/*
+		 * A bare SYN, as floods send it: no TCP payload, the frame
+		 * padded to 60 bytes (a SYN with data is TCP Fast Open).
+		 */
+		templates[0].data[16] = 0;
+		templates[0].data[17] = 40;
+		frame_checksums(templates[0].data, 34, 40);
 		break;
 	case GEN_MODE_SMB:
 		if (optind == argc)

@@ -4,9 +4,10 @@
   pcap_tool.py split CAPTURE PREFIX OUT_A OUT_B
       frames whose IPv4 source starts with PREFIX (e.g. "198.18.1.") go to
       OUT_A, all others to OUT_B: one capture per gateway port.
-  pcap_tool.py flood CAPTURE OUT COUNT
+  pcap_tool.py flood CAPTURE OUT COUNT [answered]
       CAPTURE with COUNT TCP SYNs to port 445 from distinct sources inserted
-      in its middle, all within one second (a SYN flood during a session).
+      in its middle, all within one second (a SYN flood during a session);
+      "answered": each SYN followed by the server's SYN-ACK.
   pcap_tool.py sessions CAPTURE OUT COUNT FRAMES
       COUNT copies of the first FRAMES frames of CAPTURE (a session left
       open), each on its own client port: COUNT concurrent SMB sessions.
@@ -89,20 +90,29 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def syn_frame(index):
-    src = bytes([198, 19, (index >> 8) & 0xFF, index & 0xFF])
-    dst = bytes([198, 18, 2, 20])
+def syn_frame(index, answer=False):
+    client = bytes([198, 19, (index >> 8) & 0xFF, index & 0xFF])
+    server = bytes([198, 18, 2, 20])
+    src, dst = (server, client) if answer else (client, server)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, index & 0xFFFF, 0, 64, 6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    tcp = struct.pack("!HHIIBBHHH", 1024 + index % 60000, 445, index, 0, 5 << 4, 0x02, 64240, 0, 0)
+    cport = 1024 + index % 60000
+    if answer:
+        tcp = struct.pack("!HHIIBBHHH", 445, cport, 7 * index, index + 1, 5 << 4, 0x12, 64240, 0, 0)
+    else:
+        tcp = struct.pack("!HHIIBBHHH", cport, 445, index, 0, 5 << 4, 0x02, 64240, 0, 0)
     return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp + b"\0" * 6
 
 
-def flood(capture, out, count):
+def flood(capture, out, count, answered=False):
     order, header, records = read_pcap(capture)
     middle = len(records) // 2
     sec, frac = records[middle - 1][0], records[middle - 1][1]
-    syns = [(sec, frac, 60, syn_frame(i)) for i in range(count)]
+    syns = []
+    for i in range(count):
+        syns.append((sec, frac, 60, syn_frame(i)))
+        if answered:
+            syns.append((sec, frac, 60, syn_frame(i, True)))
     write_pcap(out, order, header, records[:middle] + syns + records[middle:])
 
 
@@ -307,8 +317,9 @@ def other(capture, out, server, server_port):
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "flood":
-        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "flood":
+        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+              len(sys.argv) == 6 and sys.argv[5] == "answered")
     elif len(sys.argv) == 6 and sys.argv[1] == "sessions":
         sessions(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif len(sys.argv) == 5 and sys.argv[1] == "mutate":

@@ -43,7 +43,9 @@ UNVERIFIABLE=9000009
 # Frames of a capture from the compressed TREE_CONNECT on: the request,
 # its answer, the client's ACK and the three closing segments.
 FRAMES_AFTER=6
-FIRST_FRAME=2026-11-18T11:06:40.000000+0000
+# The server's SYN-ACK, the capture's second frame: it creates the flow
+# (a bare SYN takes none).
+FLOW_START=2026-11-18T11:06:40.000150+0000
 
 fail() {
 	echo "FAIL: $*"
@@ -220,9 +222,9 @@ ADMIN\$ STATUS_SUCCESS admin_share" ] &&
 data STATUS_SUCCESS -" ] &&
 			echo "ok: $name (deny): EVE shows the tree connect to data" ||
 			fail "$name (deny): tree connects: $(trees $name deny | tr '\n' ';')"
-		# The capture's first frame (the SYN), not a later one of its burst.
-		[ "$(flow_start $name deny)" = "$FIRST_FRAME" ] ||
-			fail "$name (deny): flow start $(flow_start $name deny), $FIRST_FRAME expected"
+		# The flow's first frame (the SYN-ACK), not a later one of its burst.
+		[ "$(flow_start $name deny)" = "$FLOW_START" ] ||
+			fail "$name (deny): flow start $(flow_start $name deny), $FLOW_START expected"
 	fi
 done
 

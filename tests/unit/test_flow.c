@@ -338,6 +338,70 @@ test_initiator_rules(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * FLOW_KEY_NO_CREATE: a bare SYN is looked up but never inserted, even in
+ * a burst that creates other flows and even in a full table (nothing is
+ * evicted for it); the SYN-ACK then creates the flow with the SYN's
+ * sender as initiator, and the SYN's retransmission finds it. A detached
+ * entry is what an insert would have made, outside the table.
+ */
+static void
+test_no_create_key(void **state)
+{
+	struct flow_table *t = make_table(4);
+	struct flow_key k[3], r, back;
+	struct flow_entry *e[3], detached;
+	struct flow_table_stats st;
+	uint8_t d[3];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		k[i] = key4(20 + i, 50000, 445, TCP, SYN);
+		if (i != 1)
+			k[i].hints = FLOW_KEY_NO_CREATE;
+	}
+	assert_int_equal(flow_table_lookup_bulk(t, k, 3, 1, FLOW_LOOKUP_CREATE,
+		e, d), 1);
+	assert_null(e[0]);
+	assert_non_null(e[1]);
+	assert_null(e[2]);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 1);
+	assert_int_equal(st.insert_failed, 0);
+	/* a full table evicts nothing for such a key */
+	for (i = 0; i < 3; i++)
+		establish(t, 40 + i, 40000, 2);
+	assert_null(lookup1(t, &k[0], 3, true, NULL));
+	flow_table_stats(t, &st);
+	assert_int_equal(st.active, 4);
+	assert_int_equal(st.evicted_pressure, 0);
+	/* the answer creates it, the SYN's sender the initiator */
+	r = reverse(&k[0], SYN | ACK);
+	r.hints = 0;
+	assert_non_null(e[0] = lookup1(t, &r, 4, true, &d[0]));
+	assert_int_equal(d[0], FLOW_DIR_REPLY);
+	flow_entry_key(e[0], &back);
+	assert_int_equal(back.src_addr[3], 20);
+	assert_int_equal(back.dst_port, 445);
+	assert_ptr_equal(lookup1(t, &k[0], 5, true, &d[0]), e[0]);
+	assert_int_equal(d[0], FLOW_DIR_ORIG);
+	assert_valid(t);
+
+	flow_entry_init_detached(&detached, &k[2], 7);
+	flow_entry_key(&detached, &back);
+	assert_int_equal(back.src_addr[3], 22);
+	assert_int_equal(back.src_port, 50000);
+	assert_int_equal(back.dst_port, 445);
+	assert_int_equal(detached.tcp_state, FLOW_TCP_SYN_SENT);
+	assert_int_equal(detached.first_seen_ns, 7);
+	assert_int_equal(detached.app_state, FLOW_APP_STATE_NONE);
+	assert_int_equal(detached.packets[0] + detached.packets[1], 0);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.active, 4);
+	flow_table_free(t);
+}
+
 static void
 test_tcp_states(void **state)
 {
@@ -886,6 +950,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_rejects_bad_params),
 		cmocka_unit_test(test_insert_and_lookup),
+		cmocka_unit_test(test_no_create_key),
 		cmocka_unit_test(test_both_directions_one_entry),
 		cmocka_unit_test(test_ipv4_ipv6_vlan_in_key),
 		cmocka_unit_test(test_initiator_rules),

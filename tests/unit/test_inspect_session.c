@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,8 +25,10 @@
 #include "counters.h"
 #include "decode.h"
 #include "event.h"
+#include "flow.h"
 #include "inspect.h"
 #include "inspect_pvt.h"
+#include "policy.h"
 
 #define MS 1000000ull
 #define FORWARD DROP_REASON_MAX
@@ -462,8 +465,9 @@ test_compressed_counted(void **state)
 /*
  * A flow starts at its first packet, not at the time of the burst it
  * came in (offline, the burst's last packet): a handshake and a NEGOTIATE
- * at 1, 2, 3 and 9 ms in one burst give a flow that began at 1 ms, as
- * the classification and flow-end events say.
+ * at 1, 2, 3 and 9 ms in one burst give a flow that began at 2 ms, the
+ * server's SYN-ACK that created it (the bare SYN takes no state), as the
+ * classification and flow-end events say.
  */
 static void
 test_flow_start_in_burst(void **state)
@@ -501,7 +505,7 @@ test_flow_start_in_burst(void **state)
 	inspector_flush(ins);
 	assert_true(flow_event_count >= 2);
 	for (i = 0; i < flow_event_count; i++)
-		assert_int_equal(flow_events[i].u.flow.first_seen_ns, 1 * MS);
+		assert_int_equal(flow_events[i].u.flow.first_seen_ns, 2 * MS);
 	assert_int_equal(flow_events[flow_event_count - 1].subtype,
 		EVENT_FLOW_END);
 	inspector_free(ins);
@@ -694,6 +698,186 @@ test_stream_in_order_kept_until_acked(void **state)
 	inspector_free(ins);
 }
 
+/*
+ * A bare SYN takes no flow (a flood of them costs a lookup); the server's
+ * SYN-ACK creates it, with the SYN's sender as the client, and the
+ * session is parsed from its first message as before.
+ */
+static void
+test_bare_syn_takes_no_flow(void **state)
+{
+	struct inspector *ins = make_inspector(0, 3600000 * MS);
+	const struct inspect_counters *ic = inspector_counters(ins);
+	struct conn c = conn_of(60, 50060, 0);
+	struct flow_table_stats fs;
+	uint8_t none = 0;
+	unsigned int i;
+
+	(void)state;
+	flow_event_count = 0;
+	for (i = 0; i < 3; i++)		/* the SYN and two retransmissions */
+		assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x02),
+			(1 + i) * MS), FORWARD);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 0);
+	assert_int_equal(fs.active, 0);
+	assert_int_equal(ic->syns_stateless, 3);
+	assert_int_equal(ic->untracked, 0);
+	c.seq[0]++;
+	assert_int_equal(run(ins, segment(&c, true, &none, 0, 0x12), 5 * MS),
+		FORWARD);
+	c.seq[1]++;
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 1);
+	assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x10), 6 * MS),
+		FORWARD);
+	assert_int_equal(speak(ins, &c, 7 * MS), FORWARD);
+	assert_int_equal(ic->smb_messages, 1);
+	assert_int_equal(ic->smb_flows_port, 1);
+	/* A retransmitted SYN now finds the flow: no second one. */
+	c.seq[0] = 1000;
+	assert_int_equal(run(ins, segment(&c, false, &none, 0, 0x02), 8 * MS),
+		FORWARD);
+	assert_int_equal(ic->syns_stateless, 3);
+	inspector_flush(ins);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 1);
+	assert_true(flow_event_count >= 2);
+	for (i = 0; i < flow_event_count; i++) {
+		assert_int_equal(flow_events[i].client_addr[3], 60);
+		assert_int_equal(flow_events[i].client_port, 50060);
+		assert_int_equal(flow_events[i].server_port, 445);
+	}
+	inspector_free(ins);
+}
+
+/*
+ * Policy at the SYN, without state: clients 198.18.1.0/25 may not reach
+ * the servers, 198.18.1.128/25 may, and servers may open connections to
+ * the first. A denied SYN is refused each time it comes, reported as a
+ * denied connection that ended at once, and leaves nothing in the table;
+ * an allowed one is forwarded and its flow made by the answer. A SYN-ACK
+ * sent ahead by a denied client makes a flow the other way round (the
+ * server as its client, an allowed pair), but the client's own SYN on it
+ * is still judged as its own, and refused.
+ */
+static void
+test_denied_syn_refused_statelessly(void **state)
+{
+	struct policy_publisher_params pp = { .readers = 1,
+		.socket = SOCKET_ID_ANY };
+	struct policy_publisher *pub = policy_publisher_create(&pp);
+	struct policy_spec *spec = calloc(1, sizeof(*spec));
+	struct inspector_params params = {
+		.max_flows = 1024,
+		.sessions = 16,
+		.session_memory = 4u << 20,
+		.classify_packets = 4,
+		.fail_mode = INSPECT_FAIL_OPEN,
+		.event_fn = keep_flow_event,
+		.forwards = true,
+	};
+	const struct inspect_counters *ic;
+	struct flow_table_stats fs;
+	struct inspector *ins;
+	struct policy *pol;
+	struct conn denied = conn_of(10, 50010, 0);
+	struct conn allowed = conn_of(200, 50200, 0);
+	struct conn crafted = conn_of(11, 50011, 0);
+	char error[256];
+	uint8_t none = 0;
+
+	(void)state;
+	assert_non_null(pub);
+	assert_non_null(spec);
+	spec->mode = POLICY_MODE_ENFORCE;
+	spec->default_action = POLICY_DENY;
+	spec->deny_action = POLICY_DENY_DROP;
+	spec->segment_count = 4;	/* "unassigned" and three */
+	snprintf(spec->segments[1].name, POLICY_NAME_MAX, "workstations");
+	snprintf(spec->segments[2].name, POLICY_NAME_MAX, "admins");
+	snprintf(spec->segments[3].name, POLICY_NAME_MAX, "servers");
+	spec->prefix_count = 3;
+	spec->prefixes[0] = (struct policy_prefix){ { 198, 18, 1, 0 }, 4, 25,
+		1, 0 };
+	spec->prefixes[1] = (struct policy_prefix){ { 198, 18, 1, 128 }, 4,
+		25, 2, 0 };
+	spec->prefixes[2] = (struct policy_prefix){ { 198, 18, 2, 0 }, 4, 24,
+		3, 0 };
+	spec->rule_count = 2;
+	spec->rules[0].from = 2;
+	spec->rules[0].to = 3;
+	spec->rules[1].from = 3;
+	spec->rules[1].to = 1;
+	for (unsigned int r = 0; r < 2; r++) {
+		spec->rules[r].action = POLICY_ALLOW;
+		spec->rules[r].deny_action = POLICY_DENY_INHERIT;
+		spec->rules[r].nonstandard_port = -1;
+	}
+	pol = policy_build(spec, 1, SOCKET_ID_ANY, error, sizeof(error));
+	if (pol == NULL)
+		fail_msg("policy_build: %s", error);
+	free(spec);
+	assert_int_equal(policy_publish(pub, pol), 0);
+	params.policy = pub;
+	ins = inspector_create(&params);
+	assert_non_null(ins);
+	inspector_online(ins);
+	ic = inspector_counters(ins);
+	flow_event_count = 0;
+
+	/* Denied: refused at every SYN, nothing kept. */
+	assert_int_equal(run(ins, segment(&denied, false, &none, 0, 0x02), MS),
+		DROP_POLICY);
+	assert_int_equal(run(ins, segment(&denied, false, &none, 0, 0x02),
+		2 * MS), DROP_POLICY);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 0);
+	assert_int_equal(ic->syns_refused, 2);
+	assert_int_equal(ic->policy_denied, 2);
+	assert_int_equal(flow_event_count, 4);
+	assert_int_equal(flow_events[0].subtype, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(flow_events[1].subtype, EVENT_FLOW_END);
+	assert_int_equal(flow_events[0].flow_id, flow_events[1].flow_id);
+	assert_int_equal(flow_events[0].u.flow.action, EVENT_ACTION_DENIED);
+	assert_int_equal(flow_events[1].u.flow.app, FLOW_APP_SMB);
+	assert_int_equal(flow_events[1].u.flow.packets[0], 1);
+	assert_int_equal(flow_events[1].client_addr[3], 10);
+	assert_int_equal(flow_events[1].server_port, 445);
+
+	/* Allowed: forwarded without state, the answer makes the flow. */
+	assert_int_equal(run(ins, segment(&allowed, false, &none, 0, 0x02),
+		3 * MS), FORWARD);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 0);
+	allowed.seq[0]++;
+	assert_int_equal(run(ins, segment(&allowed, true, &none, 0, 0x12),
+		4 * MS), FORWARD);
+	allowed.seq[1]++;
+	assert_int_equal(run(ins, segment(&allowed, false, &none, 0, 0x10),
+		5 * MS), FORWARD);
+	assert_int_equal(speak(ins, &allowed, 6 * MS), FORWARD);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 1);
+	assert_int_equal(ic->policy_allowed, 1);
+	assert_int_equal(flow_events[flow_event_count - 1].subtype,
+		EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(flow_events[flow_event_count - 1].client_addr[3], 200);
+
+	/* A SYN-ACK from a denied client first, then its SYN. */
+	assert_int_equal(run(ins, segment(&crafted, false, &none, 0, 0x12),
+		7 * MS), FORWARD);
+	inspector_flow_stats(ins, &fs);
+	assert_int_equal(fs.created, 2);
+	assert_int_equal(run(ins, segment(&crafted, false, &none, 0, 0x02),
+		8 * MS), DROP_POLICY);
+	assert_int_equal(ic->syns_refused, 3);
+
+	inspector_offline(ins);
+	inspector_free(ins);
+	policy_publisher_free(pub);
+}
+
 int
 main(void)
 {
@@ -712,6 +896,8 @@ main(void)
 		cmocka_unit_test(test_client_share_of_holes),
 		cmocka_unit_test(test_stream_starts_at_the_syn_ack),
 		cmocka_unit_test(test_stream_in_order_kept_until_acked),
+		cmocka_unit_test(test_bare_syn_takes_no_flow),
+		cmocka_unit_test(test_denied_syn_refused_statelessly),
 	};
 	int failed;
 
