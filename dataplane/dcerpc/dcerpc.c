@@ -327,7 +327,7 @@ fact_set_context(struct dcerpc_fact *fact, const struct dcerpc_context *c)
 }
 
 /*
- * The context in slot <slot>: slots below DCERPC_MAX_CONTEXTS are inline,
+ * The context in slot <slot>: slots below DCERPC_INLINE_CONTEXTS are inline,
  * the rest in the blocks, DCERPC_BLOCK_CONTEXTS to a block, in list
  * order. NULL past the blocks held.
  */
@@ -336,9 +336,9 @@ context_at(struct dcerpc_conn *conn, unsigned int slot)
 {
 	struct dcerpc_context_block *blk = conn->more;
 
-	if (slot < DCERPC_MAX_CONTEXTS)
+	if (slot < DCERPC_INLINE_CONTEXTS)
 		return &conn->ctx[slot];
-	slot -= DCERPC_MAX_CONTEXTS;
+	slot -= DCERPC_INLINE_CONTEXTS;
 	while (blk != NULL && slot >= DCERPC_BLOCK_CONTEXTS) {
 		blk = blk->next;
 		slot -= DCERPC_BLOCK_CONTEXTS;
@@ -353,10 +353,10 @@ context_index(struct dcerpc_conn *conn, uint16_t id)
 	const struct dcerpc_context_block *blk;
 	unsigned int i, base;
 
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
 		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
 			return (int)i;
-	base = DCERPC_MAX_CONTEXTS;
+	base = DCERPC_INLINE_CONTEXTS;
 	for (blk = conn->more; blk != NULL; blk = blk->next) {
 		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
 			if (blk->ctx[i].state != CTX_FREE &&
@@ -375,6 +375,23 @@ context_find(struct dcerpc_conn *conn, uint16_t id)
 	return slot < 0 ? NULL : context_at(conn, (unsigned int)slot);
 }
 
+/* The context in state <state> in the lowest slot, or NULL. */
+static struct dcerpc_context *
+context_first(struct dcerpc_conn *conn, uint8_t state)
+{
+	struct dcerpc_context_block *blk;
+	unsigned int i;
+
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
+		if (conn->ctx[i].state == state)
+			return &conn->ctx[i];
+	for (blk = conn->more; blk != NULL; blk = blk->next)
+		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
+			if (blk->ctx[i].state == state)
+				return &blk->ctx[i];
+	return NULL;
+}
+
 static bool
 context_offered(const struct dcerpc_conn *conn, unsigned int slot)
 {
@@ -391,9 +408,9 @@ static int
 context_free_slot(struct dcerpc_conn *conn)
 {
 	struct dcerpc_context_block *blk, **tail = &conn->more;
-	unsigned int i, base = DCERPC_MAX_CONTEXTS;
+	unsigned int i, base = DCERPC_INLINE_CONTEXTS;
 
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
 		if (conn->ctx[i].state == CTX_FREE)
 			return (int)i;
 	for (blk = conn->more; blk != NULL; blk = blk->next) {
@@ -417,10 +434,10 @@ context_free_slot(struct dcerpc_conn *conn)
 /*
  * Returns the slot for context <id>: its current slot, a free one (in a
  * new block if the pool gives one), or, when none, the next inline slot
- * in turn that the BIND / ALTER_CONTEXT being parsed did not fill (there
- * is one: a PDU records at most DCERPC_MAX_CONTEXTS offers).
+ * in turn that the BIND / ALTER_CONTEXT being parsed did not fill; -1
+ * when it filled them all (more offers than inline slots, and no block).
  */
-static unsigned int
+static int
 context_slot(struct dcerpc_conn *conn, uint16_t id)
 {
 	unsigned int i, n;
@@ -430,14 +447,14 @@ context_slot(struct dcerpc_conn *conn, uint16_t id)
 	if (slot < 0)
 		slot = context_free_slot(conn);
 	if (slot >= 0)
-		return (unsigned int)slot;
-	for (n = 0; n < DCERPC_MAX_CONTEXTS; n++) {
-		i = conn->ctx_next % DCERPC_MAX_CONTEXTS;
-		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_MAX_CONTEXTS);
+		return slot;
+	for (n = 0; n < DCERPC_INLINE_CONTEXTS; n++) {
+		i = conn->ctx_next % DCERPC_INLINE_CONTEXTS;
+		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_INLINE_CONTEXTS);
 		if (!context_offered(conn, i))
-			break;
+			return (int)i;
 	}
-	return i;
+	return -1;
 }
 
 /* Forgets every context, inline and in blocks (which are kept). */
@@ -1035,7 +1052,6 @@ end_auth(struct feed *f)
 	struct ntlmssp_names names;
 	enum ntlmssp_result result;
 	struct dcerpc_fact fact;
-	unsigned int i;
 	bool fit;
 
 	if (d->auth_len == 0 || d->auth_body_len == 0 ||
@@ -1051,12 +1067,9 @@ end_auth(struct feed *f)
 	fact_start(f, &fact, DCERPC_FACT_AUTH);
 	fact.auth_type = d->trailer[0];
 	fact.auth_level = d->trailer[1];
-	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
-		if (conn->ctx[i].state == CTX_ACCEPTED)
-			c = &conn->ctx[i];
-	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
-		if (conn->ctx[i].state == CTX_OFFERED)
-			c = &conn->ctx[i];
+	c = context_first(conn, CTX_ACCEPTED);
+	if (c == NULL)
+		c = context_first(conn, CTX_OFFERED);
 	if (c != NULL)
 		fact_set_context(&fact, c);
 	fit = auth_name(&names.user, names.unicode, fact.user,
@@ -1205,7 +1218,6 @@ end_bind(struct feed *f)
 	for (i = 0; i < n; i++) {
 		struct dcerpc_context *c, extra;
 		struct dcerpc_fact fact;
-		unsigned int slot;
 		size_t n_syntaxes;
 
 		if (len - off < 4 + SYNTAX_ID_LEN) {
@@ -1217,14 +1229,17 @@ end_bind(struct feed *f)
 			bad = true;
 			break;
 		}
-		/* Offers beyond the table are reported, not remembered. */
+		/* Offers beyond the table, or past the inline slots when
+		 * no block is to be had, are reported, not remembered. */
+		c = &extra;
 		if (i < DCERPC_MAX_CONTEXTS) {
-			slot = context_slot(conn, le16(b + off));
-			c = context_at(conn, slot);
-			conn->offer_slot[i] = (uint8_t)slot;
+			int slot = context_slot(conn, le16(b + off));
+
+			if (slot >= 0) {
+				c = context_at(conn, (unsigned int)slot);
+				conn->offer_slot[i] = (uint8_t)slot;
+			}
 			conn->offer_count = (uint8_t)(i + 1);
-		} else {
-			c = &extra;
 		}
 		c->id = le16(b + off);
 		dcerpc_uuid_from_wire(c->uuid, b + off + 4);

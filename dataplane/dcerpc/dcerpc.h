@@ -10,7 +10,7 @@
  * DPDK, so it can be unit-tested and fuzzed alone. It allocates only
  * when it must keep something between feed calls: from the chunk pool
  * given with dcerpc_conn_set_memory(), presentation contexts past the
- * DCERPC_MAX_CONTEXTS kept inline and the body buffers of a PDU or call
+ * DCERPC_INLINE_CONTEXTS kept inline and the body buffers of a PDU or call
  * in flight (from malloc() without a pool).
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
@@ -66,15 +66,19 @@
  * see DCERPC_CONN_SIZE_MAX.
  */
 /*
- * Presentation contexts remembered inline, and offers of one BIND /
- * ALTER_CONTEXT remembered. With a chunk pool an association keeps more,
- * DCERPC_BLOCK_CONTEXTS to a chunk, up to DCERPC_CONTEXTS_LIMIT in all;
- * without, or when the pool refuses, a new context replaces an old one.
+ * Offers of one BIND / ALTER_CONTEXT remembered (to pair with the ack's
+ * results), and presentation contexts remembered inline: Windows offers
+ * three, Impacket and Samba one. With a chunk pool an association keeps
+ * more, DCERPC_BLOCK_CONTEXTS to a chunk, up to DCERPC_CONTEXTS_LIMIT in
+ * all; without, or when the pool refuses, a new context replaces an old
+ * one that the same PDU did not offer, and offers past the inline ones
+ * are then reported and not remembered.
  */
 #define DCERPC_MAX_CONTEXTS		8
+#define DCERPC_INLINE_CONTEXTS		4
 #define DCERPC_BLOCK_CONTEXTS		10
-#define DCERPC_CONTEXTS_LIMIT		(DCERPC_MAX_CONTEXTS + \
-					 24 * DCERPC_BLOCK_CONTEXTS)
+#define DCERPC_CONTEXTS_LIMIT		(DCERPC_INLINE_CONTEXTS + \
+					 25 * DCERPC_BLOCK_CONTEXTS)
 /*
  * Client-side body buffer: the request stub of the calls whose arguments
  * are decoded (enough for service names and command lines) and the body of
@@ -97,7 +101,7 @@
  * test: two direction states of about 110 bytes, the inline context table
  * (8 x 24) and the pointers to more and to the body buffers.
  */
-#define DCERPC_CONN_SIZE_MAX		512
+#define DCERPC_CONN_SIZE_MAX		384
 
 /* Sizes of NTLMSSP names in DCERPC_FACT_AUTH, UTF-8 with the NUL. */
 #define DCERPC_ACCOUNT_MAX		64
@@ -371,7 +375,7 @@ struct dcerpc_dir {
  */
 struct dcerpc_conn {
 	struct dcerpc_dir dir[2];
-	struct dcerpc_context ctx[DCERPC_MAX_CONTEXTS];
+	struct dcerpc_context ctx[DCERPC_INLINE_CONTEXTS];
 	/* Context table slots of the last BIND / ALTER_CONTEXT, in order,
 	 * to pair with the results of the ack; 0xff for none. */
 	uint8_t offer_slot[DCERPC_MAX_CONTEXTS];
@@ -384,7 +388,7 @@ struct dcerpc_conn {
 	uint16_t last_context_id;
 	uint8_t last_valid;
 	/* Blocks of contexts past the inline ones (slots from
-	 * DCERPC_MAX_CONTEXTS on), from <pool> class <pool_class> charged
+	 * DCERPC_INLINE_CONTEXTS on), from <pool> class <pool_class> charged
 	 * to <owner>; NULL pool: none. */
 	uint8_t pool_class;
 	/* Class of <body_pool>'s chunks for the body buffers; NULL

@@ -491,7 +491,7 @@ test_conn_fits_its_budget(void **state)
 	(void)state;
 	assert_true(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX);
 	/* The budget in dcerpc.h: the body buffers live apart. */
-	assert_int_equal(DCERPC_CONN_SIZE_MAX, 512);
+	assert_int_equal(DCERPC_CONN_SIZE_MAX, 384);
 }
 
 /* psexec.py over SMB 2.1 against Samba, as captured. */
@@ -1152,10 +1152,14 @@ test_context_table_bounds(void **state)
 		assert_string_equal(rec.facts[i].iface_name,
 				    dcerpc_interface_name(ifaces[i % 4]));
 	}
-	/* Results past the table cannot be paired with their offer. */
-	for (i = 0; i < 8; i++)
+	/* Without a pool, offers past the inline table are not
+	 * remembered: their results cannot be paired with them. */
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++) {
 		assert_int_equal(rec.facts[10 + i].context_id, i);
-	assert_null(rec.facts[18].iface_name);
+		assert_non_null(rec.facts[10 + i].iface_name);
+	}
+	for (i = DCERPC_INLINE_CONTEXTS; i < 9; i++)
+		assert_null(rec.facts[10 + i].iface_name);
 
 	/* ALTER_CONTEXT on a full table evicts old contexts, never the
 	 * ones it offers itself. */
@@ -1179,6 +1183,57 @@ test_context_table_bounds(void **state)
 	for (i = 0; i < 4; i++)
 		assert_string_equal(rec.facts[i].iface_name,
 				    dcerpc_interface_name(ifaces[i % 4]));
+}
+
+/*
+ * With a pool, a BIND's offers past the inline table go to a block: each of
+ * its DCERPC_MAX_CONTEXTS offers is paired with its result, as before the
+ * table shrank.
+ */
+static void
+test_offers_past_inline(void **state)
+{
+	static const uint8_t *const ifaces[] = {
+		svcctl_uuid, atsvc_uuid, tsch_uuid, winreg_uuid,
+	};
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE },
+		.classes = 1,
+	};
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct offer offers[DCERPC_MAX_CONTEXTS];
+	uint16_t results[DCERPC_MAX_CONTEXTS] = { 0 };
+	uint8_t pdu[1024];
+	unsigned int i;
+	size_t n;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_true(DCERPC_INLINE_CONTEXTS < DCERPC_MAX_CONTEXTS);
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++) {
+		offers[i].id = (uint16_t)i;
+		offers[i].uuid = ifaces[i % 4];
+		offers[i].major = 1;
+	}
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, NULL);
+	n = build_bind(pdu, DCERPC_PTYPE_BIND, 1, offers, DCERPC_MAX_CONTEXTS);
+	assert_int_equal(feed(0, pdu, n), 0);
+	n = build_bind_ack(pdu, DCERPC_PTYPE_BIND_ACK, 1, results,
+			   DCERPC_MAX_CONTEXTS);
+	assert_int_equal(feed(1, pdu, n), 0);
+	assert_int_equal(rec.count, 2 * DCERPC_MAX_CONTEXTS);
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++) {
+		const struct dcerpc_fact *f = &rec.facts[DCERPC_MAX_CONTEXTS + i];
+
+		assert_int_equal(f->type, DCERPC_FACT_BIND_ACK);
+		assert_int_equal(f->context_id, i);
+		assert_string_equal(f->iface_name,
+				    dcerpc_interface_name(ifaces[i % 4]));
+	}
+	dcerpc_conn_release(&conn);
+	chunk_pool_free(pool);
 }
 
 /*
@@ -1255,7 +1310,7 @@ test_contexts_grow(void **state)
 	assert_int_equal(offer_and_call(0, 40), 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use,
-		(40 - DCERPC_MAX_CONTEXTS + DCERPC_BLOCK_CONTEXTS - 1) /
+		(40 - DCERPC_INLINE_CONTEXTS + DCERPC_BLOCK_CONTEXTS - 1) /
 		DCERPC_BLOCK_CONTEXTS);
 	/* A new BIND starts over in the same blocks. */
 	rec.count = 0;
@@ -1268,7 +1323,7 @@ test_contexts_grow(void **state)
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.in_use_bytes, 0);
 
-	/* An owner share of one block: 18 kept, the rest replace. */
+	/* An owner share of one block: 14 kept, the rest replace. */
 	params.owner_limit = DCERPC_CONTEXT_BLOCK_SIZE;
 	chunk_pool_free(pool);
 	pool = chunk_pool_create(&params);
@@ -1276,8 +1331,8 @@ test_contexts_grow(void **state)
 	chunk_owner_init(&owner, pool);
 	dcerpc_conn_init(&conn);
 	dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
-	assert_int_equal(offer_and_call(0, 16), 16);
-	assert_true(offer_and_call(16, 40) < 40);
+	assert_int_equal(offer_and_call(0, 12), 12);
+	assert_true(offer_and_call(12, 40) < 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use, 1);
 	assert_true(c.cls[0].refused_owner > 0);
@@ -1917,6 +1972,7 @@ main(void)
 				       setup),
 		cmocka_unit_test_setup(test_bind_nak, setup),
 		cmocka_unit_test_setup(test_context_table_bounds, setup),
+		cmocka_unit_test_setup(test_offers_past_inline, setup),
 		cmocka_unit_test_setup(test_control_pdus, setup),
 		cmocka_unit_test_setup(test_truncated_stubs, setup),
 		cmocka_unit_test_setup(test_utf8_output_bound, setup),
