@@ -98,8 +98,9 @@
 
 /*
  * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
- * test: two direction states of about 110 bytes, the inline context table
- * (8 x 24) and the pointers to more and to the body buffers.
+ * test: two direction states of 112 bytes, the inline context table
+ * (4 x 24), the last offers and call, and the pointers to more contexts,
+ * the pool and the body buffers.
  */
 #define DCERPC_CONN_SIZE_MAX		384
 
