@@ -107,6 +107,17 @@ enum dcerpc_dir_state {
 static _Thread_local uint8_t scratch_bodies[DCERPC_BODIES_SIZE]
 	__attribute__((aligned(64)));
 
+/*
+ * The direction states of the association being fed, during a feed call,
+ * when it held none before the call (both directions were between PDUs):
+ * a PDU that starts and ends within one call takes no block for them
+ * either (hold_dirs()).
+ */
+static _Thread_local struct dcerpc_dir scratch_dirs[2]
+	__attribute__((aligned(64)));
+_Static_assert(DCERPC_DIRS_SIZE <= DCERPC_CONTEXT_BLOCK_SIZE,
+	"direction states outgrew a context block's chunk");
+
 static const char scan_command_tag[] = "<Command>";
 static const char scan_arguments_tag[] = "<Arguments>";
 
@@ -504,11 +515,12 @@ dcerpc_conn_init(struct dcerpc_conn *conn)
 	unsigned int i;
 
 	/* Only the bookkeeping is cleared: the body buffers are written
-	 * before they are read, and taken only when needed. */
-	memset(conn->dir, 0, sizeof(conn->dir));
-	memset(conn->ctx, 0, sizeof(conn->ctx));
+	 * before they are read, and taken, as the direction states are,
+	 * only when needed. */
+	conn->dir = NULL;
 	for (i = 0; i < 2; i++)
-		dir_reset_pdu(&conn->dir[i]);
+		conn->rest[i] = DIR_HEADER;
+	memset(conn->ctx, 0, sizeof(conn->ctx));
 	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
 	conn->offer_count = 0;
 	conn->ctx_next = 0;
@@ -573,6 +585,41 @@ dir_holds_body(const struct dcerpc_dir *d)
 	       (d->state != DIR_HEADER || d->call_active);
 }
 
+/*
+ * True if direction <d> waits for the next PDU with nothing to remember
+ * but that (DIR_HEADER with no byte of it yet, no call under way) or
+ * resynchronises (DIR_RESYNC, which forgets everything when it ends).
+ */
+static bool
+dir_at_rest(const struct dcerpc_dir *d)
+{
+	return d->state == DIR_RESYNC ||
+	       (d->state == DIR_HEADER && d->prefix_len == 0 &&
+		!d->call_active);
+}
+
+/* A direction state as a new association has it, waiting as <state>. */
+static void
+dir_fresh(struct dcerpc_dir *d, uint8_t state)
+{
+	memset(d, 0, sizeof(*d));
+	dir_reset_pdu(d);
+	d->state = state;
+}
+
+static void
+dirs_free(struct dcerpc_conn *conn)
+{
+	if (conn->dir == NULL || conn->dir == scratch_dirs)
+		;
+	else if (conn->pool == NULL)
+		free(conn->dir);
+	else
+		chunk_free(conn->pool, conn->pool_class, conn->owner,
+			   conn->dir);
+	conn->dir = NULL;
+}
+
 void
 dcerpc_conn_release(struct dcerpc_conn *conn)
 {
@@ -581,7 +628,18 @@ dcerpc_conn_release(struct dcerpc_conn *conn)
 
 	/* The scratch block (a release from within a feed call) is left
 	 * to the end of that call. */
-	if (conn->bodies != NULL && conn->bodies != scratch_bodies) {
+	if (conn->dir != NULL && conn->dir != scratch_dirs) {
+		/* What a direction had of a PDU or call is gone: framing
+		 * starts over at a PDU. */
+		for (i = 0; i < 2; i++)
+			conn->rest[i] = dir_at_rest(&conn->dir[i]) ?
+				conn->dir[i].state : DIR_RESYNC;
+		if (conn->bodies != NULL && conn->bodies != scratch_bodies)
+			bodies_free(conn);
+		dirs_free(conn);
+	}
+	if (conn->bodies != NULL && conn->bodies != scratch_bodies &&
+	    conn->dir != NULL) {
 		bodies_free(conn);
 		for (i = 0; i < 2; i++)
 			if (dir_holds_body(&conn->dir[i])) {
@@ -1454,6 +1512,47 @@ hold_bodies(struct feed *f)
 		d->flags |= DIR_F_SKIP;
 }
 
+/*
+ * At the end of a feed call: direction states still needed (a direction
+ * inside a PDU or call) move from the thread's scratch pair to a block of
+ * the association's own; else it gives its block back and keeps only how
+ * each direction waits. When no block can be had, the PDU and call in
+ * flight of the direction fed are given up, reported (<f> not NULL), and
+ * it resynchronises at the next chunk that starts a PDU.
+ */
+static void
+hold_dirs(struct dcerpc_conn *conn, struct feed *f, int from_server)
+{
+	struct dcerpc_dir *p;
+	unsigned int i;
+
+	if (dir_at_rest(&conn->dir[0]) && dir_at_rest(&conn->dir[1])) {
+		for (i = 0; i < 2; i++)
+			conn->rest[i] = conn->dir[i].state;
+		dirs_free(conn);
+		return;
+	}
+	if (conn->dir != scratch_dirs)
+		return;
+	p = conn->pool != NULL ?
+		chunk_alloc(conn->pool, conn->pool_class, conn->owner) :
+		malloc(DCERPC_DIRS_SIZE);
+	if (p != NULL) {
+		memcpy(p, scratch_dirs, DCERPC_DIRS_SIZE);
+		conn->dir = p;
+		return;
+	}
+	/* The other direction was at rest when the call began (the pair
+	 * was the scratch one), and only the direction fed moved. */
+	if (f != NULL)
+		report_error(f, DCERPC_ERR_NO_MEMORY);
+	for (i = 0; i < 2; i++)
+		conn->rest[i] = (int)i == from_server ? DIR_RESYNC :
+			conn->dir[i].state;
+	conn->dir = NULL;
+	bodies_free(conn);
+}
+
 int
 dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		 const uint8_t *data, size_t len, uint64_t ts_ns,
@@ -1465,13 +1564,24 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 	if (conn == NULL || (data == NULL && len != 0))
 		return -EINVAL;
 	from_server = from_server != 0;
+	if (conn->dir == NULL) {
+		/* Both directions wait for a PDU: nothing to copy in. */
+		if (conn->rest[from_server] == DIR_RESYNC &&
+		    !dcerpc_looks_like_pdu(data, len))
+			return 0;
+		dir_fresh(&scratch_dirs[0], conn->rest[0]);
+		dir_fresh(&scratch_dirs[1], conn->rest[1]);
+		conn->dir = scratch_dirs;
+	}
 	d = &conn->dir[from_server];
 
 	if (d->state == DIR_RESYNC) {
 		/* Over a pipe every write starts a PDU, so a chunk that
 		 * starts like one is where framing resumes. */
-		if (!dcerpc_looks_like_pdu(data, len))
+		if (!dcerpc_looks_like_pdu(data, len)) {
+			hold_dirs(conn, NULL, from_server);
 			return 0;
+		}
 		dir_drop_call(d);
 		dir_reset_pdu(d);
 	}
@@ -1507,6 +1617,7 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 					d->state = DIR_RESYNC;
 					dir_drop_call(d);
 					hold_bodies(&f);
+					hold_dirs(conn, &f, from_server);
 					return -EBADMSG;
 				}
 			} else {
@@ -1532,5 +1643,6 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		}
 	}
 	hold_bodies(&f);
+	hold_dirs(conn, &f, from_server);
 	return f.errors != 0 ? -EBADMSG : 0;
 }

@@ -98,11 +98,12 @@
 
 /*
  * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
- * test: two direction states of 112 bytes, the inline context table
- * (4 x 24), the last offers and call, and the pointers to more contexts,
- * the pool and the body buffers.
+ * test: the inline context table (4 x 24), the last offers and call, how
+ * each direction waits, and the pointers to the direction states (2 x 112
+ * bytes, held apart only while a PDU or call is in flight), more
+ * contexts, the pool and the body buffers.
  */
-#define DCERPC_CONN_SIZE_MAX		384
+#define DCERPC_CONN_SIZE_MAX		168
 
 /* Sizes of NTLMSSP names in DCERPC_FACT_AUTH, UTF-8 with the NUL. */
 #define DCERPC_ACCOUNT_MAX		64
@@ -369,13 +370,28 @@ struct dcerpc_dir {
 	uint16_t auth_body_len;
 };
 
+/* Bytes of the two direction states held while a PDU is in flight. */
+#define DCERPC_DIRS_SIZE	(2 * sizeof(struct dcerpc_dir))
+
 /*
  * One DCE/RPC association (both directions). Plain data of fixed size,
  * at most DCERPC_CONN_SIZE_MAX bytes, so it can be embedded in per-flow
  * state and reset with dcerpc_conn_init(). Fields are internal.
  */
 struct dcerpc_conn {
-	struct dcerpc_dir dir[2];
+	/*
+	 * The two direction states. During a feed call, the thread's
+	 * scratch pair unless a block was held; between calls, a block
+	 * (DCERPC_DIRS_SIZE, from <pool> class <pool_class>, else malloc())
+	 * only while a direction is inside a PDU or call, else NULL, and
+	 * <rest> says how each direction waits for its next PDU (at a PDU
+	 * boundary, or resynchronising).
+	 */
+	struct dcerpc_dir *dir;
+	/* The last complete request, to name its response. */
+	uint32_t last_call_id;
+	uint16_t last_opnum;
+	uint8_t rest[2];
 	struct dcerpc_context ctx[DCERPC_INLINE_CONTEXTS];
 	/* Context table slots of the last BIND / ALTER_CONTEXT, in order,
 	 * to pair with the results of the ack; 0xff for none. */
@@ -383,9 +399,6 @@ struct dcerpc_conn {
 	uint8_t offer_count;
 	/* Next context slot to reuse when the table is full. */
 	uint8_t ctx_next;
-	/* Opnum of the last complete request, to name its response. */
-	uint16_t last_opnum;
-	uint32_t last_call_id;
 	uint16_t last_context_id;
 	uint8_t last_valid;
 	/* Blocks of contexts past the inline ones (slots from

@@ -70,7 +70,7 @@
 #define SMB_CHUNK_SMALL		3	/* a tree, a file with a short name */
 #define SMB_CHUNK_CLASSES	4
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
-#define SMB_CHUNK_PIPE_SIZE	448
+#define SMB_CHUNK_PIPE_SIZE	192
 #define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
 #define SMB_CHUNK_SMALL_SIZE	128
 

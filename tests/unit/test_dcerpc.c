@@ -491,7 +491,7 @@ test_conn_fits_its_budget(void **state)
 	(void)state;
 	assert_true(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX);
 	/* The budget in dcerpc.h: the body buffers live apart. */
-	assert_int_equal(DCERPC_CONN_SIZE_MAX, 384);
+	assert_int_equal(DCERPC_CONN_SIZE_MAX, 168);
 }
 
 /* psexec.py over SMB 2.1 against Samba, as captured. */
