@@ -10,17 +10,18 @@
  * DPDK, so it can be unit-tested and fuzzed alone. It allocates only
  * when it must keep something between feed calls: from the chunk pool
  * given with dcerpc_conn_set_memory(), presentation contexts past the
- * DCERPC_INLINE_CONTEXTS kept inline and the body buffers of a PDU or call
- * in flight (from malloc() without a pool).
+ * DCERPC_INLINE_CONTEXTS kept inline, and the direction states and body
+ * buffers of a PDU or call in flight (from malloc() without a pool).
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
  * to server and server to client. Over a named pipe every SMB WRITE, READ,
  * IOCTL or TRANS carries a chunk of the stream; over TCP the stream is the
  * in-order TCP payload. Chunks may split PDUs anywhere: the parser keeps
- * what it needs between calls (in struct dcerpc_conn, and the body buffers
- * apart while a PDU or call is in flight) and reports what it understood
- * as facts through a callback. Within one call the body buffers are a
- * per-thread scratch block, so a PDU that arrives whole takes nothing.
+ * what it needs between calls (in struct dcerpc_conn, and the direction
+ * states and body buffers apart while a PDU or call is in flight) and
+ * reports what it understood as facts through a callback. Within one call
+ * these are per-thread scratch blocks, so a PDU that arrives whole takes
+ * nothing.
  *
  * Usage:
  *
@@ -424,20 +425,21 @@ struct dcerpc_conn {
 
 /*
  * Resets <conn> to a new association: no contexts, both directions at a PDU
- * boundary, no pool (only the inline contexts; body buffers in flight from
- * malloc()). Must not be called on an association holding chunks or a
+ * boundary, no pool (only the inline contexts; direction states and body
+ * buffers in flight from malloc()). Must not be called on an association holding chunks or a
  * buffer: dcerpc_conn_release() it first. Cannot fail.
  */
 void
 dcerpc_conn_init(struct dcerpc_conn *conn);
 
 /*
- * Lets <conn> keep contexts past the inline ones in chunks of class <cls>
- * (at least DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, and its body
+ * Lets <conn> keep contexts past the inline ones, and its direction states
+ * while a PDU or call is in flight, in chunks of class <cls> (at least
+ * DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, and its body
  * buffers, while a PDU or call is in flight, in chunks of class
  * <body_cls> (at least DCERPC_BODIES_SIZE bytes), charged to <owner> (may
  * be NULL). A class too small for its use is not used: no blocks of
- * contexts, or bodies from malloc(). Must be called while <conn> holds
+ * contexts and direction states from malloc(), or bodies from malloc(). Must be called while <conn> holds
  * none. Cannot fail.
  */
 void

@@ -1733,6 +1733,82 @@ test_bodies_refused(void **state)
 	chunk_pool_free(pool);
 }
 
+/*
+ * The direction states take a block only while a PDU is in flight across
+ * feed calls, and give it back at the PDU's end; when the pool refuses
+ * it, that PDU is given up (no_memory) and whole PDUs still parse.
+ */
+static void
+test_directions_held_in_flight(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE, DCERPC_BODIES_SIZE },
+		.classes = 2,
+	};
+	static struct step steps[16];
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct chunk_owner owner;
+	struct chunk_counters c;
+	unsigned int requests = 0;
+	size_t n, i;
+
+	(void)state;
+	assert_true(DCERPC_DIRS_SIZE <= DCERPC_CONTEXT_BLOCK_SIZE);
+	assert_non_null(pool);
+	dcerpc_conn_set_memory(&conn, pool, 0, 1, NULL);
+	n = build_script(steps);
+	for (i = 0; i < n; i++) {
+		size_t half = steps[i].len / 2;
+
+		feed(steps[i].from_server, steps[i].data, half);
+		chunk_pool_counters(pool, &c);
+		/* The direction states, and no context block. */
+		assert_int_equal(c.cls[0].in_use, 1);
+		feed(steps[i].from_server, steps[i].data + half,
+		     steps[i].len - half);
+	}
+	assert_int_equal(count_errors(DCERPC_ERR_NO_MEMORY), 0);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.in_use_bytes, 0);
+	chunk_pool_free(pool);
+
+	/* An owner share smaller than any chunk: nothing is held. */
+	params.owner_limit = 64;
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	chunk_owner_init(&owner, pool);
+	memset(&rec, 0, sizeof(rec));
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, 1, &owner);
+	for (i = 0; i < n; i++) {
+		size_t half = steps[i].len / 2;
+
+		/* Every other PDU cut in two, the rest whole. */
+		if (i % 2 == 1) {
+			feed(steps[i].from_server, steps[i].data, half);
+			feed(steps[i].from_server, steps[i].data + half,
+			     steps[i].len - half);
+		} else {
+			feed(steps[i].from_server, steps[i].data,
+			     steps[i].len);
+		}
+		assert_int_equal(owner.bytes, 0);
+	}
+	assert_true(count_errors(DCERPC_ERR_NO_MEMORY) > 0);
+	for (i = 0; i < rec.count && i < MAX_FACTS; i++)
+		if (rec.facts[i].type == DCERPC_FACT_BIND ||
+		    rec.facts[i].type == DCERPC_FACT_REQUEST)
+			requests++;
+	assert_true(requests > 0);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.in_use_bytes, 0);
+	assert_true(c.cls[0].refused_owner > 0);
+	chunk_pool_free(pool);
+}
+
 static void
 test_malformed_input(void **state)
 {
@@ -1984,6 +2060,7 @@ main(void)
 		cmocka_unit_test_setup(test_contexts_grow, setup),
 		cmocka_unit_test_setup(test_cut_at_every_byte, setup),
 		cmocka_unit_test_setup(test_bodies_refused, setup),
+		cmocka_unit_test_setup(test_directions_held_in_flight, setup),
 		cmocka_unit_test_setup(test_random_input, setup),
 	};
 
