@@ -52,7 +52,7 @@
 
 /*
  * Parser states populated at start; the rest of flows.sessions is
- * reserved and faulted in as first used (40 MiB at 640 bytes a state).
+ * reserved and faulted in as first used (32 MiB at 512 bytes a state).
  */
 #define INSPECT_SESSIONS_POPULATED	(1u << 16)
 
@@ -102,7 +102,7 @@ struct session {
  * compile time and by the unit test; docs/benchmarks.md, "Session
  * memory", has the history.
  */
-#define SESSION_SIZE_MAX	640
+#define SESSION_SIZE_MAX	512
 
 struct inspector {
 	struct inspector_params params;

@@ -107,6 +107,17 @@ enum dcerpc_dir_state {
 static _Thread_local uint8_t scratch_bodies[DCERPC_BODIES_SIZE]
 	__attribute__((aligned(64)));
 
+/*
+ * The direction states of the association being fed, during a feed call,
+ * when it held none before the call (both directions were between PDUs):
+ * a PDU that starts and ends within one call takes no block for them
+ * either (hold_dirs()).
+ */
+static _Thread_local struct dcerpc_dir scratch_dirs[2]
+	__attribute__((aligned(64)));
+_Static_assert(DCERPC_DIRS_SIZE <= DCERPC_CONTEXT_BLOCK_SIZE,
+	"direction states outgrew a context block's chunk");
+
 static const char scan_command_tag[] = "<Command>";
 static const char scan_arguments_tag[] = "<Arguments>";
 
@@ -327,7 +338,7 @@ fact_set_context(struct dcerpc_fact *fact, const struct dcerpc_context *c)
 }
 
 /*
- * The context in slot <slot>: slots below DCERPC_MAX_CONTEXTS are inline,
+ * The context in slot <slot>: slots below DCERPC_INLINE_CONTEXTS are inline,
  * the rest in the blocks, DCERPC_BLOCK_CONTEXTS to a block, in list
  * order. NULL past the blocks held.
  */
@@ -336,9 +347,9 @@ context_at(struct dcerpc_conn *conn, unsigned int slot)
 {
 	struct dcerpc_context_block *blk = conn->more;
 
-	if (slot < DCERPC_MAX_CONTEXTS)
+	if (slot < DCERPC_INLINE_CONTEXTS)
 		return &conn->ctx[slot];
-	slot -= DCERPC_MAX_CONTEXTS;
+	slot -= DCERPC_INLINE_CONTEXTS;
 	while (blk != NULL && slot >= DCERPC_BLOCK_CONTEXTS) {
 		blk = blk->next;
 		slot -= DCERPC_BLOCK_CONTEXTS;
@@ -353,10 +364,10 @@ context_index(struct dcerpc_conn *conn, uint16_t id)
 	const struct dcerpc_context_block *blk;
 	unsigned int i, base;
 
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
 		if (conn->ctx[i].state != CTX_FREE && conn->ctx[i].id == id)
 			return (int)i;
-	base = DCERPC_MAX_CONTEXTS;
+	base = DCERPC_INLINE_CONTEXTS;
 	for (blk = conn->more; blk != NULL; blk = blk->next) {
 		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
 			if (blk->ctx[i].state != CTX_FREE &&
@@ -375,6 +386,23 @@ context_find(struct dcerpc_conn *conn, uint16_t id)
 	return slot < 0 ? NULL : context_at(conn, (unsigned int)slot);
 }
 
+/* The context in state <state> in the lowest slot, or NULL. */
+static struct dcerpc_context *
+context_first(struct dcerpc_conn *conn, uint8_t state)
+{
+	struct dcerpc_context_block *blk;
+	unsigned int i;
+
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
+		if (conn->ctx[i].state == state)
+			return &conn->ctx[i];
+	for (blk = conn->more; blk != NULL; blk = blk->next)
+		for (i = 0; i < DCERPC_BLOCK_CONTEXTS; i++)
+			if (blk->ctx[i].state == state)
+				return &blk->ctx[i];
+	return NULL;
+}
+
 static bool
 context_offered(const struct dcerpc_conn *conn, unsigned int slot)
 {
@@ -391,9 +419,9 @@ static int
 context_free_slot(struct dcerpc_conn *conn)
 {
 	struct dcerpc_context_block *blk, **tail = &conn->more;
-	unsigned int i, base = DCERPC_MAX_CONTEXTS;
+	unsigned int i, base = DCERPC_INLINE_CONTEXTS;
 
-	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++)
 		if (conn->ctx[i].state == CTX_FREE)
 			return (int)i;
 	for (blk = conn->more; blk != NULL; blk = blk->next) {
@@ -417,10 +445,10 @@ context_free_slot(struct dcerpc_conn *conn)
 /*
  * Returns the slot for context <id>: its current slot, a free one (in a
  * new block if the pool gives one), or, when none, the next inline slot
- * in turn that the BIND / ALTER_CONTEXT being parsed did not fill (there
- * is one: a PDU records at most DCERPC_MAX_CONTEXTS offers).
+ * in turn that the BIND / ALTER_CONTEXT being parsed did not fill; -1
+ * when it filled them all (more offers than inline slots, and no block).
  */
-static unsigned int
+static int
 context_slot(struct dcerpc_conn *conn, uint16_t id)
 {
 	unsigned int i, n;
@@ -430,14 +458,14 @@ context_slot(struct dcerpc_conn *conn, uint16_t id)
 	if (slot < 0)
 		slot = context_free_slot(conn);
 	if (slot >= 0)
-		return (unsigned int)slot;
-	for (n = 0; n < DCERPC_MAX_CONTEXTS; n++) {
-		i = conn->ctx_next % DCERPC_MAX_CONTEXTS;
-		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_MAX_CONTEXTS);
+		return slot;
+	for (n = 0; n < DCERPC_INLINE_CONTEXTS; n++) {
+		i = conn->ctx_next % DCERPC_INLINE_CONTEXTS;
+		conn->ctx_next = (uint8_t)((i + 1) % DCERPC_INLINE_CONTEXTS);
 		if (!context_offered(conn, i))
-			break;
+			return (int)i;
 	}
-	return i;
+	return -1;
 }
 
 /* Forgets every context, inline and in blocks (which are kept). */
@@ -487,11 +515,12 @@ dcerpc_conn_init(struct dcerpc_conn *conn)
 	unsigned int i;
 
 	/* Only the bookkeeping is cleared: the body buffers are written
-	 * before they are read, and taken only when needed. */
-	memset(conn->dir, 0, sizeof(conn->dir));
-	memset(conn->ctx, 0, sizeof(conn->ctx));
+	 * before they are read, and taken, as the direction states are,
+	 * only when needed. */
+	conn->dir = NULL;
 	for (i = 0; i < 2; i++)
-		dir_reset_pdu(&conn->dir[i]);
+		conn->rest[i] = DIR_HEADER;
+	memset(conn->ctx, 0, sizeof(conn->ctx));
 	memset(conn->offer_slot, OFFER_NONE, sizeof(conn->offer_slot));
 	conn->offer_count = 0;
 	conn->ctx_next = 0;
@@ -556,6 +585,41 @@ dir_holds_body(const struct dcerpc_dir *d)
 	       (d->state != DIR_HEADER || d->call_active);
 }
 
+/*
+ * True if direction <d> waits for the next PDU with nothing to remember
+ * but that (DIR_HEADER with no byte of it yet, no call under way) or
+ * resynchronises (DIR_RESYNC, which forgets everything when it ends).
+ */
+static bool
+dir_at_rest(const struct dcerpc_dir *d)
+{
+	return d->state == DIR_RESYNC ||
+	       (d->state == DIR_HEADER && d->prefix_len == 0 &&
+		!d->call_active);
+}
+
+/* A direction state as a new association has it, waiting as <state>. */
+static void
+dir_fresh(struct dcerpc_dir *d, uint8_t state)
+{
+	memset(d, 0, sizeof(*d));
+	dir_reset_pdu(d);
+	d->state = state;
+}
+
+static void
+dirs_free(struct dcerpc_conn *conn)
+{
+	if (conn->dir == NULL || conn->dir == scratch_dirs)
+		;
+	else if (conn->pool == NULL)
+		free(conn->dir);
+	else
+		chunk_free(conn->pool, conn->pool_class, conn->owner,
+			   conn->dir);
+	conn->dir = NULL;
+}
+
 void
 dcerpc_conn_release(struct dcerpc_conn *conn)
 {
@@ -564,7 +628,18 @@ dcerpc_conn_release(struct dcerpc_conn *conn)
 
 	/* The scratch block (a release from within a feed call) is left
 	 * to the end of that call. */
-	if (conn->bodies != NULL && conn->bodies != scratch_bodies) {
+	if (conn->dir != NULL && conn->dir != scratch_dirs) {
+		/* What a direction had of a PDU or call is gone: framing
+		 * starts over at a PDU. */
+		for (i = 0; i < 2; i++)
+			conn->rest[i] = dir_at_rest(&conn->dir[i]) ?
+				conn->dir[i].state : DIR_RESYNC;
+		if (conn->bodies != NULL && conn->bodies != scratch_bodies)
+			bodies_free(conn);
+		dirs_free(conn);
+	}
+	if (conn->bodies != NULL && conn->bodies != scratch_bodies &&
+	    conn->dir != NULL) {
 		bodies_free(conn);
 		for (i = 0; i < 2; i++)
 			if (dir_holds_body(&conn->dir[i])) {
@@ -1035,7 +1110,6 @@ end_auth(struct feed *f)
 	struct ntlmssp_names names;
 	enum ntlmssp_result result;
 	struct dcerpc_fact fact;
-	unsigned int i;
 	bool fit;
 
 	if (d->auth_len == 0 || d->auth_body_len == 0 ||
@@ -1051,12 +1125,9 @@ end_auth(struct feed *f)
 	fact_start(f, &fact, DCERPC_FACT_AUTH);
 	fact.auth_type = d->trailer[0];
 	fact.auth_level = d->trailer[1];
-	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
-		if (conn->ctx[i].state == CTX_ACCEPTED)
-			c = &conn->ctx[i];
-	for (i = 0; i < DCERPC_MAX_CONTEXTS && c == NULL; i++)
-		if (conn->ctx[i].state == CTX_OFFERED)
-			c = &conn->ctx[i];
+	c = context_first(conn, CTX_ACCEPTED);
+	if (c == NULL)
+		c = context_first(conn, CTX_OFFERED);
 	if (c != NULL)
 		fact_set_context(&fact, c);
 	fit = auth_name(&names.user, names.unicode, fact.user,
@@ -1205,7 +1276,6 @@ end_bind(struct feed *f)
 	for (i = 0; i < n; i++) {
 		struct dcerpc_context *c, extra;
 		struct dcerpc_fact fact;
-		unsigned int slot;
 		size_t n_syntaxes;
 
 		if (len - off < 4 + SYNTAX_ID_LEN) {
@@ -1217,14 +1287,17 @@ end_bind(struct feed *f)
 			bad = true;
 			break;
 		}
-		/* Offers beyond the table are reported, not remembered. */
+		/* Offers beyond the table, or past the inline slots when
+		 * no block is to be had, are reported, not remembered. */
+		c = &extra;
 		if (i < DCERPC_MAX_CONTEXTS) {
-			slot = context_slot(conn, le16(b + off));
-			c = context_at(conn, slot);
-			conn->offer_slot[i] = (uint8_t)slot;
+			int slot = context_slot(conn, le16(b + off));
+
+			if (slot >= 0) {
+				c = context_at(conn, (unsigned int)slot);
+				conn->offer_slot[i] = (uint8_t)slot;
+			}
 			conn->offer_count = (uint8_t)(i + 1);
-		} else {
-			c = &extra;
 		}
 		c->id = le16(b + off);
 		dcerpc_uuid_from_wire(c->uuid, b + off + 4);
@@ -1439,6 +1512,47 @@ hold_bodies(struct feed *f)
 		d->flags |= DIR_F_SKIP;
 }
 
+/*
+ * At the end of a feed call: direction states still needed (a direction
+ * inside a PDU or call) move from the thread's scratch pair to a block of
+ * the association's own; else it gives its block back and keeps only how
+ * each direction waits. When no block can be had, the PDU and call in
+ * flight of the direction fed are given up, reported (<f> not NULL), and
+ * it resynchronises at the next chunk that starts a PDU.
+ */
+static void
+hold_dirs(struct dcerpc_conn *conn, struct feed *f, int from_server)
+{
+	struct dcerpc_dir *p;
+	unsigned int i;
+
+	if (dir_at_rest(&conn->dir[0]) && dir_at_rest(&conn->dir[1])) {
+		for (i = 0; i < 2; i++)
+			conn->rest[i] = conn->dir[i].state;
+		dirs_free(conn);
+		return;
+	}
+	if (conn->dir != scratch_dirs)
+		return;
+	p = conn->pool != NULL ?
+		chunk_alloc(conn->pool, conn->pool_class, conn->owner) :
+		malloc(DCERPC_DIRS_SIZE);
+	if (p != NULL) {
+		memcpy(p, scratch_dirs, DCERPC_DIRS_SIZE);
+		conn->dir = p;
+		return;
+	}
+	/* The other direction was at rest when the call began (the pair
+	 * was the scratch one), and only the direction fed moved. */
+	if (f != NULL)
+		report_error(f, DCERPC_ERR_NO_MEMORY);
+	for (i = 0; i < 2; i++)
+		conn->rest[i] = (int)i == from_server ? DIR_RESYNC :
+			conn->dir[i].state;
+	conn->dir = NULL;
+	bodies_free(conn);
+}
+
 int
 dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		 const uint8_t *data, size_t len, uint64_t ts_ns,
@@ -1450,13 +1564,24 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 	if (conn == NULL || (data == NULL && len != 0))
 		return -EINVAL;
 	from_server = from_server != 0;
+	if (conn->dir == NULL) {
+		/* Both directions wait for a PDU: nothing to copy in. */
+		if (conn->rest[from_server] == DIR_RESYNC &&
+		    !dcerpc_looks_like_pdu(data, len))
+			return 0;
+		dir_fresh(&scratch_dirs[0], conn->rest[0]);
+		dir_fresh(&scratch_dirs[1], conn->rest[1]);
+		conn->dir = scratch_dirs;
+	}
 	d = &conn->dir[from_server];
 
 	if (d->state == DIR_RESYNC) {
 		/* Over a pipe every write starts a PDU, so a chunk that
 		 * starts like one is where framing resumes. */
-		if (!dcerpc_looks_like_pdu(data, len))
+		if (!dcerpc_looks_like_pdu(data, len)) {
+			hold_dirs(conn, NULL, from_server);
 			return 0;
+		}
 		dir_drop_call(d);
 		dir_reset_pdu(d);
 	}
@@ -1492,6 +1617,7 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 					d->state = DIR_RESYNC;
 					dir_drop_call(d);
 					hold_bodies(&f);
+					hold_dirs(conn, &f, from_server);
 					return -EBADMSG;
 				}
 			} else {
@@ -1517,5 +1643,6 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		}
 	}
 	hold_bodies(&f);
+	hold_dirs(conn, &f, from_server);
 	return f.errors != 0 ? -EBADMSG : 0;
 }

@@ -10,17 +10,18 @@
  * DPDK, so it can be unit-tested and fuzzed alone. It allocates only
  * when it must keep something between feed calls: from the chunk pool
  * given with dcerpc_conn_set_memory(), presentation contexts past the
- * DCERPC_MAX_CONTEXTS kept inline and the body buffers of a PDU or call
- * in flight (from malloc() without a pool).
+ * DCERPC_INLINE_CONTEXTS kept inline, and the direction states and body
+ * buffers of a PDU or call in flight (from malloc() without a pool).
  *
  * A struct dcerpc_conn holds one RPC association: two byte streams, client
  * to server and server to client. Over a named pipe every SMB WRITE, READ,
  * IOCTL or TRANS carries a chunk of the stream; over TCP the stream is the
  * in-order TCP payload. Chunks may split PDUs anywhere: the parser keeps
- * what it needs between calls (in struct dcerpc_conn, and the body buffers
- * apart while a PDU or call is in flight) and reports what it understood
- * as facts through a callback. Within one call the body buffers are a
- * per-thread scratch block, so a PDU that arrives whole takes nothing.
+ * what it needs between calls (in struct dcerpc_conn, and the direction
+ * states and body buffers apart while a PDU or call is in flight) and
+ * reports what it understood as facts through a callback. Within one call
+ * these are per-thread scratch blocks, so a PDU that arrives whole takes
+ * nothing.
  *
  * Usage:
  *
@@ -66,15 +67,19 @@
  * see DCERPC_CONN_SIZE_MAX.
  */
 /*
- * Presentation contexts remembered inline, and offers of one BIND /
- * ALTER_CONTEXT remembered. With a chunk pool an association keeps more,
- * DCERPC_BLOCK_CONTEXTS to a chunk, up to DCERPC_CONTEXTS_LIMIT in all;
- * without, or when the pool refuses, a new context replaces an old one.
+ * Offers of one BIND / ALTER_CONTEXT remembered (to pair with the ack's
+ * results), and presentation contexts remembered inline: Windows offers
+ * three, Impacket and Samba one. With a chunk pool an association keeps
+ * more, DCERPC_BLOCK_CONTEXTS to a chunk, up to DCERPC_CONTEXTS_LIMIT in
+ * all; without, or when the pool refuses, a new context replaces an old
+ * one that the same PDU did not offer, and offers past the inline ones
+ * are then reported and not remembered.
  */
 #define DCERPC_MAX_CONTEXTS		8
+#define DCERPC_INLINE_CONTEXTS		4
 #define DCERPC_BLOCK_CONTEXTS		10
-#define DCERPC_CONTEXTS_LIMIT		(DCERPC_MAX_CONTEXTS + \
-					 24 * DCERPC_BLOCK_CONTEXTS)
+#define DCERPC_CONTEXTS_LIMIT		(DCERPC_INLINE_CONTEXTS + \
+					 25 * DCERPC_BLOCK_CONTEXTS)
 /*
  * Client-side body buffer: the request stub of the calls whose arguments
  * are decoded (enough for service names and command lines) and the body of
@@ -94,10 +99,12 @@
 
 /*
  * Byte budget of struct dcerpc_conn, checked at compile time and in the unit
- * test: two direction states of about 110 bytes, the inline context table
- * (8 x 24) and the pointers to more and to the body buffers.
+ * test: the inline context table (4 x 24), the last offers and call, how
+ * each direction waits, and the pointers to the direction states (2 x 112
+ * bytes, held apart only while a PDU or call is in flight), more
+ * contexts, the pool and the body buffers.
  */
-#define DCERPC_CONN_SIZE_MAX		512
+#define DCERPC_CONN_SIZE_MAX		168
 
 /* Sizes of NTLMSSP names in DCERPC_FACT_AUTH, UTF-8 with the NUL. */
 #define DCERPC_ACCOUNT_MAX		64
@@ -364,27 +371,39 @@ struct dcerpc_dir {
 	uint16_t auth_body_len;
 };
 
+/* Bytes of the two direction states held while a PDU is in flight. */
+#define DCERPC_DIRS_SIZE	(2 * sizeof(struct dcerpc_dir))
+
 /*
  * One DCE/RPC association (both directions). Plain data of fixed size,
  * at most DCERPC_CONN_SIZE_MAX bytes, so it can be embedded in per-flow
  * state and reset with dcerpc_conn_init(). Fields are internal.
  */
 struct dcerpc_conn {
-	struct dcerpc_dir dir[2];
-	struct dcerpc_context ctx[DCERPC_MAX_CONTEXTS];
+	/*
+	 * The two direction states. During a feed call, the thread's
+	 * scratch pair unless a block was held; between calls, a block
+	 * (DCERPC_DIRS_SIZE, from <pool> class <pool_class>, else malloc())
+	 * only while a direction is inside a PDU or call, else NULL, and
+	 * <rest> says how each direction waits for its next PDU (at a PDU
+	 * boundary, or resynchronising).
+	 */
+	struct dcerpc_dir *dir;
+	/* The last complete request, to name its response. */
+	uint32_t last_call_id;
+	uint16_t last_opnum;
+	uint8_t rest[2];
+	struct dcerpc_context ctx[DCERPC_INLINE_CONTEXTS];
 	/* Context table slots of the last BIND / ALTER_CONTEXT, in order,
 	 * to pair with the results of the ack; 0xff for none. */
 	uint8_t offer_slot[DCERPC_MAX_CONTEXTS];
 	uint8_t offer_count;
 	/* Next context slot to reuse when the table is full. */
 	uint8_t ctx_next;
-	/* Opnum of the last complete request, to name its response. */
-	uint16_t last_opnum;
-	uint32_t last_call_id;
 	uint16_t last_context_id;
 	uint8_t last_valid;
 	/* Blocks of contexts past the inline ones (slots from
-	 * DCERPC_MAX_CONTEXTS on), from <pool> class <pool_class> charged
+	 * DCERPC_INLINE_CONTEXTS on), from <pool> class <pool_class> charged
 	 * to <owner>; NULL pool: none. */
 	uint8_t pool_class;
 	/* Class of <body_pool>'s chunks for the body buffers; NULL
@@ -406,20 +425,21 @@ struct dcerpc_conn {
 
 /*
  * Resets <conn> to a new association: no contexts, both directions at a PDU
- * boundary, no pool (only the inline contexts; body buffers in flight from
- * malloc()). Must not be called on an association holding chunks or a
+ * boundary, no pool (only the inline contexts; direction states and body
+ * buffers in flight from malloc()). Must not be called on an association holding chunks or a
  * buffer: dcerpc_conn_release() it first. Cannot fail.
  */
 void
 dcerpc_conn_init(struct dcerpc_conn *conn);
 
 /*
- * Lets <conn> keep contexts past the inline ones in chunks of class <cls>
- * (at least DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, and its body
+ * Lets <conn> keep contexts past the inline ones, and its direction states
+ * while a PDU or call is in flight, in chunks of class <cls> (at least
+ * DCERPC_CONTEXT_BLOCK_SIZE bytes) of <pool>, and its body
  * buffers, while a PDU or call is in flight, in chunks of class
  * <body_cls> (at least DCERPC_BODIES_SIZE bytes), charged to <owner> (may
  * be NULL). A class too small for its use is not used: no blocks of
- * contexts, or bodies from malloc(). Must be called while <conn> holds
+ * contexts and direction states from malloc(), or bodies from malloc(). Must be called while <conn> holds
  * none. Cannot fail.
  */
 void

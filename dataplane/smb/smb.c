@@ -88,9 +88,9 @@ smb_fact_begin(const struct smb_msg *m, struct smb_fact *f,
 void
 smb_fact_emit(struct smb_run *run, struct smb_fact *f)
 {
-	run->st->counters.facts++;
+	run->st->counters->facts++;
 	if (f->type == SMB_FACT_ERROR)
-		run->st->counters.errors++;
+		run->st->counters->errors++;
 	/* Cut short where a plain message's prefix would not have been. */
 	if (run->inflate_partial && ((f->flags & SMB_FACT_F_TRUNCATED) ||
 	    (f->type == SMB_FACT_ERROR &&
@@ -259,10 +259,10 @@ entry_alloc(struct smb_impl *st, unsigned int cls)
 	if (p == NULL)
 		return NULL;
 	if (cls == SMB_CHUNK_PIPE) {
-		if (++st->counters.pipes > st->counters.pipes_high)
-			st->counters.pipes_high = st->counters.pipes;
-	} else if (++st->counters.entries > st->counters.entries_high) {
-		st->counters.entries_high = st->counters.entries;
+		if (++st->counters->pipes > st->counters->pipes_high)
+			st->counters->pipes_high = st->counters->pipes;
+	} else if (++st->counters->entries > st->counters->entries_high) {
+		st->counters->entries_high = st->counters->entries;
 	}
 	return p;
 }
@@ -272,9 +272,9 @@ entry_free(struct smb_impl *st, unsigned int cls, void *p)
 {
 	chunk_free(st->pool, cls, &st->owner, p);
 	if (cls == SMB_CHUNK_PIPE)
-		st->counters.pipes--;
+		st->counters->pipes--;
 	else
-		st->counters.entries--;
+		st->counters->entries--;
 }
 
 /*
@@ -368,10 +368,10 @@ smb_pending_add(struct smb_msg *m)
 			for (i = 0; i < 2; i++)
 				if (st->dir[i].compound_create == pe)
 					st->dir[i].compound_create = NULL;
-			st->counters.pending_evictions++;
+			st->counters->pending_evictions++;
 		}
 		if (pe == NULL) {
-			st->counters.table_refusals++;
+			st->counters->table_refusals++;
 			pe = &scratch_pending;
 		}
 	}
@@ -412,7 +412,7 @@ smb_pending_take(struct smb_msg *m)
 		pending_free(st, st->taken);
 	pp = pending_link(st, m);
 	if (pp == NULL) {
-		st->counters.unmatched_responses++;
+		st->counters->unmatched_responses++;
 		return NULL;
 	}
 	pe = pending_unlink(st, pp);
@@ -473,10 +473,10 @@ smb_tree_add(struct smb_impl *st, uint32_t tree_id)
 			pp = LIST_TAIL(&st->trees);
 			t = *pp;
 			*pp = NULL;
-			st->counters.tree_evictions++;
+			st->counters->tree_evictions++;
 		}
 		if (t == NULL) {
-			st->counters.table_refusals++;
+			st->counters->table_refusals++;
 			memset(&scratch_tree, 0, sizeof(scratch_tree));
 			return &scratch_tree;
 		}
@@ -718,7 +718,7 @@ file_take(struct smb_impl *st, unsigned int cls)
 		fe = *pp;
 		*pp = NULL;
 		pipe_release(st, fe);
-		st->counters.file_evictions++;
+		st->counters->file_evictions++;
 		if (fe->cls == cls)
 			return fe;
 		/* Of the other size: its chunk may make room for one. */
@@ -765,7 +765,7 @@ smb_file_add(struct smb_impl *st, const uint8_t id[16], uint32_t tree_id,
 	} else {
 		fe = file_take(st, cls);
 		if (fe == NULL) {
-			st->counters.table_refusals++;
+			st->counters->table_refusals++;
 			return NULL;
 		}
 	}
@@ -872,7 +872,7 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	/* A PDU left in flight takes the association a buffer chunk. */
 	if (pipe->conn.bodies == NULL)
 		buffer_make_room(run->st);
-	run->st->counters.pipe_bytes += len;
+	run->st->counters->pipe_bytes += len;
 	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
 		run->ts_ns, rpc_fact_wrap, &rfd);
 }
@@ -895,7 +895,7 @@ files_give_up(struct smb_impl *st, uint32_t bytes,
 			break;
 		freed += chunk_size(st->pool, (*victim)->cls);
 		smb_file_remove(st, (*victim)->file_id);
-		st->counters.file_evictions++;
+		st->counters->file_evictions++;
 		done++;
 	}
 	return done;
@@ -935,12 +935,12 @@ pipe_of(struct smb_impl *st, struct smb_file *fe)
 		p = *pp;
 		*pp = NULL;
 		pipe_free(st, p, NULL);
-		st->counters.pipe_evictions++;
+		st->counters->pipe_evictions++;
 		/* Freed, so the chunk is there to take again. */
 		p = entry_alloc(st, SMB_CHUNK_PIPE);
 	}
 	if (p == NULL) {
-		st->counters.table_refusals++;
+		st->counters->table_refusals++;
 		return NULL;
 	}
 	p->next = st->pipes;
@@ -1153,7 +1153,7 @@ parse_sealed(struct smb_msg *m)
 		return;
 	}
 	m->version = 2;
-	st->counters.encrypted++;
+	st->counters->encrypted++;
 	m->session_id = smb_le64(m->p + 44);
 	smb_fact_begin(m, &f, SMB_FACT_ENCRYPTED);
 	f.flags |= SMB_FACT_F_UNVERIFIABLE;
@@ -1259,7 +1259,7 @@ stream_skip(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 		else
 			s->fwd.start = s->fwd.end = 0;
 	}
-	run->st->counters.skipped_bytes += n;
+	run->st->counters->skipped_bytes += n;
 	s->rec_off = to;
 	if (s->rec_off < s->next_unit)
 		return;
@@ -1308,8 +1308,8 @@ stream_hunt_bytes(struct smb_run *run, struct smb_stream *s,
 		window = s->hunt_window;
 		lost = s->lost_bytes;
 		hunted = s->hunt_bytes - 8;
-		run->st->counters.hunted_bytes += hunted;
-		run->st->counters.resyncs++;
+		run->st->counters->hunted_bytes += hunted;
+		run->st->counters->resyncs++;
 		s->rec_seq = seq + i - 8;
 		record_begin(s, NBSS_SESSION_MESSAGE,
 			(uint32_t)(window >> 32) & 0xffffff);
@@ -1373,9 +1373,9 @@ stream_input(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 			if (type == NBSS_SESSION_MESSAGE ||
 			    (type >= NBSS_SESSION_REQUEST &&
 			     type <= NBSS_KEEPALIVE && s->hdr[1] <= 1)) {
-				run->st->counters.records++;
+				run->st->counters->records++;
 				if (type == NBSS_KEEPALIVE)
-					run->st->counters.keepalives++;
+					run->st->counters->keepalives++;
 				record_begin(s, type, rlen);
 				if (rlen == 0 && type != NBSS_SESSION_MESSAGE)
 					parse_nbss(run, s, dir);
@@ -1474,6 +1474,13 @@ smb_chunk_params(struct chunk_pool_params *params)
 	params->classes = SMB_CHUNK_CLASSES;
 }
 
+/*
+ * Where sessions count unless their caller asks for their counters: one
+ * per thread, summed over its sessions and read by nobody, so that the
+ * data path keeps no counters per session (136 bytes each).
+ */
+static __thread struct smb_counters thread_counters;
+
 void
 smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 {
@@ -1487,6 +1494,7 @@ smb_state_init(struct smb_state *state, struct chunk_pool *pool)
 	 */
 	memset(st, 0, offsetof(struct smb_impl, dir));
 	st->pending_tail = &st->pending;
+	st->counters = &thread_counters;
 	st->pool = pool;
 	chunk_owner_init(&st->owner, pool);
 	for (i = 0; i < 2; i++) {
@@ -1565,8 +1573,6 @@ smb_state_prefetch(const struct smb_state *state, enum smb_dir dir)
 
 	/* The table heads; the entries are a pointer further. */
 	__builtin_prefetch(st);
-	__builtin_prefetch(&st->counters, 1);
-	__builtin_prefetch(&st->counters.records, 1);
 	__builtin_prefetch(s, 1);
 	__builtin_prefetch((const uint8_t *)s + 64, 1);
 	__builtin_prefetch(&s->fwd, 1);
@@ -1612,10 +1618,10 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 			uint32_t dup = (uint32_t)-(int64_t)delta;
 
 			if (dup >= chunk) {
-				st->counters.retransmitted_bytes += chunk;
+				st->counters->retransmitted_bytes += chunk;
 				goto next_chunk;
 			}
-			st->counters.retransmitted_bytes += dup;
+			st->counters->retransmitted_bytes += dup;
 			data += dup;
 			len -= dup;
 			chunk -= dup;
@@ -1623,7 +1629,7 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 		} else if (delta > 0) {
 			uint32_t gap = (uint32_t)delta;
 
-			st->counters.gap_bytes += gap;
+			st->counters->gap_bytes += gap;
 			if (s->phase == SMB_PHASE_SKIP &&
 			    gap <= s->next_unit - s->rec_off) {
 				/* Lost bytes we would have skipped anyway. */
@@ -1635,7 +1641,7 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 				stream_hunt(s, gap);
 			}
 		}
-		st->counters.bytes += chunk;
+		st->counters->bytes += chunk;
 		stream_input(&run, s, dir, data, chunk, seq);
 		s->next_seq = seq + chunk;
 next_chunk:
@@ -1650,38 +1656,21 @@ next_chunk:
 }
 
 void
+smb_state_set_counters(struct smb_state *state, struct smb_counters *counters)
+{
+	impl_of(state)->counters = counters != NULL ? counters :
+		&thread_counters;
+}
+
+void
 smb_state_counters(const struct smb_state *state, struct smb_counters *out)
 {
-	const struct smb_tallies *t = &impl_of_const(state)->counters;
+	const struct smb_counters *k = impl_of_const(state)->counters;
 
-	memset(out, 0, sizeof(*out));
-	out->bytes = t->bytes;
-	out->records = t->records;
-	out->smb1_messages = t->smb1_messages;
-	out->smb2_messages = t->smb2_messages;
-	out->encrypted = t->encrypted;
-	out->compressed = t->compressed;
-	out->compressed_unverifiable = t->compressed_unverifiable;
-	out->inflated_bytes = t->inflated_bytes;
-	out->keepalives = t->keepalives;
-	out->facts = t->facts;
-	out->errors = t->errors;
-	out->resyncs = t->resyncs;
-	out->gap_bytes = t->gap_bytes;
-	out->retransmitted_bytes = t->retransmitted_bytes;
-	out->skipped_bytes = t->skipped_bytes;
-	out->hunted_bytes = t->hunted_bytes;
-	out->pipe_bytes = t->pipe_bytes;
-	out->unmatched_responses = t->unmatched_responses;
-	out->pending_evictions = t->pending_evictions;
-	out->tree_evictions = t->tree_evictions;
-	out->file_evictions = t->file_evictions;
-	out->pipe_evictions = t->pipe_evictions;
-	out->table_refusals = t->table_refusals;
-	out->entries = t->entries;
-	out->entries_high = t->entries_high;
-	out->pipes = t->pipes;
-	out->pipes_high = t->pipes_high;
+	if (k == &thread_counters)
+		memset(out, 0, sizeof(*out));
+	else
+		*out = *k;
 }
 
 int

@@ -46,14 +46,14 @@
 
 /*
  * Byte budget of struct smb_state, fixed: the two stream positions, the
- * table heads, the counters and the negotiation state (dataplane/smb/
+ * table heads and the negotiation state (dataplane/smb/
  * README.md has the breakdown). The internals are checked against it at
  * compile time. Everything else is taken from chunks (see below) only
  * while in use: the tables as they fill, a direction's prefix buffer only
  * while a message prefix is held across segments, the logon names only
  * between a SESSION_SETUP request and its response.
  */
-#define SMB_STATE_SIZE		512
+#define SMB_STATE_SIZE		384
 
 /*
  * Chunk size classes of the pool the tables grow into: one for a pending
@@ -70,7 +70,7 @@
 #define SMB_CHUNK_SMALL		3	/* a tree, a file with a short name */
 #define SMB_CHUNK_CLASSES	4
 #define SMB_CHUNK_ENTRY_SIZE	256	/* DCERPC_CONTEXT_BLOCK_SIZE too */
-#define SMB_CHUNK_PIPE_SIZE	512
+#define SMB_CHUNK_PIPE_SIZE	192
 #define SMB_CHUNK_BUFFER_SIZE	1280	/* DCERPC_BODIES_SIZE too */
 #define SMB_CHUNK_SMALL_SIZE	128
 
@@ -522,7 +522,8 @@ smb_chunk_params(struct chunk_pool_params *params);
 
 /*
  * Resets <st> for a new TCP connection: no sequence known in either
- * direction, empty tables, zero counters. Its tables grow into <pool>
+ * direction, empty tables, counting into the thread's unread sum (see
+ * smb_state_set_counters()). Its tables grow into <pool>
  * (made with smb_chunk_params()), one pool per thread; with <pool> NULL
  * nothing is remembered across messages (names, pipes, request pairing),
  * and the buffers in flight come from malloc() (tools and tests).
@@ -569,7 +570,18 @@ smb_feed(struct smb_state *st, enum smb_dir dir, uint32_t seq,
 	smb_fact_fn fn, void *ctx);
 
 /*
- * Copies the counters of <st> into <out>. Cannot fail.
+ * Makes <st> count into <counters> (the caller zeroes them; several
+ * states may share them, which then hold their sums, and the entries and
+ * pipes held and their high-water marks of them all): a session keeps no
+ * counters of its own. After smb_state_init(), or with <counters> NULL,
+ * a state counts into a per-thread sum that nothing reads. Cannot fail.
+ */
+void
+smb_state_set_counters(struct smb_state *st, struct smb_counters *counters);
+
+/*
+ * Copies the counters <st> counts into (smb_state_set_counters()) to
+ * <out>; zeroes if it was given none. Cannot fail.
  */
 void
 smb_state_counters(const struct smb_state *st, struct smb_counters *out);

@@ -665,7 +665,7 @@ smb1_parse(struct smb_msg *m)
 	bool response;
 	int links;
 
-	st->counters.smb1_messages++;
+	st->counters->smb1_messages++;
 	m->version = 1;
 	if (m->len < SMB1_HDR) {
 		smb_error(m, SMB_ERR_HEADER, "smb1 header");

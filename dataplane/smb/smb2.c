@@ -512,7 +512,7 @@ smb2_parse(struct smb_msg *m)
 	uint32_t hflags, next_cmd;
 	bool response;
 
-	st->counters.smb2_messages++;
+	st->counters->smb2_messages++;
 	m->version = 2;
 	if (m->len < SMB2_HDR || smb_le16(h + 4) != SMB2_HDR) {
 		smb_error(m, SMB_ERR_HEADER, "smb2 header");

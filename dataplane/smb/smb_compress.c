@@ -324,7 +324,7 @@ smb_compressed(struct smb_msg *m)
 	inf.kept = m->len;
 	inf.rec_len = m->msg_len;
 	inf.out = inflate_buf;
-	st->counters.compressed++;
+	st->counters->compressed++;
 	m->version = 2;
 	if (m->rec_off != 0 || m->len < UNCHAINED_HEADER_LEN) {
 		/* Inside a compound, or shorter than any header. */
@@ -345,7 +345,7 @@ smb_compressed(struct smb_msg *m)
 		    m->run->inflate_short)
 			inf.reason = SMB_UNVERIFIABLE_BUDGET;
 	}
-	st->counters.inflated_bytes += inf.len;
+	st->counters->inflated_bytes += inf.len;
 
 	if (inf.len >= SMB2_HEADER_LEN && memcmp(inf.out, "\xfeSMB", 4) == 0)
 		m->session_id = smb_le64(inf.out + 40);
@@ -361,7 +361,7 @@ smb_compressed(struct smb_msg *m)
 	f.u.transform.unverifiable = (uint8_t)inf.reason;
 	if (inf.reason != SMB_UNVERIFIABLE_NONE) {
 		f.flags |= SMB_FACT_F_UNVERIFIABLE;
-		st->counters.compressed_unverifiable++;
+		st->counters->compressed_unverifiable++;
 	}
 	smb_fact_emit(m->run, &f);
 }

@@ -210,41 +210,6 @@ struct smb1_offer {
 _Static_assert(sizeof(struct smb1_offer) <= SMB_CHUNK_SMALL_SIZE,
 	"SMB1 offer outgrew its chunk");
 
-/*
- * struct smb_counters as a session keeps it: byte counts in 64 bits,
- * counts of events (records, messages, facts, evictions) in 32, which
- * wrap after 2^32 of them in one session. Widened by smb_state_counters().
- */
-struct smb_tallies {
-	uint64_t bytes;
-	uint64_t inflated_bytes;
-	uint64_t gap_bytes;
-	uint64_t retransmitted_bytes;
-	uint64_t skipped_bytes;
-	uint64_t hunted_bytes;
-	uint64_t pipe_bytes;
-	uint32_t records;
-	uint32_t smb1_messages;
-	uint32_t smb2_messages;
-	uint32_t encrypted;
-	uint32_t compressed;
-	uint32_t compressed_unverifiable;
-	uint32_t keepalives;
-	uint32_t facts;
-	uint32_t errors;
-	uint32_t resyncs;
-	uint32_t unmatched_responses;
-	uint32_t pending_evictions;
-	uint32_t tree_evictions;
-	uint32_t file_evictions;
-	uint32_t pipe_evictions;
-	uint32_t table_refusals;
-	uint32_t entries;
-	uint32_t entries_high;
-	uint32_t pipes;
-	uint32_t pipes_high;
-};
-
 /* What smb_state_init() clears comes first: the rest is cleared on use. */
 struct smb_impl {
 	/*
@@ -270,7 +235,12 @@ struct smb_impl {
 	uint16_t dialect;
 	/* The last logon request's names, or NULL. */
 	struct smb_auth *auth;
-	struct smb_tallies counters;
+	/*
+	 * Where this session counts: the caller's (smb_state_set_counters())
+	 * or the thread's, which nothing reads, so that a session keeps no
+	 * counters of its own.
+	 */
+	struct smb_counters *counters;
 	struct smb_stream dir[2];	/* cleared up to buf */
 };
 

@@ -253,6 +253,8 @@ bench_parse(const struct bench_capture *cap, struct smb_state *st,
 	size_t i;
 
 	smb_state_init(st, tables_pool());
+	memset(counters, 0, sizeof(*counters));
+	smb_state_set_counters(st, counters);
 	for (i = 0; i < cap->seg_count; i++) {
 		const struct bench_segment *s = &cap->segs[i];
 

@@ -581,6 +581,14 @@ check(const char *what, uint64_t got, uint64_t want, bool at_least)
 	return ok;
 }
 
+/* The SMB pool's chunk classes, as the stats name them. */
+static const char *const chunk_class_label[SMB_CHUNK_CLASSES] = {
+	[SMB_CHUNK_ENTRY] = "entries: requests, long-named files, file index",
+	[SMB_CHUNK_PIPE] = "pipes: named pipes' DCE/RPC associations",
+	[SMB_CHUNK_BUFFER] = "buffers: prefixes, logon names, DCE/RPC bodies",
+	[SMB_CHUNK_SMALL] = "small_entries: trees, short-named files",
+};
+
 int
 main(int argc, char **argv)
 {
@@ -604,7 +612,9 @@ main(int argc, char **argv)
 	struct watchlist *watchlist;
 	char error[256], prefix[64];
 	double seconds, fixed, grown, heap, total, projected;
-	uint64_t frames;
+	struct chunk_pool_params chunk_classes = { 0 };
+	uint64_t frames, refused;
+	unsigned int c;
 	bool ok = true;
 	int opt;
 
@@ -779,11 +789,11 @@ usage:
 	ok &= check("sessions refused, unparsed, capped, reclaimed",
 		ic->sessions_refused + ic->sessions_unparsed +
 		ic->sessions_client_capped + ic->sessions_reclaimed, 0, false);
-	ok &= check("session memory refused (budget + session)",
-		cm->cls[SMB_CHUNK_ENTRY].refused_budget +
-		cm->cls[SMB_CHUNK_ENTRY].refused_owner +
-		cm->cls[SMB_CHUNK_PIPE].refused_budget +
-		cm->cls[SMB_CHUNK_PIPE].refused_owner, 0, false);
+	refused = 0;
+	for (c = 0; c < SMB_CHUNK_CLASSES; c++)
+		refused += cm->cls[c].refused_budget + cm->cls[c].refused_owner;
+	ok &= check("session memory refused (budget + session)", refused, 0,
+		false);
 	ok &= check("bad checksums, stream drops", ic->bad_checksums +
 		ic->stream_no_room_drops + ic->stream_unseen_drops, 0, false);
 	ok &= check("frames received", pc->rx, frames, false);
@@ -829,15 +839,11 @@ usage:
 	printf("    %-54s %10.1f MiB  (budget %.0f MiB, high water %.1f MiB)\n",
 		"session memory carved into slabs", mib((double)cm->carved),
 		mib((double)cm->budget), mib((double)cm->high_water_bytes));
-	printf("      %-52s %10" PRIu64 "  (high water %" PRIu64 ", %u B each)\n",
-		"entry chunks (trees, files, requests) in use",
-		cm->cls[SMB_CHUNK_ENTRY].in_use,
-		cm->cls[SMB_CHUNK_ENTRY].high_water,
-		SMB_CHUNK_ENTRY_SIZE);
-	printf("      %-52s %10" PRIu64 "  (high water %" PRIu64 ", %u B each)\n",
-		"pipe chunks in use", cm->cls[SMB_CHUNK_PIPE].in_use,
-		cm->cls[SMB_CHUNK_PIPE].high_water,
-		SMB_CHUNK_PIPE_SIZE);
+	smb_chunk_params(&chunk_classes);
+	for (c = 0; c < SMB_CHUNK_CLASSES; c++)
+		printf("      %-52s %10" PRIu64 "  (high water %" PRIu64 ", %u B each)\n",
+			chunk_class_label[c], cm->cls[c].in_use,
+			cm->cls[c].high_water, chunk_classes.sizes[c]);
 	printf("  %-56s %10.1f MiB\n", "DPDK heap growth", mib(heap));
 	printf("  %-56s %10.1f MiB  (%.0f B a session)\n",
 		"total for the worker", mib(total), total / sessions);

@@ -62,6 +62,7 @@ struct conn {
 	int id;
 	enum conn_kind kind;
 	struct smb_state *smb;
+	struct smb_counters smb_counters;	/* what smb counts into */
 	struct dcerpc_conn *rpc;
 	uint32_t rpc_next_seq[2];
 	bool rpc_seq_known[2];
@@ -356,6 +357,15 @@ tables_pool(void)
 	return pool;
 }
 
+/* A DCE/RPC association over TCP, with the pool as the gateway gives it. */
+static void
+rpc_init(struct dcerpc_conn *rpc)
+{
+	dcerpc_conn_init(rpc);
+	dcerpc_conn_set_memory(rpc, tables_pool(), SMB_CHUNK_ENTRY,
+		SMB_CHUNK_BUFFER, NULL);
+}
+
 /* Prints, at the current frame, held facts whose record has been passed. */
 static void
 release(struct conn *c, int dir, uint32_t next_seq, bool all)
@@ -430,7 +440,8 @@ conn_new(int family, const uint8_t *src, const uint8_t *dst,
 		exit(2);
 	}
 	smb_state_init(c->smb, tables_pool());
-	dcerpc_conn_init(c->rpc);
+	smb_state_set_counters(c->smb, &c->smb_counters);
+	rpc_init(c->rpc);
 	c->family = family;
 	c->id = conn_count;
 	memcpy(c->addr[src_is_client ? 0 : 1], src, alen);
@@ -587,7 +598,10 @@ handle_frame(int dlt, const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 			release(c, 0, 0, true);
 			smb_state_release(c->smb);
 			smb_state_init(c->smb, tables_pool());
-			dcerpc_conn_init(c->rpc);
+			memset(&c->smb_counters, 0, sizeof(c->smb_counters));
+			smb_state_set_counters(c->smb, &c->smb_counters);
+			dcerpc_conn_release(c->rpc);
+			rpc_init(c->rpc);
 			c->kind = CONN_UNKNOWN;
 			c->rpc_seq_known[0] = c->rpc_seq_known[1] = false;
 		} else {
@@ -847,6 +861,7 @@ done:
 			k.table_refusals, k.entries_high, k.pipes_high);
 		smb_state_release(conns[i]->smb);
 		free(conns[i]->smb);
+		dcerpc_conn_release(conns[i]->rpc);
 		free(conns[i]->rpc);
 		free(conns[i]);
 	}

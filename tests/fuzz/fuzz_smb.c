@@ -124,6 +124,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	smb_state_init(&st, pool);
+	memset(&counters, 0, sizeof(counters));
+	smb_state_set_counters(&st, &counters);
 	while (fuzz_next_record(&r, &rec)) {
 		int dir = rec.from_server;
 		size_t piece = rec.split ? rec.split : rec.len;

@@ -491,7 +491,7 @@ test_conn_fits_its_budget(void **state)
 	(void)state;
 	assert_true(sizeof(struct dcerpc_conn) <= DCERPC_CONN_SIZE_MAX);
 	/* The budget in dcerpc.h: the body buffers live apart. */
-	assert_int_equal(DCERPC_CONN_SIZE_MAX, 512);
+	assert_int_equal(DCERPC_CONN_SIZE_MAX, 168);
 }
 
 /* psexec.py over SMB 2.1 against Samba, as captured. */
@@ -1152,10 +1152,14 @@ test_context_table_bounds(void **state)
 		assert_string_equal(rec.facts[i].iface_name,
 				    dcerpc_interface_name(ifaces[i % 4]));
 	}
-	/* Results past the table cannot be paired with their offer. */
-	for (i = 0; i < 8; i++)
+	/* Without a pool, offers past the inline table are not
+	 * remembered: their results cannot be paired with them. */
+	for (i = 0; i < DCERPC_INLINE_CONTEXTS; i++) {
 		assert_int_equal(rec.facts[10 + i].context_id, i);
-	assert_null(rec.facts[18].iface_name);
+		assert_non_null(rec.facts[10 + i].iface_name);
+	}
+	for (i = DCERPC_INLINE_CONTEXTS; i < 9; i++)
+		assert_null(rec.facts[10 + i].iface_name);
 
 	/* ALTER_CONTEXT on a full table evicts old contexts, never the
 	 * ones it offers itself. */
@@ -1179,6 +1183,57 @@ test_context_table_bounds(void **state)
 	for (i = 0; i < 4; i++)
 		assert_string_equal(rec.facts[i].iface_name,
 				    dcerpc_interface_name(ifaces[i % 4]));
+}
+
+/*
+ * With a pool, a BIND's offers past the inline table go to a block: each of
+ * its DCERPC_MAX_CONTEXTS offers is paired with its result, as before the
+ * table shrank.
+ */
+static void
+test_offers_past_inline(void **state)
+{
+	static const uint8_t *const ifaces[] = {
+		svcctl_uuid, atsvc_uuid, tsch_uuid, winreg_uuid,
+	};
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE },
+		.classes = 1,
+	};
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct offer offers[DCERPC_MAX_CONTEXTS];
+	uint16_t results[DCERPC_MAX_CONTEXTS] = { 0 };
+	uint8_t pdu[1024];
+	unsigned int i;
+	size_t n;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_true(DCERPC_INLINE_CONTEXTS < DCERPC_MAX_CONTEXTS);
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++) {
+		offers[i].id = (uint16_t)i;
+		offers[i].uuid = ifaces[i % 4];
+		offers[i].major = 1;
+	}
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, 0, NULL);
+	n = build_bind(pdu, DCERPC_PTYPE_BIND, 1, offers, DCERPC_MAX_CONTEXTS);
+	assert_int_equal(feed(0, pdu, n), 0);
+	n = build_bind_ack(pdu, DCERPC_PTYPE_BIND_ACK, 1, results,
+			   DCERPC_MAX_CONTEXTS);
+	assert_int_equal(feed(1, pdu, n), 0);
+	assert_int_equal(rec.count, 2 * DCERPC_MAX_CONTEXTS);
+	for (i = 0; i < DCERPC_MAX_CONTEXTS; i++) {
+		const struct dcerpc_fact *f = &rec.facts[DCERPC_MAX_CONTEXTS + i];
+
+		assert_int_equal(f->type, DCERPC_FACT_BIND_ACK);
+		assert_int_equal(f->context_id, i);
+		assert_string_equal(f->iface_name,
+				    dcerpc_interface_name(ifaces[i % 4]));
+	}
+	dcerpc_conn_release(&conn);
+	chunk_pool_free(pool);
 }
 
 /*
@@ -1255,7 +1310,7 @@ test_contexts_grow(void **state)
 	assert_int_equal(offer_and_call(0, 40), 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use,
-		(40 - DCERPC_MAX_CONTEXTS + DCERPC_BLOCK_CONTEXTS - 1) /
+		(40 - DCERPC_INLINE_CONTEXTS + DCERPC_BLOCK_CONTEXTS - 1) /
 		DCERPC_BLOCK_CONTEXTS);
 	/* A new BIND starts over in the same blocks. */
 	rec.count = 0;
@@ -1268,7 +1323,7 @@ test_contexts_grow(void **state)
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.in_use_bytes, 0);
 
-	/* An owner share of one block: 18 kept, the rest replace. */
+	/* An owner share of one block: 14 kept, the rest replace. */
 	params.owner_limit = DCERPC_CONTEXT_BLOCK_SIZE;
 	chunk_pool_free(pool);
 	pool = chunk_pool_create(&params);
@@ -1276,8 +1331,8 @@ test_contexts_grow(void **state)
 	chunk_owner_init(&owner, pool);
 	dcerpc_conn_init(&conn);
 	dcerpc_conn_set_memory(&conn, pool, 0, 0, &owner);
-	assert_int_equal(offer_and_call(0, 16), 16);
-	assert_true(offer_and_call(16, 40) < 40);
+	assert_int_equal(offer_and_call(0, 12), 12);
+	assert_true(offer_and_call(12, 40) < 40);
 	chunk_pool_counters(pool, &c);
 	assert_int_equal(c.cls[0].in_use, 1);
 	assert_true(c.cls[0].refused_owner > 0);
@@ -1678,6 +1733,82 @@ test_bodies_refused(void **state)
 	chunk_pool_free(pool);
 }
 
+/*
+ * The direction states take a block only while a PDU is in flight across
+ * feed calls, and give it back at the PDU's end; when the pool refuses
+ * it, that PDU is given up (no_memory) and whole PDUs still parse.
+ */
+static void
+test_directions_held_in_flight(void **state)
+{
+	struct chunk_pool_params params = {
+		.budget = 64u << 10,
+		.sizes = { DCERPC_CONTEXT_BLOCK_SIZE, DCERPC_BODIES_SIZE },
+		.classes = 2,
+	};
+	static struct step steps[16];
+	struct chunk_pool *pool = chunk_pool_create(&params);
+	struct chunk_owner owner;
+	struct chunk_counters c;
+	unsigned int requests = 0;
+	size_t n, i;
+
+	(void)state;
+	assert_true(DCERPC_DIRS_SIZE <= DCERPC_CONTEXT_BLOCK_SIZE);
+	assert_non_null(pool);
+	dcerpc_conn_set_memory(&conn, pool, 0, 1, NULL);
+	n = build_script(steps);
+	for (i = 0; i < n; i++) {
+		size_t half = steps[i].len / 2;
+
+		feed(steps[i].from_server, steps[i].data, half);
+		chunk_pool_counters(pool, &c);
+		/* The direction states, and no context block. */
+		assert_int_equal(c.cls[0].in_use, 1);
+		feed(steps[i].from_server, steps[i].data + half,
+		     steps[i].len - half);
+	}
+	assert_int_equal(count_errors(DCERPC_ERR_NO_MEMORY), 0);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.in_use_bytes, 0);
+	chunk_pool_free(pool);
+
+	/* An owner share smaller than any chunk: nothing is held. */
+	params.owner_limit = 64;
+	pool = chunk_pool_create(&params);
+	assert_non_null(pool);
+	chunk_owner_init(&owner, pool);
+	memset(&rec, 0, sizeof(rec));
+	dcerpc_conn_init(&conn);
+	dcerpc_conn_set_memory(&conn, pool, 0, 1, &owner);
+	for (i = 0; i < n; i++) {
+		size_t half = steps[i].len / 2;
+
+		/* Every other PDU cut in two, the rest whole. */
+		if (i % 2 == 1) {
+			feed(steps[i].from_server, steps[i].data, half);
+			feed(steps[i].from_server, steps[i].data + half,
+			     steps[i].len - half);
+		} else {
+			feed(steps[i].from_server, steps[i].data,
+			     steps[i].len);
+		}
+		assert_int_equal(owner.bytes, 0);
+	}
+	assert_true(count_errors(DCERPC_ERR_NO_MEMORY) > 0);
+	for (i = 0; i < rec.count && i < MAX_FACTS; i++)
+		if (rec.facts[i].type == DCERPC_FACT_BIND ||
+		    rec.facts[i].type == DCERPC_FACT_REQUEST)
+			requests++;
+	assert_true(requests > 0);
+	dcerpc_conn_release(&conn);
+	chunk_pool_counters(pool, &c);
+	assert_int_equal(c.in_use_bytes, 0);
+	assert_true(c.cls[0].refused_owner > 0);
+	chunk_pool_free(pool);
+}
+
 static void
 test_malformed_input(void **state)
 {
@@ -1917,6 +2048,7 @@ main(void)
 				       setup),
 		cmocka_unit_test_setup(test_bind_nak, setup),
 		cmocka_unit_test_setup(test_context_table_bounds, setup),
+		cmocka_unit_test_setup(test_offers_past_inline, setup),
 		cmocka_unit_test_setup(test_control_pdus, setup),
 		cmocka_unit_test_setup(test_truncated_stubs, setup),
 		cmocka_unit_test_setup(test_utf8_output_bound, setup),
@@ -1928,6 +2060,7 @@ main(void)
 		cmocka_unit_test_setup(test_contexts_grow, setup),
 		cmocka_unit_test_setup(test_cut_at_every_byte, setup),
 		cmocka_unit_test_setup(test_bodies_refused, setup),
+		cmocka_unit_test_setup(test_directions_held_in_flight, setup),
 		cmocka_unit_test_setup(test_random_input, setup),
 	};
 

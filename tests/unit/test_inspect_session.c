@@ -247,10 +247,10 @@ static void
 test_session_budget(void **state)
 {
 	(void)state;
-	assert_int_equal(SESSION_SIZE_MAX, 640);
+	assert_int_equal(SESSION_SIZE_MAX, 512);
 	assert_true(sizeof(struct session) <= SESSION_SIZE_MAX);
 	assert_int_equal(sizeof(struct session) % 64, 0);
-	assert_int_equal(SMB_STATE_SIZE, 512);
+	assert_int_equal(SMB_STATE_SIZE, 384);
 	assert_true(sizeof(struct dcerpc_conn) <= SMB_STATE_SIZE);
 	assert_int_equal(offsetof(struct session, parser) +
 		sizeof(struct smb_state), sizeof(struct session));
@@ -273,7 +273,7 @@ resident_bytes(void)
  * A state pool sized to a million flows (flows.sessions' default at the
  * default flow table) is reserved, not populated: only its first
  * INSPECT_SESSIONS_POPULATED states are, so start-up costs tens of MiB,
- * not the 640 MiB of the whole pool.
+ * not the 512 MiB of the whole pool.
  */
 static void
 test_session_pool_reserved(void **state)

@@ -132,16 +132,42 @@ test_pool(void)
 	return pool;
 }
 
+/* A state and the counters it counts into. */
+struct counted_state {
+	struct smb_state st;
+	struct smb_counters counters;
+};
+
+/* Room for a state and, after it, the counters it counts into. */
+static struct smb_state *
+state_alloc(void)
+{
+	struct counted_state *cs = aligned_alloc(64,
+		(sizeof(*cs) + 63) / 64 * 64);
+
+	assert_non_null(cs);
+	return &cs->st;
+}
+
+/* smb_state_init(), counting into the counters after <st>, zeroed. */
+static void
+state_init(struct smb_state *st, struct chunk_pool *pool)
+{
+	struct counted_state *cs = (struct counted_state *)(void *)st;
+
+	smb_state_init(st, pool);
+	memset(&cs->counters, 0, sizeof(cs->counters));
+	smb_state_set_counters(st, &cs->counters);
+}
+
 static struct smb_state *
 state_new(void)
 {
-	struct smb_state *st = aligned_alloc(64, sizeof(*st));
+	struct smb_state *st = state_alloc();
 
-	assert_non_null(st);
-	smb_state_init(st, test_pool());
+	state_init(st, test_pool());
 	return st;
 }
-
 /* Gives the tables' chunks back and frees <st>. */
 static void
 state_free(struct smb_state *st)
