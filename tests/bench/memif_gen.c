@@ -65,8 +65,11 @@
  * sequence and acknowledgement numbers). At the start every flow's first
  * frame is queued, so FLOWS frames are outstanding; flows whose frame came
  * back queue behind them (first come, first served). A frame the device
- * dropped would stall its flow: one not back after STALL_MS (default 100)
- * is counted as stalled and its flow starts again as a new connection.
+ * dropped would stall its flow: a frame not back after STALL_MS (default
+ * 100) is sent again, as TCP retransmits, up to 3 times; then the flow is
+ * counted as stalled, the side that sent it resets the connection (so
+ * that the device lets go of what it keeps for it) and the flow starts
+ * again as a new connection.
  *
  * Output: one line "memif_gen: ..." for people and one "RESULT key=value
  * ..." for scripts. After it the generator stops sending but keeps its
@@ -555,7 +558,8 @@ struct gen_counts {
 struct gen_flow {
 	uint32_t frame;		/* index in its capture of the frame out */
 	uint32_t round;		/* connection number: id round * flows + f */
-	uint32_t resends;	/* of the frame out */
+	uint16_t resends;	/* of the frame out */
+	uint16_t reset;		/* stalled: a reset goes out before the SYN */
 	uint64_t sent_tsc;	/* 0: not out (queued to send) */
 };
 
@@ -565,6 +569,7 @@ struct gen_flow {
  */
 struct gen_closed {
 	struct gen_flow *flows;
+	struct gen_template reset_frame;	/* built for the flow reset */
 	uint32_t *ready;
 	uint64_t head, tail;	/* ready[head % flows .. tail % flows) */
 	uint64_t scan;		/* next flow checked for a stall */
@@ -706,6 +711,32 @@ closed_queue(struct gen_closed *c, uint64_t flows, uint32_t flow)
 }
 
 /*
+ * Closed loop: a reset (RST and ACK, no payload) from the side that sent
+ * <t>, at its sequence number, so that the device drops the connection
+ * and the segments it keeps for it, as a peer that gives up does.
+ */
+static const struct gen_template *
+closed_reset(struct gen_closed *c, const struct gen_template *t)
+{
+	struct gen_template *r = &c->reset_frame;
+	unsigned int tcp_len = (t->data[t->l4 + 12] >> 4) * 4;
+	unsigned int len = t->l4 + RTE_MAX(tcp_len, 20u);
+
+	if (len > t->len)
+		len = t->l4 + 20;
+	memcpy(r->data, t->data, len);
+	r->l4 = t->l4;
+	r->from_server = t->from_server;
+	r->len = RTE_MAX(len, 60u);
+	memset(r->data + len, 0, r->len - len);
+	r->data[16] = (len - 14) >> 8;
+	r->data[17] = (len - 14) & 0xff;
+	r->data[t->l4 + 13] = 0x14;
+	frame_checksums(r->data, t->l4, len - 14);
+	return r;
+}
+
+/*
  * Closed loop: the next frame to send (of the first flow in the ready
  * queue), its client id and queue; NULL when no flow is ready.
  */
@@ -725,6 +756,18 @@ closed_next(const struct gen_plan *plan, uint64_t *id, unsigned int *queue,
 	fl = &c->flows[f];
 	s = &sessions[f % session_count];
 	*id = (uint64_t)fl->round * flows + f;
+	if (fl->reset) {
+		const struct gen_template *t = closed_reset(c,
+			&s->frames[fl->frame]);
+
+		/* Not waited for: the flow's next frame is its new SYN. */
+		fl->reset = 0;
+		fl->frame = 0;
+		fl->round++;
+		closed_queue(c, flows, f);
+		*queue = frame_queue(t, *id, plan->queues, plan->spread);
+		return t;
+	}
 	fl->sent_tsc = tsc | 1;
 	*queue = frame_queue(&s->frames[fl->frame], *id, plan->queues,
 		plan->spread);
@@ -733,16 +776,14 @@ closed_next(const struct gen_plan *plan, uint64_t *id, unsigned int *queue,
 
 /* Closed loop: moves flow <f> on to its next frame and queues it. */
 static inline void
-closed_advance(struct gen_closed *c, uint64_t flows, uint32_t f,
-	bool restart)
+closed_advance(struct gen_closed *c, uint64_t flows, uint32_t f)
 {
 	struct gen_flow *fl = &c->flows[f];
 
 	fl->sent_tsc = 0;
 	fl->resends = 0;
-	if (restart || ++fl->frame == sessions[f % session_count].count) {
-		if (!restart)
-			c->connections++;
+	if (++fl->frame == sessions[f % session_count].count) {
+		c->connections++;
 		fl->frame = 0;
 		fl->round++;
 	}
@@ -791,7 +832,7 @@ closed_receive(const struct gen_plan *plan, struct rte_mbuf *m, uint16_t port)
 	if (t->from_server != from_server ||
 			memcmp(f + l4 + 4, t->data + t->l4 + 4, 8) != 0)
 		goto unmatched;
-	closed_advance(c, flows, (uint32_t)flow, false);
+	closed_advance(c, flows, (uint32_t)flow);
 	return;
 unmatched:
 	c->unmatched++;
@@ -801,7 +842,8 @@ unmatched:
  * Closed loop: checks the next GEN_STALL_SCAN flows; one whose frame has
  * been out for longer than the stall time was dropped by the device (or
  * is held by it): the frame is sent again, as TCP retransmits, up to
- * GEN_RESENDS times, then the flow starts again as a new connection.
+ * GEN_RESENDS times, then the connection is reset and the flow starts
+ * again as a new one.
  */
 static inline void
 closed_scan(struct gen_closed *c, uint64_t flows, uint64_t tsc)
@@ -821,7 +863,10 @@ closed_scan(struct gen_closed *c, uint64_t flows, uint64_t tsc)
 			closed_queue(c, flows, f);
 		} else {
 			c->stalled++;
-			closed_advance(c, flows, f, true);
+			c->flows[f].sent_tsc = 0;
+			c->flows[f].resends = 0;
+			c->flows[f].reset = 1;
+			closed_queue(c, flows, f);
 		}
 	}
 }
@@ -1182,7 +1227,7 @@ main(int argc, char **argv)
 			}
 		}
 		if (closed_loop)
-			printf("memif_gen: closed loop: %" PRIu64 " connections replayed to the end, %" PRIu64 " frames sent again (nothing back in %.0f ms), %" PRIu64 " flows stalled (restarted after %d resends), %" PRIu64 " frames back that no flow waited for\n",
+			printf("memif_gen: closed loop: %" PRIu64 " connections replayed to the end, %" PRIu64 " frames sent again (nothing back in %.0f ms), %" PRIu64 " flows stalled (reset and restarted after %d resends), %" PRIu64 " frames back that no flow waited for\n",
 				closed.connections, closed.resent, stall_ms,
 				closed.stalled, GEN_RESENDS, closed.unmatched);
 		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s loop=%s resent=%" PRIu64 " stalled=%" PRIu64 " unmatched=%" PRIu64 "\n",
