@@ -138,10 +138,10 @@ case_gen_args() {
 	tcp64) echo "-m tcp -f 1000" ;;
 	imix) echo "-m imix -f 1000" ;;
 	smb-1k) echo "-m smb -f 1000 $pcaps" ;;
-	smb-100k) echo "-m smb -f 100000 $pcaps" ;;
+	smb-100k) echo "-m smb -c -f 100000 $pcaps" ;;
 	smb-1m) echo "-m smb -f 1000000 $pcaps" ;;
 	syn) echo "-m syn" ;;
-	policy-1000) echo "-m smb -f 100000 $pcaps" ;;
+	policy-1000) echo "-m smb -c -f 100000 $pcaps" ;;
 	*) return 1 ;;
 	esac
 }
@@ -160,15 +160,23 @@ case_max_flows() {
 	case $1 in smb-1m | syn) echo 1048576 ;; *) echo 262144 ;; esac
 }
 # Buffers per port and segments the stream normaliser may keep. A segment
-# is kept until its receiver acknowledges it, and the generator answers a
-# flow only after a frame of every other flow (its round trip is a whole
-# pass over the flows), so at 100k flows a few segments per flow are in
-# flight at once: with fewer kept segments than that, segments are dropped
-# for lack of room (the stream drop reason, `no_room`), the generator never
-# retransmits, and the case measures drops, not forwarding. A real link's
-# round trip is far shorter (at 7 Mpps and 1 ms, about 7,000 segments in
-# flight). The 1M-flow case, still in its handshakes in a 5 s window,
-# keeps the defaults (a pool of 262,144 kept segments only slowed it).
+# is kept until its receiver acknowledges it. The 100k-flow cases run the
+# generator's closed loop (-c): a flow sends its next frame only when its
+# previous one came back through the device, so no acknowledgement
+# overtakes its segment (no `acked_unseen`), but all 100k flows are
+# mid-session at once, about one kept segment each early in the sessions
+# (79k seen), far more than the default 8,192: with the defaults 0.7 M
+# segments were dropped for lack of room (`no_room`) and the flows stalled
+# on them. These sizes hold them until the flows reach the copy capture's
+# bulk write, whose unacknowledged segments (about 28 per server
+# acknowledgement) fill even 262,144: the case still drops for room at
+# full speed (docs/benchmarks.md, "Issue 18 round"). The 1k case stays open loop: its 1,000 flows run in
+# step through the captures' bulk write (3 MB, about 28 client segments
+# per server acknowledgement and far more in flight), which keeps more
+# segments than even 65,536 allow; closed loop, a dropped segment stalls
+# its flow and the segments it kept wait for an acknowledgement that never
+# comes, until every flow stalls. The 1M-flow case stays open loop with
+# the defaults (a pool of 262,144 kept segments only slowed it).
 case_mbufs() {
 	case $1 in smb-100k | policy-1000) echo 524287 ;; *) echo 16383 ;; esac
 }

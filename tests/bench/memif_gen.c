@@ -14,7 +14,7 @@
  *
  *	memif_gen [EAL options] -- -m MODE [-t SECONDS] [-w WARMUP]
  *		[-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d SPREAD]]
- *		[CAPTURE.pcap ...]
+ *		[-c [-T STALL_MS]] [CAPTURE.pcap ...]
  *	memif_gen [EAL options] -- -m MODE ... -o PREFIX [-n FRAMES]
  *
  * With -o nothing is sent: the first FRAMES (default 1,000,000) frames of
@@ -32,6 +32,7 @@
  *		and port of its own; every flow advances one frame per pass,
  *		so all flows are in progress at once; a flow that reaches the
  *		end of its capture starts again as a new connection
+ *		(open loop; -c closes the loop, see below)
  *	syn	a SYN storm: bare SYNs (no payload, 60-byte frames) to
  *		port 445, each from a source address and port never used
  *		before, that nobody answers
@@ -54,6 +55,21 @@
  * (at most QUEUES lcores), each walking the whole schedule and sending
  * only the frames of its queues, so that a generator on several cores
  * does not bound a device with several workers.
+ *
+ * Closed loop (-c, smb mode, one lcore): every flow has its own place in
+ * its capture and sends its next frame only once its previous one has
+ * come back out of the device (received on the other port), as a real
+ * peer answers only what reached it. The flow is found again from the
+ * received frame's client address and port (client_addr() and
+ * client_port() inverted) and checked against the frame it sent (side,
+ * sequence and acknowledgement numbers). At the start every flow's first
+ * frame is queued, so FLOWS frames are outstanding; flows whose frame came
+ * back queue behind them (first come, first served). A frame the device
+ * dropped would stall its flow: a frame not back after STALL_MS (default
+ * 100) is sent again, as TCP retransmits, up to 3 times; then the flow is
+ * counted as stalled, the side that sent it resets the connection (so
+ * that the device lets go of what it keeps for it) and the flow starts
+ * again as a new connection.
  *
  * Output: one line "memif_gen: ..." for people and one "RESULT key=value
  * ..." for scripts. After it the generator stops sending but keeps its
@@ -100,11 +116,16 @@
 #define GEN_LINK_WAIT_S		15
 #define GEN_QUEUES_MAX		16
 #define GEN_AFFINITY_HEADER	34	/* Ethernet and IPv4 up to the addresses */
+#define GEN_STALL_MS		100
+#define GEN_RESENDS		3	/* a stalled frame is sent again so often */
+#define GEN_STALL_SCAN		256	/* flows checked for a stall per loop */
 
 /* Client addresses: 10.0.0.0/14 (2^18 hosts), ports 1024 and up. */
 #define GEN_CLIENT_NET		0x0a000000u
 #define GEN_HOST_BITS		18
 #define GEN_HOST_MASK		((1u << GEN_HOST_BITS) - 1)
+#define GEN_CLIENT_PORTS	64000
+#define GEN_ADDR_MULTIPLIER	40503u	/* odd: invertible mod 2^HOST_BITS */
 #define GEN_SERVER_ADDR		0xc6120214u	/* 198.18.2.20 */
 
 enum gen_spread {
@@ -153,7 +174,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: memif_gen [EAL options] -- -m tcp|imix|smb|syn [-t SECONDS] [-w WARMUP]\n"
 		"                 [-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d owner|flow]]\n"
-		"                 [-o PREFIX [-n FRAMES]]\n"
+		"                 [-c [-T STALL_MS]] [-o PREFIX [-n FRAMES]]\n"
 		"                 [CAPTURE.pcap ...]\n");
 	exit(2);
 }
@@ -165,13 +186,42 @@ usage(void)
 static inline uint32_t
 client_addr(uint64_t id)
 {
-	return GEN_CLIENT_NET | (((uint32_t)id * 40503u) & GEN_HOST_MASK);
+	return GEN_CLIENT_NET |
+		(((uint32_t)id * GEN_ADDR_MULTIPLIER) & GEN_HOST_MASK);
 }
 
 static inline uint16_t
 client_port(uint64_t id)
 {
-	return 1024 + (uint16_t)((id >> GEN_HOST_BITS) % 64000);
+	return 1024 + (uint16_t)((id >> GEN_HOST_BITS) % GEN_CLIENT_PORTS);
+}
+
+/* The inverse of GEN_ADDR_MULTIPLIER mod 2^32 (Newton's iteration). */
+static uint32_t
+multiplier_inverse(void)
+{
+	uint32_t x = GEN_ADDR_MULTIPLIER, inv = x;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		inv *= 2 - x * inv;
+	return inv;
+}
+
+/*
+ * The client id (modulo 2^HOST_BITS * CLIENT_PORTS, far more ids than a
+ * run uses) whose address and port are <addr>:<port>; false when they are
+ * not a generated client's.
+ */
+static inline bool
+client_id(uint32_t addr, uint16_t port, uint32_t inverse, uint64_t *id)
+{
+	if ((addr & ~GEN_HOST_MASK) != GEN_CLIENT_NET || port < 1024 ||
+			port - 1024 >= GEN_CLIENT_PORTS)
+		return false;
+	*id = (uint64_t)(port - 1024) << GEN_HOST_BITS |
+		(((addr & GEN_HOST_MASK) * inverse) & GEN_HOST_MASK);
+	return true;
 }
 
 static uint16_t
@@ -504,6 +554,33 @@ struct gen_counts {
 	uint64_t tx_full;	/* bursts the device could not take whole */
 };
 
+/* Closed loop: where a flow is, and since when its frame is out. */
+struct gen_flow {
+	uint32_t frame;		/* index in its capture of the frame out */
+	uint32_t round;		/* connection number: id round * flows + f */
+	uint16_t resends;	/* of the frame out */
+	uint16_t reset;		/* stalled: a reset goes out before the SYN */
+	uint64_t sent_tsc;	/* 0: not out (queued to send) */
+};
+
+/*
+ * Closed loop state: the flows, and a queue of the flows whose next frame
+ * may be sent (each flow is in it at most once, so FLOWS entries do).
+ */
+struct gen_closed {
+	struct gen_flow *flows;
+	struct gen_template reset_frame;	/* built for the flow reset */
+	uint32_t *ready;
+	uint64_t head, tail;	/* ready[head % flows .. tail % flows) */
+	uint64_t scan;		/* next flow checked for a stall */
+	uint64_t stall_tsc;
+	uint32_t inverse;
+	uint64_t resent;	/* frames sent again after a stall */
+	uint64_t stalled;	/* flows restarted after a stall */
+	uint64_t unmatched;	/* frames back that no flow was waiting for */
+	uint64_t connections;	/* captures replayed to the end */
+};
+
 /* What the sending lcores share, set before they start. */
 struct gen_plan {
 	struct rte_mempool *pool;
@@ -511,6 +588,7 @@ struct gen_plan {
 	unsigned int queues;		/* per port */
 	unsigned int lanes;		/* sending lcores */
 	enum gen_spread spread;
+	struct gen_closed *closed;	/* NULL: open loop */
 	uint64_t t_start, t_warm, t_end;	/* TSC */
 };
 
@@ -626,6 +704,173 @@ lane_next(const struct gen_lane *lane, struct gen_cursor *cursor,
 	return NULL;
 }
 
+static inline void
+closed_queue(struct gen_closed *c, uint64_t flows, uint32_t flow)
+{
+	c->ready[c->tail++ % flows] = flow;
+}
+
+/*
+ * Closed loop: a reset (RST and ACK, no payload) from the side that sent
+ * <t>, at its sequence number, so that the device drops the connection
+ * and the segments it keeps for it, as a peer that gives up does.
+ */
+static const struct gen_template *
+closed_reset(struct gen_closed *c, const struct gen_template *t)
+{
+	struct gen_template *r = &c->reset_frame;
+	unsigned int tcp_len = (t->data[t->l4 + 12] >> 4) * 4;
+	unsigned int len = t->l4 + RTE_MAX(tcp_len, 20u);
+
+	if (len > t->len)
+		len = t->l4 + 20;
+	memcpy(r->data, t->data, len);
+	r->l4 = t->l4;
+	r->from_server = t->from_server;
+	r->len = RTE_MAX(len, 60u);
+	memset(r->data + len, 0, r->len - len);
+	r->data[16] = (len - 14) >> 8;
+	r->data[17] = (len - 14) & 0xff;
+	r->data[t->l4 + 13] = 0x14;
+	frame_checksums(r->data, t->l4, len - 14);
+	return r;
+}
+
+/*
+ * Closed loop: the next frame to send (of the first flow in the ready
+ * queue), its client id and queue; NULL when no flow is ready.
+ */
+static inline const struct gen_template *
+closed_next(const struct gen_plan *plan, uint64_t *id, unsigned int *queue,
+	uint64_t tsc)
+{
+	struct gen_closed *c = plan->closed;
+	uint64_t flows = plan->cursor.flows;
+	const struct gen_session *s;
+	struct gen_flow *fl;
+	uint32_t f;
+
+	if (c->head == c->tail)
+		return NULL;
+	f = c->ready[c->head++ % flows];
+	fl = &c->flows[f];
+	s = &sessions[f % session_count];
+	*id = (uint64_t)fl->round * flows + f;
+	if (fl->reset) {
+		const struct gen_template *t = closed_reset(c,
+			&s->frames[fl->frame]);
+
+		/* Not waited for: the flow's next frame is its new SYN. */
+		fl->reset = 0;
+		fl->frame = 0;
+		fl->round++;
+		closed_queue(c, flows, f);
+		*queue = frame_queue(t, *id, plan->queues, plan->spread);
+		return t;
+	}
+	fl->sent_tsc = tsc | 1;
+	*queue = frame_queue(&s->frames[fl->frame], *id, plan->queues,
+		plan->spread);
+	return &s->frames[fl->frame];
+}
+
+/* Closed loop: moves flow <f> on to its next frame and queues it. */
+static inline void
+closed_advance(struct gen_closed *c, uint64_t flows, uint32_t f)
+{
+	struct gen_flow *fl = &c->flows[f];
+
+	fl->sent_tsc = 0;
+	fl->resends = 0;
+	if (++fl->frame == sessions[f % session_count].count) {
+		c->connections++;
+		fl->frame = 0;
+		fl->round++;
+	}
+	closed_queue(c, flows, f);
+}
+
+/*
+ * Closed loop: frame <m> came back on <port>. When it is the frame its
+ * flow has out (the client's side came back on port 1, the server's on
+ * port 0; same sequence and acknowledgement numbers), the flow moves on.
+ */
+static inline void
+closed_receive(const struct gen_plan *plan, struct rte_mbuf *m, uint16_t port)
+{
+	struct gen_closed *c = plan->closed;
+	uint64_t flows = plan->cursor.flows;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct gen_template *t;
+	const struct gen_flow *fl;
+	bool from_server = port == 0;
+	unsigned int l4;
+	uint32_t addr;
+	uint16_t cport;
+	uint64_t id, flow, round;
+
+	if (rte_pktmbuf_data_len(m) < 54 || f[12] != 0x08 || f[13] != 0x00 ||
+			(f[14] >> 4) != 4 || f[23] != 6)
+		goto unmatched;
+	l4 = 14 + (f[14] & 0xf) * 4;
+	if (l4 + 20 > rte_pktmbuf_data_len(m))
+		goto unmatched;
+	addr = rte_be_to_cpu_32(*(const unaligned_uint32_t *)
+		(f + (from_server ? 30 : 26)));
+	cport = f[l4 + (from_server ? 2 : 0)] << 8 |
+		f[l4 + (from_server ? 3 : 1)];
+	if (!client_id(addr, cport, c->inverse, &id))
+		goto unmatched;
+	flow = id % flows;
+	round = id / flows;
+	fl = &c->flows[flow];
+	/* Not out (queued to be sent again): the late original is let go,
+	 * so that a flow is never queued twice. */
+	if (fl->sent_tsc == 0 || fl->round != round)
+		goto unmatched;
+	t = &sessions[flow % session_count].frames[fl->frame];
+	if (t->from_server != from_server ||
+			memcmp(f + l4 + 4, t->data + t->l4 + 4, 8) != 0)
+		goto unmatched;
+	closed_advance(c, flows, (uint32_t)flow);
+	return;
+unmatched:
+	c->unmatched++;
+}
+
+/*
+ * Closed loop: checks the next GEN_STALL_SCAN flows; one whose frame has
+ * been out for longer than the stall time was dropped by the device (or
+ * is held by it): the frame is sent again, as TCP retransmits, up to
+ * GEN_RESENDS times, then the connection is reset and the flow starts
+ * again as a new one.
+ */
+static inline void
+closed_scan(struct gen_closed *c, uint64_t flows, uint64_t tsc)
+{
+	unsigned int i;
+
+	for (i = 0; i < GEN_STALL_SCAN && i < flows; i++) {
+		uint32_t f = (uint32_t)(c->scan++ % flows);
+		const struct gen_flow *fl = &c->flows[f];
+
+		if (fl->sent_tsc == 0 || tsc - fl->sent_tsc <= c->stall_tsc)
+			continue;
+		if (fl->resends < GEN_RESENDS) {
+			c->flows[f].resends++;
+			c->flows[f].sent_tsc = 0;
+			c->resent++;
+			closed_queue(c, flows, f);
+		} else {
+			c->stalled++;
+			c->flows[f].sent_tsc = 0;
+			c->flows[f].resends = 0;
+			c->flows[f].reset = 1;
+			closed_queue(c, flows, f);
+		}
+	}
+}
+
 /*
  * One sending lcore: fills its queues' bursts from the schedule until one
  * is full, offers them all, receives on its queues of both ports, until
@@ -663,11 +908,19 @@ lane_run(void *arg)
 			m = rte_pktmbuf_alloc(plan->pool);
 			if (m == NULL)
 				break;
-			t = lane_next(lane, &cursor, &id, &q);
-			if (t == NULL) {
-				rte_pktmbuf_free(m);
-				idle = true;
-				break;
+			if (plan->closed != NULL) {
+				t = closed_next(plan, &id, &q, tsc);
+				if (t == NULL) {
+					rte_pktmbuf_free(m);
+					break;
+				}
+			} else {
+				t = lane_next(lane, &cursor, &id, &q);
+				if (t == NULL) {
+					rte_pktmbuf_free(m);
+					idle = true;
+					break;
+				}
 			}
 			frame_write(m, t, id);
 			n = lane->npending[t->from_server][q];
@@ -689,10 +942,15 @@ lane_run(void *arg)
 				lane->queue_rx[p][q] += n;
 				for (k = 0; k < n; k++)
 					lane->now.rx_bytes += rx[k]->pkt_len;
+				if (plan->closed != NULL)
+					for (k = 0; k < n; k++)
+						closed_receive(plan, rx[k], p);
 				rte_pktmbuf_free_bulk(rx, n);
 			}
 		}
 		tsc = rte_get_tsc_cycles();
+		if (plan->closed != NULL)
+			closed_scan(plan->closed, plan->cursor.flows, tsc);
 		if (!warmed && tsc >= t_warm) {
 			lane->start = lane->now;
 			t_warm = tsc;
@@ -718,6 +976,9 @@ int
 main(int argc, char **argv)
 {
 	static struct gen_plan plan;
+	static struct gen_closed closed;
+	bool closed_loop = false;
+	double stall_ms = GEN_STALL_MS;
 	struct rte_mbuf *rx[GEN_BURST];
 	struct gen_cursor cursor;
 	struct rte_mempool *pool;
@@ -737,7 +998,7 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:cT:")) != -1) {
 		switch (opt) {
 		case 'm':
 			for (i = 0; i < (int)RTE_DIM(mode_names); i++)
@@ -771,6 +1032,12 @@ main(int argc, char **argv)
 		case 'q':
 			queues = (unsigned int)atoi(optarg);
 			break;
+		case 'c':
+			closed_loop = true;
+			break;
+		case 'T':
+			stall_ms = atof(optarg);
+			break;
 		case 'd':
 			if (strcmp(optarg, "owner") == 0)
 				spread = GEN_SPREAD_OWNER;
@@ -785,12 +1052,20 @@ main(int argc, char **argv)
 	}
 	if (flows == 0 || seconds <= 0 || warmup < 0 || frame_len < 60 ||
 			frame_len > GEN_FRAME_MAX || queues < 1 ||
-			queues > GEN_QUEUES_MAX)
+			queues > GEN_QUEUES_MAX || stall_ms <= 0 ||
+			(closed_loop && (mode != GEN_MODE_SMB ||
+			pcap_prefix != NULL || flows > UINT32_MAX)))
 		usage();
 	lane_count = rte_lcore_count();
 	if (lane_count > queues) {
 		fprintf(stderr, "memif_gen: %u lcores for %u queues: at most one lcore per queue\n",
 			lane_count, queues);
+		return 1;
+	}
+	/* A flow's frame may come back on any queue, so one lane sends and
+	 * receives for all flows. */
+	if (closed_loop && lane_count > 1) {
+		fprintf(stderr, "memif_gen: -c takes one lcore\n");
 		return 1;
 	}
 
@@ -874,6 +1149,22 @@ main(int argc, char **argv)
 	plan.queues = queues;
 	plan.lanes = lane_count;
 	plan.spread = spread;
+	if (closed_loop) {
+		uint32_t f;
+
+		closed.flows = calloc(flows, sizeof(*closed.flows));
+		closed.ready = calloc(flows, sizeof(*closed.ready));
+		if (closed.flows == NULL || closed.ready == NULL) {
+			fprintf(stderr, "memif_gen: no memory for %" PRIu64 " flows\n",
+				flows);
+			return 1;
+		}
+		for (f = 0; f < flows; f++)
+			closed_queue(&closed, flows, f);
+		closed.inverse = multiplier_inverse();
+		closed.stall_tsc = (uint64_t)(stall_ms * hz / 1000);
+		plan.closed = &closed;
+	}
 	plan.t_start = rte_get_tsc_cycles();
 	plan.t_warm = plan.t_start + (uint64_t)(warmup * hz);
 	plan.t_end = plan.t_warm + (uint64_t)(seconds * hz);
@@ -935,11 +1226,18 @@ main(int argc, char **argv)
 				printf("\n");
 			}
 		}
-		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s\n",
+		if (closed_loop)
+			printf("memif_gen: closed loop: %" PRIu64 " connections replayed to the end, %" PRIu64 " frames sent again (nothing back in %.0f ms), %" PRIu64 " flows stalled (reset and restarted after %d resends), %" PRIu64 " frames back that no flow waited for\n",
+				closed.connections, closed.resent, stall_ms,
+				closed.stalled, GEN_RESENDS, closed.unmatched);
+		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s loop=%s resent=%" PRIu64 " stalled=%" PRIu64 " unmatched=%" PRIu64 "\n",
 			mode_names[mode], flows, window, tx_rate / 1e6,
 			rx_rate / 1e6, bit_rate / 1e9, tx, rxn, total_tx,
 			total_rx, queues, lane_count,
-			spread == GEN_SPREAD_OWNER ? "owner" : "flow");
+			spread == GEN_SPREAD_OWNER ? "owner" : "flow",
+			closed_loop ? "closed" : "open", closed.resent,
+			closed.stalled,
+			closed.unmatched);
 		fflush(stdout);
 		ret = rxn > 0 ? 0 : 1;
 	}
