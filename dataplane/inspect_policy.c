@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "flow_hash.h"
 #include "inspect_pvt.h"
 #include "reset.h"
 
@@ -313,6 +314,43 @@ datagram_verdict(struct inspector *ins, const struct decoded_frame *frame)
 	return DROP_POLICY;
 }
 
+/* A connection's tag for the refused-SYN memo: never 0. */
+static uint32_t
+refused_syn_tag(const struct flow_key *key)
+{
+	uint32_t h = 0x9e3779b9u;
+	unsigned int i, len = key->ip_version == 6 ? 16 : 4;
+
+	for (i = 0; i < len; i++)
+		h = flow_hash_mix32(h ^ key->src_addr[i]) ^ key->dst_addr[i];
+	h = flow_hash_mix32(h ^ ((uint32_t)key->src_port << 16 |
+		key->dst_port));
+	h = flow_hash_mix32(h ^ ((uint32_t)key->vlan_outer << 16 |
+		key->vlan_inner));
+	return h != 0 ? h : 1;
+}
+
+/*
+ * Whether a refused SYN of <key> with initial sequence <seq> is a
+ * retransmission of one refused less than REFUSED_SYN_WINDOW_NS ago; it
+ * is remembered either way.
+ */
+static bool
+refused_syn_again(struct inspector *ins, const struct flow_key *key,
+	uint32_t seq, uint64_t ts_ns)
+{
+	uint32_t tag = refused_syn_tag(key);
+	struct refused_syn *slot =
+		&ins->refused_syns[tag & (REFUSED_SYN_SLOTS - 1)];
+	bool again = slot->tag == tag && slot->seq == seq &&
+		ts_ns - slot->ts_ns < REFUSED_SYN_WINDOW_NS;
+
+	slot->tag = tag;
+	slot->seq = seq;
+	slot->ts_ns = ts_ns;
+	return again;
+}
+
 /*
  * A SYN judged without a flow of its own (docs/architecture.md,
  * "Inspection"): a bare SYN whose flow does not exist, or a SYN from the
@@ -322,7 +360,9 @@ datagram_verdict(struct inspector *ins, const struct decoded_frame *frame)
  * with a reset to its sender if the rule says so, and the attempt is
  * reported as a denied connection that ended at once: policy, classified
  * and flow-end events of a flow that never entered the table
- * (flow_entry_init_detached()). Anything else is forwarded: an allowed
+ * (flow_entry_init_detached()); its retransmissions (same connection,
+ * same initial sequence number) are refused and counted in
+ * syns_refused but reported once. Anything else is forwarded: an allowed
  * SYN takes no state, the server's answer creates the flow. Returns
  * DROP_REASON_MAX to forward <m>, or DROP_POLICY.
  */
@@ -363,6 +403,14 @@ syn_verdict(struct inspector *ins, const struct flow_key *key,
 		return DROP_REASON_MAX;	/* allowed, monitored: by the flow */
 
 	ins->counters.syns_refused++;
+	if (refused_syn_again(ins, key, frame->tcp_seq, ts_ns)) {
+		if (v.flags & POLICY_VERDICT_RESET) {
+			if (!detached)
+				flow_entry_init_detached(&flow, key, ts_ns);
+			reset_connection(ins, &flow, m, frame);
+		}
+		return DROP_POLICY;
+	}
 	count_verdict(ins, v);
 	if (!detached)
 		flow_entry_init_detached(&flow, key, ts_ns);

@@ -104,6 +104,21 @@ struct session {
  */
 #define SESSION_SIZE_MAX	512
 
+/*
+ * A SYN refused without a flow (syn_verdict()), remembered so that its
+ * retransmissions (the same connection and initial sequence number,
+ * within REFUSED_SYN_WINDOW_NS) are refused again without being reported
+ * as new connection attempts. Direct-mapped: a collision only forgets.
+ */
+#define REFUSED_SYN_SLOTS	1024	/* a power of two */
+#define REFUSED_SYN_WINDOW_NS	(60ull * 1000000000ull)
+
+struct refused_syn {
+	uint32_t tag;		/* hash of the connection, never 0 when used */
+	uint32_t seq;		/* the SYN's initial sequence number */
+	uint64_t ts_ns;		/* when it was last refused */
+};
+
 struct inspector {
 	struct inspector_params params;
 	const struct policy *policy;	/* this burst's */
@@ -135,6 +150,7 @@ struct inspector {
 	bool endpoints_owned;		/* private: freed with the inspector */
 	struct chunk_pool *session_memory;	/* the SMB sessions' tables */
 	struct gw_event local_event;	/* see event_begin() */
+	struct refused_syn refused_syns[REFUSED_SYN_SLOTS];
 	struct inspect_counters counters;
 };
 

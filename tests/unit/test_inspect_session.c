@@ -826,7 +826,11 @@ test_denied_syn_refused_statelessly(void **state)
 	ic = inspector_counters(ins);
 	flow_event_count = 0;
 
-	/* Denied: refused at every SYN, nothing kept. */
+	/*
+	 * Denied: refused at every SYN, nothing kept; a retransmission (the
+	 * same initial sequence number) is refused and counted but reported
+	 * once, a new attempt (another one) is reported again.
+	 */
 	assert_int_equal(run(ins, segment(&denied, false, &none, 0, 0x02), MS),
 		DROP_POLICY);
 	assert_int_equal(run(ins, segment(&denied, false, &none, 0, 0x02),
@@ -834,6 +838,12 @@ test_denied_syn_refused_statelessly(void **state)
 	inspector_flow_stats(ins, &fs);
 	assert_int_equal(fs.created, 0);
 	assert_int_equal(ic->syns_refused, 2);
+	assert_int_equal(ic->policy_denied, 1);
+	assert_int_equal(flow_event_count, 2);
+	denied.seq[0] += 100000;
+	assert_int_equal(run(ins, segment(&denied, false, &none, 0, 0x02),
+		2 * MS + 1), DROP_POLICY);
+	assert_int_equal(ic->syns_refused, 3);
 	assert_int_equal(ic->policy_denied, 2);
 	assert_int_equal(flow_event_count, 4);
 	assert_int_equal(flow_events[0].subtype, EVENT_FLOW_CLASSIFIED);
@@ -871,7 +881,7 @@ test_denied_syn_refused_statelessly(void **state)
 	assert_int_equal(fs.created, 2);
 	assert_int_equal(run(ins, segment(&crafted, false, &none, 0, 0x02),
 		8 * MS), DROP_POLICY);
-	assert_int_equal(ic->syns_refused, 3);
+	assert_int_equal(ic->syns_refused, 4);
 
 	inspector_offline(ins);
 	inspector_free(ins);
