@@ -29,6 +29,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/bench_lib.sh
+. "$top/scripts/bench_lib.sh"
 build=${1:-$top/build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 seconds=${BENCH_SECONDS:-5}
@@ -184,15 +186,6 @@ case_segments() {
 	case $1 in smb-100k | policy-1000) echo 262144 ;; *) echo 8192 ;; esac
 }
 
-# wait_for FILE PATTERN SECONDS: 0 when PATTERN shows up in FILE in time.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # start_gen CASE OUT: the generator on lcore 0, lingering until stopped.
 start_gen() {
@@ -226,22 +219,6 @@ run_gen() {
 	return 1
 }
 
-# Waits until no other work uses the CPUs (at most BENCH_QUIET_WAIT s,
-# default 120): other jobs on a 2-core machine halve either side at
-# random. Prints nothing when quiet, else "busy" (the row is flagged).
-wait_quiet() {
-	local i busy
-
-	for ((i = 0; i < ${BENCH_QUIET_WAIT:-120}; i++)); do
-		busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
-		sleep 1
-		busy=$(awk -v b="$busy" '/^cpu / { split(b, o, " ");
-			u = $2 + $3 + $4 + $7 + $8 - o[1]; d = $5 + $6 - o[2];
-			print int(100 * u / (u + d + 1)) }' /proc/stat)
-		[ "$busy" -lt 10 ] && return 0
-	done
-	echo busy
-}
 
 # run_delay PID [COMM]: ms the threads of PID (only those named COMM)
 # spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat).
@@ -268,11 +245,6 @@ disturbed() {
 		m = g > d ? g : d; printf "%.1f", 100 * m / 1000 / (s + w) }'
 }
 
-stop_gen() {
-	kill -TERM "$gen_pid" 2>/dev/null
-	wait "$gen_pid" 2>/dev/null
-	gen_pid=
-}
 
 # Prints "MPPS CYCLES" for testpmd on CASE, or "- -".
 run_testpmd() {
@@ -391,9 +363,9 @@ for ((r = 0; r < ${BENCH_MAX_ROUNDS:-6}; r++)); do
 				(($(clean "${tp_best[$c]}" "${gw_best[$c]}") != 0)); then
 			continue
 		fi
-		wait_quiet >/dev/null
+		wait_quiet 120 >/dev/null
 		tp_best[$c]=$(best "${tp_best[$c]}" "$(run_testpmd "$c")")
-		wait_quiet >/dev/null
+		wait_quiet 120 >/dev/null
 		gw_best[$c]=$(best "${gw_best[$c]}" "$(run_smbgw "$c")")
 		ran=yes
 	done

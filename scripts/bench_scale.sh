@@ -50,6 +50,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/bench_lib.sh
+. "$top/scripts/bench_lib.sh"
 cpus=$(nproc)
 main_cpu=0
 if [ "$cpus" -ge 5 ]; then
@@ -215,47 +217,8 @@ write_config() {
 	EOF
 }
 
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
-# Waits until no other work uses the CPUs (at most BENCH_QUIET_WAIT s,
-# default 60), as scripts/bench.sh does: other jobs on a shared machine
-# slow either side at random. Prints "busy" when it gave up waiting.
-wait_quiet() {
-	local i busy
 
-	for ((i = 0; i < ${BENCH_QUIET_WAIT:-60}; i++)); do
-		busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
-		sleep 1
-		busy=$(awk -v b="$busy" '/^cpu / { split(b, o, " ");
-			u = $2 + $3 + $4 + $7 + $8 - o[1]; d = $5 + $6 - o[2];
-			print int(100 * u / (u + d + 1)) }' /proc/stat)
-		[ "$busy" -lt 10 ] && return 0
-	done
-	echo busy
-}
-
-# Stops the generator: SIGTERM, then SIGKILL after 5 s, so that none is
-# left holding its file prefix or reconnecting to the next device.
-stop_gen() {
-	local i
-
-	[ -n "$gen_pid" ] || return 0
-	kill -TERM "$gen_pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$gen_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$gen_pid" 2>/dev/null
-	wait "$gen_pid" 2>/dev/null
-	gen_pid=
-}
 
 # run_gen CASE QUEUES SPREAD OUT: the generator until its RESULT line
 # (started again, up to 3 times, when it could not connect).
@@ -441,14 +404,14 @@ busy_runs=0
 for c in $cases; do
 	declare -A row=()
 	for ((r = 0; r < rounds; r++)); do
-		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
+		[ -n "$(wait_quiet 60)" ] && busy_runs=$((busy_runs + 1))
 		row[tp1]=$(best "${row[tp1]:-}" "$(run_testpmd "$c" 1)")
-		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
+		[ -n "$(wait_quiet 60)" ] && busy_runs=$((busy_runs + 1))
 		row[tp2]=$(best "${row[tp2]:-}" "$(run_testpmd "$c" 2)")
-		[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
+		[ -n "$(wait_quiet 60)" ] && busy_runs=$((busy_runs + 1))
 		row[gw1]=$(best "${row[gw1]:-}" "$(run_smbgw "$c" 1 owner)")
 		for s in $spreads; do
-			[ -n "$(wait_quiet)" ] && busy_runs=$((busy_runs + 1))
+			[ -n "$(wait_quiet 60)" ] && busy_runs=$((busy_runs + 1))
 			row[gw2$s]=$(best "${row[gw2$s]:-}" "$(run_smbgw "$c" 2 "$s")")
 		done
 	done
