@@ -116,49 +116,7 @@ feed(struct smb_state *st, enum smb_dir dir, uint32_t *seq,
 	*seq += (uint32_t)len;
 }
 
-/* The tables' pool, one for the process as a worker has one. */
-static struct chunk_pool *
-test_pool(void)
-{
-	static struct chunk_pool *pool;
-
-	if (pool == NULL) {
-		struct chunk_pool_params params = { .budget = 64u << 20 };
-
-		smb_chunk_params(&params);
-		pool = chunk_pool_create(&params);
-		assert_non_null(pool);
-	}
-	return pool;
-}
-
-/* A state and the counters it counts into. */
-struct counted_state {
-	struct smb_state st;
-	struct smb_counters counters;
-};
-
-/* Room for a state and, after it, the counters it counts into. */
-static struct smb_state *
-state_alloc(void)
-{
-	struct counted_state *cs = aligned_alloc(64,
-		(sizeof(*cs) + 63) / 64 * 64);
-
-	assert_non_null(cs);
-	return &cs->st;
-}
-
-/* smb_state_init(), counting into the counters after <st>, zeroed. */
-static void
-state_init(struct smb_state *st, struct chunk_pool *pool)
-{
-	struct counted_state *cs = (struct counted_state *)(void *)st;
-
-	smb_state_init(st, pool);
-	memset(&cs->counters, 0, sizeof(cs->counters));
-	smb_state_set_counters(st, &cs->counters);
-}
+#include "smb_counted_state.h"
 
 static struct smb_state *
 state_new(void)
