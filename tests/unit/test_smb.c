@@ -20,6 +20,7 @@
 #include "dcerpc.h"
 #include "chunk.h"
 #include "smb.h"
+#include "smb_counted_state.h"
 
 /* ---- captures ------------------------------------------------------- */
 
@@ -200,8 +201,6 @@ enum feed_mode {
 	FEED_SPLIT,		/* pseudo-random pieces */
 	FEED_TWICE,		/* every segment repeated (retransmitted) */
 };
-
-#include "smb_counted_state.h"
 
 static struct smb_state *
 state_new(void)

@@ -20,6 +20,7 @@
 #include "smb.h"
 #include "xca.h"
 #include "smb2_build.h"
+#include "smb_counted_state.h"
 
 /* ---- facts ---------------------------------------------------------- */
 
@@ -115,8 +116,6 @@ feed(struct smb_state *st, enum smb_dir dir, uint32_t *seq,
 	}
 	*seq += (uint32_t)len;
 }
-
-#include "smb_counted_state.h"
 
 static struct smb_state *
 state_new(void)
