@@ -114,8 +114,8 @@ write_policy() {
 	echo "};"
 }
 
-# write_config FILE MAX_FLOWS MBUFS SEGMENTS WITH_POLICY (parser states:
-# flows.sessions follows max_flows)
+# write_config FILE MAX_FLOWS WITH_POLICY (parser states: flows.sessions
+# follows max_flows)
 write_config() {
 	cat >"$1" <<-EOF
 	gateway: {
@@ -126,12 +126,11 @@ write_config() {
 	  burst_size = 32;
 	  stats_interval = 0;
 	};
-	memory: { mbufs = $3; rx_descriptors = 1024; tx_descriptors = 1024; };
+	memory: { rx_descriptors = 1024; tx_descriptors = 1024; };
 	flows: { max_flows = $2; };
-	stream: { segments = $4; };
 	control: { socket = "$run/ctl.sock"; };
 	EOF
-	[ "$5" = yes ] && write_policy >>"$1"
+	[ "$3" = yes ] && write_policy >>"$1"
 }
 
 # Case table: generator arguments, smbgw flow table and parser states.
@@ -139,11 +138,11 @@ case_gen_args() {
 	case $1 in
 	tcp64) echo "-m tcp -f 1000" ;;
 	imix) echo "-m imix -f 1000" ;;
-	smb-1k) echo "-m smb -f 1000 $pcaps" ;;
-	smb-100k) echo "-m smb -c -f 100000 $pcaps" ;;
-	smb-1m) echo "-m smb -f 1000000 $pcaps" ;;
+	smb-1k) echo "-m smb -a -f 1000 $pcaps" ;;
+	smb-100k) echo "-m smb -a -c -f 100000 $pcaps" ;;
+	smb-1m) echo "-m smb -a -c -f 1000000 $pcaps" ;;
 	syn) echo "-m syn" ;;
-	policy-1000) echo "-m smb -c -f 100000 $pcaps" ;;
+	policy-1000) echo "-m smb -a -c -f 100000 $pcaps" ;;
 	*) return 1 ;;
 	esac
 }
@@ -161,31 +160,14 @@ case_title() {
 case_max_flows() {
 	case $1 in smb-1m | syn) echo 1048576 ;; *) echo 262144 ;; esac
 }
-# Buffers per port and segments the stream normaliser may keep. A segment
-# is kept until its receiver acknowledges it. The 100k-flow cases run the
-# generator's closed loop (-c): a flow sends its next frame only when its
-# previous one came back through the device, so no acknowledgement
-# overtakes its segment (no `acked_unseen`), but all 100k flows are
-# mid-session at once, about one kept segment each early in the sessions
-# (79k seen), far more than the default 8,192: with the defaults 0.7 M
-# segments were dropped for lack of room (`no_room`) and the flows stalled
-# on them. These sizes hold them until the flows reach the copy capture's
-# bulk write, whose unacknowledged segments (about 28 per server
-# acknowledgement) fill even 262,144: the case still drops for room at
-# full speed (docs/benchmarks.md, "Issue 18 round"). The 1k case stays open loop: its 1,000 flows run in
-# step through the captures' bulk write (3 MB, about 28 client segments
-# per server acknowledgement and far more in flight), which keeps more
-# segments than even 65,536 allow; closed loop, a dropped segment stalls
-# its flow and the segments it kept wait for an acknowledgement that never
-# comes, until every flow stalls. The 1M-flow case stays open loop with
-# the defaults (a pool of 262,144 kept segments only slowed it).
-case_mbufs() {
-	case $1 in smb-100k | policy-1000) echo 524287 ;; *) echo 16383 ;; esac
-}
-case_segments() {
-	case $1 in smb-100k | policy-1000) echo 262144 ;; *) echo 8192 ;; esac
-}
-
+# Every smbgw case runs with the default buffers (16,383 per port) and
+# kept segments (8,192). A segment is kept until its receiver acknowledges
+# it; the SMB cases' receivers acknowledge at once (memif_gen -a), so what
+# is kept is bounded by the frames in flight (about 2,000 at most), not by
+# the flows. Before -a the captures' receivers acknowledged bulk writes
+# every few dozen segments, a flow's round trip was a pass over all flows,
+# and the 100k and 1M cases dropped millions of segments for room
+# (docs/benchmarks.md, "Issue 18 round").
 
 # start_gen CASE OUT: the generator on lcore 0, lingering until stopped.
 start_gen() {
@@ -289,8 +271,7 @@ run_smbgw() {
 	local policy=no mpps cycles busy
 
 	[ "$1" = policy-1000 ] && policy=yes
-	write_config "$conf" "$(case_max_flows "$1")" "$(case_mbufs "$1")" \
-		"$(case_segments "$1")" "$policy"
+	write_config "$conf" "$(case_max_flows "$1")" "$policy"
 	rm -f "$run"/*.sock
 	# shellcheck disable=SC2046
 	"$smbgw" -l 0-1 --main-lcore 0 --file-prefix smbgw-bench-dut \

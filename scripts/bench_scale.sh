@@ -181,8 +181,8 @@ gen_lcores() {
 case_gen_args() {
 	case $1 in
 	tcp64) echo "-m tcp -f 1000" ;;
-	smb-1k) echo "-m smb -f 1000 $pcaps" ;;
-	smb-100k) echo "-m smb -f 100000 $pcaps" ;;
+	smb-1k) echo "-m smb -a -f 1000 $pcaps" ;;
+	smb-100k) echo "-m smb -a -f 100000 $pcaps" ;;
 	*) return 1 ;;
 	esac
 }

@@ -14,7 +14,7 @@
  *
  *	memif_gen [EAL options] -- -m MODE [-t SECONDS] [-w WARMUP]
  *		[-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d SPREAD]]
- *		[-c [-T STALL_MS]] [CAPTURE.pcap ...]
+ *		[-a] [-c [-T STALL_MS]] [CAPTURE.pcap ...]
  *	memif_gen [EAL options] -- -m MODE ... -o PREFIX [-n FRAMES]
  *
  * With -o nothing is sent: the first FRAMES (default 1,000,000) frames of
@@ -70,6 +70,17 @@
  * counted as stalled, the side that sent it resets the connection (so
  * that the device lets go of what it keeps for it) and the flow starts
  * again as a new connection.
+ *
+ * Prompt answers (-a, smb mode): after every data segment that the capture
+ * does not answer with the server's next frame, the receiver sends a pure
+ * ACK (the captures' receivers, behind segmentation offload and receive
+ * coalescing, acknowledged bulk writes every few dozen segments). Closed
+ * loop, the server's frames and those ACKs go out as soon as their turn
+ * comes, ahead of the queue, while a client's next frame queues behind
+ * the other flows: every flow advances a client step per pass, and what a
+ * device keeps unacknowledged is bounded by the frames in flight, as on a
+ * link with a short round trip, rather than growing with the flows
+ * (session_acknowledge()).
  *
  * Output: one line "memif_gen: ..." for people and one "RESULT key=value
  * ..." for scripts. After it the generator stops sending but keeps its
@@ -146,6 +157,7 @@ struct gen_template {
 	uint16_t len;
 	uint16_t l4;		/* offset of the TCP header */
 	uint8_t from_server;	/* leaves on port 1 */
+	uint8_t prompt;		/* -a, closed loop: sent as soon as its turn comes */
 };
 
 /* One capture: its frames in order. */
@@ -174,7 +186,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: memif_gen [EAL options] -- -m tcp|imix|smb|syn [-t SECONDS] [-w WARMUP]\n"
 		"                 [-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d owner|flow]]\n"
-		"                 [-c [-T STALL_MS]] [-o PREFIX [-n FRAMES]]\n"
+		"                 [-a] [-c [-T STALL_MS]] [-o PREFIX [-n FRAMES]]\n"
 		"                 [CAPTURE.pcap ...]\n");
 	exit(2);
 }
@@ -296,6 +308,144 @@ template_add_tcp(unsigned int len, uint32_t dst, uint16_t dport,
 	frame_checksums(f, 34, ip_len);
 }
 
+/* Set by -a (session_acknowledge()). */
+static bool receiver_acks;
+
+static inline uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* TCP payload bytes of template <t>; 0 when its lengths do not add up. */
+static unsigned int
+template_payload(const struct gen_template *t)
+{
+	unsigned int ip_len = (unsigned int)t->data[16] << 8 | t->data[17];
+	unsigned int headers = (t->l4 - 14) + (t->data[t->l4 + 12] >> 4) * 4;
+
+	return ip_len > headers ? ip_len - headers : 0;
+}
+
+/* What session_acknowledge() follows of one side of a connection. */
+struct gen_side {
+	int last;		/* template index of its latest frame, -1: none */
+	uint32_t next_seq;	/* its highest sequence number sent, + 1 */
+	uint32_t data_end;	/* end of its latest data segment */
+	uint32_t ack_sent;	/* acknowledgement number of its latest ACK */
+	bool acked;		/* ack_sent is set */
+};
+
+/*
+ * A pure ACK from <receiver> for everything <sender> has sent, built on
+ * the receiver's latest frame (addresses, ports, window and options, as a
+ * stack repeats them), added to the templates.
+ */
+static void
+template_add_ack(struct gen_side *receiver, const struct gen_side *sender)
+{
+	const struct gen_template *model = &templates[receiver->last];
+	struct gen_template *t = &templates[template_count++];
+	unsigned int len = model->l4 + (model->data[model->l4 + 12] >> 4) * 4;
+
+	memcpy(t->data, model->data, len);
+	t->l4 = model->l4;
+	t->from_server = model->from_server;
+	t->prompt = 1;
+	t->len = RTE_MAX(len, 60u);
+	memset(t->data + len, 0, t->len - len);
+	t->data[16] = (len - 14) >> 8;
+	t->data[17] = (len - 14) & 0xff;
+	put_be32(t->data + t->l4 + 4, receiver->next_seq);
+	put_be32(t->data + t->l4 + 8, sender->data_end);
+	t->data[t->l4 + 13] = 0x10;
+	frame_checksums(t->data, t->l4, len - 14);
+	receiver->ack_sent = sender->data_end;
+	receiver->acked = true;
+}
+
+/*
+ * -a: the receivers of session <s> acknowledge at once. The captures were
+ * taken where segmentation offload and receive coalescing let a receiver
+ * acknowledge a bulk write every few dozen segments (the copy capture:
+ * runs of up to 264 full segments with no answer); here, after every data
+ * segment that the capture does not answer with the server's next frame,
+ * the receiver sends a pure ACK. In the closed loop the server's frames
+ * and these ACKs are prompt (the peer answers as soon as the frame has
+ * reached it) while a client's own next frame waits its turn behind the
+ * other flows: a flow advances one client step per pass over the flows,
+ * as a client paces itself, and what the device keeps unacknowledged is
+ * bounded by the frames in flight, as on a link whose round trip is short,
+ * not by the number of flows. A pure ACK of the capture that repeats the
+ * last acknowledgement of its side is left out (no duplicate ACKs).
+ * Returns 0, or -1 with a message.
+ */
+static int
+session_acknowledge(struct gen_session *s)
+{
+	struct gen_side sides[2] = { { .last = -1 }, { .last = -1 } };
+	struct gen_template *loaded;
+	uint32_t i, count = s->count;
+
+	loaded = malloc(count * sizeof(*loaded));
+	if (loaded == NULL) {
+		fprintf(stderr, "memif_gen: out of memory\n");
+		return -1;
+	}
+	memcpy(loaded, s->frames, count * sizeof(*loaded));
+	template_count -= count;
+	s->count = 0;
+	for (i = 0; i < count; i++) {
+		const struct gen_template *t = &loaded[i];
+		struct gen_side *side = &sides[t->from_server];
+		unsigned int payload = template_payload(t);
+		uint32_t seq_end = get_be32(t->data + t->l4 + 4) + payload +
+			!!(t->data[t->l4 + 13] & 0x03);	/* SYN, FIN */
+		bool answered = !t->from_server && i + 1 < count &&
+			loaded[i + 1].from_server;
+		uint32_t ack = get_be32(t->data + t->l4 + 8);
+		uint8_t flags = t->data[t->l4 + 13];
+
+		if (template_count + 2 > GEN_FRAMES_MAX) {
+			fprintf(stderr, "memif_gen: more than %d frames\n",
+				GEN_FRAMES_MAX);
+			free(loaded);
+			return -1;
+		}
+		if (payload == 0 && flags == 0x10 && side->acked &&
+				ack == side->ack_sent)
+			continue;
+		if (flags & 0x10) {
+			side->ack_sent = ack;
+			side->acked = true;
+		}
+		templates[template_count] = *t;
+		templates[template_count].prompt = t->from_server;
+		if (side->last < 0 || (int32_t)(seq_end - side->next_seq) > 0)
+			side->next_seq = seq_end;
+		side->last = (int)template_count++;
+		s->count++;
+		if (payload == 0)
+			continue;
+		side->data_end = seq_end;
+		if (!answered && sides[!t->from_server].last >= 0) {
+			template_add_ack(&sides[!t->from_server], side);
+			s->count++;
+		}
+	}
+	free(loaded);
+	return 0;
+}
+
 /*
  * Loads the TCP/IPv4 frames of one capture as a session: the sender of the
  * first SYN (else of the first frame) is the client. The client's address
@@ -384,6 +534,8 @@ session_load(const char *path)
 		fprintf(stderr, "memif_gen: %s: no TCP/IPv4 frames\n", path);
 		return -1;
 	}
+	if (receiver_acks && session_acknowledge(s) != 0)
+		return -1;
 	session_count++;
 	return 0;
 }
@@ -571,7 +723,9 @@ struct gen_closed {
 	struct gen_flow *flows;
 	struct gen_template reset_frame;	/* built for the flow reset */
 	uint32_t *ready;
-	uint64_t head, tail;	/* ready[head % flows .. tail % flows) */
+	uint64_t head, tail;	/* ready[head % flows .. tail % flows);
+				 * both start at flows, so that head can
+				 * go back for a prompt frame */
 	uint64_t scan;		/* next flow checked for a stall */
 	uint64_t stall_tsc;
 	uint32_t inverse;
@@ -774,20 +928,27 @@ closed_next(const struct gen_plan *plan, uint64_t *id, unsigned int *queue,
 	return &s->frames[fl->frame];
 }
 
-/* Closed loop: moves flow <f> on to its next frame and queues it. */
+/*
+ * Closed loop: moves flow <f> on to its next frame and queues it: at the
+ * front when that frame is prompt (-a), else behind the other flows.
+ */
 static inline void
 closed_advance(struct gen_closed *c, uint64_t flows, uint32_t f)
 {
+	const struct gen_session *s = &sessions[f % session_count];
 	struct gen_flow *fl = &c->flows[f];
 
 	fl->sent_tsc = 0;
 	fl->resends = 0;
-	if (++fl->frame == sessions[f % session_count].count) {
+	if (++fl->frame == s->count) {
 		c->connections++;
 		fl->frame = 0;
 		fl->round++;
 	}
-	closed_queue(c, flows, f);
+	if (s->frames[fl->frame].prompt)
+		c->ready[--c->head % flows] = f;
+	else
+		closed_queue(c, flows, f);
 }
 
 /*
@@ -998,7 +1159,7 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:cT:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:acT:")) != -1) {
 		switch (opt) {
 		case 'm':
 			for (i = 0; i < (int)RTE_DIM(mode_names); i++)
@@ -1035,6 +1196,9 @@ main(int argc, char **argv)
 		case 'c':
 			closed_loop = true;
 			break;
+		case 'a':
+			receiver_acks = true;
+			break;
 		case 'T':
 			stall_ms = atof(optarg);
 			break;
@@ -1053,6 +1217,7 @@ main(int argc, char **argv)
 	if (flows == 0 || seconds <= 0 || warmup < 0 || frame_len < 60 ||
 			frame_len > GEN_FRAME_MAX || queues < 1 ||
 			queues > GEN_QUEUES_MAX || stall_ms <= 0 ||
+			(receiver_acks && mode != GEN_MODE_SMB) ||
 			(closed_loop && (mode != GEN_MODE_SMB ||
 			pcap_prefix != NULL || flows > UINT32_MAX)))
 		usage();
@@ -1159,6 +1324,7 @@ main(int argc, char **argv)
 				flows);
 			return 1;
 		}
+		closed.head = closed.tail = flows;
 		for (f = 0; f < flows; f++)
 			closed_queue(&closed, flows, f);
 		closed.inverse = multiplier_inverse();
