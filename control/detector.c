@@ -449,6 +449,31 @@ hash_unlink(struct host_table *t, struct table_node *node)
 	}
 }
 
+/* The entry of <key> in bucket <bucket>, made most recently used; NULL. */
+static struct table_node *
+table_lookup(struct host_table *t, uint32_t bucket, const struct host_key *key)
+{
+	struct table_node *node;
+	uint32_t index;
+
+	for (index = t->buckets[bucket]; index != NIL; index = node->hash_next) {
+		node = node_at(t, index);
+		if (memcmp(&node->key, key, sizeof(*key)) == 0) {
+			lru_unlink(t, node);
+			lru_push_head(t, node);
+			return node;
+		}
+	}
+	return NULL;
+}
+
+/* The entry of <key>, made most recently used; NULL when there is none. */
+static struct table_node *
+table_find(struct host_table *t, const struct host_key *key)
+{
+	return table_lookup(t, key_hash(key) & t->bucket_mask, key);
+}
+
 /*
  * Finds the entry of <key>, made most recently used; or takes a free
  * entry, or evicts the least recently used (*evicted set), zeroed with
@@ -458,18 +483,12 @@ static struct table_node *
 table_get(struct host_table *t, const struct host_key *key, bool *evicted)
 {
 	uint32_t bucket = key_hash(key) & t->bucket_mask;
-	struct table_node *node;
+	struct table_node *node = table_lookup(t, bucket, key);
 	uint32_t index;
 
 	*evicted = false;
-	for (index = t->buckets[bucket]; index != NIL; index = node->hash_next) {
-		node = node_at(t, index);
-		if (memcmp(&node->key, key, sizeof(*key)) == 0) {
-			lru_unlink(t, node);
-			lru_push_head(t, node);
-			return node;
-		}
-	}
+	if (node != NULL)
+		return node;
 	if (t->free_head != NIL) {
 		index = t->free_head;
 		node = node_at(t, index);
@@ -1096,6 +1115,20 @@ pair_of(struct detector *det, const struct gw_event *ev)
 	return p;
 }
 
+/*
+ * The pair's entry if it has one: for events that only matter to state
+ * an earlier event left (a WRITE to a handle remembered at its CREATE),
+ * so that the many that do not neither make an entry nor evict one.
+ */
+static struct pair *
+pair_find(struct detector *det, const struct gw_event *ev)
+{
+	struct host_key key;
+
+	pair_key(ev, &key);
+	return (struct pair *)table_find(&det->pairs, &key);
+}
+
 static bool
 is_anonymous(const struct gw_event *ev)
 {
@@ -1316,8 +1349,8 @@ on_write(struct detector *det, const struct gw_event *ev,
 
 	if (ev->flags & EVENT_F_RESPONSE || ev->u.smb.is_pipe)
 		return;
-	p = pair_of(det, ev);
-	if (!handle_known(p, ev->u.smb.file_id))
+	p = pair_find(det, ev);
+	if (p == NULL || !handle_known(p, ev->u.smb.file_id))
 		return;
 	/* Once per handle: a file written in many WRITEs is one execution. */
 	take_handle(p, ev->u.smb.file_id);

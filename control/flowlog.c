@@ -17,6 +17,7 @@
 #include "smb.h"
 
 #define FLOWLOG_DRAIN_BURST 32
+#define FLOWLOG_PREFETCH_AHEAD 4
 #define FLOWLOG_USER_MAX (2 * EVENT_ACCOUNT_MAX + 2)
 
 struct flow_row {
@@ -88,12 +89,20 @@ flowlog_free(struct flowlog *log)
 	free(log);
 }
 
+/* Where the row of <ev>'s flow is looked for first. */
+static inline unsigned int
+row_home(const struct flowlog *log, const struct gw_event *ev)
+{
+	return (unsigned int)(ev->flow_id ^ (ev->flow_id >> 32)) &
+		(log->capacity - 1);
+}
+
 /* Finds the row of <flow_id>, or claims a free one; NULL when full. */
 static struct flow_row *
 row_of(struct flowlog *log, const struct gw_event *ev)
 {
 	unsigned int mask = log->capacity - 1;
-	unsigned int slot = (unsigned int)(ev->flow_id ^ (ev->flow_id >> 32)) & mask;
+	unsigned int slot = row_home(log, ev);
 	unsigned int probes;
 	uint64_t id = ev->flow_id != 0 ? ev->flow_id : 1;
 
@@ -243,11 +252,14 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev)
 /*
  * Events are read where the worker wrote them, in the ring, and their
  * slots given back afterwards: no kilobyte copy per event on this side
- * either.
+ * either. With many connections each event's row is out of cache: the
+ * row of the event FLOWLOG_PREFETCH_AHEAD further on is asked for while
+ * this one is handled, and that event's header with it.
  */
 unsigned int
 flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max)
 {
+	const struct gw_event *burst[FLOWLOG_DRAIN_BURST];
 	unsigned int taken = 0;
 
 	while (taken < max) {
@@ -263,10 +275,21 @@ flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max)
 			break;
 		events = zcd.ptr1;
 		for (i = 0; i < zcd.n1; i++)
-			flowlog_add(log, &events[i]);
+			burst[i] = &events[i];
 		events = zcd.ptr2;
 		for (i = zcd.n1; i < n; i++)
-			flowlog_add(log, &events[i - zcd.n1]);
+			burst[i] = &events[i - zcd.n1];
+		for (i = 0; i < n && i < FLOWLOG_PREFETCH_AHEAD; i++)
+			rte_prefetch0(&log->rows[row_home(log, burst[i])]);
+		for (i = 0; i < n; i++) {
+			if (i + FLOWLOG_PREFETCH_AHEAD < n) {
+				const struct gw_event *ahead =
+					burst[i + FLOWLOG_PREFETCH_AHEAD];
+
+				rte_prefetch0(&log->rows[row_home(log, ahead)]);
+			}
+			flowlog_add(log, burst[i]);
+		}
 		rte_ring_dequeue_zc_elem_finish(ring, n);
 		taken += n;
 	}
