@@ -322,16 +322,33 @@ ghz=$(awk '/^cpu MHz/ { printf "%.2f", $4 / 1000; exit }' /proc/cpuinfo)
 	echo "== live forwarding: smbgw vs dpdk-testpmd io, memif, $(date -u '+%Y-%m-%d %H:%M UTC') =="
 	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), ${ghz} GHz;" \
 		"generator lcore 0, DUT -l 0-1 (forwarding lcore 1); ${seconds} s per run after ${warmup} s warm-up, best of ${rounds}"
-	printf '%-36s %9s %9s %9s %9s %7s %7s\n' "case" "tp Mpps" "gw Mpps" "tp c/p" "gw c/p" "Mpps" "c/p"
-	printf '%-36s %9s %9s %9s %9s %7s %7s\n' "" "" "" "" "" "gw/tp" "tp/gw"
+	printf '%-36s %9s %9s %9s %9s %7s %7s  %s\n' "case" "tp Mpps" "gw Mpps" "tp c/p" "gw c/p" "Mpps" "c/p" "paired Mpps gw/tp"
+	printf '%-36s %9s %9s %9s %9s %7s %7s  %s\n' "" "" "" "" "" "gw/tp" "tp/gw" "median (min-max) of rounds"
 } | tee "$results"
 
-declare -A tp_best gw_best
+declare -A tp_best gw_best pairs
 for c in $cases; do
 	case_gen_args "$c" >/dev/null || die "unknown case $c"
 	tp_best[$c]="- - 100"
 	gw_best[$c]="- - 100"
+	pairs[$c]=
 done
+
+# pair_ratio TP_RUN GW_RUN: smbgw's Mpps over testpmd's of one round's
+# two runs, taken a few seconds apart, or nothing.
+pair_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+		if (x[1] != "-" && y[1] != "-" && x[1] > 0)
+			printf "%.3f", y[1] / x[1] }'
+}
+
+# paired RATIOS...: "median (min-max)" of the rounds' ratios, or "-".
+paired() {
+	printf '%s\n' "$@" | sort -n | awk 'NF { v[++n] = $1 } END {
+		if (n == 0) { print "-"; exit }
+		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
+		printf "%.2f (%.2f-%.2f, %d rounds)", m, v[1], v[n], n }'
+}
 # Rounds go across the cases, each case running testpmd then smbgw once
 # per round: a slow spell of a shared machine (they last minutes) then
 # costs one round of several cases, not every round of one. After
@@ -345,9 +362,12 @@ for ((r = 0; r < ${BENCH_MAX_ROUNDS:-6}; r++)); do
 			continue
 		fi
 		wait_quiet 120 >/dev/null
-		tp_best[$c]=$(best "${tp_best[$c]}" "$(run_testpmd "$c")")
+		tp_run=$(run_testpmd "$c")
+		tp_best[$c]=$(best "${tp_best[$c]}" "$tp_run")
 		wait_quiet 120 >/dev/null
-		gw_best[$c]=$(best "${gw_best[$c]}" "$(run_smbgw "$c")")
+		gw_run=$(run_smbgw "$c")
+		gw_best[$c]=$(best "${gw_best[$c]}" "$gw_run")
+		pairs[$c]="${pairs[$c]} $(pair_ratio "$tp_run" "$gw_run")"
 		ran=yes
 	done
 	[ -n "$ran" ] || break
@@ -358,10 +378,12 @@ for c in $cases; do
 	flag=
 	awk -v a="$3" -v b="$6" 'BEGIN { exit !(a >= 5 || b >= 5) }' &&
 		flag=" (busy $3/$6%)"
-	awk -v t="$(case_title "$c")$flag" -v tm="$1" -v tc="$2" -v gm="$4" -v gc="$5" 'BEGIN {
+	# shellcheck disable=SC2086
+	p=$(paired ${pairs[$c]})
+	awk -v t="$(case_title "$c")$flag" -v tm="$1" -v tc="$2" -v gm="$4" -v gc="$5" -v p="$p" 'BEGIN {
 		r = (tm > 0 && gm != "-") ? sprintf("%.2f", gm / tm) : "-";
 		q = (tc > 0 && gc > 0) ? sprintf("%.2f", tc / gc) : "-";
-		printf "%-36s %9s %9s %9s %9s %7s %7s\n", t, tm, gm, tc, gc, r, q }' |
+		printf "%-36s %9s %9s %9s %9s %7s %7s  %s\n", t, tm, gm, tc, gc, r, q, p }' |
 		tee -a "$results"
 done
 {
@@ -374,7 +396,12 @@ done
 	echo "how long the generator and the forwarding lcore waited for a CPU taken by"
 	echo "other work; runs under 5% are preferred (smbgw's control lcore itself takes"
 	echo "2-3% of the generator's core); \"busy T/G%\" marks a case where"
-	echo "no run of testpmd (T) or smbgw (G) was that clean."
+	echo "no run of testpmd (T) or smbgw (G) was that clean (in the SMB cases"
+	echo "smbgw's control lcore, draining events, takes 15-20% of the generator's"
+	echo "core itself). The machine's speed changes by several times within minutes:"
+	echo "a best run of either device may fall in a fast spell the other never had,"
+	echo "so the paired column takes each round's two runs, seconds apart, as one"
+	echo "ratio and gives the median over the rounds."
 	echo
 	echo "== logs =="
 	cat "$work/log"
