@@ -8,15 +8,13 @@
  */
 #include <netinet/in.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_per_lcore.h>
 
+#include "checksum.h"
 #include "inspect_pvt.h"
 
 /*
@@ -93,100 +91,10 @@ const struct stream_ops inspect_stream_ops = {
 	.write = mbuf_write,
 };
 
-/* Folds a 64-bit ones' complement sum to 16 bits (RFC 1071). */
-static inline uint16_t
-fold_sum(uint64_t sum)
-{
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)((sum & 0xffff) + (sum >> 16));
-}
-
-static inline uint32_t
-load_u32(const uint8_t *p)
-{
-	uint32_t value;
-
-	memcpy(&value, p, sizeof(value));
-	return value;
-}
-
-/*
- * The ones' complement sum of <len> bytes in memory order, as
- * rte_raw_cksum() gives it. 32-bit words are added into 64-bit sums: a
- * word's sum folds to the sum of its 16-bit halves (2^16 = 1 modulo
- * 0xffff) and no carry has to be kept (2^32 words before one could be
- * lost). With SSE2, 13 instructions for 32 bytes where 64-bit words with
- * their carries took 30, on every inspected segment.
- */
-static uint16_t
-ones_sum(const uint8_t *p, uint32_t len)
-{
-	uint64_t a = 0, b = 0;
-
-#ifdef __SSE2__
-	/*
-	 * The same 32-bit words into 64-bit lanes, 16 bytes a load: each
-	 * word widened by interleaving with zeros (x86-64 always has SSE2).
-	 */
-	if (len >= 32) {
-		const __m128i zero = _mm_setzero_si128();
-		__m128i lo = zero, hi = zero;
-		uint64_t lanes[2];
-
-		for (; len >= 32; p += 32, len -= 32) {
-			__m128i x = _mm_loadu_si128((const __m128i *)p);
-			__m128i y = _mm_loadu_si128((const __m128i *)(p + 16));
-
-			lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(x, zero));
-			hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(x, zero));
-			lo = _mm_add_epi64(lo, _mm_unpacklo_epi32(y, zero));
-			hi = _mm_add_epi64(hi, _mm_unpackhi_epi32(y, zero));
-		}
-		_mm_storeu_si128((__m128i *)lanes, _mm_add_epi64(lo, hi));
-		a = lanes[0];
-		b = lanes[1];
-	}
-#else
-	for (; len >= 32; p += 32, len -= 32) {
-		a += load_u32(p);
-		b += load_u32(p + 4);
-		a += load_u32(p + 8);
-		b += load_u32(p + 12);
-		a += load_u32(p + 16);
-		b += load_u32(p + 20);
-		a += load_u32(p + 24);
-		b += load_u32(p + 28);
-	}
-#endif
-	for (; len >= 4; p += 4, len -= 4)
-		a += load_u32(p);
-	if (len >= 2) {
-		uint16_t half;
-
-		memcpy(&half, p, sizeof(half));
-		b += half;
-		p += 2;
-		len -= 2;
-	}
-	/* The last byte, zero-padded in memory order. */
-	if (len != 0) {
-		uint16_t half = 0;
-
-		memcpy(&half, p, 1);
-		b += half;
-	}
-	a += b;
-	/* Less than 2^63: adding the two sums could not carry. */
-	return fold_sum(a);
-}
-
 /*
  * The ones' complement sum of the TCP pseudo-header, folded, as
  * rte_raw_cksum() gives sums: over the bytes in memory order, here as
- * 32-bit words added straight from the decoded addresses (ones_sum()'s
+ * 32-bit words added straight from the decoded addresses (checksum_ones_sum()'s
  * rule), with no buffer to build and no call.
  */
 static uint16_t
@@ -200,51 +108,22 @@ pseudo_header_sum(const struct decoded_frame *frame, uint32_t tcp_len)
 		tail[1] = IPPROTO_TCP;
 		tail[2] = (uint8_t)(tcp_len >> 8);
 		tail[3] = (uint8_t)tcp_len;
-		sum = (uint64_t)load_u32(frame->src_addr) +
-			load_u32(frame->dst_addr) + load_u32(tail);
-		return fold_sum(sum);
+		sum = (uint64_t)checksum_load_u32(frame->src_addr) +
+			checksum_load_u32(frame->dst_addr) + checksum_load_u32(tail);
+		return checksum_fold(sum);
 	}
 	tail[0] = (uint8_t)(tcp_len >> 24);
 	tail[1] = (uint8_t)(tcp_len >> 16);
 	tail[2] = (uint8_t)(tcp_len >> 8);
 	tail[3] = (uint8_t)tcp_len;
 	tail[7] = IPPROTO_TCP;
-	sum = (uint64_t)load_u32(frame->src_addr) +
-		load_u32(frame->src_addr + 4) + load_u32(frame->src_addr + 8) +
-		load_u32(frame->src_addr + 12) + load_u32(frame->dst_addr) +
-		load_u32(frame->dst_addr + 4) + load_u32(frame->dst_addr + 8) +
-		load_u32(frame->dst_addr + 12) + load_u32(tail) +
-		load_u32(tail + 4);
-	return fold_sum(sum);
-}
-
-/*
- * The sum of <len> bytes of <m> from <offset>, across its segments: a
- * piece that starts at an odd distance from <offset> has its bytes in
- * the other lanes, so its sum is byte-swapped. -1 when <m> is shorter.
- */
-static int
-mbuf_ones_sum(const struct rte_mbuf *m, uint32_t offset, uint32_t len,
-	uint16_t *out)
-{
-	uint64_t sum = 0;
-	uint32_t done = 0;
-
-	for (; m != NULL && offset >= m->data_len; m = m->next)
-		offset -= m->data_len;
-	for (; m != NULL && done < len; m = m->next, offset = 0) {
-		uint32_t piece = RTE_MIN(len - done,
-			(uint32_t)m->data_len - offset);
-		uint16_t part = ones_sum(rte_pktmbuf_mtod_offset(m,
-			const uint8_t *, offset), piece);
-
-		sum += (done & 1) ? rte_bswap16(part) : part;
-		done += piece;
-	}
-	if (done < len)
-		return -1;
-	*out = fold_sum(sum);
-	return 0;
+	sum = (uint64_t)checksum_load_u32(frame->src_addr) +
+		checksum_load_u32(frame->src_addr + 4) + checksum_load_u32(frame->src_addr + 8) +
+		checksum_load_u32(frame->src_addr + 12) + checksum_load_u32(frame->dst_addr) +
+		checksum_load_u32(frame->dst_addr + 4) + checksum_load_u32(frame->dst_addr + 8) +
+		checksum_load_u32(frame->dst_addr + 12) + checksum_load_u32(tail) +
+		checksum_load_u32(tail + 4);
+	return checksum_fold(sum);
 }
 
 enum checksum_state {
@@ -276,7 +155,7 @@ tcp_checksum(const struct inspector *ins, const struct rte_mbuf *m,
 	}
 	/* A capture cut short (snap length) cannot be checked. */
 	if ((uint32_t)frame->l4_offset + tcp_len > m->pkt_len ||
-			mbuf_ones_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
+			checksum_mbuf_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
 		return CHECKSUM_UNVERIFIABLE;
 	pseudo = pseudo_header_sum(frame, tcp_len);
 	sum = (uint32_t)raw + pseudo;
@@ -308,7 +187,7 @@ tcp_checksum_set(struct rte_mbuf *m, const struct decoded_frame *frame)
 	uint32_t sum;
 
 	field[0] = field[1] = 0;
-	if (mbuf_ones_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
+	if (checksum_mbuf_sum(m, frame->l4_offset, tcp_len, &raw) != 0)
 		return;	/* not all there: only a capture can be cut short */
 	sum = (uint32_t)raw + pseudo_header_sum(frame, tcp_len);
 	sum = (sum & 0xffff) + (sum >> 16);
