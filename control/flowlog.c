@@ -56,6 +56,14 @@ struct flowlog {
 	const struct watchlist *watchlist;
 	struct flowlog_counters counters;
 	struct flow_row *rows;
+	/*
+	 * Flows whose end was seen, oldest first: when the table is full,
+	 * the oldest ended flow's row gives way to a new flow, so that a
+	 * gateway running for weeks keeps summarising its recent flows.
+	 * Each row is queued at most once: capacity / 2 entries.
+	 */
+	uint64_t *ended;
+	unsigned int ended_head, ended_count;
 };
 
 struct flowlog *
@@ -70,7 +78,10 @@ flowlog_create(unsigned int capacity, const struct watchlist *watchlist)
 	if (log == NULL)
 		return NULL;
 	log->rows = calloc(size, sizeof(*log->rows));
-	if (log->rows == NULL) {
+	log->ended = calloc(size / 2, sizeof(*log->ended));
+	if (log->rows == NULL || log->ended == NULL) {
+		free(log->rows);
+		free(log->ended);
 		free(log);
 		errno = ENOMEM;
 		return NULL;
@@ -86,25 +97,120 @@ flowlog_free(struct flowlog *log)
 	if (log == NULL)
 		return;
 	free(log->rows);
+	free(log->ended);
 	free(log);
 }
 
-/* Where the row of <ev>'s flow is looked for first. */
-static inline unsigned int
-row_home(const struct flowlog *log, const struct gw_event *ev)
+/* The key of <ev>'s row: its flow id, never 0 (a free slot). */
+static inline uint64_t
+row_id(const struct gw_event *ev)
 {
-	return (unsigned int)(ev->flow_id ^ (ev->flow_id >> 32)) &
-		(log->capacity - 1);
+	return ev->flow_id != 0 ? ev->flow_id : 1;
 }
 
-/* Finds the row of <flow_id>, or claims a free one; NULL when full. */
+/* Where the row of flow <id> is looked for first. */
+static inline unsigned int
+row_home(const struct flowlog *log, uint64_t id)
+{
+	return (unsigned int)(id ^ (id >> 32)) & (log->capacity - 1);
+}
+
+/* The slot of flow <id>'s row, or -1. */
+static int
+row_find(const struct flowlog *log, uint64_t id)
+{
+	unsigned int mask = log->capacity - 1;
+	unsigned int slot = row_home(log, id);
+	unsigned int probes;
+
+	for (probes = 0; probes < log->capacity; probes++) {
+		if (log->rows[slot].flow_id == id)
+			return (int)slot;
+		if (log->rows[slot].flow_id == 0)
+			return -1;
+		slot = (slot + 1) & mask;
+	}
+	return -1;
+}
+
+/*
+ * Empties slot <hole>, moving back the rows after it that would no
+ * longer be found past the gap (linear probing without tombstones).
+ */
+static void
+row_delete(struct flowlog *log, unsigned int hole)
+{
+	unsigned int mask = log->capacity - 1;
+	unsigned int next = hole;
+
+	for (;;) {
+		unsigned int home;
+
+		next = (next + 1) & mask;
+		if (log->rows[next].flow_id == 0)
+			break;
+		home = row_home(log, log->rows[next].flow_id);
+		/* Stays when its home lies cyclically in (hole, next]. */
+		if (hole <= next ? (hole < home && home <= next) :
+				(hole < home || home <= next))
+			continue;
+		log->rows[hole] = log->rows[next];
+		hole = next;
+	}
+	memset(&log->rows[hole], 0, sizeof(log->rows[hole]));
+	log->counters.rows--;
+}
+
+/* Gives the oldest ended flow's row up; false when no flow has ended. */
+static bool
+row_recycle(struct flowlog *log)
+{
+	unsigned int queue = log->capacity / 2;
+
+	while (log->ended_count > 0) {
+		uint64_t id = log->ended[log->ended_head];
+		int slot;
+
+		log->ended_head = (log->ended_head + 1) % queue;
+		log->ended_count--;
+		slot = row_find(log, id);
+		if (slot < 0 || !log->rows[slot].ended)
+			continue;
+		row_delete(log, (unsigned int)slot);
+		log->counters.rows_recycled++;
+		return true;
+	}
+	return false;
+}
+
+/* Queues flow <row>'s end, once, for row_recycle(). */
+static void
+row_ended(struct flowlog *log, struct flow_row *row)
+{
+	unsigned int queue = log->capacity / 2;
+
+	if (row->ended)
+		return;
+	row->ended = true;
+	if (log->ended_count < queue) {
+		log->ended[(log->ended_head + log->ended_count) % queue] =
+			row->flow_id;
+		log->ended_count++;
+	}
+}
+
+/*
+ * Finds the row of <ev>'s flow, or claims a free one, giving up the
+ * oldest ended flow's when the table is full; NULL when every row is a
+ * flow still open.
+ */
 static struct flow_row *
 row_of(struct flowlog *log, const struct gw_event *ev)
 {
 	unsigned int mask = log->capacity - 1;
-	unsigned int slot = row_home(log, ev);
+	uint64_t id = row_id(ev);
+	unsigned int slot = row_home(log, id);
 	unsigned int probes;
-	uint64_t id = ev->flow_id != 0 ? ev->flow_id : 1;
 
 	for (probes = 0; probes < log->capacity; probes++) {
 		struct flow_row *row = &log->rows[slot];
@@ -114,8 +220,12 @@ row_of(struct flowlog *log, const struct gw_event *ev)
 		if (row->flow_id == 0) {
 			/* Half full at most, so that probes stay short. */
 			if (log->counters.rows >= log->capacity / 2) {
-				log->counters.rows_dropped++;
-				return NULL;
+				if (!row_recycle(log)) {
+					log->counters.rows_dropped++;
+					return NULL;
+				}
+				/* Rows may have moved back: probe again. */
+				return row_of(log, ev);
 			}
 			row->flow_id = id;
 			row->sequence = log->next_sequence++;
@@ -135,7 +245,8 @@ row_of(struct flowlog *log, const struct gw_event *ev)
 }
 
 static void
-add_flow_event(struct flow_row *row, const struct gw_event *ev)
+add_flow_event(struct flowlog *log, struct flow_row *row,
+	const struct gw_event *ev)
 {
 	const struct event_flow *flow = &ev->u.flow;
 
@@ -147,7 +258,7 @@ add_flow_event(struct flow_row *row, const struct gw_event *ev)
 		row->dialect = flow->dialect;
 	row->classes |= ev->watch_classes;
 	if (ev->subtype == EVENT_FLOW_END) {
-		row->ended = true;
+		row_ended(log, row);
 		row->packets[0] = flow->packets[0];
 		row->packets[1] = flow->packets[1];
 		row->bytes[0] = flow->bytes[0];
@@ -230,7 +341,7 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev)
 		return;
 	switch (ev->kind) {
 	case EVENT_FLOW:
-		add_flow_event(row, ev);
+		add_flow_event(log, row, ev);
 		break;
 	case EVENT_SMB:
 		add_smb_event(row, ev);
@@ -280,13 +391,15 @@ flowlog_drain(struct flowlog *log, struct rte_ring *ring, unsigned int max)
 		for (i = zcd.n1; i < n; i++)
 			burst[i] = &events[i - zcd.n1];
 		for (i = 0; i < n && i < FLOWLOG_PREFETCH_AHEAD; i++)
-			rte_prefetch0(&log->rows[row_home(log, burst[i])]);
+			rte_prefetch0(&log->rows[row_home(log,
+				row_id(burst[i]))]);
 		for (i = 0; i < n; i++) {
 			if (i + FLOWLOG_PREFETCH_AHEAD < n) {
 				const struct gw_event *ahead =
 					burst[i + FLOWLOG_PREFETCH_AHEAD];
 
-				rte_prefetch0(&log->rows[row_home(log, ahead)]);
+				rte_prefetch0(&log->rows[row_home(log,
+					row_id(ahead))]);
 			}
 			flowlog_add(log, burst[i]);
 		}

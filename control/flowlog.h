@@ -23,7 +23,8 @@ struct flowlog_counters {
 	uint64_t smb_events;
 	uint64_t dcerpc_events;
 	uint64_t rows;			/* flows summarised */
-	uint64_t rows_dropped;		/* summary table full */
+	uint64_t rows_dropped;		/* summary table full of open flows */
+	uint64_t rows_recycled;		/* ended flows' rows given to new ones */
 };
 
 struct flowlog;

@@ -277,6 +277,8 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "alerts_dropped", mc->alerts_dropped);
 	ctl_reply_u64(r, "summary_full",
 		flowlog_counters(gw->parts.flowlog)->rows_dropped);
+	ctl_reply_u64(r, "summary_recycled",
+		flowlog_counters(gw->parts.flowlog)->rows_recycled);
 	ctl_reply_object_end(r);
 	reply_outputs(gw, r);
 	return 0;

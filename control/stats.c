@@ -310,9 +310,10 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.events, ic.events_dropped);
 	if (log != NULL)
 		fprintf(out, " received %" PRIu64 " flow %" PRIu64
-			" smb %" PRIu64 " dcerpc %" PRIu64 " summary_full %" PRIu64,
+			" smb %" PRIu64 " dcerpc %" PRIu64 " summary_full %" PRIu64
+			" summary_recycled %" PRIu64,
 			log->events, log->flow_events, log->smb_events,
-			log->dcerpc_events, log->rows_dropped);
+			log->dcerpc_events, log->rows_dropped, log->rows_recycled);
 	fprintf(out, "\n");
 	if (watchlist != NULL) {
 		fprintf(out, "watchlist hits:");

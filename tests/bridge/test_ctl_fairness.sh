@@ -128,7 +128,8 @@ missing = [key for section, keys in {
     "decode": ["malformed", "malformed_by_reason"],
     "policy": ["allowed_flows", "denied_flows", "monitored_flows",
                "would_deny", "smb_denied", "datagrams_denied"],
-    "events": ["ring_full", "alerts_dropped", "summary_full"],
+    "events": ["ring_full", "alerts_dropped", "summary_full",
+               "summary_recycled"],
 }.items() for key in keys if key not in result[section]]
 reasons = result["decode"]["malformed_by_reason"]
 for reason in ["truncated_l2", "truncated_l3", "truncated_l4",

@@ -502,6 +502,97 @@ test_event_commands(void **state)
 	assert_non_null(strstr(reply, "\"eve\":"));
 }
 
+/* A flow event of flow <id> (client port <id> too) for the summary. */
+static void
+summary_event(struct flowlog *log, uint64_t id, uint8_t subtype)
+{
+	struct gw_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENT_FLOW;
+	ev.subtype = subtype;
+	ev.flow_id = id;
+	ev.ip_version = 4;
+	ev.client_port = (uint16_t)id;
+	ev.server_port = 445;
+	ev.u.flow.app = FLOW_APP_SMB;
+	flowlog_add(log, &ev);
+}
+
+static unsigned int summary_lines;
+
+static int
+count_line(void *arg, const char *line)
+{
+	(void)arg;
+	(void)line;
+	summary_lines++;
+	return 0;
+}
+
+/*
+ * A full flow summary gives the oldest ended flow's row to a new flow,
+ * and drops a new flow only while every row is an open flow. The ids
+ * share one home slot, so that every removal moves rows back: every
+ * flow still summarised must be found again, not summarised twice.
+ */
+static void
+test_summary_recycles(void **state)
+{
+	struct flowlog *log = flowlog_create(16, NULL);	/* 16 rows */
+	const struct flowlog_counters *c;
+	uint64_t k;
+
+	(void)state;
+	assert_non_null(log);
+	c = flowlog_counters(log);
+	for (k = 0; k < 16; k++)
+		summary_event(log, 5 + 32 * k, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 16);
+	/* Full of open flows: a new one is not summarised. */
+	summary_event(log, 1000, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_dropped, 1);
+	assert_int_equal(c->rows_recycled, 0);
+
+	/* Six flows end, in the middle of the chain and at its ends. */
+	summary_event(log, 5 + 32 * 7, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 0, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 15, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 3, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 4, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 9, EVENT_FLOW_END);
+	/* A second end of one flow is not queued twice. */
+	summary_event(log, 5 + 32 * 3, EVENT_FLOW_END);
+
+	/* Eight new flows: six take the ended rows, two find none. */
+	for (k = 0; k < 8; k++)
+		summary_event(log, 2000 + 32 * k, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 16);
+	assert_int_equal(c->rows_recycled, 6);
+	assert_int_equal(c->rows_dropped, 3);
+
+	/* The open flows and the new ones are all found where they are:
+	 * more events of theirs take no new row. */
+	for (k = 0; k < 16; k++)
+		if (k != 0 && k != 3 && k != 4 && k != 7 && k != 9 && k != 15)
+			summary_event(log, 5 + 32 * k, EVENT_FLOW_CLASSIFIED);
+	for (k = 0; k < 6; k++)
+		summary_event(log, 2000 + 32 * k, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 16);
+	assert_int_equal(c->rows_dropped, 3);
+	summary_lines = 0;
+	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
+	assert_int_equal(summary_lines, 16);
+
+	/* A recycled flow's late event makes it a new row again, once
+	 * another row has ended. */
+	summary_event(log, 2000, EVENT_FLOW_END);
+	summary_event(log, 5 + 32 * 7, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_recycled, 7);
+	assert_int_equal(c->rows, 16);
+	flowlog_free(log);
+}
+
 int
 main(void)
 {
@@ -517,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_set_mode),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_drain_fair),
+		cmocka_unit_test(test_summary_recycles),
 		cmocka_unit_test(test_policy_commands),
 		cmocka_unit_test(test_event_commands),
 	};
