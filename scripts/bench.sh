@@ -55,15 +55,7 @@ command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (apt-get install
 "$top/scripts/hugepages.sh" 2048
 grep -qs ' hugetlbfs ' /proc/mounts || die "needs hugepages (memif shares hugepage memory)"
 
-gen=${MEMIF_GEN:-$build/tests/bench/memif_gen}
-if [ ! -x "$gen" ]; then
-	gen=$work/memif_gen
-	echo "bench: $build/tests/bench/memif_gen not built, compiling $gen"
-	gcc -O2 -march=native -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
-		-o "$gen" "$top/tests/bench/memif_gen.c" \
-		$(pkg-config --cflags --libs libdpdk) -lpcap ||
-		die "cannot compile memif_gen"
-fi
+gen=$(memif_gen_binary "$build" "$work" "$top") || die "cannot compile memif_gen"
 
 mkdir -p "$run"
 dut_pid=
@@ -230,37 +222,21 @@ disturbed() {
 
 # Prints "MPPS CYCLES" for testpmd on CASE, or "- -".
 run_testpmd() {
-	local out=$work/testpmd.out gout=$work/gen-testpmd.out fifo=$work/stdin
+	local out=$work/testpmd.out gout=$work/gen-testpmd.out
 	local mpps cycles busy
 
-	rm -f "$fifo" "$run"/*.sock
-	mkfifo "$fifo"
-	# shellcheck disable=SC2046
-	stdbuf -oL dpdk-testpmd -l 0-1 --main-lcore 0 --file-prefix smbgw-bench-dut \
-		--no-pci --no-telemetry $(dut_vdevs) -- \
-		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 \
-		--rxd=1024 --txd=1024 --burst=32 --auto-start \
-		--total-num-mbufs=32766 --mbcache=256 \
-		--record-core-cycles <"$fifo" >"$out" 2>&1 &
-	dut_pid=$!
-	exec 3>"$fifo"
-	if ! wait_for "$out" "Press enter to exit" 30; then
-		echo "bench: testpmd did not start:" >&2
-		tail -5 "$out" >&2
-		exec 3>&-
-		kill "$dut_pid" 2>/dev/null; wait "$dut_pid"; dut_pid=
+	rm -f "$run"/*.sock
+	if ! testpmd_start "$out" "$work/stdin" 1 \
+			"-l 0-1 --main-lcore 0 --file-prefix smbgw-bench-dut $(dut_vdevs)"; then
 		echo "- -"
 		return
 	fi
 	run_gen "$1" "$gout"
 	busy=$(disturbed "$dut_pid")
-	echo >&3
-	exec 3>&-
-	wait "$dut_pid"
-	dut_pid=
+	testpmd_stop
 	stop_gen
 	mpps=$(sed -n 's/^RESULT.* rx_mpps=\([0-9.]*\).*/\1/p' "$gout")
-	cycles=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -1)
+	cycles=$(testpmd_cycles "$out")
 	{ cat "$gout"; echo "testpmd: CPU taken by other work: ${busy}%"; grep "CPU cycles" "$out"; } >>"$work/log"
 	echo "${mpps:--} ${cycles:--} ${busy:-100}"
 }

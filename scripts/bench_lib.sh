@@ -46,3 +46,63 @@ stop_gen() {
 	wait "$gen_pid" 2>/dev/null
 	gen_pid=
 }
+
+# memif_gen_binary BUILD WORK TOP: the traffic source's path: MEMIF_GEN,
+# else BUILD's, else compiled into WORK from TOP's sources as meson builds
+# it (with the flow affinity it spreads by). Returns 1 when it cannot be
+# compiled.
+memif_gen_binary() {
+	local gen=${MEMIF_GEN:-$1/tests/bench/memif_gen}
+
+	if [ ! -x "$gen" ]; then
+		gen=$2/memif_gen
+		echo "$1/tests/bench/memif_gen not built, compiling $gen" >&2
+		# shellcheck disable=SC2046
+		gcc -O2 -march=native -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
+			-I"$3/dataplane" -I"$3/dataplane/flow" -o "$gen" \
+			"$3/tests/bench/memif_gen.c" "$3/dataplane/affinity.c" \
+			$(pkg-config --cflags --libs libdpdk) -lpcap >&2 ||
+			return 1
+	fi
+	echo "$gen"
+}
+
+# testpmd_start OUT FIFO CORES "EAL_OPTIONS": dpdk-testpmd in io
+# forwarding with CORES forwarding cores and queues per port, its output in
+# OUT, its prompt fed from FIFO (held open as fd 3 until testpmd_stop).
+# Sets dut_pid. Returns 1, having said why and cleaned up, when it did not
+# come up.
+testpmd_start() {
+	rm -f "$2"
+	mkfifo "$2"
+	# shellcheck disable=SC2086
+	stdbuf -oL dpdk-testpmd $4 --no-pci --no-telemetry -- \
+		--forward-mode=io --nb-cores="$3" --rxq="$3" --txq="$3" \
+		--rxd=1024 --txd=1024 --burst=32 --auto-start \
+		--total-num-mbufs=32766 --mbcache=256 \
+		--record-core-cycles <"$2" >"$1" 2>&1 &
+	dut_pid=$!
+	exec 3>"$2"
+	wait_for "$1" "Press enter to exit" 30 && return 0
+	echo "testpmd did not start:" >&2
+	tail -5 "$1" >&2
+	exec 3>&-
+	kill "$dut_pid" 2>/dev/null
+	wait "$dut_pid"
+	dut_pid=
+	return 1
+}
+
+# testpmd_stop: ends testpmd at its prompt (it prints its statistics).
+testpmd_stop() {
+	echo >&3
+	exec 3>&-
+	wait "$dut_pid"
+	dut_pid=
+}
+
+# testpmd_cycles OUT: the forwarding cores' cycles per packet testpmd
+# printed at its end.
+testpmd_cycles() {
+	sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$1" | tail -1
+}

@@ -109,16 +109,7 @@ command -v jq >/dev/null || die "jq missing (scripts/deps.sh)"
 "$top/scripts/hugepages.sh" 2048
 grep -qs ' hugetlbfs ' /proc/mounts || die "needs hugepages (memif shares hugepage memory)"
 
-gen=${MEMIF_GEN:-$build/tests/bench/memif_gen}
-if [ ! -x "$gen" ]; then
-	gen=$work/memif_gen
-	echo "bench-scale: $build/tests/bench/memif_gen not built, compiling $gen"
-	gcc -O2 -march=native -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
-		-I"$top/dataplane" -I"$top/dataplane/flow" -o "$gen" \
-		"$top/tests/bench/memif_gen.c" "$top/dataplane/affinity.c" \
-		$(pkg-config --cflags --libs libdpdk) -lpcap ||
-		die "cannot compile memif_gen"
-fi
+gen=$(memif_gen_binary "$build" "$work" "$top") || die "cannot compile memif_gen"
 
 # Spinning threads of a 2-worker run: 2 forwarding lcores and the
 # generator's lcores, each wanting a CPU of its own, none on the control
@@ -252,36 +243,20 @@ result_field() {
 
 # run_testpmd CASE CORES: prints "MPPS C/P - - -".
 run_testpmd() {
-	local out=$work/testpmd.out gout=$work/gen.out fifo=$work/stdin
+	local out=$work/testpmd.out gout=$work/gen.out
 	local mpps cycles
 
-	rm -f "$fifo" "$run"/*.sock
-	mkfifo "$fifo"
-	# shellcheck disable=SC2046
-	stdbuf -oL dpdk-testpmd $(dut_lcores "$2") --file-prefix "$dut_prefix" \
-		--no-pci --no-telemetry $(vdevs server) -- \
-		--forward-mode=io --nb-cores="$2" --rxq="$2" --txq="$2" \
-		--rxd=1024 --txd=1024 --burst=32 --auto-start \
-		--total-num-mbufs=32766 --mbcache=256 \
-		--record-core-cycles <"$fifo" >"$out" 2>&1 &
-	dut_pid=$!
-	exec 3>"$fifo"
-	if ! wait_for "$out" "Press enter to exit" 30; then
-		echo "bench-scale: testpmd did not start:" >&2
-		tail -5 "$out" >&2
-		exec 3>&-
-		kill "$dut_pid" 2>/dev/null; wait "$dut_pid"; dut_pid=
+	rm -f "$run"/*.sock
+	if ! testpmd_start "$out" "$work/stdin" "$2" \
+			"$(dut_lcores "$2") --file-prefix $dut_prefix $(vdevs server)"; then
 		echo "- - - - -"
 		return
 	fi
 	run_gen "$1" "$2" owner "$gout"
-	echo >&3
-	exec 3>&-
-	wait "$dut_pid"
-	dut_pid=
+	testpmd_stop
 	stop_gen
 	mpps=$(result_field "$gout" rx_mpps)
-	cycles=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' "$out" | tail -1)
+	cycles=$(testpmd_cycles "$out")
 	{
 		echo "-- testpmd, $2 forwarding cores, $1"
 		grep '^memif_gen' "$gout"
