@@ -651,6 +651,34 @@ test_eviction(void **state)
 	detector_free(det);
 }
 
+/*
+ * Writes of other pairs, to handles no CREATE of theirs announced (a
+ * bulk copy, or a flood of them), take no detector entry: they cannot
+ * push out the pair whose executable CREATE on ADMIN$ is remembered, and
+ * its WRITE still raises the alert.
+ */
+static void
+test_writes_do_not_evict(void **state)
+{
+	struct detector *det = make(small_tables);
+	const struct detector_counters *c = detector_counters(det);
+	unsigned int i;
+
+	(void)state;
+	create(det, T0, "ADMIN$", "x.exe", 7, ACCESS_WRITE_DATA, 5, exe_bit);
+	assert_int_equal(c->pairs, 1);
+	for (i = 0; i < 64; i++) {
+		client_ip = (uint8_t)(100 + i);
+		write_file(det, T0 + S + i, "data", "big.iso", 3, 0);
+	}
+	assert_int_equal(c->pairs, 1);
+	assert_int_equal(c->pairs_evicted, 0);
+	client_ip = 10;
+	write_file(det, T0 + 2 * S, "ADMIN$", "x.exe", 7, exe_bit);
+	assert_int_equal(new_alerts(DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE), 1);
+	detector_free(det);
+}
+
 /* Every time comes from the events: far apart or out of order. */
 static void
 test_clock_from_timestamps(void **state)
@@ -1229,6 +1257,7 @@ main(void)
 		cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_logon_failure_burst),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_writes_do_not_evict),
 		cmocka_unit_test(test_clock_from_timestamps),
 		cmocka_unit_test(test_required_and_switches),
 		cmocka_unit_test(test_dcerpc_auth_logon),
