@@ -357,6 +357,10 @@ template_add_ack(struct gen_side *receiver, const struct gen_side *sender)
 	struct gen_template *t = &templates[template_count++];
 	unsigned int len = model->l4 + (model->data[model->l4 + 12] >> 4) * 4;
 
+	/* A data offset the captured frame does not hold: no options. */
+	if (len > model->len || len < model->l4 + 20u)
+		len = model->l4 + 20;
+
 	memcpy(t->data, model->data, len);
 	t->l4 = model->l4;
 	t->from_server = model->from_server;
