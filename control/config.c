@@ -160,7 +160,12 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->mbuf_data_room = 2048;
 	cfg->rx_descriptors = 1024;
 	cfg->tx_descriptors = 1024;
-	cfg->event_ring_size = 4096;
+	/*
+	 * 16 MiB a worker: the control core can be away for a report
+	 * checkpoint (tens of ms) or a burst of new connections (each new
+	 * detector pair clears a 3.6 KB entry) without the ring overflowing.
+	 */
+	cfg->event_ring_size = 16384;
 	cfg->redirect_ring_size = 4096;
 	cfg->max_flows = 1u << 20;
 	cfg->sessions = 0;	/* see config_sessions() */
