@@ -3,7 +3,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "flow.h"
 #include "flow_clients.h"
 #include "flow_hash.h"
 
@@ -18,6 +20,7 @@ struct client_slot {
 
 struct flow_client_table {
 	struct client_slot *slots;
+	size_t slots_bytes;	/* mapped, for munmap() */
 	uint32_t mask;		/* slots - 1; slots a power of two */
 	uint32_t clients;
 	uint32_t max_clients;
@@ -98,14 +101,19 @@ flow_client_table_create(uint32_t max_clients, uint32_t seed)
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->slots = calloc(slots, sizeof(*t->slots));
+	/*
+	 * Faulted in now, so that the data path never takes a page fault on
+	 * a new client (a memset of calloc()'s memory would not do: the
+	 * compiler knows it is zero and drops the memset). Huge pages: a
+	 * client's slot is found at random.
+	 */
+	t->slots = flow_huge_map((size_t)slots * sizeof(*t->slots), true,
+		&t->slots_bytes);
 	if (t->slots == NULL) {
 		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Touched now, so the data path never faults its pages in. */
-	memset(t->slots, 0, (size_t)slots * sizeof(*t->slots));
 	t->mask = slots - 1;
 	t->max_clients = max_clients;
 	t->seed = seed;
@@ -117,7 +125,7 @@ flow_client_table_free(struct flow_client_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->slots);
+	munmap(t->slots, t->slots_bytes);
 	free(t);
 }
 
