@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -19,6 +20,14 @@
 #define FLOWLOG_DRAIN_BURST 32
 #define FLOWLOG_PREFETCH_AHEAD 4
 #define FLOWLOG_USER_MAX (2 * EVENT_ACCOUNT_MAX + 2)
+/*
+ * Slots a summary starts with (34 MB of rows, faulted in at creation so
+ * that taking a row never waits for the kernel). One asked for more
+ * (offline: every flow of a capture) doubles when half full, so that its
+ * memory follows the flows it holds instead of a page fault per new flow
+ * across a table sized for the largest capture.
+ */
+#define FLOWLOG_INITIAL_SLOTS (1u << 17)
 
 struct flow_row {
 	uint64_t flow_id;		/* 0: free slot */
@@ -49,7 +58,9 @@ struct flow_row {
 };
 
 struct flowlog {
-	unsigned int capacity;		/* power of two */
+	unsigned int capacity;		/* slots now, a power of two */
+	unsigned int max_capacity;	/* slots it may grow to */
+	size_t rows_bytes;		/* mapped, for munmap() */
 	flowlog_sink_fn sink;
 	void *sink_ctx;
 	uint64_t next_sequence;
@@ -77,10 +88,15 @@ flowlog_create(unsigned int capacity, const struct watchlist *watchlist)
 	log = calloc(1, sizeof(*log));
 	if (log == NULL)
 		return NULL;
-	log->rows = calloc(size, sizeof(*log->rows));
+	log->max_capacity = size;
+	if (size > FLOWLOG_INITIAL_SLOTS)
+		size = FLOWLOG_INITIAL_SLOTS;
+	log->rows = flow_huge_map((size_t)size * sizeof(*log->rows), true,
+		&log->rows_bytes);
 	log->ended = calloc(size / 2, sizeof(*log->ended));
 	if (log->rows == NULL || log->ended == NULL) {
-		free(log->rows);
+		if (log->rows != NULL)
+			munmap(log->rows, log->rows_bytes);
 		free(log->ended);
 		free(log);
 		errno = ENOMEM;
@@ -96,7 +112,7 @@ flowlog_free(struct flowlog *log)
 {
 	if (log == NULL)
 		return;
-	free(log->rows);
+	munmap(log->rows, log->rows_bytes);
 	free(log->ended);
 	free(log);
 }
@@ -108,11 +124,17 @@ row_id(const struct gw_event *ev)
 	return ev->flow_id != 0 ? ev->flow_id : 1;
 }
 
-/* Where the row of flow <id> is looked for first. */
+/* Where the row of flow <id> is looked for first in <slots> slots. */
+static inline unsigned int
+slot_home(uint64_t id, unsigned int slots)
+{
+	return (unsigned int)(id ^ (id >> 32)) & (slots - 1);
+}
+
 static inline unsigned int
 row_home(const struct flowlog *log, uint64_t id)
 {
-	return (unsigned int)(id ^ (id >> 32)) & (log->capacity - 1);
+	return slot_home(id, log->capacity);
 }
 
 /* The slot of flow <id>'s row, or -1. */
@@ -200,9 +222,56 @@ row_ended(struct flowlog *log, struct flow_row *row)
 }
 
 /*
- * Finds the row of <ev>'s flow, or claims a free one, giving up the
- * oldest ended flow's when the table is full; NULL when every row is a
- * flow still open.
+ * Doubles the table while it is below its largest size: every row moves
+ * to its place in the new one, the ended flows keep their order. False,
+ * changing nothing, at the largest size or without memory.
+ */
+static bool
+summary_grow(struct flowlog *log)
+{
+	unsigned int size = log->capacity * 2, mask = size - 1;
+	unsigned int queue = log->capacity / 2, i;
+	struct flow_row *rows;
+	uint64_t *ended;
+	size_t bytes;
+
+	if (log->capacity >= log->max_capacity)
+		return false;
+	rows = flow_huge_map((size_t)size * sizeof(*rows), true, &bytes);
+	ended = calloc(size / 2, sizeof(*ended));
+	if (rows == NULL || ended == NULL) {
+		if (rows != NULL)
+			munmap(rows, bytes);
+		free(ended);
+		return false;
+	}
+	for (i = 0; i < log->capacity; i++) {
+		uint64_t id = log->rows[i].flow_id;
+		unsigned int slot;
+
+		if (id == 0)
+			continue;
+		slot = slot_home(id, size);
+		while (rows[slot].flow_id != 0)
+			slot = (slot + 1) & mask;
+		rows[slot] = log->rows[i];
+	}
+	for (i = 0; i < log->ended_count; i++)
+		ended[i] = log->ended[(log->ended_head + i) % queue];
+	munmap(log->rows, log->rows_bytes);
+	free(log->ended);
+	log->rows = rows;
+	log->rows_bytes = bytes;
+	log->ended = ended;
+	log->ended_head = 0;
+	log->capacity = size;
+	return true;
+}
+
+/*
+ * Finds the row of <ev>'s flow, or claims a free one: in a table grown
+ * when half full, up to its largest size, then giving up the oldest
+ * ended flow's row; NULL when every row is a flow still open.
  */
 static struct flow_row *
 row_of(struct flowlog *log, const struct gw_event *ev)
@@ -220,6 +289,8 @@ row_of(struct flowlog *log, const struct gw_event *ev)
 		if (row->flow_id == 0) {
 			/* Half full at most, so that probes stay short. */
 			if (log->counters.rows >= log->capacity / 2) {
+				if (summary_grow(log))
+					return row_of(log, ev);
 				if (!row_recycle(log)) {
 					log->counters.rows_dropped++;
 					return NULL;

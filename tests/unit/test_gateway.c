@@ -593,6 +593,64 @@ test_summary_recycles(void **state)
 	flowlog_free(log);
 }
 
+/*
+ * A summary asked for more flows than it starts with grows when half
+ * full: every flow stays found where the larger table put it (no second
+ * row for its later events), the flows that ended before the growth are
+ * still given up oldest first once the largest table is full, and only
+ * then is a new flow dropped.
+ */
+static void
+test_summary_grows(void **state)
+{
+	/* Up to 131,072 rows; it starts with room for 65,536. */
+	struct flowlog *log = flowlog_create(1u << 17, NULL);
+	const struct flowlog_counters *c;
+	uint64_t k;
+
+	(void)state;
+	assert_non_null(log);
+	c = flowlog_counters(log);
+	for (k = 1; k <= 1000; k++) {
+		summary_event(log, k, EVENT_FLOW_CLASSIFIED);
+		summary_event(log, k, EVENT_FLOW_END);
+	}
+	for (k = 1001; k <= 100000; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 100000);
+	assert_int_equal(c->rows_dropped, 0);
+	assert_int_equal(c->rows_recycled, 0);
+	/* Every flow is found again after the move. */
+	for (k = 1; k <= 1000; k++)
+		summary_event(log, k, EVENT_FLOW_CLASSIFIED);
+	for (k = 1001; k <= 100000; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 100000);
+
+	/* Full at 131,072 rows: the 1,000 ended flows give way, in order. */
+	for (k = 100001; k <= 131072; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 131072);
+	assert_int_equal(c->rows_recycled, 0);
+	for (k = 131073; k <= 131572; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_recycled, 500);
+	/* Flow 501 ended after flows 1-500: its row is still there. */
+	summary_event(log, 501, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_recycled, 500);
+	assert_int_equal(c->rows_dropped, 0);
+	for (k = 131573; k <= 132072; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_recycled, 1000);
+	summary_event(log, 7ull << 40, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows_dropped, 1);
+	assert_int_equal(c->rows, 131072);
+	summary_lines = 0;
+	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
+	assert_int_equal(summary_lines, 131072);
+	flowlog_free(log);
+}
+
 int
 main(void)
 {
@@ -609,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_drain_fair),
 		cmocka_unit_test(test_summary_recycles),
+		cmocka_unit_test(test_summary_grows),
 		cmocka_unit_test(test_policy_commands),
 		cmocka_unit_test(test_event_commands),
 	};
