@@ -651,6 +651,37 @@ test_summary_grows(void **state)
 	flowlog_free(log);
 }
 
+/*
+ * Flows whose ids share one home slot, the last of the table in its
+ * first size and in its grown one, so that their probe run wraps to
+ * the start: after the growth every one of them is found again.
+ */
+static void
+test_summary_grows_colliding(void **state)
+{
+	struct flowlog *log = flowlog_create(1u << 17, NULL);
+	const struct flowlog_counters *c;
+	uint64_t k;
+
+	(void)state;
+	assert_non_null(log);
+	c = flowlog_counters(log);
+	for (k = 1; k <= 2000; k++)
+		summary_event(log, 0x3ffffull | k << 18, EVENT_FLOW_CLASSIFIED);
+	/* Others until the table grows (at 65,536 rows) and beyond. */
+	for (k = 1; k <= 70000; k++)
+		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 72000);
+	for (k = 1; k <= 2000; k++)
+		summary_event(log, 0x3ffffull | k << 18, EVENT_FLOW_CLASSIFIED);
+	assert_int_equal(c->rows, 72000);
+	assert_int_equal(c->rows_dropped, 0);
+	summary_lines = 0;
+	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
+	assert_int_equal(summary_lines, 72000);
+	flowlog_free(log);
+}
+
 int
 main(void)
 {
@@ -668,6 +699,7 @@ main(void)
 		cmocka_unit_test(test_drain_fair),
 		cmocka_unit_test(test_summary_recycles),
 		cmocka_unit_test(test_summary_grows),
+		cmocka_unit_test(test_summary_grows_colliding),
 		cmocka_unit_test(test_policy_commands),
 		cmocka_unit_test(test_event_commands),
 	};
