@@ -530,6 +530,26 @@ count_line(void *arg, const char *line)
 	return 0;
 }
 
+/* How many lines the summary prints: one per flow it holds. */
+static unsigned int
+summary_line_count(const struct flowlog *log)
+{
+	summary_lines = 0;
+	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
+	return summary_lines;
+}
+
+/* Opens flows <first>..<last> with ids spread over the table. */
+static void
+spread_flows(struct flowlog *log, uint64_t first, uint64_t last)
+{
+	uint64_t k;
+
+	for (k = first; k <= last; k++)
+		summary_event(log, k * 0x9e3779b97f4aull,
+			EVENT_FLOW_CLASSIFIED);
+}
+
 /*
  * A full flow summary gives the oldest ended flow's row to a new flow,
  * and drops a new flow only while every row is an open flow. The ids
@@ -580,9 +600,7 @@ test_summary_recycles(void **state)
 		summary_event(log, 2000 + 32 * k, EVENT_FLOW_CLASSIFIED);
 	assert_int_equal(c->rows, 16);
 	assert_int_equal(c->rows_dropped, 3);
-	summary_lines = 0;
-	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
-	assert_int_equal(summary_lines, 16);
+	assert_int_equal(summary_line_count(log), 16);
 
 	/* A recycled flow's late event makes it a new row again, once
 	 * another row has ended. */
@@ -615,39 +633,32 @@ test_summary_grows(void **state)
 		summary_event(log, k, EVENT_FLOW_CLASSIFIED);
 		summary_event(log, k, EVENT_FLOW_END);
 	}
-	for (k = 1001; k <= 100000; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 1001, 100000);
 	assert_int_equal(c->rows, 100000);
 	assert_int_equal(c->rows_dropped, 0);
 	assert_int_equal(c->rows_recycled, 0);
 	/* Every flow is found again after the move. */
 	for (k = 1; k <= 1000; k++)
 		summary_event(log, k, EVENT_FLOW_CLASSIFIED);
-	for (k = 1001; k <= 100000; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 1001, 100000);
 	assert_int_equal(c->rows, 100000);
 
 	/* Full at 131,072 rows: the 1,000 ended flows give way, in order. */
-	for (k = 100001; k <= 131072; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 100001, 131072);
 	assert_int_equal(c->rows, 131072);
 	assert_int_equal(c->rows_recycled, 0);
-	for (k = 131073; k <= 131572; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 131073, 131572);
 	assert_int_equal(c->rows_recycled, 500);
 	/* Flow 501 ended after flows 1-500: its row is still there. */
 	summary_event(log, 501, EVENT_FLOW_CLASSIFIED);
 	assert_int_equal(c->rows_recycled, 500);
 	assert_int_equal(c->rows_dropped, 0);
-	for (k = 131573; k <= 132072; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 131573, 132072);
 	assert_int_equal(c->rows_recycled, 1000);
 	summary_event(log, 7ull << 40, EVENT_FLOW_CLASSIFIED);
 	assert_int_equal(c->rows_dropped, 1);
 	assert_int_equal(c->rows, 131072);
-	summary_lines = 0;
-	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
-	assert_int_equal(summary_lines, 131072);
+	assert_int_equal(summary_line_count(log), 131072);
 	flowlog_free(log);
 }
 
@@ -669,16 +680,13 @@ test_summary_grows_colliding(void **state)
 	for (k = 1; k <= 2000; k++)
 		summary_event(log, 0x3ffffull | k << 18, EVENT_FLOW_CLASSIFIED);
 	/* Others until the table grows (at 65,536 rows) and beyond. */
-	for (k = 1; k <= 70000; k++)
-		summary_event(log, k * 0x9e3779b97f4aull, EVENT_FLOW_CLASSIFIED);
+	spread_flows(log, 1, 70000);
 	assert_int_equal(c->rows, 72000);
 	for (k = 1; k <= 2000; k++)
 		summary_event(log, 0x3ffffull | k << 18, EVENT_FLOW_CLASSIFIED);
 	assert_int_equal(c->rows, 72000);
 	assert_int_equal(c->rows_dropped, 0);
-	summary_lines = 0;
-	assert_int_equal(flowlog_lines(log, count_line, NULL), 0);
-	assert_int_equal(summary_lines, 72000);
+	assert_int_equal(summary_line_count(log), 72000);
 	flowlog_free(log);
 }
 
