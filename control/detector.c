@@ -221,6 +221,9 @@ struct detector {
 	struct detector_counters counters;
 	/* Rows of the DCE/RPC table with their configured severity. */
 	struct detector_signature rpc_signatures[RPC_RULE_COUNT];
+	/* Which rows list the calls seen lately: every request is checked
+	 * against every row's list, a scan of a few hundred names. */
+	struct rpc_listing_memo listing;
 };
 
 void
@@ -1750,7 +1753,7 @@ on_discovery(struct detector *det, const struct gw_event *ev,
  */
 static void
 on_registry(struct detector *det, const struct gw_event *ev,
-	const char *segment, detector_alert_fn fn, void *ctx)
+	uint32_t listed, const char *segment, detector_alert_fn fn, void *ctx)
 {
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
 	bool sealed = (rpc->rpc_flags & DCERPC_FACT_F_SEALED) != 0;
@@ -1773,8 +1776,7 @@ on_registry(struct detector *det, const struct gw_event *ev,
 			sizeof(p->autostart_key));
 		return;
 	}
-	if (!rpc_rule_lists(RPC_RULE_REGISTRY_AUTOSTART, rpc->interface,
-			rpc->operation, NULL) ||
+	if (!(listed & (1u << RPC_RULE_REGISTRY_AUTOSTART)) ||
 			!rpc_row_applies(det, RPC_RULE_REGISTRY_AUTOSTART, segment))
 		return;
 	if (sealed) {
@@ -1795,14 +1797,13 @@ on_registry(struct detector *det, const struct gw_event *ev,
 /* Remote execution by WMI or DCOM: evidence for CM0062 too. */
 static void
 rpc_exec_evidence(struct detector *det, const struct gw_event *ev,
-	detector_alert_fn fn, void *ctx)
+	uint32_t listed, detector_alert_fn fn, void *ctx)
 {
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
 	struct pair *p;
 	uint32_t kind;
 
-	if (rpc_rule_lists(RPC_RULE_WMI_EXEC, rpc->interface, rpc->operation,
-			NULL))
+	if (listed & (1u << RPC_RULE_WMI_EXEC))
 		kind = DETECTOR_EXEC_WMI;
 	else if (rpc->args == DCERPC_ARGS_DCOM_CLASS &&
 			strcmp(rpc->command, "WbemLevel1Login") != 0)
@@ -1827,11 +1828,15 @@ on_rpc_request(struct detector *det, const struct gw_event *ev,
 	const char *segment, *mitre = NULL;
 	struct rpc_rule_hit found;
 	const char *detail = "";
+	uint32_t listed;
 
 	if (rpc->interface == NULL || rpc->operation == NULL)
 		return;
+	listed = rpc_listing_memo_get(&det->listing, rpc->interface,
+		rpc->operation);
 	segment = client_segment_of(det, ev);
-	if (rpc_rules_match(&det->params.rpc, ev, segment, &found) >= 0) {
+	if (rpc_rules_match_listed(&det->params.rpc, ev, segment, listed,
+			&found) >= 0) {
 		if (found.rule == RPC_RULE_DCOM_LATERAL ||
 				found.rule == RPC_RULE_WMI_ACTIVATION)
 			detail = rpc->name;	/* the CLSID */
@@ -1840,16 +1845,17 @@ on_rpc_request(struct detector *det, const struct gw_event *ev,
 		rpc_pair_hit(det, ev, found.rule, found.sealed, found.target,
 			detail, segment, fn, ctx);
 	}
-	if (rpc_rule_lists(RPC_RULE_NETLOGON_BURST, rpc->interface,
-			rpc->operation, NULL))
+	if (listed & (1u << RPC_RULE_NETLOGON_BURST))
 		on_netlogon_authenticate(det, ev, segment, fn, ctx);
-	if (rpc_rule_lists(RPC_RULE_DISCOVERY, rpc->interface, rpc->operation,
-			&mitre))
+	/* The technique is the listed call's own: asked only when listed. */
+	if ((listed & (1u << RPC_RULE_DISCOVERY)) &&
+			rpc_rule_lists(RPC_RULE_DISCOVERY, rpc->interface,
+			rpc->operation, &mitre))
 		on_discovery(det, ev, mitre, segment, fn, ctx);
 	if (strcmp(rpc->interface, "winreg") == 0)
-		on_registry(det, ev, segment, fn, ctx);
+		on_registry(det, ev, listed, segment, fn, ctx);
 	if (det->params.rules[DETECTOR_RULE_LATERAL_MOVEMENT])
-		rpc_exec_evidence(det, ev, fn, ctx);
+		rpc_exec_evidence(det, ev, listed, fn, ctx);
 }
 
 static void

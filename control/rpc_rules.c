@@ -446,6 +446,39 @@ names_class(const char *const *classes, const char *name)
 	return false;
 }
 
+_Static_assert(RPC_RULE_COUNT <= 32, "a row's bit in a uint32_t listing");
+
+uint32_t
+rpc_rules_listing(const char *interface, const char *operation)
+{
+	uint32_t rows = 0;
+	unsigned int i;
+
+	if (interface == NULL || operation == NULL)
+		return 0;
+	for (i = 0; i < RPC_RULE_COUNT; i++)
+		if (lists(rules[i].ops, interface, operation, NULL))
+			rows |= 1u << i;
+	return rows;
+}
+
+uint32_t
+rpc_listing_memo_get(struct rpc_listing_memo *memo, const char *interface,
+	const char *operation)
+{
+	uintptr_t mix = (uintptr_t)interface * 31u ^ (uintptr_t)operation;
+	struct rpc_listing_memo_slot *slot = &memo->slots[
+		(mix ^ mix >> 7 ^ mix >> 13) % RPC_LISTING_MEMO_SLOTS];
+
+	if (slot->interface != interface || slot->operation != operation ||
+			interface == NULL) {
+		slot->interface = interface;
+		slot->operation = operation;
+		slot->rows = rpc_rules_listing(interface, operation);
+	}
+	return slot->rows;
+}
+
 /* Whether the condition of <rule> holds for the arguments of <ev>. */
 static bool
 condition_holds(const struct rpc_rule *rule, const struct gw_event *ev,
@@ -485,6 +518,19 @@ rpc_rules_match(const struct rpc_rules_params *params,
 	const struct gw_event *ev, const char *client_segment,
 	struct rpc_rule_hit *hit)
 {
+	uint32_t listed = 0;
+
+	if (ev->kind == EVENT_DCERPC && ev->subtype == DCERPC_FACT_REQUEST)
+		listed = rpc_rules_listing(ev->u.dcerpc.interface,
+			ev->u.dcerpc.operation);
+	return rpc_rules_match_listed(params, ev, client_segment, listed, hit);
+}
+
+int
+rpc_rules_match_listed(const struct rpc_rules_params *params,
+	const struct gw_event *ev, const char *client_segment,
+	uint32_t listed, struct rpc_rule_hit *hit)
+{
 	const struct event_dcerpc *rpc = &ev->u.dcerpc;
 	bool sealed = (rpc->rpc_flags & DCERPC_FACT_F_SEALED) != 0;
 	unsigned int i;
@@ -504,9 +550,7 @@ rpc_rules_match(const struct rpc_rules_params *params,
 				rule->match != RPC_MATCH_ZERO_CREDENTIAL &&
 				rule->match != RPC_MATCH_UNC)
 			continue;
-		if (!params->rules[i].enabled ||
-				!lists(rule->ops, rpc->interface,
-				rpc->operation, NULL))
+		if (!params->rules[i].enabled || !(listed & (1u << i)))
 			continue;
 		if (sealed) {
 			if (!rule->sealed_alone)

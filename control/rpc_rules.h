@@ -151,6 +151,32 @@ bool
 rpc_rule_lists(unsigned int id, const char *interface, const char *operation,
 	const char **mitre);
 
+/*
+ * The rows that list (interface, operation), a bit per enum rpc_rule_id:
+ * rpc_rule_lists() of every row at once.
+ */
+uint32_t
+rpc_rules_listing(const char *interface, const char *operation);
+
+/*
+ * rpc_rules_listing() remembered for the calls seen last, keyed by the
+ * names' addresses: an event's interface and operation names are static
+ * (event.h), so the same call always comes with the same two pointers.
+ * Direct-mapped; one per thread (no locking). Zero it to start.
+ */
+#define RPC_LISTING_MEMO_SLOTS 64
+struct rpc_listing_memo {
+	struct rpc_listing_memo_slot {
+		const char *interface;	/* NULL: empty */
+		const char *operation;
+		uint32_t rows;
+	} slots[RPC_LISTING_MEMO_SLOTS];
+};
+
+uint32_t
+rpc_listing_memo_get(struct rpc_listing_memo *memo, const char *interface,
+	const char *operation);
+
 /* What rpc_rules_match() found. */
 struct rpc_rule_hit {
 	int rule;		/* enum rpc_rule_id, or -1 */
@@ -174,6 +200,15 @@ int
 rpc_rules_match(const struct rpc_rules_params *params,
 	const struct gw_event *ev, const char *client_segment,
 	struct rpc_rule_hit *hit);
+
+/*
+ * rpc_rules_match() for a caller that knows which rows list the call
+ * (<listed>, from rpc_rules_listing() or a memo of it).
+ */
+int
+rpc_rules_match_listed(const struct rpc_rules_params *params,
+	const struct gw_event *ev, const char *client_segment,
+	uint32_t listed, struct rpc_rule_hit *hit);
 
 /*
  * Whether the registry path <path> (relative to a hive, any case, either

@@ -217,6 +217,85 @@ test_rows_name_parser_operations(void **state)
 	assert_int_equal(rpc_rule_by_key("nosuch"), -ENOENT);
 }
 
+/* The rows listing (interface, operation), asked row by row. */
+static uint32_t
+rows_listing(const char *interface, const char *operation)
+{
+	uint32_t rows = 0;
+	unsigned int i;
+
+	for (i = 0; i < RPC_RULE_COUNT; i++)
+		if (rpc_rule_lists(i, interface, operation, NULL))
+			rows |= 1u << i;
+	return rows;
+}
+
+/*
+ * rpc_rules_listing() is every row's rpc_rule_lists() at once, and its
+ * memo gives the same on a first call, a repeat, and after more calls
+ * than it has slots have pushed each other out (names as events carry
+ * them: the parser's own). A wrong bit would turn a row off or on for a
+ * call (test_each_row and the detector's tests go through the memo).
+ */
+static void
+test_listing_memo(void **state)
+{
+	static struct rpc_listing_memo memo;
+	unsigned int i, round, calls = 0, listed_calls = 0;
+
+	(void)state;
+	memset(&memo, 0, sizeof(memo));
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < RPC_RULE_COUNT; i++) {
+			const struct rpc_op_ref *op;
+
+			for (op = rpc_rule_at(i)->ops; op->interface != NULL;
+					op++) {
+				const char *iface, *name;
+				uint8_t uuid[16];
+				uint16_t opnum;
+				uint32_t rows;
+
+				assert_int_equal(dcerpc_name_lookup(
+					op->interface, op->operation, uuid,
+					&opnum), 0);
+				iface = dcerpc_interface_name(uuid);
+				name = dcerpc_operation_name(uuid, opnum);
+				rows = rows_listing(iface, name);
+				assert_true(rows & (1u << i));
+				assert_int_equal(rpc_rules_listing(iface,
+					name), rows);
+				assert_int_equal(rpc_listing_memo_get(&memo,
+					iface, name), rows);
+				assert_int_equal(rpc_listing_memo_get(&memo,
+					iface, name), rows);
+				if (round == 0)
+					listed_calls++;
+			}
+		}
+		/* Calls no row lists, between the listed ones. */
+		for (i = 0; i < 40; i++) {
+			uint8_t uuid[16];
+			uint16_t opnum;
+			const char *iface, *name;
+
+			assert_int_equal(dcerpc_name_lookup("srvsvc",
+				"NetrShareEnum", uuid, &opnum), 0);
+			iface = dcerpc_interface_name(uuid);
+			name = dcerpc_operation_name(uuid, (uint16_t)i);
+			if (name == NULL)
+				continue;
+			assert_int_equal(rpc_listing_memo_get(&memo, iface,
+				name), rows_listing(iface, name));
+			calls++;
+		}
+	}
+	assert_true(listed_calls > RPC_LISTING_MEMO_SLOTS);
+	assert_true(calls > 0);
+	assert_int_equal(rpc_rules_listing("svcctl", "NoSuchOperation"), 0);
+	assert_int_equal(rpc_listing_memo_get(&memo, NULL, NULL), 0);
+}
+
 /* One stateless call per row: exactly the row's alert. */
 struct row_case {
 	int row;
@@ -828,6 +907,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_rows_name_parser_operations, setup),
 		cmocka_unit_test_setup(test_each_row, setup),
+		cmocka_unit_test(test_listing_memo),
 		cmocka_unit_test_setup(test_conditions_not_met, setup),
 		cmocka_unit_test_setup(test_dcsync_from_domain_controller,
 				       setup),
