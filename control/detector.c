@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ struct table_node {
 struct host_table {
 	uint8_t *entries;
 	size_t entry_size;
+	size_t clear_size;	/* bytes zeroed for a new entry, from its start */
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t *buckets;
@@ -162,6 +164,39 @@ struct rpc_slot {
 /* Registry key path remembered between an open and a write. */
 #define DETECTOR_REG_KEY_MAX	160
 
+/* The evidence strings of a pair (pair_set_text()). */
+enum pair_text {
+	PAIR_TEXT_USER,
+	PAIR_TEXT_DOMAIN,
+	PAIR_TEXT_WORKSTATION,
+	PAIR_TEXT_SHARE,
+	PAIR_TEXT_REPEATED_SHARE,
+	PAIR_TEXT_FILE,
+	PAIR_TEXT_SERVICE,
+	PAIR_TEXT_COMMAND,
+	PAIR_TEXT_RPC_TARGET,
+	PAIR_TEXT_RPC_DETAIL,
+	PAIR_TEXT_CLIENT_SEGMENT,
+	PAIR_TEXT_COUNT
+};
+#define PAIR_TEXTS_ALL	((1u << PAIR_TEXT_COUNT) - 1)
+
+/* Parts of a pair set up on first use (pair_rpc_slots() ...). */
+#define PAIR_PART_RPC_SLOTS	0x1u
+#define PAIR_PART_OPERATIONS	0x2u
+#define PAIR_PART_SHARES	0x4u
+
+/*
+ * A pair's entry is 3.6 KB and a new one is taken for every new client
+ * and server, a million in a logon storm, where clearing it whole was a
+ * sixth of the control core's time. Only its head and its evidence's
+ * numbers are cleared (struct detector_evidence keeps its numbers first);
+ * every other part is read only as the head says it was set since:
+ * rule states, DCE/RPC slots, operations and share slots through their
+ * accessors, the evidence strings through pair_set_text() and
+ * pair_evidence() (which empties those not set), handles by
+ * handle_valid, the autostart key by autostart_ns.
+ */
 struct pair {
 	struct table_node node;
 	uint64_t file_ns;	/* last executable write */
@@ -173,20 +208,31 @@ struct pair {
 	 * flow: a BaseRegSetValue there writes under it. */
 	uint64_t autostart_ns;
 	uint64_t autostart_flow;
-	char autostart_key[DETECTOR_REG_KEY_MAX];
-	struct rpc_slot rpc[DETECTOR_RPC_SLOTS];
 	uint64_t repeat_first_ns;	/* share_repeat: oldest counted access */
 	uint64_t repeat_last_ns;	/* 0: never met */
-	uint8_t handle_next;
-	uint8_t handle_valid;	/* bit per handle */
-	uint8_t handles[DETECTOR_HANDLES_MAX][16];
-	struct share_slot shares[DETECTOR_SHARES_MAX];
-	struct rpc_op ops[DETECTOR_OPERATIONS_MAX];
-	struct rule_state rules[DETECTOR_RULE_COUNT];
 	/* Flow of the last unverifiable-session alert: no 9000008 note too. */
 	uint64_t unverifiable_flow;
-	struct detector_evidence evidence;
+	uint16_t rules_set;	/* bit per rule: its rule_states[] entry set up */
+	uint16_t texts_set;	/* bit per enum pair_text: written or emptied */
+	uint8_t parts_set;	/* PAIR_PART_* */
+	uint8_t handle_next;
+	uint8_t handle_valid;	/* bit per handle */
+	/* Cleared up to here, and the numbers of: */
+	struct detector_evidence evidence_unsettled;
+	struct rule_state rule_states[DETECTOR_RULE_COUNT];
+	struct rpc_slot rpc_slots[DETECTOR_RPC_SLOTS];
+	struct rpc_op operations[DETECTOR_OPERATIONS_MAX];
+	struct share_slot share_slots[DETECTOR_SHARES_MAX];
+	uint8_t handles[DETECTOR_HANDLES_MAX][16];
+	char autostart_key[DETECTOR_REG_KEY_MAX];
 };
+
+_Static_assert(DETECTOR_RULE_COUNT <= 16, "a rule's bit in rules_set");
+_Static_assert(PAIR_TEXT_COUNT <= 16, "a text's bit in texts_set");
+
+/* What a new pair entry has zeroed: the head and the evidence's numbers. */
+#define PAIR_CLEAR_SIZE	(offsetof(struct pair, evidence_unsettled) + \
+	offsetof(struct detector_evidence, interfaces))
 
 struct client {
 	struct table_node node;
@@ -376,7 +422,8 @@ key_hash(const struct host_key *key)
 }
 
 static int
-table_init(struct host_table *t, uint32_t capacity, size_t entry_size)
+table_init(struct host_table *t, uint32_t capacity, size_t entry_size,
+	size_t clear_size)
 {
 	uint32_t buckets = 16, i;
 
@@ -391,6 +438,7 @@ table_init(struct host_table *t, uint32_t capacity, size_t entry_size)
 		return -ENOMEM;
 	}
 	t->entry_size = entry_size;
+	t->clear_size = clear_size;
 	t->capacity = capacity;
 	t->bucket_mask = buckets - 1;
 	for (i = 0; i < buckets; i++)
@@ -479,8 +527,8 @@ table_find(struct host_table *t, const struct host_key *key)
 
 /*
  * Finds the entry of <key>, made most recently used; or takes a free
- * entry, or evicts the least recently used (*evicted set), zeroed with
- * <key>. Never fails.
+ * entry, or evicts the least recently used (*evicted set), its first
+ * clear_size bytes zeroed, with <key>. Never fails.
  */
 static struct table_node *
 table_get(struct host_table *t, const struct host_key *key, bool *evicted)
@@ -504,13 +552,136 @@ table_get(struct host_table *t, const struct host_key *key, bool *evicted)
 		hash_unlink(t, node);
 		*evicted = true;
 	}
-	memset(node, 0, t->entry_size);
+	memset(node, 0, t->clear_size);
 	node->key = *key;
 	node->used = 1;
 	node->hash_next = t->buckets[bucket];
 	t->buckets[bucket] = index;
 	lru_push_head(t, node);
 	return node;
+}
+
+/* Pair entries: the parts set up on first use (struct pair) */
+
+static const size_t pair_text_offsets[PAIR_TEXT_COUNT] = {
+	[PAIR_TEXT_USER] = offsetof(struct detector_evidence, user),
+	[PAIR_TEXT_DOMAIN] = offsetof(struct detector_evidence, domain),
+	[PAIR_TEXT_WORKSTATION] =
+		offsetof(struct detector_evidence, workstation),
+	[PAIR_TEXT_SHARE] = offsetof(struct detector_evidence, share),
+	[PAIR_TEXT_REPEATED_SHARE] =
+		offsetof(struct detector_evidence, repeated_share),
+	[PAIR_TEXT_FILE] = offsetof(struct detector_evidence, file),
+	[PAIR_TEXT_SERVICE] = offsetof(struct detector_evidence, service),
+	[PAIR_TEXT_COMMAND] = offsetof(struct detector_evidence, command),
+	[PAIR_TEXT_RPC_TARGET] =
+		offsetof(struct detector_evidence, rpc_target),
+	[PAIR_TEXT_RPC_DETAIL] =
+		offsetof(struct detector_evidence, rpc_detail),
+	[PAIR_TEXT_CLIENT_SEGMENT] =
+		offsetof(struct detector_evidence, client_segment),
+};
+
+#define EVIDENCE_TEXT_SIZE(field) \
+	sizeof(((struct detector_evidence *)NULL)->field)
+
+static const size_t pair_text_sizes[PAIR_TEXT_COUNT] = {
+	[PAIR_TEXT_USER] = EVIDENCE_TEXT_SIZE(user),
+	[PAIR_TEXT_DOMAIN] = EVIDENCE_TEXT_SIZE(domain),
+	[PAIR_TEXT_WORKSTATION] = EVIDENCE_TEXT_SIZE(workstation),
+	[PAIR_TEXT_SHARE] = EVIDENCE_TEXT_SIZE(share),
+	[PAIR_TEXT_REPEATED_SHARE] = EVIDENCE_TEXT_SIZE(repeated_share),
+	[PAIR_TEXT_FILE] = EVIDENCE_TEXT_SIZE(file),
+	[PAIR_TEXT_SERVICE] = EVIDENCE_TEXT_SIZE(service),
+	[PAIR_TEXT_COMMAND] = EVIDENCE_TEXT_SIZE(command),
+	[PAIR_TEXT_RPC_TARGET] = EVIDENCE_TEXT_SIZE(rpc_target),
+	[PAIR_TEXT_RPC_DETAIL] = EVIDENCE_TEXT_SIZE(rpc_detail),
+	[PAIR_TEXT_CLIENT_SEGMENT] = EVIDENCE_TEXT_SIZE(client_segment),
+};
+
+static char *
+pair_text_at(struct pair *p, enum pair_text text)
+{
+	return (char *)&p->evidence_unsettled + pair_text_offsets[text];
+}
+
+/* Sets evidence string <text> of <p> to <value> (cut as utf8_copy()). */
+static void
+pair_set_text(struct pair *p, enum pair_text text, const char *value)
+{
+	utf8_copy(pair_text_at(p, text), value, pair_text_sizes[text]);
+	p->texts_set |= (uint16_t)(1u << text);
+}
+
+/*
+ * The evidence of <p> as a reader may see it: strings never set on this
+ * entry emptied first (they hold an earlier pair's bytes otherwise).
+ */
+static struct detector_evidence *
+pair_evidence(struct pair *p)
+{
+	if (p->texts_set != PAIR_TEXTS_ALL) {
+		unsigned int text;
+
+		for (text = 0; text < PAIR_TEXT_COUNT; text++)
+			if (!(p->texts_set & (1u << text)))
+				pair_text_at(p, (enum pair_text)text)[0] = '\0';
+		p->texts_set = PAIR_TEXTS_ALL;
+	}
+	return &p->evidence_unsettled;
+}
+
+/* The state of <rule> on <p>, zeroed on its first use by this entry. */
+static struct rule_state *
+pair_rule(struct pair *p, enum detector_rule rule)
+{
+	if (!(p->rules_set & (1u << rule))) {
+		memset(&p->rule_states[rule], 0, sizeof(p->rule_states[rule]));
+		p->rules_set |= (uint16_t)(1u << rule);
+	}
+	return &p->rule_states[rule];
+}
+
+/* Sets up <part> (PAIR_PART_*) of <p> as zeroed, on its first use. */
+static void
+pair_part(struct pair *p, unsigned int part)
+{
+	unsigned int i;
+
+	if (p->parts_set & part)
+		return;
+	if (part == PAIR_PART_RPC_SLOTS)
+		memset(p->rpc_slots, 0, sizeof(p->rpc_slots));
+	else if (part == PAIR_PART_OPERATIONS)
+		memset(p->operations, 0, sizeof(p->operations));
+	else
+		/* Only what finds a slot: one is zeroed whole when taken. */
+		for (i = 0; i < DETECTOR_SHARES_MAX; i++) {
+			p->share_slots[i].name_hash = 0;
+			p->share_slots[i].last_ns = 0;
+		}
+	p->parts_set |= (uint8_t)part;
+}
+
+static struct rpc_slot *
+pair_rpc_slots(struct pair *p)
+{
+	pair_part(p, PAIR_PART_RPC_SLOTS);
+	return p->rpc_slots;
+}
+
+static struct rpc_op *
+pair_operations(struct pair *p)
+{
+	pair_part(p, PAIR_PART_OPERATIONS);
+	return p->operations;
+}
+
+static struct share_slot *
+pair_shares(struct pair *p)
+{
+	pair_part(p, PAIR_PART_SHARES);
+	return p->share_slots;
 }
 
 /* Creation */
@@ -555,11 +726,12 @@ detector_create(const struct detector_params *params)
 		if (det->class_executable < 0)
 			det->class_executable = -1;
 	}
-	ret = table_init(&det->pairs, params->max_pairs, sizeof(struct pair));
+	ret = table_init(&det->pairs, params->max_pairs, sizeof(struct pair),
+		PAIR_CLEAR_SIZE);
 	if (ret < 0)
 		goto free_det;
 	ret = table_init(&det->clients, params->max_clients,
-		sizeof(struct client));
+		sizeof(struct client), sizeof(struct client));
 	if (ret < 0)
 		goto fini_pairs;
 	return det;
@@ -874,7 +1046,7 @@ flush_pair_rpc(struct detector *det, struct pair *p, struct rpc_slot *slot,
 	if (slot->row == 0 || slot->st.raised_ns == 0 ||
 			slot->st.count == slot->st.reported)
 		return;
-	evidence = p->evidence;
+	evidence = *pair_evidence(p);
 	if (evidence.rpc_rule != slot->row - 1) {
 		evidence.rpc_rule = slot->row - 1;
 		evidence.rpc_sealed = false;
@@ -923,13 +1095,20 @@ flush_table(struct detector *det, struct host_table *t, bool pairs,
 		if (pairs) {
 			struct pair *p = (struct pair *)node;
 
-			for (r = 0; r < DETECTOR_RULE_COUNT; r++)
-				if (p->rules[r].raised_ns != 0 &&
-						p->rules[r].count != p->rules[r].reported)
-					report(det, r, &p->rules[r], true, NULL,
-						&node->key, &p->evidence, fn, ctx);
-			for (r = 0; r < DETECTOR_RPC_SLOTS; r++)
-				flush_pair_rpc(det, p, &p->rpc[r], fn, ctx);
+			for (r = 0; r < DETECTOR_RULE_COUNT; r++) {
+				struct rule_state *st = &p->rule_states[r];
+
+				if ((p->rules_set & (1u << r)) &&
+						st->raised_ns != 0 &&
+						st->count != st->reported)
+					report(det, r, st, true, NULL,
+						&node->key, pair_evidence(p),
+						fn, ctx);
+			}
+			if (p->parts_set & PAIR_PART_RPC_SLOTS)
+				for (r = 0; r < DETECTOR_RPC_SLOTS; r++)
+					flush_pair_rpc(det, p,
+						&p->rpc_slots[r], fn, ctx);
 		} else {
 			struct client *c = (struct client *)node;
 
@@ -985,8 +1164,9 @@ lateral_movement_holds(const struct detector *det, struct pair *p,
 	uint32_t have = 0;
 	uint64_t t;
 
-	if (p->evidence.logon_ns != 0 &&
-			within(now, p->evidence.logon_ns, det->window_ns))
+	const struct detector_evidence *e = &p->evidence_unsettled;
+
+	if (e->logon_ns != 0 && within(now, e->logon_ns, det->window_ns))
 		have |= DETECTOR_COND_LOGON;
 	t = exec_time(p);
 	if (t != 0 && within(now, t, det->window_ns))
@@ -994,12 +1174,12 @@ lateral_movement_holds(const struct detector *det, struct pair *p,
 	if (p->repeat_last_ns != 0 &&
 			within(now, p->repeat_first_ns, det->window_ns))
 		have |= DETECTOR_COND_SHARE_REPEAT;
-	p->evidence.conditions = have;
+	p->evidence_unsettled.conditions = have;
 	if ((have & det->params.required) != det->params.required)
 		return false;
 	if (det->params.required & DETECTOR_COND_LOGON) {
-		lo = lo < p->evidence.logon_ns ? lo : p->evidence.logon_ns;
-		hi = hi > p->evidence.logon_ns ? hi : p->evidence.logon_ns;
+		lo = lo < e->logon_ns ? lo : e->logon_ns;
+		hi = hi > e->logon_ns ? hi : e->logon_ns;
 	}
 	if (det->params.required & DETECTOR_COND_ADMIN_EXEC) {
 		t = exec_time(p);
@@ -1036,12 +1216,13 @@ exec_kinds_at(const struct detector *det, const struct pair *p, uint64_t now)
 static void
 gather_operations(const struct detector *det, struct pair *p, uint64_t now)
 {
-	struct detector_evidence *e = &p->evidence;
+	struct detector_evidence *e = &p->evidence_unsettled;
+	const struct rpc_op *ops = pair_operations(p);
 	unsigned int i;
 
 	e->operation_count = 0;
 	for (i = 0; i < DETECTOR_OPERATIONS_MAX; i++) {
-		const struct rpc_op *op = &p->ops[i];
+		const struct rpc_op *op = &ops[i];
 
 		if (op->operation == NULL || !within(now, op->ts_ns,
 				det->window_ns))
@@ -1063,25 +1244,27 @@ check_lateral_movement(struct detector *det, struct pair *p,
 	const struct gw_event *ev, unsigned int cond, detector_alert_fn fn,
 	void *ctx)
 {
-	struct rule_state *st = &p->rules[DETECTOR_RULE_LATERAL_MOVEMENT];
+	struct rule_state *st;
 	uint64_t now = ev->ts_ns;
+	uint32_t kinds;
 	bool open;
 
 	if (!det->params.rules[DETECTOR_RULE_LATERAL_MOVEMENT])
 		return;
 	if (!lateral_movement_holds(det, p, now))
 		return;
-	p->evidence.exec_kinds = exec_kinds_at(det, p, now);
+	st = pair_rule(p, DETECTOR_RULE_LATERAL_MOVEMENT);
+	kinds = exec_kinds_at(det, p, now);
+	p->evidence_unsettled.exec_kinds = kinds;
 	/* Evidence older than the window is not this alert's: drop it. */
-	if (!(p->evidence.exec_kinds & DETECTOR_EXEC_FILE)) {
-		p->evidence.share[0] = '\0';
-		p->evidence.file[0] = '\0';
+	if (!(kinds & DETECTOR_EXEC_FILE)) {
+		pair_set_text(p, PAIR_TEXT_SHARE, "");
+		pair_set_text(p, PAIR_TEXT_FILE, "");
 	}
-	if (!(p->evidence.exec_kinds &
-			(DETECTOR_EXEC_SERVICE | DETECTOR_EXEC_TASK))) {
-		p->evidence.service[0] = '\0';
-		p->evidence.command[0] = '\0';
-		p->evidence.exact = false;
+	if (!(kinds & (DETECTOR_EXEC_SERVICE | DETECTOR_EXEC_TASK))) {
+		pair_set_text(p, PAIR_TEXT_SERVICE, "");
+		pair_set_text(p, PAIR_TEXT_COMMAND, "");
+		p->evidence_unsettled.exact = false;
 	}
 	gather_operations(det, p, now);
 	open = st->raised_ns != 0 && (now < st->raised_ns ||
@@ -1089,7 +1272,7 @@ check_lateral_movement(struct detector *det, struct pair *p,
 	if (open && cond != DETECTOR_COND_ADMIN_EXEC)
 		return;
 	hit(det, DETECTOR_RULE_LATERAL_MOVEMENT, st, ev, &p->node.key,
-		&p->evidence, fn, ctx);
+		pair_evidence(p), fn, ctx);
 }
 
 /* Event handlers */
@@ -1209,16 +1392,14 @@ on_logon(struct detector *det, const struct gw_event *ev,
 	if (is_anonymous(ev))
 		return;
 	p = pair_of(det, ev);
-	p->evidence.logon_ns = ev->ts_ns;
-	utf8_copy(p->evidence.user, ev->u.smb.user, sizeof(p->evidence.user));
-	utf8_copy(p->evidence.domain, ev->u.smb.domain,
-		sizeof(p->evidence.domain));
-	utf8_copy(p->evidence.workstation, ev->u.smb.workstation,
-		sizeof(p->evidence.workstation));
-	p->evidence.auth = ev->u.smb.auth;
+	p->evidence_unsettled.logon_ns = ev->ts_ns;
+	pair_set_text(p, PAIR_TEXT_USER, ev->u.smb.user);
+	pair_set_text(p, PAIR_TEXT_DOMAIN, ev->u.smb.domain);
+	pair_set_text(p, PAIR_TEXT_WORKSTATION, ev->u.smb.workstation);
+	p->evidence_unsettled.auth = ev->u.smb.auth;
 	if (ev->u.smb.session_flags & SMB2_SESSION_FLAG_ENCRYPT_DATA &&
 			ev->u.smb.version == 2)
-		p->evidence.encrypted = true;
+		p->evidence_unsettled.encrypted = true;
 	check_lateral_movement(det, p, ev, DETECTOR_COND_LOGON, fn, ctx);
 }
 
@@ -1229,18 +1410,19 @@ count_share_access(struct detector *det, struct pair *p,
 {
 	unsigned int n = det->params.share_open_threshold;
 	uint64_t h = name_hash(ev->u.smb.share);
-	struct share_slot *slot = NULL, *oldest = &p->shares[0];
+	struct share_slot *shares = pair_shares(p);
+	struct share_slot *slot = NULL, *oldest = &shares[0];
 	uint64_t first, last;
 	unsigned int i;
 
 	for (i = 0; i < DETECTOR_SHARES_MAX; i++) {
-		if (p->shares[i].name_hash == h) {
-			slot = &p->shares[i];
+		if (shares[i].name_hash == h) {
+			slot = &shares[i];
 			break;
 		}
-		if (p->shares[i].last_ns < oldest->last_ns ||
-				p->shares[i].name_hash == 0)
-			oldest = &p->shares[i];
+		if (shares[i].last_ns < oldest->last_ns ||
+				shares[i].name_hash == 0)
+			oldest = &shares[i];
 	}
 	if (slot == NULL) {
 		slot = oldest;
@@ -1263,11 +1445,10 @@ count_share_access(struct detector *det, struct pair *p,
 		return false;
 	p->repeat_first_ns = first;
 	p->repeat_last_ns = last;
-	p->evidence.share_first_ns = first;
-	p->evidence.share_last_ns = last;
-	p->evidence.share_accesses = n;
-	utf8_copy(p->evidence.repeated_share, ev->u.smb.share,
-		sizeof(p->evidence.repeated_share));
+	p->evidence_unsettled.share_first_ns = first;
+	p->evidence_unsettled.share_last_ns = last;
+	p->evidence_unsettled.share_accesses = n;
+	pair_set_text(p, PAIR_TEXT_REPEATED_SHARE, ev->u.smb.share);
 	return true;
 }
 
@@ -1358,15 +1539,14 @@ on_write(struct detector *det, const struct gw_event *ev,
 	/* Once per handle: a file written in many WRITEs is one execution. */
 	take_handle(p, ev->u.smb.file_id);
 	p->file_ns = ev->ts_ns;
-	p->evidence.exec_ns = ev->ts_ns;
-	utf8_copy(p->evidence.share, ev->u.smb.share,
-		sizeof(p->evidence.share));
-	utf8_copy(p->evidence.file, ev->u.smb.name, sizeof(p->evidence.file));
-	p->evidence.exec_kinds |= DETECTOR_EXEC_FILE;
+	p->evidence_unsettled.exec_ns = ev->ts_ns;
+	pair_set_text(p, PAIR_TEXT_SHARE, ev->u.smb.share);
+	pair_set_text(p, PAIR_TEXT_FILE, ev->u.smb.name);
+	p->evidence_unsettled.exec_kinds |= DETECTOR_EXEC_FILE;
 	if (det->params.rules[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE])
 		hit(det, DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE,
-			&p->rules[DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE], ev,
-			&p->node.key, &p->evidence, fn, ctx);
+			pair_rule(p, DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE), ev,
+			&p->node.key, pair_evidence(p), fn, ctx);
 	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
 }
 
@@ -1397,20 +1577,20 @@ on_smb(struct detector *det, const struct gw_event *ev,
 				!det->params.rules[DETECTOR_RULE_SMB1])
 			break;
 		p = pair_of(det, ev);
-		hit(det, DETECTOR_RULE_SMB1, &p->rules[DETECTOR_RULE_SMB1], ev,
-			&p->node.key, &p->evidence, fn, ctx);
+		hit(det, DETECTOR_RULE_SMB1, pair_rule(p, DETECTOR_RULE_SMB1), ev,
+			&p->node.key, pair_evidence(p), fn, ctx);
 		break;
 	case SMB_FACT_ENCRYPTED:
 		p = pair_of(det, ev);
-		p->evidence.encrypted = true;
+		p->evidence_unsettled.encrypted = true;
 		/* Already an alert: the policy could not verify this flow. */
 		if (p->unverifiable_flow == ev->flow_id &&
-				p->rules[DETECTOR_RULE_UNVERIFIABLE].raised_ns != 0)
+				pair_rule(p, DETECTOR_RULE_UNVERIFIABLE)->raised_ns != 0)
 			break;
 		if (det->params.rules[DETECTOR_RULE_ENCRYPTED])
 			hit(det, DETECTOR_RULE_ENCRYPTED,
-				&p->rules[DETECTOR_RULE_ENCRYPTED], ev,
-				&p->node.key, &p->evidence, fn, ctx);
+				pair_rule(p, DETECTOR_RULE_ENCRYPTED), ev,
+				&p->node.key, pair_evidence(p), fn, ctx);
 		break;
 	default:
 		break;
@@ -1460,11 +1640,12 @@ is_exec_interface(const char *iface)
 static void
 remember_operation(struct pair *p, const struct gw_event *ev)
 {
-	struct rpc_op *slot = &p->ops[0];
+	struct rpc_op *ops = pair_operations(p);
+	struct rpc_op *slot = &ops[0];
 	unsigned int i;
 
 	for (i = 0; i < DETECTOR_OPERATIONS_MAX; i++) {
-		struct rpc_op *op = &p->ops[i];
+		struct rpc_op *op = &ops[i];
 
 		if (op->operation == ev->u.dcerpc.operation &&
 				op->interface == ev->u.dcerpc.interface) {
@@ -1488,13 +1669,13 @@ remember_operation(struct pair *p, const struct gw_event *ev)
  * naming the file just written to an admin share.
  */
 static bool
-command_is_exact(const struct pair *p, const char *command)
+command_is_exact(struct pair *p, const char *command)
 {
 	static const char *const roots[] = {
 		"%systemroot%\\", "%windir%\\", "c:\\windows\\",
 		"\\\\?\\c:\\windows\\", "\\??\\c:\\windows\\",
 	};
-	const char *cmd = command;
+	const char *cmd = command, *file;
 	size_t i;
 
 	while (*cmd == '"' || *cmd == ' ')
@@ -1502,8 +1683,9 @@ command_is_exact(const struct pair *p, const char *command)
 	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
 		if (strncasecmp(cmd, roots[i], strlen(roots[i])) == 0)
 			return true;
-	return p->evidence.file[0] != '\0' &&
-		find_caseless(command, base_name(p->evidence.file)) != NULL;
+	file = pair_evidence(p)->file;
+	return file[0] != '\0' &&
+		find_caseless(command, base_name(file)) != NULL;
 }
 
 /*
@@ -1523,12 +1705,11 @@ on_dcerpc_auth(struct detector *det, const struct gw_event *ev,
 	if (rpc->user[0] == '\0')	/* anonymous */
 		return;
 	p = pair_of(det, ev);
-	p->evidence.logon_ns = ev->ts_ns;
-	utf8_copy(p->evidence.user, rpc->user, sizeof(p->evidence.user));
-	utf8_copy(p->evidence.domain, rpc->domain, sizeof(p->evidence.domain));
-	utf8_copy(p->evidence.workstation, rpc->name,
-		sizeof(p->evidence.workstation));
-	p->evidence.auth = SMB_AUTH_NTLMSSP;
+	p->evidence_unsettled.logon_ns = ev->ts_ns;
+	pair_set_text(p, PAIR_TEXT_USER, rpc->user);
+	pair_set_text(p, PAIR_TEXT_DOMAIN, rpc->domain);
+	pair_set_text(p, PAIR_TEXT_WORKSTATION, rpc->name);
+	p->evidence_unsettled.auth = SMB_AUTH_NTLMSSP;
 	check_lateral_movement(det, p, ev, DETECTOR_COND_LOGON, fn, ctx);
 }
 
@@ -1555,14 +1736,15 @@ rpc_row_applies(const struct detector *det, int row, const char *segment)
 static struct rpc_slot *
 rpc_slot_of(struct pair *p, int row)
 {
+	struct rpc_slot *slots = pair_rpc_slots(p);
 	struct rpc_slot *oldest = NULL;
 	unsigned int i;
 
 	for (i = 0; i < DETECTOR_RPC_SLOTS; i++)
-		if (p->rpc[i].row == row + 1)
-			return &p->rpc[i];
+		if (slots[i].row == row + 1)
+			return &slots[i];
 	for (i = 0; i < DETECTOR_RPC_SLOTS; i++) {
-		struct rpc_slot *slot = &p->rpc[i];
+		struct rpc_slot *slot = &slots[i];
 
 		if (slot->row == 0) {
 			oldest = slot;
@@ -1603,10 +1785,10 @@ rpc_pair_hit(struct detector *det, const struct gw_event *ev, int row,
 	struct pair *p = pair_of(det, ev);
 	struct rpc_slot *slot = rpc_slot_of(p, row);
 
-	rpc_evidence_set(&p->evidence, ev, row, sealed, target, detail,
+	rpc_evidence_set(pair_evidence(p), ev, row, sealed, target, detail,
 		segment);
 	hit_as(det, DETECTOR_RULE_RPC, &det->rpc_signatures[row], &slot->st,
-		ev, &p->node.key, &p->evidence, fn, ctx);
+		ev, &p->node.key, pair_evidence(p), fn, ctx);
 	return p;
 }
 
@@ -1815,8 +1997,8 @@ rpc_exec_evidence(struct detector *det, const struct gw_event *ev,
 		p->wmi_ns = ev->ts_ns;
 	else
 		p->dcom_ns = ev->ts_ns;
-	p->evidence.exec_ns = ev->ts_ns;
-	p->evidence.exec_kinds |= kind;
+	p->evidence_unsettled.exec_ns = ev->ts_ns;
+	p->evidence_unsettled.exec_kinds |= kind;
 	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
 }
 
@@ -1886,22 +2068,21 @@ on_dcerpc(struct detector *det, const struct gw_event *ev,
 		p->service_ns = ev->ts_ns;
 	else
 		p->task_ns = ev->ts_ns;
-	p->evidence.exec_ns = ev->ts_ns;
-	p->evidence.exec_kinds |= kind;
+	p->evidence_unsettled.exec_ns = ev->ts_ns;
+	p->evidence_unsettled.exec_kinds |= kind;
 	if (ev->u.dcerpc.name[0] != '\0')
-		utf8_copy(p->evidence.service, ev->u.dcerpc.name,
-			sizeof(p->evidence.service));
+		pair_set_text(p, PAIR_TEXT_SERVICE, ev->u.dcerpc.name);
 	if (ev->u.dcerpc.command[0] != '\0') {
-		utf8_copy(p->evidence.command, ev->u.dcerpc.command,
-			sizeof(p->evidence.command));
-		p->evidence.exact = command_is_exact(p, ev->u.dcerpc.command);
+		pair_set_text(p, PAIR_TEXT_COMMAND, ev->u.dcerpc.command);
+		p->evidence_unsettled.exact = command_is_exact(p,
+			ev->u.dcerpc.command);
 	}
 	if (creates_service &&
 			det->params.rules[DETECTOR_RULE_SERVICE_CREATION]) {
 		gather_operations(det, p, ev->ts_ns);
 		hit(det, DETECTOR_RULE_SERVICE_CREATION,
-			&p->rules[DETECTOR_RULE_SERVICE_CREATION], ev,
-			&p->node.key, &p->evidence, fn, ctx);
+			pair_rule(p, DETECTOR_RULE_SERVICE_CREATION), ev,
+			&p->node.key, pair_evidence(p), fn, ctx);
 	}
 	check_lateral_movement(det, p, ev, DETECTOR_COND_ADMIN_EXEC, fn, ctx);
 }
@@ -1933,8 +2114,8 @@ on_flow(struct detector *det, const struct gw_event *ev,
 		if (!det->params.rules[rule])
 			return;
 		p = pair_of(det, ev);
-		hit(det, rule, &p->rules[rule], ev, &p->node.key,
-			&p->evidence, fn, ctx);
+		hit(det, rule, pair_rule(p, rule), ev, &p->node.key,
+			pair_evidence(p), fn, ctx);
 		return;
 	}
 	if (ev->subtype != EVENT_FLOW_CLASSIFIED)
@@ -1943,8 +2124,8 @@ on_flow(struct detector *det, const struct gw_event *ev,
 			det->params.rules[DETECTOR_RULE_NONSTANDARD_PORT]) {
 		p = pair_of(det, ev);
 		hit(det, DETECTOR_RULE_NONSTANDARD_PORT,
-			&p->rules[DETECTOR_RULE_NONSTANDARD_PORT], ev,
-			&p->node.key, &p->evidence, fn, ctx);
+			pair_rule(p, DETECTOR_RULE_NONSTANDARD_PORT), ev,
+			&p->node.key, pair_evidence(p), fn, ctx);
 	}
 	if (ev->u.flow.app != FLOW_APP_SMB || det->params.segment_of == NULL ||
 			!det->params.rules[DETECTOR_RULE_WORKSTATION_TARGET])
@@ -1955,8 +2136,8 @@ on_flow(struct detector *det, const struct gw_event *ev,
 		return;
 	p = pair_of(det, ev);
 	hit(det, DETECTOR_RULE_WORKSTATION_TARGET,
-		&p->rules[DETECTOR_RULE_WORKSTATION_TARGET], ev, &p->node.key,
-		&p->evidence, fn, ctx);
+		pair_rule(p, DETECTOR_RULE_WORKSTATION_TARGET), ev, &p->node.key,
+		pair_evidence(p), fn, ctx);
 }
 
 /*
@@ -1977,15 +2158,15 @@ on_policy(struct detector *det, const struct gw_event *ev,
 		return;
 	p = pair_of(det, ev);
 	if (pol->unverifiable == EVENT_UNVERIFIABLE_ENCRYPTED)
-		p->evidence.encrypted = true;
-	p->evidence.unverifiable = pol->unverifiable;
-	p->evidence.unverifiable_action = pol->unverifiable_action;
-	p->evidence.policy_action = pol->action;
-	p->evidence.policy_rule = pol->rule;
+		p->evidence_unsettled.encrypted = true;
+	p->evidence_unsettled.unverifiable = pol->unverifiable;
+	p->evidence_unsettled.unverifiable_action = pol->unverifiable_action;
+	p->evidence_unsettled.policy_action = pol->action;
+	p->evidence_unsettled.policy_rule = pol->rule;
 	p->unverifiable_flow = ev->flow_id;
 	hit(det, DETECTOR_RULE_UNVERIFIABLE,
-		&p->rules[DETECTOR_RULE_UNVERIFIABLE], ev, &p->node.key,
-		&p->evidence, fn, ctx);
+		pair_rule(p, DETECTOR_RULE_UNVERIFIABLE), ev, &p->node.key,
+		pair_evidence(p), fn, ctx);
 }
 
 void

@@ -181,7 +181,11 @@ struct detector_discovery {
 	} ops[DETECTOR_DISCOVERY_OPS_MAX];
 };
 
-/* What an alert rests on. Strings are empty when not seen. */
+/*
+ * What an alert rests on. Strings are empty when not seen. The numbers
+ * come first and the strings last: the detector starts a new entry's
+ * evidence by clearing the numbers only (its entries are kilobytes).
+ */
 struct detector_evidence {
 	uint32_t conditions;	/* DETECTOR_COND_* holding (CM0062) */
 	uint32_t exec_kinds;	/* DETECTOR_EXEC_* seen in the window */
@@ -201,6 +205,18 @@ struct detector_evidence {
 	uint64_t exec_ns;	/* last execution evidence */
 	uint64_t share_first_ns;	/* first and last of the counted accesses */
 	uint64_t share_last_ns;
+	unsigned int operation_count;	/* of interfaces[] and operations[] */
+
+	/* DETECTOR_RULE_RPC: the row, and what its request showed. */
+	int rpc_rule;		/* enum rpc_rule_id, -1 if none */
+	bool rpc_sealed;	/* judged on interface + operation alone */
+	uint16_t rpc_opnum;
+	uint32_t netlogon_authentications;	/* burst: in its window */
+	/* Discovery rows: the client's calls in the window, else NULL. */
+	const struct detector_discovery *discovery;
+
+	const char *interfaces[DETECTOR_OPERATIONS_MAX];	/* static */
+	const char *operations[DETECTOR_OPERATIONS_MAX];	/* static */
 	char user[EVENT_ACCOUNT_MAX];
 	char domain[EVENT_ACCOUNT_MAX];
 	char workstation[EVENT_ACCOUNT_MAX];
@@ -209,20 +225,9 @@ struct detector_evidence {
 	char file[EVENT_NAME_MAX];	/* executable written */
 	char service[EVENT_NAME_MAX];	/* service or task name */
 	char command[EVENT_COMMAND_MAX];	/* service binary path or job command */
-	unsigned int operation_count;
-	const char *interfaces[DETECTOR_OPERATIONS_MAX];	/* static */
-	const char *operations[DETECTOR_OPERATIONS_MAX];	/* static */
-
-	/* DETECTOR_RULE_RPC: the row, and what its request showed. */
-	int rpc_rule;		/* enum rpc_rule_id, -1 if none */
-	bool rpc_sealed;	/* judged on interface + operation alone */
-	uint16_t rpc_opnum;
 	char rpc_target[DETECTOR_RPC_TEXT_MAX];	/* class, UNC, key, computer */
 	char rpc_detail[DETECTOR_RPC_TEXT_MAX];	/* registry value and data */
 	char client_segment[DETECTOR_SEGMENT_NAME_MAX];
-	uint32_t netlogon_authentications;	/* burst: in its window */
-	/* Discovery rows: the client's calls in the window, else NULL. */
-	const struct detector_discovery *discovery;
 };
 
 struct detector_alert {

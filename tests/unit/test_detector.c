@@ -652,6 +652,123 @@ test_eviction(void **state)
 }
 
 /*
+ * A pair entry taken again, the table full, starts as a new one: nothing
+ * of the pair it held (names, the handle of an executable CREATE, share
+ * counts, open alerts, DCE/RPC operations and row texts) reaches the new
+ * pair. A new entry is not cleared whole, only its head: each part the
+ * detector set up on first use instead would show here if it were not.
+ */
+static void
+test_reused_entries_start_empty(void **state)
+{
+	struct detector *det = make(small_tables);
+	const struct detector_counters *c = detector_counters(det);
+	const struct detector_alert *a;
+	const struct detector_evidence *e;
+	unsigned int i, old_cm0062 = 0, old_services = 0, old_rows = 0;
+	uint64_t t;
+
+	(void)state;
+	for (i = 0; i < 16; i++) {
+		memset(&seen, 0, sizeof(seen));
+		client_ip = (uint8_t)(100 + i);
+		t = T0 + i * S;
+		logon(det, t, 0, "olduser");
+		tree(det, t + 1000000, "DATA");
+		tree(det, t + 2000000, "DATA");
+		tree(det, t + 3000000, "ADMIN$");
+		tree(det, t + 4000000, "ADMIN$");
+		tree(det, t + 5000000, "ADMIN$");
+		upload(det, t + 6000000, "old.exe", 3);
+		create(det, t + 7000000, "ADMIN$", "later.exe", 9,
+			ACCESS_WRITE_DATA, 5, exe_bit);
+		create_service(det, t + 8000000, "C:\\old\\old.exe");
+		rpc_request(det, t + 9000000, "IRemoteSCMActivator",
+			"RemoteCreateInstance", 4, DCERPC_ARGS_DCOM_CLASS,
+			"{49B2791A-B1AE-4C90-9B8E-E860BA07F889}",
+			"MMC20.Application");
+		old_cm0062 += new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT);
+		old_services += new_alerts(DETECTOR_RULE_SERVICE_CREATION);
+		old_rows += new_alerts(DETECTOR_RULE_RPC);
+	}
+	assert_int_equal(old_cm0062, 16);
+	assert_int_equal(old_services, 16);
+	assert_int_equal(old_rows, 16);
+	assert_int_equal(c->pairs, 16);
+
+	/*
+	 * Sixteen others take those entries: eight create a service after
+	 * one access to the old pairs' share, eight upload an executable
+	 * to ADMIN$ and activate the same DCOM class.
+	 */
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < 8; i++) {
+		client_ip = (uint8_t)(200 + i);
+		t = T0 + 100 * S + i * S;
+		logon(det, t, 0, "newuser");
+		/* The handle the old pair's CREATE named: not this pair's. */
+		write_file(det, t + 1000000, "ADMIN$", "later.exe", 9,
+			exe_bit);
+		/* One access: with the old counts it would be the third. */
+		tree(det, t + 2000000, "DATA");
+		create_service(det, t + 3000000, "C:\\new\\new.exe");
+	}
+	assert_int_equal(new_alerts(DETECTOR_RULE_ADMIN_SHARE_EXECUTABLE), 0);
+	/* No share opened repeatedly, no executable written: no CM0062. */
+	assert_int_equal(new_alerts(DETECTOR_RULE_LATERAL_MOVEMENT), 0);
+	/* A new alert per new pair, not an update of the old pair's. */
+	assert_int_equal(new_alerts(DETECTOR_RULE_SERVICE_CREATION), 8);
+	assert_int_equal(seen.count, 8);
+	a = last_of(DETECTOR_RULE_SERVICE_CREATION);
+	assert_non_null(a);
+	assert_int_equal(a->count, 1);
+	e = a->evidence;
+	assert_string_equal(e->user, "newuser");
+	assert_string_equal(e->service, "tMds");
+	assert_string_equal(e->command, "C:\\new\\new.exe");
+	assert_string_equal(e->share, "");
+	assert_string_equal(e->repeated_share, "");
+	assert_string_equal(e->file, "");
+	assert_string_equal(e->workstation, "");
+	assert_string_equal(e->rpc_target, "");
+	assert_string_equal(e->rpc_detail, "");
+	assert_string_equal(e->client_segment, "");
+	assert_false(e->exact);
+	assert_int_equal(e->share_accesses, 0);
+	assert_int_equal(e->share_first_ns, 0);
+	assert_int_equal(e->exec_kinds & DETECTOR_EXEC_FILE, 0);
+
+	for (i = 8; i < 16; i++) {
+		memset(&seen, 0, sizeof(seen));
+		client_ip = (uint8_t)(200 + i);
+		t = T0 + 100 * S + i * S;
+		logon(det, t, 0, "newuser");
+		tree(det, t + 1000000, "ADMIN$");
+		tree(det, t + 2000000, "ADMIN$");
+		tree(det, t + 3000000, "ADMIN$");
+		upload(det, t + 4000000, "new.exe", 5);
+		a = last_of(DETECTOR_RULE_LATERAL_MOVEMENT);
+		assert_non_null(a);
+		assert_false(a->update);
+		e = a->evidence;
+		/* No DCE/RPC call of this pair: none of the old pair's. */
+		assert_int_equal(e->operation_count, 0);
+		assert_int_equal(e->exec_kinds, DETECTOR_EXEC_FILE);
+		assert_string_equal(e->file, "new.exe");
+		assert_string_equal(e->service, "");
+		assert_string_equal(e->command, "");
+		rpc_request(det, t + 5000000, "IRemoteSCMActivator",
+			"RemoteCreateInstance", 4, DCERPC_ARGS_DCOM_CLASS,
+			"{49B2791A-B1AE-4C90-9B8E-E860BA07F889}",
+			"MMC20.Application");
+		assert_int_equal(new_alerts(DETECTOR_RULE_RPC), 1);
+	}
+	assert_int_equal(c->pairs, 16);
+	assert_int_equal(c->pairs_evicted, 16);
+	detector_free(det);
+}
+
+/*
  * Writes of other pairs, to handles no CREATE of theirs announced (a
  * bulk copy, or a flood of them), take no detector entry: they cannot
  * push out the pair whose executable CREATE on ADMIN$ is remembered, and
@@ -1258,6 +1375,7 @@ main(void)
 		cmocka_unit_test(test_logon_failure_burst),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_writes_do_not_evict),
+		cmocka_unit_test(test_reused_entries_start_empty),
 		cmocka_unit_test(test_clock_from_timestamps),
 		cmocka_unit_test(test_required_and_switches),
 		cmocka_unit_test(test_dcerpc_auth_logon),
