@@ -120,7 +120,7 @@ struct table_node {
 struct host_table {
 	uint8_t *entries;
 	size_t entry_size;
-	size_t clear_size;	/* bytes zeroed for a new entry, from its start */
+	size_t clear_size;	/* zeroed for a new entry, from its start */
 	uint32_t capacity;
 	uint32_t in_use;
 	uint32_t *buckets;
@@ -212,7 +212,7 @@ struct pair {
 	uint64_t repeat_last_ns;	/* 0: never met */
 	/* Flow of the last unverifiable-session alert: no 9000008 note too. */
 	uint64_t unverifiable_flow;
-	uint16_t rules_set;	/* bit per rule: its rule_states[] entry set up */
+	uint16_t rules_set;	/* bit per rule: rule_states[] entry set up */
 	uint16_t texts_set;	/* bit per enum pair_text: written or emptied */
 	uint8_t parts_set;	/* PAIR_PART_* */
 	uint8_t handle_next;
@@ -1577,15 +1577,16 @@ on_smb(struct detector *det, const struct gw_event *ev,
 				!det->params.rules[DETECTOR_RULE_SMB1])
 			break;
 		p = pair_of(det, ev);
-		hit(det, DETECTOR_RULE_SMB1, pair_rule(p, DETECTOR_RULE_SMB1), ev,
-			&p->node.key, pair_evidence(p), fn, ctx);
+		hit(det, DETECTOR_RULE_SMB1,
+			pair_rule(p, DETECTOR_RULE_SMB1), ev, &p->node.key,
+			pair_evidence(p), fn, ctx);
 		break;
 	case SMB_FACT_ENCRYPTED:
 		p = pair_of(det, ev);
 		p->evidence_unsettled.encrypted = true;
 		/* Already an alert: the policy could not verify this flow. */
-		if (p->unverifiable_flow == ev->flow_id &&
-				pair_rule(p, DETECTOR_RULE_UNVERIFIABLE)->raised_ns != 0)
+		if (p->unverifiable_flow == ev->flow_id && pair_rule(p,
+				DETECTOR_RULE_UNVERIFIABLE)->raised_ns != 0)
 			break;
 		if (det->params.rules[DETECTOR_RULE_ENCRYPTED])
 			hit(det, DETECTOR_RULE_ENCRYPTED,
