@@ -563,53 +563,39 @@ table_get(struct host_table *t, const struct host_key *key, bool *evicted)
 
 /* Pair entries: the parts set up on first use (struct pair) */
 
-static const size_t pair_text_offsets[PAIR_TEXT_COUNT] = {
-	[PAIR_TEXT_USER] = offsetof(struct detector_evidence, user),
-	[PAIR_TEXT_DOMAIN] = offsetof(struct detector_evidence, domain),
-	[PAIR_TEXT_WORKSTATION] =
-		offsetof(struct detector_evidence, workstation),
-	[PAIR_TEXT_SHARE] = offsetof(struct detector_evidence, share),
-	[PAIR_TEXT_REPEATED_SHARE] =
-		offsetof(struct detector_evidence, repeated_share),
-	[PAIR_TEXT_FILE] = offsetof(struct detector_evidence, file),
-	[PAIR_TEXT_SERVICE] = offsetof(struct detector_evidence, service),
-	[PAIR_TEXT_COMMAND] = offsetof(struct detector_evidence, command),
-	[PAIR_TEXT_RPC_TARGET] =
-		offsetof(struct detector_evidence, rpc_target),
-	[PAIR_TEXT_RPC_DETAIL] =
-		offsetof(struct detector_evidence, rpc_detail),
-	[PAIR_TEXT_CLIENT_SEGMENT] =
-		offsetof(struct detector_evidence, client_segment),
-};
+/* Where each evidence string of a pair lies, and its size. */
+#define EVIDENCE_TEXT(field) { \
+	offsetof(struct detector_evidence, field), \
+	sizeof(((struct detector_evidence *)NULL)->field) }
 
-#define EVIDENCE_TEXT_SIZE(field) \
-	sizeof(((struct detector_evidence *)NULL)->field)
-
-static const size_t pair_text_sizes[PAIR_TEXT_COUNT] = {
-	[PAIR_TEXT_USER] = EVIDENCE_TEXT_SIZE(user),
-	[PAIR_TEXT_DOMAIN] = EVIDENCE_TEXT_SIZE(domain),
-	[PAIR_TEXT_WORKSTATION] = EVIDENCE_TEXT_SIZE(workstation),
-	[PAIR_TEXT_SHARE] = EVIDENCE_TEXT_SIZE(share),
-	[PAIR_TEXT_REPEATED_SHARE] = EVIDENCE_TEXT_SIZE(repeated_share),
-	[PAIR_TEXT_FILE] = EVIDENCE_TEXT_SIZE(file),
-	[PAIR_TEXT_SERVICE] = EVIDENCE_TEXT_SIZE(service),
-	[PAIR_TEXT_COMMAND] = EVIDENCE_TEXT_SIZE(command),
-	[PAIR_TEXT_RPC_TARGET] = EVIDENCE_TEXT_SIZE(rpc_target),
-	[PAIR_TEXT_RPC_DETAIL] = EVIDENCE_TEXT_SIZE(rpc_detail),
-	[PAIR_TEXT_CLIENT_SEGMENT] = EVIDENCE_TEXT_SIZE(client_segment),
+static const struct {
+	size_t offset;
+	size_t size;
+} pair_texts[PAIR_TEXT_COUNT] = {
+	[PAIR_TEXT_USER] = EVIDENCE_TEXT(user),
+	[PAIR_TEXT_DOMAIN] = EVIDENCE_TEXT(domain),
+	[PAIR_TEXT_WORKSTATION] = EVIDENCE_TEXT(workstation),
+	[PAIR_TEXT_SHARE] = EVIDENCE_TEXT(share),
+	[PAIR_TEXT_REPEATED_SHARE] = EVIDENCE_TEXT(repeated_share),
+	[PAIR_TEXT_FILE] = EVIDENCE_TEXT(file),
+	[PAIR_TEXT_SERVICE] = EVIDENCE_TEXT(service),
+	[PAIR_TEXT_COMMAND] = EVIDENCE_TEXT(command),
+	[PAIR_TEXT_RPC_TARGET] = EVIDENCE_TEXT(rpc_target),
+	[PAIR_TEXT_RPC_DETAIL] = EVIDENCE_TEXT(rpc_detail),
+	[PAIR_TEXT_CLIENT_SEGMENT] = EVIDENCE_TEXT(client_segment),
 };
 
 static char *
 pair_text_at(struct pair *p, enum pair_text text)
 {
-	return (char *)&p->evidence_unsettled + pair_text_offsets[text];
+	return (char *)&p->evidence_unsettled + pair_texts[text].offset;
 }
 
 /* Sets evidence string <text> of <p> to <value> (cut as utf8_copy()). */
 static void
 pair_set_text(struct pair *p, enum pair_text text, const char *value)
 {
-	utf8_copy(pair_text_at(p, text), value, pair_text_sizes[text]);
+	utf8_copy(pair_text_at(p, text), value, pair_texts[text].size);
 	p->texts_set |= (uint16_t)(1u << text);
 }
 
