@@ -162,8 +162,8 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->tx_descriptors = 1024;
 	/*
 	 * 16 MiB a worker: the control core can be away for a report
-	 * checkpoint (tens of ms) or a burst of new connections (each new
-	 * detector pair clears a 3.6 KB entry) without the ring overflowing.
+	 * checkpoint (tens of ms) or a burst of new connections (each a
+	 * new detector pair and summary row) without the ring overflowing.
 	 */
 	cfg->event_ring_size = 16384;
 	cfg->redirect_ring_size = 4096;
