@@ -14,7 +14,8 @@
  *
  *	memif_gen [EAL options] -- -m MODE [-t SECONDS] [-w WARMUP]
  *		[-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d SPREAD]]
- *		[-a] [-c [-T STALL_MS]] [CAPTURE.pcap ...]
+ *		[-a] [-c [-T STALL_MS] [-r RAMP] [-e RAMP_LIMIT]]
+ *		[CAPTURE.pcap ...]
  *	memif_gen [EAL options] -- -m MODE ... -o PREFIX [-n FRAMES]
  *
  * With -o nothing is sent: the first FRAMES (default 1,000,000) frames of
@@ -71,6 +72,22 @@
  * that the device lets go of what it keeps for it) and the flow starts
  * again as a new connection.
  *
+ * Staggered start (-r, closed loop): flows start one after another, evenly
+ * over RAMP seconds (the warm-up lasts at least as long), instead of all
+ * at once, so that in the window they are at different places in their
+ * sessions, as the sessions of a network are, rather than all at the same
+ * frame.
+ *
+ * Ramp-up (-e, closed loop): the warm-up lasts at least WARMUP seconds and
+ * until every flow has been past its capture's logon (the server's answer
+ * that a SESSION_SETUP succeeded; a capture without one is under way from
+ * its first frame), at most RAMP_LIMIT seconds; only then is the window
+ * measured. Started together, a million flows log on at once for the
+ * first seconds: a connection set-up storm that no network of established
+ * sessions sees, measured on its own without -e (RFC 9411 likewise
+ * measures throughput in a sustain phase after ramp-up, and connection
+ * set-up rates in tests of their own).
+ *
  * Prompt answers (-a, smb mode): after every data segment that the capture
  * does not answer with the server's next frame, the receiver sends a pure
  * ACK (the captures' receivers, behind segmentation offload and receive
@@ -83,7 +100,10 @@
  * (session_acknowledge()).
  *
  * Output: one line "memif_gen: ..." for people and one "RESULT key=value
- * ..." for scripts. After it the generator stops sending but keeps its
+ * ..." for scripts (warmup_s: seconds before the window; under_way: flows
+ * past their logon when it started), and when the window starts a line
+ * "WINDOW warmup_s=..." (flushed) at which scripts read the device's
+ * counters. After it the generator stops sending but keeps its
  * ports up, receiving and discarding, for -k seconds (default 0) or until
  * SIGINT/SIGTERM: memif clears a device's counters when its peer goes, so
  * a script stops the device under test (which then prints its counters)
@@ -165,6 +185,7 @@ struct gen_template {
 struct gen_session {
 	struct gen_template *frames;
 	uint32_t count;
+	uint32_t logged_on;	/* frames up to the logon's success answer */
 };
 
 static struct gen_template templates[GEN_FRAMES_MAX];
@@ -187,7 +208,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: memif_gen [EAL options] -- -m tcp|imix|smb|syn [-t SECONDS] [-w WARMUP]\n"
 		"                 [-f FLOWS] [-s BYTES] [-k LINGER] [-q QUEUES [-d owner|flow]]\n"
-		"                 [-a] [-c [-T STALL_MS]] [-o PREFIX [-n FRAMES]]\n"
+		"                 [-a] [-c [-T STALL_MS] [-r RAMP] [-e RAMP_LIMIT]]\n"
+		"                 [-o PREFIX [-n FRAMES]]\n"
 		"                 [CAPTURE.pcap ...]\n");
 	exit(2);
 }
@@ -452,6 +474,34 @@ session_acknowledge(struct gen_session *s)
 }
 
 /*
+ * Whether template <t> is a server's answer that a logon succeeded: a TCP
+ * payload starting with a NetBIOS session message whose SMB2 SESSION_SETUP
+ * response has status 0 ([MS-SMB2] 2.2.1, 2.2.6), or whose SMB1
+ * SESSION_SETUP_ANDX (0x73) reply has status 0 ([MS-CIFS] 2.2.3.1).
+ */
+static bool
+template_logon_success(const struct gen_template *t)
+{
+	unsigned int payload = template_payload(t);
+	const uint8_t *nb, *smb;
+
+	if (!t->from_server || payload < 4 + 32)
+		return false;
+	nb = t->data + t->l4 + (t->data[t->l4 + 12] >> 4) * 4;
+	if (nb + payload > t->data + t->len || nb[0] != 0x00)
+		return false;
+	smb = nb + 4;
+	if (smb[0] == 0xfe && smb[1] == 'S' && smb[2] == 'M' && smb[3] == 'B')
+		return payload >= 4 + 64 && (smb[12] | smb[13] << 8) == 0x0001 &&
+			(smb[16] & 0x01) != 0 &&
+			(smb[8] | smb[9] | smb[10] | smb[11]) == 0;
+	if (smb[0] == 0xff && smb[1] == 'S' && smb[2] == 'M' && smb[3] == 'B')
+		return smb[4] == 0x73 && (smb[9] & 0x80) != 0 &&
+			(smb[5] | smb[6] | smb[7] | smb[8]) == 0;
+	return false;
+}
+
+/*
  * Loads the TCP/IPv4 frames of one capture as a session: the sender of the
  * first SYN (else of the first frame) is the client. The client's address
  * and port become 10.0.0.0 and 1024 so that a flow rewrites them with
@@ -541,6 +591,13 @@ session_load(const char *path)
 	}
 	if (receiver_acks && session_acknowledge(s) != 0)
 		return -1;
+	/* Without a logon in it, a flow is under way from its first frame. */
+	s->logged_on = 0;
+	for (uint32_t i = 0; i < s->count; i++)
+		if (template_logon_success(&s->frames[i])) {
+			s->logged_on = i + 1;
+			break;
+		}
 	session_count++;
 	return 0;
 }
@@ -716,7 +773,8 @@ struct gen_flow {
 	uint32_t frame;		/* index in its capture of the frame out */
 	uint32_t round;		/* connection number: id round * flows + f */
 	uint16_t resends;	/* of the frame out */
-	uint16_t reset;		/* stalled: a reset goes out before the SYN */
+	uint8_t reset;		/* stalled: a reset goes out before the SYN */
+	uint8_t under_way;	/* has been past its capture's logon */
 	uint64_t sent_tsc;	/* 0: not out (queued to send) */
 };
 
@@ -738,6 +796,9 @@ struct gen_closed {
 	uint64_t stalled;	/* flows restarted after a stall */
 	uint64_t unmatched;	/* frames back that no flow was waiting for */
 	uint64_t connections;	/* captures replayed to the end */
+	uint64_t under_way;	/* flows that have been past their logon */
+	uint64_t started;	/* flows whose first frame has been queued */
+	uint64_t start_tsc;	/* -r: TSC over which flows start, 0: at once */
 };
 
 /* What the sending lcores share, set before they start. */
@@ -748,7 +809,10 @@ struct gen_plan {
 	unsigned int lanes;		/* sending lcores */
 	enum gen_spread spread;
 	struct gen_closed *closed;	/* NULL: open loop */
-	uint64_t t_start, t_warm, t_end;	/* TSC */
+	bool ramp_up;		/* -e: the window waits for every logon */
+	uint64_t t_start, t_warm;	/* TSC: start, earliest window start */
+	uint64_t t_ramp_limit;	/* TSC: latest window start with -e */
+	uint64_t window_tsc;	/* length of the measured window */
 };
 
 /*
@@ -762,6 +826,9 @@ struct gen_lane {
 	uint64_t queue_tx[GEN_PORTS][GEN_QUEUES_MAX];
 	uint64_t queue_rx[GEN_PORTS][GEN_QUEUES_MAX];
 	double window;			/* seconds measured */
+	double warmed_after;		/* seconds before the window */
+	uint64_t under_way;		/* closed loop: flows past their logon
+					 * when the window started */
 	struct rte_mbuf *pending[GEN_PORTS][GEN_QUEUES_MAX][GEN_BURST];
 	unsigned int npending[GEN_PORTS][GEN_QUEUES_MAX];
 } __rte_cache_aligned;
@@ -870,6 +937,23 @@ closed_queue(struct gen_closed *c, uint64_t flows, uint32_t flow)
 }
 
 /*
+ * Closed loop, -r: queues the first frame of every flow due to start
+ * <elapsed> TSC cycles into the run (evenly over the ramp).
+ */
+static inline void
+closed_start_flows(struct gen_closed *c, uint64_t flows, uint64_t elapsed)
+{
+	uint64_t due = flows;
+
+	if (c->started == flows)
+		return;
+	if (elapsed < c->start_tsc)
+		due = (uint64_t)((double)flows * elapsed / c->start_tsc);
+	while (c->started < due)
+		closed_queue(c, flows, (uint32_t)c->started++);
+}
+
+/*
  * Closed loop: a reset (RST and ACK, no payload) from the side that sent
  * <t>, at its sequence number, so that the device drops the connection
  * and the segments it keeps for it, as a peer that gives up does.
@@ -945,7 +1029,11 @@ closed_advance(struct gen_closed *c, uint64_t flows, uint32_t f)
 
 	fl->sent_tsc = 0;
 	fl->resends = 0;
-	if (++fl->frame == s->count) {
+	if (++fl->frame >= s->logged_on && !fl->under_way) {
+		fl->under_way = 1;
+		c->under_way++;
+	}
+	if (fl->frame == s->count) {
 		c->connections++;
 		fl->frame = 0;
 		fl->round++;
@@ -1051,14 +1139,17 @@ lane_run(void *arg)
 	struct gen_cursor cursor = plan->cursor;
 	struct rte_mbuf *rx[GEN_BURST];
 	uint64_t hz = rte_get_tsc_hz(), tsc = plan->t_start;
-	uint64_t t_warm = plan->t_warm;
+	uint64_t t_warm = plan->t_warm, t_end = UINT64_MAX;
 	bool warmed = false, idle = false;
 	unsigned int q;
 	uint16_t p;
 
-	while (!stop_requested && tsc < plan->t_end) {
+	while (!stop_requested && tsc < t_end) {
 		bool full = false;
 
+		if (plan->closed != NULL)
+			closed_start_flows(plan->closed, plan->cursor.flows,
+				tsc - plan->t_start);
 		/* A burst a queue did not take whole waits, full, for room:
 		 * fill nothing until every burst has some. */
 		for (p = 0; p < GEN_PORTS && !full; p++)
@@ -1117,10 +1208,23 @@ lane_run(void *arg)
 		tsc = rte_get_tsc_cycles();
 		if (plan->closed != NULL)
 			closed_scan(plan->closed, plan->cursor.flows, tsc);
-		if (!warmed && tsc >= t_warm) {
+		if (!warmed && tsc >= t_warm && (!plan->ramp_up ||
+				plan->closed->under_way == plan->cursor.flows ||
+				tsc >= plan->t_ramp_limit)) {
 			lane->start = lane->now;
 			t_warm = tsc;
+			t_end = tsc + plan->window_tsc;
 			warmed = true;
+			if (plan->closed != NULL)
+				lane->under_way = plan->closed->under_way;
+			lane->warmed_after = (double)(tsc - plan->t_start) / hz;
+			/* Scripts read the device's counters here, so that
+			 * theirs cover the same window. */
+			if (lane->index == 0) {
+				printf("WINDOW warmup_s=%.3f\n",
+					lane->warmed_after);
+				fflush(stdout);
+			}
 		}
 	}
 	if (!warmed) {
@@ -1150,7 +1254,8 @@ main(int argc, char **argv)
 	struct rte_mempool *pool;
 	enum gen_mode mode = GEN_MODE_TCP;
 	enum gen_spread spread = GEN_SPREAD_OWNER;
-	double seconds = 5.0, warmup = 1.0, linger = 0;
+	double seconds = 5.0, warmup = 1.0, linger = 0, ramp_limit = -1;
+	double ramp_start = 0;
 	uint64_t flows = 1000, frames_out = 1000000, hz, t_end, tsc;
 	const char *pcap_prefix = NULL;
 	unsigned int frame_len = 60, queues = 1, lane_count, l, q, lcore;
@@ -1164,7 +1269,7 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "m:t:w:f:s:k:o:n:q:d:acT:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:t:w:e:r:f:s:k:o:n:q:d:acT:")) != -1) {
 		switch (opt) {
 		case 'm':
 			for (i = 0; i < (int)RTE_DIM(mode_names); i++)
@@ -1179,6 +1284,12 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			warmup = atof(optarg);
+			break;
+		case 'e':
+			ramp_limit = atof(optarg);
+			break;
+		case 'r':
+			ramp_start = atof(optarg);
 			break;
 		case 'f':
 			flows = strtoull(optarg, NULL, 0);
@@ -1223,6 +1334,8 @@ main(int argc, char **argv)
 			frame_len > GEN_FRAME_MAX || queues < 1 ||
 			queues > GEN_QUEUES_MAX || stall_ms <= 0 ||
 			(receiver_acks && mode != GEN_MODE_SMB) ||
+			((ramp_limit >= 0 || ramp_start != 0) && !closed_loop) ||
+			ramp_start < 0 ||
 			(closed_loop && (mode != GEN_MODE_SMB ||
 			pcap_prefix != NULL || flows > UINT32_MAX)))
 		usage();
@@ -1335,15 +1448,30 @@ main(int argc, char **argv)
 			return 1;
 		}
 		closed.head = closed.tail = flows;
-		for (f = 0; f < flows; f++)
-			closed_queue(&closed, flows, f);
+		closed.start_tsc = (uint64_t)(ramp_start * hz);
+		for (f = 0; f < flows; f++) {
+			if (ramp_start == 0)
+				closed_queue(&closed, flows, f);
+			if (sessions[f % session_count].logged_on == 0) {
+				closed.flows[f].under_way = 1;
+				closed.under_way++;
+			}
+		}
+		if (ramp_start == 0)
+			closed.started = flows;
 		closed.inverse = multiplier_inverse();
 		closed.stall_tsc = (uint64_t)(stall_ms * hz / 1000);
 		plan.closed = &closed;
 	}
 	plan.t_start = rte_get_tsc_cycles();
+	/* Flows that start over -r seconds are all started before the
+	 * window. */
+	warmup = RTE_MAX(warmup, ramp_start);
 	plan.t_warm = plan.t_start + (uint64_t)(warmup * hz);
-	plan.t_end = plan.t_warm + (uint64_t)(seconds * hz);
+	plan.ramp_up = ramp_limit >= 0;
+	plan.t_ramp_limit = plan.t_start + (uint64_t)(RTE_MAX(ramp_limit,
+		warmup) * hz);
+	plan.window_tsc = (uint64_t)(seconds * hz);
 	for (l = 0; l < lane_count; l++) {
 		lanes[l].plan = &plan;
 		lanes[l].index = l;
@@ -1356,6 +1484,7 @@ main(int argc, char **argv)
 
 	{
 		double tx_rate = 0, rx_rate = 0, bit_rate = 0, window = 0;
+		double warmed_after = 0;
 		uint64_t tx = 0, rxn = 0, tx_port[GEN_PORTS] = { 0, 0 };
 		uint64_t tx_full = 0, total_tx = 0, total_rx = 0;
 
@@ -1381,6 +1510,8 @@ main(int argc, char **argv)
 					lane->start.rx_bytes) / lane->window;
 			}
 			window = RTE_MAX(window, lane->window);
+			warmed_after = RTE_MAX(warmed_after,
+				lane->warmed_after);
 		}
 		printf("memif_gen: %s, %" PRIu64 " flows, %.2f s: tx %.3f Mpps, rx %.3f Mpps (%.2f Gbit/s), "
 			"%" PRIu64 " frames through, tx port0/port1 %" PRIu64 "/%" PRIu64 ", busy rings %" PRIu64 "\n",
@@ -1403,17 +1534,19 @@ main(int argc, char **argv)
 			}
 		}
 		if (closed_loop)
-			printf("memif_gen: closed loop: %" PRIu64 " connections replayed to the end, %" PRIu64 " frames sent again (nothing back in %.0f ms), %" PRIu64 " flows stalled (reset and restarted after %d resends), %" PRIu64 " frames back that no flow waited for\n",
+			printf("memif_gen: closed loop: %" PRIu64 " connections replayed to the end, %" PRIu64 " frames sent again (nothing back in %.0f ms), %" PRIu64 " flows stalled (reset and restarted after %d resends), %" PRIu64 " frames back that no flow waited for; window after %.2f s, %" PRIu64 " flows then past their logon\n",
 				closed.connections, closed.resent, stall_ms,
-				closed.stalled, GEN_RESENDS, closed.unmatched);
-		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s loop=%s resent=%" PRIu64 " stalled=%" PRIu64 " unmatched=%" PRIu64 "\n",
+				closed.stalled, GEN_RESENDS, closed.unmatched,
+				warmed_after, lanes[0].under_way);
+		printf("RESULT mode=%s flows=%" PRIu64 " seconds=%.3f tx_mpps=%.4f rx_mpps=%.4f rx_gbps=%.3f tx=%" PRIu64 " rx=%" PRIu64 " total_tx=%" PRIu64 " total_rx=%" PRIu64 " queues=%u lcores=%u spread=%s loop=%s resent=%" PRIu64 " stalled=%" PRIu64 " unmatched=%" PRIu64 " warmup_s=%.3f under_way=%" PRIu64 "\n",
 			mode_names[mode], flows, window, tx_rate / 1e6,
 			rx_rate / 1e6, bit_rate / 1e9, tx, rxn, total_tx,
 			total_rx, queues, lane_count,
 			spread == GEN_SPREAD_OWNER ? "owner" : "flow",
 			closed_loop ? "closed" : "open", closed.resent,
 			closed.stalled,
-			closed.unmatched);
+			closed.unmatched, warmed_after,
+			closed_loop ? lanes[0].under_way : flows);
 		fflush(stdout);
 		ret = rxn > 0 ? 0 : 1;
 	}
