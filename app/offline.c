@@ -79,6 +79,11 @@
  * frames the checksum and the parsers will read.
  */
 #define MAPPED_PREFETCH_WINDOW 8192
+/*
+ * The pages of a file mapping, as the TLB maps them (x86-64 maps page
+ * cache in 4 KiB pages): each one entering the window is read once.
+ */
+#define MAPPED_PAGE_SIZE 4096
 
 static int
 offline_eal_init(void)
@@ -552,13 +557,22 @@ mapped_classic_next(struct mapped_capture *cap, size_t *offset,
 	 * read, and the hardware prefetcher stops at page ends: each record
 	 * header would be a miss the reader waits for, and each frame's
 	 * lines misses for the checksum. Every line of a window ahead is
-	 * asked for instead, once.
+	 * asked for instead, once. A prefetch into a page the TLB does not
+	 * hold yet may be dropped (it was, on this project's machines: the
+	 * header load stayed the reader's main wait with every line
+	 * prefetched), so the first line of each page entering the window
+	 * is read, which brings the page's translation in for the
+	 * prefetches after it (copy mix +5 %).
 	 */
 	if (cap->prefetched < *offset)
 		cap->prefetched = *offset & ~(size_t)(RTE_CACHE_LINE_SIZE - 1);
 	for (; cap->prefetched < window_end;
-			cap->prefetched += RTE_CACHE_LINE_SIZE)
+			cap->prefetched += RTE_CACHE_LINE_SIZE) {
+		if ((cap->prefetched & (MAPPED_PAGE_SIZE - 1)) == 0)
+			(void)*(volatile const uint8_t *)(cap->base +
+				cap->prefetched);
 		rte_prefetch0(cap->base + cap->prefetched);
+	}
 	if (left < CAPTURE_RECORD_HEADER_LEN) {
 		snprintf(error, error_len,
 			"truncated dump file; tried to read %u header bytes, only got %zu",
