@@ -344,6 +344,7 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 struct mapped_capture {
 	uint8_t *base;		/* NULL until mapped */
 	size_t size;
+	size_t span;		/* mapped: the file's pages and a guard page */
 	int fd;			/* libpcap's, open until pcap_close() */
 	bool pcapng;
 	bool swapped;		/* written in the other byte order */
@@ -478,12 +479,27 @@ mapped_fault_release(void)
 static int
 mapped_capture_map(struct mapped_capture *cap)
 {
-	void *base;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *reserved, *base;
+	int err;
 
-	base = mmap(NULL, cap->size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		cap->fd, 0);
-	if (base == MAP_FAILED)
+	/*
+	 * The file's pages, then a page that cannot be read: a read past the
+	 * file's last page (the reader reads ahead of its record) faults
+	 * instead of reading whatever mapping the kernel put next.
+	 */
+	cap->span = RTE_ALIGN_CEIL(cap->size, page) + page;
+	reserved = mmap(NULL, cap->span, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (reserved == MAP_FAILED)
 		return -errno;
+	base = mmap(reserved, cap->size, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_FIXED, cap->fd, 0);
+	if (base == MAP_FAILED) {
+		err = errno;
+		munmap(reserved, cap->span);
+		return -err;
+	}
 	/*
 	 * Read-ahead for a file not in the page cache; as fast as anything
 	 * when it is. MAP_POPULATE would copy every page of a writable
@@ -501,7 +517,7 @@ mapped_capture_map(struct mapped_capture *cap)
 		if (capture_pcapng_open(&cap->ng, base, cap->size, error,
 				sizeof(error)) != 0) {
 			mapped_fault_release();
-			munmap(base, cap->size);
+			munmap(base, cap->span);
 			cap->base = NULL;
 			return -EINVAL;
 		}
@@ -521,7 +537,7 @@ mapped_capture_unmap(struct mapped_capture *cap)
 		return;
 	capture_pcapng_close(&cap->ng);
 	mapped_fault_release();
-	munmap(cap->base, cap->size);
+	munmap(cap->base, cap->span);
 	cap->base = NULL;
 }
 

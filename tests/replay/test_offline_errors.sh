@@ -122,6 +122,52 @@ expect_read "SLL frame cut short" "^link drops: 1 (header cut short 1, link type
 	"$smbgw" -r "$work/sll-short.pcap"
 expect_read "SLL frame cut short, through libpcap" "^link drops: 1 (header cut short 1, link type not read 0)" \
 	bash -c '"$0" -r - <"$1"' "$smbgw" "$work/sll-short.pcap"
+# The mapped reader reads ahead of the record it is on (a window of lines
+# prefetched, the first line of each page read): captures that end exactly
+# on a page, one line into a page, one byte short of a page, and with a
+# record header cut at a page's end. Each must give what libpcap reads
+# from the same bytes through standard input (not mapped): the same
+# frame count, or the same error.
+/usr/bin/python3 - "$work" <<'PY'
+import struct, sys
+work = sys.argv[1]
+header = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+
+def capture(size):
+    """Whole records of Ethernet frames filling exactly <size> bytes."""
+    out, left = bytearray(header), size - len(header)
+    while left > 0:
+        frame = 1000 if left >= 2 * (16 + 1000) else (
+            left - 16 if left <= 16 + 1000 else left // 2 - 16)
+        out += struct.pack("<IIII", 0, 0, frame, frame) + bytes(frame)
+        left -= 16 + frame
+    assert len(out) == size
+    return bytes(out)
+
+for name, size in (("page2", 8192), ("page3", 12288),
+                   ("page5-line", 5 * 4096 + 64), ("page4-less1", 4 * 4096 - 1)):
+    with open(f"{work}/{name}.pcap", "wb") as f:
+        f.write(capture(size))
+# The last record's header cut by the end of the third page.
+with open(f"{work}/page3-cut.pcap", "wb") as f:
+    f.write(capture(12288 - 9) + bytes(9))
+PY
+for name in page2 page3 page5-line page4-less1; do
+	mapped=$("$smbgw" -r "$work/$name.pcap" 2>&1 | grep '^packets:') || true
+	piped=$("$smbgw" -r - <"$work/$name.pcap" 2>&1 | grep '^packets:') || true
+	if [ -z "$mapped" ] || [ "$mapped" != "$piped" ]; then
+		echo "FAIL: capture ending at $name: mapped '$mapped', through libpcap '$piped'"
+		status=1
+	else
+		echo "ok: capture ending at $name: $mapped, as libpcap reads it"
+	fi
+done
+expect_error "record header cut at a page's end" \
+	"reading the capture: truncated dump file; tried to read 16 header bytes, only got 9" \
+	"$smbgw" -r "$work/page3-cut.pcap"
+expect_error "record header cut at a page's end, through libpcap" \
+	"truncated dump file; tried to read 16 header bytes, only got 9" \
+	bash -c '"$0" -r - <"$1"' "$smbgw" "$work/page3-cut.pcap"
 echo 'gateway: { ports = ["a", "b"]; mtu = 1; };' >"$work/bad.conf"
 expect_error "bad config" "bad.conf:1: gateway.mtu = 1 is out of range" "$smbgw" -r "$work/cut.pcap" -c "$work/bad.conf"
 # A configuration is a regular file: not a pipe, not even standard input.
