@@ -32,6 +32,7 @@
 #include <pcap/pcap.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -803,6 +804,7 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	struct rte_mempool *pool;
 	struct flowlog *log;
 	struct timespec start;
+	uint64_t start_tsc, tsc_cycles;
 	double elapsed;
 	pcap_t *pcap;
 	int status = EXIT_FAILURE;
@@ -902,11 +904,13 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 
 	/* Mapping the file is reading it: it counts, as the records do. */
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	start_tsc = rte_rdtsc();
 	if (replay(pcap, &capture, pool, &worker, &summary) != 0)
 		goto free_inspector;
 	/* Fragments of datagrams the capture never completed. */
 	worker_flush_fragments(&worker);
 	elapsed = seconds_since(&start);
+	tsc_cycles = rte_rdtsc() - start_tsc;
 
 	printf("== capture %s ==\n", pcap_path);
 	printf("packets: %" PRIu64 "\n", summary.packets);
@@ -915,8 +919,15 @@ gateway_run_offline(const struct gateway_config *cfg, const char *pcap_path)
 	summary_print_links(&summary);
 	printf("capture span: %.6f s\n", summary.packets == 0 ? 0.0 :
 		(double)(summary.last_ns - summary.first_ns) / 1e9);
-	printf("processing: %.6f s (%.2f Mpps)\n", elapsed,
-		elapsed > 0 ? (double)summary.packets / elapsed / 1e6 : 0.0);
+	/*
+	 * Cycles a frame as the live counters count them (the TSC's), so that
+	 * a figure from a machine of another clock can be compared.
+	 */
+	printf("processing: %.6f s (%.2f Mpps, %.0f cycles a frame at %.0f MHz)\n",
+		elapsed,
+		elapsed > 0 ? (double)summary.packets / elapsed / 1e6 : 0.0,
+		summary.packets > 0 ? (double)tsc_cycles / summary.packets : 0.0,
+		(double)rte_get_tsc_hz() / 1e6);
 	if (stats_print(stdout, "counters", total, names, 1))
 		status = EXIT_SUCCESS;
 	stats_print_inspection(stdout, workers, 1, watchlist,
