@@ -135,6 +135,11 @@ map_read(const char *path)
 		packets++;
 		bytes += caplen;
 	}
+	if (offset != size) {
+		fprintf(stderr, "pcap_read: %s: cut short in a record header\n",
+			path);
+		return EXIT_FAILURE;
+	}
 	munmap((void *)base, size);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	close(fd);
