@@ -98,6 +98,10 @@ map_read(const char *path)
 		perror(path);
 		return EXIT_FAILURE;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "pcap_read: %s: not a regular file\n", path);
+		return EXIT_FAILURE;
+	}
 	size = (size_t)st.st_size;
 	if (size < PCAP_FILE_HEADER_LEN) {
 		fprintf(stderr, "pcap_read: %s: not a classic pcap file\n", path);
