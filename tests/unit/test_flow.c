@@ -235,6 +235,64 @@ test_both_directions_one_entry(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * Runs of one flow in a burst, as a bulk transfer sends them: each packet
+ * finds the entry the one before found or made, in its own direction; a
+ * key kept from creating after one that did still finds it; a different
+ * flow between two runs breaks nothing.
+ */
+static void
+test_runs_of_one_flow(void **state)
+{
+	struct flow_table *t = make_table(64);
+	struct flow_key k[8];
+	struct flow_entry *e[8];
+	struct flow_table_stats st;
+	uint8_t d[8];
+	unsigned int i;
+
+	(void)state;
+	k[0] = key4(9, 50000, 445, TCP, SYN);
+	k[1] = reverse(&k[0], SYN | ACK);
+	k[2] = k[0];
+	k[2].tcp_flags = ACK;
+	k[2].hints = FLOW_KEY_NO_CREATE;
+	k[3] = k[2];
+	k[4] = key4(10, 50000, 445, TCP, SYN);
+	k[5] = reverse(&k[0], ACK);
+	k[6] = k[5];
+	/* A packet of neither flow that may not create one: none found. */
+	k[7] = key4(11, 50000, 445, TCP, ACK);
+	k[7].hints = FLOW_KEY_NO_CREATE;
+	assert_int_equal(flow_table_lookup_bulk(t, k, 8, 1 * S,
+		FLOW_LOOKUP_CREATE, e, d), 7);
+	assert_non_null(e[0]);
+	for (i = 1; i < 7; i++)
+		if (i != 4)
+			assert_ptr_equal(e[i], e[0]);
+	assert_non_null(e[4]);
+	assert_ptr_not_equal(e[4], e[0]);
+	assert_null(e[7]);
+	assert_int_equal(d[0], FLOW_DIR_ORIG);
+	assert_int_equal(d[1], FLOW_DIR_REPLY);
+	assert_int_equal(d[2], FLOW_DIR_ORIG);
+	assert_int_equal(d[3], FLOW_DIR_ORIG);
+	assert_int_equal(d[4], FLOW_DIR_ORIG);
+	assert_int_equal(d[5], FLOW_DIR_REPLY);
+	assert_int_equal(d[6], FLOW_DIR_REPLY);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 2);
+	assert_int_equal(st.hits, 5);
+	assert_int_equal(e[0]->last_seen_ns, 1 * S);
+	/* The next burst, later: the run's flow is seen again, once. */
+	assert_int_equal(flow_table_lookup_bulk(t, k + 5, 2, 2 * S,
+		FLOW_LOOKUP_CREATE, e, d), 2);
+	assert_ptr_equal(e[0], e[1]);
+	assert_int_equal(e[0]->last_seen_ns, 2 * S);
+	assert_valid(t);
+	flow_table_free(t);
+}
+
 static void
 test_ipv4_ipv6_vlan_in_key(void **state)
 {
@@ -952,6 +1010,7 @@ main(void)
 		cmocka_unit_test(test_insert_and_lookup),
 		cmocka_unit_test(test_no_create_key),
 		cmocka_unit_test(test_both_directions_one_entry),
+		cmocka_unit_test(test_runs_of_one_flow),
 		cmocka_unit_test(test_ipv4_ipv6_vlan_in_key),
 		cmocka_unit_test(test_initiator_rules),
 		cmocka_unit_test(test_tcp_states),
