@@ -786,6 +786,15 @@ flow_table_update_tcp(struct flow_table *table, struct flow_entry *entry,
 	uint64_t last = entry->last_seen_ns;
 	int ret = 0;
 
+	/*
+	 * Most segments: an established connection's, neither opening nor
+	 * closing it, seen at the time its lookup already recorded. Nothing
+	 * below would change: no state, no list, no recency.
+	 */
+	if (__builtin_expect(old == FLOW_TCP_ESTABLISHED && now_ns <= last &&
+			!(tcp_flags & (FLOW_TCPF_RST | FLOW_TCPF_SYN |
+			FLOW_TCPF_FIN)), 1))
+		return 0;
 	if (now_ns > last)
 		entry->last_seen_ns = now_ns;
 	if (tcp_flags & FLOW_TCPF_RST) {
