@@ -108,8 +108,15 @@ smb_utf16_to_utf8(const uint8_t *src, size_t nbytes, char *dst, size_t size)
 	 * need no counting pass. */
 	if (units * 3 + 1 <= size) {
 		for (i = 0; i < units; i += step) {
-			uint32_t cp = utf16_next(src, units, i, &step);
+			uint32_t cp = smb_le16(src + 2 * i);
 
+			/* Printable ASCII, most of any name: itself, one byte. */
+			if (cp - 0x20u < 0x5fu) {
+				dst[pos++] = (char)cp;
+				step = 1;
+				continue;
+			}
+			cp = utf16_next(src, units, i, &step);
 			if (cp == 0)
 				break;
 			utf8_put(dst, size, &pos, cp);
