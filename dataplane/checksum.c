@@ -119,6 +119,12 @@ checksum_mbuf_sum(const struct rte_mbuf *m, uint32_t offset, uint32_t len,
 	uint64_t sum = 0;
 	uint32_t done = 0;
 
+	/* Most segments: one mbuf holds them whole. */
+	if (likely(m != NULL && (uint64_t)offset + len <= m->data_len)) {
+		*out = checksum_ones_sum(rte_pktmbuf_mtod_offset(m,
+			const uint8_t *, offset), len);
+		return 0;
+	}
 	for (; m != NULL && offset >= m->data_len; m = m->next)
 		offset -= m->data_len;
 	for (; m != NULL && done < len; m = m->next, offset = 0) {
