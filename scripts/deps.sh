@@ -17,8 +17,10 @@ packages=(
 	# test hosts and the reference dissector
 	samba smbclient python3 python3-impacket tshark iproute2 ethtool procps
 	# an Active Directory DC (scripts/samba_dc.sh): the endpoint mapper and
-	# DCE/RPC over TCP; tcprewrite for rewritten captures
-	samba-ad-dc tcpreplay
+	# DCE/RPC over TCP; tcprewrite for rewritten captures. The schema and
+	# templates `samba-tool domain provision` reads are samba-ad-provision,
+	# only recommended by samba-ad-dc (not installed below)
+	samba-ad-dc samba-ad-provision tcpreplay
 	python3-jsonschema
 	# EVE checks: the report rebuilt with jq; the syslog collector
 	jq rsyslog
