@@ -16,6 +16,7 @@
 #include "inspect.h"
 #include "match.h"
 #include "smb.h"
+#include "utf8.h"
 
 #define FLOWLOG_DRAIN_BURST 32
 #define FLOWLOG_PREFETCH_AHEAD 4
@@ -352,9 +353,8 @@ add_smb_event(struct flow_row *row, const struct gw_event *ev)
 		if (smb->success) {
 			row->logons_ok++;
 			if (row->user[0] == '\0')
-				snprintf(row->user, sizeof(row->user), "%s%s%s",
-					smb->domain, smb->domain[0] ? "\\" : "",
-					smb->user);
+				utf8_account_name(row->user, sizeof(row->user),
+					smb->domain, smb->user);
 		} else {
 			row->logons_failed++;
 		}
@@ -423,10 +423,8 @@ flowlog_add(struct flowlog *log, const struct gw_event *ev)
 			row->rpc_calls++;
 		else if (ev->subtype == DCERPC_FACT_AUTH &&
 				row->user[0] == '\0')
-			snprintf(row->user, sizeof(row->user), "%s%s%s",
-				ev->u.dcerpc.domain,
-				ev->u.dcerpc.domain[0] ? "\\" : "",
-				ev->u.dcerpc.user);
+			utf8_account_name(row->user, sizeof(row->user),
+				ev->u.dcerpc.domain, ev->u.dcerpc.user);
 		break;
 	}
 }

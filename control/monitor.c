@@ -144,8 +144,8 @@ keep_alert(struct monitor *monitor, const struct detector_alert *alert)
 	if (ev == NULL)
 		return;
 	if (ev->user[0] != '\0')
-		snprintf(kept->user, sizeof(kept->user), "%s%s%s",
-			ev->domain, ev->domain[0] ? "\\" : "", ev->user);
+		utf8_account_name(kept->user, sizeof(kept->user),
+			ev->domain, ev->user);
 	if (smb_auth_name(ev->auth) != NULL)
 		utf8_copy(kept->auth, smb_auth_name(ev->auth),
 			sizeof(kept->auth));

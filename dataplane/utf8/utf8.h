@@ -103,4 +103,27 @@ utf8_copy_ends(char *dst, const char *src, size_t size)
 	return true;
 }
 
+/*
+ * An account as Windows writes it, "<domain>\<user>", or <user> alone
+ * when <domain> is empty, into <dst> of <size> bytes (at least 1), each
+ * part cut as utf8_copy() cuts: what snprintf("%s%s%s") would write, for
+ * a fraction of its cost, and never inside a character.
+ */
+static inline void
+utf8_account_name(char *dst, size_t size, const char *domain,
+	const char *user)
+{
+	size_t pos;
+
+	utf8_copy(dst, domain, size);
+	pos = strlen(dst);
+	if (domain[0] != '\0') {
+		if (pos + 2 > size)
+			return;
+		dst[pos++] = '\\';
+		dst[pos] = '\0';
+	}
+	utf8_copy(dst + pos, user, size - pos);
+}
+
 #endif /* SMBGW_UTF8_H */

@@ -16,6 +16,7 @@
 
 #include "chunk.h"
 #include "dcerpc.h"
+#include "utf8.h"
 
 /* ---- real PDUs, extracted with tshark from tests/pcaps ---- */
 
@@ -1474,6 +1475,35 @@ test_truncated_stubs(void **state)
 	}
 }
 
+/*
+ * Accounts as the flow summary and the kept alerts write them: as
+ * snprintf("%s\\%s") would, but never cut inside a character.
+ */
+static void
+test_utf8_account_name(void **state)
+{
+	char out[16];
+
+	(void)state;
+	utf8_account_name(out, sizeof(out), "LAB", "root");
+	assert_string_equal(out, "LAB\\root");
+	utf8_account_name(out, sizeof(out), "", "root");
+	assert_string_equal(out, "root");
+	utf8_account_name(out, sizeof(out), "", "");
+	assert_string_equal(out, "");
+	utf8_account_name(out, 8, "DOMAIN", "user");
+	assert_string_equal(out, "DOMAIN\\");
+	utf8_account_name(out, 6, "DOMAIN", "user");
+	assert_string_equal(out, "DOMAI");
+	/* "\xc3\x84\xc3\x96" is two letters: the user's first is not split. */
+	utf8_account_name(out, 7, "\xc3\x84\xc3\x96", "\xc3\xa9x");
+	assert_string_equal(out, "\xc3\x84\xc3\x96\\");
+	utf8_account_name(out, 8, "\xc3\x84\xc3\x96", "\xc3\xa9x");
+	assert_string_equal(out, "\xc3\x84\xc3\x96\\\xc3\xa9");
+	utf8_account_name(out, 1, "LAB", "root");
+	assert_string_equal(out, "");
+}
+
 /* Text longer than the fact's array is cut at a character boundary. */
 static void
 test_utf8_output_bound(void **state)
@@ -2052,6 +2082,7 @@ main(void)
 		cmocka_unit_test_setup(test_control_pdus, setup),
 		cmocka_unit_test_setup(test_truncated_stubs, setup),
 		cmocka_unit_test_setup(test_utf8_output_bound, setup),
+		cmocka_unit_test(test_utf8_account_name),
 		cmocka_unit_test_setup(test_chunked_feeding, setup),
 		cmocka_unit_test_setup(test_malformed_input, setup),
 		cmocka_unit_test_setup(test_malformed_stub, setup),
