@@ -124,8 +124,9 @@ expect_read "SLL frame cut short, through libpcap" "^link drops: 1 (header cut s
 	bash -c '"$0" -r - <"$1"' "$smbgw" "$work/sll-short.pcap"
 # The mapped reader reads ahead of the record it is on (a window of lines
 # prefetched, the first line of each page read): captures that end exactly
-# on a page, one line into a page, one byte short of a page, and with a
-# record header cut at a page's end. Each must give what libpcap reads
+# on a page, one line into a page, one byte short of a page, one byte into
+# a page, one byte past a four-line prefetch step, shorter than one step,
+# and with a record header cut at a page's end. Each must give what libpcap reads
 # from the same bytes through standard input (not mapped): the same
 # frame count, or the same error.
 /usr/bin/python3 - "$work" <<'PY'
@@ -145,14 +146,16 @@ def capture(size):
     return bytes(out)
 
 for name, size in (("page2", 8192), ("page3", 12288),
-                   ("page5-line", 5 * 4096 + 64), ("page4-less1", 4 * 4096 - 1)):
+                   ("page5-line", 5 * 4096 + 64), ("page4-less1", 4 * 4096 - 1),
+                   ("page3-byte", 3 * 4096 + 1), ("page6-step", 6 * 4096 + 256 + 1),
+                   ("under-step", 200)):
     with open(f"{work}/{name}.pcap", "wb") as f:
         f.write(capture(size))
 # The last record's header cut by the end of the third page.
 with open(f"{work}/page3-cut.pcap", "wb") as f:
     f.write(capture(12288 - 9) + bytes(9))
 PY
-for name in page2 page3 page5-line page4-less1; do
+for name in page2 page3 page5-line page4-less1 page3-byte page6-step under-step; do
 	mapped=$("$smbgw" -r "$work/$name.pcap" 2>&1 | grep '^packets:') || true
 	piped=$("$smbgw" -r - <"$work/$name.pcap" 2>&1 | grep '^packets:') || true
 	if [ -z "$mapped" ] || [ "$mapped" != "$piped" ]; then
