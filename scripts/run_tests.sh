@@ -22,9 +22,12 @@ failed=$(( $(count Fail) + $(count Timeout) + $(count "Unexpected Pass") ))
 skipped=$(count Skipped)
 
 perf_status=0
-if ninja -C "$perf_build" app/smbgw >/dev/null; then
+if "$(dirname "$0")/build.sh" "$perf_build" -Dnative=false -Dtests=false \
+		>"$build/perf-build-output.txt" 2>&1; then
 	tests/bench/callgrind_check.sh "$perf_build/app/smbgw" || perf_status=$?
 else
+	echo "FAIL: the portable build for the callgrind check:" >&2
+	tail -20 "$build/perf-build-output.txt" >&2
 	perf_status=1
 fi
 case $perf_status in
