@@ -29,6 +29,12 @@ elif [ ! -f "$stamp" ]; then
 	find "$build" -name '*.gcda' -delete
 	ninja -C "$build" app/smbgw
 	"$here/pgo_train.sh" "$build/app/smbgw" "$build/pgo-train"
+	# A binary that ended without writing its counts would leave the
+	# build silently untrained.
+	if [ -z "$(find "$build" -name '*.gcda' -print -quit)" ]; then
+		echo "build.sh: the training run wrote no profile" >&2
+		exit 1
+	fi
 	meson configure "$build" -Db_pgo=use
 	touch "$stamp"
 fi
