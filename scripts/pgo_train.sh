@@ -29,6 +29,10 @@ flows_per_capture=40
 
 rm -rf "$work"
 mkdir -p "$work"
+work=$(cd "$work" && pwd)
+# The live run's control socket, where a path is short enough for one.
+socket_dir=$(mktemp -d /tmp/smbgw-pgo.XXXXXX)
+trap 'rm -rf "$socket_dir"' EXIT
 # Link type of a classic pcap file, or nothing for anything else.
 link_type() {
 	"$python" - "$1" <<'EOF'
@@ -74,7 +78,7 @@ syn_frames=20000
 	"$work/syns.pcap" "$syn_frames"
 cat >"$work/live.conf" <<CONF
 gateway: { ports = [ "net_pcap0", "net_pcap1" ]; };
-control: { socket = "$work/smbgw.sock"; };
+control: { socket = "$socket_dir/smbgw.sock"; };
 CONF
 "$smbgw" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "smbgw-pgo-$$" \
 	--vdev "net_pcap0,rx_pcap=$work/tcp64.pcap,tx_pcap=/dev/null" \
