@@ -65,4 +65,3 @@ if [ "$trained" -eq 0 ]; then
 	exit 1
 fi
 echo "pgo_train: $trained captures analysed"
-
