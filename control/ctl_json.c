@@ -159,7 +159,9 @@ parse_string(struct parser *p, const char **out, size_t *out_len)
 {
 	char *dst = p->text + p->pos + 1;
 	char *start = dst;
-	unsigned int cp;
+	/* Set by parse_unicode_escape() whenever it succeeds; GCC's -O3
+	 * cannot see that through parse_fail(). */
+	unsigned int cp = 0;
 	size_t n;
 
 	p->pos++;
