@@ -24,31 +24,21 @@ smbgw=$1
 work=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
 python=/usr/bin/python3
+tool=$here/tests/lib/pcap_tool.py
 flows_per_capture=40
 
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-# Link type of a classic pcap file, or nothing for anything else.
-link_type() {
-	"$python" - "$1" <<'EOF'
-import struct, sys
-head = open(sys.argv[1], 'rb').read(24)
-for order in '<>':
-    if len(head) == 24 and struct.unpack(order + 'I', head[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D):
-        print(struct.unpack(order + 'I', head[20:24])[0] & 0x0FFFFFFF)
-EOF
-}
-
 trained=0
 for capture in "$here"/tests/pcaps/*.pcap; do
 	name=$(basename "$capture" .pcap)
 	case $name in
 	psexec_smb2|psexec_smb2_*|benign_copy_smb2) continue ;;
 	esac
-	case $(link_type "$capture") in
-	1)	"$python" "$here/tests/lib/pcap_tool.py" flows "$capture" \
-			"$work/$name.pcap" "$flows_per_capture" ;;
+	case $("$python" "$tool" linktype "$capture") in
+	1)	"$python" "$tool" flows "$capture" "$work/$name.pcap" \
+			"$flows_per_capture" ;;
 	'')	continue ;;
 	*)	cp "$capture" "$work/$name.pcap" ;;
 	esac

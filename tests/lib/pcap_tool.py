@@ -31,6 +31,9 @@
       non-SMB TCP: FLOWS connections from 10.1.x.y to 198.18.2.30:443, each
       opened by a handshake, then data in both directions round-robin over
       the connections, one frame per microsecond. Deterministic.
+  pcap_tool.py linktype CAPTURE
+      the link type of a classic pcap file (1 for Ethernet); nothing for
+      any other file (pcapng, too short).
   pcap_tool.py other CAPTURE OUT SERVER PORT
       CAPTURE, then one whole non-SMB TCP connection (handshake, three
       HTTP-like exchanges, FINs) from 198.18.1.10:41000 to SERVER:PORT,
@@ -42,11 +45,14 @@ import struct
 import sys
 
 
+CLASSIC_MAGICS = (0xA1B2C3D4, 0xA1B23C4D)
+
+
 def read_pcap(path):
     with open(path, "rb") as f:
         data = f.read()
     magic = struct.unpack("<I", data[:4])[0]
-    order = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    order = "<" if magic in CLASSIC_MAGICS else ">"
     header = data[:24]
     records, offset = [], 24
     while offset + 16 <= len(data):
@@ -314,6 +320,17 @@ def other(capture, out, server, server_port):
     write_pcap(out, order, header, records + added)
 
 
+def linktype(capture):
+    with open(capture, "rb") as f:
+        header = f.read(24)
+    if len(header) < 24:
+        return
+    for order in "<>":
+        if struct.unpack(order + "I", header[:4])[0] in CLASSIC_MAGICS:
+            print(struct.unpack(order + "I", header[20:24])[0] & 0x0FFFFFFF)
+            return
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "split":
         split(*sys.argv[2:])
@@ -330,6 +347,8 @@ def main():
         tcp64(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 6 and sys.argv[1] == "other":
         other(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "linktype":
+        linktype(sys.argv[2])
     elif len(sys.argv) == 5 and sys.argv[1] == "skip":
         skip(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
