@@ -10,6 +10,29 @@
 
 #include "chunk.h"
 
+/*
+ * Under AddressSanitizer (gcc defines __SANITIZE_ADDRESS__, clang answers
+ * __has_feature), chunks not handed out are poisoned: a read or write
+ * through a pointer to a chunk given back, or past a chunk's end into a
+ * free one, is reported as it would be for malloc's memory. Otherwise
+ * these are nothing.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHUNK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHUNK_ASAN 1
+#endif
+#endif
+#ifdef CHUNK_ASAN
+#include <sanitizer/asan_interface.h>
+#define chunk_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define chunk_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define chunk_poison(p, n) ((void)(p), (void)(n))
+#define chunk_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
 /* A free chunk holds the link to the next one. */
 struct chunk_free_link {
 	struct chunk_free_link *next;
@@ -84,6 +107,8 @@ chunk_pool_free(struct chunk_pool *pool)
 {
 	if (pool == NULL)
 		return;
+	/* The addresses may be mapped again for anything else. */
+	chunk_unpoison(pool->region, pool->carved);
 	munmap(pool->region, pool->region_size);
 	free(pool);
 }
@@ -117,6 +142,7 @@ carve_slab(struct chunk_pool *pool, struct chunk_class *c)
 		link->next = c->free_list;
 		c->free_list = link;
 	}
+	chunk_poison(slab, CHUNK_SLAB_SIZE);
 	return true;
 }
 
@@ -142,6 +168,7 @@ chunk_alloc(struct chunk_pool *pool, unsigned int cls,
 		return NULL;
 	}
 	link = c->free_list;
+	chunk_unpoison(link, c->size);
 	c->free_list = link->next;
 	if (owner != NULL)
 		owner->bytes += c->size;
@@ -166,6 +193,7 @@ chunk_free(struct chunk_pool *pool, unsigned int cls,
 	c = &pool->cls[cls];
 	link->next = c->free_list;
 	c->free_list = link;
+	chunk_poison(link, c->size);
 	if (owner != NULL)
 		owner->bytes -= owner->bytes >= c->size ? c->size : owner->bytes;
 	pool->counters->cls[cls].frees++;

@@ -18,6 +18,14 @@
       flipped past the Ethernet header, frames cut short, random frames,
       duplicates, and sometimes everything out of order. Same SEED, same
       output.
+  pcap_tool.py garble CAPTURE OUT SEED
+      CAPTURE with the TCP payload of its Ethernet IPv4/IPv6 frames damaged
+      in place: bytes flipped, runs overwritten with random bytes, 32-bit
+      words set to 0 or 0xffffffff (length and offset fields at their
+      extremes). Headers, lengths, order and checksums stay as they were,
+      so the streams stay whole and the damage reaches the parsers when
+      checksums are not verified (stream.checksum "off"). Frames of other
+      link types are copied unchanged. Same SEED, same output.
   pcap_tool.py flows CAPTURE OUT COUNT [STEP_US] [FIRST]
       COUNT copies of CAPTURE, each a distinct flow: copy i (numbered from
       FIRST, default 0) has client address 10.x.y.z (x.y.z = i + 1) and
@@ -175,6 +183,55 @@ def mutate(capture, out, seed):
             damaged.append((sec, frac, len(f), bytes(f)))
     if rng.random() < 0.2:
         rng.shuffle(damaged)
+    write_pcap(out, order, header, damaged)
+
+
+def tcp_payload_span(frame):
+    """(start, end) of the TCP payload of an Ethernet frame carrying IPv4
+    or IPv6 (no extension headers), VLAN tags allowed; None otherwise."""
+    at = 12
+    while len(frame) >= at + 2 and frame[at:at + 2] in (b"\x81\x00", b"\x88\xa8"):
+        at += 4
+    if len(frame) < at + 2:
+        return None
+    ethertype, ip = frame[at:at + 2], at + 2
+    if ethertype == b"\x08\x00" and len(frame) >= ip + 20 and frame[ip + 9] == 6:
+        tcp = ip + (frame[ip] & 0x0F) * 4
+        ip_end = ip + struct.unpack("!H", frame[ip + 2:ip + 4])[0]
+    elif ethertype == b"\x86\xdd" and len(frame) >= ip + 40 and frame[ip + 6] == 6:
+        tcp = ip + 40
+        ip_end = tcp + struct.unpack("!H", frame[ip + 4:ip + 6])[0]
+    else:
+        return None
+    if len(frame) < tcp + 20:
+        return None
+    start = tcp + (frame[tcp + 12] >> 4) * 4
+    end = min(ip_end, len(frame))
+    return (start, end) if start < end else None
+
+
+def garble(capture, out, seed):
+    rng = random.Random(seed)
+    order, header, records = read_pcap(capture)
+    ethernet = struct.unpack(order + "I", header[20:24])[0] & 0x0FFFFFFF == 1
+    damaged = []
+    for sec, frac, length, frame in records:
+        span = tcp_payload_span(frame) if ethernet else None
+        f = bytearray(frame)
+        r = rng.random()
+        if span is not None and r < 0.35:
+            start, end = span
+            if r < 0.25:
+                for _ in range(rng.randint(1, 4)):
+                    f[rng.randrange(start, end)] = rng.randrange(256)
+            elif r < 0.3 and end - start >= 4:
+                at = rng.randrange(start, end - 3)
+                f[at:at + 4] = rng.choice((b"\0\0\0\0", b"\xff\xff\xff\xff"))
+            else:
+                at = rng.randrange(start, end)
+                run = min(end - at, rng.randint(1, 64))
+                f[at:at + run] = bytes(rng.getrandbits(8) for _ in range(run))
+        damaged.append((sec, frac, length, bytes(f)))
     write_pcap(out, order, header, damaged)
 
 
@@ -341,6 +398,8 @@ def main():
         sessions(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif len(sys.argv) == 5 and sys.argv[1] == "mutate":
         mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "garble":
+        garble(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif 5 <= len(sys.argv) <= 7 and sys.argv[1] == "flows":
         flows(sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
     elif len(sys.argv) == 5 and sys.argv[1] == "tcp64":
