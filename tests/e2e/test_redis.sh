@@ -196,6 +196,17 @@ doc = doc.get("result", doc)
 print(doc["outputs"][sys.argv[2]])' "$gw_work/stats.json" "$2" || fail "no outputs.$2 in $1's stats"
 }
 
+# gw_flows_active GW: the flows GW tracks now.
+gw_flows_active() {
+	gw_select "$1"
+	timeout 20 "$ctl" -s "$gw_work/smbgw.sock" --json stats >"$gw_work/stats.json" ||
+		fail "smbgwctl stats on $1 failed"
+	python3 -c 'import json, sys
+doc = json.load(open(sys.argv[1]))
+print(doc.get("result", doc)["flows"]["active"])' "$gw_work/stats.json" ||
+		fail "no flows.active in $1's stats"
+}
+
 # The local reports of both gateways, summed row by row, against the one
 # Redis holds: true when equal (the differences are in $work/report.diff).
 # local_report GW: GW's own report (smbgwctl report csv) in $work/GW.csv.
@@ -297,20 +308,37 @@ copy gw2 client b2 1
 run_psexec gw1 client
 run_psexec gw2 client2
 
-# Flows end (bytes counted) a little after their last packet: wait until
-# the sum of the local reports and Redis's agree, as they must once both
-# have taken the same events.
-for _ in $(seq 60); do
-	reports_match && break
+# A connection's bytes are counted when it leaves the flow table, which a
+# closed one does flows.timeout_closed (10 s) after its last packet: wait
+# until both gateways track nothing, so that every connection of phase 1
+# is in both reports, bytes and all. Compared any earlier, a report could
+# take a connection's end between the reading of one and of the other.
+for g in gw1 gw2; do
+	for _ in $(seq 120); do
+		[ "$(gw_flows_active "$g")" -eq 0 ] && break
+		sleep 0.5
+	done
+	[ "$(gw_flows_active "$g")" -eq 0 ] ||
+		fail "$g still tracks $(gw_flows_active "$g") flows 60 s after phase 1"
+done
+# Redis takes what the gateways send a moment later: retried, each try
+# reading everything afresh.
+matched=false
+for _ in $(seq 20); do
+	reports_match && { matched=true; break; }
 	sleep 0.5
 done
-reports_match || { cat "$work/report.diff"; sed 's/^/  merged| /' "$work/merged.csv";
+$matched || { cat "$work/report.diff"; sed 's/^/  merged| /' "$work/merged.csv";
 	sed 's/^/  gw1| /' "$work/gw1.csv"; sed 's/^/  gw2| /' "$work/gw2.csv";
 	fail "the merged report is not the sum of the two local reports"; }
 for g in gw1 gw2; do
 	grep -q '^[0-9-]*,198.18.1.10,198.18.2.20,' "$work/$g.csv" ||
 		fail "the pair 198.18.1.10 -> 198.18.2.20 is not in $g's local report"
 done
+# Bytes and all: gw1 carried a 2 MB copy each way for 198.18.1.10.
+to_server=$(awk -F, '$2 == "198.18.1.10" { print $5 }' "$work/gw1.csv")
+[ "${to_server:-0}" -ge $((2 * 1024 * 1024)) ] ||
+	fail "gw1's report counts ${to_server:-no} bytes to the server from 198.18.1.10, less than its 2 MB copy"
 ok "merged report = gw1 + gw2 row by row ($(($(wc -l <"$work/merged.csv") - 1)) rows)"
 sed 's/^/      /' "$work/merged.csv"
 # Each gateway's own hashes in Redis are its local report.
@@ -321,11 +349,12 @@ own_matches() {
 	compare_reports "$work/own-$1.csv" "$work/$1.csv" >"$work/own-$1.diff"
 }
 for g in gw1 gw2; do
+	matched=false
 	for _ in $(seq 20); do
-		own_matches "$g" && break
+		own_matches "$g" && { matched=true; break; }
 		sleep 0.5
 	done
-	own_matches "$g" || { cat "$work/own-$g.diff"; sed 's/^/  redis| /' "$work/own-$g.csv";
+	$matched || { cat "$work/own-$g.diff"; sed 's/^/  redis| /' "$work/own-$g.csv";
 		sed "s/^/  $g| /" "$work/$g.csv"; fail "Redis's report of rd-$g is not $g's own"; }
 done
 ok "per-gateway reports in Redis equal each gateway's own"

@@ -148,6 +148,11 @@ last_at() {	# last_at MESSAGE BEFORE: epoch time of the last MESSAGE before BEFO
 now() { date +%s.%N; }
 calc() { awk "BEGIN { OFMT = \"%.6f\"; print $* }"; }	# calc EXPRESSION (OFMT: epoch seconds, not %.6g)
 
+# The listener logs what it receives a moment later on a busy machine.
+for _ in $(seq 1 50); do
+	grep -q ' READY=1' "$work/notify.log" && break
+	sleep 0.1
+done
 if grep -q ' READY=1' "$work/notify.log"; then
 	ok "READY=1: $(grep ' READY=1' "$work/notify.log" | cut -d' ' -f2-)"
 else
