@@ -6,7 +6,8 @@
 #
 #   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
 #
-# HARNESS  smb, dcerpc, stream, xca, capture or chunk (tests/fuzz/fuzz_HARNESS.c)
+# HARNESS  smb, dcerpc, stream, xca, capture, chunk or ctl_json
+#          (tests/fuzz/fuzz_HARNESS.c)
 # SECONDS  fuzzing time after the replay; 0 only replays the corpus
 # WORKDIR  where the binary, new inputs and crash files go
 #          (default: a temporary directory, removed when nothing crashed)
@@ -20,8 +21,9 @@
 
 set -eu
 
-harness=${1:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk SECONDS [WORKDIR]}
-seconds=${2:?usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk SECONDS [WORKDIR]}
+usage="usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk|ctl_json SECONDS [WORKDIR]"
+harness=${1:?$usage}
+seconds=${2:?$usage}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 
@@ -43,6 +45,9 @@ xca)
 	;;
 capture)
 	sources="$src/dataplane/capture/*.c"
+	;;
+ctl_json)
+	sources="$src/control/ctl_json.c"
 	;;
 *)
 	echo "run_fuzz.sh: unknown harness '$harness'" >&2
@@ -89,7 +94,8 @@ if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-fno-omit-frame-pointer \
 	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" \
 	-I"$src/dataplane/stream" -I"$src/dataplane/xca" \
-	-I"$src/dataplane/capture" -I"$src/dataplane/chunk" -I"$here" \
+	-I"$src/dataplane/capture" -I"$src/dataplane/chunk" \
+	-I"$src/control" -I"$here" \
 	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1
