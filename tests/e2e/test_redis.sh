@@ -185,26 +185,17 @@ run_psexec() {
 		{ cat "$gw_work/psexec.log"; fail "psexec.py through $1 did not reach service creation"; }
 }
 
-# gw_stat GW KEY: outputs.KEY of GW's smbgwctl stats.
+# gw_stat GW KEY [GROUP]: GROUP.KEY (GROUP: outputs) of GW's smbgwctl stats.
 gw_stat() {
+	local group=${3:-outputs}
 	gw_select "$1"
 	timeout 20 "$ctl" -s "$gw_work/smbgw.sock" --json stats >"$gw_work/stats.json" ||
 		fail "smbgwctl stats on $1 failed"
 	python3 -c 'import json, sys
 doc = json.load(open(sys.argv[1]))
 doc = doc.get("result", doc)
-print(doc["outputs"][sys.argv[2]])' "$gw_work/stats.json" "$2" || fail "no outputs.$2 in $1's stats"
-}
-
-# gw_flows_active GW: the flows GW tracks now.
-gw_flows_active() {
-	gw_select "$1"
-	timeout 20 "$ctl" -s "$gw_work/smbgw.sock" --json stats >"$gw_work/stats.json" ||
-		fail "smbgwctl stats on $1 failed"
-	python3 -c 'import json, sys
-doc = json.load(open(sys.argv[1]))
-print(doc.get("result", doc)["flows"]["active"])' "$gw_work/stats.json" ||
-		fail "no flows.active in $1's stats"
+print(doc[sys.argv[3]][sys.argv[2]])' "$gw_work/stats.json" "$2" "$group" ||
+		fail "no $group.$2 in $1's stats"
 }
 
 # The local reports of both gateways, summed row by row, against the one
@@ -315,11 +306,11 @@ run_psexec gw2 client2
 # take a connection's end between the reading of one and of the other.
 for g in gw1 gw2; do
 	for _ in $(seq 120); do
-		[ "$(gw_flows_active "$g")" -eq 0 ] && break
+		[ "$(gw_stat "$g" active flows)" -eq 0 ] && break
 		sleep 0.5
 	done
-	[ "$(gw_flows_active "$g")" -eq 0 ] ||
-		fail "$g still tracks $(gw_flows_active "$g") flows 60 s after phase 1"
+	[ "$(gw_stat "$g" active flows)" -eq 0 ] ||
+		fail "$g still tracks $(gw_stat "$g" active flows) flows 60 s after phase 1"
 done
 # Redis takes what the gateways send a moment later: retried, each try
 # reading everything afresh.
