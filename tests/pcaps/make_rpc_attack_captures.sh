@@ -98,6 +98,10 @@ capture rpc_lookupsid_dc $py "$examples/lookupsid.py" "$creds@$dc_ip" 520
 capture rpc_netview_dc timeout 15 $py "$examples/netview.py" "$creds" -target "$dc_ip"
 capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" create \
 	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
+# smbexec.py: a service per command whose binary path is the command
+# itself (%COMSPEC% ... ^> \\127.0.0.1\C$\__output), nothing written to
+# ADMIN$ (Samba faults the CreateServiceW, so the shell ends there).
+capture rpc_smbexec_dc sh -c "printf 'whoami\\nexit\\n' | $py $examples/smbexec.py $creds@$dc_ip"
 # An ordinary member: computer account added (SAMR), its Netlogon secure
 # channel, the group policy share listed.
 capture rpc_member_ordinary_dc sh -c "$py $examples/addcomputer.py -method SAMR \

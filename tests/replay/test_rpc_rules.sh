@@ -78,6 +78,11 @@ expect rpc_lookupsid_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087']"
 expect rpc_netview_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1049']"
 expect rpc_services_create_dc 9000002 9000002 dcerpc.service_name=smbgwsvc \
 	'dcerpc.command=C:\Windows\smbgw.exe'
+# smbexec.py: the service's binary path is the shell command; nothing of
+# CM0062 (no logon-to-ADMIN$ execution), the service creation alert only.
+expect rpc_smbexec_dc 9000002 9000002 dcerpc.service_name=BTOBTO \
+	'dcerpc.command=%COMSPEC% /Q /c echo cd  ^> \\127.0.0.1\C$\__output 2^>^&1 *' \
+	dcerpc.interfaces.1.procedure=CreateServiceW
 expect rpc_atsvc_job 9000106 9000106 "alert.mitre=['T1053.002']" dcerpc.interfaces.0.service=atsvc
 expect rpc_tsch_task 9000107 9000107 "alert.mitre=['T1053.005']" \
 	dcerpc.interfaces.0.procedure=SchRpcRegisterTask
