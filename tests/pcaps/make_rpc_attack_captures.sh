@@ -100,7 +100,7 @@ capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" creat
 	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
 # smbexec.py: a service per command whose binary path is the command
 # itself (%COMSPEC% ... ^> \\127.0.0.1\C$\__output), nothing written to
-# ADMIN$ (Samba faults the CreateServiceW, so the shell ends there).
+# a share (Samba faults the CreateServiceW, so the shell ends there).
 capture rpc_smbexec_dc sh -c "printf 'whoami\\nexit\\n' | $py $examples/smbexec.py $creds@$dc_ip"
 # An ordinary member: computer account added (SAMR), its Netlogon secure
 # channel, the group policy share listed.
