@@ -39,6 +39,12 @@
       non-SMB TCP: FLOWS connections from 10.1.x.y to 198.18.2.30:443, each
       opened by a handshake, then data in both directions round-robin over
       the connections, one frame per microsecond. Deterministic.
+  pcap_tool.py resegment CAPTURE OUT SIZE
+      CAPTURE with the TCP payload of every untagged IPv4 frame longer than
+      SIZE bytes cut into SIZE-byte segments sent last piece first (each a
+      frame of its own, sequence numbers, lengths and both checksums
+      right): a receiver holds them until the first arrives. Other frames
+      unchanged.
   pcap_tool.py linktype CAPTURE
       the link type of a classic pcap file (1 for Ethernet); nothing for
       any other file (pcapng, too short).
@@ -235,6 +241,35 @@ def garble(capture, out, seed):
     write_pcap(out, order, header, damaged)
 
 
+def resegment(capture, out, size):
+    order, header, records = read_pcap(capture)
+    ethernet = struct.unpack(order + "I", header[20:24])[0] & 0x0FFFFFFF == 1
+    cut = []
+    for sec, frac, length, frame in records:
+        span = tcp_payload_span(frame) if ethernet else None
+        if span is None or frame[12:14] != b"\x08\x00" or span[1] - span[0] <= size:
+            cut.append((sec, frac, length, frame))
+            continue
+        start, end = span
+        ip = 14
+        tcp = ip + (frame[ip] & 0x0F) * 4
+        seq = struct.unpack("!I", frame[tcp + 4:tcp + 8])[0]
+        for at in reversed(range(start, end, size)):
+            piece = frame[at:min(at + size, end)]
+            f = bytearray(frame[:start] + piece)
+            f[ip + 2:ip + 4] = struct.pack("!H", len(f) - ip)
+            f[ip + 10:ip + 12] = b"\0\0"
+            f[ip + 10:ip + 12] = struct.pack("!H", checksum(bytes(f[ip:tcp])))
+            f[tcp + 4:tcp + 8] = struct.pack("!I", (seq + at - start) & 0xFFFFFFFF)
+            f[tcp + 16:tcp + 18] = b"\0\0"
+            segment = bytes(f[tcp:])
+            pseudo = bytes(f[ip + 12:ip + 20]) + struct.pack("!BBH", 0, 6, len(segment))
+            f[tcp + 16:tcp + 18] = struct.pack(
+                "!H", checksum(pseudo + segment + b"\0" * (len(segment) % 2)))
+            cut.append((sec, frac, len(f), bytes(f)))
+    write_pcap(out, order, header, cut)
+
+
 def fold(total):
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
@@ -406,6 +441,8 @@ def main():
         tcp64(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 6 and sys.argv[1] == "other":
         other(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "resegment":
+        resegment(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "linktype":
         linktype(sys.argv[2])
     elif len(sys.argv) == 5 and sys.argv[1] == "skip":

@@ -81,9 +81,20 @@ expect rpc_services_create_dc 9000002 9000002 dcerpc.service_name=smbgwsvc \
 # smbexec.py: the service's binary path is the shell command. No CM0062:
 # Samba faults CreateServiceW, so the shell stops after one IPC$ tree
 # connect and one pipe open, short of a share opened repeatedly.
-expect rpc_smbexec_dc 9000002 9000002 dcerpc.service_name=BTOBTO \
-	'dcerpc.command=%COMSPEC% /Q /c echo cd  ^> \\127.0.0.1\C$\__output 2^>^&1 *' \
-	dcerpc.interfaces.1.procedure=CreateServiceW
+smbexec_evidence=(dcerpc.service_name=BTOBTO
+	'dcerpc.command=%COMSPEC% /Q /c echo cd  ^> \\127.0.0.1\C$\__output 2^>^&1 *'
+	dcerpc.interfaces.1.procedure=CreateServiceW)
+expect rpc_smbexec_dc 9000002 9000002 "${smbexec_evidence[@]}"
+# The same connection with every payload cut into 7-byte segments sent
+# last piece first: the same alert and the same service and command.
+/usr/bin/python3 "$here/../lib/pcap_tool.py" resegment "$pcaps/rpc_smbexec_dc.pcap" \
+	"$work/rpc_smbexec_dc_cut.pcap" 7
+pcaps_given=$pcaps
+pcaps=$work
+expect rpc_smbexec_dc_cut 9000002 9000002 "${smbexec_evidence[@]}"
+grep -q '^stream: .* out_of_order [1-9]' "$work/rpc_smbexec_dc_cut.out" ||
+	fail "rpc_smbexec_dc_cut: no segment arrived out of order"
+pcaps=$pcaps_given
 expect rpc_atsvc_job 9000106 9000106 "alert.mitre=['T1053.002']" dcerpc.interfaces.0.service=atsvc
 expect rpc_tsch_task 9000107 9000107 "alert.mitre=['T1053.005']" \
 	dcerpc.interfaces.0.procedure=SchRpcRegisterTask
