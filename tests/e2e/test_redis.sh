@@ -306,11 +306,11 @@ run_psexec gw2 client2
 # take a connection's end between the reading of one and of the other.
 for g in gw1 gw2; do
 	for _ in $(seq 120); do
-		[ "$(gw_stat "$g" active flows)" -eq 0 ] && break
+		active=$(gw_stat "$g" active flows)
+		[ "$active" -eq 0 ] && break
 		sleep 0.5
 	done
-	[ "$(gw_stat "$g" active flows)" -eq 0 ] ||
-		fail "$g still tracks $(gw_stat "$g" active flows) flows 60 s after phase 1"
+	[ "$active" -eq 0 ] || fail "$g still tracks $active flows 60 s after phase 1"
 done
 # Redis takes what the gateways send a moment later: retried, each try
 # reading everything afresh.
