@@ -1616,6 +1616,20 @@ rpc_exec_kind(const struct gw_event *ev, bool *creates_service)
 	return 0;
 }
 
+/*
+ * svcctl OpenService*: the service a later ChangeServiceConfig* or
+ * StartService* acts on, as those carry only its handle.
+ */
+static bool
+opens_service(const struct gw_event *ev)
+{
+	const char *op = ev->u.dcerpc.operation;
+
+	return op != NULL && strncmp(op, "OpenService", 11) == 0 &&
+		strcmp(ev->u.dcerpc.interface, "svcctl") == 0 &&
+		ev->u.dcerpc.name[0] != '\0';
+}
+
 static bool
 is_exec_interface(const char *iface)
 {
@@ -2049,8 +2063,11 @@ on_dcerpc(struct detector *det, const struct gw_event *ev,
 	if (ev->u.dcerpc.operation != NULL)
 		remember_operation(p, ev);
 	kind = rpc_exec_kind(ev, &creates_service);
-	if (kind == 0)
+	if (kind == 0) {
+		if (opens_service(ev))
+			pair_set_text(p, PAIR_TEXT_SERVICE, ev->u.dcerpc.name);
 		return;
+	}
 	if (kind == DETECTOR_EXEC_SERVICE)
 		p->service_ns = ev->ts_ns;
 	else

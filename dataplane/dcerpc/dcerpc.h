@@ -187,7 +187,8 @@ enum dcerpc_args {
 	DCERPC_ARGS_NONE = 0,
 	/* svcctl CreateService*: name = service name, command = binary path.
 	 * svcctl ChangeServiceConfig*: name empty, command = new binary path
-	 * (empty if unchanged). */
+	 * (empty if unchanged).
+	 * svcctl OpenService*: name = service name, command empty. */
 	DCERPC_ARGS_SERVICE,
 	/* atsvc NetrJobAdd: command = job command line. */
 	DCERPC_ARGS_JOB,

@@ -614,6 +614,10 @@ dcerpc_decoder_for(const uint8_t uuid[16], uint16_t opnum)
 			return DCERPC_DEC_CREATE_SERVICE_W;
 		case 23:
 			return DCERPC_DEC_CHANGE_SERVICE_A;
+		case 16:
+			return DCERPC_DEC_OPEN_SERVICE_W;
+		case 28:
+			return DCERPC_DEC_OPEN_SERVICE_A;
 		case 24:	/* CreateServiceA */
 		case 44:	/* CreateServiceWOW64A */
 			return DCERPC_DEC_CREATE_SERVICE_A;

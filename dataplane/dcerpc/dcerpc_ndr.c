@@ -3,7 +3,8 @@
 /*
  * NDR (C706 chapter 14, little-endian transfer syntax) decoding of the
  * request arguments of calls that launch code: the service binary path of
- * svcctl CreateService* / ChangeServiceConfig*, the atsvc job command and
+ * svcctl CreateService* / ChangeServiceConfig* and the name of the service
+ * OpenService* opens for them, the atsvc job command and
  * the task path of ITaskSchedulerService. Only the leading arguments are
  * decoded, so a stub cut by the body buffer still yields what fits.
  */
@@ -69,6 +70,24 @@ decode_change_service(struct ndr_reader *r, size_t char_size,
 }
 
 /*
+ * ROpenServiceW / A: hSCManager, lpServiceName (ref string),
+ * dwDesiredAccess. The name is what a later ChangeServiceConfig* or
+ * StartService* on the returned handle acts on: those carry only the
+ * handle.
+ */
+static void
+decode_open_service(struct ndr_reader *r, size_t char_size,
+		    struct dcerpc_fact *fact, bool *cut)
+{
+	fact->args = DCERPC_ARGS_SERVICE;
+	if (!ndr_skip(r, NDR_CONTEXT_HANDLE_LEN)) {
+		*cut = true;
+		return;
+	}
+	ndr_string(r, char_size, fact->name, sizeof(fact->name), cut);
+}
+
+/*
  * NetrJobAdd: ServerName (unique string), then AT_INFO { JobTime,
  * DaysOfMonth, DaysOfWeek, Flags, Command (unique string, deferred after
  * the structure) }.
@@ -127,6 +146,12 @@ dcerpc_decode_args(enum dcerpc_decoder decoder, const uint8_t *stub,
 		break;
 	case DCERPC_DEC_CHANGE_SERVICE_A:
 		decode_change_service(&r, 1, fact, &cut);
+		break;
+	case DCERPC_DEC_OPEN_SERVICE_W:
+		decode_open_service(&r, 2, fact, &cut);
+		break;
+	case DCERPC_DEC_OPEN_SERVICE_A:
+		decode_open_service(&r, 1, fact, &cut);
 		break;
 	case DCERPC_DEC_JOB_ADD:
 		decode_job_add(&r, fact, &cut);

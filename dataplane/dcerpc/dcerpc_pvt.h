@@ -37,6 +37,10 @@ enum dcerpc_decoder {
 	DCERPC_DEC_CHANGE_SERVICE_W,
 	/* svcctl ChangeServiceConfigA. */
 	DCERPC_DEC_CHANGE_SERVICE_A,
+	/* svcctl OpenServiceW. */
+	DCERPC_DEC_OPEN_SERVICE_W,
+	/* svcctl OpenServiceA. */
+	DCERPC_DEC_OPEN_SERVICE_A,
 	/* atsvc NetrJobAdd. */
 	DCERPC_DEC_JOB_ADD,
 	/* ITaskSchedulerService SchRpcRegisterTask. */

@@ -98,6 +98,12 @@ capture rpc_lookupsid_dc $py "$examples/lookupsid.py" "$creds@$dc_ip" 520
 capture rpc_netview_dc timeout 15 $py "$examples/netview.py" "$creds" -target "$dc_ip"
 capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" create \
 	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
+# SCShell's way: an existing service's binary path changed to a command
+# (ChangeServiceConfigW), started, then put back; no service created and
+# nothing written to a share.
+capture rpc_services_change_dc sh -c "$py $examples/services.py $creds@$dc_ip change \
+	-name Spooler -path 'C:\\Windows\\System32\\cmd.exe /c C:\\Users\\Public\\u.bat'; \
+	$py $examples/services.py $creds@$dc_ip start -name Spooler"
 # smbexec.py: a service per command whose binary path is the command
 # itself (%COMSPEC% ... ^> \\127.0.0.1\C$\__output), nothing written to
 # a share (Samba faults the CreateServiceW, so the shell ends there).

@@ -78,6 +78,16 @@ expect rpc_lookupsid_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087']"
 expect rpc_netview_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1049']"
 expect rpc_services_create_dc 9000002 9000002 dcerpc.service_name=smbgwsvc \
 	'dcerpc.command=C:\Windows\smbgw.exe'
+# SCShell's way: no service created, an existing one (opened by name)
+# given a command as its binary path, then started. The command is under
+# %SystemRoot% and IPC$ is opened three times, so CM0062 holds too.
+expect rpc_services_change_dc "9000001 9000002 9000104" 9000002 dcerpc.service_name=Spooler \
+	'dcerpc.command=C:\Windows\System32\cmd.exe /c C:\Users\Public\u.bat' \
+	dcerpc.interfaces.2.procedure=ChangeServiceConfigW
+$check "$work/rpc_services_change_dc.json" alert 9000104 dcerpc.service_name=Spooler \
+	dcerpc.interfaces.0.procedure=StartServiceW &&
+	echo "ok: rpc_services_change_dc: the start names the service opened" ||
+	fail "rpc_services_change_dc: 9000104 evidence"
 # smbexec.py: the service's binary path is the shell command. No CM0062:
 # Samba faults CreateServiceW, so the shell stops after one IPC$ tree
 # connect and one pipe open, short of a share opened repeatedly.

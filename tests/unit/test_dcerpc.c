@@ -705,6 +705,40 @@ test_change_service_config(void **state)
 	assert_string_equal(f->command, "cmd.exe /c calc.exe");
 }
 
+/* OpenServiceW / A name the service the handle's later calls act on. */
+static void
+test_open_service(void **state)
+{
+	static const uint16_t opnums[] = { 16, 28 };
+	static const char *const names[] = { "OpenServiceW", "OpenServiceA" };
+	unsigned int i;
+
+	(void)state;
+	bind_one(0, svcctl_uuid, 2);
+	for (i = 0; i < 2; i++) {
+		struct wbuf stub = { .len = 0 };
+		uint8_t handle[20] = { 0 };
+		const struct dcerpc_fact *f;
+		uint8_t pdu[512];
+		size_t n;
+
+		rec.count = 0;
+		put_bytes(&stub, handle, sizeof(handle));
+		put_string(&stub, i == 0, "XblAuthManager");
+		put_align(&stub, 4);
+		put32(&stub, 0xf01ff);	/* dwDesiredAccess */
+		n = build_request(pdu, FIRST_LAST, 8 + i, 0, opnums[i],
+				  stub.data, stub.len);
+		assert_int_equal(feed(0, pdu, n), 0);
+		f = only_fact(DCERPC_FACT_REQUEST);
+		assert_string_equal(f->op_name, names[i]);
+		assert_int_equal(f->args, DCERPC_ARGS_SERVICE);
+		assert_string_equal(f->name, "XblAuthManager");
+		assert_string_equal(f->command, "");
+		assert_false(f->flags & DCERPC_FACT_F_ARGS_TRUNCATED);
+	}
+}
+
 static void
 test_netr_job_add(void **state)
 {
@@ -2066,6 +2100,7 @@ main(void)
 		cmocka_unit_test_setup(test_create_service_wide_variants,
 				       setup),
 		cmocka_unit_test_setup(test_change_service_config, setup),
+		cmocka_unit_test_setup(test_open_service, setup),
 		cmocka_unit_test_setup(test_netr_job_add, setup),
 		cmocka_unit_test_setup(test_task_scheduler, setup),
 		cmocka_unit_test_setup(test_task_xml_command, setup),
