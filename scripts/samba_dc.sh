@@ -2,7 +2,8 @@
 # A Samba Active Directory domain controller in a network namespace, for
 # tests and captures that need what a plain smbd does not serve: the
 # endpoint mapper on TCP 135 and DCE/RPC over TCP on dynamic ports
-# (ncacn_ip_tcp: lsarpc, samr, netlogon, drsuapi, ...), besides SMB on 445.
+# (ncacn_ip_tcp: lsarpc, samr, netlogon, drsuapi, ...) and the Kerberos
+# KDC on 88, besides SMB on 445.
 #
 # usage: samba_dc.sh start NS IP DIR   provision (once, kept in DIR) and
 #                                      start the DC in namespace NS, bound
@@ -37,6 +38,9 @@ password=${SMBGW_DC_PASSWORD:-Smbgw-pass1}
 plen=${SMBGW_DC_PLEN:-15}
 wait_s=${SMBGW_DC_WAIT:-60}
 smb_encrypt=${SMBGW_DC_SMB_ENCRYPT:-off}
+# The KDC (Kerberos on 88) is for captures of Kerberos logons
+# (make_rpc_attack_captures.sh); no DNS server, no web or print services.
+server_services="s3fs rpc ldap drepl winbindd kdc"
 
 die() {
 	echo "samba_dc.sh: $*" >&2
@@ -76,7 +80,8 @@ running() {
 # this realm and address.
 provision() {
 	local dir=$1 addr=$2
-	if [ -f "$dir/provisioned" ] && [ "$(cat "$dir/provisioned")" = "$realm $domain $addr" ]; then
+	if [ -f "$dir/provisioned" ] &&
+		[ "$(cat "$dir/provisioned")" = "$realm $domain $addr $server_services" ]; then
 		return 0
 	fi
 	log "provisioning $realm ($domain) for $addr in $dir"
@@ -93,12 +98,12 @@ provision() {
 		--option="pid directory=$dir/run" \
 		--option="log file=$dir/log/log.%m" \
 		--option="dns forwarder=127.0.0.1" \
-		--option="server services=s3fs rpc ldap drepl winbindd" \
+		--option="server services=$server_services" \
 		--option="ntlm auth=ntlmv1-permitted" \
 		>"$dir/log/provision.log" 2>&1 ||
 		die "provision failed (see $dir/log/provision.log)"
 	rm -f "$dir/etc/empty.conf"
-	echo "$realm $domain $addr" >"$dir/provisioned"
+	echo "$realm $domain $addr $server_services" >"$dir/provisioned"
 }
 
 cmd_start() {

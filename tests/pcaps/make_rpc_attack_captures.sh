@@ -35,6 +35,7 @@ cleanup() {
 	"$dc" stop "$dcdir" || true
 	ip netns del "$cli" 2>/dev/null || true
 	ip netns del "$srv" 2>/dev/null || true
+	rm -rf "/etc/netns/$cli"
 }
 trap cleanup EXIT
 
@@ -98,6 +99,21 @@ capture rpc_lookupsid_dc $py "$examples/lookupsid.py" "$creds@$dc_ip" 520
 capture rpc_netview_dc timeout 15 $py "$examples/netview.py" "$creds" -target "$dc_ip"
 capture rpc_services_create_dc $py "$examples/services.py" "$creds@$dc_ip" create \
 	-name smbgwsvc -display smbgwsvc -path 'C:\Windows\smbgw.exe'
+# Kerberos logons (Samba's own client; Impacket 0.10 fails on this KDC's
+# answers): an executable put on NETLOGON, a service created pointing at
+# it, the share listed again. The client finds the DC by name through the
+# namespace's hosts file and the KDC through its own krb5.conf.
+mkdir -p "/etc/netns/$cli"
+echo "$dc_ip ${dcname,,}.smbgw.test ${dcname,,}" >"/etc/netns/$cli/hosts"
+printf '[libdefaults]\n default_realm = SMBGW.TEST\n dns_lookup_kdc = false\n[realms]\n SMBGW.TEST = {\n  kdc = %s\n }\n' \
+	"$dc_ip" >"$scratch/krb5.conf"
+{ printf 'MZ'; head -c 4094 /dev/zero; } >"$scratch/tool.exe"
+krb="KRB5_CONFIG=$scratch/krb5.conf"
+kuser="--use-kerberos=required -U Administrator@SMBGW.TEST%Smbgw-pass1"
+capture rpc_services_kerberos_dc sh -c "$krb smbclient $kuser //${dcname,,}.smbgw.test/netlogon \
+	-c 'put $scratch/tool.exe tool.exe'; \
+	$krb net rpc service create smbgwk smbgwk 'C:\\Windows\\tool.exe' $kuser -S ${dcname,,}.smbgw.test; \
+	$krb smbclient $kuser //${dcname,,}.smbgw.test/netlogon -c ls"
 # SCShell's way: an existing service's binary path changed to a command
 # (ChangeServiceConfigW), started, then put back; no service created and
 # nothing written to a share.

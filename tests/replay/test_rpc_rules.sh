@@ -78,6 +78,11 @@ expect rpc_lookupsid_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087']"
 expect rpc_netview_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1049']"
 expect rpc_services_create_dc 9000002 9000002 dcerpc.service_name=smbgwsvc \
 	'dcerpc.command=C:\Windows\smbgw.exe'
+# Kerberos logons (no user name on the wire): each still a logon, so
+# CM0062 holds with the service created; the alert says how they logged on.
+expect rpc_services_kerberos_dc "9000001 9000002" 9000001 smb.auth=kerberos \
+	"evidence.conditions=['logon', 'admin_exec', 'share_repeat']" \
+	dcerpc.service_name=smbgwk 'dcerpc.command=C:\Windows\tool.exe'
 # SCShell's way: no service created, an existing one (opened by name)
 # given a command as its binary path, then started. The command is under
 # %SystemRoot% and IPC$ is opened three times, so CM0062 holds too.
