@@ -99,6 +99,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.stream_client_segments = cfg->stream_client_segments,
 		.checksum = inspect_checksum_of(cfg->checksum, live),
 		.forwards = live && cfg->mode == CONFIG_MODE_INLINE,
+		.capture_cut_flag = live ? 0 : inspect_capture_cut_flag(),
 		.endpoints = endpoints,
 		.other_flow_records = cfg->output.flows == EVE_FLOWS_ALL ? 1 :
 			cfg->output.flows == EVE_FLOWS_SMB_DCERPC ? 0 :

@@ -293,6 +293,7 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 	uint64_t ts_ns[OFFLINE_BURST_MAX];
 	uint8_t ether[CAPTURE_ETHER_HEADER_LEN];
 	uint32_t link = (uint32_t)pcap_datalink(pcap);
+	uint64_t cut_flag = inspect_capture_cut_flag();
 	uint16_t count = 0;
 	struct pcap_pkthdr *header;
 	const u_char *data;
@@ -323,6 +324,8 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 			rte_pktmbuf_free_bulk(pkts, count);
 			return -ENOMEM;
 		}
+		if (header->caplen < header->len)
+			m->ol_flags |= cut_flag;
 		ts_ns[count] = ns;
 		pkts[count++] = m;
 		if (count == worker->burst_size) {
@@ -713,6 +716,7 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 	struct rte_mbuf *pkts[OFFLINE_BURST_MAX];
 	uint64_t ts_ns[OFFLINE_BURST_MAX];
 	uint16_t burst = worker->burst_size;
+	uint64_t cut_flag = inspect_capture_cut_flag();
 	size_t offset = CAPTURE_HEADER_LEN;
 	char error[PCAP_ERRBUF_SIZE];
 	struct capture_record rec;
@@ -731,6 +735,7 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 				(ret = mapped_capture_next(cap, &offset, &rec,
 					error, sizeof(error))) == 1) {
 			struct rte_mbuf *m = pkts[count];
+			bool cut = rec.caplen < rec.len;
 
 			summary_count(summary, rec.ts_ns, rec.caplen, rec.len);
 			if (unlikely(rec.link != summary->last_link))
@@ -753,6 +758,8 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 				rte_pktmbuf_free(m);
 				pkts[count] = copy;
 			}
+			if (unlikely(cut))
+				pkts[count]->ol_flags |= cut_flag;
 			ts_ns[count++] = rec.ts_ns;
 		}
 		if (ret == -ENOMEM) {

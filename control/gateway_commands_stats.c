@@ -247,6 +247,7 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "no_room_drops", ic->stream_no_room_drops);
 	ctl_reply_u64(r, "bad_checksums", ic->bad_checksums);
 	ctl_reply_u64(r, "checksums_offloaded", ic->checksums_offloaded);
+	ctl_reply_u64(r, "cut_short", ic->stream_cut_short);
 	ctl_reply_u64(r, "gaps_skipped", ic->stream.gaps_skipped);
 	ctl_reply_u64(r, "gap_bytes", ic->stream.gap_bytes);
 	ctl_reply_u64(r, "unjudged", ic->stream_unjudged);

@@ -256,7 +256,8 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		" retransmitted_bytes %" PRIu64 " conflicts %" PRIu64
 		" rewritten %" PRIu64 " no_room %" PRIu64
 		" no_room_drops %" PRIu64 " bad_checksums %" PRIu64
-		" checksums_offloaded %" PRIu64 " gaps_skipped %" PRIu64
+		" checksums_offloaded %" PRIu64 " cut_short %" PRIu64
+		" gaps_skipped %" PRIu64
 		" gap_bytes %" PRIu64 " unjudged %" PRIu64 " gap_resets %" PRIu64
 		" client_capped %" PRIu64 " unseen_old_drops %" PRIu64
 		" acked_unseen %" PRIu64 " kept %" PRIu64 " kept_max %" PRIu64
@@ -265,7 +266,8 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		ic.stream.retransmitted_bytes, ic.stream.conflicts,
 		ic.stream.rewritten, ic.stream.no_room,
 		ic.stream_no_room_drops, ic.bad_checksums,
-		ic.checksums_offloaded, ic.stream.gaps_skipped,
+		ic.checksums_offloaded, ic.stream_cut_short,
+		ic.stream.gaps_skipped,
 		ic.stream.gap_bytes, ic.stream_unjudged, ic.stream_gap_resets,
 		ic.stream_client_capped, ic.stream_unseen_drops,
 		ic.stream.acked_unseen, ic.stream.kept, ic.stream.kept_max);

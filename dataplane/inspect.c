@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_random.h>
 
 #include "inspect_pvt.h"
@@ -389,6 +390,17 @@ const struct watchlist_scratch *
 inspector_watch_scratch(const struct inspector *ins)
 {
 	return ins->watch_scratch;
+}
+
+uint64_t
+inspect_capture_cut_flag(void)
+{
+	static const struct rte_mbuf_dynflag capture_cut = {
+		.name = "smbgw_dynflag_capture_cut",
+	};
+	int bit = rte_mbuf_dynflag_register(&capture_cut);
+
+	return bit < 0 ? 0 : UINT64_C(1) << bit;
 }
 
 struct inspector *

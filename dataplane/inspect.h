@@ -119,6 +119,14 @@ struct inspector_params {
 	 * payload): every one (1), none (0), or one in N by flow id.
 	 */
 	uint32_t other_flow_records;
+	/*
+	 * The mbuf flag (inspect_capture_cut_flag()) the offline reader sets
+	 * on frames a capture recorded shorter than they were sent; 0 where
+	 * frames are whole (live). A payload shorter than its IP header says
+	 * is then a cut, not a lie: the missing bytes are given up as a hole
+	 * at once instead of waited for.
+	 */
+	uint64_t capture_cut_flag;
 };
 
 /* Frames the inspector made (TCP resets), to send with the burst. */
@@ -202,6 +210,7 @@ struct inspect_counters {
 	uint64_t stream_unjudged;	/* holes past the timeout, fail open */
 	uint64_t stream_client_capped;	/* segments ahead refused: client's share */
 	uint64_t stream_unseen_drops;	/* never-judged old bytes, not acknowledged */
+	uint64_t stream_cut_short;	/* payload segments a capture cut short */
 	struct stream_counters stream;	/* what the normaliser saw */
 	/* The sessions' table memory (classes SMB_CHUNK_*): held, refused. */
 	struct chunk_counters session_memory;
@@ -251,6 +260,14 @@ inspect_maybe_candidate(const uint8_t *port_flags, const struct rte_mbuf *m,
 /* The per-port flags of <ins>, read-only, valid for its life. */
 const uint8_t *
 inspector_port_flags(const struct inspector *ins);
+
+/*
+ * The ol_flags bit that marks an mbuf whose frame a capture recorded
+ * shorter than it was sent (snap length), registered as a dynamic mbuf
+ * flag on the first call (after the EAL is up); 0 when none is free.
+ */
+uint64_t
+inspect_capture_cut_flag(void);
 
 /*
  * Creates an inspector with the flow table and parser states <params>

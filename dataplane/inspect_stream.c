@@ -402,6 +402,49 @@ stream_segment_full(struct inspector *ins, struct fact_context *ctx,
 }
 
 /*
+ * A segment a capture recorded shorter than it was sent (snap length):
+ * the bytes recorded are judged as any others; the rest, which the
+ * receiver got and no one can see now, is given up as a hole at once
+ * rather than waited for until the gap timeout, and the parser
+ * resynchronises after it. Its checksum cannot be checked.
+ */
+static __rte_noinline uint8_t
+stream_cut_short(struct inspector *ins, struct fact_context *ctx,
+	struct stream_dir *dir, struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint32_t seq, uint32_t len)
+{
+	uint32_t end = seq + frame->payload_len;
+	enum stream_result result = STREAM_ACCEPTED;
+	uint16_t ahead_before = dir->ahead_count;
+
+	ins->counters.stream_cut_short++;
+	if (!stream_dir_started(dir) && !(frame->tcp_flags &
+			(DECODE_TCP_SYN | DECODE_TCP_RST)))
+		stream_dir_start(dir, seq);
+	if (len != 0) {
+		const uint8_t *data = NULL;
+
+		if (frame->payload_offset + len <= m->data_len)
+			data = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+				frame->payload_offset);
+		result = stream_segment(ins->stream, dir, m, data,
+			frame->payload_offset, seq, len, ctx->ts_ns,
+			may_drop(ins), deliver_to_parser, ctx);
+	}
+	if (stream_dir_started(dir) && dir->next_seq == seq + len &&
+			stream_dir_skip_to(ins->stream, dir, end, ctx->ts_ns,
+			deliver_to_parser, ctx) != 0 &&
+			ctx->flow->app_class == FLOW_APP_SMB)
+		/* The SMB parser learns of the hole now, not when the next
+		 * bytes come: the message it cut is read before its answer. */
+		smb_feed(&ctx->session->parser.smb, ctx->dir == FLOW_DIR_ORIG ?
+			SMB_DIR_TO_SERVER : SMB_DIR_TO_CLIENT, dir->next_seq,
+			NULL, 0, ctx->ts_ns, on_smb_fact, ctx);
+	return stream_after(ins, ctx, dir, m, frame, result, ahead_before,
+		end);
+}
+
+/*
  * The segment <m> of an inspected flow with a parser state: its
  * acknowledgement releases what the other side kept, its payload goes
  * through the normaliser to the parser. Returns DROP_REASON_MAX to
@@ -429,6 +472,9 @@ stream_inspect(struct inspector *ins, struct fact_context *ctx,
 		stream_ack(ins->stream, peer, frame->tcp_ack);
 	if (offset < m->pkt_len)
 		len = RTE_MIN(frame->payload_len, m->pkt_len - offset);
+	if (unlikely(len != frame->payload_len) &&
+			(m->ol_flags & ins->params.capture_cut_flag))
+		return stream_cut_short(ins, ctx, dir, m, frame, seq, len);
 	if (len == 0) {
 		if (!stream_dir_started(dir) && !(tcp_flags &
 				(DECODE_TCP_SYN | DECODE_TCP_RST)))

@@ -1610,6 +1610,35 @@ skip_inside_body(struct smb_impl *st, struct smb_stream *s, uint32_t seq,
 	return true;
 }
 
+/* <gap> bytes before the next ones fed were never seen. */
+static void
+stream_gap(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
+	uint32_t gap)
+{
+	run->st->counters->gap_bytes += gap;
+	if (s->phase == SMB_PHASE_COLLECT && s->synced && s->magic_checked &&
+	    s->buf_len != 0 && s->nbss_type == NBSS_SESSION_MESSAGE) {
+		/*
+		 * Lost inside a message of a record whose length is known:
+		 * what was collected is parsed as the prefix of a longer
+		 * message (as one past SMB_RECORD_PREFIX_MAX is), so that its
+		 * header and leading fields still count, and the rest is
+		 * passed over below.
+		 */
+		s->buf_want = s->buf_len;
+		stream_parse(run, s, dir);
+	}
+	if (s->phase == SMB_PHASE_SKIP && gap <= s->next_unit - s->rec_off) {
+		/* Lost bytes we would have skipped anyway. */
+		stream_skip(run, s, dir, NULL, gap);
+	} else if (s->phase == SMB_PHASE_HUNT) {
+		s->hunt_fill = 0;
+		s->lost_bytes += gap;
+	} else {
+		stream_hunt(s, gap);
+	}
+}
+
 int
 smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	const uint8_t *data, size_t len, uint64_t ts_ns,
@@ -1636,6 +1665,11 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 	if (s->buf == NULL)
 		s->buf = scratch_prefix;
 
+	/* Only a position: the bytes before <seq> are known to be lost. */
+	if (len == 0 && s->seq_known && (int32_t)(seq - s->next_seq) > 0) {
+		stream_gap(&run, s, dir, seq - s->next_seq);
+		s->next_seq = seq;
+	}
 	while (len > 0) {
 		/* Feed at most 1 GiB at a time so sequence arithmetic holds. */
 		uint32_t chunk = len > (1u << 30) ? (1u << 30) : (uint32_t)len;
@@ -1658,19 +1692,7 @@ smb_feed(struct smb_state *state, enum smb_dir dir, uint32_t seq,
 			chunk -= dup;
 			seq += dup;
 		} else if (delta > 0) {
-			uint32_t gap = (uint32_t)delta;
-
-			st->counters->gap_bytes += gap;
-			if (s->phase == SMB_PHASE_SKIP &&
-			    gap <= s->next_unit - s->rec_off) {
-				/* Lost bytes we would have skipped anyway. */
-				stream_skip(&run, s, dir, NULL, gap);
-			} else if (s->phase == SMB_PHASE_HUNT) {
-				s->hunt_fill = 0;
-				s->lost_bytes += gap;
-			} else {
-				stream_hunt(s, gap);
-			}
+			stream_gap(&run, s, dir, (uint32_t)delta);
 		}
 		st->counters->bytes += chunk;
 		stream_input(&run, s, dir, data, chunk, seq);

@@ -557,6 +557,10 @@ smb_state_prefetch(const struct smb_state *st, enum smb_dir dir);
  * Segments must arrive in sequence order: an out-of-order segment counts
  * as a gap and the one that was overtaken as a retransmission.
  *
+ * <len> 0 (<data> may be NULL) only gives the position: the bytes before
+ * <seq> are lost, and the message they cut is read from what came of it
+ * at once, not when the next bytes come.
+ *
  * Every fact found is passed to <fn> with <ctx> (<fn> may be NULL).
  *
  * Returns 0, or -EINVAL if <st> is NULL, <dir> is not a direction, or

@@ -454,6 +454,27 @@ stream_dir_skip_gap(struct stream_pool *pool, struct stream_dir *dir,
 	return skipped;
 }
 
+uint32_t
+stream_dir_skip_to(struct stream_pool *pool, struct stream_dir *dir,
+	uint32_t seq, uint64_t now_ns, stream_deliver_fn deliver, void *ctx)
+{
+	uint32_t skipped;
+
+	if (dir->ahead_head != STREAM_SEG_NONE &&
+			seq_lt(pool->segs[dir->ahead_head].seq, seq))
+		seq = pool->segs[dir->ahead_head].seq;
+	if (!seq_lt(dir->next_seq, seq))
+		return 0;
+	skipped = seq - dir->next_seq;
+	dir->next_seq = seq;
+	dir->flags |= STREAM_DIR_SKIPPED;
+	pool->counters->gaps_skipped++;
+	pool->counters->gap_bytes += skipped;
+	if (dir->ahead_head != STREAM_SEG_NONE)
+		pull_ahead(pool, dir, now_ns, deliver, ctx);
+	return skipped;
+}
+
 static void
 release_list(struct stream_pool *pool, struct stream_dir *dir,
 	uint32_t index)

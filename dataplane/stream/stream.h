@@ -366,6 +366,18 @@ uint32_t
 stream_dir_skip_gap(struct stream_pool *pool, struct stream_dir *dir,
 	stream_deliver_fn deliver, void *ctx);
 
+/*
+ * Gives up the bytes from next_seq to <seq> as a hole (counted as
+ * stream_dir_skip_gap() counts): bytes the receiver got that were never
+ * seen here, such as the part of a segment a capture cut short. Never past
+ * the first segment kept ahead; what waited there and is now in order is
+ * delivered. Returns the bytes skipped, 0 when <seq> is not ahead of
+ * next_seq.
+ */
+uint32_t
+stream_dir_skip_to(struct stream_pool *pool, struct stream_dir *dir,
+	uint32_t seq, uint64_t now_ns, stream_deliver_fn deliver, void *ctx);
+
 /* Releases everything <dir> keeps; it may be started again. */
 void
 stream_dir_clear(struct stream_pool *pool, struct stream_dir *dir);

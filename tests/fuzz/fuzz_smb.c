@@ -139,6 +139,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			next[dir] = seq + (uint32_t)rec.len;
 		}
 		last[dir] = seq;
+		/* An odd gap is told first as a position, as the gateway tells
+		 * a segment a capture cut short. */
+		if (!rec.retransmit && (rec.gap & 1))
+			smb_feed(&st, dirs[dir], seq, NULL, 0, 1, on_fact,
+				 NULL);
 		do {
 			size_t n = rec.len - off < piece ? rec.len - off :
 							   piece;

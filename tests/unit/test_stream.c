@@ -485,6 +485,45 @@ test_skip_gap(void **state)
 	finish(pool, &dir);
 }
 
+/* Bytes known to be gone (a capture cut short) are given up at once. */
+static void
+test_skip_to(void **state)
+{
+	struct stream_pool *pool = pool_of(64, 64);
+	struct stream_dir dir;
+	struct sink s = { 0 };
+
+	(void)state;
+	stream_dir_init(&dir);
+	stream_dir_start(&dir, 0);
+	assert_int_equal(offer(pool, &dir, 0, text, 10, true, &s),
+		STREAM_ACCEPTED);
+	/* Not ahead of what was judged: nothing to give up. */
+	assert_int_equal(stream_dir_skip_to(pool, &dir, 10, 0, sink_deliver,
+		&s), 0);
+	assert_int_equal(stream_dir_skip_to(pool, &dir, 5, 0, sink_deliver,
+		&s), 0);
+	assert_int_equal(dir.next_seq, 10);
+	/* Waiting at 40: a skip to 60 stops there and judges it. */
+	assert_int_equal(offer(pool, &dir, 40, text + 40, 10, true, &s),
+		STREAM_ACCEPTED);
+	assert_int_equal(s.len, 10);
+	s.first_seq += 30;	/* the sink expects the jump */
+	assert_int_equal(stream_dir_skip_to(pool, &dir, 60, 7, sink_deliver,
+		&s), 30);
+	assert_int_equal(s.len, 20);
+	assert_memory_equal(s.data + 10, text + 40, 10);
+	assert_int_equal(dir.next_seq, 50);
+	assert_int_equal(dir.gap_since_ns, 0);
+	/* Nothing ahead: the whole span. */
+	assert_int_equal(stream_dir_skip_to(pool, &dir, 64, 8, sink_deliver,
+		&s), 14);
+	assert_int_equal(dir.next_seq, 64);
+	assert_int_equal(stream_pool_counters(pool)->gaps_skipped, 2);
+	assert_int_equal(stream_pool_counters(pool)->gap_bytes, 44);
+	finish(pool, &dir);
+}
+
 static void
 test_bad_params(void **state)
 {
@@ -505,6 +544,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_in_order_and_acks, setup),
+		cmocka_unit_test_setup(test_skip_to, setup),
 		cmocka_unit_test_setup(test_reverse_order_waits_for_the_hole,
 			setup),
 		cmocka_unit_test_setup(test_shuffled_single_bytes, setup),
