@@ -213,6 +213,27 @@ deliver_to_parser(void *arg, uint32_t seq, const uint8_t *data, uint32_t len)
 			on_dcerpc_fact, ctx);
 }
 
+/*
+ * Tells the flow's parser that the <lost> bytes before <seq> will never
+ * come, before anything after them is delivered: the SMB parser by the
+ * position alone, the DCE/RPC one, which counts no sequence numbers, by
+ * the length.
+ */
+static void
+parser_hole(struct fact_context *ctx, uint32_t seq, uint32_t lost)
+{
+	struct session *session = ctx->session;
+
+	if (ctx->flow->app_class == FLOW_APP_SMB)
+		smb_feed(&session->parser.smb, ctx->dir == FLOW_DIR_ORIG ?
+			SMB_DIR_TO_SERVER : SMB_DIR_TO_CLIENT, seq, NULL, 0,
+			ctx->ts_ns, on_smb_fact, ctx);
+	else
+		dcerpc_conn_gap(&session->parser.dcerpc,
+			ctx->dir == FLOW_DIR_REPLY, lost, ctx->ts_ns,
+			on_dcerpc_fact, ctx);
+}
+
 /* Tells the control core what the stream showed (EVENT_FLOW_STREAM). */
 static void
 send_stream_event(struct inspector *ins, const struct fact_context *ctx,
@@ -270,6 +291,12 @@ gap_timed_out(struct inspector *ins, struct fact_context *ctx,
 		send_stream_event(ins, ctx, EVENT_STREAM_GAP_TIMEOUT, false);
 	}
 	before = dir->ahead_count;
+	if (dir->ahead_count != 0) {
+		uint32_t hole_end = stream_dir_hole_end(ins->stream, dir,
+			dir->next_seq - 1);
+
+		parser_hole(ctx, hole_end, hole_end - dir->next_seq);
+	}
 	stream_dir_skip_gap(ins->stream, dir, deliver_to_parser, ctx);
 	flow_client_held_add(ins->clients, ctx->flow,
 		(int32_t)dir->ahead_count - (int32_t)before);
@@ -431,15 +458,16 @@ stream_cut_short(struct inspector *ins, struct fact_context *ctx,
 			frame->payload_offset, seq, len, ctx->ts_ns,
 			may_drop(ins), deliver_to_parser, ctx);
 	}
-	if (stream_dir_started(dir) && dir->next_seq == seq + len &&
-			stream_dir_skip_to(ins->stream, dir, end, ctx->ts_ns,
-			deliver_to_parser, ctx) != 0 &&
-			ctx->flow->app_class == FLOW_APP_SMB)
-		/* The SMB parser learns of the hole now, not when the next
-		 * bytes come: the message it cut is read before its answer. */
-		smb_feed(&ctx->session->parser.smb, ctx->dir == FLOW_DIR_ORIG ?
-			SMB_DIR_TO_SERVER : SMB_DIR_TO_CLIENT, dir->next_seq,
-			NULL, 0, ctx->ts_ns, on_smb_fact, ctx);
+	if (stream_dir_started(dir) && dir->next_seq == seq + len) {
+		uint32_t hole_end = stream_dir_hole_end(ins->stream, dir, end);
+
+		/* The parser learns of the hole now, not when the next bytes
+		 * come: the message it cut is read before its answer. */
+		if (stream_seq_lt(dir->next_seq, hole_end))
+			parser_hole(ctx, hole_end, hole_end - dir->next_seq);
+		stream_dir_skip_to(ins->stream, dir, end, ctx->ts_ns,
+			deliver_to_parser, ctx);
+	}
 	return stream_after(ins, ctx, dir, m, frame, result, ahead_before,
 		end);
 }

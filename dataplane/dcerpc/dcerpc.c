@@ -53,6 +53,8 @@ enum dcerpc_dir_state {
 #define DIR_F_BUFFER	0x02
 /* The body did not fit the body buffer. */
 #define DIR_F_OVERFLOW	0x04
+/* Bytes of the auth trailer were lost (dcerpc_conn_gap()). */
+#define DIR_F_TRAILER_LOST	0x08
 
 /* Fixed body sizes beyond the common header (C706 12.6.4). */
 #define REQUEST_FIXED_LEN	8	/* alloc_hint, p_cont_id, opnum */
@@ -784,7 +786,9 @@ on_call_prefix(struct feed *f)
 	}
 	if (!(pfc & DCERPC_PFC_FIRST_FRAG) || !(pfc & DCERPC_PFC_LAST_FRAG))
 		d->call_flags |= DCERPC_FACT_F_FRAGMENTED;
-	if (d->call_decoder != DCERPC_DEC_NONE)
+	/* Stub bytes after a hole would sit in the wrong place. */
+	if (d->call_decoder != DCERPC_DEC_NONE &&
+	    !(d->call_flags & DCERPC_FACT_F_ARGS_TRUNCATED))
 		d->flags |= DIR_F_BUFFER;
 	feed_select_body(f);
 }
@@ -1040,6 +1044,47 @@ on_body(struct feed *f, const uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * <n> bytes of the current PDU's body that will never come: what came
+ * before them is kept and read as a body cut short (a call's arguments,
+ * a bind's context list), nothing after them joins it (it would sit in
+ * the wrong place); a lost trailer or auth value is not read at all.
+ * Other PDUs are only framed.
+ */
+static void
+on_body_lost(struct feed *f, size_t n)
+{
+	struct dcerpc_dir *d = f->dir;
+	size_t end = stub_end(d);
+	size_t trailer_end = d->auth_len != 0 ? end + SEC_TRAILER_LEN : end;
+	size_t from = d->pdu_off, to = d->pdu_off + n;
+	uint8_t ptype = d->prefix[2];
+	bool call = ptype == DCERPC_PTYPE_REQUEST ||
+		    ptype == DCERPC_PTYPE_RESPONSE;
+
+	if (from < end) {
+		d->flags &= (uint8_t)~DIR_F_BUFFER;
+		if (call)
+			d->call_flags |= DCERPC_FACT_F_ARGS_TRUNCATED;
+		if (d->scan_state != SCAN_OFF) {
+			d->scan_state = SCAN_OFF;
+			d->scan_flags |= SCAN_F_CUT;
+		}
+	}
+	if (from < trailer_end && to > end)
+		d->flags |= DIR_F_TRAILER_LOST;
+	if (d->auth_len != 0 && to > trailer_end) {
+		d->flags &= (uint8_t)~DIR_F_BUFFER;
+		d->auth_body_len = 0;
+	}
+	if (!call && ptype != DCERPC_PTYPE_BIND &&
+	    ptype != DCERPC_PTYPE_ALTER_CONTEXT &&
+	    ptype != DCERPC_PTYPE_BIND_ACK &&
+	    ptype != DCERPC_PTYPE_ALTER_CONTEXT_RESP)
+		d->flags |= DIR_F_SKIP;
+	d->pdu_off += (uint32_t)n;
+}
+
 /* Where learn_endpoints() reports to. */
 struct learn_ctx {
 	struct feed *f;
@@ -1227,7 +1272,10 @@ end_call_fragment(struct feed *f)
 	size_t pad = 0;
 	uint64_t total;
 
-	if (d->auth_len != 0) {
+	if (d->auth_len != 0 && (d->flags & DIR_F_TRAILER_LOST)) {
+		/* Sealed or not cannot be told: no argument is read. */
+		d->call_decoder = DCERPC_DEC_NONE;
+	} else if (d->auth_len != 0) {
 		/* auth_pad_length pads the stub to 16 bytes before the
 		 * trailer: it is not part of the arguments. */
 		pad = d->trailer[2];
@@ -1551,6 +1599,57 @@ hold_dirs(struct dcerpc_conn *conn, struct feed *f, int from_server)
 			conn->dir[i].state;
 	conn->dir = NULL;
 	bodies_free(conn);
+}
+
+int
+dcerpc_conn_gap(struct dcerpc_conn *conn, int from_server, size_t len,
+		uint64_t ts_ns, dcerpc_fact_fn fn, void *ctx)
+{
+	struct feed f;
+	struct dcerpc_dir *d;
+
+	if (conn == NULL)
+		return -EINVAL;
+	from_server = from_server != 0;
+	if (len == 0)
+		return 0;
+	if (conn->dir == NULL) {
+		/* Between PDUs: the next one's header is what was lost. */
+		conn->rest[from_server] = DIR_RESYNC;
+		return 0;
+	}
+	d = &conn->dir[from_server];
+	if (d->state == DIR_RESYNC)
+		return 0;
+	if (conn->bodies == NULL)
+		conn->bodies = scratch_bodies;
+	f.conn = conn;
+	f.dir = d;
+	f.from_server = from_server;
+	feed_select_body(&f);
+	f.ts_ns = ts_ns;
+	f.fn = fn;
+	f.ctx = ctx;
+	f.errors = 0;
+	/* Inside a body, the PDU's length says where the next one starts. */
+	while (len > 0 && d->state == DIR_BODY) {
+		size_t k = d->frag_len - d->pdu_off;
+
+		if (k > len)
+			k = len;
+		on_body_lost(&f, k);
+		len -= k;
+		if (d->pdu_off == d->frag_len)
+			on_pdu_end(&f);
+	}
+	if (len > 0) {
+		/* A header lost, whole or in part: so is the framing. */
+		d->state = DIR_RESYNC;
+		dir_drop_call(d);
+	}
+	hold_bodies(&f);
+	hold_dirs(conn, &f, from_server);
+	return 0;
 }
 
 int

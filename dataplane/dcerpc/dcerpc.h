@@ -475,6 +475,20 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		 dcerpc_fact_fn fn, void *ctx);
 
 /*
+ * Tells <conn> that <len> bytes of direction <from_server> were lost (a
+ * hole in the TCP stream given up): the PDU they fall in is finished from
+ * what came of it (a call's fact is still reported, its arguments read
+ * only from the bytes before the hole and flagged
+ * DCERPC_FACT_F_ARGS_TRUNCATED, none at all when its auth trailer was
+ * lost), the next one is read where the PDU's length says; a hole in a
+ * header loses the framing, found again at a chunk that starts a PDU.
+ * Returns 0, or -EINVAL if <conn> is NULL.
+ */
+int
+dcerpc_conn_gap(struct dcerpc_conn *conn, int from_server, size_t len,
+		uint64_t ts_ns, dcerpc_fact_fn fn, void *ctx);
+
+/*
  * Cheap content check: returns true if <data> (at least DCERPC_HEADER_LEN
  * bytes) starts with a plausible connection-oriented PDU header: version
  * 5.0 or 5.1, a connection-oriented packet type, a known data

@@ -232,6 +232,22 @@ stream_dir_started(const struct stream_dir *dir)
 }
 
 /*
+ * Where a hole from next_seq up to <seq> would end: <seq>, or the first
+ * segment kept ahead where that starts before it (any, with <seq>
+ * next_seq - 1: the far end of the sequence space).
+ */
+static inline uint32_t
+stream_dir_hole_end(const struct stream_pool *pool,
+	const struct stream_dir *dir, uint32_t seq)
+{
+	if (dir->ahead_head != STREAM_SEG_NONE &&
+			pool->segs[dir->ahead_head].seq - dir->next_seq <
+			seq - dir->next_seq)
+		return pool->segs[dir->ahead_head].seq;
+	return seq;
+}
+
+/*
  * Segment <buf> carries <len> payload bytes from <offset>, starting at
  * sequence <seq>, received at <now_ns>; <data> points at them where they
  * are contiguous in memory (NULL: read through stream_ops). Compares, keeps and delivers as

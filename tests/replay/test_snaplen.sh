@@ -2,8 +2,9 @@
 # Captures recorded with a snap length (tcpdump -s): a frame shorter than
 # it was sent is a cut, not a loss to wait for. The bytes recorded are
 # judged, the rest given up as a hole at once (cut_short, gaps_skipped),
-# and the SMB parser reads each cut message from what was recorded and the
-# next where its record length says, with no search for a record start.
+# and the SMB and DCE/RPC parsers read each cut message from what was
+# recorded and the next where its record or PDU length says, with no
+# search for a record start.
 # Both readers (the mapped file and libpcap, from a pipe) agree.
 # usage: test_snaplen.sh SMBGW_BINARY PCAPS_DIR
 set -euo pipefail
@@ -96,4 +97,16 @@ for snaplen in 600 300 96; do
 		[ $status -eq 0 ] && echo "ok: $name: cut_short $cut, alerts '$ids'"
 	done
 done
+# DCE/RPC over TCP: the DCSync request cut at 300 bytes is still read
+# (interface and operation come first), and the next PDUs by their length.
+$tool snap "$pcaps/rpc_dcsync_dc.pcap" "$work/dcsync300.pcap" 300
+replay dcsync300 "$work/dcsync300.pcap"
+ids=$(cat "$work/dcsync300.ids")
+has "$ids" 9000101 || fail "dcsync300: alerts '$ids', 9000101 expected"
+$check "$work/dcsync300.json" alert 9000101 \
+	dcerpc.interfaces.0.procedure=DRSGetNCChanges >/dev/null ||
+	fail "dcsync300: 9000101 does not name DRSGetNCChanges"
+[ "$(counter "$work/dcsync300.out" stream cut_short)" -gt 0 ] ||
+	fail "dcsync300: no segment counted cut_short"
+[ $status -eq 0 ] && echo "ok: dcsync300: alerts '$ids'"
 exit $status

@@ -1094,6 +1094,96 @@ test_auth_trailer(void **state)
 	}
 }
 
+static int
+gap(int from_server, size_t len)
+{
+	return dcerpc_conn_gap(&conn, from_server, len, 42, record, &rec);
+}
+
+/*
+ * Bytes lost in a TCP stream (dcerpc_conn_gap()): a hole in a stub still
+ * gives the call, its arguments read from the bytes before it; the next
+ * PDU is read where the length says. A hole in a header loses the
+ * framing until a chunk starts a PDU; a lost auth trailer leaves the
+ * arguments unread, not taken for sealed.
+ */
+static void
+test_gap(void **state)
+{
+	struct wbuf stub = { .len = 0 }, body = { .len = 0 };
+	static const uint8_t small[4] = { 1, 2, 3, 4 };
+	const struct dcerpc_fact *f;
+	uint8_t pdu[1024], next[128], i;
+	size_t n, m;
+
+	(void)state;
+	bind_one(0, svcctl_uuid, 2);
+	build_create_service_stub(&stub, 1, "PSEXESVC", "PSEXESVC",
+				  "C:\Windows\PSEXESVC.exe");
+	n = build_request(pdu, FIRST_LAST, 5, 0, 12, stub.data, stub.len);
+	m = build_request(next, FIRST_LAST, 6, 0, 15, small, sizeof(small));
+
+	/* The last 12 bytes of the path and its terminator lost. */
+	rec.count = 0;
+	assert_int_equal(feed(0, pdu, n - 12), 0);
+	assert_int_equal(rec.count, 0);
+	assert_int_equal(gap(0, 12), 0);
+	f = only_fact(DCERPC_FACT_REQUEST);
+	assert_string_equal(f->op_name, "CreateServiceW");
+	assert_string_equal(f->name, "PSEXESVC");
+	assert_true(f->flags & DCERPC_FACT_F_ARGS_TRUNCATED);
+	assert_int_equal(f->stub_len, stub.len);
+	rec.count = 0;
+	assert_int_equal(feed(0, next, m), 0);
+	f = only_fact(DCERPC_FACT_REQUEST);
+	assert_string_equal(f->op_name, "OpenSCManagerW");
+	assert_false(f->flags & DCERPC_FACT_F_ARGS_TRUNCATED);
+
+	/* Lost inside a header: nothing until a chunk starts a PDU. */
+	rec.count = 0;
+	assert_int_equal(feed(0, pdu, 10), 0);
+	assert_int_equal(gap(0, 20), 0);
+	assert_int_equal(feed(0, pdu + 30, 40), 0);
+	assert_int_equal(rec.count, 0);
+	assert_int_equal(feed(0, next, m), 0);
+	f = only_fact(DCERPC_FACT_REQUEST);
+	assert_string_equal(f->op_name, "OpenSCManagerW");
+
+	/* Lost between PDUs: the next header with them. */
+	rec.count = 0;
+	assert_int_equal(gap(0, 8), 0);
+	assert_int_equal(feed(0, next + 8, m - 8), 0);
+	assert_int_equal(rec.count, 0);
+	assert_int_equal(feed(0, next, m), 0);
+	f = only_fact(DCERPC_FACT_REQUEST);
+
+	/* The auth trailer lost: the call, no arguments, not sealed. */
+	put32(&body, (uint32_t)stub.len);
+	put16(&body, 0);
+	put16(&body, 12);
+	put_bytes(&body, stub.data, stub.len);
+	while (body.len % 4)
+		put8(&body, 0xcc);
+	put8(&body, 10);
+	put8(&body, 6);			/* packet privacy */
+	put8(&body, 0);
+	put8(&body, 0);
+	put32(&body, 0);
+	for (i = 0; i < 16; i++)
+		put8(&body, 0xee);
+	n = build_pdu(pdu, DCERPC_PTYPE_REQUEST, FIRST_LAST, 41, body.data,
+		      body.len, 16);
+	rec.count = 0;
+	assert_int_equal(feed(0, pdu, n - 30), 0);
+	assert_int_equal(gap(0, 30), 0);
+	f = only_fact(DCERPC_FACT_REQUEST);
+	assert_string_equal(f->op_name, "CreateServiceW");
+	assert_int_equal(f->args, DCERPC_ARGS_NONE);
+	assert_false(f->flags & DCERPC_FACT_F_SEALED);
+	assert_int_equal(gap(0, 0), 0);
+	assert_int_equal(dcerpc_conn_gap(NULL, 0, 1, 0, NULL, NULL), -EINVAL);
+}
+
 static void
 test_alter_context_and_unknown_context(void **state)
 {
@@ -2109,6 +2199,7 @@ main(void)
 		cmocka_unit_test_setup(test_long_arguments_are_truncated,
 				       setup),
 		cmocka_unit_test_setup(test_auth_trailer, setup),
+		cmocka_unit_test_setup(test_gap, setup),
 		cmocka_unit_test_setup(test_alter_context_and_unknown_context,
 				       setup),
 		cmocka_unit_test_setup(test_bind_nak, setup),
