@@ -432,8 +432,8 @@ stream_segment_full(struct inspector *ins, struct fact_context *ctx,
  * A segment a capture recorded shorter than it was sent (snap length):
  * the bytes recorded are judged as any others; the rest, which the
  * receiver got and no one can see now, is given up as a hole at once
- * rather than waited for until the gap timeout, and the parser
- * resynchronises after it. Its checksum cannot be checked.
+ * rather than waited for until the gap timeout, and the parser is told.
+ * Its checksum cannot be checked.
  */
 static __rte_noinline uint8_t
 stream_cut_short(struct inspector *ins, struct fact_context *ctx,

@@ -460,11 +460,9 @@ stream_dir_skip_to(struct stream_pool *pool, struct stream_dir *dir,
 {
 	uint32_t skipped;
 
-	if (dir->ahead_head != STREAM_SEG_NONE &&
-			seq_lt(pool->segs[dir->ahead_head].seq, seq))
-		seq = pool->segs[dir->ahead_head].seq;
 	if (!seq_lt(dir->next_seq, seq))
 		return 0;
+	seq = stream_dir_hole_end(pool, dir, seq);
 	skipped = seq - dir->next_seq;
 	dir->next_seq = seq;
 	dir->flags |= STREAM_DIR_SKIPPED;

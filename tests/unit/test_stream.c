@@ -508,6 +508,10 @@ test_skip_to(void **state)
 	assert_int_equal(offer(pool, &dir, 40, text + 40, 10, true, &s),
 		STREAM_ACCEPTED);
 	assert_int_equal(s.len, 10);
+	/* Behind what was judged, even with a segment ahead: nothing. */
+	assert_int_equal(stream_dir_skip_to(pool, &dir, 5, 0, sink_deliver,
+		&s), 0);
+	assert_int_equal(dir.next_seq, 10);
 	s.first_seq += 30;	/* the sink expects the jump */
 	assert_int_equal(stream_dir_skip_to(pool, &dir, 60, 7, sink_deliver,
 		&s), 30);
