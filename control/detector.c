@@ -812,7 +812,9 @@ static bool
 executable_fallback(const char *name)
 {
 	static const char *const suffixes[] = {
-		".exe", ".dll", ".sys", ".bat", ".cmd", ".ps1", ".vbs", ".scr",
+		".exe", ".dll", ".sys", ".com", ".scr", ".cpl", ".ocx", ".msi",
+		".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".vbe", ".js", ".jse",
+		".wsf", ".hta",
 	};
 	size_t i;
 

@@ -289,8 +289,9 @@ detector_params_check(const struct detector_params *params, char *why,
  * Creates a detector with <params> (copied). The watchlist, if given, must
  * outlive the detector; without one, or without the classes admin_share
  * and executable in it, the file-based evidence uses the share names
- * ADMIN$ and C$..Z$ and names ending in .exe, .dll, .sys, .bat, .cmd,
- * .ps1, .vbs or .scr. Allocates all memory now. Returns NULL and sets
+ * ADMIN$ and C$..Z$ and names with the suffixes of the default
+ * watchlist's executable class (dataplane/match/README.md). Allocates all
+ * memory now. Returns NULL and sets
  * errno: EINVAL for bad params, ENOMEM.
  */
 struct detector *

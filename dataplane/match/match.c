@@ -107,9 +107,13 @@ static const struct default_entry default_entries[] = {
 	{ WATCH_KIND_PIPE, "recon_pipe", "^wkssvc$" },
 	{ WATCH_KIND_PIPE, "recon_pipe", "^netlogon$" },
 
-	/* Files Windows will run or load. */
+	/*
+	 * Files Windows will run or load: programs, libraries and drivers,
+	 * installers and control panel items, and the scripts its shells and
+	 * script hosts run (cmd, PowerShell, WSH, mshta).
+	 */
 	{ WATCH_KIND_FILE, "executable",
-		"\\.(exe|dll|sys|bat|cmd|ps1|vbs|scr)$" },
+		"\\.(exe|dll|sys|com|scr|cpl|ocx|msi|bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta)$" },
 };
 
 static void

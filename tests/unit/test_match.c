@@ -213,6 +213,12 @@ test_default_files(void **state)
 	assert_int_equal(match(f, WATCH_KIND_FILE, "run.cmd"), exe);
 	assert_int_equal(match(f, WATCH_KIND_FILE, "x.vbs"), exe);
 	assert_int_equal(match(f, WATCH_KIND_FILE, "x.scr"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "setup.MSI"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "a.hta"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "a.js"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "m.psm1"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "x.cpl"), exe);
+	assert_int_equal(match(f, WATCH_KIND_FILE, "a.json"), 0);
 	assert_int_equal(match(f, WATCH_KIND_FILE, "x.exe::$DATA"), exe);
 	assert_int_equal(match(f, WATCH_KIND_FILE, "readme.txt"), 0);
 	assert_int_equal(match(f, WATCH_KIND_FILE, "evil.exe.txt"), 0);
@@ -267,7 +273,7 @@ test_user_patterns(void **state)
 	assert_int_equal(watchlist_spec_add(&spec, WATCH_KIND_PIPE,
 		"remote_exec_pipe", "^evilpipe$", false, 4), 0);
 	assert_int_equal(watchlist_spec_add(&spec, WATCH_KIND_FILE,
-		"script", "\\.(js|hta|ps1)$", true, 5), 0);
+		"script", "\\.(py|rb|ps1)$", true, 5), 0);
 	/* A case-sensitive pattern. */
 	assert_int_equal(watchlist_spec_add(&spec, WATCH_KIND_FILE,
 		"temp_drop", "^Windows\\\\Temp\\\\", false, 6), 0);
@@ -291,7 +297,7 @@ test_user_patterns(void **state)
 	m = watchlist_match(wl, s, WATCH_KIND_FILE, NAME("x\\run.PS1"));
 	assert_int_equal(m, (1u << 4) | (1u << 6));
 	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE,
-		NAME("a.hta")), 1u << 6);
+		NAME("a.py")), 1u << 6);
 	m = watchlist_match(wl, s, WATCH_KIND_FILE,
 		NAME("\\Windows\\Temp\\x.exe"));
 	assert_int_equal(m, (1u << 4) | (1u << 7));

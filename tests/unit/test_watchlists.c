@@ -106,9 +106,9 @@ test_entries_appended(void **state)
 		"               caseless = true; } );\n"
 		"  pipes  = ( { class = \"custom_pipe\"; patterns = [ \"evilpipe\" ]; } );\n"
 		"  files  = ( { class = \"script\";\n"
-		"               patterns = [ \"\\\\.(js|hta)$\", \"\\\\.wsf$\" ];\n"
+		"               patterns = [ \"\\\\.(py|rb)$\", \"\\\\.pl$\" ];\n"
 		"               caseless = false; },\n"
-		"             { class = \"executable\"; patterns = [ \"\\\\.msi$\" ]; } );\n"
+		"             { class = \"executable\"; patterns = [ \"\\\\.appx$\" ]; } );\n"
 		"};\n"), 0);
 	assert_int_equal(errors.count, 0);
 	assert_int_equal(spec.count, defaults.count + 5);
@@ -130,21 +130,21 @@ test_entries_appended(void **state)
 	e = &spec.entries[i];
 	assert_int_equal(e->kind, WATCH_KIND_FILE);
 	assert_false(e->caseless);
-	assert_string_equal(e->pattern, "\\.(js|hta)$");
-	assert_string_equal(spec.entries[i + 1].pattern, "\\.wsf$");
+	assert_string_equal(e->pattern, "\\.(py|rb)$");
+	assert_string_equal(spec.entries[i + 1].pattern, "\\.pl$");
 	assert_string_equal(spec.entries[i + 2].class_name, "executable");
-	assert_string_equal(spec.entries[i + 2].pattern, "\\.msi$");
+	assert_string_equal(spec.entries[i + 2].pattern, "\\.appx$");
 
 	/* The spec compiles and does what the text says. */
 	wl = watchlist_compile(&spec, NULL, 0);
 	assert_non_null(wl);
 	s = watchlist_scratch_alloc(wl);
 	assert_non_null(s);
-	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.msi", 5),
+	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.appx", 6),
 		UINT32_C(1) << watchlist_class_id(wl, "executable"));
-	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.JS", 4),
+	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.PY", 4),
 		0);
-	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.js", 4),
+	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_FILE, "x.py", 4),
 		UINT32_C(1) << watchlist_class_id(wl, "script"));
 	assert_int_equal(watchlist_match(wl, s, WATCH_KIND_SHARE,
 		"\\\\f\\Finance", 11),
