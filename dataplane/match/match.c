@@ -98,6 +98,11 @@ static const struct default_entry default_entries[] = {
 	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^PAExec" },
 	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^csexec" },
 	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^ahexec" },
+	/* Cobalt Strike's default pipe names: SMB beacons, post-ex jobs. */
+	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^MSSE-[0-9]+-server$" },
+	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^msagent_[0-9a-f]{2,}$" },
+	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^postex_(ssh_)?[0-9a-f]{4}$" },
+	{ WATCH_KIND_PIPE, "remote_exec_pipe", "^status_[0-9a-f]{2}$" },
 
 	/* Pipes used to enumerate users, groups, sessions, shares, domains. */
 	{ WATCH_KIND_PIPE, "recon_pipe", "^samr$" },

@@ -186,6 +186,12 @@ test_default_pipes(void **state)
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "PAExecIn12"), exec);
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "csexecsvc"), exec);
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "ahexec_stdin01"), exec);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "\\PIPE\\msagent_4f"), exec);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "MSSE-1234-server"), exec);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "postex_ssh_a1b2"), exec);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "status_0c"), exec);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "status_report"), 0);
+	assert_int_equal(match(f, WATCH_KIND_PIPE, "msagent_"), 0);
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "samr"), recon);
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "\\PIPE\\lsarpc"), recon);
 	assert_int_equal(match(f, WATCH_KIND_PIPE, "srvsvc"), recon);
