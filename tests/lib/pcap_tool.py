@@ -15,9 +15,10 @@
       CAPTURE without its first FRAMES frames: a session picked up mid-stream.
   pcap_tool.py mutate CAPTURE OUT SEED
       CAPTURE damaged the way a hostile or broken network would: bytes
-      flipped past the Ethernet header, frames cut short, random frames,
-      duplicates, and sometimes everything out of order. Same SEED, same
-      output.
+      flipped past the Ethernet header, frames cut short (half of them as
+      a snap length cuts them, the length on the wire kept), random
+      frames, duplicates, and sometimes everything out of order. Same
+      SEED, same output.
   pcap_tool.py garble CAPTURE OUT SEED
       CAPTURE with the TCP payload of its Ethernet IPv4/IPv6 frames damaged
       in place: bytes flipped, runs overwritten with random bytes, 32-bit
@@ -179,17 +180,23 @@ def mutate(capture, out, seed):
     damaged = []
     for sec, frac, length, frame in records:
         f = bytearray(frame)
+        wire = None
         r = rng.random()
         if r < 0.3 and len(f) > 14:
             for _ in range(rng.randint(1, 8)):
                 f[rng.randrange(14, len(f))] = rng.randrange(256)
         elif r < 0.4:
             f = f[:rng.randrange(0, len(f) + 1)]
+            # Half of the cuts are the capture's (a snap length): the
+            # record keeps the length on the wire.
+            if rng.random() < 0.5:
+                wire = length
         elif r < 0.45:
             f = bytearray(rng.getrandbits(8) for _ in range(rng.randrange(0, 200)))
-        damaged.append((sec, frac, len(f), bytes(f)))
+        record = (sec, frac, wire if wire is not None else len(f), bytes(f))
+        damaged.append(record)
         if rng.random() < 0.1:
-            damaged.append((sec, frac, len(f), bytes(f)))
+            damaged.append(record)
     if rng.random() < 0.2:
         rng.shuffle(damaged)
     write_pcap(out, order, header, damaged)
