@@ -858,6 +858,11 @@ rpc_fact_wrap(void *ctx, const struct dcerpc_fact *rf)
 	smb_fact_emit(rfd->run, &f);
 }
 
+/*
+ * <len> bytes of a pipe's payload to its DCE/RPC parser: <data>, or NULL
+ * for bytes lost in a hole of the TCP stream, which it passes over by
+ * length.
+ */
 static void
 pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	const struct smb_forward *hdr, const uint8_t *data, uint32_t len)
@@ -872,6 +877,11 @@ pipe_feed(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 	/* A PDU left in flight takes the association a buffer chunk. */
 	if (pipe->conn.bodies == NULL)
 		buffer_make_room(run->st);
+	if (data == NULL) {
+		dcerpc_conn_gap(&pipe->conn, dir == SMB_DIR_TO_CLIENT, len,
+			run->ts_ns, rpc_fact_wrap, &rfd);
+		return;
+	}
 	run->st->counters->pipe_bytes += len;
 	dcerpc_conn_feed(&pipe->conn, dir == SMB_DIR_TO_CLIENT, data, len,
 		run->ts_ns, rpc_fact_wrap, &rfd);
@@ -1253,11 +1263,8 @@ stream_skip(struct smb_run *run, struct smb_stream *s, enum smb_dir dir,
 		uint32_t a = from > s->fwd.start ? from : s->fwd.start;
 		uint32_t b = to < s->fwd.end ? to : s->fwd.end;
 
-		if (data != NULL)
-			pipe_feed(run, s, dir, &s->fwd, data + (a - from),
-				b - a);
-		else
-			s->fwd.start = s->fwd.end = 0;
+		pipe_feed(run, s, dir, &s->fwd,
+			data != NULL ? data + (a - from) : NULL, b - a);
 	}
 	run->st->counters->skipped_bytes += n;
 	s->rec_off = to;

@@ -80,12 +80,16 @@ for snaplen in 600 300 96; do
 			[ "$ids" = "$whole" ] || fail "$name: alerts '$ids', '$whole' expected"
 			;;
 		300)
-			# The executable written to ADMIN$ and CM0062 on it; the
-			# service's binary path, deeper in its request, is cut.
-			has "$ids" 9000001 9000003 ||
-				fail "$name: alerts '$ids', 9000001 and 9000003 expected"
+			# The executable written to ADMIN$, CM0062, and the
+			# service created over the svcctl pipe, named from the
+			# part of its request recorded (its binary path, deeper
+			# in, is cut): the pipe's DCE/RPC reads past the holes.
+			has "$ids" 9000001 9000002 9000003 ||
+				fail "$name: alerts '$ids', 9000001, 9000002 and 9000003 expected"
 			$check "$work/$name.json" alert 9000003 smb.filename=QmEyydJf.exe \
 				smb.share=ADMIN$ >/dev/null || fail "$name: 9000003 lacks the file or share"
+			$check "$work/$name.json" alert 9000002 dcerpc.service_name=tMds \
+				>/dev/null || fail "$name: 9000002 does not name the service"
 			;;
 		96)
 			# Not one SMB header whole: counted as errors, nothing found.
