@@ -266,8 +266,11 @@ run_burst(struct worker *worker, struct rte_mbuf **pkts, uint16_t count,
 	inspector_expire(worker->inspector, ts_ns[count - 1]);
 }
 
-/* One frame of the capture as both readers see it. */
-static inline void
+/*
+ * One frame of the capture as both readers see it. Returns true when the
+ * capture recorded it shorter than it was sent (snap length).
+ */
+static inline bool
 summary_count(struct capture_summary *summary, uint64_t ns, uint32_t caplen,
 	uint32_t len)
 {
@@ -276,8 +279,10 @@ summary_count(struct capture_summary *summary, uint64_t ns, uint32_t caplen,
 	summary->last_ns = ns;
 	summary->packets++;
 	summary->bytes += caplen;
-	if (caplen < len)
-		summary->truncated++;
+	if (likely(caplen >= len))
+		return false;
+	summary->truncated++;
+	return true;
 }
 
 /*
@@ -306,9 +311,10 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 			(uint64_t)header->ts.tv_usec;
 		uint16_t ethertype = 0, prefix = 0;
 		struct rte_mbuf *m;
+		bool cut;
 		int l3;
 
-		summary_count(summary, ns, header->caplen, header->len);
+		cut = summary_count(summary, ns, header->caplen, header->len);
 		l3 = summary_link_l3(summary, link, data, header->caplen,
 			&ethertype);
 		if (l3 < 0)
@@ -324,7 +330,7 @@ replay_pcap(pcap_t *pcap, struct rte_mempool *pool, struct worker *worker,
 			rte_pktmbuf_free_bulk(pkts, count);
 			return -ENOMEM;
 		}
-		if (header->caplen < header->len)
+		if (unlikely(cut))
 			m->ol_flags |= cut_flag;
 		ts_ns[count] = ns;
 		pkts[count++] = m;
@@ -735,9 +741,9 @@ replay_mapped(struct mapped_capture *cap, struct rte_mempool *pool,
 				(ret = mapped_capture_next(cap, &offset, &rec,
 					error, sizeof(error))) == 1) {
 			struct rte_mbuf *m = pkts[count];
-			bool cut = rec.caplen < rec.len;
+			bool cut = summary_count(summary, rec.ts_ns,
+				rec.caplen, rec.len);
 
-			summary_count(summary, rec.ts_ns, rec.caplen, rec.len);
 			if (unlikely(rec.link != summary->last_link))
 				summary_note_link(summary, rec.link);
 			if (unlikely(rec.link != CAPTURE_LINK_ETHERNET) &&
