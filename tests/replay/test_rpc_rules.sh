@@ -68,6 +68,10 @@ expect rpc_reg_autostart_dc 9000118 9000118 "alert.mitre=['T1112', 'T1547.001']"
 	'evidence.target=SYSTEM\CurrentControlSet\Services\Eventlog' \
 	'evidence.detail=Updater = C:\Windows\Temp\u.exe'
 expect rpc_reg_ordinary_dc ""
+# reg.py save: the server asked to write the SYSTEM hive to a UNC path.
+expect rpc_reg_save_dc 9000119 9000119 "alert.mitre=['T1003.002']" \
+	dcerpc.interfaces.0.procedure=BaseRegSaveKey \
+	'evidence.detail=\\198.18.16.10\share\SYSTEM.save'
 expect rpc_backupkey_dc 9000120 9000120 "alert.mitre=['T1555']" evidence.stub_sealed=True \
 	alert.severity=2
 expect rpc_samrdump_dc 9000121 9000121 alert.severity=3 "alert.mitre=['T1087.002']" \
