@@ -1601,6 +1601,23 @@ hold_dirs(struct dcerpc_conn *conn, struct feed *f, int from_server)
 	bodies_free(conn);
 }
 
+/* Sets <f> up for one call on direction <from_server> of <conn>. */
+static void
+feed_begin(struct feed *f, struct dcerpc_conn *conn, int from_server,
+	   uint64_t ts_ns, dcerpc_fact_fn fn, void *ctx)
+{
+	if (conn->bodies == NULL)
+		conn->bodies = scratch_bodies;
+	f->conn = conn;
+	f->dir = &conn->dir[from_server];
+	f->from_server = from_server;
+	feed_select_body(f);
+	f->ts_ns = ts_ns;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->errors = 0;
+}
+
 int
 dcerpc_conn_gap(struct dcerpc_conn *conn, int from_server, size_t len,
 		uint64_t ts_ns, dcerpc_fact_fn fn, void *ctx)
@@ -1621,16 +1638,7 @@ dcerpc_conn_gap(struct dcerpc_conn *conn, int from_server, size_t len,
 	d = &conn->dir[from_server];
 	if (d->state == DIR_RESYNC)
 		return 0;
-	if (conn->bodies == NULL)
-		conn->bodies = scratch_bodies;
-	f.conn = conn;
-	f.dir = d;
-	f.from_server = from_server;
-	feed_select_body(&f);
-	f.ts_ns = ts_ns;
-	f.fn = fn;
-	f.ctx = ctx;
-	f.errors = 0;
+	feed_begin(&f, conn, from_server, ts_ns, fn, ctx);
 	/* Inside a body, the PDU's length says where the next one starts. */
 	while (len > 0 && d->state == DIR_BODY) {
 		size_t k = d->frag_len - d->pdu_off;
@@ -1684,16 +1692,7 @@ dcerpc_conn_feed(struct dcerpc_conn *conn, int from_server,
 		dir_drop_call(d);
 		dir_reset_pdu(d);
 	}
-	if (conn->bodies == NULL)
-		conn->bodies = scratch_bodies;
-	f.conn = conn;
-	f.dir = d;
-	f.from_server = from_server;
-	feed_select_body(&f);
-	f.ts_ns = ts_ns;
-	f.fn = fn;
-	f.ctx = ctx;
-	f.errors = 0;
+	feed_begin(&f, conn, from_server, ts_ns, fn, ctx);
 
 	while (len > 0) {
 		size_t k;
