@@ -328,8 +328,6 @@ parse_value(struct parser *p, unsigned int depth)
 	struct ctl_json_node *node;
 	int index;
 
-	if (depth > CTL_JSON_DEPTH_MAX)
-		return parse_fail(p, -E2BIG, "nested too deeply");
 	if (p->used == p->max_nodes)
 		return parse_fail(p, -E2BIG, "too many values");
 	index = (int)p->used++;
@@ -338,6 +336,12 @@ parse_value(struct parser *p, unsigned int depth)
 	node->child = -1;
 	node->next = -1;
 	skip_space(p);
+	/* No deeper than the writer nests (CTL_JSON_DEPTH_MAX - 1
+	 * containers; the root value is at depth 1): what is parsed can be
+	 * written back. */
+	if ((p->text[p->pos] == '{' || p->text[p->pos] == '[') &&
+			depth >= CTL_JSON_DEPTH_MAX)
+		return parse_fail(p, -E2BIG, "nested too deeply");
 	switch (p->text[p->pos]) {
 	case '{':
 		node->type = CTL_JSON_OBJECT;

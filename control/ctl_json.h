@@ -9,8 +9,9 @@
  *
  * Parser: RFC 8259 text into a caller-provided array of nodes. Strings are
  * decoded in place (escapes resolved, NUL-terminated), so the input buffer
- * must stay alive as long as the nodes. Limits: CTL_JSON_DEPTH_MAX levels
- * of nesting and as many nodes as the caller provides. \u0000, lone
+ * must stay alive as long as the nodes. Limits: CTL_JSON_DEPTH_MAX - 1
+ * containers nested (as deep as the writer nests, so that whatever is
+ * parsed can be written back) and as many nodes as the caller provides. \u0000, lone
  * surrogates, raw control characters and anything beyond RFC 8259
  * (trailing commas, comments, single quotes, NaN) are refused.
  *

@@ -108,13 +108,27 @@ test_json_parse_errors(void **state)
 	expect_parse_error("[1,2,3,4,5,6,7,8]", -E2BIG, "too many values");
 	expect_parse_error("\"open", -EINVAL, "unterminated string");
 	{
-		char deep[] = "[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]";
+		/* 15 containers nested: as deep as the writer writes back. */
+		char deep[] = "[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]";
+		char deepest[] = "[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]";
 		struct ctl_json_node nodes[32];
-		char error[64];
+		struct ctl_json_writer w;
+		char error[64], out[64];
+		int i, n;
 
 		assert_int_equal(ctl_json_parse(deep, nodes, 32, error,
 			sizeof(error)), -E2BIG);
-		assert_string_equal(error, "nested too deeply at byte 16");
+		assert_string_equal(error, "nested too deeply at byte 15");
+		n = ctl_json_parse(deepest, nodes, 32, error, sizeof(error));
+		assert_int_equal(n, 16);
+		ctl_json_writer_init(&w, out, sizeof(out), NULL, NULL);
+		for (i = 0; i < 15; i++)
+			ctl_json_array_begin(&w, NULL);
+		ctl_json_raw(&w, NULL, "1", 1);
+		for (i = 0; i < 15; i++)
+			ctl_json_array_end(&w);
+		assert_true(ctl_json_complete(&w));
+		assert_string_equal(out, "[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]");
 	}
 }
 
