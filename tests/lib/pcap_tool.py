@@ -46,9 +46,11 @@
       frame of its own, sequence numbers, lengths and both checksums
       right): a receiver holds them until the first arrives. Other frames
       unchanged.
-  pcap_tool.py snap CAPTURE OUT SNAPLEN
+  pcap_tool.py snap CAPTURE OUT SNAPLEN [lie]
       CAPTURE as tcpdump -s SNAPLEN would have recorded it: every frame cut
-      to SNAPLEN bytes, its length on the wire kept in its record.
+      to SNAPLEN bytes, its length on the wire kept in its record. "lie":
+      the records say the frames were sent that short (IP lengths that
+      claim bytes never sent, which a receiver drops).
   pcap_tool.py linktype CAPTURE
       the link type of a classic pcap file (1 for Ethernet); nothing for
       any other file (pcapng, too short).
@@ -280,13 +282,16 @@ def resegment(capture, out, size):
     write_pcap(out, order, header, cut)
 
 
-def snap(capture, out, snaplen):
+def snap(capture, out, snaplen, lie=False):
     """Every frame cut to <snaplen> captured bytes, its length on the wire
-    kept: what tcpdump -s SNAPLEN records."""
+    kept: what tcpdump -s SNAPLEN records. <lie>: the records say the cut
+    frames were sent that short, so their IP lengths claim bytes that were
+    never on the wire."""
     order, header, records = read_pcap(capture)
     header = header[:16] + struct.pack(order + "I", snaplen) + header[20:]
     write_pcap(out, order, header,
-               [(sec, frac, length, frame[:snaplen])
+               [(sec, frac, len(frame[:snaplen]) if lie else length,
+                 frame[:snaplen])
                 for sec, frac, length, frame in records])
 
 
@@ -457,8 +462,9 @@ def main():
         garble(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif 5 <= len(sys.argv) <= 7 and sys.argv[1] == "flows":
         flows(sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
-    elif len(sys.argv) == 5 and sys.argv[1] == "snap":
-        snap(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "snap":
+        snap(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+             len(sys.argv) == 6 and sys.argv[5] == "lie")
     elif len(sys.argv) == 5 and sys.argv[1] == "tcp64":
         tcp64(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 6 and sys.argv[1] == "other":

@@ -101,6 +101,20 @@ for snaplen in 600 300 96; do
 		[ $status -eq 0 ] && echo "ok: $name: cut_short $cut, alerts '$ids'"
 	done
 done
+# Attack: the same frames recorded whole but short, their IP lengths
+# claiming bytes never sent. A receiver drops such frames, so they are no
+# cut: nothing is given up, later segments wait behind the hole as they
+# would behind any, and the parser never jumps over unseen bytes.
+$tool snap "$pcaps/psexec_smb2.pcap" "$work/lie300.pcap" 300 lie
+replay lie300 "$work/lie300.pcap"
+[ "$(counter "$work/lie300.out" stream cut_short)" = 0 ] ||
+	fail "lie300: frames that lie about their length taken for cuts"
+[ "$(counter "$work/lie300.out" stream gaps_skipped)" = 0 ] ||
+	fail "lie300: a hole given up for frames that lie about their length"
+[ "$(counter "$work/lie300.out" stream out_of_order)" -gt 0 ] ||
+	fail "lie300: nothing waited behind the lying frames' holes"
+[ $status -eq 0 ] && echo "ok: lie300: no cut, no hole given up"
+
 # DCE/RPC over TCP: the DCSync request cut at 300 bytes is still read
 # (interface and operation come first), and the next PDUs by their length.
 $tool snap "$pcaps/rpc_dcsync_dc.pcap" "$work/dcsync300.pcap" 300
