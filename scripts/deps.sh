@@ -8,6 +8,8 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	dpdk dpdk-dev libdpdk-dev libconfig-dev libhyperscan-dev libpcap-dev
 	libcmocka-dev
+	# SMB over QUIC: the client Initial's keys and protection (OpenSSL)
+	libssl-dev
 	# EVE and report counters to Redis; the e2e Redis and its CLI
 	libhiredis-dev redis-server redis-tools
 	# reference LZ77+Huffman (XPRESS) codec for the xca unit test
@@ -28,6 +30,9 @@ packages=(
 	# the evasion suite: a TCP/IP client of its own, the client's kernel
 	# kept from resetting its connections, captures to replay
 	python3-scapy nftables tcpdump
+	# SMB over QUIC captures: Initial packets built to RFC 9001, and a real
+	# QUIC client and server (ngtcp2) for the other protocols on UDP 443
+	python3-cryptography ngtcp2-client ngtcp2-server
 	# link-type captures: conversions (tcprewrite; editcap comes with
 	# tshark) and EVE records compared
 	tcpreplay jq
