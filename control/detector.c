@@ -2166,7 +2166,8 @@ on_policy(struct detector *det, const struct gw_event *ev,
 			!det->params.rules[DETECTOR_RULE_UNVERIFIABLE])
 		return;
 	p = pair_of(det, ev);
-	if (pol->unverifiable == EVENT_UNVERIFIABLE_ENCRYPTED)
+	if (pol->unverifiable == EVENT_UNVERIFIABLE_ENCRYPTED ||
+			pol->unverifiable == EVENT_UNVERIFIABLE_QUIC)
 		p->evidence_unsettled.encrypted = true;
 	p->evidence_unsettled.unverifiable = pol->unverifiable;
 	p->evidence_unsettled.unverifiable_action = pol->unverifiable_action;

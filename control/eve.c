@@ -36,6 +36,7 @@ enum eve_type {
 	EVE_DCERPC,
 	EVE_FLOW,
 	EVE_STATS,
+	EVE_QUIC,
 };
 
 /* One open file or pipe handle, summarised when it goes. */
@@ -369,13 +370,16 @@ record_begin(struct eve *eve, struct ctl_json_writer *j)
 }
 
 static const char *const type_names[] = {
-	"alert", "smb", "dcerpc", "flow", "stats",
+	"alert", "smb", "dcerpc", "flow", "stats", "quic",
 };
 
 /* Suricata's app_proto of the connection an event is about. */
 static const char *
 app_proto_of(const struct gw_event *ev)
 {
+	/* SMB over QUIC: Suricata names the transport it can parse. */
+	if (ev->flags & EVENT_F_QUIC)
+		return "quic";
 	switch (ev->kind) {
 	case EVENT_FLOW:
 		/*
@@ -426,10 +430,13 @@ record_header(struct ctl_json_writer *j, enum eve_type type, uint64_t ts_ns,
 	json_address(j, "dest_ip", server, ip_version);
 	if (ev != NULL) {
 		json_u64(j, "dest_port", ev->server_port);
-		json_string(j, "proto", "TCP");
+		json_string(j, "proto",
+			ev->flags & EVENT_F_QUIC ? "UDP" : "TCP");
 		if (tx_id != UINT64_MAX)
 			json_u64(j, "tx_id", tx_id);
 		json_text(j, "app_proto", app_proto_of(ev));
+		if (ev->flags & EVENT_F_QUIC)
+			json_bool(j, "smb_over_quic", true);
 	}
 }
 
@@ -1110,6 +1117,56 @@ flow_reason_name(uint8_t end_reason, uint8_t tcp_state)
 	}
 }
 
+/*
+ * A new SMB-over-QUIC connection: Suricata's quic record of the client's
+ * hello (version, server name, the ALPN ids offered), with what the
+ * policy did. Its connection has no flow record: the gateway keeps no
+ * state for it.
+ */
+static int
+on_quic_hello(struct eve *eve, const struct gw_event *ev)
+{
+	const struct event_flow *flow = &ev->u.flow;
+	const char *alpn = flow->quic_alpn;
+	struct ctl_json_writer j;
+	char version[16];
+
+	if (flow->quic_version == 1 || flow->quic_version == 0x6b3343cfu)
+		snprintf(version, sizeof(version), "%u",
+			flow->quic_version == 1 ? 1u : 2u);
+	else
+		snprintf(version, sizeof(version), "0x%08x",
+			flow->quic_version);
+	record_begin(eve, &j);
+	record_header(&j, EVE_QUIC, ev->ts_ns, ev, ev->client_addr,
+		ev->server_addr, ev->ip_version, UINT64_MAX);
+	json_string(&j, "policy_action", eve_action_name(flow->action));
+	json_object(&j, "quic");
+	json_string(&j, "version", version);
+	json_text(&j, "sni", flow->quic_sni);
+	if (alpn[0] != '\0') {
+		json_array(&j, "extensions");
+		json_object(&j, NULL);
+		json_string(&j, "name", "alpn");
+		json_u64(&j, "type", 16);
+		json_array(&j, "values");
+		while (*alpn != '\0') {
+			char id[EVENT_QUIC_ALPN_MAX];
+			size_t n = strcspn(alpn, ",");
+
+			memcpy(id, alpn, n);
+			id[n] = '\0';
+			json_string(&j, NULL, id);
+			alpn += n + (alpn[n] == ',');
+		}
+		json_end_array(&j);
+		json_end_object(&j);
+		json_end_array(&j);
+	}
+	json_end_object(&j);
+	return record_end(eve, &j, EVE_QUIC) < 0 ? -EIO : 0;
+}
+
 static int
 on_flow_event(struct eve *eve, const struct gw_event *ev,
 	const struct eve_context *ctx)
@@ -1119,6 +1176,8 @@ on_flow_event(struct eve *eve, const struct gw_event *ev,
 	struct ctl_json_writer j;
 	int ret;
 
+	if (ev->subtype == EVENT_FLOW_CLASSIFIED && (ev->flags & EVENT_F_QUIC))
+		return on_quic_hello(eve, ev);
 	if (ev->subtype != EVENT_FLOW_END)
 		return 0;
 	ret = handles_end_flow(eve, ev->flow_id, ev->ts_ns);
@@ -1166,7 +1225,8 @@ eve_write_event(struct eve *eve, const struct gw_event *ev,
 	const struct eve_context *ctx)
 {
 	uint64_t before = eve->counters.records[EVE_SMB] +
-		eve->counters.records[EVE_DCERPC] + eve->counters.records[EVE_FLOW];
+		eve->counters.records[EVE_DCERPC] + eve->counters.records[EVE_FLOW] +
+		eve->counters.records[EVE_QUIC];
 	int ret;
 
 	if (ev->ts_ns > eve->last_ns)
@@ -1188,7 +1248,8 @@ eve_write_event(struct eve *eve, const struct gw_event *ev,
 		return ret;
 	return (int)(eve->counters.records[EVE_SMB] +
 		eve->counters.records[EVE_DCERPC] +
-		eve->counters.records[EVE_FLOW] - before);
+		eve->counters.records[EVE_FLOW] +
+		eve->counters.records[EVE_QUIC] - before);
 }
 
 /* Alerts */
@@ -1309,7 +1370,8 @@ json_evidence(struct ctl_json_writer *j, const struct detector_alert *a)
 	if (a->rule == DETECTOR_RULE_UNVERIFIABLE) {
 		json_string(j, "unverifiable",
 			e->unverifiable == EVENT_UNVERIFIABLE_COMPRESSED ?
-			"compressed" : "encrypted");
+			"compressed" : e->unverifiable ==
+			EVENT_UNVERIFIABLE_QUIC ? "quic" : "encrypted");
 		json_bool(j, "unverifiable_action", e->unverifiable_action);
 		json_u64(j, "policy_rule", e->policy_rule);
 	}

@@ -106,7 +106,7 @@ struct eve_stat {
 };
 
 struct eve_counters {
-	uint64_t records[5];	/* alert, smb, dcerpc, flow, stats */
+	uint64_t records[6];	/* alert, smb, dcerpc, flow, stats, quic */
 	uint64_t write_errors;	/* writes that failed (eve_file_counters()) */
 	uint64_t oversize;	/* records longer than EVE_RECORD_MAX, dropped */
 	uint64_t handles_evicted;	/* summarised early: table full */

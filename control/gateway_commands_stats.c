@@ -258,6 +258,18 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "kept", ic->stream.kept);
 	ctl_reply_object_end(r);
 	reply_session_memory(r, &ic->session_memory);
+	ctl_reply_object_begin(r, "quic");
+	ctl_reply_u64(r, "initials", ic->quic_initials);
+	ctl_reply_u64(r, "smb_hellos", ic->quic_smb_hellos);
+	ctl_reply_u64(r, "other_hellos", ic->quic_other_hellos);
+	ctl_reply_u64(r, "unreadable", ic->quic_unreadable);
+	ctl_reply_u64(r, "orphans", ic->quic_orphans);
+	ctl_reply_u64(r, "too_large", ic->quic_too_large);
+	ctl_reply_u64(r, "pending_evicted", ic->quic_pending_evicted);
+	ctl_reply_u64(r, "pending_expired", ic->quic_pending_expired);
+	ctl_reply_u64(r, "smb_denied", ic->quic_smb_denied);
+	ctl_reply_u64(r, "unread_denied", ic->quic_unread_denied);
+	ctl_reply_object_end(r);
 	ctl_reply_object_begin(r, "policy");
 	ctl_reply_u64(r, "allowed_flows", ic->policy_allowed);
 	ctl_reply_u64(r, "denied_flows", ic->policy_denied);

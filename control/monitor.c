@@ -185,6 +185,11 @@ on_alert(void *arg, const struct detector_alert *alert)
 		ctx.src_segment = ev->u.policy.client_segment;
 		ctx.dest_segment = ev->u.policy.server_segment;
 		ctx.action = eve_action_name(ev->u.policy.action);
+	} else if (ev != NULL && ev->kind == EVENT_FLOW &&
+			ev->subtype == EVENT_FLOW_CLASSIFIED) {
+		/* A connection refused at its first packet (a SYN, an SMB
+		 * over QUIC hello) is classified with the policy's action. */
+		ctx.action = eve_action_name(ev->u.flow.action);
 	}
 	if (alert->update)
 		monitor->counters.updates++;

@@ -21,6 +21,7 @@
 #define EVENT_SHARE_MAX		80
 #define EVENT_NAME_MAX		256
 #define EVENT_COMMAND_MAX	384
+#define EVENT_QUIC_ALPN_MAX	64
 
 enum event_kind {
 	EVENT_FLOW = 1,		/* subtype: enum event_flow_type */
@@ -46,6 +47,7 @@ enum event_unverifiable {
 	EVENT_UNVERIFIABLE_NONE = 0,
 	EVENT_UNVERIFIABLE_ENCRYPTED,	/* the first sealed record */
 	EVENT_UNVERIFIABLE_COMPRESSED,	/* a message the parser cannot inflate */
+	EVENT_UNVERIFIABLE_QUIC,	/* SMB over QUIC: TLS from the start */
 };
 
 /* What the gateway did, as reported (EVE "action", the report). */
@@ -93,6 +95,11 @@ enum event_detect_method {
 /* Flow events: the connection carried SMB or DCE/RPC payload, or was
  * judged by the policy; the daily report counts it. */
 #define EVENT_F_REPORTED	0x0010
+/*
+ * A UDP connection: SMB over QUIC (dataplane/inspect_quic.c), the only
+ * UDP connections reported; u.flow's quic_* fields hold its hello.
+ */
+#define EVENT_F_QUIC		0x0020
 
 struct event_flow {
 	uint8_t app;		/* enum flow_app_class */
@@ -108,6 +115,10 @@ struct event_flow {
 	/* END: the segments of the two ends under the current policy. */
 	char client_segment[EVENT_SEGMENT_MAX];
 	char server_segment[EVENT_SEGMENT_MAX];
+	/* EVENT_F_QUIC: the version and the hello's server name and ALPN. */
+	uint32_t quic_version;
+	char quic_sni[EVENT_NAME_MAX];
+	char quic_alpn[EVENT_QUIC_ALPN_MAX];	/* ids offered, "," between */
 };
 
 struct event_smb {

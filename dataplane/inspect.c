@@ -253,9 +253,15 @@ inspector_process(struct inspector *ins, struct rte_mbuf **pkts,
 		if (verdicts[i] != DROP_REASON_MAX)
 			continue;
 		if (frame->l4_proto == IPPROTO_UDP) {
-			if (inspect_maybe_candidate(ins->port_flags, pkts[i],
-					frame))
+			if (frame->malformed || frame->fragment)
+				continue;
+			if ((ins->port_flags[frame->src_port] |
+					ins->port_flags[frame->dst_port]) &
+					INSPECT_PORT_DATAGRAM)
 				verdicts[i] = datagram_verdict(ins, frame);
+			else if (inspect_maybe_quic(pkts[i], frame))
+				verdicts[i] = inspect_quic(ins, pkts[i], frame,
+					burst_ns);
 			continue;
 		}
 		/*
@@ -504,6 +510,10 @@ inspector_create(const struct inspector_params *params)
 		ins->endpoints_owned = true;
 		ins->endpoint_table = 0;
 	}
+	ins->quic = quic_reader_create();
+	ins->quic_datagram = malloc(UINT16_MAX + 1);
+	if (ins->quic == NULL || ins->quic_datagram == NULL)
+		goto free_quic;
 	if (params->stream_normalise) {
 		struct stream_params stream_params = {
 			.max_segments = params->stream_segments,
@@ -514,11 +524,13 @@ inspector_create(const struct inspector_params *params)
 
 		ins->stream = stream_pool_create(&stream_params);
 		if (ins->stream == NULL)
-			goto free_endpoints;
+			goto free_quic;
 	}
 	return ins;
 
-free_endpoints:
+free_quic:
+	quic_reader_free(ins->quic);
+	free(ins->quic_datagram);
 	if (ins->endpoints_owned)
 		endpoint_registry_free(ins->endpoints);
 free_scratch:
@@ -549,6 +561,8 @@ inspector_free(struct inspector *ins)
 	flow_table_free(ins->flows);
 	inspect_stream_release_flush();
 	stream_pool_free(ins->stream);
+	quic_reader_free(ins->quic);
+	free(ins->quic_datagram);
 	watchlist_scratch_free(ins->watch_scratch);
 	flow_client_table_free(ins->clients);
 	if (ins->endpoints_owned)

@@ -22,6 +22,7 @@
 #include "chunk.h"
 #include "counters.h"
 #include "decode.h"
+#include "quic.h"
 #include "stream.h"
 
 struct gw_event;
@@ -200,6 +201,25 @@ struct inspect_counters {
 	uint64_t unverifiable_denied;
 	uint64_t unverifiable_allowed;
 	uint64_t unverifiable_monitored;
+	/*
+	 * SMB over QUIC (inspect_quic.c): client Initial datagrams read,
+	 * hellos offering SMB and others (retransmissions not counted),
+	 * Initials that do not decrypt (servers' included), first flights
+	 * not read (a later piece without its start, a hello too large),
+	 * the reader's table of unfinished hellos, and the datagrams dropped:
+	 * SMB refused by the policy, first flights not read on pairs where
+	 * SMB would be refused.
+	 */
+	uint64_t quic_initials;
+	uint64_t quic_smb_hellos;
+	uint64_t quic_other_hellos;
+	uint64_t quic_unreadable;
+	uint64_t quic_orphans;
+	uint64_t quic_too_large;
+	uint64_t quic_pending_evicted;
+	uint64_t quic_pending_expired;
+	uint64_t quic_smb_denied;
+	uint64_t quic_unread_denied;
 	uint64_t resets;		/* TCP resets made */
 	uint64_t resets_failed;		/* no buffer, or no room in the burst */
 	/* Stream normalisation of inspected flows. */
@@ -224,9 +244,24 @@ struct inspector;
 #define INSPECT_PORT_DATAGRAM	0x04	/* UDP 137, 138 (with a policy) */
 
 /*
+ * A UDP datagram that may be a QUIC client Initial (SMB over QUIC,
+ * inspect_quic.c): a long header of a version read, 1,200 bytes at least.
+ */
+static inline bool
+inspect_maybe_quic(const struct rte_mbuf *m, const struct decoded_frame *f)
+{
+	if (f->payload_len < QUIC_MIN_CLIENT_DATAGRAM ||
+			(uint32_t)f->payload_offset + 7 > m->data_len)
+		return false;
+	return quic_maybe_initial(rte_pktmbuf_mtod_offset(m, const uint8_t *,
+		f->payload_offset), 7);
+}
+
+/*
  * Whether frame <f> (<m>) may concern an SMB or DCE/RPC conversation: TCP
  * to or from a flagged port, or a payload whose first byte could start an
- * NBSS message or a DCE/RPC PDU. False for everything the fast path lets
+ * NBSS message or a DCE/RPC PDU; UDP to or from NetBIOS datagram ports,
+ * or a QUIC client Initial. False for everything the fast path lets
  * through without a flow lookup; <port_flags> from inspector_port_flags().
  */
 static inline bool
@@ -238,9 +273,10 @@ inspect_maybe_candidate(const uint8_t *port_flags, const struct rte_mbuf *m,
 
 	if (f->malformed || f->fragment)
 		return false;
-	if (f->l4_proto == IPPROTO_UDP)	/* NetBIOS datagrams follow the policy */
-		return (port_flags[f->src_port] | port_flags[f->dst_port]) &
-			INSPECT_PORT_DATAGRAM;
+	/* NetBIOS datagrams follow the policy; SMB over QUIC is read. */
+	if (f->l4_proto == IPPROTO_UDP)
+		return ((port_flags[f->src_port] | port_flags[f->dst_port]) &
+			INSPECT_PORT_DATAGRAM) || inspect_maybe_quic(m, f);
 	if (f->l4_proto != IPPROTO_TCP)
 		return false;
 	if (((port_flags[f->src_port] | port_flags[f->dst_port]) &

@@ -57,6 +57,9 @@ event_init(struct gw_event *ev, const struct inspector *ins,
 	ev->subtype = subtype;
 	if (flow->user_flags & USER_NONSTANDARD_PORT)
 		ev->flags |= EVENT_F_NONSTANDARD_PORT;
+	/* The UDP connections reported are SMB over QUIC (inspect_quic.c). */
+	if (key.proto == IPPROTO_UDP)
+		ev->flags |= EVENT_F_QUIC;
 }
 
 /*
@@ -121,8 +124,8 @@ strlcpy_event(char *dst, const char *src, size_t size)
 	dst[n] = '\0';
 }
 
-void
-send_flow_event(struct inspector *ins, const struct flow_entry *flow,
+struct gw_event *
+flow_event_begin(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason)
 {
 	const struct session *session = flow->app_state == FLOW_APP_STATE_NONE ?
@@ -131,11 +134,12 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 	const struct policy *pol;
 
 	if (ev == NULL)
-		return;
+		return NULL;
 	event_init(ev, ins, flow, ts_ns, EVENT_FLOW, type);
 	if (flow->user_flags & USER_REPORTED)
 		ev->flags |= EVENT_F_REPORTED;
-	memset(&ev->u.flow, 0, sizeof(ev->u.flow));
+	/* The quic_* texts are read only with EVENT_F_QUIC. */
+	memset(&ev->u.flow, 0, offsetof(struct event_flow, quic_sni));
 	ev->u.flow.app = flow->app_class;
 	ev->u.flow.method = flow->detect_method;
 	ev->u.flow.action = flow->policy_gen == 0 ? EVENT_ACTION_ALLOWED :
@@ -182,7 +186,18 @@ send_flow_event(struct inspector *ins, const struct flow_entry *flow,
 		if (flow->policy_gen != 0)
 			ev->u.flow.rule = verdict_unpack(flow->policy_verdict).rule;
 	}
-	event_send(ins, ev);
+	return ev;
+}
+
+void
+send_flow_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason)
+{
+	struct gw_event *ev = flow_event_begin(ins, flow, ts_ns, type,
+		end_reason);
+
+	if (ev != NULL)
+		event_send(ins, ev);
 }
 
 /* A policy event built and not yet sent, or NULL (ring full, counted). */

@@ -31,7 +31,7 @@ flow_segments(struct inspector *ins, const struct flow_entry *flow,
 		key.dst_addr, key.vlan_outer);
 }
 
-static void
+void
 count_verdict(struct inspector *ins, struct policy_verdict v)
 {
 	if (v.flags & POLICY_VERDICT_BLOCK)
@@ -230,7 +230,7 @@ check_smb_rules(struct fact_context *ctx, const struct smb_fact *fact,
 	apply_conditional(ctx, fact->ts_ns, v);
 }
 
-static void
+void
 count_unverifiable(struct inspector *ins, struct policy_verdict v)
 {
 	if (v.flags & POLICY_VERDICT_BLOCK) {

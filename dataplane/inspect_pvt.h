@@ -25,6 +25,7 @@
 #include "inspect.h"
 #include "match.h"
 #include "policy.h"
+#include "quic.h"
 #include "smb.h"
 
 #define PORT_NETBIOS_SSN 139
@@ -151,6 +152,9 @@ struct inspector {
 	struct chunk_pool *session_memory;	/* the SMB sessions' tables */
 	struct gw_event local_event;	/* see event_begin() */
 	struct refused_syn refused_syns[REFUSED_SYN_SLOTS];
+	/* SMB over QUIC: the Initial reader, a datagram made contiguous. */
+	struct quic_reader *quic;
+	uint8_t *quic_datagram;
 	struct inspect_counters counters;
 };
 
@@ -211,6 +215,13 @@ void
 event_send(struct inspector *ins, struct gw_event *ev);
 void
 send_flow_event(struct inspector *ins, const struct flow_entry *flow,
+	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason);
+/*
+ * send_flow_event() in two steps: the event built, or NULL (ring full,
+ * counted), for the caller to add to and pass to event_send().
+ */
+struct gw_event *
+flow_event_begin(struct inspector *ins, const struct flow_entry *flow,
 	uint64_t ts_ns, enum event_flow_type type, uint8_t end_reason);
 void
 send_policy_event(struct inspector *ins, const struct flow_entry *flow,
@@ -330,6 +341,21 @@ void
 check_rpc_rules(struct fact_context *ctx, const struct dcerpc_fact *rpc);
 uint8_t
 datagram_verdict(struct inspector *ins, const struct decoded_frame *frame);
+/* A pair verdict, and an unverifiable session's, in the policy counters. */
+void
+count_verdict(struct inspector *ins, struct policy_verdict v);
+void
+count_unverifiable(struct inspector *ins, struct policy_verdict v);
+
+/* inspect_quic.c */
+/*
+ * A UDP datagram that starts like a QUIC client Initial: read, and judged
+ * when its hello offers SMB (or could not be read). Returns
+ * DROP_REASON_MAX to forward it, or why to drop it.
+ */
+uint8_t
+inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint64_t ts_ns);
 uint8_t
 syn_verdict(struct inspector *ins, const struct flow_key *key,
 	const struct rte_mbuf *m, const struct decoded_frame *frame,

@@ -18,8 +18,9 @@
  * pieces of unfinished ones, per reader, in a small table keyed by the
  * datagram's addresses and the connection ID, so the datagram that
  * completes the ClientHello is the one classified. A datagram carrying a
- * later piece whose start the table no longer holds is QUIC_PART_ORPHAN:
- * the caller decides what an unreadable first flight gets.
+ * later piece whose start the table no longer holds is QUIC_PART_ORPHAN,
+ * a hello longer than the reader keeps QUIC_TOO_LARGE: the caller decides
+ * what a first flight it could not read gets.
  *
  * Versions read: QUIC v1 (RFC 9000) and v2 (RFC 9369). Other versions and
  * short-header packets are QUIC_NONE: they cannot open a connection by
@@ -43,6 +44,9 @@
  */
 #define QUIC_PENDING_NS		(10ull * 1000 * 1000 * 1000)
 
+/* RFC 9000 14.1: a server discards a client Initial in a smaller datagram. */
+#define QUIC_MIN_CLIENT_DATAGRAM	1200
+
 #define QUIC_VERSION_1		0x00000001u
 #define QUIC_VERSION_2		0x6b3343cfu
 
@@ -51,7 +55,13 @@ enum quic_result {
 	QUIC_HELLO,		/* a whole ClientHello: see struct quic_hello */
 	QUIC_PART,		/* a piece of one, kept until the rest comes */
 	QUIC_PART_ORPHAN,	/* a later piece whose start is not held */
-	QUIC_UNREADABLE,	/* an Initial that does not decrypt or parse */
+	QUIC_TOO_LARGE,		/* a hello longer than QUIC_HELLO_MAX */
+	/*
+	 * An Initial that does not decrypt with the client keys of its
+	 * connection ID (a server's Initial, or damage: what the server
+	 * cannot read either), or whose frames or hello do not parse.
+	 */
+	QUIC_UNREADABLE,
 };
 
 struct quic_hello {

@@ -14,8 +14,6 @@
 
 #include "quic.h"
 
-/* RFC 9000 14.1: a server discards a client Initial in a smaller datagram. */
-#define QUIC_MIN_CLIENT_DATAGRAM	1200
 #define QUIC_MAX_DATAGRAM		65527
 #define QUIC_TAG_LEN			16
 #define QUIC_SAMPLE_LEN			16
@@ -556,7 +554,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		r->stats.too_large++;
 		if (work != &r->scratch)
 			slot->state = SLOT_FREE;
-		return QUIC_UNREADABLE;
+		return QUIC_TOO_LARGE;
 	}
 	if (hello_len != 0 && prefix >= hello_len) {
 		bool repeat = slot != NULL && slot->state == SLOT_DONE;

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMB over QUIC (MS-SMB2 2.1; dataplane/quic/quic.h): a UDP datagram that
+ * starts like a QUIC client Initial is read, on any port, and a hello
+ * offering ALPN "smb" makes an SMB connection of its pair.
+ *
+ * Nothing after the client's first flight can be read, and nothing needs
+ * to be: a server that never receives the client's hello never answers,
+ * so dropping the datagram that completes it blocks the connection, and
+ * its retransmissions are read and dropped the same way. No flow entry is
+ * taken: the reader holds only unfinished hellos. The connection is
+ * judged once, at its hello, as an SMB connection whose messages are
+ * sealed from the start: the pair verdict, and on a pair with SMB-level
+ * rules the unverifiable verdict (policy_unverifiable_verdict(), dialect
+ * 3.1.1, the only one SMB over QUIC speaks, port 443 standard). Its
+ * events (policy, "classified") are those of a TCP connection, from a
+ * detached flow entry with protocol UDP, so the report counts it and the
+ * detector's pair rules see it; retransmitted hellos send none.
+ *
+ * A first flight the reader could not read (a later piece whose start it
+ * no longer holds, a hello past QUIC_HELLO_MAX) might be SMB: on a pair
+ * where SMB over QUIC would be refused it is dropped (the client sends
+ * its whole flight again), elsewhere forwarded. An Initial that does not
+ * decrypt with its connection ID's client keys is forwarded: the server
+ * cannot read it either (or it is the server's own).
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "inspect_pvt.h"
+#include "quic.h"
+
+#define QUIC_STANDARD_PORT	443
+#define SMB_DIALECT_3_1_1	0x0311
+
+static void
+ends_of(struct quic_endpoints *ends, const struct decoded_frame *frame)
+{
+	memcpy(ends->src_addr, frame->src_addr, 16);
+	memcpy(ends->dst_addr, frame->dst_addr, 16);
+	ends->src_port = frame->src_port;
+	ends->dst_port = frame->dst_port;
+}
+
+static void
+count_reader(struct inspector *ins)
+{
+	struct quic_reader_stats st;
+
+	quic_reader_stats(ins->quic, &st);
+	ins->counters.quic_pending_evicted = st.pending_evicted;
+	ins->counters.quic_pending_expired = st.pending_expired;
+}
+
+/*
+ * The verdict of an SMB-over-QUIC connection between <client> and
+ * <server>; *unverifiable says whether the unverifiable verdict replaced
+ * the pair's (as check_unverifiable() decides for a sealed TCP session).
+ */
+static struct policy_verdict
+smb_verdict(const struct policy *pol, const struct decoded_frame *frame,
+	uint16_t client, uint16_t server, bool *unverifiable)
+{
+	struct policy_verdict v = policy_pair_verdict(pol, client, server);
+	struct policy_verdict u;
+	struct policy_smb_facts facts;
+
+	*unverifiable = false;
+	if (!(v.flags & POLICY_VERDICT_SMB_RULES))
+		return v;
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = policy_dialect_of(SMB_DIALECT_3_1_1, false);
+	facts.nonstandard_port = frame->dst_port != QUIC_STANDARD_PORT;
+	facts.encrypted = true;
+	u = policy_unverifiable_verdict(pol, client, server, &facts);
+	if (!(u.flags & POLICY_VERDICT_UNVERIFIABLE) && u.rule == v.rule)
+		return v;
+	*unverifiable = true;
+	return u;
+}
+
+static void
+segments_of(const struct policy *pol, const struct decoded_frame *frame,
+	uint16_t *client, uint16_t *server)
+{
+	uint8_t version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+
+	*client = policy_segment_of(pol, version, frame->src_addr,
+		frame->vlan_outer);
+	*server = policy_segment_of(pol, version, frame->dst_addr,
+		frame->vlan_outer);
+}
+
+/* A first flight not read: dropped where SMB over QUIC would be. */
+static uint8_t
+unread_verdict(struct inspector *ins, const struct decoded_frame *frame)
+{
+	const struct policy *pol = ins->policy;
+	uint16_t client, server;
+	bool unverifiable;
+
+	if (pol == NULL)
+		return DROP_REASON_MAX;
+	segments_of(pol, frame, &client, &server);
+	if (!(smb_verdict(pol, frame, client, server, &unverifiable).flags &
+			POLICY_VERDICT_BLOCK))
+		return DROP_REASON_MAX;
+	ins->counters.quic_unread_denied++;
+	return DROP_POLICY;
+}
+
+/* Adds hello <hello> to its connection's "classified" event. */
+static void
+fill_hello(struct gw_event *ev, const struct quic_hello *hello)
+{
+	ev->u.flow.dialect = SMB_DIALECT_3_1_1;
+	ev->u.flow.quic_version = hello->version;
+	memcpy(ev->u.flow.quic_sni, hello->sni, sizeof(ev->u.flow.quic_sni));
+	ev->u.flow.quic_sni[sizeof(ev->u.flow.quic_sni) - 1] = '\0';
+	memcpy(ev->u.flow.quic_alpn, hello->alpn,
+		sizeof(ev->u.flow.quic_alpn));
+	ev->u.flow.quic_alpn[sizeof(ev->u.flow.quic_alpn) - 1] = '\0';
+}
+
+/* Tells the control core of a new SMB-over-QUIC connection. */
+static void
+report_connection(struct inspector *ins, const struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint64_t ts_ns,
+	const struct quic_hello *hello, struct policy_verdict v,
+	bool judged, bool unverifiable, uint16_t client, uint16_t server)
+{
+	struct policy_verdict pair;
+	struct flow_entry flow;
+	struct flow_key key;
+	struct gw_event *ev;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.src_addr, frame->src_addr, 16);
+	memcpy(key.dst_addr, frame->dst_addr, 16);
+	key.src_port = frame->src_port;
+	key.dst_port = frame->dst_port;
+	key.vlan_outer = frame->vlan_outer;
+	key.vlan_inner = frame->vlan_inner;
+	key.proto = IPPROTO_UDP;
+	key.ip_version = frame->l3 == DECODE_L3_IPV6 ? 6 : 4;
+	flow_entry_init_detached(&flow, &key, ts_ns);
+	flow.app_class = FLOW_APP_SMB;
+	flow.detect_method = EVENT_DETECT_CONTENT;
+	flow.user_flags = USER_REPORTED;
+	if (frame->dst_port != QUIC_STANDARD_PORT)
+		flow.user_flags |= USER_NONSTANDARD_PORT;
+	flow_entry_count(&flow, FLOW_DIR_ORIG, m->pkt_len);
+	if (judged) {
+		flow.policy_verdict = verdict_pack(v);
+		flow.policy_gen = policy_generation(ins->policy);
+		/* As a TCP connection: its pair's verdict, then the one
+		 * for a session that cannot be read. */
+		pair = unverifiable ? policy_pair_verdict(ins->policy, client,
+			server) : v;
+		count_verdict(ins, pair);
+		send_policy_event(ins, &flow, ts_ns, EVENT_POLICY_PAIR, pair,
+			client, server);
+		if (unverifiable) {
+			count_unverifiable(ins, v);
+			send_unverifiable_event(ins, &flow, ts_ns, v, client,
+				server, EVENT_UNVERIFIABLE_QUIC);
+		}
+	}
+	ev = flow_event_begin(ins, &flow, ts_ns, EVENT_FLOW_CLASSIFIED, 0);
+	if (ev != NULL) {
+		fill_hello(ev, hello);
+		event_send(ins, ev);
+	}
+	/*
+	 * No state is kept: the connection record is written now, with the
+	 * hello's datagram, as a UDP flow's at its timeout ("new").
+	 */
+	send_flow_event(ins, &flow, ts_ns, EVENT_FLOW_END, FLOW_REMOVED_AGED);
+}
+
+uint8_t
+inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
+	const struct decoded_frame *frame, uint64_t ts_ns)
+{
+	struct policy_verdict v = { 0, POLICY_ALLOW, 0 };
+	uint16_t client = 0, server = 0;
+	struct quic_endpoints ends;
+	struct quic_hello hello;
+	bool unverifiable = false;
+	const uint8_t *p;
+	uint32_t len;
+	enum quic_result res;
+
+	if (frame->payload_offset >= m->pkt_len)
+		return DROP_REASON_MAX;
+	len = RTE_MIN((uint32_t)frame->payload_len,
+		m->pkt_len - frame->payload_offset);
+	p = rte_pktmbuf_read(m, frame->payload_offset, len,
+		ins->quic_datagram);
+	if (p == NULL)
+		return DROP_REASON_MAX;
+	ends_of(&ends, frame);
+	res = quic_reader_read(ins->quic, &ends, p, len, ts_ns, &hello);
+	count_reader(ins);
+	switch (res) {
+	case QUIC_NONE:
+		return DROP_REASON_MAX;
+	case QUIC_UNREADABLE:
+		ins->counters.quic_unreadable++;
+		return DROP_REASON_MAX;
+	case QUIC_PART:
+		ins->counters.quic_initials++;
+		return DROP_REASON_MAX;
+	case QUIC_PART_ORPHAN:
+		ins->counters.quic_initials++;
+		ins->counters.quic_orphans++;
+		return unread_verdict(ins, frame);
+	case QUIC_TOO_LARGE:
+		ins->counters.quic_initials++;
+		ins->counters.quic_too_large++;
+		return unread_verdict(ins, frame);
+	case QUIC_HELLO:
+		break;
+	}
+	ins->counters.quic_initials++;
+	if (!hello.alpn_smb) {
+		if (!hello.repeat)
+			ins->counters.quic_other_hellos++;
+		return DROP_REASON_MAX;
+	}
+	if (ins->policy != NULL) {
+		segments_of(ins->policy, frame, &client, &server);
+		v = smb_verdict(ins->policy, frame, client, server,
+			&unverifiable);
+	}
+	if (!hello.repeat) {
+		ins->counters.quic_smb_hellos++;
+		report_connection(ins, m, frame, ts_ns, &hello, v,
+			ins->policy != NULL, unverifiable, client, server);
+	}
+	if (!(v.flags & POLICY_VERDICT_BLOCK))
+		return DROP_REASON_MAX;
+	ins->counters.quic_smb_denied++;
+	return DROP_POLICY;
+}
