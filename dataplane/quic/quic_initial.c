@@ -56,6 +56,7 @@ struct pending_slot {
 	uint8_t state;
 	uint8_t dcid_len;
 	uint8_t datagrams;
+	bool read_before;	/* SLOT_PENDING: the hello was read already */
 	uint8_t dcid[QUIC_CID_MAX];
 	struct quic_hello done;		/* SLOT_DONE: what was read */
 	struct hello_buffer hello;	/* SLOT_PENDING: the pieces so far */
@@ -428,7 +429,9 @@ slot_find(struct quic_reader *r, const struct quic_endpoints *ends,
 
 	if (s->state == SLOT_FREE || memcmp(&s->ends, ends, sizeof(*ends)))
 		return NULL;
-	if (now_ns - s->ts_ns > QUIC_PENDING_NS) {
+	/* Captures may step back in time: only a slot older than the hold
+	 * has expired. */
+	if (now_ns > s->ts_ns && now_ns - s->ts_ns > QUIC_PENDING_NS) {
 		if (s->state == SLOT_PENDING)
 			r->stats.pending_expired++;
 		s->state = SLOT_FREE;
@@ -446,7 +449,8 @@ slot_take(struct quic_reader *r, const struct quic_endpoints *ends,
 
 	if (s->state == SLOT_PENDING &&
 			memcmp(&s->ends, ends, sizeof(*ends)) != 0 &&
-			now_ns - s->ts_ns <= QUIC_PENDING_NS)
+			(now_ns <= s->ts_ns ||
+			now_ns - s->ts_ns <= QUIC_PENDING_NS))
 		r->stats.pending_evicted++;
 	memset(s, 0, offsetof(struct pending_slot, hello));
 	hello_clear(&s->hello);
@@ -467,6 +471,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	struct initial_keys keys, slot_keys;
 	bool keys_valid = false, slot_keys_valid = false;
 	bool read_one = false, failed = false, crypto_seen = false;
+	bool read_before;
 	size_t at = 0, prefix, hello_len;
 	uint8_t key_dcid[QUIC_CID_MAX], key_dcid_len = 0;
 	uint32_t key_version = 0;
@@ -557,7 +562,8 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		return QUIC_TOO_LARGE;
 	}
 	if (hello_len != 0 && prefix >= hello_len) {
-		bool repeat = slot != NULL && slot->state == SLOT_DONE;
+		bool repeat = slot != NULL && (slot->state == SLOT_DONE ||
+			slot->read_before);
 
 		if (quic_parse_client_hello(work->data, hello_len, out) < 0)
 			return QUIC_UNREADABLE;
@@ -594,8 +600,11 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		}
 		return QUIC_PART_ORPHAN;
 	}
+	/* The whole flight sent again, once read: its hello is a repeat. */
+	read_before = slot != NULL && slot->state == SLOT_DONE;
 	slot = slot_take(r, ends, now_ns);
 	slot->state = SLOT_PENDING;
+	slot->read_before = read_before;
 	slot->version = out->version;
 	slot->dcid_len = out->dcid_len;
 	memcpy(slot->dcid, out->dcid, out->dcid_len);

@@ -6,7 +6,7 @@
 #
 #   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
 #
-# HARNESS  smb, dcerpc, stream, xca, capture, chunk or ctl_json
+# HARNESS  smb, dcerpc, stream, xca, capture, chunk, ctl_json or quic
 #          (tests/fuzz/fuzz_HARNESS.c)
 # SECONDS  fuzzing time after the replay; 0 only replays the corpus
 # WORKDIR  where the binary, new inputs and crash files go
@@ -21,12 +21,13 @@
 
 set -eu
 
-usage="usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk|ctl_json SECONDS [WORKDIR]"
+usage="usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk|ctl_json|quic SECONDS [WORKDIR]"
 harness=${1:?$usage}
 seconds=${2:?$usage}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 
+libs=
 case $harness in
 smb)
 	sources="$src/dataplane/smb/*.c $src/dataplane/dcerpc/*.c $src/dataplane/xca/*.c $src/dataplane/chunk/*.c"
@@ -48,6 +49,10 @@ capture)
 	;;
 ctl_json)
 	sources="$src/control/ctl_json.c"
+	;;
+quic)
+	sources="$src/dataplane/quic/*.c"
+	libs=-lcrypto
 	;;
 *)
 	echo "run_fuzz.sh: unknown harness '$harness'" >&2
@@ -95,8 +100,8 @@ if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" \
 	-I"$src/dataplane/stream" -I"$src/dataplane/xca" \
 	-I"$src/dataplane/capture" -I"$src/dataplane/chunk" \
-	-I"$src/control" -I"$here" \
-	"$here/fuzz_$harness.c" $sources -o "$bin" 2>"$work/build.log"; then
+	-I"$src/dataplane/quic" -I"$src/control" -I"$here" \
+	"$here/fuzz_$harness.c" $sources $libs -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1
 fi

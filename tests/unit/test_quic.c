@@ -204,6 +204,11 @@ test_two_datagrams(void **state)
 	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_HELLO);
 	assert_true(h.repeat);
 	assert_true(h.alpn_smb);
+	/* The whole flight again: read again, still a repeat. */
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_PART);
+	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_HELLO);
+	assert_true(h.repeat);
+	assert_int_equal(h.datagrams, 2);
 	quic_reader_free(r);
 }
 

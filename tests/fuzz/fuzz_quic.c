@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * libFuzzer harness for dataplane/quic. Random bytes never pass an AEAD,
+ * so the input is the plaintext of up to four client Initial packets,
+ * which the harness protects as a client does (RFC 9001 5.3, 5.4) before
+ * the reader sees them, one datagram each, from the same endpoints:
+ *
+ *	uint8_t  flags      bit 0: QUIC v2; bit 1: the datagrams also go
+ *	                    out of order; bit 2: a late datagram (past the
+ *	                    reader's hold)
+ *	uint8_t  dcid_len   (mod 21)
+ *	uint8_t  dcid[dcid_len]
+ *	then per packet: uint16_t len (little-endian), uint8_t plain[len]
+ *
+ * The frames, the CRYPTO reassembly across datagrams and the ClientHello
+ * parser all see fuzzed bytes. The raw input is also read as a datagram,
+ * for the header checks. Checks: the results are those documented, a
+ * hello's texts are NUL-terminated within their arrays, and a hello's
+ * length fits the reader's buffer.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "quic.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define PACKETS_MAX	4
+#define DATAGRAM_LEN	1250
+
+static struct quic_reader *reader;
+
+static void
+expand_label(const uint8_t *secret, const char *label, uint8_t *out,
+	size_t len)
+{
+	uint8_t info[64], block[32];
+	size_t n = 0, l = strlen(label);
+	unsigned int block_len;
+
+	info[n++] = 0;
+	info[n++] = (uint8_t)len;
+	info[n++] = (uint8_t)(6 + l);
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, l);
+	n += l;
+	info[n++] = 0;
+	info[n++] = 1;
+	HMAC(EVP_sha256(), secret, 32, info, n, block, &block_len);
+	memcpy(out, block, len);
+}
+
+/* A client Initial of <plain> in <out> (DATAGRAM_LEN bytes, padded). */
+static size_t
+protect(bool v2, const uint8_t *dcid, size_t dcid_len, uint32_t pn,
+	const uint8_t *plain, size_t plain_len, uint8_t *out)
+{
+	static const uint8_t salt_v1[20] = {
+		0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+	};
+	static const uint8_t salt_v2[20] = {
+		0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+		0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+	};
+	uint8_t initial[32], client[32], key[16], iv[12], hp[16], mask[16];
+	uint8_t payload[DATAGRAM_LEN];
+	unsigned int initial_len;
+	size_t header_len, payload_len, i;
+	EVP_CIPHER_CTX *ctx;
+	int n;
+
+	HMAC(EVP_sha256(), v2 ? salt_v2 : salt_v1, 20, dcid, dcid_len,
+		initial, &initial_len);
+	expand_label(initial, "client in", client, 32);
+	expand_label(client, v2 ? "quicv2 key" : "quic key", key, 16);
+	expand_label(client, v2 ? "quicv2 iv" : "quic iv", iv, 12);
+	expand_label(client, v2 ? "quicv2 hp" : "quic hp", hp, 16);
+
+	/* Header: 1 + 4 + 1 + dcid + 1 (scid 0) + 1 (token 0) + 2 + 4. */
+	header_len = 14 + dcid_len;
+	payload_len = DATAGRAM_LEN - header_len - 16;
+	memset(payload, 0, sizeof(payload));
+	memcpy(payload, plain, plain_len < payload_len ? plain_len :
+		payload_len);
+	out[0] = (uint8_t)(0xc3 | (v2 ? 1 : 0) << 4);
+	out[1] = v2 ? 0x6b : 0;
+	out[2] = v2 ? 0x33 : 0;
+	out[3] = v2 ? 0x43 : 0;
+	out[4] = v2 ? 0xcf : 1;
+	out[5] = (uint8_t)dcid_len;
+	memcpy(out + 6, dcid, dcid_len);
+	out[6 + dcid_len] = 0;
+	out[7 + dcid_len] = 0;
+	out[8 + dcid_len] = (uint8_t)(0x40 | (payload_len + 4 + 16) >> 8);
+	out[9 + dcid_len] = (uint8_t)(payload_len + 4 + 16);
+	for (i = 0; i < 4; i++)
+		out[10 + dcid_len + i] = (uint8_t)(pn >> (24 - 8 * i));
+	for (i = 0; i < 4; i++)
+		iv[8 + i] ^= (uint8_t)(pn >> (24 - 8 * i));
+	ctx = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, key, iv);
+	EVP_EncryptUpdate(ctx, NULL, &n, out, (int)header_len);
+	EVP_EncryptUpdate(ctx, out + header_len, &n, payload,
+		(int)payload_len);
+	EVP_EncryptFinal_ex(ctx, out + header_len + payload_len, &n);
+	EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+		out + header_len + payload_len);
+	EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, hp, NULL);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	EVP_EncryptUpdate(ctx, mask, &n, out + header_len - 4 + 4, 16);
+	EVP_CIPHER_CTX_free(ctx);
+	out[0] ^= mask[0] & 0x0f;
+	for (i = 0; i < 4; i++)
+		out[header_len - 4 + i] ^= mask[1 + i];
+	return DATAGRAM_LEN;
+}
+
+static void
+check(enum quic_result res, const struct quic_hello *h)
+{
+	if (res != QUIC_NONE && res != QUIC_HELLO && res != QUIC_PART &&
+			res != QUIC_PART_ORPHAN && res != QUIC_TOO_LARGE &&
+			res != QUIC_UNREADABLE)
+		abort();
+	if (res != QUIC_HELLO)
+		return;
+	if (memchr(h->alpn, '\0', sizeof(h->alpn)) == NULL ||
+			memchr(h->sni, '\0', sizeof(h->sni)) == NULL ||
+			h->hello_len > QUIC_HELLO_MAX || h->dcid_len > QUIC_CID_MAX)
+		abort();
+	if (h->alpn_smb && strstr(h->alpn, "smb") == NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t datagrams[PACKETS_MAX][DATAGRAM_LEN];
+	struct quic_endpoints ends = { .src_port = 50000, .dst_port = 443 };
+	const uint8_t *p = data, *end = data + size, *dcid;
+	size_t dcid_len, count = 0, i;
+	uint64_t now = 1000;
+	struct quic_hello h;
+	uint8_t flags, *raw;
+
+	if (reader == NULL)
+		reader = quic_reader_create();
+	if (size < 2)
+		return 0;
+	flags = *p++;
+	dcid_len = *p++ % (QUIC_CID_MAX + 1);
+	if ((size_t)(end - p) < dcid_len)
+		return 0;
+	dcid = p;
+	p += dcid_len;
+	while (count < PACKETS_MAX && end - p >= 2) {
+		size_t len = (size_t)p[0] | (size_t)p[1] << 8;
+
+		p += 2;
+		if (len > (size_t)(end - p))
+			len = (size_t)(end - p);
+		protect(flags & 1, dcid, dcid_len, (uint32_t)count, p, len,
+			datagrams[count]);
+		p += len;
+		count++;
+	}
+	/* Each input its own endpoints: no state carried between inputs. */
+	ends.src_port = (uint16_t)(ends.src_port + (size & 0x3ff));
+	for (i = 0; i < count; i++) {
+		check(quic_reader_read(reader, &ends, datagrams[i],
+			DATAGRAM_LEN, now, &h), &h);
+		now += (flags & 4) ? QUIC_PENDING_NS + 1 : 1000;
+	}
+	if (flags & 2)
+		for (i = count; i-- > 0;)
+			check(quic_reader_read(reader, &ends, datagrams[i],
+				DATAGRAM_LEN, now, &h), &h);
+	/* The input itself, in an exact-size block. */
+	raw = malloc(size);
+	if (raw != NULL) {
+		memcpy(raw, data, size);
+		check(quic_reader_read(reader, &ends, raw, size, now, &h), &h);
+		free(raw);
+	}
+	return 0;
+}
