@@ -205,7 +205,8 @@ struct inspect_counters {
 	 * SMB over QUIC (inspect_quic.c): client Initial datagrams read,
 	 * hellos offering SMB and others (retransmissions not counted),
 	 * Initials that do not decrypt (servers' included), first flights
-	 * not read (a later piece without its start, a hello too large),
+	 * not read (a later piece without its start, a hello too large, an
+	 * Initial in IP fragments),
 	 * the reader's table of unfinished hellos, and the datagrams dropped:
 	 * SMB refused by the policy, first flights not read on pairs where
 	 * SMB would be refused.
@@ -216,6 +217,7 @@ struct inspect_counters {
 	uint64_t quic_unreadable;
 	uint64_t quic_orphans;
 	uint64_t quic_too_large;
+	uint64_t quic_fragmented;	/* Initials sent in IP fragments */
 	uint64_t quic_pending_evicted;
 	uint64_t quic_pending_expired;
 	uint64_t quic_smb_denied;
@@ -250,11 +252,20 @@ struct inspector;
 static inline bool
 inspect_maybe_quic(const struct rte_mbuf *m, const struct decoded_frame *f)
 {
-	if (f->payload_len < QUIC_MIN_CLIENT_DATAGRAM ||
+	uint32_t datagram = f->payload_len;
+	const uint8_t *p;
+
+	if (f->payload_offset < 8 ||
 			(uint32_t)f->payload_offset + 7 > m->data_len)
 		return false;
-	return quic_maybe_initial(rte_pktmbuf_mtod_offset(m, const uint8_t *,
-		f->payload_offset), 7);
+	p = rte_pktmbuf_mtod_offset(m, const uint8_t *, f->payload_offset);
+	/* A first IP fragment: the datagram's length is the UDP header's. */
+	if (f->fragmented) {
+		uint32_t udp_len = (uint32_t)p[-4] << 8 | p[-3];
+
+		datagram = udp_len >= 8 ? udp_len - 8 : 0;
+	}
+	return datagram >= QUIC_MIN_CLIENT_DATAGRAM && quic_maybe_initial(p, 7);
 }
 
 /*

@@ -18,7 +18,8 @@
  * detector's pair rules see it; retransmitted hellos send none.
  *
  * A first flight the reader could not read (a later piece whose start it
- * no longer holds, a hello past QUIC_HELLO_MAX) might be SMB: on a pair
+ * no longer holds, a hello past QUIC_HELLO_MAX, an Initial in IP
+ * fragments) might be SMB: on a pair
  * where SMB over QUIC would be refused it is dropped (the client sends
  * its whole flight again), elsewhere forwarded. An Initial that does not
  * decrypt with its connection ID's client keys is forwarded: the server
@@ -192,6 +193,16 @@ inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
 	uint32_t len;
 	enum quic_result res;
 
+	/*
+	 * QUIC forbids IP fragmentation (RFC 9000 14: clients set Don't
+	 * Fragment), so only a client avoiding the reader sends its Initial
+	 * in fragments: the first one is judged as a first flight not read.
+	 * Without it the server cannot rebuild the datagram.
+	 */
+	if (frame->fragmented) {
+		ins->counters.quic_fragmented++;
+		return unread_verdict(ins, frame);
+	}
 	if (frame->payload_offset >= m->pkt_len)
 		return DROP_REASON_MAX;
 	len = RTE_MIN((uint32_t)frame->payload_len,

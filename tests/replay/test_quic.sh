@@ -17,6 +17,8 @@
 #   6. monitor-only: forwarded, would_deny.
 #   7. The second datagram of a hello alone (its start lost): dropped
 #      where SMB is refused, forwarded where it is allowed.
+#   8. Initials in IP fragments (IPv4, IPv6): the first fragment dropped
+#      where SMB is refused, forwarded where it is allowed.
 # Every EVE log is checked against Suricata's schema (fields relaxed).
 # usage: test_quic.sh SMBGW_BINARY PCAPS_DIR
 set -euo pipefail
@@ -217,6 +219,30 @@ conf open "" "$ALLOW"
 if run orphan_open open "$work/orphan.pcap"; then
 	expect orphan_open "forwarded where SMB is allowed" quic:orphans=1 \
 		quic:unread_denied=0 drop:policy=0
+fi
+
+# 8. The Initial in IP fragments (QUIC forbids it: only a client avoiding
+#    the reader does it), IPv4 and IPv6.
+/usr/bin/python3 - "$pcaps" "$work/fragmented.pcap" <<'PY'
+import sys
+from scapy.all import Ether, IPv6, IPv6ExtHdrFragment, UDP, fragment, fragment6, rdpcap, wrpcap
+out = fragment(rdpcap(sys.argv[1] + "/quic_smb.pcap")[0], fragsize=400)
+v6 = rdpcap(sys.argv[1] + "/quic_smb_v2_port8443.pcap")[0]
+whole = Ether(src=v6.src, dst=v6.dst) / IPv6(src=v6[IPv6].src,
+    dst=v6[IPv6].dst) / IPv6ExtHdrFragment() / v6[UDP]
+out += fragment6(whole, 600)
+for p in out:
+    p.time = 1800000000
+wrpcap(sys.argv[2], out)
+PY
+frames=$(/usr/bin/python3 -c 'import sys; from scapy.all import rdpcap; print(len(rdpcap(sys.argv[1])))' "$work/fragmented.pcap")
+if run fragmented deny "$work/fragmented.pcap"; then
+	expect fragmented "each Initial's first fragment dropped where SMB is refused" \
+		quic:fragmented=2 quic:unread_denied=2 drop:policy=2 quic:smb_hellos=0
+fi
+if run fragmented_open open "$work/fragmented.pcap"; then
+	expect fragmented_open "forwarded where SMB is allowed ($frames fragments)" \
+		quic:fragmented=2 quic:unread_denied=0 drop:policy=0
 fi
 
 [ $status -eq 0 ] && echo "PASS: SMB over QUIC"
