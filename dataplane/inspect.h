@@ -246,7 +246,7 @@ struct inspector;
 #define INSPECT_PORT_DATAGRAM	0x04	/* UDP 137, 138 (with a policy) */
 
 /*
- * A UDP datagram that may be a QUIC client Initial (SMB over QUIC,
+ * A UDP datagram that may hold a QUIC client Initial (SMB over QUIC,
  * inspect_quic.c): a long header of a version read, 1,200 bytes at least.
  */
 static inline bool
@@ -265,7 +265,7 @@ inspect_maybe_quic(const struct rte_mbuf *m, const struct decoded_frame *f)
 
 		datagram = udp_len >= 8 ? udp_len - 8 : 0;
 	}
-	return datagram >= QUIC_MIN_CLIENT_DATAGRAM && quic_maybe_initial(p, 7);
+	return datagram >= QUIC_MIN_CLIENT_DATAGRAM && quic_maybe_long_header(p, 7);
 }
 
 /*

@@ -100,21 +100,20 @@ quic_reader_free(struct quic_reader *r);
 
 /*
  * The cheap test a caller makes before quic_reader_read(): a long header
- * with the fixed bit, of version v1 or v2, whose packet type is Initial.
+ * with the fixed bit, of version v1 or v2. Any packet type: a client may
+ * coalesce other packets before its Initial (RFC 9000 12.2), and a server
+ * reads every packet of a datagram.
  */
 static inline bool
-quic_maybe_initial(const uint8_t *p, size_t len)
+quic_maybe_long_header(const uint8_t *p, size_t len)
 {
 	uint32_t version;
-	unsigned int type;
 
 	if (len < 7 || (p[0] & 0xc0) != 0xc0)
 		return false;
 	version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
 		(uint32_t)p[3] << 8 | p[4];
-	type = (p[0] >> 4) & 3;
-	return (version == QUIC_VERSION_1 && type == 0) ||
-		(version == QUIC_VERSION_2 && type == 1);
+	return version == QUIC_VERSION_1 || version == QUIC_VERSION_2;
 }
 
 /*

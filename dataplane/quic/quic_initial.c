@@ -477,7 +477,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	uint32_t key_version = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len < QUIC_MIN_CLIENT_DATAGRAM || !quic_maybe_initial(dgram, len))
+	if (len < QUIC_MIN_CLIENT_DATAGRAM || !quic_maybe_long_header(dgram, len))
 		return QUIC_NONE;
 
 	while (at < len) {
@@ -524,6 +524,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 			slot = NULL;
 		}
 		if (plain_len < 0) {
+			/* The server drops it and reads on: so does the reader. */
 			failed = true;
 			at += h.packet_len;
 			continue;
@@ -540,17 +541,19 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 			}
 			read_one = true;
 		}
+		/*
+		 * A frame an Initial may not carry is a connection error
+		 * (RFC 9000 12.4): the server closes, nothing opens.
+		 */
 		if (!read_frames(r->plain, (size_t)plain_len, work,
-				&crypto_seen)) {
-			failed = true;
-			break;
-		}
+				&crypto_seen))
+			return QUIC_UNREADABLE;
 		at += h.packet_len;
 	}
 	if (!read_one)
 		return failed ? QUIC_UNREADABLE : QUIC_NONE;
-	if (failed || !crypto_seen)
-		return failed ? QUIC_UNREADABLE : QUIC_NONE;
+	if (!crypto_seen)
+		return QUIC_NONE;
 
 	prefix = hello_prefix(work);
 	hello_len = prefix >= 4 ? 4 + ((size_t)work->data[1] << 16 |

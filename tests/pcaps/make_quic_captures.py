@@ -248,6 +248,20 @@ def main():
                                            rng, alpn_first=True),
             50013, 8443, rng, v6=True),
     }
+    # A 0-RTT packet and an Initial that does not decrypt coalesced before
+    # the real Initial (RFC 9000 12.2): a server drops the two and reads
+    # the third.
+    dcid, scid = cid(), cid()
+    zero_rtt = (bytes([0xD3]) + struct.pack("!I", V1) + bytes([8]) + dcid +
+                bytes([8]) + scid + varint(120, 2) + rng.randbytes(120))
+    garbage = (bytes([0xC3]) + struct.pack("!I", V1) + bytes([8]) + dcid +
+               bytes([8]) + scid + b"\x00" + varint(120, 2) +
+               rng.randbytes(120))
+    initial = initial_datagrams(V1, dcid, scid, client_hello(
+        ["smb"], "fs1.corp.example", rng), rng)[0]
+    coalesced = frame(CLIENT, SERVER, 50014, 443, zero_rtt + garbage + initial)
+    coalesced.time = 1800000000.0
+    captures["quic_smb_coalesced.pcap"] = [coalesced]
     for name, pkts in captures.items():
         wrpcap(os.path.join(out, name), pkts)
     print("wrote", ", ".join(["quic_rfc9001_a2.pcap"] + list(captures)))

@@ -8,6 +8,8 @@
 #   2. workstations may not speak SMB to servers: the client's Initial is
 #      dropped (policy), the rest of the capture forwarded; HTTP/3 between
 #      the same hosts passes untouched.
+#   2b. A 0-RTT packet and an undecryptable Initial coalesced before the
+#      hello's Initial: the datagram is read and dropped all the same.
 #   3. A hello of two datagrams: only the one that completes it dropped.
 #   4. QUIC v2 on port 8443 (IPv6): dropped, and alert 9000007 (SMB on a
 #      non-standard port, T1572), proto UDP.
@@ -163,6 +165,11 @@ for name in quic_h3 quic_ngtcp2_h3; do
 	expect "deny_$name" "HTTP/3 untouched where SMB is refused" drop:policy=0 \
 		quic:smb_denied=0 quic:unread_denied=0
 done
+
+# 2b. Packets a server drops coalesced before the Initial: still read.
+if run coalesced deny "$pcaps/quic_smb_coalesced.pcap"; then
+	expect coalesced "the datagram dropped" drop:policy=1 quic:smb_denied=1
+fi
 
 # 3. Two datagrams.
 if run two deny "$pcaps/quic_smb_two_datagrams.pcap"; then

@@ -175,6 +175,15 @@ test_http3_is_not_smb(void **state)
 		QUIC_VERSION_1, 1);
 }
 
+/* A 0-RTT packet and an Initial that does not decrypt before the hello. */
+static void
+test_coalesced(void **state)
+{
+	(void)state;
+	expect_capture("quic_smb_coalesced.pcap", "smb", "fs1.corp.example",
+		true, QUIC_VERSION_1, 1);
+}
+
 static void
 test_version_2_many_alpn(void **state)
 {
@@ -331,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_smb_over_quic),
 		cmocka_unit_test(test_http3_is_not_smb),
 		cmocka_unit_test(test_version_2_many_alpn),
+		cmocka_unit_test(test_coalesced),
 		cmocka_unit_test(test_two_datagrams),
 		cmocka_unit_test(test_pending_lost),
 		cmocka_unit_test(test_damage),
