@@ -77,6 +77,7 @@ gateway_inspector_create(const struct gateway_config *cfg, bool live,
 		.session_memory = (size_t)cfg->session_memory << 20,
 		.session_memory_max = cfg->session_memory_max << 10,
 		.classify_packets = cfg->classify_packets,
+		.quic_reads_per_second = cfg->quic_hellos_per_second,
 		.fail_mode = cfg->fail_mode == CONFIG_FAIL_CLOSED ?
 			INSPECT_FAIL_CLOSED : INSPECT_FAIL_OPEN,
 		.timeout_embryonic_ns = cfg->timeout_embryonic * NS_PER_SECOND,

@@ -90,6 +90,7 @@ static const struct key_spec key_specs[] = {
 	UINT_KEY("flows", session_memory, 1, 1u << 20),
 	UINT_KEY("flows", session_memory_max, 0, 1u << 20),
 	UINT_KEY("flows", classify_packets, 1, 15),
+	UINT_KEY("flows", quic_hellos_per_second, 100, 10000000),
 	UINT_KEY("flows", timeout_embryonic, 1, 86400),
 	UINT_KEY("flows", timeout_established, 1, 7 * 86400),
 	UINT_KEY("flows", timeout_closing, 1, 86400),
@@ -174,6 +175,7 @@ config_set_defaults(struct gateway_config *cfg)
 	cfg->session_memory = 1024;
 	cfg->session_memory_max = 512;
 	cfg->classify_packets = 4;
+	cfg->quic_hellos_per_second = 20000;
 	cfg->timeout_embryonic = 30;
 	cfg->timeout_established = 7200;
 	cfg->timeout_closing = 120;

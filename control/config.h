@@ -105,6 +105,7 @@ struct gateway_config {
 	unsigned int session_memory;		/* MiB per worker */
 	unsigned int session_memory_max;	/* KiB per session; 0: no cap */
 	unsigned int classify_packets;
+	unsigned int quic_hellos_per_second;	/* QUIC Initials read */
 	unsigned int timeout_embryonic;
 	unsigned int timeout_established;
 	unsigned int timeout_closing;

@@ -70,6 +70,11 @@ struct inspector_params {
 	size_t session_memory;
 	uint32_t session_memory_max;
 	uint32_t classify_packets;	/* payload packets examined on other ports */
+	/*
+	 * QUIC datagrams the reader may decrypt a second, a second's worth
+	 * at once (0: 20,000); past it they count as not read.
+	 */
+	uint32_t quic_reads_per_second;
 	enum inspect_fail_mode fail_mode;
 	uint64_t timeout_embryonic_ns;
 	uint64_t timeout_established_ns;
@@ -218,6 +223,7 @@ struct inspect_counters {
 	uint64_t quic_orphans;
 	uint64_t quic_too_large;
 	uint64_t quic_fragmented;	/* Initials sent in IP fragments */
+	uint64_t quic_over_budget;	/* past quic_reads_per_second */
 	uint64_t quic_pending_evicted;
 	uint64_t quic_pending_expired;
 	uint64_t quic_smb_denied;

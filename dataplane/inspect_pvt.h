@@ -155,6 +155,9 @@ struct inspector {
 	/* SMB over QUIC: the Initial reader, a datagram made contiguous. */
 	struct quic_reader *quic;
 	uint8_t *quic_datagram;
+	/* reads left, in billionths, and when they were last refilled */
+	uint64_t quic_budget;
+	uint64_t quic_budget_ns;
 	struct inspect_counters counters;
 };
 

@@ -33,6 +33,7 @@
 #include "quic.h"
 
 #define QUIC_STANDARD_PORT	443
+#define NS_PER_READ		1000000000ull	/* one read, in billionths */
 #define SMB_DIALECT_3_1_1	0x0311
 
 static void
@@ -91,6 +92,31 @@ segments_of(const struct policy *pol, const struct decoded_frame *frame,
 		frame->vlan_outer);
 	*server = policy_segment_of(pol, version, frame->dst_addr,
 		frame->vlan_outer);
+}
+
+/*
+ * One read of the worker's budget (flows.quic_hellos_per_second): a token
+ * bucket a second deep, in billionths of a read so that it refills by
+ * the nanosecond. False when it is spent.
+ */
+static bool
+take_budget(struct inspector *ins, uint64_t now_ns)
+{
+	uint64_t rate = ins->params.quic_reads_per_second != 0 ?
+		ins->params.quic_reads_per_second : 20000;
+	uint64_t full = rate * NS_PER_READ;
+
+	if (now_ns > ins->quic_budget_ns) {
+		uint64_t elapsed = now_ns - ins->quic_budget_ns;
+
+		ins->quic_budget = elapsed >= NS_PER_READ ? full :
+			RTE_MIN(full, ins->quic_budget + elapsed * rate);
+		ins->quic_budget_ns = now_ns;
+	}
+	if (ins->quic_budget < NS_PER_READ)
+		return false;
+	ins->quic_budget -= NS_PER_READ;
+	return true;
 }
 
 /* A first flight not read: dropped where SMB over QUIC would be. */
@@ -209,8 +235,12 @@ inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
 		m->pkt_len - frame->payload_offset);
 	p = rte_pktmbuf_read(m, frame->payload_offset, len,
 		ins->quic_datagram);
-	if (p == NULL)
+	if (p == NULL || !quic_datagram_has_initial(p, len))
 		return DROP_REASON_MAX;
+	if (!take_budget(ins, ts_ns)) {
+		ins->counters.quic_over_budget++;
+		return unread_verdict(ins, frame);
+	}
 	ends_of(&ends, frame);
 	res = quic_reader_read(ins->quic, &ends, p, len, ts_ns, &hello);
 	count_reader(ins);

@@ -128,6 +128,14 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	const uint8_t *dgram, size_t len, uint64_t now_ns,
 	struct quic_hello *out);
 
+/*
+ * Whether UDP payload <dgram> holds a QUIC v1 or v2 Initial packet, its
+ * headers walked without decrypting anything: what a caller checks before
+ * spending a read on it.
+ */
+bool
+quic_datagram_has_initial(const uint8_t *dgram, size_t len);
+
 /* What the reader's pending table has done, for the counters. */
 struct quic_reader_stats {
 	uint64_t pending_evicted;	/* a slot taken over before its end */

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "quic.h"
 
@@ -67,6 +66,9 @@ struct quic_reader {
 	EVP_CIPHER_CTX *gcm;
 	EVP_CIPHER *aes_ecb;
 	EVP_CIPHER *aes_gcm;
+	/* Fetched once: OpenSSL 3 looks an algorithm up on every implicit use. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *digest;
 	struct quic_reader_stats stats;
 	uint8_t plain[QUIC_MAX_DATAGRAM];
 	uint8_t header[QUIC_MAX_DATAGRAM];
@@ -85,8 +87,11 @@ quic_reader_create(void)
 	r->gcm = EVP_CIPHER_CTX_new();
 	r->aes_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 	r->aes_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	r->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	r->digest = EVP_MD_CTX_new();
 	if (r->ecb == NULL || r->gcm == NULL || r->aes_ecb == NULL ||
-			r->aes_gcm == NULL) {
+			r->aes_gcm == NULL || r->sha256 == NULL ||
+			r->digest == NULL) {
 		quic_reader_free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -103,6 +108,8 @@ quic_reader_free(struct quic_reader *r)
 	EVP_CIPHER_CTX_free(r->gcm);
 	EVP_CIPHER_free(r->aes_ecb);
 	EVP_CIPHER_free(r->aes_gcm);
+	EVP_MD_free(r->sha256);
+	EVP_MD_CTX_free(r->digest);
 	free(r);
 }
 
@@ -114,14 +121,39 @@ quic_reader_stats(const struct quic_reader *r, struct quic_reader_stats *out)
 
 /* ---- keys (RFC 9001 5.2, RFC 8446 7.1) ------------------------------- */
 
+/* HMAC-SHA256 (RFC 2104) of <data> under <key> (at most 64 bytes). */
+static bool
+hmac_sha256(struct quic_reader *r, const uint8_t *key, size_t key_len,
+	const uint8_t *data, size_t data_len, uint8_t out[32])
+{
+	uint8_t pad[64], inner[32];
+	unsigned int n;
+	size_t i;
+
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, key, key_len);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36;
+	if (EVP_DigestInit_ex2(r->digest, r->sha256, NULL) != 1 ||
+			EVP_DigestUpdate(r->digest, pad, sizeof(pad)) != 1 ||
+			EVP_DigestUpdate(r->digest, data, data_len) != 1 ||
+			EVP_DigestFinal_ex(r->digest, inner, &n) != 1)
+		return false;
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	return EVP_DigestInit_ex2(r->digest, r->sha256, NULL) == 1 &&
+		EVP_DigestUpdate(r->digest, pad, sizeof(pad)) == 1 &&
+		EVP_DigestUpdate(r->digest, inner, sizeof(inner)) == 1 &&
+		EVP_DigestFinal_ex(r->digest, out, &n) == 1;
+}
+
 /* HKDF-Expand-Label(secret, label, "", len) for len <= 32: one block. */
 static bool
-expand_label(const uint8_t secret[32], const char *label, uint8_t *out,
-	size_t len)
+expand_label(struct quic_reader *r, const uint8_t secret[32],
+	const char *label, uint8_t *out, size_t len)
 {
 	uint8_t info[64], block[32];
 	size_t label_len = strlen(label), n = 0;
-	unsigned int block_len = 0;
 
 	info[n++] = 0;
 	info[n++] = (uint8_t)len;
@@ -132,16 +164,15 @@ expand_label(const uint8_t secret[32], const char *label, uint8_t *out,
 	n += label_len;
 	info[n++] = 0;		/* empty context */
 	info[n++] = 1;		/* T(1) */
-	if (HMAC(EVP_sha256(), secret, 32, info, n, block, &block_len) ==
-			NULL || block_len != 32)
+	if (!hmac_sha256(r, secret, 32, info, n, block))
 		return false;
 	memcpy(out, block, len);
 	return true;
 }
 
 static bool
-derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
-	struct initial_keys *k)
+derive_client_keys(struct quic_reader *r, uint32_t version,
+	const uint8_t *dcid, size_t dcid_len, struct initial_keys *k)
 {
 	const char *key_label = version == QUIC_VERSION_2 ? "quicv2 key" :
 		"quic key";
@@ -150,16 +181,15 @@ derive_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 	const char *hp_label = version == QUIC_VERSION_2 ? "quicv2 hp" :
 		"quic hp";
 	uint8_t initial[32], client[32];
-	unsigned int initial_len = 0;
 
-	if (HMAC(EVP_sha256(), version == QUIC_VERSION_2 ? salt_v2 : salt_v1,
-			sizeof(salt_v1), dcid, dcid_len, initial,
-			&initial_len) == NULL || initial_len != 32)
+	/* HKDF-Extract: the salt is the key. */
+	if (!hmac_sha256(r, version == QUIC_VERSION_2 ? salt_v2 : salt_v1,
+			sizeof(salt_v1), dcid, dcid_len, initial))
 		return false;
-	return expand_label(initial, "client in", client, 32) &&
-		expand_label(client, key_label, k->key, sizeof(k->key)) &&
-		expand_label(client, iv_label, k->iv, sizeof(k->iv)) &&
-		expand_label(client, hp_label, k->hp, sizeof(k->hp));
+	return expand_label(r, initial, "client in", client, 32) &&
+		expand_label(r, client, key_label, k->key, sizeof(k->key)) &&
+		expand_label(r, client, iv_label, k->iv, sizeof(k->iv)) &&
+		expand_label(r, client, hp_label, k->hp, sizeof(k->hp));
 }
 
 /* ---- packets ---------------------------------------------------------- */
@@ -321,13 +351,21 @@ hello_put(struct hello_buffer *b, uint64_t offset, const uint8_t *data,
 		b->beyond = true;
 	}
 	/* A byte sent twice keeps its first value, as a TLS stack does. */
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; ) {
 		size_t at = (size_t)(offset + i);
 
-		if (b->have[at / 8] & (1u << (at % 8)))
+		/* Eight new bytes at once, the common case. */
+		if ((at & 7) == 0 && len - i >= 8 && b->have[at / 8] == 0) {
+			memcpy(b->data + at, data + i, 8);
+			b->have[at / 8] = 0xff;
+			i += 8;
 			continue;
-		b->data[at] = data[i];
-		b->have[at / 8] |= (uint8_t)(1u << (at % 8));
+		}
+		if (!(b->have[at / 8] & (1u << (at % 8)))) {
+			b->data[at] = data[i];
+			b->have[at / 8] |= (uint8_t)(1u << (at % 8));
+		}
+		i++;
 	}
 }
 
@@ -364,7 +402,21 @@ read_frames(const uint8_t *p, size_t len, struct hello_buffer *b,
 	while (p < end) {
 		uint64_t type, a, n, i, ranges;
 
-		if (*p == FRAME_PADDING || *p == FRAME_PING) {
+		if (*p == FRAME_PADDING) {
+			/* Most of a first flight: skipped a word at a time. */
+			while (end - p >= 8) {
+				uint64_t word;
+
+				memcpy(&word, p, 8);
+				if (word != 0)
+					break;
+				p += 8;
+			}
+			while (p < end && *p == FRAME_PADDING)
+				p++;
+			continue;
+		}
+		if (*p == FRAME_PING) {
 			p++;
 			continue;
 		}
@@ -461,6 +513,25 @@ slot_take(struct quic_reader *r, const struct quic_endpoints *ends,
 
 /* ---- the datagram ------------------------------------------------------ */
 
+bool
+quic_datagram_has_initial(const uint8_t *dgram, size_t len)
+{
+	size_t at = 0;
+
+	if (len < QUIC_MIN_CLIENT_DATAGRAM)
+		return false;
+	while (at < len) {
+		struct long_header h;
+
+		if (!read_long_header(dgram + at, len - at, &h))
+			return false;
+		if (is_initial(&h))
+			return true;
+		at += h.packet_len;
+	}
+	return false;
+}
+
 enum quic_result
 quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	const uint8_t *dgram, size_t len, uint64_t now_ns,
@@ -494,7 +565,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		if (!keys_valid || key_version != h.version ||
 				key_dcid_len != h.dcid_len ||
 				memcmp(key_dcid, h.dcid, h.dcid_len) != 0) {
-			keys_valid = derive_client_keys(h.version, h.dcid,
+			keys_valid = derive_client_keys(r, h.version, h.dcid,
 				h.dcid_len, &keys);
 			key_version = h.version;
 			key_dcid_len = h.dcid_len;
@@ -509,7 +580,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		 */
 		if (plain_len < 0 && slot != NULL && slot->version == h.version) {
 			if (!slot_keys_valid)
-				slot_keys_valid = derive_client_keys(
+				slot_keys_valid = derive_client_keys(r,
 					slot->version, slot->dcid,
 					slot->dcid_len, &slot_keys);
 			if (slot_keys_valid)

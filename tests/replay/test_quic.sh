@@ -21,6 +21,7 @@
 #      where SMB is refused, forwarded where it is allowed.
 #   8. Initials in IP fragments (IPv4, IPv6): the first fragment dropped
 #      where SMB is refused, forwarded where it is allowed.
+#   9. Initials past flows.quic_hellos_per_second: not read.
 # Every EVE log is checked against Suricata's schema (fields relaxed).
 # usage: test_quic.sh SMBGW_BINARY PCAPS_DIR
 set -euo pipefail
@@ -250,6 +251,32 @@ fi
 if run fragmented_open open "$work/fragmented.pcap"; then
 	expect fragmented_open "forwarded where SMB is allowed ($frames fragments)" \
 		quic:fragmented=2 quic:unread_denied=0 drop:policy=0
+fi
+
+# 9. A flood of Initials past flows.quic_hellos_per_second (100 here): 150
+#    HTTP/3 hellos at once, 100 read and forwarded, 50 not read (dropped
+#    where SMB is refused); an SMB hello two seconds later is read again.
+/usr/bin/python3 - "$pcaps" "$work/flood.pcap" <<'PY'
+import sys
+from scapy.all import UDP, rdpcap, wrpcap
+h3 = rdpcap(sys.argv[1] + "/quic_h3.pcap")[0]
+smb = rdpcap(sys.argv[1] + "/quic_smb.pcap")[0]
+out = []
+for i in range(150):
+    p = h3.copy()
+    p[UDP].sport = 20000 + i
+    del p[UDP].chksum
+    p.time = 1800000000
+    out.append(p)
+smb.time = 1800000002
+wrpcap(sys.argv[2], out + [smb])
+PY
+conf flood "" "$DENY"
+sed -i '1a flows: { quic_hellos_per_second = 100; };' "$work/flood.conf"
+if run flood flood "$work/flood.pcap"; then
+	expect flood "a second's worth read, the rest not read" quic:other_hellos=100 \
+		quic:over_budget=50 quic:unread_denied=50 quic:smb_hellos=1 \
+		quic:smb_denied=1 drop:policy=51
 fi
 
 [ $status -eq 0 ] && echo "PASS: SMB over QUIC"
