@@ -159,6 +159,19 @@ gateway_cmd_policy_check(void *arg, const struct ctl_request *req,
 		ctl_reply_bool(r, "sealed_session_unverifiable",
 			(u.flags & POLICY_VERDICT_UNVERIFIABLE) != 0);
 	}
+	{
+		/* What SMB over QUIC to the port (443 by default) gets. */
+		bool unverifiable;
+		struct policy_verdict q = policy_quic_verdict(pol, src_segment,
+			dst_segment, req->argc == 3 ?
+			(uint16_t)atoi(req->argv[2]) : POLICY_QUIC_PORT,
+			&unverifiable);
+
+		ctl_reply_str(r, "smb_over_quic", policy_action_name(q.action));
+		ctl_reply_bool(r, "smb_over_quic_blocks",
+			(q.flags & POLICY_VERDICT_BLOCK) != 0);
+		ctl_reply_bool(r, "smb_over_quic_unverifiable", unverifiable);
+	}
 	ctl_reply_bool(r, "smb_conditions_block",
 		(v.flags & POLICY_VERDICT_SMB_BLOCKS) != 0);
 	ctl_reply_str(r, "mode", policy_mode_name(policy_mode(pol)));

@@ -72,7 +72,8 @@ struct inspector_params {
 	uint32_t classify_packets;	/* payload packets examined on other ports */
 	/*
 	 * QUIC datagrams the reader may decrypt a second, a second's worth
-	 * at once (0: 20,000); past it they count as not read.
+	 * at once (0: INSPECT_QUIC_READS_PER_SECOND); past it they count as
+	 * not read.
 	 */
 	uint32_t quic_reads_per_second;
 	enum inspect_fail_mode fail_mode;
@@ -246,6 +247,9 @@ struct inspect_counters {
 
 struct inspector;
 
+/* flows.quic_hellos_per_second's default */
+#define INSPECT_QUIC_READS_PER_SECOND	20000
+
 /* Bits of the per-port flags (inspector_port_flags()). */
 #define INSPECT_PORT_WATCHED	0x01	/* 139, 445, 135 */
 #define INSPECT_PORT_CONTENT	0x02	/* SMB or RPC found by content here */
@@ -261,7 +265,9 @@ inspect_maybe_quic(const struct rte_mbuf *m, const struct decoded_frame *f)
 	uint32_t datagram = f->payload_len;
 	const uint8_t *p;
 
-	if (f->payload_offset < 8 ||
+	/* Most UDP ends here: too short for a client Initial. */
+	if ((datagram < QUIC_MIN_CLIENT_DATAGRAM && !f->fragmented) ||
+			f->payload_offset < 8 ||
 			(uint32_t)f->payload_offset + 7 > m->data_len)
 		return false;
 	p = rte_pktmbuf_mtod_offset(m, const uint8_t *, f->payload_offset);

@@ -10,18 +10,16 @@
  * its retransmissions are read and dropped the same way. No flow entry is
  * taken: the reader holds only unfinished hellos. The connection is
  * judged once, at its hello, as an SMB connection whose messages are
- * sealed from the start: the pair verdict, and on a pair with SMB-level
- * rules the unverifiable verdict (policy_unverifiable_verdict(), dialect
- * 3.1.1, the only one SMB over QUIC speaks, port 443 standard). Its
- * events (policy, "classified") are those of a TCP connection, from a
- * detached flow entry with protocol UDP, so the report counts it and the
- * detector's pair rules see it; retransmitted hellos send none.
+ * sealed from the start (policy_quic_verdict()). Its events (policy,
+ * "classified", the connection's end) are those of a TCP connection, from
+ * a detached flow entry with protocol UDP, so the report counts it and
+ * the detector's pair rules see it; retransmitted hellos send none.
  *
  * A first flight the reader could not read (a later piece whose start it
  * no longer holds, a hello past QUIC_HELLO_MAX, an Initial in IP
- * fragments) might be SMB: on a pair
- * where SMB over QUIC would be refused it is dropped (the client sends
- * its whole flight again), elsewhere forwarded. An Initial that does not
+ * fragments, one past the worker's budget of reads) might be SMB: on a
+ * pair where SMB over QUIC would be refused it is dropped (the client
+ * sends its whole flight again), elsewhere forwarded. An Initial that does not
  * decrypt with its connection ID's client keys is forwarded: the server
  * cannot read it either (or it is the server's own).
  */
@@ -32,9 +30,8 @@
 #include "inspect_pvt.h"
 #include "quic.h"
 
-#define QUIC_STANDARD_PORT	443
 #define NS_PER_READ		1000000000ull	/* one read, in billionths */
-#define SMB_DIALECT_3_1_1	0x0311
+#define SMB_DIALECT_3_1_1	0x0311	/* the dialect SMB over QUIC speaks */
 
 static void
 ends_of(struct quic_endpoints *ends, const struct decoded_frame *frame)
@@ -53,33 +50,6 @@ count_reader(struct inspector *ins)
 	quic_reader_stats(ins->quic, &st);
 	ins->counters.quic_pending_evicted = st.pending_evicted;
 	ins->counters.quic_pending_expired = st.pending_expired;
-}
-
-/*
- * The verdict of an SMB-over-QUIC connection between <client> and
- * <server>; *unverifiable says whether the unverifiable verdict replaced
- * the pair's (as check_unverifiable() decides for a sealed TCP session).
- */
-static struct policy_verdict
-smb_verdict(const struct policy *pol, const struct decoded_frame *frame,
-	uint16_t client, uint16_t server, bool *unverifiable)
-{
-	struct policy_verdict v = policy_pair_verdict(pol, client, server);
-	struct policy_verdict u;
-	struct policy_smb_facts facts;
-
-	*unverifiable = false;
-	if (!(v.flags & POLICY_VERDICT_SMB_RULES))
-		return v;
-	memset(&facts, 0, sizeof(facts));
-	facts.dialect = policy_dialect_of(SMB_DIALECT_3_1_1, false);
-	facts.nonstandard_port = frame->dst_port != QUIC_STANDARD_PORT;
-	facts.encrypted = true;
-	u = policy_unverifiable_verdict(pol, client, server, &facts);
-	if (!(u.flags & POLICY_VERDICT_UNVERIFIABLE) && u.rule == v.rule)
-		return v;
-	*unverifiable = true;
-	return u;
 }
 
 static void
@@ -103,7 +73,8 @@ static bool
 take_budget(struct inspector *ins, uint64_t now_ns)
 {
 	uint64_t rate = ins->params.quic_reads_per_second != 0 ?
-		ins->params.quic_reads_per_second : 20000;
+		ins->params.quic_reads_per_second :
+		INSPECT_QUIC_READS_PER_SECOND;
 	uint64_t full = rate * NS_PER_READ;
 
 	if (now_ns > ins->quic_budget_ns) {
@@ -130,8 +101,8 @@ unread_verdict(struct inspector *ins, const struct decoded_frame *frame)
 	if (pol == NULL)
 		return DROP_REASON_MAX;
 	segments_of(pol, frame, &client, &server);
-	if (!(smb_verdict(pol, frame, client, server, &unverifiable).flags &
-			POLICY_VERDICT_BLOCK))
+	if (!(policy_quic_verdict(pol, client, server, frame->dst_port,
+			&unverifiable).flags & POLICY_VERDICT_BLOCK))
 		return DROP_REASON_MAX;
 	ins->counters.quic_unread_denied++;
 	return DROP_POLICY;
@@ -175,7 +146,7 @@ report_connection(struct inspector *ins, const struct rte_mbuf *m,
 	flow.app_class = FLOW_APP_SMB;
 	flow.detect_method = EVENT_DETECT_CONTENT;
 	flow.user_flags = USER_REPORTED;
-	if (frame->dst_port != QUIC_STANDARD_PORT)
+	if (frame->dst_port != POLICY_QUIC_PORT)
 		flow.user_flags |= USER_NONSTANDARD_PORT;
 	flow_entry_count(&flow, FLOW_DIR_ORIG, m->pkt_len);
 	if (judged) {
@@ -272,8 +243,8 @@ inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
 	}
 	if (ins->policy != NULL) {
 		segments_of(ins->policy, frame, &client, &server);
-		v = smb_verdict(ins->policy, frame, client, server,
-			&unverifiable);
+		v = policy_quic_verdict(ins->policy, client, server,
+			frame->dst_port, &unverifiable);
 	}
 	if (!hello.repeat) {
 		ins->counters.quic_smb_hellos++;

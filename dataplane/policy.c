@@ -894,6 +894,29 @@ policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 }
 
 struct policy_verdict
+policy_quic_verdict(const struct policy *p, uint16_t src, uint16_t dst,
+	uint16_t port, bool *unverifiable)
+{
+	struct policy_verdict v = policy_pair_verdict(p, src, dst);
+	struct policy_smb_facts facts;
+	struct policy_verdict u;
+
+	*unverifiable = false;
+	if (!(v.flags & POLICY_VERDICT_SMB_RULES))
+		return v;
+	memset(&facts, 0, sizeof(facts));
+	facts.dialect = POLICY_DIALECT_3_1_1;
+	facts.nonstandard_port = port != POLICY_QUIC_PORT;
+	facts.encrypted = true;
+	u = policy_unverifiable_verdict(p, src, dst, &facts);
+	/* As for a sealed TCP session: nothing to slip past, untouched. */
+	if (!(u.flags & POLICY_VERDICT_UNVERIFIABLE) && u.rule == v.rule)
+		return v;
+	*unverifiable = true;
+	return u;
+}
+
+struct policy_verdict
 policy_smb_strictest(const struct policy *p, uint16_t src, uint16_t dst)
 {
 	uint32_t idx, i, start;

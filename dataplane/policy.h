@@ -348,6 +348,20 @@ struct policy_verdict
 policy_unverifiable_verdict(const struct policy *p, uint16_t src,
 	uint16_t dst, const struct policy_smb_facts *facts);
 
+/* SMB over QUIC's standard port (MS-SMB2 2.1). */
+#define POLICY_QUIC_PORT	443
+
+/*
+ * Verdict for an SMB-over-QUIC connection between <src> and <dst> to UDP
+ * <port>: SMB 3.1.1 sealed from its first message. The pair verdict, or,
+ * on a pair with SMB-condition rules, policy_unverifiable_verdict() with
+ * dialect 3.1.1, encrypted, and a port other than 443 non-standard, when
+ * that decides (*unverifiable set). Never fails.
+ */
+struct policy_verdict
+policy_quic_verdict(const struct policy *p, uint16_t src, uint16_t dst,
+	uint16_t port, bool *unverifiable);
+
 /* enum policy_unverifiable as configured: "deny", "allow", "monitor" */
 const char *
 policy_unverifiable_name(enum policy_unverifiable action);

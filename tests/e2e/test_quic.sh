@@ -17,7 +17,8 @@
 #   e) ok: SMB over QUIC to 443: everything arrives;
 #   f) smbgwctl stats: quic smb_hellos 4, smb_denied 3, other_hellos 2;
 #      EVE: quic records blocked for ws, allowed for ok, alert 9000007
-#      for 8443; final counters rx = tx + drops on both ports.
+#      for 8443; final counters rx = tx + drops on both ports;
+#   g) smbgwctl policy check says what SMB over QUIC gets per pair.
 #
 # usage: test_quic.sh [SMBGW_BINARY [SMBGWCTL_BINARY]]
 # Exit: 0 pass, 1 fail, 77 skipped (not root, or no scapy).
@@ -170,6 +171,18 @@ q = json.load(open(sys.argv[1]))["result"]["quic"]
 print(q["smb_hellos"], q["smb_denied"], q["other_hellos"])' "$gw_work/stats.json" 2>/dev/null || echo "?")
 [ "$got" = "4 3 2" ] && ok "f) smbgwctl stats: quic smb_hellos 4, smb_denied 3, other_hellos 2" ||
 	bad "f) smbgwctl stats quic (smb_hellos smb_denied other_hellos): '$got'"
+
+# policy check: what SMB over QUIC gets between the segments.
+quic_check() {
+	timeout 10 "$ctl_binary" -s "$socket" --json policy check "$1" "$server" "$2" \
+		>"$gw_work/check.json" 2>&1 || true
+	/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["result"]
+print(r["smb_over_quic"], r["smb_over_quic_blocks"])' "$gw_work/check.json" 2>/dev/null || echo "?"
+}
+[ "$(quic_check $ws 443)" = "deny True" ] && [ "$(quic_check $allowed 8443)" = "allow False" ] &&
+	ok "g) smbgwctl policy check: SMB over QUIC denied for ws, allowed for ok" ||
+	bad "g) smbgwctl policy check: ws '$(quic_check $ws 443)', ok '$(quic_check $allowed 8443)'" "$gw_work/check.json"
 
 if gw_stop 20; then
 	ok "gateway exited 0 on SIGTERM"

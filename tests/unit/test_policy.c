@@ -475,6 +475,56 @@ test_monitor_only_mode(void **state)
 }
 
 /*
+ * SMB over QUIC: a pair that denies SMB blocks it; a pair with a deny rule
+ * on names lets the unverifiable action decide; a rule for connections on
+ * a non-standard port meets it off 443 only; an allow-only pair allows.
+ */
+static void
+test_quic_verdict(void **state)
+{
+	struct policy_rule_spec *r;
+	struct policy_verdict v;
+	uint16_t ws, srv, dc, other;
+	bool unverifiable;
+	struct policy *p;
+
+	(void)state;
+	spec_reset();
+	ws = add_segment("workstations");
+	srv = add_segment("servers");
+	dc = add_segment("dcs");
+	other = add_segment("other");
+	add_rule(ws, srv, POLICY_DENY);				/* 1 */
+	r = add_rule(ws, dc, POLICY_DENY);			/* 2 */
+	r->share_classes = 1u << 0;
+	r = add_rule(ws, other, POLICY_DENY);			/* 3 */
+	r->nonstandard_port = 1;
+	add_rule(ws, dc, POLICY_ALLOW);				/* 4 */
+	add_rule(ws, other, POLICY_ALLOW);			/* 5 */
+	p = build();
+
+	v = policy_quic_verdict(p, ws, srv, 443, &unverifiable);
+	assert_int_equal(v.rule, 1);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	assert_false(unverifiable);
+	v = policy_quic_verdict(p, ws, dc, 443, &unverifiable);
+	assert_int_equal(v.rule, 2);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	assert_true(unverifiable);
+	v = policy_quic_verdict(p, ws, other, 443, &unverifiable);
+	assert_int_equal(v.rule, 5);
+	assert_false(v.flags & POLICY_VERDICT_BLOCK);
+	assert_false(unverifiable);
+	v = policy_quic_verdict(p, ws, other, 8443, &unverifiable);
+	assert_int_equal(v.rule, 3);
+	assert_true(v.flags & POLICY_VERDICT_BLOCK);
+	v = policy_quic_verdict(p, srv, ws, 443, &unverifiable);
+	assert_int_equal(v.rule, 0);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	policy_free(p);
+}
+
+/*
  * Unverifiable sessions: what a sealed connection gets, by pair. The
  * segments: ws -> srv with deny admin_share, ws -> open with allow rules
  * only, ws -> dc with deny on SMB1 only, ws -> lab with an explicit
@@ -956,6 +1006,7 @@ main(void)
 		cmocka_unit_test(test_smb_blocking_pairs),
 		cmocka_unit_test(test_monitor_only_mode),
 		cmocka_unit_test(test_unverifiable),
+		cmocka_unit_test(test_quic_verdict),
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_no_prefixes),
 		cmocka_unit_test(test_build_errors),
