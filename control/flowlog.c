@@ -45,6 +45,7 @@ struct flow_row {
 	uint8_t method;
 	bool nonstandard_port;
 	bool encrypted;
+	bool quic;			/* SMB over QUIC */
 	bool ended;
 	uint16_t dialect;
 	uint32_t classes;
@@ -326,6 +327,9 @@ add_flow_event(struct flowlog *log, struct flow_row *row,
 	row->method = flow->method;
 	row->first_seen_ns = flow->first_seen_ns;
 	row->nonstandard_port = (ev->flags & EVENT_F_NONSTANDARD_PORT) != 0;
+	/* SMB over QUIC is sealed from its first message. */
+	if (ev->flags & EVENT_F_QUIC)
+		row->quic = row->encrypted = true;
 	if (flow->dialect != 0)
 		row->dialect = flow->dialect;
 	row->classes |= ev->watch_classes;
@@ -578,7 +582,8 @@ flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg)
 		format_classes(log, row->classes, classes, sizeof(classes));
 		snprintf(line, sizeof(line),
 			"%s %s -> %s vlan %u detected %s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64,
-			row->app == FLOW_APP_SMB ? "smb" : "dcerpc",
+			row->app != FLOW_APP_SMB ? "dcerpc" :
+			row->quic ? "smb-over-quic" : "smb",
 			client, server, row->vlan_outer,
 			row->method == EVENT_DETECT_PORT ? "by-port" :
 			row->method == EVENT_DETECT_EPM ? "by-endpoint-mapper" :

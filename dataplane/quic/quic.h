@@ -136,6 +136,17 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 bool
 quic_datagram_has_initial(const uint8_t *dgram, size_t len);
 
+/*
+ * The client Initial keys of <version> (v1 or v2) for Destination
+ * Connection ID <dcid> (RFC 9001 5.2, RFC 9369 3.3): AEAD key, IV and
+ * header protection key. For tests that protect packets as a client does.
+ * Returns 0, or -EINVAL on another version or a longer ID, -EIO when the
+ * digest fails.
+ */
+int
+quic_client_keys(struct quic_reader *r, uint32_t version, const uint8_t *dcid,
+	size_t dcid_len, uint8_t key[16], uint8_t iv[12], uint8_t hp[16]);
+
 /* What the reader's pending table has done, for the counters. */
 struct quic_reader_stats {
 	uint64_t pending_evicted;	/* a slot taken over before its end */

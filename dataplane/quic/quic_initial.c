@@ -192,6 +192,23 @@ derive_client_keys(struct quic_reader *r, uint32_t version,
 		expand_label(r, client, hp_label, k->hp, sizeof(k->hp));
 }
 
+int
+quic_client_keys(struct quic_reader *r, uint32_t version, const uint8_t *dcid,
+	size_t dcid_len, uint8_t key[16], uint8_t iv[12], uint8_t hp[16])
+{
+	struct initial_keys k;
+
+	if ((version != QUIC_VERSION_1 && version != QUIC_VERSION_2) ||
+			dcid_len > QUIC_CID_MAX)
+		return -EINVAL;
+	if (!derive_client_keys(r, version, dcid, dcid_len, &k))
+		return -EIO;
+	memcpy(key, k.key, sizeof(k.key));
+	memcpy(iv, k.iv, sizeof(k.iv));
+	memcpy(hp, k.hp, sizeof(k.hp));
+	return 0;
+}
+
 /* ---- packets ---------------------------------------------------------- */
 
 /* A QUIC variable-length integer (RFC 9000 16); false past <end>. */

@@ -25,7 +25,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "quic.h"
 
@@ -37,53 +36,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct quic_reader *reader;
 
-static void
-expand_label(const uint8_t *secret, const char *label, uint8_t *out,
-	size_t len)
-{
-	uint8_t info[64], block[32];
-	size_t n = 0, l = strlen(label);
-	unsigned int block_len;
-
-	info[n++] = 0;
-	info[n++] = (uint8_t)len;
-	info[n++] = (uint8_t)(6 + l);
-	memcpy(info + n, "tls13 ", 6);
-	n += 6;
-	memcpy(info + n, label, l);
-	n += l;
-	info[n++] = 0;
-	info[n++] = 1;
-	HMAC(EVP_sha256(), secret, 32, info, n, block, &block_len);
-	memcpy(out, block, len);
-}
-
 /* A client Initial of <plain> in <out> (DATAGRAM_LEN bytes, padded). */
 static size_t
 protect(bool v2, const uint8_t *dcid, size_t dcid_len, uint32_t pn,
 	const uint8_t *plain, size_t plain_len, uint8_t *out)
 {
-	static const uint8_t salt_v1[20] = {
-		0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-		0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
-	};
-	static const uint8_t salt_v2[20] = {
-		0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-		0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
-	};
-	uint8_t initial[32], client[32], key[16], iv[12], hp[16], mask[16];
+	uint8_t key[16], iv[12], hp[16], mask[16];
 	uint8_t payload[DATAGRAM_LEN];
-	unsigned int initial_len;
 	size_t header_len, payload_len, i;
 	EVP_CIPHER_CTX *ctx;
 	int n;
 
-	HMAC(EVP_sha256(), v2 ? salt_v2 : salt_v1, 20, dcid, dcid_len,
-		initial, &initial_len);
-	expand_label(initial, "client in", client, 32);
-	expand_label(client, v2 ? "quicv2 key" : "quic key", key, 16);
-	expand_label(client, v2 ? "quicv2 iv" : "quic iv", iv, 12);
-	expand_label(client, v2 ? "quicv2 hp" : "quic hp", hp, 16);
+	if (quic_client_keys(reader, v2 ? QUIC_VERSION_2 : QUIC_VERSION_1,
+			dcid, dcid_len, key, iv, hp) != 0)
+		abort();
 
 	/* Header: 1 + 4 + 1 + dcid + 1 (scid 0) + 1 (token 0) + 2 + 4. */
 	header_len = 14 + dcid_len;

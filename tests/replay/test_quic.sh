@@ -135,6 +135,9 @@ if run smb none "$pcaps/quic_smb.pcap"; then
 		.flow.pkts_toserver == 1' &&
 		echo "ok: smb: a connection record, UDP, allowed, by content" ||
 		fail "smb: no connection record for it"
+	grep -q '^smb-over-quic 198.18.16.10:50010 -> 198.18.2.20:443 .* dialect 3.1.1 .* encrypted ' "$work/smb.out" &&
+		echo "ok: smb: the flow summary names it smb-over-quic, 3.1.1, encrypted" ||
+		fail "smb: flow summary: $(grep -A1 '^== SMB and DCE/RPC flows' "$work/smb.out" | tail -1)"
 	row=$(report_rows smb)
 	[[ "$row" == *",198.18.16.10,198.18.2.20,1,"*'"443",0,1,1,0,0' ]] &&
 		echo "ok: smb: the report counts one SMB connection allowed, by content, port 443" ||
