@@ -56,6 +56,14 @@ struct pending_slot {
 	uint8_t dcid_len;
 	uint8_t datagrams;
 	bool read_before;	/* SLOT_PENDING: the hello was read already */
+	/*
+	 * SLOT_PENDING: a hello was read from these ends under another
+	 * connection ID (a Retry makes the client send its hello again
+	 * under the server's), whose hash is earlier_hash.
+	 */
+	bool earlier;
+	uint64_t earlier_hash;
+	uint64_t hello_hash;	/* SLOT_DONE: of the hello's bytes */
 	uint8_t dcid[QUIC_CID_MAX];
 	struct quic_hello done;		/* SLOT_DONE: what was read */
 	struct hello_buffer hello;	/* SLOT_PENDING: the pieces so far */
@@ -477,6 +485,18 @@ read_frames(const uint8_t *p, size_t len, struct hello_buffer *b,
 
 /* ---- unfinished ClientHellos ------------------------------------------ */
 
+/* FNV-1a of a hello: the same bytes again are the same client's hello. */
+static uint64_t
+hello_hash(const uint8_t *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static uint32_t
 ends_hash(const struct quic_endpoints *e)
 {
@@ -559,7 +579,8 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	struct initial_keys keys, slot_keys;
 	bool keys_valid = false, slot_keys_valid = false;
 	bool read_one = false, failed = false, crypto_seen = false;
-	bool read_before;
+	bool read_before, earlier = false;
+	uint64_t earlier_hash = 0, hash;
 	size_t at = 0, prefix, hello_len;
 	uint8_t key_dcid[QUIC_CID_MAX], key_dcid_len = 0;
 	uint32_t key_version = 0;
@@ -607,7 +628,15 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 				(slot->version != h.version ||
 				slot->dcid_len != h.dcid_len ||
 				memcmp(slot->dcid, h.dcid, h.dcid_len) != 0)) {
-			/* A new connection from the same ends. */
+			/* A new connection from the same ends, or the same
+			 * client after a Retry: its hello tells. */
+			if (slot->state == SLOT_DONE) {
+				earlier = true;
+				earlier_hash = slot->hello_hash;
+			} else if (slot->earlier) {
+				earlier = true;
+				earlier_hash = slot->earlier_hash;
+			}
 			slot->state = SLOT_FREE;
 			slot = NULL;
 		}
@@ -656,6 +685,14 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		bool repeat = slot != NULL && (slot->state == SLOT_DONE ||
 			slot->read_before);
 
+		hash = hello_hash(work->data, hello_len);
+		if (slot != NULL && slot->state == SLOT_PENDING &&
+				slot->earlier) {
+			earlier = true;
+			earlier_hash = slot->earlier_hash;
+		}
+		repeat |= earlier && earlier_hash == hash;
+
 		if (quic_parse_client_hello(work->data, hello_len, out) < 0)
 			return QUIC_UNREADABLE;
 		out->hello_len = (uint16_t)hello_len;
@@ -674,6 +711,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		slot->dcid_len = out->dcid_len;
 		memcpy(slot->dcid, out->dcid, out->dcid_len);
 		slot->ts_ns = now_ns;
+		slot->hello_hash = hash;
 		slot->done = *out;
 		return QUIC_HELLO;
 	}
@@ -696,6 +734,8 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	slot = slot_take(r, ends, now_ns);
 	slot->state = SLOT_PENDING;
 	slot->read_before = read_before;
+	slot->earlier = earlier;
+	slot->earlier_hash = earlier_hash;
 	slot->version = out->version;
 	slot->dcid_len = out->dcid_len;
 	memcpy(slot->dcid, out->dcid, out->dcid_len);

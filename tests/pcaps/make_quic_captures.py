@@ -262,6 +262,28 @@ def main():
     coalesced = frame(CLIENT, SERVER, 50014, 443, zero_rtt + garbage + initial)
     coalesced.time = 1800000000.0
     captures["quic_smb_coalesced.pcap"] = [coalesced]
+    # A server that answers with Retry (RFC 9000 8.1): the client sends
+    # the same hello again, under the connection ID the Retry gave and
+    # with its token: one connection, not two.
+    hello = client_hello(["smb"], "fs1.corp.example", rng)
+    first_dcid, scid, retry_cid = cid(), cid(), cid()
+    token = rng.randbytes(40)
+    retry = (bytes([0xF0]) + struct.pack("!I", V1) + bytes([8]) + scid +
+             bytes([8]) + retry_cid + token)
+    # The Retry Integrity Tag (RFC 9001 5.8) over the pseudo-packet.
+    retry += AESGCM(bytes.fromhex("be0c690b9f66575a1d766b54e368c84e")).encrypt(
+        bytes.fromhex("461599d35d632bf2239825bb"), b"",
+        bytes([len(first_dcid)]) + first_dcid + retry)
+    again = protect(V1, retry_cid, scid, 1, crypto_frame(0, hello) +
+                    bytes(1200 - 30 - 16 - len(token) - len(hello) - 4),
+                    initial_keys(V1, retry_cid), token=token)
+    pkts = [frame(CLIENT, SERVER, 50015, 443, d) for d in
+            initial_datagrams(V1, first_dcid, scid, hello, rng)]
+    pkts.append(frame(SERVER, CLIENT, 443, 50015, retry))
+    pkts.append(frame(CLIENT, SERVER, 50015, 443, again))
+    for i, p in enumerate(pkts):
+        p.time = 1800000000.0 + 0.01 * i
+    captures["quic_smb_retry.pcap"] = pkts
     for name, pkts in captures.items():
         wrpcap(os.path.join(out, name), pkts)
     print("wrote", ", ".join(["quic_rfc9001_a2.pcap"] + list(captures)))

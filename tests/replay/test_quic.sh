@@ -10,6 +10,8 @@
 #      the same hosts passes untouched.
 #   2b. A 0-RTT packet and an undecryptable Initial coalesced before the
 #      hello's Initial: the datagram is read and dropped all the same.
+#   2c. After a Retry the same hello under another connection ID: one
+#      connection, both Initials dropped.
 #   3. A hello of two datagrams: only the one that completes it dropped.
 #   4. QUIC v2 on port 8443 (IPv6): dropped, and alert 9000007 (SMB on a
 #      non-standard port, T1572), proto UDP.
@@ -173,6 +175,16 @@ done
 # 2b. Packets a server drops coalesced before the Initial: still read.
 if run coalesced deny "$pcaps/quic_smb_coalesced.pcap"; then
 	expect coalesced "the datagram dropped" drop:policy=1 quic:smb_denied=1
+fi
+
+# 2c. A Retry: the same hello again under the Retry's connection ID, one
+#     connection (reported once), both Initials dropped.
+if run retry deny "$pcaps/quic_smb_retry.pcap"; then
+	expect retry "one connection, its two Initials dropped" drop:policy=2 \
+		quic:smb_hellos=1 quic:smb_denied=2 policy:denied_flows=1
+	[[ "$(report_rows retry)" == *",198.18.16.10,198.18.2.20,1,"* ]] &&
+		echo "ok: retry: the report counts one connection" ||
+		fail "retry: report '$(report_rows retry)'"
 fi
 
 # 3. Two datagrams.

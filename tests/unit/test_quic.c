@@ -184,6 +184,32 @@ test_coalesced(void **state)
 		true, QUIC_VERSION_1, 1);
 }
 
+/* After a Retry, the same hello under another connection ID: a repeat. */
+static void
+test_retry(void **state)
+{
+	struct quic_reader *r = quic_reader_create();
+	struct quic_hello h;
+
+	(void)state;
+	capture_load("quic_smb_retry.pcap", &cap);
+	assert_int_equal(cap.count, 3);
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_HELLO);
+	assert_false(h.repeat);
+	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_NONE);
+	assert_int_equal(read_datagram(r, &cap.d[2], &h), QUIC_HELLO);
+	assert_true(h.repeat);
+	assert_true(h.alpn_smb);
+	/* Another hello from the same ends and another ID: a new one. */
+	capture_load("quic_h3.pcap", &cap);
+	cap.d[0].ends.src_port = 50015;
+	memset(cap.d[0].ends.src_addr, 0, 16);
+	memcpy(cap.d[0].ends.src_addr, "\xc6\x12\x10\x0a", 4);
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_HELLO);
+	assert_false(h.repeat);
+	quic_reader_free(r);
+}
+
 static void
 test_version_2_many_alpn(void **state)
 {
@@ -341,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_http3_is_not_smb),
 		cmocka_unit_test(test_version_2_many_alpn),
 		cmocka_unit_test(test_coalesced),
+		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_two_datagrams),
 		cmocka_unit_test(test_pending_lost),
 		cmocka_unit_test(test_damage),
