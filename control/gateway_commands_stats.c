@@ -267,6 +267,7 @@ gateway_cmd_stats(void *arg, const struct ctl_request *req,
 	ctl_reply_u64(r, "too_large", ic->quic_too_large);
 	ctl_reply_u64(r, "fragmented", ic->quic_fragmented);
 	ctl_reply_u64(r, "over_budget", ic->quic_over_budget);
+	ctl_reply_u64(r, "conflicts", ic->quic_conflicts);
 	ctl_reply_u64(r, "pending_evicted", ic->quic_pending_evicted);
 	ctl_reply_u64(r, "pending_expired", ic->quic_pending_expired);
 	ctl_reply_u64(r, "smb_denied", ic->quic_smb_denied);

@@ -230,12 +230,12 @@ stats_print_inspection(FILE *out, struct worker *const *workers,
 		"quic: initials %" PRIu64 " smb_hellos %" PRIu64
 		" other_hellos %" PRIu64 " unreadable %" PRIu64
 		" orphans %" PRIu64 " too_large %" PRIu64 " fragmented %" PRIu64
-		" over_budget %" PRIu64
+		" over_budget %" PRIu64 " conflicts %" PRIu64
 		" pending_evicted %" PRIu64 " pending_expired %" PRIu64
 		" smb_denied %" PRIu64 " unread_denied %" PRIu64 "\n",
 		ic.quic_initials, ic.quic_smb_hellos, ic.quic_other_hellos,
 		ic.quic_unreadable, ic.quic_orphans, ic.quic_too_large,
-		ic.quic_fragmented, ic.quic_over_budget,
+		ic.quic_fragmented, ic.quic_over_budget, ic.quic_conflicts,
 		ic.quic_pending_evicted, ic.quic_pending_expired,
 		ic.quic_smb_denied, ic.quic_unread_denied);
 	fprintf(out,

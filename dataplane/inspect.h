@@ -224,6 +224,7 @@ struct inspect_counters {
 	uint64_t quic_orphans;
 	uint64_t quic_too_large;
 	uint64_t quic_fragmented;	/* Initials sent in IP fragments */
+	uint64_t quic_conflicts;	/* hello bytes sent twice, differing */
 	uint64_t quic_over_budget;	/* past quic_reads_per_second */
 	uint64_t quic_pending_evicted;
 	uint64_t quic_pending_expired;

@@ -17,7 +17,8 @@
  *
  * A first flight the reader could not read (a later piece whose start it
  * no longer holds, a hello past QUIC_HELLO_MAX, an Initial in IP
- * fragments, one past the worker's budget of reads) might be SMB: on a
+ * fragments, one past the worker's budget of reads, pieces whose bytes
+ * differ from those read before, as a decoy's do) might be SMB: on a
  * pair where SMB over QUIC would be refused it is dropped (the client
  * sends its whole flight again), elsewhere forwarded. An Initial that does not
  * decrypt with its connection ID's client keys is forwarded: the server
@@ -231,6 +232,10 @@ inspect_quic(struct inspector *ins, const struct rte_mbuf *m,
 	case QUIC_TOO_LARGE:
 		ins->counters.quic_initials++;
 		ins->counters.quic_too_large++;
+		return unread_verdict(ins, frame);
+	case QUIC_CONFLICT:
+		ins->counters.quic_initials++;
+		ins->counters.quic_conflicts++;
 		return unread_verdict(ins, frame);
 	case QUIC_HELLO:
 		break;

@@ -57,6 +57,12 @@ enum quic_result {
 	QUIC_PART_ORPHAN,	/* a later piece whose start is not held */
 	QUIC_TOO_LARGE,		/* a hello longer than QUIC_HELLO_MAX */
 	/*
+	 * Hello bytes that differ from those read before at the same offsets
+	 * (this datagram's, or earlier ones' of its connection): which
+	 * version the server holds cannot be known.
+	 */
+	QUIC_CONFLICT,
+	/*
 	 * An Initial that does not decrypt with the client keys of its
 	 * connection ID (a server's Initial, or damage: what the server
 	 * cannot read either), or whose frames or hello do not parse.

@@ -44,6 +44,13 @@ struct hello_buffer {
 	uint8_t data[QUIC_HELLO_MAX];
 	uint8_t have[QUIC_HELLO_MAX / 8];
 	bool beyond;		/* bytes offered past QUIC_HELLO_MAX */
+	/*
+	 * Bytes sent again that differ from those held: two versions of the
+	 * hello, one of which the server may never have received (a decoy
+	 * with a bad checksum or a TTL that expires before it). Legitimate
+	 * clients send the same hello again byte for byte.
+	 */
+	bool conflict;
 };
 
 enum slot_state { SLOT_FREE = 0, SLOT_PENDING, SLOT_DONE };
@@ -359,6 +366,7 @@ hello_clear(struct hello_buffer *b)
 {
 	memset(b->have, 0, sizeof(b->have));
 	b->beyond = false;
+	b->conflict = false;
 }
 
 static void
@@ -379,9 +387,13 @@ hello_put(struct hello_buffer *b, uint64_t offset, const uint8_t *data,
 	for (i = 0; i < len; ) {
 		size_t at = (size_t)(offset + i);
 
-		/* Eight new bytes at once, the common case. */
-		if ((at & 7) == 0 && len - i >= 8 && b->have[at / 8] == 0) {
-			memcpy(b->data + at, data + i, 8);
+		/* Eight bytes at once, the common case. */
+		if ((at & 7) == 0 && len - i >= 8 && (b->have[at / 8] == 0 ||
+				b->have[at / 8] == 0xff)) {
+			if (b->have[at / 8] == 0)
+				memcpy(b->data + at, data + i, 8);
+			else if (memcmp(b->data + at, data + i, 8) != 0)
+				b->conflict = true;
 			b->have[at / 8] = 0xff;
 			i += 8;
 			continue;
@@ -389,9 +401,42 @@ hello_put(struct hello_buffer *b, uint64_t offset, const uint8_t *data,
 		if (!(b->have[at / 8] & (1u << (at % 8)))) {
 			b->data[at] = data[i];
 			b->have[at / 8] |= (uint8_t)(1u << (at % 8));
+		} else if (b->data[at] != data[i]) {
+			b->conflict = true;
 		}
 		i++;
 	}
+}
+
+/* The bytes <src> holds put into <dst> as hello_put() would. */
+static void
+hello_merge(struct hello_buffer *dst, const struct hello_buffer *src)
+{
+	size_t at = 0, start;
+
+	while (at < QUIC_HELLO_MAX) {
+		if (!(src->have[at / 8] & (1u << (at % 8)))) {
+			at++;
+			continue;
+		}
+		start = at;
+		while (at < QUIC_HELLO_MAX &&
+				(src->have[at / 8] & (1u << (at % 8))))
+			at++;
+		hello_put(dst, start, src->data + start, at - start);
+	}
+}
+
+/* Keeps the whole hello of <src> (<len> bytes) in <dst>, for later pieces. */
+static void
+hello_keep(struct hello_buffer *dst, const struct hello_buffer *src,
+	size_t len)
+{
+	hello_clear(dst);
+	memcpy(dst->data, src->data, len);
+	memset(dst->have, 0xff, len / 8);
+	if (len % 8)
+		dst->have[len / 8] = (uint8_t)((1u << (len % 8)) - 1);
 }
 
 static bool
@@ -671,6 +716,8 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		return failed ? QUIC_UNREADABLE : QUIC_NONE;
 	if (!crypto_seen)
 		return QUIC_NONE;
+	if (work->conflict)
+		return QUIC_CONFLICT;
 
 	prefix = hello_prefix(work);
 	hello_len = prefix >= 4 ? 4 + ((size_t)work->data[1] << 16 |
@@ -706,6 +753,8 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		out->repeat = repeat;
 		if (slot == NULL)
 			slot = slot_take(r, ends, now_ns);
+		if (work == &r->scratch)
+			hello_keep(&slot->hello, work, hello_len);
 		slot->state = SLOT_DONE;
 		slot->version = out->version;
 		slot->dcid_len = out->dcid_len;
@@ -721,8 +770,14 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 		return QUIC_PART;
 	}
 	if (!hello_has_start(work)) {
-		/* A piece sent again after the hello was read: as the hello. */
+		/*
+		 * A piece sent again after the hello was read: as the hello,
+		 * if its bytes are the hello's.
+		 */
 		if (slot != NULL && slot->state == SLOT_DONE) {
+			hello_merge(&slot->hello, work);
+			if (slot->hello.conflict)
+				return QUIC_CONFLICT;
 			*out = slot->done;
 			out->repeat = true;
 			return QUIC_HELLO;

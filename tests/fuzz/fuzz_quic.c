@@ -95,6 +95,7 @@ check(enum quic_result res, const struct quic_hello *h)
 {
 	if (res != QUIC_NONE && res != QUIC_HELLO && res != QUIC_PART &&
 			res != QUIC_PART_ORPHAN && res != QUIC_TOO_LARGE &&
+			res != QUIC_CONFLICT &&
 			res != QUIC_UNREADABLE)
 		abort();
 	if (res != QUIC_HELLO)

@@ -284,6 +284,23 @@ def main():
     for i, p in enumerate(pkts):
         p.time = 1800000000.0 + 0.01 * i
     captures["quic_smb_retry.pcap"] = pkts
+    # A decoy (RFC 9000 leaves it to the receiver): a hello of two
+    # datagrams whose second datagram is sent twice, first with ALPN
+    # "xyz" and a UDP checksum the server's kernel drops, then with "smb".
+    hello = client_hello(["smb"], "fs1.corp.example", rng,
+                         key_share_extra=1216)
+    alpn = b"\x00\x10\x00\x06\x00\x04\x03smb"
+    assert hello.count(alpn) == 1 and hello.index(alpn) > 1100
+    decoy = hello.replace(alpn, b"\x00\x10\x00\x06\x00\x04\x03xyz")
+    dcid, scid = cid(), cid()
+    real = initial_datagrams(V1, dcid, scid, hello, rng)
+    fake = initial_datagrams(V1, dcid, scid, decoy, rng, first_pn=2)
+    pkts = [frame(CLIENT, SERVER, 50016, 443, d) for d in
+            (real[0], fake[1], real[1])]
+    pkts[1][UDP].chksum = 0x1234
+    for i, p in enumerate(pkts):
+        p.time = 1800000000.0 + 0.01 * i
+    captures["quic_smb_decoy.pcap"] = pkts
     for name, pkts in captures.items():
         wrpcap(os.path.join(out, name), pkts)
     print("wrote", ", ".join(["quic_rfc9001_a2.pcap"] + list(captures)))

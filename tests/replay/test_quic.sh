@@ -12,6 +12,8 @@
 #      hello's Initial: the datagram is read and dropped all the same.
 #   2c. After a Retry the same hello under another connection ID: one
 #      connection, both Initials dropped.
+#   2d. A decoy second datagram (another ALPN, a bad UDP checksum) before
+#      the real one: the real one conflicts and is dropped.
 #   3. A hello of two datagrams: only the one that completes it dropped.
 #   4. QUIC v2 on port 8443 (IPv6): dropped, and alert 9000007 (SMB on a
 #      non-standard port, T1572), proto UDP.
@@ -185,6 +187,14 @@ if run retry deny "$pcaps/quic_smb_retry.pcap"; then
 	[[ "$(report_rows retry)" == *",198.18.16.10,198.18.2.20,1,"* ]] &&
 		echo "ok: retry: the report counts one connection" ||
 		fail "retry: report '$(report_rows retry)'"
+fi
+
+# 2d. A decoy: the hello's second datagram first with another ALPN and a
+#     UDP checksum the server drops, then with "smb": the real one differs
+#     from what was read, and is dropped.
+if run decoy deny "$pcaps/quic_smb_decoy.pcap"; then
+	expect decoy "the real second datagram dropped" drop:policy=1 \
+		quic:conflicts=1 quic:unread_denied=1 quic:other_hellos=1
 fi
 
 # 3. Two datagrams.

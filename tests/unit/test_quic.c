@@ -143,6 +143,7 @@ expect_capture(const char *name, const char *alpn, const char *sni,
 			break;
 		case QUIC_PART_ORPHAN:
 		case QUIC_TOO_LARGE:
+		case QUIC_CONFLICT:
 			fail_msg("%s: datagram %d not read", name, i);
 			break;
 		case QUIC_NONE:
@@ -182,6 +183,36 @@ test_coalesced(void **state)
 	(void)state;
 	expect_capture("quic_smb_coalesced.pcap", "smb", "fs1.corp.example",
 		true, QUIC_VERSION_1, 1);
+}
+
+/*
+ * A decoy: the second datagram of a hello first with ALPN "xyz" (a UDP
+ * checksum the server drops), then with "smb": the real one conflicts.
+ */
+static void
+test_decoy(void **state)
+{
+	struct quic_reader *r = quic_reader_create();
+	struct quic_hello h;
+
+	(void)state;
+	capture_load("quic_smb_decoy.pcap", &cap);
+	assert_int_equal(cap.count, 3);
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_PART);
+	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_HELLO);
+	assert_string_equal(h.alpn, "xyz");
+	assert_false(h.alpn_smb);
+	assert_int_equal(read_datagram(r, &cap.d[2], &h), QUIC_CONFLICT);
+	/* ... and so do its retransmissions; the decoy's again is no news. */
+	assert_int_equal(read_datagram(r, &cap.d[2], &h), QUIC_CONFLICT);
+	quic_reader_free(r);
+	/* The decoy first, then the real first piece: conflicts too. */
+	r = quic_reader_create();
+	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_PART_ORPHAN);
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_PART);
+	assert_int_equal(read_datagram(r, &cap.d[2], &h), QUIC_HELLO);
+	assert_true(h.alpn_smb);
+	quic_reader_free(r);
 }
 
 /* After a Retry, the same hello under another connection ID: a repeat. */
@@ -368,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_version_2_many_alpn),
 		cmocka_unit_test(test_coalesced),
 		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_decoy),
 		cmocka_unit_test(test_two_datagrams),
 		cmocka_unit_test(test_pending_lost),
 		cmocka_unit_test(test_damage),
