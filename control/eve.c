@@ -1131,9 +1131,13 @@ on_quic_hello(struct eve *eve, const struct gw_event *ev)
 	struct ctl_json_writer j;
 	char version[16];
 
+	/* RFC versions by number, drafts by name, others in hex. */
 	if (flow->quic_version == 1 || flow->quic_version == 0x6b3343cfu)
 		snprintf(version, sizeof(version), "%u",
 			flow->quic_version == 1 ? 1u : 2u);
+	else if ((flow->quic_version & 0xffffff00u) == 0xff000000u)
+		snprintf(version, sizeof(version), "draft-%u",
+			flow->quic_version & 0xffu);
 	else
 		snprintf(version, sizeof(version), "0x%08x",
 			flow->quic_version);

@@ -22,9 +22,9 @@
  * a hello longer than the reader keeps QUIC_TOO_LARGE: the caller decides
  * what a first flight it could not read gets.
  *
- * Versions read: QUIC v1 (RFC 9000) and v2 (RFC 9369). Other versions and
- * short-header packets are QUIC_NONE: they cannot open a connection by
- * themselves (a version negotiation falls back to a readable Initial).
+ * Versions read: QUIC v1 (RFC 9000), v2 (RFC 9369), drafts 27 to 29 and
+ * msquic's 0xabcd0000, which Windows servers accept. Other versions and
+ * short-header packets are QUIC_NONE.
  */
 
 #include <stdbool.h>
@@ -49,6 +49,10 @@
 
 #define QUIC_VERSION_1		0x00000001u
 #define QUIC_VERSION_2		0x6b3343cfu
+#define QUIC_VERSION_DRAFT_27	0xff00001bu
+#define QUIC_VERSION_DRAFT_28	0xff00001cu
+#define QUIC_VERSION_DRAFT_29	0xff00001du
+#define QUIC_VERSION_MS_1	0xabcd0000u	/* msquic's, as draft-29 */
 
 enum quic_result {
 	QUIC_NONE = 0,		/* not a client Initial of a version read */
@@ -106,7 +110,7 @@ quic_reader_free(struct quic_reader *r);
 
 /*
  * The cheap test a caller makes before quic_reader_read(): a long header
- * with the fixed bit, of version v1 or v2. Any packet type: a client may
+ * with the fixed bit, of a version read. Any packet type: a client may
  * coalesce other packets before its Initial (RFC 9000 12.2), and a server
  * reads every packet of a datagram.
  */
@@ -119,7 +123,11 @@ quic_maybe_long_header(const uint8_t *p, size_t len)
 		return false;
 	version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
 		(uint32_t)p[3] << 8 | p[4];
-	return version == QUIC_VERSION_1 || version == QUIC_VERSION_2;
+	return version == QUIC_VERSION_1 || version == QUIC_VERSION_2 ||
+		version == QUIC_VERSION_DRAFT_29 ||
+		version == QUIC_VERSION_MS_1 ||
+		version == QUIC_VERSION_DRAFT_28 ||
+		version == QUIC_VERSION_DRAFT_27;
 }
 
 /*
@@ -135,7 +143,7 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	struct quic_hello *out);
 
 /*
- * Whether UDP payload <dgram> holds a QUIC v1 or v2 Initial packet, its
+ * Whether UDP payload <dgram> holds an Initial packet of a version read, its
  * headers walked without decrypting anything: what a caller checks before
  * spending a read on it.
  */
@@ -143,7 +151,7 @@ bool
 quic_datagram_has_initial(const uint8_t *dgram, size_t len);
 
 /*
- * The client Initial keys of <version> (v1 or v2) for Destination
+ * The client Initial keys of <version> (a version read) for Destination
  * Connection ID <dcid> (RFC 9001 5.2, RFC 9369 3.3): AEAD key, IV and
  * header protection key. For tests that protect packets as a client does.
  * Returns 0, or -EINVAL on another version or a longer ID, -EIO when the

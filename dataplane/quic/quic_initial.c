@@ -24,14 +24,53 @@
 #define FRAME_CRYPTO		0x06
 #define FRAME_CLOSE		0x1c
 
-static const uint8_t salt_v1[20] = {
-	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+/*
+ * The versions read: what Initial keys are derived with (RFC 9001 5.2,
+ * RFC 9369 3.3, draft-ietf-quic-tls-29 and -27 5.2) and which packet type
+ * is Initial. Windows' QUIC stack (msquic) accepts v2, v1, draft-29 and
+ * its own 0xabcd0000 (draft-29's salt); drafts 27 and 28 were accepted by
+ * its first releases.
+ */
+struct version_info {
+	uint32_t number;
+	uint8_t salt[20];
+	const char *key_label;
+	const char *iv_label;
+	const char *hp_label;
+	unsigned int initial_type;
+	unsigned int retry_type;
 };
-static const uint8_t salt_v2[20] = {
-	0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-	0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+
+#define SALT_V1 { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, \
+	0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a }
+#define SALT_V2 { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, \
+	0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 }
+#define SALT_DRAFT_29 { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, \
+	0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 }
+#define SALT_DRAFT_27 { 0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, \
+	0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02 }
+#define LABELS_V1 "quic key", "quic iv", "quic hp", 0, 3
+
+static const struct version_info versions[] = {
+	{ QUIC_VERSION_1, SALT_V1, LABELS_V1 },
+	{ QUIC_VERSION_2, SALT_V2, "quicv2 key", "quicv2 iv", "quicv2 hp",
+		1, 0 },
+	{ QUIC_VERSION_DRAFT_29, SALT_DRAFT_29, LABELS_V1 },
+	{ QUIC_VERSION_MS_1, SALT_DRAFT_29, LABELS_V1 },
+	{ QUIC_VERSION_DRAFT_28, SALT_DRAFT_27, LABELS_V1 },
+	{ QUIC_VERSION_DRAFT_27, SALT_DRAFT_27, LABELS_V1 },
 };
+
+static const struct version_info *
+version_of(uint32_t number)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		if (versions[i].number == number)
+			return &versions[i];
+	return NULL;
+}
 
 struct initial_keys {
 	uint8_t key[16];
@@ -189,22 +228,18 @@ static bool
 derive_client_keys(struct quic_reader *r, uint32_t version,
 	const uint8_t *dcid, size_t dcid_len, struct initial_keys *k)
 {
-	const char *key_label = version == QUIC_VERSION_2 ? "quicv2 key" :
-		"quic key";
-	const char *iv_label = version == QUIC_VERSION_2 ? "quicv2 iv" :
-		"quic iv";
-	const char *hp_label = version == QUIC_VERSION_2 ? "quicv2 hp" :
-		"quic hp";
+	const struct version_info *v = version_of(version);
 	uint8_t initial[32], client[32];
 
 	/* HKDF-Extract: the salt is the key. */
-	if (!hmac_sha256(r, version == QUIC_VERSION_2 ? salt_v2 : salt_v1,
-			sizeof(salt_v1), dcid, dcid_len, initial))
+	if (v == NULL || !hmac_sha256(r, v->salt, sizeof(v->salt), dcid,
+			dcid_len, initial))
 		return false;
 	return expand_label(r, initial, "client in", client, 32) &&
-		expand_label(r, client, key_label, k->key, sizeof(k->key)) &&
-		expand_label(r, client, iv_label, k->iv, sizeof(k->iv)) &&
-		expand_label(r, client, hp_label, k->hp, sizeof(k->hp));
+		expand_label(r, client, v->key_label, k->key,
+			sizeof(k->key)) &&
+		expand_label(r, client, v->iv_label, k->iv, sizeof(k->iv)) &&
+		expand_label(r, client, v->hp_label, k->hp, sizeof(k->hp));
 }
 
 int
@@ -213,8 +248,7 @@ quic_client_keys(struct quic_reader *r, uint32_t version, const uint8_t *dcid,
 {
 	struct initial_keys k;
 
-	if ((version != QUIC_VERSION_1 && version != QUIC_VERSION_2) ||
-			dcid_len > QUIC_CID_MAX)
+	if (version_of(version) == NULL || dcid_len > QUIC_CID_MAX)
 		return -EINVAL;
 	if (!derive_client_keys(r, version, dcid, dcid_len, &k))
 		return -EIO;
@@ -247,6 +281,7 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 struct long_header {
 	uint32_t version;
 	unsigned int type;
+	bool initial;		/* the version's Initial type */
 	uint8_t dcid_len;
 	const uint8_t *dcid;
 	size_t pn_offset;	/* from the packet's start */
@@ -259,6 +294,7 @@ read_long_header(const uint8_t *p, size_t len, struct long_header *h)
 {
 	const uint8_t *c = p + 5, *end = p + len;
 	uint64_t token_len = 0, length;
+	const struct version_info *v;
 	unsigned int scid_len;
 
 	if (len < 7 || (p[0] & 0xc0) != 0xc0)
@@ -266,6 +302,10 @@ read_long_header(const uint8_t *p, size_t len, struct long_header *h)
 	h->version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
 		(uint32_t)p[3] << 8 | p[4];
 	h->type = (p[0] >> 4) & 3;
+	v = version_of(h->version);
+	if (v == NULL)
+		return false;
+	h->initial = h->type == v->initial_type;
 	h->dcid_len = *c++;
 	if (h->dcid_len > QUIC_CID_MAX || (size_t)(end - c) < h->dcid_len + 1u)
 		return false;
@@ -275,19 +315,13 @@ read_long_header(const uint8_t *p, size_t len, struct long_header *h)
 	if (scid_len > QUIC_CID_MAX || (size_t)(end - c) < scid_len)
 		return false;
 	c += scid_len;
-	if ((h->version == QUIC_VERSION_1 && h->type == 0) ||
-			(h->version == QUIC_VERSION_2 && h->type == 1)) {
+	if (h->initial) {
 		if (!read_varint(&c, end, &token_len) ||
 				(uint64_t)(end - c) < token_len)
 			return false;
 		c += token_len;
-	} else if (h->version == QUIC_VERSION_1 ||
-			h->version == QUIC_VERSION_2) {
+	} else if (h->type == v->retry_type) {
 		/* 0-RTT and Handshake have no token; Retry ends the datagram */
-		if ((h->version == QUIC_VERSION_1 && h->type == 3) ||
-				(h->version == QUIC_VERSION_2 && h->type == 0))
-			return false;
-	} else {
 		return false;
 	}
 	if (!read_varint(&c, end, &length) || (uint64_t)(end - c) < length)
@@ -300,8 +334,7 @@ read_long_header(const uint8_t *p, size_t len, struct long_header *h)
 static bool
 is_initial(const struct long_header *h)
 {
-	return (h->version == QUIC_VERSION_1 && h->type == 0) ||
-		(h->version == QUIC_VERSION_2 && h->type == 1);
+	return h->initial;
 }
 
 /*

@@ -24,12 +24,16 @@ from scapy.all import Ether, IP, IPv6, UDP, Raw, wrpcap
 
 V1 = 0x00000001
 V2 = 0x6B3343CF
+DRAFT29 = 0xFF00001D
+MS1 = 0xABCD0000        # msquic's own version, keyed as draft-29
 SALT = {
     V1: bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
     V2: bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"),
+    DRAFT29: bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899"),
+    MS1: bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899"),
 }
-LABEL_PREFIX = {V1: "quic ", V2: "quicv2 "}
-INITIAL_TYPE = {V1: 0, V2: 1}
+LABEL_PREFIX = {V1: "quic ", V2: "quicv2 ", DRAFT29: "quic ", MS1: "quic "}
+INITIAL_TYPE = {V1: 0, V2: 1, DRAFT29: 0, MS1: 0}
 
 CLIENT = "198.18.16.10"
 SERVER = "198.18.2.20"
@@ -301,6 +305,15 @@ def main():
     for i, p in enumerate(pkts):
         p.time = 1800000000.0 + 0.01 * i
     captures["quic_smb_decoy.pcap"] = pkts
+    # The older versions Windows' QUIC stack still accepts: draft-29, and
+    # msquic's own 0xabcd0000 (keyed as draft-29), one connection each.
+    pkts = []
+    for port, version in ((50017, DRAFT29), (50018, MS1)):
+        pkts += session(version, cid(), cid(), client_hello(
+            ["smb"], "fs1.corp.example", rng), port, 443, rng)[:1]
+    for i, p in enumerate(pkts):
+        p.time = 1800000000.0 + 0.01 * i
+    captures["quic_smb_draft29.pcap"] = pkts
     for name, pkts in captures.items():
         wrpcap(os.path.join(out, name), pkts)
     print("wrote", ", ".join(["quic_rfc9001_a2.pcap"] + list(captures)))

@@ -14,6 +14,7 @@
 #      connection, both Initials dropped.
 #   2d. A decoy second datagram (another ALPN, a bad UDP checksum) before
 #      the real one: the real one conflicts and is dropped.
+#   2e. QUIC draft-29 and msquic's 0xabcd0000: read, dropped.
 #   3. A hello of two datagrams: only the one that completes it dropped.
 #   4. QUIC v2 on port 8443 (IPv6): dropped, and alert 9000007 (SMB on a
 #      non-standard port, T1572), proto UDP.
@@ -195,6 +196,15 @@ fi
 if run decoy deny "$pcaps/quic_smb_decoy.pcap"; then
 	expect decoy "the real second datagram dropped" drop:policy=1 \
 		quic:conflicts=1 quic:unread_denied=1 quic:other_hellos=1
+fi
+
+# 2e. The older versions Windows' QUIC stack accepts: draft-29, msquic's.
+if run drafts deny "$pcaps/quic_smb_draft29.pcap"; then
+	expect drafts "both Initials dropped" drop:policy=2 quic:smb_hellos=2
+	[ "$(jq -r 'select(.event_type == "quic") | .quic.version' "$work/drafts.json" |
+		tr '\n' ' ')" = "draft-29 0xabcd0000 " ] &&
+		echo "ok: drafts: quic records name draft-29 and 0xabcd0000" ||
+		fail "drafts: quic versions '$(jq -r 'select(.event_type == "quic") | .quic.version' "$work/drafts.json")'"
 fi
 
 # 3. Two datagrams.

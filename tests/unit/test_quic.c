@@ -176,6 +176,25 @@ test_http3_is_not_smb(void **state)
 		QUIC_VERSION_1, 1);
 }
 
+/* The older versions Windows accepts: draft-29 and msquic's 0xabcd0000. */
+static void
+test_draft_versions(void **state)
+{
+	struct quic_reader *r = quic_reader_create();
+	struct quic_hello h;
+
+	(void)state;
+	capture_load("quic_smb_draft29.pcap", &cap);
+	assert_int_equal(cap.count, 2);
+	assert_int_equal(read_datagram(r, &cap.d[0], &h), QUIC_HELLO);
+	assert_int_equal(h.version, QUIC_VERSION_DRAFT_29);
+	assert_true(h.alpn_smb);
+	assert_int_equal(read_datagram(r, &cap.d[1], &h), QUIC_HELLO);
+	assert_int_equal(h.version, QUIC_VERSION_MS_1);
+	assert_true(h.alpn_smb);
+	quic_reader_free(r);
+}
+
 /* A 0-RTT packet and an Initial that does not decrypt before the hello. */
 static void
 test_coalesced(void **state)
@@ -398,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_http3_is_not_smb),
 		cmocka_unit_test(test_version_2_many_alpn),
 		cmocka_unit_test(test_coalesced),
+		cmocka_unit_test(test_draft_versions),
 		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_decoy),
 		cmocka_unit_test(test_two_datagrams),
