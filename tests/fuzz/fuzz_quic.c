@@ -6,9 +6,10 @@
  * which the harness protects as a client does (RFC 9001 5.3, 5.4) before
  * the reader sees them, one datagram each, from the same endpoints:
  *
- *	uint8_t  flags      bit 0: QUIC v2; bit 1: the datagrams also go
- *	                    out of order; bit 2: a late datagram (past the
- *	                    reader's hold)
+ *	uint8_t  flags      bits 0 and 3: the version (v1, v2, draft-29,
+ *	                    msquic's); bit 1: the datagrams also go out of
+ *	                    order; bit 2: a late datagram (past the reader's
+ *	                    hold)
  *	uint8_t  dcid_len   (mod 21)
  *	uint8_t  dcid[dcid_len]
  *	then per packet: uint16_t len (little-endian), uint8_t plain[len]
@@ -36,19 +37,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct quic_reader *reader;
 
+/* By flags bits 0 and 3. */
+static const uint32_t versions[4] = {
+	QUIC_VERSION_1, QUIC_VERSION_2, QUIC_VERSION_DRAFT_29,
+	QUIC_VERSION_MS_1,
+};
+
 /* A client Initial of <plain> in <out> (DATAGRAM_LEN bytes, padded). */
 static size_t
-protect(bool v2, const uint8_t *dcid, size_t dcid_len, uint32_t pn,
+protect(uint32_t version, const uint8_t *dcid, size_t dcid_len, uint32_t pn,
 	const uint8_t *plain, size_t plain_len, uint8_t *out)
 {
+	bool v2 = version == QUIC_VERSION_2;
 	uint8_t key[16], iv[12], hp[16], mask[16];
 	uint8_t payload[DATAGRAM_LEN];
 	size_t header_len, payload_len, i;
 	EVP_CIPHER_CTX *ctx;
 	int n;
 
-	if (quic_client_keys(reader, v2 ? QUIC_VERSION_2 : QUIC_VERSION_1,
-			dcid, dcid_len, key, iv, hp) != 0)
+	if (quic_client_keys(reader, version, dcid, dcid_len, key, iv,
+			hp) != 0)
 		abort();
 
 	/* Header: 1 + 4 + 1 + dcid + 1 (scid 0) + 1 (token 0) + 2 + 4. */
@@ -57,11 +65,12 @@ protect(bool v2, const uint8_t *dcid, size_t dcid_len, uint32_t pn,
 	memset(payload, 0, sizeof(payload));
 	memcpy(payload, plain, plain_len < payload_len ? plain_len :
 		payload_len);
+	/* v2's Initial type is 1, the others' 0 */
 	out[0] = (uint8_t)(0xc3 | (v2 ? 1 : 0) << 4);
-	out[1] = v2 ? 0x6b : 0;
-	out[2] = v2 ? 0x33 : 0;
-	out[3] = v2 ? 0x43 : 0;
-	out[4] = v2 ? 0xcf : 1;
+	out[1] = (uint8_t)(version >> 24);
+	out[2] = (uint8_t)(version >> 16);
+	out[3] = (uint8_t)(version >> 8);
+	out[4] = (uint8_t)version;
 	out[5] = (uint8_t)dcid_len;
 	memcpy(out + 6, dcid, dcid_len);
 	out[6 + dcid_len] = 0;
@@ -135,7 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += 2;
 		if (len > (size_t)(end - p))
 			len = (size_t)(end - p);
-		protect(flags & 1, dcid, dcid_len, (uint32_t)count, p, len,
+		protect(versions[(flags & 1) | (flags >> 2 & 2)], dcid,
+			dcid_len, (uint32_t)count, p, len,
 			datagrams[count]);
 		p += len;
 		count++;
