@@ -212,8 +212,8 @@ struct inspect_counters {
 	 * hellos offering SMB and others (retransmissions not counted),
 	 * Initials that do not decrypt (servers' included), first flights
 	 * not read (a later piece without its start, a hello too large, an
-	 * Initial in IP fragments),
-	 * the reader's table of unfinished hellos, and the datagrams dropped:
+	 * Initial in IP fragments, differing bytes, past the budget), the
+	 * reader's table of unfinished hellos, and the datagrams dropped:
 	 * SMB refused by the policy, first flights not read on pairs where
 	 * SMB would be refused.
 	 */
@@ -278,7 +278,8 @@ inspect_maybe_quic(const struct rte_mbuf *m, const struct decoded_frame *f)
 
 		datagram = udp_len >= 8 ? udp_len - 8 : 0;
 	}
-	return datagram >= QUIC_MIN_CLIENT_DATAGRAM && quic_maybe_long_header(p, 7);
+	return datagram >= QUIC_MIN_CLIENT_DATAGRAM &&
+		quic_maybe_long_header(p, 7);
 }
 
 /*
