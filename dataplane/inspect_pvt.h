@@ -25,7 +25,6 @@
 #include "inspect.h"
 #include "match.h"
 #include "policy.h"
-#include "quic.h"
 #include "smb.h"
 
 #define PORT_NETBIOS_SSN 139
