@@ -66,14 +66,18 @@ take_vector(struct cursor *c, size_t n)
 	return sub;
 }
 
-/* Appends printable bytes of <s> to the NUL-terminated <out>; cut to fit. */
+/*
+ * Appends printable bytes of <s> to the NUL-terminated <out>, other bytes
+ * and <sep> (the list's separator, or 0) as '?'; cut to fit.
+ */
 static void
-append_text(char *out, size_t size, const uint8_t *s, size_t n)
+append_text(char *out, size_t size, const uint8_t *s, size_t n, char sep)
 {
 	size_t used = strlen(out), i;
 
 	for (i = 0; i < n && used + 1 < size; i++)
-		out[used++] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+		out[used++] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != sep ?
+			(char)s[i] : '?';
 	out[used] = '\0';
 }
 
@@ -93,8 +97,9 @@ read_alpn(struct cursor ext, struct quic_hello *out)
 			out->alpn_smb = true;
 		if (out->alpn[0] != '\0')
 			append_text(out->alpn, sizeof(out->alpn),
-				(const uint8_t *)",", 1);
-		append_text(out->alpn, sizeof(out->alpn), id, n);
+				(const uint8_t *)",", 1, 0);
+		/* An id holding a comma must not read as two. */
+		append_text(out->alpn, sizeof(out->alpn), id, n, ',');
 	}
 }
 
@@ -111,7 +116,7 @@ read_server_name(struct cursor ext, struct quic_hello *out)
 		if (name == NULL)
 			break;
 		if (type == TLS_SNI_HOST_NAME && out->sni[0] == '\0')
-			append_text(out->sni, sizeof(out->sni), name, n);
+			append_text(out->sni, sizeof(out->sni), name, n, 0);
 	}
 }
 

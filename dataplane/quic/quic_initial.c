@@ -633,7 +633,7 @@ quic_datagram_has_initial(const uint8_t *dgram, size_t len)
 {
 	size_t at = 0;
 
-	if (len < QUIC_MIN_CLIENT_DATAGRAM)
+	if (len < QUIC_MIN_CLIENT_DATAGRAM || len > QUIC_MAX_DATAGRAM)
 		return false;
 	while (at < len) {
 		struct long_header h;
@@ -664,7 +664,9 @@ quic_reader_read(struct quic_reader *r, const struct quic_endpoints *ends,
 	uint32_t key_version = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len < QUIC_MIN_CLIENT_DATAGRAM || !quic_maybe_long_header(dgram, len))
+	/* A UDP payload is never longer: the scratch buffers are this long. */
+	if (len < QUIC_MIN_CLIENT_DATAGRAM || len > QUIC_MAX_DATAGRAM ||
+			!quic_maybe_long_header(dgram, len))
 		return QUIC_NONE;
 
 	while (at < len) {

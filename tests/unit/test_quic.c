@@ -332,6 +332,25 @@ test_pending_lost(void **state)
 	quic_reader_free(r);
 }
 
+/* A length past any UDP payload is refused before the buffers see it. */
+static void
+test_oversized(void **state)
+{
+	struct quic_reader *r = quic_reader_create();
+	struct quic_endpoints ends = { .src_port = 1 };
+	static uint8_t big[70000];
+	struct quic_hello h;
+
+	(void)state;
+	capture_load("quic_smb.pcap", &cap);
+	memcpy(big, cap.d[0].data, cap.d[0].len);
+	assert_int_equal(quic_reader_read(r, &ends, big, sizeof(big), 0, &h),
+		QUIC_NONE);
+	assert_false(quic_datagram_has_initial(big, sizeof(big)));
+	assert_true(quic_datagram_has_initial(big, cap.d[0].len));
+	quic_reader_free(r);
+}
+
 /* Damage: every byte flipped in turn, every length cut: never a hello
  * with another ALPN, never an over-read (ASan in the sanitized suite). */
 static void
@@ -403,6 +422,19 @@ test_client_hello_parse(void **state)
 	assert_int_equal(quic_parse_client_hello(buf, sizeof(buf), &h),
 		-EBADMSG);
 	memcpy(buf, twice, sizeof(buf));
+	/* ALPN ids are bytes, compared whole: "SMB" and ",sm" are not "smb"
+	 * (a server offering "smb" refuses them), and the text keeps one id
+	 * one item. */
+	memcpy(buf, twice, sizeof(buf));
+	memcpy(buf + sizeof(buf) - 3, "SMB", 3);
+	assert_int_equal(quic_parse_client_hello(buf, sizeof(buf), &h), 0);
+	assert_false(h.alpn_smb);
+	assert_string_equal(h.alpn, "h3,SMB");
+	memcpy(buf + sizeof(buf) - 3, ",sm", 3);
+	assert_int_equal(quic_parse_client_hello(buf, sizeof(buf), &h), 0);
+	assert_false(h.alpn_smb);
+	assert_string_equal(h.alpn, "h3,?sm");
+	memcpy(buf, twice, sizeof(buf));
 	for (cut = 0; cut < sizeof(buf); cut++)
 		assert_int_equal(quic_parse_client_hello(buf, cut, &h),
 			-EBADMSG);
@@ -423,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_two_datagrams),
 		cmocka_unit_test(test_pending_lost),
 		cmocka_unit_test(test_damage),
+		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_client_hello_parse),
 	};
 
