@@ -437,6 +437,14 @@ record_header(struct ctl_json_writer *j, enum eve_type type, uint64_t ts_ns,
 		json_text(j, "app_proto", app_proto_of(ev));
 		if (ev->flags & EVENT_F_QUIC)
 			json_bool(j, "smb_over_quic", true);
+		/* Suricata's object for a tunnelled packet; the addresses
+		 * above are those inside (docs/policy.md, "Tunnels"). */
+		if (ev->flags & (EVENT_F_TUNNEL_GRE | EVENT_F_TUNNEL_IP)) {
+			json_object(j, "tunnel");
+			json_string(j, "proto", ev->flags & EVENT_F_TUNNEL_GRE ?
+				"GRE" : "IPIP");
+			json_end_object(j);
+		}
 	}
 }
 

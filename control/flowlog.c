@@ -46,6 +46,7 @@ struct flow_row {
 	bool nonstandard_port;
 	bool encrypted;
 	bool quic;			/* SMB over QUIC */
+	uint8_t tunnels;		/* EVENT_F_TUNNEL_* seen */
 	bool ended;
 	uint16_t dialect;
 	uint32_t classes;
@@ -330,6 +331,8 @@ add_flow_event(struct flowlog *log, struct flow_row *row,
 	/* SMB over QUIC is sealed from its first message. */
 	if (ev->flags & EVENT_F_QUIC)
 		row->quic = row->encrypted = true;
+	row->tunnels |= (uint8_t)(ev->flags &
+		(EVENT_F_TUNNEL_IP | EVENT_F_TUNNEL_GRE));
 	if (flow->dialect != 0)
 		row->dialect = flow->dialect;
 	row->classes |= ev->watch_classes;
@@ -510,6 +513,19 @@ format_endpoint(char *out, size_t size, uint8_t ip_version,
 	snprintf(out, size, ip_version == 6 ? "[%s]:%u" : "%s:%u", text, port);
 }
 
+/* " tunnel gre", " tunnel ip-in-ip", both, or nothing. */
+static const char *
+tunnel_text(uint8_t tunnels)
+{
+	switch (tunnels & (EVENT_F_TUNNEL_IP | EVENT_F_TUNNEL_GRE)) {
+	case EVENT_F_TUNNEL_GRE: return " tunnel gre";
+	case EVENT_F_TUNNEL_IP: return " tunnel ip-in-ip";
+	case EVENT_F_TUNNEL_IP | EVENT_F_TUNNEL_GRE:
+		return " tunnel gre,ip-in-ip";
+	default: return "";
+	}
+}
+
 static const char *
 dialect_text(uint16_t dialect, char *buf, size_t size)
 {
@@ -581,7 +597,7 @@ flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg)
 			row->server_addr, row->server_port);
 		format_classes(log, row->classes, classes, sizeof(classes));
 		snprintf(line, sizeof(line),
-			"%s %s -> %s vlan %u detected %s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64,
+			"%s %s -> %s vlan %u detected %s%s%s dialect %s user %s logons %u/%u trees %u opens %u rpc %u%s classes %s packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64,
 			row->app != FLOW_APP_SMB ? "dcerpc" :
 			row->quic ? "smb-over-quic" : "smb",
 			client, server, row->vlan_outer,
@@ -589,6 +605,7 @@ flowlog_lines(const struct flowlog *log, flowlog_line_fn fn, void *arg)
 			row->method == EVENT_DETECT_EPM ? "by-endpoint-mapper" :
 			"by-content",
 			row->nonstandard_port ? " nonstandard-port" : "",
+			tunnel_text(row->tunnels),
 			dialect_text(row->dialect, dialect, sizeof(dialect)),
 			row->user[0] ? row->user : "-",
 			row->logons_ok, row->logons_failed,

@@ -65,9 +65,11 @@ stats_print(FILE *out, const char *title, const struct worker_counters *total,
 		"decoded: vlan %" PRIu64 " qinq %" PRIu64 " arp %" PRIu64
 		" ipv4 %" PRIu64 " ipv6 %" PRIu64 " other_l3 %" PRIu64
 		" tcp %" PRIu64 " udp %" PRIu64 " other_l4 %" PRIu64
-		" fragments %" PRIu64 " malformed %" PRIu64 "\n",
+		" fragments %" PRIu64 " malformed %" PRIu64 " gre %" PRIu64
+		" ip_in_ip %" PRIu64 " tunnel_unread %" PRIu64 "\n",
 		d->vlan, d->qinq, d->arp, d->ipv4, d->ipv6, d->other_l3,
-		d->tcp, d->udp, d->other_l4, d->ip_fragments, d->malformed);
+		d->tcp, d->udp, d->other_l4, d->ip_fragments, d->malformed,
+		d->gre, d->ip_in_ip, d->tunnel_unread);
 	fprintf(out, "malformed by reason:");
 	for (r = 0; r < DECODE_MALFORMED_MAX; r++)
 		fprintf(out, " %s %" PRIu64, decode_malformed_name(r),
@@ -145,6 +147,9 @@ stats_reply_decode(struct ctl_reply *reply, const char *key,
 	ctl_reply_u64(reply, "tcp", d->tcp);
 	ctl_reply_u64(reply, "udp", d->udp);
 	ctl_reply_u64(reply, "other_l4", d->other_l4);
+	ctl_reply_u64(reply, "gre", d->gre);
+	ctl_reply_u64(reply, "ip_in_ip", d->ip_in_ip);
+	ctl_reply_u64(reply, "tunnel_unread", d->tunnel_unread);
 	ctl_reply_u64(reply, "fragments", d->ip_fragments);
 	ctl_reply_u64(reply, "fragmented", d->fragmented);
 	ctl_reply_u64(reply, "malformed", d->malformed);
@@ -414,6 +419,7 @@ stats_write_eve(struct monitor *monitor, uint64_t ts_ns, uint64_t uptime_s,
 	STAT("decoder.arp", total.decode.arp);
 	STAT("decoder.vlan", total.decode.vlan);
 	STAT("decoder.vlan_qinq", total.decode.qinq);
+	STAT("decoder.gre", total.decode.gre);
 	STAT("flow.total", fs.created);
 	STAT("flow.active", fs.active);
 	STAT("flow.tcp_reuse", fs.tcp_restarts);

@@ -106,6 +106,13 @@ struct decode_counters {
 	uint64_t tcp;
 	uint64_t udp;
 	uint64_t other_l4;
+	/* Tunnels followed (decode.h), each level once; and frames whose
+	 * tunnel was not followed (GRE with routing or of another version
+	 * or payload, too deep). A tunnel's datagram in IP fragments counts
+	 * as fragments: it is followed once reassembled (frag.h). */
+	uint64_t gre;
+	uint64_t ip_in_ip;
+	uint64_t tunnel_unread;
 	uint64_t ip_fragments;	/* non-first fragments: no L4 header */
 	uint64_t fragmented;	/* IP fragments, the first ones included */
 	uint64_t malformed;	/* header lengths that do not fit the frame */

@@ -15,6 +15,13 @@
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
 #define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_TEB 0x6558	/* GRE: transparent Ethernet bridging */
+
+#define GRE_CHECKSUM_PRESENT 0x8000
+#define GRE_ROUTING_PRESENT 0x4000
+#define GRE_KEY_PRESENT 0x2000
+#define GRE_SEQUENCE_PRESENT 0x1000
+#define GRE_VERSION 0x0007
 
 static inline uint16_t
 read_be16(const uint8_t *p)
@@ -40,6 +47,11 @@ fail(struct decoded_frame *out, struct decode_counters *counters,
 	}
 	return -EINVAL;
 }
+
+static int
+decode_tunnel(const uint8_t *frame, uint32_t len, uint32_t offset,
+	uint32_t l4_len, struct decoded_frame *out,
+	struct decode_counters *counters);
 
 static int
 decode_l4(const uint8_t *frame, uint32_t len, uint32_t offset,
@@ -83,6 +95,15 @@ decode_l4(const uint8_t *frame, uint32_t len, uint32_t offset,
 		out->payload_offset = offset + 8;
 		out->payload_len = l4_len - 8;
 		return 0;
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_GRE:
+		/* Fragments of the tunnel's datagram hold no inner packet
+		 * to read until they are put together. */
+		if (!out->fragmented)
+			return decode_tunnel(frame, len, offset, l4_len, out,
+				counters);
+		/* fall through */
 	default:
 		if (counters != NULL)
 			counters->other_l4++;
@@ -97,8 +118,6 @@ decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t offset,
 	uint32_t header_len, total_len;
 	uint16_t fragment;
 
-	if (counters != NULL)
-		counters->ipv4++;
 	if (offset + 20 > len)
 		return fail(out, counters, DECODE_TRUNCATED_L3);
 	if ((frame[offset] >> 4) != 4)
@@ -140,8 +159,6 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 	uint8_t next_header;
 	unsigned int hops;
 
-	if (counters != NULL)
-		counters->ipv6++;
 	if (offset + 40 > len)
 		return fail(out, counters, DECODE_TRUNCATED_L3);
 	if ((frame[offset] >> 4) != 6)
@@ -208,6 +225,128 @@ decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t offset,
 	return 0;
 }
 
+/* The tunnel at <offset> is not followed: the frame stays as it is. */
+static int
+tunnel_unread(struct decoded_frame *out, struct decode_counters *counters)
+{
+	if (counters != NULL) {
+		counters->tunnel_unread++;
+		counters->other_l4++;
+	}
+	return 0;
+}
+
+/*
+ * Offset past the Ethernet header (and its VLAN tags) at <offset>, with
+ * <ethertype> what follows; 0 when it does not fit in <len>.
+ */
+static uint32_t
+skip_ethernet(const uint8_t *frame, uint32_t len, uint32_t offset,
+	uint16_t *ethertype)
+{
+	unsigned int tags;
+
+	if (offset + ETHER_HEADER_LEN > len)
+		return 0;
+	*ethertype = read_be16(frame + offset + 12);
+	offset += ETHER_HEADER_LEN;
+	for (tags = 0; tags < DECODE_VLAN_TAGS_MAX &&
+			(*ethertype == ETHERTYPE_VLAN ||
+			*ethertype == ETHERTYPE_QINQ ||
+			*ethertype == ETHERTYPE_QINQ_OLD); tags++) {
+		if (offset + VLAN_TAG_LEN > len)
+			return 0;
+		*ethertype = read_be16(frame + offset + 2);
+		offset += VLAN_TAG_LEN;
+	}
+	return offset;
+}
+
+/*
+ * The packet carried by the tunnel protocol out->l4_proto (IP in IP or
+ * GRE) whose header is at <offset>, <l4_len> bytes to the end of the
+ * outer datagram: decoded in place of the outer one (decode.h).
+ */
+static int
+decode_tunnel(const uint8_t *frame, uint32_t len, uint32_t offset,
+	uint32_t l4_len, struct decoded_frame *out,
+	struct decode_counters *counters)
+{
+	uint32_t inner = offset, inner_ip_len;
+	uint16_t ethertype = out->l4_proto == IPPROTO_IPIP ? ETHERTYPE_IPV4 :
+		ETHERTYPE_IPV6;
+	uint8_t kind = DECODE_TUNNEL_IP;
+
+	if (out->tunnel_depth == DECODE_TUNNEL_DEPTH_MAX)
+		return tunnel_unread(out, counters);
+	if (out->l4_proto == IPPROTO_GRE) {
+		uint16_t flags;
+		uint32_t header_len = 4;
+
+		if (l4_len < 4)
+			return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+		if (offset + 4 > len)
+			return fail(out, counters, DECODE_TRUNCATED_L4);
+		flags = read_be16(frame + offset);
+		/* What a Linux GRE endpoint refuses (PPTP is version 1). */
+		if ((flags & (GRE_VERSION | GRE_ROUTING_PRESENT)) != 0)
+			return tunnel_unread(out, counters);
+		header_len += (flags & GRE_CHECKSUM_PRESENT) ? 4 : 0;
+		header_len += (flags & GRE_KEY_PRESENT) ? 4 : 0;
+		header_len += (flags & GRE_SEQUENCE_PRESENT) ? 4 : 0;
+		if (header_len > l4_len)
+			return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+		ethertype = read_be16(frame + offset + 2);
+		inner = offset + header_len;
+		if (ethertype == ETHERTYPE_TEB) {
+			inner = skip_ethernet(frame, len, inner, &ethertype);
+			if (inner == 0)
+				return fail(out, counters, DECODE_TRUNCATED_L2);
+			if (inner - offset > l4_len)
+				return fail(out, counters,
+					DECODE_BAD_IP_TOTAL_LENGTH);
+		}
+		if (ethertype != ETHERTYPE_IPV4 && ethertype != ETHERTYPE_IPV6)
+			return tunnel_unread(out, counters);
+		kind = DECODE_TUNNEL_GRE;
+	}
+	/*
+	 * The inner datagram must fit in the outer one: a decapsulating
+	 * host drops one that claims more, so the gateway must not read
+	 * bytes past the outer datagram as its payload.
+	 */
+	if (inner + 6 > len)
+		return fail(out, counters, DECODE_TRUNCATED_L3);
+	inner_ip_len = ethertype == ETHERTYPE_IPV4 ?
+		read_be16(frame + inner + 2) : 40u + read_be16(frame + inner + 4);
+	if (inner_ip_len > l4_len - (inner - offset))
+		return fail(out, counters, DECODE_BAD_IP_TOTAL_LENGTH);
+	if (out->tunnel == DECODE_TUNNEL_NONE) {
+		out->outer_l3 = out->l3;
+		out->outer_l3_offset = out->l3_offset;
+	}
+	out->tunnel |= kind;
+	out->tunnel_depth++;
+	if (counters != NULL) {
+		if (kind == DECODE_TUNNEL_GRE)
+			counters->gre++;
+		else
+			counters->ip_in_ip++;
+	}
+	out->ethertype = ethertype;
+	out->l3_offset = (uint16_t)inner;
+	out->l4_proto = 0;
+	if (ethertype == ETHERTYPE_IPV4) {
+		out->l3 = DECODE_L3_IPV4;
+		/* Keys compare 16 bytes: none may be left of an outer IPv6. */
+		memset(out->src_addr + 4, 0, 12);
+		memset(out->dst_addr + 4, 0, 12);
+		return decode_ipv4(frame, len, inner, out, counters);
+	}
+	out->l3 = DECODE_L3_IPV6;
+	return decode_ipv6(frame, len, inner, out, counters);
+}
+
 int
 decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
 	struct decode_counters *counters)
@@ -248,9 +387,13 @@ decode_frame(const uint8_t *frame, uint32_t len, struct decoded_frame *out,
 	switch (ethertype) {
 	case ETHERTYPE_IPV4:
 		out->l3 = DECODE_L3_IPV4;
+		if (counters != NULL)
+			counters->ipv4++;
 		return decode_ipv4(frame, len, offset, out, counters);
 	case ETHERTYPE_IPV6:
 		out->l3 = DECODE_L3_IPV6;
+		if (counters != NULL)
+			counters->ipv6++;
 		return decode_ipv6(frame, len, offset, out, counters);
 	case ETHERTYPE_ARP:
 		out->l3 = DECODE_L3_ARP;

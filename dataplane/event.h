@@ -100,6 +100,10 @@ enum event_detect_method {
  * UDP connections reported; u.flow's quic_* fields hold its hello.
  */
 #define EVENT_F_QUIC		0x0020
+/* The connection's packets came inside IP-in-IP or GRE tunnels
+ * (dataplane/decode.h); its addresses are those inside. */
+#define EVENT_F_TUNNEL_IP	0x0040
+#define EVENT_F_TUNNEL_GRE	0x0080
 
 struct event_flow {
 	uint8_t app;		/* enum flow_app_class */

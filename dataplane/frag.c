@@ -368,7 +368,10 @@ frag_table_free(struct frag_table *table, struct port_counters *port)
 static bool
 takes_protocol(const struct decoded_frame *f)
 {
-	if (f->l4_proto == IPPROTO_TCP)
+	/* A tunnel's datagram is judged by what it carries (decode.h). */
+	if (f->l4_proto == IPPROTO_TCP || f->l4_proto == IPPROTO_GRE ||
+			f->l4_proto == IPPROTO_IPIP ||
+			f->l4_proto == IPPROTO_IPV6)
 		return true;
 	/* IPv6: TCP may follow other headers in the fragmentable part. */
 	return f->l3 == DECODE_L3_IPV6 && (f->l4_proto == IPPROTO_ROUTING ||
@@ -788,7 +791,13 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 		if (!f->fragmented || verdicts[i] != DROP_REASON_MAX ||
 				!takes_protocol(f))
 			continue;
-		if (table->mode == FRAG_MODE_DROP) {
+		/*
+		 * Fragments of a datagram inside a tunnel are put together by
+		 * the tunnel's far end, past the gateway's reach (the frame's
+		 * outer headers are its own): refused as in "drop" mode.
+		 */
+		if (table->mode == FRAG_MODE_DROP ||
+				f->tunnel != DECODE_TUNNEL_NONE) {
 			if (enforce)
 				verdicts[i] = DROP_FRAG_REFUSED;
 			continue;
@@ -830,6 +839,10 @@ frag_take(struct frag_table *table, struct rte_mbuf **pkts,
 		/* Already counted as fragments: not again as frames. */
 		decode_frame(rte_pktmbuf_mtod(datagram, const uint8_t *),
 			datagram->data_len, f, NULL);
+		/* A tunnel's datagram may carry a fragment in turn. */
+		if (f->tunnel != DECODE_TUNNEL_NONE && f->fragmented &&
+				takes_protocol(f) && enforce)
+			verdicts[i] = DROP_FRAG_REFUSED;
 		d = &out->datagrams[out->count++];
 		d->slot = i;
 		d->fragments = fragments;
@@ -844,7 +857,9 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 	const struct frag_datagram *d, struct rte_mempool *pool,
 	struct rte_mbuf **out, uint16_t out_max)
 {
-	uint16_t l2_len = frame->l3_offset;
+	/* Fragmented at the outer IP header, which the pieces repeat. */
+	uint16_t l2_len = decode_outer_l3_offset(frame);
+	uint8_t l3 = decode_outer_l3(frame);
 	uint8_t l2[L2_HEADER_MAX];
 	int count, i;
 
@@ -853,7 +868,7 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), l2_len);
 	/* The fragmenting functions start at the IP header. */
 	rte_pktmbuf_adj(m, l2_len);
-	if (frame->l3 == DECODE_L3_IPV4) {
+	if (l3 == DECODE_L3_IPV4) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m,
 			struct rte_ipv4_hdr *);
 
@@ -881,7 +896,7 @@ frag_refragment(struct rte_mbuf *m, const struct decoded_frame *frame,
 			return -ENOMEM;
 		}
 		memcpy(p, l2, l2_len);
-		if (frame->l3 == DECODE_L3_IPV4) {
+		if (l3 == DECODE_L3_IPV4) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)
 				(p + l2_len);
 

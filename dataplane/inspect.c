@@ -122,6 +122,10 @@ inspect_tcp(struct inspector *ins, struct flow_entry *flow, uint8_t dir,
 		flow->user_flags = 0;
 		flow->policy_gen = 0;
 	}
+	/* A tunnelled connection says so in its events (decode.h). */
+	if (unlikely(frame->tunnel != DECODE_TUNNEL_NONE))
+		flow->state_flags |= (uint8_t)(frame->tunnel <<
+			STATE_TUNNEL_SHIFT);
 	/*
 	 * A SYN from the flow's responder: a crafted handshake (a SYN-ACK
 	 * sent ahead to make a flow the other way round) or a simultaneous

@@ -60,6 +60,10 @@ event_init(struct gw_event *ev, const struct inspector *ins,
 	/* The UDP connections reported are SMB over QUIC (inspect_quic.c). */
 	if (key.proto == IPPROTO_UDP)
 		ev->flags |= EVENT_F_QUIC;
+	if (flow->state_flags & STATE_TUNNEL_IP)
+		ev->flags |= EVENT_F_TUNNEL_IP;
+	if (flow->state_flags & STATE_TUNNEL_GRE)
+		ev->flags |= EVENT_F_TUNNEL_GRE;
 }
 
 /*

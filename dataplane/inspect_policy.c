@@ -107,8 +107,10 @@ void
 reset_connection(struct inspector *ins, struct flow_entry *flow,
 	const struct rte_mbuf *m, const struct decoded_frame *frame)
 {
+	/* A tunnelled connection is refused by dropping alone (reset.h). */
 	if ((flow->user_flags & USER_RESET_SENT) ||
-			ins->params.reset_pool == NULL)
+			ins->params.reset_pool == NULL ||
+			frame->tunnel != DECODE_TUNNEL_NONE)
 		return;
 	flow->user_flags |= USER_RESET_SENT;
 	add_generated(ins, reset_build(ins->params.reset_pool, m, frame,
@@ -416,6 +418,7 @@ syn_verdict(struct inspector *ins, const struct flow_key *key,
 		flow_entry_init_detached(&flow, key, ts_ns);
 	flow.app_class = app;
 	flow.detect_method = method;
+	flow.state_flags = (uint8_t)(frame->tunnel << STATE_TUNNEL_SHIFT);
 	flow.policy_verdict = verdict_pack(v);
 	flow.policy_gen = policy_generation(pol);
 	flow.user_flags = USER_REPORTED;

@@ -49,6 +49,11 @@
 /* flow_entry.initiator_next holds where the initiator's bytes start, as
  * the responder's SYN-ACK acknowledged: the stream starts there. */
 #define STATE_INITIATOR_NEXT	0x02
+/* The flow's packets came inside tunnels of these kinds: decode.h's
+ * DECODE_TUNNEL_* bits, shifted. */
+#define STATE_TUNNEL_SHIFT	2
+#define STATE_TUNNEL_IP		(DECODE_TUNNEL_IP << STATE_TUNNEL_SHIFT)
+#define STATE_TUNNEL_GRE	(DECODE_TUNNEL_GRE << STATE_TUNNEL_SHIFT)
 
 /*
  * Parser states populated at start; the rest of flows.sessions is

@@ -146,6 +146,7 @@ report_connection(struct inspector *ins, const struct rte_mbuf *m,
 	flow_entry_init_detached(&flow, &key, ts_ns);
 	flow.app_class = FLOW_APP_SMB;
 	flow.detect_method = EVENT_DETECT_CONTENT;
+	flow.state_flags = (uint8_t)(frame->tunnel << STATE_TUNNEL_SHIFT);
 	flow.user_flags = USER_REPORTED;
 	if (frame->dst_port != POLICY_QUIC_PORT)
 		flow.user_flags |= USER_NONSTANDARD_PORT;

@@ -174,7 +174,9 @@ tcp_checksum(const struct inspector *ins, const struct rte_mbuf *m,
 
 /*
  * Sets the TCP checksum of <m> again after its payload was rewritten: the
- * receiver must take the segment as the sender's.
+ * receiver must take the segment as the sender's. The segment then sums
+ * to what it summed before (the pseudo-header's complement), so a GRE
+ * checksum over the tunnelled packet (decode.h) still holds as it is.
  */
 static void
 tcp_checksum_set(struct rte_mbuf *m, const struct decoded_frame *frame)

@@ -60,8 +60,10 @@ reset_build(struct rte_mempool *pool, const struct rte_mbuf *trigger,
 	struct rte_mbuf *m;
 	uint8_t *out;
 
+	/* Inside a tunnel the reset would need the tunnel's headers too. */
 	if (frame->l4_proto != IPPROTO_TCP || frame->malformed ||
-			frame->fragment || l2_len > trigger->data_len ||
+			frame->fragment || frame->tunnel != DECODE_TUNNEL_NONE ||
+			l2_len > trigger->data_len ||
 			(frame->l3 != DECODE_L3_IPV4 && frame->l3 != DECODE_L3_IPV6))
 		return NULL;
 	m = rte_pktmbuf_alloc(pool);

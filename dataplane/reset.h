@@ -30,7 +30,10 @@ enum reset_target {
  * Builds a RST for the TCP segment <trigger> (decoded into <frame>),
  * addressed to <target>, with the trigger's MAC addresses and VLAN tags
  * (swapped for RESET_TO_SENDER) and valid checksums. Returns the frame, or
- * NULL when <pool> is empty or <frame> is not a decodable TCP segment.
+ * NULL when <pool> is empty or <frame> is not a decodable TCP segment, or
+ * one inside a tunnel (decode.h): a reset there would need the tunnel's
+ * own headers, addressed between its ends, so a tunnelled connection is
+ * refused by dropping alone.
  */
 struct rte_mbuf *
 reset_build(struct rte_mempool *pool, const struct rte_mbuf *trigger,

@@ -164,6 +164,33 @@ assert len(frames) == 4, len(frames)
 assert not any(IP in f and (f[IP].flags.MF or f[IP].frag) for f in frames)
 assert frames[-1][TCP].flags.R, "no reset to the server"
 PY
+
+	echo "== inline: the same request inside GRE is denied, without a reset =="
+	$python "$here/tunnels.py" write "$work/captures"
+	rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+	run_gateway gre "$work/deny.conf" \
+		--vdev "net_pcap0,rx_pcap=$work/captures/gre_admin.pcap,tx_pcap=$work/out_a.pcap" \
+		--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+	wait_for_frames "$work/out_b.pcap" 3 || fail "port B sent fewer than 3 frames"
+	wait_for_frames "$work/out_a.pcap" "$frames_b" || fail "port A sent fewer than $frames_b frames"
+	stop_gateway
+	row=$(counters_row "$work/gateway.log" "final counters" net_pcap0 rx tx policy rx=tx+drop)
+	[ "$row" = "4 3 1 ok" ] || fail "GRE: rx tx policy identity = $row"
+	grep -q "smb_denied 1 " "$work/gateway.log" || fail "GRE: the tree connect was not denied"
+	grep -q " gre 4 " "$work/gateway.log" || fail "GRE: the tunnel was not decoded"
+	$python "$here/tunnels.py" check-deny "$work/out_b.pcap" || fail "GRE: what came out of port B"
+
+	echo "== inline: a retransmission inside GRE leaves as judged, checksums set =="
+	rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+	run_gateway gre-rewrite "$work/inline.conf" \
+		--vdev "net_pcap0,rx_pcap=$work/captures/gre_rewrite.pcap,tx_pcap=$work/out_a.pcap" \
+		--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+	wait_for_frames "$work/out_b.pcap" 5 || fail "port B sent fewer than 5 frames"
+	wait_for_frames "$work/out_a.pcap" "$frames_b" || fail "port A sent fewer than $frames_b frames"
+	stop_gateway
+	grep -q "conflicts 1 rewritten 1 " "$work/gateway.log" || fail "GRE: the retransmission was not rewritten"
+	$python "$here/tunnels.py" check-rewrite "$work/captures/gre_rewrite.pcap" "$work/out_b.pcap" ||
+		fail "GRE: the rewritten retransmission"
 else
 	echo "skipped: python3-scapy is missing"
 fi

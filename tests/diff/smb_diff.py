@@ -350,6 +350,15 @@ UNREADABLE = {
 # that capture because tshark cannot see (or sees wrongly) what the parser
 # does. Listed in the output; never applied to any other capture.
 EXCLUDED = {
+    "tunnel_gre_frag_psexec.pcap": {
+        kind: "the driver does not put IP fragments together, and this "
+              "capture's GRE datagrams are in fragments; its session is "
+              "tunnel_gre_psexec.pcap's, compared here, and "
+              "tests/replay/test_tunnels.sh checks the gateway reads the "
+              "same facts from both"
+        for kind in ("user", "tree", "open", "bind", "call", "service",
+                     "logonfail", "dialect", "frames")
+    },
 }
 
 

@@ -531,6 +531,44 @@ dlt_supported(int dlt)
 		dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6;
 }
 
+/*
+ * The packet GRE version 0 carries at *off (RFC 2784, 2890), the outer
+ * datagram ending at <end>: its offset into *off and its ethertype, an
+ * Ethernet header (0x6558) and its tags passed over. False for anything
+ * else.
+ */
+static bool
+gre_payload(const uint8_t *pkt, uint32_t end, uint32_t *off,
+	uint16_t *ethertype)
+{
+	uint32_t o = *off, flags;
+	unsigned int tags;
+
+	if (o + 4 > end)
+		return false;
+	flags = (uint32_t)(pkt[o] << 8 | pkt[o + 1]);
+	if ((flags & 0x4007) != 0)	/* a routing header, or not version 0 */
+		return false;
+	*ethertype = (uint16_t)(pkt[o + 2] << 8 | pkt[o + 3]);
+	o += 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) +
+		(flags & 0x1000 ? 4 : 0);
+	if (*ethertype == 0x6558) {
+		if (o + 14 > end)
+			return false;
+		*ethertype = (uint16_t)(pkt[o + 12] << 8 | pkt[o + 13]);
+		o += 14;
+		for (tags = 0; tags < 4 && (*ethertype == 0x8100 ||
+				*ethertype == 0x88a8); tags++) {
+			if (o + 4 > end)
+				return false;
+			*ethertype = (uint16_t)(pkt[o + 2] << 8 | pkt[o + 3]);
+			o += 4;
+		}
+	}
+	*off = o;
+	return o <= end;
+}
+
 static void
 handle_frame(int dlt, const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 {
@@ -545,40 +583,54 @@ handle_frame(int dlt, const uint8_t *pkt, uint32_t caplen, uint64_t ts_ns)
 	uint8_t tcp_flags;
 	struct conn *c;
 	struct feed_ctx fc;
+	unsigned int depth;
 	int dir;
 
 	if (!link_layer(dlt, pkt, caplen, &off, &ethertype))
 		return;
-	if (ethertype == 0x0800) {
-		uint32_t ihl, tot;
+	/* IP, then the IP-in-IP and GRE tunnels a decapsulating host follows. */
+	for (depth = 0;; depth++) {
+		if (ethertype == 0x0800) {
+			uint32_t ihl, tot;
 
-		if (caplen < off + 20)
+			if (caplen < off + 20)
+				return;
+			ihl = (pkt[off] & 0xf) * 4u;
+			tot = (uint32_t)(pkt[off + 2] << 8 | pkt[off + 3]);
+			if ((pkt[off + 6] & 0x1f) != 0 || pkt[off + 7] != 0)
+				return;	/* fragments */
+			proto = pkt[off + 9];
+			src = pkt + off + 12;
+			dst = pkt + off + 16;
+			family = 4;
+			if (tot < ihl || caplen < off + tot)
+				return;
+			l4_len = tot - ihl;
+			off += ihl;
+		} else if (ethertype == 0x86dd) {
+			if (caplen < off + 40)
+				return;
+			proto = pkt[off + 6];
+			src = pkt + off + 8;
+			dst = pkt + off + 24;
+			family = 6;
+			l4_len = (uint32_t)(pkt[off + 4] << 8 | pkt[off + 5]);
+			off += 40;
+			if (caplen < off + l4_len)
+				return;
+		} else {
 			return;
-		ihl = (pkt[off] & 0xf) * 4u;
-		tot = (uint32_t)(pkt[off + 2] << 8 | pkt[off + 3]);
-		if ((pkt[off + 6] & 0x1f) != 0 || pkt[off + 7] != 0)
-			return;	/* fragments */
-		proto = pkt[off + 9];
-		src = pkt + off + 12;
-		dst = pkt + off + 16;
-		family = 4;
-		if (tot < ihl || caplen < off + tot)
+		}
+		if (depth == 4)
+			break;
+		if (proto == 4 || proto == 41) {
+			ethertype = proto == 4 ? 0x0800 : 0x86dd;
+			continue;
+		}
+		if (proto != 47)
+			break;
+		if (!gre_payload(pkt, off + l4_len, &off, &ethertype))
 			return;
-		l4_len = tot - ihl;
-		off += ihl;
-	} else if (ethertype == 0x86dd) {
-		if (caplen < off + 40)
-			return;
-		proto = pkt[off + 6];
-		src = pkt + off + 8;
-		dst = pkt + off + 24;
-		family = 6;
-		l4_len = (uint32_t)(pkt[off + 4] << 8 | pkt[off + 5]);
-		off += 40;
-		if (caplen < off + l4_len)
-			return;
-	} else {
-		return;
 	}
 	if (proto != 6 || l4_len < 20)
 		return;

@@ -618,6 +618,111 @@ test_drop_mode(void **state)
 	table = saved;
 }
 
+/*
+ * l4[] as a GRE payload (decode.h): GRE carrying IPv4 carrying the TCP
+ * segment fill_l4() makes of <tcp_len> bytes, the inner IPv4 header's
+ * fragment field <inner_frag>. Returns the GRE payload's length.
+ */
+static uint32_t
+fill_gre(uint32_t tcp_len, uint8_t seed, uint16_t inner_frag)
+{
+	uint8_t *ip = l4 + 4;
+
+	fill_l4(tcp_len, seed);
+	memmove(l4 + 24, l4, tcp_len);
+	memcpy(l4, "\0\0\x08\x00", 4);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (20 + tcp_len) >> 8;
+	ip[3] = (20 + tcp_len) & 0xff;
+	ip[6] = inner_frag >> 8;
+	ip[7] = inner_frag & 0xff;
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, "\xc6\x12\x01\x0b\xc6\x12\x02\x15", 8);
+	return 24 + tcp_len;
+}
+
+/* The tunnelled segment of datagram <m>, checked against l4[0..<len>). */
+static void
+check_tunnel_datagram(struct rte_mbuf *m, uint32_t len)
+{
+	struct decoded_frame frame;
+	uint8_t copy[DATAGRAM_MAX];
+
+	assert_int_equal(decode_frame(rte_pktmbuf_mtod(m, const uint8_t *),
+		m->data_len, &frame, NULL), 0);
+	assert_int_equal(frame.tunnel, DECODE_TUNNEL_GRE);
+	assert_false(frame.fragmented);
+	assert_int_equal(frame.l4_proto, IPPROTO_TCP);
+	assert_int_equal(frame.dst_port, 445);
+	assert_int_equal(frame.l3_offset, 14 + 20 + 4);
+	assert_int_equal(frame.payload_len, len - 44);
+	assert_int_equal(m->pkt_len, 14 + 20 + len);
+	assert_memory_equal(rte_pktmbuf_read(m, 14 + 20, len, copy), l4, len);
+}
+
+/*
+ * A tunnel's datagram in fragments is put together, judged by what it
+ * carries, and cut again at its outer header; a fragment inside a tunnel
+ * is refused, since its far end, not the gateway, puts it together.
+ */
+static void
+test_tunnel(void **state)
+{
+	struct rte_mbuf *ms[3], *pieces[64], *d;
+	struct decoded_frame frame;
+	struct frag_burst out;
+	uint32_t len;
+	int count, i;
+
+	(void)state;
+	len = fill_gre(600, 22, 0);
+	ms[0] = ipv4_fragment(30, IPPROTO_GRE, 256, 256, true, false);
+	ms[1] = ipv4_fragment(30, IPPROTO_GRE, 0, 256, true, false);
+	ms[2] = ipv4_fragment(30, IPPROTO_GRE, 512, len - 512, false, false);
+	d = take_all(ms, 3, &out);
+	assert_non_null(d);
+	check_tunnel_datagram(d, len);
+	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
+		&frame, NULL);
+	count = frag_refragment(d, &frame, &out.datagrams[0], pool, pieces,
+		64);
+	assert_int_equal(count, 3);
+	port.reassembled += 3;
+	for (i = 0; i < count; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(pieces[i], const uint8_t *);
+		uint8_t header[20];
+
+		/* Each piece an outer IPv4 fragment of GRE, its header valid. */
+		memcpy(header, f + 14, 20);
+		assert_int_equal(header[9], IPPROTO_GRE);
+		assert_int_equal(rte_ipv4_cksum(
+			(const struct rte_ipv4_hdr *)header), 0);
+		assert_true(pieces[i]->pkt_len - 14 <= 276);
+	}
+	/* Put together again, in a fresh table: the same bytes. */
+	frag_table_free(table, &port);
+	setup(NULL);
+	d = take_all(pieces, (unsigned int)count, &out);
+	assert_non_null(d);
+	port.reassembled += (uint64_t)count;
+	check_tunnel_datagram(d, len);
+	rte_pktmbuf_free(d);
+
+	/* The inner packet a first fragment: refused when enforcing. */
+	len = fill_gre(200, 23, 0x2000);
+	ms[0] = ipv4_fragment(31, IPPROTO_GRE, 0, len, false, false);
+	port.rx += 2;
+	assert_int_equal(take_one(&ms[0], 1, true, &out), DROP_FRAG_REFUSED);
+	assert_int_equal(out.count, 0);
+	port.drops[DROP_FRAG_REFUSED]++;
+	assert_int_equal(take_one(&ms[0], 1, false, &out), DROP_REASON_MAX);
+	port.tx++;
+	assert_int_equal(port.held, 0);
+	rte_pktmbuf_free(ms[0]);
+}
+
 /* Reassembles pieces <ms> in a fresh table: they must give l4[0..len). */
 static void
 check_pieces(struct rte_mbuf **ms, int count, uint16_t largest, bool ipv6,
@@ -960,6 +1065,7 @@ main(void)
 		"-l", "0", "--file-prefix", prefix };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tunnel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order_across_bursts,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
