@@ -15,6 +15,10 @@ corpus/smb/     one seed per TCP connection of every capture: every segment
 corpus/dcerpc/  the DCE/RPC PDUs of the psexec captures, one seed per BIND,
                 and synthetic calls the captures lack (CreateServiceA/WOW64W,
                 NetrJobAdd, SchRpcRegisterTask, fragments, auth trailers).
+corpus/decode/  whole Ethernet frames: the first frame and the first one
+                past 300 bytes of psexec_smb2.pcap, an IPv6 capture and
+                every tunnel_* capture (GRE, IP in IP, Ethernet in GRE,
+                fragments of GRE, nesting).
 
 Re-running it rewrites the same files: names are content hashes.
 """
@@ -306,6 +310,37 @@ def synthetic_dcerpc_seeds():
     return seeds
 
 
+def pcap_frames(pcap):
+    """The frames of classic pcap file <pcap>, Ethernet only."""
+    with open(pcap, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    if struct.unpack(order + "I", data[20:24])[0] != 1:
+        return []
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(order + "I", data[off + 8:off + 12])[0]
+        frames.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return frames
+
+
+def decode_seeds(pcaps_dir):
+    names = ["psexec_smb2.pcap", "quic_smb_v2_port8443.pcap"] + sorted(
+        f for f in os.listdir(pcaps_dir)
+        if f.startswith("tunnel_") and f.endswith("_psexec.pcap"))
+    for name in names:
+        frames = pcap_frames(os.path.join(pcaps_dir, name))
+        if not frames:
+            continue
+        yield frames[0]
+        for frame in frames:
+            if len(frame) > 300:
+                yield frame
+                break
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -345,6 +380,12 @@ def main():
         write_seed(smb_dir, out)
     for seed in synthetic_dcerpc_seeds():
         write_seed(rpc_dir, seed)
+    decode_dir = os.path.join(args.out, "decode")
+    if os.path.isdir(decode_dir):
+        for f in os.listdir(decode_dir):
+            os.unlink(os.path.join(decode_dir, f))
+    for seed in decode_seeds(args.pcaps):
+        write_seed(decode_dir, seed)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #
 #   tests/fuzz/run_fuzz.sh HARNESS SECONDS [WORKDIR]
 #
-# HARNESS  smb, dcerpc, stream, xca, capture, chunk, ctl_json or quic
+# HARNESS  smb, dcerpc, stream, xca, capture, chunk, ctl_json, quic or decode
 #          (tests/fuzz/fuzz_HARNESS.c)
 # SECONDS  fuzzing time after the replay; 0 only replays the corpus
 # WORKDIR  where the binary, new inputs and crash files go
@@ -21,7 +21,7 @@
 
 set -eu
 
-usage="usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk|ctl_json|quic SECONDS [WORKDIR]"
+usage="usage: run_fuzz.sh smb|dcerpc|stream|xca|capture|chunk|ctl_json|quic|decode SECONDS [WORKDIR]"
 harness=${1:?$usage}
 seconds=${2:?$usage}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +53,9 @@ ctl_json)
 quic)
 	sources="$src/dataplane/quic/*.c"
 	libs=-lcrypto
+	;;
+decode)
+	sources="$src/dataplane/decode.c"
 	;;
 *)
 	echo "run_fuzz.sh: unknown harness '$harness'" >&2
@@ -100,7 +103,7 @@ if ! "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE \
 	-I"$src/dataplane/dcerpc" -I"$src/dataplane/smb" -I"$src/dataplane/utf8" \
 	-I"$src/dataplane/stream" -I"$src/dataplane/xca" \
 	-I"$src/dataplane/capture" -I"$src/dataplane/chunk" \
-	-I"$src/dataplane/quic" -I"$src/control" -I"$here" \
+	-I"$src/dataplane/quic" -I"$src/control" -I"$here" -I"$src/dataplane" \
 	"$here/fuzz_$harness.c" $sources $libs -o "$bin" 2>"$work/build.log"; then
 	cat "$work/build.log" >&2
 	exit 1
