@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 runs=0
 
 for seed in $(seq 1 "$rounds"); do
-	for capture in psexec_smb2 psexec_smb1 smb2_basic tunnel_port8445 nbss_port139 atexec_smb2; do
+	for capture in psexec_smb2 psexec_smb1 smb2_basic tunnel_port8445 nbss_port139 atexec_smb2 \
+			tunnel_gre_frag_psexec tunnel_nested_psexec; do
 		/usr/bin/python3 "$here/../lib/pcap_tool.py" mutate "$pcaps/$capture.pcap" \
 			"$work/m.pcap" "$seed"
 		if ! "$smbgw" -r "$work/m.pcap" >"$work/out" 2>&1; then
