@@ -191,6 +191,22 @@ PY
 	grep -q "conflicts 1 rewritten 1 " "$work/gateway.log" || fail "GRE: the retransmission was not rewritten"
 	$python "$here/tunnels.py" check-rewrite "$work/captures/gre_rewrite.pcap" "$work/out_b.pcap" ||
 		fail "GRE: the rewritten retransmission"
+
+	echo "== inline: a GRE datagram in fragments is put together, judged and cut again =="
+	rm -f "$work/out_a.pcap" "$work/out_b.pcap"
+	run_gateway gre-frag "$work/inline.conf" \
+		--vdev "net_pcap0,rx_pcap=$work/captures/gre_frag.pcap,tx_pcap=$work/out_a.pcap" \
+		--vdev "net_pcap1,rx_pcap=$work/in_b.pcap,tx_pcap=$work/out_b.pcap"
+	wait_for_frames "$work/out_b.pcap" 5 || fail "port B sent fewer than 5 frames"
+	wait_for_frames "$work/out_a.pcap" "$frames_b" || fail "port A sent fewer than $frames_b frames"
+	stop_gateway
+	row=$(counters_row "$work/gateway.log" "final counters" net_pcap0 rx reassembled held rx=tx+drop)
+	[ "$row" = "6 3 0 ok" ] || fail "GRE fragments: rx reassembled held identity = $row"
+	# 3 on A, 2 UDP on B (in_b.pcap); one datagram, cut into 3 again.
+	grep -q "^fragments: received 5 datagrams 1 refragmented_sent 3 " "$work/gateway.log" ||
+		fail "GRE fragments: the datagram was not put together and cut again"
+	$python "$here/tunnels.py" check-fragments "$work/captures/gre_frag.pcap" "$work/out_b.pcap" ||
+		fail "GRE fragments: what came out of port B"
 else
 	echo "skipped: python3-scapy is missing"
 fi
