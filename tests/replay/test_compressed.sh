@@ -35,7 +35,7 @@ make_pcap=$2
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 check="$python $here/../lib/eve_check.py"
-schema=$here/../schema/suricata-eve-schema.json
+. "$here/../lib/replay_checks.sh"
 work=$(mktemp -d /tmp/smbgw-compressed.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -104,13 +104,7 @@ run() {
 	"$smbgw" -r "$work/$1.pcap" -c "$work/$2.conf" -e "$out.json" \
 		>"$out.out" 2>&1 ||
 		{ fail "$1 ($2): smbgw -r exited $?"; sed 's/^/  | /' "$out.out"; return 1; }
-	$check "$out.json" valid >/dev/null || fail "$1 ($2): EVE log not valid"
-	if $python -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
-		$check "$out.json" schema "$schema" >"$out.schema" ||
-			{ fail "$1 ($2): EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$out.schema"; }
-	else
-		echo "  skipped: schema check of $1 ($2) (no python3-jsonschema or no $schema)"
-	fi
+	eve_checked "$out.json" "$1 ($2)"
 }
 
 # counter OUT LINE KEY: the value of KEY on the gateway's LINE: line.
@@ -118,12 +112,8 @@ counter() {
 	sed -n "s/^$2:.* $3 \([0-9][0-9]*\).*/\1/p" "$1"
 }
 
-# policy_drops OUT: the capture row's policy column (found by its header).
-policy_drops() {
-	awk '/^== counters ==$/ { table = 1; next }
-		table && $1 == "port" { for (i = 1; i <= NF; i++) if ($i == "policy") col = i; next }
-		table && col && $1 ~ /pcap$/ { print $col; exit }' "$1"
-}
+# policy_drops OUT: the capture row's policy column.
+policy_drops() { capture_column "$1" policy; }
 
 # expect NAME CONF LABEL KEY=VALUE...: counters of the policy: line,
 # parsers: line (compressed, compressed_unverifiable) and drops.

@@ -20,7 +20,7 @@ smbgw=$1
 pcaps=$2
 here=$(cd "$(dirname "$0")" && pwd)
 check="/usr/bin/python3 $here/../lib/eve_check.py"
-schema=$here/../schema/suricata-eve-schema.json
+. "$here/../lib/replay_checks.sh"
 work=$(mktemp -d /tmp/smbgw-tunnels.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -49,24 +49,14 @@ run() {
 	rm -f "$work/$1.json"
 	"$smbgw" -r "$3" -c "$work/$2.conf" -e "$work/$1.json" \
 		>"$work/$1.out" 2>&1 || { fail "$1: smbgw -r exited $?"; sed 's/^/  | /' "$work/$1.out"; return 1; }
-	$check "$work/$1.json" valid >/dev/null || fail "$1: EVE log not valid"
-	if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
-		$check "$work/$1.json" schema "$schema" >"$work/$1.schema" ||
-			{ fail "$1: EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$work/$1.schema"; }
-	else
-		echo "  skipped: schema check of $1 (no python3-jsonschema or no $schema)"
-	fi
+	eve_checked "$work/$1.json" "$1"
 }
 
 # line NAME PREFIX KEY: the number after KEY on the line starting PREFIX
 line() { sed -n "s/^$2:.* $3 \([0-9][0-9]*\).*/\1/p" "$work/$1.out"; }
 
 # drops NAME COLUMN: the capture row's COLUMN of the port table.
-drops() {
-	awk -v want="$2" '/^== counters ==$/ { table = 1; next }
-		table && $1 == "port" { for (i = 1; i <= NF; i++) if ($i == want) col = i; next }
-		table && col && $1 ~ /pcap$/ { print $col; exit }' "$work/$1.out"
-}
+drops() { capture_column "$work/$1.out" "$2"; }
 
 # The session as the plain capture shows it, less its packet counts
 # (the tunnel adds bytes) and more.

@@ -23,7 +23,7 @@ smbgw=$1
 pcaps=$2
 here=$(cd "$(dirname "$0")" && pwd)
 check="/usr/bin/python3 $here/../lib/eve_check.py"
-schema=$here/../schema/suricata-eve-schema.json
+. "$here/../lib/replay_checks.sh"
 capture=$pcaps/psexec_smb3_enc.pcap
 work=$(mktemp -d /tmp/smbgw-unverif.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -57,13 +57,7 @@ ALLOW='{ from = "clients"; to = "servers"; action = "allow"; }'
 run() {
 	"$smbgw" -r "$capture" -c "$work/$1.conf" -e "$work/$1.json" \
 		>"$work/$1.out" 2>&1 || { fail "$1: smbgw -r exited $?"; sed 's/^/  | /' "$work/$1.out"; return 1; }
-	$check "$work/$1.json" valid >/dev/null || fail "$1: EVE log not valid"
-	if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -r "$schema" ]; then
-		$check "$work/$1.json" schema "$schema" >"$work/$1.schema" ||
-			{ fail "$1: EVE records do not fit Suricata's schema"; sed 's/^/  | /' "$work/$1.schema"; }
-	else
-		echo "  skipped: schema check of $1 (no python3-jsonschema or no $schema)"
-	fi
+	eve_checked "$work/$1.json" "$1"
 }
 
 # counter NAME KEY: the value of KEY on the "policy:" line.
@@ -71,12 +65,8 @@ counter() {
 	sed -n "s/^policy:.* $2 \([0-9][0-9]*\).*/\1/p" "$work/$1.out"
 }
 
-# policy_drops NAME: the capture row's policy column (found by its header).
-policy_drops() {
-	awk '/^== counters ==$/ { table = 1; next }
-		table && $1 == "port" { for (i = 1; i <= NF; i++) if ($i == "policy") col = i; next }
-		table && col && $1 ~ /pcap$/ { print $col; exit }' "$work/$1.out"
-}
+# policy_drops NAME: the capture row's policy column.
+policy_drops() { capture_column "$work/$1.out" policy; }
 
 alerts() {
 	$check "$work/$1.json" alerts | awk '{print $1}' | sort | tr '\n' ' ' | sed 's/ $//'

@@ -187,6 +187,20 @@ check_datagram(struct rte_mbuf *m, uint32_t len, bool ipv6)
 		len);
 }
 
+/* Datagram <d>, completed in <out>, decoded and cut again into at most
+ * <max> <pieces>: frag_refragment()'s result. */
+static int
+refragment(struct rte_mbuf *d, const struct frag_burst *out,
+	struct rte_mbuf **pieces, uint16_t max)
+{
+	struct decoded_frame frame;
+
+	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
+		&frame, NULL);
+	return frag_refragment(d, &frame, &out->datagrams[0], pool, pieces,
+		max);
+}
+
 static bool
 balanced(void)
 {
@@ -671,7 +685,6 @@ static void
 test_tunnel(void **state)
 {
 	struct rte_mbuf *ms[3], *pieces[64], *d;
-	struct decoded_frame frame;
 	struct frag_burst out;
 	uint32_t len;
 	int count, i;
@@ -684,10 +697,7 @@ test_tunnel(void **state)
 	d = take_all(ms, 3, &out);
 	assert_non_null(d);
 	check_tunnel_datagram(d, len);
-	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
-		&frame, NULL);
-	count = frag_refragment(d, &frame, &out.datagrams[0], pool, pieces,
-		64);
+	count = refragment(d, &out, pieces, 64);
 	assert_int_equal(count, 3);
 	port.reassembled += 3;
 	for (i = 0; i < count; i++) {
@@ -759,7 +769,6 @@ static void
 test_refragment_ipv4(void **state)
 {
 	struct rte_mbuf *ms[4], *pieces[64];
-	struct decoded_frame frame;
 	struct frag_burst out;
 	struct rte_mbuf *d;
 	int count;
@@ -773,10 +782,7 @@ test_refragment_ipv4(void **state)
 	d = take_all(ms, 4, &out);
 	assert_non_null(d);
 	assert_int_equal(out.datagrams[0].largest, 276);
-	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
-		&frame, NULL);
-	count = frag_refragment(d, &frame, &out.datagrams[0], pool, pieces,
-		64);
+	count = refragment(d, &out, pieces, 64);
 	assert_int_equal(count, 4);
 	port.reassembled += 4;
 	check_pieces(pieces, count, 276, false, true, 1000);
@@ -786,7 +792,6 @@ static void
 test_refragment_ipv6(void **state)
 {
 	struct rte_mbuf *ms[3], *pieces[64];
-	struct decoded_frame frame;
 	struct frag_burst out;
 	struct rte_mbuf *d;
 	const uint8_t *f;
@@ -800,10 +805,7 @@ test_refragment_ipv6(void **state)
 	d = take_all(ms, 3, &out);
 	assert_non_null(d);
 	assert_int_equal(out.datagrams[0].largest, 1280);
-	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
-		&frame, NULL);
-	count = frag_refragment(d, &frame, &out.datagrams[0], pool, pieces,
-		64);
+	count = refragment(d, &out, pieces, 64);
 	assert_int_equal(count, 3);
 	port.reassembled += 3;
 	for (i = 0; i < count; i++) {
@@ -831,10 +833,7 @@ test_refragment_ipv6_small(void **state)
 	ms[1] = ipv6_fragment(0x01020304, 504, 496, false);
 	d = take_all(ms, 2, &out);
 	assert_non_null(d);
-	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
-		&frame, NULL);
-	count = frag_refragment(d, &frame, &out.datagrams[0], pool, pieces,
-		64);
+	count = refragment(d, &out, pieces, 64);
 	assert_int_equal(count, 1);
 	port.reassembled += 2;
 	assert_true(pieces[0]->pkt_len <= 14 + 1280);
@@ -852,7 +851,6 @@ static void
 test_refragment_too_many_pieces(void **state)
 {
 	struct rte_mbuf *ms[2], *pieces[2];
-	struct decoded_frame frame;
 	struct frag_burst out;
 	struct rte_mbuf *d;
 
@@ -862,10 +860,7 @@ test_refragment_too_many_pieces(void **state)
 	ms[1] = ipv4_fragment(21, IPPROTO_TCP, 504, 496, false, false);
 	d = take_all(ms, 2, &out);
 	assert_non_null(d);
-	decode_frame(rte_pktmbuf_mtod(d, const uint8_t *), d->data_len,
-		&frame, NULL);
-	assert_int_equal(frag_refragment(d, &frame, &out.datagrams[0], pool,
-		pieces, 1), -EINVAL);
+	assert_int_equal(refragment(d, &out, pieces, 1), -EINVAL);
 	/* Still the caller's, and whole. */
 	check_datagram(d, 1000, false);
 	port.drops[DROP_FRAG_INVALID] += 2;
